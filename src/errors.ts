@@ -1,0 +1,22 @@
+/**
+ * The one base error of Ephemera. Every module owns its literal code list and
+ * throws `EphemeraError<ItsCode>`; the HTTP layer and the CLI map codes, never
+ * messages. Messages must never contain dataset text or credentials.
+ *
+ * This file is a leaf: it imports nothing, so every layer may import it.
+ */
+export class EphemeraError<Code extends string = string> extends Error {
+  readonly code: Code;
+  readonly fields: Readonly<Record<string, unknown>>;
+
+  constructor(code: Code, message: string, options: { cause?: unknown; fields?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EphemeraError';
+    this.code = code;
+    this.fields = Object.freeze({ ...(options.fields ?? {}) });
+  }
+}
+
+export function isEphemeraError(value: unknown): value is EphemeraError {
+  return value instanceof EphemeraError;
+}

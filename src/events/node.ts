@@ -1,0 +1,2 @@
+// Node-only parts of events/ (kept out of index.ts so the verifier bundle stays isomorphic).
+export { SqliteEventLog } from './sqlite.js';

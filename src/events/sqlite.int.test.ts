@@ -1,0 +1,29 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeEventLogContract, sampleStream } from './eventlog.contract.js';
+import { SqliteEventLog } from './sqlite.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ephemera-sqlite-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const path = join(dir, 'events.sqlite');
+
+describeEventLogContract('sqlite', {
+  open: async () => new SqliteEventLog(path),
+  reopen: async () => new SqliteEventLog(path),
+});
+
+describe('SqliteEventLog', () => {
+  describe('when tailed by position', () => {
+    it('returns events after a position in log order', async () => {
+      const log = new SqliteEventLog(join(dir, 'tail.sqlite'));
+      const stream = sampleStream();
+      await log.append(stream);
+      const first = await log.readFrom(0, 2);
+      const rest = await log.readFrom(first.at(-1)!.position, 100);
+      expect([...first, ...rest].map((p) => p.event)).toEqual(stream);
+      await log.close();
+    });
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * Embedded event log on SQLite (better-sqlite3 12, WAL, synchronous=FULL).
+ * One table; (execution_id, seq) is unique; the rowid is the log position the
+ * projector tails. An append is one transaction that first checks it continues
+ * the stored stream, so a batch is all-or-nothing.
+ */
+import Database from 'better-sqlite3';
+import { EphemeraError } from '../errors.js';
+import type { EventEnvelope } from './envelope.js';
+import { assertContinues, type PositionedEvent, type TailableEventLog } from './log.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position     INTEGER PRIMARY KEY AUTOINCREMENT,
+  execution_id TEXT    NOT NULL,
+  seq          INTEGER NOT NULL,
+  type         TEXT    NOT NULL,
+  hash         TEXT    NOT NULL,
+  envelope     TEXT    NOT NULL,
+  UNIQUE (execution_id, seq)
+);`;
+
+export class SqliteEventLog implements TailableEventLog {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly lastOf: Database.Statement<[string], { seq: number; hash: string }>;
+  private readonly insert: Database.Statement<[string, number, string, string, string]>;
+  private readonly streamOf: Database.Statement<[string], { envelope: string }>;
+  private readonly after: Database.Statement<[number, number], { position: number; envelope: string }>;
+  private readonly appendBatch: (events: readonly EventEnvelope[]) => void;
+
+  constructor(path: string) {
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(SCHEMA);
+    } catch (cause) {
+      throw new EphemeraError('LOG_UNAVAILABLE', 'cannot open the SQLite event log', { cause, fields: { path } });
+    }
+    this.lastOf = this.db.prepare('SELECT seq, hash FROM events WHERE execution_id = ? ORDER BY seq DESC LIMIT 1');
+    this.insert = this.db.prepare('INSERT INTO events (execution_id, seq, type, hash, envelope) VALUES (?, ?, ?, ?, ?)');
+    this.streamOf = this.db.prepare('SELECT envelope FROM events WHERE execution_id = ? ORDER BY seq');
+    this.after = this.db.prepare('SELECT position, envelope FROM events WHERE position > ? ORDER BY position LIMIT ?');
+    this.appendBatch = this.db.transaction((events: readonly EventEnvelope[]) => {
+      const last = this.lastOf.get(events[0]!.execution_id) as EventEnvelope | undefined;
+      assertContinues(last, events);
+      for (const e of events) this.insert.run(e.execution_id, e.seq, e.type, e.hash, JSON.stringify(e));
+    });
+  }
+
+  async append(events: readonly EventEnvelope[]): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      this.appendBatch(events);
+    } catch (cause) {
+      if (cause instanceof EphemeraError) throw cause;
+      throw new EphemeraError('LOG_APPEND_FAILED', 'the SQLite event log refused the append', { cause });
+    }
+  }
+
+  async readStream(executionId: string): Promise<EventEnvelope[]> {
+    return this.streamOf.all(executionId).map((row) => JSON.parse(row.envelope) as EventEnvelope);
+  }
+
+  async readFrom(afterPosition: number, limit: number): Promise<PositionedEvent[]> {
+    return this.after.all(afterPosition, limit).map((row) => ({ position: row.position, event: JSON.parse(row.envelope) as EventEnvelope }));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
