@@ -1,0 +1,51 @@
+/**
+ * Simulated attestor: Ed25519 (node:crypto) over report_data with a key kept in
+ * the data directory (created on first use, mode 0600). SECURITY: anyone with
+ * the key file can sign; every output says it is not hardware-backed.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EphemeraError } from '../errors.js';
+import { SIMULATED_NOTICE, type Attestor, type SimulatedAttestation } from './attestor.js';
+
+export const SIMULATED_KEY_FILE = 'simulated-tee-ed25519.pem';
+
+export class SimulatedAttestor implements Attestor {
+  readonly kind = 'simulated' as const;
+  private readonly key: KeyObject;
+  readonly publicKeyHex: string;
+
+  constructor(dataDir: string) {
+    this.key = loadOrCreateKey(dataDir);
+    const jwk = createPublicKey(this.key).export({ format: 'jwk' });
+    this.publicKeyHex = Buffer.from(jwk.x!, 'base64url').toString('hex');
+  }
+
+  async describe(): Promise<Record<string, unknown>> {
+    return { type: 'simulated', public_key: this.publicKeyHex, hardware_backed: false };
+  }
+
+  async attest(reportData: Uint8Array): Promise<SimulatedAttestation> {
+    if (reportData.length !== 64) throw new EphemeraError('ATTEST_FAILED', 'report data must be 64 bytes');
+    return {
+      type: 'simulated',
+      public_key: this.publicKeyHex,
+      signature: sign(null, reportData, this.key).toString('hex'),
+      notice: SIMULATED_NOTICE,
+    };
+  }
+}
+
+function loadOrCreateKey(dataDir: string): KeyObject {
+  const path = join(dataDir, SIMULATED_KEY_FILE);
+  try {
+    if (existsSync(path)) return createPrivateKey(readFileSync(path));
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const { privateKey } = generateKeyPairSync('ed25519');
+    writeFileSync(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
+    return privateKey;
+  } catch (cause) {
+    throw new EphemeraError('ATTEST_UNAVAILABLE', 'cannot load or create the simulated attestation key', { cause });
+  }
+}
