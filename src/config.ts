@@ -1,0 +1,106 @@
+/**
+ * Configuration: one schema, parsed once from the environment (and CLI flags
+ * mapped onto the same names), frozen, passed down. DESIGN §10.
+ * SECURITY: anthropicApiKey is a secret; `describeConfig` never prints it.
+ */
+import { resolve } from 'node:path';
+import { EphemeraError } from './errors.js';
+
+export interface Config {
+  /** Where the SQLite log, the simulated TEE key and embedded ClickHouse live. */
+  readonly dataDir: string;
+  /** Event log backend. */
+  readonly log: 'sqlite' | 'kafka';
+  /** Kafka bootstrap servers (log=kafka). */
+  readonly kafkaBrokers: readonly string[];
+  /** Kafka topic for events. */
+  readonly kafkaTopic: string;
+  /** ClickHouse server URL; unset = embedded chDB under dataDir. */
+  readonly clickhouseUrl: string | null;
+  /** Attestor: auto (dstack when its socket exists), dstack or simulated. */
+  readonly tee: 'auto' | 'dstack' | 'simulated';
+  /** Default Anthropic API key when a request brings none. Secret. */
+  readonly anthropicApiKey: string | null;
+  /** Messages API base URL (for proxies and local test servers). */
+  readonly anthropicBaseUrl: string | null;
+  /** HTTP port for `ephemera serve`. */
+  readonly port: number;
+  /** HTTP listen address. */
+  readonly host: string;
+  /** Largest accepted request body, bytes (checked before buffering). */
+  readonly bodyLimitBytes: number;
+  /** Largest dataset, bytes (inline after base64 decoding, or fetched by URL). */
+  readonly maxDatasetBytes: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+const VARIABLES = {
+  dataDir: 'EPHEMERA_DATA_DIR',
+  log: 'EPHEMERA_LOG',
+  kafkaBrokers: 'KAFKA_BROKERS',
+  kafkaTopic: 'EPHEMERA_KAFKA_TOPIC',
+  clickhouseUrl: 'CLICKHOUSE_URL',
+  tee: 'EPHEMERA_TEE',
+  anthropicApiKey: 'ANTHROPIC_API_KEY',
+  anthropicBaseUrl: 'ANTHROPIC_BASE_URL',
+  port: 'PORT',
+  host: 'EPHEMERA_HOST',
+  bodyLimitBytes: 'EPHEMERA_BODY_LIMIT_BYTES',
+  maxDatasetBytes: 'EPHEMERA_MAX_DATASET_BYTES',
+} as const satisfies Record<keyof Config, string>;
+
+export const CONFIG_VARIABLES: Readonly<Record<keyof Config, string>> = VARIABLES;
+
+export function loadConfig(env: Env = process.env, overrides: Partial<Record<keyof Config, string>> = {}): Config {
+  const get = (key: keyof Config) => {
+    const value = overrides[key] ?? env[VARIABLES[key]];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const bad = (key: keyof Config, why: string): never => {
+    throw new EphemeraError('CONFIG_INVALID', `${VARIABLES[key]}: ${why}`, { fields: { variable: VARIABLES[key] } });
+  };
+  const oneOf = <T extends string>(key: keyof Config, values: readonly T[], fallback: T): T => {
+    const value = get(key) ?? fallback;
+    return values.includes(value as T) ? (value as T) : bad(key, `expected one of ${values.join(', ')}`);
+  };
+  const integer = (key: keyof Config, fallback: number, min: number, max: number): number => {
+    const raw = get(key);
+    if (raw === undefined) return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    return Number.isSafeInteger(value) && value >= min && value <= max ? value : bad(key, `expected an integer in [${min}, ${max}]`);
+  };
+  const url = (key: keyof Config): string | null => {
+    const raw = get(key);
+    if (raw === undefined) return null;
+    try {
+      const parsed = new URL(raw);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') bad(key, 'expected an http(s) URL');
+    } catch (cause) {
+      if (cause instanceof EphemeraError) throw cause;
+      bad(key, 'expected an http(s) URL');
+    }
+    return raw;
+  };
+
+  const config: Config = {
+    dataDir: resolve(get('dataDir') ?? './.ephemera'),
+    log: oneOf('log', ['sqlite', 'kafka'] as const, 'sqlite'),
+    kafkaBrokers: (get('kafkaBrokers') ?? 'localhost:9092').split(',').map((b) => b.trim()).filter(Boolean),
+    kafkaTopic: get('kafkaTopic') ?? 'ephemera.events',
+    clickhouseUrl: url('clickhouseUrl'),
+    tee: oneOf('tee', ['auto', 'dstack', 'simulated'] as const, 'auto'),
+    anthropicApiKey: get('anthropicApiKey') ?? null,
+    anthropicBaseUrl: url('anthropicBaseUrl'),
+    port: integer('port', 8080, 0, 65535),
+    host: get('host') ?? '127.0.0.1',
+    bodyLimitBytes: integer('bodyLimitBytes', 64 * 1024 * 1024, 1024, 2 ** 31),
+    maxDatasetBytes: integer('maxDatasetBytes', 32 * 1024 * 1024, 1, 2 ** 31),
+  };
+  return Object.freeze(config);
+}
+
+/** The configuration as it may be printed or logged: secrets replaced by whether they are set. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return { ...config, anthropicApiKey: config.anthropicApiKey ? '[set]' : null };
+}

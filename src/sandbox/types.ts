@@ -1,0 +1,112 @@
+/**
+ * The sandbox's public contract. The sandbox knows nothing about events: it
+ * reports what happened (ToolOutcome, observations, destruction report) and
+ * the command handler turns that into events.
+ */
+
+export type ToolName = 'bash' | 'python' | 'grep';
+export const TOOL_NAMES: readonly ToolName[] = ['bash', 'python', 'grep'];
+
+export interface SandboxLimits {
+  /** Wall-clock limit for the whole execution. */
+  timeoutMs: number;
+  /** Memory cap for the sandboxed process tree. */
+  memoryMb: number;
+  /** Max processes/threads in the sandbox. */
+  maxProcesses: number;
+  /** CPU-time cap in seconds. */
+  cpuSeconds: number;
+  /** tmpfs size caps, bytes. */
+  workBytes: number;
+  outBytes: number;
+  /** Per-stream capture cap (stdout, stderr) per tool call, bytes. */
+  outputBytes: number;
+  maxOpenFiles: number;
+}
+
+export interface SandboxSpec {
+  executionId: string;
+  /** The dataset, in memory. Written into the sandbox's tmpfs at /data/<datasetFile> through a pipe; never to disk. */
+  dataset: Uint8Array;
+  datasetFile: string;
+  /** Scripts placed (read-only) under /work/scripts/<name> — also in cwd /work. */
+  scripts: readonly { name: string; content: string }[];
+  limits: SandboxLimits;
+  /** Allowed "host:port" pairs; empty = no network at all. */
+  networkAllow: readonly string[];
+}
+
+/** One command to run inside the sandbox. */
+export type ToolCall =
+  | { kind: 'script'; name: string }
+  | { kind: 'bash'; command: string }
+  | { kind: 'python'; code: string }
+  | { kind: 'grep'; args: string[] };
+
+export type KilledBy = 'timeout' | 'memory' | 'pids' | 'output_limit' | 'disk' | 'cpu' | null;
+
+export interface FileObservation {
+  op: 'read' | 'write' | 'exec' | 'delete';
+  path: string;
+  count: number;
+}
+
+export interface NetworkObservation {
+  host: string;
+  port: number;
+  allowed: boolean;
+  bytes_out: number;
+  bytes_in: number;
+}
+
+export interface ToolOutcome {
+  exitCode: number | null;
+  killedBy: KilledBy;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  /** True when stdout or stderr was cut at the cap. */
+  truncated: boolean;
+  stdoutBytes: number;
+  stderrBytes: number;
+  durationMs: number;
+  cpuMs: number;
+  maxRssKb: number;
+  files: FileObservation[];
+  network: NetworkObservation[];
+}
+
+/** What sandbox.created records: the isolation and limits really in force. */
+export interface SandboxDescription {
+  isolation: Record<string, unknown>;
+  limits: Record<string, unknown>;
+  network: Record<string, unknown>;
+  runtime: Record<string, unknown>;
+}
+
+export interface DestructionReport {
+  processesRemaining: number;
+  workspaceReleased: boolean;
+  datasetBytesZeroed: number;
+  tmpfsReleased: boolean;
+  checks: Record<string, unknown>;
+}
+
+export interface Sandbox {
+  readonly description: SandboxDescription;
+  /** Runs one call inside this sandbox (same namespaces and tmpfs for every call). Honours the remaining wall-time budget. */
+  run(call: ToolCall, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<ToolOutcome>;
+  /** Lists/reads files inside the sandbox for the LLM's read-only helpers (size-capped, no-follow, regular files only). */
+  listFiles(dir: string): Promise<{ path: string; bytes: number; type: 'file' | 'dir' }[]>;
+  readFile(path: string, maxBytes: number): Promise<{ content: Uint8Array; truncated: boolean }>;
+  /** Kills every process, releases every tmpfs, zeroes the dataset buffer, and checks nothing remains. Idempotent. */
+  destroy(): Promise<DestructionReport>;
+}
+
+export type SandboxErrorCode =
+  | 'SANDBOX_BWRAP_MISSING'
+  | 'SANDBOX_NAMESPACES_UNAVAILABLE'
+  | 'SANDBOX_LIMIT_UNAVAILABLE'
+  | 'SANDBOX_START_FAILED'
+  | 'SANDBOX_DESTROYED'
+  | 'SANDBOX_BAD_CALL'
+  | 'SANDBOX_FILE_UNREADABLE';
