@@ -3,14 +3,14 @@
  * report data. Implementations: `simulated` (Ed25519, not hardware-backed) and
  * `dstack` (Intel TDX through the dstack guest agent).
  */
-export interface SimulatedAttestation {
+export type SimulatedAttestation = {
   type: 'simulated';
   /** Ed25519 public key, lowercase hex of its 32 raw bytes. */
   public_key: string;
   /** Ed25519 signature over the 64 report-data bytes, lowercase hex. */
   signature: string;
   notice: string;
-}
+};
 
 export interface Attestor {
   readonly kind: 'simulated' | 'dstack';

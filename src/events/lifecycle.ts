@@ -2,8 +2,8 @@
  * The lifecycle state machine. The executor enforces it while it appends and
  * the verifier replays it over a certificate's events: one `evolve` for both.
  *
- *   execution.requested → dataset.loaded → [sandbox.created → activity*]
- *     → execution.completed | execution.failed → dataset.deleted
+ *   execution.requested → [dataset.loaded → [sandbox.created → activity*]]
+ *     → execution.completed (needs sandbox.created) | execution.failed → dataset.deleted
  *     → sandbox.destroyed → certificate.sealed
  *
  * activity = llm.called | tool.invoked | tool.completed | file.accessed | network.requested
@@ -72,7 +72,9 @@ export function evolve(state: LifecycleState, event: EventEnvelope): LifecycleSt
       return state;
     case 'execution.completed':
     case 'execution.failed':
-      expectPhase(event.type === 'execution.failed' ? 'loaded' : 'running', 'running');
+      // A run can fail before the sandbox exists (it could not start); it can only complete inside one.
+      if (event.type === 'execution.failed') expectPhase('requested', 'loaded', 'running');
+      else expectPhase('running');
       if (state.openCalls.size > 0) violation('tool calls still open');
       return { ...state, phase: 'finished', outcome: event.type === 'execution.completed' ? 'completed' : 'failed' };
     case 'dataset.deleted':
