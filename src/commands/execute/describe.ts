@@ -1,0 +1,59 @@
+/**
+ * What a request commits to: the sandbox hash over the credential-free
+ * description, the fingerprint, and the public summary in execution.requested.
+ *
+ *   sandbox_hash = SHA-256(JCS(sandbox description with every credential removed))
+ *   fingerprint  = SHA-256("ephemera/v1/fingerprint\n" ‖ dataset_hash ‖ "\n" ‖ sandbox_hash)   (DESIGN §4)
+ */
+import { EphemeraError } from '../../errors.js';
+import { canonicalize, hashUtf8, type Hash, type SandboxSummary } from '../../events/index.js';
+import type { ExecuteRequest } from './request-schema.js';
+
+export const FINGERPRINT_TAG = 'ephemera/v1/fingerprint\n';
+
+/** Fields that hold credentials, removed before hashing or logging (path from the sandbox object). */
+const CREDENTIAL_PATHS: readonly (readonly string[])[] = [['llm', 'api_key']];
+
+export function withoutCredentials<T extends object>(sandbox: T): T {
+  const copy = structuredClone(sandbox) as Record<string, unknown>;
+  for (const path of CREDENTIAL_PATHS) {
+    let node: Record<string, unknown> | undefined = copy;
+    for (const key of path.slice(0, -1)) node = node?.[key] as Record<string, unknown> | undefined;
+    if (node && typeof node === 'object') delete node[path[path.length - 1]!];
+  }
+  return copy as T;
+}
+
+export function sandboxHash(sandbox: ExecuteRequest['sandbox']): Hash {
+  return hashUtf8(canonicalize(withoutCredentials(sandbox)));
+}
+
+export function fingerprint(datasetHash: Hash, sandboxHashValue: Hash): Hash {
+  return hashUtf8(FINGERPRINT_TAG, datasetHash, '\n', sandboxHashValue);
+}
+
+/** The entrypoint: `sandbox.entrypoint`, else the only script, else main.py / main.sh; null when nothing is to run as a script. */
+export function resolveEntrypoint(sandbox: ExecuteRequest['sandbox']): string | null {
+  const names = Object.keys(sandbox.scripts ?? {});
+  if (sandbox.entrypoint !== undefined) {
+    if (!names.includes(sandbox.entrypoint)) {
+      throw new EphemeraError('REQUEST_INVALID', 'body.sandbox.entrypoint: names no script in sandbox.scripts', { fields: { field: 'body.sandbox.entrypoint' } });
+    }
+    return sandbox.entrypoint;
+  }
+  if (names.length === 1) return names[0]!;
+  return ['main.py', 'main.sh'].find((name) => names.includes(name)) ?? null;
+}
+
+export function sandboxSummary(sandbox: ExecuteRequest['sandbox'], entrypoint: string | null): SandboxSummary {
+  return {
+    tools: [...(sandbox.tools ?? [])],
+    entrypoint,
+    scripts: Object.entries(sandbox.scripts ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, content]) => ({ name, hash: hashUtf8(content), bytes: new TextEncoder().encode(content).length })),
+    llm: null,
+    limits: { ...sandbox.environment },
+    network: { allow: [] },
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * Executes one request, once. Every lifecycle step is appended (and
+ * acknowledged) before it counts as done; the dataset lives only in memory and
+ * in the sandbox's tmpfs; the sandbox is destroyed and the dataset zeroed on
+ * every path; a certificate is sealed only for a complete stream that was read
+ * back from the log and verified.
+ */
+import { ulid } from 'ulid';
+import { EphemeraError } from '../../errors.js';
+import { bytesToHex, verifyStream, type EventLog, type Hash } from '../../events/index.js';
+import { reportData, type Attestor } from '../../attest/index.js';
+import type { Sandbox, SandboxLimits, SandboxSpec } from '../../sandbox/types.js';
+import { deriveCertificate, type Certificate } from '../../verify/index.js';
+import type { Config } from '../../config.js';
+import type { ExecuteRequest } from './request-schema.js';
+import { loadDataset } from './dataset.js';
+import { fingerprint, resolveEntrypoint, sandboxHash, sandboxSummary } from './describe.js';
+import { StreamRecorder } from './recorder.js';
+import { runComputation } from './run.js';
+import { buildResult } from './result.js';
+
+export interface ExecuteDeps {
+  config: Config;
+  log: EventLog;
+  attestor: Attestor;
+  createSandbox: (spec: SandboxSpec) => Promise<Sandbox>;
+  clock?: () => Date;
+}
+
+export interface ExecuteOutcome {
+  certificate: Certificate;
+  /** Wall time of the whole execution, request to seal. */
+  elapsedMs: number;
+}
+
+export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promise<ExecuteOutcome> {
+  const started = Date.now();
+  // 1. Check what can be checked before anything is recorded.
+  const entrypoint = resolveEntrypoint(request.sandbox);
+  if (entrypoint === null) {
+    throw new EphemeraError('REQUEST_INVALID', 'body.sandbox: nothing to run (no entrypoint script)', { fields: { field: 'body.sandbox.scripts' } });
+  }
+  // 2. Load the dataset into memory and compute what the run commits to.
+  const dataset = await loadDataset(request.dataset, deps.config.maxDatasetBytes);
+  const sandboxHashValue = sandboxHash(request.sandbox);
+  const recorder = new StreamRecorder(deps.log, ulid(), deps.clock);
+  let sandbox: Sandbox | null = null;
+  try {
+    await recorder.record(['execution.requested', {
+      dataset_hash: dataset.hash,
+      dataset_bytes: dataset.bytes.length,
+      dataset_format: request.dataset.format,
+      dataset_source: dataset.source,
+      sandbox_hash: sandboxHashValue,
+      fingerprint: fingerprint(dataset.hash, sandboxHashValue),
+      sandbox: sandboxSummary(request.sandbox, entrypoint),
+    }]);
+
+    // 3. Create the sandbox with the dataset on its tmpfs, then run.
+    const limits = limitsFor(request.sandbox.environment);
+    try {
+      sandbox = await deps.createSandbox({
+        executionId: recorder.executionId,
+        dataset: dataset.bytes,
+        datasetFile: `dataset.${request.dataset.format}`,
+        scripts: Object.entries(request.sandbox.scripts ?? {}).map(([name, content]) => ({ name, content })),
+        limits,
+        networkAllow: [],
+      });
+    } catch (cause) {
+      const code = cause instanceof EphemeraError ? cause.code : 'SANDBOX_START_FAILED';
+      const { result, resultHash } = buildResult('');
+      await recorder.record(['execution.failed', { error_code: code, exit_code: null, killed_by: null, result_hash: resultHash, result, duration_ms: Date.now() - started, totals: {} }]);
+    }
+    if (sandbox) {
+      await recorder.record(
+        ['dataset.loaded', { dataset_hash: dataset.hash, bytes: dataset.bytes.length, medium: 'tmpfs' }],
+        ['sandbox.created', { ...sandbox.description }],
+      );
+      await runComputation({ recorder, sandbox, entrypoint, limits, started });
+    }
+
+    // 4. Destroy: zero the dataset, kill everything, release every tmpfs; record what was checked.
+    const destruction = await destroy(sandbox, dataset.bytes);
+    await recorder.record(
+      ['dataset.deleted', { bytes_zeroed: destruction.bytesZeroed, tmpfs_released: true }],
+      ['sandbox.destroyed', { processes_remaining: 0, workspace_released: true, checks: destruction.checks }],
+    );
+
+    // 5. Read the stream back from the log and verify it before asking for an attestation.
+    await readBack(deps.log, recorder);
+
+    // 6. Seal: Merkle root kept incrementally, report data, attestation, as the last event.
+    const { size, root } = recorder.merkle();
+    const report = reportData(root, recorder.executionId, size);
+    const attestation = await deps.attestor.attest(report);
+    await recorder.record(['certificate.sealed', { tree_size: size, merkle_root: `sha256:${bytesToHex(root)}` as Hash, report_data: bytesToHex(report), attestation }]);
+    return { certificate: deriveCertificate(recorder.events), elapsedMs: Date.now() - started };
+  } finally {
+    // Every path, including a failed append: nothing of the run survives.
+    await destroy(sandbox, dataset.bytes).catch(() => undefined);
+  }
+}
+
+async function destroy(sandbox: Sandbox | null, dataset: Uint8Array): Promise<{ bytesZeroed: number; checks: Record<string, unknown> }> {
+  dataset.fill(0);
+  const bytesZeroed = dataset.length;
+  if (!sandbox) return { bytesZeroed, checks: { sandbox_started: false } };
+  const report = await sandbox.destroy();
+  if (report.processesRemaining !== 0 || !report.workspaceReleased || !report.tmpfsReleased) {
+    throw new EphemeraError('SANDBOX_DESTROY_FAILED', 'the sandbox could not be fully destroyed', { fields: { processes_remaining: report.processesRemaining } });
+  }
+  return { bytesZeroed, checks: { ...report.checks, processes_remaining: report.processesRemaining, dataset_bytes_zeroed: report.datasetBytesZeroed } };
+}
+
+async function readBack(log: EventLog, recorder: StreamRecorder): Promise<void> {
+  const stored = await log.readStream(recorder.executionId);
+  const verified = verifyStream(stored, recorder.executionId);
+  const mine = recorder.events;
+  if (verified.events.length !== mine.length || verified.head !== mine[mine.length - 1]!.hash) {
+    throw new EphemeraError('LOG_READBACK_MISMATCH', 'the log does not hold exactly the stream that was appended', { fields: { execution_id: recorder.executionId } });
+  }
+}
+
+export function limitsFor(environment: ExecuteRequest['sandbox']['environment']): SandboxLimits {
+  return {
+    timeoutMs: environment.timeout_seconds * 1000,
+    memoryMb: environment.max_memory_mb,
+    maxProcesses: 256,
+    cpuSeconds: environment.timeout_seconds * 2,
+    workBytes: 256 * 1024 * 1024,
+    outBytes: 16 * 1024 * 1024,
+    outputBytes: 1024 * 1024,
+    maxOpenFiles: 256,
+  };
+}

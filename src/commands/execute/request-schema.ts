@@ -1,0 +1,65 @@
+/**
+ * POST /execute request, as JSON Schema (draft-07, Ajv 8). Strict: unknown
+ * fields are rejected (sandbox-weakening fields such as `privileged`, `binds`
+ * or `env` cannot be smuggled in, THREATS A16), no type coercion, sizes and
+ * ranges bounded (THREATS G47). The same schema serves the route, the CLI and
+ * the OpenAPI description.
+ */
+export const SCRIPT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\\.(py|sh)$';
+
+export const limitsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['timeout_seconds', 'max_memory_mb'],
+  properties: {
+    timeout_seconds: { type: 'integer', minimum: 1, maximum: 3600, description: 'Wall-clock limit for the whole run.' },
+    max_memory_mb: { type: 'integer', minimum: 16, maximum: 16384, description: 'Memory cap for the sandboxed processes.' },
+  },
+} as const;
+
+export const executeRequestSchema = {
+  $id: 'ExecuteRequest',
+  type: 'object',
+  additionalProperties: false,
+  required: ['dataset', 'sandbox'],
+  properties: {
+    dataset: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['format'],
+      oneOf: [{ required: ['data'] }, { required: ['url'] }],
+      properties: {
+        data: { type: 'string', pattern: '^base64:[A-Za-z0-9+/]*={0,2}$', description: 'The dataset inline, as "base64:<standard base64>".' },
+        url: { type: 'string', pattern: '^https?://', maxLength: 4096, description: 'An http(s) URL fetched straight into memory (size-capped).' },
+        format: { type: 'string', enum: ['csv', 'json', 'txt'] },
+      },
+    },
+    sandbox: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['environment'],
+      properties: {
+        tools: { type: 'array', maxItems: 8, uniqueItems: true, items: { type: 'string', enum: ['bash', 'python', 'grep'] }, default: [] },
+        scripts: {
+          type: 'object',
+          maxProperties: 64,
+          propertyNames: { pattern: SCRIPT_NAME_PATTERN },
+          additionalProperties: { type: 'string', maxLength: 1048576 },
+          description: 'Script name (ending .py or .sh) → source.',
+        },
+        entrypoint: { type: 'string', pattern: SCRIPT_NAME_PATTERN },
+        environment: limitsSchema,
+      },
+    },
+  },
+} as const;
+
+export interface ExecuteRequest {
+  dataset: { data?: string; url?: string; format: 'csv' | 'json' | 'txt' };
+  sandbox: {
+    tools?: ('bash' | 'python' | 'grep')[];
+    scripts?: Record<string, string>;
+    entrypoint?: string;
+    environment: { timeout_seconds: number; max_memory_mb: number };
+  };
+}

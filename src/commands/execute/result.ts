@@ -1,0 +1,49 @@
+/**
+ * The run's result as recorded in execution.completed / execution.failed:
+ * the entry script's stdout (or the LLM's answer) as UTF-8, capped; a JSON
+ * object found in it is exposed as `json`.
+ *   result_hash = SHA-256(JCS(result))   over the recorded (capped) result
+ */
+import { canonicalize, hashUtf8, type Hash, type RunResult } from '../../events/index.js';
+import type { KilledBy } from '../../sandbox/types.js';
+
+export const RESULT_MAX_BYTES = 64 * 1024;
+
+export function buildResult(output: Uint8Array | string, alreadyTruncated = false): { result: RunResult; resultHash: Hash } {
+  const bytes = typeof output === 'string' ? new TextEncoder().encode(output) : output;
+  const capped = bytes.length > RESULT_MAX_BYTES ? bytes.subarray(0, RESULT_MAX_BYTES) : bytes;
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(capped);
+  const result: RunResult = { output: text, bytes: bytes.length, truncated: alreadyTruncated || capped.length < bytes.length, json: jsonObjectIn(text) };
+  return { result, resultHash: hashUtf8(canonicalize(result)) };
+}
+
+/** The whole output if it is a JSON object, else the last line that is one; else null. */
+export function jsonObjectIn(text: string): Record<string, unknown> | null {
+  const candidates = [text.trim(), ...text.trim().split('\n').reverse().map((l) => l.trim())];
+  const fenced = /```(?:json)?\s*(\{[\s\S]*?\})\s*```/.exec(text);
+  if (fenced) candidates.splice(1, 0, fenced[1]!);
+  for (const candidate of candidates) {
+    if (!candidate.startsWith('{')) continue;
+    try {
+      const value: unknown = JSON.parse(candidate);
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    } catch {
+      // not JSON: keep looking (the parse error quotes its input, so it is never forwarded)
+    }
+  }
+  return null;
+}
+
+const KILLED_CODES: Record<Exclude<KilledBy, null>, string> = {
+  timeout: 'EXECUTION_TIMEOUT',
+  memory: 'EXECUTION_OUT_OF_MEMORY',
+  pids: 'EXECUTION_PIDS_LIMIT',
+  output_limit: 'EXECUTION_OUTPUT_LIMIT',
+  disk: 'EXECUTION_DISK_LIMIT',
+  cpu: 'EXECUTION_CPU_LIMIT',
+};
+
+export function failureCode(exitCode: number | null, killedBy: KilledBy): string | null {
+  if (killedBy) return KILLED_CODES[killedBy];
+  return exitCode === 0 ? null : 'EXECUTION_NONZERO_EXIT';
+}

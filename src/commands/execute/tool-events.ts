@@ -1,0 +1,60 @@
+/**
+ * Turns one sandbox tool call into events: `tool.invoked` before it runs;
+ * `tool.completed` with its `file.accessed` and `network.requested`
+ * observations as one acknowledged batch after. Only hashes, counts and sizes
+ * leave the sandbox (THREATS A14).
+ *
+ *   output_hash = SHA-256(u64be(len(stdout)) ‖ stdout ‖ stderr)   over the captured (capped) bytes
+ */
+import { createHash } from 'node:crypto';
+import type { Hash } from '../../events/index.js';
+import type { ToolCall, ToolOutcome, Sandbox } from '../../sandbox/types.js';
+import type { Step, StreamRecorder } from './recorder.js';
+
+export function outputHash(stdout: Uint8Array, stderr: Uint8Array): Hash {
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64BE(BigInt(stdout.length));
+  return `sha256:${createHash('sha256').update(length).update(stdout).update(stderr).digest('hex')}`;
+}
+
+export function completionSteps(callId: string, outcome: ToolOutcome): Step[] {
+  return [
+    ['tool.completed', {
+      call_id: callId,
+      exit_code: outcome.exitCode,
+      duration_ms: Math.round(outcome.durationMs),
+      cpu_ms: Math.round(outcome.cpuMs),
+      max_rss_kb: Math.round(outcome.maxRssKb),
+      stdout_bytes: outcome.stdoutBytes,
+      stderr_bytes: outcome.stderrBytes,
+      output_hash: outputHash(outcome.stdout, outcome.stderr),
+      killed_by: outcome.killedBy,
+      truncated: outcome.truncated,
+    }],
+    ...outcome.files.map((f): Step => ['file.accessed', { call_id: callId, op: f.op, path: f.path, count: f.count }]),
+    ...outcome.network.map((n): Step => ['network.requested', { call_id: callId, ...n }]),
+  ];
+}
+
+/** Numbers tool calls within one execution. */
+export class CallIds {
+  private next = 1;
+  take(): string {
+    return `call_${this.next++}`;
+  }
+}
+
+/** Records, runs and records one tool call: the shared path for scripts and the LLM's tools. */
+export async function runRecordedTool(
+  recorder: StreamRecorder,
+  sandbox: Sandbox,
+  callId: string,
+  invoked: { tool: string; argsHash: Hash; caller: 'llm' | 'script' },
+  call: ToolCall,
+  options?: { timeoutMs?: number; signal?: AbortSignal },
+): Promise<ToolOutcome> {
+  await recorder.record(['tool.invoked', { call_id: callId, tool: invoked.tool, args_hash: invoked.argsHash, caller: invoked.caller }]);
+  const outcome = await sandbox.run(call, options);
+  await recorder.record(...completionSteps(callId, outcome));
+  return outcome;
+}
