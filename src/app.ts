@@ -1,0 +1,65 @@
+/**
+ * The fastify app: plugins, then routes; one error handler that maps codes to
+ * statuses and never echoes a 5xx message or any text derived from a request
+ * body (Node's JSON.parse errors quote their input: never forwarded).
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { isEphemeraError } from './errors.js';
+import { toHttpError } from './http-errors.js';
+import { AJV_OPTIONS, executeRoute } from './commands/execute/index.js';
+import { certificateRoutes } from './projections/certificates/index.js';
+import type { Services } from './services.js';
+
+export interface AppOptions {
+  /** fastify logger setting; off in tests. Request bodies and headers are never logged. */
+  logger?: boolean | { level: string };
+}
+
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: services.config.bodyLimitBytes,
+    logger: options.logger ?? false,
+    ajv: { customOptions: { ...AJV_OPTIONS } },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { status, body } = classify(error);
+    if (status >= 500) request.log.error({ code: body.error.code, errCode: isEphemeraError(error) ? error.code : error.code }, 'request failed');
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+
+  await app.register(executeRoute({ config: services.config, log: services.log, attestor: services.attestor, createSandbox: services.createSandbox }));
+  await app.register(certificateRoutes({ certificates: services.certificates, verifyOptions: () => services.verifyOptions }));
+  return app;
+}
+
+function classify(error: FastifyError) {
+  if (isEphemeraError(error)) {
+    const field = typeof error.fields.field === 'string' ? error.fields.field : undefined;
+    return toHttpError(error.code, error.message, field);
+  }
+  if (error.validation) {
+    const first = error.validation[0];
+    const pointer = (first?.instancePath ?? '').split('/').slice(1);
+    const params = (first?.params ?? {}) as Record<string, unknown>;
+    if (first?.keyword === 'additionalProperties') pointer.push(String(params.additionalProperty));
+    if (first?.keyword === 'required') pointer.push(String(params.missingProperty));
+    const field = [error.validationContext ?? 'body', ...pointer].join('.');
+    const reason = first?.keyword === 'additionalProperties' ? 'unknown field' : (first?.message ?? 'invalid');
+    return toHttpError('REQUEST_INVALID', `${field}: ${reason}`, field);
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return toHttpError('REQUEST_BODY_TOO_LARGE', 'the request body exceeds the configured limit');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return toHttpError('REQUEST_UNSUPPORTED_MEDIA_TYPE', 'send application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return toHttpError('REQUEST_MALFORMED_JSON', 'the body is empty');
+  }
+  if (error.statusCode === 400 && /prototype|constructor/i.test(error.message)) return toHttpError('REQUEST_FORBIDDEN_KEY', 'the body contains a forbidden key (__proto__ or constructor.prototype)');
+  if (error.statusCode === 400 || error instanceof SyntaxError) return toHttpError('REQUEST_MALFORMED_JSON', 'the body is not valid JSON');
+  return toHttpError('INTERNAL', 'internal error');
+}

@@ -1,0 +1,30 @@
+/**
+ * The `ephemera` command. Each subcommand lives in src/cli/<name>.ts and
+ * returns its exit code.
+ */
+import { EXIT, reportError } from './cli/common.js';
+import { runCommand } from './cli/run.js';
+import { verifyCommand } from './cli/verify.js';
+import { serveCommand } from './cli/serve.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  run: { run: runCommand, help: 'run --dataset FILE --sandbox SANDBOX.json [--format csv|json|txt] [--out CERT.json] [--json]' },
+  verify: { run: verifyCommand, help: 'verify CERT.json|CERT_ID [--json]' },
+  serve: { run: serveCommand, help: 'serve [--port N] [--host ADDR]' },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    process.stderr.write(`usage: ephemera <command>\n${Object.values(COMMANDS).map((c) => `  ephemera ${c.help}`).join('\n')}\n`);
+    return name === undefined || name === '--help' || name === 'help' ? EXIT.ok : EXIT.badInput;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    return reportError(error, rest.includes('--json'));
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

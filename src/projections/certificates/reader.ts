@@ -1,0 +1,26 @@
+/**
+ * Reads a certificate by folding its events from the log (the projection
+ * without a store). Untrusted by design: whoever reads it verifies it.
+ */
+import { EphemeraError } from '../../errors.js';
+import type { EventLog } from '../../events/index.js';
+import { deriveCertificate, executionIdOf, type Certificate } from '../../verify/index.js';
+
+export interface CertificateReader {
+  /** The certificate, or null when no such execution is in the log. */
+  get(certificateId: string): Promise<Certificate | null>;
+}
+
+export function certificatesFromLog(log: EventLog): CertificateReader {
+  return {
+    async get(certificateId) {
+      const executionId = executionIdOf(certificateId);
+      if (!executionId) throw new EphemeraError('CERTIFICATE_ID_INVALID', 'certificate id must be cert_<ULID>', { fields: { field: 'params.id' } });
+      const events = await log.readStream(executionId);
+      return events.length === 0 ? null : deriveCertificate(events);
+    },
+  };
+}
+
+/** A certificate is what the events say; `projectCertificate` is the fold the stores use. */
+export { deriveCertificate as projectCertificate };

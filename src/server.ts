@@ -1,0 +1,20 @@
+/**
+ * `ephemera serve`: listen, and shut down cleanly on SIGINT/SIGTERM (every
+ * pending append awaited before the log closes).
+ */
+import type { Config } from './config.js';
+import { buildApp } from './app.js';
+import { createServices } from './services.js';
+
+export async function serve(config: Config): Promise<{ url: string; close: () => Promise<void> }> {
+  const services = await createServices(config);
+  const app = await buildApp(services, { logger: { level: 'info' } });
+  const url = await app.listen({ port: config.port, host: config.host });
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= (async () => {
+    await app.close();
+    await services.close();
+  })());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void close().then(() => process.exit(0)));
+  return { url, close };
+}
