@@ -87,6 +87,14 @@ export class EventChain {
     this.head = genesisHash(executionId);
   }
 
+  /** Continues a stream after its last event (read back from a log). */
+  static resume(last: EventEnvelope, clock?: () => Date): EventChain {
+    const chain = new EventChain(last.execution_id, clock);
+    chain.seq = last.seq + 1;
+    chain.head = last.hash;
+    return chain;
+  }
+
   get length(): number {
     return this.seq;
   }
