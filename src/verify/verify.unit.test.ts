@@ -27,7 +27,7 @@ describe('verifyCertificate', () => {
       expect(verdict.notice).toMatch(/not hardware-backed/);
     });
 
-    it('stays valid with every object's keys in reverse order and numbers written as 1.0 (THREATS E39)', async () => {
+    it('stays valid with every object key in reverse order and numbers written as 1.0 (THREATS E39)', async () => {
       const reorder = (v: unknown): unknown =>
         Array.isArray(v) ? v.map(reorder) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reorder(x)])) : v;
       const text = JSON.stringify(reorder(valid)).replace(/"bytes":1234/g, '"bytes":1234.0');
