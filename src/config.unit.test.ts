@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { describeConfig, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  describe('when the environment is empty', () => {
+    it('gives the embedded defaults, frozen', () => {
+      const config = loadConfig({});
+      expect(config).toMatchObject({ log: 'sqlite', tee: 'auto', clickhouseUrl: null, kafkaTopic: 'ephemera.events', port: 8080, anthropicApiKey: null });
+      expect(config.dataDir).toMatch(/\.ephemera$/);
+      expect(Object.isFrozen(config)).toBe(true);
+    });
+  });
+
+  describe('when a variable is invalid', () => {
+    it.each([
+      [{ EPHEMERA_LOG: 'postgres' }, 'EPHEMERA_LOG'],
+      [{ EPHEMERA_TEE: 'sgx' }, 'EPHEMERA_TEE'],
+      [{ PORT: '99999' }, 'PORT'],
+      [{ PORT: '80a' }, 'PORT'],
+      [{ CLICKHOUSE_URL: 'file:///etc/passwd' }, 'CLICKHOUSE_URL'],
+    ])('%j is CONFIG_INVALID naming %s', (env, variable) => {
+      expect(() => loadConfig(env)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', fields: { variable } }));
+    });
+  });
+
+  describe('when a flag overrides a variable', () => {
+    it('wins', () => expect(loadConfig({ PORT: '1' }, { port: '2' }).port).toBe(2));
+  });
+
+  describe('when described for a log line', () => {
+    it('never shows the API key', () => {
+      const text = JSON.stringify(describeConfig(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-canary-123' })));
+      expect(text).not.toContain('canary');
+      expect(text).toContain('[set]');
+    });
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { HTTP_STATUS_BY_CODE, toHttpError } from './http-errors.js';
+
+describe('HTTP error registry', () => {
+  it('is pinned: a code is added or changed only together with this list', () => {
+    expect(HTTP_STATUS_BY_CODE).toMatchInlineSnapshot(`
+      {
+        "ATTEST_UNAVAILABLE": 503,
+        "CERTIFICATE_ID_INVALID": 400,
+        "CERTIFICATE_NOT_FOUND": 404,
+        "DATASET_EMPTY": 400,
+        "DATASET_FETCH_FAILED": 422,
+        "DATASET_INVALID_BASE64": 400,
+        "DATASET_TOO_LARGE": 413,
+        "INTERNAL": 500,
+        "LOG_UNAVAILABLE": 503,
+        "NOT_FOUND": 404,
+        "REQUEST_BODY_TOO_LARGE": 413,
+        "REQUEST_FORBIDDEN_KEY": 400,
+        "REQUEST_INVALID": 400,
+        "REQUEST_MALFORMED_JSON": 400,
+        "REQUEST_UNSUPPORTED_MEDIA_TYPE": 415,
+        "SANDBOX_BWRAP_MISSING": 503,
+        "SANDBOX_LIMIT_UNAVAILABLE": 503,
+        "SANDBOX_NAMESPACES_UNAVAILABLE": 503,
+      }
+    `);
+  });
+
+  describe('when the error is a 5xx', () => {
+    it('answers a fixed text, never the error message', () => {
+      const { status, body } = toHttpError('LOG_UNAVAILABLE', 'broker 10.0.0.1:9092 said SECRET', 'x');
+      expect(status).toBe(503);
+      expect(JSON.stringify(body)).not.toContain('SECRET');
+      expect(body.error.code).toBe('LOG_UNAVAILABLE');
+    });
+  });
+
+  describe('when the code is unknown', () => {
+    it('is an INTERNAL 500 with a fixed text', () => {
+      const { status, body } = toHttpError('SOMETHING_ODD', 'stack trace with data', undefined);
+      expect(status).toBe(500);
+      expect(body).toEqual({ error: { code: 'INTERNAL', message: expect.not.stringContaining('data') } });
+    });
+  });
+
+  describe('when the error is a 4xx', () => {
+    it('keeps our message and the field path', () => {
+      expect(toHttpError('REQUEST_INVALID', 'body.sandbox.x: unknown field', 'body.sandbox.x')).toEqual({
+        status: 400,
+        body: { error: { code: 'REQUEST_INVALID', message: 'body.sandbox.x: unknown field', field: 'body.sandbox.x' } },
+      });
+    });
+  });
+});
