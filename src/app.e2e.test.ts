@@ -1,0 +1,121 @@
+/**
+ * The app end to end through app.inject: real bubblewrap sandbox, real SQLite
+ * log, simulated attestor.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+import { createServices, type Services } from './services.js';
+
+const b64 = (text: string) => `base64:${Buffer.from(text).toString('base64')}`;
+const COUNT_LINES = 'import os\nprint(sum(1 for _ in open(os.environ["DATASET_PATH"])))\n';
+
+export function executeBody(overrides: { data?: string; scripts?: Record<string, string>; timeout?: number } = {}) {
+  return {
+    dataset: { data: b64(overrides.data ?? 'a,b\n1,2\n3,4\n'), format: 'csv' },
+    sandbox: {
+      tools: ['python'],
+      scripts: overrides.scripts ?? { 'main.py': COUNT_LINES },
+      environment: { timeout_seconds: overrides.timeout ?? 20, max_memory_mb: 256 },
+    },
+  };
+}
+
+describe('HTTP API', () => {
+  let dir: string;
+  let services: Services;
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ephemera-app-'));
+    services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir, EPHEMERA_BODY_LIMIT_BYTES: String(256 * 1024) }));
+    app = await buildApp(services);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await services?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('when a script runs to completion', () => {
+    it('answers with a certificate that the server and the verify route call valid', async () => {
+      const response = await app.inject({ method: 'POST', url: '/execute', payload: executeBody() });
+      expect(response.statusCode).toBe(200);
+      const body = response.json();
+      expect(body).toMatchObject({ status: 'completed', result: { output: '3\n', exit_code: 0 }, lifecycle: { dataset_deleted: true, sandbox_destroyed: true } });
+      expect(body.certificate_id).toMatch(/^cert_[0-9A-Z]{26}$/);
+      expect(body.proof.dataset_hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(body.execution_trace.tool_uses).toEqual([expect.objectContaining({ tool: 'main.py', caller: 'script', count: 1 })]);
+
+      const certificate = (await app.inject({ url: body.certificate_url })).json();
+      expect(certificate.events.map((e: { type: string }) => e.type)).toEqual([
+        'execution.requested', 'dataset.loaded', 'sandbox.created', 'tool.invoked', 'tool.completed',
+        ...certificate.events.slice(5, -5).map((e: { type: string }) => e.type),
+        'execution.completed', 'dataset.deleted', 'sandbox.destroyed', 'certificate.sealed',
+      ]);
+      const verdict = (await app.inject({ url: `${body.certificate_url}/verify` })).json();
+      expect(verdict).toMatchObject({ valid: true, tee: 'simulated', failure: null });
+    });
+  });
+
+  describe('when the script exits non-zero', () => {
+    it('still certifies the run, as failed', async () => {
+      const body = (await app.inject({ method: 'POST', url: '/execute', payload: executeBody({ scripts: { 'main.sh': 'echo partial; exit 7\n' } }) })).json();
+      expect(body).toMatchObject({ status: 'failed', result: { exit_code: 7, error_code: 'EXECUTION_NONZERO_EXIT', output: 'partial\n' } });
+      expect((await app.inject({ url: `${body.certificate_url}/verify` })).json().valid).toBe(true);
+    });
+  });
+
+  describe('when the request is bad', () => {
+    it.each([
+      ['an unknown top-level field', { ...executeBody(), extra: 1 }, 'body.extra'],
+      ['a sandbox-weakening field', { ...executeBody(), sandbox: { ...executeBody().sandbox, privileged: true } }, 'body.sandbox.privileged'],
+      ['a string where a number belongs', { ...executeBody(), sandbox: { ...executeBody().sandbox, environment: { timeout_seconds: '20', max_memory_mb: 256 } } }, 'body.sandbox.environment.timeout_seconds'],
+      ['a timeout out of range', { ...executeBody(), sandbox: { ...executeBody().sandbox, environment: { timeout_seconds: 0, max_memory_mb: 256 } } }, 'body.sandbox.environment.timeout_seconds'],
+      ['a script name with a path', { ...executeBody(), sandbox: { ...executeBody().sandbox, scripts: { '../x.py': '' } } }, 'body.sandbox.scripts'],
+      ['no dataset', { sandbox: executeBody().sandbox }, 'body.dataset'],
+      ['an unknown format', { ...executeBody(), dataset: { data: b64('x'), format: 'xml' } }, 'body.dataset.format'],
+    ])('%s is a 400 naming the field', async (_label, payload, field) => {
+      const response = await app.inject({ method: 'POST', url: '/execute', payload });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error).toMatchObject({ code: 'REQUEST_INVALID', field: expect.stringContaining(field) });
+    });
+
+    it('invalid JSON is a 400 that does not echo the body', async () => {
+      const response = await app.inject({ method: 'POST', url: '/execute', headers: { 'content-type': 'application/json' }, payload: '{"dataset": SECRET-CANARY' });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.code).toBe('REQUEST_MALFORMED_JSON');
+      expect(response.body).not.toContain('SECRET-CANARY');
+    });
+
+    it('a __proto__ key is a 400', async () => {
+      const response = await app.inject({ method: 'POST', url: '/execute', headers: { 'content-type': 'application/json' }, payload: '{"__proto__": {"polluted": true}, "dataset": {}}' });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.code).toBe('REQUEST_FORBIDDEN_KEY');
+    });
+
+    it('a body over the limit is a 413 before it is buffered', async () => {
+      const response = await app.inject({ method: 'POST', url: '/execute', payload: executeBody({ data: 'x'.repeat(300 * 1024) }) });
+      expect(response.statusCode).toBe(413);
+      expect(response.json().error.code).toBe('REQUEST_BODY_TOO_LARGE');
+    });
+
+    it('no entrypoint is a 400', async () => {
+      const response = await app.inject({ method: 'POST', url: '/execute', payload: executeBody({ scripts: { 'a.py': '', 'b.py': '' } }) });
+      expect(response.json().error).toMatchObject({ code: 'REQUEST_INVALID', field: 'body.sandbox.scripts' });
+    });
+  });
+
+  describe('when a certificate does not exist', () => {
+    it('is a 404, and a malformed id a 400', async () => {
+      expect((await app.inject({ url: '/certificate/cert_01JD7ZX3Q4M5N6P7R8S9T0VWXY' })).statusCode).toBe(404);
+      const bad = await app.inject({ url: '/certificate/not-an-id' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.code).toBe('REQUEST_INVALID');
+    });
+  });
+});

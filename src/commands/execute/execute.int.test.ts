@@ -1,0 +1,135 @@
+/**
+ * The write path through the real bubblewrap sandbox and the real SQLite log:
+ * non-persistence (canary sweep), containment seen from outside, and the
+ * timeout killing every descendant.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../config.js';
+import { createServices, type Services } from '../../services.js';
+import { verifyCertificate } from '../../verify/index.js';
+import { execute } from './handler.js';
+import { parseExecuteRequest } from './request.js';
+
+const request = (data: string, scripts: Record<string, string>, timeout = 20) =>
+  parseExecuteRequest({
+    dataset: { data: `base64:${Buffer.from(data).toString('base64')}`, format: 'txt' },
+    sandbox: { tools: ['python', 'bash'], scripts, environment: { timeout_seconds: timeout, max_memory_mb: 256 } },
+  });
+
+/** Every file under `root` (bounded), for the canary sweep. */
+function* filesUnder(root: string, depth = 0): Generator<string> {
+  if (depth > 12) return;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const path = join(root, entry);
+    let st;
+    try {
+      st = statSync(path, { throwIfNoEntry: false });
+    } catch {
+      continue;
+    }
+    if (!st) continue;
+    if (st.isDirectory()) yield* filesUnder(path, depth + 1);
+    else if (st.isFile() && st.size < 64 * 1024 * 1024) yield path;
+  }
+}
+
+function hitsOf(needles: string[], roots: string[]): string[] {
+  const hits: string[] = [];
+  for (const root of roots)
+    for (const file of filesUnder(root)) {
+      let text: Buffer;
+      try {
+        text = readFileSync(file);
+      } catch {
+        continue;
+      }
+      for (const needle of needles) if (text.includes(needle)) hits.push(`${file}: ${needle.slice(0, 6)}…`);
+    }
+  return hits;
+}
+
+describe('execute (real sandbox, real SQLite log)', () => {
+  let dir: string;
+  let services: Services;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ephemera-exec-'));
+    services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir }));
+  });
+  afterAll(async () => {
+    await services?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('when the dataset carries a random canary (THREATS C27)', () => {
+    it('finds the canary nowhere on disk and in no event after the run', async () => {
+      const canary = `CANARY${randomBytes(16).toString('hex')}`;
+      const forms = [canary, Buffer.from(canary).toString('base64'), Buffer.from(canary).toString('hex')];
+      const { certificate } = await execute(request(`name,secret\nada,${canary}\n`, { 'main.py': 'import os\nprint(len(open(os.environ["DATASET_PATH"]).read()))\n' }), services);
+      expect(certificate.status).toBe('completed');
+      expect((await verifyCertificate(certificate)).valid).toBe(true);
+      expect(JSON.stringify(certificate)).not.toContain(canary);
+      for (const form of forms) expect(JSON.stringify(await services.log.readStream(certificate.execution_id))).not.toContain(form);
+      expect(hitsOf(forms, [dir, tmpdir(), '/var/tmp', '/dev/shm'])).toEqual([]);
+    });
+  });
+
+  describe('when a script tries to reach a server on the host', () => {
+    let server: Server;
+    let connections = 0;
+    let port = 0;
+    beforeAll(async () => {
+      server = createServer((socket) => {
+        connections += 1;
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as { port: number }).port;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('fails inside the sandbox and the server sees no connection; the same probe outside connects', async () => {
+      const probe = `import socket\ntry:\n    socket.create_connection(("127.0.0.1", ${port}), timeout=2)\n    print("connected")\nexcept OSError as e:\n    print("blocked", type(e).__name__)\n`;
+      const { certificate } = await execute(request('x', { 'main.py': probe }), services);
+      expect(certificate.result.output).toMatch(/^blocked/);
+      expect(connections).toBe(0);
+      const outside = execFileSync('python3', ['-c', probe]).toString();
+      expect(outside).toBe('connected\n');
+      expect(connections).toBe(1);
+    });
+  });
+
+  describe('when a script reads a host file', () => {
+    it('cannot see it; the same read outside works', async () => {
+      const secretFile = join(dir, 'host-secret.txt');
+      writeFileSync(secretFile, 'HOST-SECRET-MARKER');
+      const probe = `try:\n    print(open(${JSON.stringify(secretFile)}).read())\nexcept OSError as e:\n    print("denied", type(e).__name__)\n`;
+      const { certificate } = await execute(request('x', { 'main.py': probe }), services);
+      expect(certificate.result.output).toMatch(/^denied/);
+      expect(execFileSync('python3', ['-c', probe]).toString()).toContain('HOST-SECRET-MARKER');
+    });
+  });
+
+  describe('when a script forks background children and overruns its timeout (THREATS B23)', () => {
+    it('is killed at the deadline with every descendant, and certified as a timeout', async () => {
+      const marker = `ephemera-orphan-${randomBytes(6).toString('hex')}`;
+      const script = `trap '' TERM\n(setsid bash -c 'exec -a ${marker} sleep 300' &)\n(bash -c 'exec -a ${marker} sleep 300' &) &\nexec -a ${marker} sleep 300\n`;
+      const { certificate } = await execute(request('x', { 'main.sh': script }, 2), services);
+      expect(certificate).toMatchObject({ status: 'failed', result: { error_code: 'EXECUTION_TIMEOUT' } });
+      expect(certificate.execution_trace.resources.killed_by).toBe('timeout');
+      const survivors = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.includes(marker));
+      expect(survivors).toEqual([]);
+    });
+  });
+});
