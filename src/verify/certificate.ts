@@ -105,6 +105,8 @@ export function deriveCertificate(events: readonly EventEnvelope[]): Certificate
   const toolOf = new Map<string, ToolUse>();
   const started = new Map<string, ToolUse>();
   const models = trace.llm_calls.by_model;
+  const fileRows = new Map<string, ExecutionTrace['file_activity'][number]>();
+  const networkRows = new Map<string, ExecutionTrace['network_activity'][number]>();
 
   for (const event of events) {
     switch (event.type) {
@@ -166,19 +168,29 @@ export function deriveCertificate(events: readonly EventEnvelope[]): Certificate
       }
       case 'file.accessed': {
         const d = event.data;
-        const row = trace.file_activity.find((f) => f.op === d.op && f.path === d.path);
+        const key = `${d.op}\u0000${d.path}`;
+        const row = fileRows.get(key);
         if (row) row.count += d.count;
-        else trace.file_activity.push({ op: d.op, path: d.path, count: d.count });
+        else {
+          const added = { op: d.op, path: d.path, count: d.count };
+          fileRows.set(key, added);
+          trace.file_activity.push(added);
+        }
         break;
       }
       case 'network.requested': {
         const d = event.data;
-        const row = trace.network_activity.find((n) => n.host === d.host && n.port === d.port && n.allowed === d.allowed);
+        const key = `${d.host}\u0000${d.port}\u0000${d.allowed}`;
+        const row = networkRows.get(key);
         if (row) {
           row.attempts += 1;
           row.bytes_out += d.bytes_out;
           row.bytes_in += d.bytes_in;
-        } else trace.network_activity.push({ host: d.host, port: d.port, allowed: d.allowed, attempts: 1, bytes_out: d.bytes_out, bytes_in: d.bytes_in });
+        } else {
+          const added = { host: d.host, port: d.port, allowed: d.allowed, attempts: 1, bytes_out: d.bytes_out, bytes_in: d.bytes_in };
+          networkRows.set(key, added);
+          trace.network_activity.push(added);
+        }
         break;
       }
       case 'execution.completed':
