@@ -1,0 +1,17 @@
+# Ephemera service image. The sandbox needs bubblewrap (user, pid, net, ipc,
+# uts and mount namespaces): run the container with
+#   --security-opt seccomp=unconfined --security-opt apparmor=unconfined
+# (docker-compose.yml does). Ephemera refuses to run when it cannot sandbox.
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends bubblewrap strace python3 ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev
+COPY . .
+ENV EPHEMERA_DATA_DIR=/var/lib/ephemera EPHEMERA_HOST=0.0.0.0 PORT=8080
+VOLUME /var/lib/ephemera
+EXPOSE 8080
+# Core dumps off for the service too (THREATS C25).
+CMD ["sh", "-c", "ulimit -c 0 && exec node bin/ephemera.js serve"]
