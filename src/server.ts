@@ -5,9 +5,15 @@
 import type { Config } from './config.js';
 import { buildApp } from './app.js';
 import { createServices } from './services.js';
+import type { TailableEventLog } from './events/index.js';
+import { abortUnfinished } from './commands/execute/recover.js';
 
 export async function serve(config: Config): Promise<{ url: string; close: () => Promise<void> }> {
   const services = await createServices(config);
+  if ('readFrom' in services.log) {
+    const aborted = await abortUnfinished(services.log as TailableEventLog);
+    if (aborted.length > 0) process.stderr.write(`ephemera: marked ${aborted.length} unfinished run(s) aborted (executor restarted)\n`);
+  }
   const app = await buildApp(services, { logger: { level: 'info' } });
   const url = await app.listen({ port: config.port, host: config.host });
   let closing: Promise<void> | null = null;

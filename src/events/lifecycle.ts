@@ -5,6 +5,7 @@
  *   execution.requested → [dataset.loaded → [sandbox.created → activity*]]
  *     → execution.completed (needs sandbox.created) | execution.failed → dataset.deleted
  *     → sandbox.destroyed → certificate.sealed
+ *   … any unsealed phase → execution.aborted (the executor died; terminal, never sealed)
  *
  * activity = llm.called | tool.invoked | tool.completed | file.accessed | network.requested
  * Pure: no I/O, no clock.
@@ -12,7 +13,7 @@
 import { EphemeraError } from '../errors.js';
 import type { EventEnvelope } from './envelope.js';
 
-export type Phase = 'empty' | 'requested' | 'loaded' | 'running' | 'finished' | 'dataset_deleted' | 'destroyed' | 'sealed';
+export type Phase = 'empty' | 'requested' | 'loaded' | 'running' | 'finished' | 'dataset_deleted' | 'destroyed' | 'sealed' | 'aborted';
 
 export interface LifecycleState {
   readonly phase: Phase;
@@ -86,6 +87,10 @@ export function evolve(state: LifecycleState, event: EventEnvelope): LifecycleSt
     case 'certificate.sealed':
       expectPhase('destroyed');
       return { ...state, phase: 'sealed' };
+    case 'execution.aborted':
+      // Ends a stream whose executor died; it can never be sealed afterwards.
+      expectPhase('requested', 'loaded', 'running', 'finished', 'dataset_deleted', 'destroyed');
+      return { ...state, phase: 'aborted', openCalls: new Set<string>() };
   }
 }
 

@@ -107,6 +107,8 @@ export const eventDataSchemas = {
   }),
   'dataset.deleted': s.object({ bytes_zeroed: count(), tmpfs_released: s.literal(true) }),
   'sandbox.destroyed': s.object({ processes_remaining: s.literal(0), workspace_released: s.literal(true), checks: s.optional(s.json()) }),
+  /** Appended on restart for a stream its executor never finished (THREATS B24): the run is dead, no certificate. */
+  'execution.aborted': s.object({ reason: s.oneOf(['executor_restarted'] as const), last_seq: s.int(0) }),
   'certificate.sealed': s.object({
     tree_size: s.int(1),
     merkle_root: hash(),

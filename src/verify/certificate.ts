@@ -45,7 +45,7 @@ export interface Certificate {
   certificate_id: string;
   version: number;
   execution_id: string;
-  status: 'completed' | 'failed' | 'incomplete';
+  status: 'completed' | 'failed' | 'incomplete' | 'aborted';
   dataset_hash: string;
   sandbox_hash: string;
   fingerprint: string;
@@ -216,6 +216,9 @@ export function deriveCertificate(events: readonly EventEnvelope[]): Certificate
         break;
       case 'sandbox.destroyed':
         cert.lifecycle.sandbox_destroyed = event.at;
+        break;
+      case 'execution.aborted':
+        cert.status = 'aborted';
         break;
       case 'certificate.sealed': {
         const d = event.data;

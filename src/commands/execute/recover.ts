@@ -1,0 +1,28 @@
+/**
+ * Startup recovery (THREATS B24): a stream that is neither sealed nor aborted
+ * belongs to an executor that died mid-run. Its sandbox died with it
+ * (--die-with-parent, tmpfs gone with the namespace); the dataset lived only
+ * in that process's memory. Mark the run aborted by an event: it never gets a
+ * certificate.
+ * LIMITATION: only for the embedded log, where one process owns the data dir.
+ * With Kafka several executors share the log and none may abort another's run.
+ */
+import { EventChain, type TailableEventLog, type EventEnvelope } from '../../events/index.js';
+
+export async function abortUnfinished(log: TailableEventLog, clock?: () => Date): Promise<string[]> {
+  const last = new Map<string, EventEnvelope>();
+  for (let position = 0; ; ) {
+    const page = await log.readFrom(position, 10_000);
+    if (page.length === 0) break;
+    for (const { event } of page) last.set(event.execution_id, event);
+    position = page[page.length - 1]!.position;
+  }
+  const aborted: string[] = [];
+  for (const [executionId, event] of last) {
+    if (event.type === 'certificate.sealed' || event.type === 'execution.aborted') continue;
+    const chain = EventChain.resume(event, clock);
+    await log.append([chain.next('execution.aborted', { reason: 'executor_restarted', last_seq: event.seq })]);
+    aborted.push(executionId);
+  }
+  return aborted;
+}
