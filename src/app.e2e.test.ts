@@ -98,6 +98,12 @@ describe('HTTP API', () => {
       expect(response.json().error.code).toBe('REQUEST_FORBIDDEN_KEY');
     });
 
+    it('a body nested 10 000 levels deep is a 400 before it is parsed', async () => {
+      const response = await app.inject({ method: 'POST', url: '/execute', headers: { 'content-type': 'application/json' }, payload: `{"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}` });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.code).toBe('REQUEST_TOO_DEEP');
+    });
+
     it('a body over the limit is a 413 before it is buffered', async () => {
       const response = await app.inject({ method: 'POST', url: '/execute', payload: executeBody({ data: 'x'.repeat(300 * 1024) }) });
       expect(response.statusCode).toBe(413);

@@ -6,6 +6,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { isEphemeraError } from './errors.js';
 import { toHttpError } from './http-errors.js';
+import { parseJsonBody } from './json-body.js';
 import { AJV_OPTIONS, executeRoute } from './commands/execute/index.js';
 import { certificateRoutes } from './projections/certificates/index.js';
 import type { Services } from './services.js';
@@ -20,8 +21,15 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     bodyLimit: services.config.bodyLimitBytes,
     logger: options.logger ?? false,
     ajv: { customOptions: { ...AJV_OPTIONS } },
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
+  });
+
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -59,7 +67,6 @@ function classify(error: FastifyError) {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return toHttpError('REQUEST_MALFORMED_JSON', 'the body is empty');
   }
-  if (error.statusCode === 400 && /prototype|constructor/i.test(error.message)) return toHttpError('REQUEST_FORBIDDEN_KEY', 'the body contains a forbidden key (__proto__ or constructor.prototype)');
   if (error.statusCode === 400 || error instanceof SyntaxError) return toHttpError('REQUEST_MALFORMED_JSON', 'the body is not valid JSON');
   return toHttpError('INTERNAL', 'internal error');
 }

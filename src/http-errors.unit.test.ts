@@ -19,6 +19,7 @@ describe('HTTP error registry', () => {
         "REQUEST_FORBIDDEN_KEY": 400,
         "REQUEST_INVALID": 400,
         "REQUEST_MALFORMED_JSON": 400,
+        "REQUEST_TOO_DEEP": 400,
         "REQUEST_UNSUPPORTED_MEDIA_TYPE": 415,
         "SANDBOX_BWRAP_MISSING": 503,
         "SANDBOX_LIMIT_UNAVAILABLE": 503,

@@ -3,7 +3,8 @@
  * non-persistence (canary sweep), containment seen from outside, and the
  * timeout killing every descendant.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -15,6 +16,8 @@ import { createServices, type Services } from '../../services.js';
 import { verifyCertificate } from '../../verify/index.js';
 import { execute } from './handler.js';
 import { parseExecuteRequest } from './request.js';
+
+const run = promisify(execFile);
 
 const request = (data: string, scripts: Record<string, string>, timeout = 20) =>
   parseExecuteRequest({
@@ -104,9 +107,9 @@ describe('execute (real sandbox, real SQLite log)', () => {
       const { certificate } = await execute(request('x', { 'main.py': probe }), services);
       expect(certificate.result.output).toMatch(/^blocked/);
       expect(connections).toBe(0);
-      const outside = execFileSync('python3', ['-c', probe]).toString();
+      const outside = (await run('/usr/bin/python3', ['-c', probe])).stdout;
       expect(outside).toBe('connected\n');
-      expect(connections).toBe(1);
+      await expect.poll(() => connections).toBe(1);
     });
   });
 

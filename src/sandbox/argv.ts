@@ -1,0 +1,71 @@
+/**
+ * Pure: a validated sandbox profile → the bubblewrap argv. Tested without
+ * spawning anything.
+ *
+ * SECURITY: boundaries set here
+ * - every namespace unshared (user, pid, net, ipc, uts, mount, cgroup); no network device but a down loopback;
+ * - --new-session (no TIOCSTI into our terminal), --die-with-parent, all capabilities dropped;
+ * - only /usr (and its /bin, /lib, /lib64, /sbin links) is visible from the host, read-only;
+ * - /data is a tmpfs holding the dataset, fed from a pipe (never a file on disk), then remounted read-only;
+ * - /work, /out, /tmp are size-capped tmpfs; /proc shows only this sandbox's processes; no /sys;
+ * - the environment is cleared and only an allow-list set (no key, broker, database or socket path).
+ * LIMITATION: no seccomp filter yet; syscall filtering is the hardening issue's.
+ */
+export interface BwrapProfile {
+  bwrapPath: string;
+  /** Host path of supervisor.py, bound read-only. */
+  supervisorPath: string;
+  /** File descriptor (in bwrap's process) the dataset is read from. */
+  datasetFd: number;
+  datasetFile: string;
+  workBytes: number;
+  outBytes: number;
+  tmpBytes: number;
+  uid: number;
+  gid: number;
+  env: Readonly<Record<string, string>>;
+}
+
+export const SUPERVISOR_PATH_INSIDE = '/run/ephemera/supervisor.py';
+
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function buildBwrapArgv(p: BwrapProfile): string[] {
+  if (!FILE_NAME.test(p.datasetFile)) throw new TypeError('datasetFile must be a plain file name');
+  for (const n of [p.workBytes, p.outBytes, p.tmpBytes, p.datasetFd, p.uid, p.gid]) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new TypeError('sizes, fds and ids must be non-negative integers');
+  }
+  const env = Object.entries(p.env).flatMap(([k, v]) => ['--setenv', k, v]);
+  return [
+    p.bwrapPath,
+    '--unshare-all',
+    '--unshare-user',
+    '--uid', String(p.uid),
+    '--gid', String(p.gid),
+    '--hostname', 'sandbox',
+    '--new-session',
+    '--die-with-parent',
+    '--cap-drop', 'ALL',
+    '--clearenv',
+    ...env,
+    '--ro-bind', '/usr', '/usr',
+    '--symlink', 'usr/bin', '/bin',
+    '--symlink', 'usr/sbin', '/sbin',
+    '--symlink', 'usr/lib', '/lib',
+    '--symlink', 'usr/lib64', '/lib64',
+    '--proc', '/proc',
+    '--dev', '/dev',
+    '--tmpfs', '/run',
+    '--dir', '/run/ephemera',
+    '--ro-bind', p.supervisorPath, SUPERVISOR_PATH_INSIDE,
+    '--size', String(p.tmpBytes), '--tmpfs', '/tmp',
+    '--size', String(p.workBytes), '--tmpfs', '/work',
+    '--size', String(p.outBytes), '--tmpfs', '/out',
+    '--tmpfs', '/data',
+    '--ro-bind-data', String(p.datasetFd), `/data/${p.datasetFile}`,
+    '--remount-ro', '/data',
+    '--chdir', '/work',
+    '--',
+    '/usr/bin/python3', '-I', '-S', SUPERVISOR_PATH_INSIDE,
+  ];
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { buildBwrapArgv, type BwrapProfile } from './argv.js';
+
+const profile: BwrapProfile = {
+  bwrapPath: '/usr/bin/bwrap', supervisorPath: '/app/supervisor.py', datasetFd: 3, datasetFile: 'dataset.csv',
+  workBytes: 1024, outBytes: 2048, tmpBytes: 4096, uid: 65534, gid: 65534, env: { DATASET_PATH: '/data/dataset.csv' },
+};
+const pairs = (argv: string[], flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
+
+describe('buildBwrapArgv', () => {
+  describe('when given a valid profile', () => {
+    const argv = buildBwrapArgv(profile);
+    it('unshares every namespace, starts a new session, dies with its parent, drops capabilities and clears the environment', () => {
+      expect(argv).toEqual(expect.arrayContaining(['--unshare-all', '--unshare-user', '--new-session', '--die-with-parent', '--clearenv']));
+      expect(pairs(argv, '--cap-drop')).toEqual(['ALL']);
+      expect(argv).not.toContain('--share-net');
+    });
+    it('binds only /usr from the host, read-only', () => {
+      expect(pairs(argv, '--bind')).toEqual([]);
+      expect(pairs(argv, '--ro-bind')).toEqual(['/usr', '/app/supervisor.py']);
+    });
+    it('feeds the dataset from a file descriptor into a read-only /data tmpfs', () => {
+      expect(pairs(argv, '--ro-bind-data')).toEqual(['3']);
+      expect(argv[argv.indexOf('--ro-bind-data') + 2]).toBe('/data/dataset.csv');
+      expect(pairs(argv, '--remount-ro')).toEqual(['/data']);
+    });
+    it('caps every writable tmpfs', () => {
+      expect(argv.join(' ')).toContain('--size 4096 --tmpfs /tmp --size 1024 --tmpfs /work --size 2048 --tmpfs /out');
+    });
+    it('sets only the allow-listed environment', () => expect(pairs(argv, '--setenv')).toEqual(['DATASET_PATH']));
+  });
+
+  describe('when the dataset file name carries a path', () => {
+    it('refuses', () => expect(() => buildBwrapArgv({ ...profile, datasetFile: '../etc/x' })).toThrow(TypeError));
+  });
+});

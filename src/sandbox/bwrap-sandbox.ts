@@ -1,0 +1,223 @@
+/**
+ * One bubblewrap sandbox per execution: a long-lived bwrap running the
+ * supervisor, inside per-execution cgroups. Every tool call of the execution
+ * runs in it (same namespaces, same /work).
+ *
+ * SECURITY: the dataset reaches the sandbox's /data tmpfs through a pipe from
+ * this process's memory; it never touches the disk. A breach of any limit
+ * kills the call; destroy() kills every process of the cgroups, waits for the
+ * namespaces to disappear, and reports what it checked.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { EphemeraError } from '../errors.js';
+import { buildBwrapArgv } from './argv.js';
+import { createCgroups, type CgroupSet } from './cgroups.js';
+import { BWRAP_PATH, assertSandboxSupported, runtimeIdentity } from './runtime.js';
+import { SupervisorClient } from './supervisor-client.js';
+import type { DestructionReport, Sandbox, SandboxDescription, SandboxSpec, ToolCall, ToolOutcome } from './types.js';
+
+const SUPERVISOR_HOST_PATH = join(import.meta.dirname, 'supervisor.py');
+const SANDBOX_UID = 65534;
+const TMP_BYTES = 64 * 1024 * 1024;
+/** Grace the executor gives the supervisor past a call's deadline before killing the whole sandbox. */
+const BACKSTOP_MS = 3000;
+const SANDBOX_ENV = { PATH: '/usr/bin:/bin', HOME: '/work', LANG: 'C.UTF-8' };
+
+export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
+  assertSandboxSupported();
+  const memoryBytes = spec.limits.memoryMb * 1024 * 1024 + spec.dataset.length;
+  const cgroups = createCgroups(`ephemera-${spec.executionId}`, memoryBytes, spec.limits.maxProcesses);
+  const env = { ...SANDBOX_ENV, DATASET_PATH: `/data/${spec.datasetFile}` };
+  const argv = buildBwrapArgv({
+    bwrapPath: BWRAP_PATH, supervisorPath: SUPERVISOR_HOST_PATH, datasetFd: 3, datasetFile: spec.datasetFile,
+    workBytes: spec.limits.workBytes, outBytes: spec.limits.outBytes, tmpBytes: TMP_BYTES, uid: SANDBOX_UID, gid: SANDBOX_UID, env,
+  });
+  // The shell joins the cgroups, then becomes bwrap: no process of the sandbox is ever outside them.
+  const child = spawn('/bin/sh', ['-c', `${cgroups.joinCommand()} && ulimit -c 0 && exec "$@"`, 'sh', ...argv], {
+    stdio: ['pipe', 'pipe', 'ignore', 'pipe'],
+    env: {},
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const client = new SupervisorClient(child.stdin!, child.stdout!);
+  child.once('error', (e) => client.fail(e));
+  (child.stdio[3] as Writable).on('error', () => undefined).end(spec.dataset);
+
+  const sandbox = new BwrapSandbox(spec, child, client, cgroups, exited, describe(spec, memoryBytes));
+  try {
+    const init = await client.request('init', { scripts: spec.scripts }, 15_000);
+    if (!init.ok) throw new EphemeraError('SANDBOX_START_FAILED', `the sandbox could not be prepared (${init.error})`);
+    sandbox.rememberNamespaces();
+  } catch (cause) {
+    await sandbox.destroy();
+    throw cause instanceof EphemeraError && cause.code === 'SANDBOX_START_FAILED' ? cause : new EphemeraError('SANDBOX_START_FAILED', 'the sandbox did not start', { cause });
+  }
+  return sandbox;
+}
+
+function describe(spec: SandboxSpec, memoryBytes: number): SandboxDescription {
+  const l = spec.limits;
+  return {
+    isolation: {
+      tool: 'bubblewrap', namespaces: ['user', 'pid', 'net', 'ipc', 'uts', 'mount', 'cgroup'], new_session: true, die_with_parent: true,
+      capabilities: 'none', uid: SANDBOX_UID, host_paths: ['/usr (read-only)'], seccomp: false,
+    },
+    limits: {
+      wall_ms: { value: l.timeoutMs, mechanism: 'supervisor deadline, executor kill as backstop' },
+      memory_bytes: { value: memoryBytes, mechanism: 'cgroup v1 memory.limit_in_bytes (dataset tmpfs included)' },
+      processes: { value: l.maxProcesses, mechanism: 'cgroup v1 pids.max' },
+      cpu_seconds: { value: l.cpuSeconds, mechanism: 'RLIMIT_CPU per call' },
+      open_files: { value: l.maxOpenFiles, mechanism: 'RLIMIT_NOFILE' },
+      core_bytes: { value: 0, mechanism: 'RLIMIT_CORE' },
+      work_bytes: { value: l.workBytes, mechanism: 'tmpfs size' },
+      out_bytes: { value: l.outBytes, mechanism: 'tmpfs size' },
+      tmp_bytes: { value: TMP_BYTES, mechanism: 'tmpfs size' },
+      output_bytes: { value: l.outputBytes, mechanism: 'supervisor capture cap per stream; call killed past 16x' },
+    },
+    network: { mode: spec.networkAllow.length === 0 ? 'none' : 'allowlist', allow: [...spec.networkAllow] },
+    runtime: runtimeIdentity(),
+  };
+}
+
+class BwrapSandbox implements Sandbox {
+  private destroyed: Promise<DestructionReport> | null = null;
+  private namespaces: string[] = [];
+  private busy = Promise.resolve();
+
+  constructor(
+    private readonly spec: SandboxSpec,
+    private readonly child: ChildProcess,
+    private readonly client: SupervisorClient,
+    private readonly cgroups: CgroupSet,
+    private readonly exited: Promise<void>,
+    readonly description: SandboxDescription,
+  ) {}
+
+  /** The sandbox's own mount and pid namespaces, to check after destruction that nothing holds them. */
+  rememberNamespaces(): void {
+    for (const pid of this.cgroups.procs()) {
+      if (pid === this.child.pid) continue;
+      try {
+        this.namespaces = ['mnt', 'pid'].map((ns) => readlinkSync(`/proc/${pid}/ns/${ns}`));
+        return;
+      } catch {
+        // raced with exit: try the next one
+      }
+    }
+  }
+
+  run(call: ToolCall, options: { timeoutMs?: number } = {}): Promise<ToolOutcome> {
+    const next = this.busy.then(() => this.runNow(call, options.timeoutMs ?? this.spec.limits.timeoutMs));
+    this.busy = next.then(() => undefined, () => undefined);
+    return next;
+  }
+
+  private async runNow(call: ToolCall, timeoutMs: number): Promise<ToolOutcome> {
+    if (this.destroyed) throw new EphemeraError('SANDBOX_DESTROYED', 'the sandbox is destroyed');
+    const l = this.spec.limits;
+    const oomBefore = this.cgroups.oomKills();
+    const started = Date.now();
+    let reply: Record<string, unknown>;
+    try {
+      const r = await this.client.request('run', {
+        call,
+        timeout_ms: timeoutMs,
+        limits: { output_bytes: l.outputBytes, output_hard_bytes: l.outputBytes * 16, cpu_seconds: l.cpuSeconds, max_open_files: l.maxOpenFiles },
+      }, timeoutMs + BACKSTOP_MS);
+      if (!r.ok) throw new EphemeraError('SANDBOX_BAD_CALL', `the call could not start (${r.error})`);
+      reply = r;
+    } catch (cause) {
+      if (cause instanceof EphemeraError && cause.code === 'SANDBOX_BAD_CALL') throw cause;
+      // The supervisor died (OOM kill) or hung: the whole sandbox goes, and the call is recorded as killed.
+      const memory = this.cgroups.oomKills() > oomBefore;
+      await this.cgroups.killAll();
+      return emptyOutcome(memory ? 'memory' : 'timeout', Date.now() - started);
+    }
+    const memory = this.cgroups.oomKills() > oomBefore;
+    const stdout = Buffer.from(String(reply.stdout), 'base64');
+    const stderr = Buffer.from(String(reply.stderr), 'base64');
+    return {
+      exitCode: memory ? null : (reply.exit_code as number | null),
+      killedBy: memory ? 'memory' : (reply.killed_by as ToolOutcome['killedBy']),
+      stdout: new Uint8Array(stdout.buffer, stdout.byteOffset, stdout.length),
+      stderr: new Uint8Array(stderr.buffer, stderr.byteOffset, stderr.length),
+      truncated: reply.truncated === true,
+      stdoutBytes: reply.stdout_bytes as number,
+      stderrBytes: reply.stderr_bytes as number,
+      durationMs: reply.duration_ms as number,
+      cpuMs: reply.cpu_ms as number,
+      maxRssKb: reply.max_rss_kb as number,
+      files: [],
+      network: [],
+    };
+  }
+
+  async listFiles(dir: string): Promise<{ path: string; bytes: number; type: 'file' | 'dir' }[]> {
+    const r = await this.client.request('list', { dir }, 10_000);
+    if (!r.ok) throw new EphemeraError('SANDBOX_FILE_UNREADABLE', `cannot list ${dir}`);
+    return r.entries as { path: string; bytes: number; type: 'file' | 'dir' }[];
+  }
+
+  async readFile(path: string, maxBytes: number): Promise<{ content: Uint8Array; truncated: boolean }> {
+    const r = await this.client.request('read', { path, max_bytes: maxBytes }, 10_000);
+    if (!r.ok) throw new EphemeraError('SANDBOX_FILE_UNREADABLE', `cannot read ${path} (regular files only, no symlinks)`);
+    return { content: new Uint8Array(Buffer.from(String(r.content), 'base64')), truncated: r.truncated === true };
+  }
+
+  destroy(): Promise<DestructionReport> {
+    this.destroyed ??= this.destroyNow();
+    return this.destroyed;
+  }
+
+  private async destroyNow(): Promise<DestructionReport> {
+    await this.client.request('exit', {}, 2000).catch(() => undefined);
+    this.child.stdin?.destroy();
+    await this.cgroups.killAll();
+    await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    const processesRemaining = this.cgroups.procs().length;
+    this.cgroups.remove();
+    // A killed process leaves its namespaces a moment after it is reaped: give the kernel up to 2 s.
+    let holders = this.namespaceHolders();
+    for (let i = 0; holders > 0 && i < 40; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      holders = this.namespaceHolders();
+    }
+    this.spec.dataset.fill(0);
+    return {
+      processesRemaining: processesRemaining + holders,
+      workspaceReleased: holders === 0,
+      tmpfsReleased: holders === 0,
+      datasetBytesZeroed: this.spec.dataset.length,
+      checks: { cgroup_processes_remaining: processesRemaining, namespace_holders: holders, namespaces_checked: this.namespaces.length > 0 },
+    };
+  }
+
+  /** Processes on the host still in the sandbox's mount or pid namespace: while any exists its tmpfs lives. */
+  private namespaceHolders(): number {
+    if (this.namespaces.length === 0) return 0;
+    let holders = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      for (const ns of ['mnt', 'pid']) {
+        try {
+          if (this.namespaces.includes(readlinkSync(`/proc/${entry}/ns/${ns}`))) {
+            holders += 1;
+            break;
+          }
+        } catch {
+          // process gone
+        }
+      }
+    }
+    return holders;
+  }
+}
+
+function emptyOutcome(killedBy: ToolOutcome['killedBy'], durationMs: number): ToolOutcome {
+  return {
+    exitCode: null, killedBy, stdout: new Uint8Array(0), stderr: new Uint8Array(0), truncated: false,
+    stdoutBytes: 0, stderrBytes: 0, durationMs, cpuMs: 0, maxRssKb: 0, files: [], network: [],
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Preflight and runtime identity. The service never runs unsandboxed: if
+ * bubblewrap is missing or cannot create namespaces here, it refuses.
+ * The identity (versions and SHA-256 of the tools inside, kernel release) is
+ * recorded in sandbox.created.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { release } from 'node:os';
+import { EphemeraError } from '../errors.js';
+
+export const BWRAP_PATH = '/usr/bin/bwrap';
+const TOOLS: Record<string, { path: string; version: string[] }> = {
+  python3: { path: '/usr/bin/python3', version: ['--version'] },
+  bash: { path: '/bin/bash', version: ['--version'] },
+  grep: { path: '/bin/grep', version: ['--version'] },
+  bwrap: { path: BWRAP_PATH, version: ['--version'] },
+};
+
+let identity: Record<string, unknown> | null = null;
+let checked = false;
+
+export function runtimeIdentity(): Record<string, unknown> {
+  if (identity) return identity;
+  const tools: Record<string, unknown> = {};
+  for (const [name, tool] of Object.entries(TOOLS)) {
+    const real = realpathSync(tool.path);
+    const version = execFileSync(tool.path, tool.version, { encoding: 'utf8' }).split('\n')[0]!.trim();
+    tools[name] = { path: tool.path, version, sha256: `sha256:${createHash('sha256').update(readFileSync(real)).digest('hex')}` };
+  }
+  identity = { kernel: release(), tools };
+  return identity;
+}
+
+/** Throws SANDBOX_BWRAP_MISSING / SANDBOX_NAMESPACES_UNAVAILABLE unless a real sandbox can start here. Cached once it passed. */
+export function assertSandboxSupported(): void {
+  if (checked) return;
+  if (!existsSync(BWRAP_PATH)) throw new EphemeraError('SANDBOX_BWRAP_MISSING', `bubblewrap is not installed at ${BWRAP_PATH}: refusing to run unsandboxed (apt-get install bubblewrap)`);
+  for (const tool of ['python3', 'bash', 'grep'] as const) {
+    if (!existsSync(TOOLS[tool]!.path)) throw new EphemeraError('SANDBOX_BWRAP_MISSING', `${TOOLS[tool]!.path} is missing: the sandbox needs it`);
+  }
+  try {
+    execFileSync(BWRAP_PATH, ['--unshare-all', '--unshare-user', '--die-with-parent', '--new-session', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--', '/bin/true'], { stdio: 'ignore', timeout: 10_000 });
+  } catch (cause) {
+    throw new EphemeraError('SANDBOX_NAMESPACES_UNAVAILABLE', 'bubblewrap cannot create namespaces here: refusing to run unsandboxed', { cause });
+  }
+  checked = true;
+}

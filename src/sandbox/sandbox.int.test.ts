@@ -1,0 +1,110 @@
+/** The real bubblewrap sandbox: isolation, persistence across calls, caps, destruction. */
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ulid } from 'ulid';
+import { createSandbox } from './index.js';
+import type { SandboxSpec } from './types.js';
+
+const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({
+  executionId: ulid(),
+  dataset: new TextEncoder().encode('a,b\n1,2\n3,4\n'),
+  datasetFile: 'dataset.csv',
+  scripts: [{ name: 'count.py', content: 'import os\nprint(sum(1 for _ in open(os.environ["DATASET_PATH"])))\n' }],
+  limits: { timeoutMs: 10_000, memoryMb: 128, maxProcesses: 64, cpuSeconds: 10, workBytes: 8 << 20, outBytes: 1 << 20, outputBytes: 4096, maxOpenFiles: 64 },
+  networkAllow: [],
+  ...over,
+});
+
+describe('bubblewrap sandbox', () => {
+  describe('when a script reads the dataset', () => {
+    it('sees it at DATASET_PATH and prints the count', async () => {
+      const sandbox = await createSandbox(spec());
+      const outcome = await sandbox.run({ kind: 'script', name: 'count.py' });
+      expect({ exit: outcome.exitCode, out: text(outcome.stdout), killed: outcome.killedBy }).toEqual({ exit: 0, out: '3\n', killed: null });
+      await sandbox.destroy();
+    });
+  });
+
+  describe('when several calls run in one sandbox', () => {
+    it('shares /work between them, but not background processes', async () => {
+      const sandbox = await createSandbox(spec());
+      await sandbox.run({ kind: 'bash', command: 'echo kept > /work/state; (sleep 60 &) ; sleep 60 & disown; true' });
+      const second = await sandbox.run({ kind: 'bash', command: 'cat /work/state; ps -e -o comm= | grep -c sleep || true' });
+      expect(text(second.stdout)).toBe('kept\n0\n');
+      await sandbox.destroy();
+    });
+  });
+
+  describe('when a call writes more than the output cap', () => {
+    it('keeps the first bytes, counts them all, and says it truncated', async () => {
+      const sandbox = await createSandbox(spec());
+      const outcome = await sandbox.run({ kind: 'python', code: 'import sys\nsys.stdout.write("x" * 50000)\n' });
+      expect(outcome.stdout.length).toBe(4096);
+      expect(outcome.stdoutBytes).toBe(50000);
+      expect(outcome.truncated).toBe(true);
+      await sandbox.destroy();
+    });
+
+    it('kills an endless stream past the hard cap with killed_by output_limit (THREATS B22)', async () => {
+      const sandbox = await createSandbox(spec());
+      const outcome = await sandbox.run({ kind: 'bash', command: 'yes' });
+      expect(outcome.killedBy).toBe('output_limit');
+      await sandbox.destroy();
+    });
+  });
+
+  describe('when a call overruns the deadline', () => {
+    it('is killed with killed_by timeout', async () => {
+      const sandbox = await createSandbox(spec());
+      const outcome = await sandbox.run({ kind: 'bash', command: 'trap "" TERM; sleep 30' }, { timeoutMs: 500 });
+      expect(outcome).toMatchObject({ killedBy: 'timeout', exitCode: null });
+      await sandbox.destroy();
+    });
+  });
+
+  describe('when a call allocates past the memory limit (THREATS B19)', () => {
+    it('is killed with killed_by memory and the sandbox reports it', async () => {
+      const sandbox = await createSandbox(spec({ limits: { ...spec().limits, memoryMb: 64 } }));
+      const outcome = await sandbox.run({ kind: 'python', code: 'x = bytearray(512 * 1024 * 1024)\nprint(len(x))\n' });
+      expect(outcome.killedBy).toBe('memory');
+      await sandbox.destroy();
+    });
+  });
+
+  describe('when the sandbox is destroyed', () => {
+    it('leaves no process, releases its namespaces and zeroes the dataset buffer', async () => {
+      const marker = `ephemera-marker-${randomBytes(4).toString('hex')}`;
+      const s = spec();
+      const sandbox = await createSandbox(s);
+      void sandbox.run({ kind: 'bash', command: `exec -a ${marker} sleep 60` }).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const report = await sandbox.destroy();
+      expect(report).toMatchObject({ processesRemaining: 0, workspaceReleased: true, tmpfsReleased: true, datasetBytesZeroed: s.dataset.length });
+      expect(s.dataset.every((b) => b === 0)).toBe(true);
+      expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(marker);
+      await expect(sandbox.run({ kind: 'bash', command: 'true' })).rejects.toMatchObject({ code: 'SANDBOX_DESTROYED' });
+    });
+  });
+
+  describe('when two sandboxes run at once (THREATS A11)', () => {
+    it('neither sees the other\'s files or processes', async () => {
+      const [a, b] = await Promise.all([createSandbox(spec()), createSandbox(spec())]);
+      await a.run({ kind: 'bash', command: 'echo secret-a > /work/a; exec -a only-in-a sleep 5 &' });
+      const seen = await b.run({ kind: 'bash', command: 'ls /work; ps -eo args' });
+      expect(text(seen.stdout)).not.toMatch(/secret-a|only-in-a|\ba\n/);
+      await Promise.all([a.destroy(), b.destroy()]);
+    });
+  });
+
+  describe('when a file is read through the read-only helpers', () => {
+    it('reads regular files with a cap and refuses symlinks (THREATS A6)', async () => {
+      const sandbox = await createSandbox(spec());
+      await sandbox.run({ kind: 'bash', command: 'printf 0123456789 > /work/f; ln -s /etc/passwd /work/link' });
+      expect(await sandbox.readFile('/work/f', 4)).toEqual({ content: new TextEncoder().encode('0123'), truncated: true });
+      await expect(sandbox.readFile('/work/link', 100)).rejects.toMatchObject({ code: 'SANDBOX_FILE_UNREADABLE' });
+      await sandbox.destroy();
+    });
+  });
+});

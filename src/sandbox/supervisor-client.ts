@@ -1,0 +1,67 @@
+/**
+ * JSON-lines client for supervisor.py over the sandbox's stdin/stdout.
+ * One request at a time per sandbox; each answer carries the request id.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { EphemeraError } from '../errors.js';
+
+export type SupervisorReply = Record<string, unknown> & { id: number; ok: boolean; error?: string };
+
+export class SupervisorClient {
+  private nextId = 1;
+  private buffer = '';
+  private readonly pending = new Map<number, { resolve: (r: SupervisorReply) => void; reject: (e: unknown) => void }>();
+  private closedError: unknown = null;
+
+  constructor(
+    private readonly input: Writable,
+    output: Readable,
+  ) {
+    output.setEncoding('utf8');
+    output.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      for (let nl = this.buffer.indexOf('\n'); nl >= 0; nl = this.buffer.indexOf('\n')) {
+        const line = this.buffer.slice(0, nl);
+        this.buffer = this.buffer.slice(nl + 1);
+        let reply: SupervisorReply;
+        try {
+          reply = JSON.parse(line) as SupervisorReply;
+        } catch {
+          continue; // not ours: the supervisor only writes JSON lines
+        }
+        this.pending.get(reply.id)?.resolve(reply);
+        this.pending.delete(reply.id);
+      }
+    });
+    output.on('close', () => this.fail(new EphemeraError('SANDBOX_DESTROYED', 'the sandbox supervisor exited')));
+    input.on('error', (e) => this.fail(e));
+  }
+
+  fail(error: unknown): void {
+    this.closedError ??= error;
+    for (const { reject } of this.pending.values()) reject(error);
+    this.pending.clear();
+  }
+
+  request(op: string, body: Record<string, unknown>, timeoutMs: number): Promise<SupervisorReply> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise<SupervisorReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new EphemeraError('SANDBOX_UNRESPONSIVE', `the sandbox did not answer ${op} in time`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.input.write(`${JSON.stringify({ ...body, op, id })}\n`);
+    });
+  }
+}

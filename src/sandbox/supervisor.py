@@ -1,0 +1,266 @@
+"""Ephemera in-sandbox supervisor.
+
+Runs as the only long-lived process inside one execution's bubblewrap sandbox.
+Reads one JSON request per line on stdin, answers one JSON line on stdout.
+Every tool call runs in its own session with rlimits and a deadline; after each
+call every other process in the sandbox's PID namespace is killed, so no
+background process outlives the call that started it (THREATS B23, A13).
+
+SECURITY: this file is bound read-only; the sandbox has no network, no host
+filesystem beyond read-only system directories, and no credentials.
+"""
+import base64
+import json
+import os
+import resource
+import select
+import signal
+import stat
+import sys
+import time
+
+SELF = os.getpid()
+PROTOCOL_OUT = sys.stdout.buffer
+ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/work",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "TMPDIR": "/tmp",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+    "DATASET_PATH": os.environ.get("DATASET_PATH", ""),
+}
+call_counter = 0
+
+
+def reply(message):
+    PROTOCOL_OUT.write(json.dumps(message).encode() + b"\n")
+    PROTOCOL_OUT.flush()
+
+
+def others():
+    """Every process of this PID namespace but init (1) and this supervisor."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            pid = int(entry)
+            if pid not in (1, SELF):
+                pids.append(pid)
+    return pids
+
+
+def kill_others():
+    for _ in range(50):
+        pids = others()
+        if not pids:
+            return 0
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        reap()
+        time.sleep(0.01)
+    return len(others())
+
+
+def reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def write_private(suffix, content):
+    global call_counter
+    call_counter += 1
+    path = "/run/ephemera/call-%d%s" % (call_counter, suffix)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o500)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+    return path
+
+
+def argv_for(call):
+    kind = call["kind"]
+    if kind == "script":
+        path = "/work/" + call["name"]
+        return ["/usr/bin/python3", path] if call["name"].endswith(".py") else ["/bin/bash", path]
+    if kind == "bash":
+        return ["/bin/bash", write_private(".sh", call["command"])]
+    if kind == "python":
+        return ["/usr/bin/python3", write_private(".py", call["code"])]
+    if kind == "grep":
+        return ["/bin/grep"] + [str(a) for a in call["args"]]
+    raise ValueError("unknown call kind")
+
+
+def limiter(limits):
+    def apply():
+        os.setsid()
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits["max_open_files"], limits["max_open_files"]))
+        cpu = limits["cpu_seconds"]
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        if limits.get("address_space_bytes"):
+            space = limits["address_space_bytes"]
+            resource.setrlimit(resource.RLIMIT_AS, (space, space))
+    return apply
+
+
+def run(request):
+    call = request["call"]
+    limits = request["limits"]
+    cap = limits["output_bytes"]
+    hard_cap = limits["output_hard_bytes"]
+    deadline = time.monotonic() + request["timeout_ms"] / 1000.0
+    argv = argv_for(call)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            os.closerange(3, 65536)
+            os.chdir("/work")
+            limiter(limits)()
+            os.execve(argv[0], argv, ENV)
+        except BaseException:
+            os._exit(127)
+    os.close(out_w)
+    os.close(err_w)
+    streams = {out_r: bytearray(), err_r: bytearray()}
+    totals = {out_r: 0, err_r: 0}
+    open_fds = [out_r, err_r]
+    killed_by = None
+    status = None
+    drain_until = None
+    while open_fds or status is None:
+        # Once the call's own process has exited, a background child holding its pipes gets a short grace, then dies.
+        if drain_until is not None and time.monotonic() > drain_until:
+            break
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            killed_by = "timeout"
+            break
+        if open_fds:
+            ready, _, _ = select.select(open_fds, [], [], min(remaining, 0.05))
+            for fd in ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    open_fds.remove(fd)
+                    continue
+                totals[fd] += len(chunk)
+                room = cap - len(streams[fd])
+                if room > 0:
+                    streams[fd] += chunk[:room]
+            if totals[out_r] + totals[err_r] > hard_cap:
+                killed_by = "output_limit"
+                break
+        if status is None:
+            done, raw = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = raw
+                drain_until = time.monotonic() + 0.25
+            elif not open_fds:
+                time.sleep(0.01)
+    # Every process the call started dies now, whatever it did (setsid, double fork, traps).
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    kill_others()
+    if status is None:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            status = None
+    for fd in (out_r, err_r):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    reap()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    exit_code = None
+    if killed_by is None and status is not None:
+        if os.WIFEXITED(status):
+            exit_code = os.WEXITSTATUS(status)
+        elif os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            exit_code = 128 + sig
+            if sig == signal.SIGXCPU:
+                killed_by = "cpu"
+    cpu_ms = int(((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000)
+    return {
+        "exit_code": exit_code,
+        "killed_by": killed_by,
+        "stdout": base64.b64encode(bytes(streams[out_r])).decode(),
+        "stderr": base64.b64encode(bytes(streams[err_r])).decode(),
+        "stdout_bytes": totals[out_r],
+        "stderr_bytes": totals[err_r],
+        "truncated": totals[out_r] > cap or totals[err_r] > cap,
+        "duration_ms": int((time.monotonic() - started) * 1000),
+        "cpu_ms": max(cpu_ms, 0),
+        "max_rss_kb": after.ru_maxrss,
+    }
+
+
+def init(request):
+    for script in request["scripts"]:
+        path = "/work/" + script["name"]
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o555)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(script["content"])
+    return {"pid": SELF}
+
+
+def list_dir(request):
+    entries = []
+    base = request["dir"]
+    for name in sorted(os.listdir(base))[:1000]:
+        st = os.lstat(os.path.join(base, name))
+        if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
+            entries.append({"path": os.path.join(base, name), "bytes": st.st_size, "type": "dir" if stat.S_ISDIR(st.st_mode) else "file"})
+    return {"entries": entries}
+
+
+def read_file(request):
+    # No-follow, regular files only, byte-capped (THREATS A6).
+    fd = os.open(request["path"], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError("not a regular file")
+        data = os.read(fd, request["max_bytes"] + 1)
+    finally:
+        os.close(fd)
+    return {"content": base64.b64encode(data[: request["max_bytes"]]).decode(), "truncated": len(data) > request["max_bytes"]}
+
+
+HANDLERS = {"init": init, "run": run, "list": list_dir, "read": read_file}
+
+
+def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    for line in sys.stdin.buffer:
+        request = json.loads(line)
+        if request.get("op") == "exit":
+            kill_others()
+            reply({"id": request.get("id"), "ok": True, "remaining": len(others())})
+            return
+        try:
+            result = HANDLERS[request["op"]](request)
+            reply(dict(result, id=request.get("id"), ok=True))
+        except Exception as error:  # the reason goes back as a type name only: no content
+            reply({"id": request.get("id"), "ok": False, "error": type(error).__name__})
+
+
+main()
