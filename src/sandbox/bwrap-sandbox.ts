@@ -9,7 +9,7 @@
  * namespaces to disappear, and reports what it checked.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { EphemeraError } from '../errors.js';
@@ -194,12 +194,16 @@ class BwrapSandbox implements Sandbox {
     };
   }
 
-  /** Processes on the host still in the sandbox's mount or pid namespace: while any exists its tmpfs lives. */
+  /**
+   * Live processes on the host still in the sandbox's mount or pid namespace: while any exists its tmpfs lives.
+   * Zombies are not counted: an exited process has already released its namespaces and memory, and one
+   * reparented to the host's init waits there only to be reaped.
+   */
   private namespaceHolders(): number {
     if (this.namespaces.length === 0) return 0;
     let holders = 0;
     for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
+      if (!/^\d+$/.test(entry) || isZombie(entry)) continue;
       for (const ns of ['mnt', 'pid']) {
         try {
           if (this.namespaces.includes(readlinkSync(`/proc/${entry}/ns/${ns}`))) {
@@ -212,6 +216,15 @@ class BwrapSandbox implements Sandbox {
       }
     }
     return holders;
+  }
+}
+
+function isZombie(pid: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return true;
   }
 }
 
