@@ -13,6 +13,7 @@ describe('HTTP error registry', () => {
         "DATASET_INVALID_BASE64": 400,
         "DATASET_TOO_LARGE": 413,
         "INTERNAL": 500,
+        "LOG_APPEND_FAILED": 503,
         "LOG_UNAVAILABLE": 503,
         "NOT_FOUND": 404,
         "REQUEST_BODY_TOO_LARGE": 413,

@@ -7,12 +7,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import type { EventLog } from './events/index.js';
-import { SqliteEventLog } from './events/node.js';
+import { KafkaEventLog, SqliteEventLog } from './events/node.js';
 import type { Attestor } from './attest/index.js';
 import { SimulatedAttestor } from './attest/node.js';
 import { createSandbox } from './sandbox/index.js';
 import type { Sandbox, SandboxSpec } from './sandbox/types.js';
-import { certificatesFromLog, type CertificateReader } from './projections/certificates/index.js';
+import { certificatesFromLog, EventMirror, type CertificateReader } from './projections/certificates/index.js';
+import { startKafkaFeed, type KafkaFeed } from './projections/feed/kafka-feed.js';
 import type { VerifyOptions } from './verify/index.js';
 
 export interface Services {
@@ -22,28 +23,48 @@ export interface Services {
   createSandbox: (spec: SandboxSpec) => Promise<Sandbox>;
   certificates: CertificateReader;
   verifyOptions: VerifyOptions;
+  /** The projection consumer, when the log is Kafka. */
+  feed: KafkaFeed | null;
   close(): Promise<void>;
 }
 
-export async function createServices(config: Config): Promise<Services> {
+export const PROJECTION_GROUP = 'ephemera-projections';
+
+export async function createServices(config: Config, options: { feed?: boolean } = {}): Promise<Services> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const log = await openLog(config);
   const attestor = await openAttestor(config);
+  const closers: (() => Promise<void> | void)[] = [];
+  let log: EventLog;
+  let certificates: CertificateReader;
+  let feed: KafkaFeed | null = null;
+  if (config.log === 'kafka') {
+    const kafkaLog = await KafkaEventLog.open({ brokers: config.kafkaBrokers, topic: config.kafkaTopic });
+    log = kafkaLog;
+    if (options.feed === false) {
+      certificates = certificatesFromLog(kafkaLog);
+    } else {
+      const mirror = new EventMirror(join(config.dataDir, 'kafka-mirror.sqlite'));
+      feed = await startKafkaFeed(kafkaLog.kafka, config.kafkaTopic, PROJECTION_GROUP, (events) => mirror.insert(events));
+      certificates = certificatesFromLog(mirror);
+      closers.push(() => feed!.stop(), () => mirror.close());
+    }
+  } else {
+    log = new SqliteEventLog(join(config.dataDir, 'events.sqlite'));
+    certificates = certificatesFromLog(log);
+  }
   return {
     config,
     log,
     attestor,
     createSandbox,
-    certificates: certificatesFromLog(log),
+    certificates,
     verifyOptions: {},
+    feed,
     async close() {
+      for (const close of closers) await close();
       await log.close();
     },
   };
-}
-
-async function openLog(config: Config): Promise<EventLog> {
-  return new SqliteEventLog(join(config.dataDir, 'events.sqlite'));
 }
 
 async function openAttestor(config: Config): Promise<Attestor> {

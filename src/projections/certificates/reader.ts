@@ -11,7 +11,8 @@ export interface CertificateReader {
   get(certificateId: string): Promise<Certificate | null>;
 }
 
-export function certificatesFromLog(log: EventLog): CertificateReader {
+/** Reads certificates from anything that returns an execution's stream: the log itself, or a mirror of it. */
+export function certificatesFromLog(log: Pick<EventLog, 'readStream'>): CertificateReader {
   return {
     async get(certificateId) {
       const executionId = executionIdOf(certificateId);

@@ -1,0 +1,68 @@
+/**
+ * The Kafka backend against a real broker (scripts/kafka/start.sh; CI starts
+ * it in .ci/setup.d/20-kafka.sh and exports KAFKA_BROKERS).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ulid } from 'ulid';
+import { describeEventLogContract, sampleStream } from './eventlog.contract.js';
+import { KafkaEventLog } from './kafka.js';
+import { verifyStream } from './chain.js';
+import { sealEnvelope } from './envelope.js';
+import { requireKafka } from './kafka-testing.js';
+
+const brokers = () => requireKafka();
+const topic = `ephemera.test.${ulid().toLowerCase()}`;
+
+describeEventLogContract('kafka', {
+  open: () => KafkaEventLog.open({ brokers: brokers(), topic }),
+  reopen: () => KafkaEventLog.open({ brokers: brokers(), topic }),
+});
+
+describe('KafkaEventLog', () => {
+  beforeAll(() => void brokers());
+
+  describe('when the producer settings are weaker than required (THREATS D28)', () => {
+    it.each([
+      [{ idempotent: false }],
+      [{ acks: 1 }],
+      [{ maxInFlightRequests: 5 }],
+      [{ retries: 0 }],
+    ])('%j refuses to start with LOG_MISCONFIGURED', async (weaker) => {
+      const producer = { idempotent: true, acks: -1, maxInFlightRequests: 1, retries: 5, requestTimeoutMs: 10_000, ...weaker };
+      await expect(KafkaEventLog.open({ brokers: brokers(), topic, producer })).rejects.toMatchObject({ code: 'LOG_MISCONFIGURED' });
+    });
+  });
+
+  describe('when nothing listens at the brokers address', () => {
+    it('fails with LOG_UNAVAILABLE', async () => {
+      await expect(KafkaEventLog.open({ brokers: ['127.0.0.1:1'], topic, connectionTimeoutMs: 500, producer: { idempotent: true, acks: -1, maxInFlightRequests: 1, retries: 1, requestTimeoutMs: 1000 } }))
+        .rejects.toMatchObject({ code: 'LOG_UNAVAILABLE' });
+    });
+  });
+
+  describe('when messages are written straight to the topic (THREATS D34)', () => {
+    const forge = async (mutate: (stream: ReturnType<typeof sampleStream>) => ReturnType<typeof sampleStream>) => {
+      const stream = sampleStream();
+      const producer = (await KafkaEventLog.open({ brokers: brokers(), topic })).kafka.producer();
+      await producer.connect();
+      await producer.send({ topic, messages: mutate(stream).map((e) => ({ key: e.execution_id, value: JSON.stringify(e) })) });
+      await producer.disconnect();
+      const log = await KafkaEventLog.open({ brokers: brokers(), topic });
+      try {
+        return await log.readStream(stream[0]!.execution_id);
+      } finally {
+        await log.close();
+      }
+    };
+
+    it.each([
+      ['a modified event', (s: ReturnType<typeof sampleStream>) => [s[0]!, { ...s[1]!, data: { ...s[1]!.data, bytes: 9 } }, ...s.slice(2)], 'EVENTS_HASH_MISMATCH', 1],
+      ['a duplicated event', (s: ReturnType<typeof sampleStream>) => [s[0]!, s[1]!, s[1]!, ...s.slice(2)], 'EVENTS_SEQ_GAP', 2],
+      ['reordered events', (s: ReturnType<typeof sampleStream>) => [s[0]!, s[2]!, s[1]!, ...s.slice(3)], 'EVENTS_SEQ_GAP', 1],
+      ['a forged event with a recomputed hash', (s: ReturnType<typeof sampleStream>) => [s[0]!, s[1]!, sealEnvelope({ ...s[2]!, prev: s[0]!.hash }), ...s.slice(3)], 'EVENTS_CHAIN_BROKEN', 2],
+    ])('reads back %s as it is, and verification names the seq', async (_label, mutate, code, seq) => {
+      const stored = await forge(mutate as never);
+      expect(() => verifyStream(stored)).toThrow(expect.objectContaining({ code, fields: expect.objectContaining({ seq }) }));
+    });
+  });
+});

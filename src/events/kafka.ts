@@ -1,0 +1,164 @@
+/**
+ * Kafka event log (kafkajs). One topic; message key = execution_id (one
+ * execution stays ordered in one partition); headers `type` and `seq`; value =
+ * the envelope as JSON (DESIGN §3).
+ *
+ * Kafka cannot check seq and prev on the broker, so this backend enforces
+ * continuation itself: one writer per execution, whose head it keeps in
+ * memory (seeded from the topic when unknown). LIMITATION: two executors
+ * writing the same execution concurrently are not detected at append time;
+ * the verifier rejects such a stream (duplicate or broken links) instead.
+ *
+ * An append resolves only once every in-sync replica acknowledged it; any
+ * error fails it closed (LOG_APPEND_FAILED) and closes that execution's
+ * stream in this process. readStream returns exactly what the topic holds
+ * for the key, in offset order, forged messages included, so the verifier can
+ * name the bad seq.
+ */
+import { Kafka, logLevel, type Producer, type Admin, type KafkaMessage, type LogEntry } from 'kafkajs';
+import { EphemeraError } from '../errors.js';
+import type { EventEnvelope } from './envelope.js';
+import type { Hash } from './hash.js';
+import { assertContinues, type EventLog } from './log.js';
+import { assertProducerSettings, REQUIRED_PRODUCER_SETTINGS, type ProducerSettings } from './kafka-settings.js';
+import { scanTopic, type Bounds } from './kafka-scan.js';
+
+export interface KafkaLogOptions {
+  brokers: readonly string[];
+  topic: string;
+  clientId?: string;
+  partitions?: number;
+  replicationFactor?: number;
+  producer?: ProducerSettings;
+  connectionTimeoutMs?: number;
+}
+
+type Head = { seq: number; hash: Hash; partition: number; offsets: bigint[] };
+
+/** kafkajs log lines carry broker and protocol text, never message values; drop everything below ERROR. */
+const quietLogger = () => ({ level, log }: LogEntry) => {
+  if (level <= logLevel.ERROR) process.stderr.write(`kafkajs: ${log.message}\n`);
+};
+
+export class KafkaEventLog implements EventLog {
+  readonly kind = 'kafka' as const;
+  private readonly heads = new Map<string, Head>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  private constructor(
+    readonly kafka: Kafka,
+    readonly topic: string,
+    private readonly producer: Producer,
+  ) {}
+
+  static async open(options: KafkaLogOptions): Promise<KafkaEventLog> {
+    const settings = options.producer ?? REQUIRED_PRODUCER_SETTINGS;
+    assertProducerSettings(settings);
+    const kafka = new Kafka({
+      clientId: options.clientId ?? 'ephemera',
+      brokers: [...options.brokers],
+      connectionTimeout: options.connectionTimeoutMs ?? 3000,
+      requestTimeout: settings.requestTimeoutMs,
+      retry: { retries: settings.retries, initialRetryTime: 100, maxRetryTime: 2000 },
+      logLevel: logLevel.ERROR,
+      logCreator: quietLogger,
+    });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: settings.retries, initialRetryTime: 100, maxRetryTime: 2000 }, allowAutoTopicCreation: false });
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      await ensureTopic(admin, options.topic, options.partitions ?? 1, options.replicationFactor ?? 1);
+      await producer.connect();
+    } catch (cause) {
+      await producer.disconnect().catch(() => undefined);
+      throw new EphemeraError('LOG_UNAVAILABLE', `the Kafka log is not reachable at ${options.brokers.join(',')}`, { cause });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    return new KafkaEventLog(kafka, options.topic, producer);
+  }
+
+  async append(events: readonly EventEnvelope[]): Promise<void> {
+    if (events.length === 0) return;
+    const executionId = events[0]!.execution_id;
+    let head = this.heads.get(executionId);
+    if (!head && events[0]!.seq > 0) {
+      const stored = await this.readStream(executionId);
+      const last = stored.at(-1);
+      if (last) head = { seq: last.seq, hash: last.hash, partition: -1, offsets: [] };
+    }
+    assertContinues(head, events);
+    const sending = this.producer.send({
+      topic: this.topic,
+      acks: -1,
+      messages: events.map((e) => ({ key: e.execution_id, value: JSON.stringify(e), headers: { type: e.type, seq: String(e.seq) } })),
+    });
+    this.inFlight.add(sending);
+    try {
+      const [meta] = await sending;
+      const base = BigInt(meta!.baseOffset ?? '0');
+      const last = events[events.length - 1]!;
+      const offsets = [...(head?.offsets ?? []), ...events.map((_, i) => base + BigInt(i))];
+      this.heads.set(executionId, { seq: last.seq, hash: last.hash, partition: meta!.partition, offsets });
+      if (last.type === 'certificate.sealed' || last.type === 'execution.aborted') this.heads.delete(executionId);
+    } catch (cause) {
+      this.heads.delete(executionId);
+      throw new EphemeraError('LOG_APPEND_FAILED', 'Kafka did not acknowledge the append; the run fails closed', { cause, fields: { execution_id: executionId } });
+    } finally {
+      this.inFlight.delete(sending);
+    }
+  }
+
+  async readStream(executionId: string): Promise<EventEnvelope[]> {
+    const head = this.heads.get(executionId);
+    let bounds: Bounds;
+    if (head && head.partition >= 0 && head.offsets.length > 0) {
+      // Read back exactly the offsets this process was acknowledged (DESIGN §3, THREATS D32).
+      bounds = new Map([[head.partition, { from: head.offsets[0]!, to: head.offsets[head.offsets.length - 1]! }]]);
+    } else {
+      bounds = await this.wholeTopic();
+    }
+    const key = Buffer.from(executionId);
+    let messages: KafkaMessage[];
+    try {
+      messages = await scanTopic(this.kafka, this.topic, bounds, (m) => m.key !== null && key.equals(m.key));
+    } catch (cause) {
+      throw new EphemeraError('LOG_UNAVAILABLE', 'cannot read the stream back from Kafka', { cause });
+    }
+    return messages.map((m) => JSON.parse(m.value!.toString('utf8')) as EventEnvelope);
+  }
+
+  /** Every partition from its first to its last offset. */
+  private async wholeTopic(): Promise<Bounds> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(this.topic);
+      return new Map(offsets.map((o) => [o.partition, { from: BigInt(o.low), to: BigInt(o.high) - 1n }]));
+    } catch (cause) {
+      throw new EphemeraError('LOG_UNAVAILABLE', 'cannot read topic offsets from Kafka', { cause });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+    await this.producer.disconnect().catch(() => undefined);
+  }
+}
+
+async function ensureTopic(admin: Admin, topic: string, partitions: number, replicationFactor: number): Promise<void> {
+  const existing = await admin.listTopics();
+  if (existing.includes(topic)) return;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{
+      topic,
+      numPartitions: partitions,
+      replicationFactor,
+      // The log is the source of truth: never expire or compact it.
+      configEntries: [{ name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }, { name: 'cleanup.policy', value: 'delete' }],
+    }],
+  });
+}
