@@ -23,6 +23,10 @@ export interface Config {
   readonly anthropicApiKey: string | null;
   /** Messages API base URL (for proxies and local test servers). */
   readonly anthropicBaseUrl: string | null;
+  /** Timeout of one Messages API request, ms (the SDK retries on top). */
+  readonly llmTimeoutMs: number;
+  /** Retries the Anthropic SDK makes on 408/409/429/5xx and connection errors. */
+  readonly llmMaxRetries: number;
   /** HTTP port for `ephemera serve`. */
   readonly port: number;
   /** HTTP listen address. */
@@ -44,6 +48,8 @@ const VARIABLES = {
   tee: 'EPHEMERA_TEE',
   anthropicApiKey: 'ANTHROPIC_API_KEY',
   anthropicBaseUrl: 'ANTHROPIC_BASE_URL',
+  llmTimeoutMs: 'EPHEMERA_LLM_TIMEOUT_MS',
+  llmMaxRetries: 'EPHEMERA_LLM_MAX_RETRIES',
   port: 'PORT',
   host: 'EPHEMERA_HOST',
   bodyLimitBytes: 'EPHEMERA_BODY_LIMIT_BYTES',
@@ -92,6 +98,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     tee: oneOf('tee', ['auto', 'dstack', 'simulated'] as const, 'auto'),
     anthropicApiKey: get('anthropicApiKey') ?? null,
     anthropicBaseUrl: url('anthropicBaseUrl'),
+    llmTimeoutMs: integer('llmTimeoutMs', 120_000, 100, 3_600_000),
+    llmMaxRetries: integer('llmMaxRetries', 2, 0, 10),
     port: integer('port', 8080, 0, 65535),
     host: get('host') ?? '127.0.0.1',
     bodyLimitBytes: integer('bodyLimitBytes', 64 * 1024 * 1024, 1024, 2 ** 31),

@@ -32,7 +32,12 @@ export function fingerprint(datasetHash: Hash, sandboxHashValue: Hash): Hash {
   return hashUtf8(FINGERPRINT_TAG, datasetHash, '\n', sandboxHashValue);
 }
 
-/** The entrypoint: `sandbox.entrypoint`, else the only script, else main.py / main.sh; null when nothing is to run as a script. */
+export const LLM_DEFAULTS = { max_turns: 10, max_output_tokens: 4096, max_total_tokens: 200_000 } as const;
+
+/**
+ * The entrypoint: `sandbox.entrypoint`, else (without an LLM) the only script, else main.py / main.sh;
+ * null when nothing runs as a script. With an LLM, scripts are tools for the model unless one is named.
+ */
 export function resolveEntrypoint(sandbox: ExecuteRequest['sandbox']): string | null {
   const names = Object.keys(sandbox.scripts ?? {});
   if (sandbox.entrypoint !== undefined) {
@@ -41,6 +46,7 @@ export function resolveEntrypoint(sandbox: ExecuteRequest['sandbox']): string | 
     }
     return sandbox.entrypoint;
   }
+  if (sandbox.llm) return null;
   if (names.length === 1) return names[0]!;
   return ['main.py', 'main.sh'].find((name) => names.includes(name)) ?? null;
 }
@@ -52,7 +58,15 @@ export function sandboxSummary(sandbox: ExecuteRequest['sandbox'], entrypoint: s
     scripts: Object.entries(sandbox.scripts ?? {})
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([name, content]) => ({ name, hash: hashUtf8(content), bytes: new TextEncoder().encode(content).length })),
-    llm: null,
+    llm: sandbox.llm
+      ? {
+          provider: 'anthropic',
+          model: sandbox.llm.model,
+          prompt_hash: hashUtf8(sandbox.llm.prompt),
+          max_turns: sandbox.llm.max_turns ?? LLM_DEFAULTS.max_turns,
+          max_output_tokens: sandbox.llm.max_output_tokens ?? LLM_DEFAULTS.max_output_tokens,
+        }
+      : null,
     limits: { ...sandbox.environment },
     network: { allow: [] },
   };

@@ -37,7 +37,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
   const started = Date.now();
   // 1. Check what can be checked before anything is recorded.
   const entrypoint = resolveEntrypoint(request.sandbox);
-  if (entrypoint === null) {
+  if (entrypoint === null && !request.sandbox.llm) {
     throw new EphemeraError('REQUEST_INVALID', 'body.sandbox: nothing to run (no entrypoint script)', { fields: { field: 'body.sandbox.scripts' } });
   }
   // 2. Load the dataset into memory and compute what the run commits to.
@@ -77,7 +77,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
         ['dataset.loaded', { dataset_hash: dataset.hash, bytes: dataset.bytes.length, medium: 'tmpfs' }],
         ['sandbox.created', { ...sandbox.description }],
       );
-      await runComputation({ recorder, sandbox, entrypoint, limits, started });
+      await runComputation({ recorder, sandbox, entrypoint, limits, started, request, config: deps.config });
     }
 
     // 4. Destroy: zero the dataset, kill everything, release every tmpfs; record what was checked.

@@ -39,6 +39,19 @@ export const executeRequestSchema = {
       additionalProperties: false,
       required: ['environment'],
       properties: {
+        llm: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['prompt', 'model'],
+          properties: {
+            prompt: { type: 'string', minLength: 1, maxLength: 200_000 },
+            model: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$' },
+            api_key: { type: 'string', minLength: 1, maxLength: 512, description: 'Anthropic API key; else ANTHROPIC_API_KEY. Never stored, logged or hashed.' },
+            max_turns: { type: 'integer', minimum: 1, maximum: 50 },
+            max_output_tokens: { type: 'integer', minimum: 1, maximum: 64_000 },
+            max_total_tokens: { type: 'integer', minimum: 1, maximum: 5_000_000 },
+          },
+        },
         tools: { type: 'array', maxItems: 8, uniqueItems: true, items: { type: 'string', enum: ['bash', 'python', 'grep'] }, default: [] },
         scripts: {
           type: 'object',
@@ -57,6 +70,7 @@ export const executeRequestSchema = {
 export interface ExecuteRequest {
   dataset: { data?: string; url?: string; format: 'csv' | 'json' | 'txt' };
   sandbox: {
+    llm?: { prompt: string; model: string; api_key?: string; max_turns?: number; max_output_tokens?: number; max_total_tokens?: number };
     tools?: ('bash' | 'python' | 'grep')[];
     scripts?: Record<string, string>;
     entrypoint?: string;

@@ -1,13 +1,16 @@
 /**
- * The computation itself: the entry script (caller "script"). The LLM agent,
- * when the request has one, plugs in here too. Ends with execution.completed
- * or execution.failed.
+ * The computation itself: the entry script (caller "script"), then, when the
+ * request has one, the LLM agent (caller "llm"). Ends with
+ * execution.completed or execution.failed.
  */
-import { hashUtf8, canonicalize } from '../../events/index.js';
-import type { Sandbox, SandboxLimits } from '../../sandbox/types.js';
+import { hashUtf8, canonicalize, type RunResult, type Hash } from '../../events/index.js';
+import type { Sandbox, SandboxLimits, ToolOutcome } from '../../sandbox/types.js';
+import type { Config } from '../../config.js';
+import type { ExecuteRequest } from './request-schema.js';
 import type { StreamRecorder } from './recorder.js';
 import { buildResult, failureCode } from './result.js';
 import { CallIds, runRecordedTool } from './tool-events.js';
+import { runLlm } from './run-llm.js';
 
 export interface RunContext {
   recorder: StreamRecorder;
@@ -15,27 +18,53 @@ export interface RunContext {
   entrypoint: string | null;
   limits: SandboxLimits;
   started: number;
+  request: ExecuteRequest;
+  config: Config;
+}
+
+export interface Totals {
+  tool_calls: number;
+  cpu_ms: number;
+  max_rss_kb: number;
+  llm_calls: number;
+  input_tokens: number;
+  output_tokens: number;
 }
 
 export async function runComputation(ctx: RunContext): Promise<void> {
-  const { recorder, sandbox, entrypoint } = ctx;
   const ids = new CallIds();
-  const name = entrypoint!;
-  const outcome = await runRecordedTool(
-    recorder,
-    sandbox,
-    ids.take(),
-    { tool: name, argsHash: hashUtf8(canonicalize({ script: name })), caller: 'script' },
-    { kind: 'script', name },
-    { timeoutMs: Math.max(1, ctx.limits.timeoutMs - (Date.now() - ctx.started)) },
-  );
-  const { result, resultHash } = buildResult(outcome.stdout, outcome.truncated);
-  const totals = { tool_calls: 1, cpu_ms: Math.round(outcome.cpuMs), max_rss_kb: Math.round(outcome.maxRssKb) };
+  const totals: Totals = { tool_calls: 0, cpu_ms: 0, max_rss_kb: 0, llm_calls: 0, input_tokens: 0, output_tokens: 0 };
+  const remainingMs = () => Math.max(1, ctx.limits.timeoutMs - (Date.now() - ctx.started));
+  const runTool: RunTool = async (invoked, call) => {
+    const outcome = await runRecordedTool(ctx.recorder, ctx.sandbox, ids.take(), invoked, call, { timeoutMs: remainingMs() });
+    totals.tool_calls += 1;
+    totals.cpu_ms += Math.round(outcome.cpuMs);
+    totals.max_rss_kb = Math.max(totals.max_rss_kb, Math.round(outcome.maxRssKb));
+    return outcome;
+  };
+
+  let scriptOutcome: ToolOutcome | null = null;
+  if (ctx.entrypoint) {
+    const name = ctx.entrypoint;
+    scriptOutcome = await runTool({ tool: name, argsHash: hashUtf8(canonicalize({ script: name })), caller: 'script' }, { kind: 'script', name });
+    const error = failureCode(scriptOutcome.exitCode, scriptOutcome.killedBy);
+    if (error || !ctx.request.sandbox.llm) {
+      const { result, resultHash } = buildResult(scriptOutcome.stdout, scriptOutcome.truncated);
+      return finish(ctx, totals, error, scriptOutcome.exitCode, scriptOutcome.killedBy, result, resultHash);
+    }
+  }
+  const llm = await runLlm(ctx, ids, runTool, totals, scriptOutcome);
+  const { result, resultHash } = buildResult(llm.answer);
+  return finish(ctx, totals, llm.errorCode, llm.errorCode ? null : 0, llm.killedBy, result, resultHash);
+}
+
+export type RunTool = (invoked: { tool: string; argsHash: Hash; caller: 'llm' | 'script' }, call: Parameters<Sandbox['run']>[0]) => Promise<ToolOutcome>;
+
+async function finish(ctx: RunContext, totals: Totals, error: string | null, exitCode: number | null, killedBy: ToolOutcome['killedBy'], result: RunResult, resultHash: Hash): Promise<void> {
   const duration_ms = Date.now() - ctx.started;
-  const error = failureCode(outcome.exitCode, outcome.killedBy);
   if (error === null) {
-    await recorder.record(['execution.completed', { exit_code: 0, result_hash: resultHash, result, duration_ms, totals }]);
+    await ctx.recorder.record(['execution.completed', { exit_code: exitCode ?? 0, result_hash: resultHash, result, duration_ms, totals: { ...totals } }]);
   } else {
-    await recorder.record(['execution.failed', { error_code: error, exit_code: outcome.exitCode, killed_by: outcome.killedBy, result_hash: resultHash, result, duration_ms, totals }]);
+    await ctx.recorder.record(['execution.failed', { error_code: error, exit_code: exitCode, killed_by: killedBy, result_hash: resultHash, result, duration_ms, totals: { ...totals } }]);
   }
 }

@@ -58,3 +58,25 @@ export async function runRecordedTool(
   await recorder.record(...completionSteps(callId, outcome));
   return outcome;
 }
+
+/**
+ * Records a tool call that did not need a process (a read-only helper, or an
+ * input the tool does not take) with the same events as any other call.
+ */
+export async function runRecordedSynthetic(
+  recorder: StreamRecorder,
+  callId: string,
+  invoked: { tool: string; argsHash: Hash; caller: 'llm' | 'script' },
+  text: string,
+  exitCode = 2,
+): Promise<ToolOutcome> {
+  await recorder.record(['tool.invoked', { call_id: callId, tool: invoked.tool, args_hash: invoked.argsHash, caller: invoked.caller }]);
+  const stdout = exitCode === 0 ? new TextEncoder().encode(text) : new Uint8Array(0);
+  const stderr = exitCode === 0 ? new Uint8Array(0) : new TextEncoder().encode(text);
+  const outcome: ToolOutcome = {
+    exitCode, killedBy: null, stdout, stderr, truncated: false, stdoutBytes: stdout.length, stderrBytes: stderr.length,
+    durationMs: 0, cpuMs: 0, maxRssKb: 0, files: [], network: [],
+  };
+  await recorder.record(...completionSteps(callId, outcome));
+  return outcome;
+}
