@@ -57,6 +57,14 @@ describe('ephemera CLI', () => {
     });
   });
 
+  describe('when asked for the build identity', () => {
+    it('prints the dstack compose hash verifiers pin', () => {
+      const info = ephemera('build-info', '--json');
+      expect(info.code).toBe(0);
+      expect(JSON.parse(info.stdout).compose_hash).toMatch(/^[0-9a-f]{64}$/);
+    });
+  });
+
   describe('when the input is unusable', () => {
     it.each([
       [['run', '--dataset', 'missing.csv', '--sandbox', 'examples/pii-compliance/sandbox.json']],

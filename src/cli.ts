@@ -6,10 +6,12 @@ import { EXIT, reportError } from './cli/common.js';
 import { runCommand } from './cli/run.js';
 import { verifyCommand } from './cli/verify.js';
 import { serveCommand } from './cli/serve.js';
+import { buildInfoCommand } from './cli/build-info.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   run: { run: runCommand, help: 'run --dataset FILE --sandbox SANDBOX.json [--format csv|json|txt] [--out CERT.json] [--json]' },
-  verify: { run: verifyCommand, help: 'verify CERT.json|CERT_ID [--json]' },
+  verify: { run: verifyCommand, help: 'verify CERT.json|CERT_ID [--at TIME] [--trusted-compose-hashes H,…] [--allowed-tcb-statuses S,…] [--json]' },
+  'build-info': { run: buildInfoCommand, help: 'build-info [--compose APP-COMPOSE.json] [--json]' },
   serve: { run: serveCommand, help: 'serve [--port N] [--host ADDR]' },
 };
 

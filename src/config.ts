@@ -19,6 +19,14 @@ export interface Config {
   readonly clickhouseUrl: string | null;
   /** Attestor: auto (dstack when its socket exists), dstack or simulated. */
   readonly tee: 'auto' | 'dstack' | 'simulated';
+  /** dstack guest agent endpoint (socket path or simulator URL); unset: the SDK's socket search. */
+  readonly dstackEndpoint: string | null;
+  /** PCCS the dstack attestor fetches quote collateral from. */
+  readonly pccsUrl: string;
+  /** Compose hashes (hex) of the builds the verifier trusts, comma-separated. */
+  readonly trustedComposeHashes: readonly string[];
+  /** TCB statuses the verifier accepts besides UpToDate, comma-separated. */
+  readonly allowedTcbStatuses: readonly string[];
   /** Default Anthropic API key when a request brings none. Secret. */
   readonly anthropicApiKey: string | null;
   /** Messages API base URL (for proxies and local test servers). */
@@ -46,6 +54,10 @@ const VARIABLES = {
   kafkaTopic: 'EPHEMERA_KAFKA_TOPIC',
   clickhouseUrl: 'CLICKHOUSE_URL',
   tee: 'EPHEMERA_TEE',
+  dstackEndpoint: 'DSTACK_SIMULATOR_ENDPOINT',
+  pccsUrl: 'EPHEMERA_PCCS_URL',
+  trustedComposeHashes: 'EPHEMERA_TRUSTED_COMPOSE_HASHES',
+  allowedTcbStatuses: 'EPHEMERA_ALLOWED_TCB_STATUSES',
   anthropicApiKey: 'ANTHROPIC_API_KEY',
   anthropicBaseUrl: 'ANTHROPIC_BASE_URL',
   llmTimeoutMs: 'EPHEMERA_LLM_TIMEOUT_MS',
@@ -89,6 +101,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     return raw;
   };
 
+  const list = (key: keyof Config) => (get(key) ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+
   const config: Config = {
     dataDir: resolve(get('dataDir') ?? './.ephemera'),
     log: oneOf('log', ['sqlite', 'kafka'] as const, 'sqlite'),
@@ -96,6 +110,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     kafkaTopic: get('kafkaTopic') ?? 'ephemera.events',
     clickhouseUrl: url('clickhouseUrl'),
     tee: oneOf('tee', ['auto', 'dstack', 'simulated'] as const, 'auto'),
+    dstackEndpoint: get('dstackEndpoint') ?? null,
+    pccsUrl: url('pccsUrl') ?? 'https://pccs.phala.network',
+    trustedComposeHashes: list('trustedComposeHashes').map((h) => h.toLowerCase().replace(/^0x/, '')),
+    allowedTcbStatuses: list('allowedTcbStatuses'),
     anthropicApiKey: get('anthropicApiKey') ?? null,
     anthropicBaseUrl: url('anthropicBaseUrl'),
     llmTimeoutMs: integer('llmTimeoutMs', 120_000, 100, 3_600_000),

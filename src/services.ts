@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import type { EventLog } from './events/index.js';
 import { KafkaEventLog, SqliteEventLog } from './events/node.js';
 import type { Attestor } from './attest/index.js';
-import { SimulatedAttestor } from './attest/node.js';
+import { DstackAttestor, SimulatedAttestor, dstackSocketPresent, tdxVerifier, type TdxPolicy } from './attest/node.js';
 import { createSandbox } from './sandbox/index.js';
 import type { Sandbox, SandboxSpec } from './sandbox/types.js';
 import { certificatesFromLog, EventMirror, type CertificateReader } from './projections/certificates/index.js';
@@ -58,7 +58,7 @@ export async function createServices(config: Config, options: { feed?: boolean }
     attestor,
     createSandbox,
     certificates,
-    verifyOptions: {},
+    verifyOptions: verifyOptionsFor(config),
     feed,
     async close() {
       for (const close of closers) await close();
@@ -67,6 +67,16 @@ export async function createServices(config: Config, options: { feed?: boolean }
   };
 }
 
+/** auto: dstack when its guest agent is there (socket, or a simulator endpoint); dstack: required; simulated: never. */
 async function openAttestor(config: Config): Promise<Attestor> {
-  return new SimulatedAttestor(config.dataDir);
+  const dstackThere = config.dstackEndpoint !== null || dstackSocketPresent();
+  if (config.tee === 'simulated' || (config.tee === 'auto' && !dstackThere)) return new SimulatedAttestor(config.dataDir);
+  const attestor = new DstackAttestor({ endpoint: config.dstackEndpoint ?? undefined, pccsUrl: config.pccsUrl });
+  await attestor.assertReachable();
+  return attestor;
+}
+
+export function verifyOptionsFor(config: Config, overrides: Partial<TdxPolicy> = {}): VerifyOptions {
+  const policy: TdxPolicy = { trustedComposeHashes: config.trustedComposeHashes, allowedTcbStatuses: config.allowedTcbStatuses, ...overrides };
+  return { attestationVerifiers: { tdx: tdxVerifier(policy) } };
 }

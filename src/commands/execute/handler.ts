@@ -75,7 +75,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
     if (sandbox) {
       await recorder.record(
         ['dataset.loaded', { dataset_hash: dataset.hash, bytes: dataset.bytes.length, medium: 'tmpfs' }],
-        ['sandbox.created', { ...sandbox.description }],
+        ['sandbox.created', { ...sandbox.description, runtime: { ...sandbox.description.runtime, tee: await deps.attestor.describe() } }],
       );
       await runComputation({ recorder, sandbox, entrypoint, limits, started, request, config: deps.config });
     }
