@@ -116,6 +116,14 @@ describe('HTTP API', () => {
     });
   });
 
+  describe('when the API description is asked for', () => {
+    it('serves OpenAPI with every route at /docs', async () => {
+      const spec = (await app.inject({ url: '/docs/json' })).json();
+      expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/execute', '/certificate/{id}', '/certificate/{id}/verify', '/certificate/{id}/events', '/certificates', '/analytics/durations']));
+      expect((await app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
+    });
+  });
+
   describe('when a certificate does not exist', () => {
     it('is a 404, and a malformed id a 400', async () => {
       expect((await app.inject({ url: '/certificate/cert_01JD7ZX3Q4M5N6P7R8S9T0VWXY' })).statusCode).toBe(404);

@@ -10,6 +10,10 @@ import { parseJsonBody } from './json-body.js';
 import { AJV_OPTIONS, executeRoute } from './commands/execute/index.js';
 import { certificateRoutes } from './projections/certificates/index.js';
 import type { Services } from './services.js';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { searchRoutes } from './projections/search/routes.js';
+import { analyticsRoutes } from './projections/analytics/routes.js';
 
 export interface AppOptions {
   /** fastify logger setting; off in tests. Request bodies and headers are never logged. */
@@ -39,8 +43,17 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
   app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
 
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Ephemera', version: '1', description: 'Verifiable one-time computation over private data: run once, delete, keep the proof.' },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
   await app.register(executeRoute({ config: services.config, log: services.log, attestor: services.attestor, createSandbox: services.createSandbox }));
   await app.register(certificateRoutes({ certificates: services.certificates, verifyOptions: () => services.verifyOptions }));
+  await app.register(searchRoutes(services.readModel));
+  await app.register(analyticsRoutes(services.readModel));
   return app;
 }
 

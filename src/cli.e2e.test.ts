@@ -57,6 +57,20 @@ describe('ephemera CLI', () => {
     });
   });
 
+  describe('when browsing what ran', () => {
+    it('lists, replays and counts the certificates from the projections', () => {
+      const cert = JSON.parse(readFileSync(certPath, 'utf8'));
+      const ls = ephemera('certs', 'search', '--fingerprint', cert.fingerprint, '--json');
+      expect(ls.code, ls.stderr).toBe(0);
+      expect(JSON.parse(ls.stdout).items.map((c: { certificate_id: string }) => c.certificate_id)).toContain(cert.certificate_id);
+      const replay = ephemera('replay', cert.certificate_id, '--json');
+      expect(replay.code, replay.stderr).toBe(0);
+      expect(JSON.parse(replay.stdout)).toMatchObject({ valid: true, projection_diff: [] });
+      const stats = ephemera('stats', '--json');
+      expect(JSON.parse(stats.stdout).durations.executions).toBeGreaterThanOrEqual(2);
+    });
+  });
+
   describe('when asked for the build identity', () => {
     it('prints the dstack compose hash verifiers pin', () => {
       const info = ephemera('build-info', '--json');

@@ -7,10 +7,16 @@ import { runCommand } from './cli/run.js';
 import { verifyCommand } from './cli/verify.js';
 import { serveCommand } from './cli/serve.js';
 import { buildInfoCommand } from './cli/build-info.js';
+import { certsCommand, migrateCommand, projectionsCommand, replayCommand, statsCommand } from './cli/projections.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   run: { run: runCommand, help: 'run --dataset FILE --sandbox SANDBOX.json [--format csv|json|txt] [--out CERT.json] [--json]' },
   verify: { run: verifyCommand, help: 'verify CERT.json|CERT_ID [--at TIME] [--trusted-compose-hashes H,…] [--allowed-tcb-statuses S,…] [--json]' },
+  certs: { run: certsCommand, help: 'certs ls|search [--status S] [--model M] [--tool T] [--dataset-hash H] [--fingerprint F] [--from T] [--to T] [--q TEXT] [--limit N] [--cursor C] [--json]' },
+  replay: { run: replayCommand, help: 'replay CERT_ID [--json]' },
+  stats: { run: statsCommand, help: 'stats [--json]' },
+  migrate: { run: migrateCommand, help: 'migrate' },
+  projections: { run: projectionsCommand, help: 'projections rebuild' },
   'build-info': { run: buildInfoCommand, help: 'build-info [--compose APP-COMPOSE.json] [--json]' },
   serve: { run: serveCommand, help: 'serve [--port N] [--host ADDR]' },
 };

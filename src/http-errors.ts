@@ -24,6 +24,7 @@ export const HTTP_STATUS_BY_CODE = {
   LOG_UNAVAILABLE: 503,
   LOG_APPEND_FAILED: 503,
   ATTEST_UNAVAILABLE: 503,
+  PROJECTIONS_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const satisfies Record<string, number>;
 

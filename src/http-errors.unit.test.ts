@@ -16,6 +16,7 @@ describe('HTTP error registry', () => {
         "LOG_APPEND_FAILED": 503,
         "LOG_UNAVAILABLE": 503,
         "NOT_FOUND": 404,
+        "PROJECTIONS_UNAVAILABLE": 503,
         "REQUEST_BODY_TOO_LARGE": 413,
         "REQUEST_FORBIDDEN_KEY": 400,
         "REQUEST_INVALID": 400,

@@ -15,9 +15,14 @@ export async function serve(config: Config): Promise<{ url: string; close: () =>
     if (aborted.length > 0) process.stderr.write(`ephemera: marked ${aborted.length} unfinished run(s) aborted (executor restarted)\n`);
   }
   const app = await buildApp(services, { logger: { level: 'info' } });
+  // The read side follows the log; it never holds up an execution, and if ClickHouse is down it catches up later.
+  await services.readModel.store().catch(() => process.stderr.write('ephemera: ClickHouse unavailable; search and analytics will catch up when it is back\n'));
+  const refresher = setInterval(() => void services.readModel.refresh().catch(() => undefined), 1000);
+  refresher.unref();
   const url = await app.listen({ port: config.port, host: config.host });
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= (async () => {
+    clearInterval(refresher);
     await app.close();
     await services.close();
   })());

@@ -15,6 +15,7 @@ import type { Sandbox, SandboxSpec } from './sandbox/types.js';
 import { certificatesFromLog, EventMirror, type CertificateReader } from './projections/certificates/index.js';
 import { startKafkaFeed, type KafkaFeed } from './projections/feed/kafka-feed.js';
 import type { VerifyOptions } from './verify/index.js';
+import { ReadModel } from './projections/read-model.js';
 
 export interface Services {
   config: Config;
@@ -25,6 +26,8 @@ export interface Services {
   verifyOptions: VerifyOptions;
   /** The projection consumer, when the log is Kafka. */
   feed: KafkaFeed | null;
+  /** ClickHouse projections for search, analytics and replay diffs (opened on first use). */
+  readModel: ReadModel;
   close(): Promise<void>;
 }
 
@@ -37,20 +40,26 @@ export async function createServices(config: Config, options: { feed?: boolean }
   let log: EventLog;
   let certificates: CertificateReader;
   let feed: KafkaFeed | null = null;
+  let readModel: ReadModel;
   if (config.log === 'kafka') {
     const kafkaLog = await KafkaEventLog.open({ brokers: config.kafkaBrokers, topic: config.kafkaTopic });
     log = kafkaLog;
+    readModel = new ReadModel(config, log);
     if (options.feed === false) {
       certificates = certificatesFromLog(kafkaLog);
     } else {
       const mirror = new EventMirror(join(config.dataDir, 'kafka-mirror.sqlite'));
-      feed = await startKafkaFeed(kafkaLog.kafka, config.kafkaTopic, PROJECTION_GROUP, (events) => mirror.insert(events));
+      feed = await startKafkaFeed(kafkaLog.kafka, config.kafkaTopic, PROJECTION_GROUP, async (events) => {
+        mirror.insert(events);
+        await readModel.projectBatch(events);
+      });
       certificates = certificatesFromLog(mirror);
       closers.push(() => feed!.stop(), () => mirror.close());
     }
   } else {
     log = new SqliteEventLog(join(config.dataDir, 'events.sqlite'));
     certificates = certificatesFromLog(log);
+    readModel = new ReadModel(config, log);
   }
   return {
     config,
@@ -60,8 +69,10 @@ export async function createServices(config: Config, options: { feed?: boolean }
     certificates,
     verifyOptions: verifyOptionsFor(config),
     feed,
+    readModel,
     async close() {
       for (const close of closers) await close();
+      await readModel.close();
       await log.close();
     },
   };

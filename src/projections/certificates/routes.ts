@@ -7,6 +7,7 @@ import { EphemeraError } from '../../errors.js';
 import { errorBodySchema } from '../../http-errors.js';
 import { verifyCertificate, type VerifyOptions } from '../../verify/index.js';
 import type { CertificateReader } from './reader.js';
+import { replayWithProofs } from './replay.js';
 
 export const certificateIdParams = {
   type: 'object',
@@ -56,6 +57,25 @@ export function certificateRoutes(deps: { certificates: CertificateReader; verif
     app.get<{ Params: { id: string } }>('/certificate/:id', {
       schema: { params: certificateIdParams, response: { 200: certificateSchema, 400: errorBodySchema, 404: errorBodySchema } },
     }, async (request) => load(request.params.id));
+
+    app.get<{ Params: { id: string } }>('/certificate/:id/events', {
+      schema: {
+        params: certificateIdParams,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              certificate_id: { type: 'string' }, tree_size: { type: 'integer' }, root: { type: 'string' }, sealed_root: { type: ['string', 'null'] },
+              events: { type: 'array', items: { type: 'object', properties: { event: { type: 'object', additionalProperties: true }, leaf_index: { type: ['integer', 'null'] }, inclusion_proof: { type: ['array', 'null'], items: { type: 'string' } } } } },
+            },
+          },
+          400: errorBodySchema, 404: errorBodySchema,
+        },
+      },
+    }, async (request) => {
+      const certificate = await load(request.params.id);
+      return { certificate_id: certificate.certificate_id, sealed_root: certificate.merkle?.root ?? null, ...replayWithProofs(certificate.events) };
+    });
 
     app.get<{ Params: { id: string } }>('/certificate/:id/verify', {
       schema: { params: certificateIdParams, response: { 200: verdictSchema, 400: errorBodySchema, 404: errorBodySchema } },

@@ -1,0 +1,97 @@
+/**
+ * The read side from the command line:
+ *   ephemera migrate                       apply ClickHouse migrations (and create the Kafka topic when the log is Kafka)
+ *   ephemera projections rebuild           truncate the projections and replay the log from the beginning
+ *   ephemera certs ls|search [filters]     search and browse certificates
+ *   ephemera stats                         analytics
+ *   ephemera replay CERT_ID                re-derive from the log, verify, diff against the projection
+ */
+import { EphemeraError } from '../errors.js';
+import { createServices, type Services } from '../services.js';
+import { migrate } from '../commands/migrate/migrate.js';
+import { truncateProjections } from '../projections/projector.js';
+import { searchCertificates, type SearchQuery } from '../projections/search/search.js';
+import { durationPercentiles, executionsPerDay, failureReasons, tokensByModel, toolUsage } from '../projections/analytics/queries.js';
+import { rows } from '../projections/store/clickhouse.js';
+import { verifyCertificate, executionIdOf } from '../verify/index.js';
+import { EXIT, parse, printJson, progress } from './common.js';
+
+async function withServices<T>(argv: string[], options: Parameters<typeof parse>[1], body: (s: Services, args: ReturnType<typeof parse>) => Promise<T>): Promise<T> {
+  const args = parse(argv, options);
+  const services = await createServices({ ...args.config(), tee: 'simulated' });
+  try {
+    return await body(services, args);
+  } finally {
+    await services.close();
+  }
+}
+
+export const migrateCommand = (argv: string[]) => withServices(argv, {}, async (s, args) => {
+  const applied = await migrate(await s.readModel.store());
+  if (args.json) printJson({ applied });
+  else process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'nothing to apply\n');
+  return EXIT.ok;
+});
+
+export const projectionsCommand = (argv: string[]) => withServices(argv, {}, async (s, args) => {
+  if (args.positionals[0] !== 'rebuild') throw new EphemeraError('CLI_USAGE', 'usage: ephemera projections rebuild');
+  if (s.log.kind === 'kafka') throw new EphemeraError('CLI_USAGE', 'on Kafka, rebuild by resetting the ephemera-projections consumer group to the earliest offset');
+  await truncateProjections(await s.readModel.store());
+  const events = await s.readModel.refresh();
+  if (args.json) printJson({ events });
+  else process.stdout.write(`replayed ${events} events into the projections\n`);
+  return EXIT.ok;
+});
+
+const FILTERS = ['status', 'model', 'tool', 'dataset-hash', 'sandbox-hash', 'fingerprint', 'from', 'to', 'q', 'sort', 'order', 'limit', 'cursor'] as const;
+
+export const certsCommand = (argv: string[]) => withServices(argv, Object.fromEntries(FILTERS.map((f) => [f, { type: 'string' as const }])), async (s, args) => {
+  const sub = args.positionals[0];
+  if (sub !== 'ls' && sub !== 'search') throw new EphemeraError('CLI_USAGE', `usage: ephemera certs ls|search [${FILTERS.map((f) => `--${f} V`).join(' ')}]`);
+  const query = Object.fromEntries(FILTERS.filter((f) => args.values[f] !== undefined).map((f) => [f.replace('-', '_'), f === 'limit' ? Number(args.values[f]) : args.values[f]])) as SearchQuery;
+  await s.readModel.refresh();
+  const page = await searchCertificates(await s.readModel.store(), query);
+  if (args.json) printJson(page);
+  else {
+    for (const c of page.items) process.stdout.write(`${c.certificate_id}  ${c.status.padEnd(9)} ${c.requested_at}  ${String(c.duration_ms).padStart(7)} ms  ${[...c.tools, ...c.models].join(',')}\n`);
+    if (page.next_cursor) progress(`more: --cursor ${page.next_cursor}`);
+  }
+  return EXIT.ok;
+});
+
+export const statsCommand = (argv: string[]) => withServices(argv, {}, async (s, args) => {
+  await s.readModel.refresh();
+  const store = await s.readModel.store();
+  const stats = {
+    executions_per_day: await executionsPerDay(store), durations: await durationPercentiles(store), tokens_by_model: await tokensByModel(store),
+    tool_usage: await toolUsage(store), failures: await failureReasons(store),
+  };
+  if (args.json) printJson(stats);
+  else {
+    const d = stats.durations;
+    process.stdout.write(`executions ${d.executions}; duration p50 ${d.p50_ms} ms, p95 ${d.p95_ms} ms, p99 ${d.p99_ms} ms\n`);
+    for (const r of stats.executions_per_day) process.stdout.write(`  ${r.day}  ${r.executions} runs (${r.completed} completed, ${r.failed} failed)\n`);
+    for (const r of stats.tokens_by_model) process.stdout.write(`  model ${r.model}: ${r.calls} calls, ${r.input_tokens} in / ${r.output_tokens} out tokens\n`);
+    for (const r of stats.tool_usage) process.stdout.write(`  tool ${r.tool} (${r.caller}): ${r.calls} calls, ${r.failures} failed\n`);
+    for (const r of stats.failures) process.stdout.write(`  failure ${r.error_code}: ${r.executions}\n`);
+  }
+  return EXIT.ok;
+});
+
+export const replayCommand = (argv: string[]) => withServices(argv, {}, async (s, args) => {
+  const id = args.positionals[0];
+  if (!id || !executionIdOf(id)) throw new EphemeraError('CLI_USAGE', 'usage: ephemera replay CERT_ID');
+  const certificate = await s.certificates.get(id);
+  if (!certificate) throw new EphemeraError('CERTIFICATE_NOT_FOUND', `no certificate ${id} in the log`);
+  const verdict = await verifyCertificate(certificate, s.verifyOptions);
+  await s.readModel.refresh();
+  const [row] = await rows<Record<string, unknown>>(await s.readModel.store(), 'SELECT status, dataset_hash, sandbox_hash, fingerprint, event_count, tee FROM certificates FINAL WHERE certificate_id = {id:String}', { id: certificate.certificate_id });
+  const expected: Record<string, unknown> = { status: certificate.status, dataset_hash: certificate.dataset_hash, sandbox_hash: certificate.sandbox_hash, fingerprint: certificate.fingerprint, event_count: certificate.events.length, tee: certificate.proof?.tee ?? '' };
+  const diff = row ? Object.keys(expected).filter((k) => String(row[k]) !== String(expected[k])).map((field) => ({ field, log: expected[field], projection: row[field] })) : [{ field: '(row)', log: 'present', projection: 'missing' }];
+  if (args.json) printJson({ certificate_id: certificate.certificate_id, events: certificate.events.length, valid: verdict.valid, failure: verdict.failure, projection_diff: diff });
+  else {
+    process.stdout.write(`${certificate.certificate_id}: ${certificate.events.length} events replayed from the ${s.log.kind} log, ${verdict.valid ? 'verified' : `INVALID (${verdict.failure?.code})`}\n`);
+    process.stdout.write(diff.length ? diff.map((d) => `  projection differs: ${d.field}: log ${d.log}, projection ${d.projection}\n`).join('') : '  projection matches the log\n');
+  }
+  return verdict.valid && diff.length === 0 ? EXIT.ok : EXIT.internal;
+});

@@ -1,0 +1,85 @@
+/**
+ * Log → ClickHouse. `project` writes a batch of events and, for every
+ * execution the batch finishes (sealed or aborted), the certificate row and
+ * its rollups, derived from the whole stream as stored. Idempotent: rows are
+ * deterministic and keyed, so processing an event twice changes nothing.
+ * SQLite is tailed from a checkpoint kept in ClickHouse; Kafka feeds batches
+ * through the consumer group (projections/feed).
+ */
+import type { EventEnvelope, TailableEventLog } from '../events/index.js';
+import { deriveCertificate, type Certificate } from '../verify/index.js';
+import { rows, type Store } from './store/clickhouse.js';
+
+export const RESULT_PREVIEW_CHARS = 512;
+
+/** ISO 8601 → ClickHouse DateTime64(3) text. */
+export const chTime = (iso: string) => iso.replace('T', ' ').replace('Z', '');
+
+export async function project(store: Store, events: readonly EventEnvelope[]): Promise<void> {
+  if (events.length === 0) return;
+  await store.insert({
+    table: 'events',
+    values: events.map((e) => ({ execution_id: e.execution_id, seq: e.seq, type: e.type, at: chTime(e.at), hash: e.hash, envelope: JSON.stringify(e) })),
+    format: 'JSONEachRow',
+  });
+  const byExecution = new Map<string, EventEnvelope[]>();
+  for (const e of events) (byExecution.get(e.execution_id) ?? byExecution.set(e.execution_id, []).get(e.execution_id)!).push(e);
+  const certificates: Certificate[] = [];
+  for (const [executionId, own] of byExecution) {
+    const last = own[own.length - 1]!;
+    if (last.type !== 'certificate.sealed' && last.type !== 'execution.aborted') continue;
+    // The whole stream in this batch (the common case): no read-back needed.
+    const whole = own[0]!.seq === 0 && own.every((e, i) => e.seq === i);
+    const stream = whole
+      ? own
+      : (await rows<{ envelope: string }>(store, 'SELECT envelope FROM events FINAL WHERE execution_id = {id:String} ORDER BY seq', { id: executionId })).map((r) => JSON.parse(r.envelope) as EventEnvelope);
+    certificates.push(deriveCertificate(stream));
+  }
+  await projectCertificates(store, certificates);
+}
+
+async function projectCertificates(store: Store, certificates: Certificate[]): Promise<void> {
+  if (certificates.length === 0) return;
+  const insert = (table: string, values: Record<string, unknown>[]) => (values.length ? store.insert({ table, values, format: 'JSONEachRow' }) : Promise.resolve());
+  const requestedAt = (c: Certificate) => chTime(c.lifecycle.requested ?? new Date(0).toISOString());
+  await insert('certificates', certificates.map((c) => {
+    const t = c.execution_trace;
+    return {
+      certificate_id: c.certificate_id, execution_id: c.execution_id, status: c.status, requested_at: requestedAt(c),
+      sealed_at: c.lifecycle.sealed ? chTime(c.lifecycle.sealed) : null, dataset_hash: c.dataset_hash, sandbox_hash: c.sandbox_hash, fingerprint: c.fingerprint,
+      dataset_bytes: c.dataset.bytes, dataset_format: c.dataset.format, models: Object.keys(t.llm_calls.by_model).sort(), tools: [...new Set(t.tool_uses.map((u) => u.tool))].sort(),
+      llm_calls: t.llm_calls.count, input_tokens: t.llm_calls.input_tokens, output_tokens: t.llm_calls.output_tokens, tool_calls: t.resources.tool_calls,
+      duration_ms: c.lifecycle.execution_time_ms ?? 0, exit_code: c.result.exit_code, error_code: c.result.error_code ?? '', tee: c.proof?.tee ?? '',
+      result_preview: c.result.output.slice(0, RESULT_PREVIEW_CHARS), event_count: c.events.length,
+    };
+  }));
+  await insert('tool_uses', certificates.flatMap((c) => c.execution_trace.tool_uses.map((u) => ({ certificate_id: c.certificate_id, requested_at: requestedAt(c), tool: u.tool, caller: u.caller, calls: u.count, failures: u.failures, duration_ms: u.duration_ms }))));
+  await insert('model_uses', certificates.flatMap((c) => Object.entries(c.execution_trace.llm_calls.by_model).map(([model, m]) => ({ certificate_id: c.certificate_id, requested_at: requestedAt(c), model, calls: m.calls, input_tokens: m.input_tokens, output_tokens: m.output_tokens }))));
+}
+
+export async function checkpoint(store: Store, name: string): Promise<number> {
+  const [row] = await rows<{ position: string }>(store, 'SELECT position FROM projector_checkpoints FINAL WHERE name = {name:String}', { name });
+  return row ? Number(row.position) : 0;
+}
+
+/**
+ * Tails the SQLite log from the checkpoint until it is caught up. A failure
+ * (ClickHouse down) leaves the checkpoint where it was: the next call resumes.
+ */
+export async function catchUp(store: Store, log: TailableEventLog, name = 'sqlite', batch = 2000): Promise<number> {
+  let position = await checkpoint(store, name);
+  let projected = 0;
+  for (;;) {
+    const page = await log.readFrom(position, batch);
+    if (page.length === 0) return projected;
+    await project(store, page.map((p) => p.event));
+    position = page[page.length - 1]!.position;
+    await store.insert({ table: 'projector_checkpoints', format: 'JSONEachRow', values: [{ name, position, updated_at: chTime(new Date().toISOString()) }] });
+    projected += page.length;
+  }
+}
+
+/** Empties every projection table (the log stays the source of truth). */
+export async function truncateProjections(store: Store): Promise<void> {
+  for (const table of ['events', 'certificates', 'tool_uses', 'model_uses', 'projector_checkpoints']) await store.command({ query: `TRUNCATE TABLE IF EXISTS ${table}` });
+}

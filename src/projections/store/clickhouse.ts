@@ -1,0 +1,31 @@
+/**
+ * One ClickHouse code path, embedded or server: @clickhouse/client over chDB
+ * in-process (`chdb/connection`, data under the data dir) when CLICKHOUSE_URL
+ * is unset, else over HTTP to a server. Same SQL for both; parameters are
+ * always bound ({name:Type}), never concatenated.
+ * LIMITATION (measured): chDB allows one active data directory per process,
+ * so a process opens one store and shares it.
+ */
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { EphemeraError } from '../../errors.js';
+
+export type Store = ClickHouseClient;
+
+export function openClickHouse(options: { url: string | null; dataDir: string }): Store {
+  try {
+    if (options.url) return createClient({ url: options.url, request_timeout: 10_000 });
+    const path = join(options.dataDir, 'clickhouse');
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    return createClient({ connection: createChdbConnection({ path }) } as unknown as Parameters<typeof createClient>[0]);
+  } catch (cause) {
+    throw new EphemeraError('PROJECTIONS_UNAVAILABLE', 'cannot open ClickHouse', { cause });
+  }
+}
+
+export async function rows<T>(store: Store, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  const result = await store.query({ query, query_params: params, format: 'JSONEachRow' });
+  return (await result.json()) as T[];
+}
