@@ -14,6 +14,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { searchRoutes } from './projections/search/routes.js';
 import { analyticsRoutes } from './projections/analytics/routes.js';
+import { webRoutes } from './web/plugin.js';
 
 export interface AppOptions {
   /** fastify logger setting; off in tests. Request bodies and headers are never logged. */
@@ -54,6 +55,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(certificateRoutes({ certificates: services.certificates, verifyOptions: () => services.verifyOptions }));
   await app.register(searchRoutes(services.readModel));
   await app.register(analyticsRoutes(services.readModel));
+  await app.register(webRoutes);
   return app;
 }
 

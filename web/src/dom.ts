@@ -1,0 +1,32 @@
+/**
+ * Tiny DOM helpers. SECURITY: certificates are untrusted input; text only ever
+ * goes in through textContent (never innerHTML), links only to our own paths.
+ */
+type Child = Node | string | number | null | undefined | false;
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+export function mount(...nodes: Node[]): void {
+  const app = document.getElementById('app')!;
+  app.replaceChildren(...nodes);
+}
+
+export function facts(pairs: [string, Child][]): HTMLDListElement {
+  return h('dl', { class: 'facts' }, ...pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+export function table(headers: string[], rows: Child[][]): HTMLTableElement {
+  return h('table', {}, h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))), h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))));
+}
+
+export async function getJson(url: string): Promise<unknown> {
+  const response = await fetch(url, { headers: { accept: 'application/json' } });
+  const body = await response.json();
+  if (!response.ok) throw new Error((body as { error?: { code?: string } }).error?.code ?? `HTTP ${response.status}`);
+  return body;
+}
