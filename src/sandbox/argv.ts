@@ -9,7 +9,9 @@
  * - /data is a tmpfs holding the dataset, fed from a pipe (never a file on disk), then remounted read-only;
  * - /work, /out, /tmp are size-capped tmpfs; /proc shows only this sandbox's processes; no /sys;
  * - the environment is cleared and only an allow-list set (no key, broker, database or socket path).
- * LIMITATION: no seccomp filter yet; syscall filtering is the hardening issue's.
+ * - no further user namespaces (--disable-userns); the network proxy socket is bound only when hosts are allowed.
+ * LIMITATION: no seccomp filter: ptrace stays available inside, because file tracing (strace) needs it; the
+ *   pid namespace limits it to the sandbox's own processes.
  */
 export interface BwrapProfile {
   bwrapPath: string;
@@ -24,9 +26,12 @@ export interface BwrapProfile {
   uid: number;
   gid: number;
   env: Readonly<Record<string, string>>;
+  /** Host path of the network proxy's unix socket, when the request allows hosts; absent: no way out at all. */
+  proxySocketPath?: string;
 }
 
 export const SUPERVISOR_PATH_INSIDE = '/run/ephemera/supervisor.py';
+export const PROXY_SOCKET_INSIDE = '/run/ephemera/proxy.sock';
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -40,6 +45,7 @@ export function buildBwrapArgv(p: BwrapProfile): string[] {
     p.bwrapPath,
     '--unshare-all',
     '--unshare-user',
+    '--disable-userns',
     '--uid', String(p.uid),
     '--gid', String(p.gid),
     '--hostname', 'sandbox',
@@ -58,6 +64,7 @@ export function buildBwrapArgv(p: BwrapProfile): string[] {
     '--tmpfs', '/run',
     '--dir', '/run/ephemera',
     '--ro-bind', p.supervisorPath, SUPERVISOR_PATH_INSIDE,
+    ...(p.proxySocketPath ? ['--ro-bind', p.proxySocketPath, PROXY_SOCKET_INSIDE] : []),
     '--size', String(p.tmpBytes), '--tmpfs', '/tmp',
     '--size', String(p.workBytes), '--tmpfs', '/work',
     '--size', String(p.outBytes), '--tmpfs', '/out',

@@ -17,6 +17,7 @@ import { buildBwrapArgv } from './argv.js';
 import { createCgroups, type CgroupSet } from './cgroups.js';
 import { BWRAP_PATH, assertSandboxSupported, runtimeIdentity } from './runtime.js';
 import { SupervisorClient } from './supervisor-client.js';
+import { startNetworkProxy, type NetworkProxy } from './network-proxy.js';
 import type { DestructionReport, Sandbox, SandboxDescription, SandboxSpec, ToolCall, ToolOutcome } from './types.js';
 
 const SUPERVISOR_HOST_PATH = join(import.meta.dirname, 'supervisor.py');
@@ -31,7 +32,9 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   const memoryBytes = spec.limits.memoryMb * 1024 * 1024 + spec.dataset.length;
   const cgroups = createCgroups(`ephemera-${spec.executionId}`, memoryBytes, spec.limits.maxProcesses);
   const env = { ...SANDBOX_ENV, DATASET_PATH: `/data/${spec.datasetFile}` };
+  const proxy = spec.networkAllow.length > 0 ? await startNetworkProxy(spec.networkAllow) : null;
   const argv = buildBwrapArgv({
+    proxySocketPath: proxy?.socketPath,
     bwrapPath: BWRAP_PATH, supervisorPath: SUPERVISOR_HOST_PATH, datasetFd: 3, datasetFile: spec.datasetFile,
     workBytes: spec.limits.workBytes, outBytes: spec.limits.outBytes, tmpBytes: TMP_BYTES, uid: SANDBOX_UID, gid: SANDBOX_UID, env,
   });
@@ -45,7 +48,7 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   child.once('error', (e) => client.fail(e));
   (child.stdio[3] as Writable).on('error', () => undefined).end(spec.dataset);
 
-  const sandbox = new BwrapSandbox(spec, child, client, cgroups, exited, describe(spec, memoryBytes));
+  const sandbox = new BwrapSandbox(spec, child, client, cgroups, exited, describe(spec, memoryBytes), proxy);
   try {
     const init = await client.request('init', { scripts: spec.scripts }, 15_000);
     if (!init.ok) throw new EphemeraError('SANDBOX_START_FAILED', `the sandbox could not be prepared (${init.error})`);
@@ -62,7 +65,8 @@ function describe(spec: SandboxSpec, memoryBytes: number): SandboxDescription {
   return {
     isolation: {
       tool: 'bubblewrap', namespaces: ['user', 'pid', 'net', 'ipc', 'uts', 'mount', 'cgroup'], new_session: true, die_with_parent: true,
-      capabilities: 'none', uid: SANDBOX_UID, host_paths: ['/usr (read-only)'], seccomp: false,
+      capabilities: 'none', no_new_privileges: true, nested_user_namespaces: false, uid: SANDBOX_UID, host_paths: ['/usr (read-only)'], seccomp: false,
+      file_tracing: 'strace -f --seccomp-bpf -e trace=%file,%process, per call',
     },
     limits: {
       wall_ms: { value: l.timeoutMs, mechanism: 'supervisor deadline, executor kill as backstop' },
@@ -76,7 +80,9 @@ function describe(spec: SandboxSpec, memoryBytes: number): SandboxDescription {
       tmp_bytes: { value: TMP_BYTES, mechanism: 'tmpfs size' },
       output_bytes: { value: l.outputBytes, mechanism: 'supervisor capture cap per stream; call killed past 16x' },
     },
-    network: { mode: spec.networkAllow.length === 0 ? 'none' : 'allowlist', allow: [...spec.networkAllow] },
+    network: spec.networkAllow.length === 0
+      ? { mode: 'none', mechanism: 'empty network namespace (loopback only)', allow: [] }
+      : { mode: 'allowlist', mechanism: 'HTTP CONNECT proxy on a unix socket, outside the sandbox', allow: [...spec.networkAllow] },
     runtime: runtimeIdentity(),
   };
 }
@@ -93,6 +99,7 @@ class BwrapSandbox implements Sandbox {
     private readonly cgroups: CgroupSet,
     private readonly exited: Promise<void>,
     readonly description: SandboxDescription,
+    private readonly proxy: NetworkProxy | null,
   ) {}
 
   /** The sandbox's own mount and pid namespaces, to check after destruction that nothing holds them. */
@@ -118,13 +125,14 @@ class BwrapSandbox implements Sandbox {
     if (this.destroyed) throw new EphemeraError('SANDBOX_DESTROYED', 'the sandbox is destroyed');
     const l = this.spec.limits;
     const oomBefore = this.cgroups.oomKills();
+    const attemptsBefore = this.proxy?.attempts.length ?? 0;
     const started = Date.now();
     let reply: Record<string, unknown>;
     try {
       const r = await this.client.request('run', {
         call,
         timeout_ms: timeoutMs,
-        limits: { output_bytes: l.outputBytes, output_hard_bytes: l.outputBytes * 16, cpu_seconds: l.cpuSeconds, max_open_files: l.maxOpenFiles },
+        limits: { output_bytes: l.outputBytes, output_hard_bytes: l.outputBytes * 16, cpu_seconds: l.cpuSeconds, max_open_files: l.maxOpenFiles, trace: true },
       }, timeoutMs + BACKSTOP_MS);
       if (!r.ok) throw new EphemeraError('SANDBOX_BAD_CALL', `the call could not start (${r.error})`);
       reply = r;
@@ -136,6 +144,8 @@ class BwrapSandbox implements Sandbox {
       return emptyOutcome(memory ? 'memory' : 'timeout', Date.now() - started);
     }
     const memory = this.cgroups.oomKills() > oomBefore;
+    await this.proxy?.settled(attemptsBefore);
+    const network = this.proxy ? this.proxy.attempts.slice(attemptsBefore).map((a) => ({ ...a })) : [];
     const stdout = Buffer.from(String(reply.stdout), 'base64');
     const stderr = Buffer.from(String(reply.stderr), 'base64');
     return {
@@ -149,8 +159,8 @@ class BwrapSandbox implements Sandbox {
       durationMs: reply.duration_ms as number,
       cpuMs: reply.cpu_ms as number,
       maxRssKb: reply.max_rss_kb as number,
-      files: [],
-      network: [],
+      files: (reply.files as ToolOutcome['files']) ?? [],
+      network,
     };
   }
 
@@ -185,6 +195,7 @@ class BwrapSandbox implements Sandbox {
       holders = this.namespaceHolders();
     }
     this.spec.dataset.fill(0);
+    await this.proxy?.close();
     return {
       processesRemaining: processesRemaining + holders,
       workspaceReleased: holders === 0,

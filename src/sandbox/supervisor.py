@@ -12,6 +12,9 @@ filesystem beyond read-only system directories, and no credentials.
 import base64
 import json
 import os
+import re
+import socket
+import threading
 import resource
 import select
 import signal
@@ -32,11 +35,26 @@ ENV = {
     "DATASET_PATH": os.environ.get("DATASET_PATH", ""),
 }
 call_counter = 0
+PROXY_SOCKET = "/run/ephemera/proxy.sock"
+PROXY_PORT = 3128
+if os.path.exists(PROXY_SOCKET):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        ENV[name] = "http://127.0.0.1:%d" % PROXY_PORT
+
+# strace output: "<pid> <syscall>(<args>) = <result>"
+TRACE_LINE = re.compile(r'^\d+\s+(\w+)\((.*)\)\s+=\s+(-?\d+|\?)')
+PATH_ARG = re.compile(r'"((?:[^"\\]|\\.)*)"')
+NOISE = ("/usr/", "/lib/", "/lib64/", "/bin/", "/sbin/", "/etc/ld.so", "/run/ephemera/", "/dev/null", "/dev/urandom", "/proc/self/")
+WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
+MAX_TRACED_PATHS = 256
 
 
 def reply(message):
-    PROTOCOL_OUT.write(json.dumps(message).encode() + b"\n")
-    PROTOCOL_OUT.flush()
+    try:
+        PROTOCOL_OUT.write(json.dumps(message).encode() + b"\n")
+        PROTOCOL_OUT.flush()
+    except BrokenPipeError:
+        os._exit(0)  # the executor is gone: so is this sandbox
 
 
 def others():
@@ -99,9 +117,95 @@ def argv_for(call):
     raise ValueError("unknown call kind")
 
 
+def trace_argv(argv, trace_path):
+    return ["/usr/bin/strace", "-f", "--seccomp-bpf", "-qq", "-e", "trace=%file,%process", "-e", "signal=none", "-o", trace_path, "--"] + argv
+
+
+def file_activity(trace_path):
+    """Aggregates a call's file syscalls to (op, path) counts; system reads under /usr are noise and left out."""
+    counts = {}
+
+    def add(op, path):
+        if not path.startswith("/"):
+            path = "/work/" + path
+        if op != "exec" and path.startswith(NOISE):
+            return
+        counts[(op, path)] = counts.get((op, path), 0) + 1
+
+    try:
+        with open(trace_path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                match = TRACE_LINE.match(line)
+                if not match:
+                    continue
+                name, args = match.group(1), match.group(2)
+                paths = PATH_ARG.findall(args)
+                if not paths:
+                    continue
+                if name in ("open", "openat", "openat2", "creat"):
+                    add("write" if name == "creat" or any(f in args for f in WRITE_FLAGS) else "read", paths[0])
+                elif name in ("execve", "execveat"):
+                    add("exec", paths[0])
+                elif name in ("unlink", "unlinkat", "rmdir"):
+                    add("delete", paths[0])
+                elif name in ("rename", "renameat", "renameat2"):
+                    add("delete", paths[0])
+                    if len(paths) > 1:
+                        add("write", paths[1])
+                elif name in ("mkdir", "mkdirat", "symlink", "symlinkat", "link", "linkat", "truncate"):
+                    add("write", paths[-1])
+        os.unlink(trace_path)
+    except OSError:
+        return []
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    files = [{"op": op, "path": path, "count": n} for (op, path), n in items[:MAX_TRACED_PATHS]]
+    if len(items) > MAX_TRACED_PATHS:
+        files.append({"op": "read", "path": "(%d more paths)" % (len(items) - MAX_TRACED_PATHS), "count": sum(n for _, n in items[MAX_TRACED_PATHS:])})
+    return files
+
+
+def forward(client):
+    """One sandbox TCP connection to the executor's proxy socket, both ways."""
+    upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        upstream.connect(PROXY_SOCKET)
+    except OSError:
+        client.close()
+        return
+
+    def pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+    pump(client, upstream)
+
+
+def serve_proxy():
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", PROXY_PORT))
+    listener.listen(64)
+    while True:
+        client, _ = listener.accept()
+        threading.Thread(target=forward, args=(client,), daemon=True).start()
+
+
 def limiter(limits):
     def apply():
         os.setsid()
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits["max_open_files"], limits["max_open_files"]))
         cpu = limits["cpu_seconds"]
@@ -119,6 +223,10 @@ def run(request):
     hard_cap = limits["output_hard_bytes"]
     deadline = time.monotonic() + request["timeout_ms"] / 1000.0
     argv = argv_for(call)
+    trace_path = None
+    if limits.get("trace"):
+        trace_path = "/run/ephemera/trace-%d.txt" % time.monotonic_ns()
+        argv = trace_argv(argv, trace_path)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -211,6 +319,7 @@ def run(request):
         "duration_ms": int((time.monotonic() - started) * 1000),
         "cpu_ms": max(cpu_ms, 0),
         "max_rss_kb": after.ru_maxrss,
+        "files": file_activity(trace_path) if trace_path else [],
     }
 
 
@@ -249,7 +358,8 @@ HANDLERS = {"init": init, "run": run, "list": list_dir, "read": read_file}
 
 
 def main():
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if os.path.exists(PROXY_SOCKET):
+        threading.Thread(target=serve_proxy, daemon=True).start()
     for line in sys.stdin.buffer:
         request = json.loads(line)
         if request.get("op") == "exit":

@@ -67,7 +67,7 @@ export function sandboxSummary(sandbox: ExecuteRequest['sandbox'], entrypoint: s
           max_output_tokens: sandbox.llm.max_output_tokens ?? LLM_DEFAULTS.max_output_tokens,
         }
       : null,
-    limits: { ...sandbox.environment },
-    network: { allow: [] },
+    limits: { timeout_seconds: sandbox.environment.timeout_seconds, max_memory_mb: sandbox.environment.max_memory_mb },
+    network: { allow: [...(sandbox.environment.network?.allow ?? [])] },
   };
 }

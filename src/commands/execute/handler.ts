@@ -65,7 +65,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
         datasetFile: `dataset.${request.dataset.format}`,
         scripts: Object.entries(request.sandbox.scripts ?? {}).map(([name, content]) => ({ name, content })),
         limits,
-        networkAllow: [],
+        networkAllow: request.sandbox.environment.network?.allow ?? [],
       });
     } catch (cause) {
       const code = cause instanceof EphemeraError ? cause.code : 'SANDBOX_START_FAILED';

@@ -14,6 +14,17 @@ export const limitsSchema = {
   properties: {
     timeout_seconds: { type: 'integer', minimum: 1, maximum: 3600, description: 'Wall-clock limit for the whole run.' },
     max_memory_mb: { type: 'integer', minimum: 16, maximum: 16384, description: 'Memory cap for the sandboxed processes.' },
+    network: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        allow: {
+          type: 'array', maxItems: 16, uniqueItems: true,
+          items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9.-]{0,252}:[0-9]{1,5}$' },
+          description: 'host:port pairs reachable through the logging proxy; absent or empty: no network at all.',
+        },
+      },
+    },
   },
 } as const;
 
@@ -74,6 +85,6 @@ export interface ExecuteRequest {
     tools?: ('bash' | 'python' | 'grep')[];
     scripts?: Record<string, string>;
     entrypoint?: string;
-    environment: { timeout_seconds: number; max_memory_mb: number };
+    environment: { timeout_seconds: number; max_memory_mb: number; network?: { allow?: string[] } };
   };
 }

@@ -1,0 +1,88 @@
+/** File tracing and the network policy, through the real sandbox. */
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ulid } from 'ulid';
+import { createSandbox } from './index.js';
+import type { SandboxSpec } from './types.js';
+
+const spec = (networkAllow: string[] = []): SandboxSpec => ({
+  executionId: ulid(), dataset: new TextEncoder().encode('a\nb\n'), datasetFile: 'dataset.txt', scripts: [],
+  limits: { timeoutMs: 10_000, memoryMb: 128, maxProcesses: 64, cpuSeconds: 10, workBytes: 8 << 20, outBytes: 1 << 20, outputBytes: 1 << 16, maxOpenFiles: 64 },
+  networkAllow,
+});
+const text = (b: Uint8Array) => Buffer.from(b).toString();
+
+describe('file tracing', () => {
+  describe('when a call reads, writes, executes and deletes files', () => {
+    it('reports each (op, path) with its count, leaving system reads out', async () => {
+      const sandbox = await createSandbox(spec());
+      const outcome = await sandbox.run({ kind: 'bash', command: 'cat /data/dataset.txt > /work/copy; cat /data/dataset.txt >/dev/null; rm /work/copy; cat /etc/shadow 2>/dev/null; true' });
+      await sandbox.destroy();
+      expect(outcome.files).toEqual(expect.arrayContaining([
+        { op: 'read', path: '/data/dataset.txt', count: 2 },
+        { op: 'write', path: '/work/copy', count: 1 },
+        { op: 'delete', path: '/work/copy', count: 1 },
+        { op: 'exec', path: '/usr/bin/cat', count: 3 },
+        { op: 'read', path: '/etc/shadow', count: 1 },
+      ]));
+      expect(outcome.files.some((f) => f.path.startsWith('/usr/lib'))).toBe(false);
+    });
+  });
+});
+
+describe('network policy', () => {
+  let server: Server;
+  let port = 0;
+  let received = '';
+  beforeAll(async () => {
+    server = createServer((s) => s.on('data', (d) => {
+      received += d.toString();
+      s.end('pong');
+    }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const viaProxy = (target: string) => `import os, socket, urllib.parse
+proxy = urllib.parse.urlparse(os.environ.get("HTTPS_PROXY", "http://127.0.0.1:3128"))
+try:
+    s = socket.create_connection((proxy.hostname, proxy.port), timeout=3)
+    s.sendall(b"CONNECT ${target} HTTP/1.1\\r\\nHost: ${target}\\r\\n\\r\\n")
+    status = s.recv(1024).split(b"\\r\\n")[0].decode()
+    print(status)
+    if " 200 " in status:
+        s.sendall(b"ping")
+        print(s.recv(16).decode())
+except OSError as e:
+    print("no way out", type(e).__name__)
+`;
+
+  describe('when the request allows no host (the default)', () => {
+    it('has no proxy and no route anywhere', async () => {
+      const sandbox = await createSandbox(spec());
+      const outcome = await sandbox.run({ kind: 'python', code: viaProxy(`127.0.0.1:${port}`) });
+      await sandbox.destroy();
+      expect(text(outcome.stdout)).toMatch(/^no way out/);
+      expect(outcome.network).toEqual([]);
+      expect(received).toBe('');
+    });
+  });
+
+  describe('when the request allows one host:port', () => {
+    it('lets that one through the proxy, denies others, and records both with bytes', async () => {
+      const sandbox = await createSandbox(spec([`127.0.0.1:${port}`]));
+      const allowed = await sandbox.run({ kind: 'python', code: viaProxy(`127.0.0.1:${port}`) });
+      const denied = await sandbox.run({ kind: 'python', code: viaProxy('127.0.0.1:1') });
+      const direct = await sandbox.run({ kind: 'python', code: `import socket\ntry:\n    socket.create_connection(("127.0.0.1", ${port}), timeout=2); print("direct")\nexcept OSError as e:\n    print("blocked", type(e).__name__)\n` });
+      await sandbox.destroy();
+      expect(text(allowed.stdout)).toBe('HTTP/1.1 200 Connection Established\npong\n');
+      expect(allowed.network).toEqual([{ host: '127.0.0.1', port, allowed: true, bytes_out: 4, bytes_in: 4 }]);
+      expect(received).toBe('ping');
+      expect(text(denied.stdout)).toBe('HTTP/1.1 403 Forbidden\n');
+      expect(denied.network).toEqual([{ host: '127.0.0.1', port: 1, allowed: false, bytes_out: 0, bytes_in: 0 }]);
+      expect(text(direct.stdout)).toMatch(/^blocked/);
+      expect(direct.network).toEqual([]);
+    });
+  });
+});
