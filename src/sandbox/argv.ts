@@ -7,7 +7,7 @@
  * - --new-session (no TIOCSTI into our terminal), --die-with-parent, all capabilities dropped;
  * - only /usr (and its /bin, /lib, /lib64, /sbin links) is visible from the host, read-only;
  * - /data is a tmpfs holding the dataset, fed from a pipe (never a file on disk), then remounted read-only;
- * - /work, /out, /tmp are size-capped tmpfs; /proc shows only this sandbox's processes; no /sys;
+ * - /work, /out, /tmp are size-capped tmpfs; /proc shows only this sandbox's processes, /proc/sys is empty and read-only; no /sys;
  * - the environment is cleared and only an allow-list set (no key, broker, database or socket path).
  * - no further user namespaces (--disable-userns); the network proxy socket is bound only when hosts are allowed.
  * LIMITATION: no seccomp filter: ptrace stays available inside, because file tracing (strace) needs it; the
@@ -60,6 +60,9 @@ export function buildBwrapArgv(p: BwrapProfile): string[] {
     '--symlink', 'usr/lib', '/lib',
     '--symlink', 'usr/lib64', '/lib64',
     '--proc', '/proc',
+    // /proc/sys: absent (an empty read-only tmpfs): no sysctl of the namespace is writable, none of the host's shown.
+    '--tmpfs', '/proc/sys',
+    '--remount-ro', '/proc/sys',
     '--dev', '/dev',
     '--tmpfs', '/run',
     '--dir', '/run/ephemera',

@@ -22,7 +22,15 @@ describe('buildBwrapArgv', () => {
     it('feeds the dataset from a file descriptor into a read-only /data tmpfs', () => {
       expect(pairs(argv, '--ro-bind-data')).toEqual(['3']);
       expect(argv[argv.indexOf('--ro-bind-data') + 2]).toBe('/data/dataset.csv');
-      expect(pairs(argv, '--remount-ro')).toEqual(['/data']);
+      expect(pairs(argv, '--remount-ro')).toEqual(['/proc/sys', '/data']);
+    });
+    it('leaves /proc/sys empty and read-only, and forbids nested user namespaces', () => {
+      expect(argv.join(' ')).toContain('--proc /proc --tmpfs /proc/sys --remount-ro /proc/sys');
+      expect(argv).toContain('--disable-userns');
+    });
+    it('binds the network proxy socket only when hosts are allowed', () => {
+      expect(argv).not.toContain('/run/ephemera/proxy.sock');
+      expect(pairs(buildBwrapArgv({ ...profile, proxySocketPath: '/tmp/p/proxy.sock' }), '--ro-bind')).toContain('/tmp/p/proxy.sock');
     });
     it('caps every writable tmpfs', () => {
       expect(argv.join(' ')).toContain('--size 4096 --tmpfs /tmp --size 1024 --tmpfs /work --size 2048 --tmpfs /out');

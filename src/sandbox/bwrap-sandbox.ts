@@ -66,7 +66,7 @@ function describe(spec: SandboxSpec, memoryBytes: number): SandboxDescription {
     isolation: {
       tool: 'bubblewrap', namespaces: ['user', 'pid', 'net', 'ipc', 'uts', 'mount', 'cgroup'], new_session: true, die_with_parent: true,
       capabilities: 'none', no_new_privileges: true, nested_user_namespaces: false, uid: SANDBOX_UID, host_paths: ['/usr (read-only)'], seccomp: false,
-      file_tracing: 'strace -f --seccomp-bpf -e trace=%file,%process, per call',
+      file_tracing: 'strace -f --seccomp-bpf -e trace=%file, per call',
     },
     limits: {
       wall_ms: { value: l.timeoutMs, mechanism: 'supervisor deadline, executor kill as backstop' },
@@ -132,7 +132,7 @@ class BwrapSandbox implements Sandbox {
       const r = await this.client.request('run', {
         call,
         timeout_ms: timeoutMs,
-        limits: { output_bytes: l.outputBytes, output_hard_bytes: l.outputBytes * 16, cpu_seconds: l.cpuSeconds, max_open_files: l.maxOpenFiles, trace: true },
+        limits: { output_bytes: l.outputBytes, output_hard_bytes: l.outputBytes * 16, cpu_seconds: l.cpuSeconds, max_open_files: l.maxOpenFiles, trace: this.spec.fileTracing !== false },
       }, timeoutMs + BACKSTOP_MS);
       if (!r.ok) throw new EphemeraError('SANDBOX_BAD_CALL', `the call could not start (${r.error})`);
       reply = r;

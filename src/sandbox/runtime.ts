@@ -34,9 +34,9 @@ export function runtimeIdentity(): Record<string, unknown> {
 }
 
 /** Throws SANDBOX_BWRAP_MISSING / SANDBOX_NAMESPACES_UNAVAILABLE unless a real sandbox can start here. Cached once it passed. */
-export function assertSandboxSupported(): void {
-  if (checked) return;
-  if (!existsSync(BWRAP_PATH)) throw new EphemeraError('SANDBOX_BWRAP_MISSING', `bubblewrap is not installed at ${BWRAP_PATH}: refusing to run unsandboxed (apt-get install bubblewrap)`);
+export function assertSandboxSupported(bwrapPath = BWRAP_PATH): void {
+  if (checked && bwrapPath === BWRAP_PATH) return;
+  if (!existsSync(bwrapPath)) throw new EphemeraError('SANDBOX_BWRAP_MISSING', `bubblewrap is not installed at ${bwrapPath}: refusing to run unsandboxed (apt-get install bubblewrap)`);
   for (const tool of ['python3', 'bash', 'grep'] as const) {
     if (!existsSync(TOOLS[tool]!.path)) throw new EphemeraError('SANDBOX_BWRAP_MISSING', `${TOOLS[tool]!.path} is missing: the sandbox needs it`);
   }

@@ -118,7 +118,7 @@ def argv_for(call):
 
 
 def trace_argv(argv, trace_path):
-    return ["/usr/bin/strace", "-f", "--seccomp-bpf", "-qq", "-e", "trace=%file,%process", "-e", "signal=none", "-o", trace_path, "--"] + argv
+    return ["/usr/bin/strace", "-f", "--seccomp-bpf", "-qq", "-e", "trace=%file", "-e", "signal=none", "-o", trace_path, "--"] + argv
 
 
 def file_activity(trace_path):

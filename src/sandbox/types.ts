@@ -34,6 +34,8 @@ export interface SandboxSpec {
   limits: SandboxLimits;
   /** Allowed "host:port" pairs; empty = no network at all. */
   networkAllow: readonly string[];
+  /** Trace each call's file activity with strace (default true; off only to measure its cost). */
+  fileTracing?: boolean;
 }
 
 /** One command to run inside the sandbox. */

@@ -1,0 +1,33 @@
+/**
+ * The cost of file tracing (strace -f --seccomp-bpf -e trace=%file)
+ * on the same workloads in the same sandbox, traced against untraced. Target:
+ * at most 1.4x.
+ */
+import { ulid } from 'ulid';
+import { createSandbox } from '../src/sandbox/index.js';
+import { limitsFor } from '../src/commands/execute/index.js';
+import type { ToolCall } from '../src/sandbox/types.js';
+import { median, type BenchRow } from './types.js';
+
+const DATA = new TextEncoder().encode(Array.from({ length: 400_000 }, (_, i) => `row ${i},name${i % 97},${100 + (i % 900)}-${10 + (i % 89)}-${1000 + (i % 8999)}\n`).join(''));
+const WORKLOADS: [string, ToolCall][] = [
+  ['grep -c over a 12 MB dataset', { kind: 'grep', args: ['-cE', '[0-9]{3}-[0-9]{2}-[0-9]{4}', '/data/dataset.csv'] }],
+  ['python: scan the dataset with a regex', { kind: 'python', code: 'import re\nprint(len(re.findall(r"\\d{3}-\\d{2}-\\d{4}", open("/data/dataset.csv").read())))' }],
+  ['dd 16 MiB in 4 KiB blocks into /work', { kind: 'bash', command: 'dd if=/dev/zero of=/work/blob bs=4k count=4096 status=none; rm /work/blob' }],
+];
+
+export async function bench(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const limits = { ...limitsFor({ timeout_seconds: 60, max_memory_mb: 512 }), workBytes: 64 << 20 };
+  const sandboxes = await Promise.all([true, false].map((fileTracing) => createSandbox({ executionId: ulid(), dataset: DATA.slice(), datasetFile: 'dataset.csv', scripts: [], limits, networkAllow: [], fileTracing })));
+  try {
+    for (const [name, call] of WORKLOADS) {
+      const traced = await median(5, () => sandboxes[0]!.run(call));
+      const plain = await median(5, () => sandboxes[1]!.run(call));
+      rows.push({ name: `file tracing overhead: ${name}`, value: +(traced / plain).toFixed(2), unit: 'x', note: `${traced.toFixed(0)} ms traced, ${plain.toFixed(0)} ms untraced` });
+    }
+  } finally {
+    await Promise.all(sandboxes.map((s) => s.destroy()));
+  }
+  return rows;
+}
