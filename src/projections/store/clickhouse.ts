@@ -3,8 +3,11 @@
  * in-process (`chdb/connection`, data under the data dir) when CLICKHOUSE_URL
  * is unset, else over HTTP to a server. Same SQL for both; parameters are
  * always bound ({name:Type}), never concatenated.
- * LIMITATION (measured): chDB allows one active data directory per process,
- * so a process opens one store and shares it.
+ * LIMITATION (measured, docs/projections.md): chDB allows one active data
+ * directory per process (several clients on that one path share its data), and
+ * one process per directory (ClickHouse's `status` file lock). So a process
+ * opens one store and shares it, and a second process on the same data dir
+ * (a CLI query while `ephemera serve` runs) is refused with a message saying so.
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -21,7 +24,9 @@ export function openClickHouse(options: { url: string | null; dataDir: string })
     mkdirSync(path, { recursive: true, mode: 0o700 });
     return createClient({ connection: createChdbConnection({ path }) } as unknown as Parameters<typeof createClient>[0]);
   } catch (cause) {
-    throw new EphemeraError('PROJECTIONS_UNAVAILABLE', 'cannot open ClickHouse', { cause });
+    // chDB reports a held lock only on stderr ("Cannot lock file …/status"), not in the error.
+    const hint = options.url ? '' : ': another process (ephemera serve?) may hold the embedded store under this data dir; query it over HTTP, or set CLICKHOUSE_URL';
+    throw new EphemeraError('PROJECTIONS_UNAVAILABLE', `cannot open ClickHouse${hint}`, { cause });
   }
 }
 
