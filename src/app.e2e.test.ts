@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -32,7 +33,7 @@ describe('HTTP API', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ephemera-app-'));
-    services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir, EPHEMERA_BODY_LIMIT_BYTES: String(256 * 1024) }));
+    services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir, EPHEMERA_BODY_LIMIT_BYTES: String(256 * 1024), EPHEMERA_MAX_DATASET_BYTES: String(1024 * 1024) }));
     app = await buildApp(services);
   });
   afterAll(async () => {
@@ -61,6 +62,35 @@ describe('HTTP API', () => {
       expect(certificate.execution_trace.file_activity).toContainEqual({ op: 'read', path: '/data/dataset.csv', count: 1 });
       const verdict = (await app.inject({ url: `${body.certificate_url}/verify` })).json();
       expect(verdict).toMatchObject({ valid: true, tee: 'simulated', failure: null });
+    });
+  });
+
+  describe('when the dataset comes by URL', () => {
+    let server: Server;
+    let base = '';
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        if (req.url === '/data.csv') return void res.end('a,b\n1,2\n3,4\n5,6\n');
+        if (req.url === '/huge') return void res.end('x'.repeat(2 * 1024 * 1024));
+        res.writeHead(404).end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('fetches it into memory and records the source', async () => {
+      const body = (await app.inject({ method: 'POST', url: '/execute', payload: { ...executeBody(), dataset: { url: `${base}/data.csv`, format: 'csv' } } })).json();
+      expect(body).toMatchObject({ status: 'completed', result: { output: '4\n' } });
+      const certificate = (await app.inject({ url: body.certificate_url })).json();
+      expect(certificate.dataset).toMatchObject({ source: 'url', bytes: 16 });
+    });
+
+    it('refuses one over the size cap with 413 DATASET_TOO_LARGE, and a missing one with 422', async () => {
+      const big = await app.inject({ method: 'POST', url: '/execute', payload: { ...executeBody(), dataset: { url: `${base}/huge`, format: 'txt' } } });
+      expect([big.statusCode, big.json().error.code]).toEqual([413, 'DATASET_TOO_LARGE']);
+      const missing = await app.inject({ method: 'POST', url: '/execute', payload: { ...executeBody(), dataset: { url: `${base}/nope`, format: 'txt' } } });
+      expect([missing.statusCode, missing.json().error.code]).toEqual([422, 'DATASET_FETCH_FAILED']);
     });
   });
 

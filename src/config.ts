@@ -15,6 +15,10 @@ export interface Config {
   readonly kafkaBrokers: readonly string[];
   /** Kafka topic for events. */
   readonly kafkaTopic: string;
+  /** Partitions of the events topic when Ephemera creates it. */
+  readonly kafkaPartitions: number;
+  /** Replication factor of the events topic when Ephemera creates it (production: 3, with min.insync.replicas=2). */
+  readonly kafkaReplicationFactor: number;
   /** ClickHouse server URL; unset = embedded chDB under dataDir. */
   readonly clickhouseUrl: string | null;
   /** Attestor: auto (dstack when its socket exists), dstack or simulated. */
@@ -52,6 +56,8 @@ const VARIABLES = {
   log: 'EPHEMERA_LOG',
   kafkaBrokers: 'KAFKA_BROKERS',
   kafkaTopic: 'EPHEMERA_KAFKA_TOPIC',
+  kafkaPartitions: 'EPHEMERA_KAFKA_PARTITIONS',
+  kafkaReplicationFactor: 'EPHEMERA_KAFKA_REPLICATION_FACTOR',
   clickhouseUrl: 'CLICKHOUSE_URL',
   tee: 'EPHEMERA_TEE',
   dstackEndpoint: 'DSTACK_SIMULATOR_ENDPOINT',
@@ -108,6 +114,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     log: oneOf('log', ['sqlite', 'kafka'] as const, 'sqlite'),
     kafkaBrokers: (get('kafkaBrokers') ?? 'localhost:9092').split(',').map((b) => b.trim()).filter(Boolean),
     kafkaTopic: get('kafkaTopic') ?? 'ephemera.events',
+    kafkaPartitions: integer('kafkaPartitions', 1, 1, 10_000),
+    kafkaReplicationFactor: integer('kafkaReplicationFactor', 1, 1, 16),
     clickhouseUrl: url('clickhouseUrl'),
     tee: oneOf('tee', ['auto', 'dstack', 'simulated'] as const, 'auto'),
     dstackEndpoint: get('dstackEndpoint') ?? null,

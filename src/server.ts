@@ -7,8 +7,11 @@ import { buildApp } from './app.js';
 import { createServices } from './services.js';
 import type { TailableEventLog } from './events/index.js';
 import { abortUnfinished } from './commands/execute/recover.js';
+import { assertSandboxSupported } from './sandbox/index.js';
 
 export async function serve(config: Config): Promise<{ url: string; close: () => Promise<void> }> {
+  // Never serve executions that would run unsandboxed (THREATS A17).
+  assertSandboxSupported();
   const services = await createServices(config);
   if ('readFrom' in services.log) {
     const aborted = await abortUnfinished(services.log as TailableEventLog);

@@ -42,7 +42,7 @@ export async function createServices(config: Config, options: { feed?: boolean }
   let feed: KafkaFeed | null = null;
   let readModel: ReadModel;
   if (config.log === 'kafka') {
-    const kafkaLog = await KafkaEventLog.open({ brokers: config.kafkaBrokers, topic: config.kafkaTopic });
+    const kafkaLog = await KafkaEventLog.open({ brokers: config.kafkaBrokers, topic: config.kafkaTopic, partitions: config.kafkaPartitions, replicationFactor: config.kafkaReplicationFactor });
     log = kafkaLog;
     readModel = new ReadModel(config, log);
     if (options.feed === false) {
