@@ -12,8 +12,8 @@ import { migrate } from '../commands/migrate/migrate.js';
 import { truncateProjections } from '../projections/projector.js';
 import { searchCertificates, type SearchQuery } from '../projections/search/search.js';
 import { durationPercentiles, executionsPerDay, failureReasons, tokensByModel, toolUsage } from '../projections/analytics/queries.js';
-import { rows } from '../projections/store/clickhouse.js';
-import { verifyCertificate, executionIdOf } from '../verify/index.js';
+import { replayAgainstProjection } from '../projections/replay/index.js';
+import { executionIdOf } from '../verify/index.js';
 import { EXIT, parse, printJson, progress } from './common.js';
 
 async function withServices<T>(argv: string[], options: Parameters<typeof parse>[1], body: (s: Services, args: ReturnType<typeof parse>) => Promise<T>): Promise<T> {
@@ -81,17 +81,14 @@ export const statsCommand = (argv: string[]) => withServices(argv, {}, async (s,
 export const replayCommand = (argv: string[]) => withServices(argv, {}, async (s, args) => {
   const id = args.positionals[0];
   if (!id || !executionIdOf(id)) throw new EphemeraError('CLI_USAGE', 'usage: ephemera replay CERT_ID');
-  const certificate = await s.certificates.get(id);
-  if (!certificate) throw new EphemeraError('CERTIFICATE_NOT_FOUND', `no certificate ${id} in the log`);
-  const verdict = await verifyCertificate(certificate, s.verifyOptions);
   await s.readModel.refresh();
-  const [row] = await rows<Record<string, unknown>>(await s.readModel.store(), 'SELECT status, dataset_hash, sandbox_hash, fingerprint, event_count, tee FROM certificates FINAL WHERE certificate_id = {id:String}', { id: certificate.certificate_id });
-  const expected: Record<string, unknown> = { status: certificate.status, dataset_hash: certificate.dataset_hash, sandbox_hash: certificate.sandbox_hash, fingerprint: certificate.fingerprint, event_count: certificate.events.length, tee: certificate.proof?.tee ?? '' };
-  const diff = row ? Object.keys(expected).filter((k) => String(row[k]) !== String(expected[k])).map((field) => ({ field, log: expected[field], projection: row[field] })) : [{ field: '(row)', log: 'present', projection: 'missing' }];
-  if (args.json) printJson({ certificate_id: certificate.certificate_id, events: certificate.events.length, valid: verdict.valid, failure: verdict.failure, projection_diff: diff });
+  const report = await replayAgainstProjection({ certificates: s.certificates, store: await s.readModel.store(), verifyOptions: s.verifyOptions }, id);
+  if (!report) throw new EphemeraError('CERTIFICATE_NOT_FOUND', `no certificate ${id} in the log`);
+  const { certificate, valid, failure, projection_diff: diff } = report;
+  if (args.json) printJson({ certificate_id: certificate.certificate_id, events: certificate.events.length, valid, failure, projection_diff: diff });
   else {
-    process.stdout.write(`${certificate.certificate_id}: ${certificate.events.length} events replayed from the ${s.log.kind} log, ${verdict.valid ? 'verified' : `INVALID (${verdict.failure?.code})`}\n`);
-    process.stdout.write(diff.length ? diff.map((d) => `  projection differs: ${d.field}: log ${d.log}, projection ${d.projection}\n`).join('') : '  projection matches the log\n');
+    process.stdout.write(`${certificate.certificate_id}: ${certificate.events.length} events replayed from the ${s.log.kind} log, ${valid ? 'verified' : `INVALID (${failure?.code})`}\n`);
+    process.stdout.write(diff.length ? diff.map((d) => `  projection differs: ${d.field}: log ${JSON.stringify(d.log)}, projection ${JSON.stringify(d.projection)}\n`).join('') : '  projection matches the log\n');
   }
-  return verdict.valid && diff.length === 0 ? EXIT.ok : EXIT.internal;
+  return valid && diff.length === 0 ? EXIT.ok : EXIT.internal;
 });

@@ -20,42 +20,55 @@ import { catchUp, checkpoint, project, truncateProjections } from './projector.j
 import { rows, type Store } from './store/clickhouse.js';
 import { variedCertificate } from './testing/sample-streams.js';
 import type { TailableEventLog } from '../events/index.js';
+import { replayAgainstProjection } from './replay/index.js';
 
 const N = 24;
-const dir = mkdtempSync(join(tmpdir(), 'ephemera-projections-'));
-let services: Services;
-let app: FastifyInstance;
-let store: Store;
-let certs: Certificate[];
 
-const snapshot = async () => ({
-  events: await rows(store, 'SELECT execution_id, seq, hash FROM events FINAL ORDER BY execution_id, seq'),
-  certificates: await rows(store, 'SELECT * FROM certificates FINAL ORDER BY certificate_id'),
-  tool_uses: await rows(store, 'SELECT * FROM tool_uses FINAL ORDER BY certificate_id, tool'),
-  model_uses: await rows(store, 'SELECT * FROM model_uses FINAL ORDER BY certificate_id, model'),
-});
-const get = async (url: string) => {
-  const response = await app.inject({ url });
-  return { status: response.statusCode, body: response.json() };
-};
-const ids = (list: { certificate_id: string }[]) => list.map((c) => c.certificate_id).sort();
+/**
+ * The same suite on every target: always chDB; also a ClickHouse server when
+ * CLICKHOUSE_URL is set (its database is truncated first).
+ */
+const targets: { name: string; url: string | undefined }[] = [
+  { name: 'chDB in-process', url: undefined },
+  ...(process.env.CLICKHOUSE_URL ? [{ name: 'a ClickHouse server (CLICKHOUSE_URL)', url: process.env.CLICKHOUSE_URL }] : []),
+];
 
-beforeAll(async () => {
-  services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir }));
-  app = await buildApp(services);
-  const attestor = new SimulatedAttestor(dir);
-  certs = [];
-  for (let i = 0; i < N; i++) certs.push(await variedCertificate(i, attestor));
-  for (const c of certs) await services.log.append(c.events);
-  store = await services.readModel.store();
-});
-afterAll(async () => {
-  await app?.close();
-  await services?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+describe.each(targets)('ClickHouse projections on $name', ({ url }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ephemera-projections-'));
+  let services: Services;
+  let app: FastifyInstance;
+  let store: Store;
+  let certs: Certificate[];
 
-describe('ClickHouse projections', () => {
+  const snapshot = async () => ({
+    events: await rows(store, 'SELECT execution_id, seq, hash FROM events FINAL ORDER BY execution_id, seq'),
+    certificates: await rows(store, 'SELECT * FROM certificates FINAL ORDER BY certificate_id'),
+    tool_uses: await rows(store, 'SELECT * FROM tool_uses FINAL ORDER BY certificate_id, tool'),
+    model_uses: await rows(store, 'SELECT * FROM model_uses FINAL ORDER BY certificate_id, model'),
+  });
+  const get = async (path: string) => {
+    const response = await app.inject({ url: path });
+    return { status: response.statusCode, body: response.json() };
+  };
+  const ids = (list: { certificate_id: string }[]) => list.map((c) => c.certificate_id).sort();
+
+  beforeAll(async () => {
+    services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir, ...(url ? { CLICKHOUSE_URL: url } : {}) }));
+    store = await services.readModel.store();
+    // A server may hold rows from an earlier run; the suite needs empty projections.
+    await truncateProjections(store);
+    app = await buildApp(services);
+    const attestor = new SimulatedAttestor(dir);
+    certs = [];
+    for (let i = 0; i < N; i++) certs.push(await variedCertificate(i, attestor));
+    for (const c of certs) await services.log.append(c.events);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await services?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   describe('when the log is projected', () => {
     it('holds every event and one row per certificate', async () => {
       expect(await services.readModel.refresh()).toBe(certs.reduce((n, c) => n + c.events.length, 0));
@@ -181,6 +194,36 @@ describe('ClickHouse projections', () => {
       expect(await checkpoint(store, 'sqlite')).toBe(before);
       await services.readModel.refresh();
       expect((await get(`/certificates?fingerprint=${extra.fingerprint}&limit=100`)).body.items.map((r: { certificate_id: string }) => r.certificate_id)).toContain(extra.certificate_id);
+    });
+  });
+  describe('when a certificate is replayed against its projection', () => {
+    const replay = (id: string) => replayAgainstProjection({ certificates: services.certificates, store, verifyOptions: services.verifyOptions }, id);
+
+    it('verifies it and finds no difference in an honest projection', async () => {
+      expect(await replay(certs[4]!.certificate_id)).toMatchObject({ valid: true, failure: null, projection_diff: [] });
+    });
+
+    it('names every altered column, and a rebuild puts it right', async () => {
+      const c = certs[4]!;
+      const [row] = await rows<Record<string, unknown>>(store, 'SELECT * FROM certificates FINAL WHERE certificate_id = {id:String}', { id: c.certificate_id });
+      const forged = { ...row, status: c.status === 'completed' ? 'failed' : 'completed', tools: ['forged'], event_count: Number(row!.event_count) + 1 };
+      await store.insert({ table: 'certificates', format: 'JSONEachRow', values: [forged] });
+      expect((await replay(c.certificate_id))!.projection_diff.map((d) => d.field).sort()).toEqual(['event_count', 'status', 'tools']);
+      await truncateProjections(store);
+      await services.readModel.refresh();
+      expect((await replay(c.certificate_id))!.projection_diff).toEqual([]);
+    });
+
+    it('reports a row missing from the projection', async () => {
+      const c = certs[6]!;
+      await store.command({ query: 'DELETE FROM certificates WHERE certificate_id = {id:String}', query_params: { id: c.certificate_id } });
+      expect((await replay(c.certificate_id))!.projection_diff).toEqual([{ field: '(row)', log: 'present', projection: 'missing' }]);
+      await truncateProjections(store);
+      await services.readModel.refresh();
+    });
+
+    it('is null for an execution the log does not have', async () => {
+      expect(await replay('cert_01JD7ZX3Q4M5N6P7R8S9T0VWXY')).toBeNull();
     });
   });
 });

@@ -1,0 +1,1 @@
+export { diffProjection, replayAgainstProjection, type ProjectionDiff, type ReplayReport } from './diff.js';
