@@ -127,7 +127,44 @@ describe.each(targets)('ClickHouse projections on $name', ({ url }) => {
       }
     });
 
-    it.each([['limit=0'], ['limit=101'], ['cursor=bm9uc2Vuc2U'], ['status=running'], ['dataset_hash=abc'], ['from=yesterday'], ['extra=1']])('rejects %s with 400', async (query) => {
+    it.each([[1], [6], [N], [100]])('with pages of %i (default sort, newest first), covers every certificate once and ends without an empty page', async (limit) => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const { status, body } = await get(`/certificates?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(status).toBe(200);
+        expect(body.items.length).toBeGreaterThan(0);
+        seen.push(...body.items.map((c: { certificate_id: string }) => c.certificate_id));
+        cursor = body.next_cursor;
+        pages += 1;
+      } while (cursor);
+      expect(pages).toBe(Math.ceil(N / limit));
+      const newestFirst = [...certs].sort((a, b) => (a.lifecycle.requested! > b.lifecycle.requested! ? -1 : a.lifecycle.requested! < b.lifecycle.requested! ? 1 : a.certificate_id > b.certificate_id ? -1 : 1));
+      expect(seen).toEqual(newestFirst.map((c) => c.certificate_id));
+    });
+
+    it('refuses a cursor replayed with another sort or order, or forged with a value its sort cannot hold', async () => {
+      const { body } = await get('/certificates?limit=2&sort=duration_ms&order=asc');
+      expect((await get(`/certificates?limit=2&sort=duration_ms&order=asc&cursor=${body.next_cursor}`)).status).toBe(200);
+      const forge = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const id = certs[0]!.certificate_id;
+      for (const query of [
+        `sort=requested_at&order=asc&cursor=${body.next_cursor}`,
+        `sort=duration_ms&order=desc&cursor=${body.next_cursor}`,
+        `sort=duration_ms&order=asc&cursor=${forge(['duration_ms', 'asc', 'abc', id])}`,
+        `sort=duration_ms&order=asc&cursor=${forge(['duration_ms', 'asc', '1) OR (1=1', id])}`,
+        `sort=requested_at&order=desc&cursor=${forge(['requested_at', 'desc', 'zzz', id])}`,
+        `sort=requested_at&order=desc&cursor=${forge(['requested_at', 'desc', '2026-03-01 10:00:00.000', "x' OR 1=1 --"])}`,
+        `cursor=${forge(['2026-03-01 10:00:00.000', id])}`,
+      ]) {
+        const { status, body: error } = await get(`/certificates?${query}`);
+        expect(status, query).toBe(400);
+        expect(error.error.code).toBe('REQUEST_INVALID');
+      }
+    });
+
+    it.each([['limit=0'], ['limit=101'], ['cursor=bm9uc2Vuc2U'], ['status=running'], ['dataset_hash=abc'], ['from=yesterday'], ['from=%2B275760-09-13T00:00:00Z'], ['to=2026-03-02T10:00'], ['from=1800-01-01'], ['to=2026-03-02T10:00:00Z%20OR%201'], ['extra=1']])('rejects %s with 400', async (query) => {
       const { status, body } = await get(`/certificates?${query}`);
       expect(status).toBe(400);
       expect(body.error.code).toBe('REQUEST_INVALID');

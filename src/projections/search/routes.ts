@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { EphemeraError } from '../../errors.js';
 import { errorBodySchema } from '../../http-errors.js';
 import type { ReadModel } from '../read-model.js';
-import { MAX_PAGE, SORTS, searchCertificates, type SearchQuery } from './search.js';
+import { MAX_PAGE, RFC3339, SORTS, searchCertificates, type SearchQuery } from './search.js';
 
 const hash = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } as const;
 
@@ -17,8 +17,8 @@ export const searchQuerySchema = {
     dataset_hash: hash,
     sandbox_hash: hash,
     fingerprint: hash,
-    from: { type: 'string', maxLength: 40, description: 'RFC 3339, inclusive' },
-    to: { type: 'string', maxLength: 40, description: 'RFC 3339, exclusive' },
+    from: { type: 'string', maxLength: 40, pattern: RFC3339, description: 'requested at or after, RFC 3339 (inclusive)' },
+    to: { type: 'string', maxLength: 40, pattern: RFC3339, description: 'requested before, RFC 3339 (exclusive)' },
     q: { type: 'string', maxLength: 200, description: 'text in the result preview (case-insensitive)' },
     sort: { type: 'string', enum: Object.keys(SORTS) },
     order: { type: 'string', enum: ['asc', 'desc'] },

@@ -9,6 +9,14 @@ import { chTime } from '../projector.js';
 
 export const MAX_PAGE = 100;
 export const SORTS = { requested_at: 'DateTime64(3, \'UTC\')', duration_ms: 'UInt64', sealed_at: 'DateTime64(3, \'UTC\')' } as const;
+/** RFC 3339 date (UTC midnight) or date-time with its zone (no `Date.parse` leniency, no local time); times must fall in DateTime64's range, 1900…2299. */
+export const RFC3339 = '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$';
+/** What a cursor's sort value must look like, per sort column type (checked before ClickHouse parses it). */
+const CURSOR_VALUE: Record<(typeof SORTS)[keyof typeof SORTS], RegExp> = {
+  UInt64: /^[0-9]{1,19}$/,
+  "DateTime64(3, 'UTC')": /^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}$/,
+};
+const CERTIFICATE_ID = /^cert_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export interface SearchQuery {
   status?: string;
@@ -70,7 +78,7 @@ export async function searchCertificates(store: Store, query: SearchQuery): Prom
   const limit = Math.min(Math.max(query.limit ?? 20, 1), MAX_PAGE);
   const sortExpr = sort === 'sealed_at' ? "ifNull(sealed_at, toDateTime64(0, 3, 'UTC'))" : sort;
   if (query.cursor) {
-    const [value, id] = decodeCursor(query.cursor);
+    const [value, id] = decodeCursor(query.cursor, sort, order);
     where.push(`(${sortExpr}, certificate_id) ${order === 'desc' ? '<' : '>'} ({cursor_value:${SORTS[sort]}}, {cursor_id:String})`);
     params.cursor_value = value;
     params.cursor_id = id;
@@ -83,7 +91,7 @@ export async function searchCertificates(store: Store, query: SearchQuery): Prom
   const last = page[page.length - 1];
   return {
     items: page.map(({ sort_value: _ignored, ...row }) => normalize(row)),
-    next_cursor: found.length > limit && last ? encodeCursor(last.sort_value, last.certificate_id) : null,
+    next_cursor: found.length > limit && last ? encodeCursor(sort, order, last.sort_value, last.certificate_id) : null,
   };
 }
 
@@ -91,20 +99,24 @@ function normalize(row: CertificateRow): CertificateRow {
   return { ...row, llm_calls: Number(row.llm_calls), input_tokens: Number(row.input_tokens), output_tokens: Number(row.output_tokens), tool_calls: Number(row.tool_calls), duration_ms: Number(row.duration_ms), exit_code: row.exit_code === null ? null : Number(row.exit_code) };
 }
 
-const encodeCursor = (value: string, id: string) => Buffer.from(JSON.stringify([value, id])).toString('base64url');
+/** Keyset cursor: base64url(JSON [sort, order, last sort value, last certificate id]); only valid with the same sort and order. */
+const encodeCursor = (sort: string, order: string, value: string, id: string) => Buffer.from(JSON.stringify([sort, order, value, id])).toString('base64url');
 
-function decodeCursor(cursor: string): [string, string] {
+function decodeCursor(cursor: string, sort: keyof typeof SORTS, order: string): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as [string, string];
+    if (
+      Array.isArray(value) && value.length === 4 && value[0] === sort && value[1] === order &&
+      typeof value[2] === 'string' && CURSOR_VALUE[SORTS[sort]].test(value[2]) && typeof value[3] === 'string' && CERTIFICATE_ID.test(value[3])
+    ) return [value[2], value[3]];
   } catch {
     // fall through: the same error for every malformed cursor
   }
-  throw new EphemeraError('REQUEST_INVALID', 'querystring.cursor: not a cursor this API issued', { fields: { field: 'querystring.cursor' } });
+  throw new EphemeraError('REQUEST_INVALID', 'querystring.cursor: not a cursor this API issued for this sort and order', { fields: { field: 'querystring.cursor' } });
 }
 
 function isoOrThrow(value: string, field: string): string {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new EphemeraError('REQUEST_INVALID', `querystring.${field}: expected an RFC 3339 time`, { fields: { field: `querystring.${field}` } });
+  const ms = new RegExp(RFC3339).test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms) || ms < Date.UTC(1900, 0, 1) || ms >= Date.UTC(2300, 0, 1)) throw new EphemeraError('REQUEST_INVALID', `querystring.${field}: expected an RFC 3339 time`, { fields: { field: `querystring.${field}` } });
   return new Date(ms).toISOString();
 }
