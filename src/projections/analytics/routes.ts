@@ -1,28 +1,47 @@
-/** GET /analytics/*: figures over every certificate, from the ClickHouse projections. */
+/** GET /analytics/*: figures over every certificate, from the ClickHouse projections, optionally within [from, to). */
 import type { FastifyPluginAsync } from 'fastify';
 import { errorBodySchema } from '../../http-errors.js';
 import type { ReadModel } from '../read-model.js';
 import type { Store } from '../store/clickhouse.js';
-import { durationPercentiles, executionsPerDay, failureReasons, tokensByModel, toolUsage } from './queries.js';
+import { chTime } from '../projector.js';
+import { isoOrThrow, RFC3339 } from '../search/search.js';
+import { durationPercentiles, executionsPerDay, failureReasons, tokensByModel, toolUsage, type TimeRange } from './queries.js';
 
-const list = (properties: Record<string, unknown>) => ({ type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties } } } });
+const object = (properties: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, required: Object.keys(properties), properties });
+const list = (properties: Record<string, unknown>) => object({ items: { type: 'array', items: object(properties) } });
 const int = { type: 'integer' };
 const str = { type: 'string' };
 
-const ROUTES: Record<string, { query: (store: Store) => Promise<unknown>; schema: Record<string, unknown>; wrap: boolean }> = {
-  '/analytics/executions-per-day': { query: executionsPerDay, schema: list({ day: str, executions: int, completed: int, failed: int, aborted: int }), wrap: true },
-  '/analytics/tokens-by-model': { query: tokensByModel, schema: list({ model: str, calls: int, input_tokens: int, output_tokens: int }), wrap: true },
-  '/analytics/tool-usage': { query: toolUsage, schema: list({ tool: str, caller: str, calls: int, failures: int, duration_ms: int }), wrap: true },
-  '/analytics/durations': { query: durationPercentiles, schema: { type: 'object', properties: { executions: int, p50_ms: int, p95_ms: int, p99_ms: int } }, wrap: false },
-  '/analytics/failures': { query: failureReasons, schema: list({ error_code: str, executions: int }), wrap: true },
+export const analyticsQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    from: { type: 'string', maxLength: 40, pattern: RFC3339, description: 'runs requested at or after, RFC 3339 (inclusive)' },
+    to: { type: 'string', maxLength: 40, pattern: RFC3339, description: 'runs requested before, RFC 3339 (exclusive)' },
+  },
+} as const;
+
+const ROUTES: Record<string, { query: (store: Store, range: TimeRange) => Promise<unknown>; schema: Record<string, unknown>; wrap: boolean; summary: string }> = {
+  '/analytics/executions-per-day': { query: executionsPerDay, schema: list({ day: str, executions: int, completed: int, failed: int, aborted: int }), wrap: true, summary: 'Runs per UTC day, by outcome' },
+  '/analytics/tokens-by-model': { query: tokensByModel, schema: list({ model: str, calls: int, input_tokens: int, output_tokens: int }), wrap: true, summary: 'LLM calls and tokens per model' },
+  '/analytics/tool-usage': { query: toolUsage, schema: list({ tool: str, caller: str, calls: int, failures: int, duration_ms: int }), wrap: true, summary: 'Tool calls, failures and time per tool and caller' },
+  '/analytics/durations': { query: durationPercentiles, schema: object({ executions: int, p50_ms: int, p95_ms: int, p99_ms: int }), wrap: false, summary: 'Exact p50/p95/p99 of run duration (finished runs)' },
+  '/analytics/failures': { query: failureReasons, schema: list({ error_code: str, executions: int }), wrap: true, summary: 'Failed runs per error code' },
 };
 
 export function analyticsRoutes(readModel: ReadModel): FastifyPluginAsync {
   return async (app) => {
     for (const [url, route] of Object.entries(ROUTES)) {
-      app.get(url, { schema: { response: { 200: route.schema, 503: errorBodySchema } } }, async () => {
+      app.get<{ Querystring: { from?: string; to?: string } }>(url, {
+        schema: { summary: route.summary, querystring: analyticsQuerySchema, response: { 200: route.schema, 400: errorBodySchema, 503: errorBodySchema } },
+      }, async (request) => {
+        const { from, to } = request.query;
+        const range: TimeRange = {
+          ...(from === undefined ? {} : { from: chTime(isoOrThrow(from, 'from')) }),
+          ...(to === undefined ? {} : { to: chTime(isoOrThrow(to, 'to')) }),
+        };
         await readModel.refresh();
-        const result = await route.query(await readModel.store());
+        const result = await route.query(await readModel.store(), range);
         return route.wrap ? { items: result } : result;
       });
     }

@@ -115,7 +115,7 @@ function decodeCursor(cursor: string, sort: keyof typeof SORTS, order: string): 
   throw new EphemeraError('REQUEST_INVALID', 'querystring.cursor: not a cursor this API issued for this sort and order', { fields: { field: 'querystring.cursor' } });
 }
 
-function isoOrThrow(value: string, field: string): string {
+export function isoOrThrow(value: string, field: string): string {
   const ms = new RegExp(RFC3339).test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(ms) || ms < Date.UTC(1900, 0, 1) || ms >= Date.UTC(2300, 0, 1)) throw new EphemeraError('REQUEST_INVALID', `querystring.${field}: expected an RFC 3339 time`, { fields: { field: `querystring.${field}` } });
   return new Date(ms).toISOString();
