@@ -125,6 +125,7 @@ class BwrapSandbox implements Sandbox {
     if (this.destroyed) throw new EphemeraError('SANDBOX_DESTROYED', 'the sandbox is destroyed');
     const l = this.spec.limits;
     const oomBefore = this.cgroups.oomKills();
+    const pidsBefore = this.cgroups.pidsRejected();
     const attemptsBefore = this.proxy?.attempts.length ?? 0;
     const started = Date.now();
     let reply: Record<string, unknown>;
@@ -144,13 +145,15 @@ class BwrapSandbox implements Sandbox {
       return emptyOutcome(memory ? 'memory' : 'timeout', Date.now() - started);
     }
     const memory = this.cgroups.oomKills() > oomBefore;
+    // A fork refused at pids.max is a breach: the call's processes are already gone (they die when it ends).
+    const pids = !memory && this.cgroups.pidsRejected() > pidsBefore;
     await this.proxy?.settled(attemptsBefore);
     const network = this.proxy ? this.proxy.attempts.slice(attemptsBefore).map((a) => ({ ...a })) : [];
     const stdout = Buffer.from(String(reply.stdout), 'base64');
     const stderr = Buffer.from(String(reply.stderr), 'base64');
     return {
-      exitCode: memory ? null : (reply.exit_code as number | null),
-      killedBy: memory ? 'memory' : (reply.killed_by as ToolOutcome['killedBy']),
+      exitCode: memory || pids ? null : (reply.exit_code as number | null),
+      killedBy: memory ? 'memory' : pids ? 'pids' : (reply.killed_by as ToolOutcome['killedBy']),
       stdout: new Uint8Array(stdout.buffer, stdout.byteOffset, stdout.length),
       stderr: new Uint8Array(stderr.buffer, stderr.byteOffset, stderr.length),
       truncated: reply.truncated === true,

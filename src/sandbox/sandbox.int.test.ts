@@ -73,6 +73,17 @@ describe('bubblewrap sandbox', () => {
     });
   });
 
+  describe('when a call hits the process cap or fills its tmpfs', () => {
+    it('is recorded as killed_by pids, and killed_by disk', async () => {
+      const sandbox = await createSandbox(spec({ limits: { ...spec().limits, maxProcesses: 16 } }));
+      const bomb = await sandbox.run({ kind: 'python', code: 'import os, time\nfor _ in range(64):\n    try:\n        if os.fork() == 0:\n            time.sleep(5); os._exit(0)\n    except OSError:\n        break\nprint("done")' });
+      const fill = await sandbox.run({ kind: 'bash', command: 'cat /dev/zero > /work/fill; echo "exit $?"' });
+      await sandbox.destroy();
+      expect(bomb).toMatchObject({ killedBy: 'pids', exitCode: null });
+      expect(fill).toMatchObject({ killedBy: 'disk', exitCode: null });
+    });
+  });
+
   describe('when the sandbox is destroyed', () => {
     it('leaves no process, releases its namespaces and zeroes the dataset buffer', async () => {
       const marker = `ephemera-marker-${randomBytes(4).toString('hex')}`;

@@ -117,6 +117,14 @@ def argv_for(call):
     raise ValueError("unknown call kind")
 
 
+def disk_full(path):
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return False
+    return st.f_bavail == 0
+
+
 def trace_argv(argv, trace_path):
     return ["/usr/bin/strace", "-f", "--seccomp-bpf", "-qq", "-e", "trace=%file", "-e", "signal=none", "-o", trace_path, "--"] + argv
 
@@ -280,6 +288,9 @@ def run(request):
                 drain_until = time.monotonic() + 0.25
             elif not open_fds:
                 time.sleep(0.01)
+    # A full tmpfs is a breach of the disk limit: the call ends as killed by it.
+    if killed_by is None and any(disk_full(p) for p in ("/work", "/out", "/tmp")):
+        killed_by = "disk"
     # Every process the call started dies now, whatever it did (setsid, double fork, traps).
     try:
         os.killpg(pid, signal.SIGKILL)
