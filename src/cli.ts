@@ -14,7 +14,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   verify: { run: verifyCommand, help: 'verify CERT.json|CERT_ID [--at TIME] [--trusted-compose-hashes H,…] [--allowed-tcb-statuses S,…] [--json]' },
   certs: { run: certsCommand, help: 'certs ls|search [--status S] [--model M] [--tool T] [--dataset-hash H] [--fingerprint F] [--from T] [--to T] [--q TEXT] [--limit N] [--cursor C] [--json]' },
   replay: { run: replayCommand, help: 'replay CERT_ID [--json]' },
-  stats: { run: statsCommand, help: 'stats [--json]' },
+  stats: { run: statsCommand, help: 'stats [--from T] [--to T] [--json]' },
   migrate: { run: migrateCommand, help: 'migrate' },
   projections: { run: projectionsCommand, help: 'projections rebuild' },
   'build-info': { run: buildInfoCommand, help: 'build-info [--compose APP-COMPOSE.json] [--json]' },

@@ -3,15 +3,15 @@
  *   ephemera migrate                       apply ClickHouse migrations (and create the Kafka topic when the log is Kafka)
  *   ephemera projections rebuild           truncate the projections and replay the log from the beginning
  *   ephemera certs ls|search [filters]     search and browse certificates
- *   ephemera stats                         analytics
+ *   ephemera stats [--from T] [--to T]     analytics
  *   ephemera replay CERT_ID                re-derive from the log, verify, diff against the projection
  */
 import { EphemeraError } from '../errors.js';
 import { createServices, type Services } from '../services.js';
 import { migrate } from '../commands/migrate/migrate.js';
-import { truncateProjections } from '../projections/projector.js';
-import { searchCertificates, type SearchQuery } from '../projections/search/search.js';
-import { durationPercentiles, executionsPerDay, failureReasons, tokensByModel, toolUsage } from '../projections/analytics/queries.js';
+import { chTime, truncateProjections } from '../projections/projector.js';
+import { isoOrThrow, searchCertificates, type SearchQuery } from '../projections/search/search.js';
+import { durationPercentiles, executionsPerDay, failureReasons, tokensByModel, toolUsage, type TimeRange } from '../projections/analytics/queries.js';
 import { replayAgainstProjection } from '../projections/replay/index.js';
 import { executionIdOf } from '../verify/index.js';
 import { EXIT, parse, printJson, progress } from './common.js';
@@ -49,8 +49,7 @@ export const certsCommand = (argv: string[]) => withServices(argv, Object.fromEn
   const sub = args.positionals[0];
   if (sub !== 'ls' && sub !== 'search') throw new EphemeraError('CLI_USAGE', `usage: ephemera certs ls|search [${FILTERS.map((f) => `--${f} V`).join(' ')}]`);
   const query = Object.fromEntries(FILTERS.filter((f) => args.values[f] !== undefined).map((f) => [f.replace('-', '_'), f === 'limit' ? Number(args.values[f]) : args.values[f]])) as SearchQuery;
-  await s.readModel.refresh();
-  const page = await searchCertificates(await s.readModel.store(), query);
+  const page = await s.readModel.query((store) => searchCertificates(store, query));
   if (args.json) printJson(page);
   else {
     for (const c of page.items) process.stdout.write(`${c.certificate_id}  ${c.status.padEnd(9)} ${c.requested_at}  ${String(c.duration_ms).padStart(7)} ms  ${[...c.tools, ...c.models].join(',')}\n`);
@@ -59,13 +58,13 @@ export const certsCommand = (argv: string[]) => withServices(argv, Object.fromEn
   return EXIT.ok;
 });
 
-export const statsCommand = (argv: string[]) => withServices(argv, {}, async (s, args) => {
-  await s.readModel.refresh();
-  const store = await s.readModel.store();
-  const stats = {
-    executions_per_day: await executionsPerDay(store), durations: await durationPercentiles(store), tokens_by_model: await tokensByModel(store),
-    tool_usage: await toolUsage(store), failures: await failureReasons(store),
-  };
+export const statsCommand = (argv: string[]) => withServices(argv, { from: { type: 'string' }, to: { type: 'string' } }, async (s, args) => {
+  const time = (field: 'from' | 'to') => (typeof args.values[field] === 'string' ? { [field]: chTime(isoOrThrow(args.values[field] as string, field)) } : {});
+  const range: TimeRange = { ...time('from'), ...time('to') };
+  const stats = await s.readModel.query(async (store) => ({
+    executions_per_day: await executionsPerDay(store, range), durations: await durationPercentiles(store, range), tokens_by_model: await tokensByModel(store, range),
+    tool_usage: await toolUsage(store, range), failures: await failureReasons(store, range),
+  }));
   if (args.json) printJson(stats);
   else {
     const d = stats.durations;

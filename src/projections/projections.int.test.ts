@@ -291,3 +291,33 @@ describe.each(targets)('ClickHouse projections on $name', ({ url }) => {
     });
   });
 });
+
+describe('the read side', () => {
+  describe('when ClickHouse cannot be reached', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ephemera-projections-down-'));
+    let services: Services;
+    let app: FastifyInstance;
+    beforeAll(async () => {
+      // Loopback port 1: nothing listens there, so every connection is refused.
+      services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir, CLICKHOUSE_URL: 'http://127.0.0.1:1' }));
+      app = await buildApp(services);
+    });
+    afterAll(async () => {
+      await app?.close();
+      await services?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('still appends to the log, and answers reads with 503 PROJECTIONS_UNAVAILABLE', async () => {
+      const c = await variedCertificate(1, new SimulatedAttestor(dir));
+      await services.log.append(c.events);
+      expect(await services.log.readStream(c.execution_id)).toHaveLength(c.events.length);
+      for (const url of ['/certificates', '/analytics/durations', '/analytics/tool-usage']) {
+        const response = await app.inject({ url });
+        expect(response.statusCode, url).toBe(503);
+        expect(response.json().error.code).toBe('PROJECTIONS_UNAVAILABLE');
+      }
+      await expect(services.readModel.refresh()).rejects.toMatchObject({ code: 'PROJECTIONS_UNAVAILABLE' });
+    });
+  });
+});

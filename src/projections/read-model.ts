@@ -6,6 +6,7 @@
  */
 import type { EventEnvelope, EventLog, TailableEventLog } from '../events/index.js';
 import type { Config } from '../config.js';
+import { EphemeraError } from '../errors.js';
 import { migrate } from '../commands/migrate/migrate.js';
 import { openClickHouse, type Store } from './store/clickhouse.js';
 import { catchUp, project } from './projector.js';
@@ -22,19 +23,42 @@ export class ReadModel {
   store(): Promise<Store> {
     this.opened ??= (async () => {
       const store = openClickHouse({ url: this.config.clickhouseUrl, dataDir: this.config.dataDir });
-      await migrate(store);
+      try {
+        await migrate(store);
+      } catch (error) {
+        await store.close().catch(() => undefined);
+        throw error;
+      }
       return store;
-    })().catch((error) => {
+    })().catch((error: unknown) => {
       this.opened = null;
-      throw error;
+      throw unavailable(error);
     });
     return this.opened;
+  }
+
+  /**
+   * A read: catch up first (best effort: if that fails the read serves what
+   * is projected so far), then query. A ClickHouse failure is
+   * PROJECTIONS_UNAVAILABLE (HTTP 503); our own errors (a bad cursor) pass through.
+   */
+  async query<T>(read: (store: Store) => Promise<T>): Promise<T> {
+    await this.refresh().catch(() => undefined);
+    const store = await this.store();
+    try {
+      return await read(store);
+    } catch (error) {
+      throw unavailable(error);
+    }
   }
 
   /** Projects what the SQLite log has beyond the checkpoint (Kafka is fed by its consumer group instead). */
   async refresh(): Promise<number> {
     if (!('readFrom' in this.log)) return 0;
-    this.refreshing ??= this.store().then((store) => catchUp(store, this.log as TailableEventLog)).finally(() => (this.refreshing = null));
+    this.refreshing ??= this.store()
+      .then((store) => catchUp(store, this.log as TailableEventLog))
+      .catch((error: unknown) => Promise.reject(unavailable(error)))
+      .finally(() => (this.refreshing = null));
     return this.refreshing;
   }
 
@@ -49,3 +73,6 @@ export class ReadModel {
     await store?.close();
   }
 }
+
+const unavailable = (error: unknown) =>
+  error instanceof EphemeraError ? error : new EphemeraError('PROJECTIONS_UNAVAILABLE', 'ClickHouse did not answer', { cause: error });

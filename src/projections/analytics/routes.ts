@@ -40,8 +40,7 @@ export function analyticsRoutes(readModel: ReadModel): FastifyPluginAsync {
           ...(from === undefined ? {} : { from: chTime(isoOrThrow(from, 'from')) }),
           ...(to === undefined ? {} : { to: chTime(isoOrThrow(to, 'to')) }),
         };
-        await readModel.refresh();
-        const result = await route.query(await readModel.store(), range);
+        const result = await readModel.query((store) => route.query(store, range));
         return route.wrap ? { items: result } : result;
       });
     }

@@ -51,8 +51,7 @@ export function searchRoutes(readModel: ReadModel): FastifyPluginAsync {
       if (limit !== undefined && (limit < 1 || limit > MAX_PAGE)) {
         throw new EphemeraError('REQUEST_INVALID', `querystring.limit: must be 1…${MAX_PAGE}`, { fields: { field: 'querystring.limit' } });
       }
-      await readModel.refresh();
-      return searchCertificates(await readModel.store(), { ...request.query, limit });
+      return readModel.query((store) => searchCertificates(store, { ...request.query, limit }));
     });
   };
 }

@@ -75,7 +75,8 @@ export async function searchCertificates(store: Store, query: SearchQuery): Prom
 
   const sort = query.sort ?? 'requested_at';
   const order = query.order ?? 'desc';
-  const limit = Math.min(Math.max(query.limit ?? 20, 1), MAX_PAGE);
+  const limit = query.limit ?? 20;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new EphemeraError('REQUEST_INVALID', `limit: must be 1…${MAX_PAGE}`, { fields: { field: 'querystring.limit' } });
   const sortExpr = sort === 'sealed_at' ? "ifNull(sealed_at, toDateTime64(0, 3, 'UTC'))" : sort;
   if (query.cursor) {
     const [value, id] = decodeCursor(query.cursor, sort, order);

@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { EphemeraError } from '../../errors.js';
 
@@ -19,7 +19,9 @@ export type Store = ClickHouseClient;
 
 export function openClickHouse(options: { url: string | null; dataDir: string }): Store {
   try {
-    if (options.url) return createClient({ url: options.url, request_timeout: 10_000 });
+    // The client's own logger is off: failures reach callers as PROJECTIONS_UNAVAILABLE, and a
+    // down server would otherwise print a stack to stderr on every refresh.
+    if (options.url) return createClient({ url: options.url, request_timeout: 10_000, log: { level: ClickHouseLogLevel.OFF } });
     const path = join(options.dataDir, 'clickhouse');
     mkdirSync(path, { recursive: true, mode: 0o700 });
     return createClient({ connection: createChdbConnection({ path }) } as unknown as Parameters<typeof createClient>[0]);
