@@ -1,0 +1,102 @@
+/**
+ * Certificate search on the real ClickHouse engine: every filter against the
+ * same filter applied to the certificates in TypeScript, pagination edges,
+ * invalid input, and SQL injection attempts in every filter.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Certificate } from '../../verify/index.js';
+import { N, TARGETS, useProjectionFixture } from '../testing/projection-fixture.js';
+
+describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
+  const f = useProjectionFixture(url, { project: true });
+  const ids = (list: { certificate_id: string }[]) => list.map((c) => c.certificate_id).sort();
+
+  describe('when searching', () => {
+    const expectIds = async (query: string, pick: (c: Certificate) => boolean) => {
+      const { status, body } = await f.get(`/certificates?limit=100&${query}`);
+      expect(status).toBe(200);
+      const expected = f.certs.filter(pick).map((c) => c.certificate_id).sort();
+      expect(expected.length).toBeGreaterThan(0);
+      expect(ids(body.items)).toEqual(expected);
+    };
+
+    it('filters by status', () => expectIds('status=failed', (c) => c.status === 'failed'));
+    it('filters by model', () => expectIds('model=claude-a', (c) => 'claude-a' in c.execution_trace.llm_calls.by_model));
+    it('filters by tool', () => expectIds('tool=grep', (c) => c.execution_trace.tool_uses.some((u) => u.tool === 'grep')));
+    it('filters by dataset hash', () => expectIds(`dataset_hash=${f.certs[3]!.dataset_hash}`, (c) => c.dataset_hash === f.certs[3]!.dataset_hash));
+    it('filters by sandbox hash', () => expectIds(`sandbox_hash=${f.certs[1]!.sandbox_hash}`, (c) => c.sandbox_hash === f.certs[1]!.sandbox_hash));
+    it('filters by fingerprint', () => expectIds(`fingerprint=${f.certs[2]!.fingerprint}`, (c) => c.fingerprint === f.certs[2]!.fingerprint));
+    it('filters by time range', () => expectIds('from=2026-03-02T00:00:00Z&to=2026-03-03T00:00:00Z', (c) => c.lifecycle.requested! >= '2026-03-02' && c.lifecycle.requested! < '2026-03-03'));
+    it('filters by text in the result preview', () => expectIds('q=ROW%207%22', (c) => c.result.output.includes('row 7"')));
+
+    it('walks every page with the cursor, in order, without repeats', async () => {
+      for (const [sort, key] of [['requested_at', (c: Certificate) => c.lifecycle.requested!], ['duration_ms', (c: Certificate) => String(c.lifecycle.execution_time_ms).padStart(10, '0')]] as const) {
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const { body } = await f.get(`/certificates?limit=5&sort=${sort}&order=asc${cursor ? `&cursor=${cursor}` : ''}`);
+          expect(body.items.length).toBeLessThanOrEqual(5);
+          seen.push(...body.items.map((c: { certificate_id: string }) => c.certificate_id));
+          cursor = body.next_cursor;
+          pages += 1;
+        } while (cursor);
+        expect(pages).toBe(Math.ceil(N / 5));
+        expect(seen).toEqual([...f.certs].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.certificate_id < b.certificate_id ? -1 : 1)).map((c) => c.certificate_id));
+      }
+    });
+
+    it.each([[1], [6], [N], [100]])('with pages of %i (default sort, newest first), covers every certificate once and ends without an empty page', async (limit) => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const { status, body } = await f.get(`/certificates?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(status).toBe(200);
+        expect(body.items.length).toBeGreaterThan(0);
+        seen.push(...body.items.map((c: { certificate_id: string }) => c.certificate_id));
+        cursor = body.next_cursor;
+        pages += 1;
+      } while (cursor);
+      expect(pages).toBe(Math.ceil(N / limit));
+      const newestFirst = [...f.certs].sort((a, b) => (a.lifecycle.requested! > b.lifecycle.requested! ? -1 : a.lifecycle.requested! < b.lifecycle.requested! ? 1 : a.certificate_id > b.certificate_id ? -1 : 1));
+      expect(seen).toEqual(newestFirst.map((c) => c.certificate_id));
+    });
+
+    it('refuses a cursor replayed with another sort or order, or forged with a value its sort cannot hold', async () => {
+      const { body } = await f.get('/certificates?limit=2&sort=duration_ms&order=asc');
+      expect((await f.get(`/certificates?limit=2&sort=duration_ms&order=asc&cursor=${body.next_cursor}`)).status).toBe(200);
+      const forge = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const id = f.certs[0]!.certificate_id;
+      for (const query of [
+        `sort=requested_at&order=asc&cursor=${body.next_cursor}`,
+        `sort=duration_ms&order=desc&cursor=${body.next_cursor}`,
+        `sort=duration_ms&order=asc&cursor=${forge(['duration_ms', 'asc', 'abc', id])}`,
+        `sort=duration_ms&order=asc&cursor=${forge(['duration_ms', 'asc', '1) OR (1=1', id])}`,
+        `sort=requested_at&order=desc&cursor=${forge(['requested_at', 'desc', 'zzz', id])}`,
+        `sort=requested_at&order=desc&cursor=${forge(['requested_at', 'desc', '2026-03-01 10:00:00.000', "x' OR 1=1 --"])}`,
+        `cursor=${forge(['2026-03-01 10:00:00.000', id])}`,
+      ]) {
+        const { status, body: error } = await f.get(`/certificates?${query}`);
+        expect(status, query).toBe(400);
+        expect(error.error.code).toBe('REQUEST_INVALID');
+      }
+    });
+
+    it.each([['limit=0'], ['limit=101'], ['cursor=bm9uc2Vuc2U'], ['status=running'], ['dataset_hash=abc'], ['from=yesterday'], ['from=%2B275760-09-13T00:00:00Z'], ['to=2026-03-02T10:00'], ['from=1800-01-01'], ['to=2026-03-02T10:00:00Z%20OR%201'], ['extra=1']])('rejects %s with 400', async (query) => {
+      const { status, body } = await f.get(`/certificates?${query}`);
+      expect(status).toBe(400);
+      expect(body.error.code).toBe('REQUEST_INVALID');
+    });
+
+    it.each([
+      ["model=x' OR 1=1 --"], ['tool=%27%29%20OR%20%281%3D1'], ['q=%27%3B%20DROP%20TABLE%20certificates%3B%20--'], ['model=%5C%27%20UNION%20SELECT%201'],
+    ])('treats %s as plain text: no rows, no error, tables intact', async (query) => {
+      const { status, body } = await f.get(`/certificates?${query}`);
+      expect(status).toBe(200);
+      expect(body.items).toEqual([]);
+      expect((await f.snapshot()).certificates).toHaveLength(N);
+    });
+  });
+
+});
