@@ -19,7 +19,7 @@ import { variedCertificate } from './testing/sample-streams.js';
 import { N, TARGETS, useProjectionFixture } from './testing/projection-fixture.js';
 
 describe.each(TARGETS)('ClickHouse projector on $name', ({ url }) => {
-  const f = useProjectionFixture(url);
+  const f = useProjectionFixture(url, 'projector');
   describe('when the log is projected', () => {
     it('holds every event and one row per certificate', async () => {
       expect(await f.services.readModel.refresh()).toBe(f.certs.reduce((n, c) => n + c.events.length, 0));

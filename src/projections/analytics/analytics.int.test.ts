@@ -7,7 +7,7 @@ import type { Certificate } from '../../verify/index.js';
 import { N, TARGETS, useProjectionFixture } from '../testing/projection-fixture.js';
 
 describe.each(TARGETS)('GET /analytics on $name', ({ url }) => {
-  const f = useProjectionFixture(url, { project: true });
+  const f = useProjectionFixture(url, 'analytics', { project: true });
   describe('when reading analytics', () => {
     /** Every figure computed in TypeScript straight from the certificates' events. */
     const fromEvents = (subset: Certificate[]) => {

@@ -12,7 +12,7 @@ import { TARGETS, useProjectionFixture } from '../testing/projection-fixture.js'
 import { replayAgainstProjection } from './index.js';
 
 describe.each(TARGETS)('Audit replay on $name', ({ url }) => {
-  const f = useProjectionFixture(url, { project: true });
+  const f = useProjectionFixture(url, 'replay', { project: true });
   describe('when replaying a stream for audit', () => {
     it('every event comes with an inclusion proof that verifies against the sealed root', async () => {
       const c = f.certs[5]!;

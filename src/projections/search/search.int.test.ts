@@ -8,7 +8,7 @@ import type { Certificate } from '../../verify/index.js';
 import { N, TARGETS, useProjectionFixture } from '../testing/projection-fixture.js';
 
 describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
-  const f = useProjectionFixture(url, { project: true });
+  const f = useProjectionFixture(url, 'search', { project: true });
   const ids = (list: { certificate_id: string }[]) => list.map((c) => c.certificate_id).sort();
 
   describe('when searching', () => {

@@ -15,7 +15,7 @@ import { loadConfig } from '../../config.js';
 import { createServices, type Services } from '../../services.js';
 import type { Certificate } from '../../verify/index.js';
 import { truncateProjections } from '../projector.js';
-import { rows, type Store } from '../store/clickhouse.js';
+import { openClickHouse, rows, type Store } from '../store/clickhouse.js';
 import { variedCertificate } from './sample-streams.js';
 
 export const N = 24;
@@ -25,6 +25,24 @@ export const TARGETS: { name: string; url: string | undefined }[] = [
   { name: 'chDB in-process', url: undefined },
   ...(process.env.CLICKHOUSE_URL ? [{ name: 'a ClickHouse server (CLICKHOUSE_URL)', url: process.env.CLICKHOUSE_URL }] : []),
 ];
+
+/**
+ * On a server, each suite gets its own database (`<db>_test_<suite>`, created
+ * here): vitest runs files in parallel, and suites truncate what they use.
+ * chDB needs nothing: each test file is its own process with its own data dir.
+ */
+export async function isolatedUrl(url: string | undefined, suite: string): Promise<string | undefined> {
+  if (!url) return undefined;
+  if (!/^[a-z0-9_]+$/.test(suite)) throw new Error(`suite name ${suite} must be [a-z0-9_]+`);
+  const parsed = new URL(url);
+  const database = `${parsed.pathname.replace(/^\//, '') || 'default'}_test_${suite}`;
+  if (!/^[A-Za-z0-9_]+$/.test(database)) throw new Error(`database name ${database} must be [A-Za-z0-9_]+`);
+  const admin = openClickHouse({ url, dataDir: tmpdir() });
+  // Identifiers cannot be bound parameters in CREATE DATABASE; the name is checked above and comes from the test.
+  await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` }).finally(() => admin.close());
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
 
 export interface ProjectionFixture {
   dir: string;
@@ -38,7 +56,7 @@ export interface ProjectionFixture {
 }
 
 /** Registers beforeAll/afterAll in the calling describe; `project` runs the catch-up once the log is filled. */
-export function useProjectionFixture(url: string | undefined, options: { project?: boolean } = {}): ProjectionFixture {
+export function useProjectionFixture(url: string | undefined, suite: string, options: { project?: boolean } = {}): ProjectionFixture {
   const f = { dir: mkdtempSync(join(tmpdir(), 'ephemera-projections-')) } as ProjectionFixture;
   f.get = async (path) => {
     const response = await f.app.inject({ url: path });
@@ -51,7 +69,8 @@ export function useProjectionFixture(url: string | undefined, options: { project
     model_uses: await rows(f.store, 'SELECT * FROM model_uses FINAL ORDER BY certificate_id, model'),
   });
   beforeAll(async () => {
-    f.services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: f.dir, ...(url ? { CLICKHOUSE_URL: url } : {}) }));
+    const server = await isolatedUrl(url, suite);
+    f.services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: f.dir, ...(server ? { CLICKHOUSE_URL: server } : {}) }));
     f.store = await f.services.readModel.store();
     // A server may hold rows from an earlier run; the suites need empty projections.
     await truncateProjections(f.store);
