@@ -20,6 +20,20 @@ describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
       expect(ids(body.items)).toEqual(expected);
     };
 
+    it('answers each certificate with the columns search needs, equal to the certificate', async () => {
+      const c = f.certs.find((x) => x.execution_trace.llm_calls.count > 0 && x.status === 'failed')!;
+      const { body } = await f.get(`/certificates?fingerprint=${c.fingerprint}&limit=100`);
+      const row = body.items.find((r: { certificate_id: string }) => r.certificate_id === c.certificate_id);
+      expect(row).toEqual({
+        certificate_id: c.certificate_id, status: 'failed', requested_at: c.lifecycle.requested!.replace('T', ' ').replace('Z', ''), sealed_at: c.lifecycle.sealed!.replace('T', ' ').replace('Z', ''),
+        dataset_hash: c.dataset_hash, sandbox_hash: c.sandbox_hash, fingerprint: c.fingerprint,
+        models: Object.keys(c.execution_trace.llm_calls.by_model), tools: c.execution_trace.tool_uses.map((u) => u.tool),
+        llm_calls: c.execution_trace.llm_calls.count, input_tokens: c.execution_trace.llm_calls.input_tokens, output_tokens: c.execution_trace.llm_calls.output_tokens,
+        tool_calls: c.execution_trace.resources.tool_calls, duration_ms: c.lifecycle.execution_time_ms, exit_code: c.result.exit_code, error_code: c.result.error_code,
+        tee: 'simulated', result_preview: c.result.output,
+      });
+    });
+
     it('filters by status', () => expectIds('status=failed', (c) => c.status === 'failed'));
     it('filters by model', () => expectIds('model=claude-a', (c) => 'claude-a' in c.execution_trace.llm_calls.by_model));
     it('filters by tool', () => expectIds('tool=grep', (c) => c.execution_trace.tool_uses.some((u) => u.tool === 'grep')));
