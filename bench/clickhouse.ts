@@ -11,6 +11,7 @@ import { migrate } from '../src/commands/migrate/migrate.js';
 import { openClickHouse } from '../src/projections/store/clickhouse.js';
 import { chTime, project } from '../src/projections/projector.js';
 import { searchCertificates } from '../src/projections/search/search.js';
+import { durationPercentiles, executionsPerDay } from '../src/projections/analytics/queries.js';
 import { variedCertificate } from '../src/projections/testing/sample-streams.js';
 import { median, timed, type BenchRow } from './types.js';
 
@@ -35,11 +36,20 @@ export async function bench(): Promise<BenchRow[]> {
     const byFingerprint = await median(5, () => searchCertificates(store, { fingerprint: rows[4242]!.fingerprint }));
     const browse = await median(5, () => searchCertificates(store, { status: 'failed', model: 'claude-a', limit: 50 }));
     const text = await median(5, () => searchCertificates(store, { q: 'result 9999' }));
+    const deep = await median(5, async () => {
+      let page = await searchCertificates(store, { sort: 'duration_ms', limit: 100 });
+      for (let i = 0; i < 9 && page.next_cursor; i++) page = await searchCertificates(store, { sort: 'duration_ms', limit: 100, cursor: page.next_cursor });
+    });
+    const percentiles = await median(5, () => durationPercentiles(store));
+    const perDay = await median(5, () => executionsPerDay(store));
     return [
       { name: 'projection ingestion (events + certificates + rollups)', value: Math.round(events.length / (ingest.ms / 1000)), unit: 'events/s', note: `${certificates.length} certificates` },
       { name: 'search by fingerprint over 1e5 certificates', value: +byFingerprint.toFixed(1), unit: 'ms' },
       { name: 'browse failed runs of one model, page of 50, over 1e5', value: +browse.toFixed(1), unit: 'ms' },
       { name: 'text search in result previews over 1e5', value: +text.toFixed(1), unit: 'ms' },
+      { name: 'ten cursor pages of 100 by duration over 1e5', value: +deep.toFixed(1), unit: 'ms' },
+      { name: 'exact p50/p95/p99 of durations over 1e5', value: +percentiles.toFixed(1), unit: 'ms' },
+      { name: 'executions per day over 1e5', value: +perDay.toFixed(1), unit: 'ms' },
     ];
   } finally {
     await store.close();

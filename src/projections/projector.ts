@@ -7,7 +7,8 @@
  * through the consumer group (projections/feed).
  */
 import type { EventEnvelope, TailableEventLog } from '../events/index.js';
-import { deriveCertificate, type Certificate } from '../verify/index.js';
+import type { Certificate } from '../verify/index.js';
+import { projectCertificate } from './certificates/index.js';
 import { rows, type Store } from './store/clickhouse.js';
 
 export const RESULT_PREVIEW_CHARS = 512;
@@ -33,7 +34,7 @@ export async function project(store: Store, events: readonly EventEnvelope[]): P
     const stream = whole
       ? own
       : (await rows<{ envelope: string }>(store, 'SELECT envelope FROM events FINAL WHERE execution_id = {id:String} ORDER BY seq', { id: executionId })).map((r) => JSON.parse(r.envelope) as EventEnvelope);
-    certificates.push(deriveCertificate(stream));
+    certificates.push(projectCertificate(stream));
   }
   await projectCertificates(store, certificates);
 }
