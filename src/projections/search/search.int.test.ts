@@ -111,6 +111,24 @@ describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
       expect(body.items).toEqual([]);
       expect((await f.snapshot()).certificates).toHaveLength(N);
     });
+
+    const attack = encodeURIComponent("' OR 1=1) --");
+    it.each([
+      ['status'], ['dataset_hash'], ['sandbox_hash'], ['fingerprint'], ['from'], ['to'], ['sort'], ['order'], ['limit'], ['cursor'],
+    ])('refuses SQL in the typed filter %s with 400 before it reaches ClickHouse, tables intact', async (name) => {
+      const { status, body } = await f.get(`/certificates?${name}=${attack}`);
+      expect(status).toBe(400);
+      expect(body.error.code).toBe('REQUEST_INVALID');
+      expect((await f.snapshot()).certificates).toHaveLength(N);
+    });
+
+    it('matches SQL-looking text literally in the result preview', async () => {
+      const c = f.certs.find((x) => x.status === 'completed')!;
+      const needle = JSON.parse(c.result.output).note as string;
+      const { body } = await f.get(`/certificates?limit=100&q=${encodeURIComponent(`${needle}"}`)}`);
+      expect(body.items.map((r: { certificate_id: string }) => r.certificate_id)).toEqual([c.certificate_id]);
+      expect((await f.get(`/certificates?q=${encodeURIComponent(`${needle}' OR '1'='1`)}`)).body.items).toEqual([]);
+    });
   });
 
 });
