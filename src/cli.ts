@@ -12,7 +12,7 @@ import { certsCommand, migrateCommand, projectionsCommand, replayCommand, statsC
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   run: { run: runCommand, help: 'run --dataset FILE --sandbox SANDBOX.json [--format csv|json|txt] [--out CERT.json] [--json]' },
   verify: { run: verifyCommand, help: 'verify CERT.json|CERT_ID [--at TIME] [--trusted-compose-hashes H,…] [--allowed-tcb-statuses S,…] [--json]' },
-  certs: { run: certsCommand, help: 'certs ls|search [--status S] [--model M] [--tool T] [--dataset-hash H] [--fingerprint F] [--from T] [--to T] [--q TEXT] [--limit N] [--cursor C] [--json]' },
+  certs: { run: certsCommand, help: 'certs ls|search [--status S] [--model M] [--tool T] [--dataset-hash H] [--sandbox-hash H] [--fingerprint F] [--from T] [--to T] [--q TEXT] [--sort requested_at|sealed_at|duration_ms] [--order asc|desc] [--limit N] [--cursor C] [--json]' },
   replay: { run: replayCommand, help: 'replay CERT_ID [--json]' },
   stats: { run: statsCommand, help: 'stats [--from T] [--to T] [--json]' },
   migrate: { run: migrateCommand, help: 'migrate' },
