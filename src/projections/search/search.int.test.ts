@@ -41,6 +41,14 @@ describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
     it('filters by sandbox hash', () => expectIds(`sandbox_hash=${f.certs[1]!.sandbox_hash}`, (c) => c.sandbox_hash === f.certs[1]!.sandbox_hash));
     it('filters by fingerprint', () => expectIds(`fingerprint=${f.certs[2]!.fingerprint}`, (c) => c.fingerprint === f.certs[2]!.fingerprint));
     it('filters by time range', () => expectIds('from=2026-03-02T00:00:00Z&to=2026-03-03T00:00:00Z', (c) => c.lifecycle.requested! >= '2026-03-02' && c.lifecycle.requested! < '2026-03-03'));
+    it('includes a run requested exactly at from, and excludes one requested exactly at to', async () => {
+      const c = f.certs[9]!;
+      const at = encodeURIComponent(c.lifecycle.requested!);
+      const idsOf = async (query: string) => (await f.get(`/certificates?limit=100&${query}`)).body.items.map((r: { certificate_id: string }) => r.certificate_id);
+      expect(await idsOf(`from=${at}`)).toContain(c.certificate_id);
+      expect(await idsOf(`to=${at}`)).not.toContain(c.certificate_id);
+      expect(await idsOf(`from=${at}&to=${encodeURIComponent(new Date(Date.parse(c.lifecycle.requested!) + 1).toISOString())}`)).toEqual([c.certificate_id]);
+    });
     it('filters by text in the result preview', () => expectIds('q=ROW%207%22', (c) => c.result.output.includes('row 7"')));
 
     it('walks every page with the cursor, in order, without repeats', async () => {
