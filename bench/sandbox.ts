@@ -1,7 +1,8 @@
 /**
- * The cost of file tracing (strace -f --seccomp-bpf -e trace=%file)
- * on the same workloads in the same sandbox, traced against untraced. Target:
- * at most 1.4x.
+ * The cost of file tracing (one strace -f --seccomp-bpf around the sandbox's
+ * supervisor) on the same workloads in two sandboxes, traced against untraced.
+ * Target: at most 1.4x; the per-process residue (fork, exec, loader opens) is
+ * what short multi-process calls pay.
  */
 import { ulid } from 'ulid';
 import { createSandbox } from '../src/sandbox/index.js';

@@ -7,7 +7,7 @@ import { s, type Infer, type Schema } from './schema.js';
 
 const hash = s.hash;
 const count = () => s.int(0);
-const killedBy = s.nullable(s.oneOf(['timeout', 'memory', 'pids', 'output_limit', 'disk', 'cpu'] as const));
+const killedBy = s.nullable(s.oneOf(['timeout', 'memory', 'pids', 'output_limit', 'disk', 'cpu', 'sandbox_lost'] as const));
 
 /** The public, credential-free summary of a sandbox description. */
 export const sandboxSummarySchema = s.object({

@@ -10,8 +10,11 @@
  * - /work, /out, /tmp are size-capped tmpfs; /proc shows only this sandbox's processes, /proc/sys is empty and read-only; no /sys;
  * - the environment is cleared and only an allow-list set (no key, broker, database or socket path).
  * - no further user namespaces (--disable-userns); the network proxy socket is bound only when hosts are allowed.
+ * - with file tracing, one strace runs around the supervisor for the sandbox's life: every process of every
+ *   call is traced from its first syscall, and if the tracer dies the sandbox dies with it (fail closed).
  * LIMITATION: no seccomp filter: ptrace stays available inside, because file tracing (strace) needs it; the
- *   pid namespace limits it to the sandbox's own processes.
+ *   pid namespace limits it to the sandbox's own processes. The tracer runs as the sandbox's uid, so code that
+ *   targets it can end the sandbox or blank its own trace; the trace records what was observed, not a proof.
  */
 export interface BwrapProfile {
   bwrapPath: string;
@@ -28,10 +31,25 @@ export interface BwrapProfile {
   env: Readonly<Record<string, string>>;
   /** Host path of the network proxy's unix socket, when the request allows hosts; absent: no way out at all. */
   proxySocketPath?: string;
+  /** Run the supervisor under one strace for the sandbox's life (see TRACED_SYSCALLS). */
+  fileTracing: boolean;
 }
 
 export const SUPERVISOR_PATH_INSIDE = '/run/ephemera/supervisor.py';
 export const PROXY_SOCKET_INSIDE = '/run/ephemera/proxy.sock';
+export const TRACE_PATH_INSIDE = '/run/ephemera/trace.log';
+
+/**
+ * The syscalls the supervisor turns into file activity (open, exec, delete, rename, create); stat, access and
+ * readlink are left untraced, which halves the stops on an interpreter's start-up. `?`: absent on this arch.
+ */
+export const TRACED_SYSCALLS = [
+  'open', 'openat', 'openat2', 'creat', 'execve', 'execveat', 'unlink', 'unlinkat', 'rmdir', 'rename', 'renameat',
+  'renameat2', 'mkdir', 'mkdirat', 'symlink', 'symlinkat', 'link', 'linkat', 'truncate',
+].map((name) => `?${name}`).join(',');
+
+/** strace: follow forks, filter in the kernel (seccomp-bpf), append (the supervisor truncates between calls). */
+const TRACER = ['/usr/bin/strace', '-f', '--seccomp-bpf', '-qq', '-A', '-e', `trace=${TRACED_SYSCALLS}`, '-e', 'signal=none', '-o', TRACE_PATH_INSIDE, '--'];
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -76,6 +94,7 @@ export function buildBwrapArgv(p: BwrapProfile): string[] {
     '--remount-ro', '/data',
     '--chdir', '/work',
     '--',
+    ...(p.fileTracing ? TRACER : []),
     '/usr/bin/python3', '-I', '-S', SUPERVISOR_PATH_INSIDE,
   ];
 }

@@ -4,6 +4,7 @@ import { buildBwrapArgv, type BwrapProfile } from './argv.js';
 const profile: BwrapProfile = {
   bwrapPath: '/usr/bin/bwrap', supervisorPath: '/app/supervisor.py', datasetFd: 3, datasetFile: 'dataset.csv',
   workBytes: 1024, outBytes: 2048, tmpBytes: 4096, uid: 65534, gid: 65534, env: { DATASET_PATH: '/data/dataset.csv' },
+  fileTracing: true,
 };
 const pairs = (argv: string[], flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
 
@@ -36,6 +37,20 @@ describe('buildBwrapArgv', () => {
       expect(argv.join(' ')).toContain('--size 4096 --tmpfs /tmp --size 1024 --tmpfs /work --size 2048 --tmpfs /out');
     });
     it('sets only the allow-listed environment', () => expect(pairs(argv, '--setenv')).toEqual(['DATASET_PATH']));
+    it('runs the supervisor under one tracer for the sandbox, appending to a file inside it', () => {
+      const command = argv.slice(argv.indexOf('--') + 1);
+      expect(command.slice(0, 3)).toEqual(['/usr/bin/strace', '-f', '--seccomp-bpf']);
+      expect(pairs(command, '-o')).toEqual(['/run/ephemera/trace.log']);
+      expect(command).toContain('-A');
+      expect(command.slice(-4)).toEqual(['/usr/bin/python3', '-I', '-S', '/run/ephemera/supervisor.py']);
+    });
+  });
+
+  describe('when file tracing is off', () => {
+    it('runs the supervisor directly', () => {
+      const argv = buildBwrapArgv({ ...profile, fileTracing: false });
+      expect(argv.slice(argv.indexOf('--') + 1)).toEqual(['/usr/bin/python3', '-I', '-S', '/run/ephemera/supervisor.py']);
+    });
   });
 
   describe('when the dataset file name carries a path', () => {

@@ -13,7 +13,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { EphemeraError } from '../errors.js';
-import { buildBwrapArgv } from './argv.js';
+import { buildBwrapArgv, TRACED_SYSCALLS } from './argv.js';
 import { createCgroups, type CgroupSet } from './cgroups.js';
 import { BWRAP_PATH, assertSandboxSupported, runtimeIdentity } from './runtime.js';
 import { SupervisorClient } from './supervisor-client.js';
@@ -34,7 +34,7 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   const env = { ...SANDBOX_ENV, DATASET_PATH: `/data/${spec.datasetFile}` };
   const proxy = spec.networkAllow.length > 0 ? await startNetworkProxy(spec.networkAllow) : null;
   const argv = buildBwrapArgv({
-    proxySocketPath: proxy?.socketPath,
+    proxySocketPath: proxy?.socketPath, fileTracing: spec.fileTracing !== false,
     bwrapPath: BWRAP_PATH, supervisorPath: SUPERVISOR_HOST_PATH, datasetFd: 3, datasetFile: spec.datasetFile,
     workBytes: spec.limits.workBytes, outBytes: spec.limits.outBytes, tmpBytes: TMP_BYTES, uid: SANDBOX_UID, gid: SANDBOX_UID, env,
   });
@@ -66,7 +66,7 @@ function describe(spec: SandboxSpec, memoryBytes: number): SandboxDescription {
     isolation: {
       tool: 'bubblewrap', namespaces: ['user', 'pid', 'net', 'ipc', 'uts', 'mount', 'cgroup'], new_session: true, die_with_parent: true,
       capabilities: 'none', no_new_privileges: true, nested_user_namespaces: false, uid: SANDBOX_UID, host_paths: ['/usr (read-only)'], seccomp: false,
-      file_tracing: 'strace -f --seccomp-bpf -e trace=%file, per call',
+      file_tracing: spec.fileTracing === false ? 'off' : `strace -f --seccomp-bpf -e trace=${TRACED_SYSCALLS}, one tracer around the supervisor`,
     },
     limits: {
       wall_ms: { value: l.timeoutMs, mechanism: 'supervisor deadline, executor kill as backstop' },
@@ -133,16 +133,17 @@ class BwrapSandbox implements Sandbox {
       const r = await this.client.request('run', {
         call,
         timeout_ms: timeoutMs,
-        limits: { output_bytes: l.outputBytes, output_hard_bytes: l.outputBytes * 16, cpu_seconds: l.cpuSeconds, max_open_files: l.maxOpenFiles, trace: this.spec.fileTracing !== false },
+        limits: { output_bytes: l.outputBytes, output_hard_bytes: l.outputBytes * 16, cpu_seconds: l.cpuSeconds, max_open_files: l.maxOpenFiles },
       }, timeoutMs + BACKSTOP_MS);
       if (!r.ok) throw new EphemeraError('SANDBOX_BAD_CALL', `the call could not start (${r.error})`);
       reply = r;
     } catch (cause) {
       if (cause instanceof EphemeraError && cause.code === 'SANDBOX_BAD_CALL') throw cause;
-      // The supervisor died (OOM kill) or hung: the whole sandbox goes, and the call is recorded as killed.
+      // The supervisor hung, was OOM-killed, or died with its tracer: the whole sandbox goes, the call is recorded as killed.
       const memory = this.cgroups.oomKills() > oomBefore;
+      const hung = cause instanceof EphemeraError && cause.code === 'SANDBOX_UNRESPONSIVE';
       await this.cgroups.killAll();
-      return emptyOutcome(memory ? 'memory' : 'timeout', Date.now() - started);
+      return emptyOutcome(memory ? 'memory' : hung ? 'timeout' : 'sandbox_lost', Date.now() - started);
     }
     const memory = this.cgroups.oomKills() > oomBefore;
     // A fork refused at pids.max is a breach: the call's processes are already gone (they die when it ends).

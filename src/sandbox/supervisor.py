@@ -5,6 +5,9 @@ Reads one JSON request per line on stdin, answers one JSON line on stdout.
 Every tool call runs in its own session with rlimits and a deadline; after each
 call every other process in the sandbox's PID namespace is killed, so no
 background process outlives the call that started it (THREATS B23, A13).
+With file tracing, one strace (our parent) traces this supervisor and every
+process it starts, appending to TRACE_PATH: a call's activity is every line of
+a pid that is not ours, written between the call's start and its end.
 
 SECURITY: this file is bound read-only; the sandbox has no network, no host
 filesystem beyond read-only system directories, and no credentials.
@@ -23,12 +26,25 @@ import sys
 import time
 
 SELF = os.getpid()
+TRACE_PATH = "/run/ephemera/trace.log"
+
+
+def tracer_pid():
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("TracerPid:"):
+                return int(line.split()[1])
+    return 0
+
+
+TRACER = tracer_pid()
 PROTOCOL_OUT = sys.stdout.buffer
 ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "HOME": "/work",
-    "LANG": "C.UTF-8",
-    "LC_ALL": "C.UTF-8",
+    # UTF-8 text handling, every other locale category the builtin C (byte collation: the same on every host).
+    # Loading only LC_CTYPE, under glibc's normalized name, costs one open per process instead of 26.
+    "LC_CTYPE": "C.utf8",
     "TMPDIR": "/tmp",
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONUNBUFFERED": "1",
@@ -41,8 +57,9 @@ if os.path.exists(PROXY_SOCKET):
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         ENV[name] = "http://127.0.0.1:%d" % PROXY_PORT
 
-# strace output: "<pid> <syscall>(<args>) = <result>"
-TRACE_LINE = re.compile(r'^\d+\s+(\w+)\((.*)\)\s+=\s+(-?\d+|\?)')
+# strace output: "<pid> <syscall>(<args>) = <result>", or "<pid> <syscall>(<args> <unfinished ...>" when
+# processes interleave (the "<... resumed>" half carries no path and is skipped).
+TRACE_LINE = re.compile(r'^(\d+)\s+(\w+)\((.*)(?:\)\s+=\s+.*|\s*<unfinished \.\.\.>)$')
 PATH_ARG = re.compile(r'"((?:[^"\\]|\\.)*)"')
 NOISE = ("/usr/", "/lib/", "/lib64/", "/bin/", "/sbin/", "/etc/ld.so", "/run/ephemera/", "/dev/null", "/dev/urandom", "/proc/self/")
 WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
@@ -58,12 +75,12 @@ def reply(message):
 
 
 def others():
-    """Every process of this PID namespace but init (1) and this supervisor."""
+    """Every process of this PID namespace but init (1), the tracer and this supervisor."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             pid = int(entry)
-            if pid not in (1, SELF):
+            if pid not in (1, TRACER, SELF):
                 pids.append(pid)
     return pids
 
@@ -125,13 +142,18 @@ def disk_full(path):
     return st.f_bavail == 0
 
 
-def trace_argv(argv, trace_path):
-    return ["/usr/bin/strace", "-f", "--seccomp-bpf", "-qq", "-e", "trace=%file", "-e", "signal=none", "-o", trace_path, "--"] + argv
+def start_trace():
+    """Empties the trace before a call (strace appends, so it writes on at the new end); False when untraced."""
+    if not TRACER:
+        return False
+    os.truncate(TRACE_PATH, 0)
+    return True
 
 
-def file_activity(trace_path):
-    """Aggregates a call's file syscalls to (op, path) counts; system reads under /usr are noise and left out."""
+def file_activity():
+    """Aggregates the call's file syscalls to (op, path) counts; this supervisor's own, and system reads, are left out."""
     counts = {}
+    ours = {int(tid) for tid in os.listdir("/proc/self/task")} | {SELF}
 
     def add(op, path):
         if not path.startswith("/"):
@@ -141,12 +163,12 @@ def file_activity(trace_path):
         counts[(op, path)] = counts.get((op, path), 0) + 1
 
     try:
-        with open(trace_path, encoding="utf-8", errors="replace") as handle:
+        with open(TRACE_PATH, encoding="utf-8", errors="replace") as handle:
             for line in handle:
-                match = TRACE_LINE.match(line)
-                if not match:
+                match = TRACE_LINE.match(line.rstrip("\n"))
+                if not match or int(match.group(1)) in ours:
                     continue
-                name, args = match.group(1), match.group(2)
+                name, args = match.group(2), match.group(3)
                 paths = PATH_ARG.findall(args)
                 if not paths:
                     continue
@@ -162,7 +184,7 @@ def file_activity(trace_path):
                         add("write", paths[1])
                 elif name in ("mkdir", "mkdirat", "symlink", "symlinkat", "link", "linkat", "truncate"):
                     add("write", paths[-1])
-        os.unlink(trace_path)
+        os.truncate(TRACE_PATH, 0)
     except OSError:
         return []
     items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -231,10 +253,7 @@ def run(request):
     hard_cap = limits["output_hard_bytes"]
     deadline = time.monotonic() + request["timeout_ms"] / 1000.0
     argv = argv_for(call)
-    trace_path = None
-    if limits.get("trace"):
-        trace_path = "/run/ephemera/trace-%d.txt" % time.monotonic_ns()
-        argv = trace_argv(argv, trace_path)
+    traced = start_trace()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -330,7 +349,7 @@ def run(request):
         "duration_ms": int((time.monotonic() - started) * 1000),
         "cpu_ms": max(cpu_ms, 0),
         "max_rss_kb": after.ru_maxrss,
-        "files": file_activity(trace_path) if trace_path else [],
+        "files": file_activity() if traced else [],
     }
 
 

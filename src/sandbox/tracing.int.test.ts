@@ -28,6 +28,46 @@ describe('file tracing', () => {
       expect(outcome.files.some((f) => f.path.startsWith('/usr/lib'))).toBe(false);
     });
   });
+
+  describe('when a call runs processes side by side', () => {
+    it('counts every one of them (interleaved, unfinished trace lines included)', async () => {
+      const sandbox = await createSandbox(spec());
+      const outcome = await sandbox.run({ kind: 'bash', command: 'for i in 1 2 3 4 5 6; do cat /data/dataset.txt > /dev/null & done; wait' });
+      await sandbox.destroy();
+      expect(outcome.files).toEqual(expect.arrayContaining([
+        { op: 'read', path: '/data/dataset.txt', count: 6 },
+        { op: 'exec', path: '/usr/bin/cat', count: 6 },
+      ]));
+    });
+  });
+
+  describe('when one sandbox runs several calls', () => {
+    it('gives each call only its own activity, never the supervisor\'s', async () => {
+      const sandbox = await createSandbox(spec());
+      const first = await sandbox.run({ kind: 'bash', command: 'echo 1 > /work/first' });
+      const second = await sandbox.run({ kind: 'python', code: 'open("/work/second", "w").write("2")' });
+      await sandbox.destroy();
+      expect(first.files).toContainEqual({ op: 'write', path: '/work/first', count: 1 });
+      expect(second.files).toContainEqual({ op: 'write', path: '/work/second', count: 1 });
+      expect(second.files.map((f) => f.path)).not.toContain('/work/first');
+      // The supervisor writes each call's code under /run/ephemera and lists /proc to kill leftovers.
+      expect([...first.files, ...second.files].filter((f) => f.path === '/proc' || f.path.startsWith('/run/ephemera/call-'))).toEqual([]);
+    });
+  });
+
+  describe('when a call kills the tracer', () => {
+    it('ends the whole sandbox (fail closed): the call and every later one are sandbox_lost, nothing is left', async () => {
+      const sandbox = await createSandbox(spec());
+      const kill = 'import os, time\ntracer = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("TracerPid")][0]\nos.kill(tracer, 9)\ntime.sleep(2)\nprint("untraced")';
+      const killed = await sandbox.run({ kind: 'python', code: kill });
+      const after = await sandbox.run({ kind: 'bash', command: 'echo untraced' });
+      const report = await sandbox.destroy();
+      expect(killed).toMatchObject({ killedBy: 'sandbox_lost', exitCode: null });
+      expect(text(killed.stdout)).toBe('');
+      expect(after).toMatchObject({ killedBy: 'sandbox_lost', exitCode: null });
+      expect(report.processesRemaining).toBe(0);
+    });
+  });
 });
 
 describe('network policy', () => {

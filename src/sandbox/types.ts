@@ -45,7 +45,7 @@ export type ToolCall =
   | { kind: 'python'; code: string }
   | { kind: 'grep'; args: string[] };
 
-export type KilledBy = 'timeout' | 'memory' | 'pids' | 'output_limit' | 'disk' | 'cpu' | null;
+export type KilledBy = 'timeout' | 'memory' | 'pids' | 'output_limit' | 'disk' | 'cpu' | 'sandbox_lost' | null;
 
 export interface FileObservation {
   op: 'read' | 'write' | 'exec' | 'delete';

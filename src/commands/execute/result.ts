@@ -41,6 +41,7 @@ const KILLED_CODES: Record<Exclude<KilledBy, null>, string> = {
   output_limit: 'EXECUTION_OUTPUT_LIMIT',
   disk: 'EXECUTION_DISK_LIMIT',
   cpu: 'EXECUTION_CPU_LIMIT',
+  sandbox_lost: 'EXECUTION_SANDBOX_LOST',
 };
 
 export function failureCode(exitCode: number | null, killedBy: KilledBy): string | null {
