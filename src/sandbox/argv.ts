@@ -12,9 +12,11 @@
  * - no further user namespaces (--disable-userns); the network proxy socket is bound only when hosts are allowed.
  * - with file tracing, one strace runs around the supervisor for the sandbox's life: every process of every
  *   call is traced from its first syscall, and if the tracer dies the sandbox dies with it (fail closed).
- * LIMITATION: no seccomp filter: ptrace stays available inside, because file tracing (strace) needs it; the
- *   pid namespace limits it to the sandbox's own processes. The tracer runs as the sandbox's uid, so code that
- *   targets it can end the sandbox or blank its own trace; the trace records what was observed, not a proof.
+ * - every tool process runs under a seccomp filter the supervisor installs before exec (supervisor.py: ptrace,
+ *   process_vm_*, bpf, io_uring, mounts and namespaces, keyring, modules are EPERM; another ABI is killed).
+ *   bwrap's own --seccomp would also bind the tracer, which needs ptrace; hence the filter sits below it.
+ * LIMITATION: the tracer runs as the sandbox's uid, so code that targets it (signals, /proc/PID/mem) can end
+ *   the sandbox or blank its run's trace; the trace records what was observed, not a proof.
  */
 export interface BwrapProfile {
   bwrapPath: string;

@@ -25,7 +25,13 @@ const SANDBOX_UID = 65534;
 const TMP_BYTES = 64 * 1024 * 1024;
 /** Grace the executor gives the supervisor past a call's deadline before killing the whole sandbox. */
 const BACKSTOP_MS = 3000;
-const SANDBOX_ENV = { PATH: '/usr/bin:/bin', HOME: '/work', LANG: 'C.UTF-8' };
+const SANDBOX_ENV = { PATH: '/usr/bin:/bin', HOME: '/work', LC_CTYPE: 'C.utf8' };
+/** What supervisor.py's filter does to every tool process (x86_64 only). */
+const SECCOMP = {
+  mechanism: 'seccomp-bpf filter installed by the supervisor before each call execs',
+  errno_eperm: ['ptrace', 'process_vm_readv', 'process_vm_writev', 'bpf', 'perf_event_open', 'userfaultfd', 'io_uring_*', 'unshare', 'setns', 'mount and the new mount API', 'open_by_handle_at', 'name_to_handle_at', 'fanotify_init', 'keyring', 'kexec', 'kernel modules', 'the x32 ABI'],
+  killed: 'any other ABI (i386)',
+};
 
 export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   assertSandboxSupported();
@@ -52,6 +58,9 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   try {
     const init = await client.request('init', { scripts: spec.scripts }, 15_000);
     if (!init.ok) throw new EphemeraError('SANDBOX_START_FAILED', `the sandbox could not be prepared (${init.error})`);
+    // Fail closed where the filter is written for the arch; elsewhere sandbox.created says there is none.
+    if (process.arch === 'x64' && init.seccomp !== true) throw new EphemeraError('SANDBOX_START_FAILED', 'the seccomp filter could not be installed');
+    sandbox.description.isolation.seccomp = init.seccomp === true ? SECCOMP : false;
     sandbox.rememberNamespaces();
   } catch (cause) {
     await sandbox.destroy();

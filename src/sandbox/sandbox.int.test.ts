@@ -27,6 +27,15 @@ describe('bubblewrap sandbox', () => {
     });
   });
 
+  describe('when it starts on x86_64', () => {
+    it('records the seccomp filter every tool process runs under, and the tracer', async () => {
+      const sandbox = await createSandbox(spec());
+      await sandbox.destroy();
+      expect(sandbox.description.isolation.seccomp).toMatchObject({ errno_eperm: expect.arrayContaining(['ptrace', 'io_uring_*']), killed: 'any other ABI (i386)' });
+      expect(sandbox.description.isolation.file_tracing).toMatch(/^strace -f --seccomp-bpf -e trace=.*openat.*one tracer around the supervisor$/);
+    });
+  });
+
   describe('when several calls run in one sandbox', () => {
     it('shares /work between them, but not background processes', async () => {
       const sandbox = await createSandbox(spec());

@@ -13,8 +13,10 @@ SECURITY: this file is bound read-only; the sandbox has no network, no host
 filesystem beyond read-only system directories, and no credentials.
 """
 import base64
+import ctypes
 import json
 import os
+import platform
 import re
 import socket
 import threading
@@ -22,6 +24,7 @@ import resource
 import select
 import signal
 import stat
+import struct
 import sys
 import time
 
@@ -232,6 +235,73 @@ def serve_proxy():
         threading.Thread(target=forward, args=(client,), daemon=True).start()
 
 
+# x86_64 numbers (asm/unistd_64.h); the filter is only installed there (see SECCOMP_ARCH).
+BLOCKED_SYSCALLS = {
+    "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311,  # no process reads or steers another
+    "bpf": 321, "perf_event_open": 298, "userfaultfd": 323,  # kernel attack surface
+    "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,  # file I/O the tracer would not see
+    "unshare": 272, "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155, "open_tree": 428, "move_mount": 429,
+    "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442,  # namespaces and mounts
+    "open_by_handle_at": 304, "name_to_handle_at": 303, "fanotify_init": 300,
+    "add_key": 248, "request_key": 249, "keyctl": 250,  # the kernel keyring
+    "kexec_load": 246, "kexec_file_load": 320, "init_module": 175, "finit_module": 313, "delete_module": 176,
+}
+AUDIT_ARCH_X86_64 = 0xC000003E
+X32_SYSCALL_BIT = 0x40000000
+SECCOMP_RET_ALLOW = 0x7FFF0000
+SECCOMP_RET_ERRNO = 0x00050000
+SECCOMP_RET_KILL_PROCESS = 0x80000000
+EPERM = 1
+
+
+def seccomp_program():
+    """Classic BPF: another ABI (i386 through int 0x80) is killed, x32 and every blocked syscall get EPERM, the rest pass."""
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
+    numbers = sorted(BLOCKED_SYSCALLS.values())
+    deny = len(numbers) + 6  # index of the EPERM return, after 5 header instructions and the ALLOW
+    prog = [(ld, 0, 0, 4), (jeq, 1, 0, AUDIT_ARCH_X86_64), (ret, 0, 0, SECCOMP_RET_KILL_PROCESS), (ld, 0, 0, 0),
+            (jge, deny - 5, 0, X32_SYSCALL_BIT)]
+    for i, nr in enumerate(numbers):
+        prog.append((jeq, deny - (5 + i) - 1, 0, nr))
+    prog.append((ret, 0, 0, SECCOMP_RET_ALLOW))
+    prog.append((ret, 0, 0, SECCOMP_RET_ERRNO | EPERM))
+    return b"".join(struct.pack("HBBI", *ins) for ins in prog), len(prog)
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+
+SECCOMP_ARCH = platform.machine() == "x86_64"
+# Built before any fork: between fork and exec the child only calls prctl (no dlopen, no allocation to speak of).
+LIBC = ctypes.CDLL(None, use_errno=True)
+_SECCOMP_BYTES, _SECCOMP_LEN = seccomp_program()
+_SECCOMP_BUFFER = ctypes.create_string_buffer(_SECCOMP_BYTES, len(_SECCOMP_BYTES))
+SECCOMP_PROG = SockFprog(_SECCOMP_LEN, ctypes.cast(_SECCOMP_BUFFER, ctypes.c_char_p))
+
+
+def install_seccomp():
+    """In a call's child, before exec: raises OSError when the kernel refuses, so the call never runs unfiltered."""
+    # PR_SET_SECCOMP (22), SECCOMP_MODE_FILTER (2); bubblewrap already set no_new_privs.
+    if LIBC.prctl(22, 2, ctypes.byref(SECCOMP_PROG), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "seccomp")
+
+
+def seccomp_works():
+    """Installs the filter in a throwaway child and sees unshare(0), a no-op otherwise, refused."""
+    if not SECCOMP_ARCH:
+        return False
+    pid = os.fork()
+    if pid == 0:
+        try:
+            install_seccomp()
+            os._exit(0 if LIBC.unshare(0) == -1 and ctypes.get_errno() == EPERM else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
 def limiter(limits):
     def apply():
         os.setsid()
@@ -243,6 +313,8 @@ def limiter(limits):
         if limits.get("address_space_bytes"):
             space = limits["address_space_bytes"]
             resource.setrlimit(resource.RLIMIT_AS, (space, space))
+        if SECCOMP_ARCH:
+            install_seccomp()
     return apply
 
 
@@ -359,7 +431,7 @@ def init(request):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o555)
         with os.fdopen(fd, "w") as handle:
             handle.write(script["content"])
-    return {"pid": SELF}
+    return {"pid": SELF, "seccomp": seccomp_works()}
 
 
 def list_dir(request):
