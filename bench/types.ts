@@ -17,6 +17,9 @@ export async function median(runs: number, body: () => Promise<unknown> | unknow
   await body();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) times.push((await timed(body)).ms);
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return medianOf(times);
+}
+
+export function medianOf(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 }
