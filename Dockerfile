@@ -8,7 +8,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev
+# npm install, not npm ci: chdb lists optional platform packages the registry does not serve (README).
+RUN npm install --omit=dev --no-audit --no-fund
 COPY . .
 ENV EPHEMERA_DATA_DIR=/var/lib/ephemera EPHEMERA_HOST=0.0.0.0 PORT=8080
 VOLUME /var/lib/ephemera

@@ -149,7 +149,10 @@ def start_trace():
     """Empties the trace before a call (strace appends, so it writes on at the new end); False when untraced."""
     if not TRACER:
         return False
-    os.truncate(TRACE_PATH, 0)
+    try:
+        os.truncate(TRACE_PATH, 0)
+    except OSError:
+        pass  # a call removed it: strace writes on to the unlinked file, and this run's trace stays empty
     return True
 
 
