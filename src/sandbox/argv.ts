@@ -10,13 +10,13 @@
  * - /work, /out, /tmp are size-capped tmpfs; /proc shows only this sandbox's processes, /proc/sys is empty and read-only; no /sys;
  * - the environment is cleared and only an allow-list set (no key, broker, database or socket path).
  * - no further user namespaces (--disable-userns); the network proxy socket is bound only when hosts are allowed.
- * - with file tracing, one strace runs around the supervisor for the sandbox's life: every process of every
- *   call is traced from its first syscall, and if the tracer dies the sandbox dies with it (fail closed).
  * - every tool process runs under a seccomp filter the supervisor installs before exec (supervisor.py: ptrace,
  *   process_vm_*, bpf, io_uring, mounts and namespaces, keyring, modules are EPERM; another ABI is killed).
- *   bwrap's own --seccomp would also bind the tracer, which needs ptrace; hence the filter sits below it.
- * LIMITATION: the tracer runs as the sandbox's uid, so code that targets it (signals, /proc/PID/mem) can end
- *   the sandbox or blank its run's trace; the trace records what was observed, not a proof.
+ *   bwrap's own --seccomp would also bind the tracee's startup, which must stay traceable; hence the filter sits below it.
+ * - with file tracing, one strace runs outside the sandbox around bwrap for the sandbox's life: every process
+ *   of every call is traced from its first syscall; the tracer is not in the sandbox's pid namespace and
+ *   writes to a FIFO on the host (file-trace.ts), so sandboxed code can neither signal it nor touch its output.
+ *   bwrap is --die-with-parent, its parent is the tracer: if the tracer dies, so does the sandbox (fail closed).
  */
 export interface BwrapProfile {
   bwrapPath: string;
@@ -33,13 +33,12 @@ export interface BwrapProfile {
   env: Readonly<Record<string, string>>;
   /** Host path of the network proxy's unix socket, when the request allows hosts; absent: no way out at all. */
   proxySocketPath?: string;
-  /** Run the supervisor under one strace for the sandbox's life (see TRACED_SYSCALLS). */
-  fileTracing: boolean;
+  /** Host path one strace around bwrap writes to for the sandbox's life (see TRACED_SYSCALLS); absent: untraced. */
+  traceOutput?: string;
 }
 
 export const SUPERVISOR_PATH_INSIDE = '/run/ephemera/supervisor.py';
 export const PROXY_SOCKET_INSIDE = '/run/ephemera/proxy.sock';
-export const TRACE_PATH_INSIDE = '/run/ephemera/trace.log';
 
 /**
  * The syscalls the supervisor turns into file activity (open, exec, delete, rename, create); stat, access and
@@ -50,8 +49,11 @@ export const TRACED_SYSCALLS = [
   'renameat2', 'mkdir', 'mkdirat', 'symlink', 'symlinkat', 'link', 'linkat', 'truncate',
 ].map((name) => `?${name}`).join(',');
 
-/** strace: follow forks, filter in the kernel (seccomp-bpf), append (the supervisor truncates between calls). */
-const TRACER = ['/usr/bin/strace', '-f', '--seccomp-bpf', '-qq', '-A', '-e', `trace=${TRACED_SYSCALLS}`, '-e', 'signal=none', '-o', TRACE_PATH_INSIDE, '--'];
+/**
+ * strace: follow forks, filter in the kernel (seccomp-bpf), no signal or exit lines. setpriv makes it die with
+ * the executor (bwrap dies with it in turn), as bwrap did when it was the executor's child.
+ */
+const tracer = (output: string) => ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '/usr/bin/strace', '-f', '--seccomp-bpf', '-qq', '-e', `trace=${TRACED_SYSCALLS}`, '-e', 'signal=none', '-o', output, '--'];
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -62,6 +64,7 @@ export function buildBwrapArgv(p: BwrapProfile): string[] {
   }
   const env = Object.entries(p.env).flatMap(([k, v]) => ['--setenv', k, v]);
   return [
+    ...(p.traceOutput ? tracer(p.traceOutput) : []),
     p.bwrapPath,
     '--unshare-all',
     '--unshare-user',
@@ -96,7 +99,6 @@ export function buildBwrapArgv(p: BwrapProfile): string[] {
     '--remount-ro', '/data',
     '--chdir', '/work',
     '--',
-    ...(p.fileTracing ? TRACER : []),
     '/usr/bin/python3', '-I', '-S', SUPERVISOR_PATH_INSIDE,
   ];
 }

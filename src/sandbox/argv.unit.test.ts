@@ -4,7 +4,7 @@ import { buildBwrapArgv, type BwrapProfile } from './argv.js';
 const profile: BwrapProfile = {
   bwrapPath: '/usr/bin/bwrap', supervisorPath: '/app/supervisor.py', datasetFd: 3, datasetFile: 'dataset.csv',
   workBytes: 1024, outBytes: 2048, tmpBytes: 4096, uid: 65534, gid: 65534, env: { DATASET_PATH: '/data/dataset.csv' },
-  fileTracing: true,
+  traceOutput: '/tmp/ephemera-trace-x/trace.fifo',
 };
 const pairs = (argv: string[], flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
 
@@ -37,19 +37,20 @@ describe('buildBwrapArgv', () => {
       expect(argv.join(' ')).toContain('--size 4096 --tmpfs /tmp --size 1024 --tmpfs /work --size 2048 --tmpfs /out');
     });
     it('sets only the allow-listed environment', () => expect(pairs(argv, '--setenv')).toEqual(['DATASET_PATH']));
-    it('runs the supervisor under one tracer for the sandbox, appending to a file inside it', () => {
-      const command = argv.slice(argv.indexOf('--') + 1);
-      expect(command.slice(0, 3)).toEqual(['/usr/bin/strace', '-f', '--seccomp-bpf']);
-      expect(pairs(command, '-o')).toEqual(['/run/ephemera/trace.log']);
-      expect(command).toContain('-A');
-      expect(command.slice(-4)).toEqual(['/usr/bin/python3', '-I', '-S', '/run/ephemera/supervisor.py']);
+    it('runs bwrap under one tracer from outside, writing to a host path, and the supervisor inside', () => {
+      const tracer = argv.slice(0, argv.indexOf('/usr/bin/bwrap'));
+      expect(tracer.slice(0, 6)).toEqual(['/usr/bin/setpriv', '--pdeathsig', 'KILL', '/usr/bin/strace', '-f', '--seccomp-bpf']);
+      expect(pairs(tracer, '-o')).toEqual(['/tmp/ephemera-trace-x/trace.fifo']);
+      expect(tracer.at(-1)).toBe('--');
+      expect(argv.slice(argv.lastIndexOf('--') + 1)).toEqual(['/usr/bin/python3', '-I', '-S', '/run/ephemera/supervisor.py']);
     });
   });
 
   describe('when file tracing is off', () => {
-    it('runs the supervisor directly', () => {
-      const argv = buildBwrapArgv({ ...profile, fileTracing: false });
-      expect(argv.slice(argv.indexOf('--') + 1)).toEqual(['/usr/bin/python3', '-I', '-S', '/run/ephemera/supervisor.py']);
+    it('runs bwrap directly', () => {
+      const argv = buildBwrapArgv({ ...profile, traceOutput: undefined });
+      expect(argv[0]).toBe('/usr/bin/bwrap');
+      expect(argv).not.toContain('/usr/bin/strace');
     });
   });
 

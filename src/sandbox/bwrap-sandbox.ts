@@ -15,6 +15,7 @@ import type { Writable } from 'node:stream';
 import { EphemeraError } from '../errors.js';
 import { buildBwrapArgv, TRACED_SYSCALLS } from './argv.js';
 import { createCgroups, type CgroupSet } from './cgroups.js';
+import { FileTrace } from './file-trace.js';
 import { BWRAP_PATH, assertSandboxSupported, runtimeIdentity } from './runtime.js';
 import { SupervisorClient } from './supervisor-client.js';
 import { startNetworkProxy, type NetworkProxy } from './network-proxy.js';
@@ -25,6 +26,8 @@ const SANDBOX_UID = 65534;
 const TMP_BYTES = 64 * 1024 * 1024;
 /** Grace the executor gives the supervisor past a call's deadline before killing the whole sandbox. */
 const BACKSTOP_MS = 3000;
+/** How long a call's end marker may lag its reply (it is written before the reply, so only a dead tracer waits). */
+const TRACE_GRACE_MS = 5000;
 const SANDBOX_ENV = { PATH: '/usr/bin:/bin', HOME: '/work', LC_CTYPE: 'C.utf8' };
 /** What supervisor.py's filter does to every tool process (x86_64 only). */
 const SECCOMP = {
@@ -39,12 +42,13 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   const cgroups = createCgroups(`ephemera-${spec.executionId}`, memoryBytes, spec.limits.maxProcesses);
   const env = { ...SANDBOX_ENV, DATASET_PATH: `/data/${spec.datasetFile}` };
   const proxy = spec.networkAllow.length > 0 ? await startNetworkProxy(spec.networkAllow) : null;
+  const trace = spec.fileTracing === false ? null : new FileTrace();
   const argv = buildBwrapArgv({
-    proxySocketPath: proxy?.socketPath, fileTracing: spec.fileTracing !== false,
+    proxySocketPath: proxy?.socketPath, traceOutput: trace?.output,
     bwrapPath: BWRAP_PATH, supervisorPath: SUPERVISOR_HOST_PATH, datasetFd: 3, datasetFile: spec.datasetFile,
     workBytes: spec.limits.workBytes, outBytes: spec.limits.outBytes, tmpBytes: TMP_BYTES, uid: SANDBOX_UID, gid: SANDBOX_UID, env,
   });
-  // The shell joins the cgroups, then becomes bwrap: no process of the sandbox is ever outside them.
+  // The shell joins the cgroups, then becomes the tracer (or bwrap): no process of the sandbox is ever outside them.
   const child = spawn('/bin/sh', ['-c', `${cgroups.joinCommand()} && ulimit -c 0 && exec "$@"`, 'sh', ...argv], {
     stdio: ['pipe', 'pipe', 'ignore', 'pipe'],
     env: {},
@@ -54,10 +58,13 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   child.once('error', (e) => client.fail(e));
   (child.stdio[3] as Writable).on('error', () => undefined).end(spec.dataset);
 
-  const sandbox = new BwrapSandbox(spec, child, client, cgroups, exited, describe(spec, memoryBytes), proxy);
+  const sandbox = new BwrapSandbox(spec, child, client, cgroups, exited, describe(spec, memoryBytes), proxy, trace);
   try {
     const init = await client.request('init', { scripts: spec.scripts }, 15_000);
     if (!init.ok) throw new EphemeraError('SANDBOX_START_FAILED', `the sandbox could not be prepared (${init.error})`);
+    await trace?.ready(TRACE_GRACE_MS).catch(() => {
+      throw new EphemeraError('SANDBOX_START_FAILED', 'file tracing did not start');
+    });
     // Fail closed where the filter is written for the arch; elsewhere sandbox.created says there is none.
     if (process.arch === 'x64' && init.seccomp !== true) throw new EphemeraError('SANDBOX_START_FAILED', 'the seccomp filter could not be installed');
     sandbox.description.isolation.seccomp = init.seccomp === true ? SECCOMP : false;
@@ -75,7 +82,7 @@ function describe(spec: SandboxSpec, memoryBytes: number): SandboxDescription {
     isolation: {
       tool: 'bubblewrap', namespaces: ['user', 'pid', 'net', 'ipc', 'uts', 'mount', 'cgroup'], new_session: true, die_with_parent: true,
       capabilities: 'none', no_new_privileges: true, nested_user_namespaces: false, uid: SANDBOX_UID, host_paths: ['/usr (read-only)'], seccomp: false,
-      file_tracing: spec.fileTracing === false ? 'off' : `strace -f --seccomp-bpf -e trace=${TRACED_SYSCALLS}, one tracer around the supervisor`,
+      file_tracing: spec.fileTracing === false ? 'off' : `strace -f --seccomp-bpf -e trace=${TRACED_SYSCALLS}, one tracer outside the sandbox around it`,
     },
     limits: {
       wall_ms: { value: l.timeoutMs, mechanism: 'supervisor deadline, executor kill as backstop' },
@@ -100,6 +107,7 @@ class BwrapSandbox implements Sandbox {
   private destroyed: Promise<DestructionReport> | null = null;
   private namespaces: string[] = [];
   private busy = Promise.resolve();
+  private marks = 0;
 
   constructor(
     private readonly spec: SandboxSpec,
@@ -109,14 +117,18 @@ class BwrapSandbox implements Sandbox {
     private readonly exited: Promise<void>,
     readonly description: SandboxDescription,
     private readonly proxy: NetworkProxy | null,
+    private readonly trace: FileTrace | null,
   ) {}
 
   /** The sandbox's own mount and pid namespaces, to check after destruction that nothing holds them. */
   rememberNamespaces(): void {
+    // The tracer and bwrap's outer process live in the host's namespaces: skip them.
+    const host = readlinkSync('/proc/self/ns/mnt');
     for (const pid of this.cgroups.procs()) {
-      if (pid === this.child.pid) continue;
       try {
-        this.namespaces = ['mnt', 'pid'].map((ns) => readlinkSync(`/proc/${pid}/ns/${ns}`));
+        const namespaces = ['mnt', 'pid'].map((ns) => readlinkSync(`/proc/${pid}/ns/${ns}`));
+        if (namespaces[0] === host) continue;
+        this.namespaces = namespaces;
         return;
       } catch {
         // raced with exit: try the next one
@@ -137,18 +149,23 @@ class BwrapSandbox implements Sandbox {
     const pidsBefore = this.cgroups.pidsRejected();
     const attemptsBefore = this.proxy?.attempts.length ?? 0;
     const started = Date.now();
+    const mark = ++this.marks;
     let reply: Record<string, unknown>;
+    let files: ToolOutcome['files'] = [];
     try {
       const r = await this.client.request('run', {
-        call,
+        call, mark,
         timeout_ms: timeoutMs,
         limits: { output_bytes: l.outputBytes, output_hard_bytes: l.outputBytes * 16, cpu_seconds: l.cpuSeconds, max_open_files: l.maxOpenFiles },
       }, timeoutMs + BACKSTOP_MS);
       if (!r.ok) throw new EphemeraError('SANDBOX_BAD_CALL', `the call could not start (${r.error})`);
       reply = r;
+      // No trace, no record of the call: a tracer that stopped reporting ends the sandbox like a lost supervisor.
+      if (this.trace) files = await this.trace.callFiles(mark, TRACE_GRACE_MS);
     } catch (cause) {
-      if (cause instanceof EphemeraError && cause.code === 'SANDBOX_BAD_CALL') throw cause;
-      // The supervisor hung, was OOM-killed, or died with its tracer: the whole sandbox goes, the call is recorded as killed.
+      // A call refused by a sandbox that is dying (a dead tracer fails every traced syscall with ENOSYS) is lost, not bad.
+      if (cause instanceof EphemeraError && cause.code === 'SANDBOX_BAD_CALL' && !(await this.exitedWithin(250))) throw cause;
+      // The supervisor hung, was OOM-killed, or died with the tracer: the whole sandbox goes, the call is recorded as killed.
       const memory = this.cgroups.oomKills() > oomBefore;
       const hung = cause instanceof EphemeraError && cause.code === 'SANDBOX_UNRESPONSIVE';
       await this.cgroups.killAll();
@@ -172,9 +189,15 @@ class BwrapSandbox implements Sandbox {
       durationMs: reply.duration_ms as number,
       cpuMs: reply.cpu_ms as number,
       maxRssKb: reply.max_rss_kb as number,
-      files: (reply.files as ToolOutcome['files']) ?? [],
+      files,
       network,
     };
+  }
+
+  private exitedWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    return Promise.race([this.exited.then(() => true), late]).finally(() => clearTimeout(timer));
   }
 
   async listFiles(dir: string): Promise<{ path: string; bytes: number; type: 'file' | 'dir' }[]> {
@@ -208,6 +231,7 @@ class BwrapSandbox implements Sandbox {
       holders = this.namespaceHolders();
     }
     this.spec.dataset.fill(0);
+    this.trace?.close();
     await this.proxy?.close();
     return {
       processesRemaining: processesRemaining + holders,

@@ -16,6 +16,7 @@ const TOOLS: Record<string, { path: string; version: string[] }> = {
   bash: { path: '/bin/bash', version: ['--version'] },
   grep: { path: '/bin/grep', version: ['--version'] },
   bwrap: { path: BWRAP_PATH, version: ['--version'] },
+  strace: { path: '/usr/bin/strace', version: ['-V'] },
 };
 
 let identity: Record<string, unknown> | null = null;

@@ -32,7 +32,7 @@ describe('bubblewrap sandbox', () => {
       const sandbox = await createSandbox(spec());
       await sandbox.destroy();
       expect(sandbox.description.isolation.seccomp).toMatchObject({ errno_eperm: expect.arrayContaining(['ptrace', 'io_uring_*']), killed: 'any other ABI (i386)' });
-      expect(sandbox.description.isolation.file_tracing).toMatch(/^strace -f --seccomp-bpf -e trace=.*openat.*one tracer around the supervisor$/);
+      expect(sandbox.description.isolation.file_tracing).toMatch(/^strace -f --seccomp-bpf -e trace=.*openat.*one tracer outside the sandbox around it$/);
     });
   });
 

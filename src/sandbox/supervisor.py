@@ -5,9 +5,9 @@ Reads one JSON request per line on stdin, answers one JSON line on stdout.
 Every tool call runs in its own session with rlimits and a deadline; after each
 call every other process in the sandbox's PID namespace is killed, so no
 background process outlives the call that started it (THREATS B23, A13).
-With file tracing, one strace (our parent) traces this supervisor and every
-process it starts, appending to TRACE_PATH: a call's activity is every line of
-a pid that is not ours, written between the call's start and its end.
+With file tracing, one strace outside the sandbox traces every process in it;
+the executor attributes a call's lines by the markers this supervisor leaves
+in the trace (mark()) before and after the call.
 
 SECURITY: this file is bound read-only; the sandbox has no network, no host
 filesystem beyond read-only system directories, and no credentials.
@@ -17,7 +17,6 @@ import ctypes
 import json
 import os
 import platform
-import re
 import socket
 import threading
 import resource
@@ -29,18 +28,7 @@ import sys
 import time
 
 SELF = os.getpid()
-TRACE_PATH = "/run/ephemera/trace.log"
-
-
-def tracer_pid():
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("TracerPid:"):
-                return int(line.split()[1])
-    return 0
-
-
-TRACER = tracer_pid()
+MARK_DIR = "/run/ephemera/mark/"  # never exists: a marker is an open that fails, seen only by the tracer
 PROTOCOL_OUT = sys.stdout.buffer
 ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -60,15 +48,6 @@ if os.path.exists(PROXY_SOCKET):
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         ENV[name] = "http://127.0.0.1:%d" % PROXY_PORT
 
-# strace output: "<pid> <syscall>(<args>) = <result>", or "<pid> <syscall>(<args> <unfinished ...>" when
-# processes interleave (the "<... resumed>" half carries no path and is skipped).
-TRACE_LINE = re.compile(r'^(\d+)\s+(\w+)\((.*)(?:\)\s+=\s+.*|\s*<unfinished \.\.\.>)$')
-PATH_ARG = re.compile(r'"((?:[^"\\]|\\.)*)"')
-NOISE = ("/usr/", "/lib/", "/lib64/", "/bin/", "/sbin/", "/etc/ld.so", "/run/ephemera/", "/dev/null", "/dev/urandom", "/proc/self/")
-WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
-MAX_TRACED_PATHS = 256
-
-
 def reply(message):
     try:
         PROTOCOL_OUT.write(json.dumps(message).encode() + b"\n")
@@ -78,12 +57,12 @@ def reply(message):
 
 
 def others():
-    """Every process of this PID namespace but init (1), the tracer and this supervisor."""
+    """Every process of this PID namespace but init (1) and this supervisor."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             pid = int(entry)
-            if pid not in (1, TRACER, SELF):
+            if pid not in (1, SELF):
                 pids.append(pid)
     return pids
 
@@ -145,59 +124,12 @@ def disk_full(path):
     return st.f_bavail == 0
 
 
-def start_trace():
-    """Empties the trace before a call (strace appends, so it writes on at the new end); False when untraced."""
-    if not TRACER:
-        return False
+def mark(name):
+    """Leaves a marker line in the file trace (an open of a path that does not exist)."""
     try:
-        os.truncate(TRACE_PATH, 0)
+        os.close(os.open(MARK_DIR + name, os.O_RDONLY))
     except OSError:
-        pass  # a call removed it: strace writes on to the unlinked file, and this run's trace stays empty
-    return True
-
-
-def file_activity():
-    """Aggregates the call's file syscalls to (op, path) counts; this supervisor's own, and system reads, are left out."""
-    counts = {}
-    ours = {int(tid) for tid in os.listdir("/proc/self/task")} | {SELF}
-
-    def add(op, path):
-        if not path.startswith("/"):
-            path = "/work/" + path
-        if op != "exec" and path.startswith(NOISE):
-            return
-        counts[(op, path)] = counts.get((op, path), 0) + 1
-
-    try:
-        with open(TRACE_PATH, encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                match = TRACE_LINE.match(line.rstrip("\n"))
-                if not match or int(match.group(1)) in ours:
-                    continue
-                name, args = match.group(2), match.group(3)
-                paths = PATH_ARG.findall(args)
-                if not paths:
-                    continue
-                if name in ("open", "openat", "openat2", "creat"):
-                    add("write" if name == "creat" or any(f in args for f in WRITE_FLAGS) else "read", paths[0])
-                elif name in ("execve", "execveat"):
-                    add("exec", paths[0])
-                elif name in ("unlink", "unlinkat", "rmdir"):
-                    add("delete", paths[0])
-                elif name in ("rename", "renameat", "renameat2"):
-                    add("delete", paths[0])
-                    if len(paths) > 1:
-                        add("write", paths[1])
-                elif name in ("mkdir", "mkdirat", "symlink", "symlinkat", "link", "linkat", "truncate"):
-                    add("write", paths[-1])
-        os.truncate(TRACE_PATH, 0)
-    except OSError:
-        return []
-    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    files = [{"op": op, "path": path, "count": n} for (op, path), n in items[:MAX_TRACED_PATHS]]
-    if len(items) > MAX_TRACED_PATHS:
-        files.append({"op": "read", "path": "(%d more paths)" % (len(items) - MAX_TRACED_PATHS), "count": sum(n for _, n in items[MAX_TRACED_PATHS:])})
-    return files
+        pass
 
 
 def forward(client):
@@ -328,7 +260,7 @@ def run(request):
     hard_cap = limits["output_hard_bytes"]
     deadline = time.monotonic() + request["timeout_ms"] / 1000.0
     argv = argv_for(call)
-    traced = start_trace()
+    mark("begin-%d" % request["mark"])
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -402,6 +334,7 @@ def run(request):
         except OSError:
             pass
     reap()
+    mark("end-%d" % request["mark"])
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     exit_code = None
     if killed_by is None and status is not None:
@@ -424,7 +357,6 @@ def run(request):
         "duration_ms": int((time.monotonic() - started) * 1000),
         "cpu_ms": max(cpu_ms, 0),
         "max_rss_kb": after.ru_maxrss,
-        "files": file_activity() if traced else [],
     }
 
 
@@ -434,6 +366,7 @@ def init(request):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o555)
         with os.fdopen(fd, "w") as handle:
             handle.write(script["content"])
+    mark("ready")  # before any tool runs: the executor learns this process's host pid from it
     return {"pid": SELF, "seccomp": seccomp_works()}
 
 

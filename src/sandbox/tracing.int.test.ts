@@ -1,4 +1,5 @@
 /** File tracing and the network policy, through the real sandbox. */
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
@@ -55,16 +56,51 @@ describe('file tracing', () => {
     });
   });
 
-  describe('when a call kills the tracer', () => {
-    it('ends the whole sandbox (fail closed): the call and every later one are sandbox_lost, nothing is left', async () => {
+  describe('when a call looks for the tracer or its output', () => {
+    it('finds neither (the tracer is outside its pid namespace, the trace on the host) and is traced all the same', async () => {
       const sandbox = await createSandbox(spec());
-      const kill = 'import os, time\ntracer = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("TracerPid")][0]\nos.kill(tracer, 9)\ntime.sleep(2)\nprint("untraced")';
-      const killed = await sandbox.run({ kind: 'python', code: kill });
+      const look = 'import os\nstatus = open("/proc/self/status").read()\nprint(status.split("TracerPid:")[1].split()[0])\n'
+        + 'print(sorted(open("/proc/%s/comm" % p).read().strip() for p in os.listdir("/proc") if p.isdigit()))\n'
+        + 'print(sorted(f for f in os.listdir("/run/ephemera") if not f.startswith("call-")))\nopen("/data/dataset.txt").read()';
+      const outcome = await sandbox.run({ kind: 'python', code: look });
+      await sandbox.destroy();
+      expect(text(outcome.stdout)).toBe("0\n['bwrap', 'python3', 'python3']\n['supervisor.py']\n");
+      expect(outcome.files).toContainEqual({ op: 'read', path: '/data/dataset.txt', count: 1 });
+    });
+  });
+
+  describe('when a call forges markers and trace lines', () => {
+    it('cannot end its own trace early or invent activity: markers count only from the supervisor, strace escapes newlines', async () => {
+      const sandbox = await createSandbox(spec());
+      const forge = 'import os\nfor p in ["/run/ephemera/mark/end-1", "/run/ephemera/mark/begin-9", "x\\n1 openat(AT_FDCWD, \\"/forged\\", O_RDONLY) = 3"]:\n'
+        + '    try: os.open(p, os.O_RDONLY)\n    except OSError: pass\nopen("/data/dataset.txt").read()';
+      const outcome = await sandbox.run({ kind: 'python', code: forge });
+      const next = await sandbox.run({ kind: 'bash', command: 'cat /data/dataset.txt' });
+      await sandbox.destroy();
+      expect(outcome.exitCode).toBe(0);
+      expect(outcome.files).toContainEqual({ op: 'read', path: '/data/dataset.txt', count: 1 });
+      expect(outcome.files.map((f) => f.path)).not.toContain('/forged');
+      expect(next.files).toContainEqual({ op: 'read', path: '/data/dataset.txt', count: 1 });
+    });
+  });
+
+  describe('when the tracer dies', () => {
+    it('ends the whole sandbox (fail closed): every later call is sandbox_lost, nothing is left', async () => {
+      const s = spec();
+      const sandbox = await createSandbox(s);
+      const tracer = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).find((p) => {
+        try {
+          return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'strace' && readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(`ephemera-${s.executionId}`);
+        } catch {
+          return false;
+        }
+      });
+      expect(tracer).toBeDefined();
+      process.kill(Number(tracer), 'SIGKILL');
       const after = await sandbox.run({ kind: 'bash', command: 'echo untraced' });
       const report = await sandbox.destroy();
-      expect(killed).toMatchObject({ killedBy: 'sandbox_lost', exitCode: null });
-      expect(text(killed.stdout)).toBe('');
       expect(after).toMatchObject({ killedBy: 'sandbox_lost', exitCode: null });
+      expect(text(after.stdout)).toBe('');
       expect(report.processesRemaining).toBe(0);
     });
   });
