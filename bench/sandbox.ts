@@ -1,6 +1,6 @@
 /**
- * The cost of file tracing (one strace -f --seccomp-bpf around the sandbox's
- * supervisor) on the same workloads in two sandboxes, traced against untraced.
+ * The cost of file tracing (one strace -f --seccomp-bpf outside the sandbox,
+ * around it) on the same workloads in two sandboxes, traced against untraced.
  * Target: at most 1.4x; the per-process residue (fork, exec, loader opens) is
  * what short multi-process calls pay.
  */
