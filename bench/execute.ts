@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ulid } from 'ulid';
 import { loadConfig } from '../src/config.js';
 import { createServices } from '../src/services.js';
-import { createSandbox } from '../src/sandbox/index.js';
+import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { execute, limitsFor, parseExecuteRequest } from '../src/commands/execute/index.js';
 import { median, type BenchRow } from './types.js';
 
@@ -22,10 +22,13 @@ export async function bench(): Promise<BenchRow[]> {
   try {
     const bare = await median(10, () => execFileSync('/usr/bin/bwrap', BARE));
     const limits = limitsFor({ timeout_seconds: 10, max_memory_mb: 128 });
+    const started: Sandbox[] = [];
     const start = await median(10, async () => {
       const sandbox = await createSandbox({ executionId: ulid(), dataset: new Uint8Array(16), datasetFile: 'd.txt', scripts: [], limits, networkAllow: [] });
+      started.push(sandbox);
       await sandbox.run({ kind: 'bash', command: 'true' });
     });
+    await Promise.all(started.map((s) => s.destroy()));
     const request = parseExecuteRequest({
       dataset: { data: 'base64:eA==', format: 'txt' },
       sandbox: { scripts: { 'main.sh': 'true\n' }, environment: { timeout_seconds: 10, max_memory_mb: 128 } },

@@ -5,7 +5,10 @@
  * SECURITY: boundaries set here
  * - every namespace unshared (user, pid, net, ipc, uts, mount, cgroup); no network device but a down loopback;
  * - --new-session (no TIOCSTI into our terminal), --die-with-parent, all capabilities dropped;
- * - only /usr (and its /bin, /lib, /lib64, /sbin links) is visible from the host, read-only;
+ * - when the service runs as root, everything from the tracer down runs as an unprivileged host uid (setpriv),
+ *   so the sandbox's uid maps to that uid on the host, never to root;
+ * - only /usr (and its /bin, /lib, /lib64, /sbin links) is visible from the host, read-only; the supervisor is
+ *   fed through a pipe like the dataset (no host path of ours is bound, none needs to be readable by that uid);
  * - /data is a tmpfs holding the dataset, fed from a pipe (never a file on disk), then remounted read-only;
  * - /work, /out, /tmp are size-capped tmpfs; /proc shows only this sandbox's processes, /proc/sys is empty and read-only; no /sys;
  * - the environment is cleared and only an allow-list set (no key, broker, database or socket path).
@@ -20,8 +23,10 @@
  */
 export interface BwrapProfile {
   bwrapPath: string;
-  /** Host path of supervisor.py, bound read-only. */
-  supervisorPath: string;
+  /** File descriptor (in bwrap's process) supervisor.py is read from, into a read-only file. */
+  supervisorFd: number;
+  /** Host uid (and gid) to drop to before anything else runs; absent: stay the service's own. */
+  hostUid?: number;
   /** File descriptor (in bwrap's process) the dataset is read from. */
   datasetFd: number;
   datasetFile: string;
@@ -49,21 +54,21 @@ export const TRACED_SYSCALLS = [
   'renameat2', 'mkdir', 'mkdirat', 'symlink', 'symlinkat', 'link', 'linkat', 'truncate',
 ].map((name) => `?${name}`).join(',');
 
-/**
- * strace: follow forks, filter in the kernel (seccomp-bpf), no signal or exit lines. setpriv makes it die with
- * the executor (bwrap dies with it in turn), as bwrap did when it was the executor's child.
- */
-const tracer = (output: string) => ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '/usr/bin/strace', '-f', '--seccomp-bpf', '-qq', '-e', `trace=${TRACED_SYSCALLS}`, '-e', 'signal=none', '-o', output, '--'];
+/** strace: follow forks, filter in the kernel (seccomp-bpf), no signal or exit lines. */
+const tracer = (output: string) => ['/usr/bin/strace', '-f', '--seccomp-bpf', '-qq', '-e', `trace=${TRACED_SYSCALLS}`, '-e', 'signal=none', '-o', output, '--'];
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function buildBwrapArgv(p: BwrapProfile): string[] {
   if (!FILE_NAME.test(p.datasetFile)) throw new TypeError('datasetFile must be a plain file name');
-  for (const n of [p.workBytes, p.outBytes, p.tmpBytes, p.datasetFd, p.uid, p.gid]) {
+  for (const n of [p.workBytes, p.outBytes, p.tmpBytes, p.datasetFd, p.supervisorFd, p.uid, p.gid, p.hostUid ?? 0]) {
     if (!Number.isSafeInteger(n) || n < 0) throw new TypeError('sizes, fds and ids must be non-negative integers');
   }
   const env = Object.entries(p.env).flatMap(([k, v]) => ['--setenv', k, v]);
+  const drop = p.hostUid === undefined ? [] : ['--reuid', String(p.hostUid), '--regid', String(p.hostUid), '--clear-groups'];
   return [
+    // The first process dies with the executor (and bwrap, --die-with-parent, with it), as bwrap alone did.
+    '/usr/bin/setpriv', '--pdeathsig', 'KILL', ...drop,
     ...(p.traceOutput ? tracer(p.traceOutput) : []),
     p.bwrapPath,
     '--unshare-all',
@@ -89,7 +94,7 @@ export function buildBwrapArgv(p: BwrapProfile): string[] {
     '--dev', '/dev',
     '--tmpfs', '/run',
     '--dir', '/run/ephemera',
-    '--ro-bind', p.supervisorPath, SUPERVISOR_PATH_INSIDE,
+    '--ro-bind-data', String(p.supervisorFd), SUPERVISOR_PATH_INSIDE,
     ...(p.proxySocketPath ? ['--ro-bind', p.proxySocketPath, PROXY_SOCKET_INSIDE] : []),
     '--size', String(p.tmpBytes), '--tmpfs', '/tmp',
     '--size', String(p.workBytes), '--tmpfs', '/work',

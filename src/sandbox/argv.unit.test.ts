@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildBwrapArgv, type BwrapProfile } from './argv.js';
 
 const profile: BwrapProfile = {
-  bwrapPath: '/usr/bin/bwrap', supervisorPath: '/app/supervisor.py', datasetFd: 3, datasetFile: 'dataset.csv',
+  bwrapPath: '/usr/bin/bwrap', supervisorFd: 4, datasetFd: 3, datasetFile: 'dataset.csv',
   workBytes: 1024, outBytes: 2048, tmpBytes: 4096, uid: 65534, gid: 65534, env: { DATASET_PATH: '/data/dataset.csv' },
   traceOutput: '/tmp/ephemera-trace-x/trace.fifo',
 };
@@ -18,11 +18,12 @@ describe('buildBwrapArgv', () => {
     });
     it('binds only /usr from the host, read-only', () => {
       expect(pairs(argv, '--bind')).toEqual([]);
-      expect(pairs(argv, '--ro-bind')).toEqual(['/usr', '/app/supervisor.py']);
+      expect(pairs(argv, '--ro-bind')).toEqual(['/usr']);
     });
-    it('feeds the dataset from a file descriptor into a read-only /data tmpfs', () => {
-      expect(pairs(argv, '--ro-bind-data')).toEqual(['3']);
-      expect(argv[argv.indexOf('--ro-bind-data') + 2]).toBe('/data/dataset.csv');
+    it('feeds the dataset from a file descriptor into a read-only /data tmpfs, and the supervisor likewise', () => {
+      expect(pairs(argv, '--ro-bind-data')).toEqual(['4', '3']);
+      expect(argv[argv.indexOf('--ro-bind-data') + 2]).toBe('/run/ephemera/supervisor.py');
+      expect(argv[argv.lastIndexOf('--ro-bind-data') + 2]).toBe('/data/dataset.csv');
       expect(pairs(argv, '--remount-ro')).toEqual(['/proc/sys', '/data']);
     });
     it('leaves /proc/sys empty and read-only, and forbids nested user namespaces', () => {
@@ -38,8 +39,9 @@ describe('buildBwrapArgv', () => {
     });
     it('sets only the allow-listed environment', () => expect(pairs(argv, '--setenv')).toEqual(['DATASET_PATH']));
     it('runs bwrap under one tracer from outside, writing to a host path, and the supervisor inside', () => {
-      const tracer = argv.slice(0, argv.indexOf('/usr/bin/bwrap'));
-      expect(tracer.slice(0, 6)).toEqual(['/usr/bin/setpriv', '--pdeathsig', 'KILL', '/usr/bin/strace', '-f', '--seccomp-bpf']);
+      const tracer = argv.slice(argv.indexOf('/usr/bin/strace'), argv.indexOf('/usr/bin/bwrap'));
+      expect(argv.slice(0, 4)).toEqual(['/usr/bin/setpriv', '--pdeathsig', 'KILL', '/usr/bin/strace']);
+      expect(tracer.slice(0, 3)).toEqual(['/usr/bin/strace', '-f', '--seccomp-bpf']);
       expect(pairs(tracer, '-o')).toEqual(['/tmp/ephemera-trace-x/trace.fifo']);
       expect(tracer.at(-1)).toBe('--');
       expect(argv.slice(argv.lastIndexOf('--') + 1)).toEqual(['/usr/bin/python3', '-I', '-S', '/run/ephemera/supervisor.py']);
@@ -47,10 +49,17 @@ describe('buildBwrapArgv', () => {
   });
 
   describe('when file tracing is off', () => {
-    it('runs bwrap directly', () => {
+    it('runs bwrap directly (under setpriv, to die with the executor)', () => {
       const argv = buildBwrapArgv({ ...profile, traceOutput: undefined });
-      expect(argv[0]).toBe('/usr/bin/bwrap');
+      expect(argv.slice(0, 4)).toEqual(['/usr/bin/setpriv', '--pdeathsig', 'KILL', '/usr/bin/bwrap']);
       expect(argv).not.toContain('/usr/bin/strace');
+    });
+  });
+
+  describe('when given a host uid to drop to', () => {
+    it('has setpriv switch uid, gid and groups before the tracer and bwrap start', () => {
+      const argv = buildBwrapArgv({ ...profile, hostUid: 65534 });
+      expect(argv.slice(0, argv.indexOf('/usr/bin/strace'))).toEqual(['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--reuid', '65534', '--regid', '65534', '--clear-groups']);
     });
   });
 

@@ -21,8 +21,10 @@ import { SupervisorClient } from './supervisor-client.js';
 import { startNetworkProxy, type NetworkProxy } from './network-proxy.js';
 import type { DestructionReport, Sandbox, SandboxDescription, SandboxSpec, ToolCall, ToolOutcome } from './types.js';
 
-const SUPERVISOR_HOST_PATH = join(import.meta.dirname, 'supervisor.py');
+const SUPERVISOR_SOURCE = readFileSync(join(import.meta.dirname, 'supervisor.py'));
 const SANDBOX_UID = 65534;
+/** A service running as root drops the sandbox to this host uid: inside or escaped, it is never host root. */
+const HOST_UID = process.getuid?.() === 0 ? SANDBOX_UID : undefined;
 const TMP_BYTES = 64 * 1024 * 1024;
 /** Grace the executor gives the supervisor past a call's deadline before killing the whole sandbox. */
 const BACKSTOP_MS = 3000;
@@ -41,22 +43,23 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   const memoryBytes = spec.limits.memoryMb * 1024 * 1024 + spec.dataset.length;
   const cgroups = createCgroups(`ephemera-${spec.executionId}`, memoryBytes, spec.limits.maxProcesses);
   const env = { ...SANDBOX_ENV, DATASET_PATH: `/data/${spec.datasetFile}` };
-  const proxy = spec.networkAllow.length > 0 ? await startNetworkProxy(spec.networkAllow) : null;
-  const trace = spec.fileTracing === false ? null : new FileTrace();
+  const proxy = spec.networkAllow.length > 0 ? await startNetworkProxy(spec.networkAllow, HOST_UID) : null;
+  const trace = spec.fileTracing === false ? null : new FileTrace(HOST_UID);
   const argv = buildBwrapArgv({
     proxySocketPath: proxy?.socketPath, traceOutput: trace?.output,
-    bwrapPath: BWRAP_PATH, supervisorPath: SUPERVISOR_HOST_PATH, datasetFd: 3, datasetFile: spec.datasetFile,
+    bwrapPath: BWRAP_PATH, supervisorFd: 4, hostUid: HOST_UID, datasetFd: 3, datasetFile: spec.datasetFile,
     workBytes: spec.limits.workBytes, outBytes: spec.limits.outBytes, tmpBytes: TMP_BYTES, uid: SANDBOX_UID, gid: SANDBOX_UID, env,
   });
   // The shell joins the cgroups, then becomes the tracer (or bwrap): no process of the sandbox is ever outside them.
   const child = spawn('/bin/sh', ['-c', `${cgroups.joinCommand()} && ulimit -c 0 && exec "$@"`, 'sh', ...argv], {
-    stdio: ['pipe', 'pipe', 'ignore', 'pipe'],
+    stdio: ['pipe', 'pipe', 'ignore', 'pipe', 'pipe'],
     env: {},
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const client = new SupervisorClient(child.stdin!, child.stdout!);
   child.once('error', (e) => client.fail(e));
   (child.stdio[3] as Writable).on('error', () => undefined).end(spec.dataset);
+  (child.stdio[4] as Writable).on('error', () => undefined).end(SUPERVISOR_SOURCE);
 
   const sandbox = new BwrapSandbox(spec, child, client, cgroups, exited, describe(spec, memoryBytes), proxy, trace);
   try {
@@ -81,7 +84,8 @@ function describe(spec: SandboxSpec, memoryBytes: number): SandboxDescription {
   return {
     isolation: {
       tool: 'bubblewrap', namespaces: ['user', 'pid', 'net', 'ipc', 'uts', 'mount', 'cgroup'], new_session: true, die_with_parent: true,
-      capabilities: 'none', no_new_privileges: true, nested_user_namespaces: false, uid: SANDBOX_UID, host_paths: ['/usr (read-only)'], seccomp: false,
+      capabilities: 'none', no_new_privileges: true, nested_user_namespaces: false, uid: SANDBOX_UID,
+      host_uid: HOST_UID ?? process.getuid?.() ?? null, host_paths: ['/usr (read-only)'], seccomp: false,
       file_tracing: spec.fileTracing === false ? 'off' : `strace -f --seccomp-bpf -e trace=${TRACED_SYSCALLS}, one tracer outside the sandbox around it`,
     },
     limits: {

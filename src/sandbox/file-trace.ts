@@ -13,7 +13,7 @@
  * carry dataset content); the FIFO holds no data on disk.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { chownSync, closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,10 +47,12 @@ export class FileTrace {
   private readyWaiter: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private closed: Error | null = null;
 
-  constructor() {
+  /** `owner`: the host uid the tracer runs as, when it is not ours. */
+  constructor(owner?: number) {
     this.dir = mkdtempSync(join(tmpdir(), 'ephemera-trace-'));
     this.output = join(this.dir, 'trace.fifo');
     execFileSync('mkfifo', ['-m', '600', this.output]);
+    if (owner !== undefined) for (const path of [this.dir, this.output]) chownSync(path, owner, owner);
     // Non-blocking opens: no libuv thread waits on the FIFO. Holding a write end keeps it from reading as
     // ended before strace has opened it, and after strace has exited (then close() ends it).
     const readFd = openSync(this.output, constants.O_RDONLY | constants.O_NONBLOCK);

@@ -9,7 +9,7 @@
  * here, outside the sandbox; nothing else is reachable (no network namespace
  * device but loopback).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,8 @@ export interface NetworkProxy {
   close(): Promise<void>;
 }
 
-export async function startNetworkProxy(allow: readonly string[]): Promise<NetworkProxy> {
+/** `owner`: the host uid the sandbox runs as, when it is not ours. */
+export async function startNetworkProxy(allow: readonly string[], owner?: number): Promise<NetworkProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-proxy-'));
   const socketPath = join(dir, 'proxy.sock');
   const attempts: NetworkObservation[] = [];
@@ -57,6 +58,8 @@ export async function startNetworkProxy(allow: readonly string[]): Promise<Netwo
     client.on('error', () => client.destroy());
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  // The sandbox connects as `owner` (the host uid it runs as, when not ours): only it may.
+  if (owner !== undefined) for (const path of [dir, socketPath]) chownSync(path, owner, owner);
 
   return {
     socketPath,

@@ -36,6 +36,27 @@ describe('bubblewrap sandbox', () => {
     });
   });
 
+  describe('when the service runs as root (as in CI and the container image)', () => {
+    it('runs the tracer, bwrap and every sandbox process as an unprivileged host uid, and records it', async () => {
+      const expected = process.getuid!() === 0 ? 65534 : process.getuid!();
+      const s = spec();
+      const sandbox = await createSandbox(s);
+      await sandbox.run({ kind: 'bash', command: 'true' });
+      const hostUids = execFileSync('sh', ['-c', `grep -l "ephemera-${s.executionId}" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3`], { encoding: 'utf8' })
+        .split('\n').filter(Boolean).flatMap((pid) => {
+          try {
+            return [execFileSync('awk', ['/^Uid:/ {print $2}', `/proc/${pid}/status`], { encoding: 'utf8' }).trim()];
+          } catch {
+            return [];
+          }
+        });
+      await sandbox.destroy();
+      expect(hostUids.length).toBeGreaterThanOrEqual(4); // the tracer, bwrap, its init, the supervisor
+      expect(new Set(hostUids)).toEqual(new Set([String(expected)]));
+      expect(sandbox.description.isolation.host_uid).toBe(expected);
+    });
+  });
+
   describe('when several calls run in one sandbox', () => {
     it('shares /work between them, but not background processes', async () => {
       const sandbox = await createSandbox(spec());
