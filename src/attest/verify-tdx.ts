@@ -11,10 +11,11 @@
  * Verification time: the policy's, else the time the collateral was fetched
  * at sealing (so a certificate still verifies after Intel rotates collateral);
  * the verdict says which.
- * LIMITATION: dcap-qvl is plain JavaScript; a browser build supplies it (or
- * reports the DCAP check as not available, never as passed).
+ * Isomorphic: dcap-qvl is plain JavaScript, and `buffer` is Node's own module
+ * here and the npm package of the same API in the browser bundle (web/src/tdx.ts).
  */
 import qvl from '@phala/dcap-qvl';
+import { Buffer } from 'buffer';
 import { bytesToHex, hexToBytes } from '../events/index.js';
 import { isDebugTd, parseTdxQuote } from './tdx-quote.js';
 import { replayRtmr3, type EventLogEntry } from './rtmr.js';

@@ -2,7 +2,8 @@
  * The certificate browser in a real browser: Debian's Chromium driven by
  * playwright-core. Runs an execution, finds and opens its certificate, verifies
  * it in the page; verifies a tampered file offline; and checks that the
- * browser verifier agrees with the Node one on every certificate vector.
+ * browser verifier agrees with the Node one on every certificate vector, on
+ * a tdx certificate sealed through the dstack SDK, and on the real Intel quotes.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,10 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createServices, type Services } from '../services.js';
-import { verifyCertificate } from '../verify/index.js';
+import { verifyCertificate, type Certificate } from '../verify/index.js';
+import { execute, parseExecuteRequest } from '../commands/execute/index.js';
+import { tdxVerifier, verifyTdxAttestation, type TdxPolicy } from '../attest/node.js';
+import { SIMULATED_COMPOSE_HASH, TDX_TESTDATA, startDstackSimulator, startPccsStandIn } from '../attest/testing/dstack-standins.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
@@ -83,6 +87,66 @@ describe('web certificate browser (Chromium)', () => {
       expect(await page.getByTestId('verdict').textContent()).toContain('VERIFY_FIELD_MISMATCH at result.output');
       expect(requests).toEqual([]);
       await page.screenshot({ path: join(ARTIFACTS, 'tampered-rejected.png'), fullPage: true });
+    });
+  });
+
+  describe('when a tdx certificate sealed through the dstack SDK is dropped on /verify', () => {
+    it('checks it offline under the reader\'s policy exactly as Node does: binding and build pass, DCAP fails, never valid', async () => {
+      const simulator = await startDstackSimulator();
+      const pccs = await startPccsStandIn();
+      const dstack = await createServices(loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'dstack'), EPHEMERA_TEE: 'dstack', DSTACK_SIMULATOR_ENDPOINT: simulator.url, EPHEMERA_PCCS_URL: pccs.url }));
+      let certificate: Certificate;
+      try {
+        certificate = (await execute(parseExecuteRequest({ dataset: { data: 'base64:aGVsbG8K', format: 'txt' }, sandbox: { scripts: { 'main.sh': 'wc -c < "$DATASET_PATH"' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } } }), dstack)).certificate;
+      } finally {
+        await dstack.close();
+        await simulator.close();
+        await pccs.close();
+      }
+      await page.goto(`${base}/verify`);
+      await page.getByText('Your policy for TDX certificates').click();
+      await page.getByTestId('trusted-builds').fill(SIMULATED_COMPOSE_HASH);
+      await page.getByTestId('trusted-builds').dispatchEvent('change');
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      await page.getByTestId('file').setInputFiles({ name: 'tdx.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(certificate)) });
+      await page.locator('[data-check="fields"]').waitFor();
+      const shown = Object.fromEntries(await page.locator('[data-check]').evaluateAll((items) => items.map((li) => [li.getAttribute('data-check'), li.getAttribute('data-status')])));
+      const inNode = await verifyCertificate(certificate, { attestationVerifiers: { tdx: tdxVerifier({ trustedComposeHashes: [SIMULATED_COMPOSE_HASH], allowedTcbStatuses: [] }) } });
+      expect(shown).toEqual(Object.fromEntries(inNode.checks.map((c) => [c.name, c.status])));
+      expect(shown).toMatchObject({ report_data: 'pass', 'attestation.report_data': 'pass', 'attestation.rtmr3': 'pass', 'attestation.compose_hash': 'pass', 'attestation.dcap': 'fail' });
+      expect(await page.getByTestId('verdict').textContent()).toContain(`Invalid — first failure: ${inNode.failure!.code}`);
+      expect(inNode.valid).toBe(false);
+      expect(requests).toEqual([]);
+      await page.screenshot({ path: join(ARTIFACTS, 'tdx-certificate-checked.png'), fullPage: true });
+    });
+  });
+
+  describe('when the browser checks the real Intel TDX quotes (shared/testdata/tdx)', () => {
+    it('gives every check the same outcome and code as Node: valid at its pinned time, expired today, tampered, outdated platform', async () => {
+      const read = (f: string) => readFileSync(join(TDX_TESTDATA, f));
+      const quote = read('tdx_quote');
+      const tampered = Buffer.from(quote);
+      tampered[48 + 100] ^= 1;
+      const cases: [string, Record<string, unknown>, number][] = [
+        ['valid', { quote: quote.toString('hex'), collateral: JSON.parse(read('tdx_quote_collateral.json').toString()) }, 1750400000],
+        ['expired', { quote: quote.toString('hex'), collateral: JSON.parse(read('tdx_quote_collateral.json').toString()) }, Math.floor(Date.now() / 1000)],
+        ['tampered', { quote: tampered.toString('hex'), collateral: JSON.parse(read('tdx_quote_collateral.json').toString()) }, 1750400000],
+        ['outdated', { quote: read('tdx_quote_outdated').toString('hex'), collateral: JSON.parse(read('tdx_quote_outdated_collateral.json').toString()) }, 1771498731],
+      ];
+      await page.goto(`${base}/verify`);
+      for (const [name, fields, atSeconds] of cases) {
+        const attestation = { type: 'tdx', event_log: [], ...fields };
+        const reportData = quote.subarray(48 + 520, 48 + 584);
+        const policy: TdxPolicy = { trustedComposeHashes: [], allowedTcbStatuses: [], atSeconds };
+        // A string, not a function: the test runner would rewrite a function's import() for Node.
+        const inBrowser = await page.evaluate(`import('/assets/tdx.js').then((m) => m.tdxVerifier(${JSON.stringify(policy)})(${JSON.stringify(attestation)}, Uint8Array.from(${JSON.stringify([...reportData])})))`);
+        const inNode = verifyTdxAttestation(attestation, reportData, policy);
+        expect({ name, checks: inBrowser }).toEqual({ name, checks: JSON.parse(JSON.stringify(inNode)) });
+      }
+      const byName = (checks: { name: string; status: string; code?: string }[]) => Object.fromEntries(checks.map((c) => [c.name, c.code ?? c.status]));
+      const outcomes = cases.map(([, fields, atSeconds]) => byName(verifyTdxAttestation({ type: 'tdx', event_log: [], ...fields }, quote.subarray(48 + 520, 48 + 584), { trustedComposeHashes: [], allowedTcbStatuses: [], atSeconds })));
+      expect(outcomes.map((o) => [o.dcap, o.tcb_status])).toEqual([['pass', 'pass'], ['ATTEST_COLLATERAL_EXPIRED', undefined], ['ATTEST_QUOTE_SIGNATURE_INVALID', undefined], ['ATTEST_TCB_OUT_OF_DATE', undefined]]);
     });
   });
 

@@ -1,6 +1,6 @@
 /**
  * Serves the certificate browser (web/): the page shell for `/`, `/c/:id` and
- * `/verify`, and its assets. The script is bundled with esbuild on first
+ * `/verify`, and its assets. The scripts are bundled with esbuild on first
  * request and kept in memory, so a fresh checkout needs no build step.
  * SECURITY: a strict Content-Security-Policy; the page renders untrusted
  * certificates as text only.
@@ -13,16 +13,21 @@ import { build } from 'esbuild';
 export const WEB_ROOT = join(import.meta.dirname, '../../web');
 export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-let bundle: Promise<string> | null = null;
+/** The browser entries: the UI with the project's own verifier, and the TDX verifier it loads on demand. */
+export type WebEntry = 'main' | 'tdx';
+const bundles = new Map<WebEntry, Promise<string>>();
 
-/** The browser bundle: the UI and the project's own isomorphic verifier. */
-export function webBundle(): Promise<string> {
-  bundle ??= build({
-    entryPoints: [join(WEB_ROOT, 'src/main.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, write: false, legalComments: 'none',
-  }).then((result) => result.outputFiles[0]!.text).catch((error) => {
-    bundle = null;
-    throw error;
-  });
+export function webBundle(entry: WebEntry = 'main'): Promise<string> {
+  let bundle = bundles.get(entry);
+  if (!bundle) {
+    bundle = build({
+      entryPoints: [join(WEB_ROOT, `src/${entry}.ts`)], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, write: false, legalComments: 'none',
+    }).then((result) => result.outputFiles[0]!.text).catch((error) => {
+      bundles.delete(entry);
+      throw error;
+    });
+    bundles.set(entry, bundle);
+  }
   return bundle;
 }
 
@@ -36,5 +41,6 @@ export const webRoutes: FastifyPluginAsync = async (app) => {
   app.get('/verify', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
   app.get('/c/:id', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
   app.get('/assets/style.css', shell, (_req, reply) => send(reply, 'text/css; charset=utf-8', css));
-  app.get('/assets/app.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle()));
+  app.get('/assets/app.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('main')));
+  app.get('/assets/tdx.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('tdx')));
 };

@@ -1,7 +1,7 @@
 /** One certificate: what ran, on what, with what result and proof; verify it here. */
 import type { Certificate } from '../../src/verify/index.js';
 import { facts, getJson, h, mount, table } from './dom.js';
-import { verifyHere } from './checks.js';
+import { policyEditor, verifyHere } from './checks.js';
 import { inclusionProofHex } from './proof.js';
 
 export async function certificatePage(id: string): Promise<void> {
@@ -16,13 +16,19 @@ export async function certificatePage(id: string): Promise<void> {
   const t = c.execution_trace;
   const verdictBox = h('div', { 'data-testid': 'verification' });
   const verifyButton = h('button', { type: 'button', 'data-testid': 'verify' }, 'Verify in this browser');
-  verifyButton.addEventListener('click', () => void verifyHere(c, verdictBox));
   const att = c.proof?.attestation ?? {};
+  // Known only once Intel's signature chain is checked here: the certificate's own word is not taken.
+  const tcbStatus = h('span', { 'data-testid': 'tcb-status' }, att.type === 'tdx' ? 'verify to check' : 'none (not hardware)');
+  verifyButton.addEventListener('click', () => void verifyHere(c, verdictBox).then((verdict) => {
+    const tcb = verdict.checks.find((check) => check.name === 'attestation.tcb_status');
+    if (tcb) tcbStatus.textContent = `${tcb.detail ?? ''} (${tcb.status === 'pass' ? 'accepted' : 'not accepted'} by your policy)`;
+    else if (att.type === 'tdx') tcbStatus.textContent = 'unknown: Intel\'s signature chain did not verify';
+  }));
   const appInfo = (att.app_info ?? {}) as Record<string, unknown>;
   mount(
     h('h1', { class: 'mono', 'data-testid': 'certificate-id' }, c.certificate_id),
     h('p', {}, h('span', { class: `status-${c.status}`, 'data-testid': 'status' }, c.status), ' · ', h('a', { href: `/certificate/${c.certificate_id}` }, 'JSON'), ' · ', h('a', { href: `/certificate/${c.certificate_id}/events` }, 'events with proofs')),
-    h('section', {}, verifyButton, verdictBox),
+    h('section', {}, verifyButton, ...(att.type === 'tdx' ? [policyEditor()] : []), verdictBox),
     h('section', {}, h('h2', {}, 'Result'), facts([['exit code', String(c.result.exit_code)], ['error', c.result.error_code ?? '—'], ['truncated', String(c.result.truncated)]]), h('pre', { 'data-testid': 'result' }, c.result.output)),
     h('section', {}, h('h2', {}, 'What ran, on what'), facts([
       ['dataset hash', h('code', { 'data-testid': 'dataset-hash' }, c.dataset_hash)], ['dataset', `${c.dataset.bytes} bytes, ${c.dataset.format}, ${c.dataset.source}`],
@@ -39,7 +45,7 @@ export async function certificatePage(id: string): Promise<void> {
     h('section', {}, h('h2', {}, 'Resources'), facts(Object.entries(t.resources).map(([k, v]) => [k.replaceAll('_', ' '), String(v ?? '—')]))),
     h('section', {}, h('h2', {}, 'Attestation'), facts([
       ['type', h('span', { 'data-testid': 'tee' }, c.proof?.tee ?? '—')], ['report data', h('code', {}, c.proof?.report_data ?? '—')], ['Merkle root', h('code', {}, c.merkle?.root ?? '—')],
-      ['compose hash', String(appInfo.compose_hash ?? '—')], ['collateral fetched', String(att.collateral_fetched_at ?? '—')],
+      ['TCB status', tcbStatus], ['compose hash', h('code', { 'data-testid': 'compose-hash' }, String(appInfo.compose_hash ?? '—'))], ['collateral fetched', String(att.collateral_fetched_at ?? '—')],
     ]), typeof att.notice === 'string' ? h('p', { class: 'notice' }, att.notice) : null),
     h('section', {}, h('h2', {}, `Events (${c.events.length})`), table(['Seq', 'Type', 'At', 'Hash', 'Proof'], c.events.map((e, i) => {
       const cell = h('span', {});

@@ -1,8 +1,10 @@
 /** Drop a certificate JSON file and verify it here, with no request to any server. */
 import { h, mount } from './dom.js';
-import { verifyHere } from './checks.js';
+import { loadTdx, policyEditor, verifyHere } from './checks.js';
 
 export function verifyPage(): void {
+  // Fetched now, so that checking a dropped TDX certificate needs nothing from any server.
+  loadTdx().catch(() => undefined);
   const result = h('div', { 'data-testid': 'verification' });
   const input = h('input', { type: 'file', accept: 'application/json,.json', 'data-testid': 'file', 'aria-label': 'certificate file' });
   const drop = h('div', { class: 'drop' }, 'Drop a certificate JSON here, or ', input);
@@ -23,5 +25,5 @@ export function verifyPage(): void {
     const file = e.dataTransfer?.files[0];
     if (file) void check(file);
   });
-  mount(h('h1', {}, 'Verify a certificate offline'), h('p', {}, 'The file never leaves this page: the verifier runs here and trusts only the events and the attestation.'), drop, result);
+  mount(h('h1', {}, 'Verify a certificate offline'), h('p', {}, 'The file never leaves this page: the verifier runs here and trusts only the events and the attestation.'), drop, policyEditor(), result);
 }
