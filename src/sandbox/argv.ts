@@ -5,6 +5,8 @@
  * SECURITY: boundaries set here
  * - every namespace unshared (user, pid, net, ipc, uts, mount, cgroup); no network device but a down loopback;
  * - --new-session (no TIOCSTI into our terminal), --die-with-parent, all capabilities dropped;
+ * - --as-pid-1: the supervisor is the sandbox's init, so no bwrap process inside holds the executor's channel
+ *   (a tool could take its fds), a tool cannot signal it, and when it exits the kernel kills every process left;
  * - when the service runs as root, everything from the tracer down runs as an unprivileged host uid (setpriv),
  *   so the sandbox's uid maps to that uid on the host, never to root;
  * - only /usr (and its /bin, /lib, /lib64, /sbin links) is visible from the host, read-only; the supervisor is
@@ -79,6 +81,7 @@ export function buildBwrapArgv(p: BwrapProfile): string[] {
     '--hostname', 'sandbox',
     '--new-session',
     '--die-with-parent',
+    '--as-pid-1',
     '--cap-drop', 'ALL',
     '--clearenv',
     ...env,

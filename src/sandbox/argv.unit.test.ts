@@ -12,7 +12,7 @@ describe('buildBwrapArgv', () => {
   describe('when given a valid profile', () => {
     const argv = buildBwrapArgv(profile);
     it('unshares every namespace, starts a new session, dies with its parent, drops capabilities and clears the environment', () => {
-      expect(argv).toEqual(expect.arrayContaining(['--unshare-all', '--unshare-user', '--new-session', '--die-with-parent', '--clearenv']));
+      expect(argv).toEqual(expect.arrayContaining(['--unshare-all', '--unshare-user', '--new-session', '--die-with-parent', '--as-pid-1', '--clearenv']));
       expect(pairs(argv, '--cap-drop')).toEqual(['ALL']);
       expect(argv).not.toContain('--share-net');
     });

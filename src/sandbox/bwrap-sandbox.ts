@@ -34,7 +34,7 @@ const SANDBOX_ENV = { PATH: '/usr/bin:/bin', HOME: '/work', LC_CTYPE: 'C.utf8' }
 /** What supervisor.py's filter does to every tool process (x86_64 only). */
 const SECCOMP = {
   mechanism: 'seccomp-bpf filter installed by the supervisor before each call execs',
-  errno_eperm: ['ptrace', 'process_vm_readv', 'process_vm_writev', 'bpf', 'perf_event_open', 'userfaultfd', 'io_uring_*', 'unshare', 'setns', 'mount and the new mount API', 'open_by_handle_at', 'name_to_handle_at', 'fanotify_init', 'keyring', 'kexec', 'kernel modules', 'the x32 ABI'],
+  errno_eperm: ['ptrace', 'process_vm_readv', 'process_vm_writev', 'bpf', 'perf_event_open', 'userfaultfd', 'io_uring_*', 'unshare', 'setns', 'mount and the new mount API', 'open_by_handle_at', 'name_to_handle_at', 'fanotify_init', 'keyring', 'kexec', 'kernel modules', 'pidfd_getfd', 'process_madvise', 'kcmp', 'the x32 ABI'],
   killed: 'any other ABI (i386)',
 };
 
@@ -84,7 +84,7 @@ function describe(spec: SandboxSpec, memoryBytes: number): SandboxDescription {
   return {
     isolation: {
       tool: 'bubblewrap', namespaces: ['user', 'pid', 'net', 'ipc', 'uts', 'mount', 'cgroup'], new_session: true, die_with_parent: true,
-      capabilities: 'none', no_new_privileges: true, nested_user_namespaces: false, uid: SANDBOX_UID,
+      init: 'the supervisor (--as-pid-1), not dumpable', capabilities: 'none', no_new_privileges: true, nested_user_namespaces: false, uid: SANDBOX_UID,
       host_uid: HOST_UID ?? process.getuid?.() ?? null, host_paths: ['/usr (read-only)'], seccomp: false,
       file_tracing: spec.fileTracing === false ? 'off' : `strace -f --seccomp-bpf -e trace=${TRACED_SYSCALLS}, one tracer outside the sandbox around it`,
     },

@@ -57,7 +57,7 @@ def reply(message):
 
 
 def others():
-    """Every process of this PID namespace but init (1) and this supervisor."""
+    """Every process of this PID namespace but this supervisor (pid 1: bwrap runs it --as-pid-1)."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -180,6 +180,7 @@ BLOCKED_SYSCALLS = {
     "open_by_handle_at": 304, "name_to_handle_at": 303, "fanotify_init": 300,
     "add_key": 248, "request_key": 249, "keyctl": 250,  # the kernel keyring
     "kexec_load": 246, "kexec_file_load": 320, "init_module": 175, "finit_module": 313, "delete_module": 176,
+    "pidfd_getfd": 438, "process_madvise": 440, "kcmp": 312,  # no process takes or probes another's fds or memory
 }
 AUDIT_ARCH_X86_64 = 0xC000003E
 X32_SYSCALL_BIT = 0x40000000
@@ -396,6 +397,11 @@ HANDLERS = {"init": init, "run": run, "list": list_dir, "read": read_file}
 
 
 def main():
+    # Not dumpable: a tool (same uid) can neither open /proc/1/fd, /proc/1/mem nor pidfd_getfd this process's
+    # end of the executor's channel to forge a call's outcome, on any arch (seccomp is x86_64 only). Tools
+    # become dumpable again at exec; strace, outside, attached before this.
+    if LIBC.prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE
+        sys.exit("cannot make the supervisor non-dumpable")
     if os.path.exists(PROXY_SOCKET):
         threading.Thread(target=serve_proxy, daemon=True).start()
     for line in sys.stdin.buffer:

@@ -64,7 +64,7 @@ describe('file tracing', () => {
         + 'print(sorted(f for f in os.listdir("/run/ephemera") if not f.startswith("call-")))\nopen("/data/dataset.txt").read()';
       const outcome = await sandbox.run({ kind: 'python', code: look });
       await sandbox.destroy();
-      expect(text(outcome.stdout)).toBe("0\n['bwrap', 'python3', 'python3']\n['supervisor.py']\n");
+      expect(text(outcome.stdout)).toBe("0\n['python3', 'python3']\n['supervisor.py']\n");
       expect(outcome.files).toContainEqual({ op: 'read', path: '/data/dataset.txt', count: 1 });
     });
   });

@@ -59,7 +59,7 @@ export const ATTACKS: readonly Attack[] = [
   { threat: 'A4', name: 'read credentials from the environment', how: '--clearenv and an allow-listed environment', probe: 'secretsInEnv', outside: true },
   { threat: 'A5', name: 'follow a symlink to a host file', how: 'the host file system is not in the mount namespace', probe: 'symlink', outside: true },
   { threat: 'A5', name: 'hard-link a host binary into the writable tmpfs', how: 'tmpfs and the read-only /usr bind are different mounts', probe: 'hardlink', outside: true },
-  { threat: 'A5', name: 'reach the host root through /proc/1/root', how: 'pid 1 is the sandbox\'s own init', probe: 'procRoot', outside: true },
+  { threat: 'A5', name: 'reach the host root through /proc/1/root', how: 'pid 1 is the sandbox\'s own supervisor', probe: 'procRoot', outside: true },
   { threat: 'A7', name: 'TCP to a service on the host', how: 'empty network namespace: loopback only', probe: 'tcp', outside: true },
   { threat: 'A7', name: 'UDP to a service on the host', how: 'empty network namespace', probe: 'udp', outside: true },
   { threat: 'A7', name: 'TCP over IPv6 to the host', how: 'empty network namespace', probe: 'tcp6', outside: true },
@@ -76,6 +76,8 @@ export const ATTACKS: readonly Attack[] = [
   { threat: 'A12', name: 'load a BPF map', how: 'no capabilities; seccomp: bpf is EPERM', probe: 'bpf', outside: true },
   { threat: 'A12', name: 'ptrace another process of the sandbox', how: 'seccomp: ptrace is EPERM for every tool process', probe: 'ptraceSibling', outside: true },
   { threat: 'A12', name: 'read another process\'s memory (process_vm_readv)', how: 'seccomp: process_vm_readv/writev are EPERM', probe: 'processVmRead', outside: true },
+  { threat: 'A12', name: 'copy another process\'s file descriptor (pidfd_getfd)', how: 'seccomp: pidfd_getfd is EPERM', probe: 'pidfdGetfd', outside: true },
+  { threat: 'A10', name: 'forge a call\'s outcome on the executor\'s channel (pidfd_getfd, /proc/1/fd)', how: 'the supervisor is pid 1 and not dumpable; seccomp', custom: forgedOutcome },
   { threat: 'A12', name: 'do file I/O through io_uring, unseen by the tracer', how: 'seccomp: io_uring_setup/enter/register are EPERM', probe: 'ioUring', outside: true },
   { threat: 'A12', name: 'ptrace a host process', how: 'pid namespace: the host process does not exist inside', probe: 'ptraceHost', outside: 'would stop the test runner' },
   { threat: 'A13', name: 'overwrite the interpreter', how: '/usr bound read-only', probe: 'interpreterWritable', outside: true },
@@ -100,6 +102,37 @@ async function inside(ctx: BatteryContext, code: string, limits?: Partial<Sandbo
   const sandbox = await ctx.sandbox(limits);
   try {
     return await sandbox.run({ kind: 'python', code });
+  } finally {
+    await sandbox.destroy();
+  }
+}
+
+/** A call that outlives its deadline tries to report, on the supervisor's channel, that it exited 0 at once. */
+async function forgedOutcome(ctx: BatteryContext): Promise<string> {
+  const sandbox = await ctx.sandbox();
+  try {
+    const forge = `import os, json, base64, ctypes, time
+libc = ctypes.CDLL(None, use_errno=True)
+lie = (json.dumps({"id": 2, "ok": True, "exit_code": 0, "killed_by": None, "stdout": base64.b64encode(b"FORGED").decode(), "stderr": "", "stdout_bytes": 6, "stderr_bytes": 0, "truncated": False, "duration_ms": 1, "cpu_ms": 0, "max_rss_kb": 0}) + "\\n").encode()
+for pid in [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]:
+    for n in (0, 1, 2):
+        fd = -1
+        try:
+            fd = os.open("/proc/%d/fd/%d" % (pid, n), os.O_WRONLY)
+        except OSError:
+            try:
+                fd = libc.syscall(438, os.pidfd_open(pid), n, 0)
+            except OSError:
+                pass
+        if fd >= 0:
+            try:
+                os.write(fd, lie)
+            except OSError:
+                pass
+time.sleep(3)`;
+    const outcome = await sandbox.run({ kind: 'python', code: forge }, { timeoutMs: 1000 });
+    if (text(outcome.stdout).includes('FORGED') || outcome.killedBy !== 'timeout') throw new Error(`the executor took a forged outcome (${outcome.killedBy}, ${outcome.exitCode})`);
+    return 'killed_by timeout recorded; no fd of the channel reachable';
   } finally {
     await sandbox.destroy();
   }
