@@ -57,6 +57,25 @@ describe('bubblewrap sandbox', () => {
     });
   });
 
+  describe('when a call signals the supervisor (pid 1)', () => {
+    it('changes nothing with KILL, TERM, INT or HUP: the kernel drops them (init has no handler for them)', async () => {
+      const sandbox = await createSandbox(spec());
+      const attack = await sandbox.run({ kind: 'bash', command: 'for s in KILL TERM INT HUP; do kill -$s 1; done; sleep 0.2; echo sent' });
+      const next = await sandbox.run({ kind: 'bash', command: 'echo alive' });
+      await sandbox.destroy();
+      expect({ exit: attack.exitCode, out: text(attack.stdout) }).toEqual({ exit: 0, out: 'sent\n' });
+      expect({ exit: next.exitCode, killed: next.killedBy, out: text(next.stdout) }).toEqual({ exit: 0, killed: null, out: 'alive\n' });
+    });
+    it('ends the run at its deadline with STOP (delivered because the tracer traces pid 1): never a result', async () => {
+      const sandbox = await createSandbox(spec());
+      const attack = await sandbox.run({ kind: 'bash', command: 'kill -STOP 1; echo stopped' }, { timeoutMs: 500 });
+      const report = await sandbox.destroy();
+      expect(attack).toMatchObject({ killedBy: 'timeout', exitCode: null });
+      expect(text(attack.stdout)).toBe('');
+      expect(report.processesRemaining).toBe(0);
+    });
+  });
+
   describe('when several calls run in one sandbox', () => {
     it('shares /work between them, but not background processes', async () => {
       const sandbox = await createSandbox(spec());

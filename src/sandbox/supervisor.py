@@ -241,7 +241,8 @@ def seccomp_works():
 def limiter(limits):
     def apply():
         os.setsid()
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGXFSZ):  # ignored here (below, and by Python): not in a tool
+            signal.signal(sig, signal.SIG_DFL)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits["max_open_files"], limits["max_open_files"]))
         cpu = limits["cpu_seconds"]
@@ -402,6 +403,9 @@ def main():
     # become dumpable again at exec; strace, outside, attached before this.
     if LIBC.prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE
         sys.exit("cannot make the supervisor non-dumpable")
+    # As pid 1, the kernel drops every signal a tool sends unless there is a handler: Python's SIGINT
+    # handler is the one there is, and a KeyboardInterrupt would end the sandbox.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if os.path.exists(PROXY_SOCKET):
         threading.Thread(target=serve_proxy, daemon=True).start()
     for line in sys.stdin.buffer:
