@@ -107,12 +107,15 @@ describe('web certificate browser (Chromium)', () => {
       await page.getByText('Your policy for TDX certificates').click();
       await page.getByTestId('trusted-builds').fill(SIMULATED_COMPOSE_HASH);
       await page.getByTestId('trusted-builds').dispatchEvent('change');
+      await page.getByTestId('allowed-tcb').fill('SWHardeningNeeded');
+      await page.getByTestId('allowed-tcb').dispatchEvent('change');
+      expect(JSON.parse(await page.evaluate(() => localStorage.getItem('ephemera.tdx-policy')) ?? '{}')).toEqual({ trustedComposeHashes: [SIMULATED_COMPOSE_HASH], allowedTcbStatuses: ['SWHardeningNeeded'] });
       const requests: string[] = [];
       page.on('request', (r) => requests.push(r.url()));
       await page.getByTestId('file').setInputFiles({ name: 'tdx.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(certificate)) });
       await page.locator('[data-check="fields"]').waitFor();
       const shown = Object.fromEntries(await page.locator('[data-check]').evaluateAll((items) => items.map((li) => [li.getAttribute('data-check'), li.getAttribute('data-status')])));
-      const inNode = await verifyCertificate(certificate, { attestationVerifiers: { tdx: tdxVerifier({ trustedComposeHashes: [SIMULATED_COMPOSE_HASH], allowedTcbStatuses: [] }) } });
+      const inNode = await verifyCertificate(certificate, { attestationVerifiers: { tdx: tdxVerifier({ trustedComposeHashes: [SIMULATED_COMPOSE_HASH], allowedTcbStatuses: ['SWHardeningNeeded'] }) } });
       expect(shown).toEqual(Object.fromEntries(inNode.checks.map((c) => [c.name, c.status])));
       expect(shown).toMatchObject({ report_data: 'pass', 'attestation.report_data': 'pass', 'attestation.rtmr3': 'pass', 'attestation.compose_hash': 'pass', 'attestation.dcap': 'fail' });
       expect(await page.getByTestId('verdict').textContent()).toContain(`Invalid — first failure: ${inNode.failure!.code}`);

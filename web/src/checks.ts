@@ -36,17 +36,22 @@ export function verifyInBrowser(certificate: unknown, policy: BrowserPolicy = re
   });
 }
 
-/** Where the reader lists the builds (dstack compose hashes) they trust; a tdx certificate of any other fails. */
+/** Where the reader lists the builds (dstack compose hashes) they trust, and any TCB status they accept besides UpToDate. */
 export function policyEditor(): HTMLElement {
   const policy = readPolicy();
-  const area = h('textarea', { rows: '3', 'data-testid': 'trusted-builds', 'aria-label': 'trusted compose hashes, one per line', spellcheck: 'false' });
-  area.value = policy.trustedComposeHashes.join('\n');
-  area.addEventListener('change', () => {
-    const hashes = area.value.split(/\s+/).map((x) => x.trim().toLowerCase()).filter(Boolean);
-    localStorage.setItem(POLICY_KEY, JSON.stringify({ ...readPolicy(), trustedComposeHashes: hashes }));
-  });
+  const builds = h('textarea', { rows: '3', 'data-testid': 'trusted-builds', 'aria-label': 'trusted compose hashes, one per line', spellcheck: 'false' });
+  builds.value = policy.trustedComposeHashes.join('\n');
+  const statuses = h('input', { type: 'text', 'data-testid': 'allowed-tcb', 'aria-label': 'TCB statuses accepted besides UpToDate', placeholder: 'e.g. SWHardeningNeeded', spellcheck: 'false' });
+  statuses.value = policy.allowedTcbStatuses.join(' ');
+  const save = () => localStorage.setItem(POLICY_KEY, JSON.stringify({
+    trustedComposeHashes: builds.value.split(/\s+/).map((x) => x.trim().toLowerCase()).filter(Boolean),
+    allowedTcbStatuses: statuses.value.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean),
+  } satisfies BrowserPolicy));
+  builds.addEventListener('change', save);
+  statuses.addEventListener('change', save);
   return h('details', { class: 'policy' }, h('summary', {}, 'Your policy for TDX certificates'),
-    h('p', {}, 'Builds you trust (dstack compose hashes, one per line). Kept in this browser; a TDX certificate from any other build fails. Only TCB status UpToDate passes.'), area);
+    h('p', {}, 'Builds you trust (dstack compose hashes, one per line). Kept in this browser; a TDX certificate from any other build fails.'), builds,
+    h('p', {}, 'TCB status UpToDate passes; any other fails unless you accept it here (space-separated):'), statuses);
 }
 
 export async function verifyHere(certificate: unknown, into: HTMLElement): Promise<Verdict> {
