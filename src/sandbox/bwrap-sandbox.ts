@@ -16,15 +16,12 @@ import { EphemeraError } from '../errors.js';
 import { buildBwrapArgv, TRACED_SYSCALLS } from './argv.js';
 import { createCgroups, type CgroupSet } from './cgroups.js';
 import { FileTrace } from './file-trace.js';
-import { BWRAP_PATH, assertSandboxSupported, runtimeIdentity } from './runtime.js';
+import { BWRAP_PATH, HOST_UID, SANDBOX_UID, assertSandboxSupported, runtimeIdentity } from './runtime.js';
 import { SupervisorClient } from './supervisor-client.js';
 import { startNetworkProxy, type NetworkProxy } from './network-proxy.js';
 import type { DestructionReport, Sandbox, SandboxDescription, SandboxSpec, ToolCall, ToolOutcome } from './types.js';
 
 const SUPERVISOR_SOURCE = readFileSync(join(import.meta.dirname, 'supervisor.py'));
-const SANDBOX_UID = 65534;
-/** A service running as root drops the sandbox to this host uid: inside or escaped, it is never host root. */
-const HOST_UID = process.getuid?.() === 0 ? SANDBOX_UID : undefined;
 const TMP_BYTES = 64 * 1024 * 1024;
 /** Grace the executor gives the supervisor past a call's deadline before killing the whole sandbox. */
 const BACKSTOP_MS = 3000;

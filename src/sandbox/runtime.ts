@@ -11,6 +11,11 @@ import { release } from 'node:os';
 import { EphemeraError } from '../errors.js';
 
 export const BWRAP_PATH = '/usr/bin/bwrap';
+export const SETPRIV_PATH = '/usr/bin/setpriv';
+/** The uid inside every sandbox. */
+export const SANDBOX_UID = 65534;
+/** A service running as root drops the sandbox to this host uid: inside or escaped, it is never host root. */
+export const HOST_UID = process.getuid?.() === 0 ? SANDBOX_UID : undefined;
 const TOOLS: Record<string, { path: string; version: string[] }> = {
   python3: { path: '/usr/bin/python3', version: ['--version'] },
   bash: { path: '/bin/bash', version: ['--version'] },
@@ -38,11 +43,13 @@ export function runtimeIdentity(): Record<string, unknown> {
 export function assertSandboxSupported(bwrapPath = BWRAP_PATH): void {
   if (checked && bwrapPath === BWRAP_PATH) return;
   if (!existsSync(bwrapPath)) throw new EphemeraError('SANDBOX_BWRAP_MISSING', `bubblewrap is not installed at ${bwrapPath}: refusing to run unsandboxed (apt-get install bubblewrap)`);
-  for (const tool of ['python3', 'bash', 'grep'] as const) {
-    if (!existsSync(TOOLS[tool]!.path)) throw new EphemeraError('SANDBOX_BWRAP_MISSING', `${TOOLS[tool]!.path} is missing: the sandbox needs it`);
+  for (const path of [...['python3', 'bash', 'grep', 'strace'].map((tool) => TOOLS[tool]!.path), SETPRIV_PATH]) {
+    if (!existsSync(path)) throw new EphemeraError('SANDBOX_BWRAP_MISSING', `${path} is missing: the sandbox needs it`);
   }
+  // As the sandbox will run: under the host uid it drops to, when there is one.
+  const drop = HOST_UID === undefined ? [] : ['--reuid', String(HOST_UID), '--regid', String(HOST_UID), '--clear-groups', BWRAP_PATH];
   try {
-    execFileSync(BWRAP_PATH, ['--unshare-all', '--unshare-user', '--die-with-parent', '--new-session', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--', '/bin/true'], { stdio: 'ignore', timeout: 10_000 });
+    execFileSync(drop.length ? SETPRIV_PATH : BWRAP_PATH, [...drop, '--unshare-all', '--unshare-user', '--die-with-parent', '--new-session', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--', '/bin/true'], { stdio: 'ignore', timeout: 10_000 });
   } catch (cause) {
     throw new EphemeraError('SANDBOX_NAMESPACES_UNAVAILABLE', 'bubblewrap cannot create namespaces here: refusing to run unsandboxed', { cause });
   }
