@@ -164,4 +164,38 @@ describe('HTTP API', () => {
       expect(bad.json().error.code).toBe('REQUEST_INVALID');
     });
   });
+
+  describe('when POST /execute is protected by EPHEMERA_EXECUTE_TOKEN', () => {
+    const token = 'execute-token-canary-8f3a9c';
+    let guarded: FastifyInstance;
+    let guardedServices: Services;
+    beforeAll(async () => {
+      guardedServices = await createServices(loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'guarded'), EPHEMERA_EXECUTE_TOKEN: token, EPHEMERA_BODY_LIMIT_BYTES: String(256 * 1024) }));
+      guarded = await buildApp(guardedServices);
+    });
+    afterAll(async () => {
+      await guarded?.close();
+      await guardedServices?.close();
+    });
+
+    it('refuses a caller without it, or with another, with 401 AUTH_REQUIRED before reading the body', async () => {
+      for (const headers of [{}, { authorization: 'Bearer execute-token-canary-wrong' }, { authorization: token }]) {
+        const response = await guarded.inject({ method: 'POST', url: '/execute', headers, payload: executeBody() });
+        expect(response.statusCode).toBe(401);
+        expect(response.json().error.code).toBe('AUTH_REQUIRED');
+        expect(response.body).not.toContain('canary');
+      }
+      // An oversized body is refused for the missing token, not for its size: it was never read.
+      const big = await guarded.inject({ method: 'POST', url: '/execute', payload: executeBody({ data: 'x'.repeat(300 * 1024) }) });
+      expect(big.json().error.code).toBe('AUTH_REQUIRED');
+    });
+
+    it('runs for the holder of the token, and certificates stay public', async () => {
+      const response = await guarded.inject({ method: 'POST', url: '/execute', headers: { authorization: `Bearer ${token}` }, payload: executeBody() });
+      expect(response.statusCode).toBe(200);
+      const { certificate_id: id } = response.json();
+      expect((await guarded.inject({ url: `/certificate/${id}` })).statusCode).toBe(200);
+      expect((await guarded.inject({ url: `/certificate/${id}/verify` })).json()).toMatchObject({ valid: true });
+    });
+  });
 });

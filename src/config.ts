@@ -1,7 +1,7 @@
 /**
  * Configuration: one schema, parsed once from the environment (and CLI flags
  * mapped onto the same names), frozen, passed down. DESIGN §10.
- * SECURITY: anthropicApiKey is a secret; `describeConfig` never prints it.
+ * SECURITY: anthropicApiKey and executeToken are secrets; `describeConfig` never prints them.
  */
 import { resolve } from 'node:path';
 import { EphemeraError } from './errors.js';
@@ -33,6 +33,8 @@ export interface Config {
   readonly allowedTcbStatuses: readonly string[];
   /** Default Anthropic API key when a request brings none. Secret. */
   readonly anthropicApiKey: string | null;
+  /** When set, POST /execute needs `Authorization: Bearer <token>`; reading certificates stays public. */
+  readonly executeToken: string | null;
   /** Messages API base URL (for proxies and local test servers). */
   readonly anthropicBaseUrl: string | null;
   /** Timeout of one Messages API request, ms (the SDK retries on top). */
@@ -65,6 +67,7 @@ const VARIABLES = {
   trustedComposeHashes: 'EPHEMERA_TRUSTED_COMPOSE_HASHES',
   allowedTcbStatuses: 'EPHEMERA_ALLOWED_TCB_STATUSES',
   anthropicApiKey: 'ANTHROPIC_API_KEY',
+  executeToken: 'EPHEMERA_EXECUTE_TOKEN',
   anthropicBaseUrl: 'ANTHROPIC_BASE_URL',
   llmTimeoutMs: 'EPHEMERA_LLM_TIMEOUT_MS',
   llmMaxRetries: 'EPHEMERA_LLM_MAX_RETRIES',
@@ -107,6 +110,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     return raw;
   };
 
+  const secret = (key: keyof Config, minLength: number): string | null => {
+    const value = get(key);
+    return value === undefined || value.length >= minLength ? value ?? null : bad(key, `expected at least ${minLength} characters`);
+  };
   const list = (key: keyof Config) => (get(key) ?? '').split(',').map((v) => v.trim()).filter(Boolean);
 
   const config: Config = {
@@ -123,6 +130,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     trustedComposeHashes: list('trustedComposeHashes').map((h) => h.toLowerCase().replace(/^0x/, '')),
     allowedTcbStatuses: list('allowedTcbStatuses'),
     anthropicApiKey: get('anthropicApiKey') ?? null,
+    executeToken: secret('executeToken', 16),
     anthropicBaseUrl: url('anthropicBaseUrl'),
     llmTimeoutMs: integer('llmTimeoutMs', 120_000, 100, 3_600_000),
     llmMaxRetries: integer('llmMaxRetries', 2, 0, 10),
@@ -136,5 +144,5 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
 
 /** The configuration as it may be printed or logged: secrets replaced by whether they are set. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  return { ...config, anthropicApiKey: config.anthropicApiKey ? '[set]' : null };
+  return { ...config, anthropicApiKey: config.anthropicApiKey ? '[set]' : null, executeToken: config.executeToken ? '[set]' : null };
 }

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       [{ PORT: '99999' }, 'PORT'],
       [{ PORT: '80a' }, 'PORT'],
       [{ CLICKHOUSE_URL: 'file:///etc/passwd' }, 'CLICKHOUSE_URL'],
+      [{ EPHEMERA_EXECUTE_TOKEN: 'short' }, 'EPHEMERA_EXECUTE_TOKEN'],
     ])('%j is CONFIG_INVALID naming %s', (env, variable) => {
       expect(() => loadConfig(env)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', fields: { variable } }));
     });
@@ -28,10 +29,10 @@ describe('loadConfig', () => {
   });
 
   describe('when described for a log line', () => {
-    it('never shows the API key', () => {
-      const text = JSON.stringify(describeConfig(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-canary-123' })));
+    it('never shows the API key or the execute token', () => {
+      const text = JSON.stringify(describeConfig(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-canary-123', EPHEMERA_EXECUTE_TOKEN: 'token-canary-0123456789' })));
       expect(text).not.toContain('canary');
-      expect(text).toContain('[set]');
+      expect(text.match(/\[set\]/g)).toHaveLength(2);
     });
   });
 });

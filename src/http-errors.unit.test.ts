@@ -6,6 +6,7 @@ describe('HTTP error registry', () => {
     expect(HTTP_STATUS_BY_CODE).toMatchInlineSnapshot(`
       {
         "ATTEST_UNAVAILABLE": 503,
+        "AUTH_REQUIRED": 401,
         "CERTIFICATE_ID_INVALID": 400,
         "CERTIFICATE_NOT_FOUND": 404,
         "DATASET_EMPTY": 400,

@@ -23,6 +23,9 @@ export async function serve(config: Config): Promise<{ url: string; close: () =>
   const refresher = setInterval(() => void services.readModel.refresh().catch(() => undefined), 1000);
   refresher.unref();
   const url = await app.listen({ port: config.port, host: config.host });
+  if (config.executeToken === null && !['127.0.0.1', '::1', 'localhost'].includes(config.host)) {
+    process.stderr.write(`ephemera: POST /execute is open to anyone who reaches ${url} (and spends ANTHROPIC_API_KEY when set); set EPHEMERA_EXECUTE_TOKEN\n`);
+  }
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= (async () => {
     clearInterval(refresher);

@@ -9,10 +9,10 @@ import { CONFIG_VARIABLES, loadConfig, type Config } from '../config.js';
 
 export const EXIT = { ok: 0, internal: 1, badInput: 2, computationFailed: 3 } as const;
 
-/** Every Config field as a kebab-case flag: dataDir → --data-dir. The API key has no flag (flags end up in shell history and `ps`). */
+/** Every Config field as a kebab-case flag: dataDir → --data-dir. Secrets have none (flags end up in shell history and `ps`). */
 const CONFIG_FLAGS = Object.fromEntries(
   (Object.keys(CONFIG_VARIABLES) as (keyof Config)[])
-    .filter((key) => key !== 'anthropicApiKey')
+    .filter((key) => key !== 'anthropicApiKey' && key !== 'executeToken')
     .map((key) => [key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), { type: 'string' as const }]),
 );
 

@@ -2,7 +2,9 @@
  * POST /execute: run once, certify. Answers with the certificate summary in
  * the seed's shape; the full certificate is at `certificate_url`.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { EphemeraError } from '../../errors.js';
 import { errorBodySchema } from '../../http-errors.js';
 import type { Certificate } from '../../verify/index.js';
 import { execute, type ExecuteDeps } from './handler.js';
@@ -48,12 +50,28 @@ export function executeSummary(certificate: Certificate, elapsedMs: number) {
   };
 }
 
+/**
+ * With EPHEMERA_EXECUTE_TOKEN set, only a caller holding it may run (and spend the server's LLM key).
+ * Checked on request, before the body is read; compared as SHA-256 digests, in constant time.
+ */
+function requireToken(token: string | null) {
+  if (token === null) return [];
+  const expected = createHash('sha256').update(token).digest();
+  return [async (request: FastifyRequest) => {
+    const given = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+    if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+      throw new EphemeraError('AUTH_REQUIRED', 'POST /execute needs the header Authorization: Bearer <EPHEMERA_EXECUTE_TOKEN>');
+    }
+  }];
+}
+
 export function executeRoute(deps: ExecuteDeps): FastifyPluginAsync {
   return async (app) => {
     app.post<{ Body: ExecuteRequest }>('/execute', {
+      onRequest: requireToken(deps.config.executeToken),
       schema: {
         body: executeRequestSchema,
-        response: { 200: executeResponseSchema, 400: errorBodySchema, 413: errorBodySchema, 422: errorBodySchema, 500: errorBodySchema, 503: errorBodySchema },
+        response: { 200: executeResponseSchema, 400: errorBodySchema, 401: errorBodySchema, 413: errorBodySchema, 422: errorBodySchema, 500: errorBodySchema, 503: errorBodySchema },
       },
     }, async (request) => {
       const { certificate, elapsedMs } = await execute(request.body, deps);
