@@ -9,8 +9,10 @@ With file tracing, one strace outside the sandbox traces every process in it;
 the executor attributes a call's lines by the markers this supervisor leaves
 in the trace (mark()) before and after the call.
 
-SECURITY: this file is bound read-only; the sandbox has no network, no host
-filesystem beyond read-only system directories, and no credentials.
+SECURITY: this file is copied in read-only (--ro-bind-data); the sandbox has
+no network, no host filesystem beyond read-only system directories, and no
+credentials. It runs as the sandbox's pid 1, not dumpable: tools (same uid)
+can neither signal it nor reach its channel to the executor.
 """
 import base64
 import ctypes
