@@ -31,7 +31,8 @@ const SANDBOX_ENV = { PATH: '/usr/bin:/bin', HOME: '/work', LC_CTYPE: 'C.utf8' }
 /** What supervisor.py's filter does to every tool process (x86_64 only). */
 const SECCOMP = {
   mechanism: 'seccomp-bpf filter installed by the supervisor before each call execs',
-  errno_eperm: ['ptrace', 'process_vm_readv', 'process_vm_writev', 'bpf', 'perf_event_open', 'userfaultfd', 'io_uring_*', 'unshare', 'setns', 'mount and the new mount API', 'open_by_handle_at', 'name_to_handle_at', 'fanotify_init', 'keyring', 'kexec', 'kernel modules', 'pidfd_getfd', 'process_madvise', 'kcmp', 'the x32 ABI'],
+  errno_eperm: ['ptrace', 'process_vm_readv', 'process_vm_writev', 'bpf', 'perf_event_open', 'userfaultfd', 'io_uring_*', 'unshare', 'setns', 'mount and the new mount API', 'open_by_handle_at', 'name_to_handle_at', 'fanotify_init', 'keyring', 'kexec', 'kernel modules', 'pidfd_getfd', 'process_madvise', 'kcmp', 'pidfd_send_signal',
+    'kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo and pidfd_open aimed at pid 1 (the supervisor)', 'the x32 ABI'],
   killed: 'any other ABI (i386)',
 };
 

@@ -58,21 +58,22 @@ describe('bubblewrap sandbox', () => {
   });
 
   describe('when a call signals the supervisor (pid 1)', () => {
-    it('changes nothing with KILL, TERM, INT or HUP: the kernel drops them (init has no handler for them)', async () => {
+    it('is refused KILL, TERM, INT and HUP with EPERM (seccomp), and the next call runs', async () => {
       const sandbox = await createSandbox(spec());
       const attack = await sandbox.run({ kind: 'bash', command: 'for s in KILL TERM INT HUP; do kill -$s 1; done; sleep 0.2; echo sent' });
       const next = await sandbox.run({ kind: 'bash', command: 'echo alive' });
       await sandbox.destroy();
       expect({ exit: attack.exitCode, out: text(attack.stdout) }).toEqual({ exit: 0, out: 'sent\n' });
+      expect(text(attack.stderr).match(/Operation not permitted/g)).toHaveLength(4);
       expect({ exit: next.exitCode, killed: next.killedBy, out: text(next.stdout) }).toEqual({ exit: 0, killed: null, out: 'alive\n' });
     });
-    it('ends the run at its deadline with STOP (delivered because the tracer traces pid 1): never a result', async () => {
+    it('cannot send STOP, which the kernel would deliver while the tracer traces pid 1: seccomp refuses any signal to pid 1', async () => {
       const sandbox = await createSandbox(spec());
-      const attack = await sandbox.run({ kind: 'bash', command: 'kill -STOP 1; echo stopped' }, { timeoutMs: 500 });
-      const report = await sandbox.destroy();
-      expect(attack).toMatchObject({ killedBy: 'timeout', exitCode: null });
-      expect(text(attack.stdout)).toBe('');
-      expect(report.processesRemaining).toBe(0);
+      const attack = await sandbox.run({ kind: 'python', code: 'import os, signal\nfor send in (lambda: os.kill(1, signal.SIGSTOP), lambda: os.pidfd_open(1), lambda: signal.pidfd_send_signal(os.open("/proc/1", os.O_DIRECTORY), signal.SIGSTOP)):\n    try:\n        send()\n        print("sent")\n    except PermissionError:\n        print("EPERM")\n' }, { timeoutMs: 2000 });
+      const next = await sandbox.run({ kind: 'bash', command: 'echo alive' });
+      await sandbox.destroy();
+      expect({ killed: attack.killedBy, out: text(attack.stdout) }).toEqual({ killed: null, out: 'EPERM\nEPERM\nEPERM\n' });
+      expect(text(next.stdout)).toBe('alive\n');
     });
   });
 

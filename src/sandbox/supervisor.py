@@ -183,6 +183,7 @@ BLOCKED_SYSCALLS = {
     "add_key": 248, "request_key": 249, "keyctl": 250,  # the kernel keyring
     "kexec_load": 246, "kexec_file_load": 320, "init_module": 175, "finit_module": 313, "delete_module": 176,
     "pidfd_getfd": 438, "process_madvise": 440, "kcmp": 312,  # no process takes or probes another's fds or memory
+    "pidfd_send_signal": 424,  # it also takes a /proc/PID directory fd, which SIGNALLING_SYSCALLS cannot see
 }
 AUDIT_ARCH_X86_64 = 0xC000003E
 X32_SYSCALL_BIT = 0x40000000
@@ -192,18 +193,33 @@ SECCOMP_RET_KILL_PROCESS = 0x80000000
 EPERM = 1
 
 
+# Syscalls that can signal a pid given in their first argument (pidfd_open: get a handle for one): refused for
+# pid 1, this supervisor. The kernel drops most signals to a namespace's init, but not SIGSTOP while strace
+# traces it, and that would freeze the run.
+SIGNALLING_SYSCALLS = {"kill": 62, "tkill": 200, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "pidfd_open": 434}
+
+
 def seccomp_program():
-    """Classic BPF: another ABI (i386 through int 0x80) is killed, x32 and every blocked syscall get EPERM, the rest pass."""
+    """Classic BPF: another ABI (i386 through int 0x80) is killed; x32, every blocked syscall and a signal to
+    pid 1 get EPERM; the rest pass."""
     ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
-    numbers = sorted(BLOCKED_SYSCALLS.values())
-    deny = len(numbers) + 6  # index of the EPERM return, after 5 header instructions and the ALLOW
-    prog = [(ld, 0, 0, 4), (jeq, 1, 0, AUDIT_ARCH_X86_64), (ret, 0, 0, SECCOMP_RET_KILL_PROCESS), (ld, 0, 0, 0),
-            (jge, deny - 5, 0, X32_SYSCALL_BIT)]
-    for i, nr in enumerate(numbers):
-        prog.append((jeq, deny - (5 + i) - 1, 0, nr))
-    prog.append((ret, 0, 0, SECCOMP_RET_ALLOW))
-    prog.append((ret, 0, 0, SECCOMP_RET_ERRNO | EPERM))
-    return b"".join(struct.pack("HBBI", *ins) for ins in prog), len(prog)
+    # Instructions with symbolic jump targets, resolved to relative offsets below.
+    prog = [(ld, None, None, 4), (jeq, "nr", "kill", AUDIT_ARCH_X86_64), ("kill", ret, None, None, SECCOMP_RET_KILL_PROCESS),
+            ("nr", ld, None, None, 0), (jge, "deny", None, X32_SYSCALL_BIT)]
+    prog += [(jeq, "deny", None, nr) for nr in sorted(BLOCKED_SYSCALLS.values())]
+    prog += [(jeq, "pid", None, nr) for nr in sorted(SIGNALLING_SYSCALLS.values())]
+    prog += [(ret, None, None, SECCOMP_RET_ALLOW),
+             ("pid", ld, None, None, 16),  # the low word of args[0] (x86_64 is little-endian): a pid_t
+             (jeq, "deny", "allow", 1),
+             ("allow", ret, None, None, SECCOMP_RET_ALLOW),
+             ("deny", ret, None, None, SECCOMP_RET_ERRNO | EPERM)]
+    labels = {ins[0]: i for i, ins in enumerate(prog) if isinstance(ins[0], str)}
+    code = []
+    for i, ins in enumerate(prog):
+        op, jt, jf, k = ins[1:] if isinstance(ins[0], str) else ins
+        offset = lambda target: 0 if target is None else labels[target] - i - 1
+        code.append(struct.pack("HBBI", op, offset(jt), offset(jf), k))
+    return b"".join(code), len(code)
 
 
 class SockFprog(ctypes.Structure):
