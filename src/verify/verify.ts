@@ -103,6 +103,15 @@ export async function verifyCertificate(doc: unknown, options: VerifyOptions = {
         if (trusted && !trusted.includes(String(attestation.public_key))) fail('VERIFY_UNTRUSTED_KEY', 'proof.attestation.public_key', 'the simulated key is not one the verifier trusts');
         return;
       }
+      // The collateral's fetch time is the default time of verification and lies outside the root: it must fall
+      // in the span the committed events cover, or anyone could move it back to when stale collateral was valid.
+      if (attestation.collateral_fetched_at !== undefined) {
+        const fetched = Date.parse(String(attestation.collateral_fetched_at));
+        const [first, last] = [events[0]!.at, events[events.length - 2]!.at];
+        if (!(fetched >= Date.parse(first) - COLLATERAL_SKEW_MS && fetched <= Date.parse(last) + COLLATERAL_SKEW_MS)) {
+          fail('ATTEST_COLLATERAL_TIME_MISMATCH', `events[${sealed!.seq}].data.attestation.collateral_fetched_at`, `collateral fetched at ${String(attestation.collateral_fetched_at)}, not during the run (${first} to ${last}, give or take 15 minutes)`);
+        }
+      }
       // Hardware attestations (tdx) are checked by a verifier the caller supplies (attest/ for Node, a browser build of its own).
       const verifier = options.attestationVerifiers?.[type];
       if (!verifier) fail('ATTEST_UNKNOWN_TYPE', 'proof.attestation.type', `no verifier for attestation type "${type}" in this environment`);
@@ -140,6 +149,9 @@ export async function verifyCertificate(doc: unknown, options: VerifyOptions = {
   return verdict;
 }
 
-function fail(code: VerifyErrorCode | 'ATTEST_REPORT_DATA_MISMATCH' | 'ATTEST_UNKNOWN_TYPE', field: string, message: string): never {
+/** How far the collateral's fetch may lie outside the run's events (it is fetched at sealing, after them). */
+const COLLATERAL_SKEW_MS = 15 * 60 * 1000;
+
+function fail(code: VerifyErrorCode | 'ATTEST_REPORT_DATA_MISMATCH' | 'ATTEST_UNKNOWN_TYPE' | 'ATTEST_COLLATERAL_TIME_MISMATCH', field: string, message: string): never {
   throw new EphemeraError(code, message, { fields: { field } });
 }

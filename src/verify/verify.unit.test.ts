@@ -68,6 +68,28 @@ describe('verifyCertificate', () => {
     });
   });
 
+  describe('when a hardware attestation\'s collateral fetch time is moved outside the run (it is not in the root)', () => {
+    const withFetchTime = (at: string) => {
+      const doc = structuredClone(valid);
+      const sealed = doc.events.at(-1)!;
+      (sealed.data as Record<string, unknown>).attestation = { type: 'tdx', collateral_fetched_at: at };
+      sealed.hash = computeEventHash(sealed);
+      doc.proof = { ...doc.proof!, tee: 'tdx', attestation: (sealed.data as Record<string, Record<string, unknown>>).attestation! };
+      return doc;
+    };
+    // The window check runs before the type's own verifier; this one stands in for a DCAP that would pass at any time.
+    const passes = { tdx: () => [{ name: 'dcap', status: 'pass' as const }] };
+    it('fails with ATTEST_COLLATERAL_TIME_MISMATCH before the attestation is checked', async () => {
+      const verdict = await verifyCertificate(withFetchTime('2025-06-20T00:00:00.000Z'), { attestationVerifiers: passes });
+      expect(verdict.failure).toMatchObject({ code: 'ATTEST_COLLATERAL_TIME_MISMATCH', field: expect.stringMatching(/collateral_fetched_at$/) });
+    });
+    it('passes when it lies just after the last committed event, where sealing fetches it', async () => {
+      const last = Date.parse(valid.events.at(-2)!.at);
+      const verdict = await verifyCertificate(withFetchTime(new Date(last + 2000).toISOString()), { attestationVerifiers: passes });
+      expect(verdict).toMatchObject({ valid: true, failure: null, hardware_backed: true });
+    });
+  });
+
   describe('when a type of attestation has no verifier here', () => {
     it('fails with ATTEST_UNKNOWN_TYPE instead of passing silently', async () => {
       const doc = structuredClone(valid);
