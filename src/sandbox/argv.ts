@@ -56,6 +56,12 @@ export const TRACED_SYSCALLS = [
   'renameat2', 'mkdir', 'mkdirat', 'symlink', 'symlinkat', 'link', 'linkat', 'truncate',
 ].map((name) => `?${name}`).join(',');
 
+export const SETPRIV_PATH = '/usr/bin/setpriv';
+
+/** setpriv arguments that switch to a host uid (and gid, no supplementary groups); none without one. */
+export const dropTo = (hostUid: number | undefined): string[] =>
+  hostUid === undefined ? [] : ['--reuid', String(hostUid), '--regid', String(hostUid), '--clear-groups'];
+
 /** strace: follow forks, filter in the kernel (seccomp-bpf), no signal or exit lines. */
 const tracer = (output: string) => ['/usr/bin/strace', '-f', '--seccomp-bpf', '-qq', '-e', `trace=${TRACED_SYSCALLS}`, '-e', 'signal=none', '-o', output, '--'];
 
@@ -67,10 +73,9 @@ export function buildBwrapArgv(p: BwrapProfile): string[] {
     if (!Number.isSafeInteger(n) || n < 0) throw new TypeError('sizes, fds and ids must be non-negative integers');
   }
   const env = Object.entries(p.env).flatMap(([k, v]) => ['--setenv', k, v]);
-  const drop = p.hostUid === undefined ? [] : ['--reuid', String(p.hostUid), '--regid', String(p.hostUid), '--clear-groups'];
   return [
     // The first process dies with the executor (and bwrap, --die-with-parent, with it), as bwrap alone did.
-    '/usr/bin/setpriv', '--pdeathsig', 'KILL', ...drop,
+    SETPRIV_PATH, '--pdeathsig', 'KILL', ...dropTo(p.hostUid),
     ...(p.traceOutput ? tracer(p.traceOutput) : []),
     p.bwrapPath,
     '--unshare-all',

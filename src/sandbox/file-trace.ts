@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FileObservation } from './types.js';
 
-export const MARK_DIR = '/run/ephemera/mark/';
+const MARK_DIR = '/run/ephemera/mark/';
 const MAX_TRACED_PATHS = 256;
 /**
  * strace output: "<pid> <syscall>(<args>) = <result>", or "<pid> <syscall>(<args> <unfinished ...>" when
@@ -139,7 +139,8 @@ export class FileTrace {
       this.readyWaiter = null;
       return;
     }
-    const [kind, n] = [mark.split('-')[0], Number(mark.split('-')[1])];
+    const [kind, number] = mark.split('-');
+    const n = Number(number);
     if (kind === 'begin') this.call = { mark: n, counts: new Map() };
     if (kind === 'end' && this.call?.mark === n) {
       const files = summarize(this.call.counts);

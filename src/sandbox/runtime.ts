@@ -9,9 +9,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { release } from 'node:os';
 import { EphemeraError } from '../errors.js';
+import { SETPRIV_PATH, dropTo } from './argv.js';
 
 export const BWRAP_PATH = '/usr/bin/bwrap';
-export const SETPRIV_PATH = '/usr/bin/setpriv';
 /** The uid inside every sandbox. */
 export const SANDBOX_UID = 65534;
 /** A service running as root drops the sandbox to this host uid: inside or escaped, it is never host root. */
@@ -47,9 +47,9 @@ export function assertSandboxSupported(bwrapPath = BWRAP_PATH): void {
     if (!existsSync(path)) throw new EphemeraError('SANDBOX_BWRAP_MISSING', `${path} is missing: the sandbox needs it`);
   }
   // As the sandbox will run: under the host uid it drops to, when there is one.
-  const drop = HOST_UID === undefined ? [] : ['--reuid', String(HOST_UID), '--regid', String(HOST_UID), '--clear-groups', BWRAP_PATH];
+  const [command, ...prefix] = HOST_UID === undefined ? [BWRAP_PATH] : [SETPRIV_PATH, ...dropTo(HOST_UID), BWRAP_PATH];
   try {
-    execFileSync(drop.length ? SETPRIV_PATH : BWRAP_PATH, [...drop, '--unshare-all', '--unshare-user', '--die-with-parent', '--new-session', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--', '/bin/true'], { stdio: 'ignore', timeout: 10_000 });
+    execFileSync(command!, [...prefix, '--unshare-all', '--unshare-user', '--die-with-parent', '--new-session', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--', '/bin/true'], { stdio: 'ignore', timeout: 10_000 });
   } catch (cause) {
     throw new EphemeraError('SANDBOX_NAMESPACES_UNAVAILABLE', 'bubblewrap cannot create namespaces here: refusing to run unsandboxed', { cause });
   }

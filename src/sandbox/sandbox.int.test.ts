@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
 import { createSandbox } from './index.js';
 import type { SandboxSpec } from './types.js';
+import { hostProcessesOf } from './testing/host-processes.js';
 
 const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({
@@ -42,17 +43,10 @@ describe('bubblewrap sandbox', () => {
       const s = spec();
       const sandbox = await createSandbox(s);
       await sandbox.run({ kind: 'bash', command: 'true' });
-      const hostUids = execFileSync('sh', ['-c', `grep -l "ephemera-${s.executionId}" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3`], { encoding: 'utf8' })
-        .split('\n').filter(Boolean).flatMap((pid) => {
-          try {
-            return [execFileSync('awk', ['/^Uid:/ {print $2}', `/proc/${pid}/status`], { encoding: 'utf8' }).trim()];
-          } catch {
-            return [];
-          }
-        });
+      const hostUids = hostProcessesOf(s.executionId).map((p) => p.uid);
       await sandbox.destroy();
       expect(hostUids.length).toBeGreaterThanOrEqual(3); // the tracer, bwrap, the supervisor
-      expect(new Set(hostUids)).toEqual(new Set([String(expected)]));
+      expect(new Set(hostUids)).toEqual(new Set([expected]));
       expect(sandbox.description.isolation.host_uid).toBe(expected);
     });
   });

@@ -1,10 +1,10 @@
 /** File tracing and the network policy, through the real sandbox. */
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
 import { createSandbox } from './index.js';
 import type { SandboxSpec } from './types.js';
+import { hostProcessesOf } from './testing/host-processes.js';
 
 const spec = (networkAllow: string[] = []): SandboxSpec => ({
   executionId: ulid(), dataset: new TextEncoder().encode('a\nb\n'), datasetFile: 'dataset.txt', scripts: [],
@@ -88,15 +88,9 @@ describe('file tracing', () => {
     it('ends the whole sandbox (fail closed): every later call is sandbox_lost, nothing is left', async () => {
       const s = spec();
       const sandbox = await createSandbox(s);
-      const tracer = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).find((p) => {
-        try {
-          return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'strace' && readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(`ephemera-${s.executionId}`);
-        } catch {
-          return false;
-        }
-      });
+      const tracer = hostProcessesOf(s.executionId).find((p) => p.comm === 'strace');
       expect(tracer).toBeDefined();
-      process.kill(Number(tracer), 'SIGKILL');
+      process.kill(tracer!.pid, 'SIGKILL');
       const after = await sandbox.run({ kind: 'bash', command: 'echo untraced' });
       const report = await sandbox.destroy();
       expect(after).toMatchObject({ killedBy: 'sandbox_lost', exitCode: null });
