@@ -51,7 +51,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await app.register(executeRoute({ config: services.config, log: services.log, attestor: services.attestor, createSandbox: services.createSandbox }));
+  await app.register(executeRoute({ config: services.config, log: services.log, attestor: services.attestor, createSandbox: services.createSandbox, selfCheck: services.selfCheck }));
   await app.register(certificateRoutes({ certificates: services.certificates, verifyOptions: () => services.verifyOptions }));
   await app.register(searchRoutes(services.readModel));
   await app.register(analyticsRoutes(services.readModel));

@@ -31,6 +31,8 @@ export interface Config {
   readonly trustedComposeHashes: readonly string[];
   /** TCB statuses the verifier accepts besides UpToDate, comma-separated. */
   readonly allowedTcbStatuses: readonly string[];
+  /** Ed25519 keys (64 hex) or fingerprints (sha256:<64 hex>) whose simulated certificates the verifier trusts, comma-separated. */
+  readonly trustedKeys: readonly string[];
   /** Default Anthropic API key when a request brings none. Secret. */
   readonly anthropicApiKey: string | null;
   /** When set, POST /execute needs `Authorization: Bearer <token>`; reading certificates stays public. */
@@ -53,6 +55,9 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
+/** A pinned key: the raw Ed25519 public key in hex, or its fingerprint (docs/verification.md §8). */
+export const KEY_PIN = /^(?:[0-9a-f]{64}|sha256:[0-9a-f]{64})$/;
+
 const VARIABLES = {
   dataDir: 'EPHEMERA_DATA_DIR',
   log: 'EPHEMERA_LOG',
@@ -66,6 +71,7 @@ const VARIABLES = {
   pccsUrl: 'EPHEMERA_PCCS_URL',
   trustedComposeHashes: 'EPHEMERA_TRUSTED_COMPOSE_HASHES',
   allowedTcbStatuses: 'EPHEMERA_ALLOWED_TCB_STATUSES',
+  trustedKeys: 'EPHEMERA_TRUSTED_KEYS',
   anthropicApiKey: 'ANTHROPIC_API_KEY',
   executeToken: 'EPHEMERA_EXECUTE_TOKEN',
   anthropicBaseUrl: 'ANTHROPIC_BASE_URL',
@@ -129,6 +135,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     pccsUrl: url('pccsUrl') ?? 'https://pccs.phala.network',
     trustedComposeHashes: list('trustedComposeHashes').map((h) => h.toLowerCase().replace(/^0x/, '')),
     allowedTcbStatuses: list('allowedTcbStatuses'),
+    trustedKeys: list('trustedKeys').map((k) => (KEY_PIN.test(k.toLowerCase()) ? k.toLowerCase() : bad('trustedKeys', 'expected Ed25519 public keys (64 hex) or fingerprints (sha256:<64 hex>)'))),
     anthropicApiKey: get('anthropicApiKey') ?? null,
     executeToken: secret('executeToken', 16),
     anthropicBaseUrl: url('anthropicBaseUrl'),

@@ -10,6 +10,7 @@ import type { EventLog } from './events/index.js';
 import { KafkaEventLog, SqliteEventLog } from './events/node.js';
 import type { Attestor } from './attest/index.js';
 import { DstackAttestor, SimulatedAttestor, dstackSocketPresent, tdxVerifier, type TdxPolicy } from './attest/node.js';
+import { nodeSha256 } from './events/node.js';
 import { createSandbox } from './sandbox/index.js';
 import type { Sandbox, SandboxSpec } from './sandbox/types.js';
 import { certificatesFromLog, EventMirror, type CertificateReader } from './projections/certificates/index.js';
@@ -23,7 +24,10 @@ export interface Services {
   attestor: Attestor;
   createSandbox: (spec: SandboxSpec) => Promise<Sandbox>;
   certificates: CertificateReader;
+  /** How this service verifies certificates for its readers: its own simulated key counts as local, plus EPHEMERA_TRUSTED_KEYS. */
   verifyOptions: VerifyOptions;
+  /** How the executor verifies its own certificate before issuing it (commands/execute/seal.ts). */
+  selfCheck: VerifyOptions;
   /** The projection consumer, when the log is Kafka. */
   feed: KafkaFeed | null;
   /** ClickHouse projections for search, analytics and replay diffs (opened on first use). */
@@ -67,7 +71,8 @@ export async function createServices(config: Config, options: { feed?: boolean }
     attestor,
     createSandbox,
     certificates,
-    verifyOptions: verifyOptionsFor(config),
+    verifyOptions: verifyOptionsFor(config, {}, localKeysOf(attestor)),
+    selfCheck: await selfCheckOptions(config, attestor),
     feed,
     readModel,
     async close() {
@@ -87,7 +92,34 @@ async function openAttestor(config: Config): Promise<Attestor> {
   return attestor;
 }
 
-export function verifyOptionsFor(config: Config, overrides: Partial<TdxPolicy> = {}): VerifyOptions {
+/** The verifier's options from the configuration: the TDX policy, pinned keys, and keys this machine holds itself. */
+export function verifyOptionsFor(config: Config, overrides: Partial<TdxPolicy> = {}, localKeys: readonly string[] = []): VerifyOptions {
   const policy: TdxPolicy = { trustedComposeHashes: config.trustedComposeHashes, allowedTcbStatuses: config.allowedTcbStatuses, ...overrides };
-  return { attestationVerifiers: { tdx: tdxVerifier(policy) } };
+  return { attestationVerifiers: { tdx: tdxVerifier(policy) }, trustedKeys: config.trustedKeys, localKeys, sha256: nodeSha256 };
+}
+
+function localKeysOf(attestor: Attestor): string[] {
+  return attestor instanceof SimulatedAttestor ? [attestor.publicKeyHex] : [];
+}
+
+/**
+ * The executor checks its own certificate as a reader would, trusting only
+ * itself: its own key, or its own build (compose hash) under the configured
+ * TCB policy. Against a dstack simulator (an http endpoint) no quote carries
+ * Intel's signature and the collateral is a fixture: those checks are left to
+ * readers, and everything else (structure, report data, RTMR3, build) holds.
+ */
+async function selfCheckOptions(config: Config, attestor: Attestor): Promise<VerifyOptions> {
+  if (attestor instanceof SimulatedAttestor) return { localKeys: [attestor.publicKeyHex], sha256: nodeSha256 };
+  const own = await attestor.describe();
+  const composeHash = own.type === 'dstack' ? own.compose_hash : null;
+  const tdx = tdxVerifier({ trustedComposeHashes: composeHash ? [composeHash] : [], allowedTcbStatuses: config.allowedTcbStatuses });
+  const simulator = /^https?:\/\//.test(config.dstackEndpoint ?? '');
+  const INTEL_CHECKS = new Set(['collateral', 'dcap', 'tcb_status']);
+  return {
+    sha256: nodeSha256,
+    attestationVerifiers: {
+      tdx: simulator ? (attestation, report, context) => tdx(attestation, report, context).filter((check) => !INTEL_CHECKS.has(check.name)) : tdx,
+    },
+  };
 }

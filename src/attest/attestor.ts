@@ -1,22 +1,21 @@
 /**
  * The Attestor seals a stream: it signs (or has the TEE quote) the 64-byte
  * report data. Implementations: `simulated` (Ed25519, not hardware-backed) and
- * `dstack` (Intel TDX through the dstack guest agent).
+ * `dstack` (Intel TDX through the dstack guest agent). What `attest` returns
+ * is the sealing event's `attestation`, exactly the members its verification
+ * covers (docs/verification.md §7): nothing else may ride along.
  */
-export type SimulatedAttestation = {
-  type: 'simulated';
-  /** Ed25519 public key, lowercase hex of its 32 raw bytes. */
-  public_key: string;
-  /** Ed25519 signature over the 64 report-data bytes, lowercase hex. */
-  signature: string;
-  notice: string;
-};
+import type { Attestation, SandboxCreated } from '../events/index.js';
+
+export type SimulatedAttestation = Extract<Attestation, { type: 'simulated' }>;
+export type TdxAttestation = Extract<Attestation, { type: 'tdx' }>;
+/** Identity of the environment, recorded in sandbox.created (runtime.tee). */
+export type TeeDescription = SandboxCreated['runtime']['tee'];
 
 export interface Attestor {
   readonly kind: 'simulated' | 'dstack';
-  /** Identity of the environment, recorded in sandbox.created (runtime.tee). */
-  describe(): Promise<Record<string, unknown>>;
-  attest(reportData: Uint8Array): Promise<Record<string, unknown> & { type: string }>;
+  describe(): Promise<TeeDescription>;
+  attest(reportData: Uint8Array): Promise<Attestation>;
 }
 
 export const SIMULATED_NOTICE = 'SIMULATED TEE: signed by a software key, not hardware-backed. It proves integrity of the event stream, not confidentiality.';
@@ -37,4 +36,7 @@ export type AttestErrorCode =
   | 'ATTEST_DCAP_FAILED'
   | 'ATTEST_DEBUG_TD'
   | 'ATTEST_RTMR3_MISMATCH'
-  | 'ATTEST_COMPOSE_HASH_UNTRUSTED';
+  | 'ATTEST_COMPOSE_HASH_UNTRUSTED'
+  | 'ATTEST_COLLATERAL_TIME_MISMATCH'
+  | 'ATTEST_COLLATERAL_INVALID'
+  | 'ATTEST_EVENT_LOG_INVALID';

@@ -3,6 +3,9 @@
  * (@phala/dstack-sdk). At sealing it asks for a quote over the 64-byte report
  * data and fetches the quote's collateral (TCB info, QE identity, CRLs and
  * chains) from a PCCS, so the certificate verifies offline for years.
+ * The attestation holds only what its verification covers (docs/verification.md
+ * §7.2): the quote without its zero padding, the RTMR3 runtime events (each
+ * digest recomputable), and the collateral members the DCAP check reads.
  * SECURITY: the agent's socket lives outside the sandbox; nothing inside a
  * sandbox can reach it (no bind, no network).
  */
@@ -10,8 +13,9 @@ import { existsSync } from 'node:fs';
 import { DstackClient } from '@phala/dstack-sdk';
 import qvl from '@phala/dcap-qvl';
 import { EphemeraError } from '../errors.js';
-import { bytesToHex } from '../events/index.js';
-import type { Attestor } from './attestor.js';
+import { DSTACK_RUNTIME_EVENT_TYPE, isPlainObject } from '../events/index.js';
+import type { Attestor, TdxAttestation, TeeDescription } from './attestor.js';
+import { trimQuote } from './tdx-quote.js';
 
 export const DSTACK_SOCKETS = ['/var/run/dstack.sock', '/run/dstack.sock', '/var/run/dstack/dstack.sock', '/run/dstack/dstack.sock'];
 
@@ -24,13 +28,12 @@ export interface DstackOptions {
   endpoint?: string;
   /** PCCS base URL for collateral. */
   pccsUrl: string;
-  clock?: () => Date;
 }
 
 export class DstackAttestor implements Attestor {
   readonly kind = 'dstack' as const;
   private readonly client: DstackClient;
-  private identity: Record<string, unknown> | null = null;
+  private identity: TeeDescription | null = null;
 
   constructor(private readonly options: DstackOptions) {
     this.client = new DstackClient(options.endpoint);
@@ -41,7 +44,7 @@ export class DstackAttestor implements Attestor {
     if (!(await this.client.isReachable())) throw new EphemeraError('ATTEST_UNAVAILABLE', 'the dstack guest agent is not reachable');
   }
 
-  async describe(): Promise<Record<string, unknown>> {
+  async describe(): Promise<TeeDescription> {
     if (this.identity) return this.identity;
     let info;
     try {
@@ -50,50 +53,57 @@ export class DstackAttestor implements Attestor {
       throw new EphemeraError('ATTEST_UNAVAILABLE', 'the dstack guest agent did not answer Info', { cause });
     }
     const tcb = (info.tcb_info ?? {}) as unknown as Record<string, unknown>;
+    const text = (value: unknown) => (typeof value === 'string' ? value : null);
     this.identity = {
-      type: 'dstack', hardware_backed: true, app_id: info.app_id, instance_id: info.instance_id, app_name: info.app_name,
-      compose_hash: tcb.compose_hash ?? info.compose_hash ?? null, os_image_hash: tcb.os_image_hash ?? info.os_image_hash ?? null,
-      measurements: { mrtd: tcb.mrtd ?? null, rtmr0: tcb.rtmr0 ?? null, rtmr1: tcb.rtmr1 ?? null, rtmr2: tcb.rtmr2 ?? null, rtmr3: tcb.rtmr3 ?? null },
+      type: 'dstack', hardware_backed: true, app_id: text(info.app_id), instance_id: text(info.instance_id), app_name: text(info.app_name),
+      compose_hash: text(tcb.compose_hash ?? info.compose_hash), os_image_hash: text(tcb.os_image_hash ?? info.os_image_hash),
+      measurements: { mrtd: text(tcb.mrtd), rtmr0: text(tcb.rtmr0), rtmr1: text(tcb.rtmr1), rtmr2: text(tcb.rtmr2), rtmr3: text(tcb.rtmr3) },
     };
     return this.identity;
   }
 
-  async attest(reportData: Uint8Array): Promise<Record<string, unknown> & { type: string }> {
+  async attest(reportData: Uint8Array): Promise<TdxAttestation> {
     if (reportData.length !== 64) throw new EphemeraError('ATTEST_FAILED', 'report data must be 64 bytes');
-    let quoteHex: string;
+    let quote: Buffer;
     let eventLog: unknown;
     try {
       const response = await this.client.getQuote(reportData);
-      quoteHex = response.quote.replace(/^0x/, '').toLowerCase();
+      quote = Buffer.from(trimQuote(Buffer.from(response.quote.replace(/^0x/, ''), 'hex')));
       eventLog = JSON.parse(response.event_log);
     } catch (cause) {
-      throw new EphemeraError('ATTEST_FAILED', 'the dstack guest agent did not produce a quote', { cause });
+      throw new EphemeraError('ATTEST_FAILED', 'the dstack guest agent did not produce a usable quote', { cause });
     }
-    let collateral: Record<string, unknown>;
+    let collateral: TdxAttestation['collateral'];
     try {
-      collateral = compactCollateral((await qvl.getCollateral(this.options.pccsUrl, Buffer.from(quoteHex, 'hex'))) as unknown as Record<string, unknown>);
+      collateral = compactCollateral((await qvl.getCollateral(this.options.pccsUrl, quote)) as unknown as Record<string, unknown>);
     } catch (cause) {
       throw new EphemeraError('ATTEST_FAILED', 'could not fetch the quote collateral from the PCCS', { cause });
     }
-    return {
-      type: 'tdx',
-      quote: quoteHex,
-      event_log: eventLog,
-      app_info: await this.describe(),
-      collateral,
-      collateral_fetched_at: (this.options.clock ?? (() => new Date()))().toISOString(),
-      pccs_url: this.options.pccsUrl,
-      report_data: bytesToHex(reportData),
-    };
+    return { type: 'tdx', quote: quote.toString('hex'), event_log: runtimeEvents(eventLog), collateral };
   }
 }
 
-/** Byte arrays as hex strings (dcap-qvl reads both): a quarter of the size in the certificate. */
-function compactCollateral(collateral: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(collateral)) {
-    if (value === null || value === undefined) continue;
-    out[key] = Array.isArray(value) ? Buffer.from(value as number[]).toString('hex') : value;
+/** The RTMR3 runtime events of the agent's log: the only ones a verifier can recompute and replay to the quote. */
+function runtimeEvents(log: unknown): TdxAttestation['event_log'] {
+  if (!Array.isArray(log)) throw new EphemeraError('ATTEST_FAILED', 'the dstack event log is not a list');
+  return log.filter((entry) => isPlainObject(entry) && entry.imr === 3).map((entry) => {
+    if (entry.event_type !== DSTACK_RUNTIME_EVENT_TYPE || typeof entry.event !== 'string' || typeof entry.digest !== 'string' || typeof entry.event_payload !== 'string') {
+      throw new EphemeraError('ATTEST_FAILED', 'an RTMR3 event in the dstack log is not a runtime event');
+    }
+    return { imr: 3 as const, event_type: DSTACK_RUNTIME_EVENT_TYPE as typeof DSTACK_RUNTIME_EVENT_TYPE, digest: entry.digest.toLowerCase(), event: entry.event, event_payload: entry.event_payload.toLowerCase() };
+  });
+}
+
+const COLLATERAL_MEMBERS = [
+  'pck_crl_issuer_chain', 'root_ca_crl', 'pck_crl', 'tcb_info_issuer_chain', 'tcb_info', 'tcb_info_signature', 'qe_identity_issuer_chain', 'qe_identity', 'qe_identity_signature',
+] as const;
+
+/** The members the verifier checks, byte arrays as lowercase hex (dcap-qvl reads both): a quarter of the size. */
+function compactCollateral(collateral: Record<string, unknown>): TdxAttestation['collateral'] {
+  const out: Record<string, string> = {};
+  for (const key of COLLATERAL_MEMBERS) {
+    const value = collateral[key];
+    out[key] = Array.isArray(value) ? Buffer.from(value as number[]).toString('hex') : String(value);
   }
-  return out;
+  return out as TdxAttestation['collateral'];
 }

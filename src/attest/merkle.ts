@@ -9,24 +9,25 @@
  */
 import { sha256 } from '@noble/hashes/sha256';
 import { EphemeraError } from '../errors.js';
+import { nobleSha256, type Sha256 } from '../events/index.js';
 
 export const LEAF_PREFIX = 0x00;
 export const NODE_PREFIX = 0x01;
 export const MERKLE_ALGORITHM = 'rfc6962-sha256';
 
-export function leafHash(eventHashBytes: Uint8Array): Uint8Array {
+export function leafHash(eventHashBytes: Uint8Array, hash: Sha256 = nobleSha256): Uint8Array {
   const input = new Uint8Array(eventHashBytes.length + 1);
   input[0] = LEAF_PREFIX;
   input.set(eventHashBytes, 1);
-  return sha256(input);
+  return hash(input);
 }
 
-export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+export function nodeHash(left: Uint8Array, right: Uint8Array, hash: Sha256 = nobleSha256): Uint8Array {
   const input = new Uint8Array(1 + left.length + right.length);
   input[0] = NODE_PREFIX;
   input.set(left, 1);
   input.set(right, 1 + left.length);
-  return sha256(input);
+  return hash(input);
 }
 
 /** Root over already-hashed leaves. Pairing left to right and carrying an odd last node up equals RFC 6962's split at the largest power of two. */
@@ -50,6 +51,8 @@ export class CompactRange {
   private readonly stack: { size: number; hash: Uint8Array }[] = [];
   private count = 0;
 
+  constructor(private readonly hash: Sha256 = nobleSha256) {}
+
   get size(): number {
     return this.count;
   }
@@ -58,16 +61,16 @@ export class CompactRange {
     let node = { size: 1, hash: leaf };
     while (this.stack.length > 0 && this.stack[this.stack.length - 1]!.size === node.size) {
       const left = this.stack.pop()!;
-      node = { size: left.size * 2, hash: nodeHash(left.hash, node.hash) };
+      node = { size: left.size * 2, hash: nodeHash(left.hash, node.hash, this.hash) };
     }
     this.stack.push(node);
     this.count += 1;
   }
 
   root(): Uint8Array {
-    if (this.stack.length === 0) return sha256(new Uint8Array(0));
+    if (this.stack.length === 0) return this.hash(new Uint8Array(0));
     let root = this.stack[this.stack.length - 1]!.hash;
-    for (let i = this.stack.length - 2; i >= 0; i--) root = nodeHash(this.stack[i]!.hash, root);
+    for (let i = this.stack.length - 2; i >= 0; i--) root = nodeHash(this.stack[i]!.hash, root, this.hash);
     return root;
   }
 }

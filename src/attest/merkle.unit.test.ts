@@ -6,7 +6,7 @@ import { CompactRange, leafHash, nodeHash, rootFromLeafHashes, verifyConsistency
 import { EventMerkleTree } from './merkle-tree.js';
 import type { Hash } from '../events/index.js';
 
-const VECTORS = join(import.meta.dirname, '../../../shared/testdata/merkle');
+const VECTORS = join(import.meta.dirname, '../../test-vectors/merkle');
 const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
 function casesUnder(dir: string): { name: string; data: Record<string, unknown> }[] {

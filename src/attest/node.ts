@@ -2,4 +2,4 @@
 export { EventMerkleTree } from './merkle-tree.js';
 export { SimulatedAttestor, SIMULATED_KEY_FILE } from './simulated.js';
 export { DstackAttestor, dstackSocketPresent, DSTACK_SOCKETS, type DstackOptions } from './dstack.js';
-export { verifyTdxAttestation, tdxVerifier, dcapErrorCode, type TdxPolicy, type Check } from './verify-tdx.js';
+export { verifyTdxAttestation, tdxVerifier, dcapErrorCode, type TdxPolicy, type TdxContext, type Check } from './verify-tdx.js';

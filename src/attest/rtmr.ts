@@ -7,8 +7,7 @@
  */
 import { sha384 } from '@noble/hashes/sha512';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils';
-
-export const DSTACK_RUNTIME_EVENT_TYPE = 0x08000001;
+import { DSTACK_RUNTIME_EVENT_TYPE } from '../events/index.js';
 
 export interface EventLogEntry {
   imr: number;

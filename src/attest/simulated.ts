@@ -7,7 +7,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyO
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EphemeraError } from '../errors.js';
-import { SIMULATED_NOTICE, type Attestor, type SimulatedAttestation } from './attestor.js';
+import type { Attestor, SimulatedAttestation, TeeDescription } from './attestor.js';
 
 export const SIMULATED_KEY_FILE = 'simulated-tee-ed25519.pem';
 
@@ -22,7 +22,7 @@ export class SimulatedAttestor implements Attestor {
     this.publicKeyHex = Buffer.from(jwk.x!, 'base64url').toString('hex');
   }
 
-  async describe(): Promise<Record<string, unknown>> {
+  async describe(): Promise<TeeDescription> {
     return { type: 'simulated', public_key: this.publicKeyHex, hardware_backed: false };
   }
 
@@ -32,7 +32,6 @@ export class SimulatedAttestor implements Attestor {
       type: 'simulated',
       public_key: this.publicKeyHex,
       signature: sign(null, reportData, this.key).toString('hex'),
-      notice: SIMULATED_NOTICE,
     };
   }
 }

@@ -1,15 +1,16 @@
-/** TDX quote verification on real quotes (shared/testdata/tdx, from Phala-Network/dcap-qvl). */
+/** TDX quote verification on real quotes (test-vectors/tdx, from Phala-Network/dcap-qvl). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hexToBytes } from '../events/index.js';
 import { verifyTdxAttestation, type TdxPolicy } from './verify-tdx.js';
-import { parseTdxQuote } from './tdx-quote.js';
+import { parseTdxQuote, trimQuote } from './tdx-quote.js';
 import { runtimeEvent, replayRtmr3 } from './rtmr.js';
 import { TDX_TESTDATA } from './testing/dstack-standins.js';
 
 const read = (f: string) => readFileSync(join(TDX_TESTDATA, f));
-const VALID = read('tdx_quote').toString('hex');
+/** The real quote as a version-2 certificate carries it: without the zero padding the hardware adds. */
+const VALID = Buffer.from(trimQuote(read('tdx_quote'))).toString('hex');
 const VALID_COLLATERAL = JSON.parse(read('tdx_quote_collateral.json').toString());
 const REPORT = hexToBytes('9a9d48e7f6799642d3d1b34e1e5e1742d4bb02dd6ddd551862c1211d35c304f9eca3efdbb481601c163cf52493d6e44aed55d51ec39b7e518fadb92c2b523f20');
 const PINNED = 1750400000; // inside the collateral's window, 2025-06-19 .. 2025-07-19
@@ -39,12 +40,12 @@ describe('verifyTdxAttestation', () => {
     });
 
     it('the outdated platform fails on TCB with ATTEST_TCB_OUT_OF_DATE', () => {
-      const checks = byName(verifyTdxAttestation(attestation({ quote: read('tdx_quote_outdated').toString('hex'), collateral: JSON.parse(read('tdx_quote_outdated_collateral.json').toString()) }), REPORT, policy({ atSeconds: 1771498731 })));
+      const checks = byName(verifyTdxAttestation(attestation({ quote: Buffer.from(trimQuote(read('tdx_quote_outdated'))).toString('hex'), collateral: JSON.parse(read('tdx_quote_outdated_collateral.json').toString()) }), REPORT, policy({ atSeconds: 1771498731 })));
       expect(checks.dcap).toMatchObject({ status: 'fail', code: 'ATTEST_TCB_OUT_OF_DATE' });
     });
 
     it('no collateral fails with ATTEST_COLLATERAL_MISSING', () => {
-      expect(byName(verifyTdxAttestation(attestation({ collateral: undefined }), REPORT, policy())).dcap).toMatchObject({ code: 'ATTEST_COLLATERAL_MISSING' });
+      expect(byName(verifyTdxAttestation(attestation({ collateral: undefined }), REPORT, policy())).collateral).toMatchObject({ code: 'ATTEST_COLLATERAL_MISSING' });
     });
 
     it('report data matching only the first 32 bytes fails with ATTEST_REPORT_DATA_MISMATCH (THREATS F43)', () => {
@@ -74,6 +75,39 @@ describe('verifyTdxAttestation', () => {
       expect(byName(verifyTdxAttestation(attestation({ event_log: log }), REPORT, policy())).rtmr3).toMatchObject({ code: 'ATTEST_RTMR3_MISMATCH', detail: expect.stringContaining('replay') });
       const lying = [{ ...log[0]!, event_payload: 'bb'.repeat(32) }];
       expect(byName(verifyTdxAttestation(attestation({ event_log: lying }), REPORT, policy())).rtmr3).toMatchObject({ code: 'ATTEST_RTMR3_MISMATCH', detail: expect.stringContaining('event_log[0]') });
+    });
+  });
+
+  describe('when the quote carries bytes past its structure', () => {
+    const padded = read('tdx_quote').toString('hex');
+    it('a version-2 certificate is refused with ATTEST_QUOTE_MALFORMED (no byte of an attestation goes unverified)', () => {
+      expect(verifyTdxAttestation(attestation({ quote: padded }), REPORT, policy(), { defaultAtSeconds: PINNED, version: 2 })).toEqual([expect.objectContaining({ name: 'quote.structure', code: 'ATTEST_QUOTE_MALFORMED' })]);
+    });
+    it('version 1 accepts the hardware\'s zero padding, and nothing else', () => {
+      expect(byName(verifyTdxAttestation(attestation({ quote: padded }), REPORT, policy(), { defaultAtSeconds: PINNED, version: 1 })).dcap?.status).toBe('pass');
+      const junk = Buffer.from(padded, 'hex');
+      junk[junk.length - 1] = 1;
+      expect(verifyTdxAttestation(attestation({ quote: junk.toString('hex') }), REPORT, policy(), { defaultAtSeconds: PINNED, version: 1 })[0]).toMatchObject({ code: 'ATTEST_QUOTE_MALFORMED' });
+    });
+  });
+
+  describe('when the collateral dcap-qvl does not authenticate is edited', () => {
+    const edited = (key: string, edit: (value: string) => string) => attestation({ collateral: { ...VALID_COLLATERAL, [key]: edit(VALID_COLLATERAL[key]) } });
+    const flipHexByte = (hex: string, at: number) => hex.slice(0, at * 2) + (parseInt(hex.slice(at * 2, at * 2 + 2), 16) ^ 1).toString(16).padStart(2, '0') + hex.slice(at * 2 + 2);
+    it.each([
+      ['a byte of the PCK CRL flipped', edited('pck_crl', (v) => flipHexByte(v, 200))],
+      ['a byte of the root CA CRL flipped', edited('root_ca_crl', (v) => flipHexByte(v, 100))],
+      ['bytes appended to the PCK CRL', edited('pck_crl', (v) => `${v}00`)],
+      ['the PCK CRL replaced by the root CA CRL', edited('pck_crl', () => VALID_COLLATERAL.root_ca_crl)],
+      ['text between the certificates of a chain', edited('pck_crl_issuer_chain', (v) => v.replace('-----END CERTIFICATE-----\n', '-----END CERTIFICATE-----\naudited by X\n'))],
+      ['text after the TCB info chain', edited('tcb_info_issuer_chain', (v) => `${v}hello\n`)],
+      ['CRLF line ends in the QE identity chain', edited('qe_identity_issuer_chain', (v) => v.replaceAll('\n', '\r\n'))],
+    ])('%s fails with ATTEST_COLLATERAL_INVALID', (_what, doc) => {
+      expect(byName(verifyTdxAttestation(doc, REPORT, policy())).collateral).toMatchObject({ status: 'fail', code: 'ATTEST_COLLATERAL_INVALID' });
+    });
+    it('passes at the pinned time, and fails once the CRLs are no longer current', () => {
+      expect(byName(verifyTdxAttestation(attestation(), REPORT, policy())).collateral?.status).toBe('pass');
+      expect(byName(verifyTdxAttestation(attestation(), REPORT, policy({ atSeconds: Date.now() / 1000 }))).collateral).toMatchObject({ code: 'ATTEST_COLLATERAL_INVALID', detail: expect.stringMatching(/not (current|valid)/) });
     });
   });
 

@@ -1,35 +1,45 @@
 /**
- * Verification of a `tdx` attestation (DESIGN §6, THREATS F41–F45). Each
- * check is reported by name; all must pass:
- *   quote.structure  version 4/5, ECDSA-256 P-256 key, TEE type TDX
+ * Verification of a `tdx` attestation (docs/verification.md §7.2, THREATS
+ * F41–F45). Each check is reported by name; all must pass:
+ *   quote.structure  version 4/5, ECDSA-256 P-256 key, TEE type TDX, every declared length exact
+ *                    (version 2: no byte past the structure; version 1: only zero padding)
  *   quote.debug      the TD is not a debug TD
  *   report_data      all 64 bytes equal what the events imply
+ *   collateral       both CRLs signed by their Intel issuers and current, the PCK CRL's issuer
+ *                    the CA that issued this quote's PCK certificate, every PEM chain written exactly
  *   dcap             Intel's signature chain, CRLs and collateral validity (@phala/dcap-qvl)
  *   tcb_status       `UpToDate` passes; any other status fails unless the policy allows it
  *   rtmr3            the event log, every digest recomputed, replays to the quote's RTMR3
  *   compose_hash     the compose hash in that log is one of the verifier's trusted builds
- * Verification time: the policy's, else the time the collateral was fetched
- * at sealing (so a certificate still verifies after Intel rotates collateral);
- * the verdict says which.
+ * Verification time: the policy's, else the committed sealing time (version 2;
+ * version 1: the collateral's fetch time); the verdict says which.
  * Isomorphic: dcap-qvl is plain JavaScript, and `buffer` is Node's own module
  * here and the npm package of the same API in the browser bundle (web/src/tdx.ts).
  */
 import qvl from '@phala/dcap-qvl';
 import { Buffer } from 'buffer';
+import { EphemeraError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../events/index.js';
-import { isDebugTd, parseTdxQuote } from './tdx-quote.js';
+import { isDebugTd, parseTdxQuote, type TdxQuoteFields } from './tdx-quote.js';
 import { replayRtmr3, type EventLogEntry } from './rtmr.js';
+import { certificateInfo, checkCertificate, checkCrl, pemChain, sameBytes } from './x509.js';
 
 export interface TdxPolicy {
   /** Compose hashes (hex) of the builds this verifier trusts. */
   trustedComposeHashes: readonly string[];
   /** TCB statuses accepted besides UpToDate (e.g. SWHardeningNeeded). */
   allowedTcbStatuses: readonly string[];
-  /** Verification time, seconds since the epoch; default: the collateral's fetch time. */
+  /** Verification time, seconds since the epoch; default: the sealing time the certificate commits to. */
   atSeconds?: number;
 }
 
-/** One named check; the verifier's VerifyCheck has the same shape. */
+/** What the certificate verifier passes besides the attestation (verify/AttestationContext). */
+export interface TdxContext {
+  defaultAtSeconds: number;
+  version: 1 | 2;
+}
+
+/** One named check; the verifier's AttestationCheck has the same shape. */
 export interface Check {
   name: string;
   status: 'pass' | 'fail';
@@ -37,8 +47,9 @@ export interface Check {
   field?: string;
   detail?: string;
 }
+const FIELD = 'proof.attestation';
 const pass = (name: string, detail?: string): Check => ({ name, status: 'pass', ...(detail ? { detail } : {}) });
-const fail = (name: string, code: string, detail: string): Check => ({ name, status: 'fail', code, field: 'proof.attestation', detail });
+const fail = (name: string, code: string, detail: string, member = ''): Check => ({ name, status: 'fail', code, field: member ? `${FIELD}.${member}` : FIELD, detail });
 
 export function dcapErrorCode(message: string): string {
   if (/signature/i.test(message)) return 'ATTEST_QUOTE_SIGNATURE_INVALID';
@@ -48,36 +59,70 @@ export function dcapErrorCode(message: string): string {
   return 'ATTEST_DCAP_FAILED';
 }
 
-export function verifyTdxAttestation(attestation: Record<string, unknown>, expectedReportData: Uint8Array, policy: TdxPolicy): Check[] {
+const INTEL_ROOT_CA = new Uint8Array((qvl as unknown as { constants: { TRUSTED_ROOT_CA_DER: Uint8Array } }).constants.TRUSTED_ROOT_CA_DER);
+
+const invalid = (why: string): never => {
+  throw new EphemeraError('ATTEST_COLLATERAL_INVALID', why);
+};
+
+/** The CRLs and PEM chains dcap-qvl reads without authenticating (x509.ts). Throws ATTEST_COLLATERAL_INVALID. */
+function checkCollateral(collateral: Record<string, unknown>, quote: TdxQuoteFields, atSeconds: number): void {
+  const text = (key: string) => (typeof collateral[key] === 'string' ? (collateral[key] as string) : '');
+  const rootKey = certificateInfo(INTEL_ROOT_CA).publicKey;
+  const [ca, root, ...more] = pemChain(text('pck_crl_issuer_chain'), 'collateral.pck_crl_issuer_chain');
+  if (!ca || !root || more.length > 0 || !sameBytes(root, INTEL_ROOT_CA)) invalid('collateral.pck_crl_issuer_chain: not [PCK CA, Intel root CA]');
+  checkCertificate(ca!, rootKey, atSeconds, 'the PCK CRL issuer');
+  const quoteChain = quote.pckChain ? pemChain(new TextDecoder('utf-8', { fatal: true }).decode(quote.pckChain), 'the quote\'s PCK chain', true) : [];
+  if (quoteChain.length < 2 || !sameBytes(quoteChain[1]!, ca!)) invalid('collateral.pck_crl: not from the CA that issued this quote\'s PCK certificate');
+  checkCrl(hexToBytes(text('pck_crl')), certificateInfo(ca!).publicKey, atSeconds, 'collateral.pck_crl');
+  checkCrl(hexToBytes(text('root_ca_crl')), rootKey, atSeconds, 'collateral.root_ca_crl');
+  pemChain(text('tcb_info_issuer_chain'), 'collateral.tcb_info_issuer_chain');
+  pemChain(text('qe_identity_issuer_chain'), 'collateral.qe_identity_issuer_chain');
+}
+
+export function verifyTdxAttestation(attestation: Record<string, unknown>, expectedReportData: Uint8Array, policy: TdxPolicy, context?: TdxContext): Check[] {
+  const version = context?.version ?? 2;
   const checks: Check[] = [];
   let quote: Uint8Array;
-  let fields;
+  let fields: TdxQuoteFields;
   try {
-    quote = hexToBytes(String(attestation.quote ?? ''));
+    quote = hexToBytes(typeof attestation.quote === 'string' ? attestation.quote : '');
     fields = parseTdxQuote(quote);
-    checks.push(pass('quote.structure', `v${fields.version}, ECDSA-P256, TDX`));
   } catch {
-    return [fail('quote.structure', 'ATTEST_QUOTE_MALFORMED', 'the quote is not a TDX DCAP quote (version 4/5, ECDSA P-256, TEE type 0x81)')];
+    return [fail('quote.structure', 'ATTEST_QUOTE_MALFORMED', 'the quote is not a TDX DCAP quote (version 4/5, ECDSA P-256, TEE type 0x81, lengths as declared)', 'quote')];
   }
-  checks.push(isDebugTd(fields) ? fail('quote.debug', 'ATTEST_DEBUG_TD', 'the TD runs in debug mode: the host can read its memory') : pass('quote.debug'));
+  const padding = quote.subarray(fields.length);
+  if (version === 2 ? padding.length > 0 : padding.some((b) => b !== 0)) {
+    return [fail('quote.structure', 'ATTEST_QUOTE_MALFORMED', `${padding.length} bytes after the quote's structure (a version-2 certificate carries the quote without padding)`, 'quote')];
+  }
+  checks.push(pass('quote.structure', `v${fields.version}, ECDSA-P256, TDX`));
+  checks.push(isDebugTd(fields) ? fail('quote.debug', 'ATTEST_DEBUG_TD', 'the TD runs in debug mode: the host can read its memory', 'quote') : pass('quote.debug'));
   checks.push(bytesToHex(fields.reportData) === bytesToHex(expectedReportData)
     ? pass('report_data', 'all 64 bytes match')
-    : fail('report_data', 'ATTEST_REPORT_DATA_MISMATCH', bytesToHex(fields.reportData.slice(0, 32)) === bytesToHex(expectedReportData.slice(0, 32)) ? 'only the first 32 bytes match' : 'the quote commits to other report data'));
+    : fail('report_data', 'ATTEST_REPORT_DATA_MISMATCH', bytesToHex(fields.reportData.slice(0, 32)) === bytesToHex(expectedReportData.slice(0, 32)) ? 'only the first 32 bytes match' : 'the quote commits to other report data', 'quote'));
 
   const fetchedAt = Date.parse(String(attestation.collateral_fetched_at ?? ''));
-  const at = policy.atSeconds ?? (Number.isNaN(fetchedAt) ? Date.now() / 1000 : fetchedAt / 1000);
-  const atText = `${new Date(at * 1000).toISOString()} (${policy.atSeconds === undefined ? 'collateral fetch time' : 'verifier-chosen time'})`;
-  if (!attestation.collateral || typeof attestation.collateral !== 'object') {
-    checks.push(fail('dcap', 'ATTEST_COLLATERAL_MISSING', 'no collateral in the certificate: it cannot be verified offline'));
+  const at = policy.atSeconds ?? context?.defaultAtSeconds ?? (Number.isNaN(fetchedAt) ? Date.now() / 1000 : fetchedAt / 1000);
+  const source = policy.atSeconds !== undefined ? 'verifier-chosen time' : version === 2 ? 'sealing time' : 'collateral fetch time';
+  const atText = `${new Date(at * 1000).toISOString()} (${source})`;
+  const collateral = attestation.collateral;
+  if (!collateral || typeof collateral !== 'object') {
+    checks.push(fail('collateral', 'ATTEST_COLLATERAL_MISSING', 'no collateral in the certificate: it cannot be verified offline', 'collateral'));
   } else {
     try {
-      const verified = qvl.verify(Buffer.from(quote), attestation.collateral as never, Math.floor(at));
+      checkCollateral(collateral as Record<string, unknown>, fields, at);
+      checks.push(pass('collateral', `CRLs signed by Intel and current at ${atText}; PEM chains exact`));
+    } catch (error) {
+      checks.push(fail('collateral', 'ATTEST_COLLATERAL_INVALID', error instanceof Error ? error.message : 'the collateral is not valid', 'collateral'));
+    }
+    try {
+      const verified = qvl.verify(Buffer.from(quote), collateral as never, Math.floor(at));
       checks.push(pass('dcap', `Intel signature chain and collateral valid at ${atText}`));
       const allowed = verified.status === 'UpToDate' || policy.allowedTcbStatuses.includes(verified.status);
       checks.push(allowed ? pass('tcb_status', verified.status) : fail('tcb_status', 'ATTEST_TCB_OUT_OF_DATE', `TCB status ${verified.status}${verified.advisory_ids.length ? ` (${verified.advisory_ids.join(', ')})` : ''} is not accepted by this verifier's policy`));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      checks.push(fail('dcap', dcapErrorCode(message), `${message} at ${atText}`));
+      checks.push(fail('dcap', dcapErrorCode(message), `${message} at ${atText}`, 'quote'));
     }
   }
 
@@ -86,21 +131,21 @@ export function verifyTdxAttestation(attestation: Record<string, unknown>, expec
   try {
     replay = replayRtmr3(log);
   } catch {
-    checks.push(fail('rtmr3', 'ATTEST_RTMR3_MISMATCH', 'the event log is malformed'));
+    checks.push(fail('rtmr3', 'ATTEST_RTMR3_MISMATCH', 'the event log is malformed', 'event_log'));
     return checks;
   }
-  if (replay.badDigestAt !== null) checks.push(fail('rtmr3', 'ATTEST_RTMR3_MISMATCH', `event_log[${replay.badDigestAt}]: its digest is not what its fields give`));
-  else if (bytesToHex(replay.rtmr3) !== bytesToHex(fields.rtmr3)) checks.push(fail('rtmr3', 'ATTEST_RTMR3_MISMATCH', 'the event log does not replay to the quote\'s RTMR3'));
+  if (replay.badDigestAt !== null) checks.push(fail('rtmr3', 'ATTEST_RTMR3_MISMATCH', `event_log[${replay.badDigestAt}]: its digest is not what its fields give`, `event_log[${replay.badDigestAt}]`));
+  else if (bytesToHex(replay.rtmr3) !== bytesToHex(fields.rtmr3)) checks.push(fail('rtmr3', 'ATTEST_RTMR3_MISMATCH', 'the event log does not replay to the quote\'s RTMR3', 'event_log'));
   else checks.push(pass('rtmr3', `${log.filter((e) => e.imr === 3).length} events replayed`));
 
   const trusted = policy.trustedComposeHashes.map((h) => h.toLowerCase());
-  if (!replay.composeHash) checks.push(fail('compose_hash', 'ATTEST_COMPOSE_HASH_UNTRUSTED', 'the event log names no compose hash'));
-  else if (!trusted.includes(replay.composeHash)) checks.push(fail('compose_hash', 'ATTEST_COMPOSE_HASH_UNTRUSTED', `compose hash ${replay.composeHash} is not among the ${trusted.length} trusted build(s)`));
+  if (!replay.composeHash) checks.push(fail('compose_hash', 'ATTEST_COMPOSE_HASH_UNTRUSTED', 'the event log names no compose hash', 'event_log'));
+  else if (!trusted.includes(replay.composeHash)) checks.push(fail('compose_hash', 'ATTEST_COMPOSE_HASH_UNTRUSTED', `compose hash ${replay.composeHash} is not among the ${trusted.length} trusted build(s)`, 'event_log'));
   else checks.push(pass('compose_hash', replay.composeHash));
   return checks;
 }
 
 /** The verifier plug-in for `verifyCertificate({ attestationVerifiers: { tdx } })`. */
 export function tdxVerifier(policy: TdxPolicy) {
-  return (attestation: Record<string, unknown>, reportData: Uint8Array) => verifyTdxAttestation(attestation, reportData, policy);
+  return (attestation: Record<string, unknown>, reportData: Uint8Array, context?: TdxContext) => verifyTdxAttestation(attestation, reportData, policy, context);
 }

@@ -1,43 +1,78 @@
 /**
- * Verifies one execution's stream: envelope schemas, seq contiguity, every
- * event hash recomputed, every prev link (genesis for seq 0), and the
- * lifecycle order. The first bad event is named by its seq and field.
+ * Verifies one execution's stream, one event at a time (docs/verification.md
+ * §5): envelope schema for its version, one version and one execution per
+ * stream, seq contiguity, times that never decrease, every event hash
+ * recomputed, every prev link (genesis for seq 0), and the lifecycle order.
+ * The first bad event is named by its index and member. Constant work per
+ * event; memory grows only with the set of call ids.
  * Pure and isomorphic: used by the executor's read-back and by the verifier.
  */
 import { EphemeraError } from '../errors.js';
-import type { Hash } from './hash.js';
+import { nobleSha256, type Hash, type Sha256 } from './hash.js';
 import { computeEventHash, genesisHash, parseEnvelope, type EventEnvelope } from './envelope.js';
-import { evolve, initialLifecycle, type LifecycleState } from './lifecycle.js';
+import { Lifecycle } from './lifecycle.js';
+
+/** Hard cap on stream length (THREATS E40); verifiers set lower ones of their own. */
+export const MAX_STREAM_EVENTS = 2_000_000;
+
+export type ChainErrorCode =
+  | 'EVENTS_EMPTY_STREAM' | 'EVENTS_STREAM_TOO_LONG' | 'EVENTS_WRONG_EXECUTION' | 'EVENTS_VERSION_MISMATCH' | 'EVENTS_SEQ_GAP'
+  | 'EVENTS_TIME_DECREASES' | 'EVENTS_HASH_MISMATCH' | 'EVENTS_CHAIN_BROKEN' | 'EVENTS_LIFECYCLE_VIOLATION';
+
+export class StreamChecker {
+  readonly lifecycle = new Lifecycle();
+  private count = 0;
+  private last: EventEnvelope | null = null;
+  private head: Hash | null = null;
+
+  constructor(
+    private readonly options: { executionId?: string; sha256?: Sha256; maxEvents?: number } = {},
+  ) {}
+
+  get length(): number {
+    return this.count;
+  }
+
+  get lastEvent(): EventEnvelope | null {
+    return this.last;
+  }
+
+  /** Checks the next event of the stream; returns it typed. */
+  push(value: unknown): EventEnvelope {
+    const i = this.count;
+    const max = this.options.maxEvents ?? MAX_STREAM_EVENTS;
+    if (i >= max) throw new EphemeraError('EVENTS_STREAM_TOO_LONG', `more than ${max} events`, { fields: { field: 'events' } });
+    const event = parseEnvelope(value, `events[${i}]`);
+    const fail = (code: ChainErrorCode, member: string, why: string): never => {
+      throw new EphemeraError(code, `events[${i}].${member}: ${why}`, { fields: { seq: i, field: `events[${i}].${member}` } });
+    };
+    const sha256 = this.options.sha256 ?? nobleSha256;
+    const previous = this.last;
+    const executionId = previous?.execution_id ?? this.options.executionId ?? event.execution_id;
+    if (event.execution_id !== executionId) fail('EVENTS_WRONG_EXECUTION', 'execution_id', 'belongs to another execution');
+    if (previous && event.v !== previous.v) fail('EVENTS_VERSION_MISMATCH', 'v', `version ${event.v} in a stream of version ${previous.v}`);
+    if (event.seq !== i) fail('EVENTS_SEQ_GAP', 'seq', `expected seq ${i}, found ${event.seq}`);
+    if (previous && event.at < previous.at) fail('EVENTS_TIME_DECREASES', 'at', `${event.at} is earlier than the event before it (${previous.at})`);
+    if (computeEventHash(event, sha256) !== event.hash) fail('EVENTS_HASH_MISMATCH', 'hash', 'hash does not match the content');
+    if (event.prev !== (this.head ?? genesisHash(executionId, sha256))) fail('EVENTS_CHAIN_BROKEN', 'prev', 'prev does not link to the previous event');
+    this.lifecycle.apply(event);
+    this.count += 1;
+    this.last = event;
+    this.head = event.hash;
+    return event;
+  }
+}
 
 export interface VerifiedStream {
   events: EventEnvelope[];
-  state: LifecycleState;
+  lifecycle: Lifecycle;
   head: Hash;
 }
 
-/** Hard cap on stream length checked before any hashing (THREATS E40). */
-export const MAX_STREAM_EVENTS = 2_000_000;
-
-export function verifyStream(input: readonly unknown[], expectedExecutionId?: string): VerifiedStream {
+/** Verifies a whole stream held in memory (the executor's read-back, replay). */
+export function verifyStream(input: readonly unknown[], expectedExecutionId?: string, sha256?: Sha256): VerifiedStream {
   if (input.length === 0) throw new EphemeraError('EVENTS_EMPTY_STREAM', 'the stream has no events', { fields: { field: 'events' } });
-  if (input.length > MAX_STREAM_EVENTS) throw new EphemeraError('EVENTS_STREAM_TOO_LONG', `more than ${MAX_STREAM_EVENTS} events`, { fields: { field: 'events' } });
-  const executionId = expectedExecutionId ?? (input[0] as { execution_id?: unknown })?.execution_id;
-  let state = initialLifecycle;
-  let head = typeof executionId === 'string' ? genesisHash(executionId) : ('' as Hash);
-  const events: EventEnvelope[] = [];
-
-  for (let i = 0; i < input.length; i++) {
-    const event = parseEnvelope(input[i], `events[${i}]`);
-    const fail = (code: string, field: string, why: string): never => {
-      throw new EphemeraError(code, `events[${i}]: ${why}`, { fields: { seq: i, field: `events[${i}].${field}` } });
-    };
-    if (event.execution_id !== executionId) fail('EVENTS_WRONG_EXECUTION', 'execution_id', 'belongs to another execution');
-    if (event.seq !== i) fail('EVENTS_SEQ_GAP', 'seq', `expected seq ${i}, found ${event.seq}`);
-    if (computeEventHash(event) !== event.hash) fail('EVENTS_HASH_MISMATCH', 'hash', 'hash does not match the content');
-    if (event.prev !== head) fail('EVENTS_CHAIN_BROKEN', 'prev', 'prev does not link to the previous event');
-    state = evolve(state, event);
-    head = event.hash;
-    events.push(event);
-  }
-  return { events, state, head };
+  const checker = new StreamChecker({ executionId: expectedExecutionId, sha256 });
+  const events = input.map((value) => checker.push(value));
+  return { events, lifecycle: checker.lifecycle, head: checker.lastEvent!.hash };
 }

@@ -1,30 +1,35 @@
 /**
- * Event envelope, version 1 (DESIGN §3).
+ * Event envelope (docs/design.md §3, docs/verification.md §5).
  *
- *   { v: 1, execution_id, seq, type, at, prev, data, hash }
+ *   { v, execution_id, seq, type, at, prev, data, hash }     v = 2 written today; 1 still read
  *
  *   hash    = SHA-256("ephemera/v1/event\n" ‖ JCS(envelope without hash))
  *   genesis = SHA-256("ephemera/v1/genesis\n" ‖ execution_id)   (prev of seq 0)
  *
+ * The tags name the hashing scheme, which both versions share; `v` itself is
+ * hashed, so a stream cannot be relabelled to another version's rules.
  * JCS is RFC 8785; all strings hashed as UTF-8.
  */
 import { EphemeraError } from '../errors.js';
 import { canonicalize } from './jcs.js';
-import { hashUtf8, type Hash } from './hash.js';
-import { isPlainObject } from './schema.js';
-import { eventDataSchemas, isEventType, type EventData, type EventType } from './types.js';
+import { hashUtf8With, nobleSha256, type Hash, type Sha256 } from './hash.js';
+import { isPlainObject, isTimestamp, type Problem, type ProblemKind } from './schema.js';
+import { eventDataSchemas, eventDataSchemasV1, isEventType, type EventData, type EventType } from './types.js';
 
 export const EVENT_HASH_TAG = 'ephemera/v1/event\n';
 export const GENESIS_TAG = 'ephemera/v1/genesis\n';
-export const ENVELOPE_VERSION = 1;
+/** The envelope version this code writes. */
+export const ENVELOPE_VERSION = 2;
+export const SUPPORTED_VERSIONS: readonly (1 | 2)[] = [1, 2];
 
 /** ULID: 26 characters of Crockford base32. */
 export const EXECUTION_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-const AT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
+const ENVELOPE_MEMBERS = new Set(['v', 'execution_id', 'seq', 'type', 'at', 'prev', 'data', 'hash']);
 
 export type EventEnvelope<T extends EventType = EventType> = {
   [K in T]: {
-    v: 1;
+    v: 1 | 2;
     execution_id: string;
     seq: number;
     type: K;
@@ -37,13 +42,21 @@ export type EventEnvelope<T extends EventType = EventType> = {
 
 export type UnhashedEnvelope<T extends EventType = EventType> = Omit<EventEnvelope<T>, 'hash'>;
 
-export function genesisHash(executionId: string): Hash {
-  return hashUtf8(GENESIS_TAG, executionId);
+export type EnvelopeErrorCode = 'EVENTS_INVALID_ENVELOPE' | 'EVENTS_UNKNOWN_MEMBER' | 'EVENTS_NOT_SAFE_INTEGER' | 'EVENTS_BAD_TIMESTAMP' | 'EVENTS_UNSUPPORTED_VERSION';
+const CODE_BY_KIND: Record<ProblemKind, EnvelopeErrorCode> = {
+  unknown_member: 'EVENTS_UNKNOWN_MEMBER',
+  not_safe_integer: 'EVENTS_NOT_SAFE_INTEGER',
+  timestamp: 'EVENTS_BAD_TIMESTAMP',
+  invalid: 'EVENTS_INVALID_ENVELOPE',
+};
+
+export function genesisHash(executionId: string, sha256: Sha256 = nobleSha256): Hash {
+  return hashUtf8With(sha256, GENESIS_TAG + executionId);
 }
 
-export function computeEventHash(envelope: UnhashedEnvelope | EventEnvelope): Hash {
+export function computeEventHash(envelope: UnhashedEnvelope | EventEnvelope, sha256: Sha256 = nobleSha256): Hash {
   const { hash: _ignored, ...unhashed } = envelope as EventEnvelope;
-  return hashUtf8(EVENT_HASH_TAG, canonicalize(unhashed));
+  return hashUtf8With(sha256, EVENT_HASH_TAG + canonicalize(unhashed));
 }
 
 export function sealEnvelope<T extends EventType>(unhashed: UnhashedEnvelope<T>): EventEnvelope<T> {
@@ -51,34 +64,49 @@ export function sealEnvelope<T extends EventType>(unhashed: UnhashedEnvelope<T>)
 }
 
 /**
- * Checks the shape of one envelope and its type's data schema. Does not check
- * the hash or the chain (see chain.ts). Throws EVENTS_INVALID_ENVELOPE naming
- * the first bad field.
+ * Checks the shape of one envelope and its type's data schema for its
+ * version. Does not check the hash or the chain (chain.ts). Throws an
+ * EVENTS_* error naming the first bad member.
  */
 export function parseEnvelope(value: unknown, where = 'event'): EventEnvelope {
   const problem = envelopeProblem(value, where);
-  if (problem) throw new EphemeraError('EVENTS_INVALID_ENVELOPE', problem, { fields: { field: problem.split(':')[0] } });
+  if (problem) {
+    const unsupported = problem.kind === 'invalid' && problem.path === `${where}.v` && problem.reason !== 'missing member';
+    const code = unsupported ? 'EVENTS_UNSUPPORTED_VERSION' : CODE_BY_KIND[problem.kind];
+    throw new EphemeraError(code, `${problem.path}: ${problem.reason}`, { fields: { field: problem.path } });
+  }
   return value as EventEnvelope;
 }
 
-function envelopeProblem(value: unknown, p: string): string | null {
-  if (!isPlainObject(value)) return `${p}: expected an object`;
-  const allowed = new Set(['v', 'execution_id', 'seq', 'type', 'at', 'prev', 'data', 'hash']);
-  for (const key of Object.keys(value)) if (!allowed.has(key)) return `${p}.${key}: unknown field`;
-  if (value.v !== ENVELOPE_VERSION) return `${p}.v: expected 1`;
-  if (typeof value.execution_id !== 'string' || !EXECUTION_ID_PATTERN.test(value.execution_id)) return `${p}.execution_id: expected a ULID`;
-  if (!Number.isSafeInteger(value.seq) || (value.seq as number) < 0) return `${p}.seq: expected a non-negative integer`;
-  if (!isEventType(value.type)) return `${p}.type: unknown event type`;
-  if (typeof value.at !== 'string' || !AT_PATTERN.test(value.at) || Number.isNaN(Date.parse(value.at))) return `${p}.at: expected RFC 3339 UTC with milliseconds`;
-  if (typeof value.prev !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(value.prev)) return `${p}.prev: expected sha256:<64 hex>`;
-  if (typeof value.hash !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(value.hash)) return `${p}.hash: expected sha256:<64 hex>`;
-  return eventDataSchemas[value.type].check(value.data, `${p}.data`);
+function envelopeProblem(value: unknown, p: string): Problem | null {
+  const bad = (member: string, reason: string): Problem => ({ kind: 'invalid', path: `${p}.${member}`, reason });
+  if (!isPlainObject(value)) return { kind: 'invalid', path: p, reason: 'expected an object' };
+  for (const key of Object.keys(value)) if (!ENVELOPE_MEMBERS.has(key)) return { kind: 'unknown_member', path: `${p}.${key}`, reason: 'not a member of an event envelope' };
+  for (const key of ENVELOPE_MEMBERS) if (!Object.hasOwn(value, key)) return bad(key, 'missing member');
+  const v = value.v;
+  if (v !== 1 && v !== 2) return bad('v', `expected a supported version (${SUPPORTED_VERSIONS.join(', ')})`);
+  if (typeof value.execution_id !== 'string' || !EXECUTION_ID_PATTERN.test(value.execution_id)) return bad('execution_id', 'expected a ULID');
+  if (typeof value.seq !== 'number') return bad('seq', 'expected an integer');
+  if (!Number.isSafeInteger(value.seq)) return { kind: 'not_safe_integer', path: `${p}.seq`, reason: `expected an exact integer, found ${value.seq}` };
+  if (value.seq < 0) return bad('seq', 'expected a non-negative integer');
+  if (!isEventType(value.type)) return bad('type', 'unknown event type');
+  if (!isTimestamp(value.at)) return { kind: 'timestamp', path: `${p}.at`, reason: 'expected an RFC 3339 UTC time with milliseconds on a real calendar date' };
+  if (typeof value.prev !== 'string' || !HASH_PATTERN.test(value.prev)) return bad('prev', 'expected sha256:<64 lowercase hex>');
+  if (typeof value.hash !== 'string' || !HASH_PATTERN.test(value.hash)) return bad('hash', 'expected sha256:<64 lowercase hex>');
+  const schemas = v === 2 ? eventDataSchemas : eventDataSchemasV1;
+  return schemas[value.type].check(value.data, `${p}.data`);
 }
 
-/** Assigns seq, prev and time to the events of one execution, in order. */
+/**
+ * Assigns seq, prev and time to the events of one execution, in order.
+ * Times never decrease along a stream (a verifier rejects it): a clock that
+ * steps back is held at the last time written.
+ */
 export class EventChain {
   private seq = 0;
   private head: Hash;
+  private lastAt = '';
+  private version: 1 | 2 = ENVELOPE_VERSION;
 
   constructor(
     readonly executionId: string,
@@ -87,11 +115,13 @@ export class EventChain {
     this.head = genesisHash(executionId);
   }
 
-  /** Continues a stream after its last event (read back from a log). */
+  /** Continues a stream after its last event (read back from a log), in that stream's version. */
   static resume(last: EventEnvelope, clock?: () => Date): EventChain {
     const chain = new EventChain(last.execution_id, clock);
     chain.seq = last.seq + 1;
     chain.head = last.hash;
+    chain.lastAt = last.at;
+    chain.version = last.v;
     return chain;
   }
 
@@ -99,18 +129,21 @@ export class EventChain {
     return this.seq;
   }
 
-  next<T extends EventType>(type: T, data: EventData[T]): EventEnvelope<T> {
-    const event = sealEnvelope<T>({
-      v: 1,
-      execution_id: this.executionId,
-      seq: this.seq,
-      type,
-      at: this.clock().toISOString(),
-      prev: this.head,
-      data,
-    } as UnhashedEnvelope<T>);
+  get formatVersion(): 1 | 2 {
+    return this.version;
+  }
+
+  /** The time the next event will carry: now, or the last time written if the clock went back. */
+  now(): string {
+    const at = this.clock().toISOString();
+    return at < this.lastAt ? this.lastAt : at;
+  }
+
+  next<T extends EventType>(type: T, data: EventData[T], at: string = this.now()): EventEnvelope<T> {
+    const event = sealEnvelope<T>({ v: this.version, execution_id: this.executionId, seq: this.seq, type, at, prev: this.head, data } as UnhashedEnvelope<T>);
     this.seq += 1;
     this.head = event.hash;
+    this.lastAt = at;
     return event;
   }
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
 import { EventChain, type EventEnvelope } from './envelope.js';
 import type { EventLog } from './log.js';
+import { sampleSandboxCreated, sampleSummary } from './testing/sample-data.js';
 
 export interface ContractSubject {
   open(): Promise<EventLog>;
@@ -19,10 +20,10 @@ export function sampleStream(executionId = ulid(), clock = () => new Date('2026-
   return [
     chain.next('execution.requested', {
       dataset_hash: h, dataset_bytes: 3, dataset_format: 'txt', dataset_source: 'inline', sandbox_hash: h, fingerprint: h,
-      sandbox: { tools: [], entrypoint: 'main.sh', scripts: [{ name: 'main.sh', hash: h, bytes: 1 }], llm: null, limits: {}, network: {} },
+      sandbox: sampleSummary({ tools: [], entrypoint: 'main.sh', scripts: [{ name: 'main.sh', hash: h, bytes: 1 }] }),
     }),
     chain.next('dataset.loaded', { dataset_hash: h, bytes: 3, medium: 'tmpfs' }),
-    chain.next('sandbox.created', { isolation: {}, limits: {}, network: {}, runtime: {} }),
+    chain.next('sandbox.created', sampleSandboxCreated()),
     chain.next('tool.invoked', { call_id: 'c1', tool: 'main.sh', args_hash: h, caller: 'script' }),
     chain.next('tool.completed', {
       call_id: 'c1', exit_code: 0, duration_ms: 1, cpu_ms: 1, max_rss_kb: 1, stdout_bytes: 0, stderr_bytes: 0, output_hash: h, killed_by: null, truncated: false,

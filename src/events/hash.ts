@@ -1,13 +1,19 @@
 /**
  * Hash helpers shared by the executor and the isomorphic verifier.
- * Every hash is written `sha256:<64 lowercase hex>` (DESIGN §3). Uses
- * @noble/hashes so the same code runs in a browser; bulk hashing of datasets on
- * the server uses node:crypto instead (commands/execute).
+ * Every hash is written `sha256:<64 lowercase hex>` (docs/design.md §3).
+ * @noble/hashes is the default so the same code runs in a browser; callers
+ * on Node pass node:crypto's SHA-256 (`Sha256`) where many small hashes are
+ * computed (verifying a million events), and datasets are hashed with
+ * node:crypto in commands/execute.
  */
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex, hexToBytes, utf8ToBytes, concatBytes } from '@noble/hashes/utils';
 
 export type Hash = `sha256:${string}`;
+
+/** SHA-256 of one byte string: @noble/hashes in the browser, node:crypto where it is faster. */
+export type Sha256 = (data: Uint8Array) => Uint8Array;
+export const nobleSha256: Sha256 = (data) => sha256(data);
 
 export const HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
@@ -30,6 +36,11 @@ export function hashBytes(...parts: Uint8Array[]): Hash {
 /** SHA-256 of the UTF-8 encoding of the concatenated strings. */
 export function hashUtf8(...parts: string[]): Hash {
   return hashBytes(utf8ToBytes(parts.join('')));
+}
+
+/** SHA-256 of the UTF-8 encoding of `text`, with the given implementation. */
+export function hashUtf8With(hash: Sha256, text: string): Hash {
+  return toHash(hash(utf8ToBytes(text)));
 }
 
 export function hashToBytes(hash: Hash | string): Uint8Array {

@@ -1,17 +1,20 @@
 export { canonicalize } from './jcs.js';
 export {
-  HASH_PATTERN, isHash, sha256Bytes, toHash, hashBytes, hashUtf8, hashToBytes,
-  bytesToHex, hexToBytes, utf8ToBytes, concatBytes, type Hash,
+  HASH_PATTERN, isHash, sha256Bytes, toHash, hashBytes, hashUtf8, hashUtf8With, hashToBytes, nobleSha256,
+  bytesToHex, hexToBytes, utf8ToBytes, concatBytes, type Hash, type Sha256,
 } from './hash.js';
-export { s, isPlainObject, type Schema, type Infer } from './schema.js';
+export { s, isPlainObject, isTimestamp, type Schema, type Infer, type Problem, type ProblemKind } from './schema.js';
 export {
-  eventDataSchemas, sandboxSummarySchema, resultSchema, EVENT_TYPES, isEventType,
-  type EventType, type EventData, type SandboxSummary, type RunResult,
+  eventDataSchemas, eventDataSchemasV1, attestationSchemaV2, EVENT_TYPES, DSTACK_RUNTIME_EVENT_TYPE, isEventType,
+  type EventType, type EventData, type SandboxSummary, type RunResult, type Totals, type Attestation, type SandboxCreated,
 } from './types.js';
 export {
-  EVENT_HASH_TAG, GENESIS_TAG, ENVELOPE_VERSION, EXECUTION_ID_PATTERN, genesisHash, computeEventHash, sealEnvelope, parseEnvelope, EventChain,
-  type EventEnvelope, type UnhashedEnvelope,
+  EVENT_HASH_TAG, GENESIS_TAG, ENVELOPE_VERSION, SUPPORTED_VERSIONS, EXECUTION_ID_PATTERN, genesisHash, computeEventHash, sealEnvelope, parseEnvelope, EventChain,
+  type EventEnvelope, type UnhashedEnvelope, type EnvelopeErrorCode,
 } from './envelope.js';
-export { evolve, initialLifecycle, type LifecycleState, type Phase } from './lifecycle.js';
-export { verifyStream, MAX_STREAM_EVENTS, type VerifiedStream } from './chain.js';
+export { Lifecycle, type Phase } from './lifecycle.js';
+export { StreamChecker, verifyStream, MAX_STREAM_EVENTS, type VerifiedStream, type ChainErrorCode } from './chain.js';
+export {
+  parseStrictJson, decodeUtf8Strict, StrictObjectStream, DEFAULT_JSON_LIMITS, type JsonLimits, type JsonErrorCode, type ObjectSink,
+} from './strict-json.js';
 export { assertContinues, type EventLog, type TailableEventLog, type PositionedEvent, type LogErrorCode } from './log.js';

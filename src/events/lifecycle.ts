@@ -1,101 +1,112 @@
 /**
- * The lifecycle state machine. The executor enforces it while it appends and
- * the verifier replays it over a certificate's events: one `evolve` for both.
+ * The lifecycle state machine (docs/design.md §7). The executor enforces it
+ * while it appends and the verifier replays it over a certificate's events:
+ * one machine for both.
  *
  *   execution.requested → [dataset.loaded → [sandbox.created → activity*]]
  *     → execution.completed (needs sandbox.created) | execution.failed → dataset.deleted
  *     → sandbox.destroyed → certificate.sealed
- *   … any unsealed phase → execution.aborted (the executor died; terminal, never sealed)
+ *   … any unsealed phase → execution.aborted (terminal, never sealed)
  *
  * activity = llm.called | tool.invoked | tool.completed | file.accessed | network.requested
- * Pure: no I/O, no clock.
+ * A fold with constant work per event: the sets of calls are updated in
+ * place (copying them per event made a stream of n calls cost n²), so one
+ * machine follows one stream and is not shared. No I/O, no clock.
  */
 import { EphemeraError } from '../errors.js';
 import type { EventEnvelope } from './envelope.js';
 
 export type Phase = 'empty' | 'requested' | 'loaded' | 'running' | 'finished' | 'dataset_deleted' | 'destroyed' | 'sealed' | 'aborted';
 
-export interface LifecycleState {
-  readonly phase: Phase;
-  readonly outcome: 'completed' | 'failed' | null;
+export class Lifecycle {
+  private current: Phase = 'empty';
+  private result: 'completed' | 'failed' | null = null;
   /** Tool calls invoked and not yet completed. */
-  readonly openCalls: ReadonlySet<string>;
+  private readonly open = new Set<string>();
   /** Every call id seen so far. */
-  readonly knownCalls: ReadonlySet<string>;
-}
+  private readonly known = new Set<string>();
 
-export const initialLifecycle: LifecycleState = Object.freeze({
-  phase: 'empty',
-  outcome: null,
-  openCalls: new Set<string>(),
-  knownCalls: new Set<string>(),
-});
-
-export function evolve(state: LifecycleState, event: EventEnvelope): LifecycleState {
-  const violation = (why: string): never => {
-    throw new EphemeraError('EVENTS_LIFECYCLE_VIOLATION', `seq ${event.seq} (${event.type}): ${why}`, {
-      fields: { seq: event.seq, field: `events[${event.seq}].type` },
-    });
-  };
-  const expectPhase = (...phases: Phase[]) => {
-    if (!phases.includes(state.phase)) violation(`not allowed after phase ${state.phase}`);
-  };
-
-  switch (event.type) {
-    case 'execution.requested':
-      expectPhase('empty');
-      return { ...state, phase: 'requested' };
-    case 'dataset.loaded':
-      expectPhase('requested');
-      return { ...state, phase: 'loaded' };
-    case 'sandbox.created':
-      expectPhase('loaded');
-      return { ...state, phase: 'running' };
-    case 'llm.called':
-      expectPhase('running');
-      return state;
-    case 'tool.invoked': {
-      expectPhase('running');
-      if (state.knownCalls.has(event.data.call_id)) violation(`call_id ${event.data.call_id} reused`);
-      return { ...state, openCalls: withItem(state.openCalls, event.data.call_id), knownCalls: withItem(state.knownCalls, event.data.call_id) };
-    }
-    case 'tool.completed': {
-      expectPhase('running');
-      if (!state.openCalls.has(event.data.call_id)) violation(`call_id ${event.data.call_id} is not open`);
-      const openCalls = new Set(state.openCalls);
-      openCalls.delete(event.data.call_id);
-      return { ...state, openCalls };
-    }
-    case 'file.accessed':
-    case 'network.requested':
-      expectPhase('running');
-      if (!state.knownCalls.has(event.data.call_id)) violation(`unknown call_id ${event.data.call_id}`);
-      return state;
-    case 'execution.completed':
-    case 'execution.failed':
-      // A run can fail before the sandbox exists (it could not start); it can only complete inside one.
-      if (event.type === 'execution.failed') expectPhase('requested', 'loaded', 'running');
-      else expectPhase('running');
-      if (state.openCalls.size > 0) violation('tool calls still open');
-      return { ...state, phase: 'finished', outcome: event.type === 'execution.completed' ? 'completed' : 'failed' };
-    case 'dataset.deleted':
-      expectPhase('finished');
-      return { ...state, phase: 'dataset_deleted' };
-    case 'sandbox.destroyed':
-      expectPhase('dataset_deleted');
-      return { ...state, phase: 'destroyed' };
-    case 'certificate.sealed':
-      expectPhase('destroyed');
-      return { ...state, phase: 'sealed' };
-    case 'execution.aborted':
-      // Ends a stream whose executor died; it can never be sealed afterwards.
-      expectPhase('requested', 'loaded', 'running', 'finished', 'dataset_deleted', 'destroyed');
-      return { ...state, phase: 'aborted', openCalls: new Set<string>() };
+  get phase(): Phase {
+    return this.current;
   }
-}
 
-function withItem(set: ReadonlySet<string>, item: string): ReadonlySet<string> {
-  const next = new Set(set);
-  next.add(item);
-  return next;
+  get outcome(): 'completed' | 'failed' | null {
+    return this.result;
+  }
+
+  get openCalls(): number {
+    return this.open.size;
+  }
+
+  /** Applies one event or throws EVENTS_LIFECYCLE_VIOLATION naming it; the state is unchanged on a throw. */
+  apply(event: EventEnvelope): void {
+    const violation = (why: string): never => {
+      throw new EphemeraError('EVENTS_LIFECYCLE_VIOLATION', `events[${event.seq}] (${event.type}): ${why}`, {
+        fields: { seq: event.seq, field: `events[${event.seq}].type` },
+      });
+    };
+    const expectPhase = (...phases: Phase[]) => {
+      if (!phases.includes(this.current)) violation(`not allowed after phase ${this.current}`);
+    };
+
+    switch (event.type) {
+      case 'execution.requested':
+        expectPhase('empty');
+        this.current = 'requested';
+        return;
+      case 'dataset.loaded':
+        expectPhase('requested');
+        this.current = 'loaded';
+        return;
+      case 'sandbox.created':
+        expectPhase('loaded');
+        this.current = 'running';
+        return;
+      case 'llm.called':
+        expectPhase('running');
+        return;
+      case 'tool.invoked':
+        expectPhase('running');
+        if (this.known.has(event.data.call_id)) violation(`call_id ${event.data.call_id} reused`);
+        this.known.add(event.data.call_id);
+        this.open.add(event.data.call_id);
+        return;
+      case 'tool.completed':
+        expectPhase('running');
+        if (!this.open.delete(event.data.call_id)) violation(`call_id ${event.data.call_id} is not open`);
+        return;
+      case 'file.accessed':
+      case 'network.requested':
+        expectPhase('running');
+        if (!this.known.has(event.data.call_id)) violation(`unknown call_id ${event.data.call_id}`);
+        return;
+      case 'execution.completed':
+      case 'execution.failed':
+        // A run can fail before the sandbox exists (it could not start); it can only complete inside one.
+        if (event.type === 'execution.failed') expectPhase('requested', 'loaded', 'running');
+        else expectPhase('running');
+        if (this.open.size > 0) violation('tool calls still open');
+        this.current = 'finished';
+        this.result = event.type === 'execution.completed' ? 'completed' : 'failed';
+        return;
+      case 'dataset.deleted':
+        expectPhase('finished');
+        this.current = 'dataset_deleted';
+        return;
+      case 'sandbox.destroyed':
+        expectPhase('dataset_deleted');
+        this.current = 'destroyed';
+        return;
+      case 'certificate.sealed':
+        expectPhase('destroyed');
+        this.current = 'sealed';
+        return;
+      case 'execution.aborted':
+        // Ends a stream whose executor died or whose certificate failed its own check; never sealed afterwards.
+        expectPhase('requested', 'loaded', 'running', 'finished', 'dataset_deleted', 'destroyed');
+        this.current = 'aborted';
+        this.open.clear();
+        return;
+    }
+  }
 }

@@ -1,64 +1,120 @@
 /**
  * A tiny isomorphic schema language for event data: each schema both checks an
- * unknown value (returning the path of the first bad field) and carries its
- * TypeScript type. Objects are closed: an unknown key is an error, so nothing
- * can ride along in an event unnoticed (THREATS A14).
+ * unknown value (returning the first problem, with the path of the member) and
+ * carries its TypeScript type. Objects are closed: an unknown member is a
+ * problem of its own kind, so nothing rides along in an event unnoticed
+ * (THREATS A14, docs/verification.md §4). Member names from the document are
+ * data: they are looked up with Object.hasOwn and Maps, never through `in`
+ * or a plain object's prototype.
  */
+export type ProblemKind = 'unknown_member' | 'not_safe_integer' | 'timestamp' | 'invalid';
+
+export interface Problem {
+  kind: ProblemKind;
+  /** Where, as `events[3].data.call_id`. */
+  path: string;
+  reason: string;
+}
+
 export interface Schema<T> {
-  /** Returns null when valid, else `path: reason`. */
-  check(value: unknown, path: string): string | null;
+  /** Returns null when valid, else the first problem. */
+  check(value: unknown, path: string): Problem | null;
   readonly _type?: T;
 }
 
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
-const make = <T>(check: (value: unknown, path: string) => string | null): Schema<T> => ({ check });
+const make = <T>(check: (value: unknown, path: string) => Problem | null): Schema<T> => ({ check });
+const invalid = (path: string, reason: string): Problem => ({ kind: 'invalid', path, reason });
+
+/** `YYYY-MM-DDTHH:MM:SS.mmmZ`: the RFC 3339 profile every Ephemera time is written in (UTC, milliseconds). */
+const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+export const HASH_TEXT_PATTERN = /^sha256:[0-9a-f]{64}$/;
+
+/** True for a timestamp in the profile that names a real instant (no 2026-02-30, no 24:00, no leap second). */
+export function isTimestamp(value: unknown): value is string {
+  if (typeof value !== 'string' || !TIMESTAMP_PATTERN.test(value)) return false;
+  const ms = Date.parse(value);
+  // Date.parse rolls 2026-02-30 over into March: only a round trip proves the calendar date.
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === value;
+}
 
 export const s = {
   string: (maxLength = 4096) =>
-    make<string>((v, p) => (typeof v === 'string' && v.length <= maxLength ? null : `${p}: expected a string of at most ${maxLength} characters`)),
-  hash: () => make<`sha256:${string}`>((v, p) => (typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v) ? null : `${p}: expected sha256:<64 hex>`)),
-  hex: (length?: number) =>
+    make<string>((v, p) => (typeof v === 'string' && v.length <= maxLength ? null : invalid(p, `expected a string of at most ${maxLength} characters`))),
+  /** A string matching `pattern` (anchored by the caller). */
+  pattern: (pattern: RegExp, what: string) => make<string>((v, p) => (typeof v === 'string' && pattern.test(v) ? null : invalid(p, `expected ${what}`))),
+  hash: () => make<`sha256:${string}`>((v, p) => (typeof v === 'string' && HASH_TEXT_PATTERN.test(v) ? null : invalid(p, 'expected sha256:<64 lowercase hex>'))),
+  hex: (length?: number, maxLength = 1 << 22) =>
     make<string>((v, p) =>
-      typeof v === 'string' && /^[0-9a-f]*$/.test(v) && (length === undefined || v.length === length) ? null : `${p}: expected lowercase hex${length ? ` of ${length} characters` : ''}`,
+      typeof v === 'string' && v.length <= maxLength && v.length % 2 === 0 && /^[0-9a-f]*$/.test(v) && (length === undefined || v.length === length)
+        ? null
+        : invalid(p, `expected lowercase hex${length ? ` of ${length} characters` : ''}`),
     ),
+  timestamp: () => make<string>((v, p) => (isTimestamp(v) ? null : { kind: 'timestamp', path: p, reason: 'expected an RFC 3339 UTC time with milliseconds (YYYY-MM-DDTHH:MM:SS.mmmZ) on a real calendar date' })),
   int: (min = 0, max = Number.MAX_SAFE_INTEGER) =>
-    make<number>((v, p) => (Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max ? null : `${p}: expected an integer in [${min}, ${max}]`)),
-  bool: () => make<boolean>((v, p) => (typeof v === 'boolean' ? null : `${p}: expected a boolean`)),
-  literal: <const L extends string | number | boolean>(literal: L) => make<L>((v, p) => (v === literal ? null : `${p}: expected ${JSON.stringify(literal)}`)),
-  oneOf: <const L extends string>(values: readonly L[]) => make<L>((v, p) => (values.includes(v as L) ? null : `${p}: expected one of ${values.join(', ')}`)),
+    make<number>((v, p) => {
+      if (typeof v !== 'number') return invalid(p, 'expected an integer');
+      if (!Number.isSafeInteger(v)) return { kind: 'not_safe_integer', path: p, reason: `expected an exact integer of at most 2^53-1, found ${v}` };
+      return v >= min && v <= max ? null : invalid(p, `expected an integer in [${min}, ${max}]`);
+    }),
+  bool: () => make<boolean>((v, p) => (typeof v === 'boolean' ? null : invalid(p, 'expected a boolean'))),
+  literal: <const L extends string | number | boolean>(literal: L) => make<L>((v, p) => (v === literal ? null : invalid(p, `expected ${JSON.stringify(literal)}`))),
+  oneOf: <const L extends string>(values: readonly L[]) => make<L>((v, p) => (typeof v === 'string' && values.includes(v as L) ? null : invalid(p, `expected one of ${values.join(', ')}`))),
   nullable: <T>(inner: Schema<T>) => make<T | null>((v, p) => (v === null ? null : inner.check(v, p))),
+  /** v1 only: a member that may be absent. Version 2 has none (one spelling per value). */
   optional: <T>(inner: Schema<T>) => make<T | undefined>((v, p) => (v === undefined ? null : inner.check(v, p))),
   array: <T>(item: Schema<T>, maxItems = 10_000) =>
     make<T[]>((v, p) => {
-      if (!Array.isArray(v) || v.length > maxItems) return `${p}: expected an array of at most ${maxItems} items`;
+      if (!Array.isArray(v)) return invalid(p, 'expected an array');
+      if (v.length > maxItems) return invalid(p, `expected at most ${maxItems} items`);
       for (let i = 0; i < v.length; i++) {
-        const error = item.check(v[i], `${p}[${i}]`);
-        if (error) return error;
+        const problem = item.check(v[i], `${p}[${i}]`);
+        if (problem) return problem;
       }
       return null;
     }),
-  /** Any JSON object: used for open, descriptive blocks (limits, runtime identity, attestation). */
-  json: () => make<Record<string, unknown>>((v, p) => (isPlainObject(v) ? null : `${p}: expected an object`)),
-  record: <T>(value: Schema<T>) =>
+  /** Any JSON object: only for data that is the user's own (the result's JSON) and v1's open blocks. */
+  json: () => make<Record<string, unknown>>((v, p) => (isPlainObject(v) ? null : invalid(p, 'expected an object'))),
+  /** An object whose member names are data (tool names, limit names); each value closed by `value`. */
+  record: <T>(value: Schema<T>, maxEntries = 256) =>
     make<Record<string, T>>((v, p) => {
-      if (!isPlainObject(v)) return `${p}: expected an object`;
-      for (const [key, item] of Object.entries(v)) {
-        const error = value.check(item, `${p}.${key}`);
-        if (error) return error;
+      if (!isPlainObject(v)) return invalid(p, 'expected an object');
+      const keys = Object.keys(v);
+      if (keys.length > maxEntries) return invalid(p, `expected at most ${maxEntries} members`);
+      for (const key of keys) {
+        const problem = value.check(v[key], `${p}.${key}`);
+        if (problem) return problem;
       }
       return null;
     }),
-  object: <const F extends Record<string, Schema<unknown>>>(fields: F) =>
-    make<ObjectOf<F>>((v, p) => {
-      if (!isPlainObject(v)) return `${p}: expected an object`;
-      for (const key of Object.keys(v)) if (!(key in fields)) return `${p}.${key}: unknown field`;
-      for (const [key, schema] of Object.entries(fields)) {
-        const error = schema.check((v as Record<string, unknown>)[key], `${p}.${key}`);
-        if (error) return error;
+  /** One of several closed shapes, chosen by the string member `tag`. */
+  tagged: <const M extends Record<string, Schema<unknown>>>(tag: string, variants: M) => {
+    const byTag = new Map(Object.entries(variants));
+    return make<Infer<M[keyof M]>>((v, p) => {
+      if (!isPlainObject(v)) return invalid(p, 'expected an object');
+      const variant = typeof v[tag] === 'string' && Object.hasOwn(v, tag) ? byTag.get(v[tag] as string) : undefined;
+      if (!variant) return invalid(`${p}.${tag}`, `expected one of ${[...byTag.keys()].join(', ')}`);
+      return variant.check(v, p);
+    });
+  },
+  /** Either of two schemas (the first problem of the second is reported). */
+  either: <A, B>(a: Schema<A>, b: Schema<B>) => make<A | B>((v, p) => (a.check(v, p) === null ? null : b.check(v, p))),
+  object: <const F extends Record<string, Schema<unknown>>>(fields: F) => {
+    const known = new Map<string, Schema<unknown>>(Object.entries(fields));
+    return make<ObjectOf<F>>((v, p) => {
+      if (!isPlainObject(v)) return invalid(p, 'expected an object');
+      for (const key of Object.keys(v)) {
+        if (!known.has(key)) return { kind: 'unknown_member', path: `${p}.${key}`, reason: 'not a member of this object in this format version' };
+      }
+      for (const [key, schema] of known) {
+        const present = Object.hasOwn(v, key);
+        const problem = schema.check(present ? v[key] : undefined, `${p}.${key}`);
+        if (problem) return present ? problem : invalid(`${p}.${key}`, 'missing member');
       }
       return null;
-    }),
+    });
+  },
 };
 
 type OptionalKeys<F> = { [K in keyof F]: undefined extends Infer<F[K]> ? K : never }[keyof F];

@@ -1,41 +1,105 @@
 /**
- * Event types, version 1: one data schema per type (DESIGN §4).
- * What is logged: hashes, counts, sizes, timings, names. Never dataset bytes,
- * LLM responses, tool arguments or outputs in clear, or credentials.
+ * Event types: one data schema per type and format version (docs/design.md §4,
+ * docs/verification.md §4). What is logged: hashes, counts, sizes, timings,
+ * names. Never dataset bytes, LLM responses, tool arguments or outputs in
+ * clear, or credentials.
+ *
+ * Version 2 (written today) is closed all the way down: every block has its
+ * members listed, none is optional (absent is written null), and the sealing
+ * event carries only what its attestation proves. Version 1 is kept to read
+ * certificates issued before; its open blocks (`s.json()`) are why a v1
+ * verdict lists members that nothing commits (docs/verification.md §9).
  */
 import { s, type Infer, type Schema } from './schema.js';
 
 const hash = s.hash;
 const count = () => s.int(0);
 const killedBy = s.nullable(s.oneOf(['timeout', 'memory', 'pids', 'output_limit', 'disk', 'cpu', 'sandbox_lost'] as const));
+const text = (max = 4096) => s.string(max);
 
-/** The public, credential-free summary of a sandbox description. */
-export const sandboxSummarySchema = s.object({
-  tools: s.array(s.string(64), 64),
-  entrypoint: s.nullable(s.string(256)),
-  scripts: s.array(s.object({ name: s.string(256), hash: hash(), bytes: count() }), 256),
-  llm: s.nullable(
-    s.object({
-      provider: s.string(64),
-      model: s.string(256),
-      prompt_hash: hash(),
-      max_turns: count(),
-      max_output_tokens: count(),
-    }),
-  ),
-  limits: s.json(),
-  network: s.json(),
+/** dstack runtime events (RTMR3) are the only kind whose digest can be recomputed from their fields. */
+export const DSTACK_RUNTIME_EVENT_TYPE = 0x08000001;
+
+// ---------------------------------------------------------------- version 2
+
+const sandboxSummaryV2 = s.object({
+  tools: s.array(s.oneOf(['bash', 'python', 'grep'] as const), 8),
+  entrypoint: s.nullable(text(256)),
+  scripts: s.array(s.object({ name: text(256), hash: hash(), bytes: count() }), 64),
+  llm: s.nullable(s.object({ provider: text(64), model: text(256), prompt_hash: hash(), max_turns: count(), max_output_tokens: count() })),
+  limits: s.object({ timeout_seconds: count(), max_memory_mb: count() }),
+  network: s.object({ allow: s.array(text(260), 16) }),
 });
 
-/** The result of a run as recorded (size-capped; `result_hash` = hash of JCS(result)). */
-export const resultSchema = s.object({
+const resultV2 = s.object({
   output: s.string(1 << 20),
   bytes: count(),
   truncated: s.bool(),
-  json: s.optional(s.nullable(s.json())),
+  /** The JSON object found in the output: the user's own data, free-form. */
+  json: s.nullable(s.json()),
 });
 
-const totals = s.json;
+const totalsV2 = s.object({ tool_calls: count(), cpu_ms: count(), max_rss_kb: count(), llm_calls: count(), input_tokens: count(), output_tokens: count() });
+
+const isolationV2 = s.object({
+  tool: s.literal('bubblewrap'),
+  namespaces: s.array(text(32), 16),
+  new_session: s.bool(),
+  die_with_parent: s.bool(),
+  init: text(),
+  capabilities: text(),
+  no_new_privileges: s.bool(),
+  nested_user_namespaces: s.bool(),
+  uid: count(),
+  host_uid: s.nullable(count()),
+  host_paths: s.array(text(), 64),
+  seccomp: s.either(s.literal(false), s.object({ mechanism: text(), errno_eperm: s.array(text(), 128), killed: text() })),
+  file_tracing: text(),
+});
+
+const nullableText = () => s.nullable(text(256));
+const teeV2 = s.tagged('type', {
+  simulated: s.object({ type: s.literal('simulated'), public_key: s.hex(64), hardware_backed: s.literal(false) }),
+  dstack: s.object({
+    type: s.literal('dstack'), hardware_backed: s.literal(true), app_id: nullableText(), instance_id: nullableText(), app_name: nullableText(),
+    compose_hash: nullableText(), os_image_hash: nullableText(),
+    measurements: s.object({ mrtd: nullableText(), rtmr0: nullableText(), rtmr1: nullableText(), rtmr2: nullableText(), rtmr3: nullableText() }),
+  }),
+});
+
+const runtimeV2 = s.object({
+  kernel: text(256),
+  tools: s.record(s.object({ path: text(), version: text(), sha256: hash() }), 32),
+  tee: teeV2,
+});
+
+/** Intel DCAP collateral, exactly the members the TDX verifier checks (docs/verification.md §7.2). */
+const collateralV2 = s.object({
+  pck_crl_issuer_chain: text(1 << 16),
+  root_ca_crl: s.hex(undefined, 1 << 20),
+  pck_crl: s.hex(undefined, 1 << 22),
+  tcb_info_issuer_chain: text(1 << 16),
+  tcb_info: text(1 << 20),
+  tcb_info_signature: s.hex(128),
+  qe_identity_issuer_chain: text(1 << 16),
+  qe_identity: text(1 << 20),
+  qe_identity_signature: s.hex(128),
+});
+
+export const attestationSchemaV2 = s.tagged('type', {
+  simulated: s.object({ type: s.literal('simulated'), public_key: s.hex(64), signature: s.hex(128) }),
+  tdx: s.object({
+    type: s.literal('tdx'),
+    quote: s.hex(undefined, 1 << 16),
+    event_log: s.array(s.object({ imr: s.literal(3), event_type: s.literal(DSTACK_RUNTIME_EVENT_TYPE), digest: s.hex(96), event: text(256), event_payload: s.hex(undefined, 1 << 16) }), 256),
+    collateral: collateralV2,
+  }),
+});
+
+const destroyChecksV2 = s.either(
+  s.object({ sandbox_started: s.literal(false) }),
+  s.object({ cgroup_processes_remaining: count(), namespace_holders: count(), namespaces_checked: s.bool(), processes_remaining: count(), dataset_bytes_zeroed: count() }),
+);
 
 export const eventDataSchemas = {
   'execution.requested': s.object({
@@ -45,26 +109,31 @@ export const eventDataSchemas = {
     dataset_source: s.oneOf(['inline', 'url'] as const),
     sandbox_hash: hash(),
     fingerprint: hash(),
-    sandbox: sandboxSummarySchema,
+    sandbox: sandboxSummaryV2,
   }),
   'dataset.loaded': s.object({ dataset_hash: hash(), bytes: count(), medium: s.literal('tmpfs') }),
-  'sandbox.created': s.object({ isolation: s.json(), limits: s.json(), network: s.json(), runtime: s.json() }),
+  'sandbox.created': s.object({
+    isolation: isolationV2,
+    limits: s.record(s.object({ value: count(), mechanism: text() }), 32),
+    network: s.object({ mode: s.oneOf(['none', 'allowlist'] as const), mechanism: text(), allow: s.array(text(260), 16) }),
+    runtime: runtimeV2,
+  }),
   'llm.called': s.object({
-    provider: s.string(64),
-    host: s.string(256),
-    model: s.string(256),
+    provider: text(64),
+    host: text(256),
+    model: text(256),
     turn: count(),
     prompt_hash: hash(),
     response_hash: s.nullable(hash()),
     input_tokens: count(),
     output_tokens: count(),
-    stop_reason: s.nullable(s.string(64)),
+    stop_reason: s.nullable(text(64)),
     latency_ms: count(),
-    error_code: s.optional(s.nullable(s.string(64))),
+    error_code: s.nullable(text(64)),
   }),
-  'tool.invoked': s.object({ call_id: s.string(64), tool: s.string(256), args_hash: hash(), caller: s.oneOf(['llm', 'script'] as const) }),
+  'tool.invoked': s.object({ call_id: text(64), tool: text(256), args_hash: hash(), caller: s.oneOf(['llm', 'script'] as const) }),
   'tool.completed': s.object({
-    call_id: s.string(64),
+    call_id: text(64),
     exit_code: s.nullable(s.int(0, 255)),
     duration_ms: count(),
     cpu_ms: count(),
@@ -75,52 +144,68 @@ export const eventDataSchemas = {
     killed_by: killedBy,
     truncated: s.bool(),
   }),
-  'file.accessed': s.object({
-    call_id: s.string(64),
-    op: s.oneOf(['read', 'write', 'exec', 'delete'] as const),
-    path: s.string(4096),
-    count: s.int(1),
-  }),
-  'network.requested': s.object({
-    call_id: s.string(64),
-    host: s.string(256),
-    port: s.int(0, 65535),
-    allowed: s.bool(),
-    bytes_out: count(),
-    bytes_in: count(),
-  }),
-  'execution.completed': s.object({
-    exit_code: s.int(0, 255),
-    result_hash: hash(),
-    result: resultSchema,
-    duration_ms: count(),
-    totals: totals(),
-  }),
+  'file.accessed': s.object({ call_id: text(64), op: s.oneOf(['read', 'write', 'exec', 'delete'] as const), path: text(4096), count: s.int(1) }),
+  'network.requested': s.object({ call_id: text(64), host: text(256), port: s.int(0, 65535), allowed: s.bool(), bytes_out: count(), bytes_in: count() }),
+  'execution.completed': s.object({ exit_code: s.int(0, 255), result_hash: hash(), result: resultV2, duration_ms: count(), totals: totalsV2 }),
   'execution.failed': s.object({
-    error_code: s.string(64),
+    error_code: text(64),
     exit_code: s.nullable(s.int(0, 255)),
     killed_by: killedBy,
     result_hash: hash(),
-    result: resultSchema,
+    result: resultV2,
     duration_ms: count(),
-    totals: totals(),
+    totals: totalsV2,
   }),
   'dataset.deleted': s.object({ bytes_zeroed: count(), tmpfs_released: s.literal(true) }),
-  'sandbox.destroyed': s.object({ processes_remaining: s.literal(0), workspace_released: s.literal(true), checks: s.optional(s.json()) }),
-  /** Appended on restart for a stream its executor never finished (THREATS B24): the run is dead, no certificate. */
-  'execution.aborted': s.object({ reason: s.oneOf(['executor_restarted'] as const), last_seq: s.int(0) }),
-  'certificate.sealed': s.object({
-    tree_size: s.int(1),
-    merkle_root: hash(),
-    report_data: s.hex(128),
-    attestation: s.json(),
-  }),
+  'sandbox.destroyed': s.object({ processes_remaining: s.literal(0), workspace_released: s.literal(true), checks: destroyChecksV2 }),
+  /**
+   * Ends a stream that will never be sealed: its executor died (appended on restart, THREATS B24), or the
+   * certificate it built did not pass its own verification (`error_code` says why; docs/verification.md §10).
+   */
+  'execution.aborted': s.object({ reason: s.oneOf(['executor_restarted', 'certificate_rejected'] as const), last_seq: count(), error_code: s.nullable(text(64)) }),
+  'certificate.sealed': s.object({ tree_size: s.int(1), merkle_root: hash(), report_data: s.hex(128), attestation: attestationSchemaV2 }),
 } as const satisfies Record<string, Schema<unknown>>;
+
+// ---------------------------------------------------------------- version 1 (read only)
+
+const sandboxSummaryV1 = s.object({
+  tools: s.array(text(64), 64),
+  entrypoint: s.nullable(text(256)),
+  scripts: s.array(s.object({ name: text(256), hash: hash(), bytes: count() }), 256),
+  llm: s.nullable(s.object({ provider: text(64), model: text(256), prompt_hash: hash(), max_turns: count(), max_output_tokens: count() })),
+  limits: s.json(),
+  network: s.json(),
+});
+const resultV1 = s.object({ output: s.string(1 << 20), bytes: count(), truncated: s.bool(), json: s.optional(s.nullable(s.json())) });
+
+export const eventDataSchemasV1: { [T in EventType]: Schema<unknown> } = {
+  ...eventDataSchemas,
+  'execution.requested': s.object({
+    dataset_hash: hash(), dataset_bytes: count(), dataset_format: s.oneOf(['csv', 'json', 'txt'] as const), dataset_source: s.oneOf(['inline', 'url'] as const),
+    sandbox_hash: hash(), fingerprint: hash(), sandbox: sandboxSummaryV1,
+  }),
+  'sandbox.created': s.object({ isolation: s.json(), limits: s.json(), network: s.json(), runtime: s.json() }),
+  'llm.called': s.object({
+    provider: text(64), host: text(256), model: text(256), turn: count(), prompt_hash: hash(), response_hash: s.nullable(hash()), input_tokens: count(),
+    output_tokens: count(), stop_reason: s.nullable(text(64)), latency_ms: count(), error_code: s.optional(s.nullable(text(64))),
+  }),
+  'tool.invoked': s.object({ call_id: text(64), tool: text(256), args_hash: hash(), caller: s.oneOf(['llm', 'script'] as const) }),
+  'execution.completed': s.object({ exit_code: s.int(0, 255), result_hash: hash(), result: resultV1, duration_ms: count(), totals: s.json() }),
+  'execution.failed': s.object({
+    error_code: text(64), exit_code: s.nullable(s.int(0, 255)), killed_by: killedBy, result_hash: hash(), result: resultV1, duration_ms: count(), totals: s.json(),
+  }),
+  'sandbox.destroyed': s.object({ processes_remaining: s.literal(0), workspace_released: s.literal(true), checks: s.optional(s.json()) }),
+  'execution.aborted': s.object({ reason: s.oneOf(['executor_restarted'] as const), last_seq: count() }),
+  'certificate.sealed': s.object({ tree_size: s.int(1), merkle_root: hash(), report_data: s.hex(128), attestation: s.json() }),
+};
 
 export type EventType = keyof typeof eventDataSchemas;
 export type EventData = { [T in EventType]: Infer<(typeof eventDataSchemas)[T]> };
-export type SandboxSummary = Infer<typeof sandboxSummarySchema>;
-export type RunResult = Infer<typeof resultSchema>;
+export type SandboxSummary = Infer<typeof sandboxSummaryV2>;
+export type RunResult = Infer<typeof resultV2>;
+export type Totals = Infer<typeof totalsV2>;
+export type Attestation = Infer<typeof attestationSchemaV2>;
+export type SandboxCreated = EventData['sandbox.created'];
 
 export const EVENT_TYPES = Object.keys(eventDataSchemas) as EventType[];
 

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { release } from 'node:os';
 import { EphemeraError } from '../errors.js';
 import { SETPRIV_PATH, dropTo } from './argv.js';
+import type { RuntimeIdentity } from './types.js';
 
 export const BWRAP_PATH = '/usr/bin/bwrap';
 /** The uid inside every sandbox. */
@@ -24,12 +25,12 @@ const TOOLS: Record<string, { path: string; version: string[] }> = {
   strace: { path: '/usr/bin/strace', version: ['-V'] },
 };
 
-let identity: Record<string, unknown> | null = null;
+let identity: RuntimeIdentity | null = null;
 let checked = false;
 
-export function runtimeIdentity(): Record<string, unknown> {
+export function runtimeIdentity(): RuntimeIdentity {
   if (identity) return identity;
-  const tools: Record<string, unknown> = {};
+  const tools: RuntimeIdentity['tools'] = {};
   for (const [name, tool] of Object.entries(TOOLS)) {
     const real = realpathSync(tool.path);
     const version = execFileSync(tool.path, tool.version, { encoding: 'utf8' }).split('\n')[0]!.trim();

@@ -77,12 +77,35 @@ export interface ToolOutcome {
   network: NetworkObservation[];
 }
 
-/** What sandbox.created records: the isolation and limits really in force. */
+/** How the sandbox is isolated, as sandbox.created records it (a closed block of certificate version 2). */
+export interface IsolationDescription {
+  tool: 'bubblewrap';
+  namespaces: string[];
+  new_session: boolean;
+  die_with_parent: boolean;
+  init: string;
+  capabilities: string;
+  no_new_privileges: boolean;
+  nested_user_namespaces: boolean;
+  uid: number;
+  host_uid: number | null;
+  host_paths: string[];
+  seccomp: false | { mechanism: string; errno_eperm: string[]; killed: string };
+  file_tracing: string;
+}
+
+/** Versions and hashes of what runs inside, and the kernel. */
+export interface RuntimeIdentity {
+  kernel: string;
+  tools: Record<string, { path: string; version: string; sha256: `sha256:${string}` }>;
+}
+
+/** What sandbox.created records: the isolation and limits really in force, each limit with what enforces it. */
 export interface SandboxDescription {
-  isolation: Record<string, unknown>;
-  limits: Record<string, unknown>;
-  network: Record<string, unknown>;
-  runtime: Record<string, unknown>;
+  isolation: IsolationDescription;
+  limits: Record<string, { value: number; mechanism: string }>;
+  network: { mode: 'none' | 'allowlist'; mechanism: string; allow: string[] };
+  runtime: RuntimeIdentity;
 }
 
 export interface DestructionReport {
@@ -90,7 +113,7 @@ export interface DestructionReport {
   workspaceReleased: boolean;
   datasetBytesZeroed: number;
   tmpfsReleased: boolean;
-  checks: Record<string, unknown>;
+  checks: { cgroup_processes_remaining: number; namespace_holders: number; namespaces_checked: boolean };
 }
 
 export interface Sandbox {

@@ -1,12 +1,15 @@
 /**
- * The certificate document (DESIGN §7) and its derivation: a pure fold over an
- * execution's events. The projection serves it; the verifier re-derives it
- * from the events and compares field by field, so every displayed field is
- * backed by the hash chain (THREATS E38). Isomorphic.
+ * The certificate document (docs/design.md §7, docs/verification.md §6) and
+ * its derivation: a fold over an execution's events with constant work per
+ * event. The projection serves it; the verifier re-derives it from the events
+ * and compares member by member, so every displayed member is backed by the
+ * hash chain (THREATS E38). Names that come from events (models, hosts,
+ * tools, paths) are keys of Maps only, never of plain objects. Isomorphic.
  */
 import type { EventEnvelope, SandboxSummary } from '../events/index.js';
 
-export const CERTIFICATE_VERSION = 1;
+/** The format version written today (the `v` of every event of the stream). */
+export const CERTIFICATE_VERSION = 2;
 export const CERTIFICATE_ID_PREFIX = 'cert_';
 
 export interface ToolUse {
@@ -19,12 +22,20 @@ export interface ToolUse {
   failures: number;
 }
 
+export interface ModelUse {
+  model: string;
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
 export interface ExecutionTrace {
   llm_calls: {
     count: number;
     input_tokens: number;
     output_tokens: number;
-    by_model: Record<string, { calls: number; input_tokens: number; output_tokens: number }>;
+    /** Version 2: one row per model, in order of first use. Version 1: an object keyed by model name. */
+    by_model: ModelUse[] | Record<string, Omit<ModelUse, 'model'>>;
     /** Provider hosts that received data from this run. */
     provider_hosts: string[];
   };
@@ -43,7 +54,7 @@ export interface ExecutionTrace {
 
 export interface Certificate {
   certificate_id: string;
-  version: number;
+  version: 1 | 2;
   execution_id: string;
   status: 'completed' | 'failed' | 'incomplete' | 'aborted';
   dataset_hash: string;
@@ -69,6 +80,12 @@ export interface Certificate {
   events: EventEnvelope[];
 }
 
+/** The top-level members of a certificate, in the order they are written; all are required. */
+export const CERTIFICATE_MEMBERS = [
+  'certificate_id', 'version', 'execution_id', 'status', 'dataset_hash', 'sandbox_hash', 'fingerprint', 'dataset', 'sandbox', 'isolation',
+  'result', 'execution_trace', 'lifecycle', 'merkle', 'proof', 'events',
+] as const satisfies readonly (keyof Certificate)[];
+
 export function certificateIdOf(executionId: string): string {
   return `${CERTIFICATE_ID_PREFIX}${executionId}`;
 }
@@ -79,80 +96,96 @@ export function executionIdOf(certificateId: string): string | null {
   return /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id) ? id : null;
 }
 
-/** Derives the certificate from events alone (the events must already be chain-verified by the caller when it matters). */
-export function deriveCertificate(events: readonly EventEnvelope[]): Certificate {
-  const first = events[0];
-  const executionId = first?.execution_id ?? '';
-  const cert: Certificate = {
-    certificate_id: certificateIdOf(executionId),
-    version: CERTIFICATE_VERSION,
-    execution_id: executionId,
-    status: 'incomplete',
-    dataset_hash: '',
-    sandbox_hash: '',
-    fingerprint: '',
-    dataset: { bytes: 0, format: '', source: '' },
-    sandbox: null,
-    isolation: null,
-    result: { output: '', exit_code: null, error_code: null, truncated: false, bytes: 0, json: null, result_hash: null },
-    execution_trace: emptyTrace(),
-    lifecycle: { requested: null, dataset_loaded: null, execution_started: null, execution_completed: null, dataset_deleted: null, sandbox_destroyed: null, sealed: null, execution_time_ms: null },
-    merkle: null,
-    proof: null,
-    events: [...events],
-  };
-  const trace = cert.execution_trace;
-  const toolOf = new Map<string, ToolUse>();
-  const started = new Map<string, ToolUse>();
-  const models = trace.llm_calls.by_model;
-  const fileRows = new Map<string, ExecutionTrace['file_activity'][number]>();
-  const networkRows = new Map<string, ExecutionTrace['network_activity'][number]>();
+/**
+ * Folds events into a certificate one at a time. `keepEvents: false` is for
+ * the verifier, which has the document's own events and needs only the rest.
+ */
+export class CertificateFold {
+  private readonly cert: Certificate;
+  private readonly toolOf = new Map<string, ToolUse>();
+  private readonly started = new Map<string, ToolUse>();
+  private readonly models = new Map<string, ModelUse>();
+  private readonly hosts = new Set<string>();
+  private readonly fileRows = new Map<string, ExecutionTrace['file_activity'][number]>();
+  private readonly networkRows = new Map<string, ExecutionTrace['network_activity'][number]>();
 
-  for (const event of events) {
+  constructor(private readonly keepEvents = true) {
+    this.cert = {
+      certificate_id: '', version: CERTIFICATE_VERSION, execution_id: '', status: 'incomplete', dataset_hash: '', sandbox_hash: '', fingerprint: '',
+      dataset: { bytes: 0, format: '', source: '' }, sandbox: null, isolation: null,
+      result: { output: '', exit_code: null, error_code: null, truncated: false, bytes: 0, json: null, result_hash: null },
+      execution_trace: {
+        llm_calls: { count: 0, input_tokens: 0, output_tokens: 0, by_model: [], provider_hosts: [] },
+        tool_uses: [], file_activity: [], network_activity: [],
+        resources: { tool_calls: 0, cpu_ms: 0, max_rss_kb: 0, stdout_bytes: 0, stderr_bytes: 0, killed_by: null },
+      },
+      lifecycle: { requested: null, dataset_loaded: null, execution_started: null, execution_completed: null, dataset_deleted: null, sandbox_destroyed: null, sealed: null, execution_time_ms: null },
+      merkle: null, proof: null, events: [],
+    };
+  }
+
+  apply(event: EventEnvelope): void {
+    const cert = this.cert;
+    const trace = cert.execution_trace;
+    if (this.keepEvents) cert.events.push(event);
     switch (event.type) {
       case 'execution.requested': {
         const d = event.data;
-        Object.assign(cert, { dataset_hash: d.dataset_hash, sandbox_hash: d.sandbox_hash, fingerprint: d.fingerprint, sandbox: d.sandbox });
+        cert.version = event.v;
+        cert.execution_id = event.execution_id;
+        cert.certificate_id = certificateIdOf(event.execution_id);
+        cert.dataset_hash = d.dataset_hash;
+        cert.sandbox_hash = d.sandbox_hash;
+        cert.fingerprint = d.fingerprint;
+        cert.sandbox = d.sandbox;
         cert.dataset = { bytes: d.dataset_bytes, format: d.dataset_format, source: d.dataset_source };
         cert.lifecycle.requested = event.at;
-        break;
+        return;
       }
       case 'dataset.loaded':
         cert.lifecycle.dataset_loaded = event.at;
-        break;
+        return;
       case 'sandbox.created':
         cert.isolation = event.data.isolation;
         cert.lifecycle.execution_started = event.at;
-        break;
+        return;
       case 'llm.called': {
         const d = event.data;
         trace.llm_calls.count += 1;
         trace.llm_calls.input_tokens += d.input_tokens;
         trace.llm_calls.output_tokens += d.output_tokens;
-        const m = (models[d.model] ??= { calls: 0, input_tokens: 0, output_tokens: 0 });
-        m.calls += 1;
-        m.input_tokens += d.input_tokens;
-        m.output_tokens += d.output_tokens;
-        if (!trace.llm_calls.provider_hosts.includes(d.host)) trace.llm_calls.provider_hosts.push(d.host);
-        break;
+        let model = this.models.get(d.model);
+        if (!model) {
+          model = { model: d.model, calls: 0, input_tokens: 0, output_tokens: 0 };
+          this.models.set(d.model, model);
+        }
+        model.calls += 1;
+        model.input_tokens += d.input_tokens;
+        model.output_tokens += d.output_tokens;
+        if (!this.hosts.has(d.host)) {
+          this.hosts.add(d.host);
+          trace.llm_calls.provider_hosts.push(d.host);
+        }
+        return;
       }
       case 'tool.invoked': {
         const key = `${event.data.caller}\u0000${event.data.tool}`;
-        let use = toolOf.get(key);
+        let use = this.toolOf.get(key);
         if (!use) {
           use = { tool: event.data.tool, caller: event.data.caller, count: 0, args_hashes: [], duration_ms: 0, cpu_ms: 0, failures: 0 };
-          toolOf.set(key, use);
+          this.toolOf.set(key, use);
           trace.tool_uses.push(use);
         }
         use.count += 1;
         use.args_hashes.push(event.data.args_hash);
-        started.set(event.data.call_id, use);
-        break;
+        this.started.set(event.data.call_id, use);
+        return;
       }
       case 'tool.completed': {
         const d = event.data;
-        const use = started.get(d.call_id);
+        const use = this.started.get(d.call_id);
         if (use) {
+          this.started.delete(d.call_id);
           use.duration_ms += d.duration_ms;
           use.cpu_ms += d.cpu_ms;
           if (d.exit_code !== 0) use.failures += 1;
@@ -164,34 +197,34 @@ export function deriveCertificate(events: readonly EventEnvelope[]): Certificate
         r.stdout_bytes += d.stdout_bytes;
         r.stderr_bytes += d.stderr_bytes;
         if (d.killed_by && !r.killed_by) r.killed_by = d.killed_by;
-        break;
+        return;
       }
       case 'file.accessed': {
         const d = event.data;
         const key = `${d.op}\u0000${d.path}`;
-        const row = fileRows.get(key);
+        const row = this.fileRows.get(key);
         if (row) row.count += d.count;
         else {
           const added = { op: d.op, path: d.path, count: d.count };
-          fileRows.set(key, added);
+          this.fileRows.set(key, added);
           trace.file_activity.push(added);
         }
-        break;
+        return;
       }
       case 'network.requested': {
         const d = event.data;
         const key = `${d.host}\u0000${d.port}\u0000${d.allowed}`;
-        const row = networkRows.get(key);
+        const row = this.networkRows.get(key);
         if (row) {
           row.attempts += 1;
           row.bytes_out += d.bytes_out;
           row.bytes_in += d.bytes_in;
         } else {
           const added = { host: d.host, port: d.port, allowed: d.allowed, attempts: 1, bytes_out: d.bytes_out, bytes_in: d.bytes_in };
-          networkRows.set(key, added);
+          this.networkRows.set(key, added);
           trace.network_activity.push(added);
         }
-        break;
+        return;
       }
       case 'execution.completed':
       case 'execution.failed': {
@@ -209,35 +242,43 @@ export function deriveCertificate(events: readonly EventEnvelope[]): Certificate
         if (event.type === 'execution.failed' && event.data.killed_by) trace.resources.killed_by = event.data.killed_by;
         cert.lifecycle.execution_completed = event.at;
         cert.lifecycle.execution_time_ms = d.duration_ms;
-        break;
+        return;
       }
       case 'dataset.deleted':
         cert.lifecycle.dataset_deleted = event.at;
-        break;
+        return;
       case 'sandbox.destroyed':
         cert.lifecycle.sandbox_destroyed = event.at;
-        break;
+        return;
       case 'execution.aborted':
         cert.status = 'aborted';
-        break;
+        return;
       case 'certificate.sealed': {
         const d = event.data;
+        const attestation = d.attestation as Record<string, unknown>;
         cert.lifecycle.sealed = event.at;
         cert.merkle = { algorithm: 'rfc6962-sha256', tree_size: d.tree_size, root: d.merkle_root };
-        cert.proof = { tee: String(d.attestation.type ?? 'unknown'), report_data: d.report_data, attestation: d.attestation };
-        break;
+        cert.proof = { tee: typeof attestation.type === 'string' ? attestation.type : 'unknown', report_data: d.report_data, attestation };
+        return;
       }
     }
   }
-  return cert;
+
+  /** The certificate so far. Version 1 keys `by_model` by model name (a null-prototype object, so `__proto__` is a name like any other). */
+  result(): Certificate {
+    const models = [...this.models.values()];
+    if (this.cert.version === 1) {
+      const byName: Record<string, Omit<ModelUse, 'model'>> = Object.create(null);
+      for (const { model, ...use } of models) byName[model] = use;
+      this.cert.execution_trace.llm_calls.by_model = byName;
+    } else this.cert.execution_trace.llm_calls.by_model = models;
+    return this.cert;
+  }
 }
 
-function emptyTrace(): ExecutionTrace {
-  return {
-    llm_calls: { count: 0, input_tokens: 0, output_tokens: 0, by_model: {}, provider_hosts: [] },
-    tool_uses: [],
-    file_activity: [],
-    network_activity: [],
-    resources: { tool_calls: 0, cpu_ms: 0, max_rss_kb: 0, stdout_bytes: 0, stderr_bytes: 0, killed_by: null },
-  };
+/** Derives the certificate from events alone (the events must already be chain-verified by the caller when it matters). */
+export function deriveCertificate(events: readonly EventEnvelope[]): Certificate {
+  const fold = new CertificateFold();
+  for (const event of events) fold.apply(event);
+  return fold.result();
 }

@@ -1,9 +1,11 @@
 export {
-  verifyCertificate, CHECK_ORDER, DEFAULT_MAX_EVENTS,
-  type Verdict, type VerifyCheck, type VerifyOptions, type AttestationVerifier, type CheckName, type VerifyErrorCode,
+  verifyCertificate, verifyCertificateText, verifyCertificateChunks, CertificateVerifier, CHECK_ORDER,
+  type Verdict, type VerifyCheck, type VerifyOptions, type AttestationVerifier, type AttestationCheck, type AttestationContext, type CheckName, type VerifyErrorCode,
 } from './verify.js';
 export {
-  deriveCertificate, certificateIdOf, executionIdOf, CERTIFICATE_VERSION, CERTIFICATE_ID_PREFIX,
-  type Certificate, type ExecutionTrace, type ToolUse,
+  deriveCertificate, CertificateFold, certificateIdOf, executionIdOf, CERTIFICATE_VERSION, CERTIFICATE_ID_PREFIX, CERTIFICATE_MEMBERS,
+  type Certificate, type ExecutionTrace, type ToolUse, type ModelUse,
 } from './certificate.js';
-export { firstDifference } from './diff.js';
+export { firstDifference, type Difference } from './compare.js';
+export { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.js';
+export { keyFingerprint, keyIdentity, trustOfKey, type TrustOptions, type TrustBasis, type KeyIdentity, type TrustVerdict } from './trust.js';

@@ -1,21 +1,35 @@
 /**
- * The certificate verifier. Trusts nothing in the document but the events and
- * the attestation: it re-checks the hash chain and lifecycle, recomputes the
- * Merkle root and report data, checks the attestation, and re-derives every
- * other field from the events. The first failure is named by code and field.
+ * The certificate verifier (docs/verification.md). Trusts nothing in the
+ * document but the events and the attestation: it reads the document
+ * strictly, checks the hash chain and lifecycle, recomputes the Merkle root
+ * and report data, checks the attestation, re-derives every other member from
+ * the events and compares, then says whom the certificate comes from and
+ * whether the reader trusts that. The first failure is named by code and
+ * member; later checks are skipped.
+ *
+ * One pass over the events with constant work per event (the fold, the
+ * stream checker and the compact range keep O(calls) and O(log n) state):
+ * a document can be fed member by member and event by event, so a million
+ * events never sit in memory at once (verifyCertificateChunks).
  * Pure and isomorphic (no Node-only API): bundled for the browser too.
  */
 import { EphemeraError, isEphemeraError } from '../errors.js';
-import { hashToBytes, bytesToHex, isPlainObject, verifyStream, type EventEnvelope } from '../events/index.js';
-import { CompactRange, leafHash, reportData, verifySimulatedAttestation, SIMULATED_NOTICE } from '../attest/index.js';
-import { deriveCertificate, executionIdOf } from './certificate.js';
-import { firstDifference } from './diff.js';
+import {
+  StreamChecker, StrictObjectStream, bytesToHex, decodeUtf8Strict, hashToBytes, isPlainObject, nobleSha256,
+  type EventEnvelope, type Sha256,
+} from '../events/index.js';
+import { CompactRange, SIMULATED_NOTICE, leafHash, reportData, reportDataV1, verifySimulatedAttestation } from '../attest/index.js';
+import { CERTIFICATE_MEMBERS, CertificateFold, executionIdOf } from './certificate.js';
+import { firstDifference } from './compare.js';
+import { checkJsonValue } from './json-value.js';
+import { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.js';
+import { keyIdentity, trustOfKey, type KeyIdentity, type TrustBasis, type TrustOptions } from './trust.js';
 
 export type CheckName = 'document' | 'events' | 'merkle' | 'report_data' | 'attestation' | 'fields';
 export const CHECK_ORDER: readonly CheckName[] = ['document', 'events', 'merkle', 'report_data', 'attestation', 'fields'];
 
 export interface VerifyCheck {
-  name: CheckName | string;
+  name: CheckName | `attestation.${string}`;
   status: 'pass' | 'fail' | 'skipped';
   code?: string;
   field?: string;
@@ -23,135 +37,357 @@ export interface VerifyCheck {
 }
 
 export interface Verdict {
+  /** Every check passed: the events, root, report data and attestation hold together. */
   valid: boolean;
+  /** Valid, and the signer is trusted (a pinned key, this machine's own key, or a hardware policy that holds). */
+  trusted: boolean;
+  status: 'trusted' | 'untrusted' | 'invalid';
   certificate_id: string | null;
+  format_version: 1 | 2 | null;
   tee: string | null;
   hardware_backed: boolean;
+  /** The simulated attestation's key, when there is one. */
+  key: KeyIdentity | null;
+  trust: { basis: TrustBasis | null; reason: string };
   checks: VerifyCheck[];
   failure: { code: string; field: string | null; message: string } | null;
   notice: string | null;
+  /** Members nothing commits (version 1 only): shown, but anyone could have edited them. */
+  uncommitted: string[];
+}
+
+/** What the verifier tells an attestation's own verifier besides the attestation and the report data. */
+export interface AttestationContext {
+  /** Time of verification when the reader set none: the committed sealing time (version 2). */
+  defaultAtSeconds: number;
+  version: 1 | 2;
 }
 
 /** Checks one attestation type; returns its sub-checks (all must pass). */
-export type AttestationVerifier = (attestation: Record<string, unknown>, reportData: Uint8Array) => Promise<VerifyCheck[]> | VerifyCheck[];
-
-export interface VerifyOptions {
-  /** Verifiers by attestation type, added to the built-in `simulated` one (e.g. `tdx`). */
-  attestationVerifiers?: Record<string, AttestationVerifier>;
-  /** When set, a simulated attestation must be signed by one of these Ed25519 keys (hex). */
-  trustedSimulatedKeys?: readonly string[];
-  /** Caps checked before any hashing (THREATS E40). */
-  maxEvents?: number;
+export type AttestationVerifier = (attestation: Record<string, unknown>, reportData: Uint8Array, context: AttestationContext) => Promise<AttestationCheck[]> | AttestationCheck[];
+export interface AttestationCheck {
+  name: string;
+  status: 'pass' | 'fail';
+  code?: string;
+  field?: string;
+  detail?: string;
 }
 
-export const DEFAULT_MAX_EVENTS = 1_000_000;
+export interface VerifyOptions extends TrustOptions {
+  /** Verifiers by attestation type, besides the built-in `simulated` (e.g. `tdx`, from attest/). */
+  attestationVerifiers?: Readonly<Record<string, AttestationVerifier>>;
+  limits?: Partial<VerifyLimits>;
+  /** SHA-256 for the many small hashes (node:crypto on Node); default @noble/hashes. */
+  sha256?: Sha256;
+}
 
 export type VerifyErrorCode =
-  | 'VERIFY_MALFORMED'
-  | 'VERIFY_TOO_LARGE'
-  | 'VERIFY_NOT_SEALED'
-  | 'VERIFY_TREE_SIZE_MISMATCH'
-  | 'VERIFY_MERKLE_ROOT_MISMATCH'
-  | 'VERIFY_FIELD_MISMATCH'
-  | 'VERIFY_UNTRUSTED_KEY';
+  | 'VERIFY_MALFORMED' | 'VERIFY_TOO_LARGE' | 'VERIFY_TOO_MANY_EVENTS' | 'VERIFY_UNKNOWN_MEMBER' | 'VERIFY_MISSING_MEMBER'
+  | 'VERIFY_NOT_SEALED' | 'VERIFY_TREE_SIZE_MISMATCH' | 'VERIFY_MERKLE_ROOT_MISMATCH' | 'VERIFY_FIELD_MISMATCH';
 
-export async function verifyCertificate(doc: unknown, options: VerifyOptions = {}): Promise<Verdict> {
-  const checks: VerifyCheck[] = [];
-  const verdict: Verdict = { valid: false, certificate_id: null, tee: null, hardware_backed: false, checks, failure: null, notice: null };
-  let events: EventEnvelope[] = [];
-  let sealed: EventEnvelope<'certificate.sealed'> | undefined;
-  let expectedReport: Uint8Array = new Uint8Array(0);
+const KNOWN_MEMBERS = new Set<string>(CERTIFICATE_MEMBERS);
+/** How far a version-1 collateral fetch time may lie outside the run's events (it was fetched at sealing). */
+const COLLATERAL_SKEW_MS = 15 * 60 * 1000;
+/** The members of a version-1 attestation that its verification covers; any other is uncommitted. */
+const V1_COVERED = new Map<string, Set<string>>([
+  ['simulated', new Set(['type', 'public_key', 'signature'])],
+  ['tdx', new Set(['type', 'quote', 'event_log', 'collateral'])],
+]);
 
-  const steps: Record<CheckName, () => Promise<VerifyCheck[] | void>> = {
-    document: async () => {
-      if (!isPlainObject(doc)) fail('VERIFY_MALFORMED', '', 'the certificate must be a JSON object');
-      const d = doc as Record<string, unknown>;
-      if (typeof d.certificate_id !== 'string') fail('VERIFY_MALFORMED', 'certificate_id', 'missing certificate_id');
-      verdict.certificate_id = d.certificate_id as string;
-      if (!executionIdOf(d.certificate_id as string)) fail('VERIFY_MALFORMED', 'certificate_id', 'certificate_id must be cert_<ULID>');
-      if (!Array.isArray(d.events)) fail('VERIFY_MALFORMED', 'events', 'events must be an array');
-      const max = options.maxEvents ?? DEFAULT_MAX_EVENTS;
-      if ((d.events as unknown[]).length > max) fail('VERIFY_TOO_LARGE', 'events', `more than ${max} events`);
-    },
-    events: async () => {
-      const d = doc as Record<string, unknown>;
-      events = verifyStream(d.events as unknown[], executionIdOf(d.certificate_id as string)!).events;
-      const last = events[events.length - 1]!;
-      if (last.type !== 'certificate.sealed') fail('VERIFY_NOT_SEALED', `events[${events.length - 1}].type`, 'the stream is not sealed');
-      sealed = last as EventEnvelope<'certificate.sealed'>;
-    },
-    merkle: async () => {
-      const leaves = events.length - 1;
-      if (sealed!.data.tree_size !== leaves) fail('VERIFY_TREE_SIZE_MISMATCH', `events[${leaves}].data.tree_size`, `tree_size ${sealed!.data.tree_size} but ${leaves} events precede the seal`);
-      const range = new CompactRange();
-      for (let i = 0; i < leaves; i++) range.appendLeaf(leafHash(hashToBytes(events[i]!.hash)));
-      const root = range.root();
-      if (`sha256:${bytesToHex(root)}` !== sealed!.data.merkle_root) fail('VERIFY_MERKLE_ROOT_MISMATCH', `events[${leaves}].data.merkle_root`, 'the events do not reproduce the Merkle root');
-      expectedReport = reportData(root, sealed!.execution_id, leaves);
-    },
-    report_data: async () => {
-      if (bytesToHex(expectedReport) !== sealed!.data.report_data) fail('ATTEST_REPORT_DATA_MISMATCH', `events[${sealed!.seq}].data.report_data`, 'report_data is not the one these events imply');
-    },
-    attestation: async () => {
-      const attestation = sealed!.data.attestation;
-      const type = typeof attestation.type === 'string' ? attestation.type : '';
-      verdict.tee = type;
-      if (type === 'simulated') {
-        verdict.notice = SIMULATED_NOTICE;
-        verifySimulatedAttestation(attestation, expectedReport);
-        const trusted = options.trustedSimulatedKeys;
-        if (trusted && !trusted.includes(String(attestation.public_key))) fail('VERIFY_UNTRUSTED_KEY', 'proof.attestation.public_key', 'the simulated key is not one the verifier trusts');
-        return;
-      }
-      // The collateral's fetch time is the default time of verification and lies outside the root: it must fall
-      // in the span the committed events cover, or anyone could move it back to when stale collateral was valid.
-      if (attestation.collateral_fetched_at !== undefined) {
-        const fetched = Date.parse(String(attestation.collateral_fetched_at));
-        const [first, last] = [events[0]!.at, events[events.length - 2]!.at];
-        if (!(fetched >= Date.parse(first) - COLLATERAL_SKEW_MS && fetched <= Date.parse(last) + COLLATERAL_SKEW_MS)) {
-          fail('ATTEST_COLLATERAL_TIME_MISMATCH', `events[${sealed!.seq}].data.attestation.collateral_fetched_at`, `collateral fetched at ${String(attestation.collateral_fetched_at)}, not during the run (${first} to ${last}, give or take 15 minutes)`);
-        }
-      }
-      // Hardware attestations (tdx) are checked by a verifier the caller supplies (attest/ for Node, a browser build of its own).
-      const verifier = options.attestationVerifiers?.[type];
-      if (!verifier) fail('ATTEST_UNKNOWN_TYPE', 'proof.attestation.type', `no verifier for attestation type "${type}" in this environment`);
-      const sub = await verifier!(attestation, expectedReport);
-      verdict.hardware_backed = sub.length > 0 && sub.every((c) => c.status === 'pass');
-      return sub;
-    },
-    fields: async () => {
-      const difference = firstDifference(deriveCertificate(events), doc);
-      if (difference !== null) fail('VERIFY_FIELD_MISMATCH', difference, `field ${difference} is not what the events say`);
-    },
-  };
-
-  for (const name of CHECK_ORDER) {
-    if (verdict.failure) {
-      checks.push({ name, status: 'skipped' });
-      continue;
-    }
-    try {
-      const sub = (await steps[name]()) ?? [];
-      const failed = sub.find((c) => c.status === 'fail');
-      checks.push(...sub.map((c) => ({ ...c, name: `${name}.${c.name}` })));
-      if (failed) {
-        verdict.failure = { code: failed.code ?? 'ATTEST_FAILED', field: failed.field ?? null, message: failed.detail ?? `${name}.${failed.name} failed` };
-        checks.push({ name, status: 'fail', code: verdict.failure.code, field: failed.field, detail: failed.detail });
-      } else checks.push({ name, status: 'pass' });
-    } catch (error) {
-      const e = isEphemeraError(error) ? error : new EphemeraError('VERIFY_MALFORMED', 'the certificate could not be read');
-      const field = typeof e.fields.field === 'string' ? e.fields.field : null;
-      verdict.failure = { code: e.code, field, message: e.message };
-      checks.push({ name, status: 'fail', code: e.code, ...(field ? { field } : {}), detail: e.message });
-    }
+class StageError extends Error {
+  constructor(readonly stage: CheckName, readonly error: EphemeraError) {
+    super(error.message);
   }
-  verdict.valid = verdict.failure === null;
-  return verdict;
 }
 
-/** How far the collateral's fetch may lie outside the run's events (it is fetched at sealing, after them). */
-const COLLATERAL_SKEW_MS = 15 * 60 * 1000;
+const failWith = (stage: CheckName, code: string, field: string, message: string): never => {
+  throw new StageError(stage, new EphemeraError(code, message, { fields: { field } }));
+};
 
-function fail(code: VerifyErrorCode | 'ATTEST_REPORT_DATA_MISMATCH' | 'ATTEST_UNKNOWN_TYPE' | 'ATTEST_COLLATERAL_TIME_MISMATCH', field: string, message: string): never {
-  throw new EphemeraError(code, message, { fields: { field } });
+/** Feeds a certificate in, member by member and event by event, then gives the verdict. */
+export class CertificateVerifier {
+  readonly limits: VerifyLimits;
+  private readonly sha256: Sha256;
+  private readonly members = new Map<string, unknown>();
+  private readonly checker: StreamChecker;
+  private readonly range: CompactRange;
+  private readonly fold = new CertificateFold(false);
+  private sealed: EventEnvelope<'certificate.sealed'> | null = null;
+  private lastLeaf: EventEnvelope | null = null;
+  private firstEvent: EventEnvelope | null = null;
+  private count = 0;
+  private failed: StageError | null = null;
+
+  constructor(private readonly options: VerifyOptions = {}) {
+    this.limits = { ...DEFAULT_VERIFY_LIMITS, ...options.limits };
+    this.sha256 = options.sha256 ?? nobleSha256;
+    this.checker = new StreamChecker({ sha256: this.sha256, maxEvents: this.limits.maxEvents });
+    this.range = new CompactRange(this.sha256);
+  }
+
+  get failure(): StageError | null {
+    return this.failed;
+  }
+
+  /** Runs a reading step; the first error becomes the verdict's failure and stops the reading. */
+  read(step: () => void): boolean {
+    if (this.failed) return false;
+    try {
+      step();
+      return true;
+    } catch (error) {
+      this.failed = asStageError(error, 'document');
+      return false;
+    }
+  }
+
+  /** A top-level member other than `events`. */
+  member(name: string, value: unknown): void {
+    if (!KNOWN_MEMBERS.has(name)) failWith('document', 'VERIFY_UNKNOWN_MEMBER', name, `${name}: not a member of a certificate`);
+    if (name === 'events') failWith('document', 'VERIFY_MALFORMED', 'events', 'events: expected an array');
+    this.members.set(name, value);
+  }
+
+  /** The next event of `events`. */
+  event(value: unknown): void {
+    if (this.count >= this.limits.maxEvents) failWith('document', 'VERIFY_TOO_MANY_EVENTS', 'events', `events: more than ${this.limits.maxEvents} events (the limit)`);
+    this.count += 1;
+    let event: EventEnvelope;
+    try {
+      event = this.checker.push(value);
+    } catch (error) {
+      throw asStageError(error, 'events');
+    }
+    this.firstEvent ??= event;
+    if (event.type === 'certificate.sealed') this.sealed = event;
+    else {
+      this.range.appendLeaf(leafHash(hashToBytes(event.hash), this.sha256));
+      this.lastLeaf = event;
+    }
+    this.fold.apply(event);
+  }
+
+  /** Marks `events` as present when it arrives as an (empty or streamed) array. */
+  eventsPresent(): void {
+    this.members.set('events', null);
+  }
+
+  async finish(): Promise<Verdict> {
+    const checks: VerifyCheck[] = [];
+    const verdict: Verdict = {
+      valid: false, trusted: false, status: 'invalid', certificate_id: null, format_version: this.firstEvent?.v ?? null, tee: null, hardware_backed: false,
+      key: null, trust: { basis: null, reason: 'the certificate is not valid' }, checks, failure: null, notice: null, uncommitted: [],
+    };
+    const id = this.members.get('certificate_id');
+    verdict.certificate_id = typeof id === 'string' ? id : null;
+    let failure = this.failed;
+    let trust: { trusted: boolean; basis: TrustBasis | null; reason: string } = { trusted: false, basis: null, reason: 'the certificate is not valid' };
+    let expectedReport: Uint8Array = new Uint8Array(0);
+
+    const steps: Record<CheckName, () => Promise<VerifyCheck[] | void>> = {
+      document: async () => {
+        for (const name of CERTIFICATE_MEMBERS) {
+          if (!this.members.has(name)) failWith('document', 'VERIFY_MISSING_MEMBER', name, `${name}: missing member`);
+        }
+        if (typeof id !== 'string' || executionIdOf(id) === null) failWith('document', 'VERIFY_MALFORMED', 'certificate_id', 'certificate_id must be cert_<ULID>');
+      },
+      events: async () => {
+        if (!this.firstEvent) failWith('events', 'EVENTS_EMPTY_STREAM', 'events', 'events: the stream has no events');
+        if (this.firstEvent!.execution_id !== executionIdOf(id as string)) failWith('events', 'EVENTS_WRONG_EXECUTION', 'events[0].execution_id', 'the events belong to another execution than certificate_id names');
+        if (!this.sealed) failWith('events', 'VERIFY_NOT_SEALED', `events[${this.count - 1}].type`, 'the stream is not sealed: no certificate.sealed event ends it');
+      },
+      merkle: async () => {
+        const sealed = this.sealed!;
+        const leaves = this.range.size;
+        if (sealed.data.tree_size !== leaves) failWith('merkle', 'VERIFY_TREE_SIZE_MISMATCH', `events[${sealed.seq}].data.tree_size`, `tree_size ${sealed.data.tree_size} but ${leaves} events precede the seal`);
+        const root = this.range.root();
+        if (`sha256:${bytesToHex(root)}` !== sealed.data.merkle_root) failWith('merkle', 'VERIFY_MERKLE_ROOT_MISMATCH', `events[${sealed.seq}].data.merkle_root`, 'the events do not reproduce the Merkle root');
+        expectedReport = sealed.v === 2 ? reportData(root, sealed.execution_id, leaves, sealed.at) : reportDataV1(root, sealed.execution_id, leaves);
+      },
+      report_data: async () => {
+        const sealed = this.sealed!;
+        if (bytesToHex(expectedReport) !== sealed.data.report_data) {
+          failWith('report_data', 'ATTEST_REPORT_DATA_MISMATCH', `events[${sealed.seq}].data.report_data`, sealed.v === 2 ? 'report_data is not the one these events and the sealing time imply' : 'report_data is not the one these events imply');
+        }
+      },
+      attestation: async () => {
+        const sealed = this.sealed!;
+        const attestation = sealed.data.attestation as Record<string, unknown>;
+        const type = typeof attestation.type === 'string' ? attestation.type : '';
+        verdict.tee = type;
+        if (sealed.v === 1) verdict.uncommitted = this.uncommittedV1(sealed, type);
+        if (type === 'simulated') {
+          verdict.notice = SIMULATED_NOTICE;
+          try {
+            verifySimulatedAttestation(attestation, expectedReport);
+          } catch (error) {
+            throw asStageError(error, 'attestation', `events[${sealed.seq}].data.attestation`);
+          }
+          verdict.key = keyIdentity(attestation.public_key as string);
+          trust = trustOfKey(verdict.key, this.options);
+          return;
+        }
+        const defaultAtSeconds = Date.parse(sealed.v === 2 ? sealed.at : this.collateralTimeV1(sealed, attestation)) / 1000;
+        const verifiers = new Map(Object.entries(this.options.attestationVerifiers ?? {}));
+        const verifier = verifiers.get(type);
+        if (!verifier) failWith('attestation', 'ATTEST_UNKNOWN_TYPE', `events[${sealed.seq}].data.attestation.type`, `no verifier for attestation type "${type}" here`);
+        const sub = await verifier!(attestation, expectedReport, { defaultAtSeconds, version: sealed.v });
+        verdict.hardware_backed = sub.length > 0 && sub.every((c) => c.status === 'pass');
+        trust = verdict.hardware_backed
+          ? { trusted: true, basis: 'hardware-policy', reason: 'a hardware attestation that verifies under your policy (trusted builds, TCB statuses)' }
+          : { trusted: false, basis: null, reason: 'the hardware attestation does not verify under your policy' };
+        return sub.map((c) => ({ ...c, name: `attestation.${c.name}` as const }));
+      },
+      fields: async () => {
+        const derived = this.fold.result() as unknown as Record<string, unknown>;
+        for (const name of CERTIFICATE_MEMBERS) {
+          if (name === 'events') continue;
+          const difference = firstDifference(derived[name], this.members.get(name), name);
+          if (difference) {
+            const code = difference.kind === 'unknown_member' ? 'VERIFY_UNKNOWN_MEMBER' : 'VERIFY_FIELD_MISMATCH';
+            failWith('fields', code, difference.path, difference.kind === 'unknown_member' ? `${difference.path}: not a member the events imply` : `${difference.path}: not what the events say`);
+          }
+        }
+      },
+    };
+
+    for (const name of CHECK_ORDER) {
+      if (failure) {
+        if (failure.stage === name) checks.push(failCheck(name, failure.error));
+        else if (failure === this.failed && CHECK_ORDER.indexOf(name) < CHECK_ORDER.indexOf(failure.stage)) {
+          // Reading stopped at a later stage: this check passes only if it can still be completed.
+          checks.push(await steps[name]().then(() => ({ name, status: 'pass' as const }), () => ({ name, status: 'skipped' as const })));
+        } else checks.push({ name, status: 'skipped' });
+        continue;
+      }
+      try {
+        const sub = (await steps[name]()) ?? [];
+        checks.push(...sub);
+        const failed = sub.find((c) => c.status === 'fail');
+        if (failed) {
+          failure = new StageError(name, new EphemeraError(failed.code ?? 'ATTEST_FAILED', failed.detail ?? `${failed.name} failed`, { fields: { field: failed.field ?? `events[${this.sealed!.seq}].data.attestation` } }));
+          checks.push(failCheck(name, failure.error));
+        } else checks.push({ name, status: 'pass' });
+      } catch (error) {
+        failure = asStageError(error, name);
+        checks.push(failCheck(name, failure.error));
+      }
+    }
+    if (failure) {
+      const field = failure.error.fields.field;
+      verdict.failure = { code: failure.error.code, field: typeof field === 'string' ? field : null, message: failure.error.message };
+    } else {
+      verdict.valid = true;
+      verdict.trusted = trust.trusted;
+      verdict.status = trust.trusted ? 'trusted' : 'untrusted';
+      verdict.trust = { basis: trust.basis, reason: trust.reason };
+      if (verdict.uncommitted.length > 0) {
+        verdict.notice = `${verdict.notice ? `${verdict.notice} ` : ''}Format version 1: ${verdict.uncommitted.join(', ')} are not covered by the Merkle root or the attestation; anyone could have edited them.`;
+      }
+    }
+    return verdict;
+  }
+
+  /** A version-1 tdx attestation was checked at its collateral's fetch time, outside the root: it must lie within the run. */
+  private collateralTimeV1(sealed: EventEnvelope<'certificate.sealed'>, attestation: Record<string, unknown>): string {
+    const at = attestation.collateral_fetched_at;
+    if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) return sealed.at;
+    const fetched = Date.parse(at);
+    const [first, last] = [this.firstEvent!.at, this.lastLeaf!.at];
+    if (!(fetched >= Date.parse(first) - COLLATERAL_SKEW_MS && fetched <= Date.parse(last) + COLLATERAL_SKEW_MS)) {
+      failWith('attestation', 'ATTEST_COLLATERAL_TIME_MISMATCH', `events[${sealed.seq}].data.attestation.collateral_fetched_at`, `collateral fetched at ${at}, not during the run (${first} to ${last}, give or take 15 minutes)`);
+    }
+    return at;
+  }
+
+  private uncommittedV1(sealed: EventEnvelope<'certificate.sealed'>, type: string): string[] {
+    const covered = V1_COVERED.get(type) ?? new Set<string>();
+    const extra = Object.keys(sealed.data.attestation as object).filter((key) => !covered.has(key)).map((key) => `events[${sealed.seq}].data.attestation.${key}`);
+    return [`events[${sealed.seq}].at (lifecycle.sealed)`, ...extra];
+  }
+}
+
+function failCheck(name: CheckName, error: EphemeraError): VerifyCheck {
+  const field = error.fields.field;
+  return { name, status: 'fail', code: error.code, ...(typeof field === 'string' ? { field } : {}), detail: error.message };
+}
+
+function asStageError(error: unknown, stage: CheckName, field?: string): StageError {
+  if (error instanceof StageError) return error;
+  if (isEphemeraError(error)) {
+    const jsonStage = error.code.startsWith('JSON_') ? 'document' : stage;
+    return new StageError(jsonStage, field && error.fields.field === undefined ? new EphemeraError(error.code, error.message, { fields: { field } }) : error);
+  }
+  // A bug, never the document's fault alone: reported without its message (it could quote the input).
+  return new StageError(stage, new EphemeraError('VERIFY_INTERNAL', 'the verifier failed on this input; please report it'));
+}
+
+/** Verifies a certificate that is already a JavaScript value (parsed elsewhere, or built by the executor). */
+export async function verifyCertificate(doc: unknown, options: VerifyOptions = {}): Promise<Verdict> {
+  const verifier = new CertificateVerifier(options);
+  verifier.read(() => {
+    if (!isPlainObject(doc)) return failWith('document', 'VERIFY_MALFORMED', '(document)', 'a certificate must be a JSON object');
+    const events = doc.events;
+    if (Array.isArray(events) && events.length > verifier.limits.maxEvents) failWith('document', 'VERIFY_TOO_MANY_EVENTS', 'events', `events: ${events.length} events (at most ${verifier.limits.maxEvents})`);
+    checkJsonValue(doc, verifier.limits);
+    for (const name of Object.keys(doc)) if (name !== 'events') verifier.member(name, doc[name]);
+    if (!Object.hasOwn(doc, 'events')) return;
+    if (!Array.isArray(events)) return failWith('document', 'VERIFY_MALFORMED', 'events', 'events: expected an array');
+    verifier.eventsPresent();
+    for (const event of events) verifier.event(event);
+  });
+  return verifier.finish();
+}
+
+/** Verifies certificate text (a file's bytes or a string), read strictly. */
+export async function verifyCertificateText(input: string | Uint8Array, options: VerifyOptions = {}): Promise<Verdict> {
+  return verifyCertificateChunks([input], options);
+}
+
+/**
+ * Verifies a certificate read in chunks (a file stream, a browser File's
+ * stream): the size limit is checked as bytes arrive, each member is parsed
+ * strictly, and each event is checked as soon as it is complete.
+ */
+export async function verifyCertificateChunks(chunks: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>, options: VerifyOptions = {}): Promise<Verdict> {
+  const verifier = new CertificateVerifier(options);
+  const reader = new StrictObjectStream('events', {
+    member: (name, value) => verifier.member(name, value),
+    arrayOpened: () => verifier.eventsPresent(),
+    element: (_index, value) => verifier.event(value),
+  }, verifier.limits);
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  let bytes = 0;
+  for await (const chunk of chunks) {
+    const ok = verifier.read(() => {
+      bytes += typeof chunk === 'string' ? utf8Length(chunk) : chunk.length;
+      if (bytes > verifier.limits.maxBytes) failWith('document', 'VERIFY_TOO_LARGE', '(document)', `the certificate is larger than ${verifier.limits.maxBytes} bytes (the limit)`);
+      reader.push(typeof chunk === 'string' ? chunk : decodeChunk(decoder, chunk, false));
+    });
+    if (!ok) break;
+  }
+  verifier.read(() => {
+    const tail = decodeChunk(decoder, new Uint8Array(0), true);
+    if (tail) reader.push(tail);
+    reader.end();
+  });
+  return verifier.finish();
+}
+
+function decodeChunk(decoder: TextDecoder, bytes: Uint8Array, final: boolean): string {
+  try {
+    return decoder.decode(bytes, { stream: !final });
+  } catch {
+    return decodeUtf8Strict(new Uint8Array([0xff])); // throws JSON_INVALID_UTF8
+  }
+}
+
+/** Bytes of `text` in UTF-8: a surrogate pair is 4, so each half counts 2. */
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+  }
+  return n;
 }

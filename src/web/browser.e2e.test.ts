@@ -125,7 +125,7 @@ describe('web certificate browser (Chromium)', () => {
     });
   });
 
-  describe('when the browser checks the real Intel TDX quotes (shared/testdata/tdx)', () => {
+  describe('when the browser checks the real Intel TDX quotes (test-vectors/tdx)', () => {
     it('gives every check the same outcome and code as Node: valid at its pinned time, expired today, tampered, outdated platform', async () => {
       const read = (f: string) => readFileSync(join(TDX_TESTDATA, f));
       const quote = read('tdx_quote');

@@ -2,7 +2,7 @@
  * Local stand-ins that speak the real protocols, for tests without TDX
  * hardware (test support only, 127.0.0.1):
  * - a dstack guest agent (HTTP API the SDK uses with DSTACK_SIMULATOR_ENDPOINT):
- *   /Info, and /GetQuote returning a real TDX quote from shared/testdata with
+ *   /Info, and /GetQuote returning a real TDX quote from test-vectors/tdx with
  *   the requested report data and a matching RTMR3 patched in — structurally
  *   real, its Intel signature necessarily broken;
  * - a PCCS serving the testdata collateral on the PCCS v4 routes.
@@ -14,7 +14,7 @@ import { bytesToHex, hexToBytes } from '../../events/index.js';
 import { runtimeEvent, replayRtmr3 } from '../rtmr.js';
 import { withReport } from '../tdx-quote.js';
 
-export const TDX_TESTDATA = join(import.meta.dirname, '../../../../shared/testdata/tdx');
+export const TDX_TESTDATA = join(import.meta.dirname, '../../../test-vectors/tdx');
 export const SIMULATED_COMPOSE_HASH = 'c0ffee'.padEnd(64, '0');
 
 async function listen(server: Server): Promise<string> {

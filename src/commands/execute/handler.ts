@@ -7,10 +7,10 @@
  */
 import { ulid } from 'ulid';
 import { EphemeraError } from '../../errors.js';
-import { bytesToHex, verifyStream, type EventLog, type Hash } from '../../events/index.js';
-import { reportData, type Attestor } from '../../attest/index.js';
-import type { Sandbox, SandboxLimits, SandboxSpec } from '../../sandbox/types.js';
-import { deriveCertificate, type Certificate } from '../../verify/index.js';
+import { verifyStream, type EventLog, type Totals } from '../../events/index.js';
+import type { Attestor } from '../../attest/index.js';
+import type { DestructionReport, Sandbox, SandboxLimits, SandboxSpec } from '../../sandbox/types.js';
+import type { Certificate, VerifyOptions } from '../../verify/index.js';
 import type { Config } from '../../config.js';
 import type { ExecuteRequest } from './request-schema.js';
 import { loadDataset } from './dataset.js';
@@ -18,12 +18,17 @@ import { fingerprint, resolveEntrypoint, sandboxHash, sandboxSummary } from './d
 import { StreamRecorder } from './recorder.js';
 import { runComputation } from './run.js';
 import { buildResult } from './result.js';
+import { sealVerified } from './seal.js';
+
+const NO_TOTALS: Totals = { tool_calls: 0, cpu_ms: 0, max_rss_kb: 0, llm_calls: 0, input_tokens: 0, output_tokens: 0 };
 
 export interface ExecuteDeps {
   config: Config;
   log: EventLog;
   attestor: Attestor;
   createSandbox: (spec: SandboxSpec) => Promise<Sandbox>;
+  /** How the executor verifies its own certificate before issuing it: its own key or build trusted. */
+  selfCheck: VerifyOptions;
   clock?: () => Date;
 }
 
@@ -70,7 +75,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
     } catch (cause) {
       const code = cause instanceof EphemeraError ? cause.code : 'SANDBOX_START_FAILED';
       const { result, resultHash } = buildResult('');
-      await recorder.record(['execution.failed', { error_code: code, exit_code: null, killed_by: null, result_hash: resultHash, result, duration_ms: Date.now() - started, totals: {} }]);
+      await recorder.record(['execution.failed', { error_code: code, exit_code: null, killed_by: null, result_hash: resultHash, result, duration_ms: Date.now() - started, totals: { ...NO_TOTALS } }]);
     }
     if (sandbox) {
       await recorder.record(
@@ -90,22 +95,21 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
     // 5. Read the stream back from the log and verify it before asking for an attestation.
     await readBack(deps.log, recorder);
 
-    // 6. Seal: Merkle root kept incrementally, report data, attestation, as the last event.
-    const { size, root } = recorder.merkle();
-    const report = reportData(root, recorder.executionId, size);
-    const attestation = await deps.attestor.attest(report);
-    await recorder.record(['certificate.sealed', { tree_size: size, merkle_root: `sha256:${bytesToHex(root)}` as Hash, report_data: bytesToHex(report), attestation }]);
-    return { certificate: deriveCertificate(recorder.events), elapsedMs: Date.now() - started };
+    // 6. Seal: root, report data, attestation; verify the certificate as a reader would, then append the seal.
+    const certificate = await sealVerified(recorder, deps.attestor, deps.selfCheck);
+    return { certificate, elapsedMs: Date.now() - started };
   } finally {
     // Every path, including a failed append: nothing of the run survives.
     await destroy(sandbox, dataset.bytes).catch(() => undefined);
   }
 }
 
-async function destroy(sandbox: Sandbox | null, dataset: Uint8Array): Promise<{ bytesZeroed: number; checks: Record<string, unknown> }> {
+type DestroyChecks = { sandbox_started: false } | (DestructionReport['checks'] & { processes_remaining: number; dataset_bytes_zeroed: number });
+
+async function destroy(sandbox: Sandbox | null, dataset: Uint8Array): Promise<{ bytesZeroed: number; checks: DestroyChecks }> {
   dataset.fill(0);
   const bytesZeroed = dataset.length;
-  if (!sandbox) return { bytesZeroed, checks: { sandbox_started: false } };
+  if (!sandbox) return { bytesZeroed, checks: { sandbox_started: false as const } };
   const report = await sandbox.destroy();
   if (report.processesRemaining !== 0 || !report.workspaceReleased || !report.tmpfsReleased) {
     throw new EphemeraError('SANDBOX_DESTROY_FAILED', 'the sandbox could not be fully destroyed', { fields: { processes_remaining: report.processesRemaining } });

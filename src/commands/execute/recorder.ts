@@ -1,12 +1,13 @@
 /**
  * Appends one execution's events, one step (batch) at a time, and keeps what
- * sealing needs: the lifecycle state (the same `evolve` the verifier runs) and
- * the Merkle root kept incrementally (DESIGN §5: O(log n) to seal).
+ * sealing needs: the lifecycle (the same machine the verifier runs) and the
+ * Merkle root kept incrementally (docs/design.md §5: O(log n) to seal).
  * A step counts as done only once the log acknowledged it; after a failed
- * append the recorder refuses everything (fail closed: no certificate).
+ * append, or an event the lifecycle refuses, the recorder refuses everything
+ * (fail closed: no certificate).
  */
 import { EphemeraError } from '../../errors.js';
-import { EventChain, evolve, hashToBytes, initialLifecycle, type EventData, type EventEnvelope, type EventLog, type EventType, type LifecycleState } from '../../events/index.js';
+import { EventChain, Lifecycle, hashToBytes, type EventData, type EventEnvelope, type EventLog, type EventType } from '../../events/index.js';
 import { CompactRange, leafHash } from '../../attest/index.js';
 
 export type Step = { [T in EventType]: [T, EventData[T]] }[EventType];
@@ -14,7 +15,7 @@ export type Step = { [T in EventType]: [T, EventData[T]] }[EventType];
 export class StreamRecorder {
   private readonly chain: EventChain;
   private readonly range = new CompactRange();
-  private state: LifecycleState = initialLifecycle;
+  readonly lifecycle = new Lifecycle();
   private broken: unknown = null;
   readonly events: EventEnvelope[] = [];
 
@@ -26,26 +27,39 @@ export class StreamRecorder {
     this.chain = new EventChain(executionId, clock);
   }
 
-  get lifecycle(): LifecycleState {
-    return this.state;
+  /** The time the next event will carry (never before the last one). */
+  now(): string {
+    return this.chain.now();
   }
 
   /** Appends the events of one step as one acknowledged batch. */
   async record(...steps: Step[]): Promise<EventEnvelope[]> {
+    return this.append(steps.map(([type, data]) => this.chain.next(type, data as never)));
+  }
+
+  /**
+   * The next event as it would be appended at time `at`, without appending
+   * it: the seal is built, verified, and only then appended (`appendDraft`).
+   */
+  draft<T extends EventType>(type: T, data: EventData[T], at: string): EventEnvelope<T> {
+    return EventChain.resume(this.events[this.events.length - 1]!).next(type, data, at);
+  }
+
+  async appendDraft(event: EventEnvelope): Promise<void> {
+    const next = this.chain.next(event.type, event.data as never, event.at);
+    if (next.hash !== event.hash) throw new EphemeraError('LOG_APPEND_FAILED', 'the draft no longer continues this stream');
+    await this.append([next]);
+  }
+
+  private async append(batch: EventEnvelope[]): Promise<EventEnvelope[]> {
     if (this.broken) throw new EphemeraError('LOG_APPEND_FAILED', 'an earlier append failed; this stream is closed', { cause: this.broken });
-    let state = this.state;
-    const batch = steps.map(([type, data]) => {
-      const event = this.chain.next(type, data as never);
-      state = evolve(state, event);
-      return event;
-    });
     try {
+      for (const event of batch) this.lifecycle.apply(event);
       await this.log.append(batch);
     } catch (cause) {
       this.broken = cause;
       throw cause;
     }
-    this.state = state;
     for (const event of batch) {
       if (event.type !== 'certificate.sealed') this.range.appendLeaf(leafHash(hashToBytes(event.hash)));
       this.events.push(event);

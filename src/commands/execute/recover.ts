@@ -7,7 +7,7 @@
  * LIMITATION: only for the embedded log, where one process owns the data dir.
  * With Kafka several executors share the log and none may abort another's run.
  */
-import { EventChain, type TailableEventLog, type EventEnvelope } from '../../events/index.js';
+import { EventChain, type EventData, type TailableEventLog, type EventEnvelope } from '../../events/index.js';
 
 export async function abortUnfinished(log: TailableEventLog, clock?: () => Date): Promise<string[]> {
   const last = new Map<string, EventEnvelope>();
@@ -21,7 +21,9 @@ export async function abortUnfinished(log: TailableEventLog, clock?: () => Date)
   for (const [executionId, event] of last) {
     if (event.type === 'certificate.sealed' || event.type === 'execution.aborted') continue;
     const chain = EventChain.resume(event, clock);
-    await log.append([chain.next('execution.aborted', { reason: 'executor_restarted', last_seq: event.seq })]);
+    // The stream keeps its own format version: a version-1 stream's aborted event has no error_code.
+    const data = chain.formatVersion === 1 ? { reason: 'executor_restarted', last_seq: event.seq } : { reason: 'executor_restarted', last_seq: event.seq, error_code: null };
+    await log.append([chain.next('execution.aborted', data as EventData['execution.aborted'])]);
     aborted.push(executionId);
   }
   return aborted;
