@@ -61,7 +61,25 @@ describe('HTTP API', () => {
       // The script's read of the dataset is in the trace (strace inside the sandbox).
       expect(certificate.execution_trace.file_activity).toContainEqual({ op: 'read', path: '/data/dataset.csv', count: 1 });
       const verdict = (await app.inject({ url: `${body.certificate_url}/verify` })).json();
-      expect(verdict).toMatchObject({ valid: true, tee: 'simulated', failure: null });
+      expect(verdict).toMatchObject({ valid: true, trusted: true, status: 'trusted', tee: 'simulated', format_version: 2, failure: null, trust: { basis: 'local-key' } });
+    });
+  });
+
+  describe('when a reader asks whose key signs this server\'s certificates', () => {
+    it('serves the key and its fingerprint at the well-known URL, and the verify route trusts pins given per request', async () => {
+      const key = (await app.inject({ url: '/.well-known/ephemera-key.json' })).json();
+      expect(key).toEqual({ tee: 'simulated', algorithm: 'ed25519', public_key: expect.stringMatching(/^[0-9a-f]{64}$/), fingerprint: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), hardware_backed: false });
+      const id = (await app.inject({ method: 'POST', url: '/execute', payload: executeBody() })).json().certificate_id;
+      // A server that does not hold the key: its verdict is untrusted until the request pins it.
+      const elsewhere = await buildApp({ ...services, verifyOptions: { ...services.verifyOptions, localKeys: [] } });
+      try {
+        expect((await elsewhere.inject({ url: `/certificate/${id}/verify` })).json()).toMatchObject({ valid: true, trusted: false, status: 'untrusted', key: { fingerprint: key.fingerprint } });
+        expect((await elsewhere.inject({ url: `/certificate/${id}/verify?trust_key=${key.fingerprint}` })).json()).toMatchObject({ trusted: true, trust: { basis: 'pinned-key' } });
+        expect((await elsewhere.inject({ url: `/certificate/${id}/verify?trust_key=${'ab'.repeat(32)}&trust_key=${key.public_key}` })).json()).toMatchObject({ trusted: true });
+        expect((await elsewhere.inject({ url: `/certificate/${id}/verify?trust_key=not-a-key` })).statusCode).toBe(400);
+      } finally {
+        await elsewhere.close();
+      }
     });
   });
 

@@ -10,6 +10,7 @@ import { parseJsonBody } from './json-body.js';
 import { AJV_OPTIONS, executeRoute } from './commands/execute/index.js';
 import { certificateRoutes } from './projections/certificates/index.js';
 import type { Services } from './services.js';
+import { keyFingerprint } from './verify/index.js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { searchRoutes } from './projections/search/routes.js';
@@ -52,11 +53,18 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(executeRoute({ config: services.config, log: services.log, attestor: services.attestor, createSandbox: services.createSandbox, selfCheck: services.selfCheck }));
-  await app.register(certificateRoutes({ certificates: services.certificates, verifyOptions: () => services.verifyOptions }));
+  await app.register(certificateRoutes({ certificates: services.certificates, verifyOptions: () => services.verifyOptions, keyDocument: () => keyDocumentOf(services.attestor) }));
   await app.register(searchRoutes(services.readModel));
   await app.register(analyticsRoutes(services.readModel));
   await app.register(webRoutes);
   return app;
+}
+
+/** What a reader pins to trust this server: its simulated key, or (dstack) the build it runs. */
+async function keyDocumentOf(attestor: Services['attestor']): Promise<Record<string, unknown>> {
+  const tee = await attestor.describe();
+  if (tee.type === 'simulated') return { tee: 'simulated', algorithm: 'ed25519', public_key: tee.public_key, fingerprint: keyFingerprint(tee.public_key), hardware_backed: false };
+  return { tee: 'dstack', hardware_backed: true, compose_hash: tee.compose_hash };
 }
 
 function classify(error: FastifyError) {

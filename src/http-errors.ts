@@ -26,6 +26,8 @@ export const HTTP_STATUS_BY_CODE = {
   LOG_APPEND_FAILED: 503,
   ATTEST_UNAVAILABLE: 503,
   PROJECTIONS_UNAVAILABLE: 503,
+  /** The executor's own verification of the certificate it built failed: none was issued (the events say why). */
+  CERTIFICATE_REJECTED: 500,
   INTERNAL: 500,
 } as const satisfies Record<string, number>;
 

@@ -9,6 +9,7 @@ describe('HTTP error registry', () => {
         "AUTH_REQUIRED": 401,
         "CERTIFICATE_ID_INVALID": 400,
         "CERTIFICATE_NOT_FOUND": 404,
+        "CERTIFICATE_REJECTED": 500,
         "DATASET_EMPTY": 400,
         "DATASET_FETCH_FAILED": 422,
         "DATASET_INVALID_BASE64": 400,

@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { createServices, verifyOptionsFor, type Services } from '../services.js';
-import { computeEventHash } from '../events/index.js';
+import { computeEventHash, hexToBytes } from '../events/index.js';
+import { parseTdxQuote } from './tdx-quote.js';
 import { execute, parseExecuteRequest } from '../commands/execute/index.js';
 import { createSandbox } from '../sandbox/index.js';
 import { limitsFor } from '../commands/execute/index.js';
@@ -51,9 +52,13 @@ describe('dstack attestation', () => {
   });
 
   describe('when a run is sealed through the dstack SDK', () => {
-    it('carries a tdx attestation with the quote, event log, app identity and archived collateral', () => {
+    it('carries exactly what its verification covers: the quote without padding, the RTMR3 runtime events, the collateral DCAP reads', () => {
       expect(simulator.quotes).toBe(2);
-      expect(first.proof).toMatchObject({ tee: 'tdx', attestation: { type: 'tdx', app_info: { compose_hash: SIMULATED_COMPOSE_HASH }, collateral: { tcb_info: expect.any(String) }, collateral_fetched_at: expect.any(String) } });
+      const attestation = first.proof!.attestation as Record<string, unknown>;
+      expect(Object.keys(attestation).sort()).toEqual(['collateral', 'event_log', 'quote', 'type']);
+      expect(Object.keys(attestation.collateral as object).sort()).toEqual(['pck_crl', 'pck_crl_issuer_chain', 'qe_identity', 'qe_identity_issuer_chain', 'qe_identity_signature', 'root_ca_crl', 'tcb_info', 'tcb_info_issuer_chain', 'tcb_info_signature']);
+      expect((attestation.event_log as { imr: number }[]).map((e) => e.imr)).toEqual([3, 3, 3]);
+      expect(parseTdxQuote(hexToBytes(attestation.quote as string)).length).toBe((attestation.quote as string).length / 2);
       const created = first.events.find((e) => e.type === 'sandbox.created')!;
       expect(created.data).toMatchObject({ runtime: { tee: { type: 'dstack', app_id: 'ab'.repeat(20), compose_hash: SIMULATED_COMPOSE_HASH } } });
     });
@@ -82,6 +87,25 @@ describe('dstack attestation', () => {
     it('an untrusted build fails with ATTEST_COMPOSE_HASH_UNTRUSTED', async () => {
       const verdict = await verifyCertificate(first, verifyOptionsFor(loadConfig({})));
       expect(verdict.checks.find((c) => c.name === 'attestation.compose_hash')).toMatchObject({ status: 'fail', code: 'ATTEST_COMPOSE_HASH_UNTRUSTED' });
+    });
+  });
+
+  describe('when the guest agent quotes other report data than the executor asked for', () => {
+    it('issues no certificate: the run ends in execution.aborted with the verifier\'s code (fail closed)', async () => {
+      const lying = await startDstackSimulator(SIMULATED_COMPOSE_HASH, { corruptReportData: true });
+      const liar = await createServices(loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'liar'), EPHEMERA_TEE: 'dstack', DSTACK_SIMULATOR_ENDPOINT: lying.url, EPHEMERA_PCCS_URL: pccs.url }));
+      try {
+        const error = await execute(request(), liar).then(() => null, (e: unknown) => e);
+        expect(error).toMatchObject({ code: 'CERTIFICATE_REJECTED', fields: { verifier_code: 'ATTEST_REPORT_DATA_MISMATCH' } });
+        const executionId = (error as { fields: { execution_id: string } }).fields.execution_id;
+        const stream = await liar.log.readStream(executionId);
+        expect(stream.at(-1)).toMatchObject({ type: 'execution.aborted', data: { reason: 'certificate_rejected', error_code: 'ATTEST_REPORT_DATA_MISMATCH' } });
+        expect(stream.some((e) => e.type === 'certificate.sealed')).toBe(false);
+        expect(await liar.certificates.get(executionId)).toMatchObject({ status: 'aborted', proof: null });
+      } finally {
+        await liar.close();
+        await lying.close();
+      }
     });
   });
 

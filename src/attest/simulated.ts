@@ -18,8 +18,7 @@ export class SimulatedAttestor implements Attestor {
 
   constructor(dataDir: string) {
     this.key = loadOrCreateKey(dataDir);
-    const jwk = createPublicKey(this.key).export({ format: 'jwk' });
-    this.publicKeyHex = Buffer.from(jwk.x!, 'base64url').toString('hex');
+    this.publicKeyHex = publicKeyHex(this.key);
   }
 
   async describe(): Promise<TeeDescription> {
@@ -34,6 +33,21 @@ export class SimulatedAttestor implements Attestor {
       signature: sign(null, reportData, this.key).toString('hex'),
     };
   }
+}
+
+/** The public key (hex) of the simulated attestor of `dataDir`, if it has one; never creates a key. */
+export function readSimulatedPublicKey(dataDir: string): string | null {
+  const path = join(dataDir, SIMULATED_KEY_FILE);
+  if (!existsSync(path)) return null;
+  try {
+    return publicKeyHex(createPrivateKey(readFileSync(path)));
+  } catch {
+    return null;
+  }
+}
+
+function publicKeyHex(key: KeyObject): string {
+  return Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url').toString('hex');
 }
 
 function loadOrCreateKey(dataDir: string): KeyObject {

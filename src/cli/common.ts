@@ -7,7 +7,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EphemeraError, isEphemeraError } from '../errors.js';
 import { CONFIG_VARIABLES, loadConfig, type Config } from '../config.js';
 
-export const EXIT = { ok: 0, internal: 1, badInput: 2, computationFailed: 3 } as const;
+/** Exit codes of every command (README "CLI"): `verify` uses invalid (1) and untrusted (4); `run` uses computationFailed (3). */
+export const EXIT = { ok: 0, internal: 1, invalid: 1, badInput: 2, computationFailed: 3, untrusted: 4 } as const;
 
 /** Every Config field as a kebab-case flag: dataDir → --data-dir. Secrets have none (flags end up in shell history and `ps`). */
 const CONFIG_FLAGS = Object.fromEntries(

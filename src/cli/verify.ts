@@ -1,30 +1,60 @@
 /**
- * ephemera verify CERT.json|CERT_ID [--at TIME] [--trusted-compose-hashes H,…] [--allowed-tcb-statuses S,…] [--json]
- * A file is verified offline (no log, no network); an id is read from the
- * configured log first. --at fixes the verification time for TDX collateral
- * (RFC 3339 or seconds); default: when the collateral was fetched at sealing.
- * Exit 0 valid, 1 invalid, 2 unusable input.
+ * ephemera verify CERT.json|CERT_ID [--trust-key K]… [--at TIME] [--max-events N] [--max-bytes N]
+ *                 [--trusted-compose-hashes H,…] [--allowed-tcb-statuses S,…] [--json]
+ * A file is verified offline, read as a stream (no log, no network); an id
+ * is read from the configured log first. A simulated certificate is trusted
+ * only for a key pinned with --trust-key, EPHEMERA_TRUSTED_KEYS or the trust
+ * file (`ephemera trust`), or the key of this machine's own data directory,
+ * which the output names as such. --at fixes the verification time for TDX
+ * collateral (RFC 3339 or seconds); default: the sealing time the
+ * certificate commits to.
+ * Exit: 0 valid and trusted, 4 valid but untrusted, 1 invalid, 2 unusable input.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { EphemeraError } from '../errors.js';
+import { isTimestamp } from '../events/index.js';
+import { readSimulatedPublicKey } from '../attest/node.js';
 import { createServices, verifyOptionsFor } from '../services.js';
-import { verifyCertificate, type Verdict } from '../verify/index.js';
+import { DEFAULT_VERIFY_LIMITS, verifyCertificate, verifyCertificateChunks, type Verdict, type VerifyOptions } from '../verify/index.js';
 import { EXIT, parse, printJson } from './common.js';
-
-/** Largest certificate file read (THREATS E40: caps before expensive work). */
-export const MAX_CERTIFICATE_FILE_BYTES = 512 * 1024 * 1024;
+import { parsePin, readPins } from './trust-store.js';
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  const args = parse(argv, { at: { type: 'string' } });
+  const args = parse(argv, { at: { type: 'string' }, 'trust-key': { type: 'string', multiple: true }, 'max-events': { type: 'string' }, 'max-bytes': { type: 'string' } });
   const target = args.positionals[0];
-  if (!target) throw new EphemeraError('CLI_USAGE', 'usage: ephemera verify CERT.json|CERT_ID [--at TIME] [--json]');
+  if (!target || args.positionals.length > 1) throw new EphemeraError('CLI_USAGE', 'usage: ephemera verify CERT.json|CERT_ID [--trust-key K] [--at TIME] [--json]');
   const config = args.config();
   const atSeconds = parseAt(args.values.at as string | undefined);
-  const certificate = existsSync(target) ? readCertificateFile(target) : await fromLog(target, config);
-  const verdict = await verifyCertificate(certificate, verifyOptionsFor(config, atSeconds === undefined ? {} : { atSeconds }));
+  const limits = {
+    maxEvents: positive(args.values['max-events'], '--max-events', DEFAULT_VERIFY_LIMITS.maxEvents),
+    maxBytes: positive(args.values['max-bytes'], '--max-bytes', DEFAULT_VERIFY_LIMITS.maxBytes),
+  };
+  const pinned = [...((args.values['trust-key'] as unknown as string[] | undefined) ?? []).map((k) => parsePin(k, '--trust-key')), ...readPins().map((p) => p.key)];
+  const localKey = readSimulatedPublicKey(config.dataDir);
+  const base = verifyOptionsFor(config, atSeconds === undefined ? {} : { atSeconds }, localKey ? [localKey] : []);
+  const options: VerifyOptions = { ...base, trustedKeys: [...(base.trustedKeys ?? []), ...pinned], limits };
+  const verdict = isFile(target) ? await verifyFile(target, options) : await verifyCertificate(await fromLog(target, config), options);
   if (args.json) printJson(verdict);
   else process.stdout.write(formatVerdict(verdict));
-  return verdict.valid ? EXIT.ok : EXIT.internal;
+  return exitCodeOf(verdict);
+}
+
+export function exitCodeOf(verdict: Verdict): number {
+  return verdict.status === 'trusted' ? EXIT.ok : verdict.status === 'untrusted' ? EXIT.untrusted : EXIT.invalid;
+}
+
+function isFile(target: string): boolean {
+  try {
+    return statSync(target).isFile();
+  } catch {
+    if (/[/\\]|\.json$/.test(target)) throw new EphemeraError('CLI_FILE_NOT_FOUND', `${target}: no such file`);
+    return false;
+  }
+}
+
+/** Streams the file in 1 MiB chunks; its size is checked against the limit before any byte is read. */
+async function verifyFile(path: string, options: VerifyOptions): Promise<Verdict> {
+  return verifyCertificateChunks(createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>, options, { declaredBytes: statSync(path).size });
 }
 
 async function fromLog(id: string, config: ReturnType<ReturnType<typeof parse>['config']>): Promise<unknown> {
@@ -40,25 +70,28 @@ async function fromLog(id: string, config: ReturnType<ReturnType<typeof parse>['
 
 function parseAt(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const seconds = /^\d+$/.test(value) ? Number(value) : Date.parse(value) / 1000;
-  if (!Number.isFinite(seconds)) throw new EphemeraError('CLI_USAGE', '--at takes RFC 3339 or seconds since the epoch');
-  return seconds;
+  if (/^\d{1,12}$/.test(value)) return Number(value);
+  if (isTimestamp(value)) return Date.parse(value) / 1000;
+  throw new EphemeraError('CLI_USAGE', '--at takes seconds since the epoch or an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SS.mmmZ)');
 }
 
-function readCertificateFile(path: string): unknown {
-  const bytes = readFileSync(path);
-  if (bytes.length > MAX_CERTIFICATE_FILE_BYTES) throw new EphemeraError('VERIFY_INPUT_TOO_LARGE', `${path} is larger than ${MAX_CERTIFICATE_FILE_BYTES} bytes`);
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new EphemeraError('VERIFY_INPUT_MALFORMED', `${path} is not JSON`);
-  }
+function positive(value: unknown, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !/^[1-9]\d{0,15}$/.test(value) || !Number.isSafeInteger(Number(value))) throw new EphemeraError('CLI_USAGE', `${flag} takes a positive integer`);
+  return Number(value);
 }
 
 export function formatVerdict(verdict: Verdict): string {
   const mark = { pass: 'ok  ', fail: 'FAIL', skipped: '--  ' } as const;
-  const lines = [`certificate ${verdict.certificate_id ?? '(unknown)'}: ${verdict.valid ? 'VALID' : 'INVALID'}${verdict.tee ? ` (${verdict.tee} attestation${verdict.hardware_backed ? ', hardware-backed' : ''})` : ''}`];
-  for (const check of verdict.checks) lines.push(`  ${mark[check.status]} ${check.name}${check.code ? `  ${check.code}` : ''}${check.field ? ` at ${check.field}` : ''}${check.detail && check.status !== 'fail' ? `  ${check.detail}` : ''}${check.status === 'fail' && check.detail ? `  — ${check.detail}` : ''}`);
-  if (verdict.notice) lines.push(`  note: ${verdict.notice}`);
+  const headline = verdict.status === 'trusted' ? 'VALID, TRUSTED' : verdict.status === 'untrusted' ? 'VALID, NOT TRUSTED' : 'INVALID';
+  const lines = [`certificate ${verdict.certificate_id ?? '(unknown)'}: ${headline}${verdict.tee ? ` (${verdict.tee} attestation${verdict.hardware_backed ? ', hardware-backed' : ''}, format v${verdict.format_version})` : ''}`];
+  for (const check of verdict.checks) {
+    const detail = check.status === 'fail' ? (check.detail ? `  — ${check.detail}` : '') : check.detail ? `  ${check.detail}` : '';
+    lines.push(`  ${mark[check.status]} ${check.name}${check.code ? `  ${check.code}` : ''}${check.field ? ` at ${check.field}` : ''}${detail}`);
+  }
+  if (verdict.key) lines.push(`  key   ${verdict.key.fingerprint} (ed25519 ${verdict.key.public_key})`);
+  if (verdict.valid) lines.push(`  trust ${verdict.trust.reason}`);
+  if (verdict.status === 'untrusted' && verdict.key) lines.push(`        to trust it: ephemera trust add ${verdict.key.fingerprint}   (or --trust-key ${verdict.key.fingerprint})`);
+  if (verdict.notice) lines.push(`  note  ${verdict.notice}`);
   return `${lines.join('\n')}\n`;
 }

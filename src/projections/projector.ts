@@ -7,7 +7,7 @@
  * through the consumer group (projections/feed).
  */
 import type { EventEnvelope, TailableEventLog } from '../events/index.js';
-import type { Certificate } from '../verify/index.js';
+import { modelUses, type Certificate } from '../verify/index.js';
 import { projectCertificate } from './certificates/index.js';
 import { rows, type Store } from './store/clickhouse.js';
 
@@ -44,7 +44,7 @@ async function projectCertificates(store: Store, certificates: Certificate[]): P
   const insert = (table: string, values: Record<string, unknown>[]) => (values.length ? store.insert({ table, values, format: 'JSONEachRow' }) : Promise.resolve());
   await insert('certificates', certificates.map(certificateRow));
   await insert('tool_uses', certificates.flatMap((c) => c.execution_trace.tool_uses.map((u) => ({ certificate_id: c.certificate_id, requested_at: requestedAt(c), tool: u.tool, caller: u.caller, calls: u.count, failures: u.failures, duration_ms: u.duration_ms }))));
-  await insert('model_uses', certificates.flatMap((c) => Object.entries(c.execution_trace.llm_calls.by_model).map(([model, m]) => ({ certificate_id: c.certificate_id, requested_at: requestedAt(c), model, calls: m.calls, input_tokens: m.input_tokens, output_tokens: m.output_tokens }))));
+  await insert('model_uses', certificates.flatMap((c) => modelUses(c.execution_trace).map((m) => ({ certificate_id: c.certificate_id, requested_at: requestedAt(c), model: m.model, calls: m.calls, input_tokens: m.input_tokens, output_tokens: m.output_tokens }))));
 }
 
 /** The `certificates` row of a certificate: deterministic, so re-projection and `ephemera replay` diffs compare like with like. */
@@ -53,7 +53,7 @@ export function certificateRow(c: Certificate): Record<string, unknown> {
   return {
     certificate_id: c.certificate_id, execution_id: c.execution_id, status: c.status, requested_at: requestedAt(c),
     sealed_at: c.lifecycle.sealed ? chTime(c.lifecycle.sealed) : null, dataset_hash: c.dataset_hash, sandbox_hash: c.sandbox_hash, fingerprint: c.fingerprint,
-    dataset_bytes: c.dataset.bytes, dataset_format: c.dataset.format, models: Object.keys(t.llm_calls.by_model).sort(), tools: [...new Set(t.tool_uses.map((u) => u.tool))].sort(),
+    dataset_bytes: c.dataset.bytes, dataset_format: c.dataset.format, models: modelUses(t).map((m) => m.model).sort(), tools: [...new Set(t.tool_uses.map((u) => u.tool))].sort(),
     llm_calls: t.llm_calls.count, input_tokens: t.llm_calls.input_tokens, output_tokens: t.llm_calls.output_tokens, tool_calls: t.resources.tool_calls,
     duration_ms: c.lifecycle.execution_time_ms ?? 0, exit_code: c.result.exit_code, error_code: c.result.error_code ?? '', tee: c.proof?.tee ?? '',
     result_preview: c.result.output.slice(0, RESULT_PREVIEW_CHARS), event_count: c.events.length,

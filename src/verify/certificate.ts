@@ -276,6 +276,12 @@ export class CertificateFold {
   }
 }
 
+/** The per-model rows of either version's `by_model` (v2: an array; v1: an object keyed by model name). */
+export function modelUses(trace: Pick<ExecutionTrace, 'llm_calls'>): ModelUse[] {
+  const byModel = trace.llm_calls.by_model;
+  return Array.isArray(byModel) ? byModel : Object.keys(byModel).map((model) => ({ model, ...byModel[model]! }));
+}
+
 /** Derives the certificate from events alone (the events must already be chain-verified by the caller when it matters). */
 export function deriveCertificate(events: readonly EventEnvelope[]): Certificate {
   const fold = new CertificateFold();

@@ -3,9 +3,10 @@ export {
   type Verdict, type VerifyCheck, type VerifyOptions, type AttestationVerifier, type AttestationCheck, type AttestationContext, type CheckName, type VerifyErrorCode,
 } from './verify.js';
 export {
-  deriveCertificate, CertificateFold, certificateIdOf, executionIdOf, CERTIFICATE_VERSION, CERTIFICATE_ID_PREFIX, CERTIFICATE_MEMBERS,
+  deriveCertificate, CertificateFold, modelUses, certificateIdOf, executionIdOf, CERTIFICATE_VERSION, CERTIFICATE_ID_PREFIX, CERTIFICATE_MEMBERS,
   type Certificate, type ExecutionTrace, type ToolUse, type ModelUse,
 } from './certificate.js';
 export { firstDifference, type Difference } from './compare.js';
+export { checkJsonValue } from './json-value.js';
 export { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.js';
 export { keyFingerprint, keyIdentity, trustOfKey, type TrustOptions, type TrustBasis, type KeyIdentity, type TrustVerdict } from './trust.js';

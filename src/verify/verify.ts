@@ -349,8 +349,17 @@ export async function verifyCertificateText(input: string | Uint8Array, options:
  * stream): the size limit is checked as bytes arrive, each member is parsed
  * strictly, and each event is checked as soon as it is complete.
  */
-export async function verifyCertificateChunks(chunks: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>, options: VerifyOptions = {}): Promise<Verdict> {
+export async function verifyCertificateChunks(
+  chunks: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
+  options: VerifyOptions = {},
+  /** The size when known beforehand (a file's): over the limit, nothing is read. */
+  source: { declaredBytes?: number } = {},
+): Promise<Verdict> {
   const verifier = new CertificateVerifier(options);
+  const declared = source.declaredBytes ?? 0;
+  if (!verifier.read(() => declared > verifier.limits.maxBytes && failWith('document', 'VERIFY_TOO_LARGE', '(document)', `the certificate is ${declared} bytes, more than ${verifier.limits.maxBytes} (the limit)`))) {
+    return verifier.finish();
+  }
   const reader = new StrictObjectStream('events', {
     member: (name, value) => verifier.member(name, value),
     arrayOpened: () => verifier.eventsPresent(),

@@ -22,7 +22,7 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
-export async function startDstackSimulator(composeHash = SIMULATED_COMPOSE_HASH): Promise<{ url: string; quotes: number; close(): Promise<void> }> {
+export async function startDstackSimulator(composeHash = SIMULATED_COMPOSE_HASH, options: { corruptReportData?: boolean } = {}): Promise<{ url: string; quotes: number; close(): Promise<void> }> {
   const baseQuote = new Uint8Array(readFileSync(join(TDX_TESTDATA, 'tdx_quote')));
   const eventLog = [runtimeEvent('app-id', 'ab'.repeat(20)), runtimeEvent('compose-hash', composeHash), runtimeEvent('instance-id', 'cd'.repeat(20))];
   const rtmr3 = replayRtmr3(eventLog).rtmr3;
@@ -40,6 +40,7 @@ export async function startDstackSimulator(composeHash = SIMULATED_COMPOSE_HASH)
       }
       if (req.url === '/GetQuote') {
         const reportData = hexToBytes(String(JSON.parse(body).report_data).padEnd(128, '0'));
+        if (options.corruptReportData) reportData[63] ^= 1;
         state.quotes += 1;
         return reply({ quote: bytesToHex(withReport(baseQuote, reportData, rtmr3)), event_log: JSON.stringify(eventLog), report_data: bytesToHex(reportData) });
       }

@@ -75,6 +75,30 @@ describe('execute (real sandbox, real SQLite log)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  describe('when the attestor signs something other than the report data', () => {
+    it('issues no certificate: the stream ends in execution.aborted naming the verifier\'s code (fail closed)', async () => {
+      const attestor = services.attestor;
+      const lying = { ...services, attestor: { kind: attestor.kind, describe: () => attestor.describe(), attest: async (report: Uint8Array) => attestor.attest(report.map((b, i) => (i === 0 ? b ^ 1 : b))) } };
+      const error = await execute(request('x', { 'main.sh': 'echo hi' }), lying).then(() => null, (e: unknown) => e);
+      expect(error).toMatchObject({ code: 'CERTIFICATE_REJECTED', fields: { verifier_code: 'ATTEST_SIGNATURE_INVALID' } });
+      const stream = await services.log.readStream((error as { fields: { execution_id: string } }).fields.execution_id);
+      expect(stream.map((e) => e.type).slice(-3)).toEqual(['dataset.deleted', 'sandbox.destroyed', 'execution.aborted']);
+      expect(stream.at(-1)!.data).toEqual({ reason: 'certificate_rejected', last_seq: stream.length - 2, error_code: 'ATTEST_SIGNATURE_INVALID' });
+    });
+  });
+
+  describe('when a script prints JSON a strict reader would refuse', () => {
+    it.each([
+      ['an unpaired surrogate', 'print(\'{"a": "\\\\ud800"}\')'],
+      ['a number beyond a double', 'print(\'{"a": 1e400}\')'],
+      ['nesting 40 deep', 'print(\'{"a":\' * 40 + \'1\' + \'}\' * 40)'],
+    ])('with %s, the run is certified with result.json null and the output kept as text', async (_what, code) => {
+      const { certificate } = await execute(request('x', { 'main.py': code }), services);
+      expect(certificate).toMatchObject({ status: 'completed', result: { json: null } });
+      expect((await verifyCertificate(certificate, services.verifyOptions)).valid).toBe(true);
+    });
+  });
+
   describe('when the dataset carries a random canary (THREATS C27)', () => {
     it('finds the canary nowhere on disk and in no event after the run', async () => {
       const canary = `CANARY${randomBytes(16).toString('hex')}`;

@@ -80,7 +80,7 @@ describe('execute on the Kafka log', () => {
       try {
         const stored = await again.readStream(executionId);
         expect(stored.map((e) => e.type)).toEqual(['execution.requested', 'dataset.loaded', 'sandbox.created', 'tool.invoked']);
-        expect(verifyStream(stored).state.phase).toBe('running');
+        expect(verifyStream(stored).lifecycle.phase).toBe('running');
         expect(stored.some((e) => e.type === 'certificate.sealed')).toBe(false);
       } finally {
         await again.close();

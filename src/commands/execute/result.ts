@@ -5,6 +5,7 @@
  *   result_hash = SHA-256(JCS(result))   over the recorded (capped) result
  */
 import { canonicalize, hashUtf8, type Hash, type RunResult } from '../../events/index.js';
+import { checkJsonValue } from '../../verify/index.js';
 import type { KilledBy } from '../../sandbox/types.js';
 
 export const RESULT_MAX_BYTES = 64 * 1024;
@@ -17,7 +18,18 @@ export function buildResult(output: Uint8Array | string, alreadyTruncated = fals
   return { result, resultHash: hashUtf8(canonicalize(result)) };
 }
 
-/** The whole output if it is a JSON object, else the last line that is one; else null. */
+/**
+ * How deep a result's own JSON may nest: well inside what any verifier reads
+ * (64 levels for the whole certificate, the result's JSON starting at 6).
+ */
+const RESULT_JSON_LIMITS = { maxDepth: 32, maxStringLength: 1 << 20 };
+
+/**
+ * The whole output if it is a JSON object, else the last line that is one;
+ * else null. A candidate a certificate could not carry as written (an
+ * unpaired surrogate, a number no double holds, nesting past the bound) is
+ * no candidate: the output stays text and the certificate still verifies.
+ */
 export function jsonObjectIn(text: string): Record<string, unknown> | null {
   const candidates = [text.trim(), ...text.trim().split('\n').reverse().map((l) => l.trim())];
   const fenced = /```(?:json)?\s*(\{[\s\S]*?\})\s*```/.exec(text);
@@ -26,7 +38,10 @@ export function jsonObjectIn(text: string): Record<string, unknown> | null {
     if (!candidate.startsWith('{')) continue;
     try {
       const value: unknown = JSON.parse(candidate);
-      if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        checkJsonValue(value, RESULT_JSON_LIMITS);
+        return value as Record<string, unknown>;
+      }
     } catch {
       // not JSON: keep looking (the parse error quotes its input, so it is never forwarded)
     }

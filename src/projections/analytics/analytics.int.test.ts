@@ -3,7 +3,7 @@
  * figure computed in TypeScript from the certificates' events.
  */
 import { describe, expect, it } from 'vitest';
-import type { Certificate } from '../../verify/index.js';
+import { modelUses, type Certificate } from '../../verify/index.js';
 import { N, TARGETS, useProjectionFixture } from '../testing/projection-fixture.js';
 
 describe.each(TARGETS)('GET /analytics on $name', ({ url }) => {
@@ -14,9 +14,9 @@ describe.each(TARGETS)('GET /analytics on $name', ({ url }) => {
       const perDay = new Map<string, number>();
       for (const c of subset) perDay.set(c.lifecycle.requested!.slice(0, 10), (perDay.get(c.lifecycle.requested!.slice(0, 10)) ?? 0) + 1);
       const tokens = new Map<string, [number, number, number]>();
-      for (const c of subset) for (const [m, u] of Object.entries(c.execution_trace.llm_calls.by_model)) {
-        const t = tokens.get(m) ?? [0, 0, 0];
-        tokens.set(m, [t[0] + u.calls, t[1] + u.input_tokens, t[2] + u.output_tokens]);
+      for (const c of subset) for (const u of modelUses(c.execution_trace)) {
+        const t = tokens.get(u.model) ?? [0, 0, 0];
+        tokens.set(u.model, [t[0] + u.calls, t[1] + u.input_tokens, t[2] + u.output_tokens]);
       }
       const tools = new Map<string, number>();
       for (const c of subset) for (const u of c.execution_trace.tool_uses) tools.set(`${u.tool}/${u.caller}`, (tools.get(`${u.tool}/${u.caller}`) ?? 0) + u.count);

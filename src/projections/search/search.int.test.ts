@@ -4,7 +4,7 @@
  * invalid input, and SQL injection attempts in every filter.
  */
 import { describe, expect, it } from 'vitest';
-import type { Certificate } from '../../verify/index.js';
+import { modelUses, type Certificate } from '../../verify/index.js';
 import { N, TARGETS, useProjectionFixture } from '../testing/projection-fixture.js';
 
 describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
@@ -27,7 +27,7 @@ describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
       expect(row).toEqual({
         certificate_id: c.certificate_id, status: 'failed', requested_at: c.lifecycle.requested!.replace('T', ' ').replace('Z', ''), sealed_at: c.lifecycle.sealed!.replace('T', ' ').replace('Z', ''),
         dataset_hash: c.dataset_hash, sandbox_hash: c.sandbox_hash, fingerprint: c.fingerprint,
-        models: Object.keys(c.execution_trace.llm_calls.by_model), tools: c.execution_trace.tool_uses.map((u) => u.tool),
+        models: modelUses(c.execution_trace).map((m) => m.model), tools: c.execution_trace.tool_uses.map((u) => u.tool),
         llm_calls: c.execution_trace.llm_calls.count, input_tokens: c.execution_trace.llm_calls.input_tokens, output_tokens: c.execution_trace.llm_calls.output_tokens,
         tool_calls: c.execution_trace.resources.tool_calls, duration_ms: c.lifecycle.execution_time_ms, exit_code: c.result.exit_code, error_code: c.result.error_code,
         tee: 'simulated', result_preview: c.result.output,
@@ -35,7 +35,7 @@ describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
     });
 
     it('filters by status', () => expectIds('status=failed', (c) => c.status === 'failed'));
-    it('filters by model', () => expectIds('model=claude-a', (c) => 'claude-a' in c.execution_trace.llm_calls.by_model));
+    it('filters by model', () => expectIds('model=claude-a', (c) => modelUses(c.execution_trace).some((m) => m.model === 'claude-a')));
     it('filters by tool', () => expectIds('tool=grep', (c) => c.execution_trace.tool_uses.some((u) => u.tool === 'grep')));
     it('filters by dataset hash', () => expectIds(`dataset_hash=${f.certs[3]!.dataset_hash}`, (c) => c.dataset_hash === f.certs[3]!.dataset_hash));
     it('filters by sandbox hash', () => expectIds(`sandbox_hash=${f.certs[1]!.sandbox_hash}`, (c) => c.sandbox_hash === f.certs[1]!.sandbox_hash));

@@ -1,0 +1,117 @@
+/**
+ * ephemera trust ls | add KEY [--note TEXT] | rm KEY | pin URL [--expect-fingerprint F]
+ * Manages the keys whose simulated certificates `ephemera verify` calls
+ * trusted (trust-store.ts). `pin` fetches a server's key from its well-known
+ * URL (/.well-known/ephemera-key.json) and pins it: the command itself is the
+ * explicit step; --expect-fingerprint checks it against a fingerprint
+ * obtained out of band. The fetched document is untrusted input: bounded in
+ * size and time, read strictly, and its fingerprint recomputed.
+ */
+import { EphemeraError } from '../errors.js';
+import { parseStrictJson, s } from '../events/index.js';
+import { keyFingerprint } from '../verify/index.js';
+import { parse, printJson } from './common.js';
+import { parsePin, readPins, trustFilePath, writePins } from './trust-store.js';
+
+export const WELL_KNOWN_KEY_PATH = '/.well-known/ephemera-key.json';
+const MAX_KEY_DOCUMENT_BYTES = 16 * 1024;
+const FETCH_TIMEOUT_MS = 10_000;
+
+const keyDocument = s.tagged('tee', {
+  simulated: s.object({ tee: s.literal('simulated'), algorithm: s.literal('ed25519'), public_key: s.hex(64), fingerprint: s.hash(), hardware_backed: s.literal(false) }),
+  dstack: s.object({ tee: s.literal('dstack'), hardware_backed: s.literal(true), compose_hash: s.nullable(s.string(256)) }),
+});
+
+export async function trustCommand(argv: string[]): Promise<number> {
+  const args = parse(argv, { note: { type: 'string' }, 'expect-fingerprint': { type: 'string' } });
+  const [action, target] = args.positionals;
+  const path = trustFilePath();
+  const pins = readPins(path);
+  switch (action) {
+    case 'ls':
+    case undefined:
+      if (args.json) printJson({ file: path, keys: pins });
+      else process.stdout.write(pins.length === 0 ? `no pinned keys (${path})\n` : `${pins.map((p) => `${p.key}${p.note ? `  ${p.note}` : ''}`).join('\n')}\n`);
+      return 0;
+    case 'add': {
+      const key = parsePin(target ?? '', 'ephemera trust add KEY');
+      if (!pins.some((p) => p.key === key)) writePins([...pins, { key, note: (args.values.note as string | undefined) ?? '' }], path);
+      return report(args.json, { pinned: key, file: path }, `pinned ${key}\n(${path})\n`);
+    }
+    case 'rm': {
+      const key = parsePin(target ?? '', 'ephemera trust rm KEY');
+      const kept = pins.filter((p) => p.key !== key && !(key.length === 64 && p.key === keyFingerprint(key)));
+      if (kept.length === pins.length) throw new EphemeraError('CLI_USAGE', `${key} is not pinned`);
+      writePins(kept, path);
+      return report(args.json, { removed: key, file: path }, `removed ${key}\n`);
+    }
+    case 'pin': {
+      if (!target) throw new EphemeraError('CLI_USAGE', 'usage: ephemera trust pin URL [--expect-fingerprint F]');
+      const document = await fetchKeyDocument(target);
+      if (document.tee !== 'simulated') {
+        throw new EphemeraError('CLI_USAGE', `that server attests with TDX (compose hash ${document.compose_hash ?? 'unknown'}): trust its build with --trusted-compose-hashes, there is no key to pin`);
+      }
+      const expected = args.values['expect-fingerprint'] as string | undefined;
+      if (expected !== undefined && parsePin(expected, '--expect-fingerprint') !== document.fingerprint) {
+        throw new EphemeraError('TRUST_FINGERPRINT_MISMATCH', `the server's key has fingerprint ${document.fingerprint}, not the one you expected: nothing pinned`);
+      }
+      if (!pins.some((p) => p.key === document.public_key)) writePins([...pins, { key: document.public_key, note: `${new URL(target).origin} (simulated, not hardware-backed)` }], path);
+      return report(args.json, { pinned: document.public_key, fingerprint: document.fingerprint, file: path },
+        `pinned the key of ${new URL(target).origin}\n  fingerprint ${document.fingerprint}\n  NOTE: a simulated key is not hardware-backed; anyone holding it can sign.\n`);
+    }
+    default:
+      throw new EphemeraError('CLI_USAGE', 'usage: ephemera trust ls | add KEY [--note TEXT] | rm KEY | pin URL [--expect-fingerprint F]');
+  }
+}
+
+function report(json: boolean, value: Record<string, unknown>, text: string): number {
+  if (json) printJson(value);
+  else process.stdout.write(text);
+  return 0;
+}
+
+type KeyDocument = { tee: 'simulated'; public_key: string; fingerprint: string } | { tee: 'dstack'; compose_hash: string | null };
+
+/** GET <origin>/.well-known/ephemera-key.json, within bounds, read strictly, its fingerprint recomputed. */
+export async function fetchKeyDocument(base: string): Promise<KeyDocument> {
+  let url: URL;
+  try {
+    url = new URL(WELL_KNOWN_KEY_PATH, base);
+  } catch {
+    throw new EphemeraError('CLI_USAGE', `${base} is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new EphemeraError('CLI_USAGE', 'the server URL must be http(s)');
+  let body: Uint8Array;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'error' });
+    if (!response.ok) throw new EphemeraError('TRUST_KEY_UNAVAILABLE', `${url} answered HTTP ${response.status}`);
+    body = await readBounded(response, MAX_KEY_DOCUMENT_BYTES);
+  } catch (cause) {
+    if (cause instanceof EphemeraError) throw cause;
+    throw new EphemeraError('TRUST_KEY_UNAVAILABLE', `could not fetch ${url}`, { cause });
+  }
+  let value: unknown;
+  try {
+    value = parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch (cause) {
+    throw new EphemeraError('TRUST_KEY_DOCUMENT_INVALID', `${url} is not a key document (${(cause as Error).message})`, { cause });
+  }
+  const problem = keyDocument.check(value, 'key document');
+  if (problem) throw new EphemeraError('TRUST_KEY_DOCUMENT_INVALID', `${problem.path}: ${problem.reason}`);
+  const document = value as KeyDocument;
+  if (document.tee === 'simulated' && keyFingerprint(document.public_key) !== document.fingerprint) {
+    throw new EphemeraError('TRUST_KEY_DOCUMENT_INVALID', 'the key document\'s fingerprint is not its key\'s');
+  }
+  return document;
+}
+
+async function readBounded(response: Response, max: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of (response.body ?? []) as unknown as AsyncIterable<Uint8Array>) {
+    total += (chunk as Uint8Array).length;
+    if (total > max) throw new EphemeraError('TRUST_KEY_DOCUMENT_INVALID', `the key document is larger than ${max} bytes`);
+    chunks.push(chunk as Uint8Array);
+  }
+  return Buffer.concat(chunks);
+}
