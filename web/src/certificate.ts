@@ -1,7 +1,7 @@
 /** One certificate: what ran, on what, with what result and proof; verify it here. */
 import type { Certificate } from '../../src/verify/index.js';
 import { facts, getJson, h, mount, table } from './dom.js';
-import { policyEditor, verifyHere } from './checks.js';
+import { keyFingerprint, policyEditor, verifyHere } from './checks.js';
 import { inclusionProofHex } from './proof.js';
 
 export async function certificatePage(id: string): Promise<void> {
@@ -24,7 +24,9 @@ export async function certificatePage(id: string): Promise<void> {
     if (tcb) tcbStatus.textContent = `${tcb.detail ?? ''} (${tcb.status === 'pass' ? 'accepted' : 'not accepted'} by your policy)`;
     else if (att.type === 'tdx') tcbStatus.textContent = 'unknown: Intel\'s signature chain did not verify';
   }));
-  const appInfo = (att.app_info ?? {}) as Record<string, unknown>;
+  // The compose hash a tdx certificate names: from its RTMR3 event log, which verification replays against the quote.
+  const composeHash = att.type === 'tdx' && Array.isArray(att.event_log) ? (att.event_log as { event?: unknown; event_payload?: unknown }[]).find((e) => e.event === 'compose-hash')?.event_payload : undefined;
+  const key = att.type === 'simulated' && typeof att.public_key === 'string' && /^[0-9a-f]{64}$/.test(att.public_key) ? keyFingerprint(att.public_key) : null;
   mount(
     h('h1', { class: 'mono', 'data-testid': 'certificate-id' }, c.certificate_id),
     h('p', {}, h('span', { class: `status-${c.status}`, 'data-testid': 'status' }, c.status), ' · ', h('a', { href: `/certificate/${c.certificate_id}` }, 'JSON'), ' · ', h('a', { href: `/certificate/${c.certificate_id}/events` }, 'events with proofs')),
@@ -45,8 +47,9 @@ export async function certificatePage(id: string): Promise<void> {
     h('section', {}, h('h2', {}, 'Resources'), facts(Object.entries(t.resources).map(([k, v]) => [k.replaceAll('_', ' '), String(v ?? '—')]))),
     h('section', {}, h('h2', {}, 'Attestation'), facts([
       ['type', h('span', { 'data-testid': 'tee' }, c.proof?.tee ?? '—')], ['report data', h('code', {}, c.proof?.report_data ?? '—')], ['Merkle root', h('code', {}, c.merkle?.root ?? '—')],
-      ['TCB status', tcbStatus], ['compose hash', h('code', { 'data-testid': 'compose-hash' }, String(appInfo.compose_hash ?? '—'))], ['collateral fetched', String(att.collateral_fetched_at ?? '—')],
-    ]), typeof att.notice === 'string' ? h('p', { class: 'notice' }, att.notice) : null),
+      ['TCB status', tcbStatus], ['compose hash', h('code', { 'data-testid': 'compose-hash' }, String(composeHash ?? '—'))],
+      ['signing key', key ? h('code', { 'data-testid': 'signing-key' }, key) : '— (hardware attestation)'], ['sealed', c.lifecycle.sealed ?? '—'], ['format', `version ${c.version}`],
+    ]), att.type === 'simulated' ? h('p', { class: 'notice' }, 'Simulated TEE: signed by a software key, not hardware-backed. Verify, then trust the key only if you pinned its fingerprint.') : null),
     h('section', {}, h('h2', {}, `Events (${c.events.length})`), table(['Seq', 'Type', 'At', 'Hash', 'Proof'], c.events.map((e, i) => {
       const cell = h('span', {});
       if (e.type !== 'certificate.sealed') {

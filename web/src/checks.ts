@@ -1,11 +1,19 @@
-/** Runs the project's own verifier in this browser and shows each check turn green or red. */
-import { verifyCertificate, type Verdict } from '../../src/verify/index.js';
+/**
+ * Runs the project's own verifier in this browser and shows each check turn
+ * green or red, then whom the certificate comes from and whether this reader
+ * trusts that (docs/verification.md §8): a simulated certificate is trusted
+ * only for a key the reader pinned here; a TDX one when it verifies under the
+ * reader's policy.
+ */
+import { keyFingerprint, verifyCertificate, verifyCertificateChunks, type Verdict, type VerifyOptions } from '../../src/verify/index.js';
 import type { TdxPolicy } from '../../src/attest/verify-tdx.js';
 import { h } from './dom.js';
 
 /** The reader's own policy for hardware attestations, kept in this browser only. */
 export type BrowserPolicy = Pick<TdxPolicy, 'trustedComposeHashes' | 'allowedTcbStatuses'>;
 const POLICY_KEY = 'ephemera.tdx-policy';
+const PINS_KEY = 'ephemera.trusted-keys';
+const PIN = /^(?:[0-9a-f]{64}|sha256:[0-9a-f]{64})$/;
 
 export function readPolicy(): BrowserPolicy {
   try {
@@ -14,6 +22,21 @@ export function readPolicy(): BrowserPolicy {
   } catch {
     return { trustedComposeHashes: [], allowedTcbStatuses: [] };
   }
+}
+
+/** Keys (or fingerprints) this reader pinned, in this browser only. */
+export function readPins(): string[] {
+  try {
+    const stored = JSON.parse(localStorage.getItem(PINS_KEY) ?? '[]') as unknown;
+    return Array.isArray(stored) ? stored.filter((p): p is string => typeof p === 'string' && PIN.test(p)) : [];
+  } catch {
+    return [];
+  }
+}
+
+export function pinKey(pin: string): void {
+  if (!PIN.test(pin)) return;
+  localStorage.setItem(PINS_KEY, JSON.stringify([...new Set([...readPins(), pin])]));
 }
 
 type TdxModule = typeof import('./tdx.js');
@@ -29,11 +52,31 @@ export function loadTdx(): Promise<TdxModule> {
   return tdxModule;
 }
 
-/** The verifier as the page runs it: simulated attestations built in, `tdx` under the reader's policy. */
-export function verifyInBrowser(certificate: unknown, policy: BrowserPolicy = readPolicy()): Promise<Verdict> {
-  return verifyCertificate(certificate, {
-    attestationVerifiers: { tdx: async (attestation, reportData) => (await loadTdx()).tdxVerifier(policy)(attestation, reportData) },
-  });
+/** The verifier's options as this page runs it: the reader's pins, `tdx` under the reader's policy. */
+export function browserOptions(policy: BrowserPolicy = readPolicy(), pins: readonly string[] = readPins()): VerifyOptions {
+  return {
+    trustedKeys: pins,
+    attestationVerifiers: { tdx: async (attestation, reportData, context) => (await loadTdx()).tdxVerifier(policy)(attestation, reportData, context) },
+  };
+}
+
+/** An object (from our API), or a file read as a stream so a large certificate never sits in memory whole. */
+export function verifyInBrowser(certificate: unknown, options: VerifyOptions = browserOptions()): Promise<Verdict> {
+  if (certificate instanceof Blob) return verifyCertificateChunks(streamChunks(certificate.stream()), options, { declaredBytes: certificate.size });
+  return verifyCertificate(certificate, options);
+}
+
+async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 /** Where the reader lists the builds (dstack compose hashes) they trust, and any TCB status they accept besides UpToDate. */
@@ -54,14 +97,38 @@ export function policyEditor(): HTMLElement {
     h('p', {}, 'TCB status UpToDate passes; any other fails unless you accept it here (space-separated):'), statuses);
 }
 
+function headline(verdict: Verdict): HTMLElement {
+  if (verdict.status === 'trusted') return h('p', { class: 'pass', 'data-testid': 'verdict' }, `✔ Valid and trusted — every check passed in this browser (${verdict.trust.basis === 'hardware-policy' ? 'hardware attestation under your policy' : 'a key you pinned'})`);
+  if (verdict.status === 'untrusted') return h('p', { class: 'untrusted', 'data-testid': 'verdict' }, '✔ Valid signature · signer not trusted — every check passed, but nothing tells you who holds the key');
+  return h('p', { class: 'fail', 'data-testid': 'verdict' }, `✘ Invalid — first failure: ${verdict.failure?.code}${verdict.failure?.field ? ` at ${verdict.failure.field}` : ''}`);
+}
+
+/** Who signed, and how this reader can pin the key (only with a fingerprint learned elsewhere, say, from the operator). */
+function trustBox(verdict: Verdict, onPinned: () => void): HTMLElement | null {
+  if (!verdict.valid) return null;
+  const box = h('div', { class: 'trust', 'data-testid': 'trust' }, h('p', {}, verdict.trust.reason));
+  if (verdict.key) {
+    box.append(h('p', {}, 'Key fingerprint: ', h('code', { 'data-testid': 'key-fingerprint' }, verdict.key.fingerprint)));
+    if (!verdict.trusted) {
+      const pin = h('button', { type: 'button', 'data-testid': 'pin-key' }, 'Trust this key in this browser');
+      pin.addEventListener('click', () => {
+        pinKey(verdict.key!.fingerprint);
+        onPinned();
+      });
+      box.append(h('p', {}, 'Pin it only if you learned this fingerprint from someone you trust (the operator, ', h('code', {}, '/.well-known/ephemera-key.json'), ' over a channel you trust). ', pin));
+    }
+  }
+  return box;
+}
+
 export async function verifyHere(certificate: unknown, into: HTMLElement): Promise<Verdict> {
   into.replaceChildren(h('p', {}, 'Verifying in this browser…'));
   const verdict = await verifyInBrowser(certificate);
   const list = h('ul', { class: 'checks', 'data-testid': 'checks' });
   into.replaceChildren(
-    h('p', { class: verdict.valid ? 'pass' : 'fail', 'data-testid': 'verdict' }, verdict.valid ? '✔ Valid — every check passed in this browser' : `✘ Invalid — first failure: ${verdict.failure?.code}${verdict.failure?.field ? ` at ${verdict.failure.field}` : ''}`),
+    headline(verdict),
     list,
-    ...(verdict.notice ? [h('p', { class: 'notice' }, verdict.notice)] : []),
+    ...[trustBox(verdict, () => void verifyHere(certificate, into)), verdict.notice ? h('p', { class: 'notice' }, verdict.notice) : null].filter((x): x is HTMLElement => x !== null),
   );
   for (const check of verdict.checks) {
     await new Promise((resolve) => setTimeout(resolve, 30)); // one by one, so a reader sees them turn
@@ -70,3 +137,5 @@ export async function verifyHere(certificate: unknown, into: HTMLElement): Promi
   }
   return verdict;
 }
+
+export { keyFingerprint };
