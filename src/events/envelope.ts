@@ -11,7 +11,7 @@
  * JCS is RFC 8785; all strings hashed as UTF-8.
  */
 import { EphemeraError } from '../errors.js';
-import { canonicalize } from './jcs.js';
+import { canonicalizeWithout } from './jcs.js';
 import { hashUtf8With, nobleSha256, type Hash, type Sha256 } from './hash.js';
 import { isPlainObject, isTimestamp, type Problem, type ProblemKind } from './schema.js';
 import { eventDataSchemas, eventDataSchemasV1, isEventType, type EventData, type EventType } from './types.js';
@@ -55,8 +55,7 @@ export function genesisHash(executionId: string, sha256: Sha256 = nobleSha256): 
 }
 
 export function computeEventHash(envelope: UnhashedEnvelope | EventEnvelope, sha256: Sha256 = nobleSha256): Hash {
-  const { hash: _ignored, ...unhashed } = envelope as EventEnvelope;
-  return hashUtf8With(sha256, EVENT_HASH_TAG + canonicalize(unhashed));
+  return hashUtf8With(sha256, EVENT_HASH_TAG + canonicalizeWithout(envelope as Record<string, unknown>, 'hash'));
 }
 
 export function sealEnvelope<T extends EventType>(unhashed: UnhashedEnvelope<T>): EventEnvelope<T> {

@@ -11,9 +11,9 @@ import { bytesToHex, hexToBytes, utf8ToBytes, concatBytes } from '@noble/hashes/
 
 export type Hash = `sha256:${string}`;
 
-/** SHA-256 of one byte string: @noble/hashes in the browser, node:crypto where it is faster. */
-export type Sha256 = (data: Uint8Array) => Uint8Array;
-export const nobleSha256: Sha256 = (data) => sha256(data);
+/** SHA-256 of bytes, or of a string's UTF-8: @noble/hashes in the browser, node:crypto where it is faster. */
+export type Sha256 = (data: Uint8Array | string) => Uint8Array;
+export const nobleSha256: Sha256 = (data) => sha256(typeof data === 'string' ? utf8ToBytes(data) : data);
 
 export const HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
@@ -40,7 +40,7 @@ export function hashUtf8(...parts: string[]): Hash {
 
 /** SHA-256 of the UTF-8 encoding of `text`, with the given implementation. */
 export function hashUtf8With(hash: Sha256, text: string): Hash {
-  return toHash(hash(utf8ToBytes(text)));
+  return toHash(hash(text));
 }
 
 export function hashToBytes(hash: Hash | string): Uint8Array {

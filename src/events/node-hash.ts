@@ -6,7 +6,7 @@
 import * as crypto from 'node:crypto';
 import type { Sha256 } from './hash.js';
 
-const oneShot = (crypto as unknown as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
+const oneShot = (crypto as unknown as { hash?: (algorithm: string, data: Uint8Array | string, encoding: 'buffer') => Buffer }).hash;
 
 export const nodeSha256: Sha256 = oneShot
   ? (data) => oneShot('sha256', data, 'buffer')
