@@ -1,6 +1,6 @@
 /**
  * Configuration: one schema, parsed once from the environment (and CLI flags
- * mapped onto the same names), frozen, passed down. DESIGN §10.
+ * mapped onto the same names), frozen, passed down. docs/design.md §10.
  * SECURITY: anthropicApiKey and executeToken are secrets; `describeConfig` never prints them.
  */
 import { resolve } from 'node:path';

@@ -1,6 +1,6 @@
 /**
  * Full trees and inclusion proofs, built with merkletreejs where proofs are
- * served (audit replay, verification). Configured per DESIGN §5: leaves are
+ * served (audit replay, verification). Configured per docs/design.md §5: leaves are
  * pre-hashed with the 0x00 prefix and the node hash prefixes 0x01, which makes
  * merkletreejs produce RFC 6962 roots and proofs (checked in merkle.unit.test).
  * Node only (merkletreejs works on Buffers).

@@ -1,5 +1,5 @@
 /**
- * RFC 6962 / RFC 9162 Merkle tree over event hashes (DESIGN §5).
+ * RFC 6962 / RFC 9162 Merkle tree over event hashes (docs/design.md §5).
  *
  *   leaf = SHA-256(0x00 ‖ event_hash_bytes)          RFC 9162 §2.1.1
  *   node = SHA-256(0x01 ‖ left ‖ right)

@@ -1,5 +1,5 @@
 /**
- * Shared CLI plumbing: flags → Config (each DESIGN §10 variable has a flag),
+ * Shared CLI plumbing: flags → Config (each docs/design.md §10 variable has a flag),
  * exit codes, and output discipline: with --json, stdout carries only JSON;
  * progress and diagnostics go to stderr.
  */

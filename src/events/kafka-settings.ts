@@ -1,5 +1,5 @@
 /**
- * Producer settings the Kafka log insists on (DESIGN §3, THREATS D28):
+ * Producer settings the Kafka log insists on (docs/design.md §3, THREATS D28):
  * acks = all (-1), idempotent, one request in flight (ordering under
  * retries), bounded retries so a dead broker fails the run instead of hanging.
  * The service refuses to start with anything weaker.

@@ -1,7 +1,7 @@
 /**
  * Kafka event log (kafkajs). One topic; message key = execution_id (one
  * execution stays ordered in one partition); headers `type` and `seq`; value =
- * the envelope as JSON (DESIGN §3).
+ * the envelope as JSON (docs/design.md §3).
  *
  * Kafka cannot check seq and prev on the broker, so this backend enforces
  * continuation itself: one writer per execution, whose head it keeps in
@@ -113,7 +113,7 @@ export class KafkaEventLog implements EventLog {
     const head = this.heads.get(executionId);
     let bounds: Bounds;
     if (head && head.partition >= 0 && head.offsets.length > 0) {
-      // Read back exactly the offsets this process was acknowledged (DESIGN §3, THREATS D32).
+      // Read back exactly the offsets this process was acknowledged (docs/design.md §3, THREATS D32).
       bounds = new Map([[head.partition, { from: head.offsets[0]!, to: head.offsets[head.offsets.length - 1]! }]]);
     } else {
       bounds = await this.wholeTopic();

@@ -3,7 +3,7 @@
  * description, the fingerprint, and the public summary in execution.requested.
  *
  *   sandbox_hash = SHA-256(JCS(sandbox description with every credential removed))
- *   fingerprint  = SHA-256("ephemera/v1/fingerprint\n" ‖ dataset_hash ‖ "\n" ‖ sandbox_hash)   (DESIGN §4)
+ *   fingerprint  = SHA-256("ephemera/v1/fingerprint\n" ‖ dataset_hash ‖ "\n" ‖ sandbox_hash)   (docs/design.md §4)
  */
 import { EphemeraError } from '../../errors.js';
 import { canonicalize, hashUtf8, type Hash, type SandboxSummary } from '../../events/index.js';
