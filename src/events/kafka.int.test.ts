@@ -41,11 +41,11 @@ describe('KafkaEventLog', () => {
   });
 
   describe('when messages are written straight to the topic (THREATS D34)', () => {
-    const forge = async (mutate: (stream: ReturnType<typeof sampleStream>) => ReturnType<typeof sampleStream>) => {
+    const forge = async (mutate: (stream: ReturnType<typeof sampleStream>) => ReturnType<typeof sampleStream>, text: (json: string, seq: number) => string | Buffer = (json) => json) => {
       const stream = sampleStream();
       const producer = (await KafkaEventLog.open({ brokers: brokers(), topic })).kafka.producer();
       await producer.connect();
-      await producer.send({ topic, messages: mutate(stream).map((e) => ({ key: e.execution_id, value: JSON.stringify(e) })) });
+      await producer.send({ topic, messages: mutate(stream).map((e) => ({ key: e.execution_id, value: text(JSON.stringify(e), e.seq) })) });
       await producer.disconnect();
       const log = await KafkaEventLog.open({ brokers: brokers(), topic });
       try {
@@ -63,6 +63,14 @@ describe('KafkaEventLog', () => {
     ])('reads back %s as it is, and verification names the seq', async (_label, mutate, code, seq) => {
       const stored = await forge(mutate as never);
       expect(() => verifyStream(stored)).toThrow(expect.objectContaining({ code, fields: expect.objectContaining({ seq }) }));
+    });
+
+    it.each([
+      ['a member named twice (JSON.parse would keep the last)', (json: string) => json.replace('"medium":"tmpfs"', '"medium":"disk","medium":"tmpfs"'), 'JSON_DUPLICATE_MEMBER'],
+      ['bytes that are not UTF-8', (json: string) => Buffer.concat([Buffer.from(json.slice(0, -1)), Buffer.from([0xff]), Buffer.from('}')]), 'JSON_INVALID_UTF8'],
+      ['a number spelled 3.0', (json: string) => json.replace('"bytes":3', '"bytes":3.0'), 'JSON_NUMBER_NOT_CANONICAL'],
+    ])('refuses to read %s, through the strict reader', async (_label, rewrite, code) => {
+      await expect(forge((s) => s, (json, seq) => (seq === 1 ? rewrite(json) : json))).rejects.toMatchObject({ code });
     });
   });
 });

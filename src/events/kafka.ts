@@ -20,6 +20,7 @@ import { EphemeraError } from '../errors.js';
 import type { EventEnvelope } from './envelope.js';
 import type { Hash } from './hash.js';
 import { assertContinues, type EventLog } from './log.js';
+import { decodeUtf8Strict, parseStrictJson } from './strict-json.js';
 import { assertProducerSettings, REQUIRED_PRODUCER_SETTINGS, type ProducerSettings } from './kafka-settings.js';
 import { scanTopic, type Bounds } from './kafka-scan.js';
 
@@ -125,7 +126,7 @@ export class KafkaEventLog implements EventLog {
     } catch (cause) {
       throw new EphemeraError('LOG_UNAVAILABLE', 'cannot read the stream back from Kafka', { cause });
     }
-    return messages.map((m) => JSON.parse(m.value!.toString('utf8')) as EventEnvelope);
+    return messages.map((m) => parseStrictJson(decodeUtf8Strict(m.value!)) as EventEnvelope);
   }
 
   /** Every partition from its first to its last offset. */

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { EphemeraError } from '../errors.js';
 import type { EventEnvelope } from './envelope.js';
 import { assertContinues, type PositionedEvent, type TailableEventLog } from './log.js';
+import { parseStrictJson } from './strict-json.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -60,11 +61,11 @@ export class SqliteEventLog implements TailableEventLog {
   }
 
   async readStream(executionId: string): Promise<EventEnvelope[]> {
-    return this.streamOf.all(executionId).map((row) => JSON.parse(row.envelope) as EventEnvelope);
+    return this.streamOf.all(executionId).map((row) => parseStrictJson(row.envelope) as EventEnvelope);
   }
 
   async readFrom(afterPosition: number, limit: number): Promise<PositionedEvent[]> {
-    return this.after.all(afterPosition, limit).map((row) => ({ position: row.position, event: JSON.parse(row.envelope) as EventEnvelope }));
+    return this.after.all(afterPosition, limit).map((row) => ({ position: row.position, event: parseStrictJson(row.envelope) as EventEnvelope }));
   }
 
   async close(): Promise<void> {

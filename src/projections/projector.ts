@@ -6,7 +6,7 @@
  * SQLite is tailed from a checkpoint kept in ClickHouse; Kafka feeds batches
  * through the consumer group (projections/feed).
  */
-import type { EventEnvelope, TailableEventLog } from '../events/index.js';
+import { parseStrictJson, type EventEnvelope, type TailableEventLog } from '../events/index.js';
 import { modelUses, type Certificate } from '../verify/index.js';
 import { projectCertificate } from './certificates/index.js';
 import { rows, type Store } from './store/clickhouse.js';
@@ -33,7 +33,7 @@ export async function project(store: Store, events: readonly EventEnvelope[]): P
     const whole = own[0]!.seq === 0 && own.every((e, i) => e.seq === i);
     const stream = whole
       ? own
-      : (await rows<{ envelope: string }>(store, 'SELECT envelope FROM events FINAL WHERE execution_id = {id:String} ORDER BY seq', { id: executionId })).map((r) => JSON.parse(r.envelope) as EventEnvelope);
+      : (await rows<{ envelope: string }>(store, 'SELECT envelope FROM events FINAL WHERE execution_id = {id:String} ORDER BY seq', { id: executionId })).map((r) => parseStrictJson(r.envelope) as EventEnvelope);
     certificates.push(projectCertificate(stream));
   }
   await projectCertificates(store, certificates);

@@ -7,7 +7,7 @@
  * (`KafkaEventLog.readStream`, `ephemera verify` of a stream read from Kafka).
  */
 import Database from 'better-sqlite3';
-import type { EventEnvelope } from '../../events/index.js';
+import { parseStrictJson, type EventEnvelope } from '../../events/index.js';
 
 export class EventMirror {
   private readonly db: Database.Database;
@@ -31,7 +31,7 @@ export class EventMirror {
   }
 
   async readStream(executionId: string): Promise<EventEnvelope[]> {
-    return this.streamOf.all(executionId).map((row) => JSON.parse(row.envelope) as EventEnvelope);
+    return this.streamOf.all(executionId).map((row) => parseStrictJson(row.envelope) as EventEnvelope);
   }
 
   close(): void {
