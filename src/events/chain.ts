@@ -8,8 +8,8 @@
  * Pure and isomorphic: used by the executor's read-back and by the verifier.
  */
 import { EphemeraError } from '../errors.js';
-import { nobleSha256, type Hash, type Sha256 } from './hash.js';
-import { computeEventHash, genesisHash, parseEnvelope, type EventEnvelope } from './envelope.js';
+import { nobleSha256, toHash, type Hash, type Sha256 } from './hash.js';
+import { eventDigest, genesisHash, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { Lifecycle } from './lifecycle.js';
 
 /** Hard cap on stream length (THREATS E40); verifiers set lower ones of their own. */
@@ -24,6 +24,7 @@ export class StreamChecker {
   private count = 0;
   private last: EventEnvelope | null = null;
   private head: Hash | null = null;
+  private digest: Uint8Array = new Uint8Array(0);
 
   constructor(
     private readonly options: { executionId?: string; sha256?: Sha256; maxEvents?: number } = {},
@@ -35,6 +36,11 @@ export class StreamChecker {
 
   get lastEvent(): EventEnvelope | null {
     return this.last;
+  }
+
+  /** The raw bytes of the last event's hash, as recomputed (what its Merkle leaf hashes). */
+  get lastDigest(): Uint8Array {
+    return this.digest;
   }
 
   /** Checks the next event of the stream; returns it typed. */
@@ -53,12 +59,14 @@ export class StreamChecker {
     if (previous && event.v !== previous.v) fail('EVENTS_VERSION_MISMATCH', 'v', `version ${event.v} in a stream of version ${previous.v}`);
     if (event.seq !== i) fail('EVENTS_SEQ_GAP', 'seq', `expected seq ${i}, found ${event.seq}`);
     if (previous && event.at < previous.at) fail('EVENTS_TIME_DECREASES', 'at', `${event.at} is earlier than the event before it (${previous.at})`);
-    if (computeEventHash(event, sha256) !== event.hash) fail('EVENTS_HASH_MISMATCH', 'hash', 'hash does not match the content');
+    const digest = eventDigest(event, sha256);
+    if (toHash(digest) !== event.hash) fail('EVENTS_HASH_MISMATCH', 'hash', 'hash does not match the content');
     if (event.prev !== (this.head ?? genesisHash(executionId, sha256))) fail('EVENTS_CHAIN_BROKEN', 'prev', 'prev does not link to the previous event');
     this.lifecycle.apply(event);
     this.count += 1;
     this.last = event;
     this.head = event.hash;
+    this.digest = digest;
     return event;
   }
 }

@@ -58,6 +58,11 @@ export function computeEventHash(envelope: UnhashedEnvelope | EventEnvelope, sha
   return hashUtf8With(sha256, EVENT_HASH_TAG + canonicalizeWithout(envelope as Record<string, unknown>, 'hash'));
 }
 
+/** The raw 32 bytes of an event's hash (the Merkle leaf's input), computed from its content. */
+export function eventDigest(envelope: UnhashedEnvelope | EventEnvelope, sha256: Sha256 = nobleSha256): Uint8Array {
+  return sha256(EVENT_HASH_TAG + canonicalizeWithout(envelope as Record<string, unknown>, 'hash'));
+}
+
 export function sealEnvelope<T extends EventType>(unhashed: UnhashedEnvelope<T>): EventEnvelope<T> {
   return { ...unhashed, hash: computeEventHash(unhashed) } as EventEnvelope<T>;
 }

@@ -15,7 +15,7 @@
  */
 import { EphemeraError, isEphemeraError } from '../errors.js';
 import {
-  StreamChecker, StrictObjectStream, bytesToHex, decodeUtf8Strict, hashToBytes, isPlainObject, nobleSha256,
+  StreamChecker, StrictObjectStream, bytesToHex, decodeUtf8Strict, isPlainObject, nobleSha256,
   type EventEnvelope, type Sha256,
 } from '../events/index.js';
 import { CompactRange, SIMULATED_NOTICE, leafHash, reportData, reportDataV1, verifySimulatedAttestation } from '../attest/index.js';
@@ -161,7 +161,7 @@ export class CertificateVerifier {
     this.firstEvent ??= event;
     if (event.type === 'certificate.sealed') this.sealed = event;
     else {
-      this.range.appendLeaf(leafHash(hashToBytes(event.hash), this.sha256));
+      this.range.appendLeaf(leafHash(this.checker.lastDigest, this.sha256));
       this.lastLeaf = event;
     }
     this.fold.apply(event);
