@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventChain, hashUtf8, type EventEnvelope } from '../events/index.js';
 import { SAMPLE_DESTROY_CHECKS, sampleSandboxCreated, sampleSummary, sampleTotals } from '../events/testing/sample-data.js';
-import { verifyCertificate, verifyCertificateText } from './index.js';
+import { verifyCertificate, verifyCertificateChunks, verifyCertificateText } from './index.js';
 import { VECTOR_PUBLIC_KEY, sealEvents, type Doc } from './testing/forge.js';
 
 const hostile = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', ''), fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 6 }));
@@ -121,6 +121,23 @@ describe('verifyCertificate (properties)', () => {
       const text = JSON.stringify(shuffleKeys(certificateOf(spec), seed), null, indent);
       expect((await verifyCertificateText(text, { trustedKeys: [VECTOR_PUBLIC_KEY] })).status).toBe('trusted');
     }), { numRuns: 100 });
+  });
+
+  it('answers any bytes with a verdict and a stable code: flipped, cut, spliced or random, whole or in chunks', async () => {
+    const text = new TextEncoder().encode(JSON.stringify(certificateOf({ steps: [], failed: false, output: 'ok', json: null })));
+    const damaged = fc.oneof(
+      fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([at, x]) => text.map((b, i) => (i === at % text.length ? b ^ x : b))),
+      fc.nat().map((at) => text.subarray(0, at % text.length)),
+      fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 16 })).map(([at, junk]) => new Uint8Array([...text.subarray(0, at % text.length), ...junk, ...text.subarray(at % text.length)])),
+      fc.uint8Array({ maxLength: 256 }),
+    );
+    await fc.assert(fc.asyncProperty(damaged, fc.integer({ min: 1, max: 4096 }), async (bytes, chunk) => {
+      const chunks = Array.from({ length: Math.ceil(bytes.length / chunk) }, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk));
+      const verdict = await verifyCertificateChunks(chunks, { trustedKeys: [VECTOR_PUBLIC_KEY] });
+      if (verdict.valid) expect(new TextDecoder().decode(bytes)).toContain('"certificate.sealed"');
+      else expect(verdict.failure?.code).toMatch(/^(JSON|EVENTS|VERIFY|ATTEST)_[A-Z_0-9]+$/);
+      expect(verdict.failure?.code).not.toBe('VERIFY_INTERNAL');
+    }), { numRuns: 300 });
   });
 
   it('rejects every edit that changes what a reader is shown, anywhere in the document', async () => {
