@@ -30,12 +30,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     const { certificate, elapsedMs } = await execute(request, services);
     const verdict = await verifyCertificate(certificate, services.verifyOptions);
     if (args.values.out) writeFileSync(args.values.out as string, `${JSON.stringify(certificate, null, 2)}\n`);
-    if (args.json) printJson({ ...executeSummary(certificate, elapsedMs), verification: { valid: verdict.valid, failure: verdict.failure } });
+    if (args.json) printJson({ ...executeSummary(certificate, elapsedMs), verification: { valid: verdict.valid, trusted: verdict.trusted, status: verdict.status, key: verdict.key, failure: verdict.failure } });
     else {
       process.stdout.write(`certificate ${certificate.certificate_id}\n`);
       process.stdout.write(`status      ${certificate.status}${certificate.result.error_code ? ` (${certificate.result.error_code})` : ''}, exit code ${certificate.result.exit_code}\n`);
       process.stdout.write(`result      ${certificate.result.output.trim().split('\n').slice(0, 20).join('\n            ')}\n`);
-      process.stdout.write(`verified    ${verdict.valid ? 'yes' : `NO — ${verdict.failure?.code} at ${verdict.failure?.field}`} (${verdict.tee} attestation${verdict.tee === 'simulated' ? ', not hardware-backed' : ''})\n`);
+      process.stdout.write(`verified    ${verdict.valid ? `yes, ${verdict.trust.basis === 'local-key' ? 'signed by this machine\'s own key' : verdict.trusted ? 'trusted' : 'NOT trusted'}` : `NO — ${verdict.failure?.code} at ${verdict.failure?.field}`} (${verdict.tee} attestation${verdict.tee === 'simulated' ? ', not hardware-backed' : ''})\n`);
+      if (verdict.key) process.stdout.write(`key         ${verdict.key.fingerprint} (readers pin it: ephemera trust add ${verdict.key.fingerprint})\n`);
     }
     if (!verdict.valid) return EXIT.internal;
     return certificate.status === 'completed' ? EXIT.ok : EXIT.computationFailed;
