@@ -79,6 +79,16 @@ describe('ephemera CLI', () => {
       expect(reader('verify', certPath).code).toBe(4);
     });
 
+    it('does not trust a key planted in ./.ephemera beside a file: only a data directory named on purpose counts', () => {
+      const planted = join(dir, 'planted');
+      mkdirSync(join(planted, '.ephemera'), { recursive: true });
+      writeFileSync(join(planted, '.ephemera', 'simulated-tee-ed25519.pem'), readFileSync(join(dir, 'data', 'simulated-tee-ed25519.pem')));
+      const run = spawnSync(process.execPath, [join(ROOT, 'bin/ephemera.js'), 'verify', certPath, '--json'], { cwd: planted, encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), EPHEMERA_TRUSTED_KEYS: '', EPHEMERA_DATA_DIR: '' } });
+      expect(run.status).toBe(4);
+      expect(JSON.parse(run.stdout)).toMatchObject({ valid: true, trusted: false });
+      expect(ephemeraIn(join(planted, '.ephemera'), 'verify', certPath).stdout).toMatch(/this machine's own simulated attestor \(.*simulated-tee-ed25519\.pem\)/);
+    });
+
     it('exits 2 when the trust file holds a line that is not a key, naming the line', () => {
       const config = join(dir, 'config', 'ephemera');
       mkdirSync(config, { recursive: true });

@@ -27,21 +27,29 @@ export interface Rtmr3Replay {
   rtmr3: Uint8Array;
   /** Index of the first imr-3 event whose recorded digest is not what its fields give; null when all agree. */
   badDigestAt: number | null;
+  /** The first compose-hash event's payload (the one dstack measures at boot). */
   composeHash: string | null;
+  /** How often each identity event (compose-hash, app-id, instance-id) occurs: each must occur once. */
+  identityEvents: Map<string, number>;
 }
+
+/** Events dstack emits once at boot; a container in the CVM can emit any name later, so a second one is a forgery. */
+export const IDENTITY_EVENTS = ['compose-hash', 'app-id', 'instance-id'] as const;
 
 export function replayRtmr3(log: readonly EventLogEntry[]): Rtmr3Replay {
   let mr: Uint8Array = new Uint8Array(48);
   let badDigestAt: number | null = null;
   let composeHash: string | null = null;
+  const identityEvents = new Map<string, number>();
   log.forEach((entry, index) => {
     if (entry.imr !== 3) return;
     const digest = entry.event_type === DSTACK_RUNTIME_EVENT_TYPE ? runtimeEventDigest(entry) : hexToBytes(entry.digest);
     if (bytesToHex(digest) !== entry.digest.toLowerCase() && badDigestAt === null) badDigestAt = index;
     mr = sha384(concatBytes(mr, digest));
-    if (entry.event === 'compose-hash') composeHash = entry.event_payload.toLowerCase();
+    if ((IDENTITY_EVENTS as readonly string[]).includes(entry.event)) identityEvents.set(entry.event, (identityEvents.get(entry.event) ?? 0) + 1);
+    if (entry.event === 'compose-hash' && composeHash === null) composeHash = entry.event_payload.toLowerCase();
   });
-  return { rtmr3: mr, badDigestAt, composeHash };
+  return { rtmr3: mr, badDigestAt, composeHash, identityEvents };
 }
 
 /** Test support: an event log entry with its digest computed. */

@@ -29,8 +29,10 @@ describe('verifyTdxAttestation', () => {
   });
 
   describe('when something is wrong', () => {
-    it('expired collateral (checked today) fails with ATTEST_COLLATERAL_EXPIRED', () => {
-      expect(byName(verifyTdxAttestation(attestation(), REPORT, policy({ atSeconds: Date.now() / 1000 }))).dcap).toMatchObject({ status: 'fail', code: 'ATTEST_COLLATERAL_EXPIRED' });
+    it('expired collateral (checked today) fails with ATTEST_COLLATERAL_EXPIRED, before dcap-qvl parses any of it', () => {
+      const checks = byName(verifyTdxAttestation(attestation(), REPORT, policy({ atSeconds: Date.now() / 1000 })));
+      expect(checks.collateral).toMatchObject({ status: 'fail', code: 'ATTEST_COLLATERAL_EXPIRED' });
+      expect(checks.dcap).toBeUndefined();
     });
 
     it('a tampered TD report fails with ATTEST_QUOTE_SIGNATURE_INVALID', () => {
@@ -107,7 +109,29 @@ describe('verifyTdxAttestation', () => {
     });
     it('passes at the pinned time, and fails once the CRLs are no longer current', () => {
       expect(byName(verifyTdxAttestation(attestation(), REPORT, policy())).collateral?.status).toBe('pass');
-      expect(byName(verifyTdxAttestation(attestation(), REPORT, policy({ atSeconds: Date.now() / 1000 }))).collateral).toMatchObject({ code: 'ATTEST_COLLATERAL_INVALID', detail: expect.stringMatching(/not (current|valid)/) });
+      expect(byName(verifyTdxAttestation(attestation(), REPORT, policy({ atSeconds: Date.now() / 1000 }))).collateral).toMatchObject({ code: 'ATTEST_COLLATERAL_EXPIRED', detail: expect.stringMatching(/not (current|valid)/) });
+    });
+  });
+
+  describe('when the collateral is not Intel\'s', () => {
+    const chainOf = (key: string) => VALID_COLLATERAL[key] as string;
+    it.each([
+      ['the TCB info chain without its signing certificate', 'tcb_info_issuer_chain', (c: string) => c.slice(c.indexOf('-----BEGIN', 10))],
+      ['the QE identity chain with the PCK CA in place of the root', 'qe_identity_issuer_chain', () => chainOf('pck_crl_issuer_chain').split('-----END CERTIFICATE-----\n')[0] + '-----END CERTIFICATE-----\n' + chainOf('pck_crl_issuer_chain').split('-----END CERTIFICATE-----\n')[0] + '-----END CERTIFICATE-----\n'],
+      ['a PCK CRL that is any DER but Intel\'s', 'pck_crl', () => `30820100${'02'.repeat(0)}${'00'.repeat(256)}`],
+    ])('%s fails with ATTEST_COLLATERAL_INVALID, and dcap-qvl never parses it', (_what, key, edit) => {
+      const checks = byName(verifyTdxAttestation(attestation({ collateral: { ...VALID_COLLATERAL, [key]: edit(chainOf(key)) } }), REPORT, policy()));
+      expect(checks.collateral).toMatchObject({ status: 'fail', code: 'ATTEST_COLLATERAL_INVALID' });
+      expect(checks.dcap).toBeUndefined();
+    });
+  });
+
+  describe('when the event log names an identity twice', () => {
+    it('fails with ATTEST_EVENT_LOG_INVALID: an app can emit any event after boot, so only one compose hash may stand', () => {
+      const log = [runtimeEvent('compose-hash', 'bad0'.repeat(16)), runtimeEvent('compose-hash', 'aa'.repeat(32))];
+      const checks = byName(verifyTdxAttestation(attestation({ event_log: log }), REPORT, policy({ trustedComposeHashes: ['aa'.repeat(32)] })));
+      expect(checks.compose_hash).toMatchObject({ status: 'fail', code: 'ATTEST_EVENT_LOG_INVALID' });
+      expect(replayRtmr3(log).composeHash).toBe('bad0'.repeat(16));
     });
   });
 

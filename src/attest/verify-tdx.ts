@@ -65,19 +65,46 @@ const invalid = (why: string): never => {
   throw new EphemeraError('ATTEST_COLLATERAL_INVALID', why);
 };
 
-/** The CRLs and PEM chains dcap-qvl reads without authenticating (x509.ts). Throws ATTEST_COLLATERAL_INVALID. */
+/** [certificate signed by the Intel root, the Intel root itself], written exactly; returns the first. */
+function issuedByRoot(text: string, what: string, rootKey: Uint8Array, atSeconds: number): Uint8Array {
+  const [issued, root, ...more] = pemChain(text, what);
+  if (!issued || !root || more.length > 0 || !sameBytes(root, INTEL_ROOT_CA)) invalid(`${what}: not [a certificate, the Intel SGX root CA]`);
+  checkCertificate(issued!, rootKey, atSeconds, what);
+  return issued!;
+}
+
+/**
+ * Authenticates everything in the collateral and in the quote's certificate
+ * chain that dcap-qvl parses, before dcap-qvl sees any of it: its parser
+ * converts certificate and CRL serial numbers with a quadratic bignum
+ * routine, and it reads revocations from CRLs it never authenticates.
+ * Throws ATTEST_COLLATERAL_INVALID.
+ */
 function checkCollateral(collateral: Record<string, unknown>, quote: TdxQuoteFields, atSeconds: number): void {
   const text = (key: string) => (typeof collateral[key] === 'string' ? (collateral[key] as string) : '');
   const rootKey = certificateInfo(INTEL_ROOT_CA).publicKey;
-  const [ca, root, ...more] = pemChain(text('pck_crl_issuer_chain'), 'collateral.pck_crl_issuer_chain');
-  if (!ca || !root || more.length > 0 || !sameBytes(root, INTEL_ROOT_CA)) invalid('collateral.pck_crl_issuer_chain: not [PCK CA, Intel root CA]');
-  checkCertificate(ca!, rootKey, atSeconds, 'the PCK CRL issuer');
+  const ca = issuedByRoot(text('pck_crl_issuer_chain'), 'collateral.pck_crl_issuer_chain', rootKey, atSeconds);
+  issuedByRoot(text('tcb_info_issuer_chain'), 'collateral.tcb_info_issuer_chain', rootKey, atSeconds);
+  issuedByRoot(text('qe_identity_issuer_chain'), 'collateral.qe_identity_issuer_chain', rootKey, atSeconds);
   const quoteChain = quote.pckChain ? pemChain(new TextDecoder('utf-8', { fatal: true }).decode(quote.pckChain), 'the quote\'s PCK chain', true) : [];
-  if (quoteChain.length < 2 || !sameBytes(quoteChain[1]!, ca!)) invalid('collateral.pck_crl: not from the CA that issued this quote\'s PCK certificate');
-  checkCrl(hexToBytes(text('pck_crl')), certificateInfo(ca!).publicKey, atSeconds, 'collateral.pck_crl');
+  if (quoteChain.length !== 3 || !sameBytes(quoteChain[1]!, ca) || !sameBytes(quoteChain[2]!, INTEL_ROOT_CA)) invalid('the quote\'s PCK chain is not [PCK certificate, the PCK CRL\'s issuer, the Intel root CA]');
+  checkCertificate(quoteChain[0]!, certificateInfo(ca).publicKey, atSeconds, 'the quote\'s PCK certificate');
+  checkCrl(hexToBytes(text('pck_crl')), certificateInfo(ca).publicKey, atSeconds, 'collateral.pck_crl');
   checkCrl(hexToBytes(text('root_ca_crl')), rootKey, atSeconds, 'collateral.root_ca_crl');
-  pemChain(text('tcb_info_issuer_chain'), 'collateral.tcb_info_issuer_chain');
-  pemChain(text('qe_identity_issuer_chain'), 'collateral.qe_identity_issuer_chain');
+}
+
+function dcap(quote: Uint8Array, collateral: object, at: number, atText: string, policy: TdxPolicy): Check[] {
+  try {
+    const verified = qvl.verify(Buffer.from(quote), collateral as never, Math.floor(at));
+    const allowed = verified.status === 'UpToDate' || policy.allowedTcbStatuses.includes(verified.status);
+    return [
+      pass('dcap', `Intel signature chain and collateral valid at ${atText}`),
+      allowed ? pass('tcb_status', verified.status) : fail('tcb_status', 'ATTEST_TCB_OUT_OF_DATE', `TCB status ${verified.status}${verified.advisory_ids.length ? ` (${verified.advisory_ids.join(', ')})` : ''} is not accepted by this verifier's policy`),
+    ];
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return [fail('dcap', dcapErrorCode(message), `${message} at ${atText}`, 'quote')];
+  }
 }
 
 export function verifyTdxAttestation(attestation: Record<string, unknown>, expectedReportData: Uint8Array, policy: TdxPolicy, context?: TdxContext): Check[] {
@@ -101,29 +128,24 @@ export function verifyTdxAttestation(attestation: Record<string, unknown>, expec
     ? pass('report_data', 'all 64 bytes match')
     : fail('report_data', 'ATTEST_REPORT_DATA_MISMATCH', bytesToHex(fields.reportData.slice(0, 32)) === bytesToHex(expectedReportData.slice(0, 32)) ? 'only the first 32 bytes match' : 'the quote commits to other report data', 'quote'));
 
-  const fetchedAt = Date.parse(String(attestation.collateral_fetched_at ?? ''));
+  const fetchedAt = Date.parse(typeof attestation.collateral_fetched_at === 'string' ? attestation.collateral_fetched_at : '');
   const at = policy.atSeconds ?? context?.defaultAtSeconds ?? (Number.isNaN(fetchedAt) ? Date.now() / 1000 : fetchedAt / 1000);
-  const source = policy.atSeconds !== undefined ? 'verifier-chosen time' : version === 2 ? 'sealing time' : 'collateral fetch time';
+  const source = policy.atSeconds !== undefined ? 'verifier-chosen time' : version === 2 ? 'sealing time, as the certificate states it' : 'collateral fetch time, as the certificate states it';
   const atText = `${new Date(at * 1000).toISOString()} (${source})`;
   const collateral = attestation.collateral;
   if (!collateral || typeof collateral !== 'object') {
     checks.push(fail('collateral', 'ATTEST_COLLATERAL_MISSING', 'no collateral in the certificate: it cannot be verified offline', 'collateral'));
   } else {
+    let authenticated = false;
     try {
       checkCollateral(collateral as Record<string, unknown>, fields, at);
-      checks.push(pass('collateral', `CRLs signed by Intel and current at ${atText}; PEM chains exact`));
+      checks.push(pass('collateral', `chains and CRLs signed by Intel and current at ${atText}; PEM chains exact`));
+      authenticated = true;
     } catch (error) {
-      checks.push(fail('collateral', 'ATTEST_COLLATERAL_INVALID', error instanceof Error ? error.message : 'the collateral is not valid', 'collateral'));
+      checks.push(fail('collateral', error instanceof EphemeraError ? error.code : 'ATTEST_COLLATERAL_INVALID', error instanceof EphemeraError ? error.message : 'the collateral is not valid', 'collateral'));
     }
-    try {
-      const verified = qvl.verify(Buffer.from(quote), collateral as never, Math.floor(at));
-      checks.push(pass('dcap', `Intel signature chain and collateral valid at ${atText}`));
-      const allowed = verified.status === 'UpToDate' || policy.allowedTcbStatuses.includes(verified.status);
-      checks.push(allowed ? pass('tcb_status', verified.status) : fail('tcb_status', 'ATTEST_TCB_OUT_OF_DATE', `TCB status ${verified.status}${verified.advisory_ids.length ? ` (${verified.advisory_ids.join(', ')})` : ''} is not accepted by this verifier's policy`));
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      checks.push(fail('dcap', dcapErrorCode(message), `${message} at ${atText}`, 'quote'));
-    }
+    // dcap-qvl only ever parses authenticated input (checkCollateral says why).
+    if (authenticated) checks.push(...dcap(quote, collateral, at, atText, policy));
   }
 
   const log = Array.isArray(attestation.event_log) ? (attestation.event_log as EventLogEntry[]) : [];
@@ -139,7 +161,9 @@ export function verifyTdxAttestation(attestation: Record<string, unknown>, expec
   else checks.push(pass('rtmr3', `${log.filter((e) => e.imr === 3).length} events replayed`));
 
   const trusted = policy.trustedComposeHashes.map((h) => h.toLowerCase());
-  if (!replay.composeHash) checks.push(fail('compose_hash', 'ATTEST_COMPOSE_HASH_UNTRUSTED', 'the event log names no compose hash', 'event_log'));
+  const repeated = [...replay.identityEvents].find(([, n]) => n > 1);
+  if (repeated) checks.push(fail('compose_hash', 'ATTEST_EVENT_LOG_INVALID', `the event log names ${repeated[0]} ${repeated[1]} times: dstack measures it once, at boot; any other was emitted by the app`, 'event_log'));
+  else if (!replay.composeHash) checks.push(fail('compose_hash', 'ATTEST_COMPOSE_HASH_UNTRUSTED', 'the event log names no compose hash', 'event_log'));
   else if (!trusted.includes(replay.composeHash)) checks.push(fail('compose_hash', 'ATTEST_COMPOSE_HASH_UNTRUSTED', `compose hash ${replay.composeHash} is not among the ${trusted.length} trusted build(s)`, 'event_log'));
   else checks.push(pass('compose_hash', replay.composeHash));
   return checks;

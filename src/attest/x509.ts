@@ -33,6 +33,10 @@ interface Tlv {
 const bad = (what: string): never => {
   throw new EphemeraError('ATTEST_COLLATERAL_INVALID', what, { fields: { field: 'proof.attestation.collateral' } });
 };
+/** Authentic, but not valid at the time of verification. */
+const expired = (what: string): never => {
+  throw new EphemeraError('ATTEST_COLLATERAL_EXPIRED', what, { fields: { field: 'proof.attestation.collateral' } });
+};
 
 function readTlv(der: Uint8Array, at: number, limit = der.length): Tlv {
   if (at + 2 > limit) bad('DER: truncated element');
@@ -110,7 +114,7 @@ export function certificateInfo(der: Uint8Array): { publicKey: Uint8Array; notBe
 export function checkCertificate(der: Uint8Array, issuerKey: Uint8Array, atSeconds: number, what: string): void {
   verifySigned(der, issuerKey, what);
   const { notBefore, notAfter } = certificateInfo(der);
-  if (atSeconds < notBefore || atSeconds > notAfter) bad(`${what}: not valid at the time of verification`);
+  if (atSeconds < notBefore || atSeconds > notAfter) expired(`${what}: not valid at the time of verification`);
 }
 
 /** Verifies a CRL: exact DER, signed by `issuerKey`, and current at `atSeconds` (thisUpdate ≤ t ≤ nextUpdate). */
@@ -121,7 +125,7 @@ export function checkCrl(der: Uint8Array, issuerKey: Uint8Array, atSeconds: numb
   const thisUpdate = fields[offset + 2];
   const nextUpdate = fields[offset + 3];
   if (!thisUpdate || !nextUpdate || (nextUpdate.tag !== 0x17 && nextUpdate.tag !== 0x18)) bad(`${what}: has no nextUpdate`);
-  if (atSeconds < timeOf(der, thisUpdate!) || atSeconds > timeOf(der, nextUpdate!)) bad(`${what}: not current at the time of verification`);
+  if (atSeconds < timeOf(der, thisUpdate!) || atSeconds > timeOf(der, nextUpdate!)) expired(`${what}: not current at the time of verification`);
 }
 
 const PEM_BEGIN = '-----BEGIN CERTIFICATE-----\n';

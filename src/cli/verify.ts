@@ -4,7 +4,8 @@
  * A file is verified offline, read as a stream (no log, no network); an id
  * is read from the configured log first. A simulated certificate is trusted
  * only for a key pinned with --trust-key, EPHEMERA_TRUSTED_KEYS or the trust
- * file (`ephemera trust`), or the key of this machine's own data directory,
+ * file (`ephemera trust`), or the key of this machine's own data directory
+ * (for a file: only a directory named with --data-dir or EPHEMERA_DATA_DIR),
  * which the output names as such. --at fixes the verification time for TDX
  * collateral (RFC 3339 or seconds); default: the sealing time the
  * certificate commits to.
@@ -13,7 +14,8 @@
 import { createReadStream, statSync } from 'node:fs';
 import { EphemeraError } from '../errors.js';
 import { isTimestamp } from '../events/index.js';
-import { readSimulatedPublicKey } from '../attest/node.js';
+import { join } from 'node:path';
+import { SIMULATED_KEY_FILE, readSimulatedPublicKey } from '../attest/node.js';
 import { createServices, verifyOptionsFor } from '../services.js';
 import { DEFAULT_VERIFY_LIMITS, verifyCertificate, verifyCertificateChunks, type Verdict, type VerifyOptions } from '../verify/index.js';
 import { EXIT, parse, printJson } from './common.js';
@@ -30,12 +32,17 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     maxBytes: positive(args.values['max-bytes'], '--max-bytes', DEFAULT_VERIFY_LIMITS.maxBytes),
   };
   const pinned = [...((args.values['trust-key'] as unknown as string[] | undefined) ?? []).map((k) => parsePin(k, '--trust-key')), ...readPins().map((p) => p.key)];
-  const localKey = readSimulatedPublicKey(config.dataDir);
+  const file = isFile(target);
+  // SECURITY: the data directory's key counts as this machine's own only when the certificate comes from
+  // that directory's log, or the directory was named (--data-dir, EPHEMERA_DATA_DIR): the default,
+  // ./.ephemera, could have been planted beside a forged file.
+  const named = args.values['data-dir'] !== undefined || Boolean(process.env.EPHEMERA_DATA_DIR);
+  const localKey = !file || named ? readSimulatedPublicKey(config.dataDir) : null;
   const base = verifyOptionsFor(config, atSeconds === undefined ? {} : { atSeconds }, localKey ? [localKey] : []);
   const options: VerifyOptions = { ...base, trustedKeys: [...(base.trustedKeys ?? []), ...pinned], limits };
-  const verdict = isFile(target) ? await verifyFile(target, options) : await verifyCertificate(await fromLog(target, config), options);
+  const verdict = file ? await verifyFile(target, options) : await verifyCertificate(await fromLog(target, config), options);
   if (args.json) printJson(verdict);
-  else process.stdout.write(formatVerdict(verdict));
+  else process.stdout.write(formatVerdict(verdict, verdict.trust.basis === 'local-key' ? join(config.dataDir, SIMULATED_KEY_FILE) : undefined));
   return exitCodeOf(verdict);
 }
 
@@ -81,7 +88,7 @@ function positive(value: unknown, flag: string, fallback: number): number {
   return Number(value);
 }
 
-export function formatVerdict(verdict: Verdict): string {
+export function formatVerdict(verdict: Verdict, localKeyFile?: string): string {
   const mark = { pass: 'ok  ', fail: 'FAIL', skipped: '--  ' } as const;
   const headline = verdict.status === 'trusted' ? 'VALID, TRUSTED' : verdict.status === 'untrusted' ? 'VALID, NOT TRUSTED' : 'INVALID';
   const lines = [`certificate ${verdict.certificate_id ?? '(unknown)'}: ${headline}${verdict.tee ? ` (${verdict.tee} attestation${verdict.hardware_backed ? ', hardware-backed' : ''}, format v${verdict.format_version})` : ''}`];
@@ -90,7 +97,7 @@ export function formatVerdict(verdict: Verdict): string {
     lines.push(`  ${mark[check.status]} ${check.name}${check.code ? `  ${check.code}` : ''}${check.field ? ` at ${check.field}` : ''}${detail}`);
   }
   if (verdict.key) lines.push(`  key   ${verdict.key.fingerprint} (ed25519 ${verdict.key.public_key})`);
-  if (verdict.valid) lines.push(`  trust ${verdict.trust.reason}`);
+  if (verdict.valid) lines.push(`  trust ${verdict.trust.reason}${localKeyFile ? ` (${localKeyFile})` : ''}`);
   if (verdict.status === 'untrusted' && verdict.key) lines.push(`        to trust it: ephemera trust add ${verdict.key.fingerprint}   (or --trust-key ${verdict.key.fingerprint})`);
   if (verdict.notice) lines.push(`  note  ${verdict.notice}`);
   return `${lines.join('\n')}\n`;

@@ -81,8 +81,15 @@ export const s = {
       }
       return null;
     }),
-  /** Any JSON object: only for data that is the user's own (the result's JSON) and v1's open blocks. */
-  json: () => make<Record<string, unknown>>((v, p) => (isPlainObject(v) ? null : invalid(p, 'expected an object'))),
+  /**
+   * Any JSON object, within a budget of values and of string length: only for
+   * data that is the user's own (the result's JSON) and v1's open blocks.
+   */
+  json: (maxValues = 100_000, maxStringUnits = 1 << 20) =>
+    make<Record<string, unknown>>((v, p) => {
+      if (!isPlainObject(v)) return invalid(p, 'expected an object');
+      return withinBudget(v, { values: maxValues, units: maxStringUnits }) ? null : invalid(p, `expected at most ${maxValues} values and ${maxStringUnits} characters of strings`);
+    }),
   /** An object whose member names are data (tool names, limit names); each value closed by `value`. */
   record: <T>(value: Schema<T>, maxEntries = 256) =>
     make<Record<string, T>>((v, p) => {
@@ -123,6 +130,19 @@ export const s = {
     });
   },
 };
+
+/** Walks `value` counting values and string characters (member names included) against the budget. */
+function withinBudget(value: unknown, budget: { values: number; units: number }): boolean {
+  if (--budget.values < 0) return false;
+  if (typeof value === 'string') return (budget.units -= value.length) >= 0;
+  if (Array.isArray(value)) return value.every((item) => withinBudget(item, budget));
+  if (typeof value === 'object' && value !== null) {
+    for (const key of Object.keys(value)) {
+      if ((budget.units -= key.length) < 0 || !withinBudget((value as Record<string, unknown>)[key], budget)) return false;
+    }
+  }
+  return true;
+}
 
 type OptionalKeys<F> = { [K in keyof F]: undefined extends Infer<F[K]> ? K : never }[keyof F];
 type ObjectOf<F extends Record<string, Schema<unknown>>> = {

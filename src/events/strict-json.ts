@@ -9,6 +9,8 @@
  *                            `1.0`, `1e3`, `-0`, or digits that do not round-trip (9007199254740993)
  *   JSON_TOO_DEEP            arrays and objects nested deeper than the bound
  *   JSON_STRING_TOO_LONG     a string longer than the bound (UTF-16 code units, decoded)
+ *   JSON_TOO_MANY_VALUES     more values in one parsed value than its budget (a few bytes of
+ *                            `[{},{},…]` would otherwise become gigabytes of objects)
  *   JSON_SYNTAX              anything RFC 8259 forbids, a byte-order mark, trailing text
  * A document that passes is then built by the native JSON.parse, which keeps
  * `__proto__` as an ordinary own member. One canonical spelling per number
@@ -24,6 +26,7 @@ export type JsonErrorCode =
   | 'JSON_NUMBER_NOT_CANONICAL'
   | 'JSON_TOO_DEEP'
   | 'JSON_STRING_TOO_LONG'
+  | 'JSON_TOO_MANY_VALUES'
   | 'JSON_INVALID_UTF8';
 
 export interface JsonLimits {
@@ -52,6 +55,7 @@ const HEX4 = /^[0-9a-fA-F]{4}$/;
 class Scanner {
   private readonly segments: (string | number)[] = [];
   private sawEscape = false;
+  private values = 0;
 
   constructor(
     private readonly text: string,
@@ -59,6 +63,8 @@ class Scanner {
     private readonly final: boolean,
     private readonly basePath: string,
     private readonly baseDepth: number,
+    /** Values (scalars, arrays, objects) this scan may meet; Infinity when nothing is built from it. */
+    private readonly maxValues = Infinity,
   ) {}
 
   scan(start: number): number {
@@ -94,6 +100,7 @@ class Scanner {
   private value(i: number, depth: number): number {
     const s = this.text;
     if (i >= s.length) return this.more(i);
+    if (++this.values > this.maxValues) this.fail('JSON_TOO_MANY_VALUES', `more than ${this.maxValues} values in one event`, i);
     const c = s.charCodeAt(i);
     if (c === 0x22) return this.string(i);
     if (c === 0x7b) return this.object(i, depth + 1);
@@ -285,28 +292,41 @@ export function decodeUtf8Strict(bytes: Uint8Array): string {
   }
 }
 
-/** Receives a top-level object member by member; the streamed array's elements one at a time. */
+/**
+ * Receives a top-level object member by member. Names arrive before their
+ * values, so a name can be refused before its value is read. Members other
+ * than the streamed array arrive as their exact text, validated but not
+ * built (a caller that keeps them pays their size, never the size of the
+ * objects they would become); the streamed array's elements arrive one at a
+ * time, built, each within a budget of values.
+ */
 export interface ObjectSink {
-  member(name: string, value: unknown): void;
+  name(name: string): void;
+  member(name: string, text: string): void;
   /** The streamed member's array has begun (it may be empty). */
   arrayOpened(name: string): void;
+  /** Called before element `index` is read. */
+  elementStarting(index: number): void;
   element(index: number, value: unknown): void;
 }
 
+/** Values one streamed element may hold: far above any event, far below what would exhaust memory. */
+export const MAX_ELEMENT_VALUES = 1 << 18;
+
+type StreamState = 'start' | 'name' | 'colon' | 'value' | 'after-member' | 'array-start' | 'array-open' | 'array-element' | 'after-element' | 'end';
+
 /**
- * Reads one JSON object incrementally from chunks of text: each top-level
- * member is parsed strictly and handed over whole, except the member named
- * `streamed` (an array), whose elements are handed over one at a time, so a
- * certificate of a million events never sits in memory at once.
- * A value cut by a chunk boundary is re-scanned only after the buffer has at
- * least doubled since the last try: linear time overall.
+ * Reads one JSON object incrementally from chunks of text, strictly (the
+ * rules above). A value cut by a chunk boundary is re-scanned only after the
+ * buffer has at least doubled since the last try: linear time overall.
  */
 export class StrictObjectStream {
   private buffer = '';
-  private state: 'start' | 'name' | 'colon' | 'value' | 'after-member' | 'array-start' | 'array-open' | 'array-element' | 'after-element' | 'end' = 'start';
+  private state: StreamState = 'start';
   private name = '';
   private readonly names = new Set<string>();
   private index = 0;
+  private announced = -1;
   private retryAt = 0;
   private consumed = 0;
 
@@ -314,6 +334,7 @@ export class StrictObjectStream {
     private readonly streamed: string,
     private readonly sink: ObjectSink,
     private readonly limits: JsonLimits = DEFAULT_JSON_LIMITS,
+    private readonly maxElementValues = MAX_ELEMENT_VALUES,
   ) {}
 
   push(chunk: string): void {
@@ -326,106 +347,103 @@ export class StrictObjectStream {
     if (this.state !== 'end') this.fail('JSON_SYNTAX', 'the text ends inside the document');
   }
 
-  private fail(code: JsonErrorCode, why: string): never {
-    throw new EphemeraError(code, `(document): ${why}`, { fields: { field: '(document)' } });
+  private fail(code: JsonErrorCode, why: string, field = '(document)'): never {
+    throw new EphemeraError(code, `${field}: ${why}`, { fields: { field } });
   }
 
   private run(final: boolean): void {
     const s = this.buffer;
     let i = 0;
-    const ws = (at: number) => {
-      while (at < s.length) {
-        const c = s.charCodeAt(at);
-        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) at++;
-        else break;
-      }
-      return at;
-    };
     try {
       for (;;) {
-        i = ws(i);
-        if (i >= s.length) break;
-        const c = s.charCodeAt(i);
-        switch (this.state) {
-          case 'start':
-            if (this.consumed === 0 && i === 0 && c === 0xfeff) this.fail('JSON_SYNTAX', 'the text starts with a byte-order mark');
-            if (c !== 0x7b) this.fail('JSON_SYNTAX', 'a certificate must be a JSON object');
-            i += 1;
-            this.state = 'name';
-            break;
-          case 'name': {
-            if (c === 0x7d && this.names.size === 0) {
-              i += 1;
-              this.state = 'end';
-              break;
-            }
-            if (c !== 0x22) this.fail('JSON_SYNTAX', 'expected a member name');
-            const end = new Scanner(s, this.limits, final, '', 1).scan(i);
-            const name = JSON.parse(s.slice(i, end)) as string;
-            if (this.names.has(name)) throw new EphemeraError('JSON_DUPLICATE_MEMBER', `${name}: this member name appears twice in one object`, { fields: { field: name } });
-            this.names.add(name);
-            this.name = name;
-            i = end;
-            this.state = 'colon';
-            break;
-          }
-          case 'colon':
-            if (c !== 0x3a) this.fail('JSON_SYNTAX', 'expected ":" after a member name');
-            i += 1;
-            this.state = this.name === this.streamed ? 'array-start' : 'value';
-            break;
-          case 'value': {
-            // Depth 1 is the document itself.
-            const end = new Scanner(s, this.limits, final, this.name, 1).scan(i);
-            this.sink.member(this.name, JSON.parse(s.slice(i, end)));
-            i = end;
-            this.state = 'after-member';
-            break;
-          }
-          case 'after-member':
-            if (c === 0x2c) this.state = 'name';
-            else if (c === 0x7d) this.state = 'end';
-            else this.fail('JSON_SYNTAX', 'expected "," or "}" after a member');
-            i += 1;
-            break;
-          case 'array-start':
-            if (c !== 0x5b) throw new EphemeraError('JSON_SYNTAX', `${this.streamed}: expected an array`, { fields: { field: this.streamed } });
-            i += 1;
-            this.sink.arrayOpened(this.streamed);
-            this.state = 'array-open';
-            break;
-          case 'array-open':
-            if (c === 0x5d) {
-              i += 1;
-              this.state = 'after-member';
-            } else this.state = 'array-element';
-            break;
-          case 'array-element': {
-            // Depth 2: the document and the array hold the element.
-            const end = new Scanner(s, this.limits, final, `${this.streamed}[${this.index}]`, 2).scan(i);
-            this.sink.element(this.index, JSON.parse(s.slice(i, end)));
-            this.index += 1;
-            i = end;
-            this.state = 'after-element';
-            break;
-          }
-          case 'after-element':
-            if (c === 0x2c) this.state = 'array-element';
-            else if (c === 0x5d) this.state = 'after-member';
-            else throw new EphemeraError('JSON_SYNTAX', `${this.streamed}: expected "," or "]" in the array`, { fields: { field: this.streamed } });
-            i += 1;
-            break;
-          case 'end':
-            this.fail('JSON_SYNTAX', 'text after the end of the document');
+        while (i < s.length) {
+          const w = s.charCodeAt(i);
+          if (w === 0x20 || w === 0x0a || w === 0x0d || w === 0x09) i++;
+          else break;
         }
+        if (i >= s.length) break;
+        i = this.step(s, i, final);
       }
       this.retryAt = 0;
     } catch (error) {
       if (error !== NEED_MORE) throw error;
-      this.retryAt = i + Math.max(2 * (s.length - i), 64 * 1024);
+      this.retryAt = Math.max(2 * (s.length - i), 64 * 1024);
     }
     this.consumed += i;
     this.buffer = s.slice(i);
-    this.retryAt = this.retryAt === 0 ? 0 : this.retryAt - i;
+  }
+
+  /** Consumes one token or value at `i` (not whitespace); returns the index past it. */
+  private step(s: string, i: number, final: boolean): number {
+    const c = s.charCodeAt(i);
+    switch (this.state) {
+      case 'start':
+        if (this.consumed === 0 && i === 0 && c === 0xfeff) this.fail('JSON_SYNTAX', 'the text starts with a byte-order mark');
+        if (c !== 0x7b) this.fail('JSON_SYNTAX', 'a certificate must be a JSON object');
+        this.state = 'name';
+        return i + 1;
+      case 'name': {
+        if (c === 0x7d && this.names.size === 0) {
+          this.state = 'end';
+          return i + 1;
+        }
+        if (c !== 0x22) this.fail('JSON_SYNTAX', 'expected a member name');
+        const end = new Scanner(s, this.limits, final, '', 1).scan(i);
+        const name = JSON.parse(s.slice(i, end)) as string;
+        if (this.names.has(name)) this.fail('JSON_DUPLICATE_MEMBER', 'this member name appears twice in one object', name);
+        this.names.add(name);
+        this.sink.name(name);
+        this.name = name;
+        this.state = 'colon';
+        return end;
+      }
+      case 'colon':
+        if (c !== 0x3a) this.fail('JSON_SYNTAX', 'expected ":" after a member name');
+        this.state = this.name === this.streamed ? 'array-start' : 'value';
+        return i + 1;
+      case 'value': {
+        // Depth 1 is the document itself.
+        const end = new Scanner(s, this.limits, final, this.name, 1).scan(i);
+        this.sink.member(this.name, s.slice(i, end));
+        this.state = 'after-member';
+        return end;
+      }
+      case 'after-member':
+        if (c === 0x2c) this.state = 'name';
+        else if (c === 0x7d) this.state = 'end';
+        else this.fail('JSON_SYNTAX', 'expected "," or "}" after a member');
+        return i + 1;
+      case 'array-start':
+        if (c !== 0x5b) this.fail('JSON_SYNTAX', 'expected an array', this.streamed);
+        this.sink.arrayOpened(this.streamed);
+        this.state = 'array-open';
+        return i + 1;
+      case 'array-open':
+        if (c === 0x5d) {
+          this.state = 'after-member';
+          return i + 1;
+        }
+        this.state = 'array-element';
+        return i;
+      case 'array-element': {
+        if (this.announced < this.index) {
+          this.sink.elementStarting(this.index);
+          this.announced = this.index;
+        }
+        // Depth 2: the document and the array hold the element.
+        const end = new Scanner(s, this.limits, final, `${this.streamed}[${this.index}]`, 2, this.maxElementValues).scan(i);
+        this.sink.element(this.index, JSON.parse(s.slice(i, end)));
+        this.index += 1;
+        this.state = 'after-element';
+        return end;
+      }
+      case 'after-element':
+        if (c === 0x2c) this.state = 'array-element';
+        else if (c === 0x5d) this.state = 'after-member';
+        else this.fail('JSON_SYNTAX', 'expected "," or "]" in the array', this.streamed);
+        return i + 1;
+      case 'end':
+        return this.fail('JSON_SYNTAX', 'text after the end of the document');
+    }
   }
 }

@@ -15,12 +15,12 @@
  */
 import { EphemeraError, isEphemeraError } from '../errors.js';
 import {
-  StreamChecker, StrictObjectStream, bytesToHex, decodeUtf8Strict, isPlainObject, nobleSha256,
+  StreamChecker, StrictObjectStream, bytesToHex, decodeUtf8Strict, isPlainObject, isTimestamp, nobleSha256,
   type EventEnvelope, type Sha256,
 } from '../events/index.js';
 import { CompactRange, SIMULATED_NOTICE, leafHash, reportData, reportDataV1, verifySimulatedAttestation } from '../attest/index.js';
 import { CERTIFICATE_MEMBERS, CertificateFold, executionIdOf } from './certificate.js';
-import { firstDifference } from './compare.js';
+import { firstDifference, firstDifferenceInText } from './compare.js';
 import { checkJsonValue } from './json-value.js';
 import { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.js';
 import { keyIdentity, trustOfKey, type KeyIdentity, type TrustBasis, type TrustOptions } from './trust.js';
@@ -86,6 +86,9 @@ export type VerifyErrorCode =
   | 'VERIFY_NOT_SEALED' | 'VERIFY_TREE_SIZE_MISMATCH' | 'VERIFY_MERKLE_ROOT_MISMATCH' | 'VERIFY_FIELD_MISMATCH';
 
 const KNOWN_MEMBERS = new Set<string>(CERTIFICATE_MEMBERS);
+const CERTIFICATE_ID = /^cert_[0-9A-HJKMNP-TV-Z]{26}$/;
+/** JCS recursion stops at 256 levels (events/jcs.ts): no reader may admit deeper. */
+const DEPTH_CEILING = 256;
 /** How far a version-1 collateral fetch time may lie outside the run's events (it was fetched at sealing). */
 const COLLATERAL_SKEW_MS = 15 * 60 * 1000;
 /** The members of a version-1 attestation that its verification covers; any other is uncommitted. */
@@ -108,7 +111,8 @@ const failWith = (stage: CheckName, code: string, field: string, message: string
 export class CertificateVerifier {
   readonly limits: VerifyLimits;
   private readonly sha256: Sha256;
-  private readonly members = new Map<string, unknown>();
+  /** Top-level members as values (a document that arrived as an object) or as their exact text (read from bytes). */
+  private readonly members = new Map<string, { value: unknown } | { text: string }>();
   private readonly checker: StreamChecker;
   private readonly range: CompactRange;
   private readonly fold = new CertificateFold(false);
@@ -119,7 +123,8 @@ export class CertificateVerifier {
   private failed: StageError | null = null;
 
   constructor(private readonly options: VerifyOptions = {}) {
-    this.limits = { ...DEFAULT_VERIFY_LIMITS, ...options.limits };
+    const limits = { ...DEFAULT_VERIFY_LIMITS, ...options.limits };
+    this.limits = { ...limits, maxDepth: Math.min(limits.maxDepth, DEPTH_CEILING) };
     this.sha256 = options.sha256 ?? nobleSha256;
     this.checker = new StreamChecker({ sha256: this.sha256, maxEvents: this.limits.maxEvents });
     this.range = new CompactRange(this.sha256);
@@ -141,16 +146,31 @@ export class CertificateVerifier {
     }
   }
 
-  /** A top-level member other than `events`. */
-  member(name: string, value: unknown): void {
+  /** A top-level member's name, before its value is read. */
+  name(name: string): void {
     if (!KNOWN_MEMBERS.has(name)) failWith('document', 'VERIFY_UNKNOWN_MEMBER', name, `${name}: not a member of a certificate`);
+  }
+
+  /** A top-level member other than `events`, as a value. */
+  member(name: string, value: unknown): void {
+    this.name(name);
     if (name === 'events') failWith('document', 'VERIFY_MALFORMED', 'events', 'events: expected an array');
-    this.members.set(name, value);
+    this.members.set(name, { value });
+  }
+
+  /** A top-level member other than `events`, as its exact (already validated) text: compared at the end without being built. */
+  memberText(name: string, text: string): void {
+    this.members.set(name, { text });
+  }
+
+  /** Before event `index` is read: refused past the limit, before any work on it. */
+  eventStarting(index: number): void {
+    if (index >= this.limits.maxEvents) failWith('document', 'VERIFY_TOO_MANY_EVENTS', 'events', `events: more than ${this.limits.maxEvents} events (the limit)`);
   }
 
   /** The next event of `events`. */
   event(value: unknown): void {
-    if (this.count >= this.limits.maxEvents) failWith('document', 'VERIFY_TOO_MANY_EVENTS', 'events', `events: more than ${this.limits.maxEvents} events (the limit)`);
+    this.eventStarting(this.count);
     this.count += 1;
     let event: EventEnvelope;
     try {
@@ -169,7 +189,14 @@ export class CertificateVerifier {
 
   /** Marks `events` as present when it arrives as an (empty or streamed) array. */
   eventsPresent(): void {
-    this.members.set('events', null);
+    this.members.set('events', { value: null });
+  }
+
+  /** A small member's value, whichever way it arrived. */
+  private valueOf(name: string): unknown {
+    const member = this.members.get(name);
+    if (!member) return undefined;
+    return 'value' in member ? member.value : JSON.parse(member.text);
   }
 
   async finish(): Promise<Verdict> {
@@ -178,7 +205,7 @@ export class CertificateVerifier {
       valid: false, trusted: false, status: 'invalid', certificate_id: null, format_version: this.firstEvent?.v ?? null, tee: null, hardware_backed: false,
       key: null, trust: { basis: null, reason: 'the certificate is not valid' }, checks, failure: null, notice: null, uncommitted: [],
     };
-    const id = this.members.get('certificate_id');
+    const id = this.valueOf('certificate_id');
     verdict.certificate_id = typeof id === 'string' ? id : null;
     let failure = this.failed;
     let trust: { trusted: boolean; basis: TrustBasis | null; reason: string } = { trusted: false, basis: null, reason: 'the certificate is not valid' };
@@ -189,7 +216,7 @@ export class CertificateVerifier {
         for (const name of CERTIFICATE_MEMBERS) {
           if (!this.members.has(name)) failWith('document', 'VERIFY_MISSING_MEMBER', name, `${name}: missing member`);
         }
-        if (typeof id !== 'string' || executionIdOf(id) === null) failWith('document', 'VERIFY_MALFORMED', 'certificate_id', 'certificate_id must be cert_<ULID>');
+        if (typeof id !== 'string' || !CERTIFICATE_ID.test(id)) failWith('document', 'VERIFY_MALFORMED', 'certificate_id', 'certificate_id must be cert_<ULID>');
       },
       events: async () => {
         if (!this.firstEvent) failWith('events', 'EVENTS_EMPTY_STREAM', 'events', 'events: the stream has no events');
@@ -242,7 +269,8 @@ export class CertificateVerifier {
         const derived = this.fold.result() as unknown as Record<string, unknown>;
         for (const name of CERTIFICATE_MEMBERS) {
           if (name === 'events') continue;
-          const difference = firstDifference(derived[name], this.members.get(name), name);
+          const member = this.members.get(name)!;
+          const difference = 'value' in member ? firstDifference(derived[name], member.value, name) : firstDifferenceInText(derived[name], member.text, name);
           if (difference) {
             const code = difference.kind === 'unknown_member' ? 'VERIFY_UNKNOWN_MEMBER' : 'VERIFY_FIELD_MISMATCH';
             failWith('fields', code, difference.path, difference.kind === 'unknown_member' ? `${difference.path}: not a member the events imply` : `${difference.path}: not what the events say`);
@@ -288,10 +316,13 @@ export class CertificateVerifier {
     return verdict;
   }
 
-  /** A version-1 tdx attestation was checked at its collateral's fetch time, outside the root: it must lie within the run. */
+  /**
+   * A version-1 tdx attestation is checked at its collateral's fetch time, outside the root: it must lie
+   * within the run. Without one, at the last committed event's time (never the seal's, which v1 does not commit).
+   */
   private collateralTimeV1(sealed: EventEnvelope<'certificate.sealed'>, attestation: Record<string, unknown>): string {
     const at = attestation.collateral_fetched_at;
-    if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) return sealed.at;
+    if (typeof at !== 'string' || !isTimestamp(at)) return this.lastLeaf!.at;
     const fetched = Date.parse(at);
     const [first, last] = [this.firstEvent!.at, this.lastLeaf!.at];
     if (!(fetched >= Date.parse(first) - COLLATERAL_SKEW_MS && fetched <= Date.parse(last) + COLLATERAL_SKEW_MS)) {
@@ -361,8 +392,10 @@ export async function verifyCertificateChunks(
     return verifier.finish();
   }
   const reader = new StrictObjectStream('events', {
-    member: (name, value) => verifier.member(name, value),
+    name: (name) => verifier.name(name),
+    member: (name, text) => verifier.memberText(name, text),
     arrayOpened: () => verifier.eventsPresent(),
+    elementStarting: (index) => verifier.eventStarting(index),
     element: (_index, value) => verifier.event(value),
   }, verifier.limits);
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

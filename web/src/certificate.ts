@@ -1,16 +1,21 @@
 /** One certificate: what ran, on what, with what result and proof; verify it here. */
 import type { Certificate } from '../../src/verify/index.js';
-import { facts, getJson, h, mount, table } from './dom.js';
+import { decodeUtf8Strict, parseStrictJson } from '../../src/events/index.js';
+import { facts, getBytes, h, mount, table } from './dom.js';
 import { keyFingerprint, policyEditor, verifyHere } from './checks.js';
 import { inclusionProofHex } from './proof.js';
 
 export async function certificatePage(id: string): Promise<void> {
   mount(h('p', {}, 'Loading…'));
+  // The page shows and verifies the same bytes, read strictly (docs/verification.md §2): a lax parse
+  // would show the last of two duplicate members while the strict verifier refused the document.
+  let bytes: Blob;
   let c: Certificate;
   try {
-    c = (await getJson(`/certificate/${encodeURIComponent(id)}`)) as Certificate;
+    bytes = await getBytes(`/certificate/${encodeURIComponent(id)}`);
+    c = parseStrictJson(decodeUtf8Strict(new Uint8Array(await bytes.arrayBuffer()))) as Certificate;
   } catch (error) {
-    mount(h('h1', {}, 'Certificate'), h('p', { class: 'fail' }, `Could not load ${id} (${(error as Error).message}).`));
+    mount(h('h1', {}, 'Certificate'), h('p', { class: 'fail' }, `Could not load ${id} (${(error as { code?: string }).code ?? (error as Error).message}).`));
     return;
   }
   const t = c.execution_trace;
@@ -19,7 +24,7 @@ export async function certificatePage(id: string): Promise<void> {
   const att = c.proof?.attestation ?? {};
   // Known only once Intel's signature chain is checked here: the certificate's own word is not taken.
   const tcbStatus = h('span', { 'data-testid': 'tcb-status' }, att.type === 'tdx' ? 'verify to check' : 'none (not hardware)');
-  verifyButton.addEventListener('click', () => void verifyHere(c, verdictBox).then((verdict) => {
+  verifyButton.addEventListener('click', () => void verifyHere(bytes, verdictBox).then((verdict) => {
     const tcb = verdict.checks.find((check) => check.name === 'attestation.tcb_status');
     if (tcb) tcbStatus.textContent = `${tcb.detail ?? ''} (${tcb.status === 'pass' ? 'accepted' : 'not accepted'} by your policy)`;
     else if (att.type === 'tdx') tcbStatus.textContent = 'unknown: Intel\'s signature chain did not verify';

@@ -24,6 +24,13 @@ export function table(headers: string[], rows: Child[][]): HTMLTableElement {
   return h('table', {}, h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))), h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))));
 }
 
+/** The response body as it came, for the strict reader; an error answer throws its code. */
+export async function getBytes(url: string): Promise<Blob> {
+  const response = await fetch(url, { headers: { accept: 'application/json' } });
+  if (!response.ok) throw new Error(((await response.json().catch(() => ({}))) as { error?: { code?: string } }).error?.code ?? `HTTP ${response.status}`);
+  return response.blob();
+}
+
 export async function getJson(url: string): Promise<unknown> {
   const response = await fetch(url, { headers: { accept: 'application/json' } });
   const body = await response.json();

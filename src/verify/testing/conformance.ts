@@ -419,7 +419,7 @@ export function conformanceCases(): ConformanceCase[] {
   field('proof-attestation', 'proof.attestation of another run', (d) => void (d.proof = clone(other.proof)));
   field('version-downgrade', 'version 1 on a version-2 certificate (the events say 2)', (d) => void (d.version = 1));
   field('execution-id', 'execution_id of another run', (d) => void (d.execution_id = other.execution_id));
-  field('certificate-id-bare', 'certificate_id without its cert_ prefix', (d) => void (d.certificate_id = d.execution_id));
+  field('certificate-id-bare', 'certificate_id without its cert_ prefix', (d) => void (d.certificate_id = d.execution_id), 'VERIFY_MALFORMED');
   field('certificate-id-malformed', 'certificate_id that is no ULID', (d) => void (d.certificate_id = 'cert_01jd7zx3q4m5n6p7r8s9t0vwxy'), 'VERIFY_MALFORMED');
   field('events-summary-null', 'sandbox set to null', (d) => void (d.sandbox = null));
 
@@ -441,6 +441,10 @@ export function conformanceCases(): ConformanceCase[] {
   add('limit-bytes', 'limits', 'a larger file than the reader\'s limit (4096 bytes)', invalid('VERIFY_TOO_LARGE'), base, { limits: { maxBytes: 4096 } });
   add('limit-string-length', 'limits', 'a string longer than the reader\'s limit (64 characters)', invalid('JSON_STRING_TOO_LONG'), base, { limits: { maxStringLength: 64 } });
   add('limit-depth', 'limits', 'nesting deeper than the reader\'s limit (4)', invalid('JSON_TOO_DEEP'), base, { limits: { maxDepth: 4 } });
+  add('limit-values-per-event', 'limits', 'an event holding 300,000 values (a result JSON of zeros): refused while read, before it is built', invalid('JSON_TOO_MANY_VALUES'),
+    forged((d) => void (ev(d, 12).data.result.json = { zeros: new Array(300_000).fill(0) })));
+  add('limit-user-json-budget', 'limits', 'a result JSON of 150,000 values: readable, but over the format\'s budget for the user\'s own data (re-sealed)', invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void (ev(d, 12).data.result.json = { zeros: new Array(150_000).fill(0) })));
   add('limit-long-string-committed', 'limits', 'an 8 KiB file path (re-sealed): within the reader\'s string bound, over the format\'s 4096 for a path', invalid('EVENTS_INVALID_ENVELOPE'), forged((d) => void (ev(d, 5).data.path = `/work/${'x'.repeat(8192)}`)));
 
   // ---------------------------------------------------------------- tdx (through the dstack stand-in; Intel's signature cannot hold without hardware)
@@ -456,8 +460,23 @@ export function conformanceCases(): ConformanceCase[] {
     edited((d) => { const c = ev(d, -1).data.attestation.collateral; c.pck_crl = flipHex(c.pck_crl, 1600); rehash(ev(d, -1)); rederive(d); }, tdx));
   add('tdx-collateral-chain-text', 'tdx', 'words between the certificates of a collateral chain (re-hashed)', invalid('ATTEST_COLLATERAL_INVALID'),
     edited((d) => { const c = ev(d, -1).data.attestation.collateral; c.tcb_info_issuer_chain = c.tcb_info_issuer_chain.replace('-----END CERTIFICATE-----\n', '-----END CERTIFICATE-----\naudited\n'); rehash(ev(d, -1)); rederive(d); }, tdx));
+  add('tdx-collateral-crl-forged', 'tdx', 'a made-up PCK CRL revoking a 16 KiB serial number (re-hashed): refused before the DCAP library, whose bignum parsing of it would take seconds, ever sees it', invalid('ATTEST_COLLATERAL_INVALID'),
+    edited((d) => { ev(d, -1).data.attestation.collateral.pck_crl = bytesToHex(crlWithSerial(16 * 1024)); rehash(ev(d, -1)); rederive(d); }, tdx));
   add('tdx-quote-uppercase', 'tdx', 'the quote in uppercase hex (re-hashed)', invalid('EVENTS_INVALID_ENVELOPE'), edited((d) => { ev(d, -1).data.attestation.quote = ev(d, -1).data.attestation.quote.toUpperCase(); rehash(ev(d, -1)); rederive(d); }, tdx));
   return cases;
+}
+
+/** A DER CRL (unsigned, never Intel's) revoking one serial number of `serialBytes` bytes. */
+function crlWithSerial(serialBytes: number): Uint8Array {
+  const len = (n: number) => (n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 255] : [0x83, n >> 16, (n >> 8) & 255, n & 255]);
+  const tlv = (tag: number, body: number[]) => [tag, ...len(body.length), ...body];
+  const seq = (...parts: number[][]) => tlv(0x30, parts.flat());
+  const utc = (t: string) => tlv(0x17, [...t].map((c) => c.charCodeAt(0)));
+  const ecdsaSha256 = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+  const serial = new Array<number>(serialBytes).fill(0xab);
+  serial[0] = 0x7f;
+  const tbs = seq([0x02, 0x01, 0x01], seq(ecdsaSha256), seq(), utc('250101000000Z'), utc('300101000000Z'), seq(seq(tlv(0x02, serial), utc('250101000000Z'))));
+  return Uint8Array.from(seq(tbs, seq(ecdsaSha256), [0x03, 0x03, 0x00, 0x00, 0x00]));
 }
 
 /** `depth` objects nested inside each other (the value itself counts as 1). */
