@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { BenchRow } from './types.js';
 
 /** Bench modules, in order; each exports `bench()`. Parts that are absent are skipped by name. */
-const MODULES = ['core', 'execute', 'sandbox', 'kafka', 'clickhouse', 'web'];
+const MODULES = ['core', 'verify', 'execute', 'sandbox', 'kafka', 'clickhouse', 'web'];
 
 const results: Record<string, BenchRow[] | { error: string }> = {};
 for (const name of MODULES) {

@@ -8,7 +8,7 @@
  * Targets: 1e4 < 100 ms; 1e6 < 10 s and < 500 MB; 1e5 → 1e6 at most 12×.
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -18,9 +18,9 @@ import { EVENT_HASH_TAG, bytesToHex, canonicalize, genesisHash, hashToBytes, has
 import { nodeSha256 } from '../src/events/node.js';
 import { SAMPLE_DESTROY_CHECKS, sampleSandboxCreated, sampleSummary, sampleTotals } from '../src/events/testing/sample-data.js';
 import { CompactRange, leafHash, reportData } from '../src/attest/index.js';
-import { CertificateFold } from '../src/verify/index.js';
+import { CertificateFold, verifyCertificate, verifyCertificateText } from '../src/verify/index.js';
 import { VECTOR_KEY_SEED_HEX, VECTOR_PUBLIC_KEY } from '../src/verify/testing/forge.js';
-import type { BenchRow } from './types.js';
+import { median, type BenchRow } from './types.js';
 
 type Shape = 'ordinary' | 'distinct call ids' | 'distinct models and hosts' | 'strings at the bound';
 /** BENCH_VERIFY_SIZES=1e4,1e5 for a quicker look; strings at the bound stop at 1e5 (a 1e6 file would pass the default 1 GiB limit, which refuses it unread). */
@@ -81,7 +81,8 @@ export async function writeCertificate(path: string, shape: Shape, n: number): P
   };
   const write = async (event: EventEnvelope) => {
     if (event.type !== 'certificate.sealed') range.appendLeaf(leafHash(hashToBytes(event.hash), nodeSha256));
-    if (!body.write(`${seq === 1 ? '' : ',\n'}${JSON.stringify(event)}`)) await once(body, 'drain');
+    // As the executor's writers do (certificateJson): each event in its canonical form.
+    if (!body.write(`${seq === 1 ? '' : ',\n'}${canonicalize(event)}`)) await once(body, 'drain');
   };
   const h = `sha256:${'cd'.repeat(32)}` as Hash;
   await write(next('execution.requested', { dataset_hash: h, dataset_bytes: 10, dataset_format: 'csv', dataset_source: 'inline', sandbox_hash: h, fingerprint: h, sandbox: sampleSummary() } satisfies EventData['execution.requested']));
@@ -131,6 +132,14 @@ export async function bench(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-bench-verify-'));
   try {
     const verifier = await verifierBundle(dir);
+    // In this process, warm (as the row before version 2 measured): the certificate as an object, and as text.
+    const small = join(dir, 'small.json');
+    await writeCertificate(small, 'ordinary', 1e4);
+    const text = readFileSync(small, 'utf8');
+    const object = JSON.parse(text) as unknown;
+    const options = { sha256: nodeSha256, trustedKeys: [VECTOR_PUBLIC_KEY] };
+    rows.push({ name: 'verify 1e4 events in process, warm: the object', value: Math.round(await median(5, () => verifyCertificate(object, options))), unit: 'ms', note: 'as the executor and the API verify' });
+    rows.push({ name: 'verify 1e4 events in process, warm: the text', value: Math.round(await median(5, () => verifyCertificateText(text, options))), unit: 'ms', note: 'strict reading included' });
     const baseline = JSON.parse(execFileSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify({ rss_mb: process.resourceUsage().maxRSS / 1024 }))'], { encoding: 'utf8' })) as { rss_mb: number };
     rows.push({ name: 'node -e 1, peak RSS (the floor of every row below)', value: Math.round(baseline.rss_mb), unit: 'MB' });
     const shapes: [Shape, number[]][] = [['ordinary', SIZES], ['distinct call ids', SIZES], ['distinct models and hosts', SIZES], ['strings at the bound', SIZES.filter((n) => n <= 1e5)]];

@@ -10,7 +10,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { EphemeraError } from '../errors.js';
 import { createServices } from '../services.js';
 import { execute, executeSummary, parseExecuteRequest } from '../commands/execute/index.js';
-import { verifyCertificate } from '../verify/index.js';
+import { certificateJson, verifyCertificate } from '../verify/index.js';
 import { EXIT, parse, printJson, progress } from './common.js';
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -29,7 +29,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     progress(`running once in a sandbox (${services.attestor.kind} TEE, ${services.log.kind} log)…`);
     const { certificate, elapsedMs } = await execute(request, services);
     const verdict = await verifyCertificate(certificate, services.verifyOptions);
-    if (args.values.out) writeFileSync(args.values.out as string, `${JSON.stringify(certificate, null, 2)}\n`);
+    if (args.values.out) writeFileSync(args.values.out as string, certificateJson(certificate, 2));
     if (args.json) printJson({ ...executeSummary(certificate, elapsedMs), verification: { valid: verdict.valid, trusted: verdict.trusted, status: verdict.status, key: verdict.key, failure: verdict.failure } });
     else {
       process.stdout.write(`certificate ${certificate.certificate_id}\n`);

@@ -43,8 +43,8 @@ export class StreamChecker {
     return this.digest;
   }
 
-  /** Checks the next event of the stream; returns it typed. */
-  push(value: unknown): EventEnvelope {
+  /** Checks the next event of the stream; returns it typed. `canonicalText`: its text when already in JCS form (envelope.ts). */
+  push(value: unknown, canonicalText: string | null = null): EventEnvelope {
     const i = this.count;
     const max = this.options.maxEvents ?? MAX_STREAM_EVENTS;
     if (i >= max) throw new EphemeraError('EVENTS_STREAM_TOO_LONG', `more than ${max} events`, { fields: { field: 'events' } });
@@ -59,7 +59,7 @@ export class StreamChecker {
     if (previous && event.v !== previous.v) fail('EVENTS_VERSION_MISMATCH', 'v', `version ${event.v} in a stream of version ${previous.v}`);
     if (event.seq !== i) fail('EVENTS_SEQ_GAP', 'seq', `expected seq ${i}, found ${event.seq}`);
     if (previous && event.at < previous.at) fail('EVENTS_TIME_DECREASES', 'at', `${event.at} is earlier than the event before it (${previous.at})`);
-    const digest = eventDigest(event, sha256);
+    const digest = eventDigest(event, sha256, canonicalText);
     if (toHash(digest) !== event.hash) fail('EVENTS_HASH_MISMATCH', 'hash', 'hash does not match the content');
     if (event.prev !== (this.head ?? genesisHash(executionId, sha256))) fail('EVENTS_CHAIN_BROKEN', 'prev', 'prev does not link to the previous event');
     this.lifecycle.apply(event);

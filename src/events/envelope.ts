@@ -13,7 +13,7 @@
 import { EphemeraError } from '../errors.js';
 import { canonicalizeWithout } from './jcs.js';
 import { hashUtf8With, nobleSha256, type Hash, type Sha256 } from './hash.js';
-import { isPlainObject, isTimestamp, type Problem, type ProblemKind } from './schema.js';
+import { isHashText, isPlainObject, isTimestamp, type Problem, type ProblemKind } from './schema.js';
 import { eventDataSchemas, eventDataSchemasV1, isEventType, type EventData, type EventType } from './types.js';
 
 export const EVENT_HASH_TAG = 'ephemera/v1/event\n';
@@ -24,7 +24,6 @@ export const SUPPORTED_VERSIONS: readonly (1 | 2)[] = [1, 2];
 
 /** ULID: 26 characters of Crockford base32. */
 export const EXECUTION_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-const HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
 const ENVELOPE_MEMBERS = new Set(['v', 'execution_id', 'seq', 'type', 'at', 'prev', 'data', 'hash']);
 
 export type EventEnvelope<T extends EventType = EventType> = {
@@ -58,10 +57,26 @@ export function computeEventHash(envelope: UnhashedEnvelope | EventEnvelope, sha
   return hashUtf8With(sha256, EVENT_HASH_TAG + canonicalizeWithout(envelope as Record<string, unknown>, 'hash'));
 }
 
-/** The raw 32 bytes of an event's hash (the Merkle leaf's input), computed from its content. */
-export function eventDigest(envelope: UnhashedEnvelope | EventEnvelope, sha256: Sha256 = nobleSha256): Uint8Array {
+/**
+ * The raw 32 bytes of an event's hash (the Merkle leaf's input), computed from its content.
+ * `canonicalText`, when given, is the event's own text, already known to be exactly its JCS form
+ * (strict-json.ts tracks that while reading): the `hash` member is cut out of it instead of the
+ * envelope being serialized again. In JCS the top-level `hash` sorts after `data` and
+ * `execution_id`, and nothing after it (`prev`, `seq`, `type`, `v`) can hold that text, so it is
+ * the last `,"hash":"` of the text.
+ */
+export function eventDigest(envelope: UnhashedEnvelope | EventEnvelope, sha256: Sha256 = nobleSha256, canonicalText: string | null = null): Uint8Array {
+  if (canonicalText !== null && 'hash' in envelope) {
+    const at = canonicalText.lastIndexOf(HASH_MEMBER);
+    const end = at + HASH_MEMBER.length + envelope.hash.length + 1;
+    if (at > 0 && canonicalText.startsWith(envelope.hash, at + HASH_MEMBER.length) && canonicalText.charCodeAt(end - 1) === 0x22) {
+      return sha256(EVENT_HASH_TAG + canonicalText.slice(0, at) + canonicalText.slice(end));
+    }
+  }
   return sha256(EVENT_HASH_TAG + canonicalizeWithout(envelope as Record<string, unknown>, 'hash'));
 }
+
+const HASH_MEMBER = ',"hash":"';
 
 export function sealEnvelope<T extends EventType>(unhashed: UnhashedEnvelope<T>): EventEnvelope<T> {
   return { ...unhashed, hash: computeEventHash(unhashed) } as EventEnvelope<T>;
@@ -82,6 +97,9 @@ export function parseEnvelope(value: unknown, where = 'event'): EventEnvelope {
   return value as EventEnvelope;
 }
 
+/** The last execution id found to be a ULID: every event of a stream repeats it. */
+let lastGoodId = '';
+
 function envelopeProblem(value: unknown, p: string): Problem | null {
   const bad = (member: string, reason: string): Problem => ({ kind: 'invalid', path: `${p}.${member}`, reason });
   if (!isPlainObject(value)) return { kind: 'invalid', path: p, reason: 'expected an object' };
@@ -89,14 +107,15 @@ function envelopeProblem(value: unknown, p: string): Problem | null {
   for (const key of ENVELOPE_MEMBERS) if (!Object.hasOwn(value, key)) return bad(key, 'missing member');
   const v = value.v;
   if (v !== 1 && v !== 2) return bad('v', `expected a supported version (${SUPPORTED_VERSIONS.join(', ')})`);
-  if (typeof value.execution_id !== 'string' || !EXECUTION_ID_PATTERN.test(value.execution_id)) return bad('execution_id', 'expected a ULID');
+  if (typeof value.execution_id !== 'string' || (value.execution_id !== lastGoodId && !EXECUTION_ID_PATTERN.test(value.execution_id))) return bad('execution_id', 'expected a ULID');
+  lastGoodId = value.execution_id;
   if (typeof value.seq !== 'number') return bad('seq', 'expected an integer');
   if (!Number.isSafeInteger(value.seq)) return { kind: 'not_safe_integer', path: `${p}.seq`, reason: `expected an exact integer, found ${value.seq}` };
   if (value.seq < 0) return bad('seq', 'expected a non-negative integer');
   if (!isEventType(value.type)) return bad('type', 'unknown event type');
   if (!isTimestamp(value.at)) return { kind: 'timestamp', path: `${p}.at`, reason: 'expected an RFC 3339 UTC time with milliseconds on a real calendar date' };
-  if (typeof value.prev !== 'string' || !HASH_PATTERN.test(value.prev)) return bad('prev', 'expected sha256:<64 lowercase hex>');
-  if (typeof value.hash !== 'string' || !HASH_PATTERN.test(value.hash)) return bad('hash', 'expected sha256:<64 lowercase hex>');
+  if (!isHashText(value.prev)) return bad('prev', 'expected sha256:<64 lowercase hex>');
+  if (!isHashText(value.hash)) return bad('hash', 'expected sha256:<64 lowercase hex>');
   const schemas = v === 2 ? eventDataSchemas : eventDataSchemasV1;
   return schemas[value.type].check(value.data, `${p}.data`);
 }

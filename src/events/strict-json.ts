@@ -45,6 +45,8 @@ const PLAIN_RUN = /[^"\\\u0000-\u001f\ud800-\udfff]*/y;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const SHORT_INTEGER = /^-?[1-9][0-9]{0,14}$|^0$/;
 const HEX4 = /^[0-9a-fA-F]{4}$/;
+/** Control characters JSON.stringify writes as \b \t \n \f \r. */
+const SHORT_ESCAPED = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]);
 
 /**
  * Validates one JSON value in `text` starting at `start` and returns the index
@@ -56,6 +58,13 @@ class Scanner {
   private readonly segments: (string | number)[] = [];
   private sawEscape = false;
   private values = 0;
+  /**
+   * Whether the text scanned so far is exactly RFC 8785 (JCS) output: no
+   * whitespace, members in sorted order, only the escapes JSON.stringify
+   * writes (numbers are always canonical here). When it is, the text itself
+   * is the canonical form a verifier would otherwise re-serialize to hash.
+   */
+  canonical = true;
 
   constructor(
     private readonly text: string,
@@ -90,11 +99,14 @@ class Scanner {
 
   ws(i: number): number {
     const s = this.text;
+    const start = i;
     for (;;) {
       const c = s.charCodeAt(i);
       if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
-      else return i;
+      else break;
     }
+    if (i !== start) this.canonical = false;
+    return i;
   }
 
   private value(i: number, depth: number): number {
@@ -187,7 +199,10 @@ class Scanner {
     if (j + 1 >= s.length) return this.more(j);
     const e = s.charCodeAt(j + 1);
     switch (e) {
-      case 0x22: case 0x5c: case 0x2f: return [e, j + 2];
+      case 0x22: case 0x5c: return [e, j + 2];
+      case 0x2f:
+        this.canonical = false; // JSON.stringify writes "/" as itself
+        return [e, j + 2];
       case 0x62: return [0x08, j + 2];
       case 0x66: return [0x0c, j + 2];
       case 0x6e: return [0x0a, j + 2];
@@ -200,7 +215,10 @@ class Scanner {
         }
         const hex = s.slice(j + 2, j + 6);
         if (!HEX4.test(hex)) this.fail('JSON_SYNTAX', 'malformed \\u escape', j);
-        return [parseInt(hex, 16), j + 6];
+        const unit = parseInt(hex, 16);
+        // JSON.stringify writes \u only for control characters without a short escape, in lowercase.
+        if (unit >= 0x20 || SHORT_ESCAPED.has(unit) || hex !== hex.toLowerCase()) this.canonical = false;
+        return [unit, j + 6];
       }
       default:
         return this.fail('JSON_SYNTAX', 'unknown escape in a string', j);
@@ -213,18 +231,27 @@ class Scanner {
     i = this.ws(i + 1);
     if (i >= s.length) return this.more(i);
     if (s.charCodeAt(i) === 0x7d) return i + 1;
-    const seen = new Set<string>();
+    // Names in strictly increasing order cannot repeat: a set is built only once the order breaks.
+    const names: string[] = [];
+    let seen: Set<string> | null = null;
     const top = this.segments.length;
     for (;;) {
       if (i >= s.length) return this.more(i);
       if (s.charCodeAt(i) !== 0x22) this.fail('JSON_SYNTAX', 'expected a member name', i);
       const end = this.string(i);
       const name = this.sawEscape ? (JSON.parse(s.slice(i, end)) as string) : s.slice(i + 1, end - 1);
-      if (seen.has(name)) {
-        this.segments[top] = name;
-        this.fail('JSON_DUPLICATE_MEMBER', 'this member name appears twice in one object', i);
+      if (seen === null && names.length > 0 && !(names[names.length - 1]! < name)) {
+        seen = new Set(names);
+        this.canonical = false;
       }
-      seen.add(name);
+      if (seen !== null) {
+        if (seen.has(name)) {
+          this.segments[top] = name;
+          this.fail('JSON_DUPLICATE_MEMBER', 'this member name appears twice in one object', i);
+        }
+        seen.add(name);
+      }
+      names.push(name);
       i = this.ws(end);
       if (i >= s.length) return this.more(i);
       if (s.charCodeAt(i) !== 0x3a) this.fail('JSON_SYNTAX', 'expected ":" after a member name', i);
@@ -307,7 +334,8 @@ export interface ObjectSink {
   arrayOpened(name: string): void;
   /** Called before element `index` is read. */
   elementStarting(index: number): void;
-  element(index: number, value: unknown): void;
+  /** An element, and its text when that text is already canonical (RFC 8785): what a hash of it may use as is. */
+  element(index: number, value: unknown, canonicalText: string | null): void;
 }
 
 /** Values one streamed element may hold: far above any event, far below what would exhaust memory. */
@@ -431,8 +459,10 @@ export class StrictObjectStream {
           this.announced = this.index;
         }
         // Depth 2: the document and the array hold the element.
-        const end = new Scanner(s, this.limits, final, `${this.streamed}[${this.index}]`, 2, this.maxElementValues).scan(i);
-        this.sink.element(this.index, JSON.parse(s.slice(i, end)));
+        const scanner = new Scanner(s, this.limits, final, `${this.streamed}[${this.index}]`, 2, this.maxElementValues);
+        const end = scanner.scan(i);
+        const text = s.slice(i, end);
+        this.sink.element(this.index, JSON.parse(text), scanner.canonical ? text : null);
         this.index += 1;
         this.state = 'after-element';
         return end;

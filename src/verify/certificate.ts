@@ -6,7 +6,7 @@
  * hash chain (THREATS E38). Names that come from events (models, hosts,
  * tools, paths) are keys of Maps only, never of plain objects. Isomorphic.
  */
-import type { EventEnvelope, SandboxSummary } from '../events/index.js';
+import { canonicalize, type EventEnvelope, type SandboxSummary } from '../events/index.js';
 
 /** The format version written today (the `v` of every event of the stream). */
 export const CERTIFICATE_VERSION = 2;
@@ -287,4 +287,20 @@ export function deriveCertificate(events: readonly EventEnvelope[]): Certificate
   const fold = new CertificateFold();
   for (const event of events) fold.apply(event);
   return fold.result();
+}
+
+/**
+ * The certificate as JSON text: its summary members as JSON.stringify writes
+ * them (indented by `indent`), and each event in its canonical form (RFC 8785,
+ * one per line when indented), which a verifier can hash as it reads instead
+ * of serializing the event again (docs/verification.md §5). Any other
+ * spelling verifies the same, only slower.
+ */
+export function certificateJson(certificate: Certificate, indent = 0): string {
+  const { events, ...members } = certificate;
+  const head = JSON.stringify(members, null, indent);
+  const nl = indent > 0 ? '\n' : '';
+  const pad = ' '.repeat(indent);
+  const list = events.map((event) => `${pad}${pad}${canonicalize(event)}`).join(`,${nl}`);
+  return `${head.slice(0, -1).trimEnd()},${nl}${pad}"events":${indent > 0 ? ' ' : ''}[${nl}${list}${nl}${events.length > 0 ? pad : ''}]${nl}}${nl}`;
 }

@@ -168,13 +168,13 @@ export class CertificateVerifier {
     if (index >= this.limits.maxEvents) failWith('document', 'VERIFY_TOO_MANY_EVENTS', 'events', `events: more than ${this.limits.maxEvents} events (the limit)`);
   }
 
-  /** The next event of `events`. */
-  event(value: unknown): void {
+  /** The next event of `events`, with its text when that is already canonical (what its hash is computed over). */
+  event(value: unknown, canonicalText: string | null = null): void {
     this.eventStarting(this.count);
     this.count += 1;
     let event: EventEnvelope;
     try {
-      event = this.checker.push(value);
+      event = this.checker.push(value, canonicalText);
     } catch (error) {
       throw asStageError(error, 'events');
     }
@@ -396,7 +396,7 @@ export async function verifyCertificateChunks(
     member: (name, text) => verifier.memberText(name, text),
     arrayOpened: () => verifier.eventsPresent(),
     elementStarting: (index) => verifier.eventStarting(index),
-    element: (_index, value) => verifier.event(value),
+    element: (_index, value, canonicalText) => verifier.event(value, canonicalText),
   }, verifier.limits);
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   let bytes = 0;

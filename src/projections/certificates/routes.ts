@@ -7,7 +7,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { EphemeraError } from '../../errors.js';
 import { errorBodySchema } from '../../http-errors.js';
-import { verifyCertificate, type VerifyOptions } from '../../verify/index.js';
+import { certificateJson, verifyCertificate, type VerifyOptions } from '../../verify/index.js';
 import type { CertificateReader } from './reader.js';
 import { replayWithProofs } from './replay.js';
 
@@ -94,7 +94,10 @@ export function certificateRoutes(deps: CertificateRouteDeps): FastifyPluginAsyn
 
     app.get<{ Params: { id: string } }>('/certificate/:id', {
       schema: { params: certificateIdParams, response: { 200: certificateSchema, 400: errorBodySchema, 404: errorBodySchema } },
-    }, async (request) => load(request.params.id));
+    }, async (request, reply) => {
+      // Written with canonical events (certificateJson): what a verifier reading the bytes hashes as they are.
+      return reply.type('application/json; charset=utf-8').send(certificateJson(await load(request.params.id)));
+    });
 
     app.get<{ Params: { id: string } }>('/certificate/:id/events', {
       schema: {
