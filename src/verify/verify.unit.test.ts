@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nobleSha256, computeEventHash, type Sha256 } from '../events/index.js';
-import { CHECK_ORDER, keyFingerprint, verifyCertificate, verifyCertificateChunks, verifyCertificateText, type AttestationVerifier } from './index.js';
+import { StrictObjectStream, nobleSha256, computeEventHash, type Sha256 } from '../events/index.js';
+import { CHECK_ORDER, certificateJson, keyFingerprint, verifyCertificate, verifyCertificateChunks, verifyCertificateText, type AttestationVerifier } from './index.js';
 import { conformanceCases, richEvents } from './testing/conformance.js';
 import { VECTOR_PUBLIC_KEY, ev, rederive, rehash, reseal, sealEvents, type Doc } from './testing/forge.js';
 
@@ -27,6 +27,20 @@ describe('verifyCertificate', () => {
       expect(verdict.key).toEqual({ algorithm: 'ed25519', public_key: VECTOR_PUBLIC_KEY, fingerprint: keyFingerprint(VECTOR_PUBLIC_KEY) });
       expect(verdict.trust).toEqual({ basis: 'pinned-key', reason: expect.stringContaining(keyFingerprint(VECTOR_PUBLIC_KEY)) });
       expect(verdict.notice).toMatch(/not hardware-backed/);
+    });
+
+    it('is written by certificateJson with every event in canonical form, compact or indented, and verifies either way', async () => {
+      const doc = valid();
+      for (const indent of [0, 2]) {
+        const text = certificateJson(doc as never, indent);
+        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(doc)));
+        const canonical: (string | null)[] = [];
+        const reader = new StrictObjectStream('events', { name: () => undefined, member: () => undefined, arrayOpened: () => undefined, elementStarting: () => undefined, element: (_i, _v, t) => void canonical.push(t) });
+        reader.push(text);
+        reader.end();
+        expect(canonical.every((t) => t !== null)).toBe(true);
+        expect((await verifyCertificateText(text, { trustedKeys: [VECTOR_PUBLIC_KEY] })).status).toBe('trusted');
+      }
     });
 
     it('gives the same verdict for the object and for its text', async () => {
