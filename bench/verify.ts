@@ -109,21 +109,22 @@ export async function writeCertificate(path: string, shape: Shape, n: number): P
   return seq;
 }
 
-/** The verifier as the CLI runs it, bundled for plain node: one process per measurement. */
+/** The verifier as the CLI runs it (verifyCertificateFile), bundled for plain node with its reader worker: one process per measurement. */
 export async function verifierBundle(dir: string): Promise<string> {
   const entry = join(dir, 'verify-entry.ts');
   writeFileSync(entry, `
-import { createReadStream, statSync } from 'node:fs';
-import { verifyCertificateChunks } from ${JSON.stringify(join(import.meta.dirname, '../src/verify/index.ts'))};
-import { nodeSha256 } from ${JSON.stringify(join(import.meta.dirname, '../src/events/node-hash.ts'))};
+import { verifyCertificateFile } from ${JSON.stringify(join(import.meta.dirname, '../src/verify/node.ts'))};
 const path = process.argv[2];
+const worker = process.argv[3] === 'thread' ? false : undefined;
 const start = process.hrtime.bigint();
-const verdict = await verifyCertificateChunks(createReadStream(path, { highWaterMark: 1 << 20 }), { sha256: nodeSha256, trustedKeys: [${JSON.stringify(VECTOR_PUBLIC_KEY)}] }, { declaredBytes: statSync(path).size });
+const verdict = await verifyCertificateFile(path, { trustedKeys: [${JSON.stringify(VECTOR_PUBLIC_KEY)}] }, { worker, workerUrl: new URL('./reader-worker.mjs', import.meta.url) });
 const ms = Number(process.hrtime.bigint() - start) / 1e6;
 process.stdout.write(JSON.stringify({ ms, rss_mb: process.resourceUsage().maxRSS / 1024, status: verdict.status, code: verdict.failure?.code ?? null }));
 `);
+  const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'silent' } as const;
+  await build({ ...common, entryPoints: [join(import.meta.dirname, '../src/verify/reader-worker.ts')], outfile: join(dir, 'reader-worker.mjs') });
   const out = join(dir, 'verify.mjs');
-  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'silent' });
+  await build({ ...common, entryPoints: [entry], outfile: out });
   return out;
 }
 

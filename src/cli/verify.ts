@@ -11,13 +11,14 @@
  * certificate commits to.
  * Exit: 0 valid and trusted, 4 valid but untrusted, 1 invalid, 2 unusable input.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { EphemeraError } from '../errors.js';
 import { isTimestamp } from '../events/index.js';
 import { join } from 'node:path';
 import { SIMULATED_KEY_FILE, readSimulatedPublicKey } from '../attest/node.js';
 import { createServices, verifyOptionsFor } from '../services.js';
-import { DEFAULT_VERIFY_LIMITS, verifyCertificate, verifyCertificateChunks, type Verdict, type VerifyOptions } from '../verify/index.js';
+import { DEFAULT_VERIFY_LIMITS, verifyCertificate, type Verdict, type VerifyOptions } from '../verify/index.js';
+import { verifyCertificateFile } from '../verify/node.js';
 import { EXIT, parse, printJson } from './common.js';
 import { parsePin, readPins } from './trust-store.js';
 
@@ -40,7 +41,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   const localKey = !file || named ? readSimulatedPublicKey(config.dataDir) : null;
   const base = verifyOptionsFor(config, atSeconds === undefined ? {} : { atSeconds }, localKey ? [localKey] : []);
   const options: VerifyOptions = { ...base, trustedKeys: [...(base.trustedKeys ?? []), ...pinned], limits };
-  const verdict = file ? await verifyFile(target, options) : await verifyCertificate(await fromLog(target, config), options);
+  const verdict = file ? await verifyCertificateFile(target, options) : await verifyCertificate(await fromLog(target, config), options);
   if (args.json) printJson(verdict);
   else process.stdout.write(formatVerdict(verdict, verdict.trust.basis === 'local-key' ? join(config.dataDir, SIMULATED_KEY_FILE) : undefined));
   return exitCodeOf(verdict);
@@ -59,10 +60,6 @@ function isFile(target: string): boolean {
   }
 }
 
-/** Streams the file in 1 MiB chunks; its size is checked against the limit before any byte is read. */
-async function verifyFile(path: string, options: VerifyOptions): Promise<Verdict> {
-  return verifyCertificateChunks(createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>, options, { declaredBytes: statSync(path).size });
-}
 
 async function fromLog(id: string, config: ReturnType<ReturnType<typeof parse>['config']>): Promise<unknown> {
   const services = await createServices({ ...config, tee: 'simulated' }, { feed: false });

@@ -43,8 +43,8 @@ export class StreamChecker {
     return this.digest;
   }
 
-  /** Checks the next event of the stream; returns it typed. `canonicalText`: its text when already in JCS form (envelope.ts). */
-  push(value: unknown, canonicalText: string | null = null): EventEnvelope {
+  /** Checks the next event of the stream; returns it typed. `digest`: its content's digest when a reader computed it already. */
+  push(value: unknown, digest?: Uint8Array): EventEnvelope {
     const i = this.count;
     const max = this.options.maxEvents ?? MAX_STREAM_EVENTS;
     if (i >= max) throw new EphemeraError('EVENTS_STREAM_TOO_LONG', `more than ${max} events`, { fields: { field: 'events' } });
@@ -59,14 +59,14 @@ export class StreamChecker {
     if (previous && event.v !== previous.v) fail('EVENTS_VERSION_MISMATCH', 'v', `version ${event.v} in a stream of version ${previous.v}`);
     if (event.seq !== i) fail('EVENTS_SEQ_GAP', 'seq', `expected seq ${i}, found ${event.seq}`);
     if (previous && event.at < previous.at) fail('EVENTS_TIME_DECREASES', 'at', `${event.at} is earlier than the event before it (${previous.at})`);
-    const digest = eventDigest(event, sha256, canonicalText);
-    if (toHash(digest) !== event.hash) fail('EVENTS_HASH_MISMATCH', 'hash', 'hash does not match the content');
+    const computed = digest ?? eventDigest(event, sha256);
+    if (toHash(computed) !== event.hash) fail('EVENTS_HASH_MISMATCH', 'hash', 'hash does not match the content');
     if (event.prev !== (this.head ?? genesisHash(executionId, sha256))) fail('EVENTS_CHAIN_BROKEN', 'prev', 'prev does not link to the previous event');
     this.lifecycle.apply(event);
     this.count += 1;
     this.last = event;
     this.head = event.hash;
-    this.digest = digest;
+    this.digest = computed;
     return event;
   }
 }

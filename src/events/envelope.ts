@@ -57,23 +57,25 @@ export function computeEventHash(envelope: UnhashedEnvelope | EventEnvelope, sha
   return hashUtf8With(sha256, EVENT_HASH_TAG + canonicalizeWithout(envelope as Record<string, unknown>, 'hash'));
 }
 
-/**
- * The raw 32 bytes of an event's hash (the Merkle leaf's input), computed from its content.
- * `canonicalText`, when given, is the event's own text, already known to be exactly its JCS form
- * (strict-json.ts tracks that while reading): the `hash` member is cut out of it instead of the
- * envelope being serialized again. In JCS the top-level `hash` sorts after `data` and
- * `execution_id`, and nothing after it (`prev`, `seq`, `type`, `v`) can hold that text, so it is
- * the last `,"hash":"` of the text.
- */
-export function eventDigest(envelope: UnhashedEnvelope | EventEnvelope, sha256: Sha256 = nobleSha256, canonicalText: string | null = null): Uint8Array {
-  if (canonicalText !== null && 'hash' in envelope) {
-    const at = canonicalText.lastIndexOf(HASH_MEMBER);
-    const end = at + HASH_MEMBER.length + envelope.hash.length + 1;
-    if (at > 0 && canonicalText.startsWith(envelope.hash, at + HASH_MEMBER.length) && canonicalText.charCodeAt(end - 1) === 0x22) {
-      return sha256(EVENT_HASH_TAG + canonicalText.slice(0, at) + canonicalText.slice(end));
-    }
-  }
+/** The raw 32 bytes of an event's hash (the Merkle leaf's input), computed from its content. */
+export function eventDigest(envelope: UnhashedEnvelope | EventEnvelope, sha256: Sha256 = nobleSha256): Uint8Array {
   return sha256(EVENT_HASH_TAG + canonicalizeWithout(envelope as Record<string, unknown>, 'hash'));
+}
+
+/**
+ * The same digest from an event's own text, when that text is already exactly
+ * its JCS form (strict-json.ts tracks that while reading): the `hash` member is
+ * cut out of it instead of the envelope being serialized again. In JCS the
+ * top-level `hash` sorts after `data` and `execution_id`, and nothing after it
+ * (`prev`, `seq`, `type`, `v`) can hold that text, so it is the last
+ * `,"hash":"` of the text. Null when the text has no such member (the event
+ * is malformed; its schema check will say how).
+ */
+export function eventDigestOfCanonicalText(text: string, sha256: Sha256 = nobleSha256): Uint8Array | null {
+  const at = text.lastIndexOf(HASH_MEMBER);
+  const value = at > 0 ? text.slice(at + HASH_MEMBER.length, at + HASH_MEMBER.length + 71) : '';
+  if (!isHashText(value) || text.charCodeAt(at + HASH_MEMBER.length + 71) !== 0x22) return null;
+  return sha256(EVENT_HASH_TAG + text.slice(0, at) + text.slice(at + HASH_MEMBER.length + 72));
 }
 
 const HASH_MEMBER = ',"hash":"';

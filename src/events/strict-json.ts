@@ -325,7 +325,7 @@ export function decodeUtf8Strict(bytes: Uint8Array): string {
  * than the streamed array arrive as their exact text, validated but not
  * built (a caller that keeps them pays their size, never the size of the
  * objects they would become); the streamed array's elements arrive one at a
- * time, built, each within a budget of values.
+ * time, as text, each within a budget of values.
  */
 export interface ObjectSink {
   name(name: string): void;
@@ -334,8 +334,11 @@ export interface ObjectSink {
   arrayOpened(name: string): void;
   /** Called before element `index` is read. */
   elementStarting(index: number): void;
-  /** An element, and its text when that text is already canonical (RFC 8785): what a hash of it may use as is. */
-  element(index: number, value: unknown, canonicalText: string | null): void;
+  /**
+   * An element as its exact text, validated (parse it with JSON.parse), and
+   * whether that text is already canonical (RFC 8785): what a hash of it may use as is.
+   */
+  element(index: number, text: string, canonical: boolean): void;
 }
 
 /** Values one streamed element may hold: far above any event, far below what would exhaust memory. */
@@ -461,8 +464,7 @@ export class StrictObjectStream {
         // Depth 2: the document and the array hold the element.
         const scanner = new Scanner(s, this.limits, final, `${this.streamed}[${this.index}]`, 2, this.maxElementValues);
         const end = scanner.scan(i);
-        const text = s.slice(i, end);
-        this.sink.element(this.index, JSON.parse(text), scanner.canonical ? text : null);
+        this.sink.element(this.index, s.slice(i, end), scanner.canonical);
         this.index += 1;
         this.state = 'after-element';
         return end;

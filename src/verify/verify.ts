@@ -15,13 +15,14 @@
  */
 import { EphemeraError, isEphemeraError } from '../errors.js';
 import {
-  StreamChecker, StrictObjectStream, bytesToHex, decodeUtf8Strict, isPlainObject, isTimestamp, nobleSha256,
+  StreamChecker, bytesToHex, isPlainObject, isTimestamp, nobleSha256,
   type EventEnvelope, type Sha256,
 } from '../events/index.js';
 import { CompactRange, SIMULATED_NOTICE, leafHash, reportData, reportDataV1, verifySimulatedAttestation } from '../attest/index.js';
 import { CERTIFICATE_MEMBERS, CertificateFold, executionIdOf } from './certificate.js';
 import { firstDifference, firstDifferenceInText } from './compare.js';
 import { checkJsonValue } from './json-value.js';
+import { CertificateReader, type ReaderItem } from './reader.js';
 import { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.js';
 import { keyIdentity, trustOfKey, type KeyIdentity, type TrustBasis, type TrustOptions } from './trust.js';
 
@@ -121,6 +122,8 @@ export class CertificateVerifier {
   private firstEvent: EventEnvelope | null = null;
   private count = 0;
   private failed: StageError | null = null;
+  /** The Merkle root and leaf count a reader computed, when the events came through one. */
+  private external: { root: Uint8Array; leaves: number } | null = null;
 
   constructor(private readonly options: VerifyOptions = {}) {
     const limits = { ...DEFAULT_VERIFY_LIMITS, ...options.limits };
@@ -168,23 +171,44 @@ export class CertificateVerifier {
     if (index >= this.limits.maxEvents) failWith('document', 'VERIFY_TOO_MANY_EVENTS', 'events', `events: more than ${this.limits.maxEvents} events (the limit)`);
   }
 
-  /** The next event of `events`, with its text when that is already canonical (what its hash is computed over). */
-  event(value: unknown, canonicalText: string | null = null): void {
+  /**
+   * The next event of `events`. `digest`: its content's digest as a reader
+   * computed it (reader.ts), which then also keeps the Merkle range.
+   */
+  event(value: unknown, digest?: Uint8Array): void {
     this.eventStarting(this.count);
     this.count += 1;
     let event: EventEnvelope;
     try {
-      event = this.checker.push(value, canonicalText);
+      event = this.checker.push(value, digest);
     } catch (error) {
       throw asStageError(error, 'events');
     }
     this.firstEvent ??= event;
     if (event.type === 'certificate.sealed') this.sealed = event;
     else {
-      this.range.appendLeaf(leafHash(this.checker.lastDigest, this.sha256));
+      if (digest === undefined) this.range.appendLeaf(leafHash(this.checker.lastDigest, this.sha256));
       this.lastLeaf = event;
     }
     this.fold.apply(event);
+  }
+
+  /** One item from a CertificateReader, in this thread or a worker's, in document order. */
+  apply(item: ReaderItem): void {
+    switch (item.kind) {
+      case 'name':
+        return this.name(item.name);
+      case 'member':
+        return this.memberText(item.name, item.text);
+      case 'open':
+        return this.eventsPresent();
+      case 'event':
+        return this.event(item.value !== undefined ? item.value : JSON.parse(item.text), item.digest);
+      case 'error':
+        throw new StageError('document', new EphemeraError(item.code, item.message, { fields: item.field === null ? {} : { field: item.field } }));
+      case 'end':
+        this.external = { root: item.root, leaves: item.leaves };
+    }
   }
 
   /** Marks `events` as present when it arrives as an (empty or streamed) array. */
@@ -225,9 +249,9 @@ export class CertificateVerifier {
       },
       merkle: async () => {
         const sealed = this.sealed!;
-        const leaves = this.range.size;
+        const leaves = this.external?.leaves ?? this.range.size;
         if (sealed.data.tree_size !== leaves) failWith('merkle', 'VERIFY_TREE_SIZE_MISMATCH', `events[${sealed.seq}].data.tree_size`, `tree_size ${sealed.data.tree_size} but ${leaves} events precede the seal`);
-        const root = this.range.root();
+        const root = this.external?.root ?? this.range.root();
         if (`sha256:${bytesToHex(root)}` !== sealed.data.merkle_root) failWith('merkle', 'VERIFY_MERKLE_ROOT_MISMATCH', `events[${sealed.seq}].data.merkle_root`, 'the events do not reproduce the Merkle root');
         expectedReport = sealed.v === 2 ? reportData(root, sealed.execution_id, leaves, sealed.at) : reportDataV1(root, sealed.execution_id, leaves);
       },
@@ -377,8 +401,8 @@ export async function verifyCertificateText(input: string | Uint8Array, options:
 
 /**
  * Verifies a certificate read in chunks (a file stream, a browser File's
- * stream): the size limit is checked as bytes arrive, each member is parsed
- * strictly, and each event is checked as soon as it is complete.
+ * stream): the size limit is checked as bytes arrive, each member is read
+ * strictly, and each event is checked as soon as it is complete (reader.ts).
  */
 export async function verifyCertificateChunks(
   chunks: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
@@ -387,49 +411,9 @@ export async function verifyCertificateChunks(
   source: { declaredBytes?: number } = {},
 ): Promise<Verdict> {
   const verifier = new CertificateVerifier(options);
-  const declared = source.declaredBytes ?? 0;
-  if (!verifier.read(() => declared > verifier.limits.maxBytes && failWith('document', 'VERIFY_TOO_LARGE', '(document)', `the certificate is ${declared} bytes, more than ${verifier.limits.maxBytes} (the limit)`))) {
-    return verifier.finish();
-  }
-  const reader = new StrictObjectStream('events', {
-    name: (name) => verifier.name(name),
-    member: (name, text) => verifier.memberText(name, text),
-    arrayOpened: () => verifier.eventsPresent(),
-    elementStarting: (index) => verifier.eventStarting(index),
-    element: (_index, value, canonicalText) => verifier.event(value, canonicalText),
-  }, verifier.limits);
-  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  let bytes = 0;
-  for await (const chunk of chunks) {
-    const ok = verifier.read(() => {
-      bytes += typeof chunk === 'string' ? utf8Length(chunk) : chunk.length;
-      if (bytes > verifier.limits.maxBytes) failWith('document', 'VERIFY_TOO_LARGE', '(document)', `the certificate is larger than ${verifier.limits.maxBytes} bytes (the limit)`);
-      reader.push(typeof chunk === 'string' ? chunk : decodeChunk(decoder, chunk, false));
-    });
-    if (!ok) break;
-  }
-  verifier.read(() => {
-    const tail = decodeChunk(decoder, new Uint8Array(0), true);
-    if (tail) reader.push(tail);
-    reader.end();
-  });
+  const reader = new CertificateReader((item) => verifier.apply(item), verifier.limits, options.sha256 ?? nobleSha256, true);
+  if (!verifier.read(() => reader.declare(source.declaredBytes ?? 0))) return verifier.finish();
+  for await (const chunk of chunks) if (!verifier.read(() => reader.push(chunk))) break;
+  verifier.read(() => reader.end());
   return verifier.finish();
-}
-
-function decodeChunk(decoder: TextDecoder, bytes: Uint8Array, final: boolean): string {
-  try {
-    return decoder.decode(bytes, { stream: !final });
-  } catch {
-    return decodeUtf8Strict(new Uint8Array([0xff])); // throws JSON_INVALID_UTF8
-  }
-}
-
-/** Bytes of `text` in UTF-8: a surrogate pair is 4, so each half counts 2. */
-function utf8Length(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    n += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
-  }
-  return n;
 }

@@ -35,7 +35,7 @@ describe('verifyCertificate', () => {
         const text = certificateJson(doc as never, indent);
         expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(doc)));
         const canonical: (string | null)[] = [];
-        const reader = new StrictObjectStream('events', { name: () => undefined, member: () => undefined, arrayOpened: () => undefined, elementStarting: () => undefined, element: (_i, _v, t) => void canonical.push(t) });
+        const reader = new StrictObjectStream('events', { name: () => undefined, member: () => undefined, arrayOpened: () => undefined, elementStarting: () => undefined, element: (_i, t, isCanonical) => void canonical.push(isCanonical ? t : null) });
         reader.push(text);
         reader.end();
         expect(canonical.every((t) => t !== null)).toBe(true);
