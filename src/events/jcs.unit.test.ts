@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalize } from './jcs.js';
+import { canonicalize, canonicalizeWithout } from './jcs.js';
 
 // Examples from RFC 8785 §3.2.2, §3.2.3 and Appendix B.
 describe('canonicalize (RFC 8785)', () => {
@@ -38,6 +38,66 @@ describe('canonicalize (RFC 8785)', () => {
     it('rejects NaN and Infinity', () => {
       expect(() => canonicalize(NaN)).toThrow(expect.objectContaining({ code: 'EVENTS_NOT_CANONICALIZABLE' }));
       expect(() => canonicalize([Infinity])).toThrow(expect.objectContaining({ code: 'EVENTS_NOT_CANONICALIZABLE' }));
+    });
+  });
+
+  describe('when member names need escaping', () => {
+    it('writes them as JSON.stringify does, and plain names as they are', () => {
+      const names = ['a"b', '\\x', 'é', 'a b', '\u0001', 'A-z_0.9', ''];
+      const value = Object.fromEntries(names.map((n, i) => [n, i]));
+      expect(canonicalize(value)).toBe(`{${names.slice().sort().map((n) => `${JSON.stringify(n)}:${names.indexOf(n)}`).join(',')}}`);
+      expect(canonicalize({ 'x"': 1 })).toBe('{"x\\"":1}');
+    });
+  });
+
+  describe('when containers are empty or hold several values', () => {
+    it('separates values with single commas and nothing else', () => {
+      expect(canonicalize([])).toBe('[]');
+      expect(canonicalize({})).toBe('{}');
+      expect(canonicalize([true, false, null, 'a', 1, [], {}])).toBe('[true,false,null,"a",1,[],{}]');
+      expect(canonicalize({ b: [1, 2], a: { d: false, c: true } })).toBe('{"a":{"c":true,"d":false},"b":[1,2]}');
+    });
+  });
+
+  describe('when one top-level member is left out (an event without its hash)', () => {
+    it('omits it at the top only, wherever it sorts', () => {
+      expect(canonicalizeWithout({ hash: 'h', a: { hash: 'inner' }, z: 1 }, 'hash')).toBe('{"a":{"hash":"inner"},"z":1}');
+      expect(canonicalizeWithout({ a: 1, b: 2 }, 'a')).toBe('{"b":2}');
+      expect(canonicalizeWithout({ a: 1, b: 2 }, 'b')).toBe('{"a":1}');
+      expect(canonicalizeWithout({ a: [{ a: 1 }] }, 'x')).toBe('{"a":[{"a":1}]}');
+    });
+  });
+
+  describe('when a member is undefined', () => {
+    it('leaves it out, as JSON.stringify does', () => {
+      expect(canonicalize({ b: 1, a: undefined, c: [null] })).toBe('{"b":1,"c":[null]}');
+    });
+  });
+
+  describe('when a value is not JSON', () => {
+    it.each([
+      ['a function', () => 1, 'a function cannot be canonicalized'],
+      ['undefined', undefined, 'a undefined cannot be canonicalized'],
+      ['a bigint', 1n, 'a bigint cannot be canonicalized'],
+      ['NaN', NaN, 'non-finite number cannot be canonicalized'],
+    ])('rejects %s with EVENTS_NOT_CANONICALIZABLE', (_what, value, message) => {
+      expect(() => canonicalize({ a: [value] })).toThrow(expect.objectContaining({ code: 'EVENTS_NOT_CANONICALIZABLE', message }));
+    });
+  });
+
+  describe('when the value nests deeply', () => {
+    const nest = (levels: number, inner: unknown, wrap: (v: unknown) => unknown) => {
+      let value = inner;
+      for (let i = 0; i < levels; i++) value = wrap(value);
+      return value;
+    };
+
+    it.each([
+      ['arrays', (v: unknown) => [v]],
+      ['objects', (v: unknown) => ({ a: v })],
+    ])('canonicalizes %s down to depth 256 and refuses one level more', (_what, wrap) => {
+      expect(canonicalize(nest(256, 1, wrap))).toMatch(/1[\]}]+$/);
+      expect(() => canonicalize(nest(257, 1, wrap))).toThrow(expect.objectContaining({ code: 'EVENTS_NOT_CANONICALIZABLE', message: 'value nests too deeply to canonicalize' }));
     });
   });
 
