@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import type { BenchRow } from './types.js';
 
 /** Bench modules, in order; each exports `bench()`. Parts that are absent are skipped by name. */
-const MODULES = ['core', 'verify', 'execute', 'sandbox', 'kafka', 'clickhouse', 'web'];
+const ALL_MODULES = ['core', 'verify', 'execute', 'sandbox', 'kafka', 'clickhouse', 'web'];
+/** BENCH_MODULES=verify,core runs only those (results.json then holds only them). */
+const MODULES = process.env.BENCH_MODULES ? ALL_MODULES.filter((name) => process.env.BENCH_MODULES!.split(',').includes(name)) : ALL_MODULES;
 
 const results: Record<string, BenchRow[] | { error: string }> = {};
 for (const name of MODULES) {

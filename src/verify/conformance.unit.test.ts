@@ -2,7 +2,7 @@
  * The conformance suite (test-vectors/certificates/): the files are exactly
  * what the generator produces, there are enough of them in every class, and
  * the Node verifier gives every case its verdict when reading the file's
- * bytes, whole and in small chunks. The browser runs the same cases
+ * bytes, whole (TextDecoder) and in small chunks (the Node decoder). The browser runs the same cases
  * (web/browser.e2e.test.ts).
  */
 import { readFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { tdxVerifier } from '../attest/node.js';
 import { nodeSha256 } from '../events/node.js';
 import { verifyCertificateChunks, verifyCertificateText, type VerifyOptions } from './index.js';
+import { nodeUtf8Decoder } from './node-utf8.js';
 import { conformanceCases, conformanceManifest, type CaseOptions } from './testing/conformance.js';
 
 const DIR = join(import.meta.dirname, '../../test-vectors/certificates');
@@ -50,9 +51,9 @@ describe('test-vectors/certificates', () => {
       expect(verdict.status).toBe(c.expected.valid ? (c.expected.trusted ? 'trusted' : 'untrusted') : 'invalid');
       expect(verdict.checks.filter((check) => !check.name.includes('.') && check.status === 'fail').length).toBe(c.expected.valid ? 0 : 1);
     });
-    it('gets the same verdict read in 97-byte chunks, with node:crypto hashing', async () => {
+    it('gets the same verdict read in 97-byte chunks as a file is read (node:crypto hashing, the Node UTF-8 decoder)', async () => {
       const chunks = Array.from({ length: Math.ceil(bytes.length / 97) }, (_, i) => bytes.subarray(i * 97, (i + 1) * 97));
-      const verdict = await verifyCertificateChunks(chunks, { ...suiteOptions(c.options), sha256: nodeSha256 });
+      const verdict = await verifyCertificateChunks(chunks, { ...suiteOptions(c.options), sha256: nodeSha256 }, { decode: nodeUtf8Decoder() });
       expect({ valid: verdict.valid, trusted: verdict.trusted, code: verdict.failure?.code ?? null }).toEqual(c.expected);
     });
   });

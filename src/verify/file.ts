@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 // node-hash.js, not the node.js door: that one also loads the log backends (SQLite, Kafka).
 import { nodeSha256 } from '../events/node-hash.js';
 import { CertificateVerifier, verifyCertificateChunks, type Verdict, type VerifyOptions } from './verify.js';
+import { nodeUtf8Decoder } from './node-utf8.js';
 import type { ReaderItem } from './reader.js';
 import type { ReaderWorkerData } from './reader-worker.js';
 
@@ -27,7 +28,7 @@ export async function verifyCertificateFile(path: string, options: VerifyOptions
   const size = statSync(path).size;
   const sha256 = options.sha256 ?? nodeSha256;
   if (!(file.worker ?? size >= WORKER_THRESHOLD_BYTES)) {
-    return verifyCertificateChunks(createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>, { ...options, sha256 }, { declaredBytes: size });
+    return verifyCertificateChunks(createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>, { ...options, sha256 }, { declaredBytes: size, decode: nodeUtf8Decoder() });
   }
   const verifier = new CertificateVerifier({ ...options, sha256 });
   const data: ReaderWorkerData = { path, limits: verifier.limits, declaredBytes: size, acknowledged: new SharedArrayBuffer(4) };

@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 // node-hash.js, not the node.js door: that one also loads the log backends (SQLite, Kafka).
 import { nodeSha256 } from '../events/node-hash.js';
+import { nodeUtf8Decoder } from './node-utf8.js';
 import { CertificateReader, errorItem, type ReaderItem, type ReaderLimits } from './reader.js';
 
 export interface ReaderWorkerData {
@@ -39,7 +40,7 @@ function flush(): void {
 const reader = new CertificateReader((item) => {
   batch.push(item);
   if (batch.length >= BATCH) flush();
-}, data.limits, nodeSha256, false);
+}, data.limits, nodeSha256, false, nodeUtf8Decoder());
 
 try {
   reader.declare(data.declaredBytes);

@@ -25,6 +25,21 @@ export type ReaderItem =
   /** The Merkle root over every event but the last (the seal, in a sealed stream), and how many that is. */
   | { kind: 'end'; root: Uint8Array; leaves: number };
 
+/** Decodes the next chunk of bytes (all that remain when `final`), strictly: invalid UTF-8 throws JSON_INVALID_UTF8. */
+export type Utf8Decode = (bytes: Uint8Array, final: boolean) => string;
+
+/** The isomorphic decoder: TextDecoder in fatal mode. */
+export function textDecoderUtf8(): Utf8Decode {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  return (bytes, final) => {
+    try {
+      return decoder.decode(bytes, { stream: !final });
+    } catch {
+      return decodeUtf8Strict(new Uint8Array([0xff])); // throws JSON_INVALID_UTF8
+    }
+  };
+}
+
 export interface ReaderLimits extends JsonLimits {
   maxBytes: number;
   maxEvents: number;
@@ -32,7 +47,6 @@ export interface ReaderLimits extends JsonLimits {
 
 export class CertificateReader {
   private readonly stream: StrictObjectStream;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   private readonly range: CompactRange;
   /** The last event's leaf, appended only once another event follows (the last one is the seal). */
   private pending: Uint8Array | null = null;
@@ -45,6 +59,7 @@ export class CertificateReader {
     private readonly sha256: Sha256,
     /** Hand the parsed value along (in-thread: the verifier would parse the same text again). */
     private readonly withValues: boolean,
+    private readonly decode: Utf8Decode = textDecoderUtf8(),
   ) {
     this.range = new CompactRange(sha256);
     this.stream = new StrictObjectStream('events', {
@@ -90,13 +105,6 @@ export class CertificateReader {
     this.emit({ kind: 'event', text, digest, ...(this.withValues ? { value } : {}) });
   }
 
-  private decode(bytes: Uint8Array, final: boolean): string {
-    try {
-      return this.decoder.decode(bytes, { stream: !final });
-    } catch {
-      return decodeUtf8Strict(new Uint8Array([0xff])); // throws JSON_INVALID_UTF8
-    }
-  }
 }
 
 function tooMany(max: number): never {
@@ -112,8 +120,11 @@ export function errorItem(error: unknown): ReaderItem {
   return { kind: 'error', code: 'VERIFY_INTERNAL', message: 'the verifier failed on this input; please report it', field: null };
 }
 
-/** Bytes of `text` in UTF-8: a surrogate pair is 4, so each half counts 2. */
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Bytes of `text` in UTF-8: a surrogate pair is 4, so each half counts 2. Certificates are mostly ASCII, which a regex confirms at native speed. */
 function utf8Length(text: string): number {
+  if (!NON_ASCII.test(text)) return text.length;
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
