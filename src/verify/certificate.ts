@@ -102,7 +102,8 @@ export function executionIdOf(certificateId: string): string | null {
  */
 export class CertificateFold {
   private readonly cert: Certificate;
-  private readonly toolOf = new Map<string, ToolUse>();
+  /** Per caller, per tool name (no joined key strings: a certificate may name a million tools). */
+  private readonly toolOf = new Map<string, Map<string, ToolUse>>();
   private readonly started = new Map<string, ToolUse>();
   private readonly models = new Map<string, ModelUse>();
   private readonly hosts = new Set<string>();
@@ -169,11 +170,12 @@ export class CertificateFold {
         return;
       }
       case 'tool.invoked': {
-        const key = `${event.data.caller}\u0000${event.data.tool}`;
-        let use = this.toolOf.get(key);
+        let uses = this.toolOf.get(event.data.caller);
+        if (!uses) this.toolOf.set(event.data.caller, (uses = new Map()));
+        let use = uses.get(event.data.tool);
         if (!use) {
           use = { tool: event.data.tool, caller: event.data.caller, count: 0, args_hashes: [], duration_ms: 0, cpu_ms: 0, failures: 0 };
-          this.toolOf.set(key, use);
+          uses.set(event.data.tool, use);
           trace.tool_uses.push(use);
         }
         use.count += 1;
