@@ -14,7 +14,6 @@ export {
 } from './envelope.js';
 export { Lifecycle, type Phase } from './lifecycle.js';
 export { StreamChecker, verifyStream, MAX_STREAM_EVENTS, type VerifiedStream, type ChainErrorCode } from './chain.js';
-export {
-  parseStrictJson, decodeUtf8Strict, StrictObjectStream, DEFAULT_JSON_LIMITS, type JsonLimits, type JsonErrorCode, type ObjectSink,
-} from './strict-json.js';
+export { parseStrictJson, decodeUtf8Strict, DEFAULT_JSON_LIMITS, type JsonLimits, type JsonErrorCode } from './strict-json.js';
+export { StrictObjectStream, type ObjectSink } from './strict-stream.js';
 export { assertContinues, type EventLog, type TailableEventLog, type PositionedEvent, type LogErrorCode } from './log.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isEphemeraError } from '../errors.js';
-import { StrictObjectStream, decodeUtf8Strict, parseStrictJson, type ObjectSink } from './strict-json.js';
+import { decodeUtf8Strict, parseStrictJson } from './strict-json.js';
+import { StrictObjectStream, type ObjectSink } from './strict-stream.js';
 
 /** A sink that ignores whatever the test does not watch. */
 const sink = (parts: Partial<ObjectSink>): ObjectSink => ({ name: () => undefined, member: () => undefined, arrayOpened: () => undefined, elementStarting: () => undefined, element: () => undefined, ...parts });

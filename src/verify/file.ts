@@ -9,7 +9,8 @@ import { createReadStream, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 // node-hash.js, not the node.js door: that one also loads the log backends (SQLite, Kafka).
 import { nodeSha256 } from '../events/node-hash.js';
-import { CertificateVerifier, verifyCertificateChunks, type Verdict, type VerifyOptions } from './verify.js';
+import { CertificateVerifier, verifyCertificateChunks } from './verify.js';
+import type { Verdict, VerifyOptions } from './verdict.js';
 import { nodeUtf8Decoder } from './node-utf8.js';
 import type { ReaderItem } from './reader.js';
 import type { ReaderWorkerData } from './reader-worker.js';

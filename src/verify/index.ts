@@ -1,7 +1,7 @@
+export { verifyCertificate, verifyCertificateText, verifyCertificateChunks, CertificateVerifier } from './verify.js';
 export {
-  verifyCertificate, verifyCertificateText, verifyCertificateChunks, CertificateVerifier, CHECK_ORDER,
-  type Verdict, type VerifyCheck, type VerifyOptions, type AttestationVerifier, type AttestationCheck, type AttestationContext, type CheckName, type VerifyErrorCode,
-} from './verify.js';
+  CHECK_ORDER, type Verdict, type VerifyCheck, type VerifyOptions, type AttestationVerifier, type AttestationCheck, type AttestationContext, type CheckName, type VerifyErrorCode,
+} from './verdict.js';
 export {
   deriveCertificate, certificateJson, CertificateFold, modelUses, certificateIdOf, executionIdOf, CERTIFICATE_VERSION, CERTIFICATE_ID_PREFIX, CERTIFICATE_MEMBERS,
   type Certificate, type ExecutionTrace, type ToolUse, type ModelUse,

@@ -1,0 +1,68 @@
+/**
+ * What a verification answers (docs/verification.md §9): the verdict and
+ * its checks, and what a caller may plug in (attestation verifiers, limits,
+ * trust, the hash). Types only, besides the order of the checks.
+ */
+import type { Sha256 } from '../events/index.js';
+import type { VerifyLimits } from './limits.js';
+import type { KeyIdentity, TrustBasis, TrustOptions } from './trust.js';
+
+export type CheckName = 'document' | 'events' | 'merkle' | 'report_data' | 'attestation' | 'fields';
+export const CHECK_ORDER: readonly CheckName[] = ['document', 'events', 'merkle', 'report_data', 'attestation', 'fields'];
+
+export interface VerifyCheck {
+  name: CheckName | `attestation.${string}`;
+  status: 'pass' | 'fail' | 'skipped';
+  code?: string;
+  field?: string;
+  detail?: string;
+}
+
+export interface Verdict {
+  /** Every check passed: the events, root, report data and attestation hold together. */
+  valid: boolean;
+  /** Valid, and the signer is trusted (a pinned key, this machine's own key, or a hardware policy that holds). */
+  trusted: boolean;
+  status: 'trusted' | 'untrusted' | 'invalid';
+  certificate_id: string | null;
+  format_version: 1 | 2 | null;
+  tee: string | null;
+  hardware_backed: boolean;
+  /** The simulated attestation's key, when there is one. */
+  key: KeyIdentity | null;
+  trust: { basis: TrustBasis | null; reason: string };
+  checks: VerifyCheck[];
+  failure: { code: string; field: string | null; message: string } | null;
+  notice: string | null;
+  /** Members nothing commits (version 1 only): shown, but anyone could have edited them. */
+  uncommitted: string[];
+}
+
+/** What the verifier tells an attestation's own verifier besides the attestation and the report data. */
+export interface AttestationContext {
+  /** Time of verification when the reader set none: the committed sealing time (version 2). */
+  defaultAtSeconds: number;
+  version: 1 | 2;
+}
+
+/** Checks one attestation type; returns its sub-checks (all must pass). */
+export type AttestationVerifier = (attestation: Record<string, unknown>, reportData: Uint8Array, context: AttestationContext) => Promise<AttestationCheck[]> | AttestationCheck[];
+export interface AttestationCheck {
+  name: string;
+  status: 'pass' | 'fail';
+  code?: string;
+  field?: string;
+  detail?: string;
+}
+
+export interface VerifyOptions extends TrustOptions {
+  /** Verifiers by attestation type, besides the built-in `simulated` (e.g. `tdx`, from attest/). */
+  attestationVerifiers?: Readonly<Record<string, AttestationVerifier>>;
+  limits?: Partial<VerifyLimits>;
+  /** SHA-256 for the many small hashes (node:crypto on Node); default @noble/hashes. */
+  sha256?: Sha256;
+}
+
+export type VerifyErrorCode =
+  | 'VERIFY_MALFORMED' | 'VERIFY_TOO_LARGE' | 'VERIFY_TOO_MANY_EVENTS' | 'VERIFY_UNKNOWN_MEMBER' | 'VERIFY_MISSING_MEMBER'
+  | 'VERIFY_NOT_SEALED' | 'VERIFY_TREE_SIZE_MISMATCH' | 'VERIFY_MERKLE_ROOT_MISMATCH' | 'VERIFY_FIELD_MISMATCH';
