@@ -307,6 +307,15 @@ export async function runBattery(attacks: readonly Attack[] = ATTACKS): Promise<
   return results;
 }
 
+/** The host listener each connecting probe aims at. */
+const TARGET_OF: Partial<Record<keyof typeof PROBES, keyof BatteryContext['connections']>> = {
+  tcp: 'tcp', udp: 'udp', tcp6: 'tcp6', abstractSocket: 'abstract', hostRunSocket: 'run',
+};
+
+async function until(condition: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !condition() && Date.now() < end;) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 async function runOne(attack: Attack, ctx: BatteryContext): Promise<AttackResult> {
   const result = { threat: attack.threat, name: attack.name, how: attack.how };
   if (attack.custom) {
@@ -326,7 +335,11 @@ async function runOne(attack: Attack, ctx: BatteryContext): Promise<AttackResult
   const contained = said.startsWith('CONTAINED') && reached.length === 0;
   let differential = typeof attack.outside === 'string' ? `n/a (${attack.outside})` : 'not run';
   if (attack.outside === true) {
+    const target = TARGET_OF[attack.probe!];
+    const seen = target ? ctx.connections[target] : 0;
     const host = await outsideRun(code);
+    // The host's listeners learn of the outside connection asynchronously (the abstract one through a pipe): wait for it here, so it is never counted against the next attack.
+    if (target) await until(() => ctx.connections[target] > seen, 2000);
     differential = host.startsWith('ESCAPED') ? 'probe works outside' : `PROBE DID NOT WORK OUTSIDE: ${host}`;
   }
   return { ...result, contained, differential, detail: reached.length ? `${said}; host saw ${reached.join(', ')}` : said };
