@@ -55,7 +55,7 @@ describe('deriveCertificate', () => {
       const cert = deriveCertificate(events);
       expect(cert).toMatchObject({
         certificate_id: `cert_${STREAM_EXECUTION_ID}`, execution_id: STREAM_EXECUTION_ID, version: 2, status: 'completed',
-        dataset_hash: events[0]!.data.dataset_hash, dataset: { bytes: 1234, format: 'csv', source: 'inline' },
+        dataset_hash: (events[0] as EventEnvelope<'execution.requested'>).data.dataset_hash, dataset: { bytes: 1234, format: 'csv', source: 'inline' },
         result: { output: 'ok', exit_code: 0, error_code: null, truncated: false, bytes: 2, json: null },
         lifecycle: {
           requested: STREAM_START, dataset_loaded: events[1]!.at, execution_started: events[2]!.at, execution_completed: events[3]!.at,

@@ -25,7 +25,9 @@ const step = fc.oneof(fc.record({ kind: fc.constant('call' as const), call }), f
 const run = fc.record({ steps: fc.array(step, { maxLength: 8 }), failed: fc.boolean(), output: fc.string({ unit: 'grapheme', maxLength: 40 }), json: fc.option(fc.dictionary(hostile, fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ maxLength: 8 }), fc.boolean()), { maxKeys: 4 }), { nil: null }) });
 
 /** The events the executor would record for `spec`, sealed with the vector key. */
-function certificateOf(spec: fc.RecordValue<typeof run extends fc.Arbitrary<infer T> ? { [K in keyof T]: T[K] } : never>): Doc {
+type RunSpec = typeof run extends fc.Arbitrary<infer T> ? T : never;
+
+function certificateOf(spec: RunSpec): Doc {
   let tick = 0;
   const chain = new EventChain('01JD7ZX3Q4M5N6P7R8S9T0VWXY', () => new Date(Date.parse('2026-02-01T13:15:00.000Z') + 3 * tick++));
   const h = (s: string) => hashUtf8(s);

@@ -67,7 +67,8 @@ describe('execute on the Kafka log', () => {
       const brokers = broker('start.sh');
       const topic = `ephemera.faults.${ulid().toLowerCase()}`;
       const log = await KafkaEventLog.open({ brokers: [brokers], topic, producer: { idempotent: true, acks: -1, maxInFlightRequests: 1, retries: 2, requestTimeoutMs: 2000 } });
-      const services = { config: loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'faults') }), log, attestor: new SimulatedAttestor(join(dir, 'faults')), createSandbox };
+      const attestor = new SimulatedAttestor(join(dir, 'faults'));
+      const services = { config: loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'faults') }), log, attestor, createSandbox, selfCheck: { localKeys: [attestor.publicKeyHex] } };
       const killer = setTimeout(() => broker('stop.sh', '--kill'), 1500);
       const outcome = await execute(request('sleep 4; echo done'), services).then(() => null, (error: unknown) => error);
       clearTimeout(killer);
