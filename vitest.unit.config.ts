@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The unit tests only, for mutation testing (stryker.config.json, `npm run mutation`):
+ * The unit tests only (`npm run test:unit`, and Stryker's runs: `npm run mutation`):
  * no globalSetup, no sandbox, no broker. Integration and end-to-end tests need
  * bubblewrap and Kafka and never run under Stryker.
  */
