@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ulid } from 'ulid';
 import { SimulatedAttestor } from '../src/attest/node.js';
-import { migrate } from '../src/commands/migrate/migrate.js';
+import { migrate } from '../src/projections/migrate/migrate.js';
 import { openClickHouse } from '../src/projections/store/clickhouse.js';
 import { chTime, project } from '../src/projections/projector.js';
 import { searchCertificates } from '../src/projections/search/search.js';

@@ -8,7 +8,7 @@
  */
 import { EphemeraError } from '../errors.js';
 import { createServices, type Services } from '../services.js';
-import { migrate } from '../commands/migrate/migrate.js';
+import { migrate } from '../projections/migrate/migrate.js';
 import { chTime, truncateProjections } from '../projections/projector.js';
 import { isoOrThrow, searchCertificates, type SearchQuery } from '../projections/search/search.js';
 import { durationPercentiles, executionsPerDay, failureReasons, tokensByModel, toolUsage, type TimeRange } from '../projections/analytics/queries.js';

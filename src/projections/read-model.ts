@@ -7,7 +7,7 @@
 import type { EventEnvelope, EventLog, TailableEventLog } from '../events/index.js';
 import type { Config } from '../config.js';
 import { EphemeraError } from '../errors.js';
-import { migrate } from '../commands/migrate/migrate.js';
+import { migrate } from './migrate/migrate.js';
 import { openClickHouse, type Store } from './store/clickhouse.js';
 import { catchUp, project } from './projector.js';
 

@@ -10,7 +10,7 @@ import { canonicalize, hashUtf8 } from '../../events/index.js';
 import { runAgent, toolDefinitions, toSandboxCall, llmErrorCode, type LlmCallReport } from '../../sandbox/agent/index.js';
 import type { ToolCall, ToolOutcome } from '../../sandbox/types.js';
 import { LLM_DEFAULTS } from './describe.js';
-import type { RunContext, RunTool, Totals } from './run.js';
+import type { RunContext, RunTool, Totals } from './run-context.js';
 import type { CallIds } from './tool-events.js';
 import { runRecordedSynthetic } from './tool-events.js';
 

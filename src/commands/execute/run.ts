@@ -4,32 +4,11 @@
  * execution.completed or execution.failed.
  */
 import { hashUtf8, canonicalize, type RunResult, type Hash } from '../../events/index.js';
-import type { Sandbox, SandboxLimits, ToolOutcome } from '../../sandbox/types.js';
-import type { Config } from '../../config.js';
-import type { ExecuteRequest } from './request-schema.js';
-import type { StreamRecorder } from './recorder.js';
+import type { ToolOutcome } from '../../sandbox/types.js';
+import type { RunContext, RunTool, Totals } from './run-context.js';
 import { buildResult, failureCode } from './result.js';
 import { CallIds, runRecordedTool } from './tool-events.js';
 import { runLlm } from './run-llm.js';
-
-export interface RunContext {
-  recorder: StreamRecorder;
-  sandbox: Sandbox;
-  entrypoint: string | null;
-  limits: SandboxLimits;
-  started: number;
-  request: ExecuteRequest;
-  config: Config;
-}
-
-export interface Totals {
-  tool_calls: number;
-  cpu_ms: number;
-  max_rss_kb: number;
-  llm_calls: number;
-  input_tokens: number;
-  output_tokens: number;
-}
 
 export async function runComputation(ctx: RunContext): Promise<void> {
   const ids = new CallIds();
@@ -57,8 +36,6 @@ export async function runComputation(ctx: RunContext): Promise<void> {
   const { result, resultHash } = buildResult(llm.answer);
   return finish(ctx, totals, llm.errorCode, llm.errorCode ? null : 0, llm.killedBy, result, resultHash);
 }
-
-export type RunTool = (invoked: { tool: string; argsHash: Hash; caller: 'llm' | 'script' }, call: Parameters<Sandbox['run']>[0]) => Promise<ToolOutcome>;
 
 async function finish(ctx: RunContext, totals: Totals, error: string | null, exitCode: number | null, killedBy: ToolOutcome['killedBy'], result: RunResult, resultHash: Hash): Promise<void> {
   const duration_ms = Date.now() - ctx.started;

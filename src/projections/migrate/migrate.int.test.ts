@@ -7,8 +7,8 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openClickHouse, rows, type Store } from '../../projections/store/clickhouse.js';
-import { isolatedUrl, TARGETS } from '../../projections/testing/projection-fixture.js';
+import { openClickHouse, rows, type Store } from '../store/clickhouse.js';
+import { isolatedUrl, TARGETS } from '../testing/projection-fixture.js';
 import { MIGRATIONS_DIR, migrate } from './migrate.js';
 
 const shipped = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort();

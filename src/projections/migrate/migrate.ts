@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rows, type Store } from '../../projections/store/clickhouse.js';
+import { rows, type Store } from '../store/clickhouse.js';
 
 export const MIGRATIONS_DIR = join(import.meta.dirname, '../../../migrations');
 
