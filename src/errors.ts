@@ -3,9 +3,14 @@
  * throws `EphemeraError<ItsCode>`; the HTTP layer and the CLI map codes, never
  * messages. Messages must never contain dataset text or credentials.
  *
- * This file is a leaf: it imports nothing, so every layer may import it.
+ * Codes are those of the registry (error-codes.ts): a code that is not there
+ * does not type-check.
+ *
+ * This file is a leaf: it imports only types, so every layer may import it.
  */
-export class EphemeraError<Code extends string = string> extends Error {
+import type { ErrorCode } from './error-codes.js';
+
+export class EphemeraError<Code extends ErrorCode = ErrorCode> extends Error {
   readonly code: Code;
   readonly fields: Readonly<Record<string, unknown>>;
 

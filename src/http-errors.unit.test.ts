@@ -10,7 +10,6 @@ describe('HTTP error registry', () => {
         "CERTIFICATE_ID_INVALID": 400,
         "CERTIFICATE_NOT_FOUND": 404,
         "CERTIFICATE_REJECTED": 500,
-        "DATASET_EMPTY": 400,
         "DATASET_FETCH_FAILED": 422,
         "DATASET_INVALID_BASE64": 400,
         "DATASET_TOO_LARGE": 413,

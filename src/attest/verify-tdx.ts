@@ -18,6 +18,7 @@
  */
 import qvl from '@phala/dcap-qvl';
 import { Buffer } from 'buffer';
+import type { ErrorCode } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../events/index.js';
 import { isDebugTd, parseTdxQuote, type TdxQuoteFields } from './tdx-quote.js';
@@ -43,15 +44,15 @@ export interface TdxContext {
 export interface Check {
   name: string;
   status: 'pass' | 'fail';
-  code?: string;
+  code?: ErrorCode;
   field?: string;
   detail?: string;
 }
 const FIELD = 'proof.attestation';
 const pass = (name: string, detail?: string): Check => ({ name, status: 'pass', ...(detail ? { detail } : {}) });
-const fail = (name: string, code: string, detail: string, member = ''): Check => ({ name, status: 'fail', code, field: member ? `${FIELD}.${member}` : FIELD, detail });
+const fail = (name: string, code: ErrorCode, detail: string, member = ''): Check => ({ name, status: 'fail', code, field: member ? `${FIELD}.${member}` : FIELD, detail });
 
-export function dcapErrorCode(message: string): string {
+export function dcapErrorCode(message: string): ErrorCode {
   if (/signature/i.test(message)) return 'ATTEST_QUOTE_SIGNATURE_INVALID';
   if (/expired|future|not yet valid|nextUpdate/i.test(message)) return 'ATTEST_COLLATERAL_EXPIRED';
   if (/TCB level/i.test(message)) return 'ATTEST_TCB_OUT_OF_DATE';

@@ -4,11 +4,12 @@
  * progress and diagnostics go to stderr.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { errorInfo } from '../error-codes.js';
 import { EphemeraError, isEphemeraError } from '../errors.js';
 import { CONFIG_VARIABLES, loadConfig, type Config } from '../config.js';
 
-/** Exit codes of every command (README "CLI"): `verify` uses invalid (1) and untrusted (4); `run` uses computationFailed (3). */
-export const EXIT = { ok: 0, internal: 1, invalid: 1, badInput: 2, computationFailed: 3, untrusted: 4 } as const;
+/** Exit codes of every command (README "CLI"): `verify` uses invalid (1) and untrusted (4); `run` uses computationFailed (3); an error, its code's (error-codes.ts). */
+export { EXIT } from '../error-codes.js';
 
 /** Every Config field as a kebab-case flag: dataDir → --data-dir. Secrets have none (flags end up in shell history and `ps`). */
 const CONFIG_FLAGS = Object.fromEntries(
@@ -50,9 +51,8 @@ export function printJson(value: unknown): void {
 export function reportError(error: unknown, json: boolean): number {
   const e = isEphemeraError(error) ? error : null;
   const code = e?.code ?? 'INTERNAL';
-  const badInput = e !== null && /^(REQUEST_|DATASET_|CLI_|CONFIG_|CERTIFICATE_ID_|CERTIFICATE_NOT_FOUND|VERIFY_INPUT)/.test(code);
   const message = e ? e.message : 'internal error';
   if (json) printJson({ error: { code, message } });
   else progress(`error ${code}: ${message}`);
-  return badInput ? EXIT.badInput : EXIT.internal;
+  return errorInfo(code).exit;
 }

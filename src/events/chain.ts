@@ -7,6 +7,7 @@
  * event; memory grows only with the set of call ids.
  * Pure and isomorphic: used by the executor's read-back and by the verifier.
  */
+import type { Registered } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
 import { nobleSha256, toHash, type Hash, type Sha256 } from './hash.js';
 import { eventDigest, genesisHash, parseEnvelope, type EventEnvelope } from './envelope.js';
@@ -15,9 +16,10 @@ import { Lifecycle } from './lifecycle.js';
 /** Hard cap on stream length (THREATS E40); verifiers set lower ones of their own. */
 export const MAX_STREAM_EVENTS = 2_000_000;
 
-export type ChainErrorCode =
+export type ChainErrorCode = Registered<
   | 'EVENTS_EMPTY_STREAM' | 'EVENTS_STREAM_TOO_LONG' | 'EVENTS_WRONG_EXECUTION' | 'EVENTS_VERSION_MISMATCH' | 'EVENTS_SEQ_GAP'
-  | 'EVENTS_TIME_DECREASES' | 'EVENTS_HASH_MISMATCH' | 'EVENTS_CHAIN_BROKEN' | 'EVENTS_LIFECYCLE_VIOLATION';
+  | 'EVENTS_TIME_DECREASES' | 'EVENTS_HASH_MISMATCH' | 'EVENTS_CHAIN_BROKEN' | 'EVENTS_LIFECYCLE_VIOLATION'
+>;
 
 export class StreamChecker {
   readonly lifecycle = new Lifecycle();

@@ -10,6 +10,7 @@
  * hashed, so a stream cannot be relabelled to another version's rules.
  * JCS is RFC 8785; all strings hashed as UTF-8.
  */
+import type { Registered } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
 import { canonicalizeWithout } from './jcs.js';
 import { hashUtf8With, nobleSha256, type Hash, type Sha256 } from './hash.js';
@@ -41,7 +42,7 @@ export type EventEnvelope<T extends EventType = EventType> = {
 
 export type UnhashedEnvelope<T extends EventType = EventType> = Omit<EventEnvelope<T>, 'hash'>;
 
-export type EnvelopeErrorCode = 'EVENTS_INVALID_ENVELOPE' | 'EVENTS_UNKNOWN_MEMBER' | 'EVENTS_NOT_SAFE_INTEGER' | 'EVENTS_BAD_TIMESTAMP' | 'EVENTS_UNSUPPORTED_VERSION';
+export type EnvelopeErrorCode = Registered<'EVENTS_INVALID_ENVELOPE' | 'EVENTS_UNKNOWN_MEMBER' | 'EVENTS_NOT_SAFE_INTEGER' | 'EVENTS_BAD_TIMESTAMP' | 'EVENTS_UNSUPPORTED_VERSION'>;
 const CODE_BY_KIND: Record<ProblemKind, EnvelopeErrorCode> = {
   unknown_member: 'EVENTS_UNKNOWN_MEMBER',
   not_safe_integer: 'EVENTS_NOT_SAFE_INTEGER',

@@ -2,6 +2,7 @@
  * The append-only event log. Backends: `sqlite` (embedded default) and
  * `kafka` (scale-out). Every backend passes eventlog.contract.ts.
  */
+import type { Registered } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
 import { genesisHash, type EventEnvelope } from './envelope.js';
 
@@ -31,7 +32,7 @@ export interface TailableEventLog extends EventLog {
   readFrom(afterPosition: number, limit: number): Promise<PositionedEvent[]>;
 }
 
-export type LogErrorCode = 'EVENTS_SEQ_CONFLICT' | 'LOG_UNAVAILABLE' | 'LOG_APPEND_FAILED' | 'LOG_MISCONFIGURED';
+export type LogErrorCode = Registered<'EVENTS_SEQ_CONFLICT' | 'LOG_UNAVAILABLE' | 'LOG_APPEND_FAILED' | 'LOG_MISCONFIGURED'>;
 
 /**
  * Checks that `batch` is one execution's contiguous continuation of a stream

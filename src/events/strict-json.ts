@@ -17,17 +17,10 @@
  * means that what is hashed (JCS of the parsed value) and what is shown agree.
  * Isomorphic: no Node-only API.
  */
+import type { ErrorCode } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
 
-export type JsonErrorCode =
-  | 'JSON_SYNTAX'
-  | 'JSON_DUPLICATE_MEMBER'
-  | 'JSON_UNPAIRED_SURROGATE'
-  | 'JSON_NUMBER_NOT_CANONICAL'
-  | 'JSON_TOO_DEEP'
-  | 'JSON_STRING_TOO_LONG'
-  | 'JSON_TOO_MANY_VALUES'
-  | 'JSON_INVALID_UTF8';
+export type JsonErrorCode = Extract<ErrorCode, `JSON_${string}`>;
 
 export interface JsonLimits {
   /** Deepest nesting of arrays and objects; the outermost value is depth 1. */

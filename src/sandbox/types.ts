@@ -3,6 +3,7 @@
  * reports what happened (ToolOutcome, observations, destruction report) and
  * the command handler turns that into events.
  */
+import type { Registered } from '../error-codes.js';
 
 export type ToolName = 'bash' | 'python' | 'grep';
 export const TOOL_NAMES: readonly ToolName[] = ['bash', 'python', 'grep'];
@@ -127,11 +128,12 @@ export interface Sandbox {
   destroy(): Promise<DestructionReport>;
 }
 
-export type SandboxErrorCode =
+export type SandboxErrorCode = Registered<
   | 'SANDBOX_BWRAP_MISSING'
   | 'SANDBOX_NAMESPACES_UNAVAILABLE'
   | 'SANDBOX_LIMIT_UNAVAILABLE'
   | 'SANDBOX_START_FAILED'
   | 'SANDBOX_DESTROYED'
   | 'SANDBOX_BAD_CALL'
-  | 'SANDBOX_FILE_UNREADABLE';
+  | 'SANDBOX_FILE_UNREADABLE'
+>;

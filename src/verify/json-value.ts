@@ -5,12 +5,13 @@
  * same depth and string bounds (docs/verification.md §2). Duplicate names and
  * number spellings exist only in text; text goes through strict-json.ts.
  */
+import type { ErrorCode } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
 import { isPlainObject, type JsonLimits } from '../events/index.js';
 
 export function checkJsonValue(value: unknown, limits: JsonLimits, path = '', depth = 0): void {
   const where = path || '(document)';
-  const fail = (code: string, why: string): never => {
+  const fail = (code: ErrorCode, why: string): never => {
     throw new EphemeraError(code, `${where}: ${why}`, { fields: { field: where } });
   };
   switch (typeof value) {

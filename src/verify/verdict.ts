@@ -3,6 +3,7 @@
  * its checks, and what a caller may plug in (attestation verifiers, limits,
  * trust, the hash). Types only, besides the order of the checks.
  */
+import type { ErrorCode } from '../error-codes.js';
 import type { Sha256 } from '../events/index.js';
 import type { VerifyLimits } from './limits.js';
 import type { KeyIdentity, TrustBasis, TrustOptions } from './trust.js';
@@ -50,7 +51,7 @@ export type AttestationVerifier = (attestation: Record<string, unknown>, reportD
 export interface AttestationCheck {
   name: string;
   status: 'pass' | 'fail';
-  code?: string;
+  code?: ErrorCode;
   field?: string;
   detail?: string;
 }
@@ -63,6 +64,4 @@ export interface VerifyOptions extends TrustOptions {
   sha256?: Sha256;
 }
 
-export type VerifyErrorCode =
-  | 'VERIFY_MALFORMED' | 'VERIFY_TOO_LARGE' | 'VERIFY_TOO_MANY_EVENTS' | 'VERIFY_UNKNOWN_MEMBER' | 'VERIFY_MISSING_MEMBER'
-  | 'VERIFY_NOT_SEALED' | 'VERIFY_TREE_SIZE_MISMATCH' | 'VERIFY_MERKLE_ROOT_MISMATCH' | 'VERIFY_FIELD_MISMATCH';
+export type VerifyErrorCode = Extract<ErrorCode, `VERIFY_${string}`>;

@@ -254,9 +254,9 @@ describe('the verdict', () => {
 
     it('reports a plug-in\'s own error as it is', async () => {
       const tdx: AttestationVerifier = () => {
-        throw new EphemeraError('ATTEST_SOMETHING', 'what went wrong', { fields: { field: 'proof.attestation.quote' } });
+        throw new EphemeraError('ATTEST_DCAP_FAILED', 'what went wrong', { fields: { field: 'proof.attestation.quote' } });
       };
-      expect((await verifyCertificate(tdxDoc(), { attestationVerifiers: { tdx } })).failure).toEqual({ code: 'ATTEST_SOMETHING', field: 'proof.attestation.quote', message: 'what went wrong' });
+      expect((await verifyCertificate(tdxDoc(), { attestationVerifiers: { tdx } })).failure).toEqual({ code: 'ATTEST_DCAP_FAILED', field: 'proof.attestation.quote', message: 'what went wrong' });
     });
   });
 

@@ -13,6 +13,7 @@
  * events never sit in memory at once (verifyCertificateChunks).
  * Pure and isomorphic (no Node-only API): bundled for the browser too.
  */
+import { isErrorCode, type ErrorCode } from '../error-codes.js';
 import { EphemeraError, isEphemeraError } from '../errors.js';
 import {
   StreamChecker, bytesToHex, isPlainObject, isTimestamp, nobleSha256,
@@ -46,7 +47,7 @@ class StageError extends Error {
   }
 }
 
-const failWith = (stage: CheckName, code: string, field: string, message: string): never => {
+const failWith = (stage: CheckName, code: ErrorCode, field: string, message: string): never => {
   throw new StageError(stage, new EphemeraError(code, message, { fields: { field } }));
 };
 
@@ -147,7 +148,7 @@ export class CertificateVerifier {
       case 'event':
         return this.event(item.value !== undefined ? item.value : JSON.parse(item.text), item.digest);
       case 'error':
-        throw new StageError('document', new EphemeraError(item.code, item.message, { fields: item.field === null ? {} : { field: item.field } }));
+        throw new StageError('document', new EphemeraError(isErrorCode(item.code) ? item.code : 'VERIFY_INTERNAL', item.message, { fields: item.field === null ? {} : { field: item.field } }));
       case 'end':
         this.external = { root: item.root, leaves: item.leaves };
     }
@@ -259,7 +260,7 @@ export class CertificateVerifier {
         checks.push(...sub);
         const failed = sub.find((c) => c.status === 'fail');
         if (failed) {
-          failure = new StageError(name, new EphemeraError(failed.code ?? 'ATTEST_FAILED', failed.detail ?? `${failed.name} failed`, { fields: { field: failed.field ?? `events[${this.sealed!.seq}].data.attestation` } }));
+          failure = new StageError(name, new EphemeraError(failed.code && isErrorCode(failed.code) ? failed.code : 'ATTEST_FAILED', failed.detail ?? `${failed.name} failed`, { fields: { field: failed.field ?? `events[${this.sealed!.seq}].data.attestation` } }));
           checks.push(failCheck(name, failure.error));
         } else checks.push({ name, status: 'pass' });
       } catch (error) {

@@ -4,6 +4,7 @@
  * buffered past the cap, never written to disk). SECURITY: errors name the
  * failure, never the content or the URL's query (it may carry a token).
  */
+import type { ErrorCode } from '../../error-codes.js';
 import { createHash } from 'node:crypto';
 import { EphemeraError } from '../../errors.js';
 import type { Hash } from '../../events/index.js';
@@ -14,7 +15,7 @@ export interface LoadedDataset {
   hash: Hash;
 }
 
-export type DatasetErrorCode = 'DATASET_TOO_LARGE' | 'DATASET_INVALID_BASE64' | 'DATASET_FETCH_FAILED' | 'DATASET_EMPTY';
+export type DatasetErrorCode = Extract<ErrorCode, `DATASET_${string}`>;
 
 export async function loadDataset(spec: { data?: string; url?: string }, maxBytes: number, fetchTimeoutMs = 30_000): Promise<LoadedDataset> {
   const bytes = spec.data !== undefined ? decodeInline(spec.data, maxBytes) : await fetchCapped(spec.url!, maxBytes, fetchTimeoutMs);

@@ -7,7 +7,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { canonicalize, hashUtf8 } from '../../events/index.js';
-import { runAgent, toolDefinitions, toSandboxCall, llmErrorCode, type LlmCallReport } from '../../sandbox/agent/index.js';
+import { runAgent, toolDefinitions, toSandboxCall, modelFailureCode, type LlmCallReport } from '../../sandbox/agent/index.js';
 import type { ToolCall, ToolOutcome } from '../../sandbox/types.js';
 import { LLM_DEFAULTS } from './describe.js';
 import type { RunContext, RunTool, Totals } from './run-context.js';
@@ -58,8 +58,8 @@ export async function runLlm(ctx: RunContext, ids: CallIds, runTool: RunTool, to
     });
     return { answer, errorCode: null, killedBy: null };
   } catch (error) {
-    const code = llmErrorCode(error);
-    if (!code.startsWith('LLM_')) throw error;
+    const code = modelFailureCode(error);
+    if (code === null) throw error;
     return { answer: '', errorCode: code, killedBy };
   }
 }

@@ -2,22 +2,15 @@
  * Maps Anthropic SDK failures (after its own retries) to stable codes.
  * SECURITY: SDK errors can carry request headers; only the code leaves here.
  */
+import type { ErrorCode } from '../../error-codes.js';
 import {
   APIConnectionError, APIConnectionTimeoutError, AuthenticationError, BadRequestError, InternalServerError,
   NotFoundError, PermissionDeniedError, RateLimitError, APIError,
 } from '@anthropic-ai/sdk';
 import { EphemeraError } from '../../errors.js';
 
-export type LlmErrorCode =
-  | 'LLM_AUTH'
-  | 'LLM_RATE_LIMITED'
-  | 'LLM_UNAVAILABLE'
-  | 'LLM_TIMEOUT'
-  | 'LLM_BAD_REQUEST'
-  | 'LLM_BAD_RESPONSE'
-  | 'LLM_MAX_TURNS'
-  | 'LLM_TOKEN_BUDGET'
-  | 'LLM_NO_API_KEY';
+/** The codes of a run that ends for the model's reasons (error-codes.ts). */
+export type LlmErrorCode = Extract<ErrorCode, `LLM_${string}`>;
 
 export function llmErrorCode(error: unknown): LlmErrorCode {
   if (error instanceof EphemeraError && error.code.startsWith('LLM_')) return error.code as LlmErrorCode;
@@ -28,6 +21,15 @@ export function llmErrorCode(error: unknown): LlmErrorCode {
   if (error instanceof BadRequestError || error instanceof NotFoundError) return 'LLM_BAD_REQUEST';
   if (error instanceof APIError && error.status === 408) return 'LLM_TIMEOUT';
   return 'LLM_BAD_RESPONSE';
+}
+
+/**
+ * The code a run ends with when the agent loop threw `error`: the loop's own
+ * LLM_* codes only. Anything else (the sandbox, the log, a limit, a bug) is
+ * not the model's fault and keeps its own code: null says "rethrow it".
+ */
+export function modelFailureCode(error: unknown): LlmErrorCode | null {
+  return error instanceof EphemeraError && error.code.startsWith('LLM_') ? (error.code as LlmErrorCode) : null;
 }
 
 export function llmError(code: LlmErrorCode, message: string): EphemeraError<LlmErrorCode> {

@@ -1,0 +1,180 @@
+/**
+ * Every error code of Ephemera, once: the stage it belongs to, the HTTP
+ * status when the API answers with it (null: it is only ever reported inside
+ * something else, a verdict or a certified failure), the exit code of the
+ * CLI command that fails with it, and what it means in plain words.
+ * `ErrorCode` is derived from it, so a code that is not here does not type
+ * check; error-codes.unit.test.ts pins the table (docs/errors.md is generated
+ * from it: `npm run errors-doc`) and finds every code the sources raise.
+ *
+ * A leaf like errors.ts: it imports nothing, so every layer (and the browser
+ * bundle) may use it.
+ */
+
+export type ErrorStage =
+  | 'request' | 'dataset' | 'sandbox' | 'execution' | 'llm' | 'log' | 'events' | 'json' | 'merkle'
+  | 'attestation' | 'verify' | 'trust' | 'projections' | 'cli' | 'config' | 'internal';
+
+export interface ErrorInfo {
+  stage: ErrorStage;
+  http: number | null;
+  exit: number;
+  message: string;
+}
+
+/** CLI exit codes (README "CLI"). */
+export const EXIT = { ok: 0, internal: 1, invalid: 1, badInput: 2, computationFailed: 3, untrusted: 4 } as const;
+
+const request = (http: number, message: string): ErrorInfo => ({ stage: 'request', http, exit: EXIT.badInput, message });
+const dataset = (http: number, message: string): ErrorInfo => ({ stage: 'dataset', http, exit: EXIT.badInput, message });
+const unavailable = (stage: ErrorStage, message: string): ErrorInfo => ({ stage, http: 503, exit: EXIT.internal, message });
+const internal = (stage: ErrorStage, message: string): ErrorInfo => ({ stage, http: null, exit: EXIT.internal, message });
+/** A run's certified failure (execution.failed.error_code): the run ends, its certificate says why. */
+const failed = (stage: 'execution' | 'llm', message: string): ErrorInfo => ({ stage, http: null, exit: EXIT.computationFailed, message });
+/** A verdict's failure: the certificate (or stream) is invalid. */
+const invalid = (stage: ErrorStage, message: string): ErrorInfo => ({ stage, http: null, exit: EXIT.invalid, message });
+
+export const ERROR_REGISTRY = {
+  // The API's requests.
+  REQUEST_INVALID: request(400, 'the request does not match the schema; the field path says where'),
+  REQUEST_MALFORMED_JSON: request(400, 'the request body is not JSON'),
+  REQUEST_FORBIDDEN_KEY: request(400, 'the request holds a key that is never accepted (__proto__, or constructor.prototype)'),
+  REQUEST_TOO_DEEP: request(400, 'the request nests deeper than allowed'),
+  REQUEST_UNSUPPORTED_MEDIA_TYPE: request(415, 'the request body is not application/json'),
+  REQUEST_BODY_TOO_LARGE: request(413, 'the request body is larger than the server accepts'),
+  AUTH_REQUIRED: request(401, 'this server runs executions only for holders of its execute token'),
+  CERTIFICATE_ID_INVALID: request(400, 'not a certificate id (cert_ and a ULID)'),
+  CERTIFICATE_NOT_FOUND: request(404, 'no certificate with this id'),
+  NOT_FOUND: request(404, 'no such route'),
+  // The dataset.
+  DATASET_TOO_LARGE: dataset(413, 'the dataset is larger than the server accepts'),
+  DATASET_INVALID_BASE64: dataset(400, 'the inline dataset is not valid base64'),
+  DATASET_FETCH_FAILED: dataset(422, 'the dataset URL could not be fetched'),
+  // The sandbox, before and around a run.
+  SANDBOX_BWRAP_MISSING: unavailable('sandbox', 'bubblewrap is not installed: the server never runs anything unsandboxed'),
+  SANDBOX_NAMESPACES_UNAVAILABLE: unavailable('sandbox', 'this host does not let bubblewrap create the namespaces a sandbox needs'),
+  SANDBOX_LIMIT_UNAVAILABLE: unavailable('sandbox', 'this host cannot enforce a limit the sandbox needs (cgroup controllers)'),
+  SANDBOX_START_FAILED: { stage: 'sandbox', http: null, exit: EXIT.computationFailed, message: 'the sandbox could not be started (its run fails, certified)' },
+  SANDBOX_UNRESPONSIVE: internal('sandbox', 'the sandbox supervisor stopped answering'),
+  SANDBOX_DESTROYED: internal('sandbox', 'the sandbox is destroyed, or its supervisor exited'),
+  SANDBOX_DESTROY_FAILED: internal('sandbox', 'the sandbox could not be fully destroyed; no certificate is issued'),
+  SANDBOX_BAD_CALL: internal('sandbox', 'a tool call the supervisor refused as malformed'),
+  SANDBOX_FILE_UNREADABLE: internal('sandbox', 'a file in the sandbox is not a regular file that can be read'),
+  // A run's outcome.
+  EXECUTION_NONZERO_EXIT: failed('execution', 'the entry script exited with a non-zero status'),
+  EXECUTION_TIMEOUT: failed('execution', 'the run passed its time limit'),
+  EXECUTION_OUT_OF_MEMORY: failed('execution', 'the run passed its memory limit'),
+  EXECUTION_PIDS_LIMIT: failed('execution', 'the run started more processes than allowed'),
+  EXECUTION_CPU_LIMIT: failed('execution', 'the run used more CPU time than allowed'),
+  EXECUTION_DISK_LIMIT: failed('execution', 'the run wrote more than its working space holds'),
+  EXECUTION_OUTPUT_LIMIT: failed('execution', 'the run wrote more output than allowed'),
+  EXECUTION_SANDBOX_LOST: failed('execution', 'the sandbox or its file tracer died during the run'),
+  // The model.
+  LLM_NO_API_KEY: failed('llm', 'the sandbox has an LLM step but no API key was given'),
+  LLM_AUTH: failed('llm', 'the model provider refused the API key'),
+  LLM_RATE_LIMITED: failed('llm', 'the model provider rate-limited the run'),
+  LLM_UNAVAILABLE: failed('llm', 'the model provider could not be reached or failed'),
+  LLM_TIMEOUT: failed('llm', 'the model provider did not answer in time'),
+  LLM_BAD_REQUEST: failed('llm', 'the model provider refused the request (model name, parameters)'),
+  LLM_BAD_RESPONSE: failed('llm', 'the model answered something that is not a Messages API response'),
+  LLM_MAX_TURNS: failed('llm', 'the model did not finish within its turn limit'),
+  LLM_TOKEN_BUDGET: failed('llm', 'the run spent its token budget'),
+  // The event log.
+  LOG_UNAVAILABLE: unavailable('log', 'the event log cannot be reached'),
+  LOG_APPEND_FAILED: unavailable('log', 'an event was not acknowledged by the log; the run stops with no certificate'),
+  LOG_READBACK_MISMATCH: internal('log', 'the log does not hold exactly the stream that was appended'),
+  LOG_MISCONFIGURED: internal('log', 'the Kafka producer or topic is not configured for an append-only ledger'),
+  // Event streams (the log's, or a certificate's).
+  EVENTS_INVALID_ENVELOPE: invalid('events', 'an event does not have the envelope or data its type and version require'),
+  EVENTS_UNKNOWN_MEMBER: invalid('events', 'an event holds a member its schema does not have'),
+  EVENTS_NOT_SAFE_INTEGER: invalid('events', 'an integer member is not an exact safe integer'),
+  EVENTS_BAD_TIMESTAMP: invalid('events', 'a time is not an RFC 3339 UTC time on a real calendar date'),
+  EVENTS_UNSUPPORTED_VERSION: invalid('events', 'an event of a format version this verifier does not know'),
+  EVENTS_VERSION_MISMATCH: invalid('events', 'the events of one stream are of different format versions'),
+  EVENTS_NOT_CANONICALIZABLE: invalid('events', 'a value that has no canonical JSON form (RFC 8785)'),
+  EVENTS_HASH_MISMATCH: invalid('events', 'an event\'s hash is not the hash of its content'),
+  EVENTS_CHAIN_BROKEN: invalid('events', 'an event\'s prev is not the hash of the event before it'),
+  EVENTS_SEQ_GAP: invalid('events', 'a sequence number is missing or out of order'),
+  EVENTS_SEQ_CONFLICT: invalid('log', 'another event already holds this sequence number'),
+  EVENTS_WRONG_EXECUTION: invalid('events', 'an event of another execution'),
+  EVENTS_EMPTY_STREAM: invalid('events', 'the stream has no events'),
+  EVENTS_STREAM_TOO_LONG: invalid('events', 'the stream has more events than allowed'),
+  EVENTS_TIME_DECREASES: invalid('events', 'an event is earlier than the one before it'),
+  EVENTS_LIFECYCLE_VIOLATION: invalid('events', 'the events are not in an order the lifecycle allows'),
+  // Strict JSON reading.
+  JSON_SYNTAX: invalid('json', 'not JSON'),
+  JSON_INVALID_UTF8: invalid('json', 'the bytes are not valid UTF-8'),
+  JSON_DUPLICATE_MEMBER: invalid('json', 'a member name appears twice in one object'),
+  JSON_UNPAIRED_SURROGATE: invalid('json', 'a string holds half of a UTF-16 surrogate pair'),
+  JSON_NUMBER_NOT_CANONICAL: invalid('json', 'a number not written in its canonical form'),
+  JSON_TOO_DEEP: invalid('json', 'values nested deeper than allowed'),
+  JSON_STRING_TOO_LONG: invalid('json', 'a string longer than allowed'),
+  JSON_TOO_MANY_VALUES: invalid('json', 'an event holds more values than allowed'),
+  // The Merkle tree.
+  MERKLE_BAD_INPUT: invalid('merkle', 'a tree size, index or hash that is out of range or malformed'),
+  MERKLE_PROOF_INVALID: invalid('merkle', 'an inclusion or consistency proof that does not prove what it claims'),
+  MERKLE_ROOT_MISMATCH: invalid('merkle', 'the proof leads to another root'),
+  // Attestations.
+  ATTEST_UNAVAILABLE: unavailable('attestation', 'the TEE (dstack) cannot be reached to quote or sign'),
+  ATTEST_FAILED: internal('attestation', 'the TEE did not produce a usable quote, or its collateral could not be fetched'),
+  ATTEST_UNKNOWN_TYPE: invalid('attestation', 'an attestation type this verifier has no verifier for'),
+  ATTEST_MALFORMED: invalid('attestation', 'the attestation does not have the members its type requires'),
+  ATTEST_REPORT_DATA_MISMATCH: invalid('attestation', 'the attestation does not commit to this certificate\'s root, id, size and sealing time'),
+  ATTEST_SIGNATURE_INVALID: invalid('attestation', 'the signature does not verify under the key'),
+  ATTEST_SIGNATURE_NONCANONICAL: invalid('attestation', 'the signature is not in canonical form (R not canonical, or s ≥ L)'),
+  ATTEST_SIGNATURE_SMALL_ORDER: invalid('attestation', 'the signature\'s R is a point of small order'),
+  ATTEST_KEY_NONCANONICAL: invalid('attestation', 'the public key is not a canonical encoding of a curve point'),
+  ATTEST_KEY_SMALL_ORDER: invalid('attestation', 'the public key is a point of small order'),
+  ATTEST_KEY_NOT_PRIME_ORDER: invalid('attestation', 'the public key is not in the prime-order subgroup'),
+  ATTEST_QUOTE_MALFORMED: invalid('attestation', 'the TDX quote is not a well-formed version 4 quote'),
+  ATTEST_QUOTE_SIGNATURE_INVALID: invalid('attestation', 'the TDX quote\'s signature chain does not verify'),
+  ATTEST_COLLATERAL_MISSING: invalid('attestation', 'the attestation lacks the collateral its verification needs'),
+  ATTEST_COLLATERAL_INVALID: invalid('attestation', 'the collateral is not signed by Intel\'s root, or is malformed'),
+  ATTEST_COLLATERAL_EXPIRED: invalid('attestation', 'the collateral was not valid at the time of verification'),
+  ATTEST_COLLATERAL_TIME_MISMATCH: invalid('attestation', 'the collateral time lies outside the committed run'),
+  ATTEST_REVOKED: invalid('attestation', 'a certificate of the quote\'s chain is revoked'),
+  ATTEST_DCAP_FAILED: invalid('attestation', 'Intel DCAP quote verification failed'),
+  ATTEST_TCB_OUT_OF_DATE: invalid('attestation', 'the platform\'s TCB status is not one the policy accepts'),
+  ATTEST_DEBUG_TD: invalid('attestation', 'the quote comes from a debug TD, whose memory the host can read'),
+  ATTEST_RTMR3_MISMATCH: invalid('attestation', 'replaying the event log does not give the quote\'s RTMR3'),
+  ATTEST_EVENT_LOG_INVALID: invalid('attestation', 'the attestation\'s event log is malformed or names the app twice'),
+  ATTEST_COMPOSE_HASH_UNTRUSTED: invalid('attestation', 'the measured build (compose hash) is not one the reader trusts'),
+  // Certificates.
+  VERIFY_MALFORMED: invalid('verify', 'the certificate is not an object of the expected shape'),
+  VERIFY_TOO_LARGE: invalid('verify', 'the certificate is larger than the verifier\'s limit'),
+  VERIFY_TOO_MANY_EVENTS: invalid('verify', 'the certificate has more events than the verifier\'s limit'),
+  VERIFY_UNKNOWN_MEMBER: invalid('verify', 'the certificate holds a member nothing commits'),
+  VERIFY_MISSING_MEMBER: invalid('verify', 'the certificate lacks a member'),
+  VERIFY_NOT_SEALED: invalid('verify', 'the events do not end with a seal'),
+  VERIFY_TREE_SIZE_MISMATCH: invalid('verify', 'the seal\'s tree size is not the number of events before it'),
+  VERIFY_MERKLE_ROOT_MISMATCH: invalid('verify', 'the seal\'s Merkle root is not the root of the events'),
+  VERIFY_FIELD_MISMATCH: invalid('verify', 'a member is not what the events say'),
+  VERIFY_INTERNAL: internal('verify', 'the verifier failed on this input; please report it'),
+  VERIFY_UNTRUSTED_SELF: internal('verify', 'the executor\'s own certificate does not verify under its own key or build'),
+  CERTIFICATE_REJECTED: { stage: 'verify', http: 500, exit: EXIT.internal, message: 'the executor\'s own verification of the certificate it built failed: none was issued (the events say why)' },
+  // Pinned keys.
+  TRUST_KEY_UNAVAILABLE: internal('trust', 'the server\'s key document could not be fetched'),
+  TRUST_KEY_DOCUMENT_INVALID: { stage: 'trust', http: null, exit: EXIT.badInput, message: 'the server\'s key document is not valid' },
+  TRUST_FINGERPRINT_MISMATCH: { stage: 'trust', http: null, exit: EXIT.invalid, message: 'the server\'s key does not have the fingerprint you expected' },
+  // Projections.
+  PROJECTIONS_UNAVAILABLE: unavailable('projections', 'ClickHouse (the read side) cannot be reached'),
+  // The CLI and configuration.
+  CLI_USAGE: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'an unknown option or a missing argument' },
+  CLI_FILE_NOT_FOUND: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'no such file' },
+  CONFIG_INVALID: { stage: 'config', http: null, exit: EXIT.badInput, message: 'a configuration variable has a value that is not allowed' },
+  INTERNAL: { stage: 'internal', http: 500, exit: EXIT.internal, message: 'an internal error' },
+} as const satisfies Record<string, ErrorInfo>;
+
+export type ErrorCode = keyof typeof ERROR_REGISTRY;
+
+/** A module's own list of codes, checked against the registry: `Registered<'LOG_UNAVAILABLE' | …>`. */
+export type Registered<Codes extends ErrorCode> = Codes;
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_REGISTRY, code);
+}
+
+/** The registry's entry, or INTERNAL's for a code that is not in it. */
+export function errorInfo(code: string): ErrorInfo {
+  return isErrorCode(code) ? ERROR_REGISTRY[code] : ERROR_REGISTRY.INTERNAL;
+}
