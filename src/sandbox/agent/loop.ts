@@ -5,7 +5,6 @@
  * runs it in the sandbox; the command handler records both.
  * Ends on the model's final answer, on max_turns, or on the token budget.
  */
-import type Anthropic from '@anthropic-ai/sdk';
 import { llmError, llmErrorCode, type LlmErrorCode } from './errors.js';
 import type { ToolDefinition } from './tools.js';
 
@@ -21,8 +20,17 @@ export interface LlmCallReport {
   errorCode: LlmErrorCode | null;
 }
 
+/**
+ * The one call the loop makes (a port): the Anthropic SDK's client in
+ * production, a recorded transcript in tests (testing/transcript.ts), so the
+ * loop's decisions are tested without a server.
+ */
+export interface ModelClient {
+  messages: { create(request: never): Promise<unknown> };
+}
+
 export interface AgentOptions {
-  client: Pick<Anthropic, 'messages'>;
+  client: ModelClient;
   model: string;
   system: string;
   prompt: string;
