@@ -23,6 +23,8 @@
  *   writes to a FIFO on the host (file-trace.ts), so sandboxed code can neither signal it nor touch its output.
  *   bwrap is --die-with-parent, its parent is the tracer: if the tracer dies, so does the sandbox (fail closed).
  */
+import { PROTOCOL } from './protocol.js';
+
 export interface BwrapProfile {
   bwrapPath: string;
   /** File descriptor (in bwrap's process) supervisor.py is read from, into a read-only file. */
@@ -44,8 +46,8 @@ export interface BwrapProfile {
   traceOutput?: string;
 }
 
-export const SUPERVISOR_PATH_INSIDE = '/run/ephemera/supervisor.py';
-export const PROXY_SOCKET_INSIDE = '/run/ephemera/proxy.sock';
+export const SUPERVISOR_PATH_INSIDE = PROTOCOL.supervisor_path;
+export const PROXY_SOCKET_INSIDE = PROTOCOL.proxy_socket;
 
 /**
  * The syscalls the supervisor turns into file activity (open, exec, delete, rename, create); stat, access and
@@ -101,7 +103,7 @@ export function buildBwrapArgv(p: BwrapProfile): string[] {
     '--remount-ro', '/proc/sys',
     '--dev', '/dev',
     '--tmpfs', '/run',
-    '--dir', '/run/ephemera',
+    '--dir', PROTOCOL.run_dir,
     '--ro-bind-data', String(p.supervisorFd), SUPERVISOR_PATH_INSIDE,
     ...(p.proxySocketPath ? ['--ro-bind', p.proxySocketPath, PROXY_SOCKET_INSIDE] : []),
     '--size', String(p.tmpBytes), '--tmpfs', '/tmp',

@@ -10,29 +10,32 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { EphemeraError } from '../errors.js';
 import { buildBwrapArgv, TRACED_SYSCALLS } from './argv.js';
 import { createCgroups, type CgroupSet } from './cgroups.js';
 import { FileTrace } from './file-trace.js';
+import { PROTOCOL, supervisorSource } from './protocol.js';
 import { BWRAP_PATH, HOST_UID, SANDBOX_UID, assertSandboxSupported, runtimeIdentity } from './runtime.js';
 import { SupervisorClient } from './supervisor-client.js';
 import { startNetworkProxy, type NetworkProxy } from './network-proxy.js';
 import type { DestructionReport, Sandbox, SandboxDescription, SandboxSpec, ToolCall, ToolOutcome } from './types.js';
 
-const SUPERVISOR_SOURCE = readFileSync(join(import.meta.dirname, 'supervisor.py'));
+const SUPERVISOR_SOURCE = supervisorSource();
 const TMP_BYTES = 64 * 1024 * 1024;
 /** Grace the executor gives the supervisor past a call's deadline before killing the whole sandbox. */
 const BACKSTOP_MS = 3000;
 /** How long a call's end marker may lag its reply (it is written before the reply, so only a dead tracer waits). */
 const TRACE_GRACE_MS = 5000;
 const SANDBOX_ENV = { PATH: '/usr/bin:/bin', HOME: '/work', LC_CTYPE: 'C.utf8' };
-/** What supervisor.py's filter does to every tool process (x86_64 only). */
+/** What supervisor.py's filter does to every tool process (x86_64 only), from the lists it installs (protocol.ts). */
 const SECCOMP = {
   mechanism: 'seccomp-bpf filter installed by the supervisor before each call execs',
-  errno_eperm: ['ptrace', 'process_vm_readv', 'process_vm_writev', 'bpf', 'perf_event_open', 'userfaultfd', 'io_uring_*', 'unshare', 'setns', 'mount and the new mount API', 'open_by_handle_at', 'name_to_handle_at', 'fanotify_init', 'keyring', 'kexec', 'kernel modules', 'pidfd_getfd', 'process_madvise', 'kcmp', 'pidfd_send_signal',
-    'kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo and pidfd_open aimed at pid 1 (the supervisor)', 'the x32 ABI'],
+  errno_eperm: [
+    ...Object.keys(PROTOCOL.seccomp.blocked),
+    `${Object.keys(PROTOCOL.seccomp.signalling).join(', ')} aimed at pid 1 (the supervisor)`,
+    'the x32 ABI',
+  ],
   killed: 'any other ABI (i386)',
 };
 
@@ -40,7 +43,7 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   assertSandboxSupported();
   const memoryBytes = spec.limits.memoryMb * 1024 * 1024 + spec.dataset.length;
   const cgroups = createCgroups(`ephemera-${spec.executionId}`, memoryBytes, spec.limits.maxProcesses);
-  const env = { ...SANDBOX_ENV, DATASET_PATH: `/data/${spec.datasetFile}` };
+  const env = { ...SANDBOX_ENV, [PROTOCOL.dataset_env]: `/data/${spec.datasetFile}` };
   const proxy = spec.networkAllow.length > 0 ? await startNetworkProxy(spec.networkAllow, HOST_UID) : null;
   const trace = spec.fileTracing === false ? null : new FileTrace(HOST_UID);
   const argv = buildBwrapArgv({

@@ -17,9 +17,10 @@ import { chownSync, closeSync, constants, mkdtempSync, openSync, rmSync } from '
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PROTOCOL } from './protocol.js';
 import type { FileObservation } from './types.js';
 
-const MARK_DIR = '/run/ephemera/mark/';
+const MARK_DIR = PROTOCOL.mark_dir;
 const MAX_TRACED_PATHS = 256;
 /**
  * strace output: "<pid> <syscall>(<args>) = <result>", or "<pid> <syscall>(<args> <unfinished ...>" when
@@ -28,7 +29,7 @@ const MAX_TRACED_PATHS = 256;
 const TRACE_LINE = /^(\d+)\s+(\w+)\((.*)(?:\)\s+=\s+.*|\s*<unfinished \.\.\.>)$/;
 const PATH_ARG = /"((?:[^"\\]|\\.)*)"/g;
 /** System reads every process makes, and the supervisor's own directory: not the call's activity. */
-const NOISE = ['/usr/', '/lib/', '/lib64/', '/bin/', '/sbin/', '/etc/ld.so', '/run/ephemera/', '/dev/null', '/dev/urandom', '/proc/self/'];
+const NOISE = ['/usr/', '/lib/', '/lib64/', '/bin/', '/sbin/', '/etc/ld.so', `${PROTOCOL.run_dir}/`, '/dev/null', '/dev/urandom', '/proc/self/'];
 const WRITE_FLAGS = ['O_WRONLY', 'O_RDWR', 'O_CREAT', 'O_TRUNC', 'O_APPEND'];
 
 type Waiter = { resolve: (files: FileObservation[]) => void; reject: (e: Error) => void };

@@ -1,7 +1,7 @@
 /**
  * The only way out of a sandbox, and only when the request allows hosts: an
  * HTTP proxy on a unix socket bound into the sandbox (the supervisor forwards
- * 127.0.0.1:3128 inside to it). It enforces the `host:port` allowlist and
+ * 127.0.0.1:PROTOCOL.proxy_port inside to it). It enforces the `host:port` allowlist and
  * records every attempt, allowed or denied, with bytes each way.
  *   CONNECT host:port HTTP/1.1            (HTTPS and any TCP)
  *   GET http://host:port/path HTTP/1.1    (plain HTTP, absolute form)

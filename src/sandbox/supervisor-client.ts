@@ -4,6 +4,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { EphemeraError } from '../errors.js';
+import type { RequestBody, SupervisorOp } from './protocol.js';
 
 export type SupervisorReply = Record<string, unknown> & { id: number; ok: boolean; error?: string };
 
@@ -43,7 +44,8 @@ export class SupervisorClient {
     this.pending.clear();
   }
 
-  request(op: string, body: Record<string, unknown>, timeoutMs: number): Promise<SupervisorReply> {
+  /** Sends `op` with exactly the members the protocol gives it (protocol.ts). */
+  request<Op extends SupervisorOp>(op: Op, body: RequestBody<Op>, timeoutMs: number): Promise<SupervisorReply> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     return new Promise<SupervisorReply>((resolve, reject) => {

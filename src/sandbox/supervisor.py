@@ -29,8 +29,10 @@ import struct
 import sys
 import time
 
+PROTOCOL = None  # the host puts the protocol here (protocol.ts)
+MESSAGES = PROTOCOL["messages"]
 SELF = os.getpid()
-MARK_DIR = "/run/ephemera/mark/"  # never exists: a marker is an open that fails, seen only by the tracer
+MARK_DIR = PROTOCOL["mark_dir"]  # never exists: a marker is an open that fails, seen only by the tracer
 PROTOCOL_OUT = sys.stdout.buffer
 ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -41,11 +43,11 @@ ENV = {
     "TMPDIR": "/tmp",
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONUNBUFFERED": "1",
-    "DATASET_PATH": os.environ.get("DATASET_PATH", ""),
+    PROTOCOL["dataset_env"]: os.environ.get(PROTOCOL["dataset_env"], ""),
 }
 call_counter = 0
-PROXY_SOCKET = "/run/ephemera/proxy.sock"
-PROXY_PORT = 3128
+PROXY_SOCKET = PROTOCOL["proxy_socket"]
+PROXY_PORT = PROTOCOL["proxy_port"]
 if os.path.exists(PROXY_SOCKET):
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         ENV[name] = "http://127.0.0.1:%d" % PROXY_PORT
@@ -97,7 +99,7 @@ def reap():
 def write_private(suffix, content):
     global call_counter
     call_counter += 1
-    path = "/run/ephemera/call-%d%s" % (call_counter, suffix)
+    path = "%s/call-%d%s" % (PROTOCOL["run_dir"], call_counter, suffix)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o500)
     with os.fdopen(fd, "w") as handle:
         handle.write(content)
@@ -172,19 +174,8 @@ def serve_proxy():
         threading.Thread(target=forward, args=(client,), daemon=True).start()
 
 
-# x86_64 numbers (asm/unistd_64.h); the filter is only installed there (see SECCOMP_ARCH).
-BLOCKED_SYSCALLS = {
-    "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311,  # no process reads or steers another
-    "bpf": 321, "perf_event_open": 298, "userfaultfd": 323,  # kernel attack surface
-    "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,  # file I/O the tracer would not see
-    "unshare": 272, "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155, "open_tree": 428, "move_mount": 429,
-    "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442,  # namespaces and mounts
-    "open_by_handle_at": 304, "name_to_handle_at": 303, "fanotify_init": 300,
-    "add_key": 248, "request_key": 249, "keyctl": 250,  # the kernel keyring
-    "kexec_load": 246, "kexec_file_load": 320, "init_module": 175, "finit_module": 313, "delete_module": 176,
-    "pidfd_getfd": 438, "process_madvise": 440, "kcmp": 312,  # no process takes or probes another's fds or memory
-    "pidfd_send_signal": 424,  # it also takes a /proc/PID directory fd, which SIGNALLING_SYSCALLS cannot see
-}
+# x86_64 numbers; the filter is only installed there (see SECCOMP_ARCH). Why each: protocol.ts.
+BLOCKED_SYSCALLS = PROTOCOL["seccomp"]["blocked"]
 AUDIT_ARCH_X86_64 = 0xC000003E
 X32_SYSCALL_BIT = 0x40000000
 SECCOMP_RET_ALLOW = 0x7FFF0000
@@ -193,10 +184,8 @@ SECCOMP_RET_KILL_PROCESS = 0x80000000
 EPERM = 1
 
 
-# Syscalls that can signal a pid given in their first argument (pidfd_open: get a handle for one): refused for
-# pid 1, this supervisor. The kernel drops most signals to a namespace's init, but not SIGSTOP while strace
-# traces it, and that would freeze the run.
-SIGNALLING_SYSCALLS = {"kill": 62, "tkill": 200, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "pidfd_open": 434}
+# Syscalls that can signal a pid given in their first argument: refused for pid 1, this supervisor (protocol.ts).
+SIGNALLING_SYSCALLS = PROTOCOL["seccomp"]["signalling"]
 
 
 def seccomp_program():
@@ -413,6 +402,7 @@ def read_file(request):
 
 
 HANDLERS = {"init": init, "run": run, "list": list_dir, "read": read_file}
+assert set(HANDLERS) | {"exit"} == set(MESSAGES), "the protocol's operations are not the handlers"
 
 
 def main():
@@ -428,15 +418,25 @@ def main():
         threading.Thread(target=serve_proxy, daemon=True).start()
     for line in sys.stdin.buffer:
         request = json.loads(line)
-        if request.get("op") == "exit":
+        op = request.get("op")
+        if op == "exit":
             kill_others()
-            reply({"id": request.get("id"), "ok": True, "remaining": len(others())})
+            reply(answer(op, request.get("id"), {"remaining": len(others())}))
             return
         try:
-            result = HANDLERS[request["op"]](request)
-            reply(dict(result, id=request.get("id"), ok=True))
+            if op not in HANDLERS or set(request) != set(MESSAGES[op]["request"]) | {"op", "id"}:
+                raise ValueError("not a request of the protocol")
+            reply(answer(op, request["id"], HANDLERS[op](request)))
         except Exception as error:  # the reason goes back as a type name only: no content
             reply({"id": request.get("id"), "ok": False, "error": type(error).__name__})
 
 
-main()
+def answer(op, request_id, result):
+    # A reply of the wrong shape is this file's bug: it fails here, not in the executor's reading.
+    if set(result) != set(MESSAGES[op]["reply"]):
+        raise AssertionError("a %s reply with members %s" % (op, sorted(result)))
+    return dict(result, id=request_id, ok=True)
+
+
+if __name__ == "__main__":
+    main()

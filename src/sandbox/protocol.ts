@@ -1,0 +1,66 @@
+/**
+ * What the host (TypeScript) and the supervisor (supervisor.py) share, once:
+ * the paths inside the sandbox, the proxy port, the environment name of the
+ * dataset, the seccomp syscall lists, and the messages on the channel
+ * between them (one JSON line each way; every request has an `op` and an
+ * `id`, every reply the `id`, `ok` and, when not ok, `error`). The
+ * supervisor gets this object as JSON, prepended to its source by
+ * `supervisorSource()`: it has no other copy. protocol.unit.test.ts checks
+ * that the two sides agree.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const PROTOCOL = {
+  run_dir: '/run/ephemera',
+  supervisor_path: '/run/ephemera/supervisor.py',
+  /** Never exists: a marker is an open that fails, seen only by the tracer (file-trace.ts). */
+  mark_dir: '/run/ephemera/mark/',
+  proxy_socket: '/run/ephemera/proxy.sock',
+  /** Where the supervisor listens inside, forwarding to the host's proxy socket (network-proxy.ts). */
+  proxy_port: 3128,
+  dataset_env: 'DATASET_PATH',
+  /** x86_64 numbers (asm/unistd_64.h); the filter is only installed there. */
+  seccomp: {
+    /** Refused with EPERM for every tool process. */
+    blocked: {
+      ptrace: 101, process_vm_readv: 310, process_vm_writev: 311, // no process reads or steers another
+      bpf: 321, perf_event_open: 298, userfaultfd: 323, // kernel attack surface
+      io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427, // file I/O the tracer would not see
+      unshare: 272, setns: 308, mount: 165, umount2: 166, pivot_root: 155, open_tree: 428, move_mount: 429,
+      fsopen: 430, fsconfig: 431, fsmount: 432, fspick: 433, mount_setattr: 442, // namespaces and mounts
+      open_by_handle_at: 304, name_to_handle_at: 303, fanotify_init: 300,
+      add_key: 248, request_key: 249, keyctl: 250, // the kernel keyring
+      kexec_load: 246, kexec_file_load: 320, init_module: 175, finit_module: 313, delete_module: 176,
+      pidfd_getfd: 438, process_madvise: 440, kcmp: 312, // no process takes or probes another's fds or memory
+      pidfd_send_signal: 424, // it also takes a /proc/PID directory fd, which the pid check below cannot see
+    },
+    /**
+     * Refused when their first argument is pid 1, the supervisor: the kernel drops most signals to a
+     * namespace's init, but not SIGSTOP while strace traces it, and that would freeze the run.
+     */
+    signalling: { kill: 62, tkill: 200, tgkill: 234, rt_sigqueueinfo: 129, rt_tgsigqueueinfo: 297, pidfd_open: 434 },
+  },
+  /** Each request's members besides op and id, and each reply's besides id and ok. */
+  messages: {
+    init: { request: ['scripts'], reply: ['pid', 'seccomp'] },
+    run: { request: ['call', 'limits', 'timeout_ms', 'mark'], reply: ['exit_code', 'killed_by', 'stdout', 'stderr', 'stdout_bytes', 'stderr_bytes', 'truncated', 'duration_ms', 'cpu_ms', 'max_rss_kb'] },
+    list: { request: ['dir'], reply: ['entries'] },
+    read: { request: ['path', 'max_bytes'], reply: ['content', 'truncated'] },
+    exit: { request: [], reply: ['remaining'] },
+  },
+} as const;
+
+export type SupervisorOp = keyof typeof PROTOCOL.messages;
+export type RequestBody<Op extends SupervisorOp> = { [K in (typeof PROTOCOL.messages)[Op]['request'][number]]: unknown };
+
+/** The line of supervisor.py the host replaces with the protocol. */
+export const PROTOCOL_PLACEHOLDER = 'PROTOCOL = None  # the host puts the protocol here (protocol.ts)\n';
+
+/** supervisor.py as the sandbox runs it: with the protocol in place of its placeholder. */
+export function supervisorSource(path = join(import.meta.dirname, 'supervisor.py')): Buffer {
+  const source = readFileSync(path, 'utf8');
+  if (!source.includes(PROTOCOL_PLACEHOLDER)) throw new Error('supervisor.py has lost its protocol placeholder');
+  // JSON is a Python literal here except for true/false/null, which json.loads reads; the text holds no quote of ours.
+  return Buffer.from(source.replace(PROTOCOL_PLACEHOLDER, `PROTOCOL = json.loads(${JSON.stringify(JSON.stringify(PROTOCOL))})\n`));
+}
