@@ -15,7 +15,7 @@ import { createServices, type Services } from './services.js';
 const b64 = (text: string) => `base64:${Buffer.from(text).toString('base64')}`;
 const COUNT_LINES = 'import os\nprint(sum(1 for _ in open(os.environ["DATASET_PATH"])))\n';
 
-export function executeBody(overrides: { data?: string; scripts?: Record<string, string>; timeout?: number } = {}) {
+function executeBody(overrides: { data?: string; scripts?: Record<string, string>; timeout?: number } = {}) {
   return {
     dataset: { data: b64(overrides.data ?? 'a,b\n1,2\n3,4\n'), format: 'csv' },
     sandbox: {

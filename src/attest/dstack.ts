@@ -46,7 +46,7 @@ export class DstackAttestor implements Attestor {
 
   async describe(): Promise<TeeDescription> {
     if (this.identity) return this.identity;
-    let info;
+    let info: Awaited<ReturnType<typeof this.client.info>>;
     try {
       info = await this.client.info();
     } catch (cause) {

@@ -52,7 +52,7 @@ describe('parseTdxQuote', () => {
       expect(hex(fields.reportData)).toBe(REPORT_DATA);
       expect(Buffer.from(fields.rtmr3)).toEqual(Buffer.from(PADDED.subarray(48 + 472, 48 + 520)));
       expect(Buffer.from(fields.tdAttributes)).toEqual(Buffer.from(PADDED.subarray(48 + 120, 48 + 128)));
-      expect(new TextDecoder().decode(fields.pckChain!)).toMatch(/^-----BEGIN CERTIFICATE-----\n[^]*-----END CERTIFICATE-----\n\u0000?$/);
+      expect(new TextDecoder().decode(fields.pckChain!)).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]*-----END CERTIFICATE-----\n\u0000?$/);
       expect(fields.pckChain!.length).toBe(3678);
     });
   });

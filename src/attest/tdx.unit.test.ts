@@ -117,7 +117,7 @@ describe('verifyTdxAttestation', () => {
     const chainOf = (key: string) => VALID_COLLATERAL[key] as string;
     it.each([
       ['the TCB info chain without its signing certificate', 'tcb_info_issuer_chain', (c: string) => c.slice(c.indexOf('-----BEGIN', 10))],
-      ['the QE identity chain with the PCK CA in place of the root', 'qe_identity_issuer_chain', () => chainOf('pck_crl_issuer_chain').split('-----END CERTIFICATE-----\n')[0] + '-----END CERTIFICATE-----\n' + chainOf('pck_crl_issuer_chain').split('-----END CERTIFICATE-----\n')[0] + '-----END CERTIFICATE-----\n'],
+      ['the QE identity chain with the PCK CA in place of the root', 'qe_identity_issuer_chain', () => `${chainOf('pck_crl_issuer_chain').split('-----END CERTIFICATE-----\n')[0]}-----END CERTIFICATE-----\n${chainOf('pck_crl_issuer_chain').split('-----END CERTIFICATE-----\n')[0]}-----END CERTIFICATE-----\n`],
       ['a PCK CRL that is any DER but Intel\'s', 'pck_crl', () => `30820100${'02'.repeat(0)}${'00'.repeat(256)}`],
     ])('%s fails with ATTEST_COLLATERAL_INVALID, and dcap-qvl never parses it', (_what, key, edit) => {
       const checks = byName(verifyTdxAttestation(attestation({ collateral: { ...VALID_COLLATERAL, [key]: edit(chainOf(key)) } }), REPORT, policy()));

@@ -150,7 +150,7 @@ export function verifyTdxAttestation(attestation: Record<string, unknown>, expec
   }
 
   const log = Array.isArray(attestation.event_log) ? (attestation.event_log as EventLogEntry[]) : [];
-  let replay;
+  let replay: ReturnType<typeof replayRtmr3>;
   try {
     replay = replayRtmr3(log);
   } catch {

@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import qvl from '@phala/dcap-qvl';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { hexToBytes } from '../events/index.js';
 import { replayRtmr3, runtimeEvent, type EventLogEntry } from './rtmr.js';
 import { parseTdxQuote, trimQuote, withReport } from './tdx-quote.js';
 import { TDX_TESTDATA } from './testing/dstack-standins.js';

@@ -26,7 +26,7 @@ export interface Parsed {
 }
 
 export function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>): Parsed {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options: { ...CONFIG_FLAGS, ...options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
   } catch (cause) {

@@ -25,7 +25,7 @@ export function canonicalizeWithout(value: Record<string, unknown>, omitted: str
 const MAX_DEPTH = 256;
 /** Member names recur (every event has the same few): their JSON spelling is kept, up to a bound. */
 const quotedNames = new Map<string, string>();
-const PLAIN_NAME = /^[A-Za-z0-9_.\-]*$/;
+const PLAIN_NAME = /^[A-Za-z0-9_.-]*$/;
 
 function quoteName(name: string): string {
   let quoted = quotedNames.get(name);

@@ -18,7 +18,7 @@ const DIR = join(import.meta.dirname, '../../test-vectors/certificates');
 const manifest = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as ReturnType<typeof conformanceManifest>;
 
 /** The options a case is verified with: the suite's defaults, then the case's own. */
-export function suiteOptions(options: CaseOptions = {}): VerifyOptions {
+function suiteOptions(options: CaseOptions = {}): VerifyOptions {
   const d = manifest.defaults;
   return {
     trustedKeys: options.trusted_keys ?? d.trusted_keys,

@@ -58,7 +58,9 @@ function certificateOf(spec: RunSpec): Doc {
 type Path = (string | number)[];
 function paths(value: unknown, at: Path = [], out: Path[] = []): Path[] {
   out.push(at);
-  if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...at, i], out));
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) paths(v, [...at, i], out);
+  }
   else if (value && typeof value === 'object') for (const k of Object.keys(value)) paths((value as Record<string, unknown>)[k], [...at, k], out);
   return out;
 }
@@ -69,6 +71,7 @@ function edit(doc: Doc, path: Path, kind: number): void {
     doc.extra = kind;
     return;
   }
+  // biome-ignore lint/suspicious/noExplicitAny: a walk to any member of any document
   const parent = path.slice(0, -1).reduce<any>((node, key) => node[key], doc);
   const key = path[path.length - 1]!;
   const value = parent[key];

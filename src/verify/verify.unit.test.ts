@@ -75,7 +75,7 @@ describe('verifyCertificate', () => {
         expect({ name, valid: verdict.valid }).toEqual({ name, valid: true });
       }
       const probe = {} as Record<string, unknown>;
-      expect([probe.calls, probe.input_tokens, probe.count, Object.prototype.hasOwnProperty.call(Object.prototype, 'calls')]).toEqual([undefined, undefined, undefined, false]);
+      expect([probe.calls, probe.input_tokens, probe.count, Object.hasOwn(Object.prototype, 'calls')]).toEqual([undefined, undefined, undefined, false]);
     });
   });
 

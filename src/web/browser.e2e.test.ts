@@ -5,7 +5,7 @@
  * browser verifier agrees with the Node one on every certificate vector, on
  * a tdx certificate sealed through the dstack SDK, and on the real Intel quotes.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

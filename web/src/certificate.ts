@@ -62,7 +62,7 @@ export async function certificatePage(id: string): Promise<void> {
         button.addEventListener('click', () => cell.replaceChildren(h('code', {}, inclusionProofHex(c.events, i).join(' ') || '(single leaf: no siblings)')));
         cell.append(button);
       }
-      return [e.seq, e.type, e.at, h('code', {}, e.hash.slice(7, 23) + '…'), cell];
+      return [e.seq, e.type, e.at, h('code', {}, `${e.hash.slice(7, 23)}…`), cell];
     }))),
   );
 }

@@ -59,7 +59,7 @@ async function fetchCapped(url: string, maxBytes: number, timeoutMs: number): Pr
       total += value.length;
       if (total > maxBytes) {
         await reader.cancel();
-        chunks.forEach((c) => c.fill(0));
+        for (const c of chunks) c.fill(0);
         throw tooLarge(maxBytes);
       }
       chunks.push(value);

@@ -36,7 +36,7 @@ function* filesUnder(root: string, depth = 0): Generator<string> {
   }
   for (const entry of entries) {
     const path = join(root, entry);
-    let st;
+    let st: ReturnType<typeof statSync>;
     try {
       st = statSync(path, { throwIfNoEntry: false });
     } catch {

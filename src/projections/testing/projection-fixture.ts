@@ -50,6 +50,7 @@ export interface ProjectionFixture {
   app: FastifyInstance;
   store: Store;
   certs: Certificate[];
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON a route answers
   get(path: string): Promise<{ status: number; body: any }>;
   /** Every projection table, ordered: equal snapshots mean equal projections. */
   snapshot(): Promise<Record<string, unknown[]>>;
