@@ -4,7 +4,6 @@
  * buffered past the cap, never written to disk). SECURITY: errors name the
  * failure, never the content or the URL's query (it may carry a token).
  */
-import type { ErrorCode } from '../../error-codes.js';
 import { createHash } from 'node:crypto';
 import { EphemeraError } from '../../errors.js';
 import type { Hash } from '../../events/index.js';
@@ -14,8 +13,6 @@ export interface LoadedDataset {
   source: 'inline' | 'url';
   hash: Hash;
 }
-
-export type DatasetErrorCode = Extract<ErrorCode, `DATASET_${string}`>;
 
 export async function loadDataset(spec: { data?: string; url?: string }, maxBytes: number, fetchTimeoutMs = 30_000): Promise<LoadedDataset> {
   const bytes = spec.data !== undefined ? decodeInline(spec.data, maxBytes) : await fetchCapped(spec.url!, maxBytes, fetchTimeoutMs);

@@ -46,14 +46,3 @@ export async function sealSample(events: EventEnvelope[], attestor: Attestor): P
   }, at);
   return deriveCertificate([...events, sealed]);
 }
-
-export const OTHER_EXECUTION_ID = '01JD7ZX3Q4M5N6P7R8S9T0VWXZ';
-
-/** A fixed Ed25519 key (RFC 8032 test 1 secret) so vectors are reproducible. Never a production key. */
-export const VECTOR_KEY_SEED_HEX = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
-
-/** PKCS#8 PEM of an Ed25519 seed (RFC 8410: prefix 302e020100300506032b657004220420 ‖ seed). */
-export function ed25519PemFromSeed(seedHex: string): string {
-  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(seedHex, 'hex')]);
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64')}\n-----END PRIVATE KEY-----\n`;
-}
