@@ -23,8 +23,9 @@ export const GENESIS_TAG = 'ephemera/v1/genesis\n';
 export const ENVELOPE_VERSION = 2;
 export const SUPPORTED_VERSIONS: readonly (1 | 2)[] = [1, 2];
 
-/** ULID: 26 characters of Crockford base32. */
-export const EXECUTION_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+/** ULID: 26 characters of Crockford base32 (the one copy: certificate ids and routes build on it). */
+export const ULID = '[0-9A-HJKMNP-TV-Z]{26}';
+export const EXECUTION_ID_PATTERN = new RegExp(`^${ULID}$`);
 const ENVELOPE_MEMBERS = new Set(['v', 'execution_id', 'seq', 'type', 'at', 'prev', 'data', 'hash']);
 
 export type EventEnvelope<T extends EventType = EventType> = {

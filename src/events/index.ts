@@ -9,7 +9,7 @@ export {
   type EventType, type EventData, type SandboxSummary, type RunResult, type Totals, type Attestation, type SandboxCreated,
 } from './types.js';
 export {
-  EVENT_HASH_TAG, GENESIS_TAG, ENVELOPE_VERSION, SUPPORTED_VERSIONS, EXECUTION_ID_PATTERN, genesisHash, computeEventHash, eventDigest, eventDigestOfCanonicalText, sealEnvelope, parseEnvelope, EventChain,
+  EVENT_HASH_TAG, GENESIS_TAG, ENVELOPE_VERSION, SUPPORTED_VERSIONS, EXECUTION_ID_PATTERN, ULID, genesisHash, computeEventHash, eventDigest, eventDigestOfCanonicalText, sealEnvelope, parseEnvelope, EventChain,
   type EventEnvelope, type UnhashedEnvelope, type EnvelopeErrorCode,
 } from './envelope.js';
 export { Lifecycle, type Phase } from './lifecycle.js';

@@ -6,7 +6,7 @@
  * hash chain (THREATS E38). Names that come from events (models, hosts,
  * tools, paths) are keys of Maps only, never of plain objects. Isomorphic.
  */
-import { canonicalize, type EventEnvelope, type SandboxSummary } from '../events/index.js';
+import { EXECUTION_ID_PATTERN, ULID, canonicalize, type EventEnvelope, type SandboxSummary } from '../events/index.js';
 
 /** The format version written today (the `v` of every event of the stream). */
 export const CERTIFICATE_VERSION = 2;
@@ -93,8 +93,13 @@ export function certificateIdOf(executionId: string): string {
 /** Accepts `cert_<ULID>` or a bare ULID; returns the execution id or null. */
 export function executionIdOf(certificateId: string): string | null {
   const id = certificateId.startsWith(CERTIFICATE_ID_PREFIX) ? certificateId.slice(CERTIFICATE_ID_PREFIX.length) : certificateId;
-  return /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id) ? id : null;
+  return EXECUTION_ID_PATTERN.test(id) ? id : null;
 }
+
+/** Exactly `cert_<ULID>`, as a certificate writes it. */
+export const CERTIFICATE_ID_PATTERN = new RegExp(`^${CERTIFICATE_ID_PREFIX}${ULID}$`);
+/** What a route accepts as an id: `cert_<ULID>` or the bare ULID. */
+export const CERTIFICATE_ID_PARAM = `^(${CERTIFICATE_ID_PREFIX})?${ULID}$`;
 
 /**
  * Folds events into a certificate one at a time. `keepEvents: false` is for

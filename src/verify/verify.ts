@@ -20,7 +20,7 @@ import {
   type EventEnvelope, type Sha256,
 } from '../events/index.js';
 import { CompactRange, SIMULATED_NOTICE, leafHash, reportData, reportDataV1, verifySimulatedAttestation } from '../attest/index.js';
-import { CERTIFICATE_MEMBERS, CertificateFold, executionIdOf } from './certificate.js';
+import { CERTIFICATE_ID_PATTERN, CERTIFICATE_MEMBERS, CertificateFold, executionIdOf } from './certificate.js';
 import { firstDifference, firstDifferenceInText } from './compare.js';
 import { checkJsonValue } from './json-value.js';
 import { CertificateReader, type ReaderItem, type Utf8Decode } from './reader.js';
@@ -30,7 +30,6 @@ import { keyIdentity, trustOfKey, type TrustBasis } from './trust.js';
 import { CHECK_ORDER, type CheckName, type Verdict, type VerifyCheck, type VerifyOptions } from './verdict.js';
 
 const KNOWN_MEMBERS = new Set<string>(CERTIFICATE_MEMBERS);
-const CERTIFICATE_ID = /^cert_[0-9A-HJKMNP-TV-Z]{26}$/;
 /** JCS recursion stops at 256 levels (events/jcs.ts): no reader may admit deeper. */
 const DEPTH_CEILING = 256;
 /** How far a version-1 collateral fetch time may lie outside the run's events (it was fetched at sealing). */
@@ -183,7 +182,7 @@ export class CertificateVerifier {
         for (const name of CERTIFICATE_MEMBERS) {
           if (!this.members.has(name)) failWith('document', 'VERIFY_MISSING_MEMBER', name, `${name}: missing member`);
         }
-        if (typeof id !== 'string' || !CERTIFICATE_ID.test(id)) failWith('document', 'VERIFY_MALFORMED', 'certificate_id', 'certificate_id must be cert_<ULID>');
+        if (typeof id !== 'string' || !CERTIFICATE_ID_PATTERN.test(id)) failWith('document', 'VERIFY_MALFORMED', 'certificate_id', 'certificate_id must be cert_<ULID>');
       },
       events: async () => {
         if (!this.firstEvent) failWith('events', 'EVENTS_EMPTY_STREAM', 'events', 'events: the stream has no events');

@@ -7,7 +7,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { EphemeraError } from '../../errors.js';
 import { errorBodySchema } from '../../http-errors.js';
-import { certificateJson, verifyCertificate, type VerifyOptions } from '../../verify/index.js';
+import { CERTIFICATE_ID_PARAM, certificateJson, verifyCertificate, type VerifyOptions } from '../../verify/index.js';
 import type { CertificateReader } from './reader.js';
 import { replayWithProofs } from './replay.js';
 
@@ -15,7 +15,7 @@ export const certificateIdParams = {
   type: 'object',
   additionalProperties: false,
   required: ['id'],
-  properties: { id: { type: 'string', pattern: '^(cert_)?[0-9A-HJKMNP-TV-Z]{26}$' } },
+  properties: { id: { type: 'string', pattern: CERTIFICATE_ID_PARAM } },
 } as const;
 
 export const certificateSchema = {

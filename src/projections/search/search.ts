@@ -4,6 +4,7 @@
  * from fixed lists enter the SQL text (THREATS: SQL injection in filters).
  */
 import { EphemeraError } from '../../errors.js';
+import { CERTIFICATE_ID_PATTERN } from '../../verify/index.js';
 import { rows, type Store } from '../store/clickhouse.js';
 import { chTime } from '../projector.js';
 
@@ -16,7 +17,6 @@ const CURSOR_VALUE: Record<(typeof SORTS)[keyof typeof SORTS], RegExp> = {
   UInt64: /^[0-9]{1,19}$/,
   "DateTime64(3, 'UTC')": /^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}$/,
 };
-const CERTIFICATE_ID = /^cert_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export interface SearchQuery {
   status?: string;
@@ -108,7 +108,7 @@ function decodeCursor(cursor: string, sort: keyof typeof SORTS, order: string): 
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
     if (
       Array.isArray(value) && value.length === 4 && value[0] === sort && value[1] === order &&
-      typeof value[2] === 'string' && CURSOR_VALUE[SORTS[sort]].test(value[2]) && typeof value[3] === 'string' && CERTIFICATE_ID.test(value[3])
+      typeof value[2] === 'string' && CURSOR_VALUE[SORTS[sort]].test(value[2]) && typeof value[3] === 'string' && CERTIFICATE_ID_PATTERN.test(value[3])
     ) return [value[2], value[3]];
   } catch {
     // fall through: the same error for every malformed cursor
