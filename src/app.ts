@@ -4,10 +4,11 @@
  * body (Node's JSON.parse errors quote their input: never forwarded).
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { ErrorObject } from 'ajv';
 import { isEphemeraError } from './errors.js';
 import { toHttpError } from './http-errors.js';
 import { parseJsonBody } from './json-body.js';
-import { AJV_OPTIONS, executeRoute } from './commands/execute/index.js';
+import { AJV_OPTIONS, executeRoute, requestInvalid } from './commands/execute/index.js';
 import { certificateRoutes } from './projections/certificates/index.js';
 import type { Services } from './services.js';
 import { keyFingerprint } from './verify/index.js';
@@ -73,14 +74,9 @@ function classify(error: FastifyError) {
     return toHttpError(error.code, error.message, field);
   }
   if (error.validation) {
-    const first = error.validation[0];
-    const pointer = (first?.instancePath ?? '').split('/').slice(1);
-    const params = (first?.params ?? {}) as Record<string, unknown>;
-    if (first?.keyword === 'additionalProperties') pointer.push(String(params.additionalProperty));
-    if (first?.keyword === 'required') pointer.push(String(params.missingProperty));
-    const field = [error.validationContext ?? 'body', ...pointer].join('.');
-    const reason = first?.keyword === 'additionalProperties' ? 'unknown field' : (first?.message ?? 'invalid');
-    return toHttpError('REQUEST_INVALID', `${field}: ${reason}`, field);
+    // The same mapping the CLI's validation uses (one place: request.ts).
+    const invalid = requestInvalid(error.validation as ErrorObject[], error.validationContext ?? 'body');
+    return toHttpError(invalid.code, invalid.message, invalid.fields.field as string);
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
