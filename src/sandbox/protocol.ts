@@ -8,7 +8,7 @@
  * `supervisorSource()`: it has no other copy. protocol.unit.test.ts checks
  * that the two sides agree.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const PROTOCOL = {
@@ -54,13 +54,16 @@ export const PROTOCOL = {
 export type SupervisorOp = keyof typeof PROTOCOL.messages;
 export type RequestBody<Op extends SupervisorOp> = { [K in (typeof PROTOCOL.messages)[Op]['request'][number]]: unknown };
 
-/** The line of supervisor.py the host replaces with the protocol. */
+/** The line of the supervisor the host replaces with the protocol. */
 export const PROTOCOL_PLACEHOLDER = 'PROTOCOL = None  # the host puts the protocol here (protocol.ts)\n';
 
-/** supervisor.py as the sandbox runs it: with the protocol in place of its placeholder. */
-export function supervisorSource(path = join(import.meta.dirname, 'supervisor.py')): Buffer {
-  const source = readFileSync(path, 'utf8');
-  if (!source.includes(PROTOCOL_PLACEHOLDER)) throw new Error('supervisor.py has lost its protocol placeholder');
+/** The supervisor's parts, joined in name order (supervisor/10-base.py says why). */
+export const SUPERVISOR_DIR = join(import.meta.dirname, 'supervisor');
+
+/** supervisor.py as the sandbox runs it: its parts joined, with the protocol in place of the placeholder. */
+export function supervisorSource(dir = SUPERVISOR_DIR): Buffer {
+  const source = readdirSync(dir).filter((name) => name.endsWith('.py')).sort().map((name) => readFileSync(join(dir, name), 'utf8')).join('\n\n');
+  if (!source.includes(PROTOCOL_PLACEHOLDER)) throw new Error('the supervisor has lost its protocol placeholder');
   // JSON is a Python literal here except for true/false/null, which json.loads reads; the text holds no quote of ours.
   return Buffer.from(source.replace(PROTOCOL_PLACEHOLDER, `PROTOCOL = json.loads(${JSON.stringify(JSON.stringify(PROTOCOL))})\n`));
 }

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL, PROTOCOL_PLACEHOLDER, supervisorSource } from './protocol.js';
+import { PROTOCOL, PROTOCOL_PLACEHOLDER, SUPERVISOR_DIR, supervisorSource } from './protocol.js';
 
 const DIR = import.meta.dirname;
 
@@ -37,8 +37,8 @@ describe('the sandbox protocol', () => {
     });
   });
 
-  it('is written once: supervisor.py holds only the placeholder, the other host files only references', () => {
-    const supervisor = readFileSync(join(DIR, 'supervisor.py'), 'utf8');
+  it('is written once: the supervisor holds only the placeholder, the other host files only references', () => {
+    const supervisor = readdirSync(SUPERVISOR_DIR).map((name) => readFileSync(join(SUPERVISOR_DIR, name), 'utf8')).join('\n');
     expect(supervisor).toContain(PROTOCOL_PLACEHOLDER);
     const literals = [PROTOCOL.run_dir, String(PROTOCOL.proxy_port), PROTOCOL.dataset_env, ...Object.keys(PROTOCOL.seccomp.blocked).map((name) => `"${name}"`)];
     for (const literal of literals) expect(supervisor, literal).not.toContain(literal);
@@ -49,6 +49,6 @@ describe('the sandbox protocol', () => {
   });
 
   it('refuses to hand out a supervisor that lost its placeholder', () => {
-    expect(() => supervisorSource(join(DIR, 'protocol.ts'))).toThrow(/placeholder/);
+    expect(() => supervisorSource(DIR)).toThrow(/placeholder/);
   });
 });

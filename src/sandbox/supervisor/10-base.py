@@ -1,0 +1,120 @@
+"""Ephemera in-sandbox supervisor.
+
+Runs as the only long-lived process inside one execution's bubblewrap sandbox.
+Reads one JSON request per line on stdin, answers one JSON line on stdout.
+Every tool call runs in its own session with rlimits and a deadline; after each
+call every other process in the sandbox's PID namespace is killed, so no
+background process outlives the call that started it (THREATS B23, A13).
+With file tracing, one strace outside the sandbox traces every process in it;
+the executor attributes a call's lines by the markers this supervisor leaves
+in the trace (mark()) before and after the call.
+
+The sandbox gets the supervisor as one file through a pipe, so its parts are
+joined in name order by the host (protocol.ts, supervisorSource): this base
+(imports, the protocol, the tools' environment, process bookkeeping), then the
+network proxy, the seccomp filter, tool calls, and the request loop. Each part
+uses what the parts before it define.
+
+SECURITY: this file is copied in read-only (--ro-bind-data); the sandbox has
+no network, no host filesystem beyond read-only system directories, and no
+credentials. It runs as the sandbox's pid 1, not dumpable: tools (same uid)
+can neither signal it nor reach its channel to the executor.
+"""
+import base64
+import ctypes
+import json
+import os
+import platform
+import socket
+import threading
+import resource
+import select
+import signal
+import stat
+import struct
+import sys
+import time
+
+PROTOCOL = None  # the host puts the protocol here (protocol.ts)
+MESSAGES = PROTOCOL["messages"]
+SELF = os.getpid()
+MARK_DIR = PROTOCOL["mark_dir"]  # never exists: a marker is an open that fails, seen only by the tracer
+PROTOCOL_OUT = sys.stdout.buffer
+ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/work",
+    # UTF-8 text handling, every other locale category the builtin C (byte collation: the same on every host).
+    # Loading only LC_CTYPE, under glibc's normalized name, costs one open per process instead of 26.
+    "LC_CTYPE": "C.utf8",
+    "TMPDIR": "/tmp",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+    PROTOCOL["dataset_env"]: os.environ.get(PROTOCOL["dataset_env"], ""),
+}
+call_counter = 0
+PROXY_SOCKET = PROTOCOL["proxy_socket"]
+PROXY_PORT = PROTOCOL["proxy_port"]
+if os.path.exists(PROXY_SOCKET):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        ENV[name] = "http://127.0.0.1:%d" % PROXY_PORT
+
+def reply(message):
+    try:
+        PROTOCOL_OUT.write(json.dumps(message).encode() + b"\n")
+        PROTOCOL_OUT.flush()
+    except BrokenPipeError:
+        os._exit(0)  # the executor is gone: so is this sandbox
+
+
+def others():
+    """Every process of this PID namespace but this supervisor (pid 1: bwrap runs it --as-pid-1)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            pid = int(entry)
+            if pid not in (1, SELF):
+                pids.append(pid)
+    return pids
+
+
+def kill_others():
+    for _ in range(50):
+        pids = others()
+        if not pids:
+            return 0
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        reap()
+        time.sleep(0.01)
+    return len(others())
+
+
+def reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def write_private(suffix, content):
+    global call_counter
+    call_counter += 1
+    path = "%s/call-%d%s" % (PROTOCOL["run_dir"], call_counter, suffix)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o500)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+    return path
+
+
+def mark(name):
+    """Leaves a marker line in the file trace (an open of a path that does not exist)."""
+    try:
+        os.close(os.open(MARK_DIR + name, os.O_RDONLY))
+    except OSError:
+        pass

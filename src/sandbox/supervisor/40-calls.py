@@ -1,0 +1,150 @@
+# One tool call: its argv, its limits, its deadline, its output caps, and every process it leaves killed.
+# Part of the supervisor (10-base.py says how the parts are joined).
+
+
+def argv_for(call):
+    kind = call["kind"]
+    if kind == "script":
+        path = "/work/" + call["name"]
+        return ["/usr/bin/python3", path] if call["name"].endswith(".py") else ["/bin/bash", path]
+    if kind == "bash":
+        return ["/bin/bash", write_private(".sh", call["command"])]
+    if kind == "python":
+        return ["/usr/bin/python3", write_private(".py", call["code"])]
+    if kind == "grep":
+        return ["/bin/grep"] + [str(a) for a in call["args"]]
+    raise ValueError("unknown call kind")
+
+
+def disk_full(path):
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return False
+    return st.f_bavail == 0
+
+
+
+
+def limiter(limits):
+    def apply():
+        os.setsid()
+        for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGXFSZ):  # ignored here (below, and by Python): not in a tool
+            signal.signal(sig, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits["max_open_files"], limits["max_open_files"]))
+        cpu = limits["cpu_seconds"]
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        if limits.get("address_space_bytes"):
+            space = limits["address_space_bytes"]
+            resource.setrlimit(resource.RLIMIT_AS, (space, space))
+        if SECCOMP_ARCH:
+            install_seccomp()
+    return apply
+
+
+def run(request):
+    call = request["call"]
+    limits = request["limits"]
+    cap = limits["output_bytes"]
+    hard_cap = limits["output_hard_bytes"]
+    deadline = time.monotonic() + request["timeout_ms"] / 1000.0
+    argv = argv_for(call)
+    mark("begin-%d" % request["mark"])
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            os.closerange(3, 65536)
+            os.chdir("/work")
+            limiter(limits)()
+            os.execve(argv[0], argv, ENV)
+        except BaseException:
+            os._exit(127)
+    os.close(out_w)
+    os.close(err_w)
+    streams = {out_r: bytearray(), err_r: bytearray()}
+    totals = {out_r: 0, err_r: 0}
+    open_fds = [out_r, err_r]
+    killed_by = None
+    status = None
+    drain_until = None
+    while open_fds or status is None:
+        # Once the call's own process has exited, a background child holding its pipes gets a short grace, then dies.
+        if drain_until is not None and time.monotonic() > drain_until:
+            break
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            killed_by = "timeout"
+            break
+        if open_fds:
+            ready, _, _ = select.select(open_fds, [], [], min(remaining, 0.05))
+            for fd in ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    open_fds.remove(fd)
+                    continue
+                totals[fd] += len(chunk)
+                room = cap - len(streams[fd])
+                if room > 0:
+                    streams[fd] += chunk[:room]
+            if totals[out_r] + totals[err_r] > hard_cap:
+                killed_by = "output_limit"
+                break
+        if status is None:
+            done, raw = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = raw
+                drain_until = time.monotonic() + 0.25
+            elif not open_fds:
+                time.sleep(0.01)
+    # A full tmpfs is a breach of the disk limit: the call ends as killed by it.
+    if killed_by is None and any(disk_full(p) for p in ("/work", "/out", "/tmp")):
+        killed_by = "disk"
+    # Every process the call started dies now, whatever it did (setsid, double fork, traps).
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    kill_others()
+    if status is None:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            status = None
+    for fd in (out_r, err_r):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    reap()
+    mark("end-%d" % request["mark"])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    exit_code = None
+    if killed_by is None and status is not None:
+        if os.WIFEXITED(status):
+            exit_code = os.WEXITSTATUS(status)
+        elif os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            exit_code = 128 + sig
+            if sig == signal.SIGXCPU:
+                killed_by = "cpu"
+    cpu_ms = int(((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000)
+    return {
+        "exit_code": exit_code,
+        "killed_by": killed_by,
+        "stdout": base64.b64encode(bytes(streams[out_r])).decode(),
+        "stderr": base64.b64encode(bytes(streams[err_r])).decode(),
+        "stdout_bytes": totals[out_r],
+        "stderr_bytes": totals[err_r],
+        "truncated": totals[out_r] > cap or totals[err_r] > cap,
+        "duration_ms": int((time.monotonic() - started) * 1000),
+        "cpu_ms": max(cpu_ms, 0),
+        "max_rss_kb": after.ru_maxrss,
+    }
