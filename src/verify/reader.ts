@@ -1,9 +1,9 @@
 /**
  * Reading a certificate's bytes (docs/verification.md §2–§3, §5, §7.1): the
  * strict reader, the byte and event limits, each event's digest (its text
- * hashed as is when already canonical, else its JCS form) and the Merkle
- * range over the events. It hands the verifier an ordered list of items; the
- * verifier parses and checks each event and derives the summary. The same
+ * hashed as is when already canonical, else its JCS form). It hands the
+ * verifier an ordered list of items; the verifier parses and checks each
+ * event, keeps the Merkle tree and derives the summary. The same
  * reader runs in the verifier's thread (browsers, small files) or in a
  * worker thread beside it (large files on Node, node.ts): the items, and so
  * the verdicts, are the same.
@@ -13,7 +13,6 @@ import { EphemeraError, isEphemeraError } from '../errors.js';
 import {
   EVENT_HASH_TAG, StrictObjectStream, canonicalize, decodeUtf8Strict, eventDigest, eventDigestOfCanonicalText, type EventEnvelope, type JsonLimits, type Sha256,
 } from '../events/index.js';
-import { CompactRange, leafHash } from '../attest/index.js';
 
 export type ReaderItem =
   | { kind: 'name'; name: string }
@@ -22,8 +21,7 @@ export type ReaderItem =
   /** An event's text, the digest of its content and, when the reader parsed it anyway, its value. */
   | { kind: 'event'; text: string; digest: Uint8Array; value?: unknown }
   | { kind: 'error'; code: string; message: string; field: string | null }
-  /** The Merkle root over every event but the last (the seal, in a sealed stream), and how many that is. */
-  | { kind: 'end'; root: Uint8Array; leaves: number };
+  | { kind: 'end' };
 
 /** Decodes the next chunk of bytes (all that remain when `final`), strictly: invalid UTF-8 throws JSON_INVALID_UTF8. */
 export type Utf8Decode = (bytes: Uint8Array, final: boolean) => string;
@@ -47,9 +45,6 @@ export interface ReaderLimits extends JsonLimits {
 
 export class CertificateReader {
   private readonly stream: StrictObjectStream;
-  private readonly range: CompactRange;
-  /** The last event's leaf, appended only once another event follows (the last one is the seal). */
-  private pending: Uint8Array | null = null;
   private bytes = 0;
   private events = 0;
 
@@ -61,7 +56,6 @@ export class CertificateReader {
     private readonly withValues: boolean,
     private readonly decode: Utf8Decode = textDecoderUtf8(),
   ) {
-    this.range = new CompactRange(sha256);
     this.stream = new StrictObjectStream('events', {
       name: (name) => emit({ kind: 'name', name }),
       member: (name, text) => emit({ kind: 'member', name, text }),
@@ -88,7 +82,7 @@ export class CertificateReader {
     const tail = this.decode(new Uint8Array(0), true);
     if (tail) this.stream.push(tail);
     this.stream.end();
-    this.emit({ kind: 'end', root: this.range.root(), leaves: this.range.size });
+    this.emit({ kind: 'end' });
   }
 
   private event(text: string, canonical: boolean): void {
@@ -100,8 +94,6 @@ export class CertificateReader {
       const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
       digest = isObject ? eventDigest(value as EventEnvelope, this.sha256) : this.sha256(EVENT_HASH_TAG + canonicalize(value));
     }
-    if (this.pending) this.range.appendLeaf(this.pending);
-    this.pending = leafHash(digest, this.sha256);
     this.emit({ kind: 'event', text, digest, ...(this.withValues ? { value } : {}) });
   }
 

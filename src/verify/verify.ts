@@ -64,8 +64,6 @@ export class CertificateVerifier {
   private firstEvent: EventEnvelope | null = null;
   private count = 0;
   private failed: StageError | null = null;
-  /** The Merkle root and leaf count a reader computed, when the events came through one. */
-  private external: { root: Uint8Array; leaves: number } | null = null;
 
   constructor(private readonly options: VerifyOptions = {}) {
     const limits = { ...DEFAULT_VERIFY_LIMITS, ...options.limits };
@@ -129,7 +127,8 @@ export class CertificateVerifier {
     this.firstEvent ??= event;
     if (event.type === 'certificate.sealed') this.sealed = event;
     else {
-      if (digest === undefined) this.range.appendLeaf(leafHash(this.checker.lastDigest, this.sha256));
+      // The leaf and the tree here, not in the reader: beside a reader thread, this thread has the time to spare.
+      this.range.appendLeaf(leafHash(this.checker.lastDigest, this.sha256));
       this.lastLeaf = event;
     }
     this.fold.apply(event);
@@ -149,7 +148,7 @@ export class CertificateVerifier {
       case 'error':
         throw new StageError('document', new EphemeraError(isErrorCode(item.code) ? item.code : 'VERIFY_INTERNAL', item.message, { fields: item.field === null ? {} : { field: item.field } }));
       case 'end':
-        this.external = { root: item.root, leaves: item.leaves };
+        return;
     }
   }
 
@@ -191,9 +190,9 @@ export class CertificateVerifier {
       },
       merkle: async () => {
         const sealed = this.sealed!;
-        const leaves = this.external?.leaves ?? this.range.size;
+        const leaves = this.range.size;
         if (sealed.data.tree_size !== leaves) failWith('merkle', 'VERIFY_TREE_SIZE_MISMATCH', `events[${sealed.seq}].data.tree_size`, `tree_size ${sealed.data.tree_size} but ${leaves} events precede the seal`);
-        const root = this.external?.root ?? this.range.root();
+        const root = this.range.root();
         if (`sha256:${bytesToHex(root)}` !== sealed.data.merkle_root) failWith('merkle', 'VERIFY_MERKLE_ROOT_MISMATCH', `events[${sealed.seq}].data.merkle_root`, 'the events do not reproduce the Merkle root');
         expectedReport = sealed.v === 2 ? reportData(root, sealed.execution_id, leaves, sealed.at) : reportDataV1(root, sealed.execution_id, leaves);
       },
