@@ -23,14 +23,37 @@ export async function bench(): Promise<BenchRow[]> {
     const attestor = new SimulatedAttestor(dir);
     const certificates = await Promise.all(Array.from({ length: 200 }, (_, i) => variedCertificate(i, attestor)));
     const events = certificates.flatMap((c) => c.events);
-    const ingest = await timed(async () => { for (let i = 0; i < certificates.length; i += 20) await project(store, certificates.slice(i, i + 20).flatMap((c) => c.events)); });
+    const ingest = await timed(async () => {
+      for (let i = 0; i < certificates.length; i += 20)
+        await project(
+          store,
+          certificates.slice(i, i + 20).flatMap((c) => c.events),
+        );
+    });
 
     const rows = Array.from({ length: 100_000 }, (_, i) => ({
-      certificate_id: `cert_${ulid(Date.parse('2026-01-01T00:00:00Z') + i * 60_000)}`, execution_id: '', status: i % 7 === 0 ? 'failed' : 'completed',
-      requested_at: chTime(new Date(Date.parse('2026-01-01T00:00:00Z') + i * 60_000).toISOString()), sealed_at: null,
-      dataset_hash: `sha256:${(i % 1000).toString(16).padStart(64, '0')}`, sandbox_hash: '', fingerprint: `sha256:${(i % 5000).toString(16).padStart(64, '0')}`,
-      dataset_bytes: 1, dataset_format: 'csv', models: i % 2 ? ['claude-a'] : [], tools: ['python'], llm_calls: 1, input_tokens: i, output_tokens: 1, tool_calls: 1,
-      duration_ms: i % 10_000, exit_code: 0, error_code: '', tee: 'simulated', result_preview: `result ${i}`, event_count: 9,
+      certificate_id: `cert_${ulid(Date.parse('2026-01-01T00:00:00Z') + i * 60_000)}`,
+      execution_id: '',
+      status: i % 7 === 0 ? 'failed' : 'completed',
+      requested_at: chTime(new Date(Date.parse('2026-01-01T00:00:00Z') + i * 60_000).toISOString()),
+      sealed_at: null,
+      dataset_hash: `sha256:${(i % 1000).toString(16).padStart(64, '0')}`,
+      sandbox_hash: '',
+      fingerprint: `sha256:${(i % 5000).toString(16).padStart(64, '0')}`,
+      dataset_bytes: 1,
+      dataset_format: 'csv',
+      models: i % 2 ? ['claude-a'] : [],
+      tools: ['python'],
+      llm_calls: 1,
+      input_tokens: i,
+      output_tokens: 1,
+      tool_calls: 1,
+      duration_ms: i % 10_000,
+      exit_code: 0,
+      error_code: '',
+      tee: 'simulated',
+      result_preview: `result ${i}`,
+      event_count: 9,
     }));
     for (let i = 0; i < rows.length; i += 20_000) await store.insert({ table: 'certificates', values: rows.slice(i, i + 20_000), format: 'JSONEachRow' });
     const byFingerprint = await median(5, () => searchCertificates(store, { fingerprint: rows[4242]!.fingerprint }));
@@ -43,7 +66,12 @@ export async function bench(): Promise<BenchRow[]> {
     const percentiles = await median(5, () => durationPercentiles(store));
     const perDay = await median(5, () => executionsPerDay(store));
     return [
-      { name: 'projection ingestion (events + certificates + rollups)', value: Math.round(events.length / (ingest.ms / 1000)), unit: 'events/s', note: `${certificates.length} certificates` },
+      {
+        name: 'projection ingestion (events + certificates + rollups)',
+        value: Math.round(events.length / (ingest.ms / 1000)),
+        unit: 'events/s',
+        note: `${certificates.length} certificates`,
+      },
       { name: 'search by fingerprint over 1e5 certificates', value: +byFingerprint.toFixed(1), unit: 'ms' },
       { name: 'browse failed runs of one model, page of 50, over 1e5', value: +browse.toFixed(1), unit: 'ms' },
       { name: 'text search in result previews over 1e5', value: +text.toFixed(1), unit: 'ms' },

@@ -27,16 +27,23 @@ function longStream(n: number): EventEnvelope[] {
   const head = sampleEvents(id).slice(0, 5);
   const chain = EventChain.resume(head[4]!);
   const middle = fileEvents(chain, n);
-  const tail = sampleEvents(id).slice(6).map((e) => chain.next(e.type, e.data as never));
+  const tail = sampleEvents(id)
+    .slice(6)
+    .map((e) => chain.next(e.type, e.data as never));
   return [...head, ...middle, ...tail];
 }
 
 async function opensslMs(buffer: Buffer): Promise<number> {
-  return (await timed(() => new Promise<void>((resolve, reject) => {
-    const child = spawn('openssl', ['dgst', '-sha256'], { stdio: ['pipe', 'ignore', 'inherit'] });
-    child.on('error', reject).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`openssl exited ${code}`))));
-    child.stdin.end(buffer);
-  }))).ms;
+  return (
+    await timed(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const child = spawn('openssl', ['dgst', '-sha256'], { stdio: ['pipe', 'ignore', 'inherit'] });
+          child.on('error', reject).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`openssl exited ${code}`))));
+          child.stdin.end(buffer);
+        }),
+    )
+  ).ms;
 }
 
 export async function bench(): Promise<BenchRow[]> {
@@ -46,10 +53,19 @@ export async function bench(): Promise<BenchRow[]> {
     // Durable appends: one event per transaction (synchronous=FULL), and one step of 10.
     const log = new SqliteEventLog(join(dir, 'bench.sqlite'));
     const single = longStream(2000);
-    const s = await timed(async () => { for (const e of single) await log.append([e]); });
-    rows.push({ name: 'sqlite append, 1 event per commit', value: Math.round(single.length / (s.ms / 1000)), unit: 'events/s', note: 'durable: WAL + synchronous=FULL' });
+    const s = await timed(async () => {
+      for (const e of single) await log.append([e]);
+    });
+    rows.push({
+      name: 'sqlite append, 1 event per commit',
+      value: Math.round(single.length / (s.ms / 1000)),
+      unit: 'events/s',
+      note: 'durable: WAL + synchronous=FULL',
+    });
     const batched = longStream(20_000);
-    const b = await timed(async () => { for (let i = 0; i < batched.length; i += 10) await log.append(batched.slice(i, i + 10)); });
+    const b = await timed(async () => {
+      for (let i = 0; i < batched.length; i += 10) await log.append(batched.slice(i, i + 10));
+    });
     rows.push({ name: 'sqlite append, 10 events per commit', value: Math.round(batched.length / (b.ms / 1000)), unit: 'events/s' });
     await log.close();
 
@@ -61,20 +77,31 @@ export async function bench(): Promise<BenchRow[]> {
     const node = await median(3, () => createHash('sha256').update(data).digest());
     const openssl = await median(3, () => opensslMs(data));
     rows.push({ name: 'dataset hashing, 256 MiB (node:crypto)', value: Math.round((256 / node) * 1000), unit: 'MiB/s' });
-    rows.push({ name: 'dataset hashing vs openssl dgst -sha256', value: +(node / openssl).toFixed(2), unit: 'x time', note: '< 1 is faster than openssl (which also pays a pipe)' });
+    rows.push({
+      name: 'dataset hashing vs openssl dgst -sha256',
+      value: +(node / openssl).toFixed(2),
+      unit: 'x time',
+      note: '< 1 is faster than openssl (which also pays a pipe)',
+    });
 
     for (const n of [1e3, 1e6]) {
       const range = new CompactRange();
       const leaf = leafHash(hashToBytes(H));
-      const build = await timed(() => { for (let i = 0; i < n; i++) range.appendLeaf(leaf); });
+      const build = await timed(() => {
+        for (let i = 0; i < n; i++) range.appendLeaf(leaf);
+      });
       const attestor = new SimulatedAttestor(dir);
       const seal = await median(5, async () => attestor.attest(reportData(range.root(), chain.executionId, n, new Date().toISOString())));
-      rows.push({ name: `seal a stream of ${n} events (root + report data + signature)`, value: +seal.toFixed(3), unit: 'ms', note: `incremental root kept while appending: ${((build.ms * 1000) / n).toFixed(2)} µs/event` });
+      rows.push({
+        name: `seal a stream of ${n} events (root + report data + signature)`,
+        value: +seal.toFixed(3),
+        unit: 'ms',
+        note: `incremental root kept while appending: ${((build.ms * 1000) / n).toFixed(2)} µs/event`,
+      });
     }
 
     const hashes = Array.from({ length: 100_000 }, (_, i) => hashUtf8(String(i)));
     rows.push({ name: 'full Merkle tree, 1e5 events (merkletreejs)', value: Math.round((await timed(() => new EventMerkleTree(hashes))).ms), unit: 'ms' });
-
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,7 +14,26 @@ import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { execute, limitsFor, parseExecuteRequest } from '../src/commands/execute/index.js';
 import { median, type BenchRow } from './types.js';
 
-const BARE = ['--unshare-all', '--unshare-user', '--new-session', '--die-with-parent', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--', '/bin/true'];
+const BARE = [
+  '--unshare-all',
+  '--unshare-user',
+  '--new-session',
+  '--die-with-parent',
+  '--ro-bind',
+  '/usr',
+  '/usr',
+  '--symlink',
+  'usr/bin',
+  '/bin',
+  '--symlink',
+  'usr/lib',
+  '/lib',
+  '--symlink',
+  'usr/lib64',
+  '/lib64',
+  '--',
+  '/bin/true',
+];
 
 export async function bench(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-bench-exec-'));
@@ -36,8 +55,18 @@ export async function bench(): Promise<BenchRow[]> {
     const noop = await median(5, () => execute(structuredClone(request), services));
     return [
       { name: 'bare bwrap … /bin/true', value: +bare.toFixed(1), unit: 'ms' },
-      { name: 'sandbox start + first call (supervisor, cgroups, dataset pipe)', value: +start.toFixed(1), unit: 'ms', note: `${(start / bare).toFixed(1)}x bare bwrap` },
-      { name: 'no-op execution end to end (request → sealed certificate)', value: +noop.toFixed(1), unit: 'ms', note: `${(noop / bare).toFixed(1)}x bare bwrap; includes destroy checks` },
+      {
+        name: 'sandbox start + first call (supervisor, cgroups, dataset pipe)',
+        value: +start.toFixed(1),
+        unit: 'ms',
+        note: `${(start / bare).toFixed(1)}x bare bwrap`,
+      },
+      {
+        name: 'no-op execution end to end (request → sealed certificate)',
+        value: +noop.toFixed(1),
+        unit: 'ms',
+        note: `${(noop / bare).toFixed(1)}x bare bwrap; includes destroy checks`,
+      },
     ];
   } finally {
     await services.close();

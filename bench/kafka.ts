@@ -42,7 +42,12 @@ export async function bench(): Promise<BenchRow[]> {
     return [
       { name: 'kafka append, 1 event per acknowledged step', value: k1.steps, unit: 'steps/s', note: `${k1.events} events/s` },
       { name: 'kafka append, 10 events per acknowledged step', value: k10.steps, unit: 'steps/s', note: `${k10.events} events/s` },
-      { name: 'sqlite append, same workload (10 per step)', value: s10.steps, unit: 'steps/s', note: `kafka/sqlite time ratio ${(s10.steps / k10.steps).toFixed(1)}x` },
+      {
+        name: 'sqlite append, same workload (10 per step)',
+        value: s10.steps,
+        unit: 'steps/s',
+        note: `kafka/sqlite time ratio ${(s10.steps / k10.steps).toFixed(1)}x`,
+      },
     ];
   } finally {
     await kafka.close();

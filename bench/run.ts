@@ -25,7 +25,14 @@ for (const name of MODULES) {
   }
 }
 
-const machine = { node: process.version, arch: arch(), kernel: release(), cpus: cpus().length, cpu: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30) };
+const machine = {
+  node: process.version,
+  arch: arch(),
+  kernel: release(),
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model,
+  memory_gib: Math.round(totalmem() / 2 ** 30),
+};
 writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2)}\n`);
 
 const width = 64;
@@ -35,6 +42,7 @@ for (const [name, rows] of Object.entries(results)) {
     process.stdout.write(`  failed: ${rows.error}\n`);
     continue;
   }
-  for (const row of rows) process.stdout.write(`  ${row.name.padEnd(width)} ${String(row.value).padStart(12)} ${row.unit}${row.note ? `   (${row.note})` : ''}\n`);
+  for (const row of rows)
+    process.stdout.write(`  ${row.name.padEnd(width)} ${String(row.value).padStart(12)} ${row.unit}${row.note ? `   (${row.note})` : ''}\n`);
 }
 process.stdout.write(`\nwritten to bench/results.json\n`);

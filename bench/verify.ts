@@ -14,7 +14,19 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { build } from 'esbuild';
 import { ed25519 } from '@noble/curves/ed25519';
-import { EVENT_HASH_TAG, bytesToHex, canonicalize, genesisHash, hashToBytes, hashUtf8With, hexToBytes, type EventData, type EventEnvelope, type EventType, type Hash } from '../src/events/index.js';
+import {
+  EVENT_HASH_TAG,
+  bytesToHex,
+  canonicalize,
+  genesisHash,
+  hashToBytes,
+  hashUtf8With,
+  hexToBytes,
+  type EventData,
+  type EventEnvelope,
+  type EventType,
+  type Hash,
+} from '../src/events/index.js';
 import { nodeSha256 } from '../src/events/node.js';
 import { SAMPLE_DESTROY_CHECKS, sampleSandboxCreated, sampleSummary, sampleTotals } from '../src/events/testing/sample-data.js';
 import { CompactRange, leafHash, reportData } from '../src/attest/index.js';
@@ -30,7 +42,18 @@ const ID = '01JD7ZX3Q4M5N6P7R8S9T0VWXY';
 /** The activity events of one shape: `n` of them, as (type, data) pairs. */
 function* activity(shape: Shape, n: number): Generator<[EventType, unknown]> {
   const args = `sha256:${'ab'.repeat(32)}`;
-  const completed = (id: string) => ({ call_id: id, exit_code: 0, duration_ms: 1, cpu_ms: 1, max_rss_kb: 100, stdout_bytes: 1, stderr_bytes: 0, output_hash: args, killed_by: null, truncated: false });
+  const completed = (id: string) => ({
+    call_id: id,
+    exit_code: 0,
+    duration_ms: 1,
+    cpu_ms: 1,
+    max_rss_kb: 100,
+    stdout_bytes: 1,
+    stderr_bytes: 0,
+    output_hash: args,
+    killed_by: null,
+    truncated: false,
+  });
   switch (shape) {
     case 'ordinary':
       // Script calls with their file activity and the odd model call, as a long agent run records them.
@@ -39,7 +62,22 @@ function* activity(shape: Shape, n: number): Generator<[EventType, unknown]> {
         yield ['tool.invoked', { call_id: id, tool: 'bash', args_hash: args, caller: 'llm' }];
         for (let f = 0; f < 6; f++) yield ['file.accessed', { call_id: id, op: 'read', path: `/work/data/part-${f}.csv`, count: 1 + f }];
         yield ['tool.completed', completed(id)];
-        yield ['llm.called', { provider: 'anthropic', host: 'api.anthropic.com', model: 'claude-sonnet-4-5', turn: i, prompt_hash: args, response_hash: args, input_tokens: 900, output_tokens: 40, stop_reason: 'tool_use', latency_ms: 800, error_code: null }];
+        yield [
+          'llm.called',
+          {
+            provider: 'anthropic',
+            host: 'api.anthropic.com',
+            model: 'claude-sonnet-4-5',
+            turn: i,
+            prompt_hash: args,
+            response_hash: args,
+            input_tokens: 900,
+            output_tokens: 40,
+            stop_reason: 'tool_use',
+            latency_ms: 800,
+            error_code: null,
+          },
+        ];
         i += 9;
       }
       return;
@@ -50,7 +88,23 @@ function* activity(shape: Shape, n: number): Generator<[EventType, unknown]> {
       }
       return;
     case 'distinct models and hosts':
-      for (let i = 0; i < n; i++) yield ['llm.called', { provider: 'anthropic', host: `h${i}.example`, model: `model-${i}`, turn: i, prompt_hash: args, response_hash: args, input_tokens: 1, output_tokens: 1, stop_reason: null, latency_ms: 1, error_code: null }];
+      for (let i = 0; i < n; i++)
+        yield [
+          'llm.called',
+          {
+            provider: 'anthropic',
+            host: `h${i}.example`,
+            model: `model-${i}`,
+            turn: i,
+            prompt_hash: args,
+            response_hash: args,
+            input_tokens: 1,
+            output_tokens: 1,
+            stop_reason: null,
+            latency_ms: 1,
+            error_code: null,
+          },
+        ];
       return;
     case 'strings at the bound': {
       // Every event carries a path of the format's largest size (4096 characters), to be escaped, hashed and compared.
@@ -85,7 +139,17 @@ export async function writeCertificate(path: string, shape: Shape, n: number): P
     if (!body.write(`${seq === 1 ? '' : ',\n'}${canonicalize(event)}`)) await once(body, 'drain');
   };
   const h = `sha256:${'cd'.repeat(32)}` as Hash;
-  await write(next('execution.requested', { dataset_hash: h, dataset_bytes: 10, dataset_format: 'csv', dataset_source: 'inline', sandbox_hash: h, fingerprint: h, sandbox: sampleSummary() } satisfies EventData['execution.requested']));
+  await write(
+    next('execution.requested', {
+      dataset_hash: h,
+      dataset_bytes: 10,
+      dataset_format: 'csv',
+      dataset_source: 'inline',
+      sandbox_hash: h,
+      fingerprint: h,
+      sandbox: sampleSummary(),
+    } satisfies EventData['execution.requested']),
+  );
   await write(next('dataset.loaded', { dataset_hash: h, bytes: 10, medium: 'tmpfs' }));
   await write(next('sandbox.created', sampleSandboxCreated(VECTOR_PUBLIC_KEY)));
   for (const [type, data] of activity(shape, n)) await write(next(type, data));
@@ -96,7 +160,11 @@ export async function writeCertificate(path: string, shape: Shape, n: number): P
   const root = range.root();
   const sealedAt = new Date(at + 5).toISOString();
   const report = reportData(root, ID, seq, sealedAt);
-  const attestation = { type: 'simulated' as const, public_key: VECTOR_PUBLIC_KEY, signature: bytesToHex(ed25519.sign(report, hexToBytes(VECTOR_KEY_SEED_HEX))) };
+  const attestation = {
+    type: 'simulated' as const,
+    public_key: VECTOR_PUBLIC_KEY,
+    signature: bytesToHex(ed25519.sign(report, hexToBytes(VECTOR_KEY_SEED_HEX))),
+  };
   at = Date.parse(sealedAt);
   await write(next('certificate.sealed', { tree_size: seq, merkle_root: `sha256:${bytesToHex(root)}`, report_data: bytesToHex(report), attestation }));
   body.end();
@@ -112,7 +180,9 @@ export async function writeCertificate(path: string, shape: Shape, n: number): P
 /** The verifier as the CLI runs it (verifyCertificateFile), bundled for plain node with its reader worker: one process per measurement. */
 export async function verifierBundle(dir: string): Promise<string> {
   const entry = join(dir, 'verify-entry.ts');
-  writeFileSync(entry, `
+  writeFileSync(
+    entry,
+    `
 import { readFileSync } from 'node:fs';
 import { verifyCertificateFile } from ${JSON.stringify(join(import.meta.dirname, '../src/verify/node.ts'))};
 import { verifyCertificate, verifyCertificateText } from ${JSON.stringify(join(import.meta.dirname, '../src/verify/index.ts'))};
@@ -139,7 +209,8 @@ const start = process.hrtime.bigint();
 const verdict = await verifyCertificateFile(path, { trustedKeys: [${JSON.stringify(VECTOR_PUBLIC_KEY)}] }, { worker, workerUrl: new URL('./reader-worker.mjs', import.meta.url) });
 const ms = Number(process.hrtime.bigint() - start) / 1e6;
 process.stdout.write(JSON.stringify({ ms, rss_mb: process.resourceUsage().maxRSS / 1024, status: verdict.status, code: verdict.failure?.code ?? null }));
-`);
+`,
+  );
   const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'silent' } as const;
   await build({ ...common, entryPoints: [join(import.meta.dirname, '../src/verify/reader-worker.ts')], outfile: join(dir, 'reader-worker.mjs') });
   const out = join(dir, 'verify.mjs');
@@ -157,11 +228,23 @@ export async function bench(): Promise<BenchRow[]> {
     await writeCertificate(small, 'ordinary', 1e4);
     for (const mode of ['object', 'text'] as const) {
       const { ms } = JSON.parse(execFileSync(process.execPath, [verifier, small, `warm-${mode}`], { encoding: 'utf8' })) as { ms: number };
-      rows.push({ name: `verify 1e4 events in process, warm: the ${mode}`, value: Math.round(ms), unit: 'ms', note: mode === 'object' ? 'as the executor and the API verify; median of 11' : 'strict reading included; median of 11' });
+      rows.push({
+        name: `verify 1e4 events in process, warm: the ${mode}`,
+        value: Math.round(ms),
+        unit: 'ms',
+        note: mode === 'object' ? 'as the executor and the API verify; median of 11' : 'strict reading included; median of 11',
+      });
     }
-    const baseline = JSON.parse(execFileSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify({ rss_mb: process.resourceUsage().maxRSS / 1024 }))'], { encoding: 'utf8' })) as { rss_mb: number };
+    const baseline = JSON.parse(
+      execFileSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify({ rss_mb: process.resourceUsage().maxRSS / 1024 }))'], { encoding: 'utf8' }),
+    ) as { rss_mb: number };
     rows.push({ name: 'node -e 1, peak RSS (the floor of every row below)', value: Math.round(baseline.rss_mb), unit: 'MB' });
-    const shapes: [Shape, number[]][] = [['ordinary', SIZES], ['distinct call ids', SIZES], ['distinct models and hosts', SIZES], ['strings at the bound', SIZES.filter((n) => n <= 1e5)]];
+    const shapes: [Shape, number[]][] = [
+      ['ordinary', SIZES],
+      ['distinct call ids', SIZES],
+      ['distinct models and hosts', SIZES],
+      ['strings at the bound', SIZES.filter((n) => n <= 1e5)],
+    ];
     for (const [shape, sizes] of shapes) {
       const ms = new Map<number, number>();
       for (const n of sizes) {
@@ -169,14 +252,29 @@ export async function bench(): Promise<BenchRow[]> {
         const events = await writeCertificate(file, shape, n);
         const mb = statSync(file).size / 1e6;
         const runs = n >= 1e6 ? 1 : 3;
-        const results = Array.from({ length: runs }, () => JSON.parse(execFileSync(process.execPath, ['--max-old-space-size=4096', verifier, file], { encoding: 'utf8', maxBuffer: 1 << 20 })) as { ms: number; rss_mb: number; status: string; code: string | null });
+        const results = Array.from(
+          { length: runs },
+          () =>
+            JSON.parse(execFileSync(process.execPath, ['--max-old-space-size=4096', verifier, file], { encoding: 'utf8', maxBuffer: 1 << 20 })) as {
+              ms: number;
+              rss_mb: number;
+              status: string;
+              code: string | null;
+            },
+        );
         const best = results.sort((a, b) => a.ms - b.ms)[0]!;
         if (best.status !== 'trusted') throw new Error(`bench: a ${shape} certificate of ${events} events did not verify (${best.code})`);
         ms.set(n, best.ms);
-        rows.push({ name: `verify ${shape}, ${n.toExponential().replace('+', '')} events (${mb.toFixed(0)} MB file)`, value: Math.round(best.ms), unit: 'ms', note: `peak RSS ${Math.round(best.rss_mb)} MB; ${((best.ms * 1000) / events).toFixed(1)} µs/event` });
+        rows.push({
+          name: `verify ${shape}, ${n.toExponential().replace('+', '')} events (${mb.toFixed(0)} MB file)`,
+          value: Math.round(best.ms),
+          unit: 'ms',
+          note: `peak RSS ${Math.round(best.rss_mb)} MB; ${((best.ms * 1000) / events).toFixed(1)} µs/event`,
+        });
         rmSync(file, { force: true });
       }
-      if (ms.has(1e5) && ms.has(1e6)) rows.push({ name: `verify ${shape}: 1e5 → 1e6 events`, value: +(ms.get(1e6)! / ms.get(1e5)!).toFixed(1), unit: 'x time', note: 'target ≤ 12' });
+      if (ms.has(1e5) && ms.has(1e6))
+        rows.push({ name: `verify ${shape}: 1e5 → 1e6 events`, value: +(ms.get(1e6)! / ms.get(1e5)!).toFixed(1), unit: 'x time', note: 'target ≤ 12' });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

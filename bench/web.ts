@@ -9,6 +9,11 @@ export async function bench(): Promise<BenchRow[]> {
   return [
     { name: 'web bundle with verifier (minified)', value: Math.round(js.length / 1024), unit: 'KiB' },
     { name: 'web bundle with verifier (gzip)', value: Math.round(gzipSync(js).length / 1024), unit: 'KiB' },
-    { name: 'TDX verifier bundle, loaded for tdx certificates only (gzip)', value: Math.round(gzipSync(tdx).length / 1024), unit: 'KiB', note: `${Math.round(tdx.length / 1024)} KiB minified; DCAP with @phala/dcap-qvl` },
+    {
+      name: 'TDX verifier bundle, loaded for tdx certificates only (gzip)',
+      value: Math.round(gzipSync(tdx).length / 1024),
+      unit: 'KiB',
+      note: `${Math.round(tdx.length / 1024)} KiB minified; DCAP with @phala/dcap-qvl`,
+    },
   ];
 }

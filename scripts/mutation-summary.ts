@@ -56,7 +56,11 @@ for (const name of Object.keys(report.files).sort()) {
 rows.push(['all files', score(total), ...[total.killed, total.timeout, total.survived, total.noCoverage, total.errors, total.ignored].map(String)]);
 
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+const line = (cells: string[]) =>
+  cells
+    .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+    .join('  ')
+    .trimEnd();
 const rule = widths.map((w) => '-'.repeat(w)).join('  ');
 const text = [
   'Mutation score of the certificate verifier (Stryker, unit tests only: npm run mutation)',

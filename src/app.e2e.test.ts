@@ -33,7 +33,9 @@ describe('HTTP API', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ephemera-app-'));
-    services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir, EPHEMERA_BODY_LIMIT_BYTES: String(256 * 1024), EPHEMERA_MAX_DATASET_BYTES: String(1024 * 1024) }));
+    services = await createServices(
+      loadConfig({ EPHEMERA_DATA_DIR: dir, EPHEMERA_BODY_LIMIT_BYTES: String(256 * 1024), EPHEMERA_MAX_DATASET_BYTES: String(1024 * 1024) }),
+    );
     app = await buildApp(services);
   });
   afterAll(async () => {
@@ -47,35 +49,70 @@ describe('HTTP API', () => {
       const response = await app.inject({ method: 'POST', url: '/execute', payload: executeBody() });
       expect(response.statusCode).toBe(200);
       const body = response.json();
-      expect(body).toMatchObject({ status: 'completed', result: { output: '3\n', exit_code: 0 }, lifecycle: { dataset_deleted: true, sandbox_destroyed: true } });
+      expect(body).toMatchObject({
+        status: 'completed',
+        result: { output: '3\n', exit_code: 0 },
+        lifecycle: { dataset_deleted: true, sandbox_destroyed: true },
+      });
       expect(body.certificate_id).toMatch(/^cert_[0-9A-Z]{26}$/);
       expect(body.proof.dataset_hash).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(body.execution_trace.tool_uses).toEqual([expect.objectContaining({ tool: 'main.py', caller: 'script', count: 1 })]);
 
       const certificate = (await app.inject({ url: body.certificate_url })).json();
       expect(certificate.events.map((e: { type: string }) => e.type)).toEqual([
-        'execution.requested', 'dataset.loaded', 'sandbox.created', 'tool.invoked', 'tool.completed',
+        'execution.requested',
+        'dataset.loaded',
+        'sandbox.created',
+        'tool.invoked',
+        'tool.completed',
         ...certificate.events.slice(5, -4).map(() => 'file.accessed'),
-        'execution.completed', 'dataset.deleted', 'sandbox.destroyed', 'certificate.sealed',
+        'execution.completed',
+        'dataset.deleted',
+        'sandbox.destroyed',
+        'certificate.sealed',
       ]);
       // The script's read of the dataset is in the trace (strace inside the sandbox).
       expect(certificate.execution_trace.file_activity).toContainEqual({ op: 'read', path: '/data/dataset.csv', count: 1 });
       const verdict = (await app.inject({ url: `${body.certificate_url}/verify` })).json();
-      expect(verdict).toMatchObject({ valid: true, trusted: true, status: 'trusted', tee: 'simulated', format_version: 2, failure: null, trust: { basis: 'local-key' } });
+      expect(verdict).toMatchObject({
+        valid: true,
+        trusted: true,
+        status: 'trusted',
+        tee: 'simulated',
+        format_version: 2,
+        failure: null,
+        trust: { basis: 'local-key' },
+      });
     });
   });
 
-  describe('when a reader asks whose key signs this server\'s certificates', () => {
+  describe("when a reader asks whose key signs this server's certificates", () => {
     it('serves the key and its fingerprint at the well-known URL, and the verify route trusts pins given per request', async () => {
       const key = (await app.inject({ url: '/.well-known/ephemera-key.json' })).json();
-      expect(key).toEqual({ tee: 'simulated', algorithm: 'ed25519', public_key: expect.stringMatching(/^[0-9a-f]{64}$/), fingerprint: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), hardware_backed: false });
+      expect(key).toEqual({
+        tee: 'simulated',
+        algorithm: 'ed25519',
+        public_key: expect.stringMatching(/^[0-9a-f]{64}$/),
+        fingerprint: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        hardware_backed: false,
+      });
       const id = (await app.inject({ method: 'POST', url: '/execute', payload: executeBody() })).json().certificate_id;
       // A server that does not hold the key: its verdict is untrusted until the request pins it.
       const elsewhere = await buildApp({ ...services, verifyOptions: { ...services.verifyOptions, localKeys: [] } });
       try {
-        expect((await elsewhere.inject({ url: `/certificate/${id}/verify` })).json()).toMatchObject({ valid: true, trusted: false, status: 'untrusted', key: { fingerprint: key.fingerprint } });
-        expect((await elsewhere.inject({ url: `/certificate/${id}/verify?trust_key=${key.fingerprint}` })).json()).toMatchObject({ trusted: true, trust: { basis: 'pinned-key' } });
-        expect((await elsewhere.inject({ url: `/certificate/${id}/verify?trust_key=${'ab'.repeat(32)}&trust_key=${key.public_key}` })).json()).toMatchObject({ trusted: true });
+        expect((await elsewhere.inject({ url: `/certificate/${id}/verify` })).json()).toMatchObject({
+          valid: true,
+          trusted: false,
+          status: 'untrusted',
+          key: { fingerprint: key.fingerprint },
+        });
+        expect((await elsewhere.inject({ url: `/certificate/${id}/verify?trust_key=${key.fingerprint}` })).json()).toMatchObject({
+          trusted: true,
+          trust: { basis: 'pinned-key' },
+        });
+        expect((await elsewhere.inject({ url: `/certificate/${id}/verify?trust_key=${'ab'.repeat(32)}&trust_key=${key.public_key}` })).json()).toMatchObject({
+          trusted: true,
+        });
         expect((await elsewhere.inject({ url: `/certificate/${id}/verify?trust_key=not-a-key` })).statusCode).toBe(400);
       } finally {
         await elsewhere.close();
@@ -98,7 +135,9 @@ describe('HTTP API', () => {
     afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
     it('fetches it into memory and records the source', async () => {
-      const body = (await app.inject({ method: 'POST', url: '/execute', payload: { ...executeBody(), dataset: { url: `${base}/data.csv`, format: 'csv' } } })).json();
+      const body = (
+        await app.inject({ method: 'POST', url: '/execute', payload: { ...executeBody(), dataset: { url: `${base}/data.csv`, format: 'csv' } } })
+      ).json();
       expect(body).toMatchObject({ status: 'completed', result: { output: '4\n' } });
       const certificate = (await app.inject({ url: body.certificate_url })).json();
       expect(certificate.dataset).toMatchObject({ source: 'url', bytes: 16 });
@@ -124,8 +163,16 @@ describe('HTTP API', () => {
     it.each([
       ['an unknown top-level field', { ...executeBody(), extra: 1 }, 'body.extra'],
       ['a sandbox-weakening field', { ...executeBody(), sandbox: { ...executeBody().sandbox, privileged: true } }, 'body.sandbox.privileged'],
-      ['a string where a number belongs', { ...executeBody(), sandbox: { ...executeBody().sandbox, environment: { timeout_seconds: '20', max_memory_mb: 256 } } }, 'body.sandbox.environment.timeout_seconds'],
-      ['a timeout out of range', { ...executeBody(), sandbox: { ...executeBody().sandbox, environment: { timeout_seconds: 0, max_memory_mb: 256 } } }, 'body.sandbox.environment.timeout_seconds'],
+      [
+        'a string where a number belongs',
+        { ...executeBody(), sandbox: { ...executeBody().sandbox, environment: { timeout_seconds: '20', max_memory_mb: 256 } } },
+        'body.sandbox.environment.timeout_seconds',
+      ],
+      [
+        'a timeout out of range',
+        { ...executeBody(), sandbox: { ...executeBody().sandbox, environment: { timeout_seconds: 0, max_memory_mb: 256 } } },
+        'body.sandbox.environment.timeout_seconds',
+      ],
       ['a script name with a path', { ...executeBody(), sandbox: { ...executeBody().sandbox, scripts: { '../x.py': '' } } }, 'body.sandbox.scripts'],
       ['no dataset', { sandbox: executeBody().sandbox }, 'body.dataset'],
       ['an unknown format', { ...executeBody(), dataset: { data: b64('x'), format: 'xml' } }, 'body.dataset.format'],
@@ -136,20 +183,35 @@ describe('HTTP API', () => {
     });
 
     it('invalid JSON is a 400 that does not echo the body', async () => {
-      const response = await app.inject({ method: 'POST', url: '/execute', headers: { 'content-type': 'application/json' }, payload: '{"dataset": SECRET-CANARY' });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/execute',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"dataset": SECRET-CANARY',
+      });
       expect(response.statusCode).toBe(400);
       expect(response.json().error.code).toBe('REQUEST_MALFORMED_JSON');
       expect(response.body).not.toContain('SECRET-CANARY');
     });
 
     it('a __proto__ key is a 400', async () => {
-      const response = await app.inject({ method: 'POST', url: '/execute', headers: { 'content-type': 'application/json' }, payload: '{"__proto__": {"polluted": true}, "dataset": {}}' });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/execute',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"__proto__": {"polluted": true}, "dataset": {}}',
+      });
       expect(response.statusCode).toBe(400);
       expect(response.json().error.code).toBe('REQUEST_FORBIDDEN_KEY');
     });
 
     it('a body nested 10 000 levels deep is a 400 before it is parsed', async () => {
-      const response = await app.inject({ method: 'POST', url: '/execute', headers: { 'content-type': 'application/json' }, payload: `{"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}` });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/execute',
+        headers: { 'content-type': 'application/json' },
+        payload: `{"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}`,
+      });
       expect(response.statusCode).toBe(400);
       expect(response.json().error.code).toBe('REQUEST_TOO_DEEP');
     });
@@ -169,7 +231,16 @@ describe('HTTP API', () => {
   describe('when the API description is asked for', () => {
     it('serves OpenAPI with every route at /docs', async () => {
       const spec = (await app.inject({ url: '/docs/json' })).json();
-      expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/execute', '/certificate/{id}', '/certificate/{id}/verify', '/certificate/{id}/events', '/certificates', '/analytics/durations']));
+      expect(Object.keys(spec.paths)).toEqual(
+        expect.arrayContaining([
+          '/execute',
+          '/certificate/{id}',
+          '/certificate/{id}/verify',
+          '/certificate/{id}/events',
+          '/certificates',
+          '/analytics/durations',
+        ]),
+      );
       expect((await app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
     });
   });
@@ -188,7 +259,9 @@ describe('HTTP API', () => {
     let guarded: FastifyInstance;
     let guardedServices: Services;
     beforeAll(async () => {
-      guardedServices = await createServices(loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'guarded'), EPHEMERA_EXECUTE_TOKEN: token, EPHEMERA_BODY_LIMIT_BYTES: String(256 * 1024) }));
+      guardedServices = await createServices(
+        loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'guarded'), EPHEMERA_EXECUTE_TOKEN: token, EPHEMERA_BODY_LIMIT_BYTES: String(256 * 1024) }),
+      );
       guarded = await buildApp(guardedServices);
     });
     afterAll(async () => {

@@ -44,7 +44,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     if (status >= 500) request.log.error({ code: body.error.code, errCode: isEphemeraError(error) ? error.code : error.code }, 'request failed');
     return reply.status(status).send(body);
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+  );
 
   await app.register(swagger, {
     openapi: {
@@ -53,8 +55,22 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await app.register(executeRoute({ config: services.config, log: services.log, attestor: services.attestor, createSandbox: services.createSandbox, selfCheck: services.selfCheck }));
-  await app.register(certificateRoutes({ certificates: services.certificates, verifyOptions: () => services.verifyOptions, keyDocument: () => keyDocumentOf(services.attestor) }));
+  await app.register(
+    executeRoute({
+      config: services.config,
+      log: services.log,
+      attestor: services.attestor,
+      createSandbox: services.createSandbox,
+      selfCheck: services.selfCheck,
+    }),
+  );
+  await app.register(
+    certificateRoutes({
+      certificates: services.certificates,
+      verifyOptions: () => services.verifyOptions,
+      keyDocument: () => keyDocumentOf(services.attestor),
+    }),
+  );
   await app.register(searchRoutes(services.readModel));
   await app.register(analyticsRoutes(services.readModel));
   await app.register(webRoutes);
@@ -64,7 +80,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 /** What a reader pins to trust this server: its simulated key, or (dstack) the build it runs. */
 async function keyDocumentOf(attestor: Services['attestor']): Promise<Record<string, unknown>> {
   const tee = await attestor.describe();
-  if (tee.type === 'simulated') return { tee: 'simulated', algorithm: 'ed25519', public_key: tee.public_key, fingerprint: keyFingerprint(tee.public_key), hardware_backed: false };
+  if (tee.type === 'simulated')
+    return { tee: 'simulated', algorithm: 'ed25519', public_key: tee.public_key, fingerprint: keyFingerprint(tee.public_key), hardware_backed: false };
   return { tee: 'dstack', hardware_backed: true, compose_hash: tee.compose_hash };
 }
 

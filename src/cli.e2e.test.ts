@@ -15,7 +15,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** The CLI as a process, with its own data directory and its own trust file (never the user's ~/.config). */
 const ephemeraIn = (dataDir: string, ...args: string[]) => {
   const result = spawnSync(process.execPath, [join(ROOT, 'bin/ephemera.js'), ...args, '--data-dir', dataDir], {
-    cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), EPHEMERA_TRUSTED_KEYS: '' },
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), EPHEMERA_TRUSTED_KEYS: '' },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 };
@@ -24,7 +27,10 @@ const ephemera = (...args: string[]) => ephemeraIn(join(dir, 'data'), ...args);
 /** The CLI as a child process that does not block this one (which serves the key it fetches). */
 function runAsync(dataDir: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/ephemera.js'), ...args, '--data-dir', dataDir], { cwd: ROOT, env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), EPHEMERA_TRUSTED_KEYS: '' } });
+    const child = spawn(process.execPath, [join(ROOT, 'bin/ephemera.js'), ...args, '--data-dir', dataDir], {
+      cwd: ROOT,
+      env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), EPHEMERA_TRUSTED_KEYS: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -35,7 +41,10 @@ function runAsync(dataDir: string, ...args: string[]): Promise<{ code: number | 
 
 /** The first key in the trust file under `configHome`. */
 function key0(configHome: string): string {
-  return readFileSync(join(configHome, 'ephemera', 'trusted-keys'), 'utf8').split('\n').find((l) => /^[0-9a-f]{64}/.test(l))!.slice(0, 64);
+  return readFileSync(join(configHome, 'ephemera', 'trusted-keys'), 'utf8')
+    .split('\n')
+    .find((l) => /^[0-9a-f]{64}/.test(l))!
+    .slice(0, 64);
 }
 
 describe('ephemera CLI', () => {
@@ -43,15 +52,34 @@ describe('ephemera CLI', () => {
 
   describe('when the PII example runs', () => {
     it('exits 0, prints only JSON with --json, writes a certificate that verifies', () => {
-      const run = ephemera('run', '--dataset', 'examples/pii-compliance/patients.csv', '--sandbox', 'examples/pii-compliance/sandbox.json', '--out', certPath, '--json');
+      const run = ephemera(
+        'run',
+        '--dataset',
+        'examples/pii-compliance/patients.csv',
+        '--sandbox',
+        'examples/pii-compliance/sandbox.json',
+        '--out',
+        certPath,
+        '--json',
+      );
       expect(run.code, run.stderr).toBe(0);
       const summary = JSON.parse(run.stdout);
-      expect(summary).toMatchObject({ status: 'completed', verification: { valid: true }, result: { json: { rows: 200, pii_found: { ssn: 164, email: 194, phone: 160 } } } });
+      expect(summary).toMatchObject({
+        status: 'completed',
+        verification: { valid: true },
+        result: { json: { rows: 200, pii_found: { ssn: 164, email: 194, phone: 160 } } },
+      });
       expect(run.stderr).toMatch(/sandbox/);
 
       const verify = ephemera('verify', certPath, '--json');
       expect(verify.code).toBe(0);
-      expect(JSON.parse(verify.stdout)).toMatchObject({ valid: true, trusted: true, status: 'trusted', certificate_id: summary.certificate_id, trust: { basis: 'local-key' } });
+      expect(JSON.parse(verify.stdout)).toMatchObject({
+        valid: true,
+        trusted: true,
+        status: 'trusted',
+        certificate_id: summary.certificate_id,
+        trust: { basis: 'local-key' },
+      });
 
       const byId = ephemera('verify', summary.certificate_id);
       expect(byId.code).toBe(0);
@@ -62,7 +90,7 @@ describe('ephemera CLI', () => {
 
   describe('when a reader on another machine verifies it (no key of theirs signed it)', () => {
     const reader = (...args: string[]) => ephemeraIn(join(dir, 'reader'), ...args);
-    it('exits 4, valid but untrusted, naming the key\'s fingerprint and how to pin it; pinned, it exits 0', () => {
+    it("exits 4, valid but untrusted, naming the key's fingerprint and how to pin it; pinned, it exits 0", () => {
       const untrusted = reader('verify', certPath);
       expect(untrusted.code).toBe(4);
       expect(untrusted.stdout).toMatch(/VALID, NOT TRUSTED/);
@@ -83,10 +111,16 @@ describe('ephemera CLI', () => {
       const planted = join(dir, 'planted');
       mkdirSync(join(planted, '.ephemera'), { recursive: true });
       writeFileSync(join(planted, '.ephemera', 'simulated-tee-ed25519.pem'), readFileSync(join(dir, 'data', 'simulated-tee-ed25519.pem')));
-      const run = spawnSync(process.execPath, [join(ROOT, 'bin/ephemera.js'), 'verify', certPath, '--json'], { cwd: planted, encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), EPHEMERA_TRUSTED_KEYS: '', EPHEMERA_DATA_DIR: '' } });
+      const run = spawnSync(process.execPath, [join(ROOT, 'bin/ephemera.js'), 'verify', certPath, '--json'], {
+        cwd: planted,
+        encoding: 'utf8',
+        env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), EPHEMERA_TRUSTED_KEYS: '', EPHEMERA_DATA_DIR: '' },
+      });
       expect(run.status).toBe(4);
       expect(JSON.parse(run.stdout)).toMatchObject({ valid: true, trusted: false });
-      expect(ephemeraIn(join(planted, '.ephemera'), 'verify', certPath).stdout).toMatch(/this machine's own simulated attestor \(.*simulated-tee-ed25519\.pem\)/);
+      expect(ephemeraIn(join(planted, '.ephemera'), 'verify', certPath).stdout).toMatch(
+        /this machine's own simulated attestor \(.*simulated-tee-ed25519\.pem\)/,
+      );
     });
 
     it('exits 2 when the trust file holds a line that is not a key, naming the line', () => {
@@ -99,7 +133,7 @@ describe('ephemera CLI', () => {
       rmSync(join(config, 'trusted-keys'));
     });
 
-    it('pins a server\'s key fetched from its well-known URL, and refuses when the fingerprint is not the one expected', async () => {
+    it("pins a server's key fetched from its well-known URL, and refuses when the fingerprint is not the one expected", async () => {
       const services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'data') }));
       const app = await buildApp(services);
       const base = await app.listen({ port: 0, host: '127.0.0.1' });

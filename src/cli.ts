@@ -12,9 +12,15 @@ import { certsCommand, migrateCommand, projectionsCommand, replayCommand, statsC
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   run: { run: runCommand, help: 'run --dataset FILE --sandbox SANDBOX.json [--format csv|json|txt] [--out CERT.json] [--json]' },
-  verify: { run: verifyCommand, help: 'verify CERT.json|CERT_ID [--trust-key K]… [--at TIME] [--max-events N] [--max-bytes N] [--trusted-compose-hashes H,…] [--allowed-tcb-statuses S,…] [--json]   (exit 0 trusted, 4 valid but untrusted, 1 invalid, 2 unusable input)' },
+  verify: {
+    run: verifyCommand,
+    help: 'verify CERT.json|CERT_ID [--trust-key K]… [--at TIME] [--max-events N] [--max-bytes N] [--trusted-compose-hashes H,…] [--allowed-tcb-statuses S,…] [--json]   (exit 0 trusted, 4 valid but untrusted, 1 invalid, 2 unusable input)',
+  },
   trust: { run: trustCommand, help: 'trust ls | add KEY [--note TEXT] | rm KEY | pin URL [--expect-fingerprint F] [--json]' },
-  certs: { run: certsCommand, help: 'certs ls|search [--status S] [--model M] [--tool T] [--dataset-hash H] [--sandbox-hash H] [--fingerprint F] [--from T] [--to T] [--q TEXT] [--sort requested_at|sealed_at|duration_ms] [--order asc|desc] [--limit N] [--cursor C] [--json]' },
+  certs: {
+    run: certsCommand,
+    help: 'certs ls|search [--status S] [--model M] [--tool T] [--dataset-hash H] [--sandbox-hash H] [--fingerprint F] [--from T] [--to T] [--q TEXT] [--sort requested_at|sealed_at|duration_ms] [--order asc|desc] [--limit N] [--cursor C] [--json]',
+  },
   replay: { run: replayCommand, help: 'replay CERT_ID [--json]' },
   stats: { run: statsCommand, help: 'stats [--from T] [--to T] [--json]' },
   migrate: { run: migrateCommand, help: 'migrate' },
@@ -27,7 +33,11 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const command = name ? COMMANDS[name] : undefined;
   if (!command) {
-    process.stderr.write(`usage: ephemera <command>\n${Object.values(COMMANDS).map((c) => `  ephemera ${c.help}`).join('\n')}\n`);
+    process.stderr.write(
+      `usage: ephemera <command>\n${Object.values(COMMANDS)
+        .map((c) => `  ephemera ${c.help}`)
+        .join('\n')}\n`,
+    );
     return name === undefined || name === '--help' || name === 'help' ? EXIT.ok : EXIT.badInput;
   }
   try {

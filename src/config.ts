@@ -118,14 +118,21 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
 
   const secret = (key: keyof Config, minLength: number): string | null => {
     const value = get(key);
-    return value === undefined || value.length >= minLength ? value ?? null : bad(key, `expected at least ${minLength} characters`);
+    return value === undefined || value.length >= minLength ? (value ?? null) : bad(key, `expected at least ${minLength} characters`);
   };
-  const list = (key: keyof Config) => (get(key) ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  const list = (key: keyof Config) =>
+    (get(key) ?? '')
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
 
   const config: Config = {
     dataDir: resolve(get('dataDir') ?? './.ephemera'),
     log: oneOf('log', ['sqlite', 'kafka'] as const, 'sqlite'),
-    kafkaBrokers: (get('kafkaBrokers') ?? 'localhost:9092').split(',').map((b) => b.trim()).filter(Boolean),
+    kafkaBrokers: (get('kafkaBrokers') ?? 'localhost:9092')
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
     kafkaTopic: get('kafkaTopic') ?? 'ephemera.events',
     kafkaPartitions: integer('kafkaPartitions', 1, 1, 10_000),
     kafkaReplicationFactor: integer('kafkaReplicationFactor', 1, 1, 16),
@@ -135,7 +142,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     pccsUrl: url('pccsUrl') ?? 'https://pccs.phala.network',
     trustedComposeHashes: list('trustedComposeHashes').map((h) => h.toLowerCase().replace(/^0x/, '')),
     allowedTcbStatuses: list('allowedTcbStatuses'),
-    trustedKeys: list('trustedKeys').map((k) => (KEY_PIN.test(k.toLowerCase()) ? k.toLowerCase() : bad('trustedKeys', 'expected Ed25519 public keys (64 hex) or fingerprints (sha256:<64 hex>)'))),
+    trustedKeys: list('trustedKeys').map((k) =>
+      KEY_PIN.test(k.toLowerCase()) ? k.toLowerCase() : bad('trustedKeys', 'expected Ed25519 public keys (64 hex) or fingerprints (sha256:<64 hex>)'),
+    ),
     anthropicApiKey: get('anthropicApiKey') ?? null,
     executeToken: secret('executeToken', 16),
     anthropicBaseUrl: url('anthropicBaseUrl'),

@@ -12,8 +12,22 @@
  */
 
 export type ErrorStage =
-  | 'request' | 'dataset' | 'sandbox' | 'execution' | 'llm' | 'log' | 'events' | 'json' | 'merkle'
-  | 'attestation' | 'verify' | 'trust' | 'projections' | 'cli' | 'config' | 'internal';
+  | 'request'
+  | 'dataset'
+  | 'sandbox'
+  | 'execution'
+  | 'llm'
+  | 'log'
+  | 'events'
+  | 'json'
+  | 'merkle'
+  | 'attestation'
+  | 'verify'
+  | 'trust'
+  | 'projections'
+  | 'cli'
+  | 'config'
+  | 'internal';
 
 export interface ErrorInfo {
   stage: ErrorStage;
@@ -92,8 +106,8 @@ export const ERROR_REGISTRY = {
   EVENTS_UNSUPPORTED_VERSION: invalid('events', 'an event of a format version this verifier does not know'),
   EVENTS_VERSION_MISMATCH: invalid('events', 'the events of one stream are of different format versions'),
   EVENTS_NOT_CANONICALIZABLE: invalid('events', 'a value that has no canonical JSON form (RFC 8785)'),
-  EVENTS_HASH_MISMATCH: invalid('events', 'an event\'s hash is not the hash of its content'),
-  EVENTS_CHAIN_BROKEN: invalid('events', 'an event\'s prev is not the hash of the event before it'),
+  EVENTS_HASH_MISMATCH: invalid('events', "an event's hash is not the hash of its content"),
+  EVENTS_CHAIN_BROKEN: invalid('events', "an event's prev is not the hash of the event before it"),
   EVENTS_SEQ_GAP: invalid('events', 'a sequence number is missing or out of order'),
   EVENTS_SEQ_CONFLICT: invalid('log', 'another event already holds this sequence number'),
   EVENTS_WRONG_EXECUTION: invalid('events', 'an event of another execution'),
@@ -119,43 +133,48 @@ export const ERROR_REGISTRY = {
   ATTEST_FAILED: internal('attestation', 'the TEE did not produce a usable quote, or its collateral could not be fetched'),
   ATTEST_UNKNOWN_TYPE: invalid('attestation', 'an attestation type this verifier has no verifier for'),
   ATTEST_MALFORMED: invalid('attestation', 'the attestation does not have the members its type requires'),
-  ATTEST_REPORT_DATA_MISMATCH: invalid('attestation', 'the attestation does not commit to this certificate\'s root, id, size and sealing time'),
+  ATTEST_REPORT_DATA_MISMATCH: invalid('attestation', "the attestation does not commit to this certificate's root, id, size and sealing time"),
   ATTEST_SIGNATURE_INVALID: invalid('attestation', 'the signature does not verify under the key'),
   ATTEST_SIGNATURE_NONCANONICAL: invalid('attestation', 'the signature is not in canonical form (R not canonical, or s ≥ L)'),
-  ATTEST_SIGNATURE_SMALL_ORDER: invalid('attestation', 'the signature\'s R is a point of small order'),
+  ATTEST_SIGNATURE_SMALL_ORDER: invalid('attestation', "the signature's R is a point of small order"),
   ATTEST_KEY_NONCANONICAL: invalid('attestation', 'the public key is not a canonical encoding of a curve point'),
   ATTEST_KEY_SMALL_ORDER: invalid('attestation', 'the public key is a point of small order'),
   ATTEST_KEY_NOT_PRIME_ORDER: invalid('attestation', 'the public key is not in the prime-order subgroup'),
   ATTEST_QUOTE_MALFORMED: invalid('attestation', 'the TDX quote is not a well-formed version 4 quote'),
-  ATTEST_QUOTE_SIGNATURE_INVALID: invalid('attestation', 'the TDX quote\'s signature chain does not verify'),
+  ATTEST_QUOTE_SIGNATURE_INVALID: invalid('attestation', "the TDX quote's signature chain does not verify"),
   ATTEST_COLLATERAL_MISSING: invalid('attestation', 'the attestation lacks the collateral its verification needs'),
-  ATTEST_COLLATERAL_INVALID: invalid('attestation', 'the collateral is not signed by Intel\'s root, or is malformed'),
+  ATTEST_COLLATERAL_INVALID: invalid('attestation', "the collateral is not signed by Intel's root, or is malformed"),
   ATTEST_COLLATERAL_EXPIRED: invalid('attestation', 'the collateral was not valid at the time of verification'),
   ATTEST_COLLATERAL_TIME_MISMATCH: invalid('attestation', 'the collateral time lies outside the committed run'),
-  ATTEST_REVOKED: invalid('attestation', 'a certificate of the quote\'s chain is revoked'),
+  ATTEST_REVOKED: invalid('attestation', "a certificate of the quote's chain is revoked"),
   ATTEST_DCAP_FAILED: invalid('attestation', 'Intel DCAP quote verification failed'),
-  ATTEST_TCB_OUT_OF_DATE: invalid('attestation', 'the platform\'s TCB status is not one the policy accepts'),
+  ATTEST_TCB_OUT_OF_DATE: invalid('attestation', "the platform's TCB status is not one the policy accepts"),
   ATTEST_DEBUG_TD: invalid('attestation', 'the quote comes from a debug TD, whose memory the host can read'),
-  ATTEST_RTMR3_MISMATCH: invalid('attestation', 'replaying the event log does not give the quote\'s RTMR3'),
-  ATTEST_EVENT_LOG_INVALID: invalid('attestation', 'the attestation\'s event log is malformed or names the app twice'),
+  ATTEST_RTMR3_MISMATCH: invalid('attestation', "replaying the event log does not give the quote's RTMR3"),
+  ATTEST_EVENT_LOG_INVALID: invalid('attestation', "the attestation's event log is malformed or names the app twice"),
   ATTEST_COMPOSE_HASH_UNTRUSTED: invalid('attestation', 'the measured build (compose hash) is not one the reader trusts'),
   // Certificates.
   VERIFY_MALFORMED: invalid('verify', 'the certificate is not an object of the expected shape'),
-  VERIFY_TOO_LARGE: invalid('verify', 'the certificate is larger than the verifier\'s limit'),
-  VERIFY_TOO_MANY_EVENTS: invalid('verify', 'the certificate has more events than the verifier\'s limit'),
+  VERIFY_TOO_LARGE: invalid('verify', "the certificate is larger than the verifier's limit"),
+  VERIFY_TOO_MANY_EVENTS: invalid('verify', "the certificate has more events than the verifier's limit"),
   VERIFY_UNKNOWN_MEMBER: invalid('verify', 'the certificate holds a member nothing commits'),
   VERIFY_MISSING_MEMBER: invalid('verify', 'the certificate lacks a member'),
   VERIFY_NOT_SEALED: invalid('verify', 'the events do not end with a seal'),
-  VERIFY_TREE_SIZE_MISMATCH: invalid('verify', 'the seal\'s tree size is not the number of events before it'),
-  VERIFY_MERKLE_ROOT_MISMATCH: invalid('verify', 'the seal\'s Merkle root is not the root of the events'),
+  VERIFY_TREE_SIZE_MISMATCH: invalid('verify', "the seal's tree size is not the number of events before it"),
+  VERIFY_MERKLE_ROOT_MISMATCH: invalid('verify', "the seal's Merkle root is not the root of the events"),
   VERIFY_FIELD_MISMATCH: invalid('verify', 'a member is not what the events say'),
   VERIFY_INTERNAL: internal('verify', 'the verifier failed on this input; please report it'),
-  VERIFY_UNTRUSTED_SELF: internal('verify', 'the executor\'s own certificate does not verify under its own key or build'),
-  CERTIFICATE_REJECTED: { stage: 'verify', http: 500, exit: EXIT.internal, message: 'the executor\'s own verification of the certificate it built failed: none was issued (the events say why)' },
+  VERIFY_UNTRUSTED_SELF: internal('verify', "the executor's own certificate does not verify under its own key or build"),
+  CERTIFICATE_REJECTED: {
+    stage: 'verify',
+    http: 500,
+    exit: EXIT.internal,
+    message: "the executor's own verification of the certificate it built failed: none was issued (the events say why)",
+  },
   // Pinned keys.
-  TRUST_KEY_UNAVAILABLE: internal('trust', 'the server\'s key document could not be fetched'),
-  TRUST_KEY_DOCUMENT_INVALID: { stage: 'trust', http: null, exit: EXIT.badInput, message: 'the server\'s key document is not valid' },
-  TRUST_FINGERPRINT_MISMATCH: { stage: 'trust', http: null, exit: EXIT.invalid, message: 'the server\'s key does not have the fingerprint you expected' },
+  TRUST_KEY_UNAVAILABLE: internal('trust', "the server's key document could not be fetched"),
+  TRUST_KEY_DOCUMENT_INVALID: { stage: 'trust', http: null, exit: EXIT.badInput, message: "the server's key document is not valid" },
+  TRUST_FINGERPRINT_MISMATCH: { stage: 'trust', http: null, exit: EXIT.invalid, message: "the server's key does not have the fingerprint you expected" },
   // Projections.
   PROJECTIONS_UNAVAILABLE: unavailable('projections', 'ClickHouse (the read side) cannot be reached'),
   // The CLI and configuration.

@@ -48,7 +48,8 @@ describe('the error registry', () => {
 
   it('sees the codes of every layer (the scan works)', () => {
     expect(used.size).toBeGreaterThan(100);
-    for (const folder of ['src/events', 'src/attest', 'src/sandbox', 'src/commands', 'src/verify', 'src/cli', 'src/projections']) expect(folders).toContain(folder);
+    for (const folder of ['src/events', 'src/attest', 'src/sandbox', 'src/commands', 'src/verify', 'src/cli', 'src/projections'])
+      expect(folders).toContain(folder);
   });
 
   it('gives every code a stage, an exit code and a message; unknown codes are INTERNAL', () => {

@@ -8,10 +8,13 @@
 import { ERROR_REGISTRY, type ErrorCode } from './error-codes.js';
 
 /** The codes the API answers with, and their statuses. */
-export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze(Object.fromEntries(
-  (Object.entries(ERROR_REGISTRY) as [ErrorCode, { http: number | null }][]).filter(([, info]) => info.http !== null).map(([code, info]) => [code, info.http!]),
-));
-
+export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze(
+  Object.fromEntries(
+    (Object.entries(ERROR_REGISTRY) as [ErrorCode, { http: number | null }][])
+      .filter(([, info]) => info.http !== null)
+      .map(([code, info]) => [code, info.http!]),
+  ),
+);
 
 const FIXED_5XX_MESSAGE: Record<number, string> = {
   500: 'internal error; no certificate was issued',

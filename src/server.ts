@@ -27,11 +27,12 @@ export async function serve(config: Config): Promise<{ url: string; close: () =>
     process.stderr.write(`ephemera: POST /execute is open to anyone who reaches ${url} (and spends ANTHROPIC_API_KEY when set); set EPHEMERA_EXECUTE_TOKEN\n`);
   }
   let closing: Promise<void> | null = null;
-  const close = () => (closing ??= (async () => {
-    clearInterval(refresher);
-    await app.close();
-    await services.close();
-  })());
+  const close = () =>
+    (closing ??= (async () => {
+      clearInterval(refresher);
+      await app.close();
+      await services.close();
+    })());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void close().then(() => process.exit(0)));
   return { url, close };
 }

@@ -46,7 +46,12 @@ export async function createServices(config: Config, options: { feed?: boolean }
   let feed: KafkaFeed | null = null;
   let readModel: ReadModel;
   if (config.log === 'kafka') {
-    const kafkaLog = await KafkaEventLog.open({ brokers: config.kafkaBrokers, topic: config.kafkaTopic, partitions: config.kafkaPartitions, replicationFactor: config.kafkaReplicationFactor });
+    const kafkaLog = await KafkaEventLog.open({
+      brokers: config.kafkaBrokers,
+      topic: config.kafkaTopic,
+      partitions: config.kafkaPartitions,
+      replicationFactor: config.kafkaReplicationFactor,
+    });
     log = kafkaLog;
     readModel = new ReadModel(config, log);
     if (options.feed === false) {
@@ -58,7 +63,10 @@ export async function createServices(config: Config, options: { feed?: boolean }
         await readModel.projectBatch(events);
       });
       certificates = certificatesFromLog(mirror);
-      closers.push(() => feed!.stop(), () => mirror.close());
+      closers.push(
+        () => feed!.stop(),
+        () => mirror.close(),
+      );
     }
   } else {
     log = new SqliteEventLog(join(config.dataDir, 'events.sqlite'));

@@ -21,10 +21,11 @@ import { limitsFor } from '../commands/execute/index.js';
 import { verifyCertificate, type Certificate } from '../verify/index.js';
 import { SIMULATED_COMPOSE_HASH, startDstackSimulator, startPccsStandIn } from './testing/dstack-standins.js';
 
-const request = () => parseExecuteRequest({
-  dataset: { data: 'base64:aGVsbG8K', format: 'txt' },
-  sandbox: { scripts: { 'main.sh': 'wc -c < "$DATASET_PATH"' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } },
-});
+const request = () =>
+  parseExecuteRequest({
+    dataset: { data: 'base64:aGVsbG8K', format: 'txt' },
+    sandbox: { scripts: { 'main.sh': 'wc -c < "$DATASET_PATH"' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } },
+  });
 
 describe('dstack attestation', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-dstack-'));
@@ -37,10 +38,15 @@ describe('dstack attestation', () => {
   beforeAll(async () => {
     simulator = await startDstackSimulator();
     pccs = await startPccsStandIn();
-    services = await createServices(loadConfig({
-      EPHEMERA_DATA_DIR: dir, EPHEMERA_TEE: 'dstack', DSTACK_SIMULATOR_ENDPOINT: simulator.url, EPHEMERA_PCCS_URL: pccs.url,
-      EPHEMERA_TRUSTED_COMPOSE_HASHES: SIMULATED_COMPOSE_HASH,
-    }));
+    services = await createServices(
+      loadConfig({
+        EPHEMERA_DATA_DIR: dir,
+        EPHEMERA_TEE: 'dstack',
+        DSTACK_SIMULATOR_ENDPOINT: simulator.url,
+        EPHEMERA_PCCS_URL: pccs.url,
+        EPHEMERA_TRUSTED_COMPOSE_HASHES: SIMULATED_COMPOSE_HASH,
+      }),
+    );
     first = (await execute(request(), services)).certificate;
     second = (await execute(request(), services)).certificate;
   });
@@ -56,7 +62,17 @@ describe('dstack attestation', () => {
       expect(simulator.quotes).toBe(2);
       const attestation = first.proof!.attestation as Record<string, unknown>;
       expect(Object.keys(attestation).sort()).toEqual(['collateral', 'event_log', 'quote', 'type']);
-      expect(Object.keys(attestation.collateral as object).sort()).toEqual(['pck_crl', 'pck_crl_issuer_chain', 'qe_identity', 'qe_identity_issuer_chain', 'qe_identity_signature', 'root_ca_crl', 'tcb_info', 'tcb_info_issuer_chain', 'tcb_info_signature']);
+      expect(Object.keys(attestation.collateral as object).sort()).toEqual([
+        'pck_crl',
+        'pck_crl_issuer_chain',
+        'qe_identity',
+        'qe_identity_issuer_chain',
+        'qe_identity_signature',
+        'root_ca_crl',
+        'tcb_info',
+        'tcb_info_issuer_chain',
+        'tcb_info_signature',
+      ]);
       expect((attestation.event_log as { imr: number }[]).map((e) => e.imr)).toEqual([3, 3, 3]);
       expect(parseTdxQuote(hexToBytes(attestation.quote as string)).length).toBe((attestation.quote as string).length / 2);
       const created = first.events.find((e) => e.type === 'sandbox.created')!;
@@ -67,7 +83,15 @@ describe('dstack attestation', () => {
       // The stand-in PCCS serves 2025 collateral: verify inside its window, as the offline verifier would at sealing time.
       const verdict = await verifyCertificate(first, verifyOptionsFor(services.config, { atSeconds: 1750400000 }));
       const status = Object.fromEntries(verdict.checks.map((c) => [c.name, c.status]));
-      expect(status).toMatchObject({ events: 'pass', merkle: 'pass', report_data: 'pass', 'attestation.report_data': 'pass', 'attestation.rtmr3': 'pass', 'attestation.compose_hash': 'pass', 'attestation.dcap': 'fail' });
+      expect(status).toMatchObject({
+        events: 'pass',
+        merkle: 'pass',
+        report_data: 'pass',
+        'attestation.report_data': 'pass',
+        'attestation.rtmr3': 'pass',
+        'attestation.compose_hash': 'pass',
+        'attestation.dcap': 'fail',
+      });
       expect(verdict).toMatchObject({ valid: false, hardware_backed: false, failure: { code: 'ATTEST_QUOTE_SIGNATURE_INVALID' } });
     });
   });
@@ -91,11 +115,16 @@ describe('dstack attestation', () => {
   });
 
   describe('when the guest agent quotes other report data than the executor asked for', () => {
-    it('issues no certificate: the run ends in execution.aborted with the verifier\'s code (fail closed)', async () => {
+    it("issues no certificate: the run ends in execution.aborted with the verifier's code (fail closed)", async () => {
       const lying = await startDstackSimulator(SIMULATED_COMPOSE_HASH, { corruptReportData: true });
-      const liar = await createServices(loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'liar'), EPHEMERA_TEE: 'dstack', DSTACK_SIMULATOR_ENDPOINT: lying.url, EPHEMERA_PCCS_URL: pccs.url }));
+      const liar = await createServices(
+        loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'liar'), EPHEMERA_TEE: 'dstack', DSTACK_SIMULATOR_ENDPOINT: lying.url, EPHEMERA_PCCS_URL: pccs.url }),
+      );
       try {
-        const error = await execute(request(), liar).then(() => null, (e: unknown) => e);
+        const error = await execute(request(), liar).then(
+          () => null,
+          (e: unknown) => e,
+        );
         expect(error).toMatchObject({ code: 'CERTIFICATE_REJECTED', fields: { verifier_code: 'ATTEST_REPORT_DATA_MISMATCH' } });
         const executionId = (error as { fields: { execution_id: string } }).fields.execution_id;
         const stream = await liar.log.readStream(executionId);
@@ -111,7 +140,9 @@ describe('dstack attestation', () => {
 
   describe('when dstack is required but no guest agent answers', () => {
     it('refuses to start with ATTEST_UNAVAILABLE', async () => {
-      await expect(createServices(loadConfig({ EPHEMERA_DATA_DIR: dir, EPHEMERA_TEE: 'dstack', DSTACK_SIMULATOR_ENDPOINT: 'http://127.0.0.1:1' }))).rejects.toMatchObject({ code: 'ATTEST_UNAVAILABLE' });
+      await expect(
+        createServices(loadConfig({ EPHEMERA_DATA_DIR: dir, EPHEMERA_TEE: 'dstack', DSTACK_SIMULATOR_ENDPOINT: 'http://127.0.0.1:1' })),
+      ).rejects.toMatchObject({ code: 'ATTEST_UNAVAILABLE' });
     });
   });
 
@@ -121,10 +152,24 @@ describe('dstack attestation', () => {
       const agent = createServer((s) => s.end('quote'));
       await new Promise<void>((resolve) => agent.listen(path, resolve));
       try {
-        const outside = await new Promise<boolean>((resolve) => connect(path).on('connect', () => resolve(true)).on('error', () => resolve(false)));
+        const outside = await new Promise<boolean>((resolve) =>
+          connect(path)
+            .on('connect', () => resolve(true))
+            .on('error', () => resolve(false)),
+        );
         expect(outside).toBe(true);
-        const sandbox = await createSandbox({ executionId: '01JD7ZX3Q4M5N6P7R8S9T0VWX1', dataset: new Uint8Array(1), datasetFile: 'd.txt', scripts: [], limits: limitsFor({ timeout_seconds: 10, max_memory_mb: 64 }), networkAllow: [] });
-        const probe = await sandbox.run({ kind: 'python', code: `import socket,os\nprint(os.path.exists(${JSON.stringify(path)}), os.path.exists('/var/run/dstack.sock'))\ns=socket.socket(socket.AF_UNIX)\ntry:\n    s.connect(${JSON.stringify(path)}); print('connected')\nexcept OSError as e:\n    print('refused', type(e).__name__)\n` });
+        const sandbox = await createSandbox({
+          executionId: '01JD7ZX3Q4M5N6P7R8S9T0VWX1',
+          dataset: new Uint8Array(1),
+          datasetFile: 'd.txt',
+          scripts: [],
+          limits: limitsFor({ timeout_seconds: 10, max_memory_mb: 64 }),
+          networkAllow: [],
+        });
+        const probe = await sandbox.run({
+          kind: 'python',
+          code: `import socket,os\nprint(os.path.exists(${JSON.stringify(path)}), os.path.exists('/var/run/dstack.sock'))\ns=socket.socket(socket.AF_UNIX)\ntry:\n    s.connect(${JSON.stringify(path)}); print('connected')\nexcept OSError as e:\n    print('refused', type(e).__name__)\n`,
+        });
         await sandbox.destroy();
         expect(Buffer.from(probe.stdout).toString()).toBe('False False\nrefused FileNotFoundError\n');
       } finally {

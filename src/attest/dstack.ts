@@ -55,8 +55,13 @@ export class DstackAttestor implements Attestor {
     const tcb = (info.tcb_info ?? {}) as unknown as Record<string, unknown>;
     const text = (value: unknown) => (typeof value === 'string' ? value : null);
     this.identity = {
-      type: 'dstack', hardware_backed: true, app_id: text(info.app_id), instance_id: text(info.instance_id), app_name: text(info.app_name),
-      compose_hash: text(tcb.compose_hash ?? info.compose_hash), os_image_hash: text(tcb.os_image_hash ?? info.os_image_hash),
+      type: 'dstack',
+      hardware_backed: true,
+      app_id: text(info.app_id),
+      instance_id: text(info.instance_id),
+      app_name: text(info.app_name),
+      compose_hash: text(tcb.compose_hash ?? info.compose_hash),
+      os_image_hash: text(tcb.os_image_hash ?? info.os_image_hash),
       measurements: { mrtd: text(tcb.mrtd), rtmr0: text(tcb.rtmr0), rtmr1: text(tcb.rtmr1), rtmr2: text(tcb.rtmr2), rtmr3: text(tcb.rtmr3) },
     };
     return this.identity;
@@ -86,16 +91,37 @@ export class DstackAttestor implements Attestor {
 /** The RTMR3 runtime events of the agent's log: the only ones a verifier can recompute and replay to the quote. */
 function runtimeEvents(log: unknown): TdxAttestation['event_log'] {
   if (!Array.isArray(log)) throw new EphemeraError('ATTEST_FAILED', 'the dstack event log is not a list');
-  return log.filter((entry) => isPlainObject(entry) && entry.imr === 3).map((entry) => {
-    if (entry.event_type !== DSTACK_RUNTIME_EVENT_TYPE || typeof entry.event !== 'string' || typeof entry.digest !== 'string' || typeof entry.event_payload !== 'string') {
-      throw new EphemeraError('ATTEST_FAILED', 'an RTMR3 event in the dstack log is not a runtime event');
-    }
-    return { imr: 3 as const, event_type: DSTACK_RUNTIME_EVENT_TYPE as typeof DSTACK_RUNTIME_EVENT_TYPE, digest: entry.digest.toLowerCase(), event: entry.event, event_payload: entry.event_payload.toLowerCase() };
-  });
+  return log
+    .filter((entry) => isPlainObject(entry) && entry.imr === 3)
+    .map((entry) => {
+      if (
+        entry.event_type !== DSTACK_RUNTIME_EVENT_TYPE ||
+        typeof entry.event !== 'string' ||
+        typeof entry.digest !== 'string' ||
+        typeof entry.event_payload !== 'string'
+      ) {
+        throw new EphemeraError('ATTEST_FAILED', 'an RTMR3 event in the dstack log is not a runtime event');
+      }
+      return {
+        imr: 3 as const,
+        event_type: DSTACK_RUNTIME_EVENT_TYPE as typeof DSTACK_RUNTIME_EVENT_TYPE,
+        digest: entry.digest.toLowerCase(),
+        event: entry.event,
+        event_payload: entry.event_payload.toLowerCase(),
+      };
+    });
 }
 
 const COLLATERAL_MEMBERS = [
-  'pck_crl_issuer_chain', 'root_ca_crl', 'pck_crl', 'tcb_info_issuer_chain', 'tcb_info', 'tcb_info_signature', 'qe_identity_issuer_chain', 'qe_identity', 'qe_identity_signature',
+  'pck_crl_issuer_chain',
+  'root_ca_crl',
+  'pck_crl',
+  'tcb_info_issuer_chain',
+  'tcb_info',
+  'tcb_info_signature',
+  'qe_identity_issuer_chain',
+  'qe_identity',
+  'qe_identity_signature',
 ] as const;
 
 /** The members the verifier checks, byte arrays as lowercase hex (dcap-qvl reads both): a quarter of the size. */

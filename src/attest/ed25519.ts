@@ -56,20 +56,35 @@ function decodeCanonical(bytes: Uint8Array, code: Ed25519ErrorCode, what: string
 }
 
 /** Throws ATTEST_* naming the first rule broken; returns when the signature verifies strictly. */
-export function verifyEd25519Strict(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array, fields = { key: 'public_key', signature: 'signature' }): void {
+export function verifyEd25519Strict(
+  signature: Uint8Array,
+  message: Uint8Array,
+  publicKey: Uint8Array,
+  fields = { key: 'public_key', signature: 'signature' },
+): void {
   if (publicKey.length !== 32) throw new EphemeraError('ATTEST_KEY_NONCANONICAL', 'an Ed25519 public key is 32 bytes', { fields: { field: fields.key } });
-  if (signature.length !== 64) throw new EphemeraError('ATTEST_SIGNATURE_NONCANONICAL', 'an Ed25519 signature is 64 bytes', { fields: { field: fields.signature } });
+  if (signature.length !== 64)
+    throw new EphemeraError('ATTEST_SIGNATURE_NONCANONICAL', 'an Ed25519 signature is 64 bytes', { fields: { field: fields.signature } });
   const A = decodeCanonical(publicKey, 'ATTEST_KEY_NONCANONICAL', 'the public key', fields.key);
-  if (A.isSmallOrder()) throw new EphemeraError('ATTEST_KEY_SMALL_ORDER', 'the public key is a point of small order: it verifies forged signatures', { fields: { field: fields.key } });
-  if (!A.isTorsionFree()) throw new EphemeraError('ATTEST_KEY_NOT_PRIME_ORDER', 'the public key has a small-order component (not in the prime-order subgroup)', { fields: { field: fields.key } });
+  if (A.isSmallOrder())
+    throw new EphemeraError('ATTEST_KEY_SMALL_ORDER', 'the public key is a point of small order: it verifies forged signatures', {
+      fields: { field: fields.key },
+    });
+  if (!A.isTorsionFree())
+    throw new EphemeraError('ATTEST_KEY_NOT_PRIME_ORDER', 'the public key has a small-order component (not in the prime-order subgroup)', {
+      fields: { field: fields.key },
+    });
   const rBytes = signature.subarray(0, 32);
-  const R = decodeCanonical(rBytes, 'ATTEST_SIGNATURE_NONCANONICAL', 'the signature\'s R', fields.signature);
-  if (R.isSmallOrder()) throw new EphemeraError('ATTEST_SIGNATURE_SMALL_ORDER', 'the signature\'s R is a point of small order', { fields: { field: fields.signature } });
+  const R = decodeCanonical(rBytes, 'ATTEST_SIGNATURE_NONCANONICAL', "the signature's R", fields.signature);
+  if (R.isSmallOrder())
+    throw new EphemeraError('ATTEST_SIGNATURE_SMALL_ORDER', "the signature's R is a point of small order", { fields: { field: fields.signature } });
   const S = littleEndian(signature.subarray(32, 64));
-  if (S >= ED25519_L) throw new EphemeraError('ATTEST_SIGNATURE_NONCANONICAL', 'the signature\'s S is not below the group order L', { fields: { field: fields.signature } });
+  if (S >= ED25519_L)
+    throw new EphemeraError('ATTEST_SIGNATURE_NONCANONICAL', "the signature's S is not below the group order L", { fields: { field: fields.signature } });
   const digest = sha512(new Uint8Array([...rBytes, ...publicKey, ...message]));
   const k = littleEndian(digest) % ED25519_L;
   const left = Point.BASE.multiplyUnsafe(S);
   const right = R.add(A.multiplyUnsafe(k));
-  if (!left.equals(right)) throw new EphemeraError('ATTEST_SIGNATURE_INVALID', 'the signature does not verify over the report data', { fields: { field: fields.signature } });
+  if (!left.equals(right))
+    throw new EphemeraError('ATTEST_SIGNATURE_INVALID', 'the signature does not verify over the report data', { fields: { field: fields.signature } });
 }

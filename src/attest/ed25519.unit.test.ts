@@ -7,7 +7,14 @@ import { hexToBytes } from '../events/index.js';
 import { isEphemeraError } from '../errors.js';
 import { ED25519_L, verifyEd25519Strict } from './ed25519.js';
 
-interface Case { name: string; description: string; message: string; public_key: string; signature: string; expected: { valid: boolean; code: string | null } }
+interface Case {
+  name: string;
+  description: string;
+  message: string;
+  public_key: string;
+  signature: string;
+  expected: { valid: boolean; code: string | null };
+}
 const CASES = JSON.parse(readFileSync(join(import.meta.dirname, '../../test-vectors/ed25519/cases.json'), 'utf8')) as Case[];
 
 function verdict(c: Pick<Case, 'message' | 'public_key' | 'signature'>): { valid: boolean; code: string | null } {
@@ -24,7 +31,7 @@ describe('verifyEd25519Strict', () => {
     expect(verdict(c)).toEqual(c.expected);
   });
 
-  it('rejects all twelve edge cases, nine of which the library\'s default (ZIP-215) verify accepts', () => {
+  it("rejects all twelve edge cases, nine of which the library's default (ZIP-215) verify accepts", () => {
     const edge = CASES.filter((c) => c.name.startsWith('speccheck-'));
     expect(edge).toHaveLength(12);
     expect(edge.every((c) => !verdict(c).valid)).toBe(true);
@@ -62,7 +69,9 @@ describe('verifyEd25519Strict', () => {
         verifyEd25519Strict(signature, MESSAGE, key, fields);
         return null;
       } catch (error) {
-        return isEphemeraError(error) ? { code: error.code, message: error.message, field: error.fields.field } : { code: 'NOT_EPHEMERA', message: String(error), field: null };
+        return isEphemeraError(error)
+          ? { code: error.code, message: error.message, field: error.fields.field }
+          : { code: 'NOT_EPHEMERA', message: String(error), field: null };
       }
     };
     const byCase = (name: string) => CASES.find((c) => c.name === name)!;
@@ -72,13 +81,62 @@ describe('verifyEd25519Strict', () => {
       ['a key of 33 bytes', SIGNATURE, new Uint8Array([...KEY, 0]), 'ATTEST_KEY_NONCANONICAL', 'an Ed25519 public key is 32 bytes', 'public_key'],
       ['a signature of 63 bytes', SIGNATURE.subarray(1), KEY, 'ATTEST_SIGNATURE_NONCANONICAL', 'an Ed25519 signature is 64 bytes', 'signature'],
       ['a signature of 65 bytes', new Uint8Array([...SIGNATURE, 0]), KEY, 'ATTEST_SIGNATURE_NONCANONICAL', 'an Ed25519 signature is 64 bytes', 'signature'],
-      ['a key with y ≥ p', SIGNATURE, hexToBytes(byCase('speccheck-10').public_key), 'ATTEST_KEY_NONCANONICAL', 'the public key is not a canonical encoding of a curve point', 'public_key'],
-      ['the identity as key', new Uint8Array([...IDENTITY, ...new Uint8Array(32)]), IDENTITY, 'ATTEST_KEY_SMALL_ORDER', 'the public key is a point of small order: it verifies forged signatures', 'public_key'],
-      ['a key with a small-order component', hexToBytes(byCase('speccheck-2').signature), hexToBytes(byCase('speccheck-2').public_key), 'ATTEST_KEY_NOT_PRIME_ORDER', 'the public key has a small-order component (not in the prime-order subgroup)', 'public_key'],
-      ['an R with y ≥ p', new Uint8Array([...IDENTITY_Y_ABOVE_P, ...SIGNATURE.subarray(32)]), KEY, 'ATTEST_SIGNATURE_NONCANONICAL', 'the signature\'s R is not a canonical encoding of a curve point', 'signature'],
-      ['the identity as R', new Uint8Array([...IDENTITY, ...SIGNATURE.subarray(32)]), KEY, 'ATTEST_SIGNATURE_SMALL_ORDER', 'the signature\'s R is a point of small order', 'signature'],
-      ['S = L', new Uint8Array([...SIGNATURE.subarray(0, 32), ...le32(ED25519_L)]), KEY, 'ATTEST_SIGNATURE_NONCANONICAL', 'the signature\'s S is not below the group order L', 'signature'],
-      ['S = L - 1 (below L, but not the signature)', new Uint8Array([...SIGNATURE.subarray(0, 32), ...le32(ED25519_L - 1n)]), KEY, 'ATTEST_SIGNATURE_INVALID', 'the signature does not verify over the report data', 'signature'],
+      [
+        'a key with y ≥ p',
+        SIGNATURE,
+        hexToBytes(byCase('speccheck-10').public_key),
+        'ATTEST_KEY_NONCANONICAL',
+        'the public key is not a canonical encoding of a curve point',
+        'public_key',
+      ],
+      [
+        'the identity as key',
+        new Uint8Array([...IDENTITY, ...new Uint8Array(32)]),
+        IDENTITY,
+        'ATTEST_KEY_SMALL_ORDER',
+        'the public key is a point of small order: it verifies forged signatures',
+        'public_key',
+      ],
+      [
+        'a key with a small-order component',
+        hexToBytes(byCase('speccheck-2').signature),
+        hexToBytes(byCase('speccheck-2').public_key),
+        'ATTEST_KEY_NOT_PRIME_ORDER',
+        'the public key has a small-order component (not in the prime-order subgroup)',
+        'public_key',
+      ],
+      [
+        'an R with y ≥ p',
+        new Uint8Array([...IDENTITY_Y_ABOVE_P, ...SIGNATURE.subarray(32)]),
+        KEY,
+        'ATTEST_SIGNATURE_NONCANONICAL',
+        "the signature's R is not a canonical encoding of a curve point",
+        'signature',
+      ],
+      [
+        'the identity as R',
+        new Uint8Array([...IDENTITY, ...SIGNATURE.subarray(32)]),
+        KEY,
+        'ATTEST_SIGNATURE_SMALL_ORDER',
+        "the signature's R is a point of small order",
+        'signature',
+      ],
+      [
+        'S = L',
+        new Uint8Array([...SIGNATURE.subarray(0, 32), ...le32(ED25519_L)]),
+        KEY,
+        'ATTEST_SIGNATURE_NONCANONICAL',
+        "the signature's S is not below the group order L",
+        'signature',
+      ],
+      [
+        'S = L - 1 (below L, but not the signature)',
+        new Uint8Array([...SIGNATURE.subarray(0, 32), ...le32(ED25519_L - 1n)]),
+        KEY,
+        'ATTEST_SIGNATURE_INVALID',
+        'the signature does not verify over the report data',
+        'signature',
+      ],
     ])('refuses %s', (_what, signature, key, code, message, field) => {
       expect(failure(signature, key)).toEqual({ code, message, field });
     });

@@ -1,6 +1,14 @@
 // Isomorphic parts of attest/ (the verifier imports these in the browser).
 export {
-  LEAF_PREFIX, NODE_PREFIX, MERKLE_ALGORITHM, leafHash, nodeHash, rootFromLeafHashes, CompactRange, verifyInclusion, verifyConsistency,
+  LEAF_PREFIX,
+  NODE_PREFIX,
+  MERKLE_ALGORITHM,
+  leafHash,
+  nodeHash,
+  rootFromLeafHashes,
+  CompactRange,
+  verifyInclusion,
+  verifyConsistency,
   type MerkleErrorCode,
 } from './merkle.js';
 export { REPORT_TAG, REPORT_TAG_V1, reportData, reportDataV1, reportDataHex } from './report-data.js';

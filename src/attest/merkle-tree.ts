@@ -10,7 +10,11 @@ import { MerkleTree } from 'merkletreejs';
 import { hashToBytes, type Hash } from '../events/index.js';
 import { leafHash } from './merkle.js';
 
-const rfc6962Node = (data: Buffer) => createHash('sha256').update(Buffer.from([0x01])).update(data).digest();
+const rfc6962Node = (data: Buffer) =>
+  createHash('sha256')
+    .update(Buffer.from([0x01]))
+    .update(data)
+    .digest();
 
 export class EventMerkleTree {
   private readonly tree: MerkleTree;

@@ -94,7 +94,11 @@ export function verifyInclusion(leaf: Uint8Array, index: number, size: number, p
     if (sn === 0) fail('MERKLE_PROOF_INVALID', 'proof is longer than the path');
     if (fn % 2 === 1 || fn === sn) {
       r = nodeHash(p, r);
-      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+      if (fn % 2 === 0)
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
     } else {
       r = nodeHash(r, p);
     }
@@ -107,7 +111,8 @@ export function verifyInclusion(leaf: Uint8Array, index: number, size: number, p
 
 /** RFC 9162 §2.1.4.2. Throws MERKLE_* on any failure. */
 export function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): void {
-  if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 < 0 || size2 < size1) fail('MERKLE_BAD_INPUT', 'sizes must satisfy 0 <= size1 <= size2');
+  if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 < 0 || size2 < size1)
+    fail('MERKLE_BAD_INPUT', 'sizes must satisfy 0 <= size1 <= size2');
 
   // A proof from the empty tree proves nothing; the vectors treat it as an error.
   if (size1 === 0) fail('MERKLE_BAD_INPUT', 'consistency from the empty tree is meaningless');
@@ -121,7 +126,10 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
   const path = (size1 & (size1 - 1)) === 0 ? [root1, ...proof] : [...proof];
   let fn = size1 - 1;
   let sn = size2 - 1;
-  while (fn % 2 === 1) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
   let fr = path[0]!;
   let sr = path[0]!;
   for (const c of path.slice(1)) {
@@ -129,7 +137,11 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
     if (fn % 2 === 1 || fn === sn) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+      if (fn % 2 === 0)
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
     } else {
       sr = nodeHash(sr, c);
     }

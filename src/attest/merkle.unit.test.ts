@@ -35,7 +35,14 @@ describe('RFC 6962 Merkle tree', () => {
     const cases = casesUnder(join(VECTORS, 'inclusion'));
     it('has vectors to check', () => expect(cases.length).toBeGreaterThan(50));
     it.each(cases)('$name', ({ data }) => {
-      const run = () => verifyInclusion(b64(data.leafHash as string), data.leafIdx as number, data.treeSize as number, (data.proof as string[] | null ?? []).map(b64), b64(data.root as string));
+      const run = () =>
+        verifyInclusion(
+          b64(data.leafHash as string),
+          data.leafIdx as number,
+          data.treeSize as number,
+          ((data.proof as string[] | null) ?? []).map(b64),
+          b64(data.root as string),
+        );
       if (data.wantErr) expect(run).toThrow(expect.objectContaining({ code: expect.stringMatching(/^MERKLE_/) }));
       else expect(run).not.toThrow();
     });
@@ -45,7 +52,14 @@ describe('RFC 6962 Merkle tree', () => {
     const cases = casesUnder(join(VECTORS, 'consistency'));
     it('has vectors to check', () => expect(cases.length).toBeGreaterThan(50));
     it.each(cases)('$name', ({ data }) => {
-      const run = () => verifyConsistency(data.size1 as number, data.size2 as number, (data.proof as string[] | null ?? []).map(b64), b64(data.root1 as string), b64(data.root2 as string));
+      const run = () =>
+        verifyConsistency(
+          data.size1 as number,
+          data.size2 as number,
+          ((data.proof as string[] | null) ?? []).map(b64),
+          b64(data.root1 as string),
+          b64(data.root2 as string),
+        );
       if (data.wantErr) expect(run).toThrow(expect.objectContaining({ code: expect.stringMatching(/^MERKLE_/) }));
       else expect(run).not.toThrow();
     });
@@ -79,7 +93,9 @@ describe('RFC 6962 Merkle tree', () => {
 
     it('a proof for one index does not verify at the neighbouring index', () => {
       const tree = new EventMerkleTree(Array.from({ length: 7 }, (_, i) => eventHash(i)));
-      expect(() => verifyInclusion(leaves(7)[2]!, 3, 7, tree.inclusionProof(2), tree.root())).toThrow(expect.objectContaining({ code: 'MERKLE_ROOT_MISMATCH' }));
+      expect(() => verifyInclusion(leaves(7)[2]!, 3, 7, tree.inclusionProof(2), tree.root())).toThrow(
+        expect.objectContaining({ code: 'MERKLE_ROOT_MISMATCH' }),
+      );
     });
   });
 
@@ -131,9 +147,19 @@ describe('RFC 6962 Merkle tree', () => {
         const root = referenceRoot(ls);
         for (let i = 0; i < n; i++) {
           const proof = path(i, ls);
-          expect(codeOf(() => verifyInclusion(ls[i]!, i, n, proof, root)), `${i} of ${n}`).toBeNull();
-          expect(codeOf(() => verifyInclusion(ls[i]!, i, n, [...proof, root], root)), `${i} of ${n}, longer`).toEqual(['MERKLE_PROOF_INVALID', 'proof is longer than the path']);
-          if (proof.length > 0) expect(codeOf(() => verifyInclusion(ls[i]!, i, n, proof.slice(0, -1), root)), `${i} of ${n}, shorter`).toEqual(['MERKLE_PROOF_INVALID', 'proof is shorter than the path']);
+          expect(
+            codeOf(() => verifyInclusion(ls[i]!, i, n, proof, root)),
+            `${i} of ${n}`,
+          ).toBeNull();
+          expect(
+            codeOf(() => verifyInclusion(ls[i]!, i, n, [...proof, root], root)),
+            `${i} of ${n}, longer`,
+          ).toEqual(['MERKLE_PROOF_INVALID', 'proof is longer than the path']);
+          if (proof.length > 0)
+            expect(
+              codeOf(() => verifyInclusion(ls[i]!, i, n, proof.slice(0, -1), root)),
+              `${i} of ${n}, shorter`,
+            ).toEqual(['MERKLE_PROOF_INVALID', 'proof is shorter than the path']);
         }
       }
     });
@@ -143,10 +169,20 @@ describe('RFC 6962 Merkle tree', () => {
         for (let m = 1; m <= n; m++) {
           const proof = subproof(m, all.slice(0, n), true);
           const [r1, r2] = [referenceRoot(all.slice(0, m)), referenceRoot(all.slice(0, n))];
-          expect(codeOf(() => verifyConsistency(m, n, proof, r1, r2)), `${m} → ${n}`).toBeNull();
+          expect(
+            codeOf(() => verifyConsistency(m, n, proof, r1, r2)),
+            `${m} → ${n}`,
+          ).toBeNull();
           if (m === n) continue;
-          expect(codeOf(() => verifyConsistency(m, n, [...proof, r2], r1, r2)), `${m} → ${n}, longer`).toEqual(['MERKLE_PROOF_INVALID', 'proof is longer than the path']);
-          if (proof.length > 1) expect(codeOf(() => verifyConsistency(m, n, proof.slice(0, -1), r1, r2)), `${m} → ${n}, shorter`).toEqual(['MERKLE_PROOF_INVALID', 'proof is shorter than the path']);
+          expect(
+            codeOf(() => verifyConsistency(m, n, [...proof, r2], r1, r2)),
+            `${m} → ${n}, longer`,
+          ).toEqual(['MERKLE_PROOF_INVALID', 'proof is longer than the path']);
+          if (proof.length > 1)
+            expect(
+              codeOf(() => verifyConsistency(m, n, proof.slice(0, -1), r1, r2)),
+              `${m} → ${n}, shorter`,
+            ).toEqual(['MERKLE_PROOF_INVALID', 'proof is shorter than the path']);
         }
       }
     });
@@ -168,13 +204,30 @@ describe('RFC 6962 Merkle tree', () => {
       expect(bad(() => verifyInclusion(short, 1, 4, proof, root))).toBe('hashes must be 32 bytes');
       expect(bad(() => verifyInclusion(ls[1]!, 1, 4, proof, short))).toBe('hashes must be 32 bytes');
       expect(bad(() => verifyInclusion(ls[1]!, 1, 4, [proof[0]!, short], root))).toBe('hashes must be 32 bytes');
-      for (const [index, size] of [[-1, 4], [4, 4], [1.5, 4], [1, 4.5], [1, Number.MAX_SAFE_INTEGER + 1]]) {
-        expect(codeOf(() => verifyInclusion(ls[1]!, index!, size!, proof, root)), `${index} of ${size}`).toEqual(['MERKLE_BAD_INPUT', 'index must be inside the tree']);
+      for (const [index, size] of [
+        [-1, 4],
+        [4, 4],
+        [1.5, 4],
+        [1, 4.5],
+        [1, Number.MAX_SAFE_INTEGER + 1],
+      ]) {
+        expect(
+          codeOf(() => verifyInclusion(ls[1]!, index!, size!, proof, root)),
+          `${index} of ${size}`,
+        ).toEqual(['MERKLE_BAD_INPUT', 'index must be inside the tree']);
       }
       const r1 = referenceRoot(all.slice(0, 2));
       const cproof = subproof(2, ls, true);
-      for (const [m, n] of [[-1, 4], [3, 2], [1.5, 4], [2, 4.5]]) {
-        expect(codeOf(() => verifyConsistency(m!, n!, cproof, r1, root)), `${m} → ${n}`).toEqual(['MERKLE_BAD_INPUT', 'sizes must satisfy 0 <= size1 <= size2']);
+      for (const [m, n] of [
+        [-1, 4],
+        [3, 2],
+        [1.5, 4],
+        [2, 4.5],
+      ]) {
+        expect(
+          codeOf(() => verifyConsistency(m!, n!, cproof, r1, root)),
+          `${m} → ${n}`,
+        ).toEqual(['MERKLE_BAD_INPUT', 'sizes must satisfy 0 <= size1 <= size2']);
       }
       expect(codeOf(() => verifyConsistency(0, 4, cproof, r1, root))).toEqual(['MERKLE_BAD_INPUT', 'consistency from the empty tree is meaningless']);
       expect(codeOf(() => verifyConsistency(2, 4, cproof, r1.subarray(1), root))).toEqual(['MERKLE_BAD_INPUT', 'hashes must be 32 bytes']);

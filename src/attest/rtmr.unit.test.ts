@@ -12,8 +12,16 @@ describe('runtimeEventDigest', () => {
   it('is SHA-384 of the type (u32 little-endian), ":", the event name, ":" and the payload bytes', () => {
     const type = Buffer.alloc(4);
     type.writeUInt32LE(DSTACK_RUNTIME_EVENT_TYPE);
-    expect(hex(runtimeEventDigest({ event_type: DSTACK_RUNTIME_EVENT_TYPE, event: 'app-id', event_payload: 'abcd' }))).toBe(hex(sha384(type, Buffer.from(':app-id:'), Buffer.from([0xab, 0xcd]))));
-    expect(runtimeEvent('app-id', 'abcd')).toEqual({ imr: 3, event_type: DSTACK_RUNTIME_EVENT_TYPE, event: 'app-id', event_payload: 'abcd', digest: hex(sha384(type, Buffer.from(':app-id:'), Buffer.from([0xab, 0xcd]))) });
+    expect(hex(runtimeEventDigest({ event_type: DSTACK_RUNTIME_EVENT_TYPE, event: 'app-id', event_payload: 'abcd' }))).toBe(
+      hex(sha384(type, Buffer.from(':app-id:'), Buffer.from([0xab, 0xcd]))),
+    );
+    expect(runtimeEvent('app-id', 'abcd')).toEqual({
+      imr: 3,
+      event_type: DSTACK_RUNTIME_EVENT_TYPE,
+      event: 'app-id',
+      event_payload: 'abcd',
+      digest: hex(sha384(type, Buffer.from(':app-id:'), Buffer.from([0xab, 0xcd]))),
+    });
   });
 });
 
@@ -49,7 +57,11 @@ describe('replayRtmr3', () => {
 
   describe('when recorded digests lie', () => {
     it('names the first that is not what its fields give, and still replays the true digests', () => {
-      const log = [runtimeEvent('app-id', 'aa'), { ...runtimeEvent('x', 'bb'), digest: '00'.repeat(48) }, { ...runtimeEvent('y', 'cc'), digest: '11'.repeat(48) }];
+      const log = [
+        runtimeEvent('app-id', 'aa'),
+        { ...runtimeEvent('x', 'bb'), digest: '00'.repeat(48) },
+        { ...runtimeEvent('y', 'cc'), digest: '11'.repeat(48) },
+      ];
       const replay = replayRtmr3(log);
       expect(replay.badDigestAt).toBe(1);
       expect(hex(replay.rtmr3)).toBe(hex(replayRtmr3([runtimeEvent('app-id', 'aa'), runtimeEvent('x', 'bb'), runtimeEvent('y', 'cc')]).rtmr3));

@@ -91,7 +91,17 @@ export function parseTdxQuote(quote: Uint8Array): TdxQuoteFields {
     if (450 + authSize + 6 + innerSize !== certSize) bad('its QE certification data does not fill its declared size exactly');
     if (innerType === CERT_DATA_PCK_CHAIN) pckChain = quote.slice(inner + 6, inner + 6 + innerSize);
   }
-  return { version, attestationKeyType, teeType, tdAttributes: at(OFF.tdAttributes, 8), rtmr3: at(OFF.rtmr3, 48), reportData: at(OFF.reportData, 64), reportOffset, length, pckChain };
+  return {
+    version,
+    attestationKeyType,
+    teeType,
+    tdAttributes: at(OFF.tdAttributes, 8),
+    rtmr3: at(OFF.rtmr3, 48),
+    reportData: at(OFF.reportData, 64),
+    reportOffset,
+    length,
+    pckChain,
+  };
 }
 
 export function isDebugTd(fields: TdxQuoteFields): boolean {

@@ -39,7 +39,9 @@ const failureOf = (quote: Uint8Array) => {
     parseTdxQuote(quote);
     return null;
   } catch (error) {
-    return isEphemeraError(error) ? { code: error.code, message: error.message, field: error.fields.field } : { code: 'NOT_EPHEMERA', message: String(error), field: null };
+    return isEphemeraError(error)
+      ? { code: error.code, message: error.message, field: error.fields.field }
+      : { code: 'NOT_EPHEMERA', message: String(error), field: null };
   }
 };
 const malformed = (why: string) => ({ code: 'ATTEST_QUOTE_MALFORMED', message: `quote: ${why}`, field: 'proof.attestation.quote' });
@@ -48,7 +50,13 @@ describe('parseTdxQuote', () => {
   describe('when the quote is a real v4 quote', () => {
     it('reads its version, key type, TEE type, report data and PCK chain, and where its structure ends', () => {
       const fields = parseTdxQuote(PADDED);
-      expect({ version: fields.version, key: fields.attestationKeyType, tee: fields.teeType, offset: fields.reportOffset, length: fields.length }).toEqual({ version: 4, key: 2, tee: 0x81, offset: 48, length: 4936 });
+      expect({ version: fields.version, key: fields.attestationKeyType, tee: fields.teeType, offset: fields.reportOffset, length: fields.length }).toEqual({
+        version: 4,
+        key: 2,
+        tee: 0x81,
+        offset: 48,
+        length: 4936,
+      });
       expect(hex(fields.reportData)).toBe(REPORT_DATA);
       expect(Buffer.from(fields.rtmr3)).toEqual(Buffer.from(PADDED.subarray(48 + 472, 48 + 520)));
       expect(Buffer.from(fields.tdAttributes)).toEqual(Buffer.from(PADDED.subarray(48 + 120, 48 + 128)));
@@ -71,7 +79,7 @@ describe('parseTdxQuote', () => {
       expect(parseTdxQuote(quote)).toMatchObject({ version: 5, reportOffset: 54, length: quote.length });
     });
 
-    it('refuses a TD report shorter than TDX 1.0\'s', () => {
+    it("refuses a TD report shorter than TDX 1.0's", () => {
       expect(failureOf(edited(asVersion5(V4), [[50, 4, 583]]))).toEqual(malformed('its TD report is too short'));
     });
   });
@@ -93,8 +101,31 @@ describe('parseTdxQuote', () => {
       ['a header and a TD report, nothing else', V4.slice(0, 632), 'shorter than the lengths it declares'],
       ['cut inside its signature data', V4.slice(0, 4935), 'shorter than the lengths it declares'],
       ['signature data too short for the certification data header', edited(V4, [[632, 4, 100]], SIG_START + 100), 'shorter than the lengths it declares'],
-      ['certification data too short for a QE report', edited(V4, [[632, 4, 234], [SIG_START + 130, 4, 100]], SIG_START + 234), 'shorter than the lengths it declares'],
-      ['QE data too short for the PCK chain header', edited(V4, [[632, 4, 134 + 452], [SIG_START + 130, 4, 452], [QE + 448, 2, 0]], SIG_START + 134 + 452), 'shorter than the lengths it declares'],
+      [
+        'certification data too short for a QE report',
+        edited(
+          V4,
+          [
+            [632, 4, 234],
+            [SIG_START + 130, 4, 100],
+          ],
+          SIG_START + 234,
+        ),
+        'shorter than the lengths it declares',
+      ],
+      [
+        'QE data too short for the PCK chain header',
+        edited(
+          V4,
+          [
+            [632, 4, 134 + 452],
+            [SIG_START + 130, 4, 452],
+            [QE + 448, 2, 0],
+          ],
+          SIG_START + 134 + 452,
+        ),
+        'shorter than the lengths it declares',
+      ],
     ])('refuses %s', (_what, quote, why) => {
       expect(failureOf(quote)).toEqual(malformed(why));
     });
@@ -146,7 +177,13 @@ describe('trimQuote', () => {
     it('refuses the quote', () => {
       const junk = PADDED.slice();
       junk[junk.length - 1] = 1;
-      expect(() => trimQuote(junk)).toThrow(expect.objectContaining({ code: 'ATTEST_QUOTE_MALFORMED', message: 'quote: non-zero bytes after its structure', fields: { field: 'proof.attestation.quote' } }));
+      expect(() => trimQuote(junk)).toThrow(
+        expect.objectContaining({
+          code: 'ATTEST_QUOTE_MALFORMED',
+          message: 'quote: non-zero bytes after its structure',
+          fields: { field: 'proof.attestation.quote' },
+        }),
+      );
     });
   });
 });
@@ -167,7 +204,7 @@ describe('withReport', () => {
     expect([hex(patched.reportData), hex(patched.rtmr3)]).toEqual([hex(report), hex(parseTdxQuote(V4).rtmr3)]);
   });
 
-  it('writes at the report\'s offset in a version-5 quote', () => {
+  it("writes at the report's offset in a version-5 quote", () => {
     expect(hex(parseTdxQuote(withReport(asVersion5(V4), report, rtmr3)).reportData)).toBe(hex(report));
   });
 });

@@ -38,28 +38,49 @@ describe('verifyTdxAttestation', () => {
     it('a tampered TD report fails with ATTEST_QUOTE_SIGNATURE_INVALID', () => {
       const q = Buffer.from(VALID, 'hex');
       q[300] ^= 1;
-      expect(byName(verifyTdxAttestation(attestation({ quote: q.toString('hex') }), REPORT, policy())).dcap).toMatchObject({ status: 'fail', code: 'ATTEST_QUOTE_SIGNATURE_INVALID' });
+      expect(byName(verifyTdxAttestation(attestation({ quote: q.toString('hex') }), REPORT, policy())).dcap).toMatchObject({
+        status: 'fail',
+        code: 'ATTEST_QUOTE_SIGNATURE_INVALID',
+      });
     });
 
     it('the outdated platform fails on TCB with ATTEST_TCB_OUT_OF_DATE', () => {
-      const checks = byName(verifyTdxAttestation(attestation({ quote: Buffer.from(trimQuote(read('tdx_quote_outdated'))).toString('hex'), collateral: JSON.parse(read('tdx_quote_outdated_collateral.json').toString()) }), REPORT, policy({ atSeconds: 1771498731 })));
+      const checks = byName(
+        verifyTdxAttestation(
+          attestation({
+            quote: Buffer.from(trimQuote(read('tdx_quote_outdated'))).toString('hex'),
+            collateral: JSON.parse(read('tdx_quote_outdated_collateral.json').toString()),
+          }),
+          REPORT,
+          policy({ atSeconds: 1771498731 }),
+        ),
+      );
       expect(checks.dcap).toMatchObject({ status: 'fail', code: 'ATTEST_TCB_OUT_OF_DATE' });
     });
 
     it('no collateral fails with ATTEST_COLLATERAL_MISSING', () => {
-      expect(byName(verifyTdxAttestation(attestation({ collateral: undefined }), REPORT, policy())).collateral).toMatchObject({ code: 'ATTEST_COLLATERAL_MISSING' });
+      expect(byName(verifyTdxAttestation(attestation({ collateral: undefined }), REPORT, policy())).collateral).toMatchObject({
+        code: 'ATTEST_COLLATERAL_MISSING',
+      });
     });
 
     it('report data matching only the first 32 bytes fails with ATTEST_REPORT_DATA_MISMATCH (THREATS F43)', () => {
       const half = REPORT.slice();
       half[63] ^= 1;
-      expect(byName(verifyTdxAttestation(attestation(), half, policy())).report_data).toMatchObject({ status: 'fail', code: 'ATTEST_REPORT_DATA_MISMATCH', detail: 'only the first 32 bytes match' });
+      expect(byName(verifyTdxAttestation(attestation(), half, policy())).report_data).toMatchObject({
+        status: 'fail',
+        code: 'ATTEST_REPORT_DATA_MISMATCH',
+        detail: 'only the first 32 bytes match',
+      });
     });
 
     it('a debug TD fails with ATTEST_DEBUG_TD', () => {
       const q = Buffer.from(VALID, 'hex');
       q[parseTdxQuote(q).reportOffset + 120] |= 1;
-      expect(byName(verifyTdxAttestation(attestation({ quote: q.toString('hex') }), REPORT, policy()))['quote.debug']).toMatchObject({ status: 'fail', code: 'ATTEST_DEBUG_TD' });
+      expect(byName(verifyTdxAttestation(attestation({ quote: q.toString('hex') }), REPORT, policy()))['quote.debug']).toMatchObject({
+        status: 'fail',
+        code: 'ATTEST_DEBUG_TD',
+      });
     });
 
     it.each([
@@ -69,39 +90,57 @@ describe('verifyTdxAttestation', () => {
     ])('a quote with another %s fails with ATTEST_QUOTE_MALFORMED (THREATS F45)', (_what, offset, value) => {
       const q = Buffer.from(VALID, 'hex');
       q[offset] = value;
-      expect(verifyTdxAttestation(attestation({ quote: q.toString('hex') }), REPORT, policy())).toEqual([expect.objectContaining({ name: 'quote.structure', code: 'ATTEST_QUOTE_MALFORMED' })]);
+      expect(verifyTdxAttestation(attestation({ quote: q.toString('hex') }), REPORT, policy())).toEqual([
+        expect.objectContaining({ name: 'quote.structure', code: 'ATTEST_QUOTE_MALFORMED' }),
+      ]);
     });
 
     it('an event log that does not replay to RTMR3, or lies about a digest, fails with ATTEST_RTMR3_MISMATCH (THREATS F44)', () => {
       const log = [runtimeEvent('compose-hash', 'aa'.repeat(32))];
-      expect(byName(verifyTdxAttestation(attestation({ event_log: log }), REPORT, policy())).rtmr3).toMatchObject({ code: 'ATTEST_RTMR3_MISMATCH', detail: expect.stringContaining('replay') });
+      expect(byName(verifyTdxAttestation(attestation({ event_log: log }), REPORT, policy())).rtmr3).toMatchObject({
+        code: 'ATTEST_RTMR3_MISMATCH',
+        detail: expect.stringContaining('replay'),
+      });
       const lying = [{ ...log[0]!, event_payload: 'bb'.repeat(32) }];
-      expect(byName(verifyTdxAttestation(attestation({ event_log: lying }), REPORT, policy())).rtmr3).toMatchObject({ code: 'ATTEST_RTMR3_MISMATCH', detail: expect.stringContaining('event_log[0]') });
+      expect(byName(verifyTdxAttestation(attestation({ event_log: lying }), REPORT, policy())).rtmr3).toMatchObject({
+        code: 'ATTEST_RTMR3_MISMATCH',
+        detail: expect.stringContaining('event_log[0]'),
+      });
     });
   });
 
   describe('when the quote carries bytes past its structure', () => {
     const padded = read('tdx_quote').toString('hex');
     it('a version-2 certificate is refused with ATTEST_QUOTE_MALFORMED (no byte of an attestation goes unverified)', () => {
-      expect(verifyTdxAttestation(attestation({ quote: padded }), REPORT, policy(), { defaultAtSeconds: PINNED, version: 2 })).toEqual([expect.objectContaining({ name: 'quote.structure', code: 'ATTEST_QUOTE_MALFORMED' })]);
+      expect(verifyTdxAttestation(attestation({ quote: padded }), REPORT, policy(), { defaultAtSeconds: PINNED, version: 2 })).toEqual([
+        expect.objectContaining({ name: 'quote.structure', code: 'ATTEST_QUOTE_MALFORMED' }),
+      ]);
     });
-    it('version 1 accepts the hardware\'s zero padding, and nothing else', () => {
-      expect(byName(verifyTdxAttestation(attestation({ quote: padded }), REPORT, policy(), { defaultAtSeconds: PINNED, version: 1 })).dcap?.status).toBe('pass');
+    it("version 1 accepts the hardware's zero padding, and nothing else", () => {
+      expect(byName(verifyTdxAttestation(attestation({ quote: padded }), REPORT, policy(), { defaultAtSeconds: PINNED, version: 1 })).dcap?.status).toBe(
+        'pass',
+      );
       const junk = Buffer.from(padded, 'hex');
       junk[junk.length - 1] = 1;
-      expect(verifyTdxAttestation(attestation({ quote: junk.toString('hex') }), REPORT, policy(), { defaultAtSeconds: PINNED, version: 1 })[0]).toMatchObject({ code: 'ATTEST_QUOTE_MALFORMED' });
+      expect(verifyTdxAttestation(attestation({ quote: junk.toString('hex') }), REPORT, policy(), { defaultAtSeconds: PINNED, version: 1 })[0]).toMatchObject({
+        code: 'ATTEST_QUOTE_MALFORMED',
+      });
     });
   });
 
   describe('when the collateral dcap-qvl does not authenticate is edited', () => {
     const edited = (key: string, edit: (value: string) => string) => attestation({ collateral: { ...VALID_COLLATERAL, [key]: edit(VALID_COLLATERAL[key]) } });
-    const flipHexByte = (hex: string, at: number) => hex.slice(0, at * 2) + (parseInt(hex.slice(at * 2, at * 2 + 2), 16) ^ 1).toString(16).padStart(2, '0') + hex.slice(at * 2 + 2);
+    const flipHexByte = (hex: string, at: number) =>
+      hex.slice(0, at * 2) + (parseInt(hex.slice(at * 2, at * 2 + 2), 16) ^ 1).toString(16).padStart(2, '0') + hex.slice(at * 2 + 2);
     it.each([
       ['a byte of the PCK CRL flipped', edited('pck_crl', (v) => flipHexByte(v, 200))],
       ['a byte of the root CA CRL flipped', edited('root_ca_crl', (v) => flipHexByte(v, 100))],
       ['bytes appended to the PCK CRL', edited('pck_crl', (v) => `${v}00`)],
       ['the PCK CRL replaced by the root CA CRL', edited('pck_crl', () => VALID_COLLATERAL.root_ca_crl)],
-      ['text between the certificates of a chain', edited('pck_crl_issuer_chain', (v) => v.replace('-----END CERTIFICATE-----\n', '-----END CERTIFICATE-----\naudited by X\n'))],
+      [
+        'text between the certificates of a chain',
+        edited('pck_crl_issuer_chain', (v) => v.replace('-----END CERTIFICATE-----\n', '-----END CERTIFICATE-----\naudited by X\n')),
+      ],
       ['text after the TCB info chain', edited('tcb_info_issuer_chain', (v) => `${v}hello\n`)],
       ['CRLF line ends in the QE identity chain', edited('qe_identity_issuer_chain', (v) => v.replaceAll('\n', '\r\n'))],
     ])('%s fails with ATTEST_COLLATERAL_INVALID', (_what, doc) => {
@@ -109,16 +148,24 @@ describe('verifyTdxAttestation', () => {
     });
     it('passes at the pinned time, and fails once the CRLs are no longer current', () => {
       expect(byName(verifyTdxAttestation(attestation(), REPORT, policy())).collateral?.status).toBe('pass');
-      expect(byName(verifyTdxAttestation(attestation(), REPORT, policy({ atSeconds: Date.now() / 1000 }))).collateral).toMatchObject({ code: 'ATTEST_COLLATERAL_EXPIRED', detail: expect.stringMatching(/not (current|valid)/) });
+      expect(byName(verifyTdxAttestation(attestation(), REPORT, policy({ atSeconds: Date.now() / 1000 }))).collateral).toMatchObject({
+        code: 'ATTEST_COLLATERAL_EXPIRED',
+        detail: expect.stringMatching(/not (current|valid)/),
+      });
     });
   });
 
-  describe('when the collateral is not Intel\'s', () => {
+  describe("when the collateral is not Intel's", () => {
     const chainOf = (key: string) => VALID_COLLATERAL[key] as string;
     it.each([
       ['the TCB info chain without its signing certificate', 'tcb_info_issuer_chain', (c: string) => c.slice(c.indexOf('-----BEGIN', 10))],
-      ['the QE identity chain with the PCK CA in place of the root', 'qe_identity_issuer_chain', () => `${chainOf('pck_crl_issuer_chain').split('-----END CERTIFICATE-----\n')[0]}-----END CERTIFICATE-----\n${chainOf('pck_crl_issuer_chain').split('-----END CERTIFICATE-----\n')[0]}-----END CERTIFICATE-----\n`],
-      ['a PCK CRL that is any DER but Intel\'s', 'pck_crl', () => `30820100${'02'.repeat(0)}${'00'.repeat(256)}`],
+      [
+        'the QE identity chain with the PCK CA in place of the root',
+        'qe_identity_issuer_chain',
+        () =>
+          `${chainOf('pck_crl_issuer_chain').split('-----END CERTIFICATE-----\n')[0]}-----END CERTIFICATE-----\n${chainOf('pck_crl_issuer_chain').split('-----END CERTIFICATE-----\n')[0]}-----END CERTIFICATE-----\n`,
+      ],
+      ["a PCK CRL that is any DER but Intel's", 'pck_crl', () => `30820100${'02'.repeat(0)}${'00'.repeat(256)}`],
     ])('%s fails with ATTEST_COLLATERAL_INVALID, and dcap-qvl never parses it', (_what, key, edit) => {
       const checks = byName(verifyTdxAttestation(attestation({ collateral: { ...VALID_COLLATERAL, [key]: edit(chainOf(key)) } }), REPORT, policy()));
       expect(checks.collateral).toMatchObject({ status: 'fail', code: 'ATTEST_COLLATERAL_INVALID' });

@@ -13,7 +13,9 @@ const FIELD = 'proof.attestation';
 
 export function verifySimulatedAttestation(attestation: Record<string, unknown>, reportData: Uint8Array): void {
   const { public_key: publicKey, signature } = attestation;
-  if (typeof publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(publicKey)) throw new EphemeraError('ATTEST_MALFORMED', 'public_key must be 64 lowercase hex', { fields: { field: `${FIELD}.public_key` } });
-  if (typeof signature !== 'string' || !/^[0-9a-f]{128}$/.test(signature)) throw new EphemeraError('ATTEST_MALFORMED', 'signature must be 128 lowercase hex', { fields: { field: `${FIELD}.signature` } });
+  if (typeof publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(publicKey))
+    throw new EphemeraError('ATTEST_MALFORMED', 'public_key must be 64 lowercase hex', { fields: { field: `${FIELD}.public_key` } });
+  if (typeof signature !== 'string' || !/^[0-9a-f]{128}$/.test(signature))
+    throw new EphemeraError('ATTEST_MALFORMED', 'signature must be 128 lowercase hex', { fields: { field: `${FIELD}.signature` } });
   verifyEd25519Strict(hexToBytes(signature), reportData, hexToBytes(publicKey), { key: `${FIELD}.public_key`, signature: `${FIELD}.signature` });
 }

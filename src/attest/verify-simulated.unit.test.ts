@@ -37,7 +37,9 @@ describe('verifySimulatedAttestation', () => {
       ['with a character after it', `${PUBLIC_KEY}0`],
     ])('refuses it %s with ATTEST_MALFORMED', (_what, publicKey) => {
       expect(failureOf({ type: 'simulated', public_key: publicKey, signature: SIGNATURE })).toEqual({
-        code: 'ATTEST_MALFORMED', message: 'public_key must be 64 lowercase hex', field: 'proof.attestation.public_key',
+        code: 'ATTEST_MALFORMED',
+        message: 'public_key must be 64 lowercase hex',
+        field: 'proof.attestation.public_key',
       });
     });
   });
@@ -51,22 +53,29 @@ describe('verifySimulatedAttestation', () => {
       ['with a character after it', `${SIGNATURE}0`],
     ])('refuses it %s with ATTEST_MALFORMED', (_what, signature) => {
       expect(failureOf({ type: 'simulated', public_key: PUBLIC_KEY, signature })).toEqual({
-        code: 'ATTEST_MALFORMED', message: 'signature must be 128 lowercase hex', field: 'proof.attestation.signature',
+        code: 'ATTEST_MALFORMED',
+        message: 'signature must be 128 lowercase hex',
+        field: 'proof.attestation.signature',
       });
     });
   });
 
   describe('when the signature does not verify', () => {
-    it('names the signature as the attestation\'s member', () => {
+    it("names the signature as the attestation's member", () => {
       const other = REPORT.slice();
       other[63] ^= 1;
       expect(failureOf({ type: 'simulated', public_key: PUBLIC_KEY, signature: SIGNATURE }, other)).toEqual({
-        code: 'ATTEST_SIGNATURE_INVALID', message: 'the signature does not verify over the report data', field: 'proof.attestation.signature',
+        code: 'ATTEST_SIGNATURE_INVALID',
+        message: 'the signature does not verify over the report data',
+        field: 'proof.attestation.signature',
       });
     });
 
     it('names the public key when the key is the culprit', () => {
-      expect(failureOf({ type: 'simulated', public_key: `01${'00'.repeat(31)}`, signature: `01${'00'.repeat(63)}` })).toMatchObject({ code: 'ATTEST_KEY_SMALL_ORDER', field: 'proof.attestation.public_key' });
+      expect(failureOf({ type: 'simulated', public_key: `01${'00'.repeat(31)}`, signature: `01${'00'.repeat(63)}` })).toMatchObject({
+        code: 'ATTEST_KEY_SMALL_ORDER',
+        field: 'proof.attestation.public_key',
+      });
     });
   });
 });

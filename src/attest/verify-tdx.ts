@@ -50,7 +50,13 @@ export interface Check {
 }
 const FIELD = 'proof.attestation';
 const pass = (name: string, detail?: string): Check => ({ name, status: 'pass', ...(detail ? { detail } : {}) });
-const fail = (name: string, code: ErrorCode, detail: string, member = ''): Check => ({ name, status: 'fail', code, field: member ? `${FIELD}.${member}` : FIELD, detail });
+const fail = (name: string, code: ErrorCode, detail: string, member = ''): Check => ({
+  name,
+  status: 'fail',
+  code,
+  field: member ? `${FIELD}.${member}` : FIELD,
+  detail,
+});
 
 export function dcapErrorCode(message: string): ErrorCode {
   if (/signature/i.test(message)) return 'ATTEST_QUOTE_SIGNATURE_INVALID';
@@ -87,9 +93,10 @@ function checkCollateral(collateral: Record<string, unknown>, quote: TdxQuoteFie
   const ca = issuedByRoot(text('pck_crl_issuer_chain'), 'collateral.pck_crl_issuer_chain', rootKey, atSeconds);
   issuedByRoot(text('tcb_info_issuer_chain'), 'collateral.tcb_info_issuer_chain', rootKey, atSeconds);
   issuedByRoot(text('qe_identity_issuer_chain'), 'collateral.qe_identity_issuer_chain', rootKey, atSeconds);
-  const quoteChain = quote.pckChain ? pemChain(new TextDecoder('utf-8', { fatal: true }).decode(quote.pckChain), 'the quote\'s PCK chain', true) : [];
-  if (quoteChain.length !== 3 || !sameBytes(quoteChain[1]!, ca) || !sameBytes(quoteChain[2]!, INTEL_ROOT_CA)) invalid('the quote\'s PCK chain is not [PCK certificate, the PCK CRL\'s issuer, the Intel root CA]');
-  checkCertificate(quoteChain[0]!, certificateInfo(ca).publicKey, atSeconds, 'the quote\'s PCK certificate');
+  const quoteChain = quote.pckChain ? pemChain(new TextDecoder('utf-8', { fatal: true }).decode(quote.pckChain), "the quote's PCK chain", true) : [];
+  if (quoteChain.length !== 3 || !sameBytes(quoteChain[1]!, ca) || !sameBytes(quoteChain[2]!, INTEL_ROOT_CA))
+    invalid("the quote's PCK chain is not [PCK certificate, the PCK CRL's issuer, the Intel root CA]");
+  checkCertificate(quoteChain[0]!, certificateInfo(ca).publicKey, atSeconds, "the quote's PCK certificate");
   checkCrl(hexToBytes(text('pck_crl')), certificateInfo(ca).publicKey, atSeconds, 'collateral.pck_crl');
   checkCrl(hexToBytes(text('root_ca_crl')), rootKey, atSeconds, 'collateral.root_ca_crl');
 }
@@ -100,7 +107,13 @@ function dcap(quote: Uint8Array, collateral: object, at: number, atText: string,
     const allowed = verified.status === 'UpToDate' || policy.allowedTcbStatuses.includes(verified.status);
     return [
       pass('dcap', `Intel signature chain and collateral valid at ${atText}`),
-      allowed ? pass('tcb_status', verified.status) : fail('tcb_status', 'ATTEST_TCB_OUT_OF_DATE', `TCB status ${verified.status}${verified.advisory_ids.length ? ` (${verified.advisory_ids.join(', ')})` : ''} is not accepted by this verifier's policy`),
+      allowed
+        ? pass('tcb_status', verified.status)
+        : fail(
+            'tcb_status',
+            'ATTEST_TCB_OUT_OF_DATE',
+            `TCB status ${verified.status}${verified.advisory_ids.length ? ` (${verified.advisory_ids.join(', ')})` : ''} is not accepted by this verifier's policy`,
+          ),
     ];
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -117,21 +130,51 @@ export function verifyTdxAttestation(attestation: Record<string, unknown>, expec
     quote = hexToBytes(typeof attestation.quote === 'string' ? attestation.quote : '');
     fields = parseTdxQuote(quote);
   } catch {
-    return [fail('quote.structure', 'ATTEST_QUOTE_MALFORMED', 'the quote is not a TDX DCAP quote (version 4/5, ECDSA P-256, TEE type 0x81, lengths as declared)', 'quote')];
+    return [
+      fail(
+        'quote.structure',
+        'ATTEST_QUOTE_MALFORMED',
+        'the quote is not a TDX DCAP quote (version 4/5, ECDSA P-256, TEE type 0x81, lengths as declared)',
+        'quote',
+      ),
+    ];
   }
   const padding = quote.subarray(fields.length);
   if (version === 2 ? padding.length > 0 : padding.some((b) => b !== 0)) {
-    return [fail('quote.structure', 'ATTEST_QUOTE_MALFORMED', `${padding.length} bytes after the quote's structure (a version-2 certificate carries the quote without padding)`, 'quote')];
+    return [
+      fail(
+        'quote.structure',
+        'ATTEST_QUOTE_MALFORMED',
+        `${padding.length} bytes after the quote's structure (a version-2 certificate carries the quote without padding)`,
+        'quote',
+      ),
+    ];
   }
   checks.push(pass('quote.structure', `v${fields.version}, ECDSA-P256, TDX`));
-  checks.push(isDebugTd(fields) ? fail('quote.debug', 'ATTEST_DEBUG_TD', 'the TD runs in debug mode: the host can read its memory', 'quote') : pass('quote.debug'));
-  checks.push(bytesToHex(fields.reportData) === bytesToHex(expectedReportData)
-    ? pass('report_data', 'all 64 bytes match')
-    : fail('report_data', 'ATTEST_REPORT_DATA_MISMATCH', bytesToHex(fields.reportData.slice(0, 32)) === bytesToHex(expectedReportData.slice(0, 32)) ? 'only the first 32 bytes match' : 'the quote commits to other report data', 'quote'));
+  checks.push(
+    isDebugTd(fields) ? fail('quote.debug', 'ATTEST_DEBUG_TD', 'the TD runs in debug mode: the host can read its memory', 'quote') : pass('quote.debug'),
+  );
+  checks.push(
+    bytesToHex(fields.reportData) === bytesToHex(expectedReportData)
+      ? pass('report_data', 'all 64 bytes match')
+      : fail(
+          'report_data',
+          'ATTEST_REPORT_DATA_MISMATCH',
+          bytesToHex(fields.reportData.slice(0, 32)) === bytesToHex(expectedReportData.slice(0, 32))
+            ? 'only the first 32 bytes match'
+            : 'the quote commits to other report data',
+          'quote',
+        ),
+  );
 
   const fetchedAt = Date.parse(typeof attestation.collateral_fetched_at === 'string' ? attestation.collateral_fetched_at : '');
   const at = policy.atSeconds ?? context?.defaultAtSeconds ?? (Number.isNaN(fetchedAt) ? Date.now() / 1000 : fetchedAt / 1000);
-  const source = policy.atSeconds !== undefined ? 'verifier-chosen time' : version === 2 ? 'sealing time, as the certificate states it' : 'collateral fetch time, as the certificate states it';
+  const source =
+    policy.atSeconds !== undefined
+      ? 'verifier-chosen time'
+      : version === 2
+        ? 'sealing time, as the certificate states it'
+        : 'collateral fetch time, as the certificate states it';
   const atText = `${new Date(at * 1000).toISOString()} (${source})`;
   const collateral = attestation.collateral;
   if (!collateral || typeof collateral !== 'object') {
@@ -143,7 +186,14 @@ export function verifyTdxAttestation(attestation: Record<string, unknown>, expec
       checks.push(pass('collateral', `chains and CRLs signed by Intel and current at ${atText}; PEM chains exact`));
       authenticated = true;
     } catch (error) {
-      checks.push(fail('collateral', error instanceof EphemeraError ? error.code : 'ATTEST_COLLATERAL_INVALID', error instanceof EphemeraError ? error.message : 'the collateral is not valid', 'collateral'));
+      checks.push(
+        fail(
+          'collateral',
+          error instanceof EphemeraError ? error.code : 'ATTEST_COLLATERAL_INVALID',
+          error instanceof EphemeraError ? error.message : 'the collateral is not valid',
+          'collateral',
+        ),
+      );
     }
     // dcap-qvl only ever parses authenticated input (checkCollateral says why).
     if (authenticated) checks.push(...dcap(quote, collateral, at, atText, policy));
@@ -157,15 +207,35 @@ export function verifyTdxAttestation(attestation: Record<string, unknown>, expec
     checks.push(fail('rtmr3', 'ATTEST_RTMR3_MISMATCH', 'the event log is malformed', 'event_log'));
     return checks;
   }
-  if (replay.badDigestAt !== null) checks.push(fail('rtmr3', 'ATTEST_RTMR3_MISMATCH', `event_log[${replay.badDigestAt}]: its digest is not what its fields give`, `event_log[${replay.badDigestAt}]`));
-  else if (bytesToHex(replay.rtmr3) !== bytesToHex(fields.rtmr3)) checks.push(fail('rtmr3', 'ATTEST_RTMR3_MISMATCH', 'the event log does not replay to the quote\'s RTMR3', 'event_log'));
+  if (replay.badDigestAt !== null)
+    checks.push(
+      fail('rtmr3', 'ATTEST_RTMR3_MISMATCH', `event_log[${replay.badDigestAt}]: its digest is not what its fields give`, `event_log[${replay.badDigestAt}]`),
+    );
+  else if (bytesToHex(replay.rtmr3) !== bytesToHex(fields.rtmr3))
+    checks.push(fail('rtmr3', 'ATTEST_RTMR3_MISMATCH', "the event log does not replay to the quote's RTMR3", 'event_log'));
   else checks.push(pass('rtmr3', `${log.filter((e) => e.imr === 3).length} events replayed`));
 
   const trusted = policy.trustedComposeHashes.map((h) => h.toLowerCase());
   const repeated = [...replay.identityEvents].find(([, n]) => n > 1);
-  if (repeated) checks.push(fail('compose_hash', 'ATTEST_EVENT_LOG_INVALID', `the event log names ${repeated[0]} ${repeated[1]} times: dstack measures it once, at boot; any other was emitted by the app`, 'event_log'));
+  if (repeated)
+    checks.push(
+      fail(
+        'compose_hash',
+        'ATTEST_EVENT_LOG_INVALID',
+        `the event log names ${repeated[0]} ${repeated[1]} times: dstack measures it once, at boot; any other was emitted by the app`,
+        'event_log',
+      ),
+    );
   else if (!replay.composeHash) checks.push(fail('compose_hash', 'ATTEST_COMPOSE_HASH_UNTRUSTED', 'the event log names no compose hash', 'event_log'));
-  else if (!trusted.includes(replay.composeHash)) checks.push(fail('compose_hash', 'ATTEST_COMPOSE_HASH_UNTRUSTED', `compose hash ${replay.composeHash} is not among the ${trusted.length} trusted build(s)`, 'event_log'));
+  else if (!trusted.includes(replay.composeHash))
+    checks.push(
+      fail(
+        'compose_hash',
+        'ATTEST_COMPOSE_HASH_UNTRUSTED',
+        `compose hash ${replay.composeHash} is not among the ${trusted.length} trusted build(s)`,
+        'event_log',
+      ),
+    );
   else checks.push(pass('compose_hash', replay.composeHash));
   return checks;
 }

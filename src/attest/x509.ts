@@ -90,7 +90,12 @@ function verifySigned(der: Uint8Array, issuerKey: Uint8Array, what: string): Tlv
 /** X.509 Time (UTCTime or GeneralizedTime, UTC) as seconds since the epoch. */
 function timeOf(der: Uint8Array, tlv: Tlv): number {
   const text = String.fromCharCode(...der.subarray(tlv.body, tlv.end));
-  const m = tlv.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : tlv.tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : null;
+  const m =
+    tlv.tag === 0x17
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+      : tlv.tag === 0x18
+        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+        : null;
   if (!m) return bad('DER: a time that is not UTCTime or GeneralizedTime in UTC');
   const year = tlv.tag === 0x17 ? (Number(m[1]) >= 50 ? 1900 : 2000) + Number(m[1]) : Number(m[1]);
   return Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000;
@@ -156,7 +161,8 @@ export function pemChain(text: string, what: string, trailingNul = false): Uint8
     }
     ders.push(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
   }
-  if (ders.length === 0 || ders.map(toPem).join('') !== body) bad(`${what}: not a PEM certificate chain written exactly (nothing may surround or separate the certificates)`);
+  if (ders.length === 0 || ders.map(toPem).join('') !== body)
+    bad(`${what}: not a PEM certificate chain written exactly (nothing may surround or separate the certificates)`);
   return ders;
 }
 

@@ -25,7 +25,10 @@ const utcTime = (s: string) => tlv(0x17, ascii(s));
 const generalizedTime = (s: string) => tlv(0x18, ascii(s));
 const ECDSA_SHA256 = seq(new Uint8Array([0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]));
 const ECDSA_SHA384 = seq(new Uint8Array([0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03]));
-const EC_P256 = seq(new Uint8Array([0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]), new Uint8Array([0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]));
+const EC_P256 = seq(
+  new Uint8Array([0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]),
+  new Uint8Array([0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]),
+);
 const NAME = seq();
 
 const CA_SECRET = new Uint8Array(32).fill(7);
@@ -49,7 +52,7 @@ interface CertOptions {
 }
 function tbsCertificate(o: CertOptions = {}): Uint8Array {
   const validity = o.validity ?? seq(o.notBefore ?? utcTime('250101000000Z'), o.notAfter ?? utcTime('260101000000Z'));
-  const spki = o.spki === null ? new Uint8Array(0) : o.spki ?? seq(EC_P256, o.key ?? bits(SUBJECT_KEY));
+  const spki = o.spki === null ? new Uint8Array(0) : (o.spki ?? seq(EC_P256, o.key ?? bits(SUBJECT_KEY)));
   return seq(...(o.version === false ? [] : [tlv(0xa0, int(2))]), int(1), ECDSA_SHA256, NAME, validity, NAME, spki);
 }
 const certificate = (o: CertOptions = {}, s: Parameters<typeof signed>[1] = {}) => signed(tbsCertificate(o), s);
@@ -66,7 +69,9 @@ const failure = (f: () => unknown) => {
     f();
     return null;
   } catch (error) {
-    return isEphemeraError(error) ? { code: error.code, message: error.message, field: error.fields.field } : { code: 'NOT_EPHEMERA', message: String(error), field: null };
+    return isEphemeraError(error)
+      ? { code: error.code, message: error.message, field: error.fields.field }
+      : { code: 'NOT_EPHEMERA', message: String(error), field: null };
   }
 };
 const invalid = (message: string) => ({ code: 'ATTEST_COLLATERAL_INVALID', message, field: 'proof.attestation.collateral' });
@@ -84,9 +89,15 @@ describe('certificateInfo', () => {
     });
 
     it('reads UTCTime years from 50 as 19xx and below as 20xx, and GeneralizedTime as written', () => {
-      expect(certificateInfo(certificate({ notBefore: utcTime('500101000000Z'), notAfter: utcTime('491231235959Z') }))).toMatchObject({ notBefore: at('1950-01-01T00:00:00Z'), notAfter: at('2049-12-31T23:59:59Z') });
+      expect(certificateInfo(certificate({ notBefore: utcTime('500101000000Z'), notAfter: utcTime('491231235959Z') }))).toMatchObject({
+        notBefore: at('1950-01-01T00:00:00Z'),
+        notAfter: at('2049-12-31T23:59:59Z'),
+      });
       expect(certificateInfo(certificate({ notBefore: utcTime('510203040506Z') })).notBefore).toBe(at('1951-02-03T04:05:06Z'));
-      expect(certificateInfo(certificate({ notBefore: generalizedTime('20500607080910Z'), notAfter: generalizedTime('19991231235958Z') }))).toMatchObject({ notBefore: at('2050-06-07T08:09:10Z'), notAfter: at('1999-12-31T23:59:58Z') });
+      expect(certificateInfo(certificate({ notBefore: generalizedTime('20500607080910Z'), notAfter: generalizedTime('19991231235958Z') }))).toMatchObject({
+        notBefore: at('2050-06-07T08:09:10Z'),
+        notAfter: at('1999-12-31T23:59:58Z'),
+      });
     });
 
     it('reads an element whose length needs the long form', () => {
@@ -142,10 +153,26 @@ describe('certificateInfo', () => {
       ['a UTCTime with a digit too many', certificate({ notBefore: utcTime('2250101000000Z') }), 'DER: a time that is not UTCTime or GeneralizedTime in UTC'],
       ['a UTCTime with text after it', certificate({ notBefore: utcTime('250101000000Zx') }), 'DER: a time that is not UTCTime or GeneralizedTime in UTC'],
       ['a UTCTime with an offset', certificate({ notBefore: utcTime('250101000000+0100') }), 'DER: a time that is not UTCTime or GeneralizedTime in UTC'],
-      ['a GeneralizedTime with a digit too few', certificate({ notBefore: generalizedTime('2025010100000Z') }), 'DER: a time that is not UTCTime or GeneralizedTime in UTC'],
-      ['a GeneralizedTime with text before it', certificate({ notBefore: generalizedTime('x20250101000000Z') }), 'DER: a time that is not UTCTime or GeneralizedTime in UTC'],
-      ['a GeneralizedTime with text after it', certificate({ notBefore: generalizedTime('20250101000000Zx') }), 'DER: a time that is not UTCTime or GeneralizedTime in UTC'],
-      ['a GeneralizedTime with letters for digits', certificate({ notBefore: generalizedTime('2025a101000000Z') }), 'DER: a time that is not UTCTime or GeneralizedTime in UTC'],
+      [
+        'a GeneralizedTime with a digit too few',
+        certificate({ notBefore: generalizedTime('2025010100000Z') }),
+        'DER: a time that is not UTCTime or GeneralizedTime in UTC',
+      ],
+      [
+        'a GeneralizedTime with text before it',
+        certificate({ notBefore: generalizedTime('x20250101000000Z') }),
+        'DER: a time that is not UTCTime or GeneralizedTime in UTC',
+      ],
+      [
+        'a GeneralizedTime with text after it',
+        certificate({ notBefore: generalizedTime('20250101000000Zx') }),
+        'DER: a time that is not UTCTime or GeneralizedTime in UTC',
+      ],
+      [
+        'a GeneralizedTime with letters for digits',
+        certificate({ notBefore: generalizedTime('2025a101000000Z') }),
+        'DER: a time that is not UTCTime or GeneralizedTime in UTC',
+      ],
     ])('refuses %s', (_what, der, message) => {
       expect(failure(() => certificateInfo(der))).toEqual(invalid(message));
     });
@@ -156,7 +183,8 @@ describe('checkCertificate', () => {
   describe('when the issuer signed it and it is valid at the time', () => {
     it('passes from the first second of its window to the last', () => {
       const cert = certificate();
-      for (const t of [JAN_2025, at('2025-06-01T00:00:00Z'), at('2026-01-01T00:00:00Z')]) expect(failure(() => checkCertificate(cert, CA_KEY, t, 'the CA'))).toBeNull();
+      for (const t of [JAN_2025, at('2025-06-01T00:00:00Z'), at('2026-01-01T00:00:00Z')])
+        expect(failure(() => checkCertificate(cert, CA_KEY, t, 'the CA'))).toBeNull();
     });
   });
 
@@ -165,21 +193,26 @@ describe('checkCertificate', () => {
       ['a second before its window', JAN_2025 - 1],
       ['a second after it', at('2026-01-01T00:00:01Z')],
     ])('fails %s', (_when, t) => {
-      expect(failure(() => checkCertificate(certificate(), CA_KEY, t, 'the CA'))).toMatchObject({ message: 'the CA: not valid at the time of verification', field: 'proof.attestation.collateral' });
+      expect(failure(() => checkCertificate(certificate(), CA_KEY, t, 'the CA'))).toMatchObject({
+        message: 'the CA: not valid at the time of verification',
+        field: 'proof.attestation.collateral',
+      });
     });
   });
 
-  describe('when the signature is not the issuer\'s', () => {
+  describe("when the signature is not the issuer's", () => {
     it.each([
-      ['signed by another key', certificate({}, { secret: new Uint8Array(32).fill(9) }), 'the CA: its signature does not verify under its issuer\'s key'],
+      ['signed by another key', certificate({}, { secret: new Uint8Array(32).fill(9) }), "the CA: its signature does not verify under its issuer's key"],
       ['signed with another algorithm', certificate({}, { algorithm: ECDSA_SHA384 }), 'the CA: not signed with ecdsa-with-SHA256'],
       ['a signature BIT STRING with unused bits', certificate({}, { unused: 1 }), 'the CA: signature BIT STRING has unused bits'],
     ])('fails when %s', (_what, der, message) => {
       expect(failure(() => checkCertificate(der, CA_KEY, JAN_2025, 'the CA'))).toEqual(invalid(message));
     });
 
-    it('fails under another issuer\'s key', () => {
-      expect(failure(() => checkCertificate(certificate(), OTHER_KEY, JAN_2025, 'the CA'))).toEqual(invalid('the CA: its signature does not verify under its issuer\'s key'));
+    it("fails under another issuer's key", () => {
+      expect(failure(() => checkCertificate(certificate(), OTHER_KEY, JAN_2025, 'the CA'))).toEqual(
+        invalid("the CA: its signature does not verify under its issuer's key"),
+      );
     });
   });
 });
@@ -192,7 +225,16 @@ describe('checkCrl', () => {
 
     it('reads a CRL without a version and with GeneralizedTime', () => {
       expect(failure(() => checkCrl(crl({ version: false }), CA_KEY, JAN_2025, 'the CRL'))).toBeNull();
-      expect(failure(() => checkCrl(crl({ thisUpdate: generalizedTime('20250101000000Z'), nextUpdate: generalizedTime('20250201000000Z') }), CA_KEY, at('2025-02-01T00:00:00Z'), 'the CRL'))).toBeNull();
+      expect(
+        failure(() =>
+          checkCrl(
+            crl({ thisUpdate: generalizedTime('20250101000000Z'), nextUpdate: generalizedTime('20250201000000Z') }),
+            CA_KEY,
+            at('2025-02-01T00:00:00Z'),
+            'the CRL',
+          ),
+        ),
+      ).toBeNull();
     });
   });
 
@@ -201,18 +243,25 @@ describe('checkCrl', () => {
       ['a second before thisUpdate', JAN_2025 - 1],
       ['a second after nextUpdate', at('2025-02-01T00:00:01Z')],
     ])('fails %s', (_when, t) => {
-      expect(failure(() => checkCrl(crl(), CA_KEY, t, 'the CRL'))).toMatchObject({ message: 'the CRL: not current at the time of verification', field: 'proof.attestation.collateral' });
+      expect(failure(() => checkCrl(crl(), CA_KEY, t, 'the CRL'))).toMatchObject({
+        message: 'the CRL: not current at the time of verification',
+        field: 'proof.attestation.collateral',
+      });
     });
   });
 
-  describe('when it is malformed or not the issuer\'s', () => {
+  describe("when it is malformed or not the issuer's", () => {
     it.each([
       ['no nextUpdate', crl({ nextUpdate: null }), 'the CRL: has no nextUpdate'],
       ['no nextUpdate, and no version', crl({ nextUpdate: null, version: false }), 'the CRL: has no nextUpdate'],
       ['revoked certificates where nextUpdate belongs', crl({ nextUpdate: seq() }), 'the CRL: has no nextUpdate'],
       ['no fields at all', signed(seq()), 'the CRL: has no nextUpdate'],
       ['a thisUpdate that is no time', crl({ thisUpdate: int(1) }), 'DER: a time that is not UTCTime or GeneralizedTime in UTC'],
-      ['a signature by another key', signed(seq(int(1), ECDSA_SHA256, NAME, utcTime('250101000000Z'), utcTime('250201000000Z')), { secret: new Uint8Array(32).fill(9) }), 'the CRL: its signature does not verify under its issuer\'s key'],
+      [
+        'a signature by another key',
+        signed(seq(int(1), ECDSA_SHA256, NAME, utcTime('250101000000Z'), utcTime('250201000000Z')), { secret: new Uint8Array(32).fill(9) }),
+        "the CRL: its signature does not verify under its issuer's key",
+      ],
     ])('fails with %s', (_what, der, message) => {
       expect(failure(() => checkCrl(der, CA_KEY, JAN_2025, 'the CRL'))).toEqual(invalid(message));
     });
@@ -228,14 +277,16 @@ describe('pemChain', () => {
   const b = new Uint8Array(100).fill(2);
 
   describe('when the chain is written exactly', () => {
-    it('returns each certificate\'s bytes, lines of 64 characters, one ending exactly at a line', () => {
+    it("returns each certificate's bytes, lines of 64 characters, one ending exactly at a line", () => {
       expect(pemChain(toPem(a) + toPem(b), 'chain').map((d) => Buffer.from(d))).toEqual([Buffer.from(a), Buffer.from(b)]);
     });
 
     it('allows one NUL after the last certificate only where asked, and does not require it', () => {
       expect(pemChain(`${toPem(b)}\u0000`, 'chain', true)).toHaveLength(1);
       expect(pemChain(toPem(b), 'chain', true)).toHaveLength(1);
-      expect(failure(() => pemChain(`${toPem(b)}\u0000`, 'chain'))).toEqual(invalid('chain: not a PEM certificate chain written exactly (nothing may surround or separate the certificates)'));
+      expect(failure(() => pemChain(`${toPem(b)}\u0000`, 'chain'))).toEqual(
+        invalid('chain: not a PEM certificate chain written exactly (nothing may surround or separate the certificates)'),
+      );
     });
   });
 
@@ -245,10 +296,18 @@ describe('pemChain', () => {
       ['text before it', `x${toPem(b)}`],
       ['a blank line between certificates', `${toPem(a)}\n${toPem(b)}`],
       ['CRLF line ends', toPem(b).replaceAll('\n', '\r\n')],
-      ['lines of 76 characters', `-----BEGIN CERTIFICATE-----\n${Buffer.from(b).toString('base64').match(/.{1,76}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`],
+      [
+        'lines of 76 characters',
+        `-----BEGIN CERTIFICATE-----\n${Buffer.from(b)
+          .toString('base64')
+          .match(/.{1,76}/g)!
+          .join('\n')}\n-----END CERTIFICATE-----\n`,
+      ],
       ['no END line', toPem(b).replace('-----END CERTIFICATE-----\n', '')],
     ])('refuses it with %s', (_what, text) => {
-      expect(failure(() => pemChain(text, 'chain'))).toEqual(invalid('chain: not a PEM certificate chain written exactly (nothing may surround or separate the certificates)'));
+      expect(failure(() => pemChain(text, 'chain'))).toEqual(
+        invalid('chain: not a PEM certificate chain written exactly (nothing may surround or separate the certificates)'),
+      );
     });
 
     it('refuses text that is not base64', () => {

@@ -17,7 +17,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const args = parse(argv, { dataset: { type: 'string' }, sandbox: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } });
   const datasetPath = args.values.dataset as string | undefined;
   const sandboxPath = args.values.sandbox as string | undefined;
-  if (!datasetPath || !sandboxPath) throw new EphemeraError('CLI_USAGE', 'usage: ephemera run --dataset FILE --sandbox SANDBOX.json [--format csv|json|txt] [--out CERT.json] [--json]');
+  if (!datasetPath || !sandboxPath)
+    throw new EphemeraError('CLI_USAGE', 'usage: ephemera run --dataset FILE --sandbox SANDBOX.json [--format csv|json|txt] [--out CERT.json] [--json]');
   const format = (args.values.format as string | undefined) ?? extname(datasetPath).slice(1);
   const sandbox = readSandbox(sandboxPath);
   const dataset = readInput(datasetPath, 'dataset');
@@ -30,12 +31,20 @@ export async function runCommand(argv: string[]): Promise<number> {
     const { certificate, elapsedMs } = await execute(request, services);
     const verdict = await verifyCertificate(certificate, services.verifyOptions);
     if (args.values.out) writeFileSync(args.values.out as string, certificateJson(certificate, 2));
-    if (args.json) printJson({ ...executeSummary(certificate, elapsedMs), verification: { valid: verdict.valid, trusted: verdict.trusted, status: verdict.status, key: verdict.key, failure: verdict.failure } });
+    if (args.json)
+      printJson({
+        ...executeSummary(certificate, elapsedMs),
+        verification: { valid: verdict.valid, trusted: verdict.trusted, status: verdict.status, key: verdict.key, failure: verdict.failure },
+      });
     else {
       process.stdout.write(`certificate ${certificate.certificate_id}\n`);
-      process.stdout.write(`status      ${certificate.status}${certificate.result.error_code ? ` (${certificate.result.error_code})` : ''}, exit code ${certificate.result.exit_code}\n`);
+      process.stdout.write(
+        `status      ${certificate.status}${certificate.result.error_code ? ` (${certificate.result.error_code})` : ''}, exit code ${certificate.result.exit_code}\n`,
+      );
       process.stdout.write(`result      ${certificate.result.output.trim().split('\n').slice(0, 20).join('\n            ')}\n`);
-      process.stdout.write(`verified    ${verdict.valid ? `yes, ${verdict.trust.basis === 'local-key' ? 'signed by this machine\'s own key' : verdict.trusted ? 'trusted' : 'NOT trusted'}` : `NO — ${verdict.failure?.code} at ${verdict.failure?.field}`} (${verdict.tee} attestation${verdict.tee === 'simulated' ? ', not hardware-backed' : ''})\n`);
+      process.stdout.write(
+        `verified    ${verdict.valid ? `yes, ${verdict.trust.basis === 'local-key' ? "signed by this machine's own key" : verdict.trusted ? 'trusted' : 'NOT trusted'}` : `NO — ${verdict.failure?.code} at ${verdict.failure?.field}`} (${verdict.tee} attestation${verdict.tee === 'simulated' ? ', not hardware-backed' : ''})\n`,
+      );
       if (verdict.key) process.stdout.write(`key         ${verdict.key.fingerprint} (readers pin it: ephemera trust add ${verdict.key.fingerprint})\n`);
     }
     if (!verdict.valid) return EXIT.internal;

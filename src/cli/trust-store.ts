@@ -31,15 +31,17 @@ export function parsePin(text: string, where = 'key'): string {
 export function readPins(path = trustFilePath()): Pin[] {
   if (!existsSync(path)) return [];
   const pins: Pin[] = [];
-  readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
-    const [entry, ...comment] = line.split('#');
-    if (entry!.trim() === '') return;
-    try {
-      pins.push({ key: parsePin(entry!, `${path}:${i + 1}`), note: comment.join('#').trim() });
-    } catch (cause) {
-      throw new EphemeraError('CONFIG_INVALID', (cause as Error).message, { cause });
-    }
-  });
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      const [entry, ...comment] = line.split('#');
+      if (entry!.trim() === '') return;
+      try {
+        pins.push({ key: parsePin(entry!, `${path}:${i + 1}`), note: comment.join('#').trim() });
+      } catch (cause) {
+        throw new EphemeraError('CONFIG_INVALID', (cause as Error).message, { cause });
+      }
+    });
   return pins;
 }
 

@@ -18,7 +18,13 @@ const MAX_KEY_DOCUMENT_BYTES = 16 * 1024;
 const FETCH_TIMEOUT_MS = 10_000;
 
 const keyDocument = s.tagged('tee', {
-  simulated: s.object({ tee: s.literal('simulated'), algorithm: s.literal('ed25519'), public_key: s.hex(64), fingerprint: s.hash(), hardware_backed: s.literal(false) }),
+  simulated: s.object({
+    tee: s.literal('simulated'),
+    algorithm: s.literal('ed25519'),
+    public_key: s.hex(64),
+    fingerprint: s.hash(),
+    hardware_backed: s.literal(false),
+  }),
   dstack: s.object({ tee: s.literal('dstack'), hardware_backed: s.literal(true), compose_hash: s.nullable(s.string(256)) }),
 });
 
@@ -49,15 +55,25 @@ export async function trustCommand(argv: string[]): Promise<number> {
       if (!target) throw new EphemeraError('CLI_USAGE', 'usage: ephemera trust pin URL [--expect-fingerprint F]');
       const document = await fetchKeyDocument(target);
       if (document.tee !== 'simulated') {
-        throw new EphemeraError('CLI_USAGE', `that server attests with TDX (compose hash ${document.compose_hash ?? 'unknown'}): trust its build with --trusted-compose-hashes, there is no key to pin`);
+        throw new EphemeraError(
+          'CLI_USAGE',
+          `that server attests with TDX (compose hash ${document.compose_hash ?? 'unknown'}): trust its build with --trusted-compose-hashes, there is no key to pin`,
+        );
       }
       const expected = args.values['expect-fingerprint'] as string | undefined;
       if (expected !== undefined && parsePin(expected, '--expect-fingerprint') !== document.fingerprint) {
-        throw new EphemeraError('TRUST_FINGERPRINT_MISMATCH', `the server's key has fingerprint ${document.fingerprint}, not the one you expected: nothing pinned`);
+        throw new EphemeraError(
+          'TRUST_FINGERPRINT_MISMATCH',
+          `the server's key has fingerprint ${document.fingerprint}, not the one you expected: nothing pinned`,
+        );
       }
-      if (!pins.some((p) => p.key === document.public_key)) writePins([...pins, { key: document.public_key, note: `${new URL(target).origin} (simulated, not hardware-backed)` }], path);
-      return report(args.json, { pinned: document.public_key, fingerprint: document.fingerprint, file: path },
-        `pinned the key of ${new URL(target).origin}\n  fingerprint ${document.fingerprint}\n  NOTE: a simulated key is not hardware-backed; anyone holding it can sign.\n`);
+      if (!pins.some((p) => p.key === document.public_key))
+        writePins([...pins, { key: document.public_key, note: `${new URL(target).origin} (simulated, not hardware-backed)` }], path);
+      return report(
+        args.json,
+        { pinned: document.public_key, fingerprint: document.fingerprint, file: path },
+        `pinned the key of ${new URL(target).origin}\n  fingerprint ${document.fingerprint}\n  NOTE: a simulated key is not hardware-backed; anyone holding it can sign.\n`,
+      );
     }
     default:
       throw new EphemeraError('CLI_USAGE', 'usage: ephemera trust ls | add KEY [--note TEXT] | rm KEY | pin URL [--expect-fingerprint F]');
@@ -100,7 +116,7 @@ export async function fetchKeyDocument(base: string): Promise<KeyDocument> {
   if (problem) throw new EphemeraError('TRUST_KEY_DOCUMENT_INVALID', `${problem.path}: ${problem.reason}`);
   const document = value as KeyDocument;
   if (document.tee === 'simulated' && keyFingerprint(document.public_key) !== document.fingerprint) {
-    throw new EphemeraError('TRUST_KEY_DOCUMENT_INVALID', 'the key document\'s fingerprint is not its key\'s');
+    throw new EphemeraError('TRUST_KEY_DOCUMENT_INVALID', "the key document's fingerprint is not its key's");
   }
   return document;
 }

@@ -23,16 +23,25 @@ import { EXIT, parse, printJson } from './common.js';
 import { parsePin, readPins } from './trust-store.js';
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  const args = parse(argv, { at: { type: 'string' }, 'trust-key': { type: 'string', multiple: true }, 'max-events': { type: 'string' }, 'max-bytes': { type: 'string' } });
+  const args = parse(argv, {
+    at: { type: 'string' },
+    'trust-key': { type: 'string', multiple: true },
+    'max-events': { type: 'string' },
+    'max-bytes': { type: 'string' },
+  });
   const target = args.positionals[0];
-  if (!target || args.positionals.length > 1) throw new EphemeraError('CLI_USAGE', 'usage: ephemera verify CERT.json|CERT_ID [--trust-key K] [--at TIME] [--json]');
+  if (!target || args.positionals.length > 1)
+    throw new EphemeraError('CLI_USAGE', 'usage: ephemera verify CERT.json|CERT_ID [--trust-key K] [--at TIME] [--json]');
   const config = args.config();
   const atSeconds = parseAt(args.values.at as string | undefined);
   const limits = {
     maxEvents: positive(args.values['max-events'], '--max-events', DEFAULT_VERIFY_LIMITS.maxEvents),
     maxBytes: positive(args.values['max-bytes'], '--max-bytes', DEFAULT_VERIFY_LIMITS.maxBytes),
   };
-  const pinned = [...((args.values['trust-key'] as unknown as string[] | undefined) ?? []).map((k) => parsePin(k, '--trust-key')), ...readPins().map((p) => p.key)];
+  const pinned = [
+    ...((args.values['trust-key'] as unknown as string[] | undefined) ?? []).map((k) => parsePin(k, '--trust-key')),
+    ...readPins().map((p) => p.key),
+  ];
   const file = isFile(target);
   // SECURITY: the data directory's key counts as this machine's own only when the certificate comes from
   // that directory's log, or the directory was named (--data-dir, EPHEMERA_DATA_DIR): the default,
@@ -60,7 +69,6 @@ function isFile(target: string): boolean {
   }
 }
 
-
 async function fromLog(id: string, config: ReturnType<ReturnType<typeof parse>['config']>): Promise<unknown> {
   const services = await createServices({ ...config, tee: 'simulated' }, { feed: false });
   try {
@@ -81,21 +89,25 @@ function parseAt(value: string | undefined): number | undefined {
 
 function positive(value: unknown, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^[1-9]\d{0,15}$/.test(value) || !Number.isSafeInteger(Number(value))) throw new EphemeraError('CLI_USAGE', `${flag} takes a positive integer`);
+  if (typeof value !== 'string' || !/^[1-9]\d{0,15}$/.test(value) || !Number.isSafeInteger(Number(value)))
+    throw new EphemeraError('CLI_USAGE', `${flag} takes a positive integer`);
   return Number(value);
 }
 
 export function formatVerdict(verdict: Verdict, localKeyFile?: string): string {
   const mark = { pass: 'ok  ', fail: 'FAIL', skipped: '--  ' } as const;
   const headline = verdict.status === 'trusted' ? 'VALID, TRUSTED' : verdict.status === 'untrusted' ? 'VALID, NOT TRUSTED' : 'INVALID';
-  const lines = [`certificate ${verdict.certificate_id ?? '(unknown)'}: ${headline}${verdict.tee ? ` (${verdict.tee} attestation${verdict.hardware_backed ? ', hardware-backed' : ''}, format v${verdict.format_version})` : ''}`];
+  const lines = [
+    `certificate ${verdict.certificate_id ?? '(unknown)'}: ${headline}${verdict.tee ? ` (${verdict.tee} attestation${verdict.hardware_backed ? ', hardware-backed' : ''}, format v${verdict.format_version})` : ''}`,
+  ];
   for (const check of verdict.checks) {
     const detail = check.status === 'fail' ? (check.detail ? `  — ${check.detail}` : '') : check.detail ? `  ${check.detail}` : '';
     lines.push(`  ${mark[check.status]} ${check.name}${check.code ? `  ${check.code}` : ''}${check.field ? ` at ${check.field}` : ''}${detail}`);
   }
   if (verdict.key) lines.push(`  key   ${verdict.key.fingerprint} (ed25519 ${verdict.key.public_key})`);
   if (verdict.valid) lines.push(`  trust ${verdict.trust.reason}${localKeyFile ? ` (${localKeyFile})` : ''}`);
-  if (verdict.status === 'untrusted' && verdict.key) lines.push(`        to trust it: ephemera trust add ${verdict.key.fingerprint}   (or --trust-key ${verdict.key.fingerprint})`);
+  if (verdict.status === 'untrusted' && verdict.key)
+    lines.push(`        to trust it: ephemera trust add ${verdict.key.fingerprint}   (or --trust-key ${verdict.key.fingerprint})`);
   if (verdict.notice) lines.push(`  note  ${verdict.notice}`);
   return `${lines.join('\n')}\n`;
 }

@@ -12,7 +12,13 @@ import { richEvents } from '../verify/testing/conformance.js';
 /** Reads `{"items":[…]}` and returns each element with the text the scanner calls canonical (or null). */
 function read(elements: string[]): { value: unknown; canonicalText: string | null }[] {
   const out: { value: unknown; canonicalText: string | null }[] = [];
-  const sink: ObjectSink = { name: () => undefined, member: () => undefined, arrayOpened: () => undefined, elementStarting: () => undefined, element: (_i, text, canonical) => void out.push({ value: JSON.parse(text), canonicalText: canonical ? text : null }) };
+  const sink: ObjectSink = {
+    name: () => undefined,
+    member: () => undefined,
+    arrayOpened: () => undefined,
+    elementStarting: () => undefined,
+    element: (_i, text, canonical) => void out.push({ value: JSON.parse(text), canonicalText: canonical ? text : null }),
+  };
   const reader = new StrictObjectStream('items', sink);
   reader.push(`{"items":[${elements.join(',')}]}`);
   reader.end();
@@ -48,11 +54,14 @@ describe('canonical event text', () => {
   });
 
   it('agrees with canonicalize on any JSON value: canonical exactly when the text is JCS output', () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => {
-      const jcs = canonicalize(value);
-      expect(read([jcs])[0]!.canonicalText).toBe(jcs);
-      const spelled = JSON.stringify(value);
-      expect(read([spelled])[0]!.canonicalText).toBe(spelled === jcs ? spelled : null);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const jcs = canonicalize(value);
+        expect(read([jcs])[0]!.canonicalText).toBe(jcs);
+        const spelled = JSON.stringify(value);
+        expect(read([spelled])[0]!.canonicalText).toBe(spelled === jcs ? spelled : null);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

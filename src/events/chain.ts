@@ -17,8 +17,15 @@ import { Lifecycle } from './lifecycle.js';
 export const MAX_STREAM_EVENTS = 2_000_000;
 
 export type ChainErrorCode = Registered<
-  | 'EVENTS_EMPTY_STREAM' | 'EVENTS_STREAM_TOO_LONG' | 'EVENTS_WRONG_EXECUTION' | 'EVENTS_VERSION_MISMATCH' | 'EVENTS_SEQ_GAP'
-  | 'EVENTS_TIME_DECREASES' | 'EVENTS_HASH_MISMATCH' | 'EVENTS_CHAIN_BROKEN' | 'EVENTS_LIFECYCLE_VIOLATION'
+  | 'EVENTS_EMPTY_STREAM'
+  | 'EVENTS_STREAM_TOO_LONG'
+  | 'EVENTS_WRONG_EXECUTION'
+  | 'EVENTS_VERSION_MISMATCH'
+  | 'EVENTS_SEQ_GAP'
+  | 'EVENTS_TIME_DECREASES'
+  | 'EVENTS_HASH_MISMATCH'
+  | 'EVENTS_CHAIN_BROKEN'
+  | 'EVENTS_LIFECYCLE_VIOLATION'
 >;
 
 export class StreamChecker {
@@ -28,9 +35,7 @@ export class StreamChecker {
   private head: Hash | null = null;
   private digest: Uint8Array = new Uint8Array(0);
 
-  constructor(
-    private readonly options: { executionId?: string; sha256?: Sha256; maxEvents?: number } = {},
-  ) {}
+  constructor(private readonly options: { executionId?: string; sha256?: Sha256; maxEvents?: number } = {}) {}
 
   get length(): number {
     return this.count;

@@ -33,7 +33,12 @@ describe('StreamChecker', () => {
 
     it('hashes with the SHA-256 it is given', () => {
       let calls = 0;
-      const checker = new StreamChecker({ sha256: (d) => { calls += 1; return nobleSha256(d); } });
+      const checker = new StreamChecker({
+        sha256: (d) => {
+          calls += 1;
+          return nobleSha256(d);
+        },
+      });
       checker.push(runEvents()[0]);
       expect(calls).toBe(2); // the event's hash and the genesis link
     });
@@ -67,7 +72,9 @@ describe('StreamChecker', () => {
 
     it('refuses a stream of another execution than expected', () => {
       expect(failureOf(pushAll(runEvents(), { executionId: OTHER_ID }))).toEqual({
-        code: 'EVENTS_WRONG_EXECUTION', message: 'events[0].execution_id: belongs to another execution', fields: { seq: 0, field: 'events[0].execution_id' },
+        code: 'EVENTS_WRONG_EXECUTION',
+        message: 'events[0].execution_id: belongs to another execution',
+        fields: { seq: 0, field: 'events[0].execution_id' },
       });
     });
 
@@ -83,7 +90,9 @@ describe('StreamChecker', () => {
       (events[1] as { v: number }).v = 1;
       rehash(events[1]!);
       expect(failureOf(pushAll(events))).toEqual({
-        code: 'EVENTS_VERSION_MISMATCH', message: 'events[1].v: version 1 in a stream of version 2', fields: { seq: 1, field: 'events[1].v' },
+        code: 'EVENTS_VERSION_MISMATCH',
+        message: 'events[1].v: version 1 in a stream of version 2',
+        fields: { seq: 1, field: 'events[1].v' },
       });
     });
 
@@ -91,7 +100,11 @@ describe('StreamChecker', () => {
       const events = copy(runEvents());
       events[1]!.seq = 2;
       rehash(events[1]!);
-      expect(failureOf(pushAll(events))).toEqual({ code: 'EVENTS_SEQ_GAP', message: 'events[1].seq: expected seq 1, found 2', fields: { seq: 1, field: 'events[1].seq' } });
+      expect(failureOf(pushAll(events))).toEqual({
+        code: 'EVENTS_SEQ_GAP',
+        message: 'events[1].seq: expected seq 1, found 2',
+        fields: { seq: 1, field: 'events[1].seq' },
+      });
     });
 
     it('refuses a time earlier than the event before, and accepts an equal one', () => {
@@ -102,21 +115,31 @@ describe('StreamChecker', () => {
       events[3]!.at = '2026-02-01T13:14:59.999Z';
       rehash(events[3]!);
       expect(failureOf(pushAll(events))).toEqual({
-        code: 'EVENTS_TIME_DECREASES', message: `events[3].at: 2026-02-01T13:14:59.999Z is earlier than the event before it (${events[2]!.at})`, fields: { seq: 3, field: 'events[3].at' },
+        code: 'EVENTS_TIME_DECREASES',
+        message: `events[3].at: 2026-02-01T13:14:59.999Z is earlier than the event before it (${events[2]!.at})`,
+        fields: { seq: 3, field: 'events[3].at' },
       });
     });
 
-    it('refuses an event whose hash is not its content\'s', () => {
+    it("refuses an event whose hash is not its content's", () => {
       const events = copy(runEvents());
       (events[1]!.data as { bytes: number }).bytes = 1;
-      expect(failureOf(pushAll(events))).toEqual({ code: 'EVENTS_HASH_MISMATCH', message: 'events[1].hash: hash does not match the content', fields: { seq: 1, field: 'events[1].hash' } });
+      expect(failureOf(pushAll(events))).toEqual({
+        code: 'EVENTS_HASH_MISMATCH',
+        message: 'events[1].hash: hash does not match the content',
+        fields: { seq: 1, field: 'events[1].hash' },
+      });
     });
 
     it('refuses a broken link, and a first event not linked to the genesis', () => {
       const events = copy(runEvents());
       events[1]!.prev = events[0]!.prev;
       rehash(events[1]!);
-      expect(failureOf(pushAll(events))).toEqual({ code: 'EVENTS_CHAIN_BROKEN', message: 'events[1].prev: prev does not link to the previous event', fields: { seq: 1, field: 'events[1].prev' } });
+      expect(failureOf(pushAll(events))).toEqual({
+        code: 'EVENTS_CHAIN_BROKEN',
+        message: 'events[1].prev: prev does not link to the previous event',
+        fields: { seq: 1, field: 'events[1].prev' },
+      });
       const first = copy(runEvents());
       first[0]!.prev = genesisHash(OTHER_ID);
       rehash(first[0]!);

@@ -43,7 +43,9 @@ export type EventEnvelope<T extends EventType = EventType> = {
 
 export type UnhashedEnvelope<T extends EventType = EventType> = Omit<EventEnvelope<T>, 'hash'>;
 
-export type EnvelopeErrorCode = Registered<'EVENTS_INVALID_ENVELOPE' | 'EVENTS_UNKNOWN_MEMBER' | 'EVENTS_NOT_SAFE_INTEGER' | 'EVENTS_BAD_TIMESTAMP' | 'EVENTS_UNSUPPORTED_VERSION'>;
+export type EnvelopeErrorCode = Registered<
+  'EVENTS_INVALID_ENVELOPE' | 'EVENTS_UNKNOWN_MEMBER' | 'EVENTS_NOT_SAFE_INTEGER' | 'EVENTS_BAD_TIMESTAMP' | 'EVENTS_UNSUPPORTED_VERSION'
+>;
 const CODE_BY_KIND: Record<ProblemKind, EnvelopeErrorCode> = {
   unknown_member: 'EVENTS_UNKNOWN_MEMBER',
   not_safe_integer: 'EVENTS_NOT_SAFE_INTEGER',
@@ -107,11 +109,13 @@ let lastGoodId = '';
 function envelopeProblem(value: unknown, p: string): Problem | null {
   const bad = (member: string, reason: string): Problem => ({ kind: 'invalid', path: `${p}.${member}`, reason });
   if (!isPlainObject(value)) return { kind: 'invalid', path: p, reason: 'expected an object' };
-  for (const key of Object.keys(value)) if (!ENVELOPE_MEMBERS.has(key)) return { kind: 'unknown_member', path: `${p}.${key}`, reason: 'not a member of an event envelope' };
+  for (const key of Object.keys(value))
+    if (!ENVELOPE_MEMBERS.has(key)) return { kind: 'unknown_member', path: `${p}.${key}`, reason: 'not a member of an event envelope' };
   for (const key of ENVELOPE_MEMBERS) if (!Object.hasOwn(value, key)) return bad(key, 'missing member');
   const v = value.v;
   if (v !== 1 && v !== 2) return bad('v', `expected a supported version (${SUPPORTED_VERSIONS.join(', ')})`);
-  if (typeof value.execution_id !== 'string' || (value.execution_id !== lastGoodId && !EXECUTION_ID_PATTERN.test(value.execution_id))) return bad('execution_id', 'expected a ULID');
+  if (typeof value.execution_id !== 'string' || (value.execution_id !== lastGoodId && !EXECUTION_ID_PATTERN.test(value.execution_id)))
+    return bad('execution_id', 'expected a ULID');
   lastGoodId = value.execution_id;
   if (typeof value.seq !== 'number') return bad('seq', 'expected an integer');
   if (!Number.isSafeInteger(value.seq)) return { kind: 'not_safe_integer', path: `${p}.seq`, reason: `expected an exact integer, found ${value.seq}` };

@@ -43,7 +43,11 @@ describe('parseEnvelope', () => {
 
   describe('when a member is unknown or missing', () => {
     it('refuses a member outside the envelope with EVENTS_UNKNOWN_MEMBER', () => {
-      expect(failureOf(withMember('extra', 1), 'events[0]')).toEqual({ code: 'EVENTS_UNKNOWN_MEMBER', message: 'events[0].extra: not a member of an event envelope', field: 'events[0].extra' });
+      expect(failureOf(withMember('extra', 1), 'events[0]')).toEqual({
+        code: 'EVENTS_UNKNOWN_MEMBER',
+        message: 'events[0].extra: not a member of an event envelope',
+        field: 'events[0].extra',
+      });
     });
 
     it.each(['v', 'execution_id', 'seq', 'type', 'at', 'prev', 'data', 'hash'])('refuses an envelope without %s with EVENTS_INVALID_ENVELOPE', (name) => {
@@ -55,7 +59,11 @@ describe('parseEnvelope', () => {
 
   describe('when the version is not supported', () => {
     it.each([[3], [0], ['2'], [null]])('refuses v = %j with EVENTS_UNSUPPORTED_VERSION', (v) => {
-      expect(failureOf(withMember('v', v))).toEqual({ code: 'EVENTS_UNSUPPORTED_VERSION', message: 'event.v: expected a supported version (1, 2)', field: 'event.v' });
+      expect(failureOf(withMember('v', v))).toEqual({
+        code: 'EVENTS_UNSUPPORTED_VERSION',
+        message: 'event.v: expected a supported version (1, 2)',
+        field: 'event.v',
+      });
     });
   });
 
@@ -79,21 +87,36 @@ describe('parseEnvelope', () => {
     });
 
     it.each([[1.5], [2 ** 53]])('refuses seq = %s with EVENTS_NOT_SAFE_INTEGER', (seq) => {
-      expect(failureOf(withMember('seq', seq))).toEqual({ code: 'EVENTS_NOT_SAFE_INTEGER', message: `event.seq: expected an exact integer, found ${seq}`, field: 'event.seq' });
+      expect(failureOf(withMember('seq', seq))).toEqual({
+        code: 'EVENTS_NOT_SAFE_INTEGER',
+        message: `event.seq: expected an exact integer, found ${seq}`,
+        field: 'event.seq',
+      });
     });
 
     it.each([['2026-02-01T13:15:00Z'], ['2026-02-30T13:15:00.000Z'], [1]])('refuses at = %j with EVENTS_BAD_TIMESTAMP', (at) => {
-      expect(failureOf(withMember('at', at))).toEqual({ code: 'EVENTS_BAD_TIMESTAMP', message: 'event.at: expected an RFC 3339 UTC time with milliseconds on a real calendar date', field: 'event.at' });
+      expect(failureOf(withMember('at', at))).toEqual({
+        code: 'EVENTS_BAD_TIMESTAMP',
+        message: 'event.at: expected an RFC 3339 UTC time with milliseconds on a real calendar date',
+        field: 'event.at',
+      });
     });
 
-    it('checks the data against its type\'s schema, naming the member', () => {
-      expect(failureOf(withMember('data', { ...data.loaded(), medium: 'disk' }), 'events[1]')).toEqual({ code: 'EVENTS_INVALID_ENVELOPE', message: 'events[1].data.medium: expected "tmpfs"', field: 'events[1].data.medium' });
+    it("checks the data against its type's schema, naming the member", () => {
+      expect(failureOf(withMember('data', { ...data.loaded(), medium: 'disk' }), 'events[1]')).toEqual({
+        code: 'EVENTS_INVALID_ENVELOPE',
+        message: 'events[1].data.medium: expected "tmpfs"',
+        field: 'events[1].data.medium',
+      });
       expect(failureOf(withMember('data', { ...data.loaded(), extra: 1 }))).toMatchObject({ code: 'EVENTS_UNKNOWN_MEMBER', field: 'event.data.extra' });
     });
 
-    it('checks version-1 data against version 1\'s schema', () => {
+    it("checks version-1 data against version 1's schema", () => {
       const created = structuredClone(runEvents()[2]!) as unknown as Record<string, unknown>;
-      expect(failureOf({ ...created, data: { isolation: {}, limits: {}, network: {}, runtime: {} } })).toMatchObject({ code: 'EVENTS_INVALID_ENVELOPE', field: 'event.data.isolation.tool' });
+      expect(failureOf({ ...created, data: { isolation: {}, limits: {}, network: {}, runtime: {} } })).toMatchObject({
+        code: 'EVENTS_INVALID_ENVELOPE',
+        field: 'event.data.isolation.tool',
+      });
       expect(failureOf({ ...created, v: 1, data: { isolation: {}, limits: {}, network: {}, runtime: {} } })).toBeNull();
     });
   });
@@ -129,7 +152,11 @@ describe('EventChain', () => {
       const times = ['2026-02-01T13:15:00.500Z', '2026-02-01T13:15:00.100Z', '2026-02-01T13:15:00.900Z'];
       let i = 0;
       const chain = new EventChain(STREAM_EXECUTION_ID, () => new Date(times[i++]!));
-      const ats = [chain.next('execution.requested', data.requested()), chain.next('dataset.loaded', data.loaded()), chain.next('sandbox.created', data.created())].map((e) => e.at);
+      const ats = [
+        chain.next('execution.requested', data.requested()),
+        chain.next('dataset.loaded', data.loaded()),
+        chain.next('sandbox.created', data.created()),
+      ].map((e) => e.at);
       expect(ats).toEqual(['2026-02-01T13:15:00.500Z', '2026-02-01T13:15:00.500Z', '2026-02-01T13:15:00.900Z']);
     });
   });

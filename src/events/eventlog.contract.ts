@@ -19,14 +19,28 @@ export function sampleStream(executionId = ulid(), clock = () => new Date('2026-
   const h = `sha256:${'ab'.repeat(32)}` as const;
   return [
     chain.next('execution.requested', {
-      dataset_hash: h, dataset_bytes: 3, dataset_format: 'txt', dataset_source: 'inline', sandbox_hash: h, fingerprint: h,
+      dataset_hash: h,
+      dataset_bytes: 3,
+      dataset_format: 'txt',
+      dataset_source: 'inline',
+      sandbox_hash: h,
+      fingerprint: h,
       sandbox: sampleSummary({ tools: [], entrypoint: 'main.sh', scripts: [{ name: 'main.sh', hash: h, bytes: 1 }] }),
     }),
     chain.next('dataset.loaded', { dataset_hash: h, bytes: 3, medium: 'tmpfs' }),
     chain.next('sandbox.created', sampleSandboxCreated()),
     chain.next('tool.invoked', { call_id: 'c1', tool: 'main.sh', args_hash: h, caller: 'script' }),
     chain.next('tool.completed', {
-      call_id: 'c1', exit_code: 0, duration_ms: 1, cpu_ms: 1, max_rss_kb: 1, stdout_bytes: 0, stderr_bytes: 0, output_hash: h, killed_by: null, truncated: false,
+      call_id: 'c1',
+      exit_code: 0,
+      duration_ms: 1,
+      cpu_ms: 1,
+      max_rss_kb: 1,
+      stdout_bytes: 0,
+      stderr_bytes: 0,
+      output_hash: h,
+      killed_by: null,
+      truncated: false,
     }),
   ];
 }
@@ -63,7 +77,8 @@ export function describeEventLogContract(name: string, subject: ContractSubject)
           const stream = sampleStream();
           await expect(log.append(mutate(stream))).rejects.toMatchObject({ code: 'EVENTS_SEQ_CONFLICT' });
           expect(await log.readStream(stream[0]!.execution_id)).toEqual([]);
-        }));
+        }),
+      );
 
       it('keeps what was stored before the rejected batch', () =>
         withLog(async (log) => {

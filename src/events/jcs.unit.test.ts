@@ -8,13 +8,17 @@ describe('canonicalize (RFC 8785)', () => {
       const input = JSON.parse(
         '{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001], "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/", "literals": [null, true, false]}',
       );
-      expect(canonicalize(input)).toBe('{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}');
+      expect(canonicalize(input)).toBe(
+        '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
+      );
     });
   });
 
   describe('when keys need UTF-16 ordering (§3.2.3)', () => {
     it('sorts by code units', () => {
-      const input = JSON.parse('{"\\u20ac":"Euro Sign","\\r":"Carriage Return","\\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\\ud83d\\ude00":"Emoji: Grinning Face","\\u0080":"Control","\\u00f6":"Latin Small Letter O With Diaeresis"}');
+      const input = JSON.parse(
+        '{"\\u20ac":"Euro Sign","\\r":"Carriage Return","\\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\\ud83d\\ude00":"Emoji: Grinning Face","\\u0080":"Control","\\u00f6":"Latin Small Letter O With Diaeresis"}',
+      );
       const keys = [...canonicalize(input).matchAll(/"([^"]*)":"[^"]*"/g)].map((m) => JSON.parse(`"${m[1]}"`));
       expect(keys).toEqual(['\r', '1', '\u0080', 'ö', '€', '😀', '\ufb33']);
     });
@@ -45,7 +49,13 @@ describe('canonicalize (RFC 8785)', () => {
     it('writes them as JSON.stringify does, and plain names as they are', () => {
       const names = ['a"b', '\\x', 'é', 'a b', '\u0001', 'A-z_0.9', ''];
       const value = Object.fromEntries(names.map((n, i) => [n, i]));
-      expect(canonicalize(value)).toBe(`{${names.slice().sort().map((n) => `${JSON.stringify(n)}:${names.indexOf(n)}`).join(',')}}`);
+      expect(canonicalize(value)).toBe(
+        `{${names
+          .slice()
+          .sort()
+          .map((n) => `${JSON.stringify(n)}:${names.indexOf(n)}`)
+          .join(',')}}`,
+      );
       expect(canonicalize({ 'x"': 1 })).toBe('{"x\\"":1}');
     });
   });
@@ -97,7 +107,9 @@ describe('canonicalize (RFC 8785)', () => {
       ['objects', (v: unknown) => ({ a: v })],
     ])('canonicalizes %s down to depth 256 and refuses one level more', (_what, wrap) => {
       expect(canonicalize(nest(256, 1, wrap))).toMatch(/1[\]}]+$/);
-      expect(() => canonicalize(nest(257, 1, wrap))).toThrow(expect.objectContaining({ code: 'EVENTS_NOT_CANONICALIZABLE', message: 'value nests too deeply to canonicalize' }));
+      expect(() => canonicalize(nest(257, 1, wrap))).toThrow(
+        expect.objectContaining({ code: 'EVENTS_NOT_CANONICALIZABLE', message: 'value nests too deeply to canonicalize' }),
+      );
     });
   });
 

@@ -9,7 +9,13 @@ import { ulid } from 'ulid';
 
 export type Bounds = Map<number, { from: bigint; to: bigint }>;
 
-export async function scanTopic(kafka: Kafka, topic: string, bounds: Bounds, keep: (message: KafkaMessage) => boolean, timeoutMs = 30_000): Promise<KafkaMessage[]> {
+export async function scanTopic(
+  kafka: Kafka,
+  topic: string,
+  bounds: Bounds,
+  keep: (message: KafkaMessage) => boolean,
+  timeoutMs = 30_000,
+): Promise<KafkaMessage[]> {
   // A fresh broker answers "coordinator loading" for a moment: retriable, so try again.
   for (let attempt = 1; ; attempt++) {
     try {
@@ -24,7 +30,13 @@ export async function scanTopic(kafka: Kafka, topic: string, bounds: Bounds, kee
 async function scanOnce(kafka: Kafka, topic: string, bounds: Bounds, keep: (message: KafkaMessage) => boolean, timeoutMs: number): Promise<KafkaMessage[]> {
   const wanted = new Map([...bounds].filter(([, b]) => b.to >= b.from));
   if (wanted.size === 0) return [];
-  const consumer = kafka.consumer({ groupId: `ephemera-scan-${ulid()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 50, sessionTimeout: 10_000, rebalanceTimeout: 10_000 });
+  const consumer = kafka.consumer({
+    groupId: `ephemera-scan-${ulid()}`,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 50,
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 10_000,
+  });
   const found = new Map<number, KafkaMessage[]>();
   let finish!: () => void;
   let fail!: (e: unknown) => void;

@@ -22,26 +22,33 @@ describe('KafkaEventLog', () => {
   beforeAll(() => void brokers());
 
   describe('when the producer settings are weaker than required (THREATS D28)', () => {
-    it.each([
-      [{ idempotent: false }],
-      [{ acks: 1 }],
-      [{ maxInFlightRequests: 5 }],
-      [{ retries: 0 }],
-    ])('%j refuses to start with LOG_MISCONFIGURED', async (weaker) => {
-      const producer = { idempotent: true, acks: -1, maxInFlightRequests: 1, retries: 5, requestTimeoutMs: 10_000, ...weaker };
-      await expect(KafkaEventLog.open({ brokers: brokers(), topic, producer })).rejects.toMatchObject({ code: 'LOG_MISCONFIGURED' });
-    });
+    it.each([[{ idempotent: false }], [{ acks: 1 }], [{ maxInFlightRequests: 5 }], [{ retries: 0 }]])(
+      '%j refuses to start with LOG_MISCONFIGURED',
+      async (weaker) => {
+        const producer = { idempotent: true, acks: -1, maxInFlightRequests: 1, retries: 5, requestTimeoutMs: 10_000, ...weaker };
+        await expect(KafkaEventLog.open({ brokers: brokers(), topic, producer })).rejects.toMatchObject({ code: 'LOG_MISCONFIGURED' });
+      },
+    );
   });
 
   describe('when nothing listens at the brokers address', () => {
     it('fails with LOG_UNAVAILABLE', async () => {
-      await expect(KafkaEventLog.open({ brokers: ['127.0.0.1:1'], topic, connectionTimeoutMs: 500, producer: { idempotent: true, acks: -1, maxInFlightRequests: 1, retries: 1, requestTimeoutMs: 1000 } }))
-        .rejects.toMatchObject({ code: 'LOG_UNAVAILABLE' });
+      await expect(
+        KafkaEventLog.open({
+          brokers: ['127.0.0.1:1'],
+          topic,
+          connectionTimeoutMs: 500,
+          producer: { idempotent: true, acks: -1, maxInFlightRequests: 1, retries: 1, requestTimeoutMs: 1000 },
+        }),
+      ).rejects.toMatchObject({ code: 'LOG_UNAVAILABLE' });
     });
   });
 
   describe('when messages are written straight to the topic (THREATS D34)', () => {
-    const forge = async (mutate: (stream: ReturnType<typeof sampleStream>) => ReturnType<typeof sampleStream>, text: (json: string, seq: number) => string | Buffer = (json) => json) => {
+    const forge = async (
+      mutate: (stream: ReturnType<typeof sampleStream>) => ReturnType<typeof sampleStream>,
+      text: (json: string, seq: number) => string | Buffer = (json) => json,
+    ) => {
       const stream = sampleStream();
       const producer = (await KafkaEventLog.open({ brokers: brokers(), topic })).kafka.producer();
       await producer.connect();
@@ -56,21 +63,44 @@ describe('KafkaEventLog', () => {
     };
 
     it.each([
-      ['a modified event', (s: ReturnType<typeof sampleStream>) => [s[0]!, { ...s[1]!, data: { ...s[1]!.data, bytes: 9 } }, ...s.slice(2)], 'EVENTS_HASH_MISMATCH', 1],
+      [
+        'a modified event',
+        (s: ReturnType<typeof sampleStream>) => [s[0]!, { ...s[1]!, data: { ...s[1]!.data, bytes: 9 } }, ...s.slice(2)],
+        'EVENTS_HASH_MISMATCH',
+        1,
+      ],
       ['a duplicated event', (s: ReturnType<typeof sampleStream>) => [s[0]!, s[1]!, s[1]!, ...s.slice(2)], 'EVENTS_SEQ_GAP', 2],
       ['reordered events', (s: ReturnType<typeof sampleStream>) => [s[0]!, s[2]!, s[1]!, ...s.slice(3)], 'EVENTS_SEQ_GAP', 1],
-      ['a forged event with a recomputed hash', (s: ReturnType<typeof sampleStream>) => [s[0]!, s[1]!, sealEnvelope({ ...s[2]!, prev: s[0]!.hash }), ...s.slice(3)], 'EVENTS_CHAIN_BROKEN', 2],
+      [
+        'a forged event with a recomputed hash',
+        (s: ReturnType<typeof sampleStream>) => [s[0]!, s[1]!, sealEnvelope({ ...s[2]!, prev: s[0]!.hash }), ...s.slice(3)],
+        'EVENTS_CHAIN_BROKEN',
+        2,
+      ],
     ])('reads back %s as it is, and verification names the seq', async (_label, mutate, code, seq) => {
       const stored = await forge(mutate as never);
       expect(() => verifyStream(stored)).toThrow(expect.objectContaining({ code, fields: expect.objectContaining({ seq }) }));
     });
 
     it.each([
-      ['a member named twice (JSON.parse would keep the last)', (json: string) => json.replace('"medium":"tmpfs"', '"medium":"disk","medium":"tmpfs"'), 'JSON_DUPLICATE_MEMBER'],
-      ['bytes that are not UTF-8', (json: string) => Buffer.concat([Buffer.from(json.slice(0, -1)), Buffer.from([0xff]), Buffer.from('}')]), 'JSON_INVALID_UTF8'],
+      [
+        'a member named twice (JSON.parse would keep the last)',
+        (json: string) => json.replace('"medium":"tmpfs"', '"medium":"disk","medium":"tmpfs"'),
+        'JSON_DUPLICATE_MEMBER',
+      ],
+      [
+        'bytes that are not UTF-8',
+        (json: string) => Buffer.concat([Buffer.from(json.slice(0, -1)), Buffer.from([0xff]), Buffer.from('}')]),
+        'JSON_INVALID_UTF8',
+      ],
       ['a number spelled 3.0', (json: string) => json.replace('"bytes":3', '"bytes":3.0'), 'JSON_NUMBER_NOT_CANONICAL'],
     ])('refuses to read %s, through the strict reader', async (_label, rewrite, code) => {
-      await expect(forge((s) => s, (json, seq) => (seq === 1 ? rewrite(json) : json))).rejects.toMatchObject({ code });
+      await expect(
+        forge(
+          (s) => s,
+          (json, seq) => (seq === 1 ? rewrite(json) : json),
+        ),
+      ).rejects.toMatchObject({ code });
     });
   });
 });

@@ -37,9 +37,11 @@ export interface KafkaLogOptions {
 type Head = { seq: number; hash: Hash; partition: number; offsets: bigint[] };
 
 /** kafkajs log lines carry broker and protocol text, never message values; drop everything below ERROR. */
-const quietLogger = () => ({ level, log }: LogEntry) => {
-  if (level <= logLevel.ERROR) process.stderr.write(`kafkajs: ${log.message}\n`);
-};
+const quietLogger =
+  () =>
+  ({ level, log }: LogEntry) => {
+    if (level <= logLevel.ERROR) process.stderr.write(`kafkajs: ${log.message}\n`);
+  };
 
 export class KafkaEventLog implements EventLog {
   readonly kind = 'kafka' as const;
@@ -64,7 +66,12 @@ export class KafkaEventLog implements EventLog {
       logLevel: logLevel.ERROR,
       logCreator: quietLogger,
     });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: settings.retries, initialRetryTime: 100, maxRetryTime: 2000 }, allowAutoTopicCreation: false });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: { retries: settings.retries, initialRetryTime: 100, maxRetryTime: 2000 },
+      allowAutoTopicCreation: false,
+    });
     const admin = kafka.admin();
     try {
       await admin.connect();
@@ -104,7 +111,10 @@ export class KafkaEventLog implements EventLog {
       if (last.type === 'certificate.sealed' || last.type === 'execution.aborted') this.heads.delete(executionId);
     } catch (cause) {
       this.heads.delete(executionId);
-      throw new EphemeraError('LOG_APPEND_FAILED', 'Kafka did not acknowledge the append; the run fails closed', { cause, fields: { execution_id: executionId } });
+      throw new EphemeraError('LOG_APPEND_FAILED', 'Kafka did not acknowledge the append; the run fails closed', {
+        cause,
+        fields: { execution_id: executionId },
+      });
     } finally {
       this.inFlight.delete(sending);
     }
@@ -154,12 +164,18 @@ async function ensureTopic(admin: Admin, topic: string, partitions: number, repl
   if (existing.includes(topic)) return;
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [{
-      topic,
-      numPartitions: partitions,
-      replicationFactor,
-      // The log is the source of truth: never expire or compact it.
-      configEntries: [{ name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }, { name: 'cleanup.policy', value: 'delete' }],
-    }],
+    topics: [
+      {
+        topic,
+        numPartitions: partitions,
+        replicationFactor,
+        // The log is the source of truth: never expire or compact it.
+        configEntries: [
+          { name: 'retention.ms', value: '-1' },
+          { name: 'retention.bytes', value: '-1' },
+          { name: 'cleanup.policy', value: 'delete' },
+        ],
+      },
+    ],
   });
 }

@@ -5,7 +5,8 @@ import type { EventEnvelope, EventType } from './index.js';
 import { Lifecycle, type Phase } from './lifecycle.js';
 
 /** Only what the machine reads: type, seq and the call id. */
-const event = (type: EventType, seq: number, callId?: string) => ({ type, seq, data: callId === undefined ? {} : { call_id: callId } }) as unknown as EventEnvelope;
+const event = (type: EventType, seq: number, callId?: string) =>
+  ({ type, seq, data: callId === undefined ? {} : { call_id: callId } }) as unknown as EventEnvelope;
 
 /** A machine fed `types` in order (call ids as given after a colon: "tool.invoked:c1"). */
 function machine(...steps: string[]): Lifecycle {
@@ -51,24 +52,38 @@ describe('Lifecycle', () => {
 
   describe('when tool calls are made', () => {
     it('counts calls invoked and not yet completed', () => {
-      const lifecycle = machine(...TO_RUNNING, 'tool.invoked:c1', 'tool.invoked:c2', 'tool.completed:c1', 'file.accessed:c1', 'network.requested:c2', 'llm.called');
+      const lifecycle = machine(
+        ...TO_RUNNING,
+        'tool.invoked:c1',
+        'tool.invoked:c2',
+        'tool.completed:c1',
+        'file.accessed:c1',
+        'network.requested:c2',
+        'llm.called',
+      );
       expect([lifecycle.phase, lifecycle.openCalls]).toEqual(['running', 1]);
     });
 
     it('refuses a call id used twice, even after its call completed', () => {
       expect(violation(() => machine(...TO_RUNNING, 'tool.invoked:c1', 'tool.completed:c1', 'tool.invoked:c1'))).toEqual({
-        code: 'EVENTS_LIFECYCLE_VIOLATION', message: 'events[5] (tool.invoked): call_id c1 reused', fields: { seq: 5, field: 'events[5].type' },
+        code: 'EVENTS_LIFECYCLE_VIOLATION',
+        message: 'events[5] (tool.invoked): call_id c1 reused',
+        fields: { seq: 5, field: 'events[5].type' },
       });
     });
 
     it('refuses a completion of a call that is not open', () => {
-      expect(violation(() => machine(...TO_RUNNING, 'tool.invoked:c1', 'tool.completed:c1', 'tool.completed:c1'))?.message).toBe('events[5] (tool.completed): call_id c1 is not open');
+      expect(violation(() => machine(...TO_RUNNING, 'tool.invoked:c1', 'tool.completed:c1', 'tool.completed:c1'))?.message).toBe(
+        'events[5] (tool.completed): call_id c1 is not open',
+      );
       expect(violation(() => machine(...TO_RUNNING, 'tool.completed:c9'))?.message).toBe('events[3] (tool.completed): call_id c9 is not open');
     });
 
     it.each(['file.accessed', 'network.requested'])('refuses %s naming a call never invoked', (type) => {
       expect(violation(() => machine(...TO_RUNNING, `${type}:c9`))).toEqual({
-        code: 'EVENTS_LIFECYCLE_VIOLATION', message: `events[3] (${type}): unknown call_id c9`, fields: { seq: 3, field: 'events[3].type' },
+        code: 'EVENTS_LIFECYCLE_VIOLATION',
+        message: `events[3] (${type}): unknown call_id c9`,
+        fields: { seq: 3, field: 'events[3].type' },
       });
     });
 
@@ -77,8 +92,12 @@ describe('Lifecycle', () => {
     });
 
     it('refuses to finish while a call is open', () => {
-      expect(violation(() => machine(...TO_RUNNING, 'tool.invoked:c1', 'execution.completed'))?.message).toBe('events[4] (execution.completed): tool calls still open');
-      expect(violation(() => machine(...TO_RUNNING, 'tool.invoked:c1', 'execution.failed'))?.message).toBe('events[4] (execution.failed): tool calls still open');
+      expect(violation(() => machine(...TO_RUNNING, 'tool.invoked:c1', 'execution.completed'))?.message).toBe(
+        'events[4] (execution.completed): tool calls still open',
+      );
+      expect(violation(() => machine(...TO_RUNNING, 'tool.invoked:c1', 'execution.failed'))?.message).toBe(
+        'events[4] (execution.failed): tool calls still open',
+      );
     });
   });
 
@@ -89,21 +108,61 @@ describe('Lifecycle', () => {
       ['a sandbox before the load', ['execution.requested', 'sandbox.created'], 'events[1] (sandbox.created): not allowed after phase requested'],
       ['a model call before the sandbox', ['execution.requested', 'dataset.loaded', 'llm.called'], 'events[2] (llm.called): not allowed after phase loaded'],
       ['a model call after the end', [...TO_RUNNING, 'execution.completed', 'llm.called'], 'events[4] (llm.called): not allowed after phase finished'],
-      ['a tool call before the sandbox', ['execution.requested', 'dataset.loaded', 'tool.invoked:c1'], 'events[2] (tool.invoked): not allowed after phase loaded'],
-      ['a completion before the sandbox', ['execution.requested', 'dataset.loaded', 'tool.completed:c1'], 'events[2] (tool.completed): not allowed after phase loaded'],
-      ['file activity before the sandbox', ['execution.requested', 'dataset.loaded', 'file.accessed:c1'], 'events[2] (file.accessed): not allowed after phase loaded'],
-      ['network activity after the end', [...TO_RUNNING, 'tool.invoked:c1', 'tool.completed:c1', 'execution.completed', 'network.requested:c1'], 'events[6] (network.requested): not allowed after phase finished'],
-      ['a completion without a sandbox', ['execution.requested', 'dataset.loaded', 'execution.completed'], 'events[2] (execution.completed): not allowed after phase loaded'],
-      ['a second completion', [...TO_RUNNING, 'execution.completed', 'execution.completed'], 'events[4] (execution.completed): not allowed after phase finished'],
+      [
+        'a tool call before the sandbox',
+        ['execution.requested', 'dataset.loaded', 'tool.invoked:c1'],
+        'events[2] (tool.invoked): not allowed after phase loaded',
+      ],
+      [
+        'a completion before the sandbox',
+        ['execution.requested', 'dataset.loaded', 'tool.completed:c1'],
+        'events[2] (tool.completed): not allowed after phase loaded',
+      ],
+      [
+        'file activity before the sandbox',
+        ['execution.requested', 'dataset.loaded', 'file.accessed:c1'],
+        'events[2] (file.accessed): not allowed after phase loaded',
+      ],
+      [
+        'network activity after the end',
+        [...TO_RUNNING, 'tool.invoked:c1', 'tool.completed:c1', 'execution.completed', 'network.requested:c1'],
+        'events[6] (network.requested): not allowed after phase finished',
+      ],
+      [
+        'a completion without a sandbox',
+        ['execution.requested', 'dataset.loaded', 'execution.completed'],
+        'events[2] (execution.completed): not allowed after phase loaded',
+      ],
+      [
+        'a second completion',
+        [...TO_RUNNING, 'execution.completed', 'execution.completed'],
+        'events[4] (execution.completed): not allowed after phase finished',
+      ],
       ['a failure after the end', [...TO_RUNNING, 'execution.completed', 'execution.failed'], 'events[4] (execution.failed): not allowed after phase finished'],
       ['a deletion before the end', [...TO_RUNNING, 'dataset.deleted'], 'events[3] (dataset.deleted): not allowed after phase running'],
-      ['a destruction before the deletion', [...TO_RUNNING, 'execution.completed', 'sandbox.destroyed'], 'events[4] (sandbox.destroyed): not allowed after phase finished'],
-      ['a seal before the destruction', [...TO_RUNNING, 'execution.completed', 'dataset.deleted', 'certificate.sealed'], 'events[5] (certificate.sealed): not allowed after phase dataset_deleted'],
+      [
+        'a destruction before the deletion',
+        [...TO_RUNNING, 'execution.completed', 'sandbox.destroyed'],
+        'events[4] (sandbox.destroyed): not allowed after phase finished',
+      ],
+      [
+        'a seal before the destruction',
+        [...TO_RUNNING, 'execution.completed', 'dataset.deleted', 'certificate.sealed'],
+        'events[5] (certificate.sealed): not allowed after phase dataset_deleted',
+      ],
       ['an event after the seal', [...TO_DESTROYED, 'certificate.sealed', 'dataset.deleted'], 'events[7] (dataset.deleted): not allowed after phase sealed'],
       ['an abort before the request', ['execution.aborted'], 'events[0] (execution.aborted): not allowed after phase empty'],
-      ['an abort after the seal', [...TO_DESTROYED, 'certificate.sealed', 'execution.aborted'], 'events[7] (execution.aborted): not allowed after phase sealed'],
+      [
+        'an abort after the seal',
+        [...TO_DESTROYED, 'certificate.sealed', 'execution.aborted'],
+        'events[7] (execution.aborted): not allowed after phase sealed',
+      ],
       ['a second abort', ['execution.requested', 'execution.aborted', 'execution.aborted'], 'events[2] (execution.aborted): not allowed after phase aborted'],
-      ['a seal after an abort', ['execution.requested', 'execution.aborted', 'certificate.sealed'], 'events[2] (certificate.sealed): not allowed after phase aborted'],
+      [
+        'a seal after an abort',
+        ['execution.requested', 'execution.aborted', 'certificate.sealed'],
+        'events[2] (certificate.sealed): not allowed after phase aborted',
+      ],
     ])('refuses %s with EVENTS_LIFECYCLE_VIOLATION', (_what, steps, message) => {
       const failure = violation(() => machine(...steps));
       expect(failure).toEqual({ code: 'EVENTS_LIFECYCLE_VIOLATION', message, fields: { seq: steps.length - 1, field: `events[${steps.length - 1}].type` } });

@@ -8,6 +8,4 @@ import type { Sha256 } from './hash.js';
 
 const oneShot = (crypto as unknown as { hash?: (algorithm: string, data: Uint8Array | string, encoding: 'buffer') => Buffer }).hash;
 
-export const nodeSha256: Sha256 = oneShot
-  ? (data) => oneShot('sha256', data, 'buffer')
-  : (data) => crypto.createHash('sha256').update(data).digest();
+export const nodeSha256: Sha256 = oneShot ? (data) => oneShot('sha256', data, 'buffer') : (data) => crypto.createHash('sha256').update(data).digest();

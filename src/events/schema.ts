@@ -76,7 +76,12 @@ export const s = {
         ? null
         : invalid(p, `expected lowercase hex${length ? ` of ${length} characters` : ''}`),
     ),
-  timestamp: () => make<string>((v, p) => (isTimestamp(v) ? null : { kind: 'timestamp', path: p, reason: 'expected an RFC 3339 UTC time with milliseconds (YYYY-MM-DDTHH:MM:SS.mmmZ) on a real calendar date' })),
+  timestamp: () =>
+    make<string>((v, p) =>
+      isTimestamp(v)
+        ? null
+        : { kind: 'timestamp', path: p, reason: 'expected an RFC 3339 UTC time with milliseconds (YYYY-MM-DDTHH:MM:SS.mmmZ) on a real calendar date' },
+    ),
   int: (min = 0, max = Number.MAX_SAFE_INTEGER) =>
     make<number>((v, p) => {
       if (typeof v !== 'number') return invalid(p, 'expected an integer');
@@ -84,8 +89,10 @@ export const s = {
       return v >= min && v <= max ? null : invalid(p, `expected an integer in [${min}, ${max}]`);
     }),
   bool: () => make<boolean>((v, p) => (typeof v === 'boolean' ? null : invalid(p, 'expected a boolean'))),
-  literal: <const L extends string | number | boolean>(literal: L) => make<L>((v, p) => (v === literal ? null : invalid(p, `expected ${JSON.stringify(literal)}`))),
-  oneOf: <const L extends string>(values: readonly L[]) => make<L>((v, p) => (typeof v === 'string' && values.includes(v as L) ? null : invalid(p, `expected one of ${values.join(', ')}`))),
+  literal: <const L extends string | number | boolean>(literal: L) =>
+    make<L>((v, p) => (v === literal ? null : invalid(p, `expected ${JSON.stringify(literal)}`))),
+  oneOf: <const L extends string>(values: readonly L[]) =>
+    make<L>((v, p) => (typeof v === 'string' && values.includes(v as L) ? null : invalid(p, `expected one of ${values.join(', ')}`))),
   nullable: <T>(inner: Schema<T>) => make<T | null>((v, p) => (v === null ? null : inner.check(v, p))),
   /** v1 only: a member that may be absent. Version 2 has none (one spelling per value). */
   optional: <T>(inner: Schema<T>) => make<T | undefined>((v, p) => (v === undefined ? null : inner.check(v, p))),
@@ -106,7 +113,9 @@ export const s = {
   json: (maxValues = 100_000, maxStringUnits = 1 << 20) =>
     make<Record<string, unknown>>((v, p) => {
       if (!isPlainObject(v)) return invalid(p, 'expected an object');
-      return withinBudget(v, { values: maxValues, units: maxStringUnits }) ? null : invalid(p, `expected at most ${maxValues} values and ${maxStringUnits} characters of strings`);
+      return withinBudget(v, { values: maxValues, units: maxStringUnits })
+        ? null
+        : invalid(p, `expected at most ${maxValues} values and ${maxStringUnits} characters of strings`);
     }),
   /** An object whose member names are data (tool names, limit names); each value closed by `value`. */
   record: <T>(value: Schema<T>, maxEntries = 256) =>

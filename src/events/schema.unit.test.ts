@@ -70,7 +70,8 @@ describe('s', () => {
     it('accepts sha256:<64 lowercase hex> only', () => {
       expect(HASH_TEXT_PATTERN.test(HASH)).toBe(true);
       expect(ok(s.hash(), HASH)).toBeNull();
-      for (const bad of [`x${HASH}`, `${HASH}0`, HASH.toUpperCase(), [HASH], 7]) expect(ok(s.hash(), bad)).toEqual(invalid('x', 'expected sha256:<64 lowercase hex>'));
+      for (const bad of [`x${HASH}`, `${HASH}0`, HASH.toUpperCase(), [HASH], 7])
+        expect(ok(s.hash(), bad)).toEqual(invalid('x', 'expected sha256:<64 lowercase hex>'));
     });
   });
 
@@ -103,7 +104,11 @@ describe('s', () => {
   describe('timestamp', () => {
     it('accepts a time in the profile and refuses another with the timestamp kind', () => {
       expect(ok(s.timestamp(), '2026-02-01T13:15:00.000Z')).toBeNull();
-      expect(ok(s.timestamp(), '2026-02-01T13:15:00Z')).toEqual({ kind: 'timestamp', path: 'x', reason: 'expected an RFC 3339 UTC time with milliseconds (YYYY-MM-DDTHH:MM:SS.mmmZ) on a real calendar date' });
+      expect(ok(s.timestamp(), '2026-02-01T13:15:00Z')).toEqual({
+        kind: 'timestamp',
+        path: 'x',
+        reason: 'expected an RFC 3339 UTC time with milliseconds (YYYY-MM-DDTHH:MM:SS.mmmZ) on a real calendar date',
+      });
     });
   });
 
@@ -120,7 +125,11 @@ describe('s', () => {
       expect(ok(s.int(), -1)).toEqual(invalid('x', `expected an integer in [0, ${Number.MAX_SAFE_INTEGER}]`));
       expect(ok(s.int(), '1')).toEqual(invalid('x', 'expected an integer'));
       expect(ok(s.int(), 1.5)).toEqual({ kind: 'not_safe_integer', path: 'x', reason: 'expected an exact integer of at most 2^53-1, found 1.5' });
-      expect(ok(s.int(), 2 ** 53)).toEqual({ kind: 'not_safe_integer', path: 'x', reason: 'expected an exact integer of at most 2^53-1, found 9007199254740992' });
+      expect(ok(s.int(), 2 ** 53)).toEqual({
+        kind: 'not_safe_integer',
+        path: 'x',
+        reason: 'expected an exact integer of at most 2^53-1, found 9007199254740992',
+      });
     });
   });
 
@@ -192,7 +201,7 @@ describe('s', () => {
   });
 
   describe('record', () => {
-    it('checks each member\'s value, naming it', () => {
+    it("checks each member's value, naming it", () => {
       expect(ok(s.record(s.bool()), { a: true, __proto__x: false })).toBeNull();
       expect(ok(s.record(s.bool()), { a: true, b: 1 })).toEqual(invalid('x.b', 'expected a boolean'));
     });
@@ -225,7 +234,7 @@ describe('s', () => {
   });
 
   describe('either', () => {
-    it('accepts what either accepts, and reports the second\'s problem', () => {
+    it("accepts what either accepts, and reports the second's problem", () => {
       const e = s.either(s.literal(false), s.object({ n: s.int() }));
       expect(ok(e, false)).toBeNull();
       expect(ok(e, { n: 1 })).toBeNull();

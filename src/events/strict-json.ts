@@ -136,7 +136,11 @@ export class Scanner {
     if (end >= s.length && !this.final) throw NEED_MORE; // the digits may go on in the next chunk
     const token = s.slice(i, end);
     if (!SHORT_INTEGER.test(token) && String(Number(token)) !== token) {
-      this.fail('JSON_NUMBER_NOT_CANONICAL', `number ${token.length > 40 ? `${token.slice(0, 40)}…` : token} is not in canonical form (write ${canonicalNumber(token)})`, i);
+      this.fail(
+        'JSON_NUMBER_NOT_CANONICAL',
+        `number ${token.length > 40 ? `${token.slice(0, 40)}…` : token} is not in canonical form (write ${canonicalNumber(token)})`,
+        i,
+      );
     }
     return end;
   }
@@ -192,15 +196,22 @@ export class Scanner {
     if (j + 1 >= s.length) return this.more(j);
     const e = s.charCodeAt(j + 1);
     switch (e) {
-      case 0x22: case 0x5c: return [e, j + 2];
+      case 0x22:
+      case 0x5c:
+        return [e, j + 2];
       case 0x2f:
         this.canonical = false; // JSON.stringify writes "/" as itself
         return [e, j + 2];
-      case 0x62: return [0x08, j + 2];
-      case 0x66: return [0x0c, j + 2];
-      case 0x6e: return [0x0a, j + 2];
-      case 0x72: return [0x0d, j + 2];
-      case 0x74: return [0x09, j + 2];
+      case 0x62:
+        return [0x08, j + 2];
+      case 0x66:
+        return [0x0c, j + 2];
+      case 0x6e:
+        return [0x0a, j + 2];
+      case 0x72:
+        return [0x0d, j + 2];
+      case 0x74:
+        return [0x09, j + 2];
       case 0x75: {
         if (j + 6 > s.length) {
           if (/^[0-9a-fA-F]*$/.test(s.slice(j + 2))) return this.more(j);
@@ -299,7 +310,8 @@ export function parseStrictJson(text: string, limits: JsonLimits = DEFAULT_JSON_
   if (text.charCodeAt(0) === 0xfeff) throw new EphemeraError('JSON_SYNTAX', 'the text starts with a byte-order mark', { fields: { field: '(document)' } });
   const scanner = new Scanner(text, limits, true, path, 0);
   const end = scanner.ws(scanner.scan(0));
-  if (end !== text.length) throw new EphemeraError('JSON_SYNTAX', `text after the end of the value (character ${end})`, { fields: { field: path || '(document)' } });
+  if (end !== text.length)
+    throw new EphemeraError('JSON_SYNTAX', `text after the end of the value (character ${end})`, { fields: { field: path || '(document)' } });
   return JSON.parse(text);
 }
 

@@ -4,7 +4,14 @@ import { decodeUtf8Strict, parseStrictJson } from './strict-json.js';
 import { StrictObjectStream, type ObjectSink } from './strict-stream.js';
 
 /** A sink that ignores whatever the test does not watch. */
-const sink = (parts: Partial<ObjectSink>): ObjectSink => ({ name: () => undefined, member: () => undefined, arrayOpened: () => undefined, elementStarting: () => undefined, element: () => undefined, ...parts });
+const sink = (parts: Partial<ObjectSink>): ObjectSink => ({
+  name: () => undefined,
+  member: () => undefined,
+  arrayOpened: () => undefined,
+  elementStarting: () => undefined,
+  element: () => undefined,
+  ...parts,
+});
 
 const codeOf = (f: () => unknown) => {
   try {
@@ -88,10 +95,22 @@ describe('parseStrictJson, its messages', () => {
     });
 
     it('counts every escaped character and each half of a pair against the length bound', () => {
-      expect(failure(`"${'\\u0041'.repeat(17)}"`)).toEqual(['JSON_STRING_TOO_LONG', '(document)', '(document): a string of 17 characters (at most 16) (character 0)']);
+      expect(failure(`"${'\\u0041'.repeat(17)}"`)).toEqual([
+        'JSON_STRING_TOO_LONG',
+        '(document)',
+        '(document): a string of 17 characters (at most 16) (character 0)',
+      ]);
       expect(failure(`"${'😀'.repeat(8)}"`)).toBeNull();
-      expect(failure(`"${'😀'.repeat(8)}x"`)).toEqual(['JSON_STRING_TOO_LONG', '(document)', '(document): a string of 17 characters (at most 16) (character 0)']);
-      expect(failure(`"${'\\ud83d\\ude00'.repeat(8)}x"`)).toEqual(['JSON_STRING_TOO_LONG', '(document)', '(document): a string of 17 characters (at most 16) (character 0)']);
+      expect(failure(`"${'😀'.repeat(8)}x"`)).toEqual([
+        'JSON_STRING_TOO_LONG',
+        '(document)',
+        '(document): a string of 17 characters (at most 16) (character 0)',
+      ]);
+      expect(failure(`"${'\\ud83d\\ude00'.repeat(8)}x"`)).toEqual([
+        'JSON_STRING_TOO_LONG',
+        '(document)',
+        '(document): a string of 17 characters (at most 16) (character 0)',
+      ]);
     });
 
     it('holds names with escapes to the same duplicate rule, a pair half escaped included', () => {
@@ -159,11 +178,15 @@ describe('parseStrictJson, its messages', () => {
 
     it('bounds nesting at 64 by default', () => {
       expect(codeOf(() => parseStrictJson(`${'['.repeat(64)}${']'.repeat(64)}`))).toBeNull();
-      expect(() => parseStrictJson(`${'['.repeat(65)}${']'.repeat(65)}`)).toThrow(expect.objectContaining({ code: 'JSON_TOO_DEEP', message: `${'[0]'.repeat(64)}: nested deeper than 64 (character 64)` }));
+      expect(() => parseStrictJson(`${'['.repeat(65)}${']'.repeat(65)}`)).toThrow(
+        expect.objectContaining({ code: 'JSON_TOO_DEEP', message: `${'[0]'.repeat(64)}: nested deeper than 64 (character 64)` }),
+      );
     });
 
     it('names members under the path it is given', () => {
-      expect(() => parseStrictJson('{"a":1.0}', undefined, 'events[2]')).toThrow(expect.objectContaining({ code: 'JSON_NUMBER_NOT_CANONICAL', fields: { field: 'events[2].a' } }));
+      expect(() => parseStrictJson('{"a":1.0}', undefined, 'events[2]')).toThrow(
+        expect.objectContaining({ code: 'JSON_NUMBER_NOT_CANONICAL', fields: { field: 'events[2].a' } }),
+      );
       expect(() => parseStrictJson('1 2', undefined, 'events[2]')).toThrow(expect.objectContaining({ code: 'JSON_SYNTAX', fields: { field: 'events[2]' } }));
     });
   });
@@ -175,7 +198,9 @@ describe('decodeUtf8Strict', () => {
   });
 
   it('names the document in its error', () => {
-    expect(() => decodeUtf8Strict(new Uint8Array([0xff]))).toThrow(expect.objectContaining({ code: 'JSON_INVALID_UTF8', message: 'the text is not valid UTF-8', fields: { field: '(document)' } }));
+    expect(() => decodeUtf8Strict(new Uint8Array([0xff]))).toThrow(
+      expect.objectContaining({ code: 'JSON_INVALID_UTF8', message: 'the text is not valid UTF-8', fields: { field: '(document)' } }),
+    );
   });
 
   it.each([[[0x80]], [[0xc0, 0xaf]], [[0xed, 0xa0, 0x80]], [[0xe2, 0x82]], [[0xff]]])('refuses %j with JSON_INVALID_UTF8', (bytes) => {
@@ -186,7 +211,14 @@ describe('decodeUtf8Strict', () => {
 describe('StrictObjectStream', () => {
   const read = (text: string, chunk: number) => {
     const seen: unknown[] = [];
-    const reader = new StrictObjectStream('items', sink({ member: (n, v) => seen.push(['member', n, JSON.parse(v)]), arrayOpened: (n) => seen.push(['open', n]), element: (i, v) => seen.push(['element', i, JSON.parse(v)]) }));
+    const reader = new StrictObjectStream(
+      'items',
+      sink({
+        member: (n, v) => seen.push(['member', n, JSON.parse(v)]),
+        arrayOpened: (n) => seen.push(['open', n]),
+        element: (i, v) => seen.push(['element', i, JSON.parse(v)]),
+      }),
+    );
     for (let i = 0; i < text.length; i += chunk) reader.push(text.slice(i, i + chunk));
     reader.end();
     return seen;
@@ -195,7 +227,16 @@ describe('StrictObjectStream', () => {
 
   it.each([1, 2, 3, 7, 64, 100_000])('hands over the same members and elements whatever the chunk size (%i)', (chunk) => {
     expect(read(doc, chunk)).toEqual(read(doc, doc.length));
-    expect(read(doc, doc.length)).toEqual([['member', 'a', 'x'.repeat(300)], ['open', 'items'], ['element', 0, { n: 1 }], ['element', 1, [2, 3]], ['element', 2, 'four'], ['element', 3, 5e-7], ['element', 4, null], ['member', 'z', { deep: [1, { e: true }] }]]);
+    expect(read(doc, doc.length)).toEqual([
+      ['member', 'a', 'x'.repeat(300)],
+      ['open', 'items'],
+      ['element', 0, { n: 1 }],
+      ['element', 1, [2, 3]],
+      ['element', 2, 'four'],
+      ['element', 3, 5e-7],
+      ['element', 4, null],
+      ['member', 'z', { deep: [1, { e: true }] }],
+    ]);
   });
 
   it('announces an empty array', () => {
@@ -241,7 +282,12 @@ describe('StrictObjectStream', () => {
       ['{"a":{"b":1.0}}', 'JSON_NUMBER_NOT_CANONICAL', 'a.b', /^a\.b: number 1\.0 is not in canonical form \(write 1\) \(character \d+\)$/],
       ['{"items":{}}', 'JSON_SYNTAX', 'items', 'items: expected an array'],
       ['{"items":[1 2]}', 'JSON_SYNTAX', 'items', 'items: expected "," or "]" in the array'],
-      ['{"items":[1,{"a":1.0}]}', 'JSON_NUMBER_NOT_CANONICAL', 'items[1].a', /^items\[1\]\.a: number 1\.0 is not in canonical form \(write 1\) \(character \d+\)$/],
+      [
+        '{"items":[1,{"a":1.0}]}',
+        'JSON_NUMBER_NOT_CANONICAL',
+        'items[1].a',
+        /^items\[1\]\.a: number 1\.0 is not in canonical form \(write 1\) \(character \d+\)$/,
+      ],
     ])('%j is %s at %s', (text, code, field, message) => {
       // Character positions in a streamed read count from the unread part of the buffer: only their presence is pinned here.
       expect(failure(text)).toEqual([code, field, typeof message === 'string' ? message : expect.stringMatching(message)]);
@@ -255,7 +301,11 @@ describe('StrictObjectStream', () => {
     });
 
     it('takes whitespace of every kind between members', () => {
-      expect(read('\r\n\t{\r"a"\t:\n1\r,\t"items"\n:\r[\t2\n]\r}\t', 1000)).toEqual([['member', 'a', 1], ['open', 'items'], ['element', 0, 2]]);
+      expect(read('\r\n\t{\r"a"\t:\n1\r,\t"items"\n:\r[\t2\n]\r}\t', 1000)).toEqual([
+        ['member', 'a', 1],
+        ['open', 'items'],
+        ['element', 0, 2],
+      ]);
     });
 
     it('ends an empty document', () => {
@@ -268,7 +318,14 @@ describe('StrictObjectStream', () => {
     /** Pushes `first`, which must not throw, then `rest`, and ends. */
     const split = (first: string, rest: string) => {
       const seen: unknown[] = [];
-      const reader = new StrictObjectStream('items', sink({ member: (n, v) => seen.push(['member', n, JSON.parse(v)]), arrayOpened: (n) => seen.push(['open', n]), element: (i, v) => seen.push(['element', i, JSON.parse(v)]) }));
+      const reader = new StrictObjectStream(
+        'items',
+        sink({
+          member: (n, v) => seen.push(['member', n, JSON.parse(v)]),
+          arrayOpened: (n) => seen.push(['open', n]),
+          element: (i, v) => seen.push(['element', i, JSON.parse(v)]),
+        }),
+      );
       reader.push(first);
       reader.push(rest);
       reader.end();
@@ -298,7 +355,10 @@ describe('StrictObjectStream', () => {
     });
 
     it('waits for the rest of an element of the streamed array', () => {
-      expect(split('{"items":[{"n":', '1}]}')).toEqual([['open', 'items'], ['element', 0, { n: 1 }]]);
+      expect(split('{"items":[{"n":', '1}]}')).toEqual([
+        ['open', 'items'],
+        ['element', 0, { n: 1 }],
+      ]);
     });
 
     it.each([

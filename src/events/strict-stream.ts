@@ -34,7 +34,7 @@ export interface ObjectSink {
  * slice of the read buffer it would keep the whole buffer (measured: a
  * 10 MB summary member held 33 MB). Joining forces a flat copy.
  */
-const detached = (slice: string): string => (` ${slice}`).slice(1);
+const detached = (slice: string): string => ` ${slice}`.slice(1);
 
 /** Values one streamed element may hold: far above any event, far below what would exhaust memory. */
 export const MAX_ELEMENT_VALUES = 1 << 18;

@@ -61,8 +61,13 @@ const nullableText = () => s.nullable(text(256));
 const teeV2 = s.tagged('type', {
   simulated: s.object({ type: s.literal('simulated'), public_key: s.hex(64), hardware_backed: s.literal(false) }),
   dstack: s.object({
-    type: s.literal('dstack'), hardware_backed: s.literal(true), app_id: nullableText(), instance_id: nullableText(), app_name: nullableText(),
-    compose_hash: nullableText(), os_image_hash: nullableText(),
+    type: s.literal('dstack'),
+    hardware_backed: s.literal(true),
+    app_id: nullableText(),
+    instance_id: nullableText(),
+    app_name: nullableText(),
+    compose_hash: nullableText(),
+    os_image_hash: nullableText(),
     measurements: s.object({ mrtd: nullableText(), rtmr0: nullableText(), rtmr1: nullableText(), rtmr2: nullableText(), rtmr3: nullableText() }),
   }),
 });
@@ -91,14 +96,29 @@ export const attestationSchemaV2 = s.tagged('type', {
   tdx: s.object({
     type: s.literal('tdx'),
     quote: s.hex(undefined, 1 << 16),
-    event_log: s.array(s.object({ imr: s.literal(3), event_type: s.literal(DSTACK_RUNTIME_EVENT_TYPE), digest: s.hex(96), event: text(256), event_payload: s.hex(undefined, 1 << 16) }), 256),
+    event_log: s.array(
+      s.object({
+        imr: s.literal(3),
+        event_type: s.literal(DSTACK_RUNTIME_EVENT_TYPE),
+        digest: s.hex(96),
+        event: text(256),
+        event_payload: s.hex(undefined, 1 << 16),
+      }),
+      256,
+    ),
     collateral: collateralV2,
   }),
 });
 
 const destroyChecksV2 = s.either(
   s.object({ sandbox_started: s.literal(false) }),
-  s.object({ cgroup_processes_remaining: count(), namespace_holders: count(), namespaces_checked: s.bool(), processes_remaining: count(), dataset_bytes_zeroed: count() }),
+  s.object({
+    cgroup_processes_remaining: count(),
+    namespace_holders: count(),
+    namespaces_checked: s.bool(),
+    processes_remaining: count(),
+    dataset_bytes_zeroed: count(),
+  }),
 );
 
 export const eventDataSchemas = {
@@ -162,7 +182,11 @@ export const eventDataSchemas = {
    * Ends a stream that will never be sealed: its executor died (appended on restart, THREATS B24), or the
    * certificate it built did not pass its own verification (`error_code` says why; docs/verification.md §10).
    */
-  'execution.aborted': s.object({ reason: s.oneOf(['executor_restarted', 'certificate_rejected'] as const), last_seq: count(), error_code: s.nullable(text(64)) }),
+  'execution.aborted': s.object({
+    reason: s.oneOf(['executor_restarted', 'certificate_rejected'] as const),
+    last_seq: count(),
+    error_code: s.nullable(text(64)),
+  }),
   'certificate.sealed': s.object({ tree_size: s.int(1), merkle_root: hash(), report_data: s.hex(128), attestation: attestationSchemaV2 }),
 } as const satisfies Record<string, Schema<unknown>>;
 
@@ -181,18 +205,38 @@ const resultV1 = s.object({ output: s.string(1 << 20), bytes: count(), truncated
 export const eventDataSchemasV1: { [T in EventType]: Schema<unknown> } = {
   ...eventDataSchemas,
   'execution.requested': s.object({
-    dataset_hash: hash(), dataset_bytes: count(), dataset_format: s.oneOf(['csv', 'json', 'txt'] as const), dataset_source: s.oneOf(['inline', 'url'] as const),
-    sandbox_hash: hash(), fingerprint: hash(), sandbox: sandboxSummaryV1,
+    dataset_hash: hash(),
+    dataset_bytes: count(),
+    dataset_format: s.oneOf(['csv', 'json', 'txt'] as const),
+    dataset_source: s.oneOf(['inline', 'url'] as const),
+    sandbox_hash: hash(),
+    fingerprint: hash(),
+    sandbox: sandboxSummaryV1,
   }),
   'sandbox.created': s.object({ isolation: s.json(), limits: s.json(), network: s.json(), runtime: s.json() }),
   'llm.called': s.object({
-    provider: text(64), host: text(256), model: text(256), turn: count(), prompt_hash: hash(), response_hash: s.nullable(hash()), input_tokens: count(),
-    output_tokens: count(), stop_reason: s.nullable(text(64)), latency_ms: count(), error_code: s.optional(s.nullable(text(64))),
+    provider: text(64),
+    host: text(256),
+    model: text(256),
+    turn: count(),
+    prompt_hash: hash(),
+    response_hash: s.nullable(hash()),
+    input_tokens: count(),
+    output_tokens: count(),
+    stop_reason: s.nullable(text(64)),
+    latency_ms: count(),
+    error_code: s.optional(s.nullable(text(64))),
   }),
   'tool.invoked': s.object({ call_id: text(64), tool: text(256), args_hash: hash(), caller: s.oneOf(['llm', 'script'] as const) }),
   'execution.completed': s.object({ exit_code: s.int(0, 255), result_hash: hash(), result: resultV1, duration_ms: count(), totals: s.json() }),
   'execution.failed': s.object({
-    error_code: text(64), exit_code: s.nullable(s.int(0, 255)), killed_by: killedBy, result_hash: hash(), result: resultV1, duration_ms: count(), totals: s.json(),
+    error_code: text(64),
+    exit_code: s.nullable(s.int(0, 255)),
+    killed_by: killedBy,
+    result_hash: hash(),
+    result: resultV1,
+    duration_ms: count(),
+    totals: s.json(),
   }),
   'sandbox.destroyed': s.object({ processes_remaining: s.literal(0), workspace_released: s.literal(true), checks: s.optional(s.json()) }),
   'execution.aborted': s.object({ reason: s.oneOf(['executor_restarted'] as const), last_seq: count() }),

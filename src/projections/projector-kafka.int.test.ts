@@ -37,7 +37,9 @@ const snapshot = async () => ({
 });
 
 beforeAll(async () => {
-  services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir, EPHEMERA_LOG: 'kafka', KAFKA_BROKERS: requireKafka().join(','), EPHEMERA_KAFKA_TOPIC: topic }));
+  services = await createServices(
+    loadConfig({ EPHEMERA_DATA_DIR: dir, EPHEMERA_LOG: 'kafka', KAFKA_BROKERS: requireKafka().join(','), EPHEMERA_KAFKA_TOPIC: topic }),
+  );
   store = await services.readModel.store();
   const attestor = new SimulatedAttestor(dir);
   certs = [];

@@ -43,17 +43,25 @@ describe.each(TARGETS)('ClickHouse projector on $name', ({ url }) => {
     });
   });
 
-
   describe('when ClickHouse fails during catch-up', () => {
     it('keeps its checkpoint, and catches up with what was appended meanwhile once it is back', async () => {
       const before = await checkpoint(f.store, 'sqlite');
       const extra = await variedCertificate(100, new SimulatedAttestor(f.dir));
       await f.services.log.append(extra.events);
-      const broken = new Proxy(f.store, { get: (target, key) => (key === 'insert' ? async () => { throw new Error('ClickHouse is down'); } : Reflect.get(target, key)) });
+      const broken = new Proxy(f.store, {
+        get: (target, key) =>
+          key === 'insert'
+            ? async () => {
+                throw new Error('ClickHouse is down');
+              }
+            : Reflect.get(target, key),
+      });
       await expect(catchUp(broken, f.services.log as TailableEventLog)).rejects.toThrow('down');
       expect(await checkpoint(f.store, 'sqlite')).toBe(before);
       await f.services.readModel.refresh();
-      expect((await f.get(`/certificates?fingerprint=${extra.fingerprint}&limit=100`)).body.items.map((r: { certificate_id: string }) => r.certificate_id)).toContain(extra.certificate_id);
+      expect(
+        (await f.get(`/certificates?fingerprint=${extra.fingerprint}&limit=100`)).body.items.map((r: { certificate_id: string }) => r.certificate_id),
+      ).toContain(extra.certificate_id);
     });
   });
 });
@@ -87,4 +95,3 @@ describe('the read side', () => {
     });
   });
 });
-

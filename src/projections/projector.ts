@@ -33,7 +33,9 @@ export async function project(store: Store, events: readonly EventEnvelope[]): P
     const whole = own[0]!.seq === 0 && own.every((e, i) => e.seq === i);
     const stream = whole
       ? own
-      : (await rows<{ envelope: string }>(store, 'SELECT envelope FROM events FINAL WHERE execution_id = {id:String} ORDER BY seq', { id: executionId })).map((r) => parseStrictJson(r.envelope) as EventEnvelope);
+      : (await rows<{ envelope: string }>(store, 'SELECT envelope FROM events FINAL WHERE execution_id = {id:String} ORDER BY seq', { id: executionId })).map(
+          (r) => parseStrictJson(r.envelope) as EventEnvelope,
+        );
     certificates.push(projectCertificate(stream));
   }
   await projectCertificates(store, certificates);
@@ -41,22 +43,66 @@ export async function project(store: Store, events: readonly EventEnvelope[]): P
 
 async function projectCertificates(store: Store, certificates: Certificate[]): Promise<void> {
   if (certificates.length === 0) return;
-  const insert = (table: string, values: Record<string, unknown>[]) => (values.length ? store.insert({ table, values, format: 'JSONEachRow' }) : Promise.resolve());
+  const insert = (table: string, values: Record<string, unknown>[]) =>
+    values.length ? store.insert({ table, values, format: 'JSONEachRow' }) : Promise.resolve();
   await insert('certificates', certificates.map(certificateRow));
-  await insert('tool_uses', certificates.flatMap((c) => c.execution_trace.tool_uses.map((u) => ({ certificate_id: c.certificate_id, requested_at: requestedAt(c), tool: u.tool, caller: u.caller, calls: u.count, failures: u.failures, duration_ms: u.duration_ms }))));
-  await insert('model_uses', certificates.flatMap((c) => modelUses(c.execution_trace).map((m) => ({ certificate_id: c.certificate_id, requested_at: requestedAt(c), model: m.model, calls: m.calls, input_tokens: m.input_tokens, output_tokens: m.output_tokens }))));
+  await insert(
+    'tool_uses',
+    certificates.flatMap((c) =>
+      c.execution_trace.tool_uses.map((u) => ({
+        certificate_id: c.certificate_id,
+        requested_at: requestedAt(c),
+        tool: u.tool,
+        caller: u.caller,
+        calls: u.count,
+        failures: u.failures,
+        duration_ms: u.duration_ms,
+      })),
+    ),
+  );
+  await insert(
+    'model_uses',
+    certificates.flatMap((c) =>
+      modelUses(c.execution_trace).map((m) => ({
+        certificate_id: c.certificate_id,
+        requested_at: requestedAt(c),
+        model: m.model,
+        calls: m.calls,
+        input_tokens: m.input_tokens,
+        output_tokens: m.output_tokens,
+      })),
+    ),
+  );
 }
 
 /** The `certificates` row of a certificate: deterministic, so re-projection and `ephemera replay` diffs compare like with like. */
 export function certificateRow(c: Certificate): Record<string, unknown> {
   const t = c.execution_trace;
   return {
-    certificate_id: c.certificate_id, execution_id: c.execution_id, status: c.status, requested_at: requestedAt(c),
-    sealed_at: c.lifecycle.sealed ? chTime(c.lifecycle.sealed) : null, dataset_hash: c.dataset_hash, sandbox_hash: c.sandbox_hash, fingerprint: c.fingerprint,
-    dataset_bytes: c.dataset.bytes, dataset_format: c.dataset.format, models: modelUses(t).map((m) => m.model).sort(), tools: [...new Set(t.tool_uses.map((u) => u.tool))].sort(),
-    llm_calls: t.llm_calls.count, input_tokens: t.llm_calls.input_tokens, output_tokens: t.llm_calls.output_tokens, tool_calls: t.resources.tool_calls,
-    duration_ms: c.lifecycle.execution_time_ms ?? 0, exit_code: c.result.exit_code, error_code: c.result.error_code ?? '', tee: c.proof?.tee ?? '',
-    result_preview: c.result.output.slice(0, RESULT_PREVIEW_CHARS), event_count: c.events.length,
+    certificate_id: c.certificate_id,
+    execution_id: c.execution_id,
+    status: c.status,
+    requested_at: requestedAt(c),
+    sealed_at: c.lifecycle.sealed ? chTime(c.lifecycle.sealed) : null,
+    dataset_hash: c.dataset_hash,
+    sandbox_hash: c.sandbox_hash,
+    fingerprint: c.fingerprint,
+    dataset_bytes: c.dataset.bytes,
+    dataset_format: c.dataset.format,
+    models: modelUses(t)
+      .map((m) => m.model)
+      .sort(),
+    tools: [...new Set(t.tool_uses.map((u) => u.tool))].sort(),
+    llm_calls: t.llm_calls.count,
+    input_tokens: t.llm_calls.input_tokens,
+    output_tokens: t.llm_calls.output_tokens,
+    tool_calls: t.resources.tool_calls,
+    duration_ms: c.lifecycle.execution_time_ms ?? 0,
+    exit_code: c.result.exit_code,
+    error_code: c.result.error_code ?? '',
+    tee: c.proof?.tee ?? '',
+    result_preview: c.result.output.slice(0, RESULT_PREVIEW_CHARS),
+    event_count: c.events.length,
   };
 }
 
@@ -77,7 +123,10 @@ export async function catchUp(store: Store, log: TailableEventLog, name = 'sqlit
   for (;;) {
     const page = await log.readFrom(position, batch);
     if (page.length === 0) return projected;
-    await project(store, page.map((p) => p.event));
+    await project(
+      store,
+      page.map((p) => p.event),
+    );
     position = page[page.length - 1]!.position;
     await store.insert({ table: 'projector_checkpoints', format: 'JSONEachRow', values: [{ name, position, updated_at: chTime(new Date().toISOString()) }] });
     projected += page.length;
@@ -86,5 +135,6 @@ export async function catchUp(store: Store, log: TailableEventLog, name = 'sqlit
 
 /** Empties every projection table (the log stays the source of truth). */
 export async function truncateProjections(store: Store): Promise<void> {
-  for (const table of ['events', 'certificates', 'tool_uses', 'model_uses', 'projector_checkpoints']) await store.command({ query: `TRUNCATE TABLE IF EXISTS ${table}` });
+  for (const table of ['events', 'certificates', 'tool_uses', 'model_uses', 'projector_checkpoints'])
+    await store.command({ query: `TRUNCATE TABLE IF EXISTS ${table}` });
 }

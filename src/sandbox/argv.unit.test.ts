@@ -2,8 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { buildBwrapArgv, type BwrapProfile } from './argv.js';
 
 const profile: BwrapProfile = {
-  bwrapPath: '/usr/bin/bwrap', supervisorFd: 4, datasetFd: 3, datasetFile: 'dataset.csv',
-  workBytes: 1024, outBytes: 2048, tmpBytes: 4096, uid: 65534, gid: 65534, env: { DATASET_PATH: '/data/dataset.csv' },
+  bwrapPath: '/usr/bin/bwrap',
+  supervisorFd: 4,
+  datasetFd: 3,
+  datasetFile: 'dataset.csv',
+  workBytes: 1024,
+  outBytes: 2048,
+  tmpBytes: 4096,
+  uid: 65534,
+  gid: 65534,
+  env: { DATASET_PATH: '/data/dataset.csv' },
   traceOutput: '/tmp/ephemera-trace-x/trace.fifo',
 };
 const pairs = (argv: string[], flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
@@ -59,7 +67,16 @@ describe('buildBwrapArgv', () => {
   describe('when given a host uid to drop to', () => {
     it('has setpriv switch uid, gid and groups before the tracer and bwrap start', () => {
       const argv = buildBwrapArgv({ ...profile, hostUid: 65534 });
-      expect(argv.slice(0, argv.indexOf('/usr/bin/strace'))).toEqual(['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--reuid', '65534', '--regid', '65534', '--clear-groups']);
+      expect(argv.slice(0, argv.indexOf('/usr/bin/strace'))).toEqual([
+        '/usr/bin/setpriv',
+        '--pdeathsig',
+        'KILL',
+        '--reuid',
+        '65534',
+        '--regid',
+        '65534',
+        '--clear-groups',
+      ]);
     });
   });
 

@@ -47,9 +47,19 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   const proxy = spec.networkAllow.length > 0 ? await startNetworkProxy(spec.networkAllow, HOST_UID) : null;
   const trace = spec.fileTracing === false ? null : new FileTrace(HOST_UID);
   const argv = buildBwrapArgv({
-    proxySocketPath: proxy?.socketPath, traceOutput: trace?.output,
-    bwrapPath: BWRAP_PATH, supervisorFd: 4, hostUid: HOST_UID, datasetFd: 3, datasetFile: spec.datasetFile,
-    workBytes: spec.limits.workBytes, outBytes: spec.limits.outBytes, tmpBytes: TMP_BYTES, uid: SANDBOX_UID, gid: SANDBOX_UID, env,
+    proxySocketPath: proxy?.socketPath,
+    traceOutput: trace?.output,
+    bwrapPath: BWRAP_PATH,
+    supervisorFd: 4,
+    hostUid: HOST_UID,
+    datasetFd: 3,
+    datasetFile: spec.datasetFile,
+    workBytes: spec.limits.workBytes,
+    outBytes: spec.limits.outBytes,
+    tmpBytes: TMP_BYTES,
+    uid: SANDBOX_UID,
+    gid: SANDBOX_UID,
+    env,
   });
   // The shell joins the cgroups, then becomes the tracer (or bwrap): no process of the sandbox is ever outside them.
   const child = spawn('/bin/sh', ['-c', `${cgroups.joinCommand()} && ulimit -c 0 && exec "$@"`, 'sh', ...argv], {
@@ -75,7 +85,9 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
     sandbox.rememberNamespaces();
   } catch (cause) {
     await sandbox.destroy();
-    throw cause instanceof EphemeraError && cause.code === 'SANDBOX_START_FAILED' ? cause : new EphemeraError('SANDBOX_START_FAILED', 'the sandbox did not start', { cause });
+    throw cause instanceof EphemeraError && cause.code === 'SANDBOX_START_FAILED'
+      ? cause
+      : new EphemeraError('SANDBOX_START_FAILED', 'the sandbox did not start', { cause });
   }
   return sandbox;
 }
@@ -84,9 +96,18 @@ function describe(spec: SandboxSpec, memoryBytes: number): SandboxDescription {
   const l = spec.limits;
   return {
     isolation: {
-      tool: 'bubblewrap', namespaces: ['user', 'pid', 'net', 'ipc', 'uts', 'mount', 'cgroup'], new_session: true, die_with_parent: true,
-      init: 'the supervisor (--as-pid-1), not dumpable', capabilities: 'none', no_new_privileges: true, nested_user_namespaces: false, uid: SANDBOX_UID,
-      host_uid: HOST_UID ?? process.getuid?.() ?? null, host_paths: ['/usr (read-only)'], seccomp: false,
+      tool: 'bubblewrap',
+      namespaces: ['user', 'pid', 'net', 'ipc', 'uts', 'mount', 'cgroup'],
+      new_session: true,
+      die_with_parent: true,
+      init: 'the supervisor (--as-pid-1), not dumpable',
+      capabilities: 'none',
+      no_new_privileges: true,
+      nested_user_namespaces: false,
+      uid: SANDBOX_UID,
+      host_uid: HOST_UID ?? process.getuid?.() ?? null,
+      host_paths: ['/usr (read-only)'],
+      seccomp: false,
       file_tracing: spec.fileTracing === false ? 'off' : `strace -f --seccomp-bpf -e trace=${TRACED_SYSCALLS}, one tracer outside the sandbox around it`,
     },
     limits: {
@@ -101,9 +122,10 @@ function describe(spec: SandboxSpec, memoryBytes: number): SandboxDescription {
       tmp_bytes: { value: TMP_BYTES, mechanism: 'tmpfs size' },
       output_bytes: { value: l.outputBytes, mechanism: 'supervisor capture cap per stream; call killed past 16x' },
     },
-    network: spec.networkAllow.length === 0
-      ? { mode: 'none', mechanism: 'empty network namespace (loopback only)', allow: [] }
-      : { mode: 'allowlist', mechanism: 'HTTP CONNECT proxy on a unix socket, outside the sandbox', allow: [...spec.networkAllow] },
+    network:
+      spec.networkAllow.length === 0
+        ? { mode: 'none', mechanism: 'empty network namespace (loopback only)', allow: [] }
+        : { mode: 'allowlist', mechanism: 'HTTP CONNECT proxy on a unix socket, outside the sandbox', allow: [...spec.networkAllow] },
     runtime: runtimeIdentity(),
   };
 }
@@ -143,7 +165,10 @@ class BwrapSandbox implements Sandbox {
 
   run(call: ToolCall, options: { timeoutMs?: number } = {}): Promise<ToolOutcome> {
     const next = this.busy.then(() => this.runNow(call, options.timeoutMs ?? this.spec.limits.timeoutMs));
-    this.busy = next.then(() => undefined, () => undefined);
+    this.busy = next.then(
+      () => undefined,
+      () => undefined,
+    );
     return next;
   }
 
@@ -158,11 +183,16 @@ class BwrapSandbox implements Sandbox {
     let reply: Record<string, unknown>;
     let files: ToolOutcome['files'] = [];
     try {
-      const r = await this.client.request('run', {
-        call, mark,
-        timeout_ms: timeoutMs,
-        limits: { output_bytes: l.outputBytes, output_hard_bytes: l.outputBytes * 16, cpu_seconds: l.cpuSeconds, max_open_files: l.maxOpenFiles },
-      }, timeoutMs + BACKSTOP_MS);
+      const r = await this.client.request(
+        'run',
+        {
+          call,
+          mark,
+          timeout_ms: timeoutMs,
+          limits: { output_bytes: l.outputBytes, output_hard_bytes: l.outputBytes * 16, cpu_seconds: l.cpuSeconds, max_open_files: l.maxOpenFiles },
+        },
+        timeoutMs + BACKSTOP_MS,
+      );
       if (!r.ok) throw new EphemeraError('SANDBOX_BAD_CALL', `the call could not start (${r.error})`);
       reply = r;
       // No trace, no record of the call: a tracer that stopped reporting ends the sandbox like a lost supervisor.
@@ -283,7 +313,17 @@ function isZombie(pid: string): boolean {
 
 function emptyOutcome(killedBy: ToolOutcome['killedBy'], durationMs: number): ToolOutcome {
   return {
-    exitCode: null, killedBy, stdout: new Uint8Array(0), stderr: new Uint8Array(0), truncated: false,
-    stdoutBytes: 0, stderrBytes: 0, durationMs, cpuMs: 0, maxRssKb: 0, files: [], network: [],
+    exitCode: null,
+    killedBy,
+    stdout: new Uint8Array(0),
+    stderr: new Uint8Array(0),
+    truncated: false,
+    stdoutBytes: 0,
+    stderrBytes: 0,
+    durationMs,
+    cpuMs: 0,
+    maxRssKb: 0,
+    files: [],
+    network: [],
   };
 }

@@ -36,7 +36,8 @@ export function cgroupV1Available(): boolean {
 }
 
 export function createCgroups(name: string, memoryBytes: number, maxPids: number): CgroupSet {
-  if (!cgroupV1Available()) throw new EphemeraError('SANDBOX_LIMIT_UNAVAILABLE', 'memory and pids cgroups are not available: refusing to run without enforced limits');
+  if (!cgroupV1Available())
+    throw new EphemeraError('SANDBOX_LIMIT_UNAVAILABLE', 'memory and pids cgroups are not available: refusing to run without enforced limits');
   const memoryDir = join(ROOT, 'memory', ownPath('memory')!, name);
   const pidsDir = join(ROOT, 'pids', ownPath('pids')!, name);
   try {

@@ -173,10 +173,12 @@ export class FileTrace {
 
 /** Most frequent first; past MAX_TRACED_PATHS one summary row keeps the total count. */
 function summarize(counts: Map<string, number>): FileObservation[] {
-  const items = [...counts].map(([key, count]) => {
-    const [op, path] = key.split('\0') as [FileObservation['op'], string];
-    return { op, path, count };
-  }).sort((a, b) => b.count - a.count || byCodePoint(a.op, b.op) || byCodePoint(a.path, b.path));
+  const items = [...counts]
+    .map(([key, count]) => {
+      const [op, path] = key.split('\0') as [FileObservation['op'], string];
+      return { op, path, count };
+    })
+    .sort((a, b) => b.count - a.count || byCodePoint(a.op, b.op) || byCodePoint(a.path, b.path));
   const files = items.slice(0, MAX_TRACED_PATHS);
   const rest = items.slice(MAX_TRACED_PATHS);
   if (rest.length > 0) files.push({ op: 'read', path: `(${rest.length} more paths)`, count: rest.reduce((s, f) => s + f.count, 0) });

@@ -3,6 +3,16 @@ export { buildBwrapArgv, SUPERVISOR_PATH_INSIDE, type BwrapProfile } from './arg
 export { assertSandboxSupported, runtimeIdentity } from './runtime.js';
 export {
   TOOL_NAMES,
-  type ToolName, type SandboxLimits, type SandboxSpec, type ToolCall, type KilledBy, type FileObservation, type NetworkObservation,
-  type ToolOutcome, type SandboxDescription, type DestructionReport, type Sandbox, type SandboxErrorCode,
+  type ToolName,
+  type SandboxLimits,
+  type SandboxSpec,
+  type ToolCall,
+  type KilledBy,
+  type FileObservation,
+  type NetworkObservation,
+  type ToolOutcome,
+  type SandboxDescription,
+  type DestructionReport,
+  type Sandbox,
+  type SandboxErrorCode,
 } from './types.js';

@@ -49,7 +49,13 @@ export async function startNetworkProxy(allow: readonly string[], owner?: number
       const requestLine = head.subarray(0, head.indexOf('\r\n')).toString('latin1');
       const target = parseTarget(requestLine);
       if (!target) return void client.end('HTTP/1.1 400 Bad Request\r\n\r\n');
-      const record: NetworkObservation = { host: target.host, port: target.port, allowed: allow.includes(`${target.host}:${target.port}`), bytes_out: 0, bytes_in: 0 };
+      const record: NetworkObservation = {
+        host: target.host,
+        port: target.port,
+        allowed: allow.includes(`${target.host}:${target.port}`),
+        bytes_out: 0,
+        bytes_in: 0,
+      };
       attempts.push(record);
       if (!record.allowed) return void client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       open.push(relay(client, record, target, target.connect ? head.subarray(end + 4) : head));

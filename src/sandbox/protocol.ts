@@ -24,15 +24,41 @@ export const PROTOCOL = {
   seccomp: {
     /** Refused with EPERM for every tool process. */
     blocked: {
-      ptrace: 101, process_vm_readv: 310, process_vm_writev: 311, // no process reads or steers another
-      bpf: 321, perf_event_open: 298, userfaultfd: 323, // kernel attack surface
-      io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427, // file I/O the tracer would not see
-      unshare: 272, setns: 308, mount: 165, umount2: 166, pivot_root: 155, open_tree: 428, move_mount: 429,
-      fsopen: 430, fsconfig: 431, fsmount: 432, fspick: 433, mount_setattr: 442, // namespaces and mounts
-      open_by_handle_at: 304, name_to_handle_at: 303, fanotify_init: 300,
-      add_key: 248, request_key: 249, keyctl: 250, // the kernel keyring
-      kexec_load: 246, kexec_file_load: 320, init_module: 175, finit_module: 313, delete_module: 176,
-      pidfd_getfd: 438, process_madvise: 440, kcmp: 312, // no process takes or probes another's fds or memory
+      ptrace: 101,
+      process_vm_readv: 310,
+      process_vm_writev: 311, // no process reads or steers another
+      bpf: 321,
+      perf_event_open: 298,
+      userfaultfd: 323, // kernel attack surface
+      io_uring_setup: 425,
+      io_uring_enter: 426,
+      io_uring_register: 427, // file I/O the tracer would not see
+      unshare: 272,
+      setns: 308,
+      mount: 165,
+      umount2: 166,
+      pivot_root: 155,
+      open_tree: 428,
+      move_mount: 429,
+      fsopen: 430,
+      fsconfig: 431,
+      fsmount: 432,
+      fspick: 433,
+      mount_setattr: 442, // namespaces and mounts
+      open_by_handle_at: 304,
+      name_to_handle_at: 303,
+      fanotify_init: 300,
+      add_key: 248,
+      request_key: 249,
+      keyctl: 250, // the kernel keyring
+      kexec_load: 246,
+      kexec_file_load: 320,
+      init_module: 175,
+      finit_module: 313,
+      delete_module: 176,
+      pidfd_getfd: 438,
+      process_madvise: 440,
+      kcmp: 312, // no process takes or probes another's fds or memory
       pidfd_send_signal: 424, // it also takes a /proc/PID directory fd, which the pid check below cannot see
     },
     /**
@@ -44,7 +70,10 @@ export const PROTOCOL = {
   /** Each request's members besides op and id, and each reply's besides id and ok. */
   messages: {
     init: { request: ['scripts'], reply: ['pid', 'seccomp'] },
-    run: { request: ['call', 'limits', 'timeout_ms', 'mark'], reply: ['exit_code', 'killed_by', 'stdout', 'stderr', 'stdout_bytes', 'stderr_bytes', 'truncated', 'duration_ms', 'cpu_ms', 'max_rss_kb'] },
+    run: {
+      request: ['call', 'limits', 'timeout_ms', 'mark'],
+      reply: ['exit_code', 'killed_by', 'stdout', 'stderr', 'stdout_bytes', 'stderr_bytes', 'truncated', 'duration_ms', 'cpu_ms', 'max_rss_kb'],
+    },
     list: { request: ['dir'], reply: ['entries'] },
     read: { request: ['path', 'max_bytes'], reply: ['content', 'truncated'] },
     exit: { request: [], reply: ['remaining'] },
@@ -62,7 +91,11 @@ export const SUPERVISOR_DIR = join(import.meta.dirname, 'supervisor');
 
 /** supervisor.py as the sandbox runs it: its parts joined, with the protocol in place of the placeholder. */
 export function supervisorSource(dir = SUPERVISOR_DIR): Buffer {
-  const source = readdirSync(dir).filter((name) => name.endsWith('.py')).sort().map((name) => readFileSync(join(dir, name), 'utf8')).join('\n\n');
+  const source = readdirSync(dir)
+    .filter((name) => name.endsWith('.py'))
+    .sort()
+    .map((name) => readFileSync(join(dir, name), 'utf8'))
+    .join('\n\n');
   if (!source.includes(PROTOCOL_PLACEHOLDER)) throw new Error('the supervisor has lost its protocol placeholder');
   // JSON is a Python literal here except for true/false/null, which json.loads reads; the text holds no quote of ours.
   return Buffer.from(source.replace(PROTOCOL_PLACEHOLDER, `PROTOCOL = json.loads(${JSON.stringify(JSON.stringify(PROTOCOL))})\n`));

@@ -28,23 +28,32 @@ print(json.dumps({
 
 describe('the sandbox protocol', () => {
   it('is what the supervisor runs with: paths, port, environment, seccomp lists, operations', () => {
-    const seen = JSON.parse(execFileSync('/usr/bin/python3', ['-I', '-S', '-c', DUMP], { input: supervisorSource(), encoding: 'utf8' })) as Record<string, unknown>;
+    const seen = JSON.parse(execFileSync('/usr/bin/python3', ['-I', '-S', '-c', DUMP], { input: supervisorSource(), encoding: 'utf8' })) as Record<
+      string,
+      unknown
+    >;
     expect(seen).toEqual({
-      mark_dir: PROTOCOL.mark_dir, proxy_socket: PROTOCOL.proxy_socket, proxy_port: PROTOCOL.proxy_port,
+      mark_dir: PROTOCOL.mark_dir,
+      proxy_socket: PROTOCOL.proxy_socket,
+      proxy_port: PROTOCOL.proxy_port,
       dataset_env_in_tool_env: [PROTOCOL.dataset_env],
-      blocked: PROTOCOL.seccomp.blocked, signalling: PROTOCOL.seccomp.signalling,
+      blocked: PROTOCOL.seccomp.blocked,
+      signalling: PROTOCOL.seccomp.signalling,
       operations: Object.keys(PROTOCOL.messages).sort(),
     });
   });
 
   it('is written once: the supervisor holds only the placeholder, the other host files only references', () => {
-    const supervisor = readdirSync(SUPERVISOR_DIR).map((name) => readFileSync(join(SUPERVISOR_DIR, name), 'utf8')).join('\n');
+    const supervisor = readdirSync(SUPERVISOR_DIR)
+      .map((name) => readFileSync(join(SUPERVISOR_DIR, name), 'utf8'))
+      .join('\n');
     expect(supervisor).toContain(PROTOCOL_PLACEHOLDER);
     const literals = [PROTOCOL.run_dir, String(PROTOCOL.proxy_port), PROTOCOL.dataset_env, ...Object.keys(PROTOCOL.seccomp.blocked).map((name) => `"${name}"`)];
     for (const literal of literals) expect(supervisor, literal).not.toContain(literal);
     for (const file of readdirSync(DIR).filter((f) => f.endsWith('.ts') && !f.includes('.test.') && f !== 'protocol.ts')) {
       const text = readFileSync(join(DIR, file), 'utf8');
-      for (const literal of [`'${PROTOCOL.run_dir}`, String(PROTOCOL.proxy_port), `'${PROTOCOL.dataset_env}'`]) expect(text, `${file}: ${literal}`).not.toContain(literal);
+      for (const literal of [`'${PROTOCOL.run_dir}`, String(PROTOCOL.proxy_port), `'${PROTOCOL.dataset_env}'`])
+        expect(text, `${file}: ${literal}`).not.toContain(literal);
     }
   });
 

@@ -43,14 +43,39 @@ export function runtimeIdentity(): RuntimeIdentity {
 /** Throws SANDBOX_BWRAP_MISSING / SANDBOX_NAMESPACES_UNAVAILABLE unless a real sandbox can start here. Cached once it passed. */
 export function assertSandboxSupported(bwrapPath = BWRAP_PATH): void {
   if (checked && bwrapPath === BWRAP_PATH) return;
-  if (!existsSync(bwrapPath)) throw new EphemeraError('SANDBOX_BWRAP_MISSING', `bubblewrap is not installed at ${bwrapPath}: refusing to run unsandboxed (apt-get install bubblewrap)`);
+  if (!existsSync(bwrapPath))
+    throw new EphemeraError('SANDBOX_BWRAP_MISSING', `bubblewrap is not installed at ${bwrapPath}: refusing to run unsandboxed (apt-get install bubblewrap)`);
   for (const path of [...['python3', 'bash', 'grep', 'strace'].map((tool) => TOOLS[tool]!.path), SETPRIV_PATH]) {
     if (!existsSync(path)) throw new EphemeraError('SANDBOX_BWRAP_MISSING', `${path} is missing: the sandbox needs it`);
   }
   // As the sandbox will run: under the host uid it drops to, when there is one.
   const [command, ...prefix] = HOST_UID === undefined ? [BWRAP_PATH] : [SETPRIV_PATH, ...dropTo(HOST_UID), BWRAP_PATH];
   try {
-    execFileSync(command!, [...prefix, '--unshare-all', '--unshare-user', '--die-with-parent', '--new-session', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--', '/bin/true'], { stdio: 'ignore', timeout: 10_000 });
+    execFileSync(
+      command!,
+      [
+        ...prefix,
+        '--unshare-all',
+        '--unshare-user',
+        '--die-with-parent',
+        '--new-session',
+        '--ro-bind',
+        '/usr',
+        '/usr',
+        '--symlink',
+        'usr/bin',
+        '/bin',
+        '--symlink',
+        'usr/lib',
+        '/lib',
+        '--symlink',
+        'usr/lib64',
+        '/lib64',
+        '--',
+        '/bin/true',
+      ],
+      { stdio: 'ignore', timeout: 10_000 },
+    );
   } catch (cause) {
     throw new EphemeraError('SANDBOX_NAMESPACES_UNAVAILABLE', 'bubblewrap cannot create namespaces here: refusing to run unsandboxed', { cause });
   }

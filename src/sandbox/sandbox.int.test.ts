@@ -32,7 +32,15 @@ describe('bubblewrap sandbox', () => {
     it('records the seccomp filter every tool process runs under, and the tracer', async () => {
       const sandbox = await createSandbox(spec());
       await sandbox.destroy();
-      expect(sandbox.description.isolation.seccomp).toMatchObject({ errno_eperm: expect.arrayContaining(['ptrace', 'io_uring_setup', 'pidfd_getfd', 'kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_open aimed at pid 1 (the supervisor)']), killed: 'any other ABI (i386)' });
+      expect(sandbox.description.isolation.seccomp).toMatchObject({
+        errno_eperm: expect.arrayContaining([
+          'ptrace',
+          'io_uring_setup',
+          'pidfd_getfd',
+          'kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_open aimed at pid 1 (the supervisor)',
+        ]),
+        killed: 'any other ABI (i386)',
+      });
       expect(sandbox.description.isolation.file_tracing).toMatch(/^strace -f --seccomp-bpf -e trace=.*openat.*one tracer outside the sandbox around it$/);
     });
   });
@@ -63,7 +71,13 @@ describe('bubblewrap sandbox', () => {
     });
     it('cannot send STOP, which the kernel would deliver while the tracer traces pid 1: seccomp refuses any signal to pid 1', async () => {
       const sandbox = await createSandbox(spec());
-      const attack = await sandbox.run({ kind: 'python', code: 'import os, signal\nfor send in (lambda: os.kill(1, signal.SIGSTOP), lambda: os.pidfd_open(1), lambda: signal.pidfd_send_signal(os.open("/proc/1", os.O_DIRECTORY), signal.SIGSTOP)):\n    try:\n        send()\n        print("sent")\n    except PermissionError:\n        print("EPERM")\n' }, { timeoutMs: 2000 });
+      const attack = await sandbox.run(
+        {
+          kind: 'python',
+          code: 'import os, signal\nfor send in (lambda: os.kill(1, signal.SIGSTOP), lambda: os.pidfd_open(1), lambda: signal.pidfd_send_signal(os.open("/proc/1", os.O_DIRECTORY), signal.SIGSTOP)):\n    try:\n        send()\n        print("sent")\n    except PermissionError:\n        print("EPERM")\n',
+        },
+        { timeoutMs: 2000 },
+      );
       const next = await sandbox.run({ kind: 'bash', command: 'echo alive' });
       await sandbox.destroy();
       expect({ killed: attack.killedBy, out: text(attack.stdout) }).toEqual({ killed: null, out: 'EPERM\nEPERM\nEPERM\n' });
@@ -120,7 +134,10 @@ describe('bubblewrap sandbox', () => {
   describe('when a call hits the process cap or fills its tmpfs', () => {
     it('is recorded as killed_by pids, and killed_by disk', async () => {
       const sandbox = await createSandbox(spec({ limits: { ...spec().limits, maxProcesses: 16 } }));
-      const bomb = await sandbox.run({ kind: 'python', code: 'import os, time\nfor _ in range(64):\n    try:\n        if os.fork() == 0:\n            time.sleep(5); os._exit(0)\n    except OSError:\n        break\nprint("done")' });
+      const bomb = await sandbox.run({
+        kind: 'python',
+        code: 'import os, time\nfor _ in range(64):\n    try:\n        if os.fork() == 0:\n            time.sleep(5); os._exit(0)\n    except OSError:\n        break\nprint("done")',
+      });
       const fill = await sandbox.run({ kind: 'bash', command: 'cat /dev/zero > /work/fill; echo "exit $?"' });
       await sandbox.destroy();
       expect(bomb).toMatchObject({ killedBy: 'pids', exitCode: null });
@@ -144,7 +161,7 @@ describe('bubblewrap sandbox', () => {
   });
 
   describe('when two sandboxes run at once (THREATS A11)', () => {
-    it('neither sees the other\'s files or processes', async () => {
+    it("neither sees the other's files or processes", async () => {
       const [a, b] = await Promise.all([createSandbox(spec()), createSandbox(spec())]);
       await a.run({ kind: 'bash', command: 'echo secret-a > /work/a; exec -a only-in-a sleep 5 &' });
       const seen = await b.run({ kind: 'bash', command: 'ls /work; ps -eo args' });

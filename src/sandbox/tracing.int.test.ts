@@ -7,7 +7,10 @@ import type { SandboxSpec } from './types.js';
 import { hostProcessesOf } from './testing/host-processes.js';
 
 const spec = (networkAllow: string[] = []): SandboxSpec => ({
-  executionId: ulid(), dataset: new TextEncoder().encode('a\nb\n'), datasetFile: 'dataset.txt', scripts: [],
+  executionId: ulid(),
+  dataset: new TextEncoder().encode('a\nb\n'),
+  datasetFile: 'dataset.txt',
+  scripts: [],
   limits: { timeoutMs: 10_000, memoryMb: 128, maxProcesses: 64, cpuSeconds: 10, workBytes: 8 << 20, outBytes: 1 << 20, outputBytes: 1 << 16, maxOpenFiles: 64 },
   networkAllow,
 });
@@ -17,15 +20,20 @@ describe('file tracing', () => {
   describe('when a call reads, writes, executes and deletes files', () => {
     it('reports each (op, path) with its count, leaving system reads out', async () => {
       const sandbox = await createSandbox(spec());
-      const outcome = await sandbox.run({ kind: 'bash', command: 'cat /data/dataset.txt > /work/copy; cat /data/dataset.txt >/dev/null; rm /work/copy; cat /etc/shadow 2>/dev/null; true' });
+      const outcome = await sandbox.run({
+        kind: 'bash',
+        command: 'cat /data/dataset.txt > /work/copy; cat /data/dataset.txt >/dev/null; rm /work/copy; cat /etc/shadow 2>/dev/null; true',
+      });
       await sandbox.destroy();
-      expect(outcome.files).toEqual(expect.arrayContaining([
-        { op: 'read', path: '/data/dataset.txt', count: 2 },
-        { op: 'write', path: '/work/copy', count: 1 },
-        { op: 'delete', path: '/work/copy', count: 1 },
-        { op: 'exec', path: '/usr/bin/cat', count: 3 },
-        { op: 'read', path: '/etc/shadow', count: 1 },
-      ]));
+      expect(outcome.files).toEqual(
+        expect.arrayContaining([
+          { op: 'read', path: '/data/dataset.txt', count: 2 },
+          { op: 'write', path: '/work/copy', count: 1 },
+          { op: 'delete', path: '/work/copy', count: 1 },
+          { op: 'exec', path: '/usr/bin/cat', count: 3 },
+          { op: 'read', path: '/etc/shadow', count: 1 },
+        ]),
+      );
       expect(outcome.files.some((f) => f.path.startsWith('/usr/lib'))).toBe(false);
     });
   });
@@ -35,15 +43,17 @@ describe('file tracing', () => {
       const sandbox = await createSandbox(spec());
       const outcome = await sandbox.run({ kind: 'bash', command: 'for i in 1 2 3 4 5 6; do cat /data/dataset.txt > /dev/null & done; wait' });
       await sandbox.destroy();
-      expect(outcome.files).toEqual(expect.arrayContaining([
-        { op: 'read', path: '/data/dataset.txt', count: 6 },
-        { op: 'exec', path: '/usr/bin/cat', count: 6 },
-      ]));
+      expect(outcome.files).toEqual(
+        expect.arrayContaining([
+          { op: 'read', path: '/data/dataset.txt', count: 6 },
+          { op: 'exec', path: '/usr/bin/cat', count: 6 },
+        ]),
+      );
     });
   });
 
   describe('when one sandbox runs several calls', () => {
-    it('gives each call only its own activity, never the supervisor\'s', async () => {
+    it("gives each call only its own activity, never the supervisor's", async () => {
       const sandbox = await createSandbox(spec());
       const first = await sandbox.run({ kind: 'bash', command: 'echo 1 > /work/first' });
       const second = await sandbox.run({ kind: 'python', code: 'open("/work/second", "w").write("2")' });
@@ -59,9 +69,10 @@ describe('file tracing', () => {
   describe('when a call looks for the tracer or its output', () => {
     it('finds neither (the tracer is outside its pid namespace, the trace on the host) and is traced all the same', async () => {
       const sandbox = await createSandbox(spec());
-      const look = 'import os\nstatus = open("/proc/self/status").read()\nprint(status.split("TracerPid:")[1].split()[0])\n'
-        + 'print(sorted(open("/proc/%s/comm" % p).read().strip() for p in os.listdir("/proc") if p.isdigit()))\n'
-        + 'print(sorted(f for f in os.listdir("/run/ephemera") if not f.startswith("call-")))\nopen("/data/dataset.txt").read()';
+      const look =
+        'import os\nstatus = open("/proc/self/status").read()\nprint(status.split("TracerPid:")[1].split()[0])\n' +
+        'print(sorted(open("/proc/%s/comm" % p).read().strip() for p in os.listdir("/proc") if p.isdigit()))\n' +
+        'print(sorted(f for f in os.listdir("/run/ephemera") if not f.startswith("call-")))\nopen("/data/dataset.txt").read()';
       const outcome = await sandbox.run({ kind: 'python', code: look });
       await sandbox.destroy();
       expect(text(outcome.stdout)).toBe("0\n['python3', 'python3']\n['supervisor.py']\n");
@@ -72,8 +83,9 @@ describe('file tracing', () => {
   describe('when a call forges markers and trace lines', () => {
     it('cannot end its own trace early or invent activity: markers count only from the supervisor, strace escapes newlines', async () => {
       const sandbox = await createSandbox(spec());
-      const forge = 'import os\nfor p in ["/run/ephemera/mark/end-1", "/run/ephemera/mark/begin-9", "x\\n1 openat(AT_FDCWD, \\"/forged\\", O_RDONLY) = 3"]:\n'
-        + '    try: os.open(p, os.O_RDONLY)\n    except OSError: pass\nopen("/data/dataset.txt").read()';
+      const forge =
+        'import os\nfor p in ["/run/ephemera/mark/end-1", "/run/ephemera/mark/begin-9", "x\\n1 openat(AT_FDCWD, \\"/forged\\", O_RDONLY) = 3"]:\n' +
+        '    try: os.open(p, os.O_RDONLY)\n    except OSError: pass\nopen("/data/dataset.txt").read()';
       const outcome = await sandbox.run({ kind: 'python', code: forge });
       const next = await sandbox.run({ kind: 'bash', command: 'cat /data/dataset.txt' });
       await sandbox.destroy();
@@ -105,10 +117,12 @@ describe('network policy', () => {
   let port = 0;
   let received = '';
   beforeAll(async () => {
-    server = createServer((s) => s.on('data', (d) => {
-      received += d.toString();
-      s.end('pong');
-    }));
+    server = createServer((s) =>
+      s.on('data', (d) => {
+        received += d.toString();
+        s.end('pong');
+      }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as { port: number }).port;
   });
@@ -144,7 +158,10 @@ except OSError as e:
       const sandbox = await createSandbox(spec([`127.0.0.1:${port}`]));
       const allowed = await sandbox.run({ kind: 'python', code: viaProxy(`127.0.0.1:${port}`) });
       const denied = await sandbox.run({ kind: 'python', code: viaProxy('127.0.0.1:1') });
-      const direct = await sandbox.run({ kind: 'python', code: `import socket\ntry:\n    socket.create_connection(("127.0.0.1", ${port}), timeout=2); print("direct")\nexcept OSError as e:\n    print("blocked", type(e).__name__)\n` });
+      const direct = await sandbox.run({
+        kind: 'python',
+        code: `import socket\ntry:\n    socket.create_connection(("127.0.0.1", ${port}), timeout=2); print("direct")\nexcept OSError as e:\n    print("blocked", type(e).__name__)\n`,
+      });
       await sandbox.destroy();
       expect(text(allowed.stdout)).toBe('HTTP/1.1 200 Connection Established\npong\n');
       expect(allowed.network).toEqual([{ host: '127.0.0.1', port, allowed: true, bytes_out: 4, bytes_in: 4 }]);

@@ -63,7 +63,15 @@ export interface Certificate {
   dataset: { bytes: number; format: string; source: string };
   sandbox: SandboxSummary | null;
   isolation: Record<string, unknown> | null;
-  result: { output: string; exit_code: number | null; error_code: string | null; truncated: boolean; bytes: number; json: Record<string, unknown> | null; result_hash: string | null };
+  result: {
+    output: string;
+    exit_code: number | null;
+    error_code: string | null;
+    truncated: boolean;
+    bytes: number;
+    json: Record<string, unknown> | null;
+    result_hash: string | null;
+  };
   execution_trace: ExecutionTrace;
   lifecycle: {
     requested: string | null;
@@ -82,8 +90,22 @@ export interface Certificate {
 
 /** The top-level members of a certificate, in the order they are written; all are required. */
 export const CERTIFICATE_MEMBERS = [
-  'certificate_id', 'version', 'execution_id', 'status', 'dataset_hash', 'sandbox_hash', 'fingerprint', 'dataset', 'sandbox', 'isolation',
-  'result', 'execution_trace', 'lifecycle', 'merkle', 'proof', 'events',
+  'certificate_id',
+  'version',
+  'execution_id',
+  'status',
+  'dataset_hash',
+  'sandbox_hash',
+  'fingerprint',
+  'dataset',
+  'sandbox',
+  'isolation',
+  'result',
+  'execution_trace',
+  'lifecycle',
+  'merkle',
+  'proof',
+  'events',
 ] as const satisfies readonly (keyof Certificate)[];
 
 export function certificateIdOf(executionId: string): string {
@@ -117,16 +139,37 @@ export class CertificateFold {
 
   constructor(private readonly keepEvents = true) {
     this.cert = {
-      certificate_id: '', version: CERTIFICATE_VERSION, execution_id: '', status: 'incomplete', dataset_hash: '', sandbox_hash: '', fingerprint: '',
-      dataset: { bytes: 0, format: '', source: '' }, sandbox: null, isolation: null,
+      certificate_id: '',
+      version: CERTIFICATE_VERSION,
+      execution_id: '',
+      status: 'incomplete',
+      dataset_hash: '',
+      sandbox_hash: '',
+      fingerprint: '',
+      dataset: { bytes: 0, format: '', source: '' },
+      sandbox: null,
+      isolation: null,
       result: { output: '', exit_code: null, error_code: null, truncated: false, bytes: 0, json: null, result_hash: null },
       execution_trace: {
         llm_calls: { count: 0, input_tokens: 0, output_tokens: 0, by_model: [], provider_hosts: [] },
-        tool_uses: [], file_activity: [], network_activity: [],
+        tool_uses: [],
+        file_activity: [],
+        network_activity: [],
         resources: { tool_calls: 0, cpu_ms: 0, max_rss_kb: 0, stdout_bytes: 0, stderr_bytes: 0, killed_by: null },
       },
-      lifecycle: { requested: null, dataset_loaded: null, execution_started: null, execution_completed: null, dataset_deleted: null, sandbox_destroyed: null, sealed: null, execution_time_ms: null },
-      merkle: null, proof: null, events: [],
+      lifecycle: {
+        requested: null,
+        dataset_loaded: null,
+        execution_started: null,
+        execution_completed: null,
+        dataset_deleted: null,
+        sandbox_destroyed: null,
+        sealed: null,
+        execution_time_ms: null,
+      },
+      merkle: null,
+      proof: null,
+      events: [],
     };
   }
 

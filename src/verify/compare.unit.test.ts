@@ -10,7 +10,11 @@ describe('firstDifference', () => {
       ['null', null, null],
       ['arrays', [1, [2, 'x']], [1, [2, 'x']]],
       ['objects in another key order', { a: 1, b: { c: [true] } }, { b: { c: [true] }, a: 1 }],
-      ['objects with own "__proto__" and "toString" members', JSON.parse('{"__proto__":{"x":1},"toString":2}'), JSON.parse('{"toString":2,"__proto__":{"x":1}}')],
+      [
+        'objects with own "__proto__" and "toString" members',
+        JSON.parse('{"__proto__":{"x":1},"toString":2}'),
+        JSON.parse('{"toString":2,"__proto__":{"x":1}}'),
+      ],
     ])('finds none between %s', (_what, expected, actual) => {
       expect(firstDifference(expected, actual, 'm')).toBeNull();
     });
@@ -60,7 +64,7 @@ describe('firstDifference', () => {
       expect(firstDifference({ a: 1 }, { a: 1, extra: 1 }, 'result')).toEqual({ path: 'result.extra', kind: 'unknown_member' });
     });
 
-    it('names the first difference in the document\'s own order', () => {
+    it("names the first difference in the document's own order", () => {
       expect(firstDifference({ a: 1 }, { extra: 1, a: 2 }, 'result')).toEqual({ path: 'result.extra', kind: 'unknown_member' });
       expect(firstDifference({ a: 1 }, { a: 2, extra: 1 }, 'result')).toEqual({ path: 'result.a', kind: 'mismatch' });
       expect(firstDifference({ a: 1, b: 2 }, { b: 3, a: 4 }, 'result')).toEqual({ path: 'result.b', kind: 'mismatch' });
@@ -132,7 +136,7 @@ describe('firstDifferenceInText', () => {
       expect(firstDifferenceInText(expected, text, 'x')).toEqual(difference);
     });
 
-    it('names the first difference in the text\'s order', () => {
+    it("names the first difference in the text's order", () => {
       expect(firstDifferenceInText({ a: 1, b: 2 }, '{"b":3,"a":4}', 'x')).toEqual({ path: 'x.b', kind: 'mismatch' });
       expect(firstDifferenceInText({ a: 1 }, '{"z":1,"a":4}', 'x')).toEqual({ path: 'x.z', kind: 'unknown_member' });
     });
@@ -143,8 +147,12 @@ describe('firstDifferenceInText', () => {
       expect(firstDifferenceInText([1], '[2]')).toEqual({ path: '[0]', kind: 'mismatch' });
     });
 
-    it('agrees with firstDifference on a certificate-shaped value edited anywhere but in an array\'s length', () => {
-      const expected = { status: 'completed', result: { output: 'ok', exit_code: 0, json: { rows: [1, 2, { n: null }] } }, trace: { tools: [{ tool: 'bash', count: 2 }] } };
+    it("agrees with firstDifference on a certificate-shaped value edited anywhere but in an array's length", () => {
+      const expected = {
+        status: 'completed',
+        result: { output: 'ok', exit_code: 0, json: { rows: [1, 2, { n: null }] } },
+        trace: { tools: [{ tool: 'bash', count: 2 }] },
+      };
       const edits: ((d: typeof expected) => void)[] = [
         (d) => void (d.status = 'failed'),
         (d) => void (d.result.exit_code = 1),
@@ -161,4 +169,3 @@ describe('firstDifferenceInText', () => {
     });
   });
 });
-

@@ -18,14 +18,33 @@ const DIR = join(import.meta.dirname, '../../test-vectors/certificates');
 const tmp = mkdtempSync(join(tmpdir(), 'ephemera-file-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const options = { trustedKeys: [VECTOR_PUBLIC_KEY] };
-const summary = (v: Verdict) => ({ status: v.status, code: v.failure?.code ?? null, field: v.failure?.field ?? null, checks: v.checks.map((c) => `${c.name}:${c.status}`) });
+const summary = (v: Verdict) => ({
+  status: v.status,
+  code: v.failure?.code ?? null,
+  field: v.failure?.field ?? null,
+  checks: v.checks.map((c) => `${c.name}:${c.status}`),
+});
 
 describe('verifyCertificateFile', () => {
-  describe.each(['valid', 'valid-compact', 'utf8-byte-ff', 'truncated', 'unknown-member-root', 'event-data-edited', 'events-reordered-rechained', 'limit-events', 'field-status', 'tdx-quote-uppercase'])('on the conformance case %s', (name) => {
+  describe.each([
+    'valid',
+    'valid-compact',
+    'utf8-byte-ff',
+    'truncated',
+    'unknown-member-root',
+    'event-data-edited',
+    'events-reordered-rechained',
+    'limit-events',
+    'field-status',
+    'tdx-quote-uppercase',
+  ])('on the conformance case %s', (name) => {
     it('gives the same verdict with the reader in a worker as in this thread', async () => {
       const file = join(DIR, 'cases', `${name}.json`);
       const limits = name === 'limit-events' ? { maxEvents: 10 } : undefined;
-      const [inThread, inWorker] = await Promise.all([verifyCertificateFile(file, { ...options, limits }, { worker: false }), verifyCertificateFile(file, { ...options, limits }, { worker: true })]);
+      const [inThread, inWorker] = await Promise.all([
+        verifyCertificateFile(file, { ...options, limits }, { worker: false }),
+        verifyCertificateFile(file, { ...options, limits }, { worker: true }),
+      ]);
       expect(summary(inWorker)).toEqual(summary(inThread));
     });
   });

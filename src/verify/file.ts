@@ -29,7 +29,11 @@ export async function verifyCertificateFile(path: string, options: VerifyOptions
   const size = statSync(path).size;
   const sha256 = options.sha256 ?? nodeSha256;
   if (!(file.worker ?? size >= WORKER_THRESHOLD_BYTES)) {
-    return verifyCertificateChunks(createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>, { ...options, sha256 }, { declaredBytes: size, decode: nodeUtf8Decoder() });
+    return verifyCertificateChunks(
+      createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Uint8Array>,
+      { ...options, sha256 },
+      { declaredBytes: size, decode: nodeUtf8Decoder() },
+    );
   }
   const verifier = new CertificateVerifier({ ...options, sha256 });
   const data: ReaderWorkerData = { path, limits: verifier.limits, declaredBytes: size, acknowledged: new SharedArrayBuffer(4) };
@@ -56,7 +60,10 @@ export async function verifyCertificateFile(path: string, options: VerifyOptions
       stop();
     });
     worker.on('exit', () => {
-      if (!done) verifier.read(() => verifier.apply({ kind: 'error', code: 'VERIFY_INTERNAL', message: 'the reader thread ended early; please report it', field: null }));
+      if (!done)
+        verifier.read(() =>
+          verifier.apply({ kind: 'error', code: 'VERIFY_INTERNAL', message: 'the reader thread ended early; please report it', field: null }),
+        );
       stop();
     });
   });

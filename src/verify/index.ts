@@ -1,10 +1,31 @@
 export { verifyCertificate, verifyCertificateText, verifyCertificateChunks, CertificateVerifier } from './verify.js';
 export {
-  CHECK_ORDER, type Verdict, type VerifyCheck, type VerifyOptions, type AttestationVerifier, type AttestationCheck, type AttestationContext, type CheckName, type VerifyErrorCode,
+  CHECK_ORDER,
+  type Verdict,
+  type VerifyCheck,
+  type VerifyOptions,
+  type AttestationVerifier,
+  type AttestationCheck,
+  type AttestationContext,
+  type CheckName,
+  type VerifyErrorCode,
 } from './verdict.js';
 export {
-  deriveCertificate, certificateJson, CertificateFold, modelUses, certificateIdOf, executionIdOf, CERTIFICATE_ID_PATTERN, CERTIFICATE_ID_PARAM, CERTIFICATE_VERSION, CERTIFICATE_ID_PREFIX, CERTIFICATE_MEMBERS,
-  type Certificate, type ExecutionTrace, type ToolUse, type ModelUse,
+  deriveCertificate,
+  certificateJson,
+  CertificateFold,
+  modelUses,
+  certificateIdOf,
+  executionIdOf,
+  CERTIFICATE_ID_PATTERN,
+  CERTIFICATE_ID_PARAM,
+  CERTIFICATE_VERSION,
+  CERTIFICATE_ID_PREFIX,
+  CERTIFICATE_MEMBERS,
+  type Certificate,
+  type ExecutionTrace,
+  type ToolUse,
+  type ModelUse,
 } from './certificate.js';
 export { firstDifference, type Difference } from './compare.js';
 export { checkJsonValue } from './json-value.js';

@@ -39,7 +39,11 @@ describe('checkJsonValue', () => {
     });
 
     it('refuses a member name with an unpaired surrogate, naming the object that holds it', () => {
-      expect(failureOf({ a: { '\ud800': 1 } })).toEqual({ code: 'JSON_UNPAIRED_SURROGATE', field: 'a', message: 'a: a member name with an unpaired surrogate' });
+      expect(failureOf({ a: { '\ud800': 1 } })).toEqual({
+        code: 'JSON_UNPAIRED_SURROGATE',
+        field: 'a',
+        message: 'a: a member name with an unpaired surrogate',
+      });
     });
 
     it('names the document itself when the value is the string', () => {

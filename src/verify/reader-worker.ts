@@ -37,10 +37,16 @@ function flush(): void {
   for (let seen = Atomics.load(acknowledged, 0); sent - seen > IN_FLIGHT; seen = Atomics.load(acknowledged, 0)) Atomics.wait(acknowledged, 0, seen, 1000);
 }
 
-const reader = new CertificateReader((item) => {
-  batch.push(item);
-  if (batch.length >= BATCH) flush();
-}, data.limits, nodeSha256, false, nodeUtf8Decoder());
+const reader = new CertificateReader(
+  (item) => {
+    batch.push(item);
+    if (batch.length >= BATCH) flush();
+  },
+  data.limits,
+  nodeSha256,
+  false,
+  nodeUtf8Decoder(),
+);
 
 try {
   reader.declare(data.declaredBytes);

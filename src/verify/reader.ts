@@ -11,7 +11,15 @@
  */
 import { EphemeraError, isEphemeraError } from '../errors.js';
 import {
-  EVENT_HASH_TAG, StrictObjectStream, canonicalize, decodeUtf8Strict, eventDigest, eventDigestOfCanonicalText, type EventEnvelope, type JsonLimits, type Sha256,
+  EVENT_HASH_TAG,
+  StrictObjectStream,
+  canonicalize,
+  decodeUtf8Strict,
+  eventDigest,
+  eventDigestOfCanonicalText,
+  type EventEnvelope,
+  type JsonLimits,
+  type Sha256,
 } from '../events/index.js';
 
 export type ReaderItem =
@@ -56,25 +64,35 @@ export class CertificateReader {
     private readonly withValues: boolean,
     private readonly decode: Utf8Decode = textDecoderUtf8(),
   ) {
-    this.stream = new StrictObjectStream('events', {
-      name: (name) => emit({ kind: 'name', name }),
-      member: (name, text) => emit({ kind: 'member', name, text }),
-      arrayOpened: () => emit({ kind: 'open' }),
-      elementStarting: (index) => {
-        if (index >= limits.maxEvents) tooMany(limits.maxEvents);
+    this.stream = new StrictObjectStream(
+      'events',
+      {
+        name: (name) => emit({ kind: 'name', name }),
+        member: (name, text) => emit({ kind: 'member', name, text }),
+        arrayOpened: () => emit({ kind: 'open' }),
+        elementStarting: (index) => {
+          if (index >= limits.maxEvents) tooMany(limits.maxEvents);
+        },
+        element: (_index, text, canonical) => this.event(text, canonical),
       },
-      element: (_index, text, canonical) => this.event(text, canonical),
-    }, limits);
+      limits,
+    );
   }
 
   /** Refuses a size known beforehand (a file's) before anything is read. */
   declare(size: number): void {
-    if (size > this.limits.maxBytes) throw new EphemeraError('VERIFY_TOO_LARGE', `the certificate is ${size} bytes, more than ${this.limits.maxBytes} (the limit)`, { fields: { field: '(document)' } });
+    if (size > this.limits.maxBytes)
+      throw new EphemeraError('VERIFY_TOO_LARGE', `the certificate is ${size} bytes, more than ${this.limits.maxBytes} (the limit)`, {
+        fields: { field: '(document)' },
+      });
   }
 
   push(chunk: string | Uint8Array): void {
     this.bytes += typeof chunk === 'string' ? utf8Length(chunk) : chunk.length;
-    if (this.bytes > this.limits.maxBytes) throw new EphemeraError('VERIFY_TOO_LARGE', `the certificate is larger than ${this.limits.maxBytes} bytes (the limit)`, { fields: { field: '(document)' } });
+    if (this.bytes > this.limits.maxBytes)
+      throw new EphemeraError('VERIFY_TOO_LARGE', `the certificate is larger than ${this.limits.maxBytes} bytes (the limit)`, {
+        fields: { field: '(document)' },
+      });
     this.stream.push(typeof chunk === 'string' ? chunk : this.decode(chunk, false));
   }
 
@@ -96,7 +114,6 @@ export class CertificateReader {
     }
     this.emit({ kind: 'event', text, digest, ...(this.withValues ? { value } : {}) });
   }
-
 }
 
 function tooMany(max: number): never {

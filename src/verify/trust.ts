@@ -50,6 +50,7 @@ function pinned(pins: readonly string[] | undefined, key: KeyIdentity): boolean 
 
 export function trustOfKey(key: KeyIdentity, options: TrustOptions): TrustVerdict {
   if (pinned(options.trustedKeys, key)) return { trusted: true, basis: 'pinned-key', reason: `signed by key ${key.fingerprint}, which you pinned` };
-  if (pinned(options.localKeys, key)) return { trusted: true, basis: 'local-key', reason: `signed by key ${key.fingerprint}, this machine's own simulated attestor (not hardware-backed)` };
+  if (pinned(options.localKeys, key))
+    return { trusted: true, basis: 'local-key', reason: `signed by key ${key.fingerprint}, this machine's own simulated attestor (not hardware-backed)` };
   return { trusted: false, basis: null, reason: `signed by key ${key.fingerprint}, which you have not pinned: anyone can make a key and sign` };
 }

@@ -47,7 +47,11 @@ export interface AttestationContext {
 }
 
 /** Checks one attestation type; returns its sub-checks (all must pass). */
-export type AttestationVerifier = (attestation: Record<string, unknown>, reportData: Uint8Array, context: AttestationContext) => Promise<AttestationCheck[]> | AttestationCheck[];
+export type AttestationVerifier = (
+  attestation: Record<string, unknown>,
+  reportData: Uint8Array,
+  context: AttestationContext,
+) => Promise<AttestationCheck[]> | AttestationCheck[];
 export interface AttestationCheck {
   name: string;
   status: 'pass' | 'fail';

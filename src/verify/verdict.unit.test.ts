@@ -33,8 +33,16 @@ describe('the verdict', () => {
     it('says so in every member', async () => {
       const verdict = await verifyCertificate(valid(), { trustedKeys: [VECTOR_PUBLIC_KEY] });
       expect(verdict).toMatchObject({
-        valid: true, trusted: true, status: 'trusted', certificate_id: 'cert_01JD7ZX3Q4M5N6P7R8S9T0VWXY', format_version: 2, tee: 'simulated', hardware_backed: false,
-        failure: null, notice: SIMULATED_NOTICE, uncommitted: [],
+        valid: true,
+        trusted: true,
+        status: 'trusted',
+        certificate_id: 'cert_01JD7ZX3Q4M5N6P7R8S9T0VWXY',
+        format_version: 2,
+        tee: 'simulated',
+        hardware_backed: false,
+        failure: null,
+        notice: SIMULATED_NOTICE,
+        uncommitted: [],
       });
       expect(verdict.checks).toEqual(['document', 'events', 'merkle', 'report_data', 'attestation', 'fields'].map((name) => ({ name, status: 'pass' })));
     });
@@ -46,7 +54,12 @@ describe('the verdict', () => {
       delete doc.status;
       const verdict = await verifyCertificate(doc);
       expect(verdict).toMatchObject({
-        valid: false, trusted: false, status: 'invalid', key: null, tee: null, notice: null,
+        valid: false,
+        trusted: false,
+        status: 'invalid',
+        key: null,
+        tee: null,
+        notice: null,
         trust: { basis: null, reason: 'the certificate is not valid' },
         failure: { code: 'VERIFY_MISSING_MEMBER', field: 'status', message: 'status: missing member' },
       });
@@ -77,7 +90,11 @@ describe('the verdict', () => {
       ['a string', 'x'],
       ['an object', {}],
     ])('refuses events as %s', async (_what, events) => {
-      expect((await verifyCertificate({ ...valid(), events })).failure).toEqual({ code: 'VERIFY_MALFORMED', field: 'events', message: 'events: expected an array' });
+      expect((await verifyCertificate({ ...valid(), events })).failure).toEqual({
+        code: 'VERIFY_MALFORMED',
+        field: 'events',
+        message: 'events: expected an array',
+      });
     });
 
     it('refuses a document that is not an object, naming the document', async () => {
@@ -128,14 +145,20 @@ describe('the verdict', () => {
 
     it('fails a stream of another execution than certificate_id names', async () => {
       expect((await verifyCertificate({ ...valid(), certificate_id: 'cert_01JD7ZX3Q4M5N6P7R8S9T0VWXZ' })).failure).toEqual({
-        code: 'EVENTS_WRONG_EXECUTION', field: 'events[0].execution_id', message: 'the events belong to another execution than certificate_id names',
+        code: 'EVENTS_WRONG_EXECUTION',
+        field: 'events[0].execution_id',
+        message: 'the events belong to another execution than certificate_id names',
       });
     });
 
     it('fails a stream without a seal, naming its last event', async () => {
       const doc = valid();
       doc.events.pop();
-      expect((await verifyCertificate(doc)).failure).toEqual({ code: 'VERIFY_NOT_SEALED', field: 'events[14].type', message: 'the stream is not sealed: no certificate.sealed event ends it' });
+      expect((await verifyCertificate(doc)).failure).toEqual({
+        code: 'VERIFY_NOT_SEALED',
+        field: 'events[14].type',
+        message: 'the stream is not sealed: no certificate.sealed event ends it',
+      });
     });
   });
 
@@ -145,7 +168,11 @@ describe('the verdict', () => {
       ev(doc, -1).data.tree_size = 14;
       rehash(ev(doc, -1));
       const verdict = await verifyCertificate(doc);
-      expect(verdict.failure).toEqual({ code: 'VERIFY_TREE_SIZE_MISMATCH', field: `${SEAL}.data.tree_size`, message: 'tree_size 14 but 15 events precede the seal' });
+      expect(verdict.failure).toEqual({
+        code: 'VERIFY_TREE_SIZE_MISMATCH',
+        field: `${SEAL}.data.tree_size`,
+        message: 'tree_size 14 but 15 events precede the seal',
+      });
       expect(rows(verdict)).toEqual(['document:pass', 'events:pass', 'merkle:fail', 'report_data:skipped', 'attestation:skipped', 'fields:skipped']);
     });
 
@@ -153,7 +180,11 @@ describe('the verdict', () => {
       const doc = valid();
       ev(doc, -1).data.merkle_root = `sha256:${'00'.repeat(32)}`;
       rehash(ev(doc, -1));
-      expect((await verifyCertificate(doc)).failure).toEqual({ code: 'VERIFY_MERKLE_ROOT_MISMATCH', field: `${SEAL}.data.merkle_root`, message: 'the events do not reproduce the Merkle root' });
+      expect((await verifyCertificate(doc)).failure).toEqual({
+        code: 'VERIFY_MERKLE_ROOT_MISMATCH',
+        field: `${SEAL}.data.merkle_root`,
+        message: 'the events do not reproduce the Merkle root',
+      });
     });
 
     it('fails report_data, in version 2 naming the sealing time', async () => {
@@ -161,7 +192,11 @@ describe('the verdict', () => {
       ev(doc, -1).data.report_data = '00'.repeat(64);
       rehash(ev(doc, -1));
       const verdict = await verifyCertificate(doc);
-      expect(verdict.failure).toEqual({ code: 'ATTEST_REPORT_DATA_MISMATCH', field: `${SEAL}.data.report_data`, message: 'report_data is not the one these events and the sealing time imply' });
+      expect(verdict.failure).toEqual({
+        code: 'ATTEST_REPORT_DATA_MISMATCH',
+        field: `${SEAL}.data.report_data`,
+        message: 'report_data is not the one these events and the sealing time imply',
+      });
       expect(rows(verdict)).toEqual(['document:pass', 'events:pass', 'merkle:pass', 'report_data:fail', 'attestation:skipped', 'fields:skipped']);
     });
 
@@ -169,15 +204,20 @@ describe('the verdict', () => {
       const doc = caseDoc('v1-valid');
       ev(doc, -1).data.report_data = '00'.repeat(64);
       rehash(ev(doc, -1));
-      expect((await verifyCertificate(doc)).failure).toEqual({ code: 'ATTEST_REPORT_DATA_MISMATCH', field: `${SEAL}.data.report_data`, message: 'report_data is not the one these events imply' });
+      expect((await verifyCertificate(doc)).failure).toEqual({
+        code: 'ATTEST_REPORT_DATA_MISMATCH',
+        field: `${SEAL}.data.report_data`,
+        message: 'report_data is not the one these events imply',
+      });
     });
   });
 
   describe('when the simulated attestation does not verify', () => {
-    it('fails attestation, naming the attestation\'s member', async () => {
+    it("fails attestation, naming the attestation's member", async () => {
       const doc = valid();
       const signature = ev(doc, -1).data.attestation.signature as string;
-      ev(doc, -1).data.attestation.signature = `${signature.slice(0, 64)}${(parseInt(signature.slice(64, 66), 16) ^ 1).toString(16).padStart(2, '0')}${signature.slice(66)}`;
+      ev(doc, -1).data.attestation.signature =
+        `${signature.slice(0, 64)}${(parseInt(signature.slice(64, 66), 16) ^ 1).toString(16).padStart(2, '0')}${signature.slice(66)}`;
       rehash(ev(doc, -1));
       rederive(doc);
       const verdict = await verifyCertificate(doc);
@@ -191,15 +231,23 @@ describe('the verdict', () => {
     it.each([
       ['as an object', (doc: Doc) => verifyCertificate(doc)],
       ['as text', (doc: Doc) => verifyCertificateText(JSON.stringify(doc))],
-    ])('fails fields with the member\'s path, %s', async (_how, verify) => {
+    ])("fails fields with the member's path, %s", async (_how, verify) => {
       const edited = valid();
       edited.execution_trace.tool_uses[1].failures = 0;
       const verdict = await verify(edited);
-      expect(verdict.failure).toEqual({ code: 'VERIFY_FIELD_MISMATCH', field: 'execution_trace.tool_uses[1].failures', message: 'execution_trace.tool_uses[1].failures: not what the events say' });
+      expect(verdict.failure).toEqual({
+        code: 'VERIFY_FIELD_MISMATCH',
+        field: 'execution_trace.tool_uses[1].failures',
+        message: 'execution_trace.tool_uses[1].failures: not what the events say',
+      });
       expect(rows(verdict)).toEqual(['document:pass', 'events:pass', 'merkle:pass', 'report_data:pass', 'attestation:pass', 'fields:fail']);
       const extra = valid();
       extra.result.note = 'x';
-      expect((await verify(extra)).failure).toEqual({ code: 'VERIFY_UNKNOWN_MEMBER', field: 'result.note', message: 'result.note: not a member the events imply' });
+      expect((await verify(extra)).failure).toEqual({
+        code: 'VERIFY_UNKNOWN_MEMBER',
+        field: 'result.note',
+        message: 'result.note: not a member the events imply',
+      });
     });
   });
 
@@ -207,11 +255,24 @@ describe('the verdict', () => {
     const tdxDoc = () => caseDoc('tdx-simulated-quote');
 
     it('lists its sub-checks under attestation, and trusts a hardware attestation that passes them all', async () => {
-      const tdx: AttestationVerifier = () => [{ name: 'dcap', status: 'pass', detail: 'ok' }, { name: 'tcb_status', status: 'pass' }];
+      const tdx: AttestationVerifier = () => [
+        { name: 'dcap', status: 'pass', detail: 'ok' },
+        { name: 'tcb_status', status: 'pass' },
+      ];
       const verdict = await verifyCertificate(tdxDoc(), { attestationVerifiers: { tdx } });
-      expect(verdict.checks.slice(4, 7)).toEqual([{ name: 'attestation.dcap', status: 'pass', detail: 'ok' }, { name: 'attestation.tcb_status', status: 'pass' }, { name: 'attestation', status: 'pass' }]);
+      expect(verdict.checks.slice(4, 7)).toEqual([
+        { name: 'attestation.dcap', status: 'pass', detail: 'ok' },
+        { name: 'attestation.tcb_status', status: 'pass' },
+        { name: 'attestation', status: 'pass' },
+      ]);
       expect(verdict).toMatchObject({
-        valid: true, trusted: true, status: 'trusted', tee: 'tdx', hardware_backed: true, notice: null, key: null,
+        valid: true,
+        trusted: true,
+        status: 'trusted',
+        tee: 'tdx',
+        hardware_backed: true,
+        notice: null,
+        key: null,
         trust: { basis: 'hardware-policy', reason: 'a hardware attestation that verifies under your policy (trusted builds, TCB statuses)' },
       });
     });
@@ -223,25 +284,54 @@ describe('the verdict', () => {
         { name: 'rtmr3', status: 'fail', code: 'ATTEST_RTMR3_MISMATCH', detail: 'later' },
       ];
       const verdict = await verifyCertificate(tdxDoc(), { attestationVerifiers: { tdx } });
-      expect(verdict).toMatchObject({ valid: false, trusted: false, hardware_backed: false, failure: { code: 'ATTEST_TCB_OUT_OF_DATE', field: 'proof.attestation', message: 'TCB status OutOfDate' } });
-      expect(verdict.checks.slice(4).map((c) => `${c.name}:${c.status}`)).toEqual(['attestation.dcap:pass', 'attestation.tcb_status:fail', 'attestation.rtmr3:fail', 'attestation:fail', 'fields:skipped']);
-      expect(verdict.checks[7]).toEqual({ name: 'attestation', status: 'fail', code: 'ATTEST_TCB_OUT_OF_DATE', field: 'proof.attestation', detail: 'TCB status OutOfDate' });
+      expect(verdict).toMatchObject({
+        valid: false,
+        trusted: false,
+        hardware_backed: false,
+        failure: { code: 'ATTEST_TCB_OUT_OF_DATE', field: 'proof.attestation', message: 'TCB status OutOfDate' },
+      });
+      expect(verdict.checks.slice(4).map((c) => `${c.name}:${c.status}`)).toEqual([
+        'attestation.dcap:pass',
+        'attestation.tcb_status:fail',
+        'attestation.rtmr3:fail',
+        'attestation:fail',
+        'fields:skipped',
+      ]);
+      expect(verdict.checks[7]).toEqual({
+        name: 'attestation',
+        status: 'fail',
+        code: 'ATTEST_TCB_OUT_OF_DATE',
+        field: 'proof.attestation',
+        detail: 'TCB status OutOfDate',
+      });
     });
 
     it('names a failing sub-check that says nothing by its name and the attestation', async () => {
       const tdx: AttestationVerifier = () => [{ name: 'quote', status: 'fail' }];
-      expect((await verifyCertificate(tdxDoc(), { attestationVerifiers: { tdx } })).failure).toEqual({ code: 'ATTEST_FAILED', field: `${SEAL}.data.attestation`, message: 'attestation.quote failed' });
+      expect((await verifyCertificate(tdxDoc(), { attestationVerifiers: { tdx } })).failure).toEqual({
+        code: 'ATTEST_FAILED',
+        field: `${SEAL}.data.attestation`,
+        message: 'attestation.quote failed',
+      });
     });
 
     it('does not trust a plug-in that reports no checks at all', async () => {
       const tdx: AttestationVerifier = () => [];
       const verdict = await verifyCertificate(tdxDoc(), { attestationVerifiers: { tdx } });
-      expect(verdict).toMatchObject({ valid: true, trusted: false, status: 'untrusted', hardware_backed: false, trust: { basis: null, reason: 'the hardware attestation does not verify under your policy' } });
+      expect(verdict).toMatchObject({
+        valid: true,
+        trusted: false,
+        status: 'untrusted',
+        hardware_backed: false,
+        trust: { basis: null, reason: 'the hardware attestation does not verify under your policy' },
+      });
     });
 
     it('fails a type no plug-in handles, naming it', async () => {
       expect((await verifyCertificate(tdxDoc(), { attestationVerifiers: { other: passes } })).failure).toEqual({
-        code: 'ATTEST_UNKNOWN_TYPE', field: `${SEAL}.data.attestation.type`, message: 'no verifier for attestation type "tdx" here',
+        code: 'ATTEST_UNKNOWN_TYPE',
+        field: `${SEAL}.data.attestation.type`,
+        message: 'no verifier for attestation type "tdx" here',
       });
     });
 
@@ -249,27 +339,46 @@ describe('the verdict', () => {
       const tdx: AttestationVerifier = () => {
         throw new TypeError('x');
       };
-      expect((await verifyCertificate(tdxDoc(), { attestationVerifiers: { tdx } })).failure).toEqual({ code: 'VERIFY_INTERNAL', field: null, message: 'the verifier failed on this input; please report it' });
+      expect((await verifyCertificate(tdxDoc(), { attestationVerifiers: { tdx } })).failure).toEqual({
+        code: 'VERIFY_INTERNAL',
+        field: null,
+        message: 'the verifier failed on this input; please report it',
+      });
     });
 
-    it('reports a plug-in\'s own error as it is', async () => {
+    it("reports a plug-in's own error as it is", async () => {
       const tdx: AttestationVerifier = () => {
         throw new EphemeraError('ATTEST_DCAP_FAILED', 'what went wrong', { fields: { field: 'proof.attestation.quote' } });
       };
-      expect((await verifyCertificate(tdxDoc(), { attestationVerifiers: { tdx } })).failure).toEqual({ code: 'ATTEST_DCAP_FAILED', field: 'proof.attestation.quote', message: 'what went wrong' });
+      expect((await verifyCertificate(tdxDoc(), { attestationVerifiers: { tdx } })).failure).toEqual({
+        code: 'ATTEST_DCAP_FAILED',
+        field: 'proof.attestation.quote',
+        message: 'what went wrong',
+      });
     });
   });
 
   describe('when the certificate is of version 1', () => {
     it('lists in the notice what nothing commits', async () => {
       const verdict = await verifyCertificate(caseDoc('v1-valid'));
-      expect(verdict.notice).toBe(`${SIMULATED_NOTICE} Format version 1: ${SEAL}.at (lifecycle.sealed), ${SEAL}.data.attestation.notice are not covered by the Merkle root or the attestation; anyone could have edited them.`);
+      expect(verdict.notice).toBe(
+        `${SIMULATED_NOTICE} Format version 1: ${SEAL}.at (lifecycle.sealed), ${SEAL}.data.attestation.notice are not covered by the Merkle root or the attestation; anyone could have edited them.`,
+      );
     });
 
-    it('counts a tdx attestation\'s quote, event log and collateral as covered, and anything else as not', async () => {
-      const verdict = await verifyCertificate(v1With({ type: 'tdx', quote: 'ab', event_log: [], collateral: {}, collateral_fetched_at: 'yesterday', extra: 1 }), { attestationVerifiers: { tdx: passes } });
-      expect(verdict.uncommitted).toEqual([`${SEAL}.at (lifecycle.sealed)`, `${SEAL}.data.attestation.collateral_fetched_at`, `${SEAL}.data.attestation.extra`]);
-      expect(verdict.notice).toBe(`Format version 1: ${verdict.uncommitted.join(', ')} are not covered by the Merkle root or the attestation; anyone could have edited them.`);
+    it("counts a tdx attestation's quote, event log and collateral as covered, and anything else as not", async () => {
+      const verdict = await verifyCertificate(
+        v1With({ type: 'tdx', quote: 'ab', event_log: [], collateral: {}, collateral_fetched_at: 'yesterday', extra: 1 }),
+        { attestationVerifiers: { tdx: passes } },
+      );
+      expect(verdict.uncommitted).toEqual([
+        `${SEAL}.at (lifecycle.sealed)`,
+        `${SEAL}.data.attestation.collateral_fetched_at`,
+        `${SEAL}.data.attestation.extra`,
+      ]);
+      expect(verdict.notice).toBe(
+        `Format version 1: ${verdict.uncommitted.join(', ')} are not covered by the Merkle root or the attestation; anyone could have edited them.`,
+      );
     });
 
     it('counts every member of an attestation of an unknown type as not covered', async () => {
@@ -288,7 +397,9 @@ describe('the verdict', () => {
         expect(context.version).toBe(1);
         return [{ name: 'dcap', status: 'pass' }];
       };
-      const verdict = await verifyCertificate(v1With({ type: 'tdx', ...(fetched === undefined ? {} : { collateral_fetched_at: fetched }) }), { attestationVerifiers: { tdx } });
+      const verdict = await verifyCertificate(v1With({ type: 'tdx', ...(fetched === undefined ? {} : { collateral_fetched_at: fetched }) }), {
+        attestationVerifiers: { tdx },
+      });
       return { verdict, seen };
     };
     const iso = (ms: number) => new Date(ms).toISOString();
@@ -309,13 +420,19 @@ describe('the verdict', () => {
     ])('refuses a time %s', async (_when, ms) => {
       const { verdict, seen } = await verify(iso(ms));
       expect(verdict.failure).toEqual({
-        code: 'ATTEST_COLLATERAL_TIME_MISMATCH', field: `${SEAL}.data.attestation.collateral_fetched_at`,
+        code: 'ATTEST_COLLATERAL_TIME_MISMATCH',
+        field: `${SEAL}.data.attestation.collateral_fetched_at`,
         message: `collateral fetched at ${iso(ms)}, not during the run (${events[0]!.at} to ${events.at(-2)!.at}, give or take 15 minutes)`,
       });
       expect(seen).toEqual([]);
     });
 
-    it.each([['absent', undefined], ['not a time', 'yesterday'], ['a number', 1], ['a time outside the profile', '2026-02-01T13:15:00Z']])('verifies at the last committed event when the fetch time is %s', async (_what, fetched) => {
+    it.each([
+      ['absent', undefined],
+      ['not a time', 'yesterday'],
+      ['a number', 1],
+      ['a time outside the profile', '2026-02-01T13:15:00Z'],
+    ])('verifies at the last committed event when the fetch time is %s', async (_what, fetched) => {
       const { verdict, seen } = await verify(fetched);
       expect(verdict.valid).toBe(true);
       expect(seen).toEqual([last / 1000]);
@@ -325,13 +442,21 @@ describe('the verdict', () => {
   describe('when the input is over a limit', () => {
     it('refuses more events than the limit in an object, saying how many', async () => {
       expect((await verifyCertificate(valid(), { limits: { maxEvents: 16 } })).valid).toBe(true);
-      expect((await verifyCertificate(valid(), { limits: { maxEvents: 15 } })).failure).toEqual({ code: 'VERIFY_TOO_MANY_EVENTS', field: 'events', message: 'events: 16 events (at most 15)' });
+      expect((await verifyCertificate(valid(), { limits: { maxEvents: 15 } })).failure).toEqual({
+        code: 'VERIFY_TOO_MANY_EVENTS',
+        field: 'events',
+        message: 'events: 16 events (at most 15)',
+      });
     });
 
     it('refuses more events than the limit in a text', async () => {
       const text = JSON.stringify(valid());
       expect((await verifyCertificateText(text, { limits: { maxEvents: 16 } })).valid).toBe(true);
-      expect((await verifyCertificateText(text, { limits: { maxEvents: 15 } })).failure).toEqual({ code: 'VERIFY_TOO_MANY_EVENTS', field: 'events', message: 'events: more than 15 events (the limit)' });
+      expect((await verifyCertificateText(text, { limits: { maxEvents: 15 } })).failure).toEqual({
+        code: 'VERIFY_TOO_MANY_EVENTS',
+        field: 'events',
+        message: 'events: more than 15 events (the limit)',
+      });
     });
 
     it('refuses a declared size over the limit without reading a chunk', async () => {
@@ -363,7 +488,11 @@ describe('the verdict', () => {
       const text = JSON.stringify(doc);
       const bytes = Buffer.byteLength(text);
       expect((await verifyCertificateChunks(split(text), { limits: { maxBytes: bytes } })).valid).toBe(true);
-      expect((await verifyCertificateChunks(split(text), { limits: { maxBytes: bytes - 1 } })).failure).toEqual({ code: 'VERIFY_TOO_LARGE', field: '(document)', message: `the certificate is larger than ${bytes - 1} bytes (the limit)` });
+      expect((await verifyCertificateChunks(split(text), { limits: { maxBytes: bytes - 1 } })).failure).toEqual({
+        code: 'VERIFY_TOO_LARGE',
+        field: '(document)',
+        message: `the certificate is larger than ${bytes - 1} bytes (the limit)`,
+      });
     });
 
     it('never admits nesting deeper than JCS can hash', () => {

@@ -15,10 +15,7 @@
  */
 import { isErrorCode, type ErrorCode } from '../error-codes.js';
 import { EphemeraError, isEphemeraError } from '../errors.js';
-import {
-  StreamChecker, bytesToHex, isPlainObject, isTimestamp, nobleSha256,
-  type EventEnvelope, type Sha256,
-} from '../events/index.js';
+import { StreamChecker, bytesToHex, isPlainObject, isTimestamp, nobleSha256, type EventEnvelope, type Sha256 } from '../events/index.js';
 import { CompactRange, SIMULATED_NOTICE, leafHash, reportData, reportDataV1, verifySimulatedAttestation } from '../attest/index.js';
 import { CERTIFICATE_ID_PATTERN, CERTIFICATE_MEMBERS, CertificateFold, executionIdOf } from './certificate.js';
 import { firstDifference, firstDifferenceInText } from './compare.js';
@@ -41,7 +38,10 @@ const V1_COVERED = new Map<string, Set<string>>([
 ]);
 
 class StageError extends Error {
-  constructor(readonly stage: CheckName, readonly error: EphemeraError) {
+  constructor(
+    readonly stage: CheckName,
+    readonly error: EphemeraError,
+  ) {
     super(error.message);
   }
 }
@@ -108,7 +108,8 @@ export class CertificateVerifier {
 
   /** Before event `index` is read: refused past the limit, before any work on it. */
   eventStarting(index: number): void {
-    if (index >= this.limits.maxEvents) failWith('document', 'VERIFY_TOO_MANY_EVENTS', 'events', `events: more than ${this.limits.maxEvents} events (the limit)`);
+    if (index >= this.limits.maxEvents)
+      failWith('document', 'VERIFY_TOO_MANY_EVENTS', 'events', `events: more than ${this.limits.maxEvents} events (the limit)`);
   }
 
   /**
@@ -146,7 +147,10 @@ export class CertificateVerifier {
       case 'event':
         return this.event(item.value !== undefined ? item.value : JSON.parse(item.text), item.digest);
       case 'error':
-        throw new StageError('document', new EphemeraError(isErrorCode(item.code) ? item.code : 'VERIFY_INTERNAL', item.message, { fields: item.field === null ? {} : { field: item.field } }));
+        throw new StageError(
+          'document',
+          new EphemeraError(isErrorCode(item.code) ? item.code : 'VERIFY_INTERNAL', item.message, { fields: item.field === null ? {} : { field: item.field } }),
+        );
       case 'end':
         return;
     }
@@ -167,8 +171,19 @@ export class CertificateVerifier {
   async finish(): Promise<Verdict> {
     const checks: VerifyCheck[] = [];
     const verdict: Verdict = {
-      valid: false, trusted: false, status: 'invalid', certificate_id: null, format_version: this.firstEvent?.v ?? null, tee: null, hardware_backed: false,
-      key: null, trust: { basis: null, reason: 'the certificate is not valid' }, checks, failure: null, notice: null, uncommitted: [],
+      valid: false,
+      trusted: false,
+      status: 'invalid',
+      certificate_id: null,
+      format_version: this.firstEvent?.v ?? null,
+      tee: null,
+      hardware_backed: false,
+      key: null,
+      trust: { basis: null, reason: 'the certificate is not valid' },
+      checks,
+      failure: null,
+      notice: null,
+      uncommitted: [],
     };
     const id = this.valueOf('certificate_id');
     verdict.certificate_id = typeof id === 'string' ? id : null;
@@ -181,25 +196,40 @@ export class CertificateVerifier {
         for (const name of CERTIFICATE_MEMBERS) {
           if (!this.members.has(name)) failWith('document', 'VERIFY_MISSING_MEMBER', name, `${name}: missing member`);
         }
-        if (typeof id !== 'string' || !CERTIFICATE_ID_PATTERN.test(id)) failWith('document', 'VERIFY_MALFORMED', 'certificate_id', 'certificate_id must be cert_<ULID>');
+        if (typeof id !== 'string' || !CERTIFICATE_ID_PATTERN.test(id))
+          failWith('document', 'VERIFY_MALFORMED', 'certificate_id', 'certificate_id must be cert_<ULID>');
       },
       events: async () => {
         if (!this.firstEvent) failWith('events', 'EVENTS_EMPTY_STREAM', 'events', 'events: the stream has no events');
-        if (this.firstEvent!.execution_id !== executionIdOf(id as string)) failWith('events', 'EVENTS_WRONG_EXECUTION', 'events[0].execution_id', 'the events belong to another execution than certificate_id names');
-        if (!this.sealed) failWith('events', 'VERIFY_NOT_SEALED', `events[${this.count - 1}].type`, 'the stream is not sealed: no certificate.sealed event ends it');
+        if (this.firstEvent!.execution_id !== executionIdOf(id as string))
+          failWith('events', 'EVENTS_WRONG_EXECUTION', 'events[0].execution_id', 'the events belong to another execution than certificate_id names');
+        if (!this.sealed)
+          failWith('events', 'VERIFY_NOT_SEALED', `events[${this.count - 1}].type`, 'the stream is not sealed: no certificate.sealed event ends it');
       },
       merkle: async () => {
         const sealed = this.sealed!;
         const leaves = this.range.size;
-        if (sealed.data.tree_size !== leaves) failWith('merkle', 'VERIFY_TREE_SIZE_MISMATCH', `events[${sealed.seq}].data.tree_size`, `tree_size ${sealed.data.tree_size} but ${leaves} events precede the seal`);
+        if (sealed.data.tree_size !== leaves)
+          failWith(
+            'merkle',
+            'VERIFY_TREE_SIZE_MISMATCH',
+            `events[${sealed.seq}].data.tree_size`,
+            `tree_size ${sealed.data.tree_size} but ${leaves} events precede the seal`,
+          );
         const root = this.range.root();
-        if (`sha256:${bytesToHex(root)}` !== sealed.data.merkle_root) failWith('merkle', 'VERIFY_MERKLE_ROOT_MISMATCH', `events[${sealed.seq}].data.merkle_root`, 'the events do not reproduce the Merkle root');
+        if (`sha256:${bytesToHex(root)}` !== sealed.data.merkle_root)
+          failWith('merkle', 'VERIFY_MERKLE_ROOT_MISMATCH', `events[${sealed.seq}].data.merkle_root`, 'the events do not reproduce the Merkle root');
         expectedReport = sealed.v === 2 ? reportData(root, sealed.execution_id, leaves, sealed.at) : reportDataV1(root, sealed.execution_id, leaves);
       },
       report_data: async () => {
         const sealed = this.sealed!;
         if (bytesToHex(expectedReport) !== sealed.data.report_data) {
-          failWith('report_data', 'ATTEST_REPORT_DATA_MISMATCH', `events[${sealed.seq}].data.report_data`, sealed.v === 2 ? 'report_data is not the one these events and the sealing time imply' : 'report_data is not the one these events imply');
+          failWith(
+            'report_data',
+            'ATTEST_REPORT_DATA_MISMATCH',
+            `events[${sealed.seq}].data.report_data`,
+            sealed.v === 2 ? 'report_data is not the one these events and the sealing time imply' : 'report_data is not the one these events imply',
+          );
         }
       },
       attestation: async () => {
@@ -222,7 +252,8 @@ export class CertificateVerifier {
         const defaultAtSeconds = Date.parse(sealed.v === 2 ? sealed.at : this.collateralTimeV1(sealed, attestation)) / 1000;
         const verifiers = new Map(Object.entries(this.options.attestationVerifiers ?? {}));
         const verifier = verifiers.get(type);
-        if (!verifier) failWith('attestation', 'ATTEST_UNKNOWN_TYPE', `events[${sealed.seq}].data.attestation.type`, `no verifier for attestation type "${type}" here`);
+        if (!verifier)
+          failWith('attestation', 'ATTEST_UNKNOWN_TYPE', `events[${sealed.seq}].data.attestation.type`, `no verifier for attestation type "${type}" here`);
         const sub = await verifier!(attestation, expectedReport, { defaultAtSeconds, version: sealed.v });
         verdict.hardware_backed = sub.length > 0 && sub.every((c) => c.status === 'pass');
         trust = verdict.hardware_backed
@@ -238,7 +269,12 @@ export class CertificateVerifier {
           const difference = 'value' in member ? firstDifference(derived[name], member.value, name) : firstDifferenceInText(derived[name], member.text, name);
           if (difference) {
             const code = difference.kind === 'unknown_member' ? 'VERIFY_UNKNOWN_MEMBER' : 'VERIFY_FIELD_MISMATCH';
-            failWith('fields', code, difference.path, difference.kind === 'unknown_member' ? `${difference.path}: not a member the events imply` : `${difference.path}: not what the events say`);
+            failWith(
+              'fields',
+              code,
+              difference.path,
+              difference.kind === 'unknown_member' ? `${difference.path}: not a member the events imply` : `${difference.path}: not what the events say`,
+            );
           }
         }
       },
@@ -249,7 +285,12 @@ export class CertificateVerifier {
         if (failure.stage === name) checks.push(failCheck(name, failure.error));
         else if (failure === this.failed && CHECK_ORDER.indexOf(name) < CHECK_ORDER.indexOf(failure.stage)) {
           // Reading stopped at a later stage: this check passes only if it can still be completed.
-          checks.push(await steps[name]().then(() => ({ name, status: 'pass' as const }), () => ({ name, status: 'skipped' as const })));
+          checks.push(
+            await steps[name]().then(
+              () => ({ name, status: 'pass' as const }),
+              () => ({ name, status: 'skipped' as const }),
+            ),
+          );
         } else checks.push({ name, status: 'skipped' });
         continue;
       }
@@ -258,7 +299,12 @@ export class CertificateVerifier {
         checks.push(...sub);
         const failed = sub.find((c) => c.status === 'fail');
         if (failed) {
-          failure = new StageError(name, new EphemeraError(failed.code && isErrorCode(failed.code) ? failed.code : 'ATTEST_FAILED', failed.detail ?? `${failed.name} failed`, { fields: { field: failed.field ?? `events[${this.sealed!.seq}].data.attestation` } }));
+          failure = new StageError(
+            name,
+            new EphemeraError(failed.code && isErrorCode(failed.code) ? failed.code : 'ATTEST_FAILED', failed.detail ?? `${failed.name} failed`, {
+              fields: { field: failed.field ?? `events[${this.sealed!.seq}].data.attestation` },
+            }),
+          );
           checks.push(failCheck(name, failure.error));
         } else checks.push({ name, status: 'pass' });
       } catch (error) {
@@ -291,14 +337,21 @@ export class CertificateVerifier {
     const fetched = Date.parse(at);
     const [first, last] = [this.firstEvent!.at, this.lastLeaf!.at];
     if (!(fetched >= Date.parse(first) - COLLATERAL_SKEW_MS && fetched <= Date.parse(last) + COLLATERAL_SKEW_MS)) {
-      failWith('attestation', 'ATTEST_COLLATERAL_TIME_MISMATCH', `events[${sealed.seq}].data.attestation.collateral_fetched_at`, `collateral fetched at ${at}, not during the run (${first} to ${last}, give or take 15 minutes)`);
+      failWith(
+        'attestation',
+        'ATTEST_COLLATERAL_TIME_MISMATCH',
+        `events[${sealed.seq}].data.attestation.collateral_fetched_at`,
+        `collateral fetched at ${at}, not during the run (${first} to ${last}, give or take 15 minutes)`,
+      );
     }
     return at;
   }
 
   private uncommittedV1(sealed: EventEnvelope<'certificate.sealed'>, type: string): string[] {
     const covered = V1_COVERED.get(type) ?? new Set<string>();
-    const extra = Object.keys(sealed.data.attestation as object).filter((key) => !covered.has(key)).map((key) => `events[${sealed.seq}].data.attestation.${key}`);
+    const extra = Object.keys(sealed.data.attestation as object)
+      .filter((key) => !covered.has(key))
+      .map((key) => `events[${sealed.seq}].data.attestation.${key}`);
     return [`events[${sealed.seq}].at (lifecycle.sealed)`, ...extra];
   }
 }
@@ -324,7 +377,8 @@ export async function verifyCertificate(doc: unknown, options: VerifyOptions = {
   verifier.read(() => {
     if (!isPlainObject(doc)) return failWith('document', 'VERIFY_MALFORMED', '(document)', 'a certificate must be a JSON object');
     const events = doc.events;
-    if (Array.isArray(events) && events.length > verifier.limits.maxEvents) failWith('document', 'VERIFY_TOO_MANY_EVENTS', 'events', `events: ${events.length} events (at most ${verifier.limits.maxEvents})`);
+    if (Array.isArray(events) && events.length > verifier.limits.maxEvents)
+      failWith('document', 'VERIFY_TOO_MANY_EVENTS', 'events', `events: ${events.length} events (at most ${verifier.limits.maxEvents})`);
     checkJsonValue(doc, verifier.limits);
     for (const name of Object.keys(doc)) if (name !== 'events') verifier.member(name, doc[name]);
     if (!Object.hasOwn(doc, 'events')) return;

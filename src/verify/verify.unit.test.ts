@@ -7,14 +7,28 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StrictObjectStream, nobleSha256, computeEventHash, type Sha256 } from '../events/index.js';
-import { CHECK_ORDER, certificateJson, keyFingerprint, verifyCertificate, verifyCertificateChunks, verifyCertificateText, type AttestationVerifier } from './index.js';
+import {
+  CHECK_ORDER,
+  certificateJson,
+  keyFingerprint,
+  verifyCertificate,
+  verifyCertificateChunks,
+  verifyCertificateText,
+  type AttestationVerifier,
+} from './index.js';
 import { conformanceCases, richEvents } from './testing/conformance.js';
 import { VECTOR_PUBLIC_KEY, ev, rederive, rehash, reseal, sealEvents, type Doc } from './testing/forge.js';
 
 const valid = () => sealEvents(richEvents()) as unknown as Doc;
 const caseBytes = (name: string) => conformanceCases().find((c) => c.name === name)!.bytes;
 const countingSha = () => {
-  const counter = { calls: 0, sha256: ((data: Uint8Array) => { counter.calls += 1; return nobleSha256(data); }) as Sha256 };
+  const counter = {
+    calls: 0,
+    sha256: ((data: Uint8Array) => {
+      counter.calls += 1;
+      return nobleSha256(data);
+    }) as Sha256,
+  };
   return counter;
 };
 
@@ -22,7 +36,16 @@ describe('verifyCertificate', () => {
   describe('when the certificate is untouched', () => {
     it('is valid, every check passes, and it names the simulated key by fingerprint', async () => {
       const verdict = await verifyCertificate(valid(), { trustedKeys: [VECTOR_PUBLIC_KEY] });
-      expect(verdict).toMatchObject({ valid: true, trusted: true, status: 'trusted', format_version: 2, tee: 'simulated', hardware_backed: false, failure: null, uncommitted: [] });
+      expect(verdict).toMatchObject({
+        valid: true,
+        trusted: true,
+        status: 'trusted',
+        format_version: 2,
+        tee: 'simulated',
+        hardware_backed: false,
+        failure: null,
+        uncommitted: [],
+      });
       expect(verdict.checks.map((c) => [c.name, c.status])).toEqual(CHECK_ORDER.map((name) => [name, 'pass']));
       expect(verdict.key).toEqual({ algorithm: 'ed25519', public_key: VECTOR_PUBLIC_KEY, fingerprint: keyFingerprint(VECTOR_PUBLIC_KEY) });
       expect(verdict.trust).toEqual({ basis: 'pinned-key', reason: expect.stringContaining(keyFingerprint(VECTOR_PUBLIC_KEY)) });
@@ -35,7 +58,13 @@ describe('verifyCertificate', () => {
         const text = certificateJson(doc as never, indent);
         expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(doc)));
         const canonical: (string | null)[] = [];
-        const reader = new StrictObjectStream('events', { name: () => undefined, member: () => undefined, arrayOpened: () => undefined, elementStarting: () => undefined, element: (_i, t, isCanonical) => void canonical.push(isCanonical ? t : null) });
+        const reader = new StrictObjectStream('events', {
+          name: () => undefined,
+          member: () => undefined,
+          arrayOpened: () => undefined,
+          elementStarting: () => undefined,
+          element: (_i, t, isCanonical) => void canonical.push(isCanonical ? t : null),
+        });
         reader.push(text);
         reader.end();
         expect(canonical.every((t) => t !== null)).toBe(true);
@@ -57,17 +86,19 @@ describe('verifyCertificate', () => {
       expect(verdict.trust.reason).toContain(keyFingerprint(VECTOR_PUBLIC_KEY));
     });
 
-    it('is trusted as this machine\'s own key when the caller says the key is local, and says so', async () => {
+    it("is trusted as this machine's own key when the caller says the key is local, and says so", async () => {
       const verdict = await verifyCertificate(valid(), { localKeys: [VECTOR_PUBLIC_KEY] });
       expect(verdict).toMatchObject({ trusted: true, trust: { basis: 'local-key', reason: expect.stringMatching(/this machine's own/) } });
     });
 
     it('accepts a pin in any case and with spaces around it', async () => {
-      expect((await verifyCertificate(valid(), { trustedKeys: [` ${keyFingerprint(VECTOR_PUBLIC_KEY).toUpperCase().replace('SHA256:', 'sha256:')} `] })).trusted).toBe(true);
+      expect(
+        (await verifyCertificate(valid(), { trustedKeys: [` ${keyFingerprint(VECTOR_PUBLIC_KEY).toUpperCase().replace('SHA256:', 'sha256:')} `] })).trusted,
+      ).toBe(true);
     });
   });
 
-  describe('when names in the events are JavaScript\'s own', () => {
+  describe("when names in the events are JavaScript's own", () => {
     it('verifies "__proto__", "constructor" and "toString" as models, tools and hosts without touching Object.prototype', async () => {
       for (const name of ['valid-hostile-names', 'v1-hostile-names']) {
         const text = new TextDecoder().decode(caseBytes(name));
@@ -114,8 +145,14 @@ describe('verifyCertificate', () => {
 
   describe('when the input is not a certificate', () => {
     it.each([
-      ['null', null, 'VERIFY_MALFORMED'], ['an array', [], 'VERIFY_MALFORMED'], ['a string', 'cert', 'VERIFY_MALFORMED'], ['an empty object', {}, 'VERIFY_MISSING_MEMBER'],
-      ['events as a string', { events: 'x' }, 'VERIFY_MALFORMED'], ['a Map', new Map(), 'VERIFY_MALFORMED'], ['a function inside', { a: () => 1 }, 'JSON_SYNTAX'], ['a bigint inside', { a: 1n }, 'JSON_SYNTAX'],
+      ['null', null, 'VERIFY_MALFORMED'],
+      ['an array', [], 'VERIFY_MALFORMED'],
+      ['a string', 'cert', 'VERIFY_MALFORMED'],
+      ['an empty object', {}, 'VERIFY_MISSING_MEMBER'],
+      ['events as a string', { events: 'x' }, 'VERIFY_MALFORMED'],
+      ['a Map', new Map(), 'VERIFY_MALFORMED'],
+      ['a function inside', { a: () => 1 }, 'JSON_SYNTAX'],
+      ['a bigint inside', { a: 1n }, 'JSON_SYNTAX'],
     ])('%s is %s', async (_what, input, code) => {
       expect((await verifyCertificate(input)).failure?.code).toBe(code);
     });
@@ -143,7 +180,7 @@ describe('verifyCertificate', () => {
       expect((await verifyCertificateText(tdxBytes())).failure?.code).toBe('ATTEST_UNKNOWN_TYPE');
     });
 
-    it('passes the committed sealing time to the type\'s verifier as the default time of verification', async () => {
+    it("passes the committed sealing time to the type's verifier as the default time of verification", async () => {
       const seen: number[] = [];
       const tdx: AttestationVerifier = (_attestation, _report, context) => {
         seen.push(context.defaultAtSeconds);
@@ -165,7 +202,7 @@ describe('verifyCertificate', () => {
     });
   });
 
-  describe('when a version-1 tdx attestation\'s collateral fetch time is moved (it is not committed)', () => {
+  describe("when a version-1 tdx attestation's collateral fetch time is moved (it is not committed)", () => {
     const withFetchTime = (at: string) => {
       const doc = JSON.parse(new TextDecoder().decode(caseBytes('v1-valid'))) as Doc;
       ev(doc, -1).data.attestation = { type: 'tdx', collateral_fetched_at: at };
@@ -175,7 +212,9 @@ describe('verifyCertificate', () => {
     };
     const passes = { tdx: () => [{ name: 'dcap', status: 'pass' as const }] };
     it('fails with ATTEST_COLLATERAL_TIME_MISMATCH outside the run', async () => {
-      expect((await verifyCertificate(withFetchTime('2025-06-20T00:00:00.000Z'), { attestationVerifiers: passes })).failure?.code).toBe('ATTEST_COLLATERAL_TIME_MISMATCH');
+      expect((await verifyCertificate(withFetchTime('2025-06-20T00:00:00.000Z'), { attestationVerifiers: passes })).failure?.code).toBe(
+        'ATTEST_COLLATERAL_TIME_MISMATCH',
+      );
     });
     it('passes just after the last committed event, and lists it as uncommitted', async () => {
       const doc = withFetchTime(new Date(Date.parse(richEvents().at(-1)!.at) + 2000).toISOString());
@@ -195,6 +234,7 @@ describe('verifyCertificate', () => {
 
 describe('test-vectors/ed25519 and test-vectors/certificates', () => {
   it('are both present in the repository', () => {
-    for (const f of ['ed25519/cases.json', 'certificates/manifest.json', 'certificates/README.md']) expect(readFileSync(join(import.meta.dirname, '../../test-vectors', f)).length).toBeGreaterThan(100);
+    for (const f of ['ed25519/cases.json', 'certificates/manifest.json', 'certificates/README.md'])
+      expect(readFileSync(join(import.meta.dirname, '../../test-vectors', f)).length).toBeGreaterThan(100);
   });
 });

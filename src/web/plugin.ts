@@ -11,7 +11,8 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { build } from 'esbuild';
 
 export const WEB_ROOT = join(import.meta.dirname, '../../web');
-export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+export const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** The browser entries: the UI with the project's own verifier, and the TDX verifier it loads on demand. */
 export type WebEntry = 'main' | 'tdx';
@@ -21,11 +22,20 @@ export function webBundle(entry: WebEntry = 'main'): Promise<string> {
   let bundle = bundles.get(entry);
   if (!bundle) {
     bundle = build({
-      entryPoints: [join(WEB_ROOT, `src/${entry}.ts`)], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, write: false, legalComments: 'none',
-    }).then((result) => result.outputFiles[0]!.text).catch((error) => {
-      bundles.delete(entry);
-      throw error;
-    });
+      entryPoints: [join(WEB_ROOT, `src/${entry}.ts`)],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      minify: true,
+      write: false,
+      legalComments: 'none',
+    })
+      .then((result) => result.outputFiles[0]!.text)
+      .catch((error) => {
+        bundles.delete(entry);
+        throw error;
+      });
     bundles.set(entry, bundle);
   }
   return bundle;
@@ -35,7 +45,12 @@ export const webRoutes: FastifyPluginAsync = async (app) => {
   const page = readFileSync(join(WEB_ROOT, 'index.html'), 'utf8');
   const css = readFileSync(join(WEB_ROOT, 'style.css'), 'utf8');
   const send = (reply: FastifyReply, type: string, body: string) =>
-    reply.header('content-type', type).header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').send(body);
+    reply
+      .header('content-type', type)
+      .header('content-security-policy', CSP)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .send(body);
   const shell = { schema: { hide: true } };
   app.get('/', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
   app.get('/verify', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));

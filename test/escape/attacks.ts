@@ -45,56 +45,135 @@ export interface BatteryContext extends ProbeContext {
   sandbox(limits?: Partial<SandboxLimits>): Promise<Sandbox>;
 }
 
-export const LIMITS: SandboxLimits = { timeoutMs: 10_000, memoryMb: 96, maxProcesses: 64, cpuSeconds: 10, workBytes: 16 << 20, outBytes: 1 << 20, outputBytes: 1 << 16, maxOpenFiles: 64 };
+export const LIMITS: SandboxLimits = {
+  timeoutMs: 10_000,
+  memoryMb: 96,
+  maxProcesses: 64,
+  cpuSeconds: 10,
+  workBytes: 16 << 20,
+  outBytes: 1 << 20,
+  outputBytes: 1 << 16,
+  maxOpenFiles: 64,
+};
 const text = (b: Uint8Array) => Buffer.from(b).toString().trim();
 
 export const ATTACKS: readonly Attack[] = [
-  { threat: 'A1', name: 'open the controlling terminal', how: '--new-session, stdin /dev/null, no pty', probe: 'tty', outside: 'the test runner has no terminal either' },
+  {
+    threat: 'A1',
+    name: 'open the controlling terminal',
+    how: '--new-session, stdin /dev/null, no pty',
+    probe: 'tty',
+    outside: 'the test runner has no terminal either',
+  },
   { threat: 'A1', name: 'TIOCSTI keystroke injection', how: '--new-session, stdin is /dev/null', probe: 'tiocsti', outside: 'needs a terminal on the host' },
-  { threat: 'A2', name: 'use a file descriptor inherited from the executor', how: 'only 0, 1, 2 are passed; the supervisor closes the rest', probe: 'fds', outside: true },
+  {
+    threat: 'A2',
+    name: 'use a file descriptor inherited from the executor',
+    how: 'only 0, 1, 2 are passed; the supervisor closes the rest',
+    probe: 'fds',
+    outside: true,
+  },
   { threat: 'A3', name: 'see a host process in /proc', how: 'pid namespace with its own /proc', probe: 'hostPid', outside: true },
-  { threat: 'A3', name: 'enumerate the host\'s processes', how: 'pid namespace', probe: 'processCount', outside: true },
+  { threat: 'A3', name: "enumerate the host's processes", how: 'pid namespace', probe: 'processCount', outside: true },
   { threat: 'A3', name: 'read /sys', how: '/sys is not mounted', probe: 'sys', outside: true },
   { threat: 'A3', name: 'write /proc/sys', how: 'unprivileged user namespace: /proc/sys read-only to it', probe: 'procSys', outside: true },
   { threat: 'A4', name: 'read credentials from the environment', how: '--clearenv and an allow-listed environment', probe: 'secretsInEnv', outside: true },
   { threat: 'A5', name: 'follow a symlink to a host file', how: 'the host file system is not in the mount namespace', probe: 'symlink', outside: true },
-  { threat: 'A5', name: 'hard-link a host binary into the writable tmpfs', how: 'tmpfs and the read-only /usr bind are different mounts', probe: 'hardlink', outside: true },
-  { threat: 'A5', name: 'reach the host root through /proc/1/root', how: 'pid 1 is the sandbox\'s own supervisor', probe: 'procRoot', outside: true },
+  {
+    threat: 'A5',
+    name: 'hard-link a host binary into the writable tmpfs',
+    how: 'tmpfs and the read-only /usr bind are different mounts',
+    probe: 'hardlink',
+    outside: true,
+  },
+  { threat: 'A5', name: 'reach the host root through /proc/1/root', how: "pid 1 is the sandbox's own supervisor", probe: 'procRoot', outside: true },
   { threat: 'A7', name: 'TCP to a service on the host', how: 'empty network namespace: loopback only', probe: 'tcp', outside: true },
   { threat: 'A7', name: 'UDP to a service on the host', how: 'empty network namespace', probe: 'udp', outside: true },
   { threat: 'A7', name: 'TCP over IPv6 to the host', how: 'empty network namespace', probe: 'tcp6', outside: true },
-  { threat: 'A7', name: 'reach the cloud metadata address', how: 'no route out of the namespace', probe: 'metadata', outside: 'never sent from the host: that address is off limits' },
+  {
+    threat: 'A7',
+    name: 'reach the cloud metadata address',
+    how: 'no route out of the namespace',
+    probe: 'metadata',
+    outside: 'never sent from the host: that address is off limits',
+  },
   { threat: 'A7', name: 'open a raw ICMP socket', how: 'no capabilities', probe: 'rawIcmp', outside: true },
   { threat: 'A8', name: 'find a DNS resolver', how: 'no /etc, no network', probe: 'dns', outside: true },
-  { threat: 'A9', name: 'connect to an abstract unix socket on the host', how: 'network namespace has its own abstract socket space', probe: 'abstractSocket', outside: true },
-  { threat: 'A9', name: 'connect to a unix socket under the host\'s /run (dstack, docker, systemd)', how: '/run inside is a fresh tmpfs', probe: 'hostRunSocket', outside: true },
+  {
+    threat: 'A9',
+    name: 'connect to an abstract unix socket on the host',
+    how: 'network namespace has its own abstract socket space',
+    probe: 'abstractSocket',
+    outside: true,
+  },
+  {
+    threat: 'A9',
+    name: "connect to a unix socket under the host's /run (dstack, docker, systemd)",
+    how: '/run inside is a fresh tmpfs',
+    probe: 'hostRunSocket',
+    outside: true,
+  },
   { threat: 'A10', name: 'reach the event log, the TEE key or the projections on disk', how: 'the data dir is not mounted', probe: 'dataDir', outside: true },
   { threat: 'A12', name: 'gain privileges through setuid binaries', how: 'PR_SET_NO_NEW_PRIVS', probe: 'newPrivs', outside: true },
   { threat: 'A12', name: 'hold any capability', how: '--cap-drop ALL, unprivileged uid', probe: 'capabilities', outside: true },
   { threat: 'A12', name: 'become root with setuid(0)', how: 'uid 65534 in a user namespace, no capabilities', probe: 'setuid', outside: true },
   { threat: 'A12', name: 'create a nested user namespace', how: '--disable-userns', probe: 'userns', outside: true },
   { threat: 'A12', name: 'load a BPF map', how: 'no capabilities; seccomp: bpf is EPERM', probe: 'bpf', outside: true },
-  { threat: 'A12', name: 'ptrace another process of the sandbox', how: 'seccomp: ptrace is EPERM for every tool process', probe: 'ptraceSibling', outside: true },
-  { threat: 'A12', name: 'read another process\'s memory (process_vm_readv)', how: 'seccomp: process_vm_readv/writev are EPERM', probe: 'processVmRead', outside: true },
-  { threat: 'A12', name: 'copy another process\'s file descriptor (pidfd_getfd)', how: 'seccomp: pidfd_getfd is EPERM', probe: 'pidfdGetfd', outside: true },
-  { threat: 'A10', name: 'forge a call\'s outcome on the executor\'s channel (pidfd_getfd, /proc/1/fd)', how: 'the supervisor is pid 1 and not dumpable; seccomp', custom: forgedOutcome },
-  { threat: 'A12', name: 'do file I/O through io_uring, unseen by the tracer', how: 'seccomp: io_uring_setup/enter/register are EPERM', probe: 'ioUring', outside: true },
-  { threat: 'A12', name: 'ptrace a host process', how: 'pid namespace: the host process does not exist inside', probe: 'ptraceHost', outside: 'would stop the test runner' },
+  {
+    threat: 'A12',
+    name: 'ptrace another process of the sandbox',
+    how: 'seccomp: ptrace is EPERM for every tool process',
+    probe: 'ptraceSibling',
+    outside: true,
+  },
+  {
+    threat: 'A12',
+    name: "read another process's memory (process_vm_readv)",
+    how: 'seccomp: process_vm_readv/writev are EPERM',
+    probe: 'processVmRead',
+    outside: true,
+  },
+  { threat: 'A12', name: "copy another process's file descriptor (pidfd_getfd)", how: 'seccomp: pidfd_getfd is EPERM', probe: 'pidfdGetfd', outside: true },
+  {
+    threat: 'A10',
+    name: "forge a call's outcome on the executor's channel (pidfd_getfd, /proc/1/fd)",
+    how: 'the supervisor is pid 1 and not dumpable; seccomp',
+    custom: forgedOutcome,
+  },
+  {
+    threat: 'A12',
+    name: 'do file I/O through io_uring, unseen by the tracer',
+    how: 'seccomp: io_uring_setup/enter/register are EPERM',
+    probe: 'ioUring',
+    outside: true,
+  },
+  {
+    threat: 'A12',
+    name: 'ptrace a host process',
+    how: 'pid namespace: the host process does not exist inside',
+    probe: 'ptraceHost',
+    outside: 'would stop the test runner',
+  },
   { threat: 'A13', name: 'overwrite the interpreter', how: '/usr bound read-only', probe: 'interpreterWritable', outside: true },
   { threat: 'A13', name: 'hijack the loader or interpreter path', how: 'fixed PATH; LD_*, PYTHONPATH never set', probe: 'loaderHijack', outside: true },
   { threat: 'B21', name: 'exhaust file descriptors', how: 'RLIMIT_NOFILE per call', probe: 'fdExhaustion', outside: true },
-  { threat: 'C25', name: 'leave a core dump', how: 'RLIMIT_CORE 0', probe: 'coreDumps', outside: 'the host limit is the host\'s business' },
+  { threat: 'C25', name: 'leave a core dump', how: 'RLIMIT_CORE 0', probe: 'coreDumps', outside: "the host limit is the host's business" },
   { threat: 'B18', name: 'fork bomb', how: 'cgroup pids.max', probe: 'forkBomb', outside: 'unsafe on the host' },
   { threat: 'B20', name: 'fill the writable tmpfs', how: 'tmpfs size cap: ENOSPC', probe: 'tmpfsFill', outside: 'unsafe on the host' },
   { threat: 'A6', name: 'return a symlink, FIFO or device as output', how: 'reads are no-follow, regular files only', custom: hostileOutputs },
   { threat: 'A6', name: 'return a sparse giant file', how: 'reads are byte-capped', custom: sparseGiant },
-  { threat: 'A11', name: 'see another run\'s files or processes', how: 'one set of namespaces and tmpfs per run', custom: crossRun },
+  { threat: 'A11', name: "see another run's files or processes", how: 'one set of namespaces and tmpfs per run', custom: crossRun },
   { threat: 'A13', name: 'leave a background process for the next call', how: 'every process of a call dies when it ends', custom: leftovers },
   { threat: 'A16', name: 'weaken the sandbox through request fields', how: 'strict request schema: unknown fields rejected', custom: weakeningFields },
   { threat: 'A17', name: 'run without bubblewrap', how: 'refuses to start: never unsandboxed', custom: noBwrap },
   { threat: 'B19', name: 'memory bomb', how: 'cgroup memory limit, OOM kill recorded', limits: { memoryMb: 48 }, custom: memoryBomb },
   { threat: 'B22', name: 'flood stdout', how: 'per-stream capture cap, call killed past 16x', custom: outputFlood },
-  { threat: 'B23', name: 'outlive the deadline (setsid, double fork, SIGTERM trap)', how: 'every process of the call is killed at the deadline', custom: escapingDescendants },
+  {
+    threat: 'B23',
+    name: 'outlive the deadline (setsid, double fork, SIGTERM trap)',
+    how: 'every process of the call is killed at the deadline',
+    custom: escapingDescendants,
+  },
   { threat: 'B24', name: 'survive the executor being killed (SIGKILL)', how: '--die-with-parent and the pid namespace', custom: executorKilled },
 ];
 
@@ -131,7 +210,8 @@ for pid in [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.
                 pass
 time.sleep(3)`;
     const outcome = await sandbox.run({ kind: 'python', code: forge }, { timeoutMs: 1000 });
-    if (text(outcome.stdout).includes('FORGED') || outcome.killedBy !== 'timeout') throw new Error(`the executor took a forged outcome (${outcome.killedBy}, ${outcome.exitCode})`);
+    if (text(outcome.stdout).includes('FORGED') || outcome.killedBy !== 'timeout')
+      throw new Error(`the executor took a forged outcome (${outcome.killedBy}, ${outcome.exitCode})`);
     return 'killed_by timeout recorded; no fd of the channel reachable';
   } finally {
     await sandbox.destroy();
@@ -144,7 +224,10 @@ async function hostileOutputs(ctx: BatteryContext): Promise<string> {
     await sandbox.run({ kind: 'bash', command: `ln -s ${ctx.secretFile} /work/link; mkfifo /work/fifo; ln -s /dev/zero /work/zero` });
     const refused: string[] = [];
     for (const path of ['/work/link', '/work/fifo', '/work/zero', '/dev/zero']) {
-      await sandbox.readFile(path, 1024).then(() => undefined, () => refused.push(path));
+      await sandbox.readFile(path, 1024).then(
+        () => undefined,
+        () => refused.push(path),
+      );
     }
     if (refused.length !== 4) throw new Error(`read ${4 - refused.length} hostile outputs`);
     return 'symlink, FIFO and devices refused';
@@ -192,7 +275,10 @@ async function leftovers(ctx: BatteryContext): Promise<string> {
 
 async function weakeningFields(): Promise<string> {
   const { parseExecuteRequest } = await import('../../src/commands/execute/request.js');
-  const base = { dataset: { data: 'base64:', format: 'txt' }, sandbox: { scripts: { 'a.sh': 'true' }, environment: { timeout_seconds: 1, max_memory_mb: 16 } } };
+  const base = {
+    dataset: { data: 'base64:', format: 'txt' },
+    sandbox: { scripts: { 'a.sh': 'true' }, environment: { timeout_seconds: 1, max_memory_mb: 16 } },
+  };
   const tries = [{ privileged: true }, { binds: ['/:/host'] }, { env: { LD_PRELOAD: '/x.so' } }, { seccomp: false }, { network: 'host' }];
   for (const extra of tries) {
     try {
@@ -236,7 +322,13 @@ async function escapingDescendants(ctx: BatteryContext): Promise<string> {
   const marker = `ephemera-escapee-${randomBytes(4).toString('hex')}`;
   const sandbox = await ctx.sandbox();
   try {
-    const outcome = await sandbox.run({ kind: 'bash', command: `trap "" TERM; (setsid bash -c 'exec -a ${marker} sleep 300' &); (bash -c '(exec -a ${marker} sleep 300 &)' &); exec -a ${marker} sleep 300` }, { timeoutMs: 1000 });
+    const outcome = await sandbox.run(
+      {
+        kind: 'bash',
+        command: `trap "" TERM; (setsid bash -c 'exec -a ${marker} sleep 300' &); (bash -c '(exec -a ${marker} sleep 300 &)' &); exec -a ${marker} sleep 300`,
+      },
+      { timeoutMs: 1000 },
+    );
     if (outcome.killedBy !== 'timeout') throw new Error('not killed at the deadline');
   } finally {
     await sandbox.destroy();
@@ -268,10 +360,20 @@ export async function runBattery(attacks: readonly Attack[] = ATTACKS): Promise<
   const secretFile = join(dir, 'host-secret.txt');
   writeFileSync(secretFile, 'HOST SECRET');
   const connections = { tcp: 0, udp: 0, tcp6: 0, abstract: 0, run: 0 };
-  const listen = async (server: Server, ...args: unknown[]) => new Promise<void>((resolve, reject) => { server.once('error', reject); (server.listen as (...a: unknown[]) => void)(...args, resolve); });
-  const tcp = createServer((s) => { connections.tcp += 1; s.destroy(); });
+  const listen = async (server: Server, ...args: unknown[]) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      (server.listen as (...a: unknown[]) => void)(...args, resolve);
+    });
+  const tcp = createServer((s) => {
+    connections.tcp += 1;
+    s.destroy();
+  });
   await listen(tcp, 0, '127.0.0.1');
-  let tcp6: Server | null = createServer((s) => { connections.tcp6 += 1; s.destroy(); });
+  let tcp6: Server | null = createServer((s) => {
+    connections.tcp6 += 1;
+    s.destroy();
+  });
   await listen(tcp6, 0, '::1').catch(() => (tcp6 = null));
   const udp = createSocket('udp4');
   udp.on('message', (msg, from) => {
@@ -281,18 +383,47 @@ export async function runBattery(attacks: readonly Attack[] = ATTACKS): Promise<
   await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
   const abstractName = `ephemera-battery-${randomBytes(4).toString('hex')}`;
   // Node cannot bind an abstract socket by name (libuv stops at the NUL), so a tiny Python listener does.
-  const abstract = spawn('/usr/bin/python3', ['-c', `import socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.bind("\\0${abstractName}")\ns.listen(8)\nprint("ready", flush=True)\nwhile True:\n    c, _ = s.accept(); print("conn", flush=True); c.close()\n`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => abstract.stdout!.on('data', (d: Buffer) => {
-    connections.abstract += (d.toString().match(/conn/g) ?? []).length;
-    if (d.toString().includes('ready')) resolve();
-  }));
+  const abstract = spawn(
+    '/usr/bin/python3',
+    [
+      '-c',
+      `import socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.bind("\\0${abstractName}")\ns.listen(8)\nprint("ready", flush=True)\nwhile True:\n    c, _ = s.accept(); print("conn", flush=True); c.close()\n`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve) =>
+    abstract.stdout!.on('data', (d: Buffer) => {
+      connections.abstract += (d.toString().match(/conn/g) ?? []).length;
+      if (d.toString().includes('ready')) resolve();
+    }),
+  );
   const runSocket = `/run/ephemera-battery-${randomBytes(4).toString('hex')}.sock`;
-  const runServer = createServer((s) => { connections.run += 1; s.destroy(); });
+  const runServer = createServer((s) => {
+    connections.run += 1;
+    s.destroy();
+  });
   await listen(runServer, runSocket);
   const ctx: BatteryContext = {
-    hostPid: process.pid, tcpPort: (tcp.address() as { port: number }).port, udpPort: udp.address().port, tcp6Port: tcp6 ? ((tcp6 as Server).address() as { port: number }).port : null,
-    abstractName, secretFile, secretDir: dir, runSocket, dataDir: dir, maxOpenFiles: LIMITS.maxOpenFiles, connections,
-    sandbox: (limits) => createSandbox({ executionId: ulid(), dataset: new TextEncoder().encode('x'), datasetFile: 'dataset.txt', scripts: [], limits: { ...LIMITS, ...limits }, networkAllow: [] }),
+    hostPid: process.pid,
+    tcpPort: (tcp.address() as { port: number }).port,
+    udpPort: udp.address().port,
+    tcp6Port: tcp6 ? ((tcp6 as Server).address() as { port: number }).port : null,
+    abstractName,
+    secretFile,
+    secretDir: dir,
+    runSocket,
+    dataDir: dir,
+    maxOpenFiles: LIMITS.maxOpenFiles,
+    connections,
+    sandbox: (limits) =>
+      createSandbox({
+        executionId: ulid(),
+        dataset: new TextEncoder().encode('x'),
+        datasetFile: 'dataset.txt',
+        scripts: [],
+        limits: { ...LIMITS, ...limits },
+        networkAllow: [],
+      }),
   };
   const results: AttackResult[] = [];
   try {
@@ -309,11 +440,15 @@ export async function runBattery(attacks: readonly Attack[] = ATTACKS): Promise<
 
 /** The host listener each connecting probe aims at. */
 const TARGET_OF: Partial<Record<keyof typeof PROBES, keyof BatteryContext['connections']>> = {
-  tcp: 'tcp', udp: 'udp', tcp6: 'tcp6', abstractSocket: 'abstract', hostRunSocket: 'run',
+  tcp: 'tcp',
+  udp: 'udp',
+  tcp6: 'tcp6',
+  abstractSocket: 'abstract',
+  hostRunSocket: 'run',
 };
 
 async function until(condition: () => boolean, ms: number): Promise<void> {
-  for (const end = Date.now() + ms; !condition() && Date.now() < end;) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (const end = Date.now() + ms; !condition() && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 async function runOne(attack: Attack, ctx: BatteryContext): Promise<AttackResult> {
@@ -326,12 +461,15 @@ async function runOne(attack: Attack, ctx: BatteryContext): Promise<AttackResult
     }
   }
   const code = PROBES[attack.probe!](ctx);
-  if (attack.probe === 'tcp6' && ctx.tcp6Port === null) return { ...result, contained: true, differential: 'n/a (no IPv6 on this host)', detail: 'no IPv6 loopback here' };
+  if (attack.probe === 'tcp6' && ctx.tcp6Port === null)
+    return { ...result, contained: true, differential: 'n/a (no IPv6 on this host)', detail: 'no IPv6 loopback here' };
   const before = { ...ctx.connections };
   const outcome = await inside(ctx, code, attack.limits);
   const said = text(outcome.stdout);
   await new Promise((resolve) => setTimeout(resolve, 50));
-  const reached = Object.entries(ctx.connections).filter(([k, v]) => v !== before[k as keyof typeof before]).map(([k]) => k);
+  const reached = Object.entries(ctx.connections)
+    .filter(([k, v]) => v !== before[k as keyof typeof before])
+    .map(([k]) => k);
   const contained = said.startsWith('CONTAINED') && reached.length === 0;
   let differential = typeof attack.outside === 'string' ? `n/a (${attack.outside})` : 'not run';
   if (attack.outside === true) {
@@ -356,4 +494,3 @@ function outsideRun(code: string): Promise<string> {
     child.on('close', () => resolve(out.trim()));
   });
 }
-

@@ -5,7 +5,10 @@ import { createSandbox } from '../../src/sandbox/index.js';
 
 const marker = process.argv[2]!;
 const sandbox = await createSandbox({
-  executionId: ulid(), dataset: new Uint8Array(1), datasetFile: 'd.txt', scripts: [],
+  executionId: ulid(),
+  dataset: new Uint8Array(1),
+  datasetFile: 'd.txt',
+  scripts: [],
   limits: { timeoutMs: 60_000, memoryMb: 64, maxProcesses: 16, cpuSeconds: 60, workBytes: 1 << 20, outBytes: 1 << 20, outputBytes: 1 << 12, maxOpenFiles: 32 },
   networkAllow: [],
 });

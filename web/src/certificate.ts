@@ -24,45 +24,144 @@ export async function certificatePage(id: string): Promise<void> {
   const att = c.proof?.attestation ?? {};
   // Known only once Intel's signature chain is checked here: the certificate's own word is not taken.
   const tcbStatus = h('span', { 'data-testid': 'tcb-status' }, att.type === 'tdx' ? 'verify to check' : 'none (not hardware)');
-  verifyButton.addEventListener('click', () => void verifyHere(bytes, verdictBox).then((verdict) => {
-    const tcb = verdict.checks.find((check) => check.name === 'attestation.tcb_status');
-    if (tcb) tcbStatus.textContent = `${tcb.detail ?? ''} (${tcb.status === 'pass' ? 'accepted' : 'not accepted'} by your policy)`;
-    else if (att.type === 'tdx') tcbStatus.textContent = 'unknown: Intel\'s signature chain did not verify';
-  }));
+  verifyButton.addEventListener(
+    'click',
+    () =>
+      void verifyHere(bytes, verdictBox).then((verdict) => {
+        const tcb = verdict.checks.find((check) => check.name === 'attestation.tcb_status');
+        if (tcb) tcbStatus.textContent = `${tcb.detail ?? ''} (${tcb.status === 'pass' ? 'accepted' : 'not accepted'} by your policy)`;
+        else if (att.type === 'tdx') tcbStatus.textContent = "unknown: Intel's signature chain did not verify";
+      }),
+  );
   // The compose hash a tdx certificate names: from its RTMR3 event log, which verification replays against the quote.
-  const composeHash = att.type === 'tdx' && Array.isArray(att.event_log) ? (att.event_log as { event?: unknown; event_payload?: unknown }[]).find((e) => e.event === 'compose-hash')?.event_payload : undefined;
+  const composeHash =
+    att.type === 'tdx' && Array.isArray(att.event_log)
+      ? (att.event_log as { event?: unknown; event_payload?: unknown }[]).find((e) => e.event === 'compose-hash')?.event_payload
+      : undefined;
   const key = att.type === 'simulated' && typeof att.public_key === 'string' && /^[0-9a-f]{64}$/.test(att.public_key) ? keyFingerprint(att.public_key) : null;
   mount(
     h('h1', { class: 'mono', 'data-testid': 'certificate-id' }, c.certificate_id),
-    h('p', {}, h('span', { class: `status-${c.status}`, 'data-testid': 'status' }, c.status), ' · ', h('a', { href: `/certificate/${c.certificate_id}` }, 'JSON'), ' · ', h('a', { href: `/certificate/${c.certificate_id}/events` }, 'events with proofs')),
+    h(
+      'p',
+      {},
+      h('span', { class: `status-${c.status}`, 'data-testid': 'status' }, c.status),
+      ' · ',
+      h('a', { href: `/certificate/${c.certificate_id}` }, 'JSON'),
+      ' · ',
+      h('a', { href: `/certificate/${c.certificate_id}/events` }, 'events with proofs'),
+    ),
     h('section', {}, verifyButton, ...(att.type === 'tdx' ? [policyEditor()] : []), verdictBox),
-    h('section', {}, h('h2', {}, 'Result'), facts([['exit code', String(c.result.exit_code)], ['error', c.result.error_code ?? '—'], ['truncated', String(c.result.truncated)]]), h('pre', { 'data-testid': 'result' }, c.result.output)),
-    h('section', {}, h('h2', {}, 'What ran, on what'), facts([
-      ['dataset hash', h('code', { 'data-testid': 'dataset-hash' }, c.dataset_hash)], ['dataset', `${c.dataset.bytes} bytes, ${c.dataset.format}, ${c.dataset.source}`],
-      ['sandbox hash', h('code', {}, c.sandbox_hash)], ['fingerprint', h('code', {}, c.fingerprint)],
-      ['tools', c.sandbox?.tools.join(', ') || '—'], ['scripts', c.sandbox?.scripts.map((s) => s.name).join(', ') || '—'], ['model', c.sandbox?.llm?.model ?? '—'],
-    ])),
-    h('section', {}, h('h2', {}, 'Lifecycle'), h('ol', { class: 'timeline' }, ...Object.entries(c.lifecycle).filter(([k]) => k !== 'execution_time_ms').map(([k, v]) => h('li', {}, `${k.replaceAll('_', ' ')}: ${v ?? '—'}`))), h('p', {}, `Execution time: ${c.lifecycle.execution_time_ms ?? '—'} ms`)),
-    h('section', {}, h('h2', {}, 'LLM and tool calls'),
-      facts([['LLM calls', `${t.llm_calls.count} (${t.llm_calls.input_tokens} in / ${t.llm_calls.output_tokens} out tokens)`], ['providers that received data', t.llm_calls.provider_hosts.join(', ') || 'none']]),
-      t.tool_uses.length ? table(['Tool', 'Caller', 'Calls', 'Failures', 'Duration'], t.tool_uses.map((u) => [u.tool, u.caller, u.count, u.failures, `${u.duration_ms} ms`])) : h('p', {}, 'No tool calls.')),
-    h('section', {}, h('h2', {}, 'File and network activity'),
-      t.file_activity.length ? table(['Op', 'Path', 'Count'], t.file_activity.map((f) => [f.op, h('code', {}, f.path), f.count])) : h('p', {}, 'No file activity recorded.'),
-      t.network_activity.length ? table(['Host', 'Port', 'Allowed', 'Attempts', 'Out', 'In'], t.network_activity.map((n) => [n.host, n.port, String(n.allowed), n.attempts, n.bytes_out, n.bytes_in])) : h('p', {}, 'No network activity.')),
+    h(
+      'section',
+      {},
+      h('h2', {}, 'Result'),
+      facts([
+        ['exit code', String(c.result.exit_code)],
+        ['error', c.result.error_code ?? '—'],
+        ['truncated', String(c.result.truncated)],
+      ]),
+      h('pre', { 'data-testid': 'result' }, c.result.output),
+    ),
+    h(
+      'section',
+      {},
+      h('h2', {}, 'What ran, on what'),
+      facts([
+        ['dataset hash', h('code', { 'data-testid': 'dataset-hash' }, c.dataset_hash)],
+        ['dataset', `${c.dataset.bytes} bytes, ${c.dataset.format}, ${c.dataset.source}`],
+        ['sandbox hash', h('code', {}, c.sandbox_hash)],
+        ['fingerprint', h('code', {}, c.fingerprint)],
+        ['tools', c.sandbox?.tools.join(', ') || '—'],
+        ['scripts', c.sandbox?.scripts.map((s) => s.name).join(', ') || '—'],
+        ['model', c.sandbox?.llm?.model ?? '—'],
+      ]),
+    ),
+    h(
+      'section',
+      {},
+      h('h2', {}, 'Lifecycle'),
+      h(
+        'ol',
+        { class: 'timeline' },
+        ...Object.entries(c.lifecycle)
+          .filter(([k]) => k !== 'execution_time_ms')
+          .map(([k, v]) => h('li', {}, `${k.replaceAll('_', ' ')}: ${v ?? '—'}`)),
+      ),
+      h('p', {}, `Execution time: ${c.lifecycle.execution_time_ms ?? '—'} ms`),
+    ),
+    h(
+      'section',
+      {},
+      h('h2', {}, 'LLM and tool calls'),
+      facts([
+        ['LLM calls', `${t.llm_calls.count} (${t.llm_calls.input_tokens} in / ${t.llm_calls.output_tokens} out tokens)`],
+        ['providers that received data', t.llm_calls.provider_hosts.join(', ') || 'none'],
+      ]),
+      t.tool_uses.length
+        ? table(
+            ['Tool', 'Caller', 'Calls', 'Failures', 'Duration'],
+            t.tool_uses.map((u) => [u.tool, u.caller, u.count, u.failures, `${u.duration_ms} ms`]),
+          )
+        : h('p', {}, 'No tool calls.'),
+    ),
+    h(
+      'section',
+      {},
+      h('h2', {}, 'File and network activity'),
+      t.file_activity.length
+        ? table(
+            ['Op', 'Path', 'Count'],
+            t.file_activity.map((f) => [f.op, h('code', {}, f.path), f.count]),
+          )
+        : h('p', {}, 'No file activity recorded.'),
+      t.network_activity.length
+        ? table(
+            ['Host', 'Port', 'Allowed', 'Attempts', 'Out', 'In'],
+            t.network_activity.map((n) => [n.host, n.port, String(n.allowed), n.attempts, n.bytes_out, n.bytes_in]),
+          )
+        : h('p', {}, 'No network activity.'),
+    ),
     h('section', {}, h('h2', {}, 'Resources'), facts(Object.entries(t.resources).map(([k, v]) => [k.replaceAll('_', ' '), String(v ?? '—')]))),
-    h('section', {}, h('h2', {}, 'Attestation'), facts([
-      ['type', h('span', { 'data-testid': 'tee' }, c.proof?.tee ?? '—')], ['report data', h('code', {}, c.proof?.report_data ?? '—')], ['Merkle root', h('code', {}, c.merkle?.root ?? '—')],
-      ['TCB status', tcbStatus], ['compose hash', h('code', { 'data-testid': 'compose-hash' }, String(composeHash ?? '—'))],
-      ['signing key', key ? h('code', { 'data-testid': 'signing-key' }, key) : '— (hardware attestation)'], ['sealed', c.lifecycle.sealed ?? '—'], ['format', `version ${c.version}`],
-    ]), att.type === 'simulated' ? h('p', { class: 'notice' }, 'Simulated TEE: signed by a software key, not hardware-backed. Verify, then trust the key only if you pinned its fingerprint.') : null),
-    h('section', {}, h('h2', {}, `Events (${c.events.length})`), table(['Seq', 'Type', 'At', 'Hash', 'Proof'], c.events.map((e, i) => {
-      const cell = h('span', {});
-      if (e.type !== 'certificate.sealed') {
-        const button = h('button', { type: 'button' }, 'show');
-        button.addEventListener('click', () => cell.replaceChildren(h('code', {}, inclusionProofHex(c.events, i).join(' ') || '(single leaf: no siblings)')));
-        cell.append(button);
-      }
-      return [e.seq, e.type, e.at, h('code', {}, `${e.hash.slice(7, 23)}…`), cell];
-    }))),
+    h(
+      'section',
+      {},
+      h('h2', {}, 'Attestation'),
+      facts([
+        ['type', h('span', { 'data-testid': 'tee' }, c.proof?.tee ?? '—')],
+        ['report data', h('code', {}, c.proof?.report_data ?? '—')],
+        ['Merkle root', h('code', {}, c.merkle?.root ?? '—')],
+        ['TCB status', tcbStatus],
+        ['compose hash', h('code', { 'data-testid': 'compose-hash' }, String(composeHash ?? '—'))],
+        ['signing key', key ? h('code', { 'data-testid': 'signing-key' }, key) : '— (hardware attestation)'],
+        ['sealed', c.lifecycle.sealed ?? '—'],
+        ['format', `version ${c.version}`],
+      ]),
+      att.type === 'simulated'
+        ? h(
+            'p',
+            { class: 'notice' },
+            'Simulated TEE: signed by a software key, not hardware-backed. Verify, then trust the key only if you pinned its fingerprint.',
+          )
+        : null,
+    ),
+    h(
+      'section',
+      {},
+      h('h2', {}, `Events (${c.events.length})`),
+      table(
+        ['Seq', 'Type', 'At', 'Hash', 'Proof'],
+        c.events.map((e, i) => {
+          const cell = h('span', {});
+          if (e.type !== 'certificate.sealed') {
+            const button = h('button', { type: 'button' }, 'show');
+            button.addEventListener('click', () =>
+              cell.replaceChildren(h('code', {}, inclusionProofHex(c.events, i).join(' ') || '(single leaf: no siblings)')),
+            );
+            cell.append(button);
+          }
+          return [e.seq, e.type, e.at, h('code', {}, `${e.hash.slice(7, 23)}…`), cell];
+        }),
+      ),
+    ),
   );
 }

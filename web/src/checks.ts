@@ -84,23 +84,59 @@ export function policyEditor(): HTMLElement {
   const policy = readPolicy();
   const builds = h('textarea', { rows: '3', 'data-testid': 'trusted-builds', 'aria-label': 'trusted compose hashes, one per line', spellcheck: 'false' });
   builds.value = policy.trustedComposeHashes.join('\n');
-  const statuses = h('input', { type: 'text', 'data-testid': 'allowed-tcb', 'aria-label': 'TCB statuses accepted besides UpToDate', placeholder: 'e.g. SWHardeningNeeded', spellcheck: 'false' });
+  const statuses = h('input', {
+    type: 'text',
+    'data-testid': 'allowed-tcb',
+    'aria-label': 'TCB statuses accepted besides UpToDate',
+    placeholder: 'e.g. SWHardeningNeeded',
+    spellcheck: 'false',
+  });
   statuses.value = policy.allowedTcbStatuses.join(' ');
-  const save = () => localStorage.setItem(POLICY_KEY, JSON.stringify({
-    trustedComposeHashes: builds.value.split(/\s+/).map((x) => x.trim().toLowerCase()).filter(Boolean),
-    allowedTcbStatuses: statuses.value.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean),
-  } satisfies BrowserPolicy));
+  const save = () =>
+    localStorage.setItem(
+      POLICY_KEY,
+      JSON.stringify({
+        trustedComposeHashes: builds.value
+          .split(/\s+/)
+          .map((x) => x.trim().toLowerCase())
+          .filter(Boolean),
+        allowedTcbStatuses: statuses.value
+          .split(/[\s,]+/)
+          .map((x) => x.trim())
+          .filter(Boolean),
+      } satisfies BrowserPolicy),
+    );
   builds.addEventListener('change', save);
   statuses.addEventListener('change', save);
-  return h('details', { class: 'policy' }, h('summary', {}, 'Your policy for TDX certificates'),
-    h('p', {}, 'Builds you trust (dstack compose hashes, one per line). Kept in this browser; a TDX certificate from any other build fails.'), builds,
-    h('p', {}, 'TCB status UpToDate passes; any other fails unless you accept it here (space-separated):'), statuses);
+  return h(
+    'details',
+    { class: 'policy' },
+    h('summary', {}, 'Your policy for TDX certificates'),
+    h('p', {}, 'Builds you trust (dstack compose hashes, one per line). Kept in this browser; a TDX certificate from any other build fails.'),
+    builds,
+    h('p', {}, 'TCB status UpToDate passes; any other fails unless you accept it here (space-separated):'),
+    statuses,
+  );
 }
 
 function headline(verdict: Verdict): HTMLElement {
-  if (verdict.status === 'trusted') return h('p', { class: 'pass', 'data-testid': 'verdict' }, `✔ Valid and trusted — every check passed in this browser (${verdict.trust.basis === 'hardware-policy' ? 'hardware attestation under your policy' : 'a key you pinned'})`);
-  if (verdict.status === 'untrusted') return h('p', { class: 'untrusted', 'data-testid': 'verdict' }, '✔ Valid signature · signer not trusted — every check passed, but nothing tells you who holds the key');
-  return h('p', { class: 'fail', 'data-testid': 'verdict' }, `✘ Invalid — first failure: ${verdict.failure?.code}${verdict.failure?.field ? ` at ${verdict.failure.field}` : ''}`);
+  if (verdict.status === 'trusted')
+    return h(
+      'p',
+      { class: 'pass', 'data-testid': 'verdict' },
+      `✔ Valid and trusted — every check passed in this browser (${verdict.trust.basis === 'hardware-policy' ? 'hardware attestation under your policy' : 'a key you pinned'})`,
+    );
+  if (verdict.status === 'untrusted')
+    return h(
+      'p',
+      { class: 'untrusted', 'data-testid': 'verdict' },
+      '✔ Valid signature · signer not trusted — every check passed, but nothing tells you who holds the key',
+    );
+  return h(
+    'p',
+    { class: 'fail', 'data-testid': 'verdict' },
+    `✘ Invalid — first failure: ${verdict.failure?.code}${verdict.failure?.field ? ` at ${verdict.failure.field}` : ''}`,
+  );
 }
 
 /** Who signed, and how this reader can pin the key (only with a fingerprint learned elsewhere, say, from the operator). */
@@ -115,7 +151,16 @@ function trustBox(verdict: Verdict, onPinned: () => void): HTMLElement | null {
         pinKey(verdict.key!.fingerprint);
         onPinned();
       });
-      box.append(h('p', {}, 'Pin it only if you learned this fingerprint from someone you trust (the operator, ', h('code', {}, '/.well-known/ephemera-key.json'), ' over a channel you trust). ', pin));
+      box.append(
+        h(
+          'p',
+          {},
+          'Pin it only if you learned this fingerprint from someone you trust (the operator, ',
+          h('code', {}, '/.well-known/ephemera-key.json'),
+          ' over a channel you trust). ',
+          pin,
+        ),
+      );
     }
   }
   return box;
@@ -128,12 +173,23 @@ export async function verifyHere(certificate: unknown, into: HTMLElement): Promi
   into.replaceChildren(
     headline(verdict),
     list,
-    ...[trustBox(verdict, () => void verifyHere(certificate, into)), verdict.notice ? h('p', { class: 'notice' }, verdict.notice) : null].filter((x): x is HTMLElement => x !== null),
+    ...[trustBox(verdict, () => void verifyHere(certificate, into)), verdict.notice ? h('p', { class: 'notice' }, verdict.notice) : null].filter(
+      (x): x is HTMLElement => x !== null,
+    ),
   );
   for (const check of verdict.checks) {
     await new Promise((resolve) => setTimeout(resolve, 30)); // one by one, so a reader sees them turn
     const mark = check.status === 'pass' ? '✔' : check.status === 'fail' ? '✘' : '–';
-    list.append(h('li', { class: check.status, 'data-check': check.name, 'data-status': check.status }, `${mark} ${check.name}`, check.code ? ` — ${check.code}` : '', check.field ? ` at ${check.field}` : '', check.detail ? `: ${check.detail}` : ''));
+    list.append(
+      h(
+        'li',
+        { class: check.status, 'data-check': check.name, 'data-status': check.status },
+        `${mark} ${check.name}`,
+        check.code ? ` — ${check.code}` : '',
+        check.field ? ` at ${check.field}` : '',
+        check.detail ? `: ${check.detail}` : '',
+      ),
+    );
   }
   return verdict;
 }

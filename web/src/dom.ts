@@ -21,7 +21,12 @@ export function facts(pairs: [string, Child][]): HTMLDListElement {
 }
 
 export function table(headers: string[], rows: Child[][]): HTMLTableElement {
-  return h('table', {}, h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))), h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))));
+  return h(
+    'table',
+    {},
+    h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))),
+    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))),
+  );
 }
 
 /** The response body as it came, for the strict reader; an error answer throws its code. */

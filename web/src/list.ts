@@ -1,16 +1,49 @@
 /** The certificate list: search and filter through GET /certificates. */
 import { getJson, h, mount, table } from './dom.js';
 
-interface Row { certificate_id: string; status: string; requested_at: string; duration_ms: number; models: string[]; tools: string[]; fingerprint: string; dataset_hash: string }
+interface Row {
+  certificate_id: string;
+  status: string;
+  requested_at: string;
+  duration_ms: number;
+  models: string[];
+  tools: string[];
+  fingerprint: string;
+  dataset_hash: string;
+}
 
-const FIELDS: [string, string][] = [['status', 'Status'], ['model', 'Model'], ['tool', 'Tool'], ['dataset_hash', 'Dataset hash'], ['fingerprint', 'Fingerprint'], ['from', 'From'], ['to', 'To'], ['q', 'Result text']];
+const FIELDS: [string, string][] = [
+  ['status', 'Status'],
+  ['model', 'Model'],
+  ['tool', 'Tool'],
+  ['dataset_hash', 'Dataset hash'],
+  ['fingerprint', 'Fingerprint'],
+  ['from', 'From'],
+  ['to', 'To'],
+  ['q', 'Result text'],
+];
 
 export async function listPage(): Promise<void> {
   const params = new URLSearchParams(location.search);
-  const form = h('form', { class: 'filters', role: 'search' }, ...FIELDS.map(([name, label]) =>
-    h('label', {}, label, name === 'status'
-      ? (() => { const s = h('select', { name }, ...['', 'completed', 'failed', 'aborted'].map((v) => h('option', { value: v }, v || 'any'))); s.value = params.get(name) ?? ''; return s; })()
-      : h('input', { name, value: params.get(name) ?? '', placeholder: name === 'from' || name === 'to' ? '2026-01-01T00:00:00Z' : '' }))), h('button', { type: 'submit' }, 'Search'));
+  const form = h(
+    'form',
+    { class: 'filters', role: 'search' },
+    ...FIELDS.map(([name, label]) =>
+      h(
+        'label',
+        {},
+        label,
+        name === 'status'
+          ? (() => {
+              const s = h('select', { name }, ...['', 'completed', 'failed', 'aborted'].map((v) => h('option', { value: v }, v || 'any')));
+              s.value = params.get(name) ?? '';
+              return s;
+            })()
+          : h('input', { name, value: params.get(name) ?? '', placeholder: name === 'from' || name === 'to' ? '2026-01-01T00:00:00Z' : '' }),
+      ),
+    ),
+    h('button', { type: 'submit' }, 'Search'),
+  );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const next = new URLSearchParams();
@@ -24,9 +57,18 @@ export async function listPage(): Promise<void> {
   try {
     const page = (await getJson(`/certificates?${query}`)) as { items: Row[]; next_cursor: string | null };
     results.replaceChildren(
-      page.items.length === 0 ? h('p', {}, 'No certificate matches.') : table(['Certificate', 'Status', 'Requested', 'Duration', 'Used'], page.items.map((r) => [
-        h('a', { href: `/c/${r.certificate_id}`, class: 'mono' }, r.certificate_id), h('span', { class: `status-${r.status}` }, r.status), r.requested_at, `${r.duration_ms} ms`, [...r.tools, ...r.models].join(', '),
-      ])),
+      page.items.length === 0
+        ? h('p', {}, 'No certificate matches.')
+        : table(
+            ['Certificate', 'Status', 'Requested', 'Duration', 'Used'],
+            page.items.map((r) => [
+              h('a', { href: `/c/${r.certificate_id}`, class: 'mono' }, r.certificate_id),
+              h('span', { class: `status-${r.status}` }, r.status),
+              r.requested_at,
+              `${r.duration_ms} ms`,
+              [...r.tools, ...r.models].join(', '),
+            ]),
+          ),
       page.next_cursor ? h('a', { href: `/?${new URLSearchParams([...query, ['cursor', page.next_cursor]])}` }, 'Next page →') : '',
     );
   } catch (error) {

@@ -8,7 +8,10 @@ import { verifyPage } from './verify-page.js';
 // Exposed for tests and the curious: the same verifier the page uses, on an object or on a file's bytes (base64).
 Object.assign(window, {
   ephemeraVerify: verifyInBrowser,
-  ephemeraVerifyBytes: (base64: string, options: { trustedKeys?: string[]; limits?: VerifyOptions['limits']; tdx?: { trustedComposeHashes: string[]; allowedTcbStatuses: string[] } }) => {
+  ephemeraVerifyBytes: (
+    base64: string,
+    options: { trustedKeys?: string[]; limits?: VerifyOptions['limits']; tdx?: { trustedComposeHashes: string[]; allowedTcbStatuses: string[] } },
+  ) => {
     const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
     const base = browserOptions(options.tdx ?? { trustedComposeHashes: [], allowedTcbStatuses: [] }, options.trustedKeys ?? []);
     return verifyCertificateText(bytes, { ...base, limits: options.limits });

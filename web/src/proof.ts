@@ -10,7 +10,9 @@ function path(index: number, leaves: Uint8Array[]): Uint8Array[] {
   if (leaves.length <= 1) return [];
   let k = 1;
   while (k * 2 < leaves.length) k *= 2;
-  return index < k ? [...path(index, leaves.slice(0, k)), rootFromLeafHashes(leaves.slice(k))] : [...path(index - k, leaves.slice(k)), rootFromLeafHashes(leaves.slice(0, k))];
+  return index < k
+    ? [...path(index, leaves.slice(0, k)), rootFromLeafHashes(leaves.slice(k))]
+    : [...path(index - k, leaves.slice(k)), rootFromLeafHashes(leaves.slice(0, k))];
 }
 
 export function inclusionProofHex(events: readonly EventEnvelope[], index: number): string[] {

@@ -16,5 +16,11 @@ export function verifyPage(): void {
     const file = e.dataTransfer?.files[0];
     if (file) check(file);
   });
-  mount(h('h1', {}, 'Verify a certificate offline'), h('p', {}, 'The file never leaves this page: the verifier reads it here, strictly, and trusts only the events and the attestation.'), drop, policyEditor(), result);
+  mount(
+    h('h1', {}, 'Verify a certificate offline'),
+    h('p', {}, 'The file never leaves this page: the verifier reads it here, strictly, and trusts only the events and the attestation.'),
+    drop,
+    policyEditor(),
+    result,
+  );
 }

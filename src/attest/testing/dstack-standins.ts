@@ -22,7 +22,10 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
-export async function startDstackSimulator(composeHash = SIMULATED_COMPOSE_HASH, options: { corruptReportData?: boolean } = {}): Promise<{ url: string; quotes: number; close(): Promise<void> }> {
+export async function startDstackSimulator(
+  composeHash = SIMULATED_COMPOSE_HASH,
+  options: { corruptReportData?: boolean } = {},
+): Promise<{ url: string; quotes: number; close(): Promise<void> }> {
   const baseQuote = new Uint8Array(readFileSync(join(TDX_TESTDATA, 'tdx_quote')));
   const eventLog = [runtimeEvent('app-id', 'ab'.repeat(20)), runtimeEvent('compose-hash', composeHash), runtimeEvent('instance-id', 'cd'.repeat(20))];
   const rtmr3 = replayRtmr3(eventLog).rtmr3;
@@ -34,8 +37,19 @@ export async function startDstackSimulator(composeHash = SIMULATED_COMPOSE_HASH,
       const reply = (value: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
       if (req.url === '/Info') {
         return reply({
-          app_id: 'ab'.repeat(20), instance_id: 'cd'.repeat(20), app_name: 'ephemera',
-          tcb_info: JSON.stringify({ compose_hash: composeHash, os_image_hash: 'ee'.repeat(32), mrtd: '00'.repeat(48), rtmr0: '00'.repeat(48), rtmr1: '00'.repeat(48), rtmr2: '00'.repeat(48), rtmr3: bytesToHex(rtmr3), event_log: JSON.stringify(eventLog) }),
+          app_id: 'ab'.repeat(20),
+          instance_id: 'cd'.repeat(20),
+          app_name: 'ephemera',
+          tcb_info: JSON.stringify({
+            compose_hash: composeHash,
+            os_image_hash: 'ee'.repeat(32),
+            mrtd: '00'.repeat(48),
+            rtmr0: '00'.repeat(48),
+            rtmr1: '00'.repeat(48),
+            rtmr2: '00'.repeat(48),
+            rtmr3: bytesToHex(rtmr3),
+            event_log: JSON.stringify(eventLog),
+          }),
         });
       }
       if (req.url === '/GetQuote') {
@@ -61,11 +75,13 @@ export async function startPccsStandIn(collateralFile = 'tdx_quote_collateral.js
     }
     if (path.endsWith('/sgx/certification/v4/rootcacrl')) return res.writeHead(200).end(c.root_ca_crl);
     if (path.endsWith('/tdx/certification/v4/tcb')) {
-      return res.writeHead(200, { 'TCB-Info-Issuer-Chain': encodeURIComponent(c.tcb_info_issuer_chain!), 'content-type': 'application/json' })
+      return res
+        .writeHead(200, { 'TCB-Info-Issuer-Chain': encodeURIComponent(c.tcb_info_issuer_chain!), 'content-type': 'application/json' })
         .end(JSON.stringify({ tcbInfo: JSON.parse(c.tcb_info!), signature: c.tcb_info_signature }));
     }
     if (path.endsWith('/tdx/certification/v4/qe/identity')) {
-      return res.writeHead(200, { 'SGX-Enclave-Identity-Issuer-Chain': encodeURIComponent(c.qe_identity_issuer_chain!), 'content-type': 'application/json' })
+      return res
+        .writeHead(200, { 'SGX-Enclave-Identity-Issuer-Chain': encodeURIComponent(c.qe_identity_issuer_chain!), 'content-type': 'application/json' })
         .end(JSON.stringify({ enclaveIdentity: JSON.parse(c.qe_identity!), signature: c.qe_identity_signature }));
     }
     return res.writeHead(404).end();

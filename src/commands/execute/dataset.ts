@@ -33,7 +33,8 @@ function decodeInline(data: string, maxBytes: number): Uint8Array {
 }
 
 async function fetchCapped(url: string, maxBytes: number, timeoutMs: number): Promise<Uint8Array> {
-  const failed = (why: string, cause?: unknown) => new EphemeraError('DATASET_FETCH_FAILED', `dataset.url could not be fetched: ${why}`, { cause, fields: { field: 'body.dataset.url' } });
+  const failed = (why: string, cause?: unknown) =>
+    new EphemeraError('DATASET_FETCH_FAILED', `dataset.url could not be fetched: ${why}`, { cause, fields: { field: 'body.dataset.url' } });
   let response: Response;
   try {
     response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });

@@ -42,7 +42,9 @@ export function resolveEntrypoint(sandbox: ExecuteRequest['sandbox']): string | 
   const names = Object.keys(sandbox.scripts ?? {});
   if (sandbox.entrypoint !== undefined) {
     if (!names.includes(sandbox.entrypoint)) {
-      throw new EphemeraError('REQUEST_INVALID', 'body.sandbox.entrypoint: names no script in sandbox.scripts', { fields: { field: 'body.sandbox.entrypoint' } });
+      throw new EphemeraError('REQUEST_INVALID', 'body.sandbox.entrypoint: names no script in sandbox.scripts', {
+        fields: { field: 'body.sandbox.entrypoint' },
+      });
     }
     return sandbox.entrypoint;
   }

@@ -3,10 +3,11 @@ import { canonicalize, hashUtf8 } from '../../events/index.js';
 import { fingerprint, resolveEntrypoint, sandboxHash, sandboxSummary } from './describe.js';
 import { parseExecuteRequest } from './request.js';
 
-const sandbox = (llm?: Record<string, unknown>) => parseExecuteRequest({
-  dataset: { data: 'base64:eA==', format: 'txt' },
-  sandbox: { ...(llm ? { llm } : {}), tools: ['python'], scripts: { 'main.py': 'print(1)' }, environment: { timeout_seconds: 5, max_memory_mb: 64 } },
-}).sandbox;
+const sandbox = (llm?: Record<string, unknown>) =>
+  parseExecuteRequest({
+    dataset: { data: 'base64:eA==', format: 'txt' },
+    sandbox: { ...(llm ? { llm } : {}), tools: ['python'], scripts: { 'main.py': 'print(1)' }, environment: { timeout_seconds: 5, max_memory_mb: 64 } },
+  }).sandbox;
 
 describe('what a request commits to', () => {
   describe('when the sandbox carries an API key', () => {
@@ -16,7 +17,13 @@ describe('what a request commits to', () => {
       expect(sandboxHash(withKey)).toBe(sandboxHash(without));
       expect(sandboxHash(withKey)).toBe(hashUtf8(canonicalize(without)));
       expect(JSON.stringify(sandboxSummary(withKey, null))).not.toContain('sk-ant-secret');
-      expect(sandboxSummary(withKey, null).llm).toEqual({ provider: 'anthropic', model: 'm', prompt_hash: hashUtf8('p'), max_turns: 10, max_output_tokens: 4096 });
+      expect(sandboxSummary(withKey, null).llm).toEqual({
+        provider: 'anthropic',
+        model: 'm',
+        prompt_hash: hashUtf8('p'),
+        max_turns: 10,
+        max_output_tokens: 4096,
+      });
       expect(withKey.llm?.api_key).toBe('sk-ant-secret');
     });
   });

@@ -76,10 +76,20 @@ describe('execute (real sandbox, real SQLite log)', () => {
   });
 
   describe('when the attestor signs something other than the report data', () => {
-    it('issues no certificate: the stream ends in execution.aborted naming the verifier\'s code (fail closed)', async () => {
+    it("issues no certificate: the stream ends in execution.aborted naming the verifier's code (fail closed)", async () => {
       const attestor = services.attestor;
-      const lying = { ...services, attestor: { kind: attestor.kind, describe: () => attestor.describe(), attest: async (report: Uint8Array) => attestor.attest(report.map((b, i) => (i === 0 ? b ^ 1 : b))) } };
-      const error = await execute(request('x', { 'main.sh': 'echo hi' }), lying).then(() => null, (e: unknown) => e);
+      const lying = {
+        ...services,
+        attestor: {
+          kind: attestor.kind,
+          describe: () => attestor.describe(),
+          attest: async (report: Uint8Array) => attestor.attest(report.map((b, i) => (i === 0 ? b ^ 1 : b))),
+        },
+      };
+      const error = await execute(request('x', { 'main.sh': 'echo hi' }), lying).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toMatchObject({ code: 'CERTIFICATE_REJECTED', fields: { verifier_code: 'ATTEST_SIGNATURE_INVALID' } });
       const stream = await services.log.readStream((error as { fields: { execution_id: string } }).fields.execution_id);
       expect(stream.map((e) => e.type).slice(-3)).toEqual(['dataset.deleted', 'sandbox.destroyed', 'execution.aborted']);
@@ -91,7 +101,7 @@ describe('execute (real sandbox, real SQLite log)', () => {
     it.each([
       ['an unpaired surrogate', 'print(\'{"a": "\\\\ud800"}\')'],
       ['a number beyond a double', 'print(\'{"a": 1e400}\')'],
-      ['nesting 40 deep', 'print(\'{"a":\' * 40 + \'1\' + \'}\' * 40)'],
+      ['nesting 40 deep', "print('{\"a\":' * 40 + '1' + '}' * 40)"],
     ])('with %s, the run is certified with result.json null and the output kept as text', async (_what, code) => {
       const { certificate } = await execute(request('x', { 'main.py': code }), services);
       expect(certificate).toMatchObject({ status: 'completed', result: { json: null } });
@@ -103,7 +113,10 @@ describe('execute (real sandbox, real SQLite log)', () => {
     it('finds the canary nowhere on disk and in no event after the run', async () => {
       const canary = `CANARY${randomBytes(16).toString('hex')}`;
       const forms = [canary, Buffer.from(canary).toString('base64'), Buffer.from(canary).toString('hex')];
-      const { certificate } = await execute(request(`name,secret\nada,${canary}\n`, { 'main.py': 'import os\nprint(len(open(os.environ["DATASET_PATH"]).read()))\n' }), services);
+      const { certificate } = await execute(
+        request(`name,secret\nada,${canary}\n`, { 'main.py': 'import os\nprint(len(open(os.environ["DATASET_PATH"]).read()))\n' }),
+        services,
+      );
       expect(certificate.status).toBe('completed');
       expect((await verifyCertificate(certificate)).valid).toBe(true);
       expect(JSON.stringify(certificate)).not.toContain(canary);
@@ -155,7 +168,10 @@ describe('execute (real sandbox, real SQLite log)', () => {
       const { certificate } = await execute(request('x', { 'main.sh': script }, 2), services);
       expect(certificate).toMatchObject({ status: 'failed', result: { error_code: 'EXECUTION_TIMEOUT' } });
       expect(certificate.execution_trace.resources.killed_by).toBe('timeout');
-      const survivors = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.includes(marker));
+      const survivors = execFileSync('ps', ['-eo', 'args'])
+        .toString()
+        .split('\n')
+        .filter((line) => line.includes(marker));
       expect(survivors).toEqual([]);
     });
   });

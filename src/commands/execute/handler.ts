@@ -51,15 +51,18 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
   const recorder = new StreamRecorder(deps.log, ulid(), deps.clock);
   let sandbox: Sandbox | null = null;
   try {
-    await recorder.record(['execution.requested', {
-      dataset_hash: dataset.hash,
-      dataset_bytes: dataset.bytes.length,
-      dataset_format: request.dataset.format,
-      dataset_source: dataset.source,
-      sandbox_hash: sandboxHashValue,
-      fingerprint: fingerprint(dataset.hash, sandboxHashValue),
-      sandbox: sandboxSummary(request.sandbox, entrypoint),
-    }]);
+    await recorder.record([
+      'execution.requested',
+      {
+        dataset_hash: dataset.hash,
+        dataset_bytes: dataset.bytes.length,
+        dataset_format: request.dataset.format,
+        dataset_source: dataset.source,
+        sandbox_hash: sandboxHashValue,
+        fingerprint: fingerprint(dataset.hash, sandboxHashValue),
+        sandbox: sandboxSummary(request.sandbox, entrypoint),
+      },
+    ]);
 
     // 3. Create the sandbox with the dataset on its tmpfs, then run.
     const limits = limitsFor(request.sandbox.environment);
@@ -75,7 +78,10 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
     } catch (cause) {
       const code = cause instanceof EphemeraError ? cause.code : 'SANDBOX_START_FAILED';
       const { result, resultHash } = buildResult('');
-      await recorder.record(['execution.failed', { error_code: code, exit_code: null, killed_by: null, result_hash: resultHash, result, duration_ms: Date.now() - started, totals: { ...NO_TOTALS } }]);
+      await recorder.record([
+        'execution.failed',
+        { error_code: code, exit_code: null, killed_by: null, result_hash: resultHash, result, duration_ms: Date.now() - started, totals: { ...NO_TOTALS } },
+      ]);
     }
     if (sandbox) {
       await recorder.record(
@@ -112,7 +118,9 @@ async function destroy(sandbox: Sandbox | null, dataset: Uint8Array): Promise<{ 
   if (!sandbox) return { bytesZeroed, checks: { sandbox_started: false as const } };
   const report = await sandbox.destroy();
   if (report.processesRemaining !== 0 || !report.workspaceReleased || !report.tmpfsReleased) {
-    throw new EphemeraError('SANDBOX_DESTROY_FAILED', 'the sandbox could not be fully destroyed', { fields: { processes_remaining: report.processesRemaining } });
+    throw new EphemeraError('SANDBOX_DESTROY_FAILED', 'the sandbox could not be fully destroyed', {
+      fields: { processes_remaining: report.processesRemaining },
+    });
   }
   return { bytesZeroed, checks: { ...report.checks, processes_remaining: report.processesRemaining, dataset_bytes_zeroed: report.datasetBytesZeroed } };
 }
@@ -122,7 +130,9 @@ async function readBack(log: EventLog, recorder: StreamRecorder): Promise<void> 
   const verified = verifyStream(stored, recorder.executionId);
   const mine = recorder.events;
   if (verified.events.length !== mine.length || verified.head !== mine[mine.length - 1]!.hash) {
-    throw new EphemeraError('LOG_READBACK_MISMATCH', 'the log does not hold exactly the stream that was appended', { fields: { execution_id: recorder.executionId } });
+    throw new EphemeraError('LOG_READBACK_MISMATCH', 'the log does not hold exactly the stream that was appended', {
+      fields: { execution_id: recorder.executionId },
+    });
   }
 }
 

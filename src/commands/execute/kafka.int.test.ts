@@ -25,19 +25,34 @@ const ROOT = join(import.meta.dirname, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'ephemera-kafka-exec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const request = (script: string) => parseExecuteRequest({
-  dataset: { data: `base64:${Buffer.from('a\nb\n').toString('base64')}`, format: 'txt' },
-  sandbox: { scripts: { 'main.sh': script }, environment: { timeout_seconds: 30, max_memory_mb: 128 } },
-});
+const request = (script: string) =>
+  parseExecuteRequest({
+    dataset: { data: `base64:${Buffer.from('a\nb\n').toString('base64')}`, format: 'txt' },
+    sandbox: { scripts: { 'main.sh': script }, environment: { timeout_seconds: 30, max_memory_mb: 128 } },
+  });
 
 describe('execute on the Kafka log', () => {
   describe('when the broker is up', () => {
     it('certifies the run, and the certificate served through the projection consumer verifies', async () => {
-      const config = loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'up'), EPHEMERA_LOG: 'kafka', KAFKA_BROKERS: requireKafka().join(','), EPHEMERA_KAFKA_TOPIC: `ephemera.e2e.${ulid().toLowerCase()}` });
+      const config = loadConfig({
+        EPHEMERA_DATA_DIR: join(dir, 'up'),
+        EPHEMERA_LOG: 'kafka',
+        KAFKA_BROKERS: requireKafka().join(','),
+        EPHEMERA_KAFKA_TOPIC: `ephemera.e2e.${ulid().toLowerCase()}`,
+      });
       const services = await createServices(config);
       const app = await buildApp(services);
       try {
-        const body = (await app.inject({ method: 'POST', url: '/execute', payload: { dataset: { data: 'base64:YQpiCg==', format: 'txt' }, sandbox: { scripts: { 'main.sh': 'wc -l < "$DATASET_PATH"' }, environment: { timeout_seconds: 20, max_memory_mb: 128 } } } })).json();
+        const body = (
+          await app.inject({
+            method: 'POST',
+            url: '/execute',
+            payload: {
+              dataset: { data: 'base64:YQpiCg==', format: 'txt' },
+              sandbox: { scripts: { 'main.sh': 'wc -l < "$DATASET_PATH"' }, environment: { timeout_seconds: 20, max_memory_mb: 128 } },
+            },
+          })
+        ).json();
         expect(body).toMatchObject({ status: 'completed', result: { output: '2\n' } });
         await services.feed!.caughtUp();
         const verdict = (await app.inject({ url: `/certificate/${body.certificate_id}/verify` })).json();
@@ -66,11 +81,24 @@ describe('execute on the Kafka log', () => {
       broker('stop.sh', '--wipe');
       const brokers = broker('start.sh');
       const topic = `ephemera.faults.${ulid().toLowerCase()}`;
-      const log = await KafkaEventLog.open({ brokers: [brokers], topic, producer: { idempotent: true, acks: -1, maxInFlightRequests: 1, retries: 2, requestTimeoutMs: 2000 } });
+      const log = await KafkaEventLog.open({
+        brokers: [brokers],
+        topic,
+        producer: { idempotent: true, acks: -1, maxInFlightRequests: 1, retries: 2, requestTimeoutMs: 2000 },
+      });
       const attestor = new SimulatedAttestor(join(dir, 'faults'));
-      const services = { config: loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'faults') }), log, attestor, createSandbox, selfCheck: { localKeys: [attestor.publicKeyHex] } };
+      const services = {
+        config: loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'faults') }),
+        log,
+        attestor,
+        createSandbox,
+        selfCheck: { localKeys: [attestor.publicKeyHex] },
+      };
       const killer = setTimeout(() => broker('stop.sh', '--kill'), 1500);
-      const outcome = await execute(request('sleep 4; echo done'), services).then(() => null, (error: unknown) => error);
+      const outcome = await execute(request('sleep 4; echo done'), services).then(
+        () => null,
+        (error: unknown) => error,
+      );
       clearTimeout(killer);
       expect(outcome).toMatchObject({ code: 'LOG_APPEND_FAILED' });
       const executionId = (outcome as { fields: { execution_id: string } }).fields.execution_id;

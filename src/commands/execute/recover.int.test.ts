@@ -33,15 +33,17 @@ describe('abortUnfinished', () => {
   });
 
   describe('when the unfinished run was written in format version 1', () => {
-    it('aborts it in version 1\'s own shape, so its stream still verifies', async () => {
+    it("aborts it in version 1's own shape, so its stream still verifies", async () => {
       const log = new SqliteEventLog(join(dir, 'v1.sqlite'));
       const id = '01JD7ZX3Q4M5N6P7R8S9T0VWXA';
       let prev = genesisHash(id);
-      const v1: EventEnvelope[] = sampleStream(id).slice(0, 3).map((e, seq) => {
-        const event = v1Event(id, seq, prev, e.type, e.at, e.type === 'sandbox.created' ? { isolation: {}, limits: {}, network: {}, runtime: {} } : e.data);
-        prev = event.hash;
-        return event;
-      });
+      const v1: EventEnvelope[] = sampleStream(id)
+        .slice(0, 3)
+        .map((e, seq) => {
+          const event = v1Event(id, seq, prev, e.type, e.at, e.type === 'sandbox.created' ? { isolation: {}, limits: {}, network: {}, runtime: {} } : e.data);
+          prev = event.hash;
+          return event;
+        });
       await log.append(v1);
       expect(await abortUnfinished(log)).toEqual([id]);
       const stream = await log.readStream(id);

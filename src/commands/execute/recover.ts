@@ -22,7 +22,10 @@ export async function abortUnfinished(log: TailableEventLog, clock?: () => Date)
     if (event.type === 'certificate.sealed' || event.type === 'execution.aborted') continue;
     const chain = EventChain.resume(event, clock);
     // The stream keeps its own format version: a version-1 stream's aborted event has no error_code.
-    const data = chain.formatVersion === 1 ? { reason: 'executor_restarted', last_seq: event.seq } : { reason: 'executor_restarted', last_seq: event.seq, error_code: null };
+    const data =
+      chain.formatVersion === 1
+        ? { reason: 'executor_restarted', last_seq: event.seq }
+        : { reason: 'executor_restarted', last_seq: event.seq, error_code: null };
     await log.append([chain.next('execution.aborted', data as EventData['execution.aborted'])]);
     aborted.push(executionId);
   }

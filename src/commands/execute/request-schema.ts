@@ -19,7 +19,9 @@ export const limitsSchema = {
       additionalProperties: false,
       properties: {
         allow: {
-          type: 'array', maxItems: 16, uniqueItems: true,
+          type: 'array',
+          maxItems: 16,
+          uniqueItems: true,
           items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9.-]{0,252}:[0-9]{1,5}$' },
           description: 'host:port pairs reachable through the logging proxy; absent or empty: no network at all.',
         },
@@ -57,7 +59,12 @@ export const executeRequestSchema = {
           properties: {
             prompt: { type: 'string', minLength: 1, maxLength: 200_000 },
             model: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$' },
-            api_key: { type: 'string', minLength: 1, maxLength: 512, description: 'Anthropic API key; else ANTHROPIC_API_KEY. Never stored, logged or hashed.' },
+            api_key: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 512,
+              description: 'Anthropic API key; else ANTHROPIC_API_KEY. Never stored, logged or hashed.',
+            },
             max_turns: { type: 'integer', minimum: 1, maximum: 50 },
             max_output_tokens: { type: 'integer', minimum: 1, maximum: 64_000 },
             max_total_tokens: { type: 'integer', minimum: 1, maximum: 5_000_000 },

@@ -31,7 +31,14 @@ const RESULT_JSON_LIMITS = { maxDepth: 32, maxStringLength: 1 << 20 };
  * no candidate: the output stays text and the certificate still verifies.
  */
 export function jsonObjectIn(text: string): Record<string, unknown> | null {
-  const candidates = [text.trim(), ...text.trim().split('\n').reverse().map((l) => l.trim())];
+  const candidates = [
+    text.trim(),
+    ...text
+      .trim()
+      .split('\n')
+      .reverse()
+      .map((l) => l.trim()),
+  ];
   const fenced = /```(?:json)?\s*(\{[\s\S]*?\})\s*```/.exec(text);
   if (fenced) candidates.splice(1, 0, fenced[1]!);
   for (const candidate of candidates) {

@@ -28,7 +28,13 @@ export function executeSummary(certificate: Certificate, elapsedMs: number) {
   return {
     certificate_id: certificate.certificate_id,
     status: certificate.status,
-    result: { output: certificate.result.output, exit_code: certificate.result.exit_code, error_code: certificate.result.error_code, json: certificate.result.json, truncated: certificate.result.truncated },
+    result: {
+      output: certificate.result.output,
+      exit_code: certificate.result.exit_code,
+      error_code: certificate.result.error_code,
+      json: certificate.result.json,
+      truncated: certificate.result.truncated,
+    },
     execution_trace: certificate.execution_trace,
     proof: {
       tee_attestation: certificate.proof?.attestation ?? null,
@@ -57,25 +63,39 @@ export function executeSummary(certificate: Certificate, elapsedMs: number) {
 function requireToken(token: string | null) {
   if (token === null) return [];
   const expected = createHash('sha256').update(token).digest();
-  return [async (request: FastifyRequest) => {
-    const given = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
-    if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
-      throw new EphemeraError('AUTH_REQUIRED', 'POST /execute needs the header Authorization: Bearer <EPHEMERA_EXECUTE_TOKEN>');
-    }
-  }];
+  return [
+    async (request: FastifyRequest) => {
+      const given = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+      if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+        throw new EphemeraError('AUTH_REQUIRED', 'POST /execute needs the header Authorization: Bearer <EPHEMERA_EXECUTE_TOKEN>');
+      }
+    },
+  ];
 }
 
 export function executeRoute(deps: ExecuteDeps): FastifyPluginAsync {
   return async (app) => {
-    app.post<{ Body: ExecuteRequest }>('/execute', {
-      onRequest: requireToken(deps.config.executeToken),
-      schema: {
-        body: executeRequestSchema,
-        response: { 200: executeResponseSchema, 400: errorBodySchema, 401: errorBodySchema, 413: errorBodySchema, 422: errorBodySchema, 500: errorBodySchema, 503: errorBodySchema },
+    app.post<{ Body: ExecuteRequest }>(
+      '/execute',
+      {
+        onRequest: requireToken(deps.config.executeToken),
+        schema: {
+          body: executeRequestSchema,
+          response: {
+            200: executeResponseSchema,
+            400: errorBodySchema,
+            401: errorBodySchema,
+            413: errorBodySchema,
+            422: errorBodySchema,
+            500: errorBodySchema,
+            503: errorBodySchema,
+          },
+        },
       },
-    }, async (request) => {
-      const { certificate, elapsedMs } = await execute(request.body, deps);
-      return executeSummary(certificate, elapsedMs);
-    });
+      async (request) => {
+        const { certificate, elapsedMs } = await execute(request.body, deps);
+        return executeSummary(certificate, elapsedMs);
+      },
+    );
   };
 }

@@ -17,11 +17,22 @@ import { runRecordedSynthetic } from './tool-events.js';
 /** What the model sees of one tool call, at most. */
 const TOOL_RESULT_BYTES = 16 * 1024;
 
-export async function runLlm(ctx: RunContext, ids: CallIds, runTool: RunTool, totals: Totals, scriptOutcome: ToolOutcome | null): Promise<{ answer: string; errorCode: string | null; killedBy: ToolOutcome['killedBy'] }> {
+export async function runLlm(
+  ctx: RunContext,
+  ids: CallIds,
+  runTool: RunTool,
+  totals: Totals,
+  scriptOutcome: ToolOutcome | null,
+): Promise<{ answer: string; errorCode: string | null; killedBy: ToolOutcome['killedBy'] }> {
   const llm = ctx.request.sandbox.llm!;
   const apiKey = llm.api_key ?? ctx.config.anthropicApiKey;
   if (!apiKey) return { answer: '', errorCode: 'LLM_NO_API_KEY', killedBy: null };
-  const client = new Anthropic({ apiKey, baseURL: ctx.config.anthropicBaseUrl ?? undefined, maxRetries: ctx.config.llmMaxRetries, timeout: ctx.config.llmTimeoutMs });
+  const client = new Anthropic({
+    apiKey,
+    baseURL: ctx.config.anthropicBaseUrl ?? undefined,
+    maxRetries: ctx.config.llmMaxRetries,
+    timeout: ctx.config.llmTimeoutMs,
+  });
   const host = new URL(client.baseURL).host;
   const tools = toolDefinitions(ctx.request.sandbox.tools ?? []);
   const allowed = new Set(tools.map((t) => t.name as string));
@@ -30,12 +41,22 @@ export async function runLlm(ctx: RunContext, ids: CallIds, runTool: RunTool, to
     totals.llm_calls += 1;
     totals.input_tokens += r.inputTokens;
     totals.output_tokens += r.outputTokens;
-    await ctx.recorder.record(['llm.called', {
-      provider: 'anthropic', host, model: r.model, turn: r.turn,
-      prompt_hash: hashUtf8(canonicalize(r.request)),
-      response_hash: r.response ? hashUtf8(canonicalize(r.response)) : null,
-      input_tokens: r.inputTokens, output_tokens: r.outputTokens, stop_reason: r.stopReason, latency_ms: r.latencyMs, error_code: r.errorCode,
-    }]);
+    await ctx.recorder.record([
+      'llm.called',
+      {
+        provider: 'anthropic',
+        host,
+        model: r.model,
+        turn: r.turn,
+        prompt_hash: hashUtf8(canonicalize(r.request)),
+        response_hash: r.response ? hashUtf8(canonicalize(r.response)) : null,
+        input_tokens: r.inputTokens,
+        output_tokens: r.outputTokens,
+        stop_reason: r.stopReason,
+        latency_ms: r.latencyMs,
+        error_code: r.errorCode,
+      },
+    ]);
   };
 
   let killedBy: ToolOutcome['killedBy'] = null;
@@ -52,9 +73,19 @@ export async function runLlm(ctx: RunContext, ids: CallIds, runTool: RunTool, to
 
   try {
     const { answer } = await runAgent({
-      client, model: llm.model, system: systemPrompt(ctx, tools.map((t) => t.name)), prompt: userPrompt(llm.prompt, ctx.entrypoint, scriptOutcome), tools,
-      maxTurns: llm.max_turns ?? LLM_DEFAULTS.max_turns, maxOutputTokens: llm.max_output_tokens ?? LLM_DEFAULTS.max_output_tokens,
-      maxTotalTokens: llm.max_total_tokens ?? LLM_DEFAULTS.max_total_tokens, runTool: runModelTool, onLlmCall,
+      client,
+      model: llm.model,
+      system: systemPrompt(
+        ctx,
+        tools.map((t) => t.name),
+      ),
+      prompt: userPrompt(llm.prompt, ctx.entrypoint, scriptOutcome),
+      tools,
+      maxTurns: llm.max_turns ?? LLM_DEFAULTS.max_turns,
+      maxOutputTokens: llm.max_output_tokens ?? LLM_DEFAULTS.max_output_tokens,
+      maxTotalTokens: llm.max_total_tokens ?? LLM_DEFAULTS.max_total_tokens,
+      runTool: runModelTool,
+      onLlmCall,
     });
     return { answer, errorCode: null, killedBy: null };
   } catch (error) {

@@ -37,11 +37,22 @@ export async function runComputation(ctx: RunContext): Promise<void> {
   return finish(ctx, totals, llm.errorCode, llm.errorCode ? null : 0, llm.killedBy, result, resultHash);
 }
 
-async function finish(ctx: RunContext, totals: Totals, error: string | null, exitCode: number | null, killedBy: ToolOutcome['killedBy'], result: RunResult, resultHash: Hash): Promise<void> {
+async function finish(
+  ctx: RunContext,
+  totals: Totals,
+  error: string | null,
+  exitCode: number | null,
+  killedBy: ToolOutcome['killedBy'],
+  result: RunResult,
+  resultHash: Hash,
+): Promise<void> {
   const duration_ms = Date.now() - ctx.started;
   if (error === null) {
     await ctx.recorder.record(['execution.completed', { exit_code: exitCode ?? 0, result_hash: resultHash, result, duration_ms, totals: { ...totals } }]);
   } else {
-    await ctx.recorder.record(['execution.failed', { error_code: error, exit_code: exitCode, killed_by: killedBy, result_hash: resultHash, result, duration_ms, totals: { ...totals } }]);
+    await ctx.recorder.record([
+      'execution.failed',
+      { error_code: error, exit_code: exitCode, killed_by: killedBy, result_hash: resultHash, result, duration_ms, totals: { ...totals } },
+    ]);
   }
 }

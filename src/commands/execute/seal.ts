@@ -24,7 +24,11 @@ export async function sealVerified(recorder: StreamRecorder, attestor: Attestor,
     const at = recorder.now();
     const report = reportData(root, recorder.executionId, size, at);
     const attestation = await attestor.attest(report);
-    const sealed = recorder.draft('certificate.sealed', { tree_size: size, merkle_root: `sha256:${bytesToHex(root)}` as Hash, report_data: bytesToHex(report), attestation }, at);
+    const sealed = recorder.draft(
+      'certificate.sealed',
+      { tree_size: size, merkle_root: `sha256:${bytesToHex(root)}` as Hash, report_data: bytesToHex(report), attestation },
+      at,
+    );
     const certificate = deriveCertificate([...recorder.events, sealed]);
     const verdict = await verifyCertificate(certificate, selfCheck);
     if (verdict.valid && verdict.trusted) {
@@ -35,8 +39,12 @@ export async function sealVerified(recorder: StreamRecorder, attestor: Attestor,
     if (attempt < 2 && RETRY_ON.has(code)) continue;
     const last = recorder.events[recorder.events.length - 1]!;
     await recorder.record(['execution.aborted', { reason: 'certificate_rejected', last_seq: last.seq, error_code: code }]);
-    throw new EphemeraError('CERTIFICATE_REJECTED', `the certificate failed its own verification (${code}${verdict.failure?.field ? ` at ${verdict.failure.field}` : ''}); none was issued`, {
-      fields: { execution_id: recorder.executionId, verifier_code: code },
-    });
+    throw new EphemeraError(
+      'CERTIFICATE_REJECTED',
+      `the certificate failed its own verification (${code}${verdict.failure?.field ? ` at ${verdict.failure.field}` : ''}); none was issued`,
+      {
+        fields: { execution_id: recorder.executionId, verifier_code: code },
+      },
+    );
   }
 }

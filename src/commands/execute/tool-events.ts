@@ -19,18 +19,21 @@ export function outputHash(stdout: Uint8Array, stderr: Uint8Array): Hash {
 
 export function completionSteps(callId: string, outcome: ToolOutcome): Step[] {
   return [
-    ['tool.completed', {
-      call_id: callId,
-      exit_code: outcome.exitCode,
-      duration_ms: Math.round(outcome.durationMs),
-      cpu_ms: Math.round(outcome.cpuMs),
-      max_rss_kb: Math.round(outcome.maxRssKb),
-      stdout_bytes: outcome.stdoutBytes,
-      stderr_bytes: outcome.stderrBytes,
-      output_hash: outputHash(outcome.stdout, outcome.stderr),
-      killed_by: outcome.killedBy,
-      truncated: outcome.truncated,
-    }],
+    [
+      'tool.completed',
+      {
+        call_id: callId,
+        exit_code: outcome.exitCode,
+        duration_ms: Math.round(outcome.durationMs),
+        cpu_ms: Math.round(outcome.cpuMs),
+        max_rss_kb: Math.round(outcome.maxRssKb),
+        stdout_bytes: outcome.stdoutBytes,
+        stderr_bytes: outcome.stderrBytes,
+        output_hash: outputHash(outcome.stdout, outcome.stderr),
+        killed_by: outcome.killedBy,
+        truncated: outcome.truncated,
+      },
+    ],
     ...outcome.files.map((f): Step => ['file.accessed', { call_id: callId, op: f.op, path: f.path, count: f.count }]),
     ...outcome.network.map((n): Step => ['network.requested', { call_id: callId, ...n }]),
   ];
@@ -74,8 +77,18 @@ export async function runRecordedSynthetic(
   const stdout = exitCode === 0 ? new TextEncoder().encode(text) : new Uint8Array(0);
   const stderr = exitCode === 0 ? new Uint8Array(0) : new TextEncoder().encode(text);
   const outcome: ToolOutcome = {
-    exitCode, killedBy: null, stdout, stderr, truncated: false, stdoutBytes: stdout.length, stderrBytes: stderr.length,
-    durationMs: 0, cpuMs: 0, maxRssKb: 0, files: [], network: [],
+    exitCode,
+    killedBy: null,
+    stdout,
+    stderr,
+    truncated: false,
+    stdoutBytes: stdout.length,
+    stderrBytes: stderr.length,
+    durationMs: 0,
+    cpuMs: 0,
+    maxRssKb: 0,
+    files: [],
+    network: [],
   };
   await recorder.record(...completionSteps(callId, outcome));
   return outcome;

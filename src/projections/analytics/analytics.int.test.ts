@@ -14,12 +14,14 @@ describe.each(TARGETS)('GET /analytics on $name', ({ url }) => {
       const perDay = new Map<string, number>();
       for (const c of subset) perDay.set(c.lifecycle.requested!.slice(0, 10), (perDay.get(c.lifecycle.requested!.slice(0, 10)) ?? 0) + 1);
       const tokens = new Map<string, [number, number, number]>();
-      for (const c of subset) for (const u of modelUses(c.execution_trace)) {
-        const t = tokens.get(u.model) ?? [0, 0, 0];
-        tokens.set(u.model, [t[0] + u.calls, t[1] + u.input_tokens, t[2] + u.output_tokens]);
-      }
+      for (const c of subset)
+        for (const u of modelUses(c.execution_trace)) {
+          const t = tokens.get(u.model) ?? [0, 0, 0];
+          tokens.set(u.model, [t[0] + u.calls, t[1] + u.input_tokens, t[2] + u.output_tokens]);
+        }
       const tools = new Map<string, number>();
-      for (const c of subset) for (const u of c.execution_trace.tool_uses) tools.set(`${u.tool}/${u.caller}`, (tools.get(`${u.tool}/${u.caller}`) ?? 0) + u.count);
+      for (const c of subset)
+        for (const u of c.execution_trace.tool_uses) tools.set(`${u.tool}/${u.caller}`, (tools.get(`${u.tool}/${u.caller}`) ?? 0) + u.count);
       // quantilesExactLow: the element at rank ceil(level·n) of the sorted durations.
       const durations = subset.map((c) => c.lifecycle.execution_time_ms!).sort((x, y) => x - y);
       const exactLow = (level: number) => durations[Math.max(0, Math.ceil(level * durations.length) - 1)] ?? 0;
@@ -36,9 +38,16 @@ describe.each(TARGETS)('GET /analytics on $name', ({ url }) => {
     const fromClickHouse = async (range: string) => ({
       perDay: (await f.get(`/analytics/executions-per-day${range}`)).body.items.map((r: { day: string; executions: number }) => [r.day, r.executions]),
       tokens: (await f.get(`/analytics/tokens-by-model${range}`)).body.items,
-      tools: new Map(((await f.get(`/analytics/tool-usage${range}`)).body.items as { tool: string; caller: string; calls: number }[]).map((u) => [`${u.tool}/${u.caller}`, u.calls])),
+      tools: new Map(
+        ((await f.get(`/analytics/tool-usage${range}`)).body.items as { tool: string; caller: string; calls: number }[]).map((u) => [
+          `${u.tool}/${u.caller}`,
+          u.calls,
+        ]),
+      ),
       durations: (await f.get(`/analytics/durations${range}`)).body,
-      failures: new Map((await f.get(`/analytics/failures${range}`)).body.items.map((r: { error_code: string; executions: number }) => [r.error_code, r.executions])),
+      failures: new Map(
+        (await f.get(`/analytics/failures${range}`)).body.items.map((r: { error_code: string; executions: number }) => [r.error_code, r.executions]),
+      ),
     });
 
     it('gives the same figures as the events', async () => {
@@ -62,5 +71,4 @@ describe.each(TARGETS)('GET /analytics on $name', ({ url }) => {
       expect(body.error.code).toBe('REQUEST_INVALID');
     });
   });
-
 });

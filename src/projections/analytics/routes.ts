@@ -21,28 +21,53 @@ export const analyticsQuerySchema = {
   },
 } as const;
 
-const ROUTES: Record<string, { query: (store: Store, range: TimeRange) => Promise<unknown>; schema: Record<string, unknown>; wrap: boolean; summary: string }> = {
-  '/analytics/executions-per-day': { query: executionsPerDay, schema: list({ day: str, executions: int, completed: int, failed: int, aborted: int }), wrap: true, summary: 'Runs per UTC day, by outcome' },
-  '/analytics/tokens-by-model': { query: tokensByModel, schema: list({ model: str, calls: int, input_tokens: int, output_tokens: int }), wrap: true, summary: 'LLM calls and tokens per model' },
-  '/analytics/tool-usage': { query: toolUsage, schema: list({ tool: str, caller: str, calls: int, failures: int, duration_ms: int }), wrap: true, summary: 'Tool calls, failures and time per tool and caller' },
-  '/analytics/durations': { query: durationPercentiles, schema: object({ executions: int, p50_ms: int, p95_ms: int, p99_ms: int }), wrap: false, summary: 'Exact p50/p95/p99 of run duration (finished runs)' },
-  '/analytics/failures': { query: failureReasons, schema: list({ error_code: str, executions: int }), wrap: true, summary: 'Failed runs per error code' },
-};
+const ROUTES: Record<string, { query: (store: Store, range: TimeRange) => Promise<unknown>; schema: Record<string, unknown>; wrap: boolean; summary: string }> =
+  {
+    '/analytics/executions-per-day': {
+      query: executionsPerDay,
+      schema: list({ day: str, executions: int, completed: int, failed: int, aborted: int }),
+      wrap: true,
+      summary: 'Runs per UTC day, by outcome',
+    },
+    '/analytics/tokens-by-model': {
+      query: tokensByModel,
+      schema: list({ model: str, calls: int, input_tokens: int, output_tokens: int }),
+      wrap: true,
+      summary: 'LLM calls and tokens per model',
+    },
+    '/analytics/tool-usage': {
+      query: toolUsage,
+      schema: list({ tool: str, caller: str, calls: int, failures: int, duration_ms: int }),
+      wrap: true,
+      summary: 'Tool calls, failures and time per tool and caller',
+    },
+    '/analytics/durations': {
+      query: durationPercentiles,
+      schema: object({ executions: int, p50_ms: int, p95_ms: int, p99_ms: int }),
+      wrap: false,
+      summary: 'Exact p50/p95/p99 of run duration (finished runs)',
+    },
+    '/analytics/failures': { query: failureReasons, schema: list({ error_code: str, executions: int }), wrap: true, summary: 'Failed runs per error code' },
+  };
 
 export function analyticsRoutes(readModel: ReadModel): FastifyPluginAsync {
   return async (app) => {
     for (const [url, route] of Object.entries(ROUTES)) {
-      app.get<{ Querystring: { from?: string; to?: string } }>(url, {
-        schema: { summary: route.summary, querystring: analyticsQuerySchema, response: { 200: route.schema, 400: errorBodySchema, 503: errorBodySchema } },
-      }, async (request) => {
-        const { from, to } = request.query;
-        const range: TimeRange = {
-          ...(from === undefined ? {} : { from: chTime(isoOrThrow(from, 'from')) }),
-          ...(to === undefined ? {} : { to: chTime(isoOrThrow(to, 'to')) }),
-        };
-        const result = await readModel.query((store) => route.query(store, range));
-        return route.wrap ? { items: result } : result;
-      });
+      app.get<{ Querystring: { from?: string; to?: string } }>(
+        url,
+        {
+          schema: { summary: route.summary, querystring: analyticsQuerySchema, response: { 200: route.schema, 400: errorBodySchema, 503: errorBodySchema } },
+        },
+        async (request) => {
+          const { from, to } = request.query;
+          const range: TimeRange = {
+            ...(from === undefined ? {} : { from: chTime(isoOrThrow(from, 'from')) }),
+            ...(to === undefined ? {} : { to: chTime(isoOrThrow(to, 'to')) }),
+          };
+          const result = await readModel.query((store) => route.query(store, range));
+          return route.wrap ? { items: result } : result;
+        },
+      );
     }
   };
 }

@@ -21,6 +21,7 @@ export function replayWithProofs(events: readonly EventEnvelope[]): { tree_size:
     events: events.map((event, i) =>
       event.type === 'certificate.sealed'
         ? { event, leaf_index: null, inclusion_proof: null }
-        : { event, leaf_index: i, inclusion_proof: tree.inclusionProof(i).map((p) => bytesToHex(p)) }),
+        : { event, leaf_index: i, inclusion_proof: tree.inclusionProof(i).map((p) => bytesToHex(p)) },
+    ),
   };
 }

@@ -30,7 +30,7 @@ export const verdictSchema = {
   required: ['valid', 'trusted', 'status', 'checks'],
   properties: {
     valid: { type: 'boolean', description: 'every check passed' },
-    trusted: { type: 'boolean', description: 'valid, and signed by a pinned or this server\'s own key, or hardware-attested under the policy' },
+    trusted: { type: 'boolean', description: "valid, and signed by a pinned or this server's own key, or hardware-attested under the policy" },
     status: { type: 'string', enum: ['trusted', 'untrusted', 'invalid'] },
     certificate_id: { type: ['string', 'null'] },
     format_version: { type: ['integer', 'null'] },
@@ -74,7 +74,9 @@ const PIN = { type: 'string', pattern: '^(?:[0-9a-f]{64}|sha256:[0-9a-f]{64})$' 
 const trustKeyQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { trust_key: { anyOf: [PIN, { type: 'array', maxItems: 16, items: PIN }], description: 'a key or fingerprint to pin for this request; repeat for more' } },
+  properties: {
+    trust_key: { anyOf: [PIN, { type: 'array', maxItems: 16, items: PIN }], description: 'a key or fingerprint to pin for this request; repeat for more' },
+  },
 } as const;
 
 export interface CertificateRouteDeps {
@@ -92,39 +94,65 @@ export function certificateRoutes(deps: CertificateRouteDeps): FastifyPluginAsyn
       return certificate;
     };
 
-    app.get<{ Params: { id: string } }>('/certificate/:id', {
-      schema: { params: certificateIdParams, response: { 200: certificateSchema, 400: errorBodySchema, 404: errorBodySchema } },
-    }, async (request, reply) => {
-      // Written with canonical events (certificateJson): what a verifier reading the bytes hashes as they are.
-      return reply.type('application/json; charset=utf-8').send(certificateJson(await load(request.params.id)));
-    });
+    app.get<{ Params: { id: string } }>(
+      '/certificate/:id',
+      {
+        schema: { params: certificateIdParams, response: { 200: certificateSchema, 400: errorBodySchema, 404: errorBodySchema } },
+      },
+      async (request, reply) => {
+        // Written with canonical events (certificateJson): what a verifier reading the bytes hashes as they are.
+        return reply.type('application/json; charset=utf-8').send(certificateJson(await load(request.params.id)));
+      },
+    );
 
-    app.get<{ Params: { id: string } }>('/certificate/:id/events', {
-      schema: {
-        params: certificateIdParams,
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              certificate_id: { type: 'string' }, tree_size: { type: 'integer' }, root: { type: 'string' }, sealed_root: { type: ['string', 'null'] },
-              events: { type: 'array', items: { type: 'object', properties: { event: { type: 'object', additionalProperties: true }, leaf_index: { type: ['integer', 'null'] }, inclusion_proof: { type: ['array', 'null'], items: { type: 'string' } } } } },
+    app.get<{ Params: { id: string } }>(
+      '/certificate/:id/events',
+      {
+        schema: {
+          params: certificateIdParams,
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                certificate_id: { type: 'string' },
+                tree_size: { type: 'integer' },
+                root: { type: 'string' },
+                sealed_root: { type: ['string', 'null'] },
+                events: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      event: { type: 'object', additionalProperties: true },
+                      leaf_index: { type: ['integer', 'null'] },
+                      inclusion_proof: { type: ['array', 'null'], items: { type: 'string' } },
+                    },
+                  },
+                },
+              },
             },
+            400: errorBodySchema,
+            404: errorBodySchema,
           },
-          400: errorBodySchema, 404: errorBodySchema,
         },
       },
-    }, async (request) => {
-      const certificate = await load(request.params.id);
-      return { certificate_id: certificate.certificate_id, sealed_root: certificate.merkle?.root ?? null, ...replayWithProofs(certificate.events) };
-    });
+      async (request) => {
+        const certificate = await load(request.params.id);
+        return { certificate_id: certificate.certificate_id, sealed_root: certificate.merkle?.root ?? null, ...replayWithProofs(certificate.events) };
+      },
+    );
 
-    app.get<{ Params: { id: string }; Querystring: { trust_key?: string | string[] } }>('/certificate/:id/verify', {
-      schema: { params: certificateIdParams, querystring: trustKeyQuery, response: { 200: verdictSchema, 400: errorBodySchema, 404: errorBodySchema } },
-    }, async (request) => {
-      const options = deps.verifyOptions();
-      const pins = ([] as string[]).concat(request.query.trust_key ?? []);
-      return verifyCertificate(await load(request.params.id), { ...options, trustedKeys: [...(options.trustedKeys ?? []), ...pins] });
-    });
+    app.get<{ Params: { id: string }; Querystring: { trust_key?: string | string[] } }>(
+      '/certificate/:id/verify',
+      {
+        schema: { params: certificateIdParams, querystring: trustKeyQuery, response: { 200: verdictSchema, 400: errorBodySchema, 404: errorBodySchema } },
+      },
+      async (request) => {
+        const options = deps.verifyOptions();
+        const pins = ([] as string[]).concat(request.query.trust_key ?? []);
+        return verifyCertificate(await load(request.params.id), { ...options, trustedKeys: [...(options.trustedKeys ?? []), ...pins] });
+      },
+    );
 
     app.get('/.well-known/ephemera-key.json', { schema: { response: { 200: keyDocumentSchema } } }, async () => deps.keyDocument());
   };

@@ -11,7 +11,9 @@ import { openClickHouse, rows, type Store } from '../store/clickhouse.js';
 import { isolatedUrl, TARGETS } from '../testing/projection-fixture.js';
 import { MIGRATIONS_DIR, migrate } from './migrate.js';
 
-const shipped = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort();
+const shipped = readdirSync(MIGRATIONS_DIR)
+  .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
+  .sort();
 
 describe.each(TARGETS)('migrate on $name', ({ url }) => {
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-migrate-'));
@@ -49,7 +51,10 @@ describe.each(TARGETS)('migrate on $name', ({ url }) => {
     it('applies only that file, every statement in it', async () => {
       const next = mkdtempSync(join(dir, 'migrations-'));
       for (const f of shipped) copyFileSync(join(MIGRATIONS_DIR, f), join(next, f));
-      writeFileSync(join(next, '999_probe.sql'), '-- a probe\nCREATE TABLE IF NOT EXISTS migration_probe (x UInt8) ENGINE = MergeTree ORDER BY x;\nINSERT INTO migration_probe VALUES (7);\n');
+      writeFileSync(
+        join(next, '999_probe.sql'),
+        '-- a probe\nCREATE TABLE IF NOT EXISTS migration_probe (x UInt8) ENGINE = MergeTree ORDER BY x;\nINSERT INTO migration_probe VALUES (7);\n',
+      );
       writeFileSync(join(next, 'notes.txt'), 'not a migration');
       expect(await migrate(store, next)).toEqual(['999_probe.sql']);
       expect(await rows(store, 'SELECT x FROM migration_probe')).toEqual([{ x: 7 }]);

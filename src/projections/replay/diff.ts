@@ -45,6 +45,8 @@ export async function replayAgainstProjection(
   const certificate = await deps.certificates.get(certificateId);
   if (!certificate) return null;
   const verdict = await verifyCertificate(certificate, deps.verifyOptions);
-  const [stored] = await rows<Record<string, unknown>>(deps.store, 'SELECT * FROM certificates FINAL WHERE certificate_id = {id:String}', { id: certificate.certificate_id });
+  const [stored] = await rows<Record<string, unknown>>(deps.store, 'SELECT * FROM certificates FINAL WHERE certificate_id = {id:String}', {
+    id: certificate.certificate_id,
+  });
   return { certificate, valid: verdict.valid, failure: verdict.failure ?? null, projection_diff: diffProjection(certificate, stored) };
 }

@@ -21,14 +21,15 @@ describe.each(TARGETS)('Audit replay on $name', ({ url }) => {
       expect(body.root).toBe(c.merkle!.root);
       expect(body.sealed_root).toBe(c.merkle!.root);
       const root = hashToBytes(body.root);
-      for (const e of body.events.slice(0, -1)) verifyInclusion(leafHash(hashToBytes(e.event.hash)), e.leaf_index, body.tree_size, e.inclusion_proof.map(hexToBytes), root);
+      for (const e of body.events.slice(0, -1))
+        verifyInclusion(leafHash(hashToBytes(e.event.hash)), e.leaf_index, body.tree_size, e.inclusion_proof.map(hexToBytes), root);
       expect(body.events.at(-1)).toMatchObject({ leaf_index: null, inclusion_proof: null });
     });
   });
 
-
   describe('when a certificate is replayed against its projection', () => {
-    const replay = (id: string) => replayAgainstProjection({ certificates: f.services.certificates, store: f.store, verifyOptions: f.services.verifyOptions }, id);
+    const replay = (id: string) =>
+      replayAgainstProjection({ certificates: f.services.certificates, store: f.store, verifyOptions: f.services.verifyOptions }, id);
 
     it('verifies it and finds no difference in an honest projection', async () => {
       expect(await replay(f.certs[4]!.certificate_id)).toMatchObject({ valid: true, failure: null, projection_diff: [] });
@@ -36,7 +37,9 @@ describe.each(TARGETS)('Audit replay on $name', ({ url }) => {
 
     it('names every altered column, and a rebuild puts it right', async () => {
       const c = f.certs[4]!;
-      const [row] = await rows<Record<string, unknown>>(f.store, 'SELECT * FROM certificates FINAL WHERE certificate_id = {id:String}', { id: c.certificate_id });
+      const [row] = await rows<Record<string, unknown>>(f.store, 'SELECT * FROM certificates FINAL WHERE certificate_id = {id:String}', {
+        id: c.certificate_id,
+      });
       const forged = { ...row, status: c.status === 'completed' ? 'failed' : 'completed', tools: ['forged'], event_count: Number(row!.event_count) + 1 };
       await f.store.insert({ table: 'certificates', format: 'JSONEachRow', values: [forged] });
       expect((await replay(c.certificate_id))!.projection_diff.map((d) => d.field).sort()).toEqual(['event_count', 'status', 'tools']);

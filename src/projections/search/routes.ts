@@ -29,11 +29,23 @@ export const searchQuerySchema = {
 } as const;
 
 const rowProperties = {
-  certificate_id: { type: 'string' }, status: { type: 'string' }, requested_at: { type: 'string', description: 'UTC, YYYY-MM-DD hh:mm:ss.sss' }, sealed_at: { type: ['string', 'null'] },
-  dataset_hash: { type: 'string' }, sandbox_hash: { type: 'string' }, fingerprint: { type: 'string' },
-  models: { type: 'array', items: { type: 'string' } }, tools: { type: 'array', items: { type: 'string' } },
-  llm_calls: { type: 'integer' }, input_tokens: { type: 'integer' }, output_tokens: { type: 'integer' }, tool_calls: { type: 'integer' },
-  duration_ms: { type: 'integer' }, exit_code: { type: ['integer', 'null'] }, error_code: { type: 'string' }, tee: { type: 'string' },
+  certificate_id: { type: 'string' },
+  status: { type: 'string' },
+  requested_at: { type: 'string', description: 'UTC, YYYY-MM-DD hh:mm:ss.sss' },
+  sealed_at: { type: ['string', 'null'] },
+  dataset_hash: { type: 'string' },
+  sandbox_hash: { type: 'string' },
+  fingerprint: { type: 'string' },
+  models: { type: 'array', items: { type: 'string' } },
+  tools: { type: 'array', items: { type: 'string' } },
+  llm_calls: { type: 'integer' },
+  input_tokens: { type: 'integer' },
+  output_tokens: { type: 'integer' },
+  tool_calls: { type: 'integer' },
+  duration_ms: { type: 'integer' },
+  exit_code: { type: ['integer', 'null'] },
+  error_code: { type: 'string' },
+  tee: { type: 'string' },
   result_preview: { type: 'string', description: 'the first 512 characters of the result output' },
 } as const;
 
@@ -41,21 +53,30 @@ const rowSchema = { type: 'object', additionalProperties: false, required: Objec
 
 export function searchRoutes(readModel: ReadModel): FastifyPluginAsync {
   return async (app) => {
-    app.get<{ Querystring: Omit<SearchQuery, 'limit'> & { limit?: string } }>('/certificates', {
-      schema: {
-        querystring: searchQuerySchema,
-        response: {
-          200: { type: 'object', additionalProperties: false, required: ['items', 'next_cursor'], properties: { items: { type: 'array', items: rowSchema }, next_cursor: { type: ['string', 'null'] } } },
-          400: errorBodySchema,
-          503: errorBodySchema,
+    app.get<{ Querystring: Omit<SearchQuery, 'limit'> & { limit?: string } }>(
+      '/certificates',
+      {
+        schema: {
+          querystring: searchQuerySchema,
+          response: {
+            200: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['items', 'next_cursor'],
+              properties: { items: { type: 'array', items: rowSchema }, next_cursor: { type: ['string', 'null'] } },
+            },
+            400: errorBodySchema,
+            503: errorBodySchema,
+          },
         },
       },
-    }, async (request) => {
-      const limit = request.query.limit === undefined ? undefined : Number(request.query.limit);
-      if (limit !== undefined && (limit < 1 || limit > MAX_PAGE)) {
-        throw new EphemeraError('REQUEST_INVALID', `querystring.limit: must be 1…${MAX_PAGE}`, { fields: { field: 'querystring.limit' } });
-      }
-      return readModel.query((store) => searchCertificates(store, { ...request.query, limit }));
-    });
+      async (request) => {
+        const limit = request.query.limit === undefined ? undefined : Number(request.query.limit);
+        if (limit !== undefined && (limit < 1 || limit > MAX_PAGE)) {
+          throw new EphemeraError('REQUEST_INVALID', `querystring.limit: must be 1…${MAX_PAGE}`, { fields: { field: 'querystring.limit' } });
+        }
+        return readModel.query((store) => searchCertificates(store, { ...request.query, limit }));
+      },
+    );
   };
 }

@@ -9,7 +9,7 @@ import { rows, type Store } from '../store/clickhouse.js';
 import { chTime } from '../projector.js';
 
 export const MAX_PAGE = 100;
-export const SORTS = { requested_at: 'DateTime64(3, \'UTC\')', duration_ms: 'UInt64', sealed_at: 'DateTime64(3, \'UTC\')' } as const;
+export const SORTS = { requested_at: "DateTime64(3, 'UTC')", duration_ms: 'UInt64', sealed_at: "DateTime64(3, 'UTC')" } as const;
 /** RFC 3339 date (UTC midnight) or date-time with its zone (no `Date.parse` leniency, no local time); times must fall in DateTime64's range, 1900…2299. */
 export const RFC3339 = '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$';
 /** What a cursor's sort value must look like, per sort column type (checked before ClickHouse parses it). */
@@ -55,7 +55,8 @@ export interface CertificateRow {
   result_preview: string;
 }
 
-const COLUMNS = 'certificate_id, status, requested_at, sealed_at, dataset_hash, sandbox_hash, fingerprint, models, tools, llm_calls, input_tokens, output_tokens, tool_calls, duration_ms, exit_code, error_code, tee, result_preview';
+const COLUMNS =
+  'certificate_id, status, requested_at, sealed_at, dataset_hash, sandbox_hash, fingerprint, models, tools, llm_calls, input_tokens, output_tokens, tool_calls, duration_ms, exit_code, error_code, tee, result_preview';
 
 export async function searchCertificates(store: Store, query: SearchQuery): Promise<{ items: CertificateRow[]; next_cursor: string | null }> {
   const where: string[] = [];
@@ -67,16 +68,17 @@ export async function searchCertificates(store: Store, query: SearchQuery): Prom
     }
   };
   (['status', 'dataset_hash', 'sandbox_hash', 'fingerprint'] as const).forEach(eq);
-  if (query.model !== undefined) (where.push('has(models, {model:String})'), (params.model = query.model));
-  if (query.tool !== undefined) (where.push('has(tools, {tool:String})'), (params.tool = query.tool));
-  if (query.from !== undefined) (where.push("requested_at >= {from:DateTime64(3, 'UTC')}"), (params.from = chTime(isoOrThrow(query.from, 'from'))));
-  if (query.to !== undefined) (where.push("requested_at < {to:DateTime64(3, 'UTC')}"), (params.to = chTime(isoOrThrow(query.to, 'to'))));
-  if (query.q !== undefined) (where.push('positionCaseInsensitiveUTF8(result_preview, {q:String}) > 0'), (params.q = query.q));
+  if (query.model !== undefined) where.push('has(models, {model:String})'), (params.model = query.model);
+  if (query.tool !== undefined) where.push('has(tools, {tool:String})'), (params.tool = query.tool);
+  if (query.from !== undefined) where.push("requested_at >= {from:DateTime64(3, 'UTC')}"), (params.from = chTime(isoOrThrow(query.from, 'from')));
+  if (query.to !== undefined) where.push("requested_at < {to:DateTime64(3, 'UTC')}"), (params.to = chTime(isoOrThrow(query.to, 'to')));
+  if (query.q !== undefined) where.push('positionCaseInsensitiveUTF8(result_preview, {q:String}) > 0'), (params.q = query.q);
 
   const sort = query.sort ?? 'requested_at';
   const order = query.order ?? 'desc';
   const limit = query.limit ?? 20;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new EphemeraError('REQUEST_INVALID', `limit: must be 1…${MAX_PAGE}`, { fields: { field: 'querystring.limit' } });
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+    throw new EphemeraError('REQUEST_INVALID', `limit: must be 1…${MAX_PAGE}`, { fields: { field: 'querystring.limit' } });
   const sortExpr = sort === 'sealed_at' ? "ifNull(sealed_at, toDateTime64(0, 3, 'UTC'))" : sort;
   if (query.cursor) {
     const [value, id] = decodeCursor(query.cursor, sort, order);
@@ -97,7 +99,15 @@ export async function searchCertificates(store: Store, query: SearchQuery): Prom
 }
 
 function normalize(row: CertificateRow): CertificateRow {
-  return { ...row, llm_calls: Number(row.llm_calls), input_tokens: Number(row.input_tokens), output_tokens: Number(row.output_tokens), tool_calls: Number(row.tool_calls), duration_ms: Number(row.duration_ms), exit_code: row.exit_code === null ? null : Number(row.exit_code) };
+  return {
+    ...row,
+    llm_calls: Number(row.llm_calls),
+    input_tokens: Number(row.input_tokens),
+    output_tokens: Number(row.output_tokens),
+    tool_calls: Number(row.tool_calls),
+    duration_ms: Number(row.duration_ms),
+    exit_code: row.exit_code === null ? null : Number(row.exit_code),
+  };
 }
 
 /** Keyset cursor: base64url(JSON [sort, order, last sort value, last certificate id]); only valid with the same sort and order. */
@@ -107,17 +117,27 @@ function decodeCursor(cursor: string, sort: keyof typeof SORTS, order: string): 
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
     if (
-      Array.isArray(value) && value.length === 4 && value[0] === sort && value[1] === order &&
-      typeof value[2] === 'string' && CURSOR_VALUE[SORTS[sort]].test(value[2]) && typeof value[3] === 'string' && CERTIFICATE_ID_PATTERN.test(value[3])
-    ) return [value[2], value[3]];
+      Array.isArray(value) &&
+      value.length === 4 &&
+      value[0] === sort &&
+      value[1] === order &&
+      typeof value[2] === 'string' &&
+      CURSOR_VALUE[SORTS[sort]].test(value[2]) &&
+      typeof value[3] === 'string' &&
+      CERTIFICATE_ID_PATTERN.test(value[3])
+    )
+      return [value[2], value[3]];
   } catch {
     // fall through: the same error for every malformed cursor
   }
-  throw new EphemeraError('REQUEST_INVALID', 'querystring.cursor: not a cursor this API issued for this sort and order', { fields: { field: 'querystring.cursor' } });
+  throw new EphemeraError('REQUEST_INVALID', 'querystring.cursor: not a cursor this API issued for this sort and order', {
+    fields: { field: 'querystring.cursor' },
+  });
 }
 
 export function isoOrThrow(value: string, field: string): string {
   const ms = new RegExp(RFC3339).test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms) || ms < Date.UTC(1900, 0, 1) || ms >= Date.UTC(2300, 0, 1)) throw new EphemeraError('REQUEST_INVALID', `querystring.${field}: expected an RFC 3339 time`, { fields: { field: `querystring.${field}` } });
+  if (Number.isNaN(ms) || ms < Date.UTC(1900, 0, 1) || ms >= Date.UTC(2300, 0, 1))
+    throw new EphemeraError('REQUEST_INVALID', `querystring.${field}: expected an RFC 3339 time`, { fields: { field: `querystring.${field}` } });
   return new Date(ms).toISOString();
 }

@@ -27,7 +27,9 @@ export function openClickHouse(options: { url: string | null; dataDir: string })
     return createClient({ connection: createChdbConnection({ path }) } as unknown as Parameters<typeof createClient>[0]);
   } catch (cause) {
     // chDB reports a held lock only on stderr ("Cannot lock file …/status"), not in the error.
-    const hint = options.url ? '' : ': another process (ephemera serve?) may hold the embedded store under this data dir; query it over HTTP, or set CLICKHOUSE_URL';
+    const hint = options.url
+      ? ''
+      : ': another process (ephemera serve?) may hold the embedded store under this data dir; query it over HTTP, or set CLICKHOUSE_URL';
     throw new EphemeraError('PROJECTIONS_UNAVAILABLE', `cannot open ClickHouse${hint}`, { cause });
   }
 }

@@ -23,21 +23,69 @@ export async function variedCertificate(i: number, attestor: Attestor, base = Da
   const model = i % 2 === 0 ? MODELS[i % 4 === 0 ? 0 : 1]! : null;
   const events: EventEnvelope[] = [
     chain.next('execution.requested', {
-      dataset_hash: h(`dataset ${i % 5}`), dataset_bytes: 100 + i, dataset_format: 'csv', dataset_source: 'inline', sandbox_hash: h(`sandbox ${i % 2}`), fingerprint: h(`fp ${i % 5} ${i % 2}`),
-      sandbox: sampleSummary({ entrypoint: null, scripts: [], llm: model ? { provider: 'anthropic', model, prompt_hash: h('p'), max_turns: 4, max_output_tokens: 100 } : null }),
+      dataset_hash: h(`dataset ${i % 5}`),
+      dataset_bytes: 100 + i,
+      dataset_format: 'csv',
+      dataset_source: 'inline',
+      sandbox_hash: h(`sandbox ${i % 2}`),
+      fingerprint: h(`fp ${i % 5} ${i % 2}`),
+      sandbox: sampleSummary({
+        entrypoint: null,
+        scripts: [],
+        llm: model ? { provider: 'anthropic', model, prompt_hash: h('p'), max_turns: 4, max_output_tokens: 100 } : null,
+      }),
     }),
     chain.next('dataset.loaded', { dataset_hash: h(`dataset ${i % 5}`), bytes: 100 + i, medium: 'tmpfs' }),
     chain.next('sandbox.created', sampleSandboxCreated()),
   ];
-  if (model) events.push(chain.next('llm.called', { provider: 'anthropic', host: 'api.example', model, turn: 1, prompt_hash: h('req'), response_hash: h('res'), input_tokens: 100 * (i + 1), output_tokens: 10 * (i + 1), stop_reason: 'end_turn', latency_ms: 5, error_code: null }));
+  if (model)
+    events.push(
+      chain.next('llm.called', {
+        provider: 'anthropic',
+        host: 'api.example',
+        model,
+        turn: 1,
+        prompt_hash: h('req'),
+        response_hash: h('res'),
+        input_tokens: 100 * (i + 1),
+        output_tokens: 10 * (i + 1),
+        stop_reason: 'end_turn',
+        latency_ms: 5,
+        error_code: null,
+      }),
+    );
   events.push(
     chain.next('tool.invoked', { call_id: 'call_1', tool, args_hash: h(`args ${i}`), caller: model ? 'llm' : 'script' }),
-    chain.next('tool.completed', { call_id: 'call_1', exit_code: failed ? 1 : 0, duration_ms: 10 * i, cpu_ms: i, max_rss_kb: 1000, stdout_bytes: 3, stderr_bytes: 0, output_hash: h('o'), killed_by: null, truncated: false }),
+    chain.next('tool.completed', {
+      call_id: 'call_1',
+      exit_code: failed ? 1 : 0,
+      duration_ms: 10 * i,
+      cpu_ms: i,
+      max_rss_kb: 1000,
+      stdout_bytes: 3,
+      stderr_bytes: 0,
+      output_hash: h('o'),
+      killed_by: null,
+      truncated: false,
+    }),
   );
   const result = { output: failed ? `boom ${i}` : `{"count": ${i}, "note": "row ${i}"}`, bytes: 10, truncated: false, json: null };
-  events.push(failed
-    ? chain.next('execution.failed', { error_code: i % 2 ? 'EXECUTION_NONZERO_EXIT' : 'EXECUTION_TIMEOUT', exit_code: 1, killed_by: null, result_hash: h('r'), result, duration_ms: 100 * i + 7, totals: sampleTotals() })
-    : chain.next('execution.completed', { exit_code: 0, result_hash: h('r'), result, duration_ms: 100 * i + 7, totals: sampleTotals() }));
-  events.push(chain.next('dataset.deleted', { bytes_zeroed: 100 + i, tmpfs_released: true }), chain.next('sandbox.destroyed', { processes_remaining: 0, workspace_released: true, checks: SAMPLE_DESTROY_CHECKS }));
+  events.push(
+    failed
+      ? chain.next('execution.failed', {
+          error_code: i % 2 ? 'EXECUTION_NONZERO_EXIT' : 'EXECUTION_TIMEOUT',
+          exit_code: 1,
+          killed_by: null,
+          result_hash: h('r'),
+          result,
+          duration_ms: 100 * i + 7,
+          totals: sampleTotals(),
+        })
+      : chain.next('execution.completed', { exit_code: 0, result_hash: h('r'), result, duration_ms: 100 * i + 7, totals: sampleTotals() }),
+  );
+  events.push(
+    chain.next('dataset.deleted', { bytes_zeroed: 100 + i, tmpfs_released: true }),
+    chain.next('sandbox.destroyed', { processes_remaining: 0, workspace_released: true, checks: SAMPLE_DESTROY_CHECKS }),
+  );
   return sealSample(events, attestor);
 }

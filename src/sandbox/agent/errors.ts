@@ -4,8 +4,15 @@
  */
 import type { ErrorCode } from '../../error-codes.js';
 import {
-  APIConnectionError, APIConnectionTimeoutError, AuthenticationError, BadRequestError, InternalServerError,
-  NotFoundError, PermissionDeniedError, RateLimitError, APIError,
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  AuthenticationError,
+  BadRequestError,
+  InternalServerError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  APIError,
 } from '@anthropic-ai/sdk';
 import { EphemeraError } from '../../errors.js';
 

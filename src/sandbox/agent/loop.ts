@@ -63,13 +63,31 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
       response = (await o.client.messages.create(request as never)) as unknown as Record<string, unknown>;
     } catch (error) {
       const code = llmErrorCode(error);
-      await o.onLlmCall({ turn, model: o.model, request, response: null, inputTokens: 0, outputTokens: 0, stopReason: null, latencyMs: Date.now() - started, errorCode: code });
+      await o.onLlmCall({
+        turn,
+        model: o.model,
+        request,
+        response: null,
+        inputTokens: 0,
+        outputTokens: 0,
+        stopReason: null,
+        latencyMs: Date.now() - started,
+        errorCode: code,
+      });
       throw llmError(code, `the model call failed (${code})`);
     }
     const usage = response.usage as { input_tokens?: unknown; output_tokens?: unknown } | undefined;
-    const wellFormed = typeof response === 'object' && response !== null && Array.isArray(response.content) && Number.isSafeInteger(usage?.input_tokens) && Number.isSafeInteger(usage?.output_tokens);
+    const wellFormed =
+      typeof response === 'object' &&
+      response !== null &&
+      Array.isArray(response.content) &&
+      Number.isSafeInteger(usage?.input_tokens) &&
+      Number.isSafeInteger(usage?.output_tokens);
     const report: LlmCallReport = {
-      turn, model: o.model, request, response: wellFormed ? { ...response } : null,
+      turn,
+      model: o.model,
+      request,
+      response: wellFormed ? { ...response } : null,
       inputTokens: wellFormed ? (usage!.input_tokens as number) : 0,
       outputTokens: wellFormed ? (usage!.output_tokens as number) : 0,
       stopReason: typeof response.stop_reason === 'string' ? response.stop_reason : null,
@@ -85,7 +103,16 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
     messages.push({ role: 'assistant', content });
     const toolUses = content.filter((b) => b.type === 'tool_use');
     if (report.stopReason !== 'tool_use' || toolUses.length === 0) {
-      return { answer: content.filter((b) => b.type === 'text').map((b) => b.text ?? '').join('\n').trim(), turns: turn, inputTokens, outputTokens };
+      return {
+        answer: content
+          .filter((b) => b.type === 'text')
+          .map((b) => b.text ?? '')
+          .join('\n')
+          .trim(),
+        turns: turn,
+        inputTokens,
+        outputTokens,
+      };
     }
     if (inputTokens + outputTokens > o.maxTotalTokens) throw llmError('LLM_TOKEN_BUDGET', 'the token budget is spent');
     const results = [];

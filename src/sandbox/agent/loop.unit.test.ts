@@ -9,7 +9,14 @@ function agent(answers: Answer[], overrides: Partial<AgentOptions> = {}) {
   const calls: LlmCallReport[] = [];
   const tools: { name: string; input: unknown }[] = [];
   const options: AgentOptions = {
-    client, model: 'claude-test', system: 'sys', prompt: 'count the rows', tools: [], maxTurns: 5, maxOutputTokens: 100, maxTotalTokens: 10_000,
+    client,
+    model: 'claude-test',
+    system: 'sys',
+    prompt: 'count the rows',
+    tools: [],
+    maxTurns: 5,
+    maxOutputTokens: 100,
+    maxTotalTokens: 10_000,
     runTool: async (name, input) => {
       tools.push({ name, input });
       return { content: `ran ${name}`, isError: name === 'broken' };
@@ -22,7 +29,11 @@ function agent(answers: Answer[], overrides: Partial<AgentOptions> = {}) {
   return { run: () => runAgent(options), client, calls, tools };
 }
 
-const failure = (promise: Promise<unknown>) => promise.then(() => null, (error: { code?: string }) => error.code ?? 'thrown');
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (error: { code?: string }) => error.code ?? 'thrown',
+  );
 
 describe('runAgent', () => {
   describe('when the model answers at once', () => {
@@ -31,15 +42,29 @@ describe('runAgent', () => {
       expect(await a.run()).toEqual({ answer: '42 rows', turns: 1, inputTokens: 10, outputTokens: 5 });
       expect(a.tools).toEqual([]);
       expect(a.calls).toMatchObject([{ turn: 1, model: 'claude-test', stopReason: 'end_turn', errorCode: null, inputTokens: 10, outputTokens: 5 }]);
-      expect(a.client.requests[0]).toMatchObject({ model: 'claude-test', max_tokens: 100, system: 'sys', messages: [{ role: 'user', content: 'count the rows' }] });
+      expect(a.client.requests[0]).toMatchObject({
+        model: 'claude-test',
+        max_tokens: 100,
+        system: 'sys',
+        messages: [{ role: 'user', content: 'count the rows' }],
+      });
     });
   });
 
   describe('when the model asks for tools', () => {
     it('runs each in order, sends every result back with its id, and keeps the conversation', async () => {
-      const a = agent([toolUse([{ id: 't1', name: 'bash', input: { command: 'wc -l' } }, { id: 't2', name: 'broken', input: {} }]), finalText('done')]);
+      const a = agent([
+        toolUse([
+          { id: 't1', name: 'bash', input: { command: 'wc -l' } },
+          { id: 't2', name: 'broken', input: {} },
+        ]),
+        finalText('done'),
+      ]);
       expect((await a.run()).answer).toBe('done');
-      expect(a.tools).toEqual([{ name: 'bash', input: { command: 'wc -l' } }, { name: 'broken', input: {} }]);
+      expect(a.tools).toEqual([
+        { name: 'bash', input: { command: 'wc -l' } },
+        { name: 'broken', input: {} },
+      ]);
       const second = a.client.requests[1]!.messages as { role: string; content: unknown }[];
       expect(second.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
       expect(second[2]!.content).toEqual([
@@ -51,7 +76,10 @@ describe('runAgent', () => {
     });
 
     it('stops with LLM_MAX_TURNS when the model never finishes', async () => {
-      const a = agent(Array.from({ length: 3 }, () => toolUse([{ id: 'x', name: 'bash', input: {} }])), { maxTurns: 3 });
+      const a = agent(
+        Array.from({ length: 3 }, () => toolUse([{ id: 'x', name: 'bash', input: {} }])),
+        { maxTurns: 3 },
+      );
       expect(await failure(a.run())).toBe('LLM_MAX_TURNS');
       expect(a.calls).toHaveLength(3);
     });

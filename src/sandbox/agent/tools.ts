@@ -21,7 +21,8 @@ const DEFINITIONS: Record<AgentToolName, ToolDefinition> = {
   },
   python: {
     name: 'python',
-    description: 'Run Python 3 code inside the sandbox (cwd /work, dataset under /data, no network, standard library only). Returns exit code, stdout and stderr (capped).',
+    description:
+      'Run Python 3 code inside the sandbox (cwd /work, dataset under /data, no network, standard library only). Returns exit code, stdout and stderr (capped).',
     input_schema: { type: 'object', properties: { code: { type: 'string', description: 'The program to run.' } }, required: ['code'] },
   },
   grep: {

@@ -8,13 +8,15 @@ export interface HostProcess {
 }
 
 export function hostProcessesOf(executionId: string): HostProcess[] {
-  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).flatMap((pid) => {
-    try {
-      if (!readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`ephemera-${executionId}`)) return [];
-      const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
-      return [{ pid: Number(pid), comm: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), uid }];
-    } catch {
-      return []; // exited meanwhile
-    }
-  });
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
+      try {
+        if (!readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`ephemera-${executionId}`)) return [];
+        const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+        return [{ pid: Number(pid), comm: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), uid }];
+      } catch {
+        return []; // exited meanwhile
+      }
+    });
 }

@@ -16,10 +16,34 @@ import { SIMULATED_COMPOSE_HASH, TDX_TESTDATA } from '../../attest/testing/dstac
 import { keyFingerprint } from '../trust.js';
 import type { VerifyLimits } from '../limits.js';
 import {
-  FORGER_PUBLIC_KEY, VECTOR_PUBLIC_KEY, ev, rechain, rederive, rehash, reseal, sealEvents, signReport, v1Event, type Doc, type Signer,
+  FORGER_PUBLIC_KEY,
+  VECTOR_PUBLIC_KEY,
+  ev,
+  rechain,
+  rederive,
+  rehash,
+  reseal,
+  sealEvents,
+  signReport,
+  v1Event,
+  type Doc,
+  type Signer,
 } from './forge.js';
 
-export type CaseClass = 'valid' | 'parse' | 'schema' | 'time' | 'chain' | 'lifecycle' | 'merkle' | 'signature' | 'trust' | 'fields' | 'version' | 'limits' | 'tdx';
+export type CaseClass =
+  | 'valid'
+  | 'parse'
+  | 'schema'
+  | 'time'
+  | 'chain'
+  | 'lifecycle'
+  | 'merkle'
+  | 'signature'
+  | 'trust'
+  | 'fields'
+  | 'version'
+  | 'limits'
+  | 'tdx';
 
 export interface CaseOptions {
   /** Pinned Ed25519 keys or fingerprints (default: the vector key). */
@@ -48,29 +72,90 @@ export const OTHER_ID = '01JD7ZX3Q4M5N6P7R8S9T0VWXZ';
 const h = (s: string) => hashUtf8(s);
 
 /** A run with every kind of activity, so every summary row exists. Names can be swapped for hostile ones. */
-export function richEvents(id = EXECUTION_ID, start = '2026-02-01T13:15:00.000Z', names = { model: 'claude-sonnet-4-5', tool: 'bash', host: 'api.anthropic.com', path: '/work/out/report.json' }): EventEnvelope[] {
+export function richEvents(
+  id = EXECUTION_ID,
+  start = '2026-02-01T13:15:00.000Z',
+  names = { model: 'claude-sonnet-4-5', tool: 'bash', host: 'api.anthropic.com', path: '/work/out/report.json' },
+): EventEnvelope[] {
   let tick = 0;
   const base = Date.parse(start);
   const chain = new EventChain(id, () => new Date(base + 7 * tick++));
   const output = '{"rows": 200, "share": 0.25, "note": "✓ 😀"}\n';
   return [
     chain.next('execution.requested', {
-      dataset_hash: h('dataset'), dataset_bytes: 1234, dataset_format: 'csv', dataset_source: 'inline', sandbox_hash: h('sandbox'), fingerprint: h('fp'),
-      sandbox: sampleSummary({ tools: ['bash', 'python'], llm: { provider: 'anthropic', model: names.model, prompt_hash: h('prompt'), max_turns: 8, max_output_tokens: 4096 } }),
+      dataset_hash: h('dataset'),
+      dataset_bytes: 1234,
+      dataset_format: 'csv',
+      dataset_source: 'inline',
+      sandbox_hash: h('sandbox'),
+      fingerprint: h('fp'),
+      sandbox: sampleSummary({
+        tools: ['bash', 'python'],
+        llm: { provider: 'anthropic', model: names.model, prompt_hash: h('prompt'), max_turns: 8, max_output_tokens: 4096 },
+      }),
     }),
     chain.next('dataset.loaded', { dataset_hash: h('dataset'), bytes: 1234, medium: 'tmpfs' }),
     chain.next('sandbox.created', sampleSandboxCreated(VECTOR_PUBLIC_KEY)),
     chain.next('tool.invoked', { call_id: 'call_1', tool: 'scan.py', args_hash: h('args 1'), caller: 'script' }),
     chain.next('file.accessed', { call_id: 'call_1', op: 'read', path: '/data/dataset.csv', count: 1 }),
     chain.next('file.accessed', { call_id: 'call_1', op: 'write', path: names.path, count: 2 }),
-    chain.next('tool.completed', { call_id: 'call_1', exit_code: 0, duration_ms: 31, cpu_ms: 20, max_rss_kb: 9000, stdout_bytes: 20, stderr_bytes: 0, output_hash: h('out 1'), killed_by: null, truncated: false }),
-    chain.next('llm.called', { provider: 'anthropic', host: names.host, model: names.model, turn: 1, prompt_hash: h('req 1'), response_hash: h('res 1'), input_tokens: 900, output_tokens: 40, stop_reason: 'tool_use', latency_ms: 800, error_code: null }),
+    chain.next('tool.completed', {
+      call_id: 'call_1',
+      exit_code: 0,
+      duration_ms: 31,
+      cpu_ms: 20,
+      max_rss_kb: 9000,
+      stdout_bytes: 20,
+      stderr_bytes: 0,
+      output_hash: h('out 1'),
+      killed_by: null,
+      truncated: false,
+    }),
+    chain.next('llm.called', {
+      provider: 'anthropic',
+      host: names.host,
+      model: names.model,
+      turn: 1,
+      prompt_hash: h('req 1'),
+      response_hash: h('res 1'),
+      input_tokens: 900,
+      output_tokens: 40,
+      stop_reason: 'tool_use',
+      latency_ms: 800,
+      error_code: null,
+    }),
     chain.next('tool.invoked', { call_id: 'call_2', tool: names.tool, args_hash: h('args 2'), caller: 'llm' }),
     chain.next('network.requested', { call_id: 'call_2', host: 'example.org', port: 443, allowed: false, bytes_out: 0, bytes_in: 0 }),
-    chain.next('tool.completed', { call_id: 'call_2', exit_code: 1, duration_ms: 12, cpu_ms: 3, max_rss_kb: 4000, stdout_bytes: 0, stderr_bytes: 30, output_hash: h('out 2'), killed_by: null, truncated: false }),
-    chain.next('llm.called', { provider: 'anthropic', host: names.host, model: names.model, turn: 2, prompt_hash: h('req 2'), response_hash: h('res 2'), input_tokens: 1000, output_tokens: 60, stop_reason: 'end_turn', latency_ms: 900, error_code: null }),
+    chain.next('tool.completed', {
+      call_id: 'call_2',
+      exit_code: 1,
+      duration_ms: 12,
+      cpu_ms: 3,
+      max_rss_kb: 4000,
+      stdout_bytes: 0,
+      stderr_bytes: 30,
+      output_hash: h('out 2'),
+      killed_by: null,
+      truncated: false,
+    }),
+    chain.next('llm.called', {
+      provider: 'anthropic',
+      host: names.host,
+      model: names.model,
+      turn: 2,
+      prompt_hash: h('req 2'),
+      response_hash: h('res 2'),
+      input_tokens: 1000,
+      output_tokens: 60,
+      stop_reason: 'end_turn',
+      latency_ms: 900,
+      error_code: null,
+    }),
     chain.next('execution.completed', {
-      exit_code: 0, result_hash: h('result'), result: { output, bytes: new TextEncoder().encode(output).length, truncated: false, json: JSON.parse(output) }, duration_ms: 2100,
+      exit_code: 0,
+      result_hash: h('result'),
+      result: { output, bytes: new TextEncoder().encode(output).length, truncated: false, json: JSON.parse(output) },
+      duration_ms: 2100,
       totals: sampleTotals({ tool_calls: 2, cpu_ms: 23, llm_calls: 2, input_tokens: 1900, output_tokens: 100 }),
     }),
     chain.next('dataset.deleted', { bytes_zeroed: 1234, tmpfs_released: true }),
@@ -85,7 +170,15 @@ function failedEarlyEvents(): EventEnvelope[] {
   const [requested] = richEvents();
   return [
     chain.next('execution.requested', requested!.data as never),
-    chain.next('execution.failed', { error_code: 'SANDBOX_START_FAILED', exit_code: null, killed_by: null, result_hash: h('empty'), result: { output: '', bytes: 0, truncated: false, json: null }, duration_ms: 3, totals: sampleTotals({ tool_calls: 0, cpu_ms: 0, max_rss_kb: 0 }) }),
+    chain.next('execution.failed', {
+      error_code: 'SANDBOX_START_FAILED',
+      exit_code: null,
+      killed_by: null,
+      result_hash: h('empty'),
+      result: { output: '', bytes: 0, truncated: false, json: null },
+      duration_ms: 3,
+      totals: sampleTotals({ tool_calls: 0, cpu_ms: 0, max_rss_kb: 0 }),
+    }),
     chain.next('dataset.deleted', { bytes_zeroed: 1234, tmpfs_released: true }),
     chain.next('sandbox.destroyed', { processes_remaining: 0, workspace_released: true, checks: { sandbox_started: false } }),
   ];
@@ -125,8 +218,14 @@ function versionOneCertificate(names?: Parameters<typeof richEvents>[2]): Doc {
   const report = reportDataV1(range.root(), EXECUTION_ID, events.length);
   const at = new Date(Date.parse(events.at(-1)!.at) + 5).toISOString();
   const sealed = v1Event(EXECUTION_ID, events.length, prev, 'certificate.sealed', at, {
-    tree_size: events.length, merkle_root: `sha256:${bytesToHex(range.root())}`, report_data: bytesToHex(report),
-    attestation: { type: 'simulated', ...signReport(report), notice: 'SIMULATED TEE: signed by a software key, not hardware-backed. It proves integrity of the event stream, not confidentiality.' },
+    tree_size: events.length,
+    merkle_root: `sha256:${bytesToHex(range.root())}`,
+    report_data: bytesToHex(report),
+    attestation: {
+      type: 'simulated',
+      ...signReport(report),
+      notice: 'SIMULATED TEE: signed by a software key, not hardware-backed. It proves integrity of the event stream, not confidentiality.',
+    },
   });
   const doc: Doc = { events: [...events, sealed] };
   rederive(doc);
@@ -136,7 +235,11 @@ function versionOneCertificate(names?: Parameters<typeof richEvents>[2]): Doc {
 
 /** A tdx certificate sealed through the dstack stand-in at a time the archived collateral covers: Intel's signature is necessarily broken. */
 function tdxCertificate(options: { patchReport?: boolean; padding?: boolean } = {}): Doc {
-  const eventLog = [runtimeEvent('app-id', 'ab'.repeat(20)), runtimeEvent('compose-hash', SIMULATED_COMPOSE_HASH), runtimeEvent('instance-id', 'cd'.repeat(20))];
+  const eventLog = [
+    runtimeEvent('app-id', 'ab'.repeat(20)),
+    runtimeEvent('compose-hash', SIMULATED_COMPOSE_HASH),
+    runtimeEvent('instance-id', 'cd'.repeat(20)),
+  ];
   const padded = new Uint8Array(readFileSync(join(TDX_TESTDATA, 'tdx_quote')));
   const collateral = JSON.parse(readFileSync(join(TDX_TESTDATA, 'tdx_quote_collateral.json'), 'utf8')) as Record<string, string>;
   const events = richEvents(EXECUTION_ID, '2025-06-20T10:00:00.000Z');
@@ -156,7 +259,14 @@ export function conformanceManifest(cases: readonly ConformanceCase[]) {
     format: 'ephemera-certificate-conformance/1',
     about: 'Each case: a certificate file and the verdict a verifier must give. See README.md.',
     defaults: SUITE_DEFAULTS,
-    cases: cases.map((c) => ({ name: c.name, class: c.class, description: c.description, file: `cases/${c.name}.json`, ...(c.options ? { options: c.options } : {}), expected: c.expected })),
+    cases: cases.map((c) => ({
+      name: c.name,
+      class: c.class,
+      description: c.description,
+      file: `cases/${c.name}.json`,
+      ...(c.options ? { options: c.options } : {}),
+      expected: c.expected,
+    })),
   };
 }
 
@@ -168,7 +278,14 @@ export function conformanceCases(): ConformanceCase[] {
   const invalid = (code: string) => ({ valid: false, trusted: false, code });
   const TRUSTED = { valid: true, trusted: true, code: null };
   const UNTRUSTED = { valid: true, trusted: false, code: null };
-  const add = (name: string, cls: CaseClass, description: string, expected: ConformanceCase['expected'], content: string | Uint8Array | Doc, options?: CaseOptions) => {
+  const add = (
+    name: string,
+    cls: CaseClass,
+    description: string,
+    expected: ConformanceCase['expected'],
+    content: string | Uint8Array | Doc,
+    options?: CaseOptions,
+  ) => {
     if (cases.some((c) => c.name === name)) throw new Error(`conformance: two cases named ${name}`);
     const bytes = typeof content === 'string' ? utf8(content) : content instanceof Uint8Array ? content : utf8(text(content));
     cases.push({ name, class: cls, description, ...(options ? { options } : {}), expected, bytes });
@@ -180,10 +297,11 @@ export function conformanceCases(): ConformanceCase[] {
     return doc;
   };
   /** Edited, then re-sealed with the vector key and re-derived: only the rule the edit breaks can fail. */
-  const forged = (edit: (doc: Doc) => void, signer: Signer = 'vector', from: Doc = base) => edited((doc) => {
-    edit(doc);
-    reseal(doc, signer);
-  }, from);
+  const forged = (edit: (doc: Doc) => void, signer: Signer = 'vector', from: Doc = base) =>
+    edited((doc) => {
+      edit(doc);
+      reseal(doc, signer);
+    }, from);
   const bytesWith = (find: string, raw: number[]) => {
     const at = baseText.indexOf(find) + find.length;
     const b = utf8(baseText);
@@ -191,59 +309,245 @@ export function conformanceCases(): ConformanceCase[] {
   };
 
   // ---------------------------------------------------------------- valid
-  add('valid', 'valid', 'a certificate as the executor issues it (simulated attestation, the vector key pinned); its result\'s own JSON holds a fraction, 0.25, which is allowed outside integer members', TRUSTED, base);
+  add(
+    'valid',
+    'valid',
+    "a certificate as the executor issues it (simulated attestation, the vector key pinned); its result's own JSON holds a fraction, 0.25, which is allowed outside integer members",
+    TRUSTED,
+    base,
+  );
   add('valid-compact', 'valid', 'the same certificate without whitespace: layout is not content', TRUSTED, `${JSON.stringify(base)}`);
-  add('valid-members-reordered', 'valid', 'every object\'s members in reverse order, at every depth: order is not content (RFC 8785 sorts before hashing)', TRUSTED, JSON.stringify(reverseKeys(base), null, 1));
-  add('valid-escaped-spelling', 'valid', 'strings spelled with \\u escapes (the emoji as a surrogate pair, "/" as \\/): the same values', TRUSTED, baseText.replaceAll('😀', '\\ud83d\\ude00').replace('"/data/dataset.csv"', '"\\/data\\/dataset.csv"'));
-  add('valid-failed-run', 'valid', 'a run that ended in execution.failed: a valid certificate that it failed', TRUSTED, forged((d) => {
-    const completed = ev(d, 12);
-    completed.type = 'execution.failed';
-    completed.data = { error_code: 'EXECUTION_NONZERO_EXIT', killed_by: null, ...completed.data, exit_code: 1 };
-  }));
-  add('valid-failed-before-sandbox', 'valid', 'a run refused before any sandbox existed (requested, failed, deleted, destroyed, sealed)', TRUSTED, sealEvents(failedEarlyEvents()) as unknown as Doc);
-  add('valid-hostile-names', 'valid', 'model "__proto__", tool "constructor", host "toString", path "/work/__proto__/hasOwnProperty": names are data, never keys of plain objects', TRUSTED,
-    sealEvents(richEvents(EXECUTION_ID, undefined, { model: '__proto__', tool: 'constructor', host: 'toString', path: '/work/__proto__/hasOwnProperty' })) as unknown as Doc);
+  add(
+    'valid-members-reordered',
+    'valid',
+    "every object's members in reverse order, at every depth: order is not content (RFC 8785 sorts before hashing)",
+    TRUSTED,
+    JSON.stringify(reverseKeys(base), null, 1),
+  );
+  add(
+    'valid-escaped-spelling',
+    'valid',
+    'strings spelled with \\u escapes (the emoji as a surrogate pair, "/" as \\/): the same values',
+    TRUSTED,
+    baseText.replaceAll('😀', '\\ud83d\\ude00').replace('"/data/dataset.csv"', '"\\/data\\/dataset.csv"'),
+  );
+  add(
+    'valid-failed-run',
+    'valid',
+    'a run that ended in execution.failed: a valid certificate that it failed',
+    TRUSTED,
+    forged((d) => {
+      const completed = ev(d, 12);
+      completed.type = 'execution.failed';
+      completed.data = { error_code: 'EXECUTION_NONZERO_EXIT', killed_by: null, ...completed.data, exit_code: 1 };
+    }),
+  );
+  add(
+    'valid-failed-before-sandbox',
+    'valid',
+    'a run refused before any sandbox existed (requested, failed, deleted, destroyed, sealed)',
+    TRUSTED,
+    sealEvents(failedEarlyEvents()) as unknown as Doc,
+  );
+  add(
+    'valid-hostile-names',
+    'valid',
+    'model "__proto__", tool "constructor", host "toString", path "/work/__proto__/hasOwnProperty": names are data, never keys of plain objects',
+    TRUSTED,
+    sealEvents(
+      richEvents(EXECUTION_ID, undefined, { model: '__proto__', tool: 'constructor', host: 'toString', path: '/work/__proto__/hasOwnProperty' }),
+    ) as unknown as Doc,
+  );
   add('valid-untrusted-no-pins', 'trust', 'valid, but the reader pinned no key: "signed by key K" and nothing more', UNTRUSTED, base, { trusted_keys: [] });
-  add('valid-pinned-by-fingerprint', 'trust', 'the vector key pinned by its fingerprint, sha256 of the raw key', TRUSTED, base, { trusted_keys: [keyFingerprint(VECTOR_PUBLIC_KEY)] });
-  add('valid-forger-key-unpinned', 'trust', 'everything re-signed with a self-made key: valid signature, untrusted signer', UNTRUSTED, forged(() => undefined, 'forger'));
-  add('valid-forger-key-pinned', 'trust', 'the same, verified by a reader who pinned that key', TRUSTED, forged(() => undefined, 'forger'), { trusted_keys: [keyFingerprint(FORGER_PUBLIC_KEY)] });
-  add('untrusted-other-key-pinned', 'trust', 'the reader pinned a different key than the one that signed', UNTRUSTED, base, { trusted_keys: [FORGER_PUBLIC_KEY] });
-  add('valid-depth-at-bound', 'limits', 'nesting exactly at the bound (64, the document counting as 1)', TRUSTED, forged((d) => void (ev(d, 12).data.result.json = nested(59))));
+  add('valid-pinned-by-fingerprint', 'trust', 'the vector key pinned by its fingerprint, sha256 of the raw key', TRUSTED, base, {
+    trusted_keys: [keyFingerprint(VECTOR_PUBLIC_KEY)],
+  });
+  add(
+    'valid-forger-key-unpinned',
+    'trust',
+    'everything re-signed with a self-made key: valid signature, untrusted signer',
+    UNTRUSTED,
+    forged(() => undefined, 'forger'),
+  );
+  add(
+    'valid-forger-key-pinned',
+    'trust',
+    'the same, verified by a reader who pinned that key',
+    TRUSTED,
+    forged(() => undefined, 'forger'),
+    { trusted_keys: [keyFingerprint(FORGER_PUBLIC_KEY)] },
+  );
+  add('untrusted-other-key-pinned', 'trust', 'the reader pinned a different key than the one that signed', UNTRUSTED, base, {
+    trusted_keys: [FORGER_PUBLIC_KEY],
+  });
+  add(
+    'valid-depth-at-bound',
+    'limits',
+    'nesting exactly at the bound (64, the document counting as 1)',
+    TRUSTED,
+    forged((d) => void (ev(d, 12).data.result.json = nested(59))),
+  );
 
   // ---------------------------------------------------------------- parse: duplicate members
-  add('duplicate-member-root', 'parse', '"status" twice at the top: JSON.parse keeps the last, so what is shown and what is checked could differ', invalid('JSON_DUPLICATE_MEMBER'), once(baseText, '{\n  "certificate_id"', '{\n  "status": "failed",\n  "certificate_id"'));
-  add('duplicate-member-result', 'parse', 'result.exit_code twice', invalid('JSON_DUPLICATE_MEMBER'), once(baseText, '"exit_code": 0,', '"exit_code": 1,\n    "exit_code": 0,'));
-  add('duplicate-member-event-data', 'parse', 'an event\'s data.bytes twice: one value hashed by a lax reader, another shown', invalid('JSON_DUPLICATE_MEMBER'), once(baseText, '"medium": "tmpfs"', '"bytes": 1, "medium": "tmpfs"'));
-  add('duplicate-member-escaped-name', 'parse', '"bytes" and "\\u0062ytes" are the same name once escapes are decoded', invalid('JSON_DUPLICATE_MEMBER'), once(baseText, '"medium": "tmpfs"', '"\\u0062ytes": 1, "medium": "tmpfs"'));
-  add('duplicate-member-events', 'parse', 'a second "events" member at the end', invalid('JSON_DUPLICATE_MEMBER'), `${baseText.trimEnd().slice(0, -1)},\n  "events": []\n}\n`);
-  add('duplicate-member-attestation', 'parse', 'the signature twice in the attestation', invalid('JSON_DUPLICATE_MEMBER'), once(baseText, '"signature": "', `"signature": "${'00'.repeat(64)}",\n            "signature": "`));
-  add('duplicate-member-user-json', 'parse', 'a duplicate inside the result\'s own JSON', invalid('JSON_DUPLICATE_MEMBER'), once(baseText, '"rows": 200,', '"rows": 1,\n      "rows": 200,'));
-  add('duplicate-member-proto', 'parse', '"__proto__" twice in execution_trace', invalid('JSON_DUPLICATE_MEMBER'), once(baseText, '"execution_trace": {', '"execution_trace": {\n    "__proto__": {},\n    "__proto__": {},'));
+  add(
+    'duplicate-member-root',
+    'parse',
+    '"status" twice at the top: JSON.parse keeps the last, so what is shown and what is checked could differ',
+    invalid('JSON_DUPLICATE_MEMBER'),
+    once(baseText, '{\n  "certificate_id"', '{\n  "status": "failed",\n  "certificate_id"'),
+  );
+  add(
+    'duplicate-member-result',
+    'parse',
+    'result.exit_code twice',
+    invalid('JSON_DUPLICATE_MEMBER'),
+    once(baseText, '"exit_code": 0,', '"exit_code": 1,\n    "exit_code": 0,'),
+  );
+  add(
+    'duplicate-member-event-data',
+    'parse',
+    "an event's data.bytes twice: one value hashed by a lax reader, another shown",
+    invalid('JSON_DUPLICATE_MEMBER'),
+    once(baseText, '"medium": "tmpfs"', '"bytes": 1, "medium": "tmpfs"'),
+  );
+  add(
+    'duplicate-member-escaped-name',
+    'parse',
+    '"bytes" and "\\u0062ytes" are the same name once escapes are decoded',
+    invalid('JSON_DUPLICATE_MEMBER'),
+    once(baseText, '"medium": "tmpfs"', '"\\u0062ytes": 1, "medium": "tmpfs"'),
+  );
+  add(
+    'duplicate-member-events',
+    'parse',
+    'a second "events" member at the end',
+    invalid('JSON_DUPLICATE_MEMBER'),
+    `${baseText.trimEnd().slice(0, -1)},\n  "events": []\n}\n`,
+  );
+  add(
+    'duplicate-member-attestation',
+    'parse',
+    'the signature twice in the attestation',
+    invalid('JSON_DUPLICATE_MEMBER'),
+    once(baseText, '"signature": "', `"signature": "${'00'.repeat(64)}",\n            "signature": "`),
+  );
+  add(
+    'duplicate-member-user-json',
+    'parse',
+    "a duplicate inside the result's own JSON",
+    invalid('JSON_DUPLICATE_MEMBER'),
+    once(baseText, '"rows": 200,', '"rows": 1,\n      "rows": 200,'),
+  );
+  add(
+    'duplicate-member-proto',
+    'parse',
+    '"__proto__" twice in execution_trace',
+    invalid('JSON_DUPLICATE_MEMBER'),
+    once(baseText, '"execution_trace": {', '"execution_trace": {\n    "__proto__": {},\n    "__proto__": {},'),
+  );
 
   // ---------------------------------------------------------------- parse: strings and UTF-8
   const outputAt = '"output": "';
-  add('unpaired-high-surrogate', 'parse', 'an escaped high surrogate with no low half (result.output)', invalid('JSON_UNPAIRED_SURROGATE'), once(baseText, outputAt, `${outputAt}\\ud800`));
-  add('unpaired-low-surrogate', 'parse', 'an escaped low surrogate with no high half', invalid('JSON_UNPAIRED_SURROGATE'), once(baseText, outputAt, `${outputAt}\\udc00`));
-  add('reversed-surrogate-pair', 'parse', 'low half before high half', invalid('JSON_UNPAIRED_SURROGATE'), once(baseText, outputAt, `${outputAt}\\ude00\\ud83d`));
-  add('high-surrogate-then-escape', 'parse', 'a high surrogate followed by an ordinary escaped character', invalid('JSON_UNPAIRED_SURROGATE'), once(baseText, outputAt, `${outputAt}\\ud800\\u0041`));
-  add('high-surrogate-at-string-end', 'parse', 'a high surrogate as the last character of a string', invalid('JSON_UNPAIRED_SURROGATE'), once(baseText, '"status": "completed"', '"status": "completed\\ud83d"'));
-  add('unpaired-surrogate-in-member-name', 'parse', 'a member name holding an unpaired surrogate', invalid('JSON_UNPAIRED_SURROGATE'), once(baseText, '{\n  "certificate_id"', '{\n  "x\\udbff": 1,\n  "certificate_id"'));
+  add(
+    'unpaired-high-surrogate',
+    'parse',
+    'an escaped high surrogate with no low half (result.output)',
+    invalid('JSON_UNPAIRED_SURROGATE'),
+    once(baseText, outputAt, `${outputAt}\\ud800`),
+  );
+  add(
+    'unpaired-low-surrogate',
+    'parse',
+    'an escaped low surrogate with no high half',
+    invalid('JSON_UNPAIRED_SURROGATE'),
+    once(baseText, outputAt, `${outputAt}\\udc00`),
+  );
+  add(
+    'reversed-surrogate-pair',
+    'parse',
+    'low half before high half',
+    invalid('JSON_UNPAIRED_SURROGATE'),
+    once(baseText, outputAt, `${outputAt}\\ude00\\ud83d`),
+  );
+  add(
+    'high-surrogate-then-escape',
+    'parse',
+    'a high surrogate followed by an ordinary escaped character',
+    invalid('JSON_UNPAIRED_SURROGATE'),
+    once(baseText, outputAt, `${outputAt}\\ud800\\u0041`),
+  );
+  add(
+    'high-surrogate-at-string-end',
+    'parse',
+    'a high surrogate as the last character of a string',
+    invalid('JSON_UNPAIRED_SURROGATE'),
+    once(baseText, '"status": "completed"', '"status": "completed\\ud83d"'),
+  );
+  add(
+    'unpaired-surrogate-in-member-name',
+    'parse',
+    'a member name holding an unpaired surrogate',
+    invalid('JSON_UNPAIRED_SURROGATE'),
+    once(baseText, '{\n  "certificate_id"', '{\n  "x\\udbff": 1,\n  "certificate_id"'),
+  );
   const idAt = '"cert_';
   add('utf8-lone-continuation-byte', 'parse', 'a byte 0x80 with no lead byte', invalid('JSON_INVALID_UTF8'), bytesWith(idAt, [0x80]));
   add('utf8-overlong', 'parse', '"/" encoded in two bytes (C0 AF)', invalid('JSON_INVALID_UTF8'), bytesWith(idAt, [0xc0, 0xaf]));
-  add('utf8-encoded-surrogate', 'parse', 'a surrogate encoded as UTF-8 (ED A0 80), which UTF-8 forbids', invalid('JSON_INVALID_UTF8'), bytesWith(idAt, [0xed, 0xa0, 0x80]));
+  add(
+    'utf8-encoded-surrogate',
+    'parse',
+    'a surrogate encoded as UTF-8 (ED A0 80), which UTF-8 forbids',
+    invalid('JSON_INVALID_UTF8'),
+    bytesWith(idAt, [0xed, 0xa0, 0x80]),
+  );
   add('utf8-byte-ff', 'parse', 'the byte 0xFF', invalid('JSON_INVALID_UTF8'), bytesWith(idAt, [0xff]));
-  add('utf8-truncated-at-end', 'parse', 'the text ends inside a three-byte sequence', invalid('JSON_INVALID_UTF8'), new Uint8Array([...utf8(baseText), 0xe2, 0x82]));
+  add(
+    'utf8-truncated-at-end',
+    'parse',
+    'the text ends inside a three-byte sequence',
+    invalid('JSON_INVALID_UTF8'),
+    new Uint8Array([...utf8(baseText), 0xe2, 0x82]),
+  );
   add('byte-order-mark', 'parse', 'a UTF-8 byte-order mark before the document', invalid('JSON_SYNTAX'), new Uint8Array([0xef, 0xbb, 0xbf, ...utf8(baseText)]));
-  add('control-character-in-string', 'parse', 'a raw tab inside a string', invalid('JSON_SYNTAX'), once(baseText, '"status": "completed"', '"status": "comp\tleted"'));
-  add('unknown-escape', 'parse', 'an escape JSON does not have (\\x41)', invalid('JSON_SYNTAX'), once(baseText, '"status": "completed"', '"status": "\\x41completed"'));
+  add(
+    'control-character-in-string',
+    'parse',
+    'a raw tab inside a string',
+    invalid('JSON_SYNTAX'),
+    once(baseText, '"status": "completed"', '"status": "comp\tleted"'),
+  );
+  add(
+    'unknown-escape',
+    'parse',
+    'an escape JSON does not have (\\x41)',
+    invalid('JSON_SYNTAX'),
+    once(baseText, '"status": "completed"', '"status": "\\x41completed"'),
+  );
 
   // ---------------------------------------------------------------- parse: numbers
-  add('number-fraction-for-integer', 'parse', 'seq written 1.0: the same value, another spelling', invalid('JSON_NUMBER_NOT_CANONICAL'), once(baseText, '"seq": 1,', '"seq": 1.0,'));
+  add(
+    'number-fraction-for-integer',
+    'parse',
+    'seq written 1.0: the same value, another spelling',
+    invalid('JSON_NUMBER_NOT_CANONICAL'),
+    once(baseText, '"seq": 1,', '"seq": 1.0,'),
+  );
   add('number-exponent', 'parse', 'dataset bytes written 1.234e3', invalid('JSON_NUMBER_NOT_CANONICAL'), once(baseText, '"bytes": 1234,', '"bytes": 1.234e3,'));
   add('number-negative-zero', 'parse', 'an exit code written -0', invalid('JSON_NUMBER_NOT_CANONICAL'), once(baseText, '"exit_code": 0,', '"exit_code": -0,'));
-  add('number-uppercase-exponent-user-json', 'parse', '2E2 in the result\'s own JSON: fractions are allowed there, non-canonical spellings are not', invalid('JSON_NUMBER_NOT_CANONICAL'), once(baseText, '"rows": 200,', '"rows": 2E2,'));
-  add('number-beyond-double', 'parse', '9007199254740993 cannot be held exactly: a reader would see 9007199254740992', invalid('JSON_NUMBER_NOT_CANONICAL'), once(baseText, '"bytes": 1234,', '"bytes": 9007199254740993,'));
+  add(
+    'number-uppercase-exponent-user-json',
+    'parse',
+    "2E2 in the result's own JSON: fractions are allowed there, non-canonical spellings are not",
+    invalid('JSON_NUMBER_NOT_CANONICAL'),
+    once(baseText, '"rows": 200,', '"rows": 2E2,'),
+  );
+  add(
+    'number-beyond-double',
+    'parse',
+    '9007199254740993 cannot be held exactly: a reader would see 9007199254740992',
+    invalid('JSON_NUMBER_NOT_CANONICAL'),
+    once(baseText, '"bytes": 1234,', '"bytes": 9007199254740993,'),
+  );
   add('number-overflow', 'parse', '1e400 is Infinity to a double', invalid('JSON_NUMBER_NOT_CANONICAL'), once(baseText, '"rows": 200,', '"rows": 1e400,'));
   add('number-leading-zero', 'parse', 'a number with a leading zero (0123)', invalid('JSON_SYNTAX'), once(baseText, '"bytes": 1234,', '"bytes": 01234,'));
   add('number-plus-sign', 'parse', 'a number with a plus sign', invalid('JSON_SYNTAX'), once(baseText, '"bytes": 1234,', '"bytes": +1234,'));
@@ -260,128 +564,723 @@ export function conformanceCases(): ConformanceCase[] {
   add('empty-file', 'parse', 'nothing at all', invalid('JSON_SYNTAX'), '');
   add('top-level-array', 'parse', 'an array holding the certificate', invalid('JSON_SYNTAX'), `[${baseText}]`);
   add('truncated', 'parse', 'the file cut in the middle of the events', invalid('JSON_SYNTAX'), baseText.slice(0, Math.floor(baseText.length * 0.7)));
-  add('events-not-an-array', 'parse', '"events" is an object holding the array', invalid('JSON_SYNTAX'), once(baseText, '"events": [', '"events": {"list": [').replace(/\]\n\}\n$/, ']}\n}\n'));
-  add('too-deep', 'limits', 'the result\'s own JSON nested past the bound of 64', invalid('JSON_TOO_DEEP'), forged((d) => void (ev(d, 12).data.result.json = nested(60))));
+  add(
+    'events-not-an-array',
+    'parse',
+    '"events" is an object holding the array',
+    invalid('JSON_SYNTAX'),
+    once(baseText, '"events": [', '"events": {"list": [').replace(/\]\n\}\n$/, ']}\n}\n'),
+  );
+  add(
+    'too-deep',
+    'limits',
+    "the result's own JSON nested past the bound of 64",
+    invalid('JSON_TOO_DEEP'),
+    forged((d) => void (ev(d, 12).data.result.json = nested(60))),
+  );
 
   // ---------------------------------------------------------------- schema
-  add('unknown-member-root', 'schema', 'a member no certificate has ("verified_by")', invalid('VERIFY_UNKNOWN_MEMBER'), edited((d) => void (d.verified_by = 'ephemera')));
-  add('unknown-member-root-proto', 'schema', '"__proto__" at the top: an ordinary, unknown name', invalid('VERIFY_UNKNOWN_MEMBER'), once(baseText, '{\n  "certificate_id"', '{\n  "__proto__": {"valid": true},\n  "certificate_id"'));
-  add('unknown-member-root-constructor', 'schema', '"constructor" at the top', invalid('VERIFY_UNKNOWN_MEMBER'), once(baseText, '{\n  "certificate_id"', '{\n  "constructor": "x",\n  "certificate_id"'));
-  add('unknown-member-envelope', 'schema', 'a member beside seq and type in an event (re-sealed)', invalid('EVENTS_UNKNOWN_MEMBER'), forged((d) => void (ev(d, 2).note = 'x')));
-  add('unknown-member-data', 'schema', 'a member in an event\'s data (re-sealed)', invalid('EVENTS_UNKNOWN_MEMBER'), forged((d) => void (ev(d, 1).data.extra = 1)));
-  add('unknown-member-data-tostring', 'schema', '"toString" in an event\'s data (re-sealed)', invalid('EVENTS_UNKNOWN_MEMBER'), forged((d) => void (ev(d, 1).data.toString = 'x')));
-  add('unknown-member-data-proto', 'schema', '"__proto__" in an event\'s data, written into the text and re-sealed', invalid('EVENTS_UNKNOWN_MEMBER'), protoInData(base));
-  add('unknown-member-isolation', 'schema', 'a member in sandbox.created\'s isolation block (version 2 closes it)', invalid('EVENTS_UNKNOWN_MEMBER'), forged((d) => void (ev(d, 2).data.isolation.privileged = true)));
-  add('unknown-member-limit', 'schema', 'a member in one limit\'s entry', invalid('EVENTS_UNKNOWN_MEMBER'), forged((d) => void (ev(d, 2).data.limits.wall_ms.note = 'x')));
-  add('unknown-member-runtime-tool', 'schema', 'a member in a runtime tool\'s identity', invalid('EVENTS_UNKNOWN_MEMBER'), forged((d) => void (ev(d, 2).data.runtime.tools.python3.signed = true)));
-  add('unknown-member-tee', 'schema', 'a member in the runtime TEE description', invalid('EVENTS_UNKNOWN_MEMBER'), forged((d) => void (ev(d, 2).data.runtime.tee.audited = true)));
-  add('unknown-member-result', 'schema', 'a member in the recorded result', invalid('EVENTS_UNKNOWN_MEMBER'), forged((d) => void (ev(d, 12).data.result.stderr = 'x')));
-  add('unknown-member-totals', 'schema', 'a member in the totals', invalid('EVENTS_UNKNOWN_MEMBER'), forged((d) => void (ev(d, 12).data.totals.cost = 1)));
-  add('unknown-member-destroy-checks', 'schema', 'a member in the destruction checks', invalid('EVENTS_UNKNOWN_MEMBER'), forged((d) => void (ev(d, 14).data.checks.note = 'x')));
-  add('unknown-member-attestation-notice', 'schema', 'a notice beside the signature: version 1 let it ride unsigned; version 2 rejects it', invalid('EVENTS_UNKNOWN_MEMBER'), forged((d) => void (ev(d, -1).data.attestation.notice = 'hardware-backed')));
-  add('unknown-member-summary', 'schema', 'a member in execution_trace the events do not imply', invalid('VERIFY_UNKNOWN_MEMBER'), edited((d) => void (d.execution_trace.verified = true)));
-  add('unknown-member-summary-proto', 'schema', '"__proto__" inside execution_trace', invalid('VERIFY_UNKNOWN_MEMBER'), once(baseText, '"execution_trace": {', '"execution_trace": {\n    "__proto__": {"count": 0},'));
-  add('unknown-member-lifecycle', 'schema', 'a member in lifecycle', invalid('VERIFY_UNKNOWN_MEMBER'), edited((d) => void (d.lifecycle.audited = '2026-02-01T13:15:00.000Z')));
-  add('unknown-member-tool-use', 'schema', 'a member in a tool_uses row', invalid('VERIFY_UNKNOWN_MEMBER'), edited((d) => void (d.execution_trace.tool_uses[0].safe = true)));
-  add('unknown-member-proof', 'schema', 'a member in proof', invalid('VERIFY_UNKNOWN_MEMBER'), edited((d) => void (d.proof.hardware_backed = true)));
-  add('unknown-member-merkle', 'schema', 'a member in merkle', invalid('VERIFY_UNKNOWN_MEMBER'), edited((d) => void (d.merkle.audited = true)));
-  add('missing-member-root', 'schema', 'no "status"', invalid('VERIFY_MISSING_MEMBER'), edited((d) => void delete d.status));
-  add('missing-member-events', 'schema', 'no "events"', invalid('VERIFY_MISSING_MEMBER'), edited((d) => void delete d.events));
-  add('missing-member-summary', 'schema', 'no result.json in the summary', invalid('VERIFY_FIELD_MISMATCH'), edited((d) => void delete d.result.json));
-  add('missing-member-data', 'schema', 'an event without data.call_id (re-sealed)', invalid('EVENTS_INVALID_ENVELOPE'), forged((d) => void delete ev(d, 3).data.call_id));
-  add('missing-member-result-json', 'schema', 'a version-2 result without "json" (absent is written null)', invalid('EVENTS_INVALID_ENVELOPE'), forged((d) => void delete ev(d, 12).data.result.json));
-  add('missing-member-envelope', 'schema', 'an event without "at"', invalid('EVENTS_INVALID_ENVELOPE'), forged((d) => void delete ev(d, 4).at));
-  add('wrong-type-seq', 'schema', 'seq as a string', invalid('EVENTS_INVALID_ENVELOPE'), edited((d) => void (ev(d, 1).seq = '1')));
-  add('wrong-type-exit-code', 'schema', 'exit_code as a string (re-sealed)', invalid('EVENTS_INVALID_ENVELOPE'), forged((d) => void (ev(d, 6).data.exit_code = '0')));
-  add('wrong-enum-caller', 'schema', 'caller "human" (re-sealed)', invalid('EVENTS_INVALID_ENVELOPE'), forged((d) => void (ev(d, 3).data.caller = 'human')));
-  add('wrong-enum-tool', 'schema', 'a sandbox tool the format does not know ("curl") (re-sealed)', invalid('EVENTS_INVALID_ENVELOPE'), forged((d) => void ev(d, 0).data.sandbox.tools.push('curl')));
-  add('hash-uppercase', 'schema', 'prev in uppercase hex: one spelling per hash', invalid('EVENTS_INVALID_ENVELOPE'), edited((d) => void (ev(d, 3).prev = `sha256:${ev(d, 3).prev.slice(7).toUpperCase()}`)));
-  add('signature-uppercase', 'schema', 'the signature in uppercase hex', invalid('EVENTS_INVALID_ENVELOPE'), edited((d) => { ev(d, -1).data.attestation.signature = ev(d, -1).data.attestation.signature.toUpperCase(); rehash(ev(d, -1)); }));
-  add('public-key-short', 'schema', 'a public key of 31 bytes', invalid('EVENTS_INVALID_ENVELOPE'), edited((d) => { ev(d, -1).data.attestation.public_key = ev(d, -1).data.attestation.public_key.slice(2); rehash(ev(d, -1)); }));
-  add('negative-count', 'schema', 'a negative byte count (re-sealed)', invalid('EVENTS_INVALID_ENVELOPE'), forged((d) => void (ev(d, 1).data.bytes = -1)));
-  add('unsafe-integer', 'schema', 'dataset_bytes 9007199254740992, canonical but beyond 2^53 - 1 (re-sealed)', invalid('EVENTS_NOT_SAFE_INTEGER'), forged((d) => void (ev(d, 0).data.dataset_bytes = 2 ** 53)));
-  add('fraction-for-integer', 'schema', 'a count of 1.5 (re-sealed)', invalid('EVENTS_NOT_SAFE_INTEGER'), forged((d) => void (ev(d, 4).data.count = 1.5)));
-  add('unsupported-version', 'schema', 'an event of envelope version 3', invalid('EVENTS_UNSUPPORTED_VERSION'), edited((d) => { ev(d, 0).v = 3; rehash(ev(d, 0)); }));
-  add('mixed-versions', 'schema', 'one event of version 1 in a version-2 stream (re-sealed)', invalid('EVENTS_VERSION_MISMATCH'), forged((d) => void (ev(d, 3).v = 1)));
-  add('attestation-type-unknown', 'schema', 'an attestation of type "sgx" (re-hashed)', invalid('EVENTS_INVALID_ENVELOPE'), edited((d) => { ev(d, -1).data.attestation.type = 'sgx'; rehash(ev(d, -1)); }));
-  add('attestation-type-relabelled', 'schema', 'a simulated attestation relabelled "tdx"', invalid('EVENTS_UNKNOWN_MEMBER'), edited((d) => { ev(d, -1).data.attestation.type = 'tdx'; rehash(ev(d, -1)); }));
+  add(
+    'unknown-member-root',
+    'schema',
+    'a member no certificate has ("verified_by")',
+    invalid('VERIFY_UNKNOWN_MEMBER'),
+    edited((d) => void (d.verified_by = 'ephemera')),
+  );
+  add(
+    'unknown-member-root-proto',
+    'schema',
+    '"__proto__" at the top: an ordinary, unknown name',
+    invalid('VERIFY_UNKNOWN_MEMBER'),
+    once(baseText, '{\n  "certificate_id"', '{\n  "__proto__": {"valid": true},\n  "certificate_id"'),
+  );
+  add(
+    'unknown-member-root-constructor',
+    'schema',
+    '"constructor" at the top',
+    invalid('VERIFY_UNKNOWN_MEMBER'),
+    once(baseText, '{\n  "certificate_id"', '{\n  "constructor": "x",\n  "certificate_id"'),
+  );
+  add(
+    'unknown-member-envelope',
+    'schema',
+    'a member beside seq and type in an event (re-sealed)',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, 2).note = 'x')),
+  );
+  add(
+    'unknown-member-data',
+    'schema',
+    "a member in an event's data (re-sealed)",
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, 1).data.extra = 1)),
+  );
+  add(
+    'unknown-member-data-tostring',
+    'schema',
+    '"toString" in an event\'s data (re-sealed)',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, 1).data.toString = 'x')),
+  );
+  add(
+    'unknown-member-data-proto',
+    'schema',
+    '"__proto__" in an event\'s data, written into the text and re-sealed',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    protoInData(base),
+  );
+  add(
+    'unknown-member-isolation',
+    'schema',
+    "a member in sandbox.created's isolation block (version 2 closes it)",
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, 2).data.isolation.privileged = true)),
+  );
+  add(
+    'unknown-member-limit',
+    'schema',
+    "a member in one limit's entry",
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, 2).data.limits.wall_ms.note = 'x')),
+  );
+  add(
+    'unknown-member-runtime-tool',
+    'schema',
+    "a member in a runtime tool's identity",
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, 2).data.runtime.tools.python3.signed = true)),
+  );
+  add(
+    'unknown-member-tee',
+    'schema',
+    'a member in the runtime TEE description',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, 2).data.runtime.tee.audited = true)),
+  );
+  add(
+    'unknown-member-result',
+    'schema',
+    'a member in the recorded result',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, 12).data.result.stderr = 'x')),
+  );
+  add(
+    'unknown-member-totals',
+    'schema',
+    'a member in the totals',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, 12).data.totals.cost = 1)),
+  );
+  add(
+    'unknown-member-destroy-checks',
+    'schema',
+    'a member in the destruction checks',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, 14).data.checks.note = 'x')),
+  );
+  add(
+    'unknown-member-attestation-notice',
+    'schema',
+    'a notice beside the signature: version 1 let it ride unsigned; version 2 rejects it',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, -1).data.attestation.notice = 'hardware-backed')),
+  );
+  add(
+    'unknown-member-summary',
+    'schema',
+    'a member in execution_trace the events do not imply',
+    invalid('VERIFY_UNKNOWN_MEMBER'),
+    edited((d) => void (d.execution_trace.verified = true)),
+  );
+  add(
+    'unknown-member-summary-proto',
+    'schema',
+    '"__proto__" inside execution_trace',
+    invalid('VERIFY_UNKNOWN_MEMBER'),
+    once(baseText, '"execution_trace": {', '"execution_trace": {\n    "__proto__": {"count": 0},'),
+  );
+  add(
+    'unknown-member-lifecycle',
+    'schema',
+    'a member in lifecycle',
+    invalid('VERIFY_UNKNOWN_MEMBER'),
+    edited((d) => void (d.lifecycle.audited = '2026-02-01T13:15:00.000Z')),
+  );
+  add(
+    'unknown-member-tool-use',
+    'schema',
+    'a member in a tool_uses row',
+    invalid('VERIFY_UNKNOWN_MEMBER'),
+    edited((d) => void (d.execution_trace.tool_uses[0].safe = true)),
+  );
+  add(
+    'unknown-member-proof',
+    'schema',
+    'a member in proof',
+    invalid('VERIFY_UNKNOWN_MEMBER'),
+    edited((d) => void (d.proof.hardware_backed = true)),
+  );
+  add(
+    'unknown-member-merkle',
+    'schema',
+    'a member in merkle',
+    invalid('VERIFY_UNKNOWN_MEMBER'),
+    edited((d) => void (d.merkle.audited = true)),
+  );
+  add(
+    'missing-member-root',
+    'schema',
+    'no "status"',
+    invalid('VERIFY_MISSING_MEMBER'),
+    edited((d) => void delete d.status),
+  );
+  add(
+    'missing-member-events',
+    'schema',
+    'no "events"',
+    invalid('VERIFY_MISSING_MEMBER'),
+    edited((d) => void delete d.events),
+  );
+  add(
+    'missing-member-summary',
+    'schema',
+    'no result.json in the summary',
+    invalid('VERIFY_FIELD_MISMATCH'),
+    edited((d) => void delete d.result.json),
+  );
+  add(
+    'missing-member-data',
+    'schema',
+    'an event without data.call_id (re-sealed)',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void delete ev(d, 3).data.call_id),
+  );
+  add(
+    'missing-member-result-json',
+    'schema',
+    'a version-2 result without "json" (absent is written null)',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void delete ev(d, 12).data.result.json),
+  );
+  add(
+    'missing-member-envelope',
+    'schema',
+    'an event without "at"',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void delete ev(d, 4).at),
+  );
+  add(
+    'wrong-type-seq',
+    'schema',
+    'seq as a string',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    edited((d) => void (ev(d, 1).seq = '1')),
+  );
+  add(
+    'wrong-type-exit-code',
+    'schema',
+    'exit_code as a string (re-sealed)',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void (ev(d, 6).data.exit_code = '0')),
+  );
+  add(
+    'wrong-enum-caller',
+    'schema',
+    'caller "human" (re-sealed)',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void (ev(d, 3).data.caller = 'human')),
+  );
+  add(
+    'wrong-enum-tool',
+    'schema',
+    'a sandbox tool the format does not know ("curl") (re-sealed)',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void ev(d, 0).data.sandbox.tools.push('curl')),
+  );
+  add(
+    'hash-uppercase',
+    'schema',
+    'prev in uppercase hex: one spelling per hash',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    edited((d) => void (ev(d, 3).prev = `sha256:${ev(d, 3).prev.slice(7).toUpperCase()}`)),
+  );
+  add(
+    'signature-uppercase',
+    'schema',
+    'the signature in uppercase hex',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    edited((d) => {
+      ev(d, -1).data.attestation.signature = ev(d, -1).data.attestation.signature.toUpperCase();
+      rehash(ev(d, -1));
+    }),
+  );
+  add(
+    'public-key-short',
+    'schema',
+    'a public key of 31 bytes',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    edited((d) => {
+      ev(d, -1).data.attestation.public_key = ev(d, -1).data.attestation.public_key.slice(2);
+      rehash(ev(d, -1));
+    }),
+  );
+  add(
+    'negative-count',
+    'schema',
+    'a negative byte count (re-sealed)',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void (ev(d, 1).data.bytes = -1)),
+  );
+  add(
+    'unsafe-integer',
+    'schema',
+    'dataset_bytes 9007199254740992, canonical but beyond 2^53 - 1 (re-sealed)',
+    invalid('EVENTS_NOT_SAFE_INTEGER'),
+    forged((d) => void (ev(d, 0).data.dataset_bytes = 2 ** 53)),
+  );
+  add(
+    'fraction-for-integer',
+    'schema',
+    'a count of 1.5 (re-sealed)',
+    invalid('EVENTS_NOT_SAFE_INTEGER'),
+    forged((d) => void (ev(d, 4).data.count = 1.5)),
+  );
+  add(
+    'unsupported-version',
+    'schema',
+    'an event of envelope version 3',
+    invalid('EVENTS_UNSUPPORTED_VERSION'),
+    edited((d) => {
+      ev(d, 0).v = 3;
+      rehash(ev(d, 0));
+    }),
+  );
+  add(
+    'mixed-versions',
+    'schema',
+    'one event of version 1 in a version-2 stream (re-sealed)',
+    invalid('EVENTS_VERSION_MISMATCH'),
+    forged((d) => void (ev(d, 3).v = 1)),
+  );
+  add(
+    'attestation-type-unknown',
+    'schema',
+    'an attestation of type "sgx" (re-hashed)',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    edited((d) => {
+      ev(d, -1).data.attestation.type = 'sgx';
+      rehash(ev(d, -1));
+    }),
+  );
+  add(
+    'attestation-type-relabelled',
+    'schema',
+    'a simulated attestation relabelled "tdx"',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    edited((d) => {
+      ev(d, -1).data.attestation.type = 'tdx';
+      rehash(ev(d, -1));
+    }),
+  );
 
   // ---------------------------------------------------------------- time
   const at = (value: string) => (d: Doc) => void (ev(d, 4).at = value);
   add('time-without-milliseconds', 'time', '2026-02-01T13:15:00Z (re-sealed)', invalid('EVENTS_BAD_TIMESTAMP'), forged(at('2026-02-01T13:15:00Z')));
   add('time-with-offset', 'time', 'a +00:00 offset instead of Z (re-sealed)', invalid('EVENTS_BAD_TIMESTAMP'), forged(at('2026-02-01T13:15:00.028+00:00')));
   add('time-lowercase', 'time', 'lowercase t and z (re-sealed)', invalid('EVENTS_BAD_TIMESTAMP'), forged(at('2026-02-01t13:15:00.028z')));
-  add('time-february-30', 'time', 'February 30th, which Date.parse rolls into March (re-sealed)', invalid('EVENTS_BAD_TIMESTAMP'), forged(at('2026-02-30T13:15:00.028Z')));
+  add(
+    'time-february-30',
+    'time',
+    'February 30th, which Date.parse rolls into March (re-sealed)',
+    invalid('EVENTS_BAD_TIMESTAMP'),
+    forged(at('2026-02-30T13:15:00.028Z')),
+  );
   add('time-month-13', 'time', 'month 13 (re-sealed)', invalid('EVENTS_BAD_TIMESTAMP'), forged(at('2026-13-01T13:15:00.028Z')));
   add('time-hour-24', 'time', '24:00:00 (re-sealed)', invalid('EVENTS_BAD_TIMESTAMP'), forged(at('2026-02-01T24:00:00.000Z')));
-  add('time-leap-second', 'time', 'a leap second, 23:59:60, which the profile cannot hold (re-sealed)', invalid('EVENTS_BAD_TIMESTAMP'), forged(at('2026-02-01T23:59:60.000Z')));
-  add('time-decreases', 'time', 'an event earlier than the one before it (re-sealed)', invalid('EVENTS_TIME_DECREASES'), forged(at('2026-02-01T13:14:00.000Z')));
-  add('time-seal-before-last-event', 'time', 'the seal dated before the stream\'s last event (re-sealed)', invalid('EVENTS_TIME_DECREASES'), forged((d) => void (ev(d, -1).at = '2026-02-01T13:15:00.000Z')));
-  add('time-seal-edited', 'time', 'the issue time moved a day later, the seal re-hashed but not re-signed: version 2 commits it in the report data', invalid('ATTEST_REPORT_DATA_MISMATCH'),
-    edited((d) => { ev(d, -1).at = '2026-02-02T13:15:00.000Z'; rehash(ev(d, -1)); rederive(d); }));
+  add(
+    'time-leap-second',
+    'time',
+    'a leap second, 23:59:60, which the profile cannot hold (re-sealed)',
+    invalid('EVENTS_BAD_TIMESTAMP'),
+    forged(at('2026-02-01T23:59:60.000Z')),
+  );
+  add(
+    'time-decreases',
+    'time',
+    'an event earlier than the one before it (re-sealed)',
+    invalid('EVENTS_TIME_DECREASES'),
+    forged(at('2026-02-01T13:14:00.000Z')),
+  );
+  add(
+    'time-seal-before-last-event',
+    'time',
+    "the seal dated before the stream's last event (re-sealed)",
+    invalid('EVENTS_TIME_DECREASES'),
+    forged((d) => void (ev(d, -1).at = '2026-02-01T13:15:00.000Z')),
+  );
+  add(
+    'time-seal-edited',
+    'time',
+    'the issue time moved a day later, the seal re-hashed but not re-signed: version 2 commits it in the report data',
+    invalid('ATTEST_REPORT_DATA_MISMATCH'),
+    edited((d) => {
+      ev(d, -1).at = '2026-02-02T13:15:00.000Z';
+      rehash(ev(d, -1));
+      rederive(d);
+    }),
+  );
 
   // ---------------------------------------------------------------- chain
-  add('event-data-edited', 'chain', 'an event\'s data edited, its hash left', invalid('EVENTS_HASH_MISMATCH'), edited((d) => void (ev(d, 1).data.bytes = 1)));
-  add('event-data-edited-rehashed', 'chain', 'the same with its hash recomputed: the next link breaks', invalid('EVENTS_CHAIN_BROKEN'), edited((d) => { ev(d, 1).data.bytes = 1; rehash(ev(d, 1)); }));
-  add('event-data-edited-all-rehashed', 'chain', 'the result forged and every link recomputed: the signed root no longer matches', invalid('VERIFY_MERKLE_ROOT_MISMATCH'),
-    edited((d) => { ev(d, 12).data.result.output = 'forged'; rechain(d); }));
-  add('event-hash-bit-flipped', 'chain', 'one bit of an event\'s hash', invalid('EVENTS_HASH_MISMATCH'), edited((d) => void (ev(d, 5).hash = flipHex(ev(d, 5).hash, 3))));
-  add('event-prev-bit-flipped', 'chain', 'one bit of a prev link', invalid('EVENTS_HASH_MISMATCH'), edited((d) => void (ev(d, 5).prev = flipHex(ev(d, 5).prev, 200))));
-  add('genesis-prev-edited', 'chain', 'the first event linked to something other than the genesis hash (re-hashed)', invalid('EVENTS_CHAIN_BROKEN'), edited((d) => { ev(d, 0).prev = `sha256:${'00'.repeat(32)}`; rehash(ev(d, 0)); }));
-  add('event-dropped', 'chain', 'one event removed', invalid('EVENTS_SEQ_GAP'), edited((d) => void d.events.splice(5, 1)));
-  add('event-dropped-rechained', 'chain', 'one event removed and the chain relinked', invalid('VERIFY_TREE_SIZE_MISMATCH'), edited((d) => { d.events.splice(5, 1); rechain(d); }));
-  add('event-duplicated', 'chain', 'one event twice', invalid('EVENTS_SEQ_GAP'), edited((d) => void d.events.splice(4, 0, clone(d.events[4]))));
-  add('events-reordered', 'chain', 'two events swapped', invalid('EVENTS_SEQ_GAP'), edited((d) => void ([d.events[4], d.events[5]] = [d.events[5], d.events[4]])));
-  add('event-from-other-execution', 'chain', 'an event spliced in from another run', invalid('EVENTS_WRONG_EXECUTION'), edited((d) => void (d.events[2] = clone(other.events[2]))));
-  add('certificate-id-of-other-execution', 'chain', 'certificate_id names another run', invalid('EVENTS_WRONG_EXECUTION'), edited((d) => void (d.certificate_id = other.certificate_id)));
-  add('events-empty', 'chain', 'no events at all', invalid('EVENTS_EMPTY_STREAM'), edited((d) => void (d.events = [])));
-  add('not-sealed', 'chain', 'the sealing event removed', invalid('VERIFY_NOT_SEALED'), edited((d) => void d.events.pop()));
+  add(
+    'event-data-edited',
+    'chain',
+    "an event's data edited, its hash left",
+    invalid('EVENTS_HASH_MISMATCH'),
+    edited((d) => void (ev(d, 1).data.bytes = 1)),
+  );
+  add(
+    'event-data-edited-rehashed',
+    'chain',
+    'the same with its hash recomputed: the next link breaks',
+    invalid('EVENTS_CHAIN_BROKEN'),
+    edited((d) => {
+      ev(d, 1).data.bytes = 1;
+      rehash(ev(d, 1));
+    }),
+  );
+  add(
+    'event-data-edited-all-rehashed',
+    'chain',
+    'the result forged and every link recomputed: the signed root no longer matches',
+    invalid('VERIFY_MERKLE_ROOT_MISMATCH'),
+    edited((d) => {
+      ev(d, 12).data.result.output = 'forged';
+      rechain(d);
+    }),
+  );
+  add(
+    'event-hash-bit-flipped',
+    'chain',
+    "one bit of an event's hash",
+    invalid('EVENTS_HASH_MISMATCH'),
+    edited((d) => void (ev(d, 5).hash = flipHex(ev(d, 5).hash, 3))),
+  );
+  add(
+    'event-prev-bit-flipped',
+    'chain',
+    'one bit of a prev link',
+    invalid('EVENTS_HASH_MISMATCH'),
+    edited((d) => void (ev(d, 5).prev = flipHex(ev(d, 5).prev, 200))),
+  );
+  add(
+    'genesis-prev-edited',
+    'chain',
+    'the first event linked to something other than the genesis hash (re-hashed)',
+    invalid('EVENTS_CHAIN_BROKEN'),
+    edited((d) => {
+      ev(d, 0).prev = `sha256:${'00'.repeat(32)}`;
+      rehash(ev(d, 0));
+    }),
+  );
+  add(
+    'event-dropped',
+    'chain',
+    'one event removed',
+    invalid('EVENTS_SEQ_GAP'),
+    edited((d) => void d.events.splice(5, 1)),
+  );
+  add(
+    'event-dropped-rechained',
+    'chain',
+    'one event removed and the chain relinked',
+    invalid('VERIFY_TREE_SIZE_MISMATCH'),
+    edited((d) => {
+      d.events.splice(5, 1);
+      rechain(d);
+    }),
+  );
+  add(
+    'event-duplicated',
+    'chain',
+    'one event twice',
+    invalid('EVENTS_SEQ_GAP'),
+    edited((d) => void d.events.splice(4, 0, clone(d.events[4]))),
+  );
+  add(
+    'events-reordered',
+    'chain',
+    'two events swapped',
+    invalid('EVENTS_SEQ_GAP'),
+    edited((d) => void ([d.events[4], d.events[5]] = [d.events[5], d.events[4]])),
+  );
+  add(
+    'event-from-other-execution',
+    'chain',
+    'an event spliced in from another run',
+    invalid('EVENTS_WRONG_EXECUTION'),
+    edited((d) => void (d.events[2] = clone(other.events[2]))),
+  );
+  add(
+    'certificate-id-of-other-execution',
+    'chain',
+    'certificate_id names another run',
+    invalid('EVENTS_WRONG_EXECUTION'),
+    edited((d) => void (d.certificate_id = other.certificate_id)),
+  );
+  add(
+    'events-empty',
+    'chain',
+    'no events at all',
+    invalid('EVENTS_EMPTY_STREAM'),
+    edited((d) => void (d.events = [])),
+  );
+  add(
+    'not-sealed',
+    'chain',
+    'the sealing event removed',
+    invalid('VERIFY_NOT_SEALED'),
+    edited((d) => void d.events.pop()),
+  );
 
   // ---------------------------------------------------------------- lifecycle (each re-sealed: only the order is wrong)
-  add('event-duplicated-rechained', 'lifecycle', 'a tool completion recorded twice', invalid('EVENTS_LIFECYCLE_VIOLATION'), forged((d) => void d.events.splice(6, 0, clone(d.events[6]))));
-  add('events-reordered-rechained', 'lifecycle', 'a completion before its invocation', invalid('EVENTS_LIFECYCLE_VIOLATION'), forged((d) => void ([d.events[3], d.events[6]] = [d.events[6], d.events[3]])));
-  add('completed-without-sandbox', 'lifecycle', 'completed with no sandbox created', invalid('EVENTS_LIFECYCLE_VIOLATION'), forged((d) => void d.events.splice(1, 11)));
-  add('unknown-call-completed', 'lifecycle', 'a completion for a call never invoked', invalid('EVENTS_LIFECYCLE_VIOLATION'), forged((d) => void (ev(d, 6).data.call_id = 'call_9')));
-  add('unknown-call-file-activity', 'lifecycle', 'file activity of a call never invoked', invalid('EVENTS_LIFECYCLE_VIOLATION'), forged((d) => void (ev(d, 4).data.call_id = 'call_9')));
-  add('call-id-reused', 'lifecycle', 'a second invocation reusing call_1', invalid('EVENTS_LIFECYCLE_VIOLATION'), forged((d) => void (ev(d, 8).data.call_id = 'call_1')));
-  add('call-left-open', 'lifecycle', 'completed while a tool call is still open', invalid('EVENTS_LIFECYCLE_VIOLATION'), forged((d) => void d.events.splice(10, 1)));
-  add('second-request', 'lifecycle', 'a second execution.requested mid-run', invalid('EVENTS_LIFECYCLE_VIOLATION'), forged((d) => void d.events.splice(5, 0, { ...clone(d.events[0]), at: d.events[4].at })));
-  add('event-after-seal', 'lifecycle', 'an event appended after the seal', invalid('EVENTS_LIFECYCLE_VIOLATION'), edited((d) => { d.events.push({ ...clone(d.events[13]), at: ev(d, -1).at }); rechain(d); }));
-  add('deleted-before-finished', 'lifecycle', 'dataset.deleted before the run finished', invalid('EVENTS_LIFECYCLE_VIOLATION'), forged((d) => void d.events.splice(5, 0, d.events.splice(13, 1)[0])));
-  add('aborted-not-sealed', 'lifecycle', 'an aborted stream with a seal added after it', invalid('EVENTS_LIFECYCLE_VIOLATION'),
-    forged((d) => void d.events.splice(13, 2, { ...clone(d.events[13]), type: 'execution.aborted', data: { reason: 'executor_restarted', last_seq: 12, error_code: null } })));
+  add(
+    'event-duplicated-rechained',
+    'lifecycle',
+    'a tool completion recorded twice',
+    invalid('EVENTS_LIFECYCLE_VIOLATION'),
+    forged((d) => void d.events.splice(6, 0, clone(d.events[6]))),
+  );
+  add(
+    'events-reordered-rechained',
+    'lifecycle',
+    'a completion before its invocation',
+    invalid('EVENTS_LIFECYCLE_VIOLATION'),
+    forged((d) => void ([d.events[3], d.events[6]] = [d.events[6], d.events[3]])),
+  );
+  add(
+    'completed-without-sandbox',
+    'lifecycle',
+    'completed with no sandbox created',
+    invalid('EVENTS_LIFECYCLE_VIOLATION'),
+    forged((d) => void d.events.splice(1, 11)),
+  );
+  add(
+    'unknown-call-completed',
+    'lifecycle',
+    'a completion for a call never invoked',
+    invalid('EVENTS_LIFECYCLE_VIOLATION'),
+    forged((d) => void (ev(d, 6).data.call_id = 'call_9')),
+  );
+  add(
+    'unknown-call-file-activity',
+    'lifecycle',
+    'file activity of a call never invoked',
+    invalid('EVENTS_LIFECYCLE_VIOLATION'),
+    forged((d) => void (ev(d, 4).data.call_id = 'call_9')),
+  );
+  add(
+    'call-id-reused',
+    'lifecycle',
+    'a second invocation reusing call_1',
+    invalid('EVENTS_LIFECYCLE_VIOLATION'),
+    forged((d) => void (ev(d, 8).data.call_id = 'call_1')),
+  );
+  add(
+    'call-left-open',
+    'lifecycle',
+    'completed while a tool call is still open',
+    invalid('EVENTS_LIFECYCLE_VIOLATION'),
+    forged((d) => void d.events.splice(10, 1)),
+  );
+  add(
+    'second-request',
+    'lifecycle',
+    'a second execution.requested mid-run',
+    invalid('EVENTS_LIFECYCLE_VIOLATION'),
+    forged((d) => void d.events.splice(5, 0, { ...clone(d.events[0]), at: d.events[4].at })),
+  );
+  add(
+    'event-after-seal',
+    'lifecycle',
+    'an event appended after the seal',
+    invalid('EVENTS_LIFECYCLE_VIOLATION'),
+    edited((d) => {
+      d.events.push({ ...clone(d.events[13]), at: ev(d, -1).at });
+      rechain(d);
+    }),
+  );
+  add(
+    'deleted-before-finished',
+    'lifecycle',
+    'dataset.deleted before the run finished',
+    invalid('EVENTS_LIFECYCLE_VIOLATION'),
+    forged((d) => void d.events.splice(5, 0, d.events.splice(13, 1)[0])),
+  );
+  add(
+    'aborted-not-sealed',
+    'lifecycle',
+    'an aborted stream with a seal added after it',
+    invalid('EVENTS_LIFECYCLE_VIOLATION'),
+    forged(
+      (d) =>
+        void d.events.splice(13, 2, {
+          ...clone(d.events[13]),
+          type: 'execution.aborted',
+          data: { reason: 'executor_restarted', last_seq: 12, error_code: null },
+        }),
+    ),
+  );
 
   // ---------------------------------------------------------------- Merkle tree and report data
-  add('tree-size-changed', 'merkle', 'tree_size one less (re-hashed)', invalid('VERIFY_TREE_SIZE_MISMATCH'), edited((d) => { ev(d, -1).data.tree_size -= 1; rehash(ev(d, -1)); }));
-  add('tree-size-extended', 'merkle', 'tree_size one more (re-hashed)', invalid('VERIFY_TREE_SIZE_MISMATCH'), edited((d) => { ev(d, -1).data.tree_size += 1; rehash(ev(d, -1)); }));
-  add('merkle-root-bit-flipped', 'merkle', 'one bit of the root (re-hashed)', invalid('VERIFY_MERKLE_ROOT_MISMATCH'), edited((d) => { ev(d, -1).data.merkle_root = flipHex(ev(d, -1).data.merkle_root, 10); rehash(ev(d, -1)); }));
-  add('merkle-root-of-other-run', 'merkle', 'another run\'s root (re-hashed)', invalid('VERIFY_MERKLE_ROOT_MISMATCH'), edited((d) => { ev(d, -1).data.merkle_root = ev(other, -1).data.merkle_root; rehash(ev(d, -1)); }));
+  add(
+    'tree-size-changed',
+    'merkle',
+    'tree_size one less (re-hashed)',
+    invalid('VERIFY_TREE_SIZE_MISMATCH'),
+    edited((d) => {
+      ev(d, -1).data.tree_size -= 1;
+      rehash(ev(d, -1));
+    }),
+  );
+  add(
+    'tree-size-extended',
+    'merkle',
+    'tree_size one more (re-hashed)',
+    invalid('VERIFY_TREE_SIZE_MISMATCH'),
+    edited((d) => {
+      ev(d, -1).data.tree_size += 1;
+      rehash(ev(d, -1));
+    }),
+  );
+  add(
+    'merkle-root-bit-flipped',
+    'merkle',
+    'one bit of the root (re-hashed)',
+    invalid('VERIFY_MERKLE_ROOT_MISMATCH'),
+    edited((d) => {
+      ev(d, -1).data.merkle_root = flipHex(ev(d, -1).data.merkle_root, 10);
+      rehash(ev(d, -1));
+    }),
+  );
+  add(
+    'merkle-root-of-other-run',
+    'merkle',
+    "another run's root (re-hashed)",
+    invalid('VERIFY_MERKLE_ROOT_MISMATCH'),
+    edited((d) => {
+      ev(d, -1).data.merkle_root = ev(other, -1).data.merkle_root;
+      rehash(ev(d, -1));
+    }),
+  );
   for (const bit of [0, 255, 256, 511]) {
-    add(`report-data-bit-${bit}-flipped`, 'merkle', `bit ${bit} of report_data (re-hashed): ${bit < 256 ? 'the root half' : 'the binding half'}`, invalid('ATTEST_REPORT_DATA_MISMATCH'),
-      edited((d) => { ev(d, -1).data.report_data = flipHex(ev(d, -1).data.report_data, bit); rehash(ev(d, -1)); }));
+    add(
+      `report-data-bit-${bit}-flipped`,
+      'merkle',
+      `bit ${bit} of report_data (re-hashed): ${bit < 256 ? 'the root half' : 'the binding half'}`,
+      invalid('ATTEST_REPORT_DATA_MISMATCH'),
+      edited((d) => {
+        ev(d, -1).data.report_data = flipHex(ev(d, -1).data.report_data, bit);
+        rehash(ev(d, -1));
+      }),
+    );
   }
-  add('report-data-of-other-run', 'merkle', 'another run\'s report data and attestation', invalid('ATTEST_REPORT_DATA_MISMATCH'),
-    edited((d) => { const o = ev(other, -1).data; ev(d, -1).data.attestation = clone(o.attestation); ev(d, -1).data.report_data = o.report_data; rehash(ev(d, -1)); rederive(d); }));
+  add(
+    'report-data-of-other-run',
+    'merkle',
+    "another run's report data and attestation",
+    invalid('ATTEST_REPORT_DATA_MISMATCH'),
+    edited((d) => {
+      const o = ev(other, -1).data;
+      ev(d, -1).data.attestation = clone(o.attestation);
+      ev(d, -1).data.report_data = o.report_data;
+      rehash(ev(d, -1));
+      rederive(d);
+    }),
+  );
 
   // ---------------------------------------------------------------- signatures
   // Bit 255 is R's sign bit (-R, still a point); bit 511 makes S ≥ 2^255 > L.
   for (const bit of [255, 256, 300, 511]) {
-    add(`signature-bit-${bit}-flipped`, 'signature', `bit ${bit} of the signature (${bit < 256 ? 'R' : 'S'})`, invalid(bit === 511 ? 'ATTEST_SIGNATURE_NONCANONICAL' : 'ATTEST_SIGNATURE_INVALID'),
-      edited((d) => { ev(d, -1).data.attestation.signature = flipHex(ev(d, -1).data.attestation.signature, bit); rehash(ev(d, -1)); rederive(d); }));
+    add(
+      `signature-bit-${bit}-flipped`,
+      'signature',
+      `bit ${bit} of the signature (${bit < 256 ? 'R' : 'S'})`,
+      invalid(bit === 511 ? 'ATTEST_SIGNATURE_NONCANONICAL' : 'ATTEST_SIGNATURE_INVALID'),
+      edited((d) => {
+        ev(d, -1).data.attestation.signature = flipHex(ev(d, -1).data.attestation.signature, bit);
+        rehash(ev(d, -1));
+        rederive(d);
+      }),
+    );
   }
-  add('signature-of-other-run', 'signature', 'another run\'s attestation (key and signature)', invalid('ATTEST_SIGNATURE_INVALID'),
-    edited((d) => { ev(d, -1).data.attestation = clone(ev(other, -1).data.attestation); rehash(ev(d, -1)); rederive(d); }));
-  add('public-key-swapped', 'signature', 'a self-made public key beside the original signature', invalid('ATTEST_SIGNATURE_INVALID'),
-    edited((d) => { ev(d, -1).data.attestation.public_key = FORGER_PUBLIC_KEY; rehash(ev(d, -1)); rederive(d); }));
-  add('forged-identity-key', 'signature', 'no key at all: the identity point as public key, R = identity, S = 0 "signs" every message under ZIP-215', invalid('ATTEST_KEY_SMALL_ORDER'), forged((d) => void (ev(d, 12).data.result.output = 'forged'), 'identity-key'));
-  add('forged-identity-key-noncanonical', 'signature', 'the same with the identity written y = p + 1', invalid('ATTEST_KEY_NONCANONICAL'), forged((d) => void (ev(d, 12).data.result.output = 'forged'), 'identity-key-noncanonical'));
-  add('forged-small-order-r', 'signature', 'R of order 8: passes cofactored verification, not the exact equation', invalid('ATTEST_SIGNATURE_SMALL_ORDER'), forged(() => undefined, 'small-order-r'));
-  add('forged-noncanonical-r', 'signature', 'R (the identity) written with y ≥ p', invalid('ATTEST_SIGNATURE_NONCANONICAL'), forged(() => undefined, 'noncanonical-r'));
-  add('forged-noncanonical-s', 'signature', 'S + L for a valid S: the same point, another signature', invalid('ATTEST_SIGNATURE_NONCANONICAL'), forged(() => undefined, 'noncanonical-s'));
-  add('forged-mixed-order-key', 'signature', 'the key plus a point of order 8, the nonce ground until the equation holds', invalid('ATTEST_KEY_NOT_PRIME_ORDER'), forged(() => undefined, 'mixed-order-key'));
+  add(
+    'signature-of-other-run',
+    'signature',
+    "another run's attestation (key and signature)",
+    invalid('ATTEST_SIGNATURE_INVALID'),
+    edited((d) => {
+      ev(d, -1).data.attestation = clone(ev(other, -1).data.attestation);
+      rehash(ev(d, -1));
+      rederive(d);
+    }),
+  );
+  add(
+    'public-key-swapped',
+    'signature',
+    'a self-made public key beside the original signature',
+    invalid('ATTEST_SIGNATURE_INVALID'),
+    edited((d) => {
+      ev(d, -1).data.attestation.public_key = FORGER_PUBLIC_KEY;
+      rehash(ev(d, -1));
+      rederive(d);
+    }),
+  );
+  add(
+    'forged-identity-key',
+    'signature',
+    'no key at all: the identity point as public key, R = identity, S = 0 "signs" every message under ZIP-215',
+    invalid('ATTEST_KEY_SMALL_ORDER'),
+    forged((d) => void (ev(d, 12).data.result.output = 'forged'), 'identity-key'),
+  );
+  add(
+    'forged-identity-key-noncanonical',
+    'signature',
+    'the same with the identity written y = p + 1',
+    invalid('ATTEST_KEY_NONCANONICAL'),
+    forged((d) => void (ev(d, 12).data.result.output = 'forged'), 'identity-key-noncanonical'),
+  );
+  add(
+    'forged-small-order-r',
+    'signature',
+    'R of order 8: passes cofactored verification, not the exact equation',
+    invalid('ATTEST_SIGNATURE_SMALL_ORDER'),
+    forged(() => undefined, 'small-order-r'),
+  );
+  add(
+    'forged-noncanonical-r',
+    'signature',
+    'R (the identity) written with y ≥ p',
+    invalid('ATTEST_SIGNATURE_NONCANONICAL'),
+    forged(() => undefined, 'noncanonical-r'),
+  );
+  add(
+    'forged-noncanonical-s',
+    'signature',
+    'S + L for a valid S: the same point, another signature',
+    invalid('ATTEST_SIGNATURE_NONCANONICAL'),
+    forged(() => undefined, 'noncanonical-s'),
+  );
+  add(
+    'forged-mixed-order-key',
+    'signature',
+    'the key plus a point of order 8, the nonce ground until the equation holds',
+    invalid('ATTEST_KEY_NOT_PRIME_ORDER'),
+    forged(() => undefined, 'mixed-order-key'),
+  );
 
   // ---------------------------------------------------------------- summary members (each edited in the document only)
-  const field = (name: string, description: string, edit: (d: Doc) => void, code = 'VERIFY_FIELD_MISMATCH') => add(`field-${name}`, 'fields', description, invalid(code), edited(edit));
+  const field = (name: string, description: string, edit: (d: Doc) => void, code = 'VERIFY_FIELD_MISMATCH') =>
+    add(`field-${name}`, 'fields', description, invalid(code), edited(edit));
   field('status', 'status "failed"', (d) => void (d.status = 'failed'));
   field('result-output', 'result.output', (d) => void (d.result.output = '{"rows": 0}\n'));
   field('result-exit-code', 'result.exit_code', (d) => void (d.result.exit_code = 1));
@@ -403,8 +1302,12 @@ export function conformanceCases(): ConformanceCase[] {
   field('tool-failures', 'a failure hidden', (d) => void (d.execution_trace.tool_uses[1].failures = 0));
   field('llm-count', 'llm_calls.count', (d) => void (d.execution_trace.llm_calls.count = 1));
   field('llm-tokens', 'tokens halved', (d) => void (d.execution_trace.llm_calls.input_tokens = 950));
-  field('by-model-calls', 'a by_model row\'s calls', (d) => void (d.execution_trace.llm_calls.by_model[0].calls = 1));
-  field('by-model-as-object', 'by_model in the version-1 shape (an object keyed by model)', (d) => void (d.execution_trace.llm_calls.by_model = { 'claude-sonnet-4-5': { calls: 2, input_tokens: 1900, output_tokens: 100 } }));
+  field('by-model-calls', "a by_model row's calls", (d) => void (d.execution_trace.llm_calls.by_model[0].calls = 1));
+  field(
+    'by-model-as-object',
+    'by_model in the version-1 shape (an object keyed by model)',
+    (d) => void (d.execution_trace.llm_calls.by_model = { 'claude-sonnet-4-5': { calls: 2, input_tokens: 1900, output_tokens: 100 } }),
+  );
   field('provider-hosts-hidden', 'the provider that received data hidden', (d) => void (d.execution_trace.llm_calls.provider_hosts = []));
   field('file-activity-hidden', 'file activity hidden', (d) => void (d.execution_trace.file_activity = []));
   field('file-path', 'a file path changed', (d) => void (d.execution_trace.file_activity[1].path = '/work/out/other.json'));
@@ -426,43 +1329,196 @@ export function conformanceCases(): ConformanceCase[] {
   // ---------------------------------------------------------------- version 1
   const v1 = versionOneCertificate();
   add('v1-valid', 'version', 'a version-1 certificate: accepted, with the members nothing commits named in the verdict', TRUSTED, v1);
-  add('v1-notice-edited', 'version', 'version 1: the attestation\'s notice rewritten, re-hashed: still valid, and listed as uncommitted', TRUSTED,
-    edited((d) => { ev(d, -1).data.attestation.notice = 'HARDWARE-BACKED'; rehash(ev(d, -1)); rederive(d); }, v1));
-  add('v1-seal-time-edited', 'version', 'version 1: the sealing time moved, re-hashed: valid, listed as uncommitted', TRUSTED,
-    edited((d) => { ev(d, -1).at = '2026-02-02T00:00:00.000Z'; rehash(ev(d, -1)); rederive(d); }, v1));
-  add('v1-hostile-names', 'version', 'version 1 keyed by_model by name: "__proto__" as a model is an ordinary key', TRUSTED, versionOneCertificate({ model: '__proto__', tool: 'constructor', host: 'toString', path: '/x' }));
-  add('v1-relabelled-2', 'version', 'a version-1 certificate labelled version 2', invalid('VERIFY_FIELD_MISMATCH'), edited((d) => void (d.version = 2), v1));
-  add('v2-events-relabelled-1', 'version', 'a version-2 stream relabelled version 1 event by event: the signed root changes', invalid('VERIFY_MERKLE_ROOT_MISMATCH'),
-    edited((d) => { for (const e of d.events) e.v = 1; rechain(d); }));
-  add('v1-forged-identity-key', 'version', 'version 1 is verified as strictly: the keyless forgery fails', invalid('ATTEST_KEY_SMALL_ORDER'), forged(() => undefined, 'identity-key', v1));
+  add(
+    'v1-notice-edited',
+    'version',
+    "version 1: the attestation's notice rewritten, re-hashed: still valid, and listed as uncommitted",
+    TRUSTED,
+    edited((d) => {
+      ev(d, -1).data.attestation.notice = 'HARDWARE-BACKED';
+      rehash(ev(d, -1));
+      rederive(d);
+    }, v1),
+  );
+  add(
+    'v1-seal-time-edited',
+    'version',
+    'version 1: the sealing time moved, re-hashed: valid, listed as uncommitted',
+    TRUSTED,
+    edited((d) => {
+      ev(d, -1).at = '2026-02-02T00:00:00.000Z';
+      rehash(ev(d, -1));
+      rederive(d);
+    }, v1),
+  );
+  add(
+    'v1-hostile-names',
+    'version',
+    'version 1 keyed by_model by name: "__proto__" as a model is an ordinary key',
+    TRUSTED,
+    versionOneCertificate({ model: '__proto__', tool: 'constructor', host: 'toString', path: '/x' }),
+  );
+  add(
+    'v1-relabelled-2',
+    'version',
+    'a version-1 certificate labelled version 2',
+    invalid('VERIFY_FIELD_MISMATCH'),
+    edited((d) => void (d.version = 2), v1),
+  );
+  add(
+    'v2-events-relabelled-1',
+    'version',
+    'a version-2 stream relabelled version 1 event by event: the signed root changes',
+    invalid('VERIFY_MERKLE_ROOT_MISMATCH'),
+    edited((d) => {
+      for (const e of d.events) e.v = 1;
+      rechain(d);
+    }),
+  );
+  add(
+    'v1-forged-identity-key',
+    'version',
+    'version 1 is verified as strictly: the keyless forgery fails',
+    invalid('ATTEST_KEY_SMALL_ORDER'),
+    forged(() => undefined, 'identity-key', v1),
+  );
 
   // ---------------------------------------------------------------- limits (options set small bounds)
-  add('limit-events', 'limits', 'more events than the reader\'s limit (10)', invalid('VERIFY_TOO_MANY_EVENTS'), base, { limits: { maxEvents: 10 } });
-  add('limit-bytes', 'limits', 'a larger file than the reader\'s limit (4096 bytes)', invalid('VERIFY_TOO_LARGE'), base, { limits: { maxBytes: 4096 } });
-  add('limit-string-length', 'limits', 'a string longer than the reader\'s limit (64 characters)', invalid('JSON_STRING_TOO_LONG'), base, { limits: { maxStringLength: 64 } });
-  add('limit-depth', 'limits', 'nesting deeper than the reader\'s limit (4)', invalid('JSON_TOO_DEEP'), base, { limits: { maxDepth: 4 } });
-  add('limit-values-per-event', 'limits', 'an event holding 300,000 values (a result JSON of zeros): refused while read, before it is built', invalid('JSON_TOO_MANY_VALUES'),
-    forged((d) => void (ev(d, 12).data.result.json = { zeros: new Array(300_000).fill(0) })));
-  add('limit-user-json-budget', 'limits', 'a result JSON of 150,000 values: readable, but over the format\'s budget for the user\'s own data (re-sealed)', invalid('EVENTS_INVALID_ENVELOPE'),
-    forged((d) => void (ev(d, 12).data.result.json = { zeros: new Array(150_000).fill(0) })));
-  add('limit-long-string-committed', 'limits', 'an 8 KiB file path (re-sealed): within the reader\'s string bound, over the format\'s 4096 for a path', invalid('EVENTS_INVALID_ENVELOPE'), forged((d) => void (ev(d, 5).data.path = `/work/${'x'.repeat(8192)}`)));
+  add('limit-events', 'limits', "more events than the reader's limit (10)", invalid('VERIFY_TOO_MANY_EVENTS'), base, { limits: { maxEvents: 10 } });
+  add('limit-bytes', 'limits', "a larger file than the reader's limit (4096 bytes)", invalid('VERIFY_TOO_LARGE'), base, { limits: { maxBytes: 4096 } });
+  add('limit-string-length', 'limits', "a string longer than the reader's limit (64 characters)", invalid('JSON_STRING_TOO_LONG'), base, {
+    limits: { maxStringLength: 64 },
+  });
+  add('limit-depth', 'limits', "nesting deeper than the reader's limit (4)", invalid('JSON_TOO_DEEP'), base, { limits: { maxDepth: 4 } });
+  add(
+    'limit-values-per-event',
+    'limits',
+    'an event holding 300,000 values (a result JSON of zeros): refused while read, before it is built',
+    invalid('JSON_TOO_MANY_VALUES'),
+    forged((d) => void (ev(d, 12).data.result.json = { zeros: new Array(300_000).fill(0) })),
+  );
+  add(
+    'limit-user-json-budget',
+    'limits',
+    "a result JSON of 150,000 values: readable, but over the format's budget for the user's own data (re-sealed)",
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void (ev(d, 12).data.result.json = { zeros: new Array(150_000).fill(0) })),
+  );
+  add(
+    'limit-long-string-committed',
+    'limits',
+    "an 8 KiB file path (re-sealed): within the reader's string bound, over the format's 4096 for a path",
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void (ev(d, 5).data.path = `/work/${'x'.repeat(8192)}`)),
+  );
 
   // ---------------------------------------------------------------- tdx (through the dstack stand-in; Intel's signature cannot hold without hardware)
   const tdx = tdxCertificate();
-  add('tdx-simulated-quote', 'tdx', 'a quote with this run\'s report data patched into a real Intel quote: binding and build hold, Intel\'s signature does not', invalid('ATTEST_QUOTE_SIGNATURE_INVALID'), tdx);
-  add('tdx-real-quote-reused', 'tdx', 'a real, untouched Intel quote of another run: its report data is not this run\'s', invalid('ATTEST_REPORT_DATA_MISMATCH'), tdxCertificate({ patchReport: false }));
-  add('tdx-quote-padded', 'tdx', 'the quote with the hardware\'s zero padding kept', invalid('ATTEST_QUOTE_MALFORMED'), tdxCertificate({ padding: true }));
-  add('tdx-app-info-member', 'tdx', 'a version-1 style app_info beside the quote (re-hashed)', invalid('EVENTS_UNKNOWN_MEMBER'), edited((d) => { ev(d, -1).data.attestation.app_info = { compose_hash: 'ff'.repeat(32) }; rehash(ev(d, -1)); rederive(d); }, tdx));
-  add('tdx-collateral-time-member', 'tdx', 'a collateral_fetched_at member (re-hashed)', invalid('EVENTS_UNKNOWN_MEMBER'), edited((d) => { ev(d, -1).data.attestation.collateral_fetched_at = '2025-06-20T10:00:00.000Z'; rehash(ev(d, -1)); rederive(d); }, tdx));
-  add('tdx-event-log-boot-event', 'tdx', 'an event-log entry of RTMR 0, whose fields no verifier can recompute (re-hashed)', invalid('EVENTS_INVALID_ENVELOPE'), edited((d) => { ev(d, -1).data.attestation.event_log[0].imr = 0; rehash(ev(d, -1)); rederive(d); }, tdx));
-  add('tdx-collateral-extra-member', 'tdx', 'a pck_certificate_chain in the collateral (re-hashed)', invalid('EVENTS_UNKNOWN_MEMBER'), edited((d) => { ev(d, -1).data.attestation.collateral.pck_certificate_chain = 'x'; rehash(ev(d, -1)); rederive(d); }, tdx));
-  add('tdx-collateral-crl-edited', 'tdx', 'a byte of the PCK CRL flipped, which dcap-qvl alone would not notice (re-hashed)', invalid('ATTEST_COLLATERAL_INVALID'),
-    edited((d) => { const c = ev(d, -1).data.attestation.collateral; c.pck_crl = flipHex(c.pck_crl, 1600); rehash(ev(d, -1)); rederive(d); }, tdx));
-  add('tdx-collateral-chain-text', 'tdx', 'words between the certificates of a collateral chain (re-hashed)', invalid('ATTEST_COLLATERAL_INVALID'),
-    edited((d) => { const c = ev(d, -1).data.attestation.collateral; c.tcb_info_issuer_chain = c.tcb_info_issuer_chain.replace('-----END CERTIFICATE-----\n', '-----END CERTIFICATE-----\naudited\n'); rehash(ev(d, -1)); rederive(d); }, tdx));
-  add('tdx-collateral-crl-forged', 'tdx', 'a made-up PCK CRL revoking a 16 KiB serial number (re-hashed): refused before the DCAP library, whose bignum parsing of it would take seconds, ever sees it', invalid('ATTEST_COLLATERAL_INVALID'),
-    edited((d) => { ev(d, -1).data.attestation.collateral.pck_crl = bytesToHex(crlWithSerial(16 * 1024)); rehash(ev(d, -1)); rederive(d); }, tdx));
-  add('tdx-quote-uppercase', 'tdx', 'the quote in uppercase hex (re-hashed)', invalid('EVENTS_INVALID_ENVELOPE'), edited((d) => { ev(d, -1).data.attestation.quote = ev(d, -1).data.attestation.quote.toUpperCase(); rehash(ev(d, -1)); rederive(d); }, tdx));
+  add(
+    'tdx-simulated-quote',
+    'tdx',
+    "a quote with this run's report data patched into a real Intel quote: binding and build hold, Intel's signature does not",
+    invalid('ATTEST_QUOTE_SIGNATURE_INVALID'),
+    tdx,
+  );
+  add(
+    'tdx-real-quote-reused',
+    'tdx',
+    "a real, untouched Intel quote of another run: its report data is not this run's",
+    invalid('ATTEST_REPORT_DATA_MISMATCH'),
+    tdxCertificate({ patchReport: false }),
+  );
+  add('tdx-quote-padded', 'tdx', "the quote with the hardware's zero padding kept", invalid('ATTEST_QUOTE_MALFORMED'), tdxCertificate({ padding: true }));
+  add(
+    'tdx-app-info-member',
+    'tdx',
+    'a version-1 style app_info beside the quote (re-hashed)',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    edited((d) => {
+      ev(d, -1).data.attestation.app_info = { compose_hash: 'ff'.repeat(32) };
+      rehash(ev(d, -1));
+      rederive(d);
+    }, tdx),
+  );
+  add(
+    'tdx-collateral-time-member',
+    'tdx',
+    'a collateral_fetched_at member (re-hashed)',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    edited((d) => {
+      ev(d, -1).data.attestation.collateral_fetched_at = '2025-06-20T10:00:00.000Z';
+      rehash(ev(d, -1));
+      rederive(d);
+    }, tdx),
+  );
+  add(
+    'tdx-event-log-boot-event',
+    'tdx',
+    'an event-log entry of RTMR 0, whose fields no verifier can recompute (re-hashed)',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    edited((d) => {
+      ev(d, -1).data.attestation.event_log[0].imr = 0;
+      rehash(ev(d, -1));
+      rederive(d);
+    }, tdx),
+  );
+  add(
+    'tdx-collateral-extra-member',
+    'tdx',
+    'a pck_certificate_chain in the collateral (re-hashed)',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    edited((d) => {
+      ev(d, -1).data.attestation.collateral.pck_certificate_chain = 'x';
+      rehash(ev(d, -1));
+      rederive(d);
+    }, tdx),
+  );
+  add(
+    'tdx-collateral-crl-edited',
+    'tdx',
+    'a byte of the PCK CRL flipped, which dcap-qvl alone would not notice (re-hashed)',
+    invalid('ATTEST_COLLATERAL_INVALID'),
+    edited((d) => {
+      const c = ev(d, -1).data.attestation.collateral;
+      c.pck_crl = flipHex(c.pck_crl, 1600);
+      rehash(ev(d, -1));
+      rederive(d);
+    }, tdx),
+  );
+  add(
+    'tdx-collateral-chain-text',
+    'tdx',
+    'words between the certificates of a collateral chain (re-hashed)',
+    invalid('ATTEST_COLLATERAL_INVALID'),
+    edited((d) => {
+      const c = ev(d, -1).data.attestation.collateral;
+      c.tcb_info_issuer_chain = c.tcb_info_issuer_chain.replace('-----END CERTIFICATE-----\n', '-----END CERTIFICATE-----\naudited\n');
+      rehash(ev(d, -1));
+      rederive(d);
+    }, tdx),
+  );
+  add(
+    'tdx-collateral-crl-forged',
+    'tdx',
+    'a made-up PCK CRL revoking a 16 KiB serial number (re-hashed): refused before the DCAP library, whose bignum parsing of it would take seconds, ever sees it',
+    invalid('ATTEST_COLLATERAL_INVALID'),
+    edited((d) => {
+      ev(d, -1).data.attestation.collateral.pck_crl = bytesToHex(crlWithSerial(16 * 1024));
+      rehash(ev(d, -1));
+      rederive(d);
+    }, tdx),
+  );
+  add(
+    'tdx-quote-uppercase',
+    'tdx',
+    'the quote in uppercase hex (re-hashed)',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    edited((d) => {
+      ev(d, -1).data.attestation.quote = ev(d, -1).data.attestation.quote.toUpperCase();
+      rehash(ev(d, -1));
+      rederive(d);
+    }, tdx),
+  );
   return cases;
 }
 
@@ -471,7 +1527,11 @@ function crlWithSerial(serialBytes: number): Uint8Array {
   const len = (n: number) => (n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 255] : [0x83, n >> 16, (n >> 8) & 255, n & 255]);
   const tlv = (tag: number, body: number[]) => [tag, ...len(body.length), ...body];
   const seq = (...parts: number[][]) => tlv(0x30, parts.flat());
-  const utc = (t: string) => tlv(0x17, [...t].map((c) => c.charCodeAt(0)));
+  const utc = (t: string) =>
+    tlv(
+      0x17,
+      [...t].map((c) => c.charCodeAt(0)),
+    );
   const ecdsaSha256 = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
   const serial = new Array<number>(serialBytes).fill(0xab);
   serial[0] = 0x7f;
@@ -488,7 +1548,12 @@ function nested(depth: number): Record<string, unknown> {
 
 function reverseKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reverseKeys);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reverseKeys(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([k, v]) => [k, reverseKeys(v)]),
+    );
   return value;
 }
 

@@ -9,7 +9,15 @@
 import { ed25519 } from '@noble/curves/ed25519';
 import { sha512 } from '@noble/hashes/sha512';
 import {
-  EventChain, bytesToHex, computeEventHash, genesisHash, hashToBytes, hexToBytes, sealEnvelope, type EventEnvelope, type Hash,
+  EventChain,
+  bytesToHex,
+  computeEventHash,
+  genesisHash,
+  hashToBytes,
+  hexToBytes,
+  sealEnvelope,
+  type EventEnvelope,
+  type Hash,
 } from '../../events/index.js';
 import { CompactRange, ED25519_L, leafHash, reportData, reportDataV1 } from '../../attest/index.js';
 import { CertificateFold, type Certificate } from '../certificate.js';
@@ -43,8 +51,14 @@ export const IDENTITY_NONCANONICAL_HEX = `ee${'ff'.repeat(30)}7f`;
  * signatures lax verifiers accept without any key (docs/verification.md §8).
  */
 export type Signer =
-  | 'vector' | 'forger'
-  | 'identity-key' | 'identity-key-noncanonical' | 'small-order-r' | 'noncanonical-r' | 'noncanonical-s' | 'mixed-order-key';
+  | 'vector'
+  | 'forger'
+  | 'identity-key'
+  | 'identity-key-noncanonical'
+  | 'small-order-r'
+  | 'noncanonical-r'
+  | 'noncanonical-s'
+  | 'mixed-order-key';
 
 export function signReport(report: Uint8Array, signer: Signer = 'vector'): { public_key: string; signature: string } {
   const { scalar: a, prefix, pointBytes } = ed25519.utils.getExtendedPublicKey(hexToBytes(signer === 'forger' ? FORGER_KEY_SEED_HEX : VECTOR_KEY_SEED_HEX));
@@ -137,7 +151,10 @@ export function sealEvents(events: EventEnvelope[], signer: Signer = 'vector'): 
   const last = events[events.length - 1]!;
   const chain = EventChain.resume(last, () => new Date(Date.parse(last.at) + 5));
   const sealed = chain.next('certificate.sealed', {
-    tree_size: 0, merkle_root: `sha256:${'00'.repeat(32)}`, report_data: '00'.repeat(64), attestation: { type: 'simulated', public_key: '', signature: '' },
+    tree_size: 0,
+    merkle_root: `sha256:${'00'.repeat(32)}`,
+    report_data: '00'.repeat(64),
+    attestation: { type: 'simulated', public_key: '', signature: '' },
   });
   const doc: Doc = { events: [...events, sealed].map((e) => structuredClone(e)) };
   reseal(doc, signer);

@@ -16,16 +16,36 @@ export function sampleEvents(executionId = SAMPLE_EXECUTION_ID, start = Date.par
   const h = (s: string) => hashUtf8(s);
   return [
     chain.next('execution.requested', {
-      dataset_hash: h('dataset'), dataset_bytes: 1234, dataset_format: 'csv', dataset_source: 'inline', sandbox_hash: h('sandbox'), fingerprint: h('fp'),
+      dataset_hash: h('dataset'),
+      dataset_bytes: 1234,
+      dataset_format: 'csv',
+      dataset_source: 'inline',
+      sandbox_hash: h('sandbox'),
+      fingerprint: h('fp'),
       sandbox: sampleSummary({ scripts: [{ name: 'scan.py', hash: h('scan.py'), bytes: 42 }] }),
     }),
     chain.next('dataset.loaded', { dataset_hash: h('dataset'), bytes: 1234, medium: 'tmpfs' }),
     chain.next('sandbox.created', sampleSandboxCreated()),
     chain.next('tool.invoked', { call_id: 'call_1', tool: 'scan.py', args_hash: h('args'), caller: 'script' }),
-    chain.next('tool.completed', { call_id: 'call_1', exit_code: 0, duration_ms: 31, cpu_ms: 20, max_rss_kb: 9000, stdout_bytes: 20, stderr_bytes: 0, output_hash: h('out'), killed_by: null, truncated: false }),
+    chain.next('tool.completed', {
+      call_id: 'call_1',
+      exit_code: 0,
+      duration_ms: 31,
+      cpu_ms: 20,
+      max_rss_kb: 9000,
+      stdout_bytes: 20,
+      stderr_bytes: 0,
+      output_hash: h('out'),
+      killed_by: null,
+      truncated: false,
+    }),
     chain.next('file.accessed', { call_id: 'call_1', op: 'read', path: '/data/dataset.csv', count: 1 }),
     chain.next('execution.completed', {
-      exit_code: 0, result_hash: h('result'), result: { output: '{"ssn": 3}\n', bytes: 11, truncated: false, json: { ssn: 3 } }, duration_ms: 40, totals: sampleTotals(),
+      exit_code: 0,
+      result_hash: h('result'),
+      result: { output: '{"ssn": 3}\n', bytes: 11, truncated: false, json: { ssn: 3 } },
+      duration_ms: 40,
+      totals: sampleTotals(),
     }),
     chain.next('dataset.deleted', { bytes_zeroed: 1234, tmpfs_released: true }),
     chain.next('sandbox.destroyed', { processes_remaining: 0, workspace_released: true, checks: SAMPLE_DESTROY_CHECKS }),
@@ -41,8 +61,15 @@ export async function sealSample(events: EventEnvelope[], attestor: Attestor): P
   const chain = EventChain.resume(last, () => new Date(Date.parse(last.at) + 5));
   const at = chain.now();
   const report = reportData(root, last.execution_id, events.length, at);
-  const sealed = chain.next('certificate.sealed', {
-    tree_size: events.length, merkle_root: `sha256:${bytesToHex(root)}` as Hash, report_data: bytesToHex(report), attestation: await attestor.attest(report),
-  }, at);
+  const sealed = chain.next(
+    'certificate.sealed',
+    {
+      tree_size: events.length,
+      merkle_root: `sha256:${bytesToHex(root)}` as Hash,
+      report_data: bytesToHex(report),
+      attestation: await attestor.attest(report),
+    },
+    at,
+  );
   return deriveCertificate([...events, sealed]);
 }

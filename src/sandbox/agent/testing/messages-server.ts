@@ -26,7 +26,13 @@ let nextId = 1;
 const usage = (input: number, output: number) => ({ input_tokens: input, output_tokens: output });
 
 export function toolUseReply(uses: { name: string; input: unknown }[], tokens: [number, number], text = 'Let me check.'): ScriptedReply {
-  return { body: message([{ type: 'text', text }, ...uses.map((u) => ({ type: 'tool_use', id: `toolu_${nextId++}`, name: u.name, input: u.input }))], 'tool_use', tokens) };
+  return {
+    body: message(
+      [{ type: 'text', text }, ...uses.map((u) => ({ type: 'tool_use', id: `toolu_${nextId++}`, name: u.name, input: u.input }))],
+      'tool_use',
+      tokens,
+    ),
+  };
 }
 
 export function answerReply(text: string, tokens: [number, number]): ScriptedReply {
@@ -38,7 +44,16 @@ export function errorReply(status: number, type: string, headers: Record<string,
 }
 
 function message(content: unknown[], stopReason: string, [input, output]: [number, number]) {
-  return { id: `msg_${nextId++}`, type: 'message', role: 'assistant', model: 'claude-test', content, stop_reason: stopReason, stop_sequence: null, usage: usage(input, output) };
+  return {
+    id: `msg_${nextId++}`,
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-test',
+    content,
+    stop_reason: stopReason,
+    stop_sequence: null,
+    usage: usage(input, output),
+  };
 }
 
 export async function startMessagesServer(replies: ScriptedReply[]): Promise<MessagesServer> {
@@ -67,10 +82,11 @@ export async function startMessagesServer(replies: ScriptedReply[]): Promise<Mes
   return {
     url: `http://127.0.0.1:${port}`,
     received,
-    close: () => new Promise<void>((resolve) => {
-      for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hanging) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
