@@ -10,30 +10,11 @@ import { join } from 'node:path';
 import { ulid } from 'ulid';
 import { loadConfig } from '../src/config.js';
 import { createServices } from '../src/services.js';
-import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
+import { BARE_BWRAP_ARGS, createSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { execute, limitsFor, parseExecuteRequest } from '../src/commands/execute/index.js';
 import { median, type BenchRow } from './types.js';
 
-const BARE = [
-  '--unshare-all',
-  '--unshare-user',
-  '--new-session',
-  '--die-with-parent',
-  '--ro-bind',
-  '/usr',
-  '/usr',
-  '--symlink',
-  'usr/bin',
-  '/bin',
-  '--symlink',
-  'usr/lib',
-  '/lib',
-  '--symlink',
-  'usr/lib64',
-  '/lib64',
-  '--',
-  '/bin/true',
-];
+const BARE = BARE_BWRAP_ARGS;
 
 export async function bench(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-bench-exec-'));

@@ -1,5 +1,5 @@
 export { createSandbox } from './bwrap-sandbox.js';
-export { buildBwrapArgv, SUPERVISOR_PATH_INSIDE, type BwrapProfile } from './argv.js';
+export { buildBwrapArgv, BARE_BWRAP_ARGS, SUPERVISOR_PATH_INSIDE, type BwrapProfile } from './argv.js';
 export { assertSandboxSupported, runtimeIdentity } from './runtime.js';
 export {
   TOOL_NAMES,

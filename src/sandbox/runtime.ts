@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { release } from 'node:os';
 import { EphemeraError } from '../errors.js';
-import { SETPRIV_PATH, dropTo } from './argv.js';
+import { BARE_BWRAP_ARGS, SETPRIV_PATH, dropTo } from './argv.js';
 import type { RuntimeIdentity } from './types.js';
 
 export const BWRAP_PATH = '/usr/bin/bwrap';
@@ -51,31 +51,7 @@ export function assertSandboxSupported(bwrapPath = BWRAP_PATH): void {
   // As the sandbox will run: under the host uid it drops to, when there is one.
   const [command, ...prefix] = HOST_UID === undefined ? [BWRAP_PATH] : [SETPRIV_PATH, ...dropTo(HOST_UID), BWRAP_PATH];
   try {
-    execFileSync(
-      command!,
-      [
-        ...prefix,
-        '--unshare-all',
-        '--unshare-user',
-        '--die-with-parent',
-        '--new-session',
-        '--ro-bind',
-        '/usr',
-        '/usr',
-        '--symlink',
-        'usr/bin',
-        '/bin',
-        '--symlink',
-        'usr/lib',
-        '/lib',
-        '--symlink',
-        'usr/lib64',
-        '/lib64',
-        '--',
-        '/bin/true',
-      ],
-      { stdio: 'ignore', timeout: 10_000 },
-    );
+    execFileSync(command!, [...prefix, ...BARE_BWRAP_ARGS], { stdio: 'ignore', timeout: 10_000 });
   } catch (cause) {
     throw new EphemeraError('SANDBOX_NAMESPACES_UNAVAILABLE', 'bubblewrap cannot create namespaces here: refusing to run unsandboxed', { cause });
   }
