@@ -14,13 +14,11 @@ import { BARE_BWRAP_ARGS, createSandbox, type Sandbox } from '../src/sandbox/ind
 import { execute, limitsFor, parseExecuteRequest } from '../src/commands/execute/index.js';
 import { median, type BenchRow } from './types.js';
 
-const BARE = BARE_BWRAP_ARGS;
-
 export async function bench(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-bench-exec-'));
   const services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir }));
   try {
-    const bare = await median(10, () => execFileSync('/usr/bin/bwrap', BARE));
+    const bare = await median(10, () => execFileSync('/usr/bin/bwrap', BARE_BWRAP_ARGS));
     const limits = limitsFor({ timeout_seconds: 10, max_memory_mb: 128 });
     const started: Sandbox[] = [];
     const start = await median(10, async () => {

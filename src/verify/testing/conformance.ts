@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventChain, genesisHash, hashUtf8, bytesToHex, hexToBytes, type EventEnvelope, type Hash } from '../../events/index.js';
 import { SAMPLE_DESTROY_CHECKS, sampleSandboxCreated, sampleSummary, sampleTotals } from '../../events/testing/sample-data.js';
+import { data } from '../../events/testing/stream.js';
 import { replayRtmr3, runtimeEvent, trimQuote, withReport, reportData, leafHash, CompactRange, reportDataV1 } from '../../attest/index.js';
 import { SIMULATED_COMPOSE_HASH, TDX_TESTDATA } from '../../attest/testing/dstack-standins.js';
 import { keyFingerprint } from '../trust.js';
@@ -82,18 +83,15 @@ export function richEvents(
   const chain = new EventChain(id, () => new Date(base + 7 * tick++));
   const output = '{"rows": 200, "share": 0.25, "note": "✓ 😀"}\n';
   return [
-    chain.next('execution.requested', {
-      dataset_hash: h('dataset'),
-      dataset_bytes: 1234,
-      dataset_format: 'csv',
-      dataset_source: 'inline',
-      sandbox_hash: h('sandbox'),
-      fingerprint: h('fp'),
-      sandbox: sampleSummary({
-        tools: ['bash', 'python'],
-        llm: { provider: 'anthropic', model: names.model, prompt_hash: h('prompt'), max_turns: 8, max_output_tokens: 4096 },
+    chain.next(
+      'execution.requested',
+      data.requested({
+        sandbox: sampleSummary({
+          tools: ['bash', 'python'],
+          llm: { provider: 'anthropic', model: names.model, prompt_hash: h('prompt'), max_turns: 8, max_output_tokens: 4096 },
+        }),
       }),
-    }),
+    ),
     chain.next('dataset.loaded', { dataset_hash: h('dataset'), bytes: 1234, medium: 'tmpfs' }),
     chain.next('sandbox.created', sampleSandboxCreated(VECTOR_PUBLIC_KEY)),
     chain.next('tool.invoked', { call_id: 'call_1', tool: 'scan.py', args_hash: h('args 1'), caller: 'script' }),

@@ -5,6 +5,7 @@
  */
 import { EventChain, bytesToHex, hashUtf8, hashToBytes, type EventEnvelope, type Hash } from '../../events/index.js';
 import { SAMPLE_DESTROY_CHECKS, sampleSandboxCreated, sampleSummary, sampleTotals } from '../../events/testing/sample-data.js';
+import { data } from '../../events/testing/stream.js';
 import { CompactRange, leafHash, reportData, type Attestor } from '../../attest/index.js';
 import { deriveCertificate, type Certificate } from '../certificate.js';
 
@@ -15,15 +16,7 @@ export function sampleEvents(executionId = SAMPLE_EXECUTION_ID, start = Date.par
   const chain = new EventChain(executionId, () => new Date(start + 7 * tick++));
   const h = (s: string) => hashUtf8(s);
   return [
-    chain.next('execution.requested', {
-      dataset_hash: h('dataset'),
-      dataset_bytes: 1234,
-      dataset_format: 'csv',
-      dataset_source: 'inline',
-      sandbox_hash: h('sandbox'),
-      fingerprint: h('fp'),
-      sandbox: sampleSummary({ scripts: [{ name: 'scan.py', hash: h('scan.py'), bytes: 42 }] }),
-    }),
+    chain.next('execution.requested', data.requested({ sandbox: sampleSummary({ scripts: [{ name: 'scan.py', hash: h('scan.py'), bytes: 42 }] }) })),
     chain.next('dataset.loaded', { dataset_hash: h('dataset'), bytes: 1234, medium: 'tmpfs' }),
     chain.next('sandbox.created', sampleSandboxCreated()),
     chain.next('tool.invoked', { call_id: 'call_1', tool: 'scan.py', args_hash: h('args'), caller: 'script' }),
