@@ -1,0 +1,134 @@
+/**
+ * The deployment files, checked as far as this machine can (it has no Docker
+ * engine): both compose files validate against the Compose Specification's
+ * own JSON schema (compose-spec.json, copied from compose-spec/compose-spec,
+ * Apache-2.0), and the properties a deployment depends on hold: data on
+ * volumes, health checks and restart policies, start order, images pinned by
+ * digest in the dstack app, secrets passed through its allowed environment,
+ * and only variable names Ephemera reads.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CONFIG_VARIABLES } from '../../src/config.js';
+import { PINNED_IMAGE, pinImage } from '../../scripts/dstack-image.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  restart?: string;
+  environment?: Record<string, string | number>;
+  volumes?: string[];
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+}
+interface Compose {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
+
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
+const validateCompose = ajv.compile(JSON.parse(read('test/deploy/compose-spec.json')));
+const KNOWN_VARIABLES = new Set<string>(Object.values(CONFIG_VARIABLES));
+/** `${NAME}`, `${NAME:-default}`, `${NAME:?message}`: the names a compose file takes from its environment. */
+const interpolated = (text: string) => new Set([...text.matchAll(/\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}/g)].map((m) => m[1]!));
+
+describe.each([
+  ['docker-compose.yml', 'ephemera'],
+  ['deploy/dstack/docker-compose.yaml', 'ephemera'],
+])('%s', (path, service) => {
+  const text = read(path);
+  const compose = parse(text) as Compose;
+
+  it('is a valid Compose file (the Compose Specification schema)', () => {
+    const valid = validateCompose(compose);
+    expect(validateCompose.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('gives every service a health check and a restart policy', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      expect(s.healthcheck?.test, name).toBeDefined();
+      expect(['always', 'unless-stopped', 'on-failure'], name).toContain(s.restart);
+    }
+  });
+
+  it('keeps data on declared named volumes', () => {
+    for (const s of Object.values(compose.services)) {
+      for (const volume of s.volumes ?? []) {
+        const source = volume.split(':')[0]!;
+        if (!source.startsWith('/')) expect(Object.keys(compose.volumes ?? {})).toContain(source);
+      }
+    }
+  });
+
+  it('sets only variables Ephemera reads on its own service, and calls it ready only when GET /ready says so', () => {
+    const ephemera = compose.services[service]!;
+    for (const name of Object.keys(ephemera.environment ?? {})) expect(KNOWN_VARIABLES, name).toContain(name);
+    expect(ephemera.healthcheck!.test.join(' ')).toContain('/ready');
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parse(read('docker-compose.yml')) as Compose;
+
+  it("keeps Kafka's log (the system of record) on its volume, under one fixed cluster id", () => {
+    const kafka = compose.services.kafka!;
+    const logDirs = String(kafka.environment!.KAFKA_LOG_DIRS);
+    expect(kafka.volumes).toContain(`kafka-data:${logDirs}`);
+    // The image formats storage with CLUSTER_ID: a base64url-encoded 16-byte UUID.
+    expect(Buffer.from(String(kafka.environment!.CLUSTER_ID), 'base64url')).toHaveLength(16);
+  });
+
+  it('starts Ephemera only once the broker and ClickHouse are healthy', () => {
+    const { depends_on } = compose.services.ephemera!;
+    expect(depends_on?.kafka?.condition).toBe('service_healthy');
+    expect(depends_on?.clickhouse?.condition).toBe('service_healthy');
+  });
+});
+
+describe('deploy/dstack (the CVM app)', () => {
+  const text = read('deploy/dstack/docker-compose.yaml');
+  const compose = parse(text) as Compose;
+  const appCompose = JSON.parse(read('deploy/dstack/app-compose.json')) as { allowed_envs: string[]; docker_compose_file: string };
+
+  it('pins every image by digest, written out (no tag, no variable)', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      expect(s.build, name).toBeUndefined();
+      expect(s.image, name).toMatch(PINNED_IMAGE);
+    }
+  });
+
+  it('lets the host set only allowed variables, the execute token among them, none that picks the image', () => {
+    const used = interpolated(text);
+    expect([...used].sort()).toEqual([...appCompose.allowed_envs].sort());
+    expect(appCompose.allowed_envs).toContain('EPHEMERA_EXECUTE_TOKEN');
+    expect(compose.services.ephemera!.environment!.EPHEMERA_EXECUTE_TOKEN).toMatch(/^\$\{EPHEMERA_EXECUTE_TOKEN:\?/);
+    expect(appCompose.docker_compose_file).toBe('@docker-compose.yaml');
+  });
+
+  it('npm run dstack:pin rewrites the image and nothing else; it refuses tags and short digests', () => {
+    const reference = `registry.example/team/ephemera@sha256:${'ab'.repeat(32)}`;
+    const pinned = pinImage(text, reference);
+    expect((parse(pinned) as Compose).services.ephemera!.image).toBe(reference);
+    expect(pinned.replace(reference, compose.services.ephemera!.image!)).toBe(text);
+    for (const bad of ['ghcr.io/ephemera/ephemera:latest', 'ghcr.io/x@sha256:abc', '$' + '{EPHEMERA_IMAGE}', `x@sha256:${'AB'.repeat(32)}`]) {
+      expect(() => pinImage(text, bad), bad).toThrow(/sha256/);
+    }
+  });
+});
+
+describe('LICENSE', () => {
+  it('is the Apache License 2.0 that package.json names', () => {
+    const pkg = JSON.parse(read('package.json')) as { license: string };
+    expect(pkg.license).toBe('Apache-2.0');
+    const license = read('LICENSE');
+    expect(license).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004/);
+    expect(license).toContain('END OF TERMS AND CONDITIONS');
+  });
+});
