@@ -32,6 +32,18 @@ describe('web certificate browser (Chromium)', () => {
   let context: BrowserContext;
   let page: Page;
   let certificateId: string;
+  let failedId: string;
+  let fingerprint: string;
+  /** The verdict banner once every check is listed. */
+  const verified = async (on: Page = page) => {
+    await on.locator('[data-check="fields"]').waitFor();
+    return { title: await on.getByTestId('verdict-title').textContent(), tone: await on.getByTestId('verdict').getAttribute('data-tone') };
+  };
+  /** This browser's pinned keys (localStorage of the server's origin). */
+  const setPins = async (pins: string[], on: Page = page) => {
+    await on.goto(`${base}/verify`);
+    await on.evaluate((p) => localStorage.setItem('ephemera.trusted-keys', JSON.stringify(p)), pins);
+  };
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium missing: ${CHROMIUM} not found (apt-get install chromium; .ci/setup.d/30-chromium.sh does it in CI)`);
@@ -53,6 +65,23 @@ describe('web certificate browser (Chromium)', () => {
       })
     ).json();
     certificateId = body.certificate_id;
+    // A run whose script exits non-zero: its certificate is valid, and it records a failure.
+    const failedRun = (
+      await app.inject({
+        method: 'POST',
+        url: '/execute',
+        payload: {
+          dataset: { data: `base64:${Buffer.from('a,b\n1,2\n').toString('base64')}`, format: 'csv' },
+          sandbox: {
+            scripts: { 'main.py': 'import sys\nprint("half done")\nsys.exit(3)\n' },
+            environment: { timeout_seconds: 20, max_memory_mb: 128 },
+          },
+        },
+      })
+    ).json();
+    expect(failedRun.status).toBe('failed');
+    failedId = failedRun.certificate_id;
+    fingerprint = (await app.inject({ url: '/.well-known/ephemera-key.json' })).json().fingerprint;
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
@@ -76,29 +105,149 @@ describe('web certificate browser (Chromium)', () => {
   });
 
   describe('when a newcomer opens / and follows a certificate', () => {
-    it('shows the key fields and verifies every check in the browser', async () => {
+    it('shows the key fields and verifies every check in the browser: untrusted until the key is pinned, then green', async () => {
+      await setPins([]);
       const response = await page.goto(`${base}/`);
       expect(response?.headers()['content-security-policy']).toContain("default-src 'none'");
       await page.getByRole('link', { name: certificateId }).click();
       await expect.poll(() => page.getByTestId('certificate-id').textContent()).toBe(certificateId);
       const certificate = (await app.inject({ url: `/certificate/${certificateId}` })).json();
       expect(await page.getByTestId('status').textContent()).toBe('completed');
+      expect(await page.getByTestId('run-outcome').getAttribute('data-run-status')).toBe('completed');
+      expect(await page.getByTestId('run-outcome').textContent()).toContain('Run completed');
       expect(await page.getByTestId('dataset-hash').textContent()).toBe(certificate.dataset_hash);
       expect(await page.getByTestId('result').textContent()).toBe('{"rows": 1}\n');
       await page.getByTestId('verify').click();
-      await page.locator('[data-check="fields"]').waitFor();
-      // A reader who pinned nothing: the signature holds, nothing says whose key it is.
-      expect(await page.getByTestId('verdict').textContent()).toMatch(/Valid signature · signer not trusted/);
+      // A reader who pinned nothing: the signature holds, nothing says whose key it is; amber, not green.
+      expect(await verified()).toEqual({ title: '⚠ Certificate valid · run completed · signer not trusted', tone: 'warn' });
       expect(await page.locator('[data-status="pass"]').count()).toBe(6);
-      const key = (await app.inject({ url: '/.well-known/ephemera-key.json' })).json();
-      expect(await page.getByTestId('key-fingerprint').textContent()).toBe(key.fingerprint);
-      expect(await page.getByTestId('signing-key').textContent()).toBe(key.fingerprint);
+      expect(await page.getByTestId('key-fingerprint').textContent()).toBe(fingerprint);
+      expect(await page.getByTestId('signing-key').textContent()).toBe(fingerprint);
       await page.screenshot({ path: join(ARTIFACTS, 'certificate-untrusted.png'), fullPage: true });
       await page.getByTestId('pin-key').click();
-      await expect.poll(() => page.getByTestId('verdict').textContent()).toMatch(/Valid and trusted/);
-      expect(JSON.parse((await page.evaluate(() => localStorage.getItem('ephemera.trusted-keys'))) ?? '[]')).toEqual([key.fingerprint]);
-      await page.locator('[data-check="fields"]').waitFor();
+      await expect.poll(() => page.getByTestId('verdict-title').textContent()).toBe('✔ Certificate valid · run completed · signer trusted');
+      expect(JSON.parse((await page.evaluate(() => localStorage.getItem('ephemera.trusted-keys'))) ?? '[]')).toEqual([fingerprint]);
+      expect(await verified()).toEqual({ title: '✔ Certificate valid · run completed · signer trusted', tone: 'ok' });
+      expect(await page.getByTestId('verdict').textContent()).toContain('signed by a key you pinned');
+      expect(await page.getByTestId('verdict').textContent()).toContain('exit code 0');
       await page.screenshot({ path: join(ARTIFACTS, 'certificate-verified.png'), fullPage: true });
+    });
+  });
+
+  describe("when a reader opens a failed run's certificate", () => {
+    it('says "certificate valid · run failed" with the failure code and exit code, in amber, never a green "Valid"', async () => {
+      await setPins([fingerprint]); // even a trusted signer does not make a failed run green
+      await page.goto(`${base}/c/${failedId}`);
+      const before = page.getByTestId('run-outcome');
+      expect(await before.getAttribute('data-run-status')).toBe('failed');
+      expect(await before.getAttribute('class')).toContain('banner-warn');
+      expect(await before.textContent()).toContain('Run failed');
+      expect(await before.textContent()).toContain('EXECUTION_NONZERO_EXIT (the entry script exited with a non-zero status), exit code 3');
+      await page.getByTestId('verify').click();
+      expect(await verified()).toEqual({ title: '⚠ Certificate valid · run failed · signer trusted', tone: 'warn' });
+      expect(await page.locator('[data-status="pass"]').count()).toBe(6);
+      const verdict = await page.getByTestId('verdict').textContent();
+      expect(verdict).toContain('EXECUTION_NONZERO_EXIT');
+      expect(verdict).toContain('exit code 3');
+      expect(verdict).toContain('not a successful answer');
+      // No green banner anywhere, and no headline that reads as a plain success.
+      expect(await page.locator('.banner-ok').count()).toBe(0);
+      expect(await page.locator('#app').textContent()).not.toMatch(/✔ Certificate valid|Valid and trusted/);
+      expect(await page.getByTestId('verdict-title').evaluate((el) => getComputedStyle(el).color)).not.toBe('rgb(26, 127, 55)');
+      await page.screenshot({ path: join(ARTIFACTS, 'certificate-failed.png'), fullPage: true });
+    });
+
+    it('says the same when its file is dropped on /verify: the outcome is read from the verified file', async () => {
+      const certificate = (await app.inject({ url: `/certificate/${failedId}` })).body;
+      await setPins([]);
+      await page.getByTestId('file').setInputFiles({ name: 'failed.json', mimeType: 'application/json', buffer: Buffer.from(certificate) });
+      expect(await verified()).toEqual({ title: '⚠ Certificate valid · run failed · signer not trusted', tone: 'warn' });
+      expect(await page.getByTestId('verdict').textContent()).toContain('EXECUTION_NONZERO_EXIT');
+    });
+  });
+
+  describe('when a reader looks at the checks', () => {
+    it('names each in plain words, with the technical id one keypress away', async () => {
+      await setPins([]);
+      await page.goto(`${base}/c/${certificateId}`);
+      await page.getByTestId('verify').click();
+      await verified();
+      const events = page.locator('[data-check="events"]');
+      expect(await events.locator('summary').textContent()).toContain('Events link into one unbroken chain');
+      expect(await events.locator('summary').getAttribute('title')).toBe('check events');
+      const id = events.getByTestId('check-id');
+      expect(await id.isVisible()).toBe(false);
+      await events.locator('summary').focus();
+      await page.keyboard.press('Enter');
+      await id.waitFor({ state: 'visible' });
+      expect(await id.textContent()).toBe('events');
+      expect(await events.locator('.technical').textContent()).toContain('passed');
+      const names = await page.locator('[data-check] summary').allTextContents();
+      expect(names.map((n) => n.replace(/^[✔✘–] (passed|failed|not run): /, ''))).toEqual([
+        'The file is one well-formed certificate, read strictly',
+        'Events link into one unbroken chain, in the order a run goes',
+        'The Merkle root covers every event',
+        'The attested data binds this root, run and sealing time',
+        'The attestation signs this certificate',
+        'Every field shown matches what the events record',
+      ]);
+    });
+  });
+
+  describe('when a simulated certificate is shown', () => {
+    it('gives its key fingerprint and how to pin it, on the command line and in this browser', async () => {
+      await setPins([]);
+      await page.goto(`${base}/c/${certificateId}`);
+      const notice = page.getByTestId('simulated-notice');
+      expect(await notice.textContent()).toContain('not hardware-backed');
+      expect(await page.getByTestId('signing-key').textContent()).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(await page.getByTestId('pin-hint').textContent()).toContain(`ephemera trust add ${fingerprint}`);
+      expect(await page.getByTestId('pin-hint').textContent()).toContain('Trust this key in this browser');
+      await page.getByTestId('verify').click();
+      await verified();
+      expect(await page.getByTestId('trust-pin-hint').textContent()).toContain(`ephemera trust add ${fingerprint}`);
+      expect(await page.getByTestId('pin-key').textContent()).toBe('Trust this key in this browser');
+    });
+  });
+
+  describe('when the pages are read on a phone (375 × 812)', () => {
+    it('never scrolls sideways: the list, a failed and a completed certificate with a proof open, and /verify', async () => {
+      const phone = await context.newPage();
+      try {
+        await phone.setViewportSize({ width: 375, height: 812 });
+        const width = () => phone.evaluate(() => document.scrollingElement!.scrollWidth);
+        await setPins([], phone);
+        await phone.goto(`${base}/`);
+        await phone.getByRole('link', { name: failedId }).waitFor();
+        expect(await width()).toBeLessThanOrEqual(375);
+        await phone.screenshot({ path: join(ARTIFACTS, 'list-375.png'), fullPage: true });
+        for (const [id, name] of [
+          [failedId, 'certificate-failed-375.png'],
+          [certificateId, 'certificate-375.png'],
+        ] as const) {
+          await phone.goto(`${base}/c/${id}`);
+          await phone.getByTestId('verify').click();
+          await verified(phone);
+          await phone.locator('[data-check] summary').first().click();
+          await phone.getByRole('button', { name: 'show' }).first().click();
+          await phone.locator('td > span > code').first().waitFor(); // the inclusion proof, a long line of hashes
+          expect(await width(), id).toBeLessThanOrEqual(375);
+          await phone.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+          await phone.evaluate(() => window.scrollTo(0, 0));
+          await phone.screenshot({ path: join(ARTIFACTS, name.replace('.png', '-top.png')) }); // what a phone shows first
+        }
+        await phone.goto(`${base}/verify`);
+        await phone.getByTestId('file').setInputFiles({
+          name: 'failed.json',
+          mimeType: 'application/json',
+          buffer: Buffer.from((await app.inject({ url: `/certificate/${failedId}` })).body),
+        });
+        await verified(phone);
+        expect(await width()).toBeLessThanOrEqual(375);
+        await phone.screenshot({ path: join(ARTIFACTS, 'verify-375.png'), fullPage: true });
+      } finally {
+        await phone.close();
+      }
     });
   });
 
@@ -112,7 +261,10 @@ describe('web certificate browser (Chromium)', () => {
       await page.getByTestId('file').setInputFiles({ name: 'tampered.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(certificate)) });
       await page.locator('[data-check="fields"]').waitFor();
       expect(await page.locator('[data-check="fields"]').getAttribute('data-status')).toBe('fail');
-      expect(await page.getByTestId('verdict').textContent()).toContain('VERIFY_FIELD_MISMATCH at result.output');
+      expect(await verified()).toEqual({ title: '✘ Certificate invalid — first failure: VERIFY_FIELD_MISMATCH at result.output', tone: 'bad' });
+      // A failed check shows its technical id and where it failed without a click.
+      expect(await page.locator('[data-check="fields"]').getByTestId('check-id').isVisible()).toBe(true);
+      expect(await page.locator('[data-check="fields"] .technical').textContent()).toContain('result.output');
       expect(requests).toEqual([]);
       await page.screenshot({ path: join(ARTIFACTS, 'tampered-rejected.png'), fullPage: true });
     });
@@ -170,7 +322,7 @@ describe('web certificate browser (Chromium)', () => {
         'attestation.compose_hash': 'pass',
         'attestation.collateral': 'fail',
       });
-      expect(await page.getByTestId('verdict').textContent()).toContain(`Invalid — first failure: ${inNode.failure!.code}`);
+      expect(await page.getByTestId('verdict-title').textContent()).toContain(`Certificate invalid — first failure: ${inNode.failure!.code}`);
       expect(inNode.valid).toBe(false);
       expect(requests).toEqual([]);
       await page.screenshot({ path: join(ARTIFACTS, 'tdx-certificate-checked.png'), fullPage: true });

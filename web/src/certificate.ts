@@ -2,8 +2,20 @@
 import type { Certificate } from '../../src/verify/index.js';
 import { decodeUtf8Strict, parseStrictJson } from '../../src/events/index.js';
 import { facts, getBytes, h, mount, table } from './dom.js';
-import { keyFingerprint, policyEditor, verifyHere } from './checks.js';
+import { keyFingerprint, pinHint, policyEditor, verifyHere } from './checks.js';
 import { inclusionProofHex } from './proof.js';
+import { describeOutcome, outcomeOf, type RunOutcome } from './outcome.js';
+
+/** How the run went, as the certificate states it, before anyone verified it; a failure stands out, it is not a success. */
+function runBanner(outcome: RunOutcome): HTMLElement {
+  const completed = outcome.status === 'completed';
+  return h(
+    'div',
+    { class: `banner banner-${completed ? 'neutral' : 'warn'}`, 'data-testid': 'run-outcome', 'data-run-status': outcome.status },
+    h('p', { class: 'banner-title' }, completed ? 'Run completed' : `Run ${outcome.status}`),
+    h('p', {}, `The certificate states: ${describeOutcome(outcome)}. Verify it below before relying on it.`),
+  );
+}
 
 export async function certificatePage(id: string): Promise<void> {
   mount(h('p', {}, 'Loading…'));
@@ -19,6 +31,7 @@ export async function certificatePage(id: string): Promise<void> {
     return;
   }
   const t = c.execution_trace;
+  const outcome = outcomeOf(c);
   const verdictBox = h('div', { 'data-testid': 'verification' });
   const verifyButton = h('button', { type: 'button', 'data-testid': 'verify' }, 'Verify in this browser');
   const att = c.proof?.attestation ?? {};
@@ -27,7 +40,7 @@ export async function certificatePage(id: string): Promise<void> {
   verifyButton.addEventListener(
     'click',
     () =>
-      void verifyHere(bytes, verdictBox).then((verdict) => {
+      void verifyHere(bytes, verdictBox, outcome).then((verdict) => {
         const tcb = verdict.checks.find((check) => check.name === 'attestation.tcb_status');
         if (tcb) tcbStatus.textContent = `${tcb.detail ?? ''} (${tcb.status === 'pass' ? 'accepted' : 'not accepted'} by your policy)`;
         else if (att.type === 'tdx') tcbStatus.textContent = "unknown: Intel's signature chain did not verify";
@@ -50,6 +63,7 @@ export async function certificatePage(id: string): Promise<void> {
       ' · ',
       h('a', { href: `/certificate/${c.certificate_id}/events` }, 'events with proofs'),
     ),
+    runBanner(outcome),
     h('section', {}, verifyButton, ...(att.type === 'tdx' ? [policyEditor()] : []), verdictBox),
     h(
       'section',
@@ -138,9 +152,10 @@ export async function certificatePage(id: string): Promise<void> {
       ]),
       att.type === 'simulated'
         ? h(
-            'p',
-            { class: 'notice' },
-            'Simulated TEE: signed by a software key, not hardware-backed. Verify, then trust the key only if you pinned its fingerprint.',
+            'div',
+            { class: 'notice', 'data-testid': 'simulated-notice' },
+            h('p', {}, 'Simulated TEE: signed by a software key, not hardware-backed. Verify, then trust the key only if you pinned its fingerprint.'),
+            key ? pinHint(key) : null,
           )
         : null,
     ),

@@ -5,9 +5,11 @@
  * only for a key the reader pinned here; a TDX one when it verifies under the
  * reader's policy.
  */
-import { keyFingerprint, verifyCertificate, verifyCertificateChunks, type Verdict, type VerifyOptions } from '../../src/verify/index.js';
+import { keyFingerprint, verifyCertificate, verifyCertificateChunks, type Verdict, type VerifyCheck, type VerifyOptions } from '../../src/verify/index.js';
 import type { TdxPolicy } from '../../src/attest/verify-tdx.js';
 import { h } from './dom.js';
+import { plainCheckName } from './check-names.js';
+import { describeOutcome, readOutcome, type RunOutcome } from './outcome.js';
 
 /** The reader's own policy for hardware attestations, kept in this browser only. */
 export type BrowserPolicy = Pick<TdxPolicy, 'trustedComposeHashes' | 'allowedTcbStatuses'>;
@@ -119,27 +121,60 @@ export function policyEditor(): HTMLElement {
   );
 }
 
-function headline(verdict: Verdict): HTMLElement {
-  if (verdict.status === 'trusted')
-    return h(
-      'p',
-      { class: 'pass', 'data-testid': 'verdict' },
-      `✔ Valid and trusted — every check passed in this browser (${verdict.trust.basis === 'hardware-policy' ? 'hardware attestation under your policy' : 'a key you pinned'})`,
+/** How the verdict reads: green only for a trusted certificate of a run that completed. */
+type Tone = 'ok' | 'warn' | 'bad';
+
+/**
+ * The verdict's banner, in three parts a reader can tell apart: whether the
+ * certificate holds, how the run went (a valid certificate of a failed run is
+ * not a success), and whether the signer is trusted.
+ */
+function headline(verdict: Verdict, outcome: RunOutcome | null): HTMLElement {
+  if (!verdict.valid)
+    return banner(
+      'bad',
+      `✘ Certificate invalid — first failure: ${verdict.failure?.code}${verdict.failure?.field ? ` at ${verdict.failure.field}` : ''}`,
+      'Nothing this certificate says can be relied on, how the run went included.',
     );
-  if (verdict.status === 'untrusted')
-    return h(
-      'p',
-      { class: 'untrusted', 'data-testid': 'verdict' },
-      '✔ Valid signature · signer not trusted — every check passed, but nothing tells you who holds the key',
-    );
+  const completed = outcome?.status === 'completed';
+  const run = outcome ? `run ${outcome.status}` : 'run outcome unknown';
+  const signer = verdict.trusted ? 'signer trusted' : 'signer not trusted';
+  const tone: Tone = completed && verdict.trusted ? 'ok' : 'warn';
+  const mark = tone === 'ok' ? '✔' : '⚠';
+  const why = verdict.trusted
+    ? `Every check passed in this browser; signed ${verdict.trust.basis === 'hardware-policy' ? 'by hardware attestation under your policy' : verdict.trust.basis === 'local-key' ? "by this machine's own key" : 'by a key you pinned'}.`
+    : 'Every check passed in this browser, but nothing tells you who holds the signing key.';
+  const runLine = !outcome
+    ? 'This page could not read how the run went.'
+    : completed
+      ? `The run completed (${outcome.exitCode === null ? 'no exit code' : `exit code ${outcome.exitCode}`}).`
+      : `The run ${describeOutcome(outcome)}. The certificate is a faithful record of that failure; its result is not a successful answer.`;
+  return banner(tone, `${mark} Certificate valid · ${run} · ${signer}`, `${why} ${runLine}`);
+}
+
+function banner(tone: Tone, title: string, detail: string): HTMLElement {
   return h(
-    'p',
-    { class: 'fail', 'data-testid': 'verdict' },
-    `✘ Invalid — first failure: ${verdict.failure?.code}${verdict.failure?.field ? ` at ${verdict.failure.field}` : ''}`,
+    'div',
+    { class: `banner banner-${tone}`, 'data-testid': 'verdict', 'data-tone': tone, role: 'status' },
+    h('p', { class: 'banner-title', 'data-testid': 'verdict-title' }, title),
+    h('p', {}, detail),
   );
 }
 
-/** Who signed, and how this reader can pin the key (only with a fingerprint learned elsewhere, say, from the operator). */
+/** How to pin a simulated key: the CLI command, and this browser's own list. */
+export function pinHint(fingerprint: string, testId = 'pin-hint'): HTMLElement {
+  return h(
+    'p',
+    { 'data-testid': testId },
+    'To trust certificates signed by this key, pin its fingerprint only if you learned the same one from someone you trust (the operator, or ',
+    h('code', {}, '/.well-known/ephemera-key.json'),
+    ' over a channel you trust). On the command line: ',
+    h('code', { class: 'command' }, `ephemera trust add ${fingerprint}`),
+    '. In this browser: verify the certificate, then choose “Trust this key in this browser”; the pin is kept in this browser only.',
+  );
+}
+
+/** Who signed, and how this reader can pin the key. */
 function trustBox(verdict: Verdict, onPinned: () => void): HTMLElement | null {
   if (!verdict.valid) return null;
   const box = h('div', { class: 'trust', 'data-testid': 'trust' }, h('p', {}, verdict.trust.reason));
@@ -151,45 +186,59 @@ function trustBox(verdict: Verdict, onPinned: () => void): HTMLElement | null {
         pinKey(verdict.key!.fingerprint);
         onPinned();
       });
-      box.append(
-        h(
-          'p',
-          {},
-          'Pin it only if you learned this fingerprint from someone you trust (the operator, ',
-          h('code', {}, '/.well-known/ephemera-key.json'),
-          ' over a channel you trust). ',
-          pin,
-        ),
-      );
+      box.append(pinHint(verdict.key.fingerprint, 'trust-pin-hint'), h('p', {}, pin));
     }
   }
   return box;
 }
 
-export async function verifyHere(certificate: unknown, into: HTMLElement): Promise<Verdict> {
+/** One check: its plain name first; the technical id, code and detail in a disclosure (keyboard reachable, open when it failed). */
+function checkItem(check: VerifyCheck): HTMLElement {
+  const mark = check.status === 'pass' ? '✔' : check.status === 'fail' ? '✘' : '–';
+  const state = check.status === 'pass' ? 'passed' : check.status === 'fail' ? 'failed' : 'not run';
+  const details = h(
+    'details',
+    check.status === 'fail' ? { open: '' } : {},
+    h(
+      'summary',
+      { title: `check ${check.name}` },
+      h('span', { 'aria-hidden': 'true' }, `${mark} `),
+      h('span', { class: 'visually-hidden' }, `${state}: `),
+      plainCheckName(check.name),
+      check.code ? ` — ${check.code}` : '',
+    ),
+    h(
+      'p',
+      { class: 'technical' },
+      'check ',
+      h('code', { 'data-testid': 'check-id' }, check.name),
+      ` ${state}`,
+      check.field ? h('span', {}, ' at ', h('code', {}, check.field)) : '',
+      check.detail ? `: ${check.detail}` : '',
+    ),
+  );
+  return h('li', { class: check.status, 'data-check': check.name, 'data-status': check.status }, details);
+}
+
+/**
+ * Verifies here and shows the verdict. `outcome`: how the run went, when the
+ * caller already read it (the certificate page); a file's is read from the file once it verified.
+ */
+export async function verifyHere(certificate: unknown, into: HTMLElement, outcome?: RunOutcome | null): Promise<Verdict> {
   into.replaceChildren(h('p', {}, 'Verifying in this browser…'));
   const verdict = await verifyInBrowser(certificate);
+  const run = outcome !== undefined ? outcome : verdict.valid && certificate instanceof Blob ? await readOutcome(certificate) : null;
   const list = h('ul', { class: 'checks', 'data-testid': 'checks' });
   into.replaceChildren(
-    headline(verdict),
+    headline(verdict, run),
     list,
-    ...[trustBox(verdict, () => void verifyHere(certificate, into)), verdict.notice ? h('p', { class: 'notice' }, verdict.notice) : null].filter(
+    ...[trustBox(verdict, () => void verifyHere(certificate, into, outcome)), verdict.notice ? h('p', { class: 'notice' }, verdict.notice) : null].filter(
       (x): x is HTMLElement => x !== null,
     ),
   );
   for (const check of verdict.checks) {
     await new Promise((resolve) => setTimeout(resolve, 30)); // one by one, so a reader sees them turn
-    const mark = check.status === 'pass' ? '✔' : check.status === 'fail' ? '✘' : '–';
-    list.append(
-      h(
-        'li',
-        { class: check.status, 'data-check': check.name, 'data-status': check.status },
-        `${mark} ${check.name}`,
-        check.code ? ` — ${check.code}` : '',
-        check.field ? ` at ${check.field}` : '',
-        check.detail ? `: ${check.detail}` : '',
-      ),
-    );
+    list.append(checkItem(check));
   }
   return verdict;
 }

@@ -20,12 +20,13 @@ export function facts(pairs: [string, Child][]): HTMLDListElement {
   return h('dl', { class: 'facts' }, ...pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
+/** A table; on a narrow screen each row becomes a card whose cells are labelled by their column (style.css). */
 export function table(headers: string[], rows: Child[][]): HTMLTableElement {
   return h(
     'table',
-    {},
+    { class: 'cards' },
     h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))),
-    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))),
+    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c, i) => h('td', { 'data-label': headers[i] ?? '' }, c))))),
   );
 }
 
