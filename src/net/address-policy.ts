@@ -113,8 +113,9 @@ export function parseAllowList(entries: readonly string[]): AllowList {
 const DNS_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /** `[v6]:port`, `[v6]`, bare v6 (no port), `name:port`, `v4:port`, `name`, `v4`. */
-function splitHostPort(entry: string): { host: string; port: number | null } {
-  const portOf = (raw: string | undefined) => (raw === undefined ? null : /^\d{1,5}$/.test(raw) ? Number(raw) : NaN);
+function splitHostPort(raw: string): { host: string; port: number | null } {
+  const entry = raw.replace(/\.(?=:\d+$|$)/, ''); // a trailing root dot: data.internal. is data.internal
+  const portOf = (text: string | undefined) => (text === undefined ? null : /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN);
   const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(entry);
   if (bracketed) return { host: bracketed[1]!.toLowerCase(), port: portOf(bracketed[2]) };
   const colons = entry.split(':').length - 1;

@@ -155,7 +155,9 @@ describe('safeFetch', () => {
     ];
     it.each(spellings)('%s → DATASET_URL_LOOPBACK', async (_label, spelling) => {
       const connect = forbiddenConnect();
-      const error = await refusal(safeFetch(`${spelling.replace('PORT', String(inner.port))}secret?key=SECRET`, policy({ allowHttp: true }), { ...deps, connect }));
+      const error = await refusal(
+        safeFetch(`${spelling.replace('PORT', String(inner.port))}secret?key=SECRET`, policy({ allowHttp: true }), { ...deps, connect }),
+      );
       expect([error.code, error.fields.hop]).toEqual(['DATASET_URL_LOOPBACK', 0]);
       expect(connect.calls).toEqual([]);
       expect(JSON.stringify({ m: error.message, f: error.fields, c: String(error.cause) })).not.toContain('SECRET');

@@ -277,7 +277,10 @@ function addressRefused(refusal: AddressRefusal, range: string, hop: number): Ep
 }
 
 function failed(why: string, hop: number, cause?: unknown): EphemeraError {
-  return new EphemeraError('DATASET_FETCH_FAILED', `dataset.url${where(hop)} could not be fetched: ${why}`, { cause: scrub(cause), fields: { field: FIELD, hop } });
+  return new EphemeraError('DATASET_FETCH_FAILED', `dataset.url${where(hop)} could not be fetched: ${why}`, {
+    cause: scrub(cause),
+    fields: { field: FIELD, hop },
+  });
 }
 
 function timedOut(hop: number, cause?: unknown): EphemeraError {

@@ -69,15 +69,18 @@ export interface TestCertificate {
 export function selfSignedCertificate(name: string): TestCertificate {
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-cert-'));
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-        '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name},IP:127.0.0.1`,
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    // biome-ignore format: one openssl flag and its value a line
+    const args = [
+      'req', '-x509', '-nodes',
+      '-newkey', 'ec',
+      '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+      '-days', '1',
+      '-subj', `/CN=${name}`,
+      '-addext', `subjectAltName=DNS:${name},IP:127.0.0.1`,
+      '-keyout', join(dir, 'key.pem'),
+      '-out', join(dir, 'cert.pem'),
+    ];
+    execFileSync('openssl', args, { stdio: 'ignore' });
     return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
