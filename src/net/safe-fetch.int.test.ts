@@ -116,6 +116,12 @@ describe('safeFetch', () => {
       ]);
     });
 
+    it('over https to an IP literal, the certificate checked against the address', async () => {
+      const allow = parseAllowList([`127.0.0.1:${https.port}`]);
+      expect(Buffer.from(await safeFetch(`https://127.0.0.1:${https.port}/data.csv`, policy({ allow }), deps)).toString()).toBe('a,b\n1,2\n');
+      expect(https.requests.at(-1)).toEqual({ line: 'GET /data.csv', host: `127.0.0.1:${https.port}`, servername: null });
+    });
+
     it('over plain http only when the server allows it, to an allowlisted range', async () => {
       const url = `http://127.0.0.1:${http.port}/data.csv`;
       const allow = parseAllowList(['127.0.0.0/8']);
