@@ -68,6 +68,7 @@ describe('safeFetch', () => {
       if (path === '/to-inner-2') return void res.writeHead(302, { location: `http://127.0.0.1:${inner.port}/secret` }).end();
       if (path === '/to-inner-mapped') return void res.writeHead(301, { location: `http://[::ffff:7f00:1]:${inner.port}/secret` }).end();
       if (path === '/to-metadata-name') return void res.writeHead(302, { location: 'http://metadata.test/latest/meta-data/' }).end();
+      if (path === '/to-nowhere') return void res.writeHead(302, { location: 'http://[not-an-address/' }).end();
       if (path === '/stall-headers') return; // never answers
       if (path === '/stall-body') {
         res.writeHead(200, { 'content-length': '100' });
@@ -239,6 +240,12 @@ describe('safeFetch', () => {
       const allow = parseAllowList([`127.0.0.1:${http.port}`]);
       const error = await refusal(safeFetch(`http://127.0.0.1:${http.port}/to-metadata-name`, policy({ allow, allowHttp: true }), deps));
       expect([error.code, error.fields.hop]).toEqual(['DATASET_URL_METADATA_ADDRESS', 1]);
+    });
+
+    it('refuses a redirect to something that is not a URL', async () => {
+      const allow = parseAllowList([NAME]);
+      const error = await refusal(safeFetch(`https://${NAME}:${https.port}/to-nowhere`, policy({ allow }), deps));
+      expect([error.code, error.fields.hop]).toEqual(['DATASET_URL_INVALID', 1]);
     });
 
     it('never follows https → http, even where http is allowed', async () => {

@@ -180,7 +180,7 @@ async function get(url: URL, targets: Target[], connect: Connect, clocks: Clocks
   let lastError: unknown;
   for (const target of targets) {
     try {
-      socket = await connect(target, AbortSignal.any([deadline, AbortSignal.timeout(idleMs)]));
+      socket = await connect(target, eitherSignal(deadline, AbortSignal.timeout(idleMs)));
       break;
     } catch (cause) {
       if (deadline.aborted) throw timedOut(hop, cause);
@@ -245,6 +245,16 @@ async function readCapped(response: IncomingMessage, maxBytes: number, { deadlin
     chunk.fill(0);
   }
   return out;
+}
+
+/** Aborts when either does (AbortSignal.any is Node ≥ 20.3; engines say ≥ 20). */
+function eitherSignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  for (const signal of [a, b]) {
+    if (signal.aborted) controller.abort(signal.reason);
+    else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  }
+  return controller.signal;
 }
 
 function untilDeadline<T>(work: Promise<T>, deadline: AbortSignal): Promise<T> {
