@@ -167,13 +167,13 @@ async function checkedTargets(url: URL, hop: number, policy: FetchPolicy, resolv
   });
 }
 
-/** Sends the GET over a socket to the first checked address that connects; resolves with the response head. */
 /** The hop's clocks: the whole fetch's deadline, and the idle timeout (which, once fired, explains any later socket error). */
 interface Clocks {
   deadline: AbortSignal;
   idle: { fired: boolean };
 }
 
+/** Sends the GET over a socket to the first checked address that connects; resolves with the response head. */
 async function get(url: URL, targets: Target[], connect: Connect, clocks: Clocks & { idleMs: number }, hop: number): Promise<IncomingMessage> {
   const { deadline, idleMs } = clocks;
   let socket: Duplex | null = null;
