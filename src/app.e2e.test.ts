@@ -34,7 +34,14 @@ describe('HTTP API', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ephemera-app-'));
     services = await createServices(
-      loadConfig({ EPHEMERA_DATA_DIR: dir, EPHEMERA_BODY_LIMIT_BYTES: String(256 * 1024), EPHEMERA_MAX_DATASET_BYTES: String(1024 * 1024) }),
+      loadConfig({
+        EPHEMERA_DATA_DIR: dir,
+        EPHEMERA_BODY_LIMIT_BYTES: String(256 * 1024),
+        EPHEMERA_MAX_DATASET_BYTES: String(1024 * 1024),
+        // The dataset-URL tests below read a plain http server on loopback: allowed here explicitly (src/net/safe-fetch.ts).
+        EPHEMERA_DATASET_URL_ALLOW: '127.0.0.1',
+        EPHEMERA_DATASET_URL_ALLOW_HTTP: 'true',
+      }),
     );
     app = await buildApp(services);
   });

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { EphemeraError } from './errors.js';
+import { parseAllowList } from './net/address-policy.js';
 
 export interface Config {
   /** Where the SQLite log, the simulated TEE key and embedded ClickHouse live. */
@@ -51,6 +52,16 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** Largest dataset, bytes (inline after base64 decoding, or fetched by URL). */
   readonly maxDatasetBytes: number;
+  /** Dataset URLs: hosts (`name`, `name:port`, IP literals) and CIDR ranges fetched even though they are not public (on-prem sources). */
+  readonly datasetUrlAllow: readonly string[];
+  /** Dataset URLs may be plain http (default: https only). */
+  readonly datasetUrlAllowHttp: boolean;
+  /** Dataset URL fetch: the whole transfer, redirects included, ms. */
+  readonly datasetFetchTimeoutMs: number;
+  /** Dataset URL fetch: connecting, waiting for headers, any pause in the body, ms. */
+  readonly datasetFetchIdleTimeoutMs: number;
+  /** Dataset URL fetch: redirects followed (each re-checked). */
+  readonly datasetMaxRedirects: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -81,6 +92,11 @@ const VARIABLES = {
   host: 'EPHEMERA_HOST',
   bodyLimitBytes: 'EPHEMERA_BODY_LIMIT_BYTES',
   maxDatasetBytes: 'EPHEMERA_MAX_DATASET_BYTES',
+  datasetUrlAllow: 'EPHEMERA_DATASET_URL_ALLOW',
+  datasetUrlAllowHttp: 'EPHEMERA_DATASET_URL_ALLOW_HTTP',
+  datasetFetchTimeoutMs: 'EPHEMERA_DATASET_FETCH_TIMEOUT_MS',
+  datasetFetchIdleTimeoutMs: 'EPHEMERA_DATASET_FETCH_IDLE_TIMEOUT_MS',
+  datasetMaxRedirects: 'EPHEMERA_DATASET_MAX_REDIRECTS',
 } as const satisfies Record<keyof Config, string>;
 
 export const CONFIG_VARIABLES: Readonly<Record<keyof Config, string>> = VARIABLES;
@@ -120,6 +136,16 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     const value = get(key);
     return value === undefined || value.length >= minLength ? (value ?? null) : bad(key, `expected at least ${minLength} characters`);
   };
+  const flag = (key: keyof Config): boolean => oneOf(key, ['true', 'false'] as const, 'false') === 'true';
+  const allowList = (key: keyof Config): string[] => {
+    const entries = list(key);
+    try {
+      parseAllowList(entries);
+    } catch (cause) {
+      bad(key, (cause as Error).message);
+    }
+    return entries;
+  };
   const list = (key: keyof Config) =>
     (get(key) ?? '')
       .split(',')
@@ -154,6 +180,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     host: get('host') ?? '127.0.0.1',
     bodyLimitBytes: integer('bodyLimitBytes', 64 * 1024 * 1024, 1024, 2 ** 31),
     maxDatasetBytes: integer('maxDatasetBytes', 32 * 1024 * 1024, 1, 2 ** 31),
+    datasetUrlAllow: allowList('datasetUrlAllow'),
+    datasetUrlAllowHttp: flag('datasetUrlAllowHttp'),
+    datasetFetchTimeoutMs: integer('datasetFetchTimeoutMs', 60_000, 100, 3_600_000),
+    datasetFetchIdleTimeoutMs: integer('datasetFetchIdleTimeoutMs', 15_000, 100, 3_600_000),
+    datasetMaxRedirects: integer('datasetMaxRedirects', 5, 0, 20),
   };
   return Object.freeze(config);
 }

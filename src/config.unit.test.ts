@@ -19,8 +19,20 @@ describe('loadConfig', () => {
       [{ PORT: '80a' }, 'PORT'],
       [{ CLICKHOUSE_URL: 'file:///etc/passwd' }, 'CLICKHOUSE_URL'],
       [{ EPHEMERA_EXECUTE_TOKEN: 'short' }, 'EPHEMERA_EXECUTE_TOKEN'],
+      [{ EPHEMERA_DATASET_URL_ALLOW: 'data.internal,10.0.0.0/33' }, 'EPHEMERA_DATASET_URL_ALLOW'],
+      [{ EPHEMERA_DATASET_URL_ALLOW: 'http://data.internal' }, 'EPHEMERA_DATASET_URL_ALLOW'],
+      [{ EPHEMERA_DATASET_URL_ALLOW_HTTP: 'yes' }, 'EPHEMERA_DATASET_URL_ALLOW_HTTP'],
+      [{ EPHEMERA_DATASET_MAX_REDIRECTS: '21' }, 'EPHEMERA_DATASET_MAX_REDIRECTS'],
     ])('%j is CONFIG_INVALID naming %s', (env, variable) => {
       expect(() => loadConfig(env)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', fields: { variable } }));
+    });
+  });
+
+  describe('when dataset URLs are configured', () => {
+    it('is https only, public addresses only, by default; the allowlist and http are explicit', () => {
+      expect(loadConfig({})).toMatchObject({ datasetUrlAllow: [], datasetUrlAllowHttp: false, datasetMaxRedirects: 5 });
+      const config = loadConfig({ EPHEMERA_DATASET_URL_ALLOW: 'data.internal:8443, 10.0.0.0/8,[fd00::1]:443', EPHEMERA_DATASET_URL_ALLOW_HTTP: 'true' });
+      expect(config).toMatchObject({ datasetUrlAllow: ['data.internal:8443', '10.0.0.0/8', '[fd00::1]:443'], datasetUrlAllowHttp: true });
     });
   });
 

@@ -64,6 +64,23 @@ export const ERROR_REGISTRY = {
   DATASET_TOO_LARGE: dataset(413, 'the dataset is larger than the server accepts'),
   DATASET_INVALID_BASE64: dataset(400, 'the inline dataset is not valid base64'),
   DATASET_FETCH_FAILED: dataset(422, 'the dataset URL could not be fetched'),
+  DATASET_FETCH_TIMEOUT: dataset(422, 'the dataset URL did not answer within the time limit (total, or idle)'),
+  DATASET_EMPTY: dataset(422, 'the dataset is empty (0 bytes); set dataset.allow_empty to run on it anyway'),
+  // Dataset URLs the server refuses to fetch (nothing is loaded; the error names the hop, never the URL).
+  DATASET_URL_INVALID: dataset(400, 'the dataset URL, or a redirect location, is not a valid URL'),
+  DATASET_URL_SCHEME_FORBIDDEN: dataset(422, 'the dataset URL must be https (plain http only where the server allows it)'),
+  DATASET_URL_CREDENTIALS: dataset(422, 'the dataset URL carries user:password@; credentials in URLs are refused'),
+  DATASET_URL_INSECURE_REDIRECT: dataset(422, 'the dataset URL redirects from https to plain http'),
+  DATASET_URL_TOO_MANY_REDIRECTS: dataset(422, 'the dataset URL redirects more often than the server follows'),
+  DATASET_URL_UNRESOLVABLE: dataset(422, "the dataset URL's host does not resolve"),
+  DATASET_URL_LOOPBACK: dataset(422, 'the dataset URL leads to a loopback address (localhost, 127.0.0.0/8, ::1, in any spelling)'),
+  DATASET_URL_PRIVATE_ADDRESS: dataset(422, 'the dataset URL leads to a private address (RFC 1918, unique-local, carrier-grade NAT)'),
+  DATASET_URL_LINK_LOCAL: dataset(422, 'the dataset URL leads to a link-local address (169.254.0.0/16, fe80::/10)'),
+  DATASET_URL_METADATA_ADDRESS: dataset(422, 'the dataset URL leads to a cloud instance-metadata address (169.254.169.254, fd00:ec2::254, …)'),
+  DATASET_URL_RESERVED_ADDRESS: dataset(
+    422,
+    'the dataset URL leads to an address that is not public unicast (unspecified, multicast, broadcast, reserved, NAT64, 6to4, …)',
+  ),
   // The sandbox, before and around a run.
   SANDBOX_BWRAP_MISSING: unavailable('sandbox', 'bubblewrap is not installed: the server never runs anything unsandboxed'),
   SANDBOX_NAMESPACES_UNAVAILABLE: unavailable('sandbox', 'this host does not let bubblewrap create the namespaces a sandbox needs'),

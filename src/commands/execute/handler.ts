@@ -13,7 +13,8 @@ import type { DestructionReport, Sandbox, SandboxLimits, SandboxSpec } from '../
 import type { Certificate, VerifyOptions } from '../../verify/index.js';
 import type { Config } from '../../config.js';
 import type { ExecuteRequest } from './request-schema.js';
-import { loadDataset } from './dataset.js';
+import { datasetFetchPolicy, loadDataset } from './dataset.js';
+import type { FetchDeps } from '../../net/safe-fetch.js';
 import { fingerprint, resolveEntrypoint, sandboxHash, sandboxSummary } from './describe.js';
 import { StreamRecorder } from './recorder.js';
 import { runComputation } from './run.js';
@@ -30,6 +31,8 @@ export interface ExecuteDeps {
   /** How the executor verifies its own certificate before issuing it: its own key or build trusted. */
   selfCheck: VerifyOptions;
   clock?: () => Date;
+  /** How dataset URLs are resolved and connected to (tests: a local DNS server, a test CA); default: the system's. */
+  datasetFetch?: FetchDeps;
 }
 
 export interface ExecuteOutcome {
@@ -45,8 +48,9 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
   if (entrypoint === null && !request.sandbox.llm) {
     throw new EphemeraError('REQUEST_INVALID', 'body.sandbox: nothing to run (no entrypoint script)', { fields: { field: 'body.sandbox.scripts' } });
   }
-  // 2. Load the dataset into memory and compute what the run commits to.
-  const dataset = await loadDataset(request.dataset, deps.config.maxDatasetBytes);
+  // 2. Load the dataset into memory and compute what the run commits to. Any refusal here
+  //    (URL policy, size, empty) happens before the first event: nothing is recorded, nothing certified.
+  const dataset = await loadDataset(request.dataset, datasetFetchPolicy(deps.config), deps.datasetFetch);
   const sandboxHashValue = sandboxHash(request.sandbox);
   const recorder = new StreamRecorder(deps.log, ulid(), deps.clock);
   let sandbox: Sandbox | null = null;

@@ -42,9 +42,20 @@ export const executeRequestSchema = {
       required: ['format'],
       oneOf: [{ required: ['data'] }, { required: ['url'] }],
       properties: {
-        data: { type: 'string', pattern: '^base64:[A-Za-z0-9+/]*={0,2}$', description: 'The dataset inline, as "base64:<standard base64>".' },
-        url: { type: 'string', pattern: '^https?://', maxLength: 4096, description: 'An http(s) URL fetched straight into memory (size-capped).' },
+        data: {
+          type: 'string',
+          pattern: '^base64:[A-Za-z0-9+/\\r\\n]*(?:={1,2}[\\r\\n]*)?$',
+          description: 'The dataset inline, as "base64:<standard base64>"; line breaks (\\n or \\r\\n, MIME style) are allowed.',
+        },
+        url: {
+          type: 'string',
+          pattern: '^https?://',
+          maxLength: 4096,
+          description:
+            'An https URL fetched straight into memory (size- and time-capped; plain http only where the server allows it). Loopback, private, link-local, metadata and other non-public addresses are refused, on every redirect, unless the operator allowlisted them.',
+        },
         format: { type: 'string', enum: ['csv', 'json', 'txt'] },
+        allow_empty: { type: 'boolean', description: 'Run on an empty (0-byte) dataset instead of refusing it with DATASET_EMPTY. Default false.' },
       },
     },
     sandbox: {
@@ -86,7 +97,7 @@ export const executeRequestSchema = {
 } as const;
 
 export interface ExecuteRequest {
-  dataset: { data?: string; url?: string; format: 'csv' | 'json' | 'txt' };
+  dataset: { data?: string; url?: string; format: 'csv' | 'json' | 'txt'; allow_empty?: boolean };
   sandbox: {
     llm?: { prompt: string; model: string; api_key?: string; max_turns?: number; max_output_tokens?: number; max_total_tokens?: number };
     tools?: ('bash' | 'python' | 'grep')[];
