@@ -32,7 +32,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     ajv: { customOptions: { ...AJV_OPTIONS } },
   });
 
-  app.removeContentTypeParser('application/json');
+  // JSON only: fastify's default text/plain parser would hand a text body to schema validation (a 400 that hides the real 415).
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, parseJsonBody(body as string));

@@ -66,7 +66,7 @@ describe('the OpenAPI document of the real app', () => {
   });
 
   it.each(API_ROUTES)('gives %s a success response and its error responses, each described and with a JSON schema', (name) => {
-    const op = new Map(operations()).get(name)!;
+    const op = new Map<string, Operation>(operations()).get(name)!;
     const statuses = Object.keys(op.responses);
     expect(statuses.filter((s) => /^2\d\d$/.test(s)).length, name).toBeGreaterThanOrEqual(1);
     expect(statuses.filter((s) => /^[45]\d\d$/.test(s)).length, name).toBeGreaterThanOrEqual(1);
