@@ -48,7 +48,7 @@ export async function bench(): Promise<BenchRow[]> {
       input_tokens: i,
       output_tokens: 1,
       tool_calls: 1,
-      duration_ms: i % 10_000,
+      execution_time_ms: i % 10_000,
       exit_code: 0,
       error_code: '',
       tee: 'simulated',
@@ -60,8 +60,9 @@ export async function bench(): Promise<BenchRow[]> {
     const browse = await median(5, () => searchCertificates(store, { status: 'failed', model: 'claude-a', limit: 50 }));
     const text = await median(5, () => searchCertificates(store, { q: 'result 9999' }));
     const deep = await median(5, async () => {
-      let page = await searchCertificates(store, { sort: 'duration_ms', limit: 100 });
-      for (let i = 0; i < 9 && page.next_cursor; i++) page = await searchCertificates(store, { sort: 'duration_ms', limit: 100, cursor: page.next_cursor });
+      let page = await searchCertificates(store, { sort: 'execution_time_ms', limit: 100 });
+      for (let i = 0; i < 9 && page.next_cursor; i++)
+        page = await searchCertificates(store, { sort: 'execution_time_ms', limit: 100, cursor: page.next_cursor });
     });
     const percentiles = await median(5, () => durationPercentiles(store));
     const perDay = await median(5, () => executionsPerDay(store));

@@ -65,7 +65,7 @@ describe('HTTP API', () => {
       expect(body.proof.dataset_hash).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(body.execution_trace.tool_uses).toEqual([expect.objectContaining({ tool: 'main.py', caller: 'script', count: 1 })]);
 
-      const certificate = (await app.inject({ url: body.certificate_url })).json();
+      const certificate = (await app.inject({ url: body.certificate_json_url })).json();
       expect(certificate.events.map((e: { type: string }) => e.type)).toEqual([
         'execution.requested',
         'dataset.loaded',
@@ -80,7 +80,7 @@ describe('HTTP API', () => {
       ]);
       // The script's read of the dataset is in the trace (strace inside the sandbox).
       expect(certificate.execution_trace.file_activity).toContainEqual({ op: 'read', path: '/data/dataset.csv', count: 1 });
-      const verdict = (await app.inject({ url: `${body.certificate_url}/verify` })).json();
+      const verdict = (await app.inject({ url: `${body.certificate_json_url}/verify` })).json();
       expect(verdict).toMatchObject({
         valid: true,
         trusted: true,
@@ -146,7 +146,7 @@ describe('HTTP API', () => {
         await app.inject({ method: 'POST', url: '/execute', payload: { ...executeBody(), dataset: { url: `${base}/data.csv`, format: 'csv' } } })
       ).json();
       expect(body).toMatchObject({ status: 'completed', result: { output: '4\n' } });
-      const certificate = (await app.inject({ url: body.certificate_url })).json();
+      const certificate = (await app.inject({ url: body.certificate_json_url })).json();
       expect(certificate.dataset).toMatchObject({ source: 'url', bytes: 16 });
     });
 
@@ -162,7 +162,7 @@ describe('HTTP API', () => {
     it('still certifies the run, as failed', async () => {
       const body = (await app.inject({ method: 'POST', url: '/execute', payload: executeBody({ scripts: { 'main.sh': 'echo partial; exit 7\n' } }) })).json();
       expect(body).toMatchObject({ status: 'failed', result: { exit_code: 7, error_code: 'EXECUTION_NONZERO_EXIT', output: 'partial\n' } });
-      expect((await app.inject({ url: `${body.certificate_url}/verify` })).json().valid).toBe(true);
+      expect((await app.inject({ url: `${body.certificate_json_url}/verify` })).json().valid).toBe(true);
     });
   });
 

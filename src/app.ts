@@ -17,6 +17,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import { searchRoutes } from './projections/search/routes.js';
 import { analyticsRoutes } from './projections/analytics/routes.js';
 import { webRoutes } from './web/plugin.js';
+import { OPENAPI_DOCUMENT } from './openapi.js';
+import { attestorProbe, healthRoutes, logProbe, projectionsProbe } from './health.js';
 
 export interface AppOptions {
   /** fastify logger setting; off in tests. Request bodies and headers are never logged. */
@@ -30,7 +32,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     ajv: { customOptions: { ...AJV_OPTIONS } },
   });
 
-  app.removeContentTypeParser('application/json');
+  // JSON only: fastify's default text/plain parser would hand a text body to schema validation (a 400 that hides the real 415).
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     try {
       done(null, parseJsonBody(body as string));
@@ -48,11 +51,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
   );
 
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Ephemera', version: '1', description: 'Verifiable one-time computation over private data: run once, delete, keep the proof.' },
-    },
-  });
+  await app.register(swagger, { openapi: OPENAPI_DOCUMENT });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(
@@ -73,6 +72,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   );
   await app.register(searchRoutes(services.readModel));
   await app.register(analyticsRoutes(services.readModel));
+  await app.register(
+    healthRoutes({ log: logProbe(services.log), projections: projectionsProbe(services.readModel), attestor: attestorProbe(services.attestor) }),
+  );
   await app.register(webRoutes);
   return app;
 }

@@ -19,7 +19,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   trust: { run: trustCommand, help: 'trust ls | add KEY [--note TEXT] | rm KEY | pin URL [--expect-fingerprint F] [--json]' },
   certs: {
     run: certsCommand,
-    help: 'certs ls|search [--status S] [--model M] [--tool T] [--dataset-hash H] [--sandbox-hash H] [--fingerprint F] [--from T] [--to T] [--q TEXT] [--sort requested_at|sealed_at|duration_ms] [--order asc|desc] [--limit N] [--cursor C] [--json]',
+    help: 'certs ls|search [--status S] [--model M] [--tool T] [--dataset-hash H] [--sandbox-hash H] [--fingerprint F] [--from T] [--to T] [--q TEXT] [--sort requested_at|sealed_at|execution_time_ms] [--order asc|desc] [--limit N] [--cursor C] [--json]',
   },
   replay: { run: replayCommand, help: 'replay CERT_ID [--json]' },
   stats: { run: statsCommand, help: 'stats [--from T] [--to T] [--json]' },

@@ -64,7 +64,7 @@ export const certsCommand = (argv: string[]) =>
     else {
       for (const c of page.items)
         process.stdout.write(
-          `${c.certificate_id}  ${c.status.padEnd(9)} ${c.requested_at}  ${String(c.duration_ms).padStart(7)} ms  ${[...c.tools, ...c.models].join(',')}\n`,
+          `${c.certificate_id}  ${c.status.padEnd(9)} ${c.requested_at}  ${String(c.execution_time_ms ?? '-').padStart(7)} ms  ${[...c.tools, ...c.models].join(',')}\n`,
         );
       if (page.next_cursor) progress(`more: --cursor ${page.next_cursor}`);
     }

@@ -28,12 +28,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const services = await createServices(args.config());
   try {
     progress(`running once in a sandbox (${services.attestor.kind} TEE, ${services.log.kind} log)…`);
-    const { certificate, elapsedMs } = await execute(request, services);
+    const { certificate } = await execute(request, services);
     const verdict = await verifyCertificate(certificate, services.verifyOptions);
     if (args.values.out) writeFileSync(args.values.out as string, certificateJson(certificate, 2));
     if (args.json)
       printJson({
-        ...executeSummary(certificate, elapsedMs),
+        ...executeSummary(certificate),
         verification: { valid: verdict.valid, trusted: verdict.trusted, status: verdict.status, key: verdict.key, failure: verdict.failure },
       });
     else {

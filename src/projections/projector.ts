@@ -15,6 +15,8 @@ export const RESULT_PREVIEW_CHARS = 512;
 
 /** ISO 8601 → ClickHouse DateTime64(3) text. */
 export const chTime = (iso: string) => iso.replace('T', ' ').replace('Z', '');
+/** ClickHouse DateTime64(3, 'UTC') text → RFC 3339 UTC, what the API answers (the inverse of `chTime`). */
+export const rfc3339 = (ch: string) => `${ch.replace(' ', 'T')}Z`;
 
 export async function project(store: Store, events: readonly EventEnvelope[]): Promise<void> {
   if (events.length === 0) return;
@@ -97,7 +99,7 @@ export function certificateRow(c: Certificate): Record<string, unknown> {
     input_tokens: t.llm_calls.input_tokens,
     output_tokens: t.llm_calls.output_tokens,
     tool_calls: t.resources.tool_calls,
-    duration_ms: c.lifecycle.execution_time_ms ?? 0,
+    execution_time_ms: c.lifecycle.execution_time_ms,
     exit_code: c.result.exit_code,
     error_code: c.result.error_code ?? '',
     tee: c.proof?.tee ?? '',

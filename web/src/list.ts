@@ -5,7 +5,7 @@ interface Row {
   certificate_id: string;
   status: string;
   requested_at: string;
-  duration_ms: number;
+  execution_time_ms: number | null;
   models: string[];
   tools: string[];
   fingerprint: string;
@@ -65,7 +65,7 @@ export async function listPage(): Promise<void> {
               h('a', { href: `/c/${r.certificate_id}`, class: 'mono' }, r.certificate_id),
               h('span', { class: `status-${r.status}` }, r.status),
               r.requested_at,
-              `${r.duration_ms} ms`,
+              r.execution_time_ms === null ? '—' : `${r.execution_time_ms} ms`,
               [...r.tools, ...r.models].join(', '),
             ]),
           ),

@@ -1,30 +1,98 @@
 /**
  * POST /execute: run once, certify. Answers with the certificate summary in
- * the seed's shape; the full certificate is at `certificate_url`.
+ * the seed's shape; the certificate's page is at `certificate_url`, the
+ * document itself at `certificate_json_url`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { EphemeraError } from '../../errors.js';
-import { errorBodySchema } from '../../http-errors.js';
-import type { Certificate } from '../../verify/index.js';
+import { EXECUTE_TOKEN_SCHEME, errorResponses } from '../../openapi.js';
+import { CERTIFICATE_ID_PATTERN, type Certificate } from '../../verify/index.js';
 import { execute, type ExecuteDeps } from './handler.js';
 import { executeRequestSchema, type ExecuteRequest } from './request-schema.js';
 
+const nullableString = { type: ['string', 'null'] } as const;
+const time = { type: ['string', 'null'], format: 'date-time', description: 'RFC 3339 UTC; null when the step did not happen' } as const;
+
+/** The POST /execute answer. Nested objects keep members this schema does not list (fast-json-stringify drops unlisted members otherwise). */
 export const executeResponseSchema = {
+  description: 'The run happened and its certificate was issued (a failed computation is a certified run too: `status` says how it ended)',
   type: 'object',
-  required: ['certificate_id', 'status', 'result', 'execution_trace', 'proof', 'certificate_url', 'lifecycle'],
+  required: ['certificate_id', 'status', 'result', 'execution_trace', 'proof', 'certificate_url', 'certificate_json_url', 'lifecycle'],
   properties: {
-    certificate_id: { type: 'string' },
+    certificate_id: { type: 'string', pattern: CERTIFICATE_ID_PATTERN.source },
     status: { type: 'string', enum: ['completed', 'failed'] },
-    result: { type: 'object', additionalProperties: true },
-    execution_trace: { type: 'object', additionalProperties: true },
-    proof: { type: 'object', additionalProperties: true },
-    certificate_url: { type: 'string' },
-    lifecycle: { type: 'object', additionalProperties: true },
+    result: {
+      type: 'object',
+      additionalProperties: true,
+      required: ['output', 'exit_code', 'error_code', 'json', 'truncated'],
+      properties: {
+        output: { type: 'string', description: "the script's stdout, or the model's answer" },
+        exit_code: { type: ['integer', 'null'] },
+        error_code: { ...nullableString, description: 'why the run failed (docs/errors.md); null when it completed' },
+        json: { type: ['object', 'null'], additionalProperties: true, description: 'the output parsed, when it is a JSON object' },
+        truncated: { type: 'boolean' },
+      },
+    },
+    execution_trace: {
+      type: 'object',
+      additionalProperties: true,
+      description: "the certificate's execution_trace (tool uses, LLM calls, file and network activity, resources)",
+    },
+    proof: {
+      type: 'object',
+      additionalProperties: true,
+      required: ['tee_attestation', 'tee', 'report_data', 'merkle_root', 'tree_size', 'dataset_hash', 'sandbox_hash', 'fingerprint'],
+      properties: {
+        tee_attestation: { type: ['object', 'null'], additionalProperties: true },
+        tee: nullableString,
+        report_data: nullableString,
+        merkle_root: nullableString,
+        tree_size: { type: ['integer', 'null'] },
+        dataset_hash: { type: 'string' },
+        sandbox_hash: { type: 'string' },
+        fingerprint: { type: 'string' },
+      },
+    },
+    certificate_url: { type: 'string', description: 'the human page of the certificate (relative to this server)' },
+    certificate_json_url: { type: 'string', description: 'the certificate document itself, served byte for byte as issued (relative to this server)' },
+    lifecycle: {
+      type: 'object',
+      additionalProperties: true,
+      required: ['execution_time_ms', 'dataset_deleted', 'sandbox_destroyed', 'timestamps'],
+      properties: {
+        execution_time_ms: {
+          type: ['integer', 'null'],
+          description: "wall time from the accepted request to the run's outcome (execution.completed/failed), as the certificate commits it",
+        },
+        dataset_deleted: { type: 'boolean' },
+        sandbox_destroyed: { type: 'boolean' },
+        timestamps: {
+          type: 'object',
+          additionalProperties: true,
+          properties: {
+            requested: time,
+            dataset_loaded: time,
+            execution_started: time,
+            execution_completed: time,
+            dataset_deleted: time,
+            sandbox_destroyed: time,
+            sealed: time,
+            execution_time_ms: { type: ['integer', 'null'] },
+          },
+        },
+      },
+    },
   },
 } as const;
 
-export function executeSummary(certificate: Certificate, elapsedMs: number) {
+/** Where a certificate is, for people (the page) and for programs (the JSON). */
+export const certificateUrls = (certificateId: string) => ({
+  certificate_url: `/c/${certificateId}`,
+  certificate_json_url: `/certificate/${certificateId}`,
+});
+
+export function executeSummary(certificate: Certificate) {
   return {
     certificate_id: certificate.certificate_id,
     status: certificate.status,
@@ -46,9 +114,10 @@ export function executeSummary(certificate: Certificate, elapsedMs: number) {
       sandbox_hash: certificate.sandbox_hash,
       fingerprint: certificate.fingerprint,
     },
-    certificate_url: `/certificate/${certificate.certificate_id}`,
+    ...certificateUrls(certificate.certificate_id),
     lifecycle: {
-      execution_time_ms: elapsedMs,
+      // The committed figure, so the answer, the certificate, search and analytics agree (docs/design.md §API).
+      execution_time_ms: certificate.lifecycle.execution_time_ms,
       dataset_deleted: certificate.lifecycle.dataset_deleted !== null,
       sandbox_destroyed: certificate.lifecycle.sandbox_destroyed !== null,
       timestamps: certificate.lifecycle,
@@ -80,22 +149,17 @@ export function executeRoute(deps: ExecuteDeps): FastifyPluginAsync {
       {
         onRequest: requireToken(deps.config.executeToken),
         schema: {
+          summary: 'Run once and certify',
+          description:
+            "Loads the dataset into memory, runs the sandbox once, destroys both, and answers with the issued certificate's summary. " +
+            'With EPHEMERA_EXECUTE_TOKEN set, the bearer token is required.',
+          tags: ['execute'],
+          security: [{ [EXECUTE_TOKEN_SCHEME]: [] }],
           body: executeRequestSchema,
-          response: {
-            200: executeResponseSchema,
-            400: errorBodySchema,
-            401: errorBodySchema,
-            413: errorBodySchema,
-            422: errorBodySchema,
-            500: errorBodySchema,
-            503: errorBodySchema,
-          },
+          response: { 200: executeResponseSchema, ...errorResponses(400, 401, 413, 415, 422, 500, 503) },
         },
       },
-      async (request) => {
-        const { certificate, elapsedMs } = await execute(request.body, deps);
-        return executeSummary(certificate, elapsedMs);
-      },
+      async (request) => executeSummary((await execute(request.body, deps)).certificate),
     );
   };
 }

@@ -57,7 +57,7 @@ export async function toolUsage(store: Store, range: TimeRange = {}) {
 }
 
 /**
- * Exact percentiles of execution duration over finished runs:
+ * Exact percentiles of `execution_time_ms` over finished runs:
  * `quantilesExactLow` returns the element at rank ceil(level·n) of the sorted
  * durations (the lower median for even n), so tests compare for equality.
  */
@@ -65,7 +65,7 @@ export async function durationPercentiles(store: Store, range: TimeRange = {}) {
   const w = where(range, "status IN ('completed', 'failed')");
   const [r] = await rows<{ n: string; q: number[] }>(
     store,
-    `SELECT count() AS n, quantilesExactLow(0.5, 0.95, 0.99)(duration_ms) AS q FROM certificates FINAL ${w.sql}`,
+    `SELECT count() AS n, quantilesExactLow(0.5, 0.95, 0.99)(execution_time_ms) AS q FROM certificates FINAL ${w.sql}`,
     w.params,
   );
   const q = r?.q ?? [0, 0, 0];

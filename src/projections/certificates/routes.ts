@@ -6,8 +6,15 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { EphemeraError } from '../../errors.js';
-import { errorBodySchema } from '../../http-errors.js';
-import { CERTIFICATE_ID_PARAM, certificateJson, verifyCertificate, type VerifyOptions } from '../../verify/index.js';
+import { errorResponses } from '../../openapi.js';
+import {
+  CERTIFICATE_ID_PARAM,
+  CERTIFICATE_ID_PATTERN,
+  CERTIFICATE_MEMBERS,
+  certificateJson,
+  verifyCertificate,
+  type VerifyOptions,
+} from '../../verify/index.js';
 import type { CertificateReader } from './reader.js';
 import { replayWithProofs } from './replay.js';
 
@@ -18,14 +25,61 @@ export const certificateIdParams = {
   properties: { id: { type: 'string', pattern: CERTIFICATE_ID_PARAM } },
 } as const;
 
+const time = { type: ['string', 'null'], description: 'RFC 3339 UTC, as the event committed it; null when the step did not happen' } as const;
+const object = { type: 'object', additionalProperties: true } as const;
+
+/**
+ * The certificate document (docs/verification.md). Documentation only: the
+ * route sends the stored text itself, so this schema never re-serializes it
+ * (a verifier hashes the bytes; certificates.int.test.ts compares them).
+ */
 export const certificateSchema = {
+  description: 'The certificate, byte for byte as issued (its events in canonical form)',
   type: 'object',
   additionalProperties: true,
-  required: ['certificate_id', 'events'],
-  properties: { certificate_id: { type: 'string' }, status: { type: 'string' }, events: { type: 'array' } },
+  required: [...CERTIFICATE_MEMBERS],
+  properties: {
+    certificate_id: { type: 'string', pattern: CERTIFICATE_ID_PATTERN.source },
+    version: { type: 'integer', enum: [1, 2] },
+    execution_id: { type: 'string' },
+    status: { type: 'string', enum: ['completed', 'failed', 'incomplete', 'aborted'] },
+    dataset_hash: { type: 'string' },
+    sandbox_hash: { type: 'string' },
+    fingerprint: { type: 'string' },
+    dataset: object,
+    sandbox: { type: ['object', 'null'], additionalProperties: true },
+    isolation: { type: ['object', 'null'], additionalProperties: true },
+    result: {
+      type: 'object',
+      additionalProperties: true,
+      properties: { output: { type: 'string' }, exit_code: { type: ['integer', 'null'] }, error_code: { type: ['string', 'null'] } },
+    },
+    execution_trace: object,
+    lifecycle: {
+      type: 'object',
+      additionalProperties: true,
+      properties: {
+        requested: time,
+        dataset_loaded: time,
+        execution_started: time,
+        execution_completed: time,
+        dataset_deleted: time,
+        sandbox_destroyed: time,
+        sealed: time,
+        execution_time_ms: {
+          type: ['integer', 'null'],
+          description: "wall time from the accepted request to the run's outcome (the duration_ms execution.completed/failed commits)",
+        },
+      },
+    },
+    merkle: { type: ['object', 'null'], additionalProperties: true },
+    proof: { type: ['object', 'null'], additionalProperties: true },
+    events: { type: 'array', items: object },
+  },
 } as const;
 
 export const verdictSchema = {
+  description: "The verifier's verdict, check by check",
   type: 'object',
   required: ['valid', 'trusted', 'status', 'checks'],
   properties: {
@@ -58,6 +112,7 @@ export const verdictSchema = {
 } as const;
 
 const keyDocumentSchema = {
+  description: "What a reader pins to trust this server's certificates",
   type: 'object',
   required: ['tee', 'hardware_backed'],
   properties: {
@@ -97,7 +152,13 @@ export function certificateRoutes(deps: CertificateRouteDeps): FastifyPluginAsyn
     app.get<{ Params: { id: string } }>(
       '/certificate/:id',
       {
-        schema: { params: certificateIdParams, response: { 200: certificateSchema, 400: errorBodySchema, 404: errorBodySchema } },
+        schema: {
+          summary: 'The certificate document',
+          description: 'Public by design. The page for people is /c/{id}.',
+          tags: ['certificates'],
+          params: certificateIdParams,
+          response: { 200: certificateSchema, ...errorResponses(400, 404, 500, 503) },
+        },
       },
       async (request, reply) => {
         // Written with canonical events (certificateJson): what a verifier reading the bytes hashes as they are.
@@ -109,9 +170,12 @@ export function certificateRoutes(deps: CertificateRouteDeps): FastifyPluginAsyn
       '/certificate/:id/events',
       {
         schema: {
+          summary: 'The certificate events with their Merkle inclusion proofs',
+          tags: ['certificates'],
           params: certificateIdParams,
           response: {
             200: {
+              description: 'Every event, its leaf index and its inclusion proof against the sealed root',
               type: 'object',
               properties: {
                 certificate_id: { type: 'string' },
@@ -131,8 +195,7 @@ export function certificateRoutes(deps: CertificateRouteDeps): FastifyPluginAsyn
                 },
               },
             },
-            400: errorBodySchema,
-            404: errorBodySchema,
+            ...errorResponses(400, 404, 500, 503),
           },
         },
       },
@@ -145,7 +208,13 @@ export function certificateRoutes(deps: CertificateRouteDeps): FastifyPluginAsyn
     app.get<{ Params: { id: string }; Querystring: { trust_key?: string | string[] } }>(
       '/certificate/:id/verify',
       {
-        schema: { params: certificateIdParams, querystring: trustKeyQuery, response: { 200: verdictSchema, 400: errorBodySchema, 404: errorBodySchema } },
+        schema: {
+          summary: 'Verify the certificate on this server',
+          tags: ['certificates'],
+          params: certificateIdParams,
+          querystring: trustKeyQuery,
+          response: { 200: verdictSchema, ...errorResponses(400, 404, 500, 503) },
+        },
       },
       async (request) => {
         const options = deps.verifyOptions();
@@ -154,6 +223,10 @@ export function certificateRoutes(deps: CertificateRouteDeps): FastifyPluginAsyn
       },
     );
 
-    app.get('/.well-known/ephemera-key.json', { schema: { response: { 200: keyDocumentSchema } } }, async () => deps.keyDocument());
+    app.get(
+      '/.well-known/ephemera-key.json',
+      { schema: { summary: "This server's key or build, to pin", tags: ['certificates'], response: { 200: keyDocumentSchema, ...errorResponses(500, 503) } } },
+      async () => deps.keyDocument(),
+    );
   };
 }

@@ -63,4 +63,36 @@ describe.each(TARGETS)('migrate on $name', ({ url }) => {
       await store.command({ query: 'DELETE FROM schema_migrations WHERE version = 999' });
     });
   });
+
+  describe('when a store projected before 004_execution_time is upgraded', () => {
+    it('keeps every row, under the column name the API uses, and then takes NULL for a run that never finished', async () => {
+      const before = mkdtempSync(join(dir, 'migrations-'));
+      for (const f of shipped.filter((f) => Number(f.slice(0, 3)) < 4)) copyFileSync(join(MIGRATIONS_DIR, f), join(before, f));
+      await store.command({ query: 'DROP TABLE IF EXISTS certificates' });
+      await store.command({ query: 'DROP TABLE IF EXISTS schema_migrations' });
+      await migrate(store, before);
+      await store.insert({
+        table: 'certificates',
+        format: 'JSONEachRow',
+        values: [{ certificate_id: 'cert_old', requested_at: '2026-03-01 10:00:00.000', duration_ms: 42 }],
+      });
+
+      expect(await migrate(store)).toEqual(shipped.filter((f) => Number(f.slice(0, 3)) >= 4));
+      await store.insert({
+        table: 'certificates',
+        format: 'JSONEachRow',
+        values: [{ certificate_id: 'cert_aborted', requested_at: '2026-03-01 10:00:00.000', execution_time_ms: null }],
+      });
+      const found = await rows<{ certificate_id: string; execution_time_ms: unknown }>(
+        store,
+        'SELECT certificate_id, execution_time_ms FROM certificates FINAL ORDER BY certificate_id',
+      );
+      // 64-bit integers may arrive as text (a server) or numbers (chDB).
+      expect(found.map((r) => [r.certificate_id, r.execution_time_ms === null ? null : Number(r.execution_time_ms)])).toEqual([
+        ['cert_aborted', null],
+        ['cert_old', 42],
+      ]);
+      await store.command({ query: 'TRUNCATE TABLE certificates' });
+    });
+  });
 });

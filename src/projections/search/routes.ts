@@ -1,7 +1,7 @@
 /** GET /certificates: search and browse the certificate index. */
 import type { FastifyPluginAsync } from 'fastify';
 import { EphemeraError } from '../../errors.js';
-import { errorBodySchema } from '../../http-errors.js';
+import { errorResponses } from '../../openapi.js';
 import type { ReadModel } from '../read-model.js';
 import { MAX_PAGE, RFC3339, SORTS, searchCertificates, type SearchQuery } from './search.js';
 
@@ -28,11 +28,13 @@ export const searchQuerySchema = {
   },
 } as const;
 
+const time = { type: 'string', format: 'date-time', description: 'RFC 3339 UTC' } as const;
+
 const rowProperties = {
   certificate_id: { type: 'string' },
-  status: { type: 'string' },
-  requested_at: { type: 'string', description: 'UTC, YYYY-MM-DD hh:mm:ss.sss' },
-  sealed_at: { type: ['string', 'null'] },
+  status: { type: 'string', enum: ['completed', 'failed', 'aborted'] },
+  requested_at: time,
+  sealed_at: { type: ['string', 'null'], format: 'date-time', description: 'RFC 3339 UTC; null when the run was never sealed (aborted)' },
   dataset_hash: { type: 'string' },
   sandbox_hash: { type: 'string' },
   fingerprint: { type: 'string' },
@@ -42,10 +44,13 @@ const rowProperties = {
   input_tokens: { type: 'integer' },
   output_tokens: { type: 'integer' },
   tool_calls: { type: 'integer' },
-  duration_ms: { type: 'integer' },
+  execution_time_ms: {
+    type: ['integer', 'null'],
+    description: "the certificate's lifecycle.execution_time_ms: wall time from the accepted request to the run's outcome; null when the run never finished",
+  },
   exit_code: { type: ['integer', 'null'] },
-  error_code: { type: 'string' },
-  tee: { type: 'string' },
+  error_code: { type: ['string', 'null'], description: 'why the run failed (docs/errors.md); null when it did not' },
+  tee: { type: ['string', 'null'], description: 'the attestation type (simulated, tdx); null when never sealed' },
   result_preview: { type: 'string', description: 'the first 512 characters of the result output' },
 } as const;
 
@@ -57,16 +62,19 @@ export function searchRoutes(readModel: ReadModel): FastifyPluginAsync {
       '/certificates',
       {
         schema: {
+          summary: 'Search and browse certificates',
+          description: 'Keyset pagination: pass `next_cursor` back as `cursor` with the same sort and order.',
+          tags: ['search'],
           querystring: searchQuerySchema,
           response: {
             200: {
+              description: 'One page of certificates',
               type: 'object',
               additionalProperties: false,
               required: ['items', 'next_cursor'],
               properties: { items: { type: 'array', items: rowSchema }, next_cursor: { type: ['string', 'null'] } },
             },
-            400: errorBodySchema,
-            503: errorBodySchema,
+            ...errorResponses(400, 500, 503),
           },
         },
       },

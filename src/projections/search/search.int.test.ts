@@ -30,8 +30,9 @@ describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
       expect(row).toEqual({
         certificate_id: c.certificate_id,
         status: 'failed',
-        requested_at: c.lifecycle.requested!.replace('T', ' ').replace('Z', ''),
-        sealed_at: c.lifecycle.sealed!.replace('T', ' ').replace('Z', ''),
+        // The API answers the certificate's own RFC 3339 UTC times, not ClickHouse's DateTime text.
+        requested_at: c.lifecycle.requested,
+        sealed_at: c.lifecycle.sealed,
         dataset_hash: c.dataset_hash,
         sandbox_hash: c.sandbox_hash,
         fingerprint: c.fingerprint,
@@ -41,7 +42,7 @@ describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
         input_tokens: c.execution_trace.llm_calls.input_tokens,
         output_tokens: c.execution_trace.llm_calls.output_tokens,
         tool_calls: c.execution_trace.resources.tool_calls,
-        duration_ms: c.lifecycle.execution_time_ms,
+        execution_time_ms: c.lifecycle.execution_time_ms,
         exit_code: c.result.exit_code,
         error_code: c.result.error_code,
         tee: 'simulated',
@@ -71,7 +72,7 @@ describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
     it('walks every page with the cursor, in order, without repeats', async () => {
       for (const [sort, key] of [
         ['requested_at', (c: Certificate) => c.lifecycle.requested!],
-        ['duration_ms', (c: Certificate) => String(c.lifecycle.execution_time_ms).padStart(10, '0')],
+        ['execution_time_ms', (c: Certificate) => String(c.lifecycle.execution_time_ms).padStart(10, '0')],
       ] as const) {
         const seen: string[] = [];
         let cursor: string | null = null;
@@ -119,15 +120,15 @@ describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
     );
 
     it('refuses a cursor replayed with another sort or order, or forged with a value its sort cannot hold', async () => {
-      const { body } = await f.get('/certificates?limit=2&sort=duration_ms&order=asc');
-      expect((await f.get(`/certificates?limit=2&sort=duration_ms&order=asc&cursor=${body.next_cursor}`)).status).toBe(200);
+      const { body } = await f.get('/certificates?limit=2&sort=execution_time_ms&order=asc');
+      expect((await f.get(`/certificates?limit=2&sort=execution_time_ms&order=asc&cursor=${body.next_cursor}`)).status).toBe(200);
       const forge = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
       const id = f.certs[0]!.certificate_id;
       for (const query of [
         `sort=requested_at&order=asc&cursor=${body.next_cursor}`,
-        `sort=duration_ms&order=desc&cursor=${body.next_cursor}`,
-        `sort=duration_ms&order=asc&cursor=${forge(['duration_ms', 'asc', 'abc', id])}`,
-        `sort=duration_ms&order=asc&cursor=${forge(['duration_ms', 'asc', '1) OR (1=1', id])}`,
+        `sort=execution_time_ms&order=desc&cursor=${body.next_cursor}`,
+        `sort=execution_time_ms&order=asc&cursor=${forge(['execution_time_ms', 'asc', 'abc', id])}`,
+        `sort=execution_time_ms&order=asc&cursor=${forge(['execution_time_ms', 'asc', '1) OR (1=1', id])}`,
         `sort=requested_at&order=desc&cursor=${forge(['requested_at', 'desc', 'zzz', id])}`,
         `sort=requested_at&order=desc&cursor=${forge(['requested_at', 'desc', '2026-03-01 10:00:00.000', "x' OR 1=1 --"])}`,
         `cursor=${forge(['2026-03-01 10:00:00.000', id])}`,

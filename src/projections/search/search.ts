@@ -6,10 +6,16 @@
 import { EphemeraError } from '../../errors.js';
 import { CERTIFICATE_ID_PATTERN } from '../../verify/index.js';
 import { rows, type Store } from '../store/clickhouse.js';
-import { chTime } from '../projector.js';
+import { chTime, rfc3339 } from '../projector.js';
 
 export const MAX_PAGE = 100;
-export const SORTS = { requested_at: "DateTime64(3, 'UTC')", duration_ms: 'UInt64', sealed_at: "DateTime64(3, 'UTC')" } as const;
+export const SORTS = { requested_at: "DateTime64(3, 'UTC')", execution_time_ms: 'UInt64', sealed_at: "DateTime64(3, 'UTC')" } as const;
+/** Nullable sort columns sort as their floor (never-sealed, never-finished runs first ascending), so keyset cursors compare plain values. */
+const SORT_EXPR: Record<keyof typeof SORTS, string> = {
+  requested_at: 'requested_at',
+  execution_time_ms: 'ifNull(execution_time_ms, 0)',
+  sealed_at: "ifNull(sealed_at, toDateTime64(0, 3, 'UTC'))",
+};
 /** RFC 3339 date (UTC midnight) or date-time with its zone (no `Date.parse` leniency, no local time); times must fall in DateTime64's range, 1900…2299. */
 export const RFC3339 = '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$';
 /** What a cursor's sort value must look like, per sort column type (checked before ClickHouse parses it). */
@@ -34,6 +40,7 @@ export interface SearchQuery {
   cursor?: string;
 }
 
+/** One search result, as the API answers it: times RFC 3339 UTC, "none" as null. */
 export interface CertificateRow {
   certificate_id: string;
   status: string;
@@ -48,15 +55,15 @@ export interface CertificateRow {
   input_tokens: number;
   output_tokens: number;
   tool_calls: number;
-  duration_ms: number;
+  execution_time_ms: number | null;
   exit_code: number | null;
-  error_code: string;
-  tee: string;
+  error_code: string | null;
+  tee: string | null;
   result_preview: string;
 }
 
 const COLUMNS =
-  'certificate_id, status, requested_at, sealed_at, dataset_hash, sandbox_hash, fingerprint, models, tools, llm_calls, input_tokens, output_tokens, tool_calls, duration_ms, exit_code, error_code, tee, result_preview';
+  'certificate_id, status, requested_at, sealed_at, dataset_hash, sandbox_hash, fingerprint, models, tools, llm_calls, input_tokens, output_tokens, tool_calls, execution_time_ms, exit_code, error_code, tee, result_preview';
 
 export async function searchCertificates(store: Store, query: SearchQuery): Promise<{ items: CertificateRow[]; next_cursor: string | null }> {
   const where: string[] = [];
@@ -79,7 +86,7 @@ export async function searchCertificates(store: Store, query: SearchQuery): Prom
   const limit = query.limit ?? 20;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
     throw new EphemeraError('REQUEST_INVALID', `limit: must be 1…${MAX_PAGE}`, { fields: { field: 'querystring.limit' } });
-  const sortExpr = sort === 'sealed_at' ? "ifNull(sealed_at, toDateTime64(0, 3, 'UTC'))" : sort;
+  const sortExpr = SORT_EXPR[sort];
   if (query.cursor) {
     const [value, id] = decodeCursor(query.cursor, sort, order);
     where.push(`(${sortExpr}, certificate_id) ${order === 'desc' ? '<' : '>'} ({cursor_value:${SORTS[sort]}}, {cursor_id:String})`);
@@ -98,15 +105,20 @@ export async function searchCertificates(store: Store, query: SearchQuery): Prom
   };
 }
 
+/** ClickHouse's rendering → the API's: 64-bit integers arrive as strings, times as DateTime64 text, and String columns hold '' for "none". */
 function normalize(row: CertificateRow): CertificateRow {
   return {
     ...row,
+    requested_at: rfc3339(row.requested_at),
+    sealed_at: row.sealed_at === null ? null : rfc3339(row.sealed_at),
     llm_calls: Number(row.llm_calls),
     input_tokens: Number(row.input_tokens),
     output_tokens: Number(row.output_tokens),
     tool_calls: Number(row.tool_calls),
-    duration_ms: Number(row.duration_ms),
+    execution_time_ms: row.execution_time_ms === null ? null : Number(row.execution_time_ms),
     exit_code: row.exit_code === null ? null : Number(row.exit_code),
+    error_code: row.error_code || null,
+    tee: row.tee || null,
   };
 }
 

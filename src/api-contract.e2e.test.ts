@@ -1,0 +1,252 @@
+/**
+ * Real responses of every API route, each validated against the schema the
+ * OpenAPI document gives for its status; the certificate served byte for byte
+ * as stored; every time RFC 3339 UTC; "no error" null; execution_time_ms one
+ * figure in the answer, the certificate, search and analytics. Real
+ * bubblewrap sandbox, SQLite log, chDB, simulated attestor.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app.js';
+import { abortUnfinished } from './commands/execute/recover.js';
+import { loadConfig } from './config.js';
+import { data, streamChain } from './events/testing/stream.js';
+import type { TailableEventLog } from './events/index.js';
+import { ReadModel } from './projections/read-model.js';
+import { createServices, type Services } from './services.js';
+import { certificateJson } from './verify/index.js';
+
+const b64 = (text: string) => `base64:${Buffer.from(text).toString('base64')}`;
+const executeBody = (script: string) => ({
+  dataset: { data: b64('a,b\n1,2\n'), format: 'csv' },
+  sandbox: { tools: ['python'], scripts: { 'main.py': script }, environment: { timeout_seconds: 20, max_memory_mb: 256 } },
+});
+/** RFC 3339 in UTC: what the API promises for every time. */
+const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+/** Anything that looks like a time, in any spelling (ClickHouse's "2026-03-01 10:00:00.000" included). */
+const TIME_LIKE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/;
+
+type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: object }> }> }>> };
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Every string member anywhere in a JSON value, with its path. */
+function* strings(value: unknown, path = '$'): Generator<[string, string]> {
+  if (typeof value === 'string') yield [path, value];
+  else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* strings(v, `${path}[${i}]`);
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) yield* strings(v, `${path}.${k}`);
+}
+
+describe('every API route answers what its OpenAPI schema says', () => {
+  let dir: string;
+  let services: Services;
+  let app: FastifyInstance;
+  let doc: Doc;
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  ajv.addFormat('date-time', UTC_TIME);
+  ajv.addFormat('date', /^\d{4}-\d{2}-\d{2}$/);
+  /** Every JSON body the suite saw, for the checks over all of them. */
+  const seen: { route: string; body: unknown }[] = [];
+  // biome-ignore lint/suspicious/noExplicitAny: the suite reads whatever JSON the routes answer
+  let completed: Record<string, any>;
+  // biome-ignore lint/suspicious/noExplicitAny: the suite reads whatever JSON the routes answer
+  let failed: Record<string, any>;
+  let abortedId: string;
+
+  /** Sends, then validates the JSON body against the document's schema for (route, status). */
+  async function call(route: string, options: InjectOptions, target: FastifyInstance = app): Promise<LightMyRequestResponse> {
+    const response = await target.inject(options);
+    const [method, path] = route.split(' ') as [string, string];
+    const declared = doc.paths[path]?.[method]?.responses[String(response.statusCode)];
+    expect(declared, `${route} answered ${response.statusCode}, which its OpenAPI entry does not declare`).toBeDefined();
+    const body = response.json();
+    const validate = ajv.compile(declared!.content['application/json']!.schema);
+    expect(validate(body), `${route} ${response.statusCode}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    seen.push({ route, body });
+    return response;
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ephemera-contract-'));
+    services = await createServices(
+      loadConfig({ EPHEMERA_DATA_DIR: dir, EPHEMERA_BODY_LIMIT_BYTES: String(64 * 1024), EPHEMERA_MAX_DATASET_BYTES: String(32 * 1024) }),
+    );
+    app = await buildApp(services);
+    doc = (await app.inject({ url: '/docs/json' })).json();
+    completed = (await call('post /execute', { method: 'POST', url: '/execute', payload: executeBody('print("ok")\n') })).json();
+    failed = (
+      await call('post /execute', { method: 'POST', url: '/execute', payload: executeBody('import sys\nsys.stderr.write("no")\nsys.exit(3)\n') })
+    ).json();
+    // A run the executor never finished: recovery marks it aborted (no outcome, no seal).
+    const { next } = streamChain('01JD7ZX3Q4M5N6P7R8S9T0ABRT');
+    await services.log.append([next('execution.requested', data.requested()), next('dataset.loaded', data.loaded())]);
+    await abortUnfinished(services.log as TailableEventLog);
+    abortedId = 'cert_01JD7ZX3Q4M5N6P7R8S9T0ABRT';
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    await services?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('POST /execute', () => {
+    it('answers a completed run with the page URL, the JSON URL beside it, a null error and the committed execution time', async () => {
+      expect(completed).toMatchObject({ status: 'completed', result: { output: 'ok\n', error_code: null } });
+      const id = completed.certificate_id as string;
+      expect(completed.certificate_url).toBe(`/c/${id}`);
+      expect(completed.certificate_json_url).toBe(`/certificate/${id}`);
+      const page = await app.inject({ url: completed.certificate_url });
+      expect(page.statusCode).toBe(200);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      const certificate = (await app.inject({ url: completed.certificate_json_url })).json();
+      expect(certificate.certificate_id).toBe(id);
+      const outcome = certificate.events.find((e: { type: string }) => e.type === 'execution.completed');
+      expect(completed.lifecycle.execution_time_ms).toBe(outcome.data.duration_ms);
+      expect(completed.lifecycle.execution_time_ms).toBe(certificate.lifecycle.execution_time_ms);
+    });
+
+    it('answers a failed run with its error code', () => {
+      expect(failed).toMatchObject({ status: 'failed', result: { exit_code: 3, error_code: expect.stringMatching(/^[A-Z_]+$/) } });
+    });
+
+    it('refuses with the declared error bodies: 400, 401, 413, 415', async () => {
+      expect((await call('post /execute', { method: 'POST', url: '/execute', payload: { dataset: {} } })).statusCode).toBe(400);
+      expect(
+        (await call('post /execute', { method: 'POST', url: '/execute', payload: 'x'.repeat(65 * 1024), headers: { 'content-type': 'application/json' } }))
+          .statusCode,
+      ).toBe(413);
+      for (const type of ['text/plain', 'application/xml']) {
+        const refused = await call('post /execute', { method: 'POST', url: '/execute', payload: 'hello', headers: { 'content-type': type } });
+        expect(refused.statusCode, type).toBe(415);
+        expect(refused.json().error.code).toBe('REQUEST_UNSUPPORTED_MEDIA_TYPE');
+      }
+      const guarded = await buildApp({ ...services, config: { ...services.config, executeToken: 'the-token' } });
+      try {
+        const refused = await call('post /execute', { method: 'POST', url: '/execute', payload: executeBody('print(1)\n') }, guarded);
+        expect(refused.statusCode).toBe(401);
+        expect(refused.json().error.code).toBe('AUTH_REQUIRED');
+      } finally {
+        await guarded.close();
+      }
+    });
+  });
+
+  describe('GET /certificate/:id', () => {
+    it('serves the stored certificate byte for byte (no re-serialization by the response schema)', async () => {
+      const stored = certificateJson((await services.certificates.get(completed.certificate_id))!);
+      const response = await call('get /certificate/{id}', { url: completed.certificate_json_url });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(response.body).toBe(stored);
+      expect(response.rawPayload.equals(Buffer.from(stored, 'utf8'))).toBe(true);
+    });
+
+    it('answers 400 for a malformed id and 404 for an unknown one', async () => {
+      expect((await call('get /certificate/{id}', { url: '/certificate/nope' })).statusCode).toBe(400);
+      expect((await call('get /certificate/{id}', { url: '/certificate/cert_01JD7ZX3Q4M5N6P7R8S9T0XXXX' })).statusCode).toBe(404);
+    });
+  });
+
+  describe('the other certificate routes', () => {
+    it('answers events with proofs, 404 for an unknown id', async () => {
+      expect((await call('get /certificate/{id}/events', { url: `${completed.certificate_json_url}/events` })).statusCode).toBe(200);
+      expect((await call('get /certificate/{id}/events', { url: '/certificate/cert_01JD7ZX3Q4M5N6P7R8S9T0XXXX/events' })).statusCode).toBe(404);
+    });
+
+    it('answers a verdict, 400 for a malformed pin', async () => {
+      const verdict = await call('get /certificate/{id}/verify', { url: `${completed.certificate_json_url}/verify` });
+      expect(verdict.json()).toMatchObject({ valid: true, trusted: true });
+      expect((await call('get /certificate/{id}/verify', { url: `${completed.certificate_json_url}/verify?trust_key=abc` })).statusCode).toBe(400);
+    });
+
+    it('answers the key document', async () => {
+      expect((await call('get /.well-known/ephemera-key.json', { url: '/.well-known/ephemera-key.json' })).json()).toMatchObject({ tee: 'simulated' });
+    });
+  });
+
+  describe('GET /certificates', () => {
+    it('answers rows with RFC 3339 UTC times, null for no error, tee or seal, and execution_time_ms equal to the certificate', async () => {
+      const { items } = (await call('get /certificates', { url: '/certificates?limit=100' })).json();
+      const row = (id: string) => items.find((r: { certificate_id: string }) => r.certificate_id === id);
+      for (const summary of [completed, failed]) {
+        const certificate = (await services.certificates.get(summary.certificate_id))!;
+        expect(row(summary.certificate_id)).toMatchObject({
+          requested_at: certificate.lifecycle.requested,
+          sealed_at: certificate.lifecycle.sealed,
+          execution_time_ms: summary.lifecycle.execution_time_ms,
+          error_code: summary.result.error_code,
+          tee: 'simulated',
+        });
+      }
+      expect(row(completed.certificate_id).error_code).toBeNull();
+      expect(row(abortedId)).toMatchObject({ status: 'aborted', sealed_at: null, execution_time_ms: null, error_code: null, tee: null });
+    });
+
+    it('sorts by execution_time_ms', async () => {
+      const { items } = (await call('get /certificates', { url: '/certificates?sort=execution_time_ms&order=desc' })).json();
+      const times = items.map((r: { execution_time_ms: number | null }) => r.execution_time_ms ?? 0);
+      expect(times).toEqual([...times].sort((a, b) => b - a));
+    });
+
+    it('answers 400 for a bad query', async () => {
+      expect((await call('get /certificates', { url: '/certificates?sort=duration' })).statusCode).toBe(400);
+    });
+  });
+
+  describe('GET /analytics/*', () => {
+    it.each(['executions-per-day', 'tokens-by-model', 'tool-usage', 'durations', 'failures'])('answers %s, and 400 for a bad range', async (name) => {
+      expect((await call(`get /analytics/${name}`, { url: `/analytics/${name}` })).statusCode).toBe(200);
+      expect((await call(`get /analytics/${name}`, { url: `/analytics/${name}?from=yesterday` })).statusCode).toBe(400);
+    });
+
+    it('computes duration percentiles over the same execution_time_ms', async () => {
+      const durations = (await call('get /analytics/durations', { url: '/analytics/durations' })).json();
+      const times = [completed, failed].map((s) => s.lifecycle.execution_time_ms as number).sort((a, b) => a - b);
+      expect(durations).toEqual({ executions: 2, p50_ms: times[0], p95_ms: times[1], p99_ms: times[1] });
+    });
+  });
+
+  describe('GET /health and GET /ready', () => {
+    it('answer as documented', async () => {
+      expect((await call('get /health', { url: '/health' })).statusCode).toBe(200);
+      expect((await call('get /ready', { url: '/ready' })).statusCode).toBe(200);
+    });
+  });
+
+  describe('when the projections store does not answer', () => {
+    it('answers the read routes and /ready with their declared 503 bodies', async () => {
+      const readModel = new ReadModel({ clickhouseUrl: `http://127.0.0.1:${await closedPort()}/`, dataDir: dir }, services.log);
+      const down = await buildApp({ ...services, readModel });
+      try {
+        expect((await call('get /certificates', { url: '/certificates' }, down)).statusCode).toBe(503);
+        expect((await call('get /analytics/durations', { url: '/analytics/durations' }, down)).statusCode).toBe(503);
+        expect((await call('get /ready', { url: '/ready' }, down)).statusCode).toBe(503);
+      } finally {
+        await down.close();
+      }
+    });
+  });
+
+  describe('over every answer above', () => {
+    it('writes every time as RFC 3339 UTC, and never "" for a missing error', () => {
+      expect(seen.length).toBeGreaterThan(30);
+      for (const { route, body } of seen) {
+        for (const [path, value] of strings(body)) {
+          if (TIME_LIKE.test(value)) expect(value, `${route} ${path}`).toMatch(UTC_TIME);
+          if (/(^|_)error(_code)?$/.test(path.split('.').pop()!)) expect(value, `${route} ${path}`).not.toBe('');
+        }
+      }
+    });
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * GET /health and GET /ready against the real parts: the SQLite log, chDB or
+ * a ClickHouse URL, the simulated attestor or a dstack guest agent stand-in,
+ * and the shared Kafka broker. "Unreachable" is always a closed port on
+ * loopback or a closed handle, never another address.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app.js';
+import { startDstackSimulator } from './attest/testing/dstack-standins.js';
+import { loadConfig } from './config.js';
+import { requireKafka } from './events/kafka-testing.js';
+import { healthRoutes, kafkaProbe } from './health.js';
+import { createServices, type Services } from './services.js';
+
+/** A loopback port nothing listens on: bound, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const ALL_OK = { log: { ok: true }, projections: { ok: true }, attestor: { ok: true } };
+
+describe('GET /health and GET /ready', () => {
+  // One data dir for every services instance: chDB serves one data directory per process.
+  const dir = mkdtempSync(join(tmpdir(), 'ephemera-health-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function open(
+    env: Record<string, string>,
+    options: { feed?: boolean } = {},
+  ): Promise<{ services: Services; app: FastifyInstance; close(): Promise<void> }> {
+    const services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir, ...env }), options);
+    const app = await buildApp(services);
+    return {
+      services,
+      app,
+      async close() {
+        await app.close();
+        await services.close();
+      },
+    };
+  }
+  const get = async (app: FastifyInstance, url: string) => {
+    const response = await app.inject({ url });
+    return { status: response.statusCode, body: response.json() };
+  };
+
+  describe('on the SQLite log, chDB and the simulated attestor', () => {
+    it('is alive and ready while every part answers, and names the log once the log is closed (still alive)', async () => {
+      const { services, app, close } = await open({});
+      try {
+        expect(await get(app, '/health')).toEqual({ status: 200, body: { status: 'ok' } });
+        expect(await get(app, '/ready')).toEqual({ status: 200, body: { status: 'ready', checks: ALL_OK } });
+
+        await services.log.close();
+        expect(await get(app, '/ready')).toEqual({
+          status: 503,
+          body: { status: 'not_ready', checks: { ...ALL_OK, log: { ok: false, code: 'LOG_UNAVAILABLE' } } },
+        });
+        expect(await get(app, '/health')).toEqual({ status: 200, body: { status: 'ok' } });
+      } finally {
+        await close();
+      }
+    });
+  });
+
+  describe('when the projections store does not answer', () => {
+    it('answers 503 naming the projections (CLICKHOUSE_URL at a closed loopback port), with no address or message in the body', async () => {
+      const port = await closedPort();
+      const { app, close } = await open({ CLICKHOUSE_URL: `http://127.0.0.1:${port}/` });
+      try {
+        const ready = await app.inject({ url: '/ready' });
+        expect(ready.statusCode).toBe(503);
+        expect(ready.json()).toEqual({ status: 'not_ready', checks: { ...ALL_OK, projections: { ok: false, code: 'PROJECTIONS_UNAVAILABLE' } } });
+        expect(ready.body).not.toContain(String(port));
+        expect((await get(app, '/health')).status).toBe(200);
+      } finally {
+        await close();
+      }
+    });
+  });
+
+  describe('with a dstack guest agent', () => {
+    it('is ready while the agent answers, and answers 503 naming the attestor once it is gone', async () => {
+      const dstack = await startDstackSimulator();
+      const { app, close } = await open({ EPHEMERA_TEE: 'dstack', DSTACK_SIMULATOR_ENDPOINT: dstack.url });
+      try {
+        expect(await get(app, '/ready')).toEqual({ status: 200, body: { status: 'ready', checks: ALL_OK } });
+        await dstack.close();
+        expect(await get(app, '/ready')).toEqual({
+          status: 503,
+          body: { status: 'not_ready', checks: { ...ALL_OK, attestor: { ok: false, code: 'ATTEST_UNAVAILABLE' } } },
+        });
+      } finally {
+        await close();
+      }
+    });
+  });
+
+  describe('on the Kafka log', () => {
+    it('is ready while the broker answers', async () => {
+      const brokers = requireKafka();
+      const topic = `ephemera-ready-${process.pid}-${Date.now()}`;
+      const { app, close } = await open({ EPHEMERA_LOG: 'kafka', KAFKA_BROKERS: brokers.join(','), EPHEMERA_KAFKA_TOPIC: topic }, { feed: false });
+      try {
+        expect(await get(app, '/ready')).toEqual({ status: 200, body: { status: 'ready', checks: ALL_OK } });
+      } finally {
+        await close();
+      }
+    });
+
+    it('answers 503 naming the log when the broker is a closed loopback port', async () => {
+      const kafka = new Kafka({ brokers: [`127.0.0.1:${await closedPort()}`], connectionTimeout: 1000, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+      const ok = async () => undefined;
+      const app = Fastify();
+      await app.register(healthRoutes({ log: kafkaProbe({ kafka, topic: 'ephemera-events' }), projections: ok, attestor: ok }));
+      try {
+        expect(await get(app, '/ready')).toEqual({
+          status: 503,
+          body: { status: 'not_ready', checks: { ...ALL_OK, log: { ok: false, code: 'LOG_UNAVAILABLE' } } },
+        });
+      } finally {
+        await app.close();
+      }
+    });
+  });
+});
