@@ -34,6 +34,8 @@ export function executeSummary(certificate: Certificate, elapsedMs: number) {
       error_code: certificate.result.error_code,
       json: certificate.result.json,
       truncated: certificate.result.truncated,
+      /** The failing entry script's last stderr ({text, bytes, truncated}); null when none failed. */
+      stderr_tail: certificate.result.stderr_tail ?? null,
     },
     execution_trace: certificate.execution_trace,
     proof: {
