@@ -9,6 +9,7 @@ import { errorBodySchema } from '../../http-errors.js';
 import type { Certificate } from '../../verify/index.js';
 import { execute, type ExecuteDeps } from './handler.js';
 import { executeRequestSchema, type ExecuteRequest } from './request-schema.js';
+import { validateExecuteBody } from './request.js';
 
 export const executeResponseSchema = {
   type: 'object',
@@ -81,6 +82,8 @@ export function executeRoute(deps: ExecuteDeps): FastifyPluginAsync {
       '/execute',
       {
         onRequest: requireToken(deps.config.executeToken),
+        // The schema (also the OpenAPI description) checked with every problem listed, and the rules beyond it (request.ts).
+        validatorCompiler: () => validateExecuteBody,
         schema: {
           body: executeRequestSchema,
           response: {

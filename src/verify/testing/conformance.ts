@@ -345,7 +345,13 @@ export function conformanceCases(): ConformanceCase[] {
   const withTail = (tail: unknown) => (d: Doc) => {
     const outcome = ev(d, 12);
     outcome.type = 'execution.failed';
-    outcome.data = { error_code: 'EXECUTION_NONZERO_EXIT', killed_by: null, ...outcome.data, exit_code: 1, ...(tail === undefined ? {} : { stderr_tail: tail }) };
+    outcome.data = {
+      error_code: 'EXECUTION_NONZERO_EXIT',
+      killed_by: null,
+      ...outcome.data,
+      exit_code: 1,
+      ...(tail === undefined ? {} : { stderr_tail: tail }),
+    };
   };
   const TAIL = { text: TRACEBACK, bytes: 5000, truncated: true };
   const failedWithTail = forged(withTail(TAIL));
@@ -377,13 +383,7 @@ export function conformanceCases(): ConformanceCase[] {
     invalid('EVENTS_INVALID_ENVELOPE'),
     forged(withTail({ ...TAIL, text: 'x'.repeat(4097) })),
   );
-  add(
-    'stderr-tail-unknown-member',
-    'schema',
-    'a member in the stderr tail',
-    invalid('EVENTS_UNKNOWN_MEMBER'),
-    forged(withTail({ ...TAIL, stdout: 'x' })),
-  );
+  add('stderr-tail-unknown-member', 'schema', 'a member in the stderr tail', invalid('EVENTS_UNKNOWN_MEMBER'), forged(withTail({ ...TAIL, stdout: 'x' })));
   add(
     'stderr-tail-on-completed',
     'schema',
@@ -418,7 +418,7 @@ export function conformanceCases(): ConformanceCase[] {
   add(
     'field-result-stderr-tail-removed',
     'fields',
-    "result.stderr_tail left out of the summary while execution.failed holds one",
+    'result.stderr_tail left out of the summary while execution.failed holds one',
     invalid('VERIFY_FIELD_MISMATCH'),
     edited((d) => void delete d.result.stderr_tail, failedWithTail),
   );
