@@ -58,10 +58,15 @@ export function parseExecuteRequest(body: unknown): ExecuteRequest {
   return body as ExecuteRequest;
 }
 
-/** The route's body validator (fastify `validatorCompiler`): the same problems, as the error the app answers with. */
+/** The route's body validator: the same problems, as the error the app answers with. */
 export function validateExecuteBody(body: unknown): true | { error: EphemeraError } {
   const problems = requestProblems(body);
   return problems.length === 0 ? true : { error: requestInvalid(problems) };
+}
+
+/** The route's fastify `validatorCompiler`: the body as above; any other part (headers, say) as fastify would, fail-fast. */
+export function executeValidatorCompiler({ schema, httpPart }: { schema: object; httpPart?: string }) {
+  return httpPart === 'body' ? validateExecuteBody : new Ajv(AJV_OPTIONS).compile(schema);
 }
 
 /** REQUEST_INVALID listing `problems`; `field` is the first one's path (under `body.` for a body). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseExecuteRequest, requestProblems } from './request.js';
+import { executeValidatorCompiler, parseExecuteRequest, requestProblems } from './request.js';
 
 const valid = () => ({
   dataset: { data: 'base64:eA==', format: 'txt' },
@@ -50,5 +50,14 @@ describe('execute request validation (the CLI and the route share it)', () => {
   it('cuts a long hostile member name and quotes it', () => {
     const [problem] = requestProblems({ ...valid(), ['"'.repeat(500)]: 1 });
     expect(problem!.path).toBe(`[${JSON.stringify(`${'"'.repeat(64)}…`)}]`);
+  });
+
+  it("validates the route's other parts (headers, say) as fastify would, and only the body with the problems", () => {
+    const headers = executeValidatorCompiler({ schema: { type: 'object', required: ['x-a'] }, httpPart: 'headers' });
+    expect(headers({})).toBe(false);
+    expect(headers({ 'x-a': '1' })).toBe(true);
+    const body = executeValidatorCompiler({ schema: {}, httpPart: 'body' });
+    expect(body(valid())).toBe(true);
+    expect(body({})).toMatchObject({ error: { code: 'REQUEST_INVALID' } });
   });
 });

@@ -9,7 +9,7 @@ import { errorBodySchema } from '../../http-errors.js';
 import type { Certificate } from '../../verify/index.js';
 import { execute, type ExecuteDeps } from './handler.js';
 import { executeRequestSchema, type ExecuteRequest } from './request-schema.js';
-import { validateExecuteBody } from './request.js';
+import { executeValidatorCompiler } from './request.js';
 
 export const executeResponseSchema = {
   type: 'object',
@@ -83,7 +83,7 @@ export function executeRoute(deps: ExecuteDeps): FastifyPluginAsync {
       {
         onRequest: requireToken(deps.config.executeToken),
         // The schema (also the OpenAPI description) checked with every problem listed, and the rules beyond it (request.ts).
-        validatorCompiler: () => validateExecuteBody,
+        validatorCompiler: executeValidatorCompiler,
         schema: {
           body: executeRequestSchema,
           response: {
