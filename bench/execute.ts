@@ -29,7 +29,7 @@ export async function bench(): Promise<BenchRow[]> {
     await Promise.all(started.map((s) => s.destroy()));
     const request = parseExecuteRequest({
       dataset: { data: 'base64:eA==', format: 'txt' },
-      sandbox: { scripts: { 'main.sh': 'true\n' }, environment: { timeout_seconds: 10, max_memory_mb: 128 } },
+      sandbox: { tools: ['bash'], scripts: { 'main.sh': 'true\n' }, environment: { timeout_seconds: 10, max_memory_mb: 128 } },
     });
     const noop = await median(5, () => execute(structuredClone(request), services));
     return [

@@ -15,11 +15,11 @@ import { createServices, type Services } from './services.js';
 const b64 = (text: string) => `base64:${Buffer.from(text).toString('base64')}`;
 const COUNT_LINES = 'import os\nprint(sum(1 for _ in open(os.environ["DATASET_PATH"])))\n';
 
-function executeBody(overrides: { data?: string; scripts?: Record<string, string>; timeout?: number } = {}) {
+function executeBody(overrides: { data?: string; scripts?: Record<string, string>; timeout?: number; tools?: string[] } = {}) {
   return {
     dataset: { data: b64(overrides.data ?? 'a,b\n1,2\n3,4\n'), format: 'csv' },
     sandbox: {
-      tools: ['python'],
+      tools: overrides.tools ?? ['python'],
       scripts: overrides.scripts ?? { 'main.py': COUNT_LINES },
       environment: { timeout_seconds: overrides.timeout ?? 20, max_memory_mb: 256 },
     },
@@ -160,8 +160,13 @@ describe('HTTP API', () => {
 
   describe('when the script exits non-zero', () => {
     it('still certifies the run, as failed', async () => {
-      const body = (await app.inject({ method: 'POST', url: '/execute', payload: executeBody({ scripts: { 'main.sh': 'echo partial; exit 7\n' } }) })).json();
-      expect(body).toMatchObject({ status: 'failed', result: { exit_code: 7, error_code: 'EXECUTION_NONZERO_EXIT', output: 'partial\n' } });
+      const body = (
+        await app.inject({ method: 'POST', url: '/execute', payload: executeBody({ scripts: { 'main.sh': 'echo partial; exit 7\n' }, tools: ['bash'] }) })
+      ).json();
+      expect(body).toMatchObject({
+        status: 'failed',
+        result: { exit_code: 7, error_code: 'EXECUTION_NONZERO_EXIT', output: 'partial\n', stderr_tail: { text: '', bytes: 0, truncated: false } },
+      });
       expect((await app.inject({ url: `${body.certificate_json_url}/verify` })).json().valid).toBe(true);
     });
   });

@@ -6,9 +6,9 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { isEphemeraError } from './errors.js';
-import { toHttpError } from './http-errors.js';
+import { toHttpError, type ErrorProblem } from './http-errors.js';
 import { parseJsonBody } from './json-body.js';
-import { AJV_OPTIONS, executeRoute, requestInvalid } from './commands/execute/index.js';
+import { AJV_OPTIONS, executeRoute, partInvalid } from './commands/execute/index.js';
 import { certificateRoutes } from './projections/certificates/index.js';
 import type { Services } from './services.js';
 import { keyFingerprint } from './verify/index.js';
@@ -43,7 +43,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { status, body } = classify(error);
+    const { status, body } = classify(error, request as unknown as Record<string, unknown>);
     if (status >= 500) request.log.error({ code: body.error.code, errCode: isEphemeraError(error) ? error.code : error.code }, 'request failed');
     return reply.status(status).send(body);
   });
@@ -87,15 +87,17 @@ async function keyDocumentOf(attestor: Services['attestor']): Promise<Record<str
   return { tee: 'dstack', hardware_backed: true, compose_hash: tee.compose_hash };
 }
 
-function classify(error: FastifyError) {
+function classify(error: FastifyError, request: Record<string, unknown>) {
   if (isEphemeraError(error)) {
     const field = typeof error.fields.field === 'string' ? error.fields.field : undefined;
-    return toHttpError(error.code, error.message, field);
+    const problems = Array.isArray(error.fields.problems) ? (error.fields.problems as ErrorProblem[]) : undefined;
+    return toHttpError(error.code, error.message, field, problems);
   }
   if (error.validation) {
-    // The same mapping the CLI's validation uses (one place: request.ts).
-    const invalid = requestInvalid(error.validation as ErrorObject[], error.validationContext ?? 'body');
-    return toHttpError(invalid.code, invalid.message, invalid.fields.field as string);
+    // Another part than the execute body (params, querystring): the same words (one place: problems.ts).
+    const part = error.validationContext ?? 'body';
+    const invalid = partInvalid(error.validation as ErrorObject[], part, request[part]);
+    return toHttpError(invalid.code, invalid.message, invalid.fields.field as string, invalid.fields.problems as ErrorProblem[]);
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

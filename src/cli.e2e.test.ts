@@ -170,7 +170,7 @@ describe('ephemera CLI', () => {
   describe('when the computation fails', () => {
     it('exits 3 with a certificate that says so', () => {
       const sandbox = join(dir, 'failing.json');
-      writeFileSync(sandbox, JSON.stringify({ scripts: { 'main.sh': 'exit 4' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } }));
+      writeFileSync(sandbox, JSON.stringify({ tools: ['bash'], scripts: { 'main.sh': 'exit 4' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } }));
       const run = ephemera('run', '--dataset', 'examples/pii-compliance/patients.csv', '--sandbox', sandbox, '--json');
       expect(run.code).toBe(3);
       expect(JSON.parse(run.stdout)).toMatchObject({ status: 'failed', result: { exit_code: 4 } });

@@ -40,6 +40,8 @@ export interface ErrorInfo {
 export const EXIT = { ok: 0, internal: 1, invalid: 1, badInput: 2, computationFailed: 3, untrusted: 4 } as const;
 
 const request = (http: number, message: string): ErrorInfo => ({ stage: 'request', http, exit: EXIT.badInput, message });
+/** A problem listed inside REQUEST_INVALID (`problems[].code`), never an answer's own code. */
+const problem = (message: string): ErrorInfo => ({ stage: 'request', http: null, exit: EXIT.badInput, message });
 const dataset = (http: number, message: string): ErrorInfo => ({ stage: 'dataset', http, exit: EXIT.badInput, message });
 const unavailable = (stage: ErrorStage, message: string): ErrorInfo => ({ stage, http: 503, exit: EXIT.internal, message });
 const internal = (stage: ErrorStage, message: string): ErrorInfo => ({ stage, http: null, exit: EXIT.internal, message });
@@ -50,7 +52,10 @@ const invalid = (stage: ErrorStage, message: string): ErrorInfo => ({ stage, htt
 
 export const ERROR_REGISTRY = {
   // The API's requests.
-  REQUEST_INVALID: request(400, 'the request does not match the schema; the field path says where'),
+  REQUEST_INVALID: request(400, 'the request is not valid: `problems` lists each problem (at most 20) with its field path, in plain words'),
+  REQUEST_ENTRYPOINT_NOT_A_SCRIPT: problem('sandbox.entrypoint names no script in sandbox.scripts'),
+  REQUEST_INTERPRETER_NOT_A_TOOL: problem("the entry script's interpreter is not among sandbox.tools: a .py script needs python, a .sh script bash"),
+  REQUEST_NOTHING_TO_RUN: problem('no entry script and no LLM step: nothing would run'),
   REQUEST_MALFORMED_JSON: request(400, 'the request body is not JSON'),
   REQUEST_FORBIDDEN_KEY: request(400, 'the request holds a key that is never accepted (__proto__, or constructor.prototype)'),
   REQUEST_TOO_DEEP: request(400, 'the request nests deeper than allowed'),
@@ -101,7 +106,10 @@ export const ERROR_REGISTRY = {
   EXECUTION_OUTPUT_LIMIT: failed('execution', 'the run wrote more output than allowed'),
   EXECUTION_SANDBOX_LOST: failed('execution', 'the sandbox or its file tracer died during the run'),
   // The model.
-  LLM_NO_API_KEY: failed('llm', 'the sandbox has an LLM step but no API key was given'),
+  LLM_API_KEY_REQUIRED: request(
+    422,
+    'the sandbox has an LLM step, but neither it (sandbox.llm.api_key) nor the server (ANTHROPIC_API_KEY) has an API key; refused before the dataset is loaded, nothing recorded',
+  ),
   LLM_AUTH: failed('llm', 'the model provider refused the API key'),
   LLM_RATE_LIMITED: failed('llm', 'the model provider rate-limited the run'),
   LLM_UNAVAILABLE: failed('llm', 'the model provider could not be reached or failed'),

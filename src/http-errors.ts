@@ -21,17 +21,24 @@ const FIXED_5XX_MESSAGE: Record<number, string> = {
   503: 'a required component is unavailable; no certificate was issued',
 };
 
+/** One problem of an invalid request: where, what is wrong in plain words, and its code. */
+export interface ErrorProblem {
+  path: string;
+  message: string;
+  code: string;
+}
+
 export interface ErrorBody {
-  error: { code: string; message: string; field?: string };
+  error: { code: string; message: string; field?: string; problems?: ErrorProblem[] };
 }
 
 /** Maps any thrown value to a status and a safe body. Unknown codes are 500. */
-export function toHttpError(code: string, message: string, field?: string): { status: number; body: ErrorBody } {
+export function toHttpError(code: string, message: string, field?: string, problems?: readonly ErrorProblem[]): { status: number; body: ErrorBody } {
   const known = Object.hasOwn(HTTP_STATUS_BY_CODE, code);
   const status = known ? HTTP_STATUS_BY_CODE[code]! : 500;
   const safeCode = known ? code : 'INTERNAL';
   if (status >= 500) return { status, body: { error: { code: safeCode, message: FIXED_5XX_MESSAGE[status] ?? FIXED_5XX_MESSAGE[500]! } } };
-  return { status, body: { error: { code, message, ...(field ? { field } : {}) } } };
+  return { status, body: { error: { code, message, ...(field ? { field } : {}), ...(problems ? { problems: problems.map((p) => ({ ...p })) } : {}) } } };
 }
 
 export const errorBodySchema = {
@@ -41,7 +48,20 @@ export const errorBodySchema = {
     error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        field: { type: 'string' },
+        problems: {
+          type: 'array',
+          description: 'REQUEST_INVALID: every problem found (at most 20), each with its field path and plain words',
+          items: {
+            type: 'object',
+            required: ['path', 'message', 'code'],
+            properties: { path: { type: 'string' }, message: { type: 'string' }, code: { type: 'string' } },
+          },
+        },
+      },
     },
   },
 } as const;

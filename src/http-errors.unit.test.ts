@@ -27,6 +27,7 @@ describe('HTTP error registry', () => {
         "DATASET_URL_TOO_MANY_REDIRECTS": 422,
         "DATASET_URL_UNRESOLVABLE": 422,
         "INTERNAL": 500,
+        "LLM_API_KEY_REQUIRED": 422,
         "LOG_APPEND_FAILED": 503,
         "LOG_UNAVAILABLE": 503,
         "NOT_FOUND": 404,
@@ -67,6 +68,12 @@ describe('HTTP error registry', () => {
         status: 400,
         body: { error: { code: 'REQUEST_INVALID', message: 'body.sandbox.x: unknown field', field: 'body.sandbox.x' } },
       });
+    });
+
+    it('keeps the problems of an invalid request, and never sends them with a 5xx', () => {
+      const problems = [{ path: 'sandbox.x', message: 'is not a known field', code: 'REQUEST_INVALID' }];
+      expect(toHttpError('REQUEST_INVALID', 'sandbox.x: is not a known field', 'body.sandbox.x', problems).body.error.problems).toEqual(problems);
+      expect(toHttpError('LOG_UNAVAILABLE', 'x', undefined, problems).body.error).not.toHaveProperty('problems');
     });
   });
 });

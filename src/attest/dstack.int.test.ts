@@ -24,7 +24,7 @@ import { SIMULATED_COMPOSE_HASH, startDstackSimulator, startPccsStandIn } from '
 const request = () =>
   parseExecuteRequest({
     dataset: { data: 'base64:aGVsbG8K', format: 'txt' },
-    sandbox: { scripts: { 'main.sh': 'wc -c < "$DATASET_PATH"' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } },
+    sandbox: { tools: ['bash'], scripts: { 'main.sh': 'wc -c < "$DATASET_PATH"' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } },
   });
 
 describe('dstack attestation', () => {

@@ -28,6 +28,7 @@ export {
   type EventData,
   type SandboxSummary,
   type RunResult,
+  type StderrTail,
   type Totals,
   type Attestation,
   type SandboxCreated,

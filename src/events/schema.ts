@@ -94,7 +94,10 @@ export const s = {
   oneOf: <const L extends string>(values: readonly L[]) =>
     make<L>((v, p) => (typeof v === 'string' && values.includes(v as L) ? null : invalid(p, `expected one of ${values.join(', ')}`))),
   nullable: <T>(inner: Schema<T>) => make<T | null>((v, p) => (v === null ? null : inner.check(v, p))),
-  /** v1 only: a member that may be absent. Version 2 has none (one spelling per value). */
+  /**
+   * A member that may be absent. v1 has several; v2 only `execution.failed.stderr_tail`, which is
+   * never null (one spelling per value: absent means there is none).
+   */
   optional: <T>(inner: Schema<T>) => make<T | undefined>((v, p) => (v === undefined ? null : inner.check(v, p))),
   array: <T>(item: Schema<T>, maxItems = 10_000) =>
     make<T[]>((v, p) => {

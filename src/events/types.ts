@@ -5,8 +5,11 @@
  * clear, or credentials.
  *
  * Version 2 (written today) is closed all the way down: every block has its
- * members listed, none is optional (absent is written null), and the sealing
- * event carries only what its attestation proves. Version 1 is kept to read
+ * members listed, none is optional (absent is written null) but one, and the
+ * sealing event carries only what its attestation proves. The one:
+ * `execution.failed.stderr_tail`, added later, is absent when no entry script
+ * failed (never null: one spelling per value), so the certificates issued
+ * before it still verify as they are. Version 1 is kept to read
  * certificates issued before; its open blocks (`s.json()`) are why a v1
  * verdict lists members that nothing commits (docs/verification.md §9).
  */
@@ -38,6 +41,9 @@ const resultV2 = s.object({
   /** The JSON object found in the output: the user's own data, free-form. */
   json: s.nullable(s.json()),
 });
+
+/** What the failing entry script wrote last to stderr (result.ts: the last 4 KiB captured, whole characters). */
+const stderrTailV2 = s.object({ text: s.string(4096), bytes: count(), truncated: s.bool() });
 
 const totalsV2 = s.object({ tool_calls: count(), cpu_ms: count(), max_rss_kb: count(), llm_calls: count(), input_tokens: count(), output_tokens: count() });
 
@@ -175,6 +181,7 @@ export const eventDataSchemas = {
     result: resultV2,
     duration_ms: count(),
     totals: totalsV2,
+    stderr_tail: s.optional(stderrTailV2),
   }),
   'dataset.deleted': s.object({ bytes_zeroed: count(), tmpfs_released: s.literal(true) }),
   'sandbox.destroyed': s.object({ processes_remaining: s.literal(0), workspace_released: s.literal(true), checks: destroyChecksV2 }),
@@ -247,6 +254,7 @@ export type EventType = keyof typeof eventDataSchemas;
 export type EventData = { [T in EventType]: Infer<(typeof eventDataSchemas)[T]> };
 export type SandboxSummary = Infer<typeof sandboxSummaryV2>;
 export type RunResult = Infer<typeof resultV2>;
+export type StderrTail = Infer<typeof stderrTailV2>;
 export type Totals = Infer<typeof totalsV2>;
 export type Attestation = Infer<typeof attestationSchemaV2>;
 export type SandboxCreated = EventData['sandbox.created'];

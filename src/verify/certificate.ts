@@ -6,7 +6,7 @@
  * hash chain (THREATS E38). Names that come from events (models, hosts,
  * tools, paths) are keys of Maps only, never of plain objects. Isomorphic.
  */
-import { EXECUTION_ID_PATTERN, ULID, canonicalize, type EventEnvelope, type SandboxSummary } from '../events/index.js';
+import { EXECUTION_ID_PATTERN, ULID, canonicalize, type EventEnvelope, type SandboxSummary, type StderrTail } from '../events/index.js';
 
 /** The format version written today (the `v` of every event of the stream). */
 export const CERTIFICATE_VERSION = 2;
@@ -71,6 +71,8 @@ export interface Certificate {
     bytes: number;
     json: Record<string, unknown> | null;
     result_hash: string | null;
+    /** Only when execution.failed has one (a failed entry script): certificates issued before it have none. */
+    stderr_tail?: StderrTail;
   };
   execution_trace: ExecutionTrace;
   lifecycle: {
@@ -289,6 +291,7 @@ export class CertificateFold {
           json: d.result.json ?? null,
           result_hash: d.result_hash,
         };
+        if (event.type === 'execution.failed' && event.data.stderr_tail) cert.result.stderr_tail = event.data.stderr_tail;
         if (event.type === 'execution.failed' && event.data.killed_by) trace.resources.killed_by = event.data.killed_by;
         cert.lifecycle.execution_completed = event.at;
         cert.lifecycle.execution_time_ms = d.duration_ms;

@@ -58,6 +58,7 @@ describe('web certificate browser (Chromium)', () => {
         payload: {
           dataset: { data: `base64:${Buffer.from('name,ssn\nada,123-45-6789\n').toString('base64')}`, format: 'csv' },
           sandbox: {
+            tools: ['python'],
             scripts: { 'main.py': 'import os\nprint(\'{"rows": %d}\' % (len(open(os.environ["DATASET_PATH"]).readlines()) - 1))\n' },
             environment: { timeout_seconds: 20, max_memory_mb: 128 },
           },
@@ -283,7 +284,7 @@ describe('web certificate browser (Chromium)', () => {
           await execute(
             parseExecuteRequest({
               dataset: { data: 'base64:aGVsbG8K', format: 'txt' },
-              sandbox: { scripts: { 'main.sh': 'wc -c < "$DATASET_PATH"' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } },
+              sandbox: { tools: ['bash'], scripts: { 'main.sh': 'wc -c < "$DATASET_PATH"' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } },
             }),
             dstack,
           )

@@ -277,7 +277,7 @@ async function weakeningFields(): Promise<string> {
   const { parseExecuteRequest } = await import('../../src/commands/execute/request.js');
   const base = {
     dataset: { data: 'base64:', format: 'txt' },
-    sandbox: { scripts: { 'a.sh': 'true' }, environment: { timeout_seconds: 1, max_memory_mb: 16 } },
+    sandbox: { tools: ['bash'], scripts: { 'a.sh': 'true' }, environment: { timeout_seconds: 1, max_memory_mb: 16 } },
   };
   const tries = [{ privileged: true }, { binds: ['/:/host'] }, { env: { LD_PRELOAD: '/x.so' } }, { seccomp: false }, { network: 'host' }];
   for (const extra of tries) {

@@ -5,7 +5,6 @@
  *   sandbox_hash = SHA-256(JCS(sandbox description with every credential removed))
  *   fingerprint  = SHA-256("ephemera/v1/fingerprint\n" ‖ dataset_hash ‖ "\n" ‖ sandbox_hash)   (docs/design.md §4)
  */
-import { EphemeraError } from '../../errors.js';
 import { canonicalize, hashUtf8, type Hash, type SandboxSummary } from '../../events/index.js';
 import type { ExecuteRequest } from './request-schema.js';
 
@@ -37,17 +36,11 @@ export const LLM_DEFAULTS = { max_turns: 10, max_output_tokens: 4096, max_total_
 /**
  * The entrypoint: `sandbox.entrypoint`, else (without an LLM) the only script, else main.py / main.sh;
  * null when nothing runs as a script. With an LLM, scripts are tools for the model unless one is named.
+ * A named entrypoint that is no script is a request problem (request-rules.ts), checked before this.
  */
-export function resolveEntrypoint(sandbox: ExecuteRequest['sandbox']): string | null {
+export function resolveEntrypoint(sandbox: { scripts?: Record<string, unknown>; entrypoint?: string; llm?: unknown }): string | null {
   const names = Object.keys(sandbox.scripts ?? {});
-  if (sandbox.entrypoint !== undefined) {
-    if (!names.includes(sandbox.entrypoint)) {
-      throw new EphemeraError('REQUEST_INVALID', 'body.sandbox.entrypoint: names no script in sandbox.scripts', {
-        fields: { field: 'body.sandbox.entrypoint' },
-      });
-    }
-    return sandbox.entrypoint;
-  }
+  if (sandbox.entrypoint !== undefined) return sandbox.entrypoint;
   if (sandbox.llm) return null;
   if (names.length === 1) return names[0]!;
   return ['main.py', 'main.sh'].find((name) => names.includes(name)) ?? null;

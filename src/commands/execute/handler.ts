@@ -18,6 +18,9 @@ import type { FetchDeps } from '../../net/safe-fetch.js';
 import { fingerprint, resolveEntrypoint, sandboxHash, sandboxSummary } from './describe.js';
 import { StreamRecorder } from './recorder.js';
 import { runComputation } from './run.js';
+import { llmApiKey } from './run-llm.js';
+import { requestInvalid } from './request.js';
+import { ruleProblems } from './request-rules.js';
 import { buildResult } from './result.js';
 import { sealVerified } from './seal.js';
 
@@ -43,11 +46,17 @@ export interface ExecuteOutcome {
 
 export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promise<ExecuteOutcome> {
   const started = Date.now();
-  // 1. Check what can be checked before anything is recorded.
-  const entrypoint = resolveEntrypoint(request.sandbox);
-  if (entrypoint === null && !request.sandbox.llm) {
-    throw new EphemeraError('REQUEST_INVALID', 'body.sandbox: nothing to run (no entrypoint script)', { fields: { field: 'body.sandbox.scripts' } });
+  // 1. Check what can be checked before anything is loaded or recorded.
+  const problems = ruleProblems(request);
+  if (problems.length > 0) throw requestInvalid(problems);
+  if (request.sandbox.llm && !llmApiKey(request, deps.config)) {
+    throw new EphemeraError(
+      'LLM_API_KEY_REQUIRED',
+      'sandbox.llm needs an API key: give sandbox.llm.api_key, or start the server with ANTHROPIC_API_KEY; nothing was loaded or recorded',
+      { fields: { field: 'body.sandbox.llm.api_key' } },
+    );
   }
+  const entrypoint = resolveEntrypoint(request.sandbox);
   // 2. Load the dataset into memory and compute what the run commits to. Any refusal here
   //    (URL policy, size, empty) happens before the first event: nothing is recorded, nothing certified.
   const dataset = await loadDataset(request.dataset, datasetFetchPolicy(deps.config), deps.datasetFetch);

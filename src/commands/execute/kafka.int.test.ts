@@ -28,7 +28,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const request = (script: string) =>
   parseExecuteRequest({
     dataset: { data: `base64:${Buffer.from('a\nb\n').toString('base64')}`, format: 'txt' },
-    sandbox: { scripts: { 'main.sh': script }, environment: { timeout_seconds: 30, max_memory_mb: 128 } },
+    sandbox: { tools: ['bash'], scripts: { 'main.sh': script }, environment: { timeout_seconds: 30, max_memory_mb: 128 } },
   });
 
 describe('execute on the Kafka log', () => {
@@ -49,7 +49,7 @@ describe('execute on the Kafka log', () => {
             url: '/execute',
             payload: {
               dataset: { data: 'base64:YQpiCg==', format: 'txt' },
-              sandbox: { scripts: { 'main.sh': 'wc -l < "$DATASET_PATH"' }, environment: { timeout_seconds: 20, max_memory_mb: 128 } },
+              sandbox: { tools: ['bash'], scripts: { 'main.sh': 'wc -l < "$DATASET_PATH"' }, environment: { timeout_seconds: 20, max_memory_mb: 128 } },
             },
           })
         ).json();

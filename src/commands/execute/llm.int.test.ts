@@ -150,9 +150,9 @@ describe('LLM agent runs', () => {
       expect(certificate.execution_trace.llm_calls.count).toBe(1);
     });
 
-    it('no key anywhere is LLM_NO_API_KEY, certified', async () => {
-      const { certificate } = await run([], { key: null });
-      expect(certificate).toMatchObject({ status: 'failed', result: { error_code: 'LLM_NO_API_KEY' } });
+    it('no key anywhere is refused as LLM_API_KEY_REQUIRED before anything runs: no model call, no certificate', async () => {
+      await expect(run([], { key: null })).rejects.toMatchObject({ code: 'LLM_API_KEY_REQUIRED' });
+      expect(server!.received).toHaveLength(0);
     });
   });
 

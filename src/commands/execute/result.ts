@@ -3,8 +3,10 @@
  * the entry script's stdout (or the LLM's answer) as UTF-8, capped; a JSON
  * object found in it is exposed as `json`.
  *   result_hash = SHA-256(JCS(result))   over the recorded (capped) result
+ * A failing entry script's stderr tail goes beside it (execution.failed.stderr_tail),
+ * committed by the event's hash.
  */
-import { canonicalize, hashUtf8, type Hash, type RunResult } from '../../events/index.js';
+import { canonicalize, hashUtf8, type Hash, type RunResult, type StderrTail } from '../../events/index.js';
 import { checkJsonValue } from '../../verify/index.js';
 import type { KilledBy } from '../../sandbox/types.js';
 
@@ -16,6 +18,25 @@ export function buildResult(output: Uint8Array | string, alreadyTruncated = fals
   const text = new TextDecoder('utf-8', { fatal: false }).decode(capped);
   const result: RunResult = { output: text, bytes: bytes.length, truncated: alreadyTruncated || capped.length < bytes.length, json: jsonObjectIn(text) };
   return { result, resultHash: hashUtf8(canonicalize(result)) };
+}
+
+/** How much of a failing script's stderr is kept: enough for a traceback's last frames and its message. */
+export const STDERR_TAIL_MAX_BYTES = 4096;
+
+/**
+ * The last STDERR_TAIL_MAX_BYTES of the captured stderr as UTF-8, starting on
+ * a character boundary (continuation bytes at the cut are dropped, never
+ * decoded as U+FFFD). `bytes` is everything the script wrote to stderr;
+ * `truncated` says the text is not all of it (cut here, or at the capture cap).
+ */
+export function stderrTail(captured: Uint8Array, totalBytes: number): StderrTail {
+  let start = Math.max(0, captured.length - STDERR_TAIL_MAX_BYTES);
+  if (start > 0) {
+    const lead = start;
+    while (start < captured.length && start - lead < 3 && (captured[start]! & 0xc0) === 0x80) start++;
+  }
+  const tail = captured.subarray(start);
+  return { text: new TextDecoder('utf-8', { fatal: false }).decode(tail), bytes: totalBytes, truncated: tail.length < totalBytes };
 }
 
 /**

@@ -10,6 +10,7 @@ import { EXECUTE_TOKEN_SCHEME, errorResponses } from '../../openapi.js';
 import { CERTIFICATE_ID_PATTERN, type Certificate } from '../../verify/index.js';
 import { execute, type ExecuteDeps } from './handler.js';
 import { executeRequestSchema, type ExecuteRequest } from './request-schema.js';
+import { executeValidatorCompiler } from './request.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
 const time = { type: ['string', 'null'], format: 'date-time', description: 'RFC 3339 UTC; null when the step did not happen' } as const;
@@ -25,13 +26,20 @@ export const executeResponseSchema = {
     result: {
       type: 'object',
       additionalProperties: true,
-      required: ['output', 'exit_code', 'error_code', 'json', 'truncated'],
+      required: ['output', 'exit_code', 'error_code', 'json', 'truncated', 'stderr_tail'],
       properties: {
         output: { type: 'string', description: "the script's stdout, or the model's answer" },
         exit_code: { type: ['integer', 'null'] },
         error_code: { ...nullableString, description: 'why the run failed (docs/errors.md); null when it completed' },
         json: { type: ['object', 'null'], additionalProperties: true, description: 'the output parsed, when it is a JSON object' },
         truncated: { type: 'boolean' },
+        stderr_tail: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          required: ['text', 'bytes', 'truncated'],
+          properties: { text: { type: 'string' }, bytes: { type: 'integer' }, truncated: { type: 'boolean' } },
+          description: "a failed entry script's last 4 KiB of stderr; null when none failed",
+        },
       },
     },
     execution_trace: {
@@ -102,6 +110,8 @@ export function executeSummary(certificate: Certificate) {
       error_code: certificate.result.error_code,
       json: certificate.result.json,
       truncated: certificate.result.truncated,
+      /** The failing entry script's last stderr ({text, bytes, truncated}); null when none failed. */
+      stderr_tail: certificate.result.stderr_tail ?? null,
     },
     execution_trace: certificate.execution_trace,
     proof: {
@@ -148,6 +158,8 @@ export function executeRoute(deps: ExecuteDeps): FastifyPluginAsync {
       '/execute',
       {
         onRequest: requireToken(deps.config.executeToken),
+        // The schema (also the OpenAPI description) checked with every problem listed, and the rules beyond it (request.ts).
+        validatorCompiler: executeValidatorCompiler,
         schema: {
           summary: 'Run once and certify',
           description:

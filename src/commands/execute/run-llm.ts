@@ -6,13 +6,21 @@
  * SECURITY: the API key goes to the SDK client and nowhere else.
  */
 import Anthropic from '@anthropic-ai/sdk';
+import { EphemeraError } from '../../errors.js';
+import type { Config } from '../../config.js';
 import { canonicalize, hashUtf8 } from '../../events/index.js';
 import { runAgent, toolDefinitions, toSandboxCall, modelFailureCode, type LlmCallReport } from '../../sandbox/agent/index.js';
 import type { ToolCall, ToolOutcome } from '../../sandbox/types.js';
 import { LLM_DEFAULTS } from './describe.js';
+import type { ExecuteRequest } from './request-schema.js';
 import type { RunContext, RunTool, Totals } from './run-context.js';
 import type { CallIds } from './tool-events.js';
 import { runRecordedSynthetic } from './tool-events.js';
+
+/** The key an LLM step runs with: the request's own, else the server's; null when neither has one. */
+export function llmApiKey(request: ExecuteRequest, config: Pick<Config, 'anthropicApiKey'>): string | null {
+  return request.sandbox.llm?.api_key ?? config.anthropicApiKey ?? null;
+}
 
 /** What the model sees of one tool call, at most. */
 const TOOL_RESULT_BYTES = 16 * 1024;
@@ -25,8 +33,9 @@ export async function runLlm(
   scriptOutcome: ToolOutcome | null,
 ): Promise<{ answer: string; errorCode: string | null; killedBy: ToolOutcome['killedBy'] }> {
   const llm = ctx.request.sandbox.llm!;
-  const apiKey = llm.api_key ?? ctx.config.anthropicApiKey;
-  if (!apiKey) return { answer: '', errorCode: 'LLM_NO_API_KEY', killedBy: null };
+  const apiKey = llmApiKey(ctx.request, ctx.config);
+  // The handler refuses a keyless LLM request before anything is recorded; reaching here without one is a bug.
+  if (!apiKey) throw new EphemeraError('LLM_API_KEY_REQUIRED', 'no API key for the LLM step');
   const client = new Anthropic({
     apiKey,
     baseURL: ctx.config.anthropicBaseUrl ?? undefined,

@@ -3,10 +3,10 @@
  * request has one, the LLM agent (caller "llm"). Ends with
  * execution.completed or execution.failed.
  */
-import { hashUtf8, canonicalize, type RunResult, type Hash } from '../../events/index.js';
+import { hashUtf8, canonicalize, type RunResult, type Hash, type StderrTail } from '../../events/index.js';
 import type { ToolOutcome } from '../../sandbox/types.js';
 import type { RunContext, RunTool, Totals } from './run-context.js';
-import { buildResult, failureCode } from './result.js';
+import { buildResult, failureCode, stderrTail } from './result.js';
 import { CallIds, runRecordedTool } from './tool-events.js';
 import { runLlm } from './run-llm.js';
 
@@ -29,7 +29,9 @@ export async function runComputation(ctx: RunContext): Promise<void> {
     const error = failureCode(scriptOutcome.exitCode, scriptOutcome.killedBy);
     if (error || !ctx.request.sandbox.llm) {
       const { result, resultHash } = buildResult(scriptOutcome.stdout, scriptOutcome.truncated);
-      return finish(ctx, totals, error, scriptOutcome.exitCode, scriptOutcome.killedBy, result, resultHash);
+      // A failed script says why on stderr: the caller gets its tail (the LLM sees stderr through its tool results).
+      const tail = error ? stderrTail(scriptOutcome.stderr, scriptOutcome.stderrBytes) : null;
+      return finish(ctx, totals, error, scriptOutcome.exitCode, scriptOutcome.killedBy, result, resultHash, tail);
     }
   }
   const llm = await runLlm(ctx, ids, runTool, totals, scriptOutcome);
@@ -45,6 +47,7 @@ async function finish(
   killedBy: ToolOutcome['killedBy'],
   result: RunResult,
   resultHash: Hash,
+  tail: StderrTail | null = null,
 ): Promise<void> {
   const duration_ms = Date.now() - ctx.started;
   if (error === null) {
@@ -52,7 +55,16 @@ async function finish(
   } else {
     await ctx.recorder.record([
       'execution.failed',
-      { error_code: error, exit_code: exitCode, killed_by: killedBy, result_hash: resultHash, result, duration_ms, totals: { ...totals } },
+      {
+        error_code: error,
+        exit_code: exitCode,
+        killed_by: killedBy,
+        result_hash: resultHash,
+        result,
+        duration_ms,
+        totals: { ...totals },
+        ...(tail ? { stderr_tail: tail } : {}),
+      },
     ]);
   }
 }

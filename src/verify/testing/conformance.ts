@@ -340,6 +340,88 @@ export function conformanceCases(): ConformanceCase[] {
       completed.data = { error_code: 'EXECUTION_NONZERO_EXIT', killed_by: null, ...completed.data, exit_code: 1 };
     }),
   );
+  // A failed entry script's stderr tail (execution.failed.stderr_tail, optional in version 2).
+  const TRACEBACK = 'Traceback (most recent call last):\n  File "/work/scan.py", line 3, in <module>\nKeyError: \'größe\'\n';
+  const withTail = (tail: unknown) => (d: Doc) => {
+    const outcome = ev(d, 12);
+    outcome.type = 'execution.failed';
+    outcome.data = {
+      error_code: 'EXECUTION_NONZERO_EXIT',
+      killed_by: null,
+      ...outcome.data,
+      exit_code: 1,
+      ...(tail === undefined ? {} : { stderr_tail: tail }),
+    };
+  };
+  const TAIL = { text: TRACEBACK, bytes: 5000, truncated: true };
+  const failedWithTail = forged(withTail(TAIL));
+  add(
+    'valid-failed-stderr-tail',
+    'valid',
+    "a failed entry script's last stderr (a traceback, cut to its tail) in execution.failed and in result.stderr_tail",
+    TRUSTED,
+    failedWithTail,
+  );
+  add(
+    'valid-failed-run-no-stderr-tail',
+    'valid',
+    'a failed run without stderr_tail (as issued before it existed): absent is allowed, and the summary has none either',
+    TRUSTED,
+    forged(withTail(undefined)),
+  );
+  add(
+    'stderr-tail-null',
+    'schema',
+    'stderr_tail written null: absent is the only spelling of "none"',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged(withTail(null)),
+  );
+  add(
+    'stderr-tail-too-long',
+    'schema',
+    'a stderr tail of 4097 characters (at most 4096)',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged(withTail({ ...TAIL, text: 'x'.repeat(4097) })),
+  );
+  add('stderr-tail-unknown-member', 'schema', 'a member in the stderr tail', invalid('EVENTS_UNKNOWN_MEMBER'), forged(withTail({ ...TAIL, stdout: 'x' })));
+  add(
+    'stderr-tail-on-completed',
+    'schema',
+    'a stderr tail in execution.completed (only a failed run has one)',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, 12).data.stderr_tail = TAIL)),
+  );
+  add(
+    'stderr-tail-edited-all-rehashed',
+    'chain',
+    'the stderr tail forged in its event and every link recomputed: the signed root no longer matches',
+    invalid('VERIFY_MERKLE_ROOT_MISMATCH'),
+    edited((d) => {
+      ev(d, 12).data.stderr_tail.text = 'all good\n';
+      rechain(d);
+    }, failedWithTail),
+  );
+  add(
+    'field-result-stderr-tail',
+    'fields',
+    'result.stderr_tail.text edited in the summary: not what the events say',
+    invalid('VERIFY_FIELD_MISMATCH'),
+    edited((d) => void (d.result.stderr_tail.text = 'all good\n'), failedWithTail),
+  );
+  add(
+    'field-result-stderr-tail-added',
+    'fields',
+    'a result.stderr_tail in the summary that no event holds',
+    invalid('VERIFY_UNKNOWN_MEMBER'),
+    edited((d) => void (d.result.stderr_tail = TAIL)),
+  );
+  add(
+    'field-result-stderr-tail-removed',
+    'fields',
+    'result.stderr_tail left out of the summary while execution.failed holds one',
+    invalid('VERIFY_FIELD_MISMATCH'),
+    edited((d) => void delete d.result.stderr_tail, failedWithTail),
+  );
   add(
     'valid-failed-before-sandbox',
     'valid',
