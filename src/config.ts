@@ -51,6 +51,8 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** Largest dataset, bytes (inline after base64 decoding, or fetched by URL). */
   readonly maxDatasetBytes: number;
+  /** What enforces the sandbox's memory, process and CPU limits: auto (per limit: cgroup v2, else v1, else rlimits) or only the one named. */
+  readonly limits: 'auto' | 'cgroup2' | 'cgroup1' | 'rlimit';
 }
 
 type Env = Record<string, string | undefined>;
@@ -81,6 +83,7 @@ const VARIABLES = {
   host: 'EPHEMERA_HOST',
   bodyLimitBytes: 'EPHEMERA_BODY_LIMIT_BYTES',
   maxDatasetBytes: 'EPHEMERA_MAX_DATASET_BYTES',
+  limits: 'EPHEMERA_LIMITS',
 } as const satisfies Record<keyof Config, string>;
 
 export const CONFIG_VARIABLES: Readonly<Record<keyof Config, string>> = VARIABLES;
@@ -154,6 +157,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     host: get('host') ?? '127.0.0.1',
     bodyLimitBytes: integer('bodyLimitBytes', 64 * 1024 * 1024, 1024, 2 ** 31),
     maxDatasetBytes: integer('maxDatasetBytes', 32 * 1024 * 1024, 1, 2 ** 31),
+    limits: oneOf('limits', ['auto', 'cgroup2', 'cgroup1', 'rlimit'] as const, 'auto'),
   };
   return Object.freeze(config);
 }

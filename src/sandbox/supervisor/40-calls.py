@@ -38,9 +38,61 @@ def limiter(limits):
         if limits.get("address_space_bytes"):
             space = limits["address_space_bytes"]
             resource.setrlimit(resource.RLIMIT_AS, (space, space))
+        if limits.get("max_processes"):
+            # Counted per uid within this sandbox's own user namespace (and so never shared with another sandbox):
+            # every task here, this supervisor's threads included, is that uid. Set here, not before bwrap, where
+            # it would also count every other sandbox running as the same host uid.
+            nproc = limits["max_processes"]
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         if SECCOMP_ARCH:
             install_seccomp()
     return apply
+
+
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+
+
+class Watch:
+    """Where rlimits stand in for cgroups: the sandbox's tasks and resident memory, sampled while a call runs.
+    RLIMIT_NPROC refuses the fork past the cap (EAGAIN) and RLIMIT_AS the allocation past the cap, in one process;
+    this notices the first (the call ends as killed by pids, as with pids.max) and kills a call whose processes
+    together hold more memory than the limit (killed by memory, as an OOM kill in a cgroup)."""
+
+    def __init__(self, limits):
+        self.max_processes = limits.get("max_processes")
+        self.memory_bytes = limits.get("memory_watch_bytes")
+        self.at_process_cap = False
+        self.next = 0.0
+
+    def active(self):
+        return bool(self.max_processes or self.memory_bytes)
+
+    def over_memory(self):
+        """Samples (at most every 20 ms); True when the call must die for memory."""
+        now = time.monotonic()
+        if not self.active() or now < self.next:
+            return False
+        self.next = now + 0.02
+        tasks = threads_of(SELF)
+        resident = 0
+        for pid in others():
+            tasks += threads_of(pid)
+            if self.memory_bytes:
+                try:
+                    with open("/proc/%d/statm" % pid) as statm:
+                        resident += int(statm.read().split()[1]) * PAGE_BYTES
+                except (OSError, ValueError, IndexError):
+                    pass
+        if self.max_processes and tasks >= self.max_processes:
+            self.at_process_cap = True
+        return bool(self.memory_bytes) and resident > self.memory_bytes
+
+
+def threads_of(pid):
+    try:
+        return os.stat("/proc/%d/task" % pid).st_nlink - 2  # procfs: one link per thread, plus . and ..
+    except OSError:
+        return 0
 
 
 def run(request):
@@ -75,6 +127,7 @@ def run(request):
     killed_by = None
     status = None
     drain_until = None
+    watch = Watch(limits)
     while open_fds or status is None:
         # Once the call's own process has exited, a background child holding its pipes gets a short grace, then dies.
         if drain_until is not None and time.monotonic() > drain_until:
@@ -82,6 +135,9 @@ def run(request):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             killed_by = "timeout"
+            break
+        if watch.over_memory():
+            killed_by = "memory"
             break
         if open_fds:
             ready, _, _ = select.select(open_fds, [], [], min(remaining, 0.05))
@@ -107,6 +163,9 @@ def run(request):
     # A full tmpfs is a breach of the disk limit: the call ends as killed by it.
     if killed_by is None and any(disk_full(p) for p in ("/work", "/out", "/tmp")):
         killed_by = "disk"
+    # A fork refused at RLIMIT_NPROC is a breach of the process limit, as one refused at pids.max.
+    if killed_by is None and watch.at_process_cap:
+        killed_by = "pids"
     # Every process the call started dies now, whatever it did (setsid, double fork, traps).
     try:
         os.killpg(pid, signal.SIGKILL)
