@@ -66,9 +66,10 @@ export function parseProcCgroup(text: string): { v2: string | null; v1: Map<stri
 
 /** Where our cgroup `path` appears under a mount whose root is `root` (a container may see only a subtree); null when it is outside. */
 function locate(mount: Mount, path: string): string | null {
-  if (mount.root === '/') return join(mount.mountPoint, path);
+  const under = (rest: string) => join(mount.mountPoint, rest).replace(/(.)\/$/, '$1');
+  if (mount.root === '/') return under(path);
   // Both paths are relative to the same root (the hierarchy's, or the cgroup namespace's), so a prefix test suffices.
-  if (path === mount.root || path.startsWith(`${mount.root}/`)) return join(mount.mountPoint, path.slice(mount.root.length));
+  if (path === mount.root || path.startsWith(`${mount.root}/`)) return under(path.slice(mount.root.length));
   return null;
 }
 

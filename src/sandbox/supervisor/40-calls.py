@@ -163,8 +163,9 @@ def run(request):
     # A full tmpfs is a breach of the disk limit: the call ends as killed by it.
     if killed_by is None and any(disk_full(p) for p in ("/work", "/out", "/tmp")):
         killed_by = "disk"
-    # A fork refused at RLIMIT_NPROC is a breach of the process limit, as one refused at pids.max.
-    if killed_by is None and watch.at_process_cap:
+    # A fork refused at RLIMIT_NPROC is a breach of the process limit, reported as one refused at pids.max is
+    # (over anything but memory: a bomb that then stalls is a bomb, not a timeout).
+    if killed_by != "memory" and watch.at_process_cap:
         killed_by = "pids"
     # Every process the call started dies now, whatever it did (setsid, double fork, traps).
     try:
