@@ -128,7 +128,8 @@ function describeMechanisms(plan: LimitPlan, facts: { quota: number; swapCapped:
   const memory = {
     cgroup2: `cgroup v2 memory.max${facts.swapCapped ? ', memory.swap.max 0' : ' (no swap accounting)'}, dataset tmpfs included`,
     cgroup1: `cgroup v1 memory.limit_in_bytes${facts.swapCapped ? ' and memory.memsw.limit_in_bytes' : ' (no swap accounting)'}, dataset tmpfs included`,
-    rlimit: 'RLIMIT_AS per process; the supervisor kills a call whose processes together hold more (resident, sampled); dataset tmpfs not included',
+    rlimit:
+      'RLIMIT_AS per process; the supervisor kills a call whose processes together hold more (proportional set size, sampled); dataset tmpfs not included',
   };
   const processes = {
     cgroup2: 'cgroup v2 pids.max',
