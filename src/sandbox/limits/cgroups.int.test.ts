@@ -20,7 +20,7 @@ const waitFor = async (check: () => boolean) => {
 
 describe('on this host (hybrid: cgroup v1 controllers, cgroup2 at /sys/fs/cgroup/unified)', () => {
   it('finds both, and auto would hold runs in a cgroup2 cgroup with the limits from v1', () => {
-    expect(host.v2).toMatchObject({ dir: '/sys/fs/cgroup/unified', writable: true });
+    expect(host.v2).toMatchObject({ dir: '/sys/fs/cgroup/unified', writable: true, isRoot: true });
     expect(host.v2!.controllers).not.toContain('memory');
     expect(Object.keys(host.v1).sort()).toEqual(['cpu', 'memory', 'pids']);
   });

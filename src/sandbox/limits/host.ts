@@ -6,7 +6,7 @@
  * controllers' directories of our own cgroups. Parsing is pure (unit-tested
  * with other hosts' files); only readCgroupHost touches /proc and /sys.
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type V1Controller = 'memory' | 'pids' | 'cpu';
@@ -20,6 +20,7 @@ export interface CgroupDir {
 }
 
 export interface CgroupHost {
+  /** isRoot: the hierarchy's real root, exempt from "no internal processes" (a container's namespace root is not). */
   readonly v2: (CgroupDir & { readonly controllers: readonly string[]; readonly isRoot: boolean }) | null;
   readonly v1: Readonly<Partial<Record<V1Controller, CgroupDir>>>;
 }
@@ -79,6 +80,8 @@ export interface HostFiles {
   /** cgroup.controllers of a v2 directory ('' when unreadable). */
   controllersOf(dir: string): string;
   writable(dir: string): boolean;
+  /** Whether a v2 directory is the real root: the only cgroup without a cgroup.type file. */
+  isRootCgroup(dir: string): boolean;
 }
 
 export function cgroupHostFrom(files: HostFiles): CgroupHost {
@@ -90,7 +93,7 @@ export function cgroupHostFrom(files: HostFiles): CgroupHost {
     const dir = locate(unified, own.v2);
     if (dir !== null) {
       const controllers = files.controllersOf(dir).trim().split(/\s+/).filter(Boolean);
-      v2 = { dir, controllers, writable: files.writable(dir), isRoot: dir === unified.mountPoint };
+      v2 = { dir, controllers, writable: files.writable(dir), isRoot: files.isRootCgroup(dir) };
     }
   }
   const v1: Partial<Record<V1Controller, CgroupDir>> = {};
@@ -118,6 +121,7 @@ export function readCgroupHost(): CgroupHost {
     mountinfo: readOr('/proc/self/mountinfo'),
     procCgroup: readOr('/proc/self/cgroup'),
     controllersOf: (dir) => readOr(join(dir, 'cgroup.controllers')),
+    isRootCgroup: (dir) => !existsSync(join(dir, 'cgroup.type')),
     writable: (dir) => {
       try {
         accessSync(dir, constants.W_OK); // EROFS on a read-only mount, even for root

@@ -30,12 +30,15 @@ const files = (over: Partial<HostFiles>): HostFiles => ({
   procCgroup: '',
   controllersOf: () => 'cpuset cpu io memory hugetlb pids rdma misc',
   writable: () => true,
+  isRootCgroup: () => false,
   ...over,
 });
 
 describe('cgroup discovery', () => {
   it('on a hybrid host finds the v1 controllers of our own cgroups and the unified hierarchy with what it offers', () => {
-    const host = cgroupHostFrom(files({ mountinfo: HYBRID_MOUNTINFO, procCgroup: HYBRID_CGROUP, controllersOf: () => 'hugetlb\n' }));
+    const host = cgroupHostFrom(
+      files({ mountinfo: HYBRID_MOUNTINFO, procCgroup: HYBRID_CGROUP, controllersOf: () => 'hugetlb\n', isRootCgroup: (dir) => dir === '/sys/fs/cgroup/unified' }),
+    );
     expect(host).toEqual({
       v2: { dir: '/sys/fs/cgroup/unified', controllers: ['hugetlb'], writable: true, isRoot: true },
       v1: {
@@ -45,10 +48,10 @@ describe('cgroup discovery', () => {
       },
     });
   });
-  it('in a Docker container with a private cgroup namespace finds cgroup2 at /sys/fs/cgroup, writable only when mounted so', () => {
+  it('in a Docker container with a private cgroup namespace finds cgroup2 at /sys/fs/cgroup (not the real root), writable only when mounted so', () => {
     const writable = cgroupHostFrom(files({ mountinfo: DOCKER_MOUNTINFO, procCgroup: '0::/\n' }));
     const readOnly = cgroupHostFrom(files({ mountinfo: DOCKER_MOUNTINFO, procCgroup: '0::/\n', writable: () => false }));
-    expect(writable.v2).toMatchObject({ dir: '/sys/fs/cgroup', isRoot: true, writable: true, controllers: expect.arrayContaining(['memory', 'pids', 'cpu']) });
+    expect(writable.v2).toMatchObject({ dir: '/sys/fs/cgroup', isRoot: false, writable: true, controllers: expect.arrayContaining(['memory', 'pids', 'cpu']) });
     expect(readOnly.v2?.writable).toBe(false);
     expect(writable.v1).toEqual({});
   });
