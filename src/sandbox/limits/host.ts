@@ -33,7 +33,7 @@ interface Mount {
 }
 
 /** mountinfo escapes space, tab, newline and backslash as \ooo. */
-const unescape = (field: string) => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+const unescapeField = (field: string) => field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 
 export function parseMountinfo(text: string): Mount[] {
   const mounts: Mount[] = [];
@@ -42,8 +42,8 @@ export function parseMountinfo(text: string): Mount[] {
     const separator = fields.indexOf('-');
     if (separator < 6 || fields.length < separator + 4) continue;
     mounts.push({
-      root: unescape(fields[3]!),
-      mountPoint: unescape(fields[4]!),
+      root: unescapeField(fields[3]!),
+      mountPoint: unescapeField(fields[4]!),
       type: fields[separator + 1]!,
       superOptions: fields[separator + 3]!.split(','),
     });

@@ -37,7 +37,12 @@ const files = (over: Partial<HostFiles>): HostFiles => ({
 describe('cgroup discovery', () => {
   it('on a hybrid host finds the v1 controllers of our own cgroups and the unified hierarchy with what it offers', () => {
     const host = cgroupHostFrom(
-      files({ mountinfo: HYBRID_MOUNTINFO, procCgroup: HYBRID_CGROUP, controllersOf: () => 'hugetlb\n', isRootCgroup: (dir) => dir === '/sys/fs/cgroup/unified' }),
+      files({
+        mountinfo: HYBRID_MOUNTINFO,
+        procCgroup: HYBRID_CGROUP,
+        controllersOf: () => 'hugetlb\n',
+        isRootCgroup: (dir) => dir === '/sys/fs/cgroup/unified',
+      }),
     );
     expect(host).toEqual({
       v2: { dir: '/sys/fs/cgroup/unified', controllers: ['hugetlb'], writable: true, isRoot: true },
