@@ -63,7 +63,7 @@ export function createRunLimits(name: string, plan: LimitPlan, host: CgroupHost,
   const v1: Partial<Record<V1Controller, string>> = {};
   let swapCapped = false;
   try {
-    if (plan.membership === 'cgroup2' || Object.values(plan).includes('cgroup2')) {
+    if (Object.values(plan).includes('cgroup2')) {
       v2 = make(host.v2!.dir);
       if (plan.memory === 'cgroup2') {
         write(v2, 'memory.max', values.memoryBytes);
