@@ -62,6 +62,8 @@ export interface Config {
   readonly datasetFetchIdleTimeoutMs: number;
   /** Dataset URL fetch: redirects followed (each re-checked). */
   readonly datasetMaxRedirects: number;
+  /** What enforces the sandbox's memory, process and CPU limits: auto (per limit: cgroup v2, else v1, else rlimits) or only the one named. */
+  readonly limits: 'auto' | 'cgroup2' | 'cgroup1' | 'rlimit';
 }
 
 type Env = Record<string, string | undefined>;
@@ -97,6 +99,7 @@ const VARIABLES = {
   datasetFetchTimeoutMs: 'EPHEMERA_DATASET_FETCH_TIMEOUT_MS',
   datasetFetchIdleTimeoutMs: 'EPHEMERA_DATASET_FETCH_IDLE_TIMEOUT_MS',
   datasetMaxRedirects: 'EPHEMERA_DATASET_MAX_REDIRECTS',
+  limits: 'EPHEMERA_LIMITS',
 } as const satisfies Record<keyof Config, string>;
 
 export const CONFIG_VARIABLES: Readonly<Record<keyof Config, string>> = VARIABLES;
@@ -185,6 +188,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     datasetFetchTimeoutMs: integer('datasetFetchTimeoutMs', 60_000, 100, 3_600_000),
     datasetFetchIdleTimeoutMs: integer('datasetFetchIdleTimeoutMs', 15_000, 100, 3_600_000),
     datasetMaxRedirects: integer('datasetMaxRedirects', 5, 0, 20),
+    limits: oneOf('limits', ['auto', 'cgroup2', 'cgroup1', 'rlimit'] as const, 'auto'),
   };
   return Object.freeze(config);
 }

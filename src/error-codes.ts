@@ -89,7 +89,8 @@ export const ERROR_REGISTRY = {
   // The sandbox, before and around a run.
   SANDBOX_BWRAP_MISSING: unavailable('sandbox', 'bubblewrap is not installed: the server never runs anything unsandboxed'),
   SANDBOX_NAMESPACES_UNAVAILABLE: unavailable('sandbox', 'this host does not let bubblewrap create the namespaces a sandbox needs'),
-  SANDBOX_LIMIT_UNAVAILABLE: unavailable('sandbox', 'this host cannot enforce a limit the sandbox needs (cgroup controllers)'),
+  SANDBOX_LIMIT_UNAVAILABLE: unavailable('sandbox', 'the cgroups that enforce the sandbox limits could not be set up here'),
+  SANDBOX_LIMITS_MODE_UNAVAILABLE: unavailable('sandbox', 'EPHEMERA_LIMITS names a mechanism this host does not offer for every limit'),
   SANDBOX_START_FAILED: { stage: 'sandbox', http: null, exit: EXIT.computationFailed, message: 'the sandbox could not be started (its run fails, certified)' },
   SANDBOX_UNRESPONSIVE: internal('sandbox', 'the sandbox supervisor stopped answering'),
   SANDBOX_DESTROYED: internal('sandbox', 'the sandbox is destroyed, or its supervisor exited'),

@@ -77,7 +77,7 @@ export async function createServices(config: Config, options: { feed?: boolean }
     config,
     log,
     attestor,
-    createSandbox,
+    createSandbox: (spec) => createSandbox({ ...spec, limitsMode: config.limits }),
     certificates,
     verifyOptions: verifyOptionsFor(config, {}, localKeysOf(attestor)),
     selfCheck: await selfCheckOptions(config, attestor),

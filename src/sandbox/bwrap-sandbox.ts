@@ -1,11 +1,12 @@
 /**
  * One bubblewrap sandbox per execution: a long-lived bwrap running the
- * supervisor, inside per-execution cgroups. Every tool call of the execution
- * runs in it (same namespaces, same /work).
+ * supervisor, inside per-execution cgroups (or, where the host has none to
+ * give, under rlimits: limits/). Every tool call of the execution runs in it
+ * (same namespaces, same /work).
  *
  * SECURITY: the dataset reaches the sandbox's /data tmpfs through a pipe from
  * this process's memory; it never touches the disk. A breach of any limit
- * kills the call; destroy() kills every process of the cgroups, waits for the
+ * kills the call; destroy() kills every process of the run, waits for the
  * namespaces to disappear, and reports what it checked.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,7 +14,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { EphemeraError } from '../errors.js';
 import { buildBwrapArgv, TRACED_SYSCALLS } from './argv.js';
-import { createCgroups, type CgroupSet } from './cgroups.js';
+import { createLimits, type RunLimits } from './limits/index.js';
 import { FileTrace } from './file-trace.js';
 import { PROTOCOL, supervisorSource } from './protocol.js';
 import { BWRAP_PATH, HOST_UID, SANDBOX_UID, assertSandboxSupported, runtimeIdentity } from './runtime.js';
@@ -42,9 +43,20 @@ const SECCOMP = {
 export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   assertSandboxSupported();
   const memoryBytes = spec.limits.memoryMb * 1024 * 1024 + spec.dataset.length;
-  const cgroups = createCgroups(`ephemera-${spec.executionId}`, memoryBytes, spec.limits.maxProcesses);
+  const limits = createLimits(spec.limitsMode ?? 'auto', `ephemera-${spec.executionId}`, {
+    memoryBytes,
+    maxProcesses: spec.limits.maxProcesses,
+    cpuSeconds: spec.limits.cpuSeconds,
+    wallMs: spec.limits.timeoutMs,
+  });
   const env = { ...SANDBOX_ENV, [PROTOCOL.dataset_env]: `/data/${spec.datasetFile}` };
-  const proxy = spec.networkAllow.length > 0 ? await startNetworkProxy(spec.networkAllow, HOST_UID) : null;
+  const proxy =
+    spec.networkAllow.length > 0
+      ? await startNetworkProxy(spec.networkAllow, HOST_UID).catch(async (cause) => {
+          await limits.remove();
+          throw cause;
+        })
+      : null;
   const trace = spec.fileTracing === false ? null : new FileTrace(HOST_UID);
   const argv = buildBwrapArgv({
     proxySocketPath: proxy?.socketPath,
@@ -62,17 +74,18 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
     env,
   });
   // The shell joins the cgroups, then becomes the tracer (or bwrap): no process of the sandbox is ever outside them.
-  const child = spawn('/bin/sh', ['-c', `${cgroups.joinCommand()} && ulimit -c 0 && exec "$@"`, 'sh', ...argv], {
+  const child = spawn('/bin/sh', ['-c', `${limits.joinCommand()} && ulimit -c 0 && exec "$@"`, 'sh', ...argv], {
     stdio: ['pipe', 'pipe', 'ignore', 'pipe', 'pipe'],
     env: {},
   });
+  if (child.pid !== undefined) limits.track(child.pid);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const client = new SupervisorClient(child.stdin!, child.stdout!);
   child.once('error', (e) => client.fail(e));
   (child.stdio[3] as Writable).on('error', () => undefined).end(spec.dataset);
   (child.stdio[4] as Writable).on('error', () => undefined).end(SUPERVISOR_SOURCE);
 
-  const sandbox = new BwrapSandbox(spec, child, client, cgroups, exited, describe(spec, memoryBytes), proxy, trace);
+  const sandbox = new BwrapSandbox(spec, child, client, limits, exited, describe(spec, memoryBytes, limits), proxy, trace);
   try {
     const init = await client.request('init', { scripts: spec.scripts }, 15_000);
     if (!init.ok) throw new EphemeraError('SANDBOX_START_FAILED', `the sandbox could not be prepared (${init.error})`);
@@ -92,7 +105,8 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   return sandbox;
 }
 
-function describe(spec: SandboxSpec, memoryBytes: number): SandboxDescription {
+function describe(spec: SandboxSpec, memoryBytes: number, limits: RunLimits): SandboxDescription {
+  const m = limits.mechanisms;
   const l = spec.limits;
   return {
     isolation: {
@@ -111,10 +125,10 @@ function describe(spec: SandboxSpec, memoryBytes: number): SandboxDescription {
       file_tracing: spec.fileTracing === false ? 'off' : `strace -f --seccomp-bpf -e trace=${TRACED_SYSCALLS}, one tracer outside the sandbox around it`,
     },
     limits: {
-      wall_ms: { value: l.timeoutMs, mechanism: 'supervisor deadline, executor kill as backstop' },
-      memory_bytes: { value: memoryBytes, mechanism: 'cgroup v1 memory.limit_in_bytes (dataset tmpfs included)' },
-      processes: { value: l.maxProcesses, mechanism: 'cgroup v1 pids.max' },
-      cpu_seconds: { value: l.cpuSeconds, mechanism: 'RLIMIT_CPU per call' },
+      wall_ms: { value: l.timeoutMs, mechanism: `supervisor deadline, executor kill as backstop: ${m.kill}` },
+      memory_bytes: { value: memoryBytes, mechanism: m.memory },
+      processes: { value: l.maxProcesses, mechanism: m.processes },
+      cpu_seconds: { value: l.cpuSeconds, mechanism: m.cpu },
       open_files: { value: l.maxOpenFiles, mechanism: 'RLIMIT_NOFILE' },
       core_bytes: { value: 0, mechanism: 'RLIMIT_CORE' },
       work_bytes: { value: l.workBytes, mechanism: 'tmpfs size' },
@@ -140,7 +154,7 @@ class BwrapSandbox implements Sandbox {
     private readonly spec: SandboxSpec,
     private readonly child: ChildProcess,
     private readonly client: SupervisorClient,
-    private readonly cgroups: CgroupSet,
+    private readonly limits: RunLimits,
     private readonly exited: Promise<void>,
     readonly description: SandboxDescription,
     private readonly proxy: NetworkProxy | null,
@@ -151,7 +165,7 @@ class BwrapSandbox implements Sandbox {
   rememberNamespaces(): void {
     // The tracer and bwrap's outer process live in the host's namespaces: skip them.
     const host = readlinkSync('/proc/self/ns/mnt');
-    for (const pid of this.cgroups.procs()) {
+    for (const pid of this.limits.procs()) {
       try {
         const namespaces = ['mnt', 'pid'].map((ns) => readlinkSync(`/proc/${pid}/ns/${ns}`));
         if (namespaces[0] === host) continue;
@@ -175,8 +189,8 @@ class BwrapSandbox implements Sandbox {
   private async runNow(call: ToolCall, timeoutMs: number): Promise<ToolOutcome> {
     if (this.destroyed) throw new EphemeraError('SANDBOX_DESTROYED', 'the sandbox is destroyed');
     const l = this.spec.limits;
-    const oomBefore = this.cgroups.oomKills();
-    const pidsBefore = this.cgroups.pidsRejected();
+    const oomBefore = this.limits.oomKills();
+    const pidsBefore = this.limits.pidsRejected();
     const attemptsBefore = this.proxy?.attempts.length ?? 0;
     const started = Date.now();
     const mark = ++this.marks;
@@ -189,7 +203,13 @@ class BwrapSandbox implements Sandbox {
           call,
           mark,
           timeout_ms: timeoutMs,
-          limits: { output_bytes: l.outputBytes, output_hard_bytes: l.outputBytes * 16, cpu_seconds: l.cpuSeconds, max_open_files: l.maxOpenFiles },
+          limits: {
+            output_bytes: l.outputBytes,
+            output_hard_bytes: l.outputBytes * 16,
+            cpu_seconds: l.cpuSeconds,
+            max_open_files: l.maxOpenFiles,
+            ...this.limits.supervisorLimits,
+          },
         },
         timeoutMs + BACKSTOP_MS,
       );
@@ -201,14 +221,14 @@ class BwrapSandbox implements Sandbox {
       // A call refused by a sandbox that is dying (a dead tracer fails every traced syscall with ENOSYS) is lost, not bad.
       if (cause instanceof EphemeraError && cause.code === 'SANDBOX_BAD_CALL' && !(await this.exitedWithin(250))) throw cause;
       // The supervisor hung, was OOM-killed, or died with the tracer: the whole sandbox goes, the call is recorded as killed.
-      const memory = this.cgroups.oomKills() > oomBefore;
+      const memory = this.limits.oomKills() > oomBefore;
       const hung = cause instanceof EphemeraError && cause.code === 'SANDBOX_UNRESPONSIVE';
-      await this.cgroups.killAll();
+      await this.limits.killAll();
       return emptyOutcome(memory ? 'memory' : hung ? 'timeout' : 'sandbox_lost', Date.now() - started);
     }
-    const memory = this.cgroups.oomKills() > oomBefore;
+    const memory = this.limits.oomKills() > oomBefore;
     // A fork refused at pids.max is a breach: the call's processes are already gone (they die when it ends).
-    const pids = !memory && this.cgroups.pidsRejected() > pidsBefore;
+    const pids = !memory && this.limits.pidsRejected() > pidsBefore;
     await this.proxy?.settled(attemptsBefore);
     const network = this.proxy ? this.proxy.attempts.slice(attemptsBefore).map((a) => ({ ...a })) : [];
     const stdout = Buffer.from(String(reply.stdout), 'base64');
@@ -255,10 +275,10 @@ class BwrapSandbox implements Sandbox {
   private async destroyNow(): Promise<DestructionReport> {
     await this.client.request('exit', {}, 2000).catch(() => undefined);
     this.child.stdin?.destroy();
-    await this.cgroups.killAll();
+    await this.limits.killAll();
     await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-    const processesRemaining = this.cgroups.procs().length;
-    this.cgroups.remove();
+    const processesRemaining = this.limits.procs().length;
+    await this.limits.remove();
     // A killed process leaves its namespaces a moment after it is reaped: give the kernel up to 2 s.
     let holders = this.namespaceHolders();
     for (let i = 0; holders > 0 && i < 40; i++) {

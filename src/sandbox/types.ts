@@ -4,6 +4,7 @@
  * the command handler turns that into events.
  */
 import type { Registered } from '../error-codes.js';
+import type { LimitsMode } from './limits/index.js';
 
 export type ToolName = 'bash' | 'python' | 'grep';
 export const TOOL_NAMES: readonly ToolName[] = ['bash', 'python', 'grep'];
@@ -35,6 +36,8 @@ export interface SandboxSpec {
   limits: SandboxLimits;
   /** Allowed "host:port" pairs; empty = no network at all. */
   networkAllow: readonly string[];
+  /** What may enforce the memory, process and CPU limits (EPHEMERA_LIMITS); default auto, per limit the best the host offers. */
+  limitsMode?: LimitsMode;
   /** Trace each call's file activity with strace (default true; off only to measure its cost). */
   fileTracing?: boolean;
 }
@@ -132,6 +135,7 @@ export type SandboxErrorCode = Registered<
   | 'SANDBOX_BWRAP_MISSING'
   | 'SANDBOX_NAMESPACES_UNAVAILABLE'
   | 'SANDBOX_LIMIT_UNAVAILABLE'
+  | 'SANDBOX_LIMITS_MODE_UNAVAILABLE'
   | 'SANDBOX_START_FAILED'
   | 'SANDBOX_DESTROYED'
   | 'SANDBOX_BAD_CALL'

@@ -38,9 +38,64 @@ def limiter(limits):
         if limits.get("address_space_bytes"):
             space = limits["address_space_bytes"]
             resource.setrlimit(resource.RLIMIT_AS, (space, space))
+        if limits.get("max_processes"):
+            # Counted per uid within this sandbox's own user namespace (and so never shared with another sandbox):
+            # every task here, this supervisor's threads included, is that uid. Set here, not before bwrap, where
+            # it would also count every other sandbox running as the same host uid.
+            nproc = limits["max_processes"]
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         if SECCOMP_ARCH:
             install_seccomp()
     return apply
+
+
+class Watch:
+    """Where rlimits stand in for cgroups: the sandbox's tasks and memory, sampled while a call runs.
+    RLIMIT_NPROC refuses the fork past the cap (EAGAIN) and RLIMIT_AS the allocation past the cap, in one process;
+    this notices the first (the call ends as killed by pids, as with pids.max) and kills a call whose processes
+    together hold more memory than the limit (proportional set sizes; killed by memory, as an OOM kill in a cgroup).
+    Sampled, so a cap reached and left between two looks is missed: the tasks are counted on every turn of the
+    call's loop (a directory listing and stats, cheap) and once more before anything is killed, the memory every 50 ms
+    (one read per process)."""
+
+    def __init__(self, limits):
+        self.max_processes = limits.get("max_processes")
+        self.memory_bytes = limits.get("memory_watch_bytes")
+        self.at_process_cap = False
+        self.next_memory = 0.0
+
+    def count_tasks(self):
+        if self.max_processes and not self.at_process_cap:
+            tasks = threads_of(SELF) + sum(threads_of(pid) for pid in others())
+            self.at_process_cap = tasks >= self.max_processes
+
+    def over_memory(self):
+        """True when the call must die for memory."""
+        self.count_tasks()
+        now = time.monotonic()
+        if not self.memory_bytes or now < self.next_memory:
+            return False
+        self.next_memory = now + 0.05
+        return sum(proportional_bytes(pid) for pid in others()) > self.memory_bytes
+
+
+def proportional_bytes(pid):
+    """The process's proportional set size: pages it shares (a fork's copy-on-write ones) counted once over all."""
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def threads_of(pid):
+    try:
+        return os.stat("/proc/%d/task" % pid).st_nlink - 2  # procfs: one link per thread, plus . and ..
+    except OSError:
+        return 0
 
 
 def run(request):
@@ -73,15 +128,19 @@ def run(request):
     totals = {out_r: 0, err_r: 0}
     open_fds = [out_r, err_r]
     killed_by = None
-    status = None
     drain_until = None
-    while open_fds or status is None:
+    watch = Watch(limits)
+    exited = False
+    while open_fds or not exited:
         # Once the call's own process has exited, a background child holding its pipes gets a short grace, then dies.
         if drain_until is not None and time.monotonic() > drain_until:
             break
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             killed_by = "timeout"
+            break
+        if watch.over_memory():
+            killed_by = "memory"
             break
         if open_fds:
             ready, _, _ = select.select(open_fds, [], [], min(remaining, 0.05))
@@ -97,27 +156,32 @@ def run(request):
             if totals[out_r] + totals[err_r] > hard_cap:
                 killed_by = "output_limit"
                 break
-        if status is None:
-            done, raw = os.waitpid(pid, os.WNOHANG)
-            if done:
-                status = raw
+        if not exited:
+            # Seen, not reaped: until the call ends, the exited process still counts among the sandbox's tasks.
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                exited = True
                 drain_until = time.monotonic() + 0.25
             elif not open_fds:
                 time.sleep(0.01)
     # A full tmpfs is a breach of the disk limit: the call ends as killed by it.
     if killed_by is None and any(disk_full(p) for p in ("/work", "/out", "/tmp")):
         killed_by = "disk"
+    # A fork refused at RLIMIT_NPROC is a breach of the process limit, reported as one refused at pids.max is
+    # (over anything but memory: a bomb that then stalls is a bomb, not a timeout).
+    watch.count_tasks()
+    if killed_by != "memory" and watch.at_process_cap:
+        killed_by = "pids"
     # Every process the call started dies now, whatever it did (setsid, double fork, traps).
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    kill_others()
-    if status is None:
+    for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
         try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:
-            status = None
+            kill()
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        _, status = os.waitpid(pid, 0)  # its own status if it had exited, else the SIGKILL's
+    except ChildProcessError:
+        status = None
+    kill_others()
     for fd in (out_r, err_r):
         try:
             os.close(fd)
