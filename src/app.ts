@@ -16,6 +16,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { searchRoutes } from './projections/search/routes.js';
 import { analyticsRoutes } from './projections/analytics/routes.js';
+import { replayRoutes } from './projections/replay/index.js';
 import { webRoutes } from './web/plugin.js';
 
 export interface AppOptions {
@@ -73,6 +74,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   );
   await app.register(searchRoutes(services.readModel));
   await app.register(analyticsRoutes(services.readModel));
+  await app.register(
+    replayRoutes({ certificates: services.certificates, readModel: services.readModel, verifyOptions: () => services.verifyOptions, log: services.log.kind }),
+  );
   await app.register(webRoutes);
   return app;
 }
