@@ -16,6 +16,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { searchRoutes } from './projections/search/routes.js';
 import { analyticsRoutes } from './projections/analytics/routes.js';
+import { replayRoutes } from './projections/replay/index.js';
 import { webRoutes } from './web/plugin.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { attestorProbe, healthRoutes, logProbe, projectionsProbe } from './health.js';
@@ -74,6 +75,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(analyticsRoutes(services.readModel));
   await app.register(
     healthRoutes({ log: logProbe(services.log), projections: projectionsProbe(services.readModel), attestor: attestorProbe(services.attestor) }),
+    replayRoutes({ certificates: services.certificates, readModel: services.readModel, verifyOptions: () => services.verifyOptions, log: services.log.kind }),
   );
   await app.register(webRoutes);
   return app;

@@ -1,6 +1,8 @@
 /** The `ephemera` command as a process: run, verify, exit codes, --json discipline. */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,6 +63,7 @@ describe('ephemera CLI', () => {
         '--out',
         certPath,
         '--json',
+        '--progress',
       );
       expect(run.code, run.stderr).toBe(0);
       const summary = JSON.parse(run.stdout);
@@ -69,7 +72,9 @@ describe('ephemera CLI', () => {
         verification: { valid: true },
         result: { json: { rows: 200, pii_found: { ssn: 164, email: 194, phone: 160 } } },
       });
-      expect(run.stderr).toMatch(/sandbox/);
+      // Progress went to stderr (asked for with --progress; stderr is a pipe here), step by step, never into the JSON.
+      expect(run.stderr).toMatch(/read the dataset \(\d+ bytes\)[\s\S]*sandbox created[\s\S]*dataset deleted[\s\S]*sealed and attested/);
+      expect(run.stdout).not.toContain('…');
 
       const verify = ephemera('verify', certPath, '--json');
       expect(verify.code).toBe(0);
@@ -101,7 +106,7 @@ describe('ephemera CLI', () => {
       expect(reader('verify', certPath, '--trust-key', fingerprint).code).toBe(0);
       expect(reader('verify', certPath, '--trust-key', 'sha256:nope').code).toBe(2);
       expect(reader('trust', 'add', fingerprint, '--note', 'our test server').code).toBe(0);
-      expect(reader('trust', 'ls').stdout).toContain(`${fingerprint}  our test server`);
+      expect(reader('trust', 'ls').stdout).toMatch(new RegExp(`│ ${fingerprint} │ our test server │`));
       expect(reader('verify', certPath).code).toBe(0);
       expect(reader('trust', 'rm', fingerprint).code).toBe(0);
       expect(reader('verify', certPath).code).toBe(4);
@@ -174,6 +179,8 @@ describe('ephemera CLI', () => {
       const run = ephemera('run', '--dataset', 'examples/pii-compliance/patients.csv', '--sandbox', sandbox, '--json');
       expect(run.code).toBe(3);
       expect(JSON.parse(run.stdout)).toMatchObject({ status: 'failed', result: { exit_code: 4 } });
+      // Not a terminal and no --progress: no progress lines.
+      expect(run.stderr).not.toContain('…');
     });
   });
 
@@ -210,6 +217,253 @@ describe('ephemera CLI', () => {
     ])('%j exits 2', (args) => {
       const result = ephemera(...args, '--json');
       expect(result.code).toBe(2);
+    });
+  });
+  describe('when asked for help or the version', () => {
+    it.each([
+      [[]],
+      [['run']],
+      [['verify']],
+      [['trust']],
+      [['trust', 'ls']],
+      [['trust', 'add']],
+      [['trust', 'rm']],
+      [['trust', 'pin']],
+      [['certs']],
+      [['certs', 'ls']],
+      [['certs', 'search']],
+      [['stats']],
+      [['replay']],
+      [['migrate']],
+      [['projections']],
+      [['projections', 'rebuild']],
+      [['build-info']],
+      [['serve']],
+    ])('%j --help exits 0 with its usage and the exit codes', (path) => {
+      const help = ephemera(...path, '--help');
+      expect(help.code, help.stderr).toBe(0);
+      expect(help.stdout).toContain(`Usage: ephemera${path.map((p) => ` ${p}`).join('')} `);
+      expect(help.stdout).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*\n[\s\S]* {2}3 .*\n {2}4 /);
+    });
+
+    it('--version prints the version of package.json', () => {
+      const version = ephemera('--version');
+      expect(version.code).toBe(0);
+      expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    });
+
+    it('a bare `ephemera` prints its usage on stderr and exits 2', () => {
+      const bare = ephemera();
+      expect(bare.code).toBe(2);
+      expect(bare.stderr).toContain('Usage: ephemera');
+      expect(bare.stdout).toBe('');
+    });
+  });
+
+  describe('when an option value, option or argument is bad', () => {
+    it.each([
+      [['certs', 'ls', '--limit', 'abc'], /--limit <n>.*'abc' is invalid.*integer from 1 to 100/],
+      [['certs', 'ls', '--limit', '0'], /integer from 1 to 100/],
+      [['certs', 'ls', '--limit', '1e2'], /integer from 1 to 100/],
+      [['certs', 'ls', '--status', 'done'], /Allowed choices are completed, failed, aborted/],
+      [['certs', 'ls', '--fingerprint', 'abc'], /sha256:<64 lowercase hex>/],
+      [['stats', '--from', 'yesterday'], /RFC 3339/],
+      [
+        ['run', '--dataset', 'examples/pii-compliance/patients.csv', '--sandbox', 'examples/pii-compliance/sandbox.json', '--format', 'xml'],
+        /Allowed choices are csv, json, txt/,
+      ],
+      [['run', '--dataset', 'examples/pii-compliance/patients.csv'], /required option '--sandbox <file>' not specified/],
+      [['run', '--dataset', 'x.csv', '--sandbox', 'x.json', '--bogus'], /unknown option '--bogus'/],
+      [['verify'], /missing required argument 'certificate'/],
+      [['verify', 'x', '--max-events', '0'], /--max-events/],
+      [['replay', 'not-an-id'], /not a certificate id/],
+      [['frobnicate'], /unknown command 'frobnicate'/],
+    ])('%j exits 2 and says why', (args, why) => {
+      const json = ephemera(...args, '--json');
+      expect(json.code).toBe(2);
+      const { error } = JSON.parse(json.stdout);
+      expect(error.message).toMatch(why);
+      expect(error.code).toMatch(/^(CLI_USAGE|CERTIFICATE_ID_INVALID)$/);
+      const text = ephemera(...args);
+      expect(text.code).toBe(2);
+      expect(text.stderr).toMatch(new RegExp(`^error ${error.code}: `, 'm'));
+      expect(text.stdout).toBe('');
+    });
+  });
+
+  describe('when an input file is missing or unreadable', () => {
+    const sandbox = 'examples/pii-compliance/sandbox.json';
+    it.each([
+      [['run', '--dataset', 'missing.csv', '--sandbox', sandbox], 'CLI_FILE_NOT_FOUND', /dataset file missing\.csv does not exist/],
+      [['run', '--dataset', 'examples/pii-compliance/patients.csv', '--sandbox', 'missing/sandbox.json'], 'CLI_FILE_NOT_FOUND', /sandbox file/],
+      [['run', '--dataset', 'examples', '--format', 'csv', '--sandbox', sandbox], 'CLI_FILE_UNREADABLE', /cannot read the dataset file examples \(EISDIR\)/],
+      [['verify', 'missing/cert.json'], 'CLI_FILE_NOT_FOUND', /no such file/],
+      [['build-info', '--compose', 'missing.json'], 'CLI_FILE_NOT_FOUND', /app compose file/],
+    ])('%j exits 2 with %s', (args, code, why) => {
+      const result = ephemera(...args, '--json');
+      expect(result.code).toBe(2);
+      expect(JSON.parse(result.stdout).error).toMatchObject({ code, message: expect.stringMatching(why) });
+    });
+
+    it("names a sandbox's script file that is not there", () => {
+      const sandbox = join(dir, 'script-file.json');
+      writeFileSync(sandbox, JSON.stringify({ scripts: { 'main.sh': { file: 'gone.sh' } } }));
+      const result = ephemera('run', '--dataset', 'examples/pii-compliance/patients.csv', '--sandbox', sandbox, '--json');
+      expect(result.code).toBe(2);
+      expect(JSON.parse(result.stdout).error).toMatchObject({ code: 'CLI_FILE_NOT_FOUND', message: expect.stringContaining('gone.sh') });
+    });
+  });
+
+  describe('when --out cannot be written', () => {
+    const run = (dataDir: string, out: string) =>
+      ephemeraIn(
+        dataDir,
+        'run',
+        '--dataset',
+        'examples/pii-compliance/patients.csv',
+        '--sandbox',
+        'examples/pii-compliance/sandbox.json',
+        '--out',
+        out,
+        '--json',
+      );
+
+    it('keeps the issued certificate in the data directory under its id, says where, and exits 2 with CLI_OUT_UNWRITABLE', () => {
+      const out = join(dir, 'no-such-directory', 'cert.json');
+      const result = run(join(dir, 'data'), out);
+      expect(result.code).toBe(2);
+      const summary = JSON.parse(result.stdout);
+      const saved = join(dir, 'data', 'certificates', `${summary.certificate_id}.json`);
+      expect(summary).toMatchObject({ status: 'completed', certificate_file: saved, out_error: { code: 'CLI_OUT_UNWRITABLE' } });
+      expect(summary.out_error.message).toContain(saved);
+      expect(result.stderr).toContain(`error CLI_OUT_UNWRITABLE: cannot write ${out} (ENOENT); the certificate is saved at ${saved}`);
+      const verify = ephemera('verify', saved, '--json');
+      expect(verify.code).toBe(0);
+      expect(JSON.parse(verify.stdout)).toMatchObject({ certificate_id: summary.certificate_id, valid: true });
+    });
+
+    it('prints it on stdout when the data directory cannot take it either', () => {
+      const dataDir = join(dir, 'blocked');
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(join(dataDir, 'certificates'), 'a file where the directory would go');
+      const result = run(dataDir, join(dir, 'no-such-directory', 'cert.json'));
+      expect(result.code).toBe(2);
+      const summary = JSON.parse(result.stdout);
+      expect(summary).toMatchObject({ certificate_file: null, out_error: { code: 'CLI_OUT_UNWRITABLE', message: expect.stringMatching(/follows on stdout/) } });
+      const printed = join(dir, 'printed.json');
+      writeFileSync(printed, JSON.stringify(summary.certificate));
+      expect(JSON.parse(ephemeraIn(dataDir, 'verify', printed, '--json').stdout)).toMatchObject({ certificate_id: summary.certificate_id, valid: true });
+    });
+  });
+
+  describe('when listing as tables or JSON', () => {
+    it('certs ls prints a table with headers, and --json one document with stable field names', () => {
+      const cert = JSON.parse(readFileSync(certPath, 'utf8'));
+      const table = ephemera('certs', 'ls');
+      expect(table.code, table.stderr).toBe(0);
+      const lines = table.stdout.split('\n');
+      expect(lines[1]).toMatch(/^│ certificate +│ status +│ requested \(UTC\) +│ duration │ exit │ error +│ tools and models +│$/);
+      expect(table.stdout).toMatch(new RegExp(`│ ${cert.certificate_id} │ completed │ \\d{4}-\\d\\d-\\d\\d [\\d:.]+ │ +\\d+ ms │ +0 │`));
+
+      const json = ephemera('certs', 'ls', '--limit', '1', '--json');
+      expect(json.code).toBe(0);
+      const page = JSON.parse(json.stdout);
+      expect(Object.keys(page)).toEqual(['items', 'next_cursor']);
+      expect(page.items).toHaveLength(1);
+      expect(Object.keys(page.items[0]).sort()).toEqual(
+        [
+          'certificate_id',
+          'status',
+          'requested_at',
+          'sealed_at',
+          'dataset_hash',
+          'sandbox_hash',
+          'fingerprint',
+          'models',
+          'tools',
+          'llm_calls',
+          'input_tokens',
+          'output_tokens',
+          'tool_calls',
+          'duration_ms',
+          'exit_code',
+          'error_code',
+          'tee',
+          'result_preview',
+        ].sort(),
+      );
+      expect(page.next_cursor).toEqual(expect.any(String));
+      expect(json.stderr).not.toContain('more:');
+    });
+
+    it('stats prints tables, and --json one document', () => {
+      const table = ephemera('stats');
+      expect(table.code, table.stderr).toBe(0);
+      expect(table.stdout).toMatch(/^executions \d+; duration p50 \d+ ms/);
+      expect(table.stdout).toMatch(/│ day +│ runs │ completed │ failed │ aborted │/);
+      expect(table.stdout).toMatch(/│ error code +│ runs │\n[\s\S]*│ EXECUTION_NONZERO_EXIT │ +\d+ │/);
+      const json = JSON.parse(ephemera('stats', '--json').stdout);
+      expect(Object.keys(json)).toEqual(['executions_per_day', 'durations', 'tokens_by_model', 'tool_usage', 'failures']);
+      expect(json.durations).toMatchObject({ executions: expect.any(Number), p50_ms: expect.any(Number) });
+    });
+  });
+
+  describe('when `ephemera serve` runs on the same data directory', () => {
+    it('certs, stats and replay read through its API; with serve not answering, from a snapshot of the log; serve.json is gone after it exits', async () => {
+      const dataDir = join(dir, 'data');
+      const cert = JSON.parse(readFileSync(certPath, 'utf8'));
+      const server = spawn(process.execPath, [join(ROOT, 'bin/ephemera.js'), 'serve', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1'], {
+        cwd: ROOT,
+        env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config') },
+      });
+      const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          let stderr = '';
+          server.stderr.on('data', (chunk) => {
+            stderr += chunk;
+            if (stderr.includes('ephemera listening on')) resolve();
+          });
+          server.on('exit', () => reject(new Error(`serve exited: ${stderr}`)));
+        });
+        const discovery = JSON.parse(readFileSync(join(dataDir, 'serve.json'), 'utf8'));
+        expect(discovery).toEqual({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), pid: server.pid });
+
+        // Through the API: this process could not open the embedded store (serve holds its lock).
+        const ls = ephemera('certs', 'ls', '--json');
+        expect(ls.code, ls.stderr).toBe(0);
+        expect(JSON.parse(ls.stdout).items.map((c: { certificate_id: string }) => c.certificate_id)).toContain(cert.certificate_id);
+        expect(ls.stderr).not.toMatch(/Cannot lock file|snapshot/);
+        const stats = ephemera('stats', '--json');
+        expect(stats.code, stats.stderr).toBe(0);
+        expect(JSON.parse(stats.stdout).durations.executions).toBeGreaterThanOrEqual(2);
+        const replay = ephemera('replay', cert.certificate_id, '--json');
+        expect(replay.code, replay.stderr).toBe(0);
+        expect(JSON.parse(replay.stdout)).toMatchObject({ certificate_id: cert.certificate_id, valid: true, projection_diff: [], projection_checked: true });
+        expect(ephemera('replay', `cert_${'0'.repeat(26)}`, '--json').code).toBe(2);
+        expect(ephemera('certs', 'ls').stdout).toContain(cert.certificate_id);
+
+        // serve alive but not answering (its URL points at a loopback port nothing listens on): a snapshot from the read-only log.
+        const closed = createServer();
+        await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+        const { port } = closed.address() as AddressInfo;
+        await new Promise((resolve) => closed.close(resolve));
+        writeFileSync(join(dataDir, 'serve.json'), JSON.stringify({ url: `http://127.0.0.1:${port}`, pid: server.pid }));
+        const snapshot = ephemera('certs', 'ls', '--json');
+        expect(snapshot.code, snapshot.stderr).toBe(0);
+        expect(snapshot.stderr).toContain('reading a snapshot projected from the log');
+        expect(JSON.parse(snapshot.stdout).items.map((c: { certificate_id: string }) => c.certificate_id)).toContain(cert.certificate_id);
+        const unchecked = ephemera('replay', cert.certificate_id, '--json');
+        expect(unchecked.code, unchecked.stderr).toBe(0);
+        expect(JSON.parse(unchecked.stdout)).toMatchObject({ valid: true, projection_checked: false });
+        writeFileSync(join(dataDir, 'serve.json'), JSON.stringify(discovery));
+      } finally {
+        server.kill('SIGTERM');
+      }
+      expect(await exited).toBe(0);
+      expect(existsSync(join(dataDir, 'serve.json'))).toBe(false);
+      // With serve gone, the CLI opens the store itself again.
+      expect(ephemera('certs', 'ls', '--json').code).toBe(0);
     });
   });
 });

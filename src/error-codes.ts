@@ -206,6 +206,13 @@ export const ERROR_REGISTRY = {
   // The CLI and configuration.
   CLI_USAGE: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'an unknown option or a missing argument' },
   CLI_FILE_NOT_FOUND: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'no such file' },
+  CLI_FILE_UNREADABLE: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'an input file that cannot be read (permissions, or not a regular file)' },
+  CLI_OUT_UNWRITABLE: {
+    stage: 'cli',
+    http: null,
+    exit: EXIT.badInput,
+    message: 'the certificate could not be written where --out says; it was kept elsewhere, and the message says where',
+  },
   CONFIG_INVALID: { stage: 'config', http: null, exit: EXIT.badInput, message: 'a configuration variable has a value that is not allowed' },
   INTERNAL: { stage: 'internal', http: 500, exit: EXIT.internal, message: 'an internal error' },
 } as const satisfies Record<string, ErrorInfo>;

@@ -7,25 +7,41 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { getComposeHash } from '@phala/dstack-sdk';
+import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
-import { parse, printJson } from './common.js';
+import { jsonOption, printJson } from './common.js';
+import { readInput } from './files.js';
 
 const DEFAULT_COMPOSE = join(import.meta.dirname, '../../deploy/dstack/app-compose.json');
 
-export async function buildInfoCommand(argv: string[]): Promise<number> {
-  const args = parse(argv, { compose: { type: 'string' } });
-  const path = resolve((args.values.compose as string | undefined) ?? DEFAULT_COMPOSE);
+export function addBuildInfoCommand(program: Command): void {
+  program
+    .command('build-info')
+    .description('print the dstack compose hash of this build, which verifiers pin')
+    .option('--compose <file>', 'the app compose (default: deploy/dstack/app-compose.json)')
+    .addOption(jsonOption())
+    .action((options: { compose?: string; json?: boolean }) => buildInfo(options));
+}
+
+function buildInfo(options: { compose?: string; json?: boolean }): void {
+  const path = resolve(options.compose ?? DEFAULT_COMPOSE);
   let appCompose: Record<string, unknown>;
   try {
-    appCompose = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    appCompose = JSON.parse(readInput(path, 'app compose').toString('utf8')) as Record<string, unknown>;
     const file = appCompose.docker_compose_file;
-    if (typeof file === 'string' && file.startsWith('@')) appCompose.docker_compose_file = readFileSync(join(dirname(path), file.slice(1)), 'utf8');
-  } catch {
-    throw new EphemeraError('CLI_USAGE', `cannot read the app compose ${path}`);
+    if (typeof file === 'string' && file.startsWith('@'))
+      appCompose.docker_compose_file = readInput(join(dirname(path), file.slice(1)), 'docker compose').toString('utf8');
+  } catch (cause) {
+    if (cause instanceof EphemeraError) throw cause;
+    throw new EphemeraError('CLI_USAGE', `the app compose ${path} is not JSON`);
   }
   const composeHash = getComposeHash(appCompose as never);
-  const version = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version as string;
-  if (args.json) printJson({ version, compose_hash: composeHash, app_compose: path });
+  const version = packageVersion();
+  if (options.json) printJson({ version, compose_hash: composeHash, app_compose: path });
   else process.stdout.write(`ephemera ${version}\ncompose hash ${composeHash}\n(from ${path})\n`);
-  return 0;
+}
+
+/** This build's version, from package.json (also what --version prints). */
+export function packageVersion(): string {
+  return JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version as string;
 }

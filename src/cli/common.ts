@@ -1,50 +1,73 @@
 /**
- * Shared CLI plumbing: flags → Config (each docs/design.md §10 variable has a flag),
- * exit codes, and output discipline: with --json, stdout carries only JSON;
- * progress and diagnostics go to stderr.
+ * Shared CLI plumbing: configuration flags (each docs/design.md §10 variable
+ * has one), option parsers that refuse bad values, exit codes, and output
+ * discipline: with --json, stdout carries one JSON document; progress and
+ * diagnostics go to stderr.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import Table from 'cli-table3';
 import { errorInfo } from '../error-codes.js';
-import { EphemeraError, isEphemeraError } from '../errors.js';
+import { isEphemeraError } from '../errors.js';
 import { CONFIG_VARIABLES, loadConfig, type Config } from '../config.js';
 
 /** Exit codes of every command (README "CLI"): `verify` uses invalid (1) and untrusted (4); `run` uses computationFailed (3); an error, its code's (error-codes.ts). */
 export { EXIT } from '../error-codes.js';
 
-/** Every Config field as a kebab-case flag: dataDir → --data-dir. Secrets have none (flags end up in shell history and `ps`). */
-const CONFIG_FLAGS = Object.fromEntries(
-  (Object.keys(CONFIG_VARIABLES) as (keyof Config)[])
-    .filter((key) => key !== 'anthropicApiKey' && key !== 'executeToken')
-    .map((key) => [key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), { type: 'string' as const }]),
-);
+/** Config fields that get no flag: secrets end up in shell history and `ps`. */
+const SECRETS: readonly (keyof Config)[] = ['anthropicApiKey', 'executeToken'];
+const CONFIG_KEYS = (Object.keys(CONFIG_VARIABLES) as (keyof Config)[]).filter((key) => !SECRETS.includes(key));
 
-export interface Parsed {
-  values: Record<string, string | boolean | undefined>;
-  positionals: string[];
-  config: () => Config;
-  json: boolean;
+/** Every non-secret Config field as a global kebab-case flag (dataDir → --data-dir); commander camel-cases it back. */
+export function addConfigOptions(program: Command): void {
+  for (const key of CONFIG_KEYS) {
+    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    program.addOption(new Option(`--${flag} <value>`, `overrides ${CONFIG_VARIABLES[key]}`).helpGroup('Configuration (each flag overrides its variable):'));
+  }
 }
 
-export function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>): Parsed {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: argv, options: { ...CONFIG_FLAGS, ...options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
-  } catch (cause) {
-    throw new EphemeraError('CLI_USAGE', (cause as Error).message);
-  }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+/** The configuration: the environment, overridden by the flags given anywhere on the command line. */
+export function configOf(command: Command): Config {
+  const options = command.optsWithGlobals() as Record<string, unknown>;
   const overrides: Partial<Record<keyof Config, string>> = {};
-  for (const flag of Object.keys(CONFIG_FLAGS)) {
-    const value = values[flag];
-    if (typeof value === 'string') overrides[flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Config] = value;
-  }
-  return { values, positionals: parsed.positionals, config: () => loadConfig(process.env, overrides), json: values.json === true };
+  for (const key of CONFIG_KEYS) if (typeof options[key] === 'string') overrides[key] = options[key] as string;
+  return loadConfig(process.env, overrides);
 }
 
-export const progress = (message: string) => process.stderr.write(`${message}\n`);
+/** Whether a configuration flag was given (not just set in the environment). */
+export const flagGiven = (command: Command, key: keyof Config) => (command.optsWithGlobals() as Record<string, unknown>)[key] !== undefined;
+
+/** An option parser for integers in [min, max]: digits only, so "1e3", "-1" and "2.5" are refused, not coerced. */
+export function integer(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}.`);
+    return n;
+  };
+}
+
+export const jsonOption = () => new Option('--json', 'print one JSON document on stdout (diagnostics stay on stderr)');
+
+/** Diagnostics that are not results (hints, warnings): always stderr. */
+export const note = (message: string) => process.stderr.write(`${message}\n`);
+
+/** Progress of long work: on stderr, and only for a person watching (a TTY) or when asked (--progress). */
+export function progressReporter(asked: boolean | undefined): (message: string) => void {
+  return asked === true || process.stderr.isTTY === true ? (message) => process.stderr.write(`… ${message}\n`) : () => undefined;
+}
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A plain table (no colours: the output is often piped) with a header row. */
+export function printTable(head: readonly string[], rows: readonly (readonly unknown[])[], alignRight: readonly number[] = []): void {
+  const table = new Table({
+    head: [...head],
+    style: { head: [], border: [] },
+    colAligns: head.map((_, i) => (alignRight.includes(i) ? 'right' : 'left')),
+  });
+  for (const row of rows) table.push(row.map((cell) => (cell === null || cell === undefined ? '' : String(cell))));
+  process.stdout.write(`${table.toString()}\n`);
 }
 
 /** Reports an error on stderr (or as JSON on stdout with --json) and returns its exit code. */
@@ -53,6 +76,6 @@ export function reportError(error: unknown, json: boolean): number {
   const code = e?.code ?? 'INTERNAL';
   const message = e ? e.message : 'internal error';
   if (json) printJson({ error: { code, message } });
-  else progress(`error ${code}: ${message}`);
+  else note(`error ${code}: ${message}`);
   return errorInfo(code).exit;
 }

@@ -5,114 +5,247 @@
  *   ephemera certs ls|search [filters]     search and browse certificates
  *   ephemera stats [--from T] [--to T]     analytics
  *   ephemera replay CERT_ID                re-derive from the log, verify, diff against the projection
+ * certs, stats and replay go through a running `ephemera serve` when there is one (read-side.ts).
  */
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EphemeraError } from '../errors.js';
 import { createServices, type Services } from '../services.js';
 import { migrate } from '../projections/migrate/migrate.js';
 import { chTime, truncateProjections } from '../projections/projector.js';
-import { isoOrThrow, searchCertificates, type SearchQuery } from '../projections/search/search.js';
+import { type CertificateRow, isoOrThrow, MAX_PAGE, SORTS, searchCertificates, type SearchQuery } from '../projections/search/search.js';
 import { durationPercentiles, executionsPerDay, failureReasons, tokensByModel, toolUsage, type TimeRange } from '../projections/analytics/queries.js';
 import { replayAgainstProjection } from '../projections/replay/index.js';
+import type { Store } from '../projections/store/clickhouse.js';
 import { executionIdOf } from '../verify/index.js';
-import { EXIT, parse, printJson, progress } from './common.js';
+import { configOf, EXIT, integer, jsonOption, note, printJson, printTable } from './common.js';
+import { getJson } from './discovery.js';
+import { withReadSide } from './read-side.js';
 
-async function withServices<T>(
-  argv: string[],
-  options: Parameters<typeof parse>[1],
-  body: (s: Services, args: ReturnType<typeof parse>) => Promise<T>,
-): Promise<T> {
-  const args = parse(argv, options);
-  const services = await createServices({ ...args.config(), tee: 'simulated' });
+/** A write to the projections needs the store to itself: run it with serve stopped. */
+async function withServices<T>(command: Command, body: (s: Services) => Promise<T>): Promise<T> {
+  const services = await createServices({ ...configOf(command), tee: 'simulated' });
   try {
-    return await body(services, args);
+    return await body(services);
   } finally {
     await services.close();
   }
 }
 
-export const migrateCommand = (argv: string[]) =>
-  withServices(argv, {}, async (s, args) => {
-    const applied = await migrate(await s.readModel.store());
-    if (args.json) printJson({ applied });
-    else process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'nothing to apply\n');
-    return EXIT.ok;
-  });
+const rfc3339 = (field: string) => (value: string) => {
+  try {
+    return isoOrThrow(value, field);
+  } catch {
+    throw new InvalidArgumentError('expected an RFC 3339 time (2026-01-31 or 2026-01-31T12:00:00Z).');
+  }
+};
+const hash = (value: string) => {
+  if (!/^sha256:[0-9a-f]{64}$/.test(value)) throw new InvalidArgumentError('expected sha256:<64 lowercase hex>.');
+  return value;
+};
 
-export const projectionsCommand = (argv: string[]) =>
-  withServices(argv, {}, async (s, args) => {
-    if (args.positionals[0] !== 'rebuild') throw new EphemeraError('CLI_USAGE', 'usage: ephemera projections rebuild');
-    if (s.log.kind === 'kafka')
-      throw new EphemeraError('CLI_USAGE', 'on Kafka, rebuild by resetting the ephemera-projections consumer group to the earliest offset');
-    await truncateProjections(await s.readModel.store());
-    const events = await s.readModel.refresh();
-    if (args.json) printJson({ events });
-    else process.stdout.write(`replayed ${events} events into the projections\n`);
-    return EXIT.ok;
-  });
+export function addProjectionCommands(program: Command): void {
+  program
+    .command('migrate')
+    .description('apply the ClickHouse migrations (and create the Kafka topic when the log is Kafka)')
+    .addOption(jsonOption())
+    .action((options: { json?: boolean }, command: Command) =>
+      withServices(command, async (s) => {
+        const applied = await migrate(await s.readModel.store());
+        if (options.json) printJson({ applied });
+        else process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'nothing to apply\n');
+      }),
+    );
 
-const FILTERS = ['status', 'model', 'tool', 'dataset-hash', 'sandbox-hash', 'fingerprint', 'from', 'to', 'q', 'sort', 'order', 'limit', 'cursor'] as const;
+  program
+    .command('projections')
+    .description('maintain the ClickHouse projections')
+    .command('rebuild')
+    .description('truncate the projections and replay the SQLite log from the beginning (with serve stopped)')
+    .addOption(jsonOption())
+    .action((options: { json?: boolean }, command: Command) =>
+      withServices(command, async (s) => {
+        if (s.log.kind === 'kafka')
+          throw new EphemeraError('CLI_USAGE', 'on Kafka, rebuild by resetting the ephemera-projections consumer group to the earliest offset');
+        await truncateProjections(await s.readModel.store());
+        const events = await s.readModel.refresh();
+        if (options.json) printJson({ events });
+        else process.stdout.write(`replayed ${events} events into the projections\n`);
+      }),
+    );
 
-export const certsCommand = (argv: string[]) =>
-  withServices(argv, Object.fromEntries(FILTERS.map((f) => [f, { type: 'string' as const }])), async (s, args) => {
-    const sub = args.positionals[0];
-    if (sub !== 'ls' && sub !== 'search') throw new EphemeraError('CLI_USAGE', `usage: ephemera certs ls|search [${FILTERS.map((f) => `--${f} V`).join(' ')}]`);
-    const query = Object.fromEntries(
-      FILTERS.filter((f) => args.values[f] !== undefined).map((f) => [f.replace('-', '_'), f === 'limit' ? Number(args.values[f]) : args.values[f]]),
-    ) as SearchQuery;
-    const page = await s.readModel.query((store) => searchCertificates(store, query));
-    if (args.json) printJson(page);
-    else {
-      for (const c of page.items)
-        process.stdout.write(
-          `${c.certificate_id}  ${c.status.padEnd(9)} ${c.requested_at}  ${String(c.execution_time_ms ?? '-').padStart(7)} ms  ${[...c.tools, ...c.models].join(',')}\n`,
-        );
-      if (page.next_cursor) progress(`more: --cursor ${page.next_cursor}`);
+  const certs = program.command('certs').description('search and browse the certificates (through ephemera serve when it runs)');
+  for (const name of ['ls', 'search']) {
+    certs
+      .command(name)
+      .description(name === 'ls' ? 'list certificates, newest first' : 'search certificates (ls with filters; the same options)')
+      .addOption(new Option('--status <status>', 'completed, failed or aborted').choices(['completed', 'failed', 'aborted']))
+      .option('--model <model>', 'runs that called this model')
+      .option('--tool <tool>', 'runs that used this tool')
+      .option('--dataset-hash <hash>', 'runs over this dataset (sha256:…)', hash)
+      .option('--sandbox-hash <hash>', 'runs of this sandbox (sha256:…)', hash)
+      .option('--fingerprint <hash>', 'runs with this fingerprint (sha256:…)', hash)
+      .option('--from <time>', 'requested at or after (RFC 3339, inclusive)', rfc3339('from'))
+      .option('--to <time>', 'requested before (RFC 3339, exclusive)', rfc3339('to'))
+      .option('--q <text>', 'text in the result preview')
+      .addOption(new Option('--sort <column>', 'sort column').choices(Object.keys(SORTS)))
+      .addOption(new Option('--order <order>', 'sort order').choices(['asc', 'desc']))
+      .option('--limit <n>', `page size, 1…${MAX_PAGE} (default 20)`, integer(1, MAX_PAGE))
+      .option('--cursor <cursor>', 'the next page, from the previous page')
+      .addOption(jsonOption())
+      .addHelpText('after', '\n--json prints {"items": [...], "next_cursor": string|null}; the items have the fields of GET /certificates.')
+      .action((options: CertsOptions, command: Command) => listCertificates(options, command));
+  }
+
+  program
+    .command('stats')
+    .description('figures over every certificate (through ephemera serve when it runs)')
+    .option('--from <time>', 'runs requested at or after (RFC 3339, inclusive)', rfc3339('from'))
+    .option('--to <time>', 'runs requested before (RFC 3339, exclusive)', rfc3339('to'))
+    .addOption(jsonOption())
+    .addHelpText('after', '\n--json prints {"executions_per_day", "durations", "tokens_by_model", "tool_usage", "failures"}, as the GET /analytics/* routes.')
+    .action((options: { from?: string; to?: string; json?: boolean }, command: Command) => stats(options, command));
+
+  program
+    .command('replay')
+    .description('re-derive a certificate from the log, verify it, and diff it against the projection')
+    .argument('<certificate-id>', 'cert_…')
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExit: 0 verified and the projection matches, 1 otherwise, 2 no such certificate.')
+    .action(async (id: string, options: { json?: boolean }, command: Command) => {
+      process.exitCode = await replay(id, options, command);
+    });
+}
+
+type CertsOptions = Omit<SearchQuery, 'dataset_hash' | 'sandbox_hash'> & { datasetHash?: string; sandboxHash?: string; json?: boolean };
+
+interface Page {
+  items: CertificateRow[];
+  next_cursor: string | null;
+}
+
+async function listCertificates(options: CertsOptions, command: Command): Promise<void> {
+  const { json, datasetHash, sandboxHash, ...rest } = options;
+  const query: SearchQuery = { ...rest, dataset_hash: datasetHash, sandbox_hash: sandboxHash };
+  const page = await withReadSide(command, (side) =>
+    side.kind === 'server' ? getJson<Page>(side.url, '/certificates', { ...query }) : side.readModel.query((store) => searchCertificates(store, query)),
+  );
+  if (json) return printJson(page);
+  if (page.items.length === 0) process.stdout.write('no certificates\n');
+  else
+    printTable(
+      ['certificate', 'status', 'requested (UTC)', 'time', 'exit', 'error', 'tools and models'],
+      page.items.map((c) => [
+        c.certificate_id,
+        c.status,
+        c.requested_at,
+        c.execution_time_ms === null ? '-' : `${c.execution_time_ms} ms`,
+        c.exit_code,
+        c.error_code,
+        [...c.tools, ...c.models].join(', '),
+      ]),
+      [3, 4],
+    );
+  if (page.next_cursor) note(`more: --cursor ${page.next_cursor}`);
+}
+
+const ANALYTICS = {
+  executions_per_day: { route: '/analytics/executions-per-day', query: executionsPerDay, wrapped: true },
+  durations: { route: '/analytics/durations', query: durationPercentiles, wrapped: false },
+  tokens_by_model: { route: '/analytics/tokens-by-model', query: tokensByModel, wrapped: true },
+  tool_usage: { route: '/analytics/tool-usage', query: toolUsage, wrapped: true },
+  failures: { route: '/analytics/failures', query: failureReasons, wrapped: true },
+} as const;
+
+type Stats = { [K in keyof typeof ANALYTICS]: Awaited<ReturnType<(typeof ANALYTICS)[K]['query']>> };
+
+async function stats(options: { from?: string; to?: string; json?: boolean }, command: Command): Promise<void> {
+  const range: TimeRange = { ...(options.from ? { from: chTime(options.from) } : {}), ...(options.to ? { to: chTime(options.to) } : {}) };
+  const result = await withReadSide(command, async (side) => {
+    const out: Record<string, unknown> = {};
+    for (const [name, figure] of Object.entries(ANALYTICS)) {
+      if (side.kind === 'server') {
+        const body = await getJson<{ items?: unknown }>(side.url, figure.route, { from: options.from, to: options.to });
+        out[name] = figure.wrapped ? body.items : body;
+      } else {
+        const query = figure.query as (store: Store, range: TimeRange) => Promise<unknown>;
+        out[name] = await side.readModel.query((store) => query(store, range));
+      }
     }
-    return EXIT.ok;
+    return out as Stats;
   });
+  if (options.json) return printJson(result);
+  const d = result.durations;
+  process.stdout.write(`executions ${d.executions}; duration p50 ${d.p50_ms} ms, p95 ${d.p95_ms} ms, p99 ${d.p99_ms} ms\n`);
+  const section = (title: string, head: string[], rows: unknown[][], right: number[]) => {
+    if (rows.length === 0) return;
+    process.stdout.write(`\n${title}\n`);
+    printTable(head, rows, right);
+  };
+  section(
+    'runs per day',
+    ['day', 'runs', 'completed', 'failed', 'aborted'],
+    result.executions_per_day.map((r) => [r.day, r.executions, r.completed, r.failed, r.aborted]),
+    [1, 2, 3, 4],
+  );
+  section(
+    'models',
+    ['model', 'calls', 'input tokens', 'output tokens'],
+    result.tokens_by_model.map((r) => [r.model, r.calls, r.input_tokens, r.output_tokens]),
+    [1, 2, 3],
+  );
+  section(
+    'tools',
+    ['tool', 'caller', 'calls', 'failed', 'time'],
+    result.tool_usage.map((r) => [r.tool, r.caller, r.calls, r.failures, `${r.duration_ms} ms`]),
+    [2, 3, 4],
+  );
+  section(
+    'failures',
+    ['error code', 'runs'],
+    result.failures.map((r) => [r.error_code, r.executions]),
+    [1],
+  );
+}
 
-export const statsCommand = (argv: string[]) =>
-  withServices(argv, { from: { type: 'string' }, to: { type: 'string' } }, async (s, args) => {
-    const time = (field: 'from' | 'to') => (typeof args.values[field] === 'string' ? { [field]: chTime(isoOrThrow(args.values[field] as string, field)) } : {});
-    const range: TimeRange = { ...time('from'), ...time('to') };
-    const stats = await s.readModel.query(async (store) => ({
-      executions_per_day: await executionsPerDay(store, range),
-      durations: await durationPercentiles(store, range),
-      tokens_by_model: await tokensByModel(store, range),
-      tool_usage: await toolUsage(store, range),
-      failures: await failureReasons(store, range),
-    }));
-    if (args.json) printJson(stats);
-    else {
-      const d = stats.durations;
-      process.stdout.write(`executions ${d.executions}; duration p50 ${d.p50_ms} ms, p95 ${d.p95_ms} ms, p99 ${d.p99_ms} ms\n`);
-      for (const r of stats.executions_per_day) process.stdout.write(`  ${r.day}  ${r.executions} runs (${r.completed} completed, ${r.failed} failed)\n`);
-      for (const r of stats.tokens_by_model)
-        process.stdout.write(`  model ${r.model}: ${r.calls} calls, ${r.input_tokens} in / ${r.output_tokens} out tokens\n`);
-      for (const r of stats.tool_usage) process.stdout.write(`  tool ${r.tool} (${r.caller}): ${r.calls} calls, ${r.failures} failed\n`);
-      for (const r of stats.failures) process.stdout.write(`  failure ${r.error_code}: ${r.executions}\n`);
-    }
-    return EXIT.ok;
-  });
+interface ReplayOutcome {
+  certificate_id: string;
+  events: number;
+  log: string;
+  valid: boolean;
+  failure: { code: string; field: string | null; message: string } | null;
+  projection_diff: { field: string; log: unknown; projection: unknown }[];
+}
 
-export const replayCommand = (argv: string[]) =>
-  withServices(argv, {}, async (s, args) => {
-    const id = args.positionals[0];
-    if (!id || !executionIdOf(id)) throw new EphemeraError('CLI_USAGE', 'usage: ephemera replay CERT_ID');
-    await s.readModel.refresh();
-    const report = await replayAgainstProjection({ certificates: s.certificates, store: await s.readModel.store(), verifyOptions: s.verifyOptions }, id);
+async function replay(id: string, options: { json?: boolean }, command: Command): Promise<number> {
+  if (!executionIdOf(id)) throw new EphemeraError('CERTIFICATE_ID_INVALID', `${id} is not a certificate id (cert_ and a ULID)`);
+  const { outcome, source } = await withReadSide(command, async (side) => {
+    if (side.kind === 'server') return { outcome: await getJson<ReplayOutcome>(side.url, `/certificate/${id}/replay`), source: side.kind };
+    const report = await side.readModel.query((store) =>
+      replayAgainstProjection({ certificates: side.certificates, store, verifyOptions: side.verifyOptions }, id),
+    );
     if (!report) throw new EphemeraError('CERTIFICATE_NOT_FOUND', `no certificate ${id} in the log`);
-    const { certificate, valid, failure, projection_diff: diff } = report;
-    if (args.json) printJson({ certificate_id: certificate.certificate_id, events: certificate.events.length, valid, failure, projection_diff: diff });
-    else {
-      process.stdout.write(
-        `${certificate.certificate_id}: ${certificate.events.length} events replayed from the ${s.log.kind} log, ${valid ? 'verified' : `INVALID (${failure?.code})`}\n`,
-      );
-      process.stdout.write(
-        diff.length
-          ? diff.map((d) => `  projection differs: ${d.field}: log ${JSON.stringify(d.log)}, projection ${JSON.stringify(d.projection)}\n`).join('')
-          : '  projection matches the log\n',
-      );
-    }
-    return valid && diff.length === 0 ? EXIT.ok : EXIT.internal;
+    const { certificate, valid, failure, projection_diff } = report;
+    return {
+      outcome: { certificate_id: certificate.certificate_id, events: certificate.events.length, log: side.log, valid, failure, projection_diff },
+      source: side.kind,
+    };
   });
+  // A snapshot is projected from the log just now: it matches by construction and says nothing about the served projection.
+  const checked = source !== 'snapshot';
+  if (options.json) printJson({ ...outcome, projection_checked: checked });
+  else {
+    process.stdout.write(
+      `${outcome.certificate_id}: ${outcome.events} events replayed from the ${outcome.log} log, ${outcome.valid ? 'verified' : `INVALID (${outcome.failure?.code})`}\n`,
+    );
+    process.stdout.write(
+      !checked
+        ? '  projection not compared (ephemera serve holds it and does not answer)\n'
+        : outcome.projection_diff.length
+          ? outcome.projection_diff
+              .map((d) => `  projection differs: ${d.field}: log ${JSON.stringify(d.log)}, projection ${JSON.stringify(d.projection)}\n`)
+              .join('')
+          : '  projection matches the log\n',
+    );
+  }
+  return outcome.valid && outcome.projection_diff.length === 0 ? EXIT.ok : EXIT.internal;
+}

@@ -1,40 +1,76 @@
 /**
- * ephemera run --dataset FILE --sandbox SANDBOX.json [--format csv|json|txt] [--out CERT.json] [--json]
+ * ephemera run --dataset FILE --sandbox SANDBOX.json [--format csv|json|txt] [--out CERT.json] [--progress] [--json]
  * Runs in-process on the configured stores. Exit 0: certified and the
- * computation exited 0; 3: certified but it failed; 2: bad input; 1: internal
- * error, no certificate. In SANDBOX.json a script may be given as
- * {"file": "path"} (relative to SANDBOX.json); it is read into the request.
+ * computation exited 0; 3: certified but it failed; 2: bad input (or the
+ * certificate could not be written to --out: it is kept in the data
+ * directory, and the message says where); 1: internal error, no certificate.
+ * In SANDBOX.json a script may be given as {"file": "path"} (relative to
+ * SANDBOX.json); it is read into the request.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
+import { type Command, Option } from 'commander';
 import { EphemeraError } from '../errors.js';
+import { errorInfo } from '../error-codes.js';
+import type { EventEnvelope, EventLog } from '../events/index.js';
 import { createServices } from '../services.js';
 import { execute, executeSummary, parseExecuteRequest } from '../commands/execute/index.js';
 import { certificateJson, verifyCertificate } from '../verify/index.js';
-import { EXIT, parse, printJson, progress } from './common.js';
+import { configOf, EXIT, jsonOption, note, printJson, progressReporter } from './common.js';
+import { keepCertificate, readInput } from './files.js';
 
-export async function runCommand(argv: string[]): Promise<number> {
-  const args = parse(argv, { dataset: { type: 'string' }, sandbox: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } });
-  const datasetPath = args.values.dataset as string | undefined;
-  const sandboxPath = args.values.sandbox as string | undefined;
-  if (!datasetPath || !sandboxPath)
-    throw new EphemeraError('CLI_USAGE', 'usage: ephemera run --dataset FILE --sandbox SANDBOX.json [--format csv|json|txt] [--out CERT.json] [--json]');
-  const format = (args.values.format as string | undefined) ?? extname(datasetPath).slice(1);
-  const sandbox = readSandbox(sandboxPath);
-  const dataset = readInput(datasetPath, 'dataset');
+const FORMATS = ['csv', 'json', 'txt'] as const;
+
+interface RunOptions {
+  dataset: string;
+  sandbox: string;
+  format?: string;
+  out?: string;
+  progress?: boolean;
+  json?: boolean;
+}
+
+export function addRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run a sandbox once over a dataset, in this process, and issue its certificate')
+    .requiredOption('--dataset <file>', 'the dataset (read into memory, never written anywhere)')
+    .requiredOption('--sandbox <file>', 'the sandbox JSON (a script may be {"file": "path"}, relative to it)')
+    .addOption(new Option('--format <format>', "the dataset's format (default: the file's extension)").choices(FORMATS))
+    .option('--out <file>', 'also write the certificate there (if that fails it is kept in the data directory)')
+    .option('--progress', 'report progress on stderr even when stderr is not a terminal')
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExit: 0 completed, 3 certified but the computation failed, 2 bad input or --out unwritable, 1 internal error.')
+    .action(async (options: RunOptions, command: Command) => {
+      process.exitCode = await run(options, command);
+    });
+}
+
+async function run(options: RunOptions, command: Command): Promise<number> {
+  const format = options.format ?? extname(options.dataset).slice(1);
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new EphemeraError('CLI_USAGE', `cannot tell the format of ${options.dataset} from its name: give --format ${FORMATS.join('|')}`);
+  const progress = progressReporter(options.progress);
+  const config = configOf(command);
+  const sandbox = readSandbox(options.sandbox);
+  const dataset = readInput(options.dataset, 'dataset');
+  progress(`read the dataset (${dataset.length} bytes)`);
   const request = parseExecuteRequest({ dataset: { data: `base64:${dataset.toString('base64')}`, format }, sandbox });
   dataset.fill(0);
 
-  const services = await createServices(args.config());
+  const services = await createServices(config);
   try {
-    progress(`running once in a sandbox (${services.attestor.kind} TEE, ${services.log.kind} log)…`);
-    const { certificate } = await execute(request, services);
+    progress(`running once in a sandbox (${services.attestor.kind} TEE, ${services.log.kind} log)`);
+    const { certificate } = await execute(request, { ...services, log: reportingAppends(services.log, progress) });
     const verdict = await verifyCertificate(certificate, services.verifyOptions);
-    if (args.values.out) writeFileSync(args.values.out as string, certificateJson(certificate, 2));
-    if (args.json)
+    const kept = keepCertificate(certificateJson(certificate, 2), certificate.certificate_id, options.out, config.dataDir);
+    const onStdout = kept.error !== null && kept.path === null;
+    if (options.json)
       printJson({
         ...executeSummary(certificate),
         verification: { valid: verdict.valid, trusted: verdict.trusted, status: verdict.status, key: verdict.key, failure: verdict.failure },
+        certificate_file: kept.path,
+        ...(kept.error ? { out_error: { code: kept.error.code, message: kept.error.message } } : {}),
+        ...(onStdout ? { certificate } : {}),
       });
     else {
       process.stdout.write(`certificate ${certificate.certificate_id}\n`);
@@ -46,20 +82,42 @@ export async function runCommand(argv: string[]): Promise<number> {
         `verified    ${verdict.valid ? `yes, ${verdict.trust.basis === 'local-key' ? "signed by this machine's own key" : verdict.trusted ? 'trusted' : 'NOT trusted'}` : `NO — ${verdict.failure?.code} at ${verdict.failure?.field}`} (${verdict.tee} attestation${verdict.tee === 'simulated' ? ', not hardware-backed' : ''})\n`,
       );
       if (verdict.key) process.stdout.write(`key         ${verdict.key.fingerprint} (readers pin it: ephemera trust add ${verdict.key.fingerprint})\n`);
+      if (kept.path) process.stdout.write(`saved       ${kept.path}\n`);
+      if (onStdout) process.stdout.write(`${certificateJson(certificate, 2)}\n`);
     }
+    if (kept.error) note(`error ${kept.error.code}: ${kept.error.message}`);
     if (!verdict.valid) return EXIT.internal;
+    if (kept.error) return errorInfo(kept.error.code).exit;
     return certificate.status === 'completed' ? EXIT.ok : EXIT.computationFailed;
   } finally {
     await services.close();
   }
 }
 
-function readInput(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch {
-    throw new EphemeraError('CLI_USAGE', `cannot read the ${what} file ${path}`);
-  }
+/** What each appended event means to someone waiting (the run's own events are its progress). */
+const STEPS: Partial<Record<EventEnvelope['type'], string>> = {
+  'dataset.loaded': 'dataset loaded and hashed',
+  'sandbox.created': 'sandbox created',
+  'execution.completed': 'computation finished; destroying the sandbox',
+  'execution.failed': 'computation failed; destroying the sandbox',
+  'dataset.deleted': 'dataset deleted from memory',
+  'sandbox.destroyed': 'sandbox destroyed; sealing and attesting',
+  'certificate.sealed': 'sealed and attested; checking the certificate',
+};
+
+/** The log, reporting the steps of the run as their events are appended. */
+function reportingAppends(log: EventLog, progress: (message: string) => void): EventLog {
+  return new Proxy(log, {
+    get(target, property) {
+      if (property === 'append')
+        return async (events: readonly EventEnvelope[]) => {
+          await target.append(events);
+          for (const event of events) if (STEPS[event.type]) progress(STEPS[event.type]!);
+        };
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 function readSandbox(path: string): unknown {

@@ -7,10 +7,11 @@
  * obtained out of band. The fetched document is untrusted input: bounded in
  * size and time, read strictly, and its fingerprint recomputed.
  */
+import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
 import { parseStrictJson, s } from '../events/index.js';
 import { keyFingerprint } from '../verify/index.js';
-import { parse, printJson } from './common.js';
+import { jsonOption, printJson, printTable } from './common.js';
 import { parsePin, readPins, trustFilePath, writePins } from './trust-store.js';
 
 export const WELL_KNOWN_KEY_PATH = '/.well-known/ephemera-key.json';
@@ -28,31 +29,60 @@ const keyDocument = s.tagged('tee', {
   dstack: s.object({ tee: s.literal('dstack'), hardware_backed: s.literal(true), compose_hash: s.nullable(s.string(256)) }),
 });
 
-export async function trustCommand(argv: string[]): Promise<number> {
-  const args = parse(argv, { note: { type: 'string' }, 'expect-fingerprint': { type: 'string' } });
-  const [action, target] = args.positionals;
-  const path = trustFilePath();
-  const pins = readPins(path);
-  switch (action) {
-    case 'ls':
-    case undefined:
-      if (args.json) printJson({ file: path, keys: pins });
-      else process.stdout.write(pins.length === 0 ? `no pinned keys (${path})\n` : `${pins.map((p) => `${p.key}${p.note ? `  ${p.note}` : ''}`).join('\n')}\n`);
-      return 0;
-    case 'add': {
-      const key = parsePin(target ?? '', 'ephemera trust add KEY');
-      if (!pins.some((p) => p.key === key)) writePins([...pins, { key, note: (args.values.note as string | undefined) ?? '' }], path);
-      return report(args.json, { pinned: key, file: path }, `pinned ${key}\n(${path})\n`);
-    }
-    case 'rm': {
-      const key = parsePin(target ?? '', 'ephemera trust rm KEY');
+export function addTrustCommand(program: Command): void {
+  const trust = program.command('trust').description('manage the keys whose simulated certificates `verify` calls trusted');
+  trust.addHelpText('after', `\nThe trust file: ${trustFilePath()} (one key or fingerprint a line, # comments).`);
+  trust
+    .command('ls', { isDefault: true })
+    .description('list the pinned keys')
+    .addOption(jsonOption())
+    .action((options: { json?: boolean }) => {
+      const path = trustFilePath();
+      const pins = readPins(path);
+      if (options.json) printJson({ file: path, keys: pins });
+      else if (pins.length === 0) process.stdout.write(`no pinned keys (${path})\n`);
+      else
+        printTable(
+          ['key', 'note'],
+          pins.map((p) => [p.key, p.note]),
+        );
+    });
+  trust
+    .command('add')
+    .description('pin a key (64 hex) or its fingerprint (sha256:<64 hex>)')
+    .argument('<key>', 'an Ed25519 public key or its fingerprint')
+    .option('--note <text>', 'why you trust it')
+    .addOption(jsonOption())
+    .action((target: string, options: { note?: string; json?: boolean }) => {
+      const path = trustFilePath();
+      const pins = readPins(path);
+      const key = parsePin(target, 'ephemera trust add KEY');
+      if (!pins.some((p) => p.key === key)) writePins([...pins, { key, note: options.note ?? '' }], path);
+      report(options.json, { pinned: key, file: path }, `pinned ${key}\n(${path})\n`);
+    });
+  trust
+    .command('rm')
+    .description('unpin a key (a key also removes the pin of its fingerprint)')
+    .argument('<key>', 'an Ed25519 public key or its fingerprint')
+    .addOption(jsonOption())
+    .action((target: string, options: { json?: boolean }) => {
+      const path = trustFilePath();
+      const pins = readPins(path);
+      const key = parsePin(target, 'ephemera trust rm KEY');
       const kept = pins.filter((p) => p.key !== key && !(key.length === 64 && p.key === keyFingerprint(key)));
       if (kept.length === pins.length) throw new EphemeraError('CLI_USAGE', `${key} is not pinned`);
       writePins(kept, path);
-      return report(args.json, { removed: key, file: path }, `removed ${key}\n`);
-    }
-    case 'pin': {
-      if (!target) throw new EphemeraError('CLI_USAGE', 'usage: ephemera trust pin URL [--expect-fingerprint F]');
+      report(options.json, { removed: key, file: path }, `removed ${key}\n`);
+    });
+  trust
+    .command('pin')
+    .description(`fetch a server's key from ${WELL_KNOWN_KEY_PATH} and pin it`)
+    .argument('<url>', "the server's base URL")
+    .option('--expect-fingerprint <fingerprint>', 'refuse unless the key has this fingerprint (obtained out of band)')
+    .addOption(jsonOption())
+    .action(async (target: string, options: { expectFingerprint?: string; json?: boolean }) => {
+      const path = trustFilePath();
+      const pins = readPins(path);
       const document = await fetchKeyDocument(target);
       if (document.tee !== 'simulated') {
         throw new EphemeraError(
@@ -60,7 +90,7 @@ export async function trustCommand(argv: string[]): Promise<number> {
           `that server attests with TDX (compose hash ${document.compose_hash ?? 'unknown'}): trust its build with --trusted-compose-hashes, there is no key to pin`,
         );
       }
-      const expected = args.values['expect-fingerprint'] as string | undefined;
+      const expected = options.expectFingerprint;
       if (expected !== undefined && parsePin(expected, '--expect-fingerprint') !== document.fingerprint) {
         throw new EphemeraError(
           'TRUST_FINGERPRINT_MISMATCH',
@@ -69,21 +99,17 @@ export async function trustCommand(argv: string[]): Promise<number> {
       }
       if (!pins.some((p) => p.key === document.public_key))
         writePins([...pins, { key: document.public_key, note: `${new URL(target).origin} (simulated, not hardware-backed)` }], path);
-      return report(
-        args.json,
+      report(
+        options.json,
         { pinned: document.public_key, fingerprint: document.fingerprint, file: path },
         `pinned the key of ${new URL(target).origin}\n  fingerprint ${document.fingerprint}\n  NOTE: a simulated key is not hardware-backed; anyone holding it can sign.\n`,
       );
-    }
-    default:
-      throw new EphemeraError('CLI_USAGE', 'usage: ephemera trust ls | add KEY [--note TEXT] | rm KEY | pin URL [--expect-fingerprint F]');
-  }
+    });
 }
 
-function report(json: boolean, value: Record<string, unknown>, text: string): number {
+function report(json: boolean | undefined, value: Record<string, unknown>, text: string): void {
   if (json) printJson(value);
   else process.stdout.write(text);
-  return 0;
 }
 
 type KeyDocument = { tee: 'simulated'; public_key: string; fingerprint: string } | { tee: 'dstack'; compose_hash: string | null };

@@ -11,7 +11,9 @@
  * certificate commits to.
  * Exit: 0 valid and trusted, 4 valid but untrusted, 1 invalid, 2 unusable input.
  */
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Config } from '../config.js';
 import { EphemeraError } from '../errors.js';
 import { isTimestamp } from '../events/index.js';
 import { join } from 'node:path';
@@ -19,39 +21,48 @@ import { SIMULATED_KEY_FILE, readSimulatedPublicKey } from '../attest/node.js';
 import { createServices, verifyOptionsFor } from '../services.js';
 import { DEFAULT_VERIFY_LIMITS, verifyCertificate, type Verdict, type VerifyOptions } from '../verify/index.js';
 import { verifyCertificateFile } from '../verify/node.js';
-import { EXIT, parse, printJson } from './common.js';
+import { configOf, EXIT, flagGiven, integer, jsonOption, printJson } from './common.js';
 import { parsePin, readPins } from './trust-store.js';
 
-export async function verifyCommand(argv: string[]): Promise<number> {
-  const args = parse(argv, {
-    at: { type: 'string' },
-    'trust-key': { type: 'string', multiple: true },
-    'max-events': { type: 'string' },
-    'max-bytes': { type: 'string' },
-  });
-  const target = args.positionals[0];
-  if (!target || args.positionals.length > 1)
-    throw new EphemeraError('CLI_USAGE', 'usage: ephemera verify CERT.json|CERT_ID [--trust-key K] [--at TIME] [--json]');
-  const config = args.config();
-  const atSeconds = parseAt(args.values.at as string | undefined);
-  const limits = {
-    maxEvents: positive(args.values['max-events'], '--max-events', DEFAULT_VERIFY_LIMITS.maxEvents),
-    maxBytes: positive(args.values['max-bytes'], '--max-bytes', DEFAULT_VERIFY_LIMITS.maxBytes),
-  };
-  const pinned = [
-    ...((args.values['trust-key'] as unknown as string[] | undefined) ?? []).map((k) => parsePin(k, '--trust-key')),
-    ...readPins().map((p) => p.key),
-  ];
+interface VerifyFlags {
+  trustKey?: string[];
+  at?: string;
+  maxEvents?: number;
+  maxBytes?: number;
+  json?: boolean;
+}
+
+export function addVerifyCommand(program: Command): void {
+  program
+    .command('verify')
+    .description('verify a certificate file offline, or a certificate of the log by id')
+    .argument('<certificate>', 'CERT.json, or a certificate id (cert_…) read from the configured log')
+    .option('--trust-key <key>', 'trust certificates signed by this key or fingerprint (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option('--at <time>', "verification time for TDX collateral: seconds or RFC 3339 UTC (default: the certificate's sealing time)")
+    .option('--max-events <n>', `refuse certificates with more events (default ${DEFAULT_VERIFY_LIMITS.maxEvents})`, integer(1, Number.MAX_SAFE_INTEGER))
+    .option('--max-bytes <n>', `refuse certificate files larger than this (default ${DEFAULT_VERIFY_LIMITS.maxBytes})`, integer(1, Number.MAX_SAFE_INTEGER))
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExit: 0 valid and trusted, 4 valid but not trusted, 1 invalid, 2 unusable input.')
+    .action(async (target: string, options: VerifyFlags, command: Command) => {
+      process.exitCode = await verify(target, options, command);
+    });
+}
+
+async function verify(target: string, options: VerifyFlags, command: Command): Promise<number> {
+  const config = configOf(command);
+  const atSeconds = parseAt(options.at);
+  const limits = { maxEvents: options.maxEvents ?? DEFAULT_VERIFY_LIMITS.maxEvents, maxBytes: options.maxBytes ?? DEFAULT_VERIFY_LIMITS.maxBytes };
+  const pinned = [...(options.trustKey ?? []).map((k) => parsePin(k, '--trust-key')), ...readPins().map((p) => p.key)];
   const file = isFile(target);
   // SECURITY: the data directory's key counts as this machine's own only when the certificate comes from
   // that directory's log, or the directory was named (--data-dir, EPHEMERA_DATA_DIR): the default,
   // ./.ephemera, could have been planted beside a forged file.
-  const named = args.values['data-dir'] !== undefined || Boolean(process.env.EPHEMERA_DATA_DIR);
+  const named = flagGiven(command, 'dataDir') || Boolean(process.env.EPHEMERA_DATA_DIR);
   const localKey = !file || named ? readSimulatedPublicKey(config.dataDir) : null;
   const base = verifyOptionsFor(config, atSeconds === undefined ? {} : { atSeconds }, localKey ? [localKey] : []);
-  const options: VerifyOptions = { ...base, trustedKeys: [...(base.trustedKeys ?? []), ...pinned], limits };
-  const verdict = file ? await verifyCertificateFile(target, options) : await verifyCertificate(await fromLog(target, config), options);
-  if (args.json) printJson(verdict);
+  const verifyOptions: VerifyOptions = { ...base, trustedKeys: [...(base.trustedKeys ?? []), ...pinned], limits };
+  const verdict = file ? await verifyCertificateFile(target, verifyOptions) : await verifyCertificate(await fromLog(target, config), verifyOptions);
+  if (options.json) printJson(verdict);
   else process.stdout.write(formatVerdict(verdict, verdict.trust.basis === 'local-key' ? join(config.dataDir, SIMULATED_KEY_FILE) : undefined));
   return exitCodeOf(verdict);
 }
@@ -61,15 +72,23 @@ export function exitCodeOf(verdict: Verdict): number {
 }
 
 function isFile(target: string): boolean {
+  let regular: boolean;
   try {
-    return statSync(target).isFile();
+    regular = statSync(target).isFile();
   } catch {
     if (/[/\\]|\.json$/.test(target)) throw new EphemeraError('CLI_FILE_NOT_FOUND', `${target}: no such file`);
     return false;
   }
+  if (!regular) return false;
+  try {
+    accessSync(target, constants.R_OK);
+  } catch {
+    throw new EphemeraError('CLI_FILE_UNREADABLE', `${target}: cannot be read (permissions)`);
+  }
+  return true;
 }
 
-async function fromLog(id: string, config: ReturnType<ReturnType<typeof parse>['config']>): Promise<unknown> {
+async function fromLog(id: string, config: Config): Promise<unknown> {
   const services = await createServices({ ...config, tee: 'simulated' }, { feed: false });
   try {
     const certificate = await services.certificates.get(id);
@@ -85,13 +104,6 @@ function parseAt(value: string | undefined): number | undefined {
   if (/^\d{1,12}$/.test(value)) return Number(value);
   if (isTimestamp(value)) return Date.parse(value) / 1000;
   throw new EphemeraError('CLI_USAGE', '--at takes seconds since the epoch or an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SS.mmmZ)');
-}
-
-function positive(value: unknown, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^[1-9]\d{0,15}$/.test(value) || !Number.isSafeInteger(Number(value)))
-    throw new EphemeraError('CLI_USAGE', `${flag} takes a positive integer`);
-  return Number(value);
 }
 
 export function formatVerdict(verdict: Verdict, localKeyFile?: string): string {

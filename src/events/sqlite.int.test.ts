@@ -26,4 +26,19 @@ describe('SqliteEventLog', () => {
       await log.close();
     });
   });
+
+  describe('when opened read-only beside the writer (a CLI reader while serve runs)', () => {
+    it('reads what the writer appends, creates nothing, and refuses to append', async () => {
+      const file = join(dir, 'shared.sqlite');
+      expect(() => new SqliteEventLog(file, { readonly: true })).toThrow(/cannot open/);
+      const writer = new SqliteEventLog(file);
+      const reader = new SqliteEventLog(file, { readonly: true });
+      const stream = sampleStream();
+      await writer.append(stream);
+      expect(await reader.readStream(stream[0]!.execution_id)).toEqual(stream);
+      await expect(reader.append(sampleStream())).rejects.toMatchObject({ code: 'LOG_APPEND_FAILED' });
+      await reader.close();
+      await writer.close();
+    });
+  });
 });

@@ -30,12 +30,17 @@ export class SqliteEventLog implements TailableEventLog {
   private readonly after: Database.Statement<[number, number], { position: number; envelope: string }>;
   private readonly appendBatch: (events: readonly EventEnvelope[]) => void;
 
-  constructor(path: string) {
+  /** readonly: a reader beside the process that writes (ephemera serve); it creates nothing and every append fails. */
+  constructor(path: string, options: { readonly?: boolean } = {}) {
     try {
-      this.db = new Database(path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.exec(SCHEMA);
+      if (options.readonly) {
+        this.db = new Database(path, { readonly: true, fileMustExist: true });
+      } else {
+        this.db = new Database(path);
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = FULL');
+        this.db.exec(SCHEMA);
+      }
     } catch (cause) {
       throw new EphemeraError('LOG_UNAVAILABLE', 'cannot open the SQLite event log', { cause, fields: { path } });
     }

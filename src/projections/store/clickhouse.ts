@@ -6,8 +6,9 @@
  * LIMITATION (measured, docs/projections.md): chDB allows one active data
  * directory per process (several clients on that one path share its data), and
  * one process per directory (ClickHouse's `status` file lock). So a process
- * opens one store and shares it, and a second process on the same data dir
- * (a CLI query while `ephemera serve` runs) is refused with a message saying so.
+ * opens one store and shares it, and a second process on the same data dir is
+ * refused with a message saying so (the CLI's read commands ask a running serve
+ * instead: src/cli/read-side.ts).
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
