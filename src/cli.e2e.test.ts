@@ -362,8 +362,8 @@ describe('ephemera CLI', () => {
       const table = ephemera('certs', 'ls');
       expect(table.code, table.stderr).toBe(0);
       const lines = table.stdout.split('\n');
-      expect(lines[1]).toMatch(/^│ certificate +│ status +│ requested \(UTC\) +│ duration │ exit │ error +│ tools and models +│$/);
-      expect(table.stdout).toMatch(new RegExp(`│ ${cert.certificate_id} │ completed │ \\d{4}-\\d\\d-\\d\\d [\\d:.]+ │ +\\d+ ms │ +0 │`));
+      expect(lines[1]).toMatch(/^│ certificate +│ status +│ requested \(UTC\) +│ +time │ exit │ error +│ tools and models +│$/);
+      expect(table.stdout).toMatch(new RegExp(`│ ${cert.certificate_id} │ completed │ \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z +│ +\\d+ ms │ +0 │`));
 
       const json = ephemera('certs', 'ls', '--limit', '1', '--json');
       expect(json.code).toBe(0);
@@ -385,7 +385,7 @@ describe('ephemera CLI', () => {
           'input_tokens',
           'output_tokens',
           'tool_calls',
-          'duration_ms',
+          'execution_time_ms',
           'exit_code',
           'error_code',
           'tee',

@@ -18,6 +18,7 @@ const API_ROUTES = [
   'get /certificate/{id}',
   'get /certificate/{id}/events',
   'get /certificate/{id}/verify',
+  'get /certificate/{id}/replay',
   'get /.well-known/ephemera-key.json',
   'get /certificates',
   'get /analytics/executions-per-day',

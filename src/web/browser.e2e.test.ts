@@ -74,6 +74,7 @@ describe('web certificate browser (Chromium)', () => {
         payload: {
           dataset: { data: `base64:${Buffer.from('a,b\n1,2\n').toString('base64')}`, format: 'csv' },
           sandbox: {
+            tools: ['python'],
             scripts: { 'main.py': 'import sys\nprint("half done")\nsys.exit(3)\n' },
             environment: { timeout_seconds: 20, max_memory_mb: 128 },
           },

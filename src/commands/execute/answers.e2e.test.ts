@@ -33,7 +33,15 @@ describe('answers a caller can act on', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ephemera-answers-'));
     // No ANTHROPIC_API_KEY: the server has no key of its own.
-    services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir, EPHEMERA_BODY_LIMIT_BYTES: String(256 * 1024) }));
+    services = await createServices(
+      loadConfig({
+        EPHEMERA_DATA_DIR: dir,
+        EPHEMERA_BODY_LIMIT_BYTES: String(256 * 1024),
+        // The dataset server below is plain http on loopback: allowed here on purpose (src/net refuses both by default).
+        EPHEMERA_DATASET_URL_ALLOW: '127.0.0.1',
+        EPHEMERA_DATASET_URL_ALLOW_HTTP: 'true',
+      }),
+    );
     const log: EventLog = {
       kind: services.log.kind,
       append: (events) => {
@@ -52,7 +60,7 @@ describe('answers a caller can act on', () => {
   });
 
   describe('when the entry script fails with a traceback', () => {
-    let body: { certificate_url: string; result: { stderr_tail: { text: string; bytes: number; truncated: boolean } } };
+    let body: { certificate_json_url: string; result: { stderr_tail: { text: string; bytes: number; truncated: boolean } } };
     let certificate: Certificate;
     beforeAll(async () => {
       const response = await app.inject({
@@ -62,7 +70,7 @@ describe('answers a caller can act on', () => {
       });
       expect(response.statusCode).toBe(200);
       body = response.json();
-      certificate = (await app.inject({ url: body.certificate_url })).json();
+      certificate = (await app.inject({ url: body.certificate_json_url })).json();
     });
 
     it('answers with the last 4 KiB of its stderr, cut on a character boundary, with the byte count and the truncation flag', () => {
@@ -81,7 +89,7 @@ describe('answers a caller can act on', () => {
       const failed = certificate.events.find((e) => e.type === 'execution.failed')!;
       expect((failed.data as { stderr_tail: unknown }).stderr_tail).toEqual(body.result.stderr_tail);
       expect(certificate.result.stderr_tail).toEqual(body.result.stderr_tail);
-      expect((await app.inject({ url: `${body.certificate_url}/verify` })).json()).toMatchObject({ valid: true, trusted: true });
+      expect((await app.inject({ url: `${body.certificate_json_url}/verify` })).json()).toMatchObject({ valid: true, trusted: true });
     });
 
     it('a tail edited in the summary, or in its event, is rejected by the verifier', async () => {
@@ -204,7 +212,7 @@ describe('answers a caller can act on', () => {
         payload: { dataset: { data: 'SECRET-CANARY', format: 'csv' }, sandbox: { tools: ['python'], scripts: { 'main.py': '' }, environment: ENVIRONMENT } },
       });
       expect(response.json().error.problems).toEqual([
-        { path: 'dataset.data', message: 'must be "base64:" followed by standard base64', code: 'REQUEST_INVALID' },
+        { path: 'dataset.data', message: 'must be "base64:" followed by standard base64 (line breaks allowed)', code: 'REQUEST_INVALID' },
       ]);
       expect(response.body).not.toContain('SECRET-CANARY');
     });

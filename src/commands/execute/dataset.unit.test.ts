@@ -8,7 +8,7 @@ const policy: FetchPolicy = { allowHttp: false, allow: EMPTY_ALLOWLIST, maxRedir
 const text = 'name,ssn\nalice,123-45-6789\nbob,987-65-4321\n';
 const b64 = Buffer.from(text).toString('base64');
 const wrapped = (eol: string) => `base64:${b64.match(/.{1,16}/g)!.join(eol)}${eol}`;
-const sandbox = { scripts: { 'main.sh': 'true\n' }, environment: { timeout_seconds: 5, max_memory_mb: 64 } };
+const sandbox = { tools: ['bash'], scripts: { 'main.sh': 'true\n' }, environment: { timeout_seconds: 5, max_memory_mb: 64 } };
 
 describe('loadDataset, inline', () => {
   it.each([
@@ -40,7 +40,7 @@ describe('loadDataset, inline', () => {
   });
 
   it('keeps the schema strict around allow_empty', () => {
-    expect(() => parseExecuteRequest({ dataset: { data: 'base64:', format: 'txt', allow_empty: 'yes' }, sandbox })).toThrow('body.dataset.allow_empty');
-    expect(() => parseExecuteRequest({ dataset: { data: 'base64:', format: 'txt', allowEmpty: true }, sandbox })).toThrow('body.dataset.allowEmpty');
+    expect(() => parseExecuteRequest({ dataset: { data: 'base64:', format: 'txt', allow_empty: 'yes' }, sandbox })).toThrow('dataset.allow_empty: must be true or false');
+    expect(() => parseExecuteRequest({ dataset: { data: 'base64:', format: 'txt', allowEmpty: true }, sandbox })).toThrow('dataset.allowEmpty: is not a known field');
   });
 });
