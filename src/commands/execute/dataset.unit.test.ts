@@ -40,7 +40,11 @@ describe('loadDataset, inline', () => {
   });
 
   it('keeps the schema strict around allow_empty', () => {
-    expect(() => parseExecuteRequest({ dataset: { data: 'base64:', format: 'txt', allow_empty: 'yes' }, sandbox })).toThrow('dataset.allow_empty: must be true or false');
-    expect(() => parseExecuteRequest({ dataset: { data: 'base64:', format: 'txt', allowEmpty: true }, sandbox })).toThrow('dataset.allowEmpty: is not a known field');
+    expect(() => parseExecuteRequest({ dataset: { data: 'base64:', format: 'txt', allow_empty: 'yes' }, sandbox })).toThrow(
+      'dataset.allow_empty: must be true or false',
+    );
+    expect(() => parseExecuteRequest({ dataset: { data: 'base64:', format: 'txt', allowEmpty: true }, sandbox })).toThrow(
+      'dataset.allowEmpty: is not a known field',
+    );
   });
 });
