@@ -182,6 +182,53 @@ describe('ephemera CLI', () => {
       // Not a terminal and no --progress: no progress lines.
       expect(run.stderr).not.toContain('…');
     });
+
+    it("prints the tail of the script's stderr, with a terminal's control characters shown, not obeyed", () => {
+      const sandbox = join(dir, 'traceback.json');
+      const script = 'import sys\nsys.stderr.write("\\x1b[2Jwiped\\n")\nraise ValueError("column 7 is not a date")\n';
+      writeFileSync(sandbox, JSON.stringify({ tools: ['python'], scripts: { 'main.py': script }, environment: { timeout_seconds: 10, max_memory_mb: 64 } }));
+      const run = ephemera('run', '--dataset', 'examples/pii-compliance/patients.csv', '--sandbox', sandbox);
+      expect(run.code).toBe(3);
+      expect(run.stdout).toMatch(/^stderr {6}\\x1b\[2Jwiped\n {12}Traceback \(most recent call last\):$/m);
+      expect(run.stdout).toMatch(/^ {12}ValueError: column 7 is not a date$/m);
+      expect(run.stdout).not.toContain('\x1b');
+    });
+  });
+
+  describe('when the sandbox file has several mistakes', () => {
+    it('lists every problem, path first, and --json carries them', () => {
+      const sandbox = join(dir, 'mistakes.json');
+      writeFileSync(
+        sandbox,
+        JSON.stringify({ tools: ['perl'], scripts: { 'main.py': 'print(1)' }, environment: { timeout_seconds: 0, max_memory_mb: 64 }, gpu: true }),
+      );
+      const text = ephemera('run', '--dataset', 'examples/pii-compliance/patients.csv', '--sandbox', sandbox);
+      expect(text.code).toBe(2);
+      expect(text.stderr).toMatch(/^error REQUEST_INVALID: \d+ problems$/m);
+      for (const path of ['sandbox.tools[0]', 'sandbox.environment.timeout_seconds', 'sandbox.gpu'])
+        expect(text.stderr).toMatch(new RegExp(`^  ${path.replace(/[[\].]/g, '\\$&')}: `, 'm'));
+      const json = JSON.parse(ephemera('run', '--dataset', 'examples/pii-compliance/patients.csv', '--sandbox', sandbox, '--json').stdout);
+      expect(json.error.code).toBe('REQUEST_INVALID');
+      expect(json.error.problems.map((p: { path: string }) => p.path)).toEqual(expect.arrayContaining(['sandbox.tools[0]', 'sandbox.gpu']));
+    });
+  });
+
+  describe('when the dataset file is empty', () => {
+    it('refuses it with DATASET_EMPTY (exit 2) unless --allow-empty', () => {
+      const empty = join(dir, 'empty.csv');
+      writeFileSync(empty, '');
+      const sandbox = join(dir, 'count.json');
+      writeFileSync(
+        sandbox,
+        JSON.stringify({ tools: ['bash'], scripts: { 'main.sh': 'wc -c < "$DATASET_PATH"' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } }),
+      );
+      const refused = ephemera('run', '--dataset', empty, '--sandbox', sandbox, '--json');
+      expect(refused.code).toBe(2);
+      expect(JSON.parse(refused.stdout).error.code).toBe('DATASET_EMPTY');
+      const allowed = ephemera('run', '--dataset', empty, '--sandbox', sandbox, '--allow-empty', '--json');
+      expect(allowed.code, allowed.stderr).toBe(0);
+      expect(JSON.parse(allowed.stdout)).toMatchObject({ status: 'completed', result: { output: '0\n' } });
+    });
   });
 
   describe('when browsing what ran', () => {

@@ -59,6 +59,15 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * Text a sandboxed script wrote, made safe for a terminal: control characters
+ * other than newline and tab (escape sequences could rewrite the screen or
+ * the verdict printed beside it) are shown as \\xNN.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** A plain table (no colours: the output is often piped) with a header row. */
 export function printTable(head: readonly string[], rows: readonly (readonly unknown[])[], alignRight: readonly number[] = []): void {
   const table = new Table({
@@ -75,7 +84,10 @@ export function reportError(error: unknown, json: boolean): number {
   const e = isEphemeraError(error) ? error : null;
   const code = e?.code ?? 'INTERNAL';
   const message = e ? e.message : 'internal error';
-  if (json) printJson({ error: { code, message } });
+  // REQUEST_INVALID lists every problem of a sandbox file: one line each, path first.
+  const problems = (e?.fields.problems ?? []) as { path: string; message: string; code: string }[];
+  if (json) printJson({ error: { code, message, ...(problems.length > 0 ? { problems } : {}) } });
+  else if (problems.length > 1) note(`error ${code}: ${problems.length} problems\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
   else note(`error ${code}: ${message}`);
   return errorInfo(code).exit;
 }

@@ -15,7 +15,7 @@ import type { EventEnvelope, EventLog } from '../events/index.js';
 import { createServices } from '../services.js';
 import { execute, executeSummary, parseExecuteRequest } from '../commands/execute/index.js';
 import { certificateJson, verifyCertificate } from '../verify/index.js';
-import { configOf, EXIT, jsonOption, note, printJson, progressReporter } from './common.js';
+import { configOf, EXIT, jsonOption, note, printJson, progressReporter, terminalSafe } from './common.js';
 import { keepCertificate, readInput } from './files.js';
 
 const FORMATS = ['csv', 'json', 'txt'] as const;
@@ -25,6 +25,7 @@ interface RunOptions {
   sandbox: string;
   format?: string;
   out?: string;
+  allowEmpty?: boolean;
   progress?: boolean;
   json?: boolean;
 }
@@ -37,6 +38,7 @@ export function addRunCommand(program: Command): void {
     .requiredOption('--sandbox <file>', 'the sandbox JSON (a script may be {"file": "path"}, relative to it)')
     .addOption(new Option('--format <format>', "the dataset's format (default: the file's extension)").choices(FORMATS))
     .option('--out <file>', 'also write the certificate there (if that fails it is kept in the data directory)')
+    .option('--allow-empty', 'run even when the dataset is empty (refused with DATASET_EMPTY otherwise)')
     .option('--progress', 'report progress on stderr even when stderr is not a terminal')
     .addOption(jsonOption())
     .addHelpText('after', '\nExit: 0 completed, 3 certified but the computation failed, 2 bad input or --out unwritable, 1 internal error.')
@@ -54,7 +56,10 @@ async function run(options: RunOptions, command: Command): Promise<number> {
   const sandbox = readSandbox(options.sandbox);
   const dataset = readInput(options.dataset, 'dataset');
   progress(`read the dataset (${dataset.length} bytes)`);
-  const request = parseExecuteRequest({ dataset: { data: `base64:${dataset.toString('base64')}`, format }, sandbox });
+  const request = parseExecuteRequest({
+    dataset: { data: `base64:${dataset.toString('base64')}`, format, ...(options.allowEmpty ? { allow_empty: true } : {}) },
+    sandbox,
+  });
   dataset.fill(0);
 
   const services = await createServices(config);
@@ -77,7 +82,13 @@ async function run(options: RunOptions, command: Command): Promise<number> {
       process.stdout.write(
         `status      ${certificate.status}${certificate.result.error_code ? ` (${certificate.result.error_code})` : ''}, exit code ${certificate.result.exit_code}\n`,
       );
-      process.stdout.write(`result      ${certificate.result.output.trim().split('\n').slice(0, 20).join('\n            ')}\n`);
+      process.stdout.write(`result      ${terminalSafe(certificate.result.output).trim().split('\n').slice(0, 20).join('\n            ')}\n`);
+      const tail = certificate.result.stderr_tail;
+      if (tail?.text) {
+        const lines = terminalSafe(tail.text).trimEnd().split('\n').slice(-20);
+        if (tail.truncated) lines.push(`(the last ${Buffer.byteLength(tail.text)} of ${tail.bytes} bytes)`);
+        process.stdout.write(`stderr      ${lines.join('\n            ')}\n`);
+      }
       process.stdout.write(
         `verified    ${verdict.valid ? `yes, ${verdict.trust.basis === 'local-key' ? "signed by this machine's own key" : verdict.trusted ? 'trusted' : 'NOT trusted'}` : `NO — ${verdict.failure?.code} at ${verdict.failure?.field}`} (${verdict.tee} attestation${verdict.tee === 'simulated' ? ', not hardware-backed' : ''})\n`,
       );

@@ -40,8 +40,6 @@ export interface ExecuteDeps {
 
 export interface ExecuteOutcome {
   certificate: Certificate;
-  /** Wall time of the whole execution, request to seal. */
-  elapsedMs: number;
 }
 
 export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promise<ExecuteOutcome> {
@@ -116,7 +114,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
 
     // 6. Seal: root, report data, attestation; verify the certificate as a reader would, then append the seal.
     const certificate = await sealVerified(recorder, deps.attestor, deps.selfCheck);
-    return { certificate, elapsedMs: Date.now() - started };
+    return { certificate };
   } finally {
     // Every path, including a failed append: nothing of the run survives.
     await destroy(sandbox, dataset.bytes).catch(() => undefined);
