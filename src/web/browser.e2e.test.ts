@@ -24,6 +24,22 @@ const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 const VECTORS = join(import.meta.dirname, '../../test-vectors/certificates');
 
+/**
+ * Exits 3 after writing more than the 4 KiB stderr tail keeps: one long unbroken line (it must wrap on a
+ * phone), then a traceback whose message holds markup (it must show as text, never as an element).
+ */
+const FAILING_SCRIPT = [
+  'import sys, traceback',
+  'print("half done")',
+  'print("x" * 5000, file=sys.stderr)',
+  'try:',
+  '    raise ValueError("bad row <b>2</b>")',
+  'except ValueError:',
+  '    traceback.print_exc()',
+  'sys.exit(3)',
+  '',
+].join('\n');
+
 describe('web certificate browser (Chromium)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-web-'));
   let services: Services;
@@ -75,7 +91,7 @@ describe('web certificate browser (Chromium)', () => {
           dataset: { data: `base64:${Buffer.from('a,b\n1,2\n').toString('base64')}`, format: 'csv' },
           sandbox: {
             tools: ['python'],
-            scripts: { 'main.py': 'import sys\nprint("half done")\nsys.exit(3)\n' },
+            scripts: { 'main.py': FAILING_SCRIPT },
             environment: { timeout_seconds: 20, max_memory_mb: 128 },
           },
         },
@@ -119,6 +135,7 @@ describe('web certificate browser (Chromium)', () => {
       expect(await page.getByTestId('run-outcome').textContent()).toContain('Run completed');
       expect(await page.getByTestId('dataset-hash').textContent()).toBe(certificate.dataset_hash);
       expect(await page.getByTestId('result').textContent()).toBe('{"rows": 1}\n');
+      expect(await page.getByTestId('stderr').count()).toBe(0); // a completed run's certificate has no stderr tail
       await page.getByTestId('verify').click();
       // A reader who pinned nothing: the signature holds, nothing says whose key it is; amber, not green.
       expect(await verified()).toEqual({ title: '⚠ Certificate valid · run completed · signer not trusted', tone: 'warn' });
@@ -145,6 +162,17 @@ describe('web certificate browser (Chromium)', () => {
       expect(await before.getAttribute('class')).toContain('banner-warn');
       expect(await before.textContent()).toContain('Run failed');
       expect(await before.textContent()).toContain('EXECUTION_NONZERO_EXIT (the entry script exited with a non-zero status), exit code 3');
+      // The script's last stderr, exactly as the certificate commits to it, as text: the <b> is not an element.
+      const { stderr_tail: tail } = (await app.inject({ url: `/certificate/${failedId}` })).json().result;
+      expect(tail.truncated).toBe(true);
+      const shown = page.getByTestId('stderr-tail');
+      expect(await shown.textContent()).toBe(tail.text);
+      expect(tail.text).toMatch(/^x+\nTraceback \(most recent call last\):\n[\s\S]*\nValueError: bad row <b>2<\/b>\n$/);
+      expect(await shown.locator('b').count()).toBe(0);
+      expect(await page.getByTestId('stderr').textContent()).toContain('stderr (last lines)');
+      expect(await page.getByTestId('stderr-size').textContent()).toBe(`(last ${Buffer.byteLength(tail.text)} of ${tail.bytes} bytes)`);
+      expect(Buffer.byteLength(tail.text)).toBeLessThanOrEqual(4096);
+      expect(tail.bytes).toBeGreaterThan(5000);
       await page.getByTestId('verify').click();
       expect(await verified()).toEqual({ title: '⚠ Certificate valid · run failed · signer trusted', tone: 'warn' });
       expect(await page.locator('[data-status="pass"]').count()).toBe(6);
@@ -234,6 +262,14 @@ describe('web certificate browser (Chromium)', () => {
           await phone.getByRole('button', { name: 'show' }).first().click();
           await phone.locator('td > span > code').first().waitFor(); // the inclusion proof, a long line of hashes
           expect(await width(), id).toBeLessThanOrEqual(375);
+          if (id === failedId) {
+            // The stderr tail's 4,000-character line wraps inside its box: nothing to scroll, there or on the page.
+            const tail = phone.getByTestId('stderr-tail');
+            expect(await tail.evaluate((el) => el.scrollWidth <= el.clientWidth && el.getBoundingClientRect().right <= 375)).toBe(true);
+            // Scrolled to its end: the traceback's last line is what the box shows first.
+            expect(await tail.evaluate((el) => el.scrollTop > 0 && el.scrollTop + el.clientHeight >= el.scrollHeight - 1)).toBe(true);
+            await tail.screenshot({ path: join(ARTIFACTS, 'stderr-375.png') });
+          }
           await phone.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
           await phone.evaluate(() => window.scrollTo(0, 0));
           await phone.screenshot({ path: join(ARTIFACTS, name.replace('.png', '-top.png')) }); // what a phone shows first

@@ -1,6 +1,6 @@
 /** One certificate: what ran, on what, with what result and proof; verify it here. */
 import type { Certificate } from '../../src/verify/index.js';
-import { decodeUtf8Strict, parseStrictJson } from '../../src/events/index.js';
+import { decodeUtf8Strict, parseStrictJson, type StderrTail } from '../../src/events/index.js';
 import { facts, getBytes, h, mount, table } from './dom.js';
 import { keyFingerprint, pinHint, policyEditor, verifyHere } from './checks.js';
 import { inclusionProofHex } from './proof.js';
@@ -14,6 +14,18 @@ function runBanner(outcome: RunOutcome): HTMLElement {
     { class: `banner banner-${completed ? 'neutral' : 'warn'}`, 'data-testid': 'run-outcome', 'data-run-status': outcome.status },
     h('p', { class: 'banner-title' }, completed ? 'Run completed' : `Run ${outcome.status}`),
     h('p', {}, `The certificate states: ${describeOutcome(outcome)}. Verify it below before relying on it.`),
+  );
+}
+
+/** A failed entry script's last stderr (usually its traceback), as text: certificate bytes never become markup. */
+function stderrTail(tail: StderrTail): HTMLElement {
+  const shown = new TextEncoder().encode(tail.text).length;
+  const size = tail.truncated ? `last ${shown} of ${tail.bytes} bytes` : `${tail.bytes} bytes`;
+  return h(
+    'div',
+    { 'data-testid': 'stderr' },
+    h('h3', {}, 'stderr (last lines) ', h('small', { 'data-testid': 'stderr-size' }, `(${size})`)),
+    tail.text ? h('pre', { class: 'stderr', 'data-testid': 'stderr-tail' }, tail.text) : h('p', {}, 'The entry script wrote nothing to stderr.'),
   );
 }
 
@@ -75,6 +87,7 @@ export async function certificatePage(id: string): Promise<void> {
         ['truncated', String(c.result.truncated)],
       ]),
       h('pre', { 'data-testid': 'result' }, c.result.output),
+      c.result.stderr_tail ? stderrTail(c.result.stderr_tail) : null,
     ),
     h(
       'section',
@@ -179,4 +192,7 @@ export async function certificatePage(id: string): Promise<void> {
       ),
     ),
   );
+  // The traceback's last line is the one that says what went wrong: show the end of the box first.
+  const stderrBox = document.querySelector<HTMLElement>('[data-testid="stderr-tail"]');
+  if (stderrBox) stderrBox.scrollTop = stderrBox.scrollHeight;
 }
