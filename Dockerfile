@@ -14,5 +14,9 @@ COPY . .
 ENV EPHEMERA_DATA_DIR=/var/lib/ephemera EPHEMERA_HOST=0.0.0.0 PORT=8080
 VOLUME /var/lib/ephemera
 EXPOSE 8080
-# Core dumps off for the service too (THREATS C25).
-CMD ["sh", "-c", "ulimit -c 0 && exec node bin/ephemera.js serve"]
+# Core dumps off for the service too (THREATS C25). With CAP_SYS_ADMIN and a
+# private cgroup namespace (docker-compose.yml grants both) the cgroup mount is
+# made writable, so the sandbox's limits are cgroup v2 ones; without them the
+# remount fails quietly and the service falls back per limit (docs/sandbox.md),
+# logging at start what enforces each, and every certificate says which.
+CMD ["sh", "-c", "ulimit -c 0 && { mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true; } && exec node bin/ephemera.js serve"]

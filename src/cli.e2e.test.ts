@@ -455,6 +455,18 @@ describe('ephemera CLI', () => {
     });
   });
 
+  describe('when `ephemera serve` is asked for limits this host cannot enforce', () => {
+    it('refuses to start (exit 1, SANDBOX_LIMITS_MODE_UNAVAILABLE) instead of failing every run later', () => {
+      // This machine offers no cgroup v2 memory, pids or cpu controller (docs/sandbox.md): an explicit cgroup2 cannot be met.
+      const dataDir = join(dir, 'limits-data');
+      const serve = ephemeraIn(dataDir, 'serve', '--limits', 'cgroup2', '--port', '0', '--host', '127.0.0.1');
+      expect(serve.code).toBe(1);
+      expect(serve.stderr).toMatch(/^error SANDBOX_LIMITS_MODE_UNAVAILABLE: /m);
+      expect(serve.stderr).not.toContain('listening');
+      expect(existsSync(join(dataDir, 'serve.json'))).toBe(false);
+    });
+  });
+
   describe('when `ephemera serve` runs on the same data directory', () => {
     it('certs, stats and replay read through its API; with serve not answering, from a snapshot of the log; serve.json is gone after it exits', async () => {
       const dataDir = join(dir, 'data');
@@ -464,16 +476,17 @@ describe('ephemera CLI', () => {
         env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config') },
       });
       const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+      let serverLog = '';
       try {
         await new Promise<void>((resolve, reject) => {
-          let stderr = '';
           server.stderr.on('data', (chunk) => {
-            stderr += chunk;
-            if (stderr.includes('ephemera listening on')) resolve();
+            serverLog += chunk;
+            if (serverLog.includes('ephemera listening on')) resolve();
           });
-          server.on('exit', () => reject(new Error(`serve exited: ${stderr}`)));
+          server.on('exit', () => reject(new Error(`serve exited: ${serverLog}`)));
         });
         const discovery = JSON.parse(readFileSync(join(dataDir, 'serve.json'), 'utf8'));
+        expect(serverLog).toMatch(/limits enforced by memory (cgroup2|cgroup1|rlimit), processes (cgroup2|cgroup1|rlimit), cpu (cgroup2|cgroup1|rlimit)/);
         expect(discovery).toEqual({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), pid: server.pid });
 
         // Through the API: this process could not open the embedded store (serve holds its lock).

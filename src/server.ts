@@ -7,11 +7,14 @@ import { buildApp } from './app.js';
 import { createServices } from './services.js';
 import type { TailableEventLog } from './events/index.js';
 import { abortUnfinished } from './commands/execute/recover.js';
-import { assertSandboxSupported } from './sandbox/index.js';
+import { assertSandboxSupported, prepareLimits } from './sandbox/index.js';
 
 export async function serve(config: Config): Promise<{ url: string; close: () => Promise<void> }> {
   // Never serve executions that would run unsandboxed (THREATS A17).
   assertSandboxSupported();
+  // An EPHEMERA_LIMITS this host cannot meet refuses to start, rather than failing every run; the plan is logged once.
+  const plan = prepareLimits(config.limits);
+  process.stderr.write(`ephemera: limits enforced by memory ${plan.memory}, processes ${plan.processes}, cpu ${plan.cpu}; runs held by ${plan.membership}\n`);
   const services = await createServices(config);
   if ('readFrom' in services.log) {
     const aborted = await abortUnfinished(services.log as TailableEventLog);

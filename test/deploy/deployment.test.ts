@@ -26,6 +26,8 @@ interface Service {
   volumes?: string[];
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
+  cgroup?: string;
+  cap_add?: string[];
 }
 interface Compose {
   services: Record<string, Service>;
@@ -71,6 +73,13 @@ describe.each([
     const ephemera = compose.services[service]!;
     for (const name of Object.keys(ephemera.environment ?? {})) expect(KNOWN_VARIABLES, name).toContain(name);
     expect(ephemera.healthcheck!.test.join(' ')).toContain('/ready');
+  });
+
+  it('grants what cgroup v2 limits need: a private cgroup namespace and the capability to make its mount writable', () => {
+    const ephemera = compose.services[service]!;
+    expect(ephemera.cgroup).toBe('private');
+    expect(ephemera.cap_add).toEqual(['SYS_ADMIN']);
+    expect(read('Dockerfile')).toContain('mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true');
   });
 });
 
