@@ -6,7 +6,6 @@
  * bubblewrap sandbox, SQLite log, chDB, simulated attestor.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -17,6 +16,7 @@ import { abortUnfinished } from './commands/execute/recover.js';
 import { loadConfig } from './config.js';
 import { data, streamChain } from './events/testing/stream.js';
 import type { TailableEventLog } from './events/index.js';
+import { closedPort } from './net/testing/local-servers.js';
 import { ReadModel } from './projections/read-model.js';
 import { createServices, type Services } from './services.js';
 import { certificateJson } from './verify/index.js';
@@ -32,14 +32,6 @@ const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const TIME_LIKE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/;
 
 type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: object }> }> }>> };
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Every string member anywhere in a JSON value, with its path. */
 function* strings(value: unknown, path = '$'): Generator<[string, string]> {

@@ -5,7 +5,6 @@
  * loopback or a closed handle, never another address.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -16,16 +15,8 @@ import { startDstackSimulator } from './attest/testing/dstack-standins.js';
 import { loadConfig } from './config.js';
 import { requireKafka } from './events/kafka-testing.js';
 import { healthRoutes, kafkaProbe } from './health.js';
+import { closedPort } from './net/testing/local-servers.js';
 import { createServices, type Services } from './services.js';
-
-/** A loopback port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const ALL_OK = { log: { ok: true }, projections: { ok: true }, attestor: { ok: true } };
 

@@ -54,3 +54,28 @@ export type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 export function errorResponses(...statuses: ErrorStatus[]): Record<number, Record<string, unknown>> {
   return Object.fromEntries(statuses.map((status) => [status, { ...errorBodySchema, description: ERROR_DESCRIPTIONS[status] }]));
 }
+
+/** `execution_time_ms`, one meaning everywhere it appears. */
+export const EXECUTION_TIME_MS = {
+  type: ['integer', 'null'],
+  description:
+    "wall time from the accepted request to the run's outcome (the duration_ms execution.completed/failed commits); null when the run never finished",
+} as const;
+
+const STEP_TIME = { type: ['string', 'null'], description: 'RFC 3339 UTC, as the event committed it; null when the step did not happen' } as const;
+
+/** A certificate's `lifecycle`: when each step happened, and execution_time_ms. */
+export const LIFECYCLE_TIMES = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    requested: STEP_TIME,
+    dataset_loaded: STEP_TIME,
+    execution_started: STEP_TIME,
+    execution_completed: STEP_TIME,
+    dataset_deleted: STEP_TIME,
+    sandbox_destroyed: STEP_TIME,
+    sealed: STEP_TIME,
+    execution_time_ms: EXECUTION_TIME_MS,
+  },
+} as const;

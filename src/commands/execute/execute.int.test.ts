@@ -6,7 +6,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { createServices, type Services } from '../../services.js';
 import { verifyCertificate } from '../../verify/index.js';
 import { execute } from './handler.js';
 import { parseExecuteRequest } from './request.js';
+import { filesHolding } from './testing/disk-sweep.js';
 
 const run = promisify(execFile);
 
@@ -24,44 +25,6 @@ const request = (data: string, scripts: Record<string, string>, timeout = 20) =>
     dataset: { data: `base64:${Buffer.from(data).toString('base64')}`, format: 'txt' },
     sandbox: { tools: ['python', 'bash'], scripts, environment: { timeout_seconds: timeout, max_memory_mb: 256 } },
   });
-
-/** Every file under `root` (bounded), for the canary sweep. */
-function* filesUnder(root: string, depth = 0): Generator<string> {
-  if (depth > 12) return;
-  let entries: string[] = [];
-  try {
-    entries = readdirSync(root);
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const path = join(root, entry);
-    let st: ReturnType<typeof statSync>;
-    try {
-      st = statSync(path, { throwIfNoEntry: false });
-    } catch {
-      continue;
-    }
-    if (!st) continue;
-    if (st.isDirectory()) yield* filesUnder(path, depth + 1);
-    else if (st.isFile() && st.size < 64 * 1024 * 1024) yield path;
-  }
-}
-
-function hitsOf(needles: string[], roots: string[]): string[] {
-  const hits: string[] = [];
-  for (const root of roots)
-    for (const file of filesUnder(root)) {
-      let text: Buffer;
-      try {
-        text = readFileSync(file);
-      } catch {
-        continue;
-      }
-      for (const needle of needles) if (text.includes(needle)) hits.push(`${file}: ${needle.slice(0, 6)}…`);
-    }
-  return hits;
-}
 
 describe('execute (real sandbox, real SQLite log)', () => {
   let dir: string;
@@ -113,6 +76,7 @@ describe('execute (real sandbox, real SQLite log)', () => {
     it('finds the canary nowhere on disk and in no event after the run', async () => {
       const canary = `CANARY${randomBytes(16).toString('hex')}`;
       const forms = [canary, Buffer.from(canary).toString('base64'), Buffer.from(canary).toString('hex')];
+      const started = Date.now();
       const { certificate } = await execute(
         request(`name,secret\nada,${canary}\n`, { 'main.py': 'import os\nprint(len(open(os.environ["DATASET_PATH"]).read()))\n' }),
         services,
@@ -121,7 +85,7 @@ describe('execute (real sandbox, real SQLite log)', () => {
       expect((await verifyCertificate(certificate)).valid).toBe(true);
       expect(JSON.stringify(certificate)).not.toContain(canary);
       for (const form of forms) expect(JSON.stringify(await services.log.readStream(certificate.execution_id))).not.toContain(form);
-      expect(hitsOf(forms, [dir, tmpdir(), '/var/tmp', '/dev/shm'])).toEqual([]);
+      expect(filesHolding(forms, [dir, tmpdir(), '/var/tmp', '/dev/shm'], started)).toEqual([]);
     });
   });
 

@@ -3,7 +3,7 @@
  * tools running in the real bubblewrap sandbox, events in the real SQLite log.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import {
 } from '../../sandbox/agent/testing/messages-server.js';
 import { execute } from './handler.js';
 import { parseExecuteRequest } from './request.js';
+import { filesHolding } from './testing/disk-sweep.js';
 
 const CANARY_KEY = `sk-ant-canary-${randomBytes(12).toString('hex')}`;
 const DATASET = 'name,ssn\nada,123-45-6789\ngrace,987-65-4321\nalan,\n';
@@ -158,6 +159,7 @@ describe('LLM agent runs', () => {
 
   describe('when the run is over (THREATS C27, G48)', () => {
     it('left no copy of the API key in any event, certificate, the data dir or /tmp, and sent it only in a request header', async () => {
+      const started = Date.now();
       const { certificate, services } = await run([answerReply('{"done": true}', [1, 1])]);
       expect(certificate.result.error_code).toBeNull();
       const headers = server!.received[0]!.headers;
@@ -165,24 +167,7 @@ describe('LLM agent runs', () => {
       expect(JSON.stringify(server!.received[0]!.body)).not.toContain(CANARY_KEY);
       expect(JSON.stringify(certificate)).not.toContain(CANARY_KEY);
       expect(JSON.stringify(await services.log.readStream(certificate.execution_id))).not.toContain(CANARY_KEY);
-      const files = (root: string): string[] =>
-        readdirSync(root).flatMap((e) => {
-          const p = join(root, e);
-          try {
-            const st = statSync(p);
-            return st.isDirectory() ? files(p) : st.isFile() && st.size < 64 << 20 ? [p] : [];
-          } catch {
-            return [];
-          }
-        });
-      const hits = [...files(dir), ...files(tmpdir()).filter((f) => !f.startsWith(dir))].filter((f) => {
-        try {
-          return readFileSync(f).includes(CANARY_KEY);
-        } catch {
-          return false;
-        }
-      });
-      expect(hits).toEqual([]);
+      expect(filesHolding([CANARY_KEY], [dir, tmpdir()], started)).toEqual([]);
     });
   });
 });

@@ -6,14 +6,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { EphemeraError } from '../../errors.js';
-import { EXECUTE_TOKEN_SCHEME, errorResponses } from '../../openapi.js';
+import { EXECUTE_TOKEN_SCHEME, errorResponses, EXECUTION_TIME_MS, LIFECYCLE_TIMES } from '../../openapi.js';
 import { CERTIFICATE_ID_PATTERN, type Certificate } from '../../verify/index.js';
 import { execute, type ExecuteDeps } from './handler.js';
 import { executeRequestSchema, type ExecuteRequest } from './request-schema.js';
 import { executeValidatorCompiler } from './request.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
-const time = { type: ['string', 'null'], format: 'date-time', description: 'RFC 3339 UTC; null when the step did not happen' } as const;
 
 /** The POST /execute answer. Nested objects keep members this schema does not list (fast-json-stringify drops unlisted members otherwise). */
 export const executeResponseSchema = {
@@ -69,26 +68,10 @@ export const executeResponseSchema = {
       additionalProperties: true,
       required: ['execution_time_ms', 'dataset_deleted', 'sandbox_destroyed', 'timestamps'],
       properties: {
-        execution_time_ms: {
-          type: ['integer', 'null'],
-          description: "wall time from the accepted request to the run's outcome (execution.completed/failed), as the certificate commits it",
-        },
+        execution_time_ms: EXECUTION_TIME_MS,
         dataset_deleted: { type: 'boolean' },
         sandbox_destroyed: { type: 'boolean' },
-        timestamps: {
-          type: 'object',
-          additionalProperties: true,
-          properties: {
-            requested: time,
-            dataset_loaded: time,
-            execution_started: time,
-            execution_completed: time,
-            dataset_deleted: time,
-            sandbox_destroyed: time,
-            sealed: time,
-            execution_time_ms: { type: ['integer', 'null'] },
-          },
-        },
+        timestamps: LIFECYCLE_TIMES,
       },
     },
   },

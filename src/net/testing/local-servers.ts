@@ -1,8 +1,8 @@
 /**
  * Real servers on 127.0.0.1 for the dataset-URL tests: a DNS server (UDP,
  * node:dgram + dns-packet) answering from a table, plain and TLS HTTP servers,
- * and a self-signed certificate made by openssl for the test. Nothing here
- * sends a packet anywhere but loopback.
+ * a self-signed certificate made by openssl for the test, and a loopback
+ * port nothing listens on. Nothing here sends a packet anywhere but loopback.
  */
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -10,6 +10,7 @@ import { promises as dns } from 'node:dns';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
@@ -117,4 +118,13 @@ export async function startServer(handler: Handler, tls?: TestCertificate): Prom
         server.close(() => resolve());
       }),
   };
+}
+
+/** A loopback port nothing listens on: bound, then released. */
+export async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

@@ -6,7 +6,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { EphemeraError } from '../../errors.js';
-import { errorResponses } from '../../openapi.js';
+import { errorResponses, LIFECYCLE_TIMES } from '../../openapi.js';
 import {
   CERTIFICATE_ID_PARAM,
   CERTIFICATE_ID_PATTERN,
@@ -25,7 +25,6 @@ export const certificateIdParams = {
   properties: { id: { type: 'string', pattern: CERTIFICATE_ID_PARAM } },
 } as const;
 
-const time = { type: ['string', 'null'], description: 'RFC 3339 UTC, as the event committed it; null when the step did not happen' } as const;
 const object = { type: 'object', additionalProperties: true } as const;
 
 /**
@@ -55,23 +54,7 @@ export const certificateSchema = {
       properties: { output: { type: 'string' }, exit_code: { type: ['integer', 'null'] }, error_code: { type: ['string', 'null'] } },
     },
     execution_trace: object,
-    lifecycle: {
-      type: 'object',
-      additionalProperties: true,
-      properties: {
-        requested: time,
-        dataset_loaded: time,
-        execution_started: time,
-        execution_completed: time,
-        dataset_deleted: time,
-        sandbox_destroyed: time,
-        sealed: time,
-        execution_time_ms: {
-          type: ['integer', 'null'],
-          description: "wall time from the accepted request to the run's outcome (the duration_ms execution.completed/failed commits)",
-        },
-      },
-    },
+    lifecycle: LIFECYCLE_TIMES,
     merkle: { type: ['object', 'null'], additionalProperties: true },
     proof: { type: ['object', 'null'], additionalProperties: true },
     events: { type: 'array', items: object },
