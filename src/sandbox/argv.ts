@@ -79,6 +79,14 @@ export const TRACED_SYSCALLS = [
 
 export const SETPRIV_PATH = '/usr/bin/setpriv';
 
+/**
+ * Sizes of the small writable tmpfs besides /tmp, /work and /out: every place
+ * a run can write is sized (the root and /dev are read-only), so tmpfs pages,
+ * which no rlimit counts, stay bounded under any limits mechanism.
+ */
+export const RUN_BYTES = 1024 * 1024;
+export const DEV_SHM_BYTES = 8 * 1024 * 1024;
+
 /** The least sandbox bubblewrap can run (/bin/true in fresh namespaces): the preflight's probe, and the bench's baseline. */
 // biome-ignore format: flag-value groups
 export const BARE_BWRAP_ARGS = [
@@ -130,7 +138,9 @@ export function buildBwrapArgv(p: BwrapProfile): string[] {
     '--tmpfs', '/proc/sys',
     '--remount-ro', '/proc/sys',
     '--dev', '/dev',
-    '--tmpfs', '/run',
+    '--size', String(DEV_SHM_BYTES), '--tmpfs', '/dev/shm',
+    '--remount-ro', '/dev',
+    '--size', String(RUN_BYTES), '--tmpfs', '/run',
     '--dir', PROTOCOL.run_dir,
     '--ro-bind-data', String(p.supervisorFd), SUPERVISOR_PATH_INSIDE,
     ...(p.proxySocketPath ? ['--ro-bind', p.proxySocketPath, PROXY_SOCKET_INSIDE] : []),
@@ -140,6 +150,8 @@ export function buildBwrapArgv(p: BwrapProfile): string[] {
     '--tmpfs', '/data',
     '--ro-bind-data', String(p.datasetFd), `/data/${p.datasetFile}`,
     '--remount-ro', '/data',
+    // The root tmpfs holds only mount points: read-only, so nothing unsized is writable.
+    '--remount-ro', '/',
     '--chdir', '/work',
     '--',
     '/usr/bin/python3', '-I', '-S', SUPERVISOR_PATH_INSIDE,

@@ -32,7 +32,7 @@ describe('buildBwrapArgv', () => {
       expect(pairs(argv, '--ro-bind-data')).toEqual(['4', '3']);
       expect(argv[argv.indexOf('--ro-bind-data') + 2]).toBe('/run/ephemera/supervisor.py');
       expect(argv[argv.lastIndexOf('--ro-bind-data') + 2]).toBe('/data/dataset.csv');
-      expect(pairs(argv, '--remount-ro')).toEqual(['/proc/sys', '/data']);
+      expect(pairs(argv, '--remount-ro')).toEqual(['/proc/sys', '/dev', '/data', '/']);
     });
     it('leaves /proc/sys empty and read-only, and forbids nested user namespaces', () => {
       expect(argv.join(' ')).toContain('--proc /proc --tmpfs /proc/sys --remount-ro /proc/sys');
@@ -42,8 +42,14 @@ describe('buildBwrapArgv', () => {
       expect(argv).not.toContain('/run/ephemera/proxy.sock');
       expect(pairs(buildBwrapArgv({ ...profile, proxySocketPath: '/tmp/p/proxy.sock' }), '--ro-bind')).toContain('/tmp/p/proxy.sock');
     });
-    it('caps every writable tmpfs', () => {
+    it('caps every writable tmpfs, and leaves the root and /dev read-only', () => {
       expect(argv.join(' ')).toContain('--size 4096 --tmpfs /tmp --size 1024 --tmpfs /work --size 2048 --tmpfs /out');
+      expect(argv.join(' ')).toContain(`--dev /dev --size ${8 << 20} --tmpfs /dev/shm --remount-ro /dev --size ${1 << 20} --tmpfs /run`);
+      // Every --tmpfs but /data (read-only once the dataset is in) and /proc/sys (read-only, empty) has its --size.
+      const unsized = argv.flatMap((a, i) => (a === '--tmpfs' && argv[i - 2] !== '--size' ? [argv[i + 1]] : []));
+      expect(unsized).toEqual(['/proc/sys', '/data']);
+      expect(argv.indexOf('--remount-ro', argv.indexOf('/data') + 1)).toBeGreaterThan(-1);
+      expect(argv[argv.lastIndexOf('--remount-ro') + 1]).toBe('/');
     });
     it('sets only the allow-listed environment', () => expect(pairs(argv, '--setenv')).toEqual(['DATASET_PATH']));
     it('runs bwrap under one tracer from outside, writing to a host path, and the supervisor inside', () => {

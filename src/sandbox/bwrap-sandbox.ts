@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { EphemeraError } from '../errors.js';
-import { buildBwrapArgv, TRACED_SYSCALLS } from './argv.js';
+import { buildBwrapArgv, DEV_SHM_BYTES, RUN_BYTES, TRACED_SYSCALLS } from './argv.js';
 import { createLimits, type RunLimits } from './limits/index.js';
 import { FileTrace } from './file-trace.js';
 import { PROTOCOL, supervisorSource } from './protocol.js';
@@ -134,6 +134,8 @@ function describe(spec: SandboxSpec, memoryBytes: number, limits: RunLimits): Sa
       work_bytes: { value: l.workBytes, mechanism: 'tmpfs size' },
       out_bytes: { value: l.outBytes, mechanism: 'tmpfs size' },
       tmp_bytes: { value: TMP_BYTES, mechanism: 'tmpfs size' },
+      dev_shm_bytes: { value: DEV_SHM_BYTES, mechanism: 'tmpfs size' },
+      run_bytes: { value: RUN_BYTES, mechanism: 'tmpfs size (the root and /dev are read-only)' },
       output_bytes: { value: l.outputBytes, mechanism: 'supervisor capture cap per stream; call killed past 16x' },
     },
     network:

@@ -60,6 +60,9 @@ export const PROTOCOL = {
       process_madvise: 440,
       kcmp: 312, // no process takes or probes another's fds or memory
       pidfd_send_signal: 424, // it also takes a /proc/PID directory fd, which the pid check below cannot see
+      memfd_create: 319,
+      shmget: 29,
+      msgget: 68, // memory outside every file system and, unmapped, outside RLIMIT_AS: unbounded under rlimits
     },
     /**
      * Refused when their first argument is pid 1, the supervisor: the kernel drops most signals to a

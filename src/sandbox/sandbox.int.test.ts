@@ -45,6 +45,53 @@ describe('bubblewrap sandbox', () => {
     });
   });
 
+  describe('when a script looks for memory no limit counts (under every limits mechanism)', () => {
+    it.each(['auto', 'rlimit'] as const)(
+      'with limits %s: the root and /dev are read-only, /run and /dev/shm are sized, memfd and SysV shm and queues are refused',
+      async (limitsMode) => {
+        const probe = [
+          'import ctypes, errno, os',
+          'def attempt(name, act):',
+          '    try:',
+          '        act()',
+          '        print(name, "ok")',
+          '    except OSError as e:',
+          '        print(name, errno.errorcode[e.errno])',
+          'def fill(path, mib):',
+          '    with open(path, "wb") as f:',
+          '        for _ in range(mib):',
+          '            f.write(b"x" * (1 << 20))',
+          'attempt("root", lambda: fill("/big", 1))',
+          'attempt("dev", lambda: fill("/dev/big", 1))',
+          'attempt("run", lambda: fill("/run/big", 2))',
+          'attempt("shm-small", lambda: fill("/dev/shm/small", 1))',
+          'attempt("shm", lambda: fill("/dev/shm/big", 9))',
+          'attempt("memfd", lambda: os.memfd_create("m"))',
+          'libc = ctypes.CDLL(None, use_errno=True)',
+          'def sysv(call, *args):',
+          '    if call(*args) == -1:',
+          '        raise OSError(ctypes.get_errno(), "")',
+          'attempt("shmget", lambda: sysv(libc.shmget, 0, 1 << 20, 0o1600))',
+          'attempt("msgget", lambda: sysv(libc.msgget, 0, 0o1600))',
+        ].join('\n');
+        const sandbox = await createSandbox(spec({ limitsMode, scripts: [{ name: 'probe.py', content: `${probe}\n` }] }));
+        const outcome = await sandbox.run({ kind: 'script', name: 'probe.py' });
+        await sandbox.destroy();
+        expect(text(outcome.stdout).trim().split('\n')).toEqual([
+          'root EROFS',
+          'dev EROFS',
+          'run ENOSPC',
+          'shm-small ok',
+          'shm ENOSPC',
+          'memfd EPERM',
+          'shmget EPERM',
+          'msgget EPERM',
+        ]);
+        expect(sandbox.description.limits).toMatchObject({ run_bytes: { value: 1 << 20 }, dev_shm_bytes: { value: 8 << 20 } });
+      },
+    );
+  });
+
   describe('when the service runs as root (as in CI and the container image)', () => {
     it('runs the tracer, bwrap and every sandbox process as an unprivileged host uid, and records it', async () => {
       const expected = process.getuid!() === 0 ? 65534 : process.getuid!();
