@@ -129,12 +129,12 @@ function describeMechanisms(plan: LimitPlan, facts: { quota: number; swapCapped:
     cgroup2: `cgroup v2 memory.max${facts.swapCapped ? ', memory.swap.max 0' : ' (no swap accounting)'}, dataset tmpfs included`,
     cgroup1: `cgroup v1 memory.limit_in_bytes${facts.swapCapped ? ' and memory.memsw.limit_in_bytes' : ' (no swap accounting)'}, dataset tmpfs included`,
     rlimit:
-      'RLIMIT_AS per process; the supervisor kills a call whose processes together hold more (proportional set size, sampled); dataset tmpfs not included',
+      'RLIMIT_AS per process; the supervisor kills a call whose processes together hold more (proportional set size, sampled); dataset and sized tmpfs not included, memfd and SysV shm refused',
   };
   const processes = {
     cgroup2: 'cgroup v2 pids.max',
     cgroup1: 'cgroup v1 pids.max',
-    rlimit: "RLIMIT_NPROC on every tool process (counted per uid within the sandbox's own user namespace)",
+    rlimit: "RLIMIT_NPROC on every tool process (counted per uid within the sandbox's own user namespace, Linux 5.14 and later)",
   };
   const cpu = {
     cgroup2: `RLIMIT_CPU per call; cgroup v2 cpu.max ${facts.quota} ${PERIOD_US} (cpu_seconds over the wall limit)`,
