@@ -19,4 +19,6 @@ EXPOSE 8080
 # made writable, so the sandbox's limits are cgroup v2 ones; without them the
 # remount fails quietly and the service falls back per limit (docs/sandbox.md),
 # logging at start what enforces each, and every certificate says which.
-CMD ["sh", "-c", "ulimit -c 0 && { mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true; } && exec node bin/ephemera.js serve"]
+# CAP_SYS_ADMIN is for the remount only: the service itself runs without it
+# (bounding and inheritable sets), so a compromised service cannot mount.
+CMD ["sh", "-c", "ulimit -c 0 && { mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true; } && exec setpriv --bounding-set -sys_admin --inh-caps -sys_admin -- node bin/ephemera.js serve"]

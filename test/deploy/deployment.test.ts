@@ -7,6 +7,7 @@
  * digest in the dstack app, secrets passed through its allowed environment,
  * and only variable names Ephemera reads.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -129,6 +130,25 @@ describe('deploy/dstack (the CVM app)', () => {
     for (const bad of ['ghcr.io/ephemera/ephemera:latest', 'ghcr.io/x@sha256:abc', '$' + '{EPHEMERA_IMAGE}', `x@sha256:${'AB'.repeat(32)}`]) {
       expect(() => pinImage(text, bad), bad).toThrow(/sha256/);
     }
+  });
+});
+
+describe("the image's entrypoint", () => {
+  it('remounts the cgroup mount, then runs the service without CAP_SYS_ADMIN (bounding, permitted, effective, inheritable)', () => {
+    const cmd = /^CMD (\[.*\])$/m.exec(read('Dockerfile'))![1]!;
+    const [shell, flag, script] = JSON.parse(cmd) as string[];
+    expect([shell, flag]).toEqual(['sh', '-c']);
+    expect(script).toMatch(/exec setpriv .* -- node bin\/ephemera\.js serve$/);
+    // The same line, with the service replaced by a look at its capabilities, in a mount namespace of its own (the remount stays there).
+    const probe = script!.replace('node bin/ephemera.js serve', 'cat /proc/self/status');
+    const status = execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', probe], { encoding: 'utf8' });
+    const caps = (name: string) => BigInt(`0x${new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(status)![1]}`);
+    const has = (set: bigint, cap: number) => (set >> BigInt(cap)) & 1n;
+    const CAP_SETUID = 7;
+    const CAP_SYS_ADMIN = 21;
+    for (const set of ['CapBnd', 'CapPrm', 'CapEff', 'CapInh']) expect(has(caps(set), CAP_SYS_ADMIN), set).toBe(0n);
+    // It keeps what it needs to run each sandbox as an unprivileged uid.
+    expect(has(caps('CapEff'), CAP_SETUID)).toBe(1n);
   });
 });
 
