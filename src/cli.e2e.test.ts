@@ -487,7 +487,11 @@ describe('ephemera CLI', () => {
         });
         const discovery = JSON.parse(readFileSync(join(dataDir, 'serve.json'), 'utf8'));
         expect(serverLog).toMatch(/limits enforced by memory (cgroup2|cgroup1|rlimit), processes (cgroup2|cgroup1|rlimit), cpu (cgroup2|cgroup1|rlimit)/);
-        expect(discovery).toEqual({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), pid: server.pid });
+        expect(discovery).toEqual({
+          url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+          pid: server.pid,
+          instance: expect.stringMatching(/^[0-9a-f]{32}$/),
+        });
 
         // Through the API: this process could not open the embedded store (serve holds its lock).
         const ls = ephemera('certs', 'ls', '--json');
@@ -508,7 +512,7 @@ describe('ephemera CLI', () => {
         await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
         const { port } = closed.address() as AddressInfo;
         await new Promise((resolve) => closed.close(resolve));
-        writeFileSync(join(dataDir, 'serve.json'), JSON.stringify({ url: `http://127.0.0.1:${port}`, pid: server.pid }));
+        writeFileSync(join(dataDir, 'serve.json'), JSON.stringify({ ...discovery, url: `http://127.0.0.1:${port}` }));
         const snapshot = ephemera('certs', 'ls', '--json');
         expect(snapshot.code, snapshot.stderr).toBe(0);
         expect(snapshot.stderr).toContain('reading a snapshot projected from the log');
@@ -516,6 +520,11 @@ describe('ephemera CLI', () => {
         const unchecked = ephemera('replay', cert.certificate_id, '--json');
         expect(unchecked.code, unchecked.stderr).toBe(0);
         expect(JSON.parse(unchecked.stdout)).toMatchObject({ valid: true, projection_checked: false });
+        // Something answers at the URL but is not the serve that wrote the file (another instance): not believed either.
+        writeFileSync(join(dataDir, 'serve.json'), JSON.stringify({ ...discovery, instance: 'f'.repeat(32) }));
+        const impostor = ephemera('certs', 'ls', '--json');
+        expect(impostor.code, impostor.stderr).toBe(0);
+        expect(impostor.stderr).toContain('reading a snapshot projected from the log');
         writeFileSync(join(dataDir, 'serve.json'), JSON.stringify(discovery));
       } finally {
         server.kill('SIGTERM');

@@ -14,7 +14,7 @@ import { buildApp } from './app.js';
 import { startDstackSimulator } from './attest/testing/dstack-standins.js';
 import { loadConfig } from './config.js';
 import { requireKafka } from './events/kafka-testing.js';
-import { healthRoutes, kafkaProbe } from './health.js';
+import { healthRoutes, INSTANCE_ID, kafkaProbe, READY_CACHE_MS } from './health.js';
 import { closedPort } from './net/testing/local-servers.js';
 import { createServices, type Services } from './services.js';
 
@@ -40,6 +40,8 @@ describe('GET /health and GET /ready', () => {
       },
     };
   }
+  /** A round's answer serves /ready for READY_CACHE_MS: a change shows from the next round on. */
+  const nextRound = () => new Promise((resolve) => setTimeout(resolve, READY_CACHE_MS + 20));
   const get = async (app: FastifyInstance, url: string) => {
     const response = await app.inject({ url });
     return { status: response.statusCode, body: response.json() };
@@ -49,15 +51,16 @@ describe('GET /health and GET /ready', () => {
     it('is alive and ready while every part answers, and names the log once the log is closed (still alive)', async () => {
       const { services, app, close } = await open({});
       try {
-        expect(await get(app, '/health')).toEqual({ status: 200, body: { status: 'ok' } });
+        expect(await get(app, '/health')).toEqual({ status: 200, body: { status: 'ok', instance: INSTANCE_ID } });
         expect(await get(app, '/ready')).toEqual({ status: 200, body: { status: 'ready', checks: ALL_OK } });
 
         await services.log.close();
+        await nextRound();
         expect(await get(app, '/ready')).toEqual({
           status: 503,
           body: { status: 'not_ready', checks: { ...ALL_OK, log: { ok: false, code: 'LOG_UNAVAILABLE' } } },
         });
-        expect(await get(app, '/health')).toEqual({ status: 200, body: { status: 'ok' } });
+        expect(await get(app, '/health')).toEqual({ status: 200, body: { status: 'ok', instance: INSTANCE_ID } });
       } finally {
         await close();
       }
@@ -87,12 +90,39 @@ describe('GET /health and GET /ready', () => {
       try {
         expect(await get(app, '/ready')).toEqual({ status: 200, body: { status: 'ready', checks: ALL_OK } });
         await dstack.close();
+        await nextRound();
         expect(await get(app, '/ready')).toEqual({
           status: 503,
           body: { status: 'not_ready', checks: { ...ALL_OK, attestor: { ok: false, code: 'ATTEST_UNAVAILABLE' } } },
         });
       } finally {
         await close();
+      }
+    });
+  });
+
+  describe('when /ready is asked many times at once', () => {
+    it('probes each part once per round, and answers every request from that round', async () => {
+      let calls = 0;
+      let release = () => undefined as void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const slow = async () => {
+        calls += 1;
+        await gate;
+      };
+      const app = Fastify();
+      await app.register(healthRoutes({ log: slow, projections: async () => undefined, attestor: async () => undefined }));
+      try {
+        const answers = Array.from({ length: 20 }, () => get(app, '/ready'));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        release();
+        expect(new Set((await Promise.all(answers)).map((a) => a.status))).toEqual(new Set([200]));
+        expect(calls).toBe(1);
+        await nextRound();
+        await get(app, '/ready');
+        expect(calls).toBe(2);
+      } finally {
+        await app.close();
       }
     });
   });

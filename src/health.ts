@@ -3,8 +3,14 @@
  * GET /ready: the parts a run needs answer: the event log, the projections
  * store and the attestor. 503 names the part that did not, with its error
  * code and never its error text (which may hold addresses or credentials).
- * Each probe is bounded, so a hung broker cannot hang the orchestrator's probe.
+ * Each probe is bounded, so a hung broker cannot hang the orchestrator's probe;
+ * probes run one round at a time and a round's answer serves every request
+ * for READY_CACHE_MS, so a flood of /ready is not a flood on the broker.
+ * /health also names this process's instance, so a CLI that found the server
+ * through serve.json knows it talks to that server and not to whatever took
+ * its port after it died.
  */
+import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Attestor } from './attest/index.js';
 import { DstackAttestor } from './attest/node.js';
@@ -17,6 +23,11 @@ import { rows } from './projections/store/clickhouse.js';
 
 /** How long one probe may take before its part counts as unreachable. */
 export const PROBE_TIMEOUT_MS = 3000;
+/** How long one round of probes answers /ready. */
+export const READY_CACHE_MS = 1000;
+
+/** This process's instance: random, in /health and in serve.json. */
+export const INSTANCE_ID = randomBytes(16).toString('hex');
 
 type ProbeCode = Registered<'LOG_UNAVAILABLE' | 'PROJECTIONS_UNAVAILABLE' | 'ATTEST_UNAVAILABLE'>;
 export type Probe = () => Promise<void>;
@@ -103,6 +114,24 @@ const readinessSchema = (description: string, status: 'ready' | 'not_ready') => 
 });
 
 export function healthRoutes(probes: ReadinessProbes): FastifyPluginAsync {
+  type Readiness = { ready: boolean; checks: Record<string, CheckResult> };
+  let round: { settled: number | null; result: Promise<Readiness> } | null = null;
+  const probeAll = async (): Promise<Readiness> => {
+    const names = Object.keys(probes) as (keyof ReadinessProbes)[];
+    const results = await Promise.all(names.map((name) => check(name, probes[name])));
+    return { ready: results.every((r) => r.ok), checks: Object.fromEntries(names.map((name, i) => [name, results[i]!])) };
+  };
+  // One round at a time: a request during a round waits for it; one within READY_CACHE_MS after it gets its answer.
+  const readiness = (): Promise<Readiness> => {
+    if (round === null || (round.settled !== null && Date.now() - round.settled > READY_CACHE_MS)) {
+      const current: { settled: number | null; result: Promise<Readiness> } = { settled: null, result: probeAll() };
+      void current.result.then(() => {
+        current.settled = Date.now();
+      });
+      round = current;
+    }
+    return round.result;
+  };
   return async (app) => {
     app.get(
       '/health',
@@ -116,14 +145,17 @@ export function healthRoutes(probes: ReadinessProbes): FastifyPluginAsync {
               description: 'The process is alive',
               type: 'object',
               additionalProperties: false,
-              required: ['status'],
-              properties: { status: { type: 'string', enum: ['ok'] } },
+              required: ['status', 'instance'],
+              properties: {
+                status: { type: 'string', enum: ['ok'] },
+                instance: { type: 'string', pattern: '^[0-9a-f]{32}$', description: "this process's random instance id (serve.json names it too)" },
+              },
             },
             ...errorResponses(500),
           },
         },
       },
-      async () => ({ status: 'ok' }),
+      async () => ({ status: 'ok', instance: INSTANCE_ID }),
     );
 
     app.get(
@@ -140,10 +172,7 @@ export function healthRoutes(probes: ReadinessProbes): FastifyPluginAsync {
         },
       },
       async (_request, reply) => {
-        const names = Object.keys(probes) as (keyof ReadinessProbes)[];
-        const results = await Promise.all(names.map((name) => check(name, probes[name])));
-        const checks = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
-        const ready = results.every((r) => r.ok);
+        const { ready, checks } = await readiness();
         return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
       },
     );

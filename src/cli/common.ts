@@ -87,7 +87,8 @@ export function reportError(error: unknown, json: boolean): number {
   // REQUEST_INVALID lists every problem of a sandbox file: one line each, path first.
   const problems = (e?.fields.problems ?? []) as { path: string; message: string; code: string }[];
   if (json) printJson({ error: { code, message, ...(problems.length > 0 ? { problems } : {}) } });
-  else if (problems.length > 1) note(`error ${code}: ${problems.length} problems\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
-  else note(`error ${code}: ${message}`);
+  else if (problems.length > 1)
+    note(terminalSafe(`error ${code}: ${problems.length} problems\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`));
+  else note(terminalSafe(`error ${code}: ${message}`));
   return errorInfo(code).exit;
 }

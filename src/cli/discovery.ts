@@ -2,14 +2,17 @@
  * How a read command finds an `ephemera serve` on the same data directory.
  * Embedded ClickHouse (chDB) takes a lock on its directory (…/clickhouse/status),
  * so while serve runs no other process can open the projections; the CLI
- * asks the server instead. serve writes <dataDir>/serve.json ({url, pid})
- * and removes it on exit; a reader believes it only while that pid is alive
- * and the URL answers GET /health.
+ * asks the server instead. serve writes <dataDir>/serve.json ({url, pid,
+ * instance}, mode 0600) and removes it on exit; a reader believes it only
+ * while that pid is alive and GET /health at the URL names the same random
+ * instance (a serve killed hard leaves the file behind: whatever takes its
+ * port or pid later cannot know the instance).
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EphemeraError } from '../errors.js';
 import { isErrorCode } from '../error-codes.js';
+import { INSTANCE_ID } from '../health.js';
 
 const FILE = 'serve.json';
 const PROBE_TIMEOUT_MS = 3000;
@@ -20,7 +23,7 @@ export const discoveryPath = (dataDir: string) => join(dataDir, FILE);
 /** Written by serve once it listens; returns the remover (idempotent, synchronous: it runs in an 'exit' handler). */
 export function writeDiscovery(dataDir: string, listening: string): () => void {
   const path = discoveryPath(dataDir);
-  writeFileSync(path, `${JSON.stringify({ url: reachableUrl(listening), pid: process.pid })}\n`, { mode: 0o600 });
+  writeFileSync(path, `${JSON.stringify({ url: reachableUrl(listening), pid: process.pid, instance: INSTANCE_ID })}\n`, { mode: 0o600 });
   return () => rmSync(path, { force: true });
 }
 
@@ -41,7 +44,7 @@ export interface ServerState {
 
 /** Reads the discovery file; anything malformed counts as no server. */
 export async function findServer(dataDir: string): Promise<ServerState> {
-  let claim: { url?: unknown; pid?: unknown };
+  let claim: { url?: unknown; pid?: unknown; instance?: unknown };
   try {
     claim = JSON.parse(readFileSync(discoveryPath(dataDir), 'utf8')) as typeof claim;
   } catch {
@@ -49,8 +52,8 @@ export async function findServer(dataDir: string): Promise<ServerState> {
   }
   if (!Number.isSafeInteger(claim.pid) || (claim.pid as number) <= 0 || !isAlive(claim.pid as number)) return { url: null, held: false };
   const url = typeof claim.url === 'string' && /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d{1,5})?$/.test(claim.url) ? claim.url : null;
-  if (url === null) return { url: null, held: true };
-  return { url: (await answers(url)) ? url : null, held: true };
+  if (url === null || typeof claim.instance !== 'string' || !/^[0-9a-f]{32}$/.test(claim.instance)) return { url: null, held: true };
+  return { url: (await answers(url, claim.instance)) ? url : null, held: true };
 }
 
 function isAlive(pid: number): boolean {
@@ -63,11 +66,11 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function answers(url: string): Promise<boolean> {
+async function answers(url: string, instance: string): Promise<boolean> {
   try {
     const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS), redirect: 'error' });
-    await health.body?.cancel();
-    return health.ok;
+    const body = (await health.json().catch(() => null)) as { instance?: unknown } | null;
+    return health.ok && body?.instance === instance;
   } catch {
     return false;
   }

@@ -17,7 +17,8 @@ import { durationPercentiles, executionsPerDay, failureReasons, tokensByModel, t
 import { replayAgainstProjection } from '../projections/replay/index.js';
 import type { Store } from '../projections/store/clickhouse.js';
 import { executionIdOf } from '../verify/index.js';
-import { configOf, EXIT, integer, jsonOption, note, printJson, printTable } from './common.js';
+import { configOf, EXIT, integer, jsonOption, note, printJson, printTable, terminalSafe } from './common.js';
+import { verifyFromLog } from './verify.js';
 import { getJson } from './discovery.js';
 import { withReadSide } from './read-side.js';
 
@@ -219,7 +220,12 @@ interface ReplayOutcome {
 async function replay(id: string, options: { json?: boolean }, command: Command): Promise<number> {
   if (!executionIdOf(id)) throw new EphemeraError('CERTIFICATE_ID_INVALID', `${id} is not a certificate id (cert_ and a ULID)`);
   const { outcome, source } = await withReadSide(command, async (side) => {
-    if (side.kind === 'server') return { outcome: await getJson<ReplayOutcome>(side.url, `/certificate/${id}/replay`), source: side.kind };
+    if (side.kind === 'server') {
+      const served = await getJson<ReplayOutcome>(side.url, `/certificate/${id}/replay`);
+      // The verdict is this machine's: the log re-derived and verified here; the server gives only its projection's diff.
+      const { verdict, events } = await verifyFromLog(id, configOf(command));
+      return { outcome: { ...served, events, valid: verdict.valid, failure: verdict.failure ?? null }, source: side.kind };
+    }
     const report = await side.readModel.query((store) =>
       replayAgainstProjection({ certificates: side.certificates, store, verifyOptions: side.verifyOptions }, id),
     );
@@ -235,14 +241,14 @@ async function replay(id: string, options: { json?: boolean }, command: Command)
   if (options.json) printJson({ ...outcome, projection_checked: checked });
   else {
     process.stdout.write(
-      `${outcome.certificate_id}: ${outcome.events} events replayed from the ${outcome.log} log, ${outcome.valid ? 'verified' : `INVALID (${outcome.failure?.code})`}\n`,
+      `${outcome.certificate_id}: ${outcome.events} events replayed from the ${outcome.log} log, ${outcome.valid ? 'verified' : `INVALID (${terminalSafe(String(outcome.failure?.code))})`}\n`,
     );
     process.stdout.write(
       !checked
         ? '  projection not compared (ephemera serve holds it and does not answer)\n'
         : outcome.projection_diff.length
           ? outcome.projection_diff
-              .map((d) => `  projection differs: ${d.field}: log ${JSON.stringify(d.log)}, projection ${JSON.stringify(d.projection)}\n`)
+              .map((d) => `${terminalSafe(`  projection differs: ${d.field}: log ${JSON.stringify(d.log)}, projection ${JSON.stringify(d.projection)}`)}\n`)
               .join('')
           : '  projection matches the log\n',
     );

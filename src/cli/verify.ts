@@ -88,6 +88,17 @@ function isFile(target: string): boolean {
   return true;
 }
 
+/**
+ * A certificate re-derived from this data directory's log, verified here under
+ * the local settings and this directory's own key: what `replay` reports when
+ * it reads through a running serve, whose own verdict it does not take.
+ */
+export async function verifyFromLog(id: string, config: Config): Promise<{ verdict: Verdict; events: number }> {
+  const certificate = (await fromLog(id, config)) as { events: unknown[] };
+  const localKey = readSimulatedPublicKey(config.dataDir);
+  return { verdict: await verifyCertificate(certificate, verifyOptionsFor(config, {}, localKey ? [localKey] : [])), events: certificate.events.length };
+}
+
 async function fromLog(id: string, config: Config): Promise<unknown> {
   const services = await createServices({ ...config, tee: 'simulated' }, { feed: false });
   try {
