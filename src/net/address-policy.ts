@@ -5,6 +5,7 @@
  * metadata addresses); IPv4-mapped IPv6 is unwrapped first, so
  * ::ffff:127.0.0.1 is loopback like 127.0.0.1.
  */
+import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
 
 /** The refusal classes, each with its own error code (see REFUSAL_CODES in safe-fetch.ts). */
@@ -22,12 +23,25 @@ export interface Classified {
   refusal: AddressRefusal | null;
 }
 
-export function classify(address: string): Classified {
-  const parsed = ipaddr.parse(address);
+/**
+ * This machine's own interface addresses: a public one reaches whatever listens
+ * on 0.0.0.0 here, past any firewall in front of the host, so it is refused as
+ * loopback is.
+ */
+export function ownAddresses(): Set<string> {
+  const own = new Set<string>();
+  for (const list of Object.values(networkInterfaces()))
+    for (const entry of list ?? []) own.add(ipaddr.parse(canonicalText(entry.address.replace(/%.*$/, ''))).toNormalizedString());
+  return own;
+}
+
+export function classify(address: string, own: ReadonlySet<string> = new Set()): Classified {
+  const parsed = ipaddr.parse(canonicalText(address));
   const family = parsed.kind() === 'ipv4' ? 4 : 6;
   const unwrapped = parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress() ? (parsed as ipaddr.IPv6).toIPv4Address() : parsed;
   const normal = unwrapped.toNormalizedString();
   if (METADATA_ADDRESSES.has(normal) || METADATA_ADDRESSES.has(unwrapped.toString())) return { address, family, range: 'metadata', refusal: 'metadata' };
+  if (own.has(normal) || own.has(parsed.toNormalizedString())) return { address, family, range: 'own-address', refusal: 'loopback' };
   const range = ipv4Compatible(unwrapped) ? 'ipv4Compatible' : unwrapped.range();
   return { address, family, range, refusal: refusalOf(range) };
 }
@@ -48,6 +62,16 @@ function refusalOf(range: string): AddressRefusal | null {
       // unspecified, broadcast, multicast, reserved, benchmarking, NAT64/6to4/Teredo (they embed an IPv4 address), …
       return 'reserved';
   }
+}
+
+/**
+ * IPv6 text as the WHATWG URL parser writes it (::8.8.8.8 becomes ::808:808):
+ * ipaddr.js reads a dotted tail after a bare `::` as IPv4-mapped, which would
+ * classify the IPv4-compatible address a resolver printed that way by the IPv4
+ * address it embeds, while the socket connects to the compatible one.
+ */
+function canonicalText(address: string): string {
+  return address.includes(':') ? new URL(`http://[${address}]/`).hostname.slice(1, -1) : address;
 }
 
 /** ::a.b.c.d (deprecated IPv4-compatible form): ipaddr.js calls it unicast; it embeds an IPv4 address, so it is refused. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressAllowed, classify, hostAllowed, ipLiteral, isLocalhostName, parseAllowList } from './address-policy.js';
+import { addressAllowed, classify, hostAllowed, ipLiteral, isLocalhostName, ownAddresses, parseAllowList } from './address-policy.js';
 
 describe('classify', () => {
   it.each([
@@ -31,8 +31,19 @@ describe('classify', () => {
     ['64:ff9b::a00:1', 'reserved'],
     ['2002:7f00:1::', 'reserved'],
     ['::7f00:1', 'reserved'],
+    // IPv4-compatible, as a resolver prints an AAAA answer: not read as the IPv4-mapped ::ffff:8.8.8.8.
+    ['::8.8.8.8', 'reserved'],
+    ['::808:808', 'reserved'],
   ])('%s is refused as %s', (address, refusal) => {
     expect(classify(address).refusal).toBe(refusal);
+  });
+
+  it("refuses this machine's own addresses as loopback, public ones included, in any spelling", () => {
+    for (const address of ['203.0.113.7', '::ffff:203.0.113.7', '2001:db8::7', '2001:0db8:0:0::7'])
+      expect(classify(address, new Set(['203.0.113.7', '2001:db8:0:0:0:0:0:7'])), address).toMatchObject({ refusal: 'loopback', range: 'own-address' });
+    expect(classify('8.8.8.8', new Set(['203.0.113.7'])).refusal).toBeNull();
+    // The real interfaces: loopback is among them, normalized.
+    expect(ownAddresses()).toContain('127.0.0.1');
   });
 
   it.each(['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])('%s is public', (address) => {

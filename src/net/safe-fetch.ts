@@ -16,7 +16,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
-import { type AddressRefusal, type AllowList, addressAllowed, classify, hostAllowed, ipLiteral, isLocalhostName } from './address-policy.js';
+import { type AddressRefusal, type AllowList, addressAllowed, classify, hostAllowed, ipLiteral, isLocalhostName, ownAddresses } from './address-policy.js';
 
 export interface FetchPolicy {
   /** Plain http accepted (an explicit server option); https → http redirects are refused regardless. */
@@ -160,8 +160,9 @@ async function checkedTargets(url: URL, hop: number, policy: FetchPolicy, resolv
     }
     if (addresses.length === 0) throw refused('DATASET_URL_UNRESOLVABLE', `dataset.url's host${where(hop)} does not resolve`, hop);
   }
+  const own = ownAddresses();
   return addresses.map((address) => {
-    const checked = classify(address);
+    const checked = classify(address, own);
     if (checked.refusal !== null && !byName && !addressAllowed(policy.allow, address)) throw addressRefused(checked.refusal, checked.range, hop);
     return { address, family: checked.family, port, hostname: url.hostname, tls };
   });
