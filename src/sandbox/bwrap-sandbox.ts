@@ -235,11 +235,13 @@ class BwrapSandbox implements Sandbox {
     const network = this.proxy ? this.proxy.attempts.slice(attemptsBefore).map((a) => ({ ...a })) : [];
     const stdout = Buffer.from(String(reply.stdout), 'base64');
     const stderr = Buffer.from(String(reply.stderr), 'base64');
+    const stderrTail = Buffer.from(String(reply.stderr_tail), 'base64');
     return {
       exitCode: memory || pids ? null : (reply.exit_code as number | null),
       killedBy: memory ? 'memory' : pids ? 'pids' : (reply.killed_by as ToolOutcome['killedBy']),
       stdout: new Uint8Array(stdout.buffer, stdout.byteOffset, stdout.length),
       stderr: new Uint8Array(stderr.buffer, stderr.byteOffset, stderr.length),
+      stderrTail: new Uint8Array(stderrTail.buffer, stderrTail.byteOffset, stderrTail.length),
       truncated: reply.truncated === true,
       stdoutBytes: reply.stdout_bytes as number,
       stderrBytes: reply.stderr_bytes as number,
@@ -339,6 +341,7 @@ function emptyOutcome(killedBy: ToolOutcome['killedBy'], durationMs: number): To
     killedBy,
     stdout: new Uint8Array(0),
     stderr: new Uint8Array(0),
+    stderrTail: new Uint8Array(0),
     truncated: false,
     stdoutBytes: 0,
     stderrBytes: 0,

@@ -20,6 +20,8 @@ export const PROTOCOL = {
   /** Where the supervisor listens inside, forwarding to the host's proxy socket (network-proxy.ts). */
   proxy_port: 3128,
   dataset_env: 'DATASET_PATH',
+  /** The end of a call's stderr the supervisor keeps besides the capped head: a failing script's last words. */
+  stderr_tail_bytes: 4096,
   /** x86_64 numbers (asm/unistd_64.h); the filter is only installed there. */
   seccomp: {
     /** Refused with EPERM for every tool process. */
@@ -75,7 +77,7 @@ export const PROTOCOL = {
     init: { request: ['scripts'], reply: ['pid', 'seccomp'] },
     run: {
       request: ['call', 'limits', 'timeout_ms', 'mark'],
-      reply: ['exit_code', 'killed_by', 'stdout', 'stderr', 'stdout_bytes', 'stderr_bytes', 'truncated', 'duration_ms', 'cpu_ms', 'max_rss_kb'],
+      reply: ['exit_code', 'killed_by', 'stdout', 'stderr', 'stderr_tail', 'stdout_bytes', 'stderr_bytes', 'truncated', 'duration_ms', 'cpu_ms', 'max_rss_kb'],
     },
     list: { request: ['dir'], reply: ['entries'] },
     read: { request: ['path', 'max_bytes'], reply: ['content', 'truncated'] },

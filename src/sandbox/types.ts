@@ -70,6 +70,8 @@ export interface ToolOutcome {
   killedBy: KilledBy;
   stdout: Uint8Array;
   stderr: Uint8Array;
+  /** The last PROTOCOL.stderr_tail_bytes the call wrote to stderr, whatever the capture cap kept of its head. */
+  stderrTail: Uint8Array;
   /** True when stdout or stderr was cut at the cap. */
   truncated: boolean;
   stdoutBytes: number;

@@ -107,6 +107,24 @@ describe('answers a caller can act on', () => {
     });
   });
 
+  describe('when the script writes more stderr than the capture keeps, then fails', () => {
+    it('still answers with the end of it: the traceback, not the middle of the noise before it', async () => {
+      // 2 MiB of noise: past the 1 MiB the capture keeps of each stream's head, under the 16 MiB that kills a call.
+      const noisy = ['import sys', 'for i in range(32768):', '    sys.stderr.write("noise %058d\\n" % i)', 'raise ValueError("last words")', ''].join('\n');
+      const response = await app.inject({
+        method: 'POST',
+        url: '/execute',
+        payload: { dataset: { data: b64('x\n'), format: 'txt' }, sandbox: { tools: ['python'], scripts: { 'main.py': noisy }, environment: ENVIRONMENT } },
+      });
+      const tail = response.json().result.stderr_tail;
+      expect(tail.text).toMatch(/Traceback \(most recent call last\):[\s\S]*ValueError: last words\n$/);
+      expect(tail.bytes).toBeGreaterThan(2 * 1024 * 1024);
+      expect(tail.truncated).toBe(true);
+      const certificate = (await app.inject({ url: response.json().certificate_json_url })).json();
+      expect(certificate.result.stderr_tail).toEqual(tail);
+    });
+  });
+
   describe('when an LLM run has no API key, neither its own nor the server’s', () => {
     let server: Server;
     let hits = 0;

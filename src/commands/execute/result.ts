@@ -8,6 +8,7 @@
  */
 import { canonicalize, hashUtf8, type Hash, type RunResult, type StderrTail } from '../../events/index.js';
 import { checkJsonValue } from '../../verify/index.js';
+import { PROTOCOL } from '../../sandbox/protocol.js';
 import type { KilledBy } from '../../sandbox/types.js';
 
 export const RESULT_MAX_BYTES = 64 * 1024;
@@ -21,17 +22,18 @@ export function buildResult(output: Uint8Array | string, alreadyTruncated = fals
 }
 
 /** How much of a failing script's stderr is kept: enough for a traceback's last frames and its message. */
-export const STDERR_TAIL_MAX_BYTES = 4096;
+export const STDERR_TAIL_MAX_BYTES = PROTOCOL.stderr_tail_bytes;
 
 /**
- * The last STDERR_TAIL_MAX_BYTES of the captured stderr as UTF-8, starting on
+ * The last STDERR_TAIL_MAX_BYTES of stderr (the supervisor keeps them apart from the capped head) as UTF-8, starting on
  * a character boundary (continuation bytes at the cut are dropped, never
  * decoded as U+FFFD). `bytes` is everything the script wrote to stderr;
  * `truncated` says the text is not all of it (cut here, or at the capture cap).
  */
 export function stderrTail(captured: Uint8Array, totalBytes: number): StderrTail {
   let start = Math.max(0, captured.length - STDERR_TAIL_MAX_BYTES);
-  if (start > 0) {
+  // Cut inside the stream (here, or by the supervisor keeping only its end): a character's dangling continuation bytes go.
+  if (start > 0 || captured.length < totalBytes) {
     const lead = start;
     while (start < captured.length && start - lead < 3 && (captured[start]! & 0xc0) === 0x80) start++;
   }

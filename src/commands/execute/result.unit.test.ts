@@ -32,6 +32,11 @@ describe("a failing script's stderr tail", () => {
     expect(stderrTail(utf8('boom\n'), 2_000_000)).toEqual({ text: 'boom\n', bytes: 2_000_000, truncated: true });
   });
 
+  it("drops a character's dangling continuation bytes where the supervisor cut the stream (its end only, no cut here)", () => {
+    const end = utf8('ü boom\n').subarray(1); // the second byte of ü, then the rest
+    expect(stderrTail(end, 10_000)).toEqual({ text: ' boom\n', bytes: 10_000, truncated: true });
+  });
+
   it('decodes bytes that are not UTF-8 as U+FFFD, never failing', () => {
     expect(stderrTail(new Uint8Array([0x66, 0xff, 0x67]), 3).text).toBe('f\uFFFDg');
   });

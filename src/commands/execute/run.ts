@@ -30,7 +30,7 @@ export async function runComputation(ctx: RunContext): Promise<void> {
     if (error || !ctx.request.sandbox.llm) {
       const { result, resultHash } = buildResult(scriptOutcome.stdout, scriptOutcome.truncated);
       // A failed script says why on stderr: the caller gets its tail (the LLM sees stderr through its tool results).
-      const tail = error ? stderrTail(scriptOutcome.stderr, scriptOutcome.stderrBytes) : null;
+      const tail = error ? stderrTail(scriptOutcome.stderrTail, scriptOutcome.stderrBytes) : null;
       return finish(ctx, totals, error, scriptOutcome.exitCode, scriptOutcome.killedBy, result, resultHash, tail);
     }
   }

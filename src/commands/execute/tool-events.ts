@@ -81,6 +81,7 @@ export async function runRecordedSynthetic(
     killedBy: null,
     stdout,
     stderr,
+    stderrTail: stderr,
     truncated: false,
     stdoutBytes: stdout.length,
     stderrBytes: stderr.length,

@@ -125,6 +125,8 @@ def run(request):
     os.close(out_w)
     os.close(err_w)
     streams = {out_r: bytearray(), err_r: bytearray()}
+    # The end of stderr, kept apart from the capped head: a failing script's traceback comes last.
+    err_tail = bytearray()
     totals = {out_r: 0, err_r: 0}
     open_fds = [out_r, err_r]
     killed_by = None
@@ -153,6 +155,9 @@ def run(request):
                 room = cap - len(streams[fd])
                 if room > 0:
                     streams[fd] += chunk[:room]
+                if fd == err_r:
+                    err_tail += chunk
+                    del err_tail[: max(0, len(err_tail) - PROTOCOL["stderr_tail_bytes"])]
             if totals[out_r] + totals[err_r] > hard_cap:
                 killed_by = "output_limit"
                 break
@@ -205,6 +210,7 @@ def run(request):
         "killed_by": killed_by,
         "stdout": base64.b64encode(bytes(streams[out_r])).decode(),
         "stderr": base64.b64encode(bytes(streams[err_r])).decode(),
+        "stderr_tail": base64.b64encode(bytes(err_tail)).decode(),
         "stdout_bytes": totals[out_r],
         "stderr_bytes": totals[err_r],
         "truncated": totals[out_r] > cap or totals[err_r] > cap,
