@@ -293,6 +293,15 @@ describe('ephemera CLI', () => {
       expect(help.stdout).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*\n[\s\S]* {2}3 .*\n {2}4 /);
     });
 
+    it('stops quietly when its reader has gone (`| head`): no stack trace, the exit code of what it did', async () => {
+      const child = spawn(process.execPath, [join(ROOT, 'bin/ephemera.js'), '--help'], { cwd: ROOT });
+      child.stdout.destroy(); // the reading end closes before the help is written: the write fails with EPIPE
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    });
+
     it('--version prints the version of package.json', () => {
       const version = ephemera('--version');
       expect(version.code).toBe(0);
@@ -492,6 +501,16 @@ describe('ephemera CLI', () => {
           pid: server.pid,
           instance: expect.stringMatching(/^[0-9a-f]{32}$/),
         });
+
+        // A second serve on the same data directory is refused, and leaves the first one's serve.json alone.
+        const second = ephemeraIn(dataDir, 'serve', '--port', '0', '--host', '127.0.0.1');
+        expect(second.code).toBe(2);
+        expect(second.stderr).toMatch(new RegExp(`^error SERVE_DATA_DIR_HELD: ephemera serve \\(pid ${server.pid}\\) holds `, 'm'));
+        expect(JSON.parse(readFileSync(join(dataDir, 'serve.json'), 'utf8'))).toEqual(discovery);
+        // A serve elsewhere asked for the port this one has: a clear refusal, not an internal error.
+        const taken = ephemeraIn(join(dir, 'other-data'), 'serve', '--port', new URL(discovery.url).port, '--host', '127.0.0.1');
+        expect(taken.code).toBe(2);
+        expect(taken.stderr).toMatch(/^error SERVE_ADDRESS_IN_USE: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/m);
 
         // Through the API: this process could not open the embedded store (serve holds its lock).
         const ls = ephemera('certs', 'ls', '--json');

@@ -70,4 +70,11 @@ function commanderExit(error: CommanderError, json: boolean): number {
   return reportError(new EphemeraError('CLI_USAGE', `${error.message.replace(/^error: /, '')} (see --help)`), json);
 }
 
+// Output piped into a reader that has had enough (`| head`): stop quietly, as Unix tools do, with what was printed standing.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok);
+    throw error;
+  });
+
 process.exitCode = await main(process.argv.slice(2));

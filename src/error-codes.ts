@@ -70,7 +70,7 @@ export const ERROR_REGISTRY = {
   DATASET_INVALID_BASE64: dataset(400, 'the inline dataset is not valid base64'),
   DATASET_FETCH_FAILED: dataset(422, 'the dataset URL could not be fetched'),
   DATASET_FETCH_TIMEOUT: dataset(422, 'the dataset URL did not answer within the time limit (total, or idle)'),
-  DATASET_EMPTY: dataset(422, 'the dataset is empty (0 bytes); set dataset.allow_empty to run on it anyway'),
+  DATASET_EMPTY: dataset(422, 'the dataset is empty (0 bytes); allow it with dataset.allow_empty (API) or --allow-empty (CLI)'),
   // Dataset URLs the server refuses to fetch (nothing is loaded; the error names the hop, never the URL).
   DATASET_URL_INVALID: dataset(400, 'the dataset URL, or a redirect location, is not a valid URL'),
   DATASET_URL_SCHEME_FORBIDDEN: dataset(422, 'the dataset URL must be https (plain http only where the server allows it)'),
@@ -213,6 +213,13 @@ export const ERROR_REGISTRY = {
     exit: EXIT.badInput,
     message: 'the certificate could not be written where --out says; it was kept elsewhere, and the message says where',
   },
+  SERVE_DATA_DIR_HELD: {
+    stage: 'cli',
+    http: null,
+    exit: EXIT.badInput,
+    message: 'another ephemera serve holds this data directory (its serve.json names a live process); stop it first',
+  },
+  SERVE_ADDRESS_IN_USE: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'the address serve was asked to listen on is taken, or not this host' },
   CONFIG_INVALID: { stage: 'config', http: null, exit: EXIT.badInput, message: 'a configuration variable has a value that is not allowed' },
   INTERNAL: { stage: 'internal', http: 500, exit: EXIT.internal, message: 'an internal error' },
 } as const satisfies Record<string, ErrorInfo>;

@@ -8,6 +8,7 @@ import { createServices } from './services.js';
 import type { TailableEventLog } from './events/index.js';
 import { abortUnfinished } from './commands/execute/recover.js';
 import { assertSandboxSupported, prepareLimits } from './sandbox/index.js';
+import { EphemeraError } from './errors.js';
 
 export async function serve(config: Config): Promise<{ url: string; close: () => Promise<void> }> {
   // Never serve executions that would run unsandboxed (THREATS A17).
@@ -25,7 +26,17 @@ export async function serve(config: Config): Promise<{ url: string; close: () =>
   await services.readModel.store().catch(() => process.stderr.write('ephemera: ClickHouse unavailable; search and analytics will catch up when it is back\n'));
   const refresher = setInterval(() => void services.readModel.refresh().catch(() => undefined), 1000);
   refresher.unref();
-  const url = await app.listen({ port: config.port, host: config.host });
+  let url: string;
+  try {
+    url = await app.listen({ port: config.port, host: config.host });
+  } catch (cause) {
+    clearInterval(refresher);
+    await services.close();
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES')
+      throw new EphemeraError('SERVE_ADDRESS_IN_USE', `cannot listen on ${config.host}:${config.port} (${code}): choose another --port or --host`, { cause });
+    throw cause;
+  }
   if (config.executeToken === null && !['127.0.0.1', '::1', 'localhost'].includes(config.host)) {
     process.stderr.write(`ephemera: POST /execute is open to anyone who reaches ${url} (and spends ANTHROPIC_API_KEY when set); set EPHEMERA_EXECUTE_TOKEN\n`);
   }

@@ -20,11 +20,33 @@ const REQUEST_TIMEOUT_MS = 60_000;
 
 export const discoveryPath = (dataDir: string) => join(dataDir, FILE);
 
-/** Written by serve once it listens; returns the remover (idempotent, synchronous: it runs in an 'exit' handler). */
+/** Written by serve once it listens; returns the remover (idempotent, synchronous: it runs in an 'exit' handler), which removes the file only while it is still this process's. */
 export function writeDiscovery(dataDir: string, listening: string): () => void {
   const path = discoveryPath(dataDir);
   writeFileSync(path, `${JSON.stringify({ url: reachableUrl(listening), pid: process.pid, instance: INSTANCE_ID })}\n`, { mode: 0o600 });
-  return () => rmSync(path, { force: true });
+  return () => {
+    try {
+      if ((JSON.parse(readFileSync(path, 'utf8')) as { instance?: unknown }).instance === INSTANCE_ID) rmSync(path, { force: true });
+    } catch {
+      // gone or unreadable: nothing of ours to remove
+    }
+  };
+}
+
+/** Before serve starts: refused while serve.json names a live process (another serve holds the embedded stores). */
+export async function assertDataDirFree(dataDir: string): Promise<void> {
+  let pid: unknown;
+  try {
+    pid = (JSON.parse(readFileSync(discoveryPath(dataDir), 'utf8')) as { pid?: unknown }).pid;
+  } catch {
+    return;
+  }
+  if (Number.isSafeInteger(pid) && (pid as number) > 0 && (pid as number) !== process.pid && isAlive(pid as number)) {
+    throw new EphemeraError(
+      'SERVE_DATA_DIR_HELD',
+      `ephemera serve (pid ${pid}) holds ${dataDir} (${discoveryPath(dataDir)}); stop it first, or remove that file if pid ${pid} is no ephemera serve`,
+    );
+  }
 }
 
 /** A wildcard listen address is reached on loopback. */

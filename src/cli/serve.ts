@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { serve } from '../server.js';
 import { configOf, note } from './common.js';
-import { writeDiscovery } from './discovery.js';
+import { assertDataDirFree, writeDiscovery } from './discovery.js';
 
 export function addServeCommand(program: Command): void {
   program
@@ -11,6 +11,8 @@ export function addServeCommand(program: Command): void {
     .addHelpText('after', '\nListen address: --port and --host (PORT, EPHEMERA_HOST). Writes serve.json in the data directory while it runs.')
     .action(async (_options: unknown, command: Command) => {
       const config = configOf(command);
+      // Two servers on one data directory would fight over the embedded stores, and the second would hide the first from the CLI.
+      await assertDataDirFree(config.dataDir);
       const { url } = await serve(config);
       const forget = writeDiscovery(config.dataDir, url);
       // 'exit' runs on the signal handlers' process.exit too; a SIGKILL leaves the file, and readers check the pid.

@@ -280,7 +280,10 @@ class BwrapSandbox implements Sandbox {
     await this.client.request('exit', {}, 2000).catch(() => undefined);
     this.child.stdin?.destroy();
     await this.limits.killAll();
-    await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    // Bounded, and the timer cleared: a pending one would hold a CLI process open 5 s after its run.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
+    clearTimeout(timer);
     const processesRemaining = this.limits.procs().length;
     await this.limits.remove();
     // A killed process leaves its namespaces a moment after it is reaped: give the kernel up to 2 s.

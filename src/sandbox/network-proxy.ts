@@ -71,7 +71,9 @@ export async function startNetworkProxy(allow: readonly string[], owner?: number
     socketPath,
     attempts,
     async settled(from, timeoutMs = 1000) {
-      await Promise.race([Promise.allSettled(open.slice(from)), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled(open.slice(from)), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -28,7 +28,7 @@ export interface DatasetSpec {
 export async function loadDataset(spec: DatasetSpec, policy: FetchPolicy, fetchDeps: FetchDeps = {}): Promise<LoadedDataset> {
   const bytes = spec.data !== undefined ? decodeInline(spec.data, policy.maxBytes) : await safeFetch(spec.url!, policy, fetchDeps);
   if (bytes.length === 0 && spec.allow_empty !== true) {
-    throw new EphemeraError('DATASET_EMPTY', 'the dataset is empty (0 bytes); set dataset.allow_empty to true to run on it anyway', {
+    throw new EphemeraError('DATASET_EMPTY', 'the dataset is empty (0 bytes); allow it with dataset.allow_empty: true (API) or --allow-empty (ephemera run)', {
       fields: { field: 'body.dataset', source: spec.data !== undefined ? 'inline' : 'url' },
     });
   }

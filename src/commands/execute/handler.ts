@@ -50,7 +50,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
   if (request.sandbox.llm && !llmApiKey(request, deps.config)) {
     throw new EphemeraError(
       'LLM_API_KEY_REQUIRED',
-      'sandbox.llm needs an API key: give sandbox.llm.api_key, or start the server with ANTHROPIC_API_KEY; nothing was loaded or recorded',
+      'sandbox.llm needs an API key: give sandbox.llm.api_key, or set ANTHROPIC_API_KEY where Ephemera runs (the server, or ephemera run); nothing was loaded or recorded',
       { fields: { field: 'body.sandbox.llm.api_key' } },
     );
   }
