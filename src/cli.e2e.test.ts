@@ -106,7 +106,7 @@ describe('ephemera CLI', () => {
       expect(reader('verify', certPath, '--trust-key', fingerprint).code).toBe(0);
       expect(reader('verify', certPath, '--trust-key', 'sha256:nope').code).toBe(2);
       expect(reader('trust', 'add', fingerprint, '--note', 'our test server').code).toBe(0);
-      expect(reader('trust', 'ls').stdout).toMatch(new RegExp(`│ ${fingerprint} │ our test server │`));
+      expect(reader('trust', 'ls').stdout).toMatch(new RegExp(`│ ${fingerprint} │ +│ our test server │`));
       expect(reader('verify', certPath).code).toBe(0);
       expect(reader('trust', 'rm', fingerprint).code).toBe(0);
       expect(reader('verify', certPath).code).toBe(4);
@@ -155,7 +155,16 @@ describe('ephemera CLI', () => {
         await services.close();
       }
       expect(ephemeraIn(join(dir, 'reader'), 'verify', certPath).code).toBe(0);
-      expect(ephemeraIn(join(dir, 'reader'), 'trust', 'rm', key0(join(dir, 'config'))).code).toBe(0);
+      // The raw key it pinned is listed with its fingerprint, and the fingerprint unpins it.
+      const rawKey = key0(join(dir, 'config'));
+      expect(JSON.parse(ephemeraIn(join(dir, 'reader'), 'trust', 'ls', '--json').stdout).keys).toContainEqual(
+        expect.objectContaining({ key: rawKey, fingerprint: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) }),
+      );
+      const fingerprintOfPin = JSON.parse(ephemeraIn(join(dir, 'reader'), 'trust', 'ls', '--json').stdout).keys.find(
+        (k: { key: string }) => k.key === rawKey,
+      ).fingerprint;
+      expect(ephemeraIn(join(dir, 'reader'), 'trust', 'rm', fingerprintOfPin).code).toBe(0);
+      expect(JSON.parse(ephemeraIn(join(dir, 'reader'), 'trust', 'ls', '--json').stdout).keys).toEqual([]);
     });
   });
 
@@ -355,10 +364,21 @@ describe('ephemera CLI', () => {
       [['run', '--dataset', 'examples', '--format', 'csv', '--sandbox', sandbox], 'CLI_FILE_UNREADABLE', /cannot read the dataset file examples \(EISDIR\)/],
       [['verify', 'missing/cert.json'], 'CLI_FILE_NOT_FOUND', /no such file/],
       [['build-info', '--compose', 'missing.json'], 'CLI_FILE_NOT_FOUND', /app compose file/],
+      [['verify', 'examples'], 'CLI_FILE_UNREADABLE', /examples is a directory, not a certificate file/],
     ])('%j exits 2 with %s', (args, code, why) => {
       const result = ephemera(...args, '--json');
       expect(result.code).toBe(2);
       expect(JSON.parse(result.stdout).error).toMatchObject({ code, message: expect.stringMatching(why) });
+    });
+
+    it('reads no data directory that is not there (and creates none, nor a signing key in it)', () => {
+      const nowhere = join(dir, 'never-ran-here');
+      for (const args of [['verify', `cert_${'0'.repeat(26)}`], ['certs', 'ls'], ['stats']]) {
+        const result = ephemeraIn(nowhere, ...args, '--json');
+        expect(result.code, args.join(' ')).toBe(2);
+        expect(JSON.parse(result.stdout).error).toMatchObject({ code: 'CLI_DATA_DIR_NOT_FOUND', message: expect.stringContaining(nowhere) });
+      }
+      expect(existsSync(nowhere)).toBe(false);
     });
 
     it("names a sandbox's script file that is not there", () => {
@@ -511,6 +531,11 @@ describe('ephemera CLI', () => {
         const taken = ephemeraIn(join(dir, 'other-data'), 'serve', '--port', new URL(discovery.url).port, '--host', '127.0.0.1');
         expect(taken.code).toBe(2);
         expect(taken.stderr).toMatch(/^error SERVE_ADDRESS_IN_USE: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/m);
+
+        // Writing the projections beside it is refused the same way.
+        const migrate = ephemeraIn(dataDir, 'migrate', '--json');
+        expect(migrate.code).toBe(2);
+        expect(JSON.parse(migrate.stdout).error.code).toBe('SERVE_DATA_DIR_HELD');
 
         // Through the API: this process could not open the embedded store (serve holds its lock).
         const ls = ephemera('certs', 'ls', '--json');

@@ -213,6 +213,12 @@ export const ERROR_REGISTRY = {
     exit: EXIT.badInput,
     message: 'the certificate could not be written where --out says; it was kept elsewhere, and the message says where',
   },
+  CLI_DATA_DIR_NOT_FOUND: {
+    stage: 'cli',
+    http: null,
+    exit: EXIT.badInput,
+    message: 'the data directory a read command was pointed at does not exist (nothing ran there); give --data-dir',
+  },
   SERVE_DATA_DIR_HELD: {
     stage: 'cli',
     http: null,

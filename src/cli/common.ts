@@ -4,10 +4,11 @@
  * discipline: with --json, stdout carries one JSON document; progress and
  * diagnostics go to stderr.
  */
+import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import Table from 'cli-table3';
 import { errorInfo } from '../error-codes.js';
-import { isEphemeraError } from '../errors.js';
+import { EphemeraError, isEphemeraError } from '../errors.js';
 import { CONFIG_VARIABLES, loadConfig, type Config } from '../config.js';
 
 /** Exit codes of every command (README "CLI"): `verify` uses invalid (1) and untrusted (4); `run` uses computationFailed (3); an error, its code's (error-codes.ts). */
@@ -77,6 +78,13 @@ export function printTable(head: readonly string[], rows: readonly (readonly unk
   });
   for (const row of rows) table.push(row.map((cell) => (cell === null || cell === undefined ? '' : String(cell))));
   process.stdout.write(`${table.toString()}\n`);
+}
+
+/** A read command's data directory: it must exist (reading never creates one, nor a signing key in it). */
+export function existingDataDir(config: Config): string {
+  if (!existsSync(config.dataDir))
+    throw new EphemeraError('CLI_DATA_DIR_NOT_FOUND', `no data directory at ${config.dataDir}: nothing has run there (give --data-dir or EPHEMERA_DATA_DIR)`);
+  return config.dataDir;
 }
 
 /** Reports an error on stderr (or as JSON on stdout with --json) and returns its exit code. */

@@ -19,12 +19,15 @@ import type { Store } from '../projections/store/clickhouse.js';
 import { executionIdOf } from '../verify/index.js';
 import { configOf, EXIT, integer, jsonOption, note, printJson, printTable, terminalSafe } from './common.js';
 import { verifyFromLog } from './verify.js';
-import { getJson } from './discovery.js';
+import { assertDataDirFree, getJson } from './discovery.js';
 import { withReadSide } from './read-side.js';
 
 /** A write to the projections needs the store to itself: run it with serve stopped. */
+/** For the commands that write the projections: never beside a serve that holds the embedded store. */
 async function withServices<T>(command: Command, body: (s: Services) => Promise<T>): Promise<T> {
-  const services = await createServices({ ...configOf(command), tee: 'simulated' });
+  const config = configOf(command);
+  if (config.clickhouseUrl === null) await assertDataDirFree(config.dataDir);
+  const services = await createServices({ ...config, tee: 'simulated' });
   try {
     return await body(services);
   } finally {
@@ -111,7 +114,10 @@ export function addProjectionCommands(program: Command): void {
     .description('re-derive a certificate from the log, verify it, and diff it against the projection')
     .argument('<certificate-id>', 'cert_…')
     .addOption(jsonOption())
-    .addHelpText('after', '\nExit: 0 verified and the projection matches, 1 otherwise, 2 no such certificate.')
+    .addHelpText(
+      'after',
+      '\nExit: 0 verified and the projection matches (or could not be compared: --json says projection_checked), 1 otherwise, 2 no such certificate.',
+    )
     .action(async (id: string, options: { json?: boolean }, command: Command) => {
       process.exitCode = await replay(id, options, command);
     });

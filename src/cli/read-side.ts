@@ -18,7 +18,7 @@ import { createServices, verifyOptionsFor } from '../services.js';
 import { ReadModel } from '../projections/read-model.js';
 import { certificatesFromLog, type CertificateReader } from '../projections/certificates/index.js';
 import type { VerifyOptions } from '../verify/index.js';
-import { configOf, note } from './common.js';
+import { configOf, existingDataDir, note } from './common.js';
 import { findServer } from './discovery.js';
 
 export interface LocalReadSide {
@@ -33,6 +33,7 @@ export type ReadSide = { kind: 'server'; url: string } | LocalReadSide;
 
 export async function withReadSide<T>(command: Command, body: (side: ReadSide) => Promise<T>): Promise<T> {
   const config = configOf(command);
+  if (config.log === 'sqlite' && config.clickhouseUrl === null) existingDataDir(config);
   const server = await findServer(config.dataDir);
   if (server.url) return body({ kind: 'server', url: server.url });
   // A ClickHouse server has no directory lock: only the embedded store needs the snapshot.

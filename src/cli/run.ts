@@ -80,7 +80,7 @@ async function run(options: RunOptions, command: Command): Promise<number> {
     else {
       process.stdout.write(`certificate ${certificate.certificate_id}\n`);
       process.stdout.write(
-        `status      ${certificate.status}${certificate.result.error_code ? ` (${certificate.result.error_code})` : ''}, exit code ${certificate.result.exit_code}\n`,
+        `status      ${certificate.status}${certificate.result.error_code ? ` (${certificate.result.error_code})` : ''}, ${certificate.result.exit_code === null ? 'no exit code (killed)' : `exit code ${certificate.result.exit_code}`}\n`,
       );
       process.stdout.write(`result      ${terminalSafe(certificate.result.output).trim().split('\n').slice(0, 20).join('\n            ')}\n`);
       const tail = certificate.result.stderr_tail;

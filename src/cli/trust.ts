@@ -39,12 +39,14 @@ export function addTrustCommand(program: Command): void {
     .action((options: { json?: boolean }) => {
       const path = trustFilePath();
       const pins = readPins(path);
-      if (options.json) printJson({ file: path, keys: pins });
+      // A raw key is shown with its fingerprint: what run, verify and the pages print.
+      const rows = pins.map((p) => ({ ...p, fingerprint: p.key.length === 64 ? keyFingerprint(p.key) : p.key }));
+      if (options.json) printJson({ file: path, keys: rows });
       else if (pins.length === 0) process.stdout.write(`no pinned keys (${path})\n`);
       else
         printTable(
-          ['key', 'note'],
-          pins.map((p) => [p.key, p.note]),
+          ['fingerprint', 'key', 'note'],
+          rows.map((p) => [p.fingerprint, p.key.length === 64 ? p.key : '', p.note]),
         );
     });
   trust
@@ -62,14 +64,15 @@ export function addTrustCommand(program: Command): void {
     });
   trust
     .command('rm')
-    .description('unpin a key (a key also removes the pin of its fingerprint)')
+    .description('unpin a key, by the key or its fingerprint (either removes both pins)')
     .argument('<key>', 'an Ed25519 public key or its fingerprint')
     .addOption(jsonOption())
     .action((target: string, options: { json?: boolean }) => {
       const path = trustFilePath();
       const pins = readPins(path);
       const key = parsePin(target, 'ephemera trust rm KEY');
-      const kept = pins.filter((p) => p.key !== key && !(key.length === 64 && p.key === keyFingerprint(key)));
+      const fingerprintOf = (pin: string) => (pin.length === 64 ? keyFingerprint(pin) : pin);
+      const kept = pins.filter((p) => fingerprintOf(p.key) !== fingerprintOf(key));
       if (kept.length === pins.length) throw new EphemeraError('CLI_USAGE', `${key} is not pinned`);
       writePins(kept, path);
       report(options.json, { removed: key, file: path }, `removed ${key}\n`);

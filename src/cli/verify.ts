@@ -21,7 +21,7 @@ import { SIMULATED_KEY_FILE, readSimulatedPublicKey } from '../attest/node.js';
 import { createServices, verifyOptionsFor } from '../services.js';
 import { DEFAULT_VERIFY_LIMITS, verifyCertificate, type Verdict, type VerifyOptions } from '../verify/index.js';
 import { verifyCertificateFile } from '../verify/node.js';
-import { configOf, EXIT, flagGiven, integer, jsonOption, printJson } from './common.js';
+import { configOf, EXIT, existingDataDir, flagGiven, integer, jsonOption, printJson } from './common.js';
 import { parsePin, readPins } from './trust-store.js';
 
 interface VerifyFlags {
@@ -79,6 +79,7 @@ function isFile(target: string): boolean {
     if (/[/\\]|\.json$/.test(target)) throw new EphemeraError('CLI_FILE_NOT_FOUND', `${target}: no such file`);
     return false;
   }
+  if (statSync(target).isDirectory()) throw new EphemeraError('CLI_FILE_UNREADABLE', `${target} is a directory, not a certificate file`);
   if (!regular) return false;
   try {
     accessSync(target, constants.R_OK);
@@ -100,6 +101,7 @@ export async function verifyFromLog(id: string, config: Config): Promise<{ verdi
 }
 
 async function fromLog(id: string, config: Config): Promise<unknown> {
+  if (config.log === 'sqlite') existingDataDir(config);
   const services = await createServices({ ...config, tee: 'simulated' }, { feed: false });
   try {
     const certificate = await services.certificates.get(id);
