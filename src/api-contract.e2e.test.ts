@@ -101,6 +101,11 @@ describe('every API route answers what its OpenAPI schema says', () => {
       const page = await app.inject({ url: completed.certificate_url });
       expect(page.statusCode).toBe(200);
       expect(page.headers['content-type']).toMatch(/^text\/html/);
+      // A page link to no certificate, or to no certificate id at all, is a 404 (the page itself then says so).
+      for (const url of [`/c/cert_${'0'.repeat(26)}`, '/c/not-an-id']) {
+        const missing = await app.inject({ url });
+        expect({ url, status: missing.statusCode, type: missing.headers['content-type'] }).toEqual({ url, status: 404, type: 'text/html; charset=utf-8' });
+      }
       const certificate = (await app.inject({ url: completed.certificate_json_url })).json();
       expect(certificate.certificate_id).toBe(id);
       const outcome = certificate.events.find((e: { type: string }) => e.type === 'execution.completed');

@@ -77,7 +77,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     healthRoutes({ log: logProbe(services.log), projections: projectionsProbe(services.readModel), attestor: attestorProbe(services.attestor) }),
     replayRoutes({ certificates: services.certificates, readModel: services.readModel, verifyOptions: () => services.verifyOptions, log: services.log.kind }),
   );
-  await app.register(webRoutes);
+  await app.register(webRoutes({ certificateExists: async (id) => (await services.certificates.get(id)) !== null }));
   return app;
 }
 

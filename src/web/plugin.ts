@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { build } from 'esbuild';
+import { CERTIFICATE_ID_PATTERN } from '../verify/index.js';
 
 export const WEB_ROOT = join(import.meta.dirname, '../../web');
 export const CSP =
@@ -41,21 +42,32 @@ export function webBundle(entry: WebEntry = 'main'): Promise<string> {
   return bundle;
 }
 
-export const webRoutes: FastifyPluginAsync = async (app) => {
-  const page = readFileSync(join(WEB_ROOT, 'index.html'), 'utf8');
-  const css = readFileSync(join(WEB_ROOT, 'style.css'), 'utf8');
-  const send = (reply: FastifyReply, type: string, body: string) =>
-    reply
-      .header('content-type', type)
-      .header('content-security-policy', CSP)
-      .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'no-referrer')
-      .send(body);
-  const shell = { schema: { hide: true } };
-  app.get('/', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
-  app.get('/verify', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
-  app.get('/c/:id', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
-  app.get('/assets/style.css', shell, (_req, reply) => send(reply, 'text/css; charset=utf-8', css));
-  app.get('/assets/app.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('main')));
-  app.get('/assets/tdx.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('tdx')));
-};
+export interface WebDeps {
+  /** Whether the log holds this certificate (a lookup failure counts as yes: the page then says what went wrong). */
+  certificateExists: (id: string) => Promise<boolean>;
+}
+
+export const webRoutes =
+  (deps: WebDeps): FastifyPluginAsync =>
+  async (app) => {
+    const page = readFileSync(join(WEB_ROOT, 'index.html'), 'utf8');
+    const css = readFileSync(join(WEB_ROOT, 'style.css'), 'utf8');
+    const send = (reply: FastifyReply, type: string, body: string) =>
+      reply
+        .header('content-type', type)
+        .header('content-security-policy', CSP)
+        .header('x-content-type-options', 'nosniff')
+        .header('referrer-policy', 'no-referrer')
+        .send(body);
+    const shell = { schema: { hide: true } };
+    app.get('/', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
+    app.get('/verify', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
+    // The page loads the certificate itself; the status says at once whether there is one, so a link to nothing is a 404.
+    app.get<{ Params: { id: string } }>('/c/:id', shell, async (req, reply) => {
+      const found = CERTIFICATE_ID_PATTERN.test(req.params.id) && (await deps.certificateExists(req.params.id).catch(() => true));
+      return send(reply.status(found ? 200 : 404), 'text/html; charset=utf-8', page);
+    });
+    app.get('/assets/style.css', shell, (_req, reply) => send(reply, 'text/css; charset=utf-8', css));
+    app.get('/assets/app.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('main')));
+    app.get('/assets/tdx.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('tdx')));
+  };
