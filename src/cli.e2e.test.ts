@@ -1,6 +1,7 @@
 /** The `ephemera` command as a process: run, verify, exit codes, --json discipline. */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -147,8 +148,16 @@ describe('ephemera CLI', () => {
         const wrong = await runAsync(join(dir, 'reader'), 'trust', 'pin', base, '--expect-fingerprint', `sha256:${'00'.repeat(32)}`);
         expect(wrong.code).toBe(1);
         expect(wrong.stderr).toMatch(/TRUST_FINGERPRINT_MISMATCH/);
+        // Over plain http from another host name (a second loopback address here), it pins but warns.
+        const elsewhere = createHttpServer((_req, res) => res.setHeader('content-type', 'application/json').end(JSON.stringify(key)));
+        await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.2', resolve));
+        const warned = await runAsync(join(dir, 'warned'), 'trust', 'pin', `http://127.0.0.2:${(elsewhere.address() as AddressInfo).port}`);
+        await new Promise((resolve) => elsewhere.close(resolve));
+        expect(warned.code, warned.stderr).toBe(0);
+        expect(warned.stderr).toMatch(/^WARNING: fetched over plain http from 127\.0\.0\.2: anyone on the path could have substituted the key/m);
         const pinned = await runAsync(join(dir, 'reader'), 'trust', 'pin', base, '--expect-fingerprint', key.fingerprint, '--json');
         expect(pinned.code, pinned.stderr).toBe(0);
+        expect(pinned.stderr).not.toContain('WARNING');
         expect(JSON.parse(pinned.stdout)).toMatchObject({ fingerprint: key.fingerprint });
       } finally {
         await app.close();

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
 import { parseStrictJson, s } from '../events/index.js';
 import { keyFingerprint } from '../verify/index.js';
-import { jsonOption, printJson, printTable } from './common.js';
+import { jsonOption, note, printJson, printTable } from './common.js';
 import { parsePin, readPins, trustFilePath, writePins } from './trust-store.js';
 
 export const WELL_KNOWN_KEY_PATH = '/.well-known/ephemera-key.json';
@@ -100,6 +100,12 @@ export function addTrustCommand(program: Command): void {
           `the server's key has fingerprint ${document.fingerprint}, not the one you expected: nothing pinned`,
         );
       }
+      // Over plain http to another machine, anyone on the path could have put their own key in the document.
+      const { protocol, hostname } = new URL(target);
+      if (protocol === 'http:' && expected === undefined && !['127.0.0.1', '[::1]', 'localhost'].includes(hostname))
+        note(
+          `WARNING: fetched over plain http from ${hostname}: anyone on the path could have substituted the key; compare the fingerprint with one you got another way (--expect-fingerprint)`,
+        );
       if (!pins.some((p) => p.key === document.public_key))
         writePins([...pins, { key: document.public_key, note: `${new URL(target).origin} (simulated, not hardware-backed)` }], path);
       report(
