@@ -35,18 +35,25 @@ export function writeDiscovery(dataDir: string, listening: string): () => void {
 
 /** Before serve starts: refused while serve.json names a live process (another serve holds the embedded stores). */
 export async function assertDataDirFree(dataDir: string): Promise<void> {
-  let pid: unknown;
-  try {
-    pid = (JSON.parse(readFileSync(discoveryPath(dataDir), 'utf8')) as { pid?: unknown }).pid;
-  } catch {
-    return;
-  }
-  if (Number.isSafeInteger(pid) && (pid as number) > 0 && (pid as number) !== process.pid && isAlive(pid as number)) {
+  const claim = liveClaim(dataDir);
+  if (claim !== null && claim.pid !== process.pid) {
     throw new EphemeraError(
       'SERVE_DATA_DIR_HELD',
-      `ephemera serve (pid ${pid}) holds ${dataDir} (${discoveryPath(dataDir)}); stop it first, or remove that file if pid ${pid} is no ephemera serve`,
+      `ephemera serve (pid ${claim.pid}) holds ${dataDir} (${discoveryPath(dataDir)}); stop it first, or remove that file if pid ${claim.pid} is no ephemera serve`,
     );
   }
+}
+
+/** serve.json while the process it names is alive; null when there is none, it is malformed, or its process is gone. */
+function liveClaim(dataDir: string): { pid: number; url?: unknown; instance?: unknown } | null {
+  let claim: { url?: unknown; pid?: unknown; instance?: unknown };
+  try {
+    claim = JSON.parse(readFileSync(discoveryPath(dataDir), 'utf8')) as typeof claim;
+  } catch {
+    return null;
+  }
+  const { pid } = claim;
+  return typeof pid === 'number' && Number.isSafeInteger(pid) && pid > 0 && isAlive(pid) ? { ...claim, pid } : null;
 }
 
 /** A wildcard listen address is reached on loopback. */
@@ -66,13 +73,8 @@ export interface ServerState {
 
 /** Reads the discovery file; anything malformed counts as no server. */
 export async function findServer(dataDir: string): Promise<ServerState> {
-  let claim: { url?: unknown; pid?: unknown; instance?: unknown };
-  try {
-    claim = JSON.parse(readFileSync(discoveryPath(dataDir), 'utf8')) as typeof claim;
-  } catch {
-    return { url: null, held: false };
-  }
-  if (!Number.isSafeInteger(claim.pid) || (claim.pid as number) <= 0 || !isAlive(claim.pid as number)) return { url: null, held: false };
+  const claim = liveClaim(dataDir);
+  if (claim === null) return { url: null, held: false };
   const url = typeof claim.url === 'string' && /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d{1,5})?$/.test(claim.url) ? claim.url : null;
   if (url === null || typeof claim.instance !== 'string' || !/^[0-9a-f]{32}$/.test(claim.instance)) return { url: null, held: true };
   return { url: (await answers(url, claim.instance)) ? url : null, held: true };

@@ -35,9 +35,13 @@ export async function loadDataset(spec: DatasetSpec, policy: FetchPolicy, fetchD
   return { bytes, source: spec.data !== undefined ? 'inline' : 'url', hash: sha256Hex(bytes) };
 }
 
-/** The fetch policy the server's configuration sets for dataset URLs. */
+const policies = new WeakMap<Config, FetchPolicy>();
+
+/** The fetch policy the server's configuration sets for dataset URLs: derived once per (frozen) configuration, not per request. */
 export function datasetFetchPolicy(config: Config): FetchPolicy {
-  return {
+  const known = policies.get(config);
+  if (known) return known;
+  const policy: FetchPolicy = {
     allowHttp: config.datasetUrlAllowHttp,
     allow: parseAllowList(config.datasetUrlAllow),
     maxRedirects: config.datasetMaxRedirects,
@@ -45,6 +49,8 @@ export function datasetFetchPolicy(config: Config): FetchPolicy {
     idleTimeoutMs: config.datasetFetchIdleTimeoutMs,
     maxBytes: config.maxDatasetBytes,
   };
+  policies.set(config, policy);
+  return policy;
 }
 
 export function sha256Hex(bytes: Uint8Array): Hash {
