@@ -14,8 +14,12 @@ import { createRunLimits } from './run-limits.js';
 
 const host = readCgroupHost();
 const values = { memoryBytes: 64 << 20, maxProcesses: 32, cpuSeconds: 5, wallMs: 10_000 };
-const waitFor = async (check: () => boolean) => {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 20));
+const waitFor = async (check: () => boolean, withinMs = 10_000) => {
+  const deadline = Date.now() + withinMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not so within ${withinMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 };
 
 describe('on this host (hybrid: cgroup v1 controllers, cgroup2 at /sys/fs/cgroup/unified)', () => {
@@ -62,13 +66,23 @@ describe('when an executor is killed mid-run (the escape battery does it: THREAT
     const name = /ephemera-[0-9A-Z]{26}/.exec(readFileSync(`/proc/${sleeper}/cgroup`, 'utf8'))![0];
     const dirs = [host.v2!.dir, host.v1.memory!.dir, host.v1.pids!.dir, host.v1.cpu!.dir].map((parent) => join(parent, name));
     executor.kill('SIGKILL');
-    await waitFor(() => processWith(marker) === null);
+    // The sleeper's cmdline empties as soon as it is a zombie, while the rest of the sandbox may still be dying
+    // (a loaded CI machine showed it): wait until no process is left in any of the run's cgroups.
+    await waitFor(() => processWith(marker) === null && dirs.every((dir) => procsIn(dir).length === 0), 20_000);
     expect(dirs.filter((dir) => existsSync(dir))).toEqual(dirs); // the leak
     // The executor's ULID is seconds old, not stale by age: pick it by name, as the next start would a minute later.
     expect(sweepStaleCgroups([host.v2!.dir, host.v1.memory!.dir, host.v1.pids!.dir, host.v1.cpu!.dir], (n) => n === name).sort()).toEqual([...dirs].sort());
     expect(dirs.filter((dir) => existsSync(dir))).toEqual([]);
   });
 });
+
+function procsIn(dir: string): string[] {
+  try {
+    return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return []; // removed
+  }
+}
 
 function processWith(marker: string): number | null {
   for (const entry of readdirSync('/proc')) {
