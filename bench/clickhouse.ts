@@ -13,9 +13,9 @@ import { chTime, project } from '../src/projections/projector.js';
 import { searchCertificates } from '../src/projections/search/search.js';
 import { durationPercentiles, executionsPerDay } from '../src/projections/analytics/queries.js';
 import { variedCertificate } from '../src/projections/testing/sample-streams.js';
-import { median, timed, type BenchRow } from './types.js';
+import { median, timed, type BenchOptions, type BenchRow } from './types.js';
 
-export async function bench(): Promise<BenchRow[]> {
+export async function bench(_options: BenchOptions): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-bench-ch-'));
   const store = openClickHouse({ url: null, dataDir: dir });
   try {

@@ -13,7 +13,7 @@ import { SqliteEventLog } from '../src/events/node.js';
 import { CompactRange, leafHash, reportData } from '../src/attest/index.js';
 import { EventMerkleTree, SimulatedAttestor } from '../src/attest/node.js';
 import { sampleEvents } from '../src/verify/testing/sample-certificate.js';
-import { median, timed, type BenchRow } from './types.js';
+import { median, timed, type BenchOptions, type BenchRow } from './types.js';
 
 const H = hashUtf8('x');
 
@@ -46,7 +46,7 @@ async function opensslMs(buffer: Buffer): Promise<number> {
   ).ms;
 }
 
-export async function bench(): Promise<BenchRow[]> {
+export async function bench(_options: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-bench-'));
   try {

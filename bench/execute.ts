@@ -12,9 +12,9 @@ import { loadConfig } from '../src/config.js';
 import { createServices } from '../src/services.js';
 import { BARE_BWRAP_ARGS, createSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { execute, limitsFor, parseExecuteRequest } from '../src/commands/execute/index.js';
-import { median, type BenchRow } from './types.js';
+import { median, type BenchOptions, type BenchRow } from './types.js';
 
-export async function bench(): Promise<BenchRow[]> {
+export async function bench(_options: BenchOptions): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-bench-exec-'));
   const services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir }));
   try {

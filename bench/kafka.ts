@@ -11,7 +11,7 @@ import { ulid } from 'ulid';
 import { EventChain, type EventEnvelope, type EventLog } from '../src/events/index.js';
 import { KafkaEventLog, SqliteEventLog } from '../src/events/node.js';
 import { sampleStream } from '../src/events/eventlog.contract.js';
-import { timed, type BenchRow } from './types.js';
+import { timed, type BenchOptions, type BenchRow } from './types.js';
 
 function stream(files: number): EventEnvelope[] {
   const head = sampleStream(ulid()).slice(0, 4);
@@ -29,7 +29,7 @@ async function throughput(log: EventLog, steps: number, perStep: number): Promis
   return { steps: Math.round(steps / (ms / 1000)), events: Math.round(rest.length / (ms / 1000)) };
 }
 
-export async function bench(): Promise<BenchRow[]> {
+export async function bench(_options: BenchOptions): Promise<BenchRow[]> {
   const started = !process.env.KAFKA_BROKERS;
   const brokers = process.env.KAFKA_BROKERS ?? execFileSync(join(import.meta.dirname, '../scripts/kafka/start.sh'), { encoding: 'utf8' }).trim();
   const kafka = await KafkaEventLog.open({ brokers: brokers.split(','), topic: `ephemera.bench.${ulid().toLowerCase()}` });

@@ -1,48 +1,87 @@
 /**
- * `npm run bench`: runs every bench module, prints a table, writes
- * bench/results.json. Figures, never assertions: tests do not time things.
+ * `npm run bench`: runs every bench module, prints a table, writes bench/results.json with the facts of the
+ * machine it ran on. `npm run bench -- --quick`: fewer repetitions and smaller sizes, under a minute, written
+ * to bench/results.quick.json. BENCH_MODULES=core,kafka runs only those. Figures, never assertions: tests do
+ * not time things.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { arch, cpus, release, totalmem } from 'node:os';
+import { arch, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { BenchRow } from './types.js';
+import Table from 'cli-table3';
+import type { BenchOptions, BenchRow } from './types.js';
 
-/** Bench modules, in order; each exports `bench()`. Parts that are absent are skipped by name. */
-const ALL_MODULES = ['core', 'verify', 'execute', 'sandbox', 'kafka', 'clickhouse', 'web'];
-/** BENCH_MODULES=verify,core runs only those (results.json then holds only them). */
+/** Bench modules, in order; each exports `bench(options)`. */
+const ALL_MODULES = ['core', 'verify', 'cli', 'execute', 'sandbox', 'kafka', 'clickhouse', 'web'];
 const MODULES = process.env.BENCH_MODULES ? ALL_MODULES.filter((name) => process.env.BENCH_MODULES!.split(',').includes(name)) : ALL_MODULES;
+const options: BenchOptions = { quick: process.argv.includes('--quick') };
 
+const machineBefore = machine();
+const startedAt = Date.now();
 const results: Record<string, BenchRow[] | { error: string }> = {};
 for (const name of MODULES) {
   const file = join(import.meta.dirname, `${name}.ts`);
   if (!existsSync(file)) continue;
   process.stderr.write(`bench: ${name}…\n`);
   try {
-    const mod = (await import(file)) as { bench: () => Promise<BenchRow[]> };
-    results[name] = await mod.bench();
+    const mod = (await import(file)) as { bench: (options: BenchOptions) => Promise<BenchRow[]> };
+    results[name] = await mod.bench(options);
   } catch (error) {
-    results[name] = { error: error instanceof Error ? error.message : String(error) };
+    results[name] = { error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
   }
 }
 
-const machine = {
-  node: process.version,
-  arch: arch(),
-  kernel: release(),
-  cpus: cpus().length,
-  cpu: cpus()[0]?.model,
-  memory_gib: Math.round(totalmem() / 2 ** 30),
+const out = join(import.meta.dirname, options.quick ? 'results.quick.json' : 'results.json');
+const document = {
+  at: new Date().toISOString(),
+  mode: options.quick ? 'quick' : 'full',
+  seconds: Math.round((Date.now() - startedAt) / 1000),
+  machine: { ...machineBefore, loadavg_after: loadavg().map((l) => +l.toFixed(2)) },
+  results,
 };
-writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify(document, null, 2)}\n`);
 
-const width = 64;
+const table = new Table({ head: ['figure', 'value', 'floor (same run)', 'ratio', 'goal', 'met'], wordWrap: true, colWidths: [52, 14, 30, 8, 26, 6] });
 for (const [name, rows] of Object.entries(results)) {
-  process.stdout.write(`\n${name}\n`);
+  table.push([{ colSpan: 6, content: name }]);
   if (!Array.isArray(rows)) {
-    process.stdout.write(`  failed: ${rows.error}\n`);
+    table.push([{ colSpan: 6, content: `failed: ${rows.error.split('\n')[0]}` }]);
     continue;
   }
   for (const row of rows)
-    process.stdout.write(`  ${row.name.padEnd(width)} ${String(row.value).padStart(12)} ${row.unit}${row.note ? `   (${row.note})` : ''}\n`);
+    table.push([
+      row.note ? `${row.name}\n(${row.note})` : row.name,
+      `${row.value} ${row.unit}`,
+      row.floor ? `${row.floor.name}: ${row.floor.value} ${row.floor.unit}` : '',
+      row.ratio === undefined ? '' : `${row.ratio}x`,
+      row.goal ?? '',
+      row.met === undefined ? '' : row.met ? 'yes' : 'NO',
+    ]);
 }
-process.stdout.write(`\nwritten to bench/results.json\n`);
+process.stdout.write(`${table.toString()}\n${document.seconds} s; written to ${out}\n`);
+
+/** What the figures depend on: the machine, its load when the run began, and the versions of the parts it times. */
+function machine() {
+  const version = (file: string, args: string[]) => {
+    try {
+      return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+        .split('\n')[0]!
+        .trim();
+    } catch {
+      return null;
+    }
+  };
+  return {
+    node: process.version,
+    arch: arch(),
+    kernel: release(),
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    loadavg_before: loadavg().map((l) => +l.toFixed(2)),
+    bwrap: version('bwrap', ['--version']),
+    strace: version('strace', ['--version']),
+    python: version('python3', ['--version']),
+    cgroup2: existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'unified at /sys/fs/cgroup' : existsSync('/sys/fs/cgroup/unified') ? 'hybrid' : 'none',
+  };
+}

@@ -8,7 +8,7 @@ import { ulid } from 'ulid';
 import { createSandbox } from '../src/sandbox/index.js';
 import { limitsFor } from '../src/commands/execute/index.js';
 import type { ToolCall } from '../src/sandbox/types.js';
-import { medianOf, timed, type BenchRow } from './types.js';
+import { medianOf, timed, type BenchOptions, type BenchRow } from './types.js';
 
 const DATA = new TextEncoder().encode(
   Array.from({ length: 400_000 }, (_, i) => `row ${i},name${i % 97},${100 + (i % 900)}-${10 + (i % 89)}-${1000 + (i % 8999)}\n`).join(''),
@@ -24,7 +24,7 @@ const WORKLOADS: [string, ToolCall][] = [
   ['python: start and exit (the shortest call)', { kind: 'python', code: 'pass' }],
 ];
 
-export async function bench(): Promise<BenchRow[]> {
+export async function bench(_options: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const limits = { ...limitsFor({ timeout_seconds: 60, max_memory_mb: 512 }), workBytes: 64 << 20 };
   const sandboxes = await Promise.all(

@@ -32,7 +32,7 @@ import { SAMPLE_DESTROY_CHECKS, sampleSandboxCreated, sampleSummary, sampleTotal
 import { CompactRange, leafHash, reportData } from '../src/attest/index.js';
 import { CertificateFold } from '../src/verify/index.js';
 import { VECTOR_KEY_SEED_HEX, VECTOR_PUBLIC_KEY } from '../src/verify/testing/forge.js';
-import type { BenchRow } from './types.js';
+import type { BenchOptions, BenchRow } from './types.js';
 
 type Shape = 'ordinary' | 'distinct call ids' | 'distinct models and hosts' | 'strings at the bound';
 /** BENCH_VERIFY_SIZES=1e4,1e5 for a quicker look; strings at the bound stop at 1e5 (a 1e6 file would pass the default 1 GiB limit, which refuses it unread). */
@@ -218,7 +218,7 @@ process.stdout.write(JSON.stringify({ ms, rss_mb: process.resourceUsage().maxRSS
   return out;
 }
 
-export async function bench(): Promise<BenchRow[]> {
+export async function bench(_options: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-bench-verify-'));
   try {

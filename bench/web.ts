@@ -1,9 +1,9 @@
 /** The browser bundles, raw and gzipped: the page (UI + the project's own verifier) and the TDX verifier it loads for tdx certificates. */
 import { gzipSync } from 'node:zlib';
 import { webBundle } from '../src/web/plugin.js';
-import type { BenchRow } from './types.js';
+import type { BenchOptions, BenchRow } from './types.js';
 
-export async function bench(): Promise<BenchRow[]> {
+export async function bench(_options: BenchOptions): Promise<BenchRow[]> {
   const js = Buffer.from(await webBundle('main'));
   const tdx = Buffer.from(await webBundle('tdx'));
   return [
