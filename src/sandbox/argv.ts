@@ -9,7 +9,8 @@
  *   (a tool could take its fds), a tool cannot signal it, and when it exits the kernel kills every process left;
  * - when the service runs as root, everything from the tracer down runs as an unprivileged host uid (setpriv),
  *   so the sandbox's uid maps to that uid on the host, never to root;
- * - only /usr (and its /bin, /lib, /lib64, /sbin links) is visible from the host, read-only; the supervisor is
+ * - only /usr (and its /bin, /lib, /lib64, /sbin links) and the loader's index of its libraries (/etc/ld.so.cache)
+ *   are visible from the host, read-only; the supervisor is
  *   fed through a pipe like the dataset (no host path of ours is bound, none needs to be readable by that uid);
  * - /data is a tmpfs holding the dataset, fed from a pipe (never a file on disk), then remounted read-only;
  * - /work, /out, /tmp are size-capped tmpfs; /proc shows only this sandbox's processes, /proc/sys is empty and read-only; no /sys;
@@ -40,6 +41,8 @@ export interface BwrapProfile {
   uid: number;
   gid: number;
   env: Readonly<Record<string, string>>;
+  /** Host path of the loader's library index, bound read-only at /etc/ld.so.cache; absent: none (runtime.ts). */
+  libraryCache?: string;
   /** Host path of the network proxy's unix socket, when the request allows hosts; absent: no way out at all. */
   proxySocketPath?: string;
   /** Host path one strace around bwrap writes to for the sandbox's life (see TRACED_SYSCALLS); absent: untraced. */
@@ -133,6 +136,7 @@ export function buildBwrapArgv(p: BwrapProfile): string[] {
     '--symlink', 'usr/sbin', '/sbin',
     '--symlink', 'usr/lib', '/lib',
     '--symlink', 'usr/lib64', '/lib64',
+    ...(p.libraryCache ? ['--ro-bind', p.libraryCache, '/etc/ld.so.cache'] : []),
     '--proc', '/proc',
     // /proc/sys: absent (an empty read-only tmpfs): no sysctl of the namespace is writable, none of the host's shown.
     '--tmpfs', '/proc/sys',

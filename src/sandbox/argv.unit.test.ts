@@ -28,6 +28,11 @@ describe('buildBwrapArgv', () => {
       expect(pairs(argv, '--bind')).toEqual([]);
       expect(pairs(argv, '--ro-bind')).toEqual(['/usr']);
     });
+    it("binds the loader's library index read-only at /etc/ld.so.cache, when given one", () => {
+      const withCache = buildBwrapArgv({ ...profile, libraryCache: '/etc/ld.so.cache' });
+      expect(pairs(withCache, '--ro-bind')).toEqual(['/usr', '/etc/ld.so.cache']);
+      expect(withCache[withCache.indexOf('/etc/ld.so.cache', withCache.indexOf('--ro-bind', withCache.indexOf('/usr') + 2)) + 1]).toBe('/etc/ld.so.cache');
+    });
     it('feeds the dataset from a file descriptor into a read-only /data tmpfs, and the supervisor likewise', () => {
       expect(pairs(argv, '--ro-bind-data')).toEqual(['4', '3']);
       expect(argv[argv.indexOf('--ro-bind-data') + 2]).toBe('/run/ephemera/supervisor.py');

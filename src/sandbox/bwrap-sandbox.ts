@@ -16,8 +16,9 @@ import { EphemeraError } from '../errors.js';
 import { buildBwrapArgv, DEV_SHM_BYTES, RUN_BYTES, TRACED_SYSCALLS } from './argv.js';
 import { createLimits, type RunLimits } from './limits/index.js';
 import { FileTrace } from './file-trace.js';
+import { takeTraceFifo } from './trace-fifo.js';
 import { PROTOCOL, supervisorSource } from './protocol.js';
-import { BWRAP_PATH, HOST_UID, SANDBOX_UID, assertSandboxSupported, runtimeIdentity } from './runtime.js';
+import { BWRAP_PATH, HOST_UID, LIBRARY_CACHE, SANDBOX_UID, assertSandboxSupported, runtimeIdentity } from './runtime.js';
 import { SupervisorClient } from './supervisor-client.js';
 import { startNetworkProxy, type NetworkProxy } from './network-proxy.js';
 import type { DestructionReport, Sandbox, SandboxDescription, SandboxSpec, ToolCall, ToolOutcome } from './types.js';
@@ -57,11 +58,22 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
           throw cause;
         })
       : null;
-  const trace = spec.fileTracing === false ? null : new FileTrace(HOST_UID);
+  const trace =
+    spec.fileTracing === false
+      ? null
+      : await takeTraceFifo(HOST_UID).then(
+          (fifo) => new FileTrace(fifo),
+          async (cause) => {
+            await proxy?.close();
+            await limits.remove();
+            throw cause;
+          },
+        );
   const argv = buildBwrapArgv({
     proxySocketPath: proxy?.socketPath,
     traceOutput: trace?.output,
     bwrapPath: BWRAP_PATH,
+    libraryCache: LIBRARY_CACHE,
     supervisorFd: 4,
     hostUid: HOST_UID,
     datasetFd: 3,
@@ -120,7 +132,7 @@ function describe(spec: SandboxSpec, memoryBytes: number, limits: RunLimits): Sa
       nested_user_namespaces: false,
       uid: SANDBOX_UID,
       host_uid: HOST_UID ?? process.getuid?.() ?? null,
-      host_paths: ['/usr (read-only)'],
+      host_paths: ['/usr (read-only)', ...(LIBRARY_CACHE ? [`${LIBRARY_CACHE} (read-only: the loader's index of the libraries)`] : [])],
       seccomp: false,
       file_tracing: spec.fileTracing === false ? 'off' : `strace -f --seccomp-bpf -e trace=${TRACED_SYSCALLS}, one tracer outside the sandbox around it`,
     },

@@ -12,12 +12,10 @@
  * tool runs. Lines are aggregated as they arrive and never stored (paths can
  * carry dataset content); the FIFO holds no data on disk.
  */
-import { execFileSync } from 'node:child_process';
-import { chownSync, closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PROTOCOL } from './protocol.js';
+import type { TraceFifo } from './trace-fifo.js';
 import type { FileObservation } from './types.js';
 
 const MARK_DIR = PROTOCOL.mark_dir;
@@ -48,12 +46,10 @@ export class FileTrace {
   private readyWaiter: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private closed: Error | null = null;
 
-  /** `owner`: the host uid the tracer runs as, when it is not ours. */
-  constructor(owner?: number) {
-    this.dir = mkdtempSync(join(tmpdir(), 'ephemera-trace-'));
-    this.output = join(this.dir, 'trace.fifo');
-    execFileSync('mkfifo', ['-m', '600', this.output]);
-    if (owner !== undefined) for (const path of [this.dir, this.output]) chownSync(path, owner, owner);
+  /** `fifo`: a fresh one (trace-fifo.ts), owned by the host uid the tracer runs as. */
+  constructor(fifo: TraceFifo) {
+    this.dir = fifo.dir;
+    this.output = fifo.path;
     // Non-blocking opens: no libuv thread waits on the FIFO. Holding a write end keeps it from reading as
     // ended before strace has opened it, and after strace has exited (then close() ends it).
     const readFd = openSync(this.output, constants.O_RDONLY | constants.O_NONBLOCK);

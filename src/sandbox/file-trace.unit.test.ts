@@ -2,6 +2,7 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileTrace } from './file-trace.js';
+import { takeTraceFifo } from './trace-fifo.js';
 
 const open = (pid: number, path: string, flags = 'O_RDONLY') => `${pid} openat(AT_FDCWD, "${path}", ${flags}) = 3\n`;
 const mark = (pid: number, name: string) =>
@@ -13,7 +14,7 @@ afterEach(() => trace?.close());
 describe('FileTrace', () => {
   describe('when markers come before the supervisor announced itself, or from another pid', () => {
     it('ignores them: only the pid of the first ready marker delimits calls', async () => {
-      trace = new FileTrace();
+      trace = new FileTrace(await takeTraceFifo());
       appendFileSync(
         trace.output,
         mark(7, 'begin-1') +
@@ -35,7 +36,7 @@ describe('FileTrace', () => {
 
   describe('when processes interleave', () => {
     it("counts unfinished lines, skips resumed halves, the supervisor's own lines and system reads", async () => {
-      trace = new FileTrace();
+      trace = new FileTrace(await takeTraceFifo());
       appendFileSync(
         trace.output,
         mark(10, 'ready') +
@@ -63,7 +64,7 @@ describe('FileTrace', () => {
 
   describe('when a call touches more than 256 paths', () => {
     it('keeps the 256 most frequent and counts the rest in one entry', async () => {
-      trace = new FileTrace();
+      trace = new FileTrace(await takeTraceFifo());
       const many = Array.from({ length: 300 }, (_, i) => open(12, `/work/f${String(i).padStart(3, '0')}`)).join('');
       appendFileSync(trace.output, mark(10, 'ready') + mark(10, 'begin-1') + open(12, '/work/f299') + many + mark(10, 'end-1'));
       await trace.ready(2000);
@@ -76,7 +77,7 @@ describe('FileTrace', () => {
 
   describe('when the tracer never reports', () => {
     it('times out rather than answering with an empty trace, and close() removes the FIFO', async () => {
-      trace = new FileTrace();
+      trace = new FileTrace(await takeTraceFifo());
       await expect(trace.ready(100)).rejects.toThrow(/did not report/);
       await expect(trace.callFiles(1, 100)).rejects.toThrow(/did not report/);
       trace.close();

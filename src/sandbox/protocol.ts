@@ -102,6 +102,6 @@ export function supervisorSource(dir = SUPERVISOR_DIR): Buffer {
     .map((name) => readFileSync(join(dir, name), 'utf8'))
     .join('\n\n');
   if (!source.includes(PROTOCOL_PLACEHOLDER)) throw new Error('the supervisor has lost its protocol placeholder');
-  // JSON is a Python literal here except for true/false/null, which json.loads reads; the text holds no quote of ours.
-  return Buffer.from(source.replace(PROTOCOL_PLACEHOLDER, `PROTOCOL = json.loads(${JSON.stringify(JSON.stringify(PROTOCOL))})\n`));
+  // A JSON string is a Python string literal; json_loads (10-base.py) reads the protocol from it.
+  return Buffer.from(source.replace(PROTOCOL_PLACEHOLDER, `PROTOCOL = json_loads(${JSON.stringify(JSON.stringify(PROTOCOL))})\n`));
 }

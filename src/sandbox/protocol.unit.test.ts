@@ -57,6 +57,48 @@ describe('the sandbox protocol', () => {
     }
   });
 
+  it('reads and writes its JSON strictly, the same with the C codec as with the json package it falls back to', () => {
+    const CODEC = String.raw`
+import json as reference, sys, types
+if sys.argv[1] == "fallback":
+    sys.modules["_json"] = None  # as on a Python without the C codec
+module = types.ModuleType("supervisor")
+exec(compile(sys.stdin.read(), "supervisor.py", "exec"), module.__dict__)
+loads, dumps = module.json_loads, module.json_dumps
+line = r'{"op":"run","id":7,"call":{"command":"echo \u00e9\n\ud83d\ude00 \\"},"n":[1,-2.5e3,true,null]}' + "\n"
+value = loads(line)
+refused = []
+for bad in ['{"a":1} {"b":2}', '{"a":NaN}', '{"a":Infinity}', '[1,]', "{'a':1}", ""]:
+    try:
+        loads(bad)
+    except ValueError:
+        refused.append(bad)
+try:
+    dumps({"x": float("nan")})
+except ValueError:
+    refused.append("nan out")
+print(reference.dumps({"same": value == reference.loads(line), "out": dumps({"é": ["\n", None, True, 1.5]}), "refused": refused}))
+`;
+    for (const mode of ['c', 'fallback']) {
+      const seen = JSON.parse(execFileSync('/usr/bin/python3', ['-I', '-S', '-c', CODEC, mode], { input: supervisorSource(), encoding: 'utf8' }));
+      expect(seen, mode).toEqual({
+        same: true,
+        out: '{"\\u00e9":["\\n",null,true,1.5]}',
+        refused: ['{"a":1} {"b":2}', '{"a":NaN}', '{"a":Infinity}', '[1,]', "{'a':1}", '', 'nan out'],
+      });
+    }
+  });
+
+  it('starts without the modules that cost most of its start (re, enum, json, socket, threading) when there is no proxy', () => {
+    const IMPORTS = `
+import sys, types
+module = types.ModuleType("supervisor")
+exec(compile(sys.stdin.read(), "supervisor.py", "exec"), module.__dict__)
+print(" ".join(sorted(m for m in ("re", "enum", "json", "socket", "threading", "platform", "base64", "functools") if m in sys.modules)))
+`;
+    expect(execFileSync('/usr/bin/python3', ['-I', '-S', '-c', IMPORTS], { input: supervisorSource(), encoding: 'utf8' }).trim()).toBe('');
+  });
+
   it('refuses to hand out a supervisor that lost its placeholder', () => {
     expect(() => supervisorSource(DIR)).toThrow(/placeholder/);
   });

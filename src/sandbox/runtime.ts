@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { release } from 'node:os';
 import { EphemeraError } from '../errors.js';
 import { BARE_BWRAP_ARGS, SETPRIV_PATH, dropTo } from './argv.js';
@@ -24,6 +24,19 @@ const TOOLS: Record<string, { path: string; version: string[] }> = {
   bwrap: { path: BWRAP_PATH, version: ['--version'] },
   strace: { path: '/usr/bin/strace', version: ['-V'] },
 };
+
+/**
+ * The dynamic loader's index of the host's libraries (names and paths only), bound read-only when it is a
+ * regular file. Without it every process the sandbox starts probes some twenty directories for its first
+ * library: each probe a traced open, about a fifth of a Python start's opens (docs/performance.md).
+ */
+export const LIBRARY_CACHE = ((path: string) => {
+  try {
+    return lstatSync(path).isFile() ? path : undefined;
+  } catch {
+    return undefined;
+  }
+})('/etc/ld.so.cache');
 
 let identity: RuntimeIdentity | null = null;
 let checked = false;

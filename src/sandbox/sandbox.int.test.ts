@@ -62,6 +62,8 @@ describe('bubblewrap sandbox', () => {
           '        for _ in range(mib):',
           '            f.write(b"x" * (1 << 20))',
           'attempt("root", lambda: fill("/big", 1))',
+          'attempt("etc", lambda: fill("/etc/ld.so.cache", 1))',
+          'print("etc holds", sorted(os.listdir("/etc")))',
           'attempt("dev", lambda: fill("/dev/big", 1))',
           'attempt("run", lambda: fill("/run/big", 2))',
           'attempt("shm-small", lambda: fill("/dev/shm/small", 1))',
@@ -79,6 +81,8 @@ describe('bubblewrap sandbox', () => {
         await sandbox.destroy();
         expect(text(outcome.stdout).trim().split('\n')).toEqual([
           'root EROFS',
+          'etc EROFS',
+          "etc holds ['ld.so.cache']",
           'dev EROFS',
           'run ENOSPC',
           'shm-small ok',

@@ -98,7 +98,7 @@ export const ATTACKS: readonly Attack[] = [
     outside: 'never sent from the host: that address is off limits',
   },
   { threat: 'A7', name: 'open a raw ICMP socket', how: 'no capabilities', probe: 'rawIcmp', outside: true },
-  { threat: 'A8', name: 'find a DNS resolver', how: 'no /etc, no network', probe: 'dns', outside: true },
+  { threat: 'A8', name: 'find a DNS resolver', how: 'no /etc/resolv.conf (/etc holds only the loader cache), no network', probe: 'dns', outside: true },
   {
     threat: 'A9',
     name: 'connect to an abstract unix socket on the host',

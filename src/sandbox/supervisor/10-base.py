@@ -20,20 +20,67 @@ no network, no host filesystem beyond read-only system directories, and no
 credentials. It runs as the sandbox's pid 1, not dumpable: tools (same uid)
 can neither signal it nor reach its channel to the executor.
 """
-import base64
+import binascii
 import ctypes
-import json
 import os
-import platform
-import socket
-import threading
 import resource
 import select
-import signal
+
+# The C module under signal: signal's Python layer builds enums (about 4 ms of every start); plain numbers do here.
+import _signal as signal
 import stat
 import struct
 import sys
 import time
+
+# The protocol's JSON, without the json package: its Python layer imports re, enum and functools, about 8 ms of
+# every sandbox's start on a small VM (docs/performance.md), for the C scanner and encoder it wraps, used here
+# directly. Strict: one value per line, nothing after it, no NaN or Infinity either way.
+try:
+    from _json import encode_basestring_ascii, make_encoder, make_scanner
+except ImportError:  # not CPython: the json package, at its cost
+    import json
+
+    def json_loads(text):
+        return json.loads(text, parse_constant=_not_json)
+
+    def json_dumps(value):
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+else:
+
+    class _JsonRules:
+        # What json.JSONDecoder hands the C scanner.
+        strict = True
+        object_hook = None
+        object_pairs_hook = None
+        parse_float = float
+        parse_int = int
+        parse_constant = staticmethod(lambda name: _not_json(name))
+
+    _SCAN = make_scanner(_JsonRules)
+    _ENCODE = make_encoder({}, lambda value: _not_json(type(value).__name__), encode_basestring_ascii, None, ":", ",", False, False, False)
+
+    def json_loads(text):
+        try:
+            value, end = _SCAN(text, 0)
+        except StopIteration as error:  # the scanner's way to say "no value here" (json.decoder translates it)
+            raise ValueError("not JSON at %s" % error.value) from None
+        if text[end:].strip():
+            raise ValueError("more than one JSON value")
+        return value
+
+    def json_dumps(value):
+        return "".join(_ENCODE(value, 0))
+
+
+def _not_json(what):
+    raise ValueError("not JSON: %s" % what)
+
+
+def b64(data):
+    return binascii.b2a_base64(data, newline=False).decode()
+
 
 PROTOCOL = None  # the host puts the protocol here (protocol.ts)
 MESSAGES = PROTOCOL["messages"]
@@ -60,7 +107,7 @@ if os.path.exists(PROXY_SOCKET):
 
 def reply(message):
     try:
-        PROTOCOL_OUT.write(json.dumps(message).encode() + b"\n")
+        PROTOCOL_OUT.write(json_dumps(message).encode() + b"\n")
         PROTOCOL_OUT.flush()
     except BrokenPipeError:
         os._exit(0)  # the executor is gone: so is this sandbox

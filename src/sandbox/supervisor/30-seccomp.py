@@ -43,7 +43,7 @@ class SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
 
 
-SECCOMP_ARCH = platform.machine() == "x86_64"
+SECCOMP_ARCH = os.uname().machine == "x86_64"
 # Built before any fork: between fork and exec the child only calls prctl (no dlopen, no allocation to speak of).
 LIBC = ctypes.CDLL(None, use_errno=True)
 _SECCOMP_BYTES, _SECCOMP_LEN = seccomp_program()

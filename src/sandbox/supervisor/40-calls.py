@@ -208,9 +208,9 @@ def run(request):
     return {
         "exit_code": exit_code,
         "killed_by": killed_by,
-        "stdout": base64.b64encode(bytes(streams[out_r])).decode(),
-        "stderr": base64.b64encode(bytes(streams[err_r])).decode(),
-        "stderr_tail": base64.b64encode(bytes(err_tail)).decode(),
+        "stdout": b64(bytes(streams[out_r])),
+        "stderr": b64(bytes(streams[err_r])),
+        "stderr_tail": b64(bytes(err_tail)),
         "stdout_bytes": totals[out_r],
         "stderr_bytes": totals[err_r],
         "truncated": totals[out_r] > cap or totals[err_r] > cap,

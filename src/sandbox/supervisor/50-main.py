@@ -31,7 +31,7 @@ def read_file(request):
         data = os.read(fd, request["max_bytes"] + 1)
     finally:
         os.close(fd)
-    return {"content": base64.b64encode(data[: request["max_bytes"]]).decode(), "truncated": len(data) > request["max_bytes"]}
+    return {"content": b64(data[: request["max_bytes"]]), "truncated": len(data) > request["max_bytes"]}
 
 
 HANDLERS = {"init": init, "run": run, "list": list_dir, "read": read_file}
@@ -50,7 +50,7 @@ def main():
     if os.path.exists(PROXY_SOCKET):
         threading.Thread(target=serve_proxy, daemon=True).start()
     for line in sys.stdin.buffer:
-        request = json.loads(line)
+        request = json_loads(line.decode("utf-8"))
         op = request.get("op")
         if op == "exit":
             kill_others()

@@ -1,0 +1,58 @@
+/**
+ * The FIFO one strace writes a sandbox's file activity to (file-trace.ts), in a fresh private directory.
+ * Node cannot make a FIFO (no mknod), so mkfifo runs as a process: about 5 ms of every traced start, and
+ * run synchronously it stalled every other request meanwhile. So the next sandbox's FIFO is made ahead, in
+ * the background, as this one is taken. A FIFO keeps no data on disk and a spare has never been opened, so
+ * nothing of any run can be in it; a spare left at exit is removed.
+ */
+import { execFile } from 'node:child_process';
+import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+export interface TraceFifo {
+  /** The private directory (mode 0700) holding it; removed with it. */
+  dir: string;
+  path: string;
+}
+
+let spare: { owner: number | undefined; fifo: Promise<TraceFifo | null> } | null = null;
+/** Made and not yet taken: what the process removes when it exits. */
+const untaken = new Set<string>();
+
+/** A fresh FIFO owned by `owner` (the tracer's host uid, when it is not ours), and the next one started. */
+export async function takeTraceFifo(owner?: number): Promise<TraceFifo> {
+  const ready = spare && spare.owner === owner ? spare.fifo : null;
+  spare = { owner, fifo: makeTraceFifo(owner).then(keepAsSpare, () => null) };
+  const taken = (await ready) ?? (await makeTraceFifo(owner));
+  untaken.delete(taken.dir);
+  return taken;
+}
+
+async function makeTraceFifo(owner: number | undefined): Promise<TraceFifo> {
+  const dir = await mkdtemp(join(tmpdir(), 'ephemera-trace-'));
+  const path = join(dir, 'trace.fifo');
+  try {
+    await promisify(execFile)('mkfifo', ['-m', '600', path]);
+    if (owner !== undefined) for (const p of [dir, path]) await chown(p, owner, owner);
+  } catch (cause) {
+    await rm(dir, { recursive: true, force: true });
+    throw cause;
+  }
+  return { dir, path };
+}
+
+function keepAsSpare(fifo: TraceFifo): TraceFifo {
+  if (untaken.size === 0 && !exitHook) exitHook = process.once('exit', removeUntaken);
+  untaken.add(fifo.dir);
+  return fifo;
+}
+
+let exitHook: NodeJS.Process | null = null;
+
+function removeUntaken(): void {
+  for (const dir of untaken) rmSync(dir, { recursive: true, force: true });
+  untaken.clear();
+}

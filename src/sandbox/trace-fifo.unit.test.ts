@@ -1,0 +1,53 @@
+/** FIFOs for the tracer, made ahead: each fresh and private, and no spare outlives the process. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { takeTraceFifo } from './trace-fifo.js';
+
+describe('takeTraceFifo', () => {
+  it('gives a fresh FIFO (0600) in its own private directory (0700) each time', async () => {
+    const taken = await Promise.all([takeTraceFifo(), takeTraceFifo(), takeTraceFifo()]);
+    try {
+      expect(new Set(taken.map((f) => f.dir)).size).toBe(3);
+      for (const fifo of taken) {
+        expect(statSync(fifo.path).isFIFO()).toBe(true);
+        expect(statSync(fifo.path).mode & 0o777).toBe(0o600);
+        expect(statSync(fifo.dir).mode & 0o777).toBe(0o700);
+        expect(fifo.path).toBe(join(fifo.dir, 'trace.fifo'));
+      }
+    } finally {
+      for (const fifo of taken) rmSync(fifo.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('has the next one ready, and removes it when the process exits untaken', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'trace-fifo-test-'));
+    try {
+      // A process of its own, with a temporary directory of its own: what is left there after it exits is what it left.
+      const script = `
+        import { readdirSync } from 'node:fs';
+        import { takeTraceFifo } from './src/sandbox/trace-fifo.ts';
+        const taken = await takeTraceFifo();
+        const fifos = () => readdirSync(process.env.TMPDIR).filter((n) => n.startsWith('ephemera-trace-'));
+        while (fifos().length < 2) await new Promise((r) => setTimeout(r, 10));
+        console.log(JSON.stringify({ taken: taken.dir, made: fifos() }));`;
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: join(import.meta.dirname, '../..'),
+        env: { ...process.env, TMPDIR: tmp },
+        encoding: 'utf8',
+      });
+      const { taken, made } = JSON.parse(out) as { taken: string; made: string[] };
+      expect(made).toHaveLength(2); // the taken one and the spare, ready before it is asked for
+      expect(
+        readdirSync(tmp)
+          .filter((name) => name.startsWith('ephemera-trace-'))
+          .map((name) => join(tmp, name)),
+      ).toEqual([taken]); // the spare went with the process
+      expect(statSync(join(taken, 'trace.fifo')).isFIFO()).toBe(true); // the taken one is its user's to remove
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
