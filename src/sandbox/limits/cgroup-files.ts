@@ -28,7 +28,11 @@ export function counter(dir: string, file: string, key: string): number {
   }
 }
 
-/** SIGKILL every member until none is left (a fork racing the loop is caught by the next round); returns how many remain. */
+/**
+ * SIGKILL every member until none is left (a fork racing the loop is caught by the next round); returns how many
+ * remain. The first looks come soon: killed processes are usually gone within a millisecond or two, and a fixed
+ * 10 ms wait was most of a sandbox's destruction (docs/performance.md).
+ */
 export async function killMembers(list: () => number[], rounds = 100): Promise<number> {
   for (let round = 0; round < rounds; round++) {
     const pids = list();
@@ -40,7 +44,7 @@ export async function killMembers(list: () => number[], rounds = 100): Promise<n
         // already gone
       }
     }
-    await sleep(10);
+    await sleep(Math.min(10, 2 ** round));
   }
   return list().length;
 }
