@@ -41,7 +41,7 @@ const document = {
 };
 writeFileSync(out, `${JSON.stringify(document, null, 2)}\n`);
 
-const table = new Table({ head: ['figure', 'value', 'floor (same run)', 'ratio', 'goal', 'met'], wordWrap: true, colWidths: [52, 14, 30, 8, 26, 6] });
+const table = new Table({ head: ['figure', 'value', 'floor (same run)', 'ratio', 'goal', 'met'], wordWrap: true, colWidths: [58, 16, 16, 8, 22, 5] });
 for (const [name, rows] of Object.entries(results)) {
   table.push([{ colSpan: 6, content: name }]);
   if (!Array.isArray(rows)) {
@@ -50,15 +50,15 @@ for (const [name, rows] of Object.entries(results)) {
   }
   for (const row of rows)
     table.push([
-      row.note ? `${row.name}\n(${row.note})` : row.name,
+      row.name,
       `${row.value} ${row.unit}`,
-      row.floor ? `${row.floor.name}: ${row.floor.value} ${row.floor.unit}` : '',
+      row.floor ? `${row.floor.value} ${row.floor.unit}` : '',
       row.ratio === undefined ? '' : `${row.ratio}x`,
       row.goal ?? '',
       row.met === undefined ? '' : row.met ? 'yes' : 'NO',
     ]);
 }
-process.stdout.write(`${table.toString()}\n${document.seconds} s; written to ${out}\n`);
+process.stdout.write(`${table.toString()}\n${document.seconds} s; notes and the floors' names in ${out}\n`);
 
 /** What the figures depend on: the machine, its load when the run began, and the versions of the parts it times. */
 function machine() {
