@@ -9,8 +9,11 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json ./
 # npm install, not npm ci: chdb lists optional platform packages the registry does not serve (README).
+# (npm install's prepare builds dist/ only where src/ is: not yet, here.)
 RUN npm install --omit=dev --no-audit --no-fund
 COPY . .
+# The compiled JavaScript bin/ephemera.js runs (dist/ is not copied: .dockerignore); esbuild and tsx are runtime dependencies.
+RUN npm run build
 ENV EPHEMERA_DATA_DIR=/var/lib/ephemera EPHEMERA_HOST=0.0.0.0 PORT=8080
 VOLUME /var/lib/ephemera
 EXPOSE 8080

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { chooseTree } from '../bin/source-digest.js';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createServices } from './services.js';
@@ -174,6 +175,20 @@ describe('ephemera CLI', () => {
       ).fingerprint;
       expect(ephemeraIn(join(dir, 'reader'), 'trust', 'rm', fingerprintOfPin).code).toBe(0);
       expect(JSON.parse(ephemeraIn(join(dir, 'reader'), 'trust', 'ls', '--json').stdout).keys).toEqual([]);
+    });
+  });
+
+  describe('when run from the compiled build or from the sources', () => {
+    it('these tests run the compiled dist/ (the test setup builds it), and the sources give the same verdict', () => {
+      expect(chooseTree(ROOT).tree).toBe('dist');
+      const compiled = ephemera('verify', certPath, '--json');
+      const source = spawnSync(process.execPath, [join(ROOT, 'bin/ephemera.js'), 'verify', certPath, '--json', '--data-dir', join(dir, 'data')], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), EPHEMERA_TRUSTED_KEYS: '', EPHEMERA_FROM_SOURCE: '1' },
+      });
+      expect(compiled.code).toBe(0);
+      expect({ code: source.status, stdout: source.stdout, stderr: source.stderr }).toEqual({ code: 0, stdout: compiled.stdout, stderr: '' });
     });
   });
 

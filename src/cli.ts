@@ -1,19 +1,24 @@
 /**
- * The `ephemera` command, on commander: each subcommand lives in
- * src/cli/<name>.ts and declares its own options and help. Parse errors
+ * The `ephemera` command, on commander. Every command, its options and help
+ * are declared here; what it does lives in src/cli/<name>.ts, imported only
+ * when it runs, so `--help`, `verify` or `trust` never load the HTTP server,
+ * ClickHouse, Kafka or the SDKs that other commands need. Parse errors
  * (unknown option, missing argument, a value out of range) are CLI_USAGE,
  * exit 2, reported like every other error (as JSON on stdout with --json).
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ERROR_REGISTRY, EXIT } from './error-codes.js';
 import { EphemeraError } from './errors.js';
-import { addConfigOptions, reportError } from './cli/common.js';
-import { addRunCommand } from './cli/run.js';
-import { addVerifyCommand } from './cli/verify.js';
-import { addTrustCommand } from './cli/trust.js';
-import { addServeCommand } from './cli/serve.js';
-import { addBuildInfoCommand, packageVersion } from './cli/build-info.js';
-import { addProjectionCommands } from './cli/projections.js';
+import { addConfigOptions, DATASET_FORMATS, integer, jsonOption, packageVersion, reportError } from './cli/common.js';
+import { trustFilePath, WELL_KNOWN_KEY_PATH } from './cli/trust-store.js';
+import { DEFAULT_VERIFY_LIMITS } from './verify/limits.js';
+import { isoOrThrow, MAX_PAGE, SORTS } from './projections/search/query.js';
+// Types only (erased): the modules themselves load when their command runs.
+import type { RunOptions } from './cli/run.js';
+import type { VerifyFlags } from './cli/verify.js';
+import type { CertsOptions } from './cli/projections.js';
+
+type JsonFlag = { json?: boolean };
 
 const EXIT_CODES = `
 Exit codes:
@@ -35,16 +40,173 @@ function program(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   addConfigOptions(root);
-  addRunCommand(root);
-  addVerifyCommand(root);
-  addTrustCommand(root);
-  addProjectionCommands(root);
-  addBuildInfoCommand(root);
-  addServeCommand(root);
+  declareRun(root);
+  declareVerify(root);
+  declareTrust(root);
+  declareReadSide(root);
+  declareBuildInfo(root);
+  declareServe(root);
   root.addHelpText('after', EXIT_CODES);
   for (const command of allCommands(root))
     if (command !== root) command.addHelpText('after', `\nConfiguration flags (--data-dir, …): ephemera --help.\n${EXIT_CODES}`);
   return root;
+}
+
+function declareRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a sandbox once over a dataset, in this process, and issue its certificate')
+    .requiredOption('--dataset <file>', 'the dataset (read into memory, never written anywhere)')
+    .requiredOption('--sandbox <file>', 'the sandbox JSON (a script may be {"file": "path"}, relative to it)')
+    .addOption(new Option('--format <format>', "the dataset's format (default: the file's extension)").choices(DATASET_FORMATS))
+    .option('--out <file>', 'also write the certificate there (if that fails it is kept in the data directory)')
+    .option('--allow-empty', 'run even when the dataset is empty (refused with DATASET_EMPTY otherwise)')
+    .option('--progress', 'report progress on stderr even when stderr is not a terminal')
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExit: 0 completed, 3 certified but the computation failed, 2 bad input or --out unwritable, 1 internal error.')
+    .action(async (options: RunOptions, command: Command) => {
+      const { run } = await import('./cli/run.js');
+      process.exitCode = await run(options, command);
+    });
+}
+
+function declareVerify(program: Command): void {
+  program
+    .command('verify')
+    .description('verify a certificate file offline, or a certificate of the log by id')
+    .argument('<certificate>', 'CERT.json, or a certificate id (cert_…) read from the configured log')
+    .option('--trust-key <key>', 'trust certificates signed by this key or fingerprint (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option('--at <time>', "verification time for TDX collateral: seconds or RFC 3339 UTC (default: the certificate's sealing time)")
+    .option('--max-events <n>', `refuse certificates with more events (default ${DEFAULT_VERIFY_LIMITS.maxEvents})`, integer(1, Number.MAX_SAFE_INTEGER))
+    .option('--max-bytes <n>', `refuse certificate files larger than this (default ${DEFAULT_VERIFY_LIMITS.maxBytes})`, integer(1, Number.MAX_SAFE_INTEGER))
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExit: 0 valid and trusted, 4 valid but not trusted, 1 invalid, 2 unusable input.')
+    .action(async (target: string, options: VerifyFlags, command: Command) => {
+      const { verify } = await import('./cli/verify.js');
+      process.exitCode = await verify(target, options, command);
+    });
+}
+
+function declareTrust(program: Command): void {
+  const trust = program.command('trust').description('manage the keys whose simulated certificates `verify` calls trusted');
+  trust.addHelpText('after', `\nThe trust file: ${trustFilePath()} (one key or fingerprint a line, # comments).`);
+  trust
+    .command('ls', { isDefault: true })
+    .description('list the pinned keys')
+    .addOption(jsonOption())
+    .action(async (options: JsonFlag) => (await import('./cli/trust.js')).trustLs(options));
+  trust
+    .command('add')
+    .description('pin a key (64 hex) or its fingerprint (sha256:<64 hex>)')
+    .argument('<key>', 'an Ed25519 public key or its fingerprint')
+    .option('--note <text>', 'why you trust it')
+    .addOption(jsonOption())
+    .action(async (target: string, options: JsonFlag & { note?: string }) => (await import('./cli/trust.js')).trustAdd(target, options));
+  trust
+    .command('rm')
+    .description('unpin a key, by the key or its fingerprint (either removes both pins)')
+    .argument('<key>', 'an Ed25519 public key or its fingerprint')
+    .addOption(jsonOption())
+    .action(async (target: string, options: JsonFlag) => (await import('./cli/trust.js')).trustRm(target, options));
+  trust
+    .command('pin')
+    .description(`fetch a server's key from ${WELL_KNOWN_KEY_PATH} and pin it`)
+    .argument('<url>', "the server's base URL")
+    .option('--expect-fingerprint <fingerprint>', 'refuse unless the key has this fingerprint (obtained out of band)')
+    .addOption(jsonOption())
+    .action(async (target: string, options: JsonFlag & { expectFingerprint?: string }) => (await import('./cli/trust.js')).trustPin(target, options));
+}
+
+const rfc3339 = (field: string) => (value: string) => {
+  try {
+    return isoOrThrow(value, field);
+  } catch {
+    throw new InvalidArgumentError('expected an RFC 3339 time (2026-01-31 or 2026-01-31T12:00:00Z).');
+  }
+};
+const hash = (value: string) => {
+  if (!/^sha256:[0-9a-f]{64}$/.test(value)) throw new InvalidArgumentError('expected sha256:<64 lowercase hex>.');
+  return value;
+};
+
+/** The read side (src/cli/projections.ts): migrate, projections rebuild, certs, stats, replay. */
+function declareReadSide(program: Command): void {
+  program
+    .command('migrate')
+    .description('apply the ClickHouse migrations (and create the Kafka topic when the log is Kafka)')
+    .addOption(jsonOption())
+    .action(async (options: JsonFlag, command: Command) => (await import('./cli/projections.js')).migrateCommand(options, command));
+
+  program
+    .command('projections')
+    .description('maintain the ClickHouse projections')
+    .command('rebuild')
+    .description('truncate the projections and replay the SQLite log from the beginning (with serve stopped)')
+    .addOption(jsonOption())
+    .action(async (options: JsonFlag, command: Command) => (await import('./cli/projections.js')).rebuildProjections(options, command));
+
+  const certs = program.command('certs').description('search and browse the certificates (through ephemera serve when it runs)');
+  for (const name of ['ls', 'search']) {
+    certs
+      .command(name)
+      .description(name === 'ls' ? 'list certificates, newest first' : 'search certificates (ls with filters; the same options)')
+      .addOption(new Option('--status <status>', 'completed, failed or aborted').choices(['completed', 'failed', 'aborted']))
+      .option('--model <model>', 'runs that called this model')
+      .option('--tool <tool>', 'runs that used this tool')
+      .option('--dataset-hash <hash>', 'runs over this dataset (sha256:…)', hash)
+      .option('--sandbox-hash <hash>', 'runs of this sandbox (sha256:…)', hash)
+      .option('--fingerprint <hash>', 'runs with this fingerprint (sha256:…)', hash)
+      .option('--from <time>', 'requested at or after (RFC 3339, inclusive)', rfc3339('from'))
+      .option('--to <time>', 'requested before (RFC 3339, exclusive)', rfc3339('to'))
+      .option('--q <text>', 'text in the result preview')
+      .addOption(new Option('--sort <column>', 'sort column').choices(Object.keys(SORTS)))
+      .addOption(new Option('--order <order>', 'sort order').choices(['asc', 'desc']))
+      .option('--limit <n>', `page size, 1…${MAX_PAGE} (default 20)`, integer(1, MAX_PAGE))
+      .option('--cursor <cursor>', 'the next page, from the previous page')
+      .addOption(jsonOption())
+      .addHelpText('after', '\n--json prints {"items": [...], "next_cursor": string|null}; the items have the fields of GET /certificates.')
+      .action(async (options: CertsOptions, command: Command) => (await import('./cli/projections.js')).listCertificates(options, command));
+  }
+
+  program
+    .command('stats')
+    .description('figures over every certificate (through ephemera serve when it runs)')
+    .option('--from <time>', 'runs requested at or after (RFC 3339, inclusive)', rfc3339('from'))
+    .option('--to <time>', 'runs requested before (RFC 3339, exclusive)', rfc3339('to'))
+    .addOption(jsonOption())
+    .addHelpText('after', '\n--json prints {"executions_per_day", "durations", "tokens_by_model", "tool_usage", "failures"}, as the GET /analytics/* routes.')
+    .action(async (options: JsonFlag & { from?: string; to?: string }, command: Command) => (await import('./cli/projections.js')).stats(options, command));
+
+  program
+    .command('replay')
+    .description('re-derive a certificate from the log, verify it, and diff it against the projection')
+    .argument('<certificate-id>', 'cert_…')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nExit: 0 verified and the projection matches (or could not be compared: --json says projection_checked), 1 otherwise, 2 no such certificate.',
+    )
+    .action(async (id: string, options: JsonFlag, command: Command) => {
+      const { replay } = await import('./cli/projections.js');
+      process.exitCode = await replay(id, options, command);
+    });
+}
+
+function declareBuildInfo(program: Command): void {
+  program
+    .command('build-info')
+    .description('print the dstack compose hash of this build, which verifiers pin')
+    .option('--compose <file>', 'the app compose (default: deploy/dstack/app-compose.json)')
+    .addOption(jsonOption())
+    .action(async (options: JsonFlag & { compose?: string }) => (await import('./cli/build-info.js')).buildInfo(options));
+}
+
+function declareServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the API and the web pages (read commands on the same data directory then go through it)')
+    .addHelpText('after', '\nListen address: --port and --host (PORT, EPHEMERA_HOST). Writes serve.json in the data directory while it runs.')
+    .action(async (_options: unknown, command: Command) => (await import('./cli/serve.js')).serve(command));
 }
 
 function allCommands(command: Command): Command[] {

@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import type { EventLog } from './events/index.js';
 import { KafkaEventLog, SqliteEventLog } from './events/node.js';
 import type { Attestor } from './attest/index.js';
-import { DstackAttestor, SimulatedAttestor, dstackSocketPresent, tdxVerifier, type TdxPolicy } from './attest/node.js';
+import { DstackAttestor, SimulatedAttestor, dstackSocketPresent, tdxVerifier } from './attest/node.js';
 import { nodeSha256 } from './events/node.js';
 import { createSandbox } from './sandbox/index.js';
 import type { Sandbox, SandboxSpec } from './sandbox/types.js';
@@ -17,6 +17,7 @@ import { certificatesFromLog, EventMirror, type CertificateReader } from './proj
 import { startKafkaFeed, type KafkaFeed } from './projections/feed/kafka-feed.js';
 import type { VerifyOptions } from './verify/index.js';
 import { ReadModel } from './projections/read-model.js';
+import { verifyOptionsFor } from './verify-options.js';
 
 export interface Services {
   config: Config;
@@ -98,12 +99,6 @@ async function openAttestor(config: Config): Promise<Attestor> {
   const attestor = new DstackAttestor({ endpoint: config.dstackEndpoint ?? undefined, pccsUrl: config.pccsUrl });
   await attestor.assertReachable();
   return attestor;
-}
-
-/** The verifier's options from the configuration: the TDX policy, pinned keys, and keys this machine holds itself. */
-export function verifyOptionsFor(config: Config, overrides: Partial<TdxPolicy> = {}, localKeys: readonly string[] = []): VerifyOptions {
-  const policy: TdxPolicy = { trustedComposeHashes: config.trustedComposeHashes, allowedTcbStatuses: config.allowedTcbStatuses, ...overrides };
-  return { attestationVerifiers: { tdx: tdxVerifier(policy) }, trustedKeys: config.trustedKeys, localKeys, sha256: nodeSha256 };
 }
 
 function localKeysOf(attestor: Attestor): string[] {

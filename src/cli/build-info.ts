@@ -1,29 +1,18 @@
 /**
  * ephemera build-info [--compose deploy/dstack/app-compose.json] [--json]
- * Prints the dstack compose hash of this build (the app-compose with the
+ * (declared in cli.ts) Prints the dstack compose hash of this build (the app-compose with the
  * docker-compose file inlined), which verifiers pin with
  * EPHEMERA_TRUSTED_COMPOSE_HASHES / --trusted-compose-hashes.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { getComposeHash } from '@phala/dstack-sdk';
-import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
-import { jsonOption, printJson } from './common.js';
+import { packageVersion, printJson } from './common.js';
 import { readInput } from './files.js';
 
 const DEFAULT_COMPOSE = join(import.meta.dirname, '../../deploy/dstack/app-compose.json');
 
-export function addBuildInfoCommand(program: Command): void {
-  program
-    .command('build-info')
-    .description('print the dstack compose hash of this build, which verifiers pin')
-    .option('--compose <file>', 'the app compose (default: deploy/dstack/app-compose.json)')
-    .addOption(jsonOption())
-    .action((options: { compose?: string; json?: boolean }) => buildInfo(options));
-}
-
-function buildInfo(options: { compose?: string; json?: boolean }): void {
+export function buildInfo(options: { compose?: string; json?: boolean }): void {
   const path = resolve(options.compose ?? DEFAULT_COMPOSE);
   let appCompose: Record<string, unknown>;
   try {
@@ -39,9 +28,4 @@ function buildInfo(options: { compose?: string; json?: boolean }): void {
   const version = packageVersion();
   if (options.json) printJson({ version, compose_hash: composeHash, app_compose: path });
   else process.stdout.write(`ephemera ${version}\ncompose hash ${composeHash}\n(from ${path})\n`);
-}
-
-/** This build's version, from package.json (also what --version prints). */
-export function packageVersion(): string {
-  return JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version as string;
 }

@@ -4,15 +4,24 @@
  * discipline: with --json, stdout carries one JSON document; progress and
  * diagnostics go to stderr.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import Table from 'cli-table3';
 import { errorInfo } from '../error-codes.js';
 import { EphemeraError, isEphemeraError } from '../errors.js';
 import { CONFIG_VARIABLES, loadConfig, type Config } from '../config.js';
 
 /** Exit codes of every command (README "CLI"): `verify` uses invalid (1) and untrusted (4); `run` uses computationFailed (3); an error, its code's (error-codes.ts). */
 export { EXIT } from '../error-codes.js';
+
+/** The dataset formats `run --format` takes (and tells from a file's extension). */
+export const DATASET_FORMATS = ['csv', 'json', 'txt'] as const;
+
+/** This build's version, from package.json (what --version and build-info print). */
+export function packageVersion(): string {
+  return JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version as string;
+}
 
 /** Config fields that get no flag: secrets end up in shell history and `ps`. */
 const SECRETS: readonly (keyof Config)[] = ['anthropicApiKey', 'executeToken'];
@@ -71,6 +80,8 @@ export function terminalSafe(text: string): string {
 
 /** A plain table (no colours: the output is often piped) with a header row. */
 export function printTable(head: readonly string[], rows: readonly (readonly unknown[])[], alignRight: readonly number[] = []): void {
+  // Required here, not imported above: only the commands that print a table pay for loading it.
+  const Table = createRequire(import.meta.url)('cli-table3') as typeof import('cli-table3');
   const table = new Table({
     head: [...head],
     style: { head: [], border: [] },

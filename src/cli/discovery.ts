@@ -12,7 +12,6 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EphemeraError } from '../errors.js';
 import { isErrorCode } from '../error-codes.js';
-import { INSTANCE_ID } from '../health.js';
 
 const FILE = 'serve.json';
 const PROBE_TIMEOUT_MS = 3000;
@@ -20,13 +19,16 @@ const REQUEST_TIMEOUT_MS = 60_000;
 
 export const discoveryPath = (dataDir: string) => join(dataDir, FILE);
 
-/** Written by serve once it listens; returns the remover (idempotent, synchronous: it runs in an 'exit' handler), which removes the file only while it is still this process's. */
-export function writeDiscovery(dataDir: string, listening: string): () => void {
+/**
+ * Written by serve once it listens, naming its random instance (GET /health answers it); returns the remover (idempotent,
+ * synchronous: it runs in an 'exit' handler), which removes the file only while it is still this process's.
+ */
+export function writeDiscovery(dataDir: string, listening: string, instance: string): () => void {
   const path = discoveryPath(dataDir);
-  writeFileSync(path, `${JSON.stringify({ url: reachableUrl(listening), pid: process.pid, instance: INSTANCE_ID })}\n`, { mode: 0o600 });
+  writeFileSync(path, `${JSON.stringify({ url: reachableUrl(listening), pid: process.pid, instance })}\n`, { mode: 0o600 });
   return () => {
     try {
-      if ((JSON.parse(readFileSync(path, 'utf8')) as { instance?: unknown }).instance === INSTANCE_ID) rmSync(path, { force: true });
+      if ((JSON.parse(readFileSync(path, 'utf8')) as { instance?: unknown }).instance === instance) rmSync(path, { force: true });
     } catch {
       // gone or unreadable: nothing of ours to remove
     }

@@ -7,22 +7,22 @@
  *   ephemera replay CERT_ID                re-derive from the log, verify, diff against the projection
  * certs, stats and replay go through a running `ephemera serve` when there is one (read-side.ts).
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
 import { createServices, type Services } from '../services.js';
 import { migrate } from '../projections/migrate/migrate.js';
 import { chTime, truncateProjections } from '../projections/projector.js';
-import { type CertificateRow, isoOrThrow, MAX_PAGE, SORTS, searchCertificates, type SearchQuery } from '../projections/search/search.js';
+import { type CertificateRow, searchCertificates } from '../projections/search/search.js';
+import type { SearchQuery } from '../projections/search/query.js';
 import { durationPercentiles, executionsPerDay, failureReasons, tokensByModel, toolUsage, type TimeRange } from '../projections/analytics/queries.js';
 import { replayAgainstProjection } from '../projections/replay/index.js';
 import type { Store } from '../projections/store/clickhouse.js';
 import { executionIdOf } from '../verify/index.js';
-import { configOf, EXIT, integer, jsonOption, note, printJson, printTable, terminalSafe } from './common.js';
+import { configOf, EXIT, note, printJson, printTable, terminalSafe } from './common.js';
 import { verifyFromLog } from './verify.js';
 import { assertDataDirFree, getJson } from './discovery.js';
 import { withReadSide } from './read-side.js';
 
-/** A write to the projections needs the store to itself: run it with serve stopped. */
 /** For the commands that write the projections: never beside a serve that holds the embedded store. */
 async function withServices<T>(command: Command, body: (s: Services) => Promise<T>): Promise<T> {
   const config = configOf(command);
@@ -35,102 +35,35 @@ async function withServices<T>(command: Command, body: (s: Services) => Promise<
   }
 }
 
-const rfc3339 = (field: string) => (value: string) => {
-  try {
-    return isoOrThrow(value, field);
-  } catch {
-    throw new InvalidArgumentError('expected an RFC 3339 time (2026-01-31 or 2026-01-31T12:00:00Z).');
-  }
-};
-const hash = (value: string) => {
-  if (!/^sha256:[0-9a-f]{64}$/.test(value)) throw new InvalidArgumentError('expected sha256:<64 lowercase hex>.');
-  return value;
-};
-
-export function addProjectionCommands(program: Command): void {
-  program
-    .command('migrate')
-    .description('apply the ClickHouse migrations (and create the Kafka topic when the log is Kafka)')
-    .addOption(jsonOption())
-    .action((options: { json?: boolean }, command: Command) =>
-      withServices(command, async (s) => {
-        const applied = await migrate(await s.readModel.store());
-        if (options.json) printJson({ applied });
-        else process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'nothing to apply\n');
-      }),
-    );
-
-  program
-    .command('projections')
-    .description('maintain the ClickHouse projections')
-    .command('rebuild')
-    .description('truncate the projections and replay the SQLite log from the beginning (with serve stopped)')
-    .addOption(jsonOption())
-    .action((options: { json?: boolean }, command: Command) =>
-      withServices(command, async (s) => {
-        if (s.log.kind === 'kafka')
-          throw new EphemeraError('CLI_USAGE', 'on Kafka, rebuild by resetting the ephemera-projections consumer group to the earliest offset');
-        await truncateProjections(await s.readModel.store());
-        const events = await s.readModel.refresh();
-        if (options.json) printJson({ events });
-        else process.stdout.write(`replayed ${events} events into the projections\n`);
-      }),
-    );
-
-  const certs = program.command('certs').description('search and browse the certificates (through ephemera serve when it runs)');
-  for (const name of ['ls', 'search']) {
-    certs
-      .command(name)
-      .description(name === 'ls' ? 'list certificates, newest first' : 'search certificates (ls with filters; the same options)')
-      .addOption(new Option('--status <status>', 'completed, failed or aborted').choices(['completed', 'failed', 'aborted']))
-      .option('--model <model>', 'runs that called this model')
-      .option('--tool <tool>', 'runs that used this tool')
-      .option('--dataset-hash <hash>', 'runs over this dataset (sha256:…)', hash)
-      .option('--sandbox-hash <hash>', 'runs of this sandbox (sha256:…)', hash)
-      .option('--fingerprint <hash>', 'runs with this fingerprint (sha256:…)', hash)
-      .option('--from <time>', 'requested at or after (RFC 3339, inclusive)', rfc3339('from'))
-      .option('--to <time>', 'requested before (RFC 3339, exclusive)', rfc3339('to'))
-      .option('--q <text>', 'text in the result preview')
-      .addOption(new Option('--sort <column>', 'sort column').choices(Object.keys(SORTS)))
-      .addOption(new Option('--order <order>', 'sort order').choices(['asc', 'desc']))
-      .option('--limit <n>', `page size, 1…${MAX_PAGE} (default 20)`, integer(1, MAX_PAGE))
-      .option('--cursor <cursor>', 'the next page, from the previous page')
-      .addOption(jsonOption())
-      .addHelpText('after', '\n--json prints {"items": [...], "next_cursor": string|null}; the items have the fields of GET /certificates.')
-      .action((options: CertsOptions, command: Command) => listCertificates(options, command));
-  }
-
-  program
-    .command('stats')
-    .description('figures over every certificate (through ephemera serve when it runs)')
-    .option('--from <time>', 'runs requested at or after (RFC 3339, inclusive)', rfc3339('from'))
-    .option('--to <time>', 'runs requested before (RFC 3339, exclusive)', rfc3339('to'))
-    .addOption(jsonOption())
-    .addHelpText('after', '\n--json prints {"executions_per_day", "durations", "tokens_by_model", "tool_usage", "failures"}, as the GET /analytics/* routes.')
-    .action((options: { from?: string; to?: string; json?: boolean }, command: Command) => stats(options, command));
-
-  program
-    .command('replay')
-    .description('re-derive a certificate from the log, verify it, and diff it against the projection')
-    .argument('<certificate-id>', 'cert_…')
-    .addOption(jsonOption())
-    .addHelpText(
-      'after',
-      '\nExit: 0 verified and the projection matches (or could not be compared: --json says projection_checked), 1 otherwise, 2 no such certificate.',
-    )
-    .action(async (id: string, options: { json?: boolean }, command: Command) => {
-      process.exitCode = await replay(id, options, command);
-    });
+/** `migrate`: the ClickHouse migrations (and the Kafka topic when the log is Kafka). */
+export function migrateCommand(options: { json?: boolean }, command: Command): Promise<void> {
+  return withServices(command, async (s) => {
+    const applied = await migrate(await s.readModel.store());
+    if (options.json) printJson({ applied });
+    else process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'nothing to apply\n');
+  });
 }
 
-type CertsOptions = Omit<SearchQuery, 'dataset_hash' | 'sandbox_hash'> & { datasetHash?: string; sandboxHash?: string; json?: boolean };
+/** `projections rebuild`: truncate and replay the SQLite log (on Kafka, the consumer group is reset instead). */
+export function rebuildProjections(options: { json?: boolean }, command: Command): Promise<void> {
+  return withServices(command, async (s) => {
+    if (s.log.kind === 'kafka')
+      throw new EphemeraError('CLI_USAGE', 'on Kafka, rebuild by resetting the ephemera-projections consumer group to the earliest offset');
+    await truncateProjections(await s.readModel.store());
+    const events = await s.readModel.refresh();
+    if (options.json) printJson({ events });
+    else process.stdout.write(`replayed ${events} events into the projections\n`);
+  });
+}
+
+export type CertsOptions = Omit<SearchQuery, 'dataset_hash' | 'sandbox_hash'> & { datasetHash?: string; sandboxHash?: string; json?: boolean };
 
 interface Page {
   items: CertificateRow[];
   next_cursor: string | null;
 }
 
-async function listCertificates(options: CertsOptions, command: Command): Promise<void> {
+export async function listCertificates(options: CertsOptions, command: Command): Promise<void> {
   const { json, datasetHash, sandboxHash, ...rest } = options;
   const query: SearchQuery = { ...rest, dataset_hash: datasetHash, sandbox_hash: sandboxHash };
   const page = await withReadSide(command, (side) =>
@@ -165,7 +98,7 @@ const ANALYTICS = {
 
 type Stats = { [K in keyof typeof ANALYTICS]: Awaited<ReturnType<(typeof ANALYTICS)[K]['query']>> };
 
-async function stats(options: { from?: string; to?: string; json?: boolean }, command: Command): Promise<void> {
+export async function stats(options: { from?: string; to?: string; json?: boolean }, command: Command): Promise<void> {
   const range: TimeRange = { ...(options.from ? { from: chTime(options.from) } : {}), ...(options.to ? { to: chTime(options.to) } : {}) };
   const result = await withReadSide(command, async (side) => {
     const out: Record<string, unknown> = {};
@@ -223,7 +156,7 @@ interface ReplayOutcome {
   projection_diff: { field: string; log: unknown; projection: unknown }[];
 }
 
-async function replay(id: string, options: { json?: boolean }, command: Command): Promise<number> {
+export async function replay(id: string, options: { json?: boolean }, command: Command): Promise<number> {
   if (!executionIdOf(id)) throw new EphemeraError('CERTIFICATE_ID_INVALID', `${id} is not a certificate id (cert_ and a ULID)`);
   const { outcome, source } = await withReadSide(command, async (side) => {
     if (side.kind === 'server') {

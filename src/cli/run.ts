@@ -8,19 +8,17 @@
  * SANDBOX.json); it is read into the request.
  */
 import { dirname, extname, resolve } from 'node:path';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
 import { errorInfo } from '../error-codes.js';
 import type { EventEnvelope, EventLog } from '../events/index.js';
 import { createServices } from '../services.js';
 import { execute, executeSummary, parseExecuteRequest } from '../commands/execute/index.js';
 import { certificateJson, verifyCertificate } from '../verify/index.js';
-import { configOf, EXIT, jsonOption, note, printJson, progressReporter, terminalSafe } from './common.js';
+import { configOf, DATASET_FORMATS, EXIT, note, printJson, progressReporter, terminalSafe } from './common.js';
 import { keepCertificate, readInput } from './files.js';
 
-const FORMATS = ['csv', 'json', 'txt'] as const;
-
-interface RunOptions {
+export interface RunOptions {
   dataset: string;
   sandbox: string;
   format?: string;
@@ -30,27 +28,11 @@ interface RunOptions {
   json?: boolean;
 }
 
-export function addRunCommand(program: Command): void {
-  program
-    .command('run')
-    .description('run a sandbox once over a dataset, in this process, and issue its certificate')
-    .requiredOption('--dataset <file>', 'the dataset (read into memory, never written anywhere)')
-    .requiredOption('--sandbox <file>', 'the sandbox JSON (a script may be {"file": "path"}, relative to it)')
-    .addOption(new Option('--format <format>', "the dataset's format (default: the file's extension)").choices(FORMATS))
-    .option('--out <file>', 'also write the certificate there (if that fails it is kept in the data directory)')
-    .option('--allow-empty', 'run even when the dataset is empty (refused with DATASET_EMPTY otherwise)')
-    .option('--progress', 'report progress on stderr even when stderr is not a terminal')
-    .addOption(jsonOption())
-    .addHelpText('after', '\nExit: 0 completed, 3 certified but the computation failed, 2 bad input or --out unwritable, 1 internal error.')
-    .action(async (options: RunOptions, command: Command) => {
-      process.exitCode = await run(options, command);
-    });
-}
-
-async function run(options: RunOptions, command: Command): Promise<number> {
+/** The `run` command (declared in cli.ts); its exit code. */
+export async function run(options: RunOptions, command: Command): Promise<number> {
   const format = options.format ?? extname(options.dataset).slice(1);
-  if (!(FORMATS as readonly string[]).includes(format))
-    throw new EphemeraError('CLI_USAGE', `cannot tell the format of ${options.dataset} from its name: give --format ${FORMATS.join('|')}`);
+  if (!(DATASET_FORMATS as readonly string[]).includes(format))
+    throw new EphemeraError('CLI_USAGE', `cannot tell the format of ${options.dataset} from its name: give --format ${DATASET_FORMATS.join('|')}`);
   const progress = progressReporter(options.progress);
   const config = configOf(command);
   const sandbox = readSandbox(options.sandbox);

@@ -11,6 +11,9 @@ import { dirname, join } from 'node:path';
 import { EphemeraError } from '../errors.js';
 import { KEY_PIN } from '../config.js';
 
+/** Where a server publishes its key for `ephemera trust pin`. */
+export const WELL_KNOWN_KEY_PATH = '/.well-known/ephemera-key.json';
+
 export interface Pin {
   key: string;
   note: string;

@@ -7,14 +7,12 @@
  * obtained out of band. The fetched document is untrusted input: bounded in
  * size and time, read strictly, and its fingerprint recomputed.
  */
-import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
 import { parseStrictJson, s } from '../events/index.js';
 import { keyFingerprint } from '../verify/index.js';
-import { jsonOption, note, printJson, printTable } from './common.js';
-import { parsePin, readPins, trustFilePath, writePins } from './trust-store.js';
+import { note, printJson, printTable } from './common.js';
+import { parsePin, readPins, trustFilePath, WELL_KNOWN_KEY_PATH, writePins } from './trust-store.js';
 
-export const WELL_KNOWN_KEY_PATH = '/.well-known/ephemera-key.json';
 const MAX_KEY_DOCUMENT_BYTES = 16 * 1024;
 const FETCH_TIMEOUT_MS = 10_000;
 
@@ -29,91 +27,67 @@ const keyDocument = s.tagged('tee', {
   dstack: s.object({ tee: s.literal('dstack'), hardware_backed: s.literal(true), compose_hash: s.nullable(s.string(256)) }),
 });
 
-export function addTrustCommand(program: Command): void {
-  const trust = program.command('trust').description('manage the keys whose simulated certificates `verify` calls trusted');
-  trust.addHelpText('after', `\nThe trust file: ${trustFilePath()} (one key or fingerprint a line, # comments).`);
-  trust
-    .command('ls', { isDefault: true })
-    .description('list the pinned keys')
-    .addOption(jsonOption())
-    .action((options: { json?: boolean }) => {
-      const path = trustFilePath();
-      const pins = readPins(path);
-      // A raw key is shown with its fingerprint: what run, verify and the pages print.
-      const rows = pins.map((p) => ({ ...p, fingerprint: p.key.length === 64 ? keyFingerprint(p.key) : p.key }));
-      if (options.json) printJson({ file: path, keys: rows });
-      else if (pins.length === 0) process.stdout.write(`no pinned keys (${path})\n`);
-      else
-        printTable(
-          ['fingerprint', 'key', 'note'],
-          rows.map((p) => [p.fingerprint, p.key.length === 64 ? p.key : '', p.note]),
-        );
-    });
-  trust
-    .command('add')
-    .description('pin a key (64 hex) or its fingerprint (sha256:<64 hex>)')
-    .argument('<key>', 'an Ed25519 public key or its fingerprint')
-    .option('--note <text>', 'why you trust it')
-    .addOption(jsonOption())
-    .action((target: string, options: { note?: string; json?: boolean }) => {
-      const path = trustFilePath();
-      const pins = readPins(path);
-      const key = parsePin(target, 'ephemera trust add KEY');
-      if (!pins.some((p) => p.key === key)) writePins([...pins, { key, note: options.note ?? '' }], path);
-      report(options.json, { pinned: key, file: path }, `pinned ${key}\n(${path})\n`);
-    });
-  trust
-    .command('rm')
-    .description('unpin a key, by the key or its fingerprint (either removes both pins)')
-    .argument('<key>', 'an Ed25519 public key or its fingerprint')
-    .addOption(jsonOption())
-    .action((target: string, options: { json?: boolean }) => {
-      const path = trustFilePath();
-      const pins = readPins(path);
-      const key = parsePin(target, 'ephemera trust rm KEY');
-      const fingerprintOf = (pin: string) => (pin.length === 64 ? keyFingerprint(pin) : pin);
-      const kept = pins.filter((p) => fingerprintOf(p.key) !== fingerprintOf(key));
-      if (kept.length === pins.length) throw new EphemeraError('CLI_USAGE', `${key} is not pinned`);
-      writePins(kept, path);
-      report(options.json, { removed: key, file: path }, `removed ${key}\n`);
-    });
-  trust
-    .command('pin')
-    .description(`fetch a server's key from ${WELL_KNOWN_KEY_PATH} and pin it`)
-    .argument('<url>', "the server's base URL")
-    .option('--expect-fingerprint <fingerprint>', 'refuse unless the key has this fingerprint (obtained out of band)')
-    .addOption(jsonOption())
-    .action(async (target: string, options: { expectFingerprint?: string; json?: boolean }) => {
-      const path = trustFilePath();
-      const pins = readPins(path);
-      const document = await fetchKeyDocument(target);
-      if (document.tee !== 'simulated') {
-        throw new EphemeraError(
-          'CLI_USAGE',
-          `that server attests with TDX (compose hash ${document.compose_hash ?? 'unknown'}): trust its build with --trusted-compose-hashes, there is no key to pin`,
-        );
-      }
-      const expected = options.expectFingerprint;
-      if (expected !== undefined && parsePin(expected, '--expect-fingerprint') !== document.fingerprint) {
-        throw new EphemeraError(
-          'TRUST_FINGERPRINT_MISMATCH',
-          `the server's key has fingerprint ${document.fingerprint}, not the one you expected: nothing pinned`,
-        );
-      }
-      // Over plain http to another machine, anyone on the path could have put their own key in the document.
-      const { protocol, hostname } = new URL(target);
-      if (protocol === 'http:' && expected === undefined && !['127.0.0.1', '[::1]', 'localhost'].includes(hostname))
-        note(
-          `WARNING: fetched over plain http from ${hostname}: anyone on the path could have substituted the key; compare the fingerprint with one you got another way (--expect-fingerprint)`,
-        );
-      if (!pins.some((p) => p.key === document.public_key))
-        writePins([...pins, { key: document.public_key, note: `${new URL(target).origin} (simulated, not hardware-backed)` }], path);
-      report(
-        options.json,
-        { pinned: document.public_key, fingerprint: document.fingerprint, file: path },
-        `pinned the key of ${new URL(target).origin}\n  fingerprint ${document.fingerprint}\n  NOTE: a simulated key is not hardware-backed; anyone holding it can sign.\n`,
-      );
-    });
+/** `trust ls` (the default): the pinned keys, each raw key with its fingerprint (what run, verify and the pages print). */
+export function trustLs(options: { json?: boolean }): void {
+  const path = trustFilePath();
+  const pins = readPins(path);
+  const rows = pins.map((p) => ({ ...p, fingerprint: p.key.length === 64 ? keyFingerprint(p.key) : p.key }));
+  if (options.json) printJson({ file: path, keys: rows });
+  else if (pins.length === 0) process.stdout.write(`no pinned keys (${path})\n`);
+  else
+    printTable(
+      ['fingerprint', 'key', 'note'],
+      rows.map((p) => [p.fingerprint, p.key.length === 64 ? p.key : '', p.note]),
+    );
+}
+
+export function trustAdd(target: string, options: { note?: string; json?: boolean }): void {
+  const path = trustFilePath();
+  const pins = readPins(path);
+  const key = parsePin(target, 'ephemera trust add KEY');
+  if (!pins.some((p) => p.key === key)) writePins([...pins, { key, note: options.note ?? '' }], path);
+  report(options.json, { pinned: key, file: path }, `pinned ${key}\n(${path})\n`);
+}
+
+/** Unpins by key or fingerprint: either removes both pins. */
+export function trustRm(target: string, options: { json?: boolean }): void {
+  const path = trustFilePath();
+  const pins = readPins(path);
+  const key = parsePin(target, 'ephemera trust rm KEY');
+  const fingerprintOf = (pin: string) => (pin.length === 64 ? keyFingerprint(pin) : pin);
+  const kept = pins.filter((p) => fingerprintOf(p.key) !== fingerprintOf(key));
+  if (kept.length === pins.length) throw new EphemeraError('CLI_USAGE', `${key} is not pinned`);
+  writePins(kept, path);
+  report(options.json, { removed: key, file: path }, `removed ${key}\n`);
+}
+
+export async function trustPin(target: string, options: { expectFingerprint?: string; json?: boolean }): Promise<void> {
+  const path = trustFilePath();
+  const pins = readPins(path);
+  const document = await fetchKeyDocument(target);
+  if (document.tee !== 'simulated') {
+    throw new EphemeraError(
+      'CLI_USAGE',
+      `that server attests with TDX (compose hash ${document.compose_hash ?? 'unknown'}): trust its build with --trusted-compose-hashes, there is no key to pin`,
+    );
+  }
+  const expected = options.expectFingerprint;
+  if (expected !== undefined && parsePin(expected, '--expect-fingerprint') !== document.fingerprint) {
+    throw new EphemeraError('TRUST_FINGERPRINT_MISMATCH', `the server's key has fingerprint ${document.fingerprint}, not the one you expected: nothing pinned`);
+  }
+  // Over plain http to another machine, anyone on the path could have put their own key in the document.
+  const { protocol, hostname } = new URL(target);
+  if (protocol === 'http:' && expected === undefined && !['127.0.0.1', '[::1]', 'localhost'].includes(hostname))
+    note(
+      `WARNING: fetched over plain http from ${hostname}: anyone on the path could have substituted the key; compare the fingerprint with one you got another way (--expect-fingerprint)`,
+    );
+  if (!pins.some((p) => p.key === document.public_key))
+    writePins([...pins, { key: document.public_key, note: `${new URL(target).origin} (simulated, not hardware-backed)` }], path);
+  report(
+    options.json,
+    { pinned: document.public_key, fingerprint: document.fingerprint, file: path },
+    `pinned the key of ${new URL(target).origin}\n  fingerprint ${document.fingerprint}\n  NOTE: a simulated key is not hardware-backed; anyone holding it can sign.\n`,
+  );
 }
 
 function report(json: boolean | undefined, value: Record<string, unknown>, text: string): void {

@@ -17,14 +17,14 @@ import type { Config } from '../config.js';
 import { EphemeraError } from '../errors.js';
 import { isTimestamp } from '../events/index.js';
 import { join } from 'node:path';
-import { SIMULATED_KEY_FILE, readSimulatedPublicKey } from '../attest/node.js';
-import { createServices, verifyOptionsFor } from '../services.js';
+import { SIMULATED_KEY_FILE, readSimulatedPublicKey } from '../attest/simulated.js';
+import { verifyOptionsFor } from '../verify-options.js';
 import { DEFAULT_VERIFY_LIMITS, verifyCertificate, type Verdict, type VerifyOptions } from '../verify/index.js';
 import { verifyCertificateFile } from '../verify/node.js';
-import { configOf, EXIT, existingDataDir, flagGiven, integer, jsonOption, printJson } from './common.js';
+import { configOf, EXIT, existingDataDir, flagGiven, printJson } from './common.js';
 import { parsePin, readPins } from './trust-store.js';
 
-interface VerifyFlags {
+export interface VerifyFlags {
   trustKey?: string[];
   at?: string;
   maxEvents?: number;
@@ -32,23 +32,8 @@ interface VerifyFlags {
   json?: boolean;
 }
 
-export function addVerifyCommand(program: Command): void {
-  program
-    .command('verify')
-    .description('verify a certificate file offline, or a certificate of the log by id')
-    .argument('<certificate>', 'CERT.json, or a certificate id (cert_…) read from the configured log')
-    .option('--trust-key <key>', 'trust certificates signed by this key or fingerprint (repeatable)', (v: string, all: string[] = []) => [...all, v])
-    .option('--at <time>', "verification time for TDX collateral: seconds or RFC 3339 UTC (default: the certificate's sealing time)")
-    .option('--max-events <n>', `refuse certificates with more events (default ${DEFAULT_VERIFY_LIMITS.maxEvents})`, integer(1, Number.MAX_SAFE_INTEGER))
-    .option('--max-bytes <n>', `refuse certificate files larger than this (default ${DEFAULT_VERIFY_LIMITS.maxBytes})`, integer(1, Number.MAX_SAFE_INTEGER))
-    .addOption(jsonOption())
-    .addHelpText('after', '\nExit: 0 valid and trusted, 4 valid but not trusted, 1 invalid, 2 unusable input.')
-    .action(async (target: string, options: VerifyFlags, command: Command) => {
-      process.exitCode = await verify(target, options, command);
-    });
-}
-
-async function verify(target: string, options: VerifyFlags, command: Command): Promise<number> {
+/** The `verify` command (declared in cli.ts); its exit code. */
+export async function verify(target: string, options: VerifyFlags, command: Command): Promise<number> {
   const config = configOf(command);
   const atSeconds = parseAt(options.at);
   const limits = { maxEvents: options.maxEvents ?? DEFAULT_VERIFY_LIMITS.maxEvents, maxBytes: options.maxBytes ?? DEFAULT_VERIFY_LIMITS.maxBytes };
@@ -102,6 +87,8 @@ export async function verifyFromLog(id: string, config: Config): Promise<{ verdi
 
 async function fromLog(id: string, config: Config): Promise<unknown> {
   if (config.log === 'sqlite') existingDataDir(config);
+  // The log's stores (SQLite, Kafka, ClickHouse) only for an id: a file is verified without them.
+  const { createServices } = await import('../services.js');
   const services = await createServices({ ...config, tee: 'simulated' }, { feed: false });
   try {
     const certificate = await services.certificates.get(id);

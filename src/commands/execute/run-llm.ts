@@ -5,7 +5,6 @@
  * body (no key, no headers), the response hash over the response body.
  * SECURITY: the API key goes to the SDK client and nowhere else.
  */
-import Anthropic from '@anthropic-ai/sdk';
 import { EphemeraError } from '../../errors.js';
 import type { Config } from '../../config.js';
 import { canonicalize, hashUtf8 } from '../../events/index.js';
@@ -36,6 +35,8 @@ export async function runLlm(
   const apiKey = llmApiKey(ctx.request, ctx.config);
   // The handler refuses a keyless LLM request before anything is recorded; reaching here without one is a bug.
   if (!apiKey) throw new EphemeraError('LLM_API_KEY_REQUIRED', 'no API key for the LLM step');
+  // Loaded on the first LLM step, not at start: the SDK is ~150 ms of serve's start-up, and a run without an LLM step never needs it.
+  const { default: Anthropic } = await import('@anthropic-ai/sdk');
   const client = new Anthropic({
     apiKey,
     baseURL: ctx.config.anthropicBaseUrl ?? undefined,

@@ -4,7 +4,7 @@ import { errorResponses } from '../../openapi.js';
 import type { ReadModel } from '../read-model.js';
 import type { Store } from '../store/clickhouse.js';
 import { chTime } from '../projector.js';
-import { isoOrThrow, RFC3339 } from '../search/search.js';
+import { isoOrThrow, RFC3339 } from '../search/query.js';
 import { durationPercentiles, executionsPerDay, failureReasons, tokensByModel, toolUsage, type TimeRange } from './queries.js';
 
 const object = (properties: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, required: Object.keys(properties), properties });

@@ -3,7 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { EphemeraError } from '../../errors.js';
 import { errorResponses } from '../../openapi.js';
 import type { ReadModel } from '../read-model.js';
-import { MAX_PAGE, RFC3339, SORTS, searchCertificates, type SearchQuery } from './search.js';
+import { MAX_PAGE, RFC3339, SORTS, type SearchQuery } from './query.js';
+import { searchCertificates } from './search.js';
 
 const hash = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } as const;
 

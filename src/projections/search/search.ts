@@ -7,38 +7,19 @@ import { EphemeraError } from '../../errors.js';
 import { CERTIFICATE_ID_PATTERN } from '../../verify/index.js';
 import { rows, type Store } from '../store/clickhouse.js';
 import { chTime, rfc3339 } from '../projector.js';
+import { isoOrThrow, MAX_PAGE, SORTS, type SearchQuery } from './query.js';
 
-export const MAX_PAGE = 100;
-export const SORTS = { requested_at: "DateTime64(3, 'UTC')", execution_time_ms: 'UInt64', sealed_at: "DateTime64(3, 'UTC')" } as const;
 /** Nullable sort columns sort as their floor (never-sealed, never-finished runs first ascending), so keyset cursors compare plain values. */
 const SORT_EXPR: Record<keyof typeof SORTS, string> = {
   requested_at: 'requested_at',
   execution_time_ms: 'ifNull(execution_time_ms, 0)',
   sealed_at: "ifNull(sealed_at, toDateTime64(0, 3, 'UTC'))",
 };
-/** RFC 3339 date (UTC midnight) or date-time with its zone (no `Date.parse` leniency, no local time); times must fall in DateTime64's range, 1900…2299. */
-export const RFC3339 = '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$';
 /** What a cursor's sort value must look like, per sort column type (checked before ClickHouse parses it). */
 const CURSOR_VALUE: Record<(typeof SORTS)[keyof typeof SORTS], RegExp> = {
   UInt64: /^[0-9]{1,19}$/,
   "DateTime64(3, 'UTC')": /^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}$/,
 };
-
-export interface SearchQuery {
-  status?: string;
-  model?: string;
-  tool?: string;
-  dataset_hash?: string;
-  sandbox_hash?: string;
-  fingerprint?: string;
-  from?: string;
-  to?: string;
-  q?: string;
-  sort?: keyof typeof SORTS;
-  order?: 'asc' | 'desc';
-  limit?: number;
-  cursor?: string;
-}
 
 /** One search result, as the API answers it: times RFC 3339 UTC, "none" as null. */
 export interface CertificateRow {
@@ -145,11 +126,4 @@ function decodeCursor(cursor: string, sort: keyof typeof SORTS, order: string): 
   throw new EphemeraError('REQUEST_INVALID', 'querystring.cursor: not a cursor this API issued for this sort and order', {
     fields: { field: 'querystring.cursor' },
   });
-}
-
-export function isoOrThrow(value: string, field: string): string {
-  const ms = new RegExp(RFC3339).test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms) || ms < Date.UTC(1900, 0, 1) || ms >= Date.UTC(2300, 0, 1))
-    throw new EphemeraError('REQUEST_INVALID', `querystring.${field}: expected an RFC 3339 time`, { fields: { field: `querystring.${field}` } });
-  return new Date(ms).toISOString();
 }

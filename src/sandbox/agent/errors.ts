@@ -3,6 +3,7 @@
  * SECURITY: SDK errors can carry request headers; only the code leaves here.
  */
 import type { ErrorCode } from '../../error-codes.js';
+// The SDK's error module alone (the very classes its client throws): the client loads on a run's first model call (run-llm.ts).
 import {
   APIConnectionError,
   APIConnectionTimeoutError,
@@ -13,7 +14,7 @@ import {
   PermissionDeniedError,
   RateLimitError,
   APIError,
-} from '@anthropic-ai/sdk';
+} from '@anthropic-ai/sdk/error';
 import { EphemeraError } from '../../errors.js';
 
 /** The codes of a run that ends for the model's reasons (error-codes.ts). */
