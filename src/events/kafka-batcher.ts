@@ -64,11 +64,6 @@ export class ProduceBatcher {
     return placed;
   }
 
-  /** Settles once every submitted step has been acknowledged or failed. */
-  async idle(): Promise<void> {
-    while (this.draining) await this.draining;
-  }
-
   private async drain(): Promise<void> {
     // Let the steps submitted in the same turn of the event loop join the first request.
     await new Promise((resolve) => setImmediate(resolve));
