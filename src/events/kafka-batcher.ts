@@ -44,7 +44,7 @@ export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBytes: 512 * 1024, maxMess
 
 export class ProduceBatcher {
   private queue: Pending[] = [];
-  private draining: Promise<void> | null = null;
+  private draining = false;
 
   constructor(
     /** One acknowledged produce request (acks = all) of these messages, each with its partition. */
@@ -58,23 +58,29 @@ export class ProduceBatcher {
     // The partition is stamped on each message so kafkajs cannot place it elsewhere than where settle() counts it.
     const stamped = messages.map((m) => ({ ...m, partition }));
     const placed = new Promise<Placed>((resolve, reject) => this.queue.push({ partition, messages: stamped, bytes, resolve, reject }));
-    this.draining ??= this.drain().finally(() => {
-      this.draining = null;
-    });
+    if (!this.draining) {
+      this.draining = true;
+      void this.drain();
+    }
     return placed;
   }
 
   private async drain(): Promise<void> {
     // Let the steps submitted in the same turn of the event loop join the first request.
     await new Promise((resolve) => setImmediate(resolve));
-    while (this.queue.length > 0) {
-      const batch = this.take();
-      try {
-        const acknowledged = await this.send(batch.flatMap((p) => p.messages));
-        settle(batch, acknowledged);
-      } catch (cause) {
-        for (const p of batch) p.reject(cause);
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.take();
+        try {
+          const acknowledged = await this.send(batch.flatMap((p) => p.messages));
+          settle(batch, acknowledged);
+        } catch (cause) {
+          for (const p of batch) p.reject(cause);
+        }
       }
+    } finally {
+      // In the same synchronous stretch as the empty-queue check: a step submitted from here on starts a new drain.
+      this.draining = false;
     }
   }
 

@@ -79,6 +79,17 @@ describe('ProduceBatcher', () => {
     });
   });
 
+  describe('when the next step is submitted the moment the previous one is acknowledged', () => {
+    it('sends it (a drain that just found the queue empty must not strand it)', async () => {
+      const acknowledgeAtOnce = async (sent: Message[]) => [
+        { topicName: 't', partition: 0, errorCode: 0, baseOffset: String(sent[0]!.value === 'a-0' ? 0 : 1) },
+      ];
+      const batcher = new ProduceBatcher(acknowledgeAtOnce);
+      const second = batcher.submit(0, messages('a', 1)).then(() => batcher.submit(0, messages('b', 1)));
+      await expect(second).resolves.toEqual({ partition: 0, firstOffset: 1n });
+    }, 2000);
+  });
+
   describe('when a request is not yet acknowledged', () => {
     it('keeps every step in it pending: a step proceeds only once acknowledged', async () => {
       const broker = fakeBroker();
