@@ -7,11 +7,19 @@ import { ulid } from 'ulid';
 import { describeEventLogContract, sampleStream } from './eventlog.contract.js';
 import { KafkaEventLog } from './kafka.js';
 import { verifyStream } from './chain.js';
-import { sealEnvelope } from './envelope.js';
+import { EventChain, sealEnvelope, type EventEnvelope } from './envelope.js';
 import { requireKafka } from './kafka-testing.js';
 
 const brokers = () => requireKafka();
 const topic = `ephemera.test.${ulid().toLowerCase()}`;
+
+/** A valid stream of `length` events: a run's opening events, then file records of its tool call. */
+function longStream(length: number): EventEnvelope[] {
+  const head = sampleStream().slice(0, 4);
+  const chain = EventChain.resume(head[3]!);
+  const files = Array.from({ length: length - 4 }, (_, i) => chain.next('file.accessed', { call_id: 'c1', op: 'read', path: `/work/${i}`, count: 1 }));
+  return [...head, ...files];
+}
 
 describeEventLogContract('kafka', {
   open: () => KafkaEventLog.open({ brokers: brokers(), topic }),
@@ -41,6 +49,52 @@ describe('KafkaEventLog', () => {
           producer: { idempotent: true, acks: -1, maxInFlightRequests: 1, retries: 1, requestTimeoutMs: 1000 },
         }),
       ).rejects.toMatchObject({ code: 'LOG_UNAVAILABLE' });
+    });
+  });
+
+  describe('when many executions append concurrently (steps share produce requests)', () => {
+    it('acknowledges only what the topic holds, and keeps each stream whole, in order and gap-free', async () => {
+      const partitioned = `ephemera.test.${ulid().toLowerCase()}`;
+      const log = await KafkaEventLog.open({ brokers: brokers(), topic: partitioned, partitions: 3 });
+      const admin = log.kafka.admin();
+      await admin.connect();
+      const inTopic = async () => (await admin.fetchTopicOffsets(partitioned)).reduce((sum, p) => sum + Number(p.high), 0);
+      const streams = Array.from({ length: 40 }, (_, n) => longStream(8 + (n % 5) * 6));
+      let acknowledged = 0;
+      const checks: Promise<void>[] = [];
+      try {
+        await Promise.all(
+          streams.map(async (stream, n) => {
+            for (let at = 0, step = 1; at < stream.length; at += step, step = (step % 5) + 1) {
+              const batch = stream.slice(at, at + step);
+              await log.append(batch);
+              acknowledged += batch.length;
+              // Acknowledged means in the topic: the high watermarks already cover every event acknowledged so far.
+              if (n % 8 === 0) {
+                const floor = acknowledged;
+                checks.push(inTopic().then((held) => void expect(held).toBeGreaterThanOrEqual(floor)));
+              }
+            }
+          }),
+        );
+        await Promise.all(checks);
+        expect(await inTopic()).toBe(streams.reduce((sum, s) => sum + s.length, 0));
+        // Through the offsets this log was acknowledged, and through a fresh log that scans the whole topic.
+        for (const stream of streams.slice(0, 10)) expect(await log.readStream(stream[0]!.execution_id)).toEqual(stream);
+      } finally {
+        await admin.disconnect();
+        await log.close();
+      }
+      const fresh = await KafkaEventLog.open({ brokers: brokers(), topic: partitioned });
+      try {
+        for (const stream of streams.slice(10, 14)) {
+          const stored = await fresh.readStream(stream[0]!.execution_id);
+          expect(stored).toEqual(stream);
+          expect(() => verifyStream(stored)).not.toThrow();
+        }
+      } finally {
+        await fresh.close();
+      }
     });
   });
 

@@ -11,11 +11,13 @@
  *
  * An append resolves only once every in-sync replica acknowledged it; any
  * error fails it closed (LOG_APPEND_FAILED) and closes that execution's
- * stream in this process. readStream returns exactly what the topic holds
- * for the key, in offset order, forged messages included, so the verifier can
+ * stream in this process. Appends of concurrent executions share produce
+ * requests (kafka-batcher.ts); each execution is pinned to the partition its
+ * key hashes to when the log opens, so its order survives added partitions.
+ * readStream returns exactly what the topic holds for the key, in offset order, forged messages included, so the verifier can
  * name the bad seq.
  */
-import { Kafka, logLevel, type Producer, type Admin, type KafkaMessage, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Producer, type Admin, type KafkaMessage, type LogEntry, type PartitionMetadata } from 'kafkajs';
 import { EphemeraError } from '../errors.js';
 import type { EventEnvelope } from './envelope.js';
 import type { Hash } from './hash.js';
@@ -23,6 +25,7 @@ import { assertContinues, type EventLog } from './log.js';
 import { decodeUtf8Strict, parseStrictJson } from './strict-json.js';
 import { assertProducerSettings, REQUIRED_PRODUCER_SETTINGS, type ProducerSettings } from './kafka-settings.js';
 import { scanTopic, type Bounds } from './kafka-scan.js';
+import { ProduceBatcher } from './kafka-batcher.js';
 
 export interface KafkaLogOptions {
   brokers: readonly string[];
@@ -34,7 +37,11 @@ export interface KafkaLogOptions {
   connectionTimeoutMs?: number;
 }
 
-type Head = { seq: number; hash: Hash; partition: number; offsets: bigint[] };
+/**
+ * An open execution's last event, its partition, and the offsets of its events
+ * when this process was acknowledged all of them (null: resumed from a scan).
+ */
+type Head = { seq: number; hash: Hash; partition: number; offsets: { first: bigint; last: bigint } | null };
 
 /** kafkajs log lines carry broker and protocol text, never message values; drop everything below ERROR. */
 const quietLogger =
@@ -47,12 +54,17 @@ export class KafkaEventLog implements EventLog {
   readonly kind = 'kafka' as const;
   private readonly heads = new Map<string, Head>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly batcher: ProduceBatcher;
+  private readonly partitioner = Partitioners.DefaultPartitioner();
 
   private constructor(
     readonly kafka: Kafka,
     readonly topic: string,
     private readonly producer: Producer,
-  ) {}
+    private readonly partitions: PartitionMetadata[],
+  ) {
+    this.batcher = new ProduceBatcher((messages) => producer.send({ topic, acks: -1, messages }));
+  }
 
   static async open(options: KafkaLogOptions): Promise<KafkaEventLog> {
     const settings = options.producer ?? REQUIRED_PRODUCER_SETTINGS;
@@ -73,9 +85,11 @@ export class KafkaEventLog implements EventLog {
       allowAutoTopicCreation: false,
     });
     const admin = kafka.admin();
+    let partitions: PartitionMetadata[];
     try {
       await admin.connect();
       await ensureTopic(admin, options.topic, options.partitions ?? 1, options.replicationFactor ?? 1);
+      partitions = (await admin.fetchTopicMetadata({ topics: [options.topic] })).topics[0]!.partitions;
       await producer.connect();
     } catch (cause) {
       await producer.disconnect().catch(() => undefined);
@@ -83,7 +97,7 @@ export class KafkaEventLog implements EventLog {
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    return new KafkaEventLog(kafka, options.topic, producer);
+    return new KafkaEventLog(kafka, options.topic, producer, partitions);
   }
 
   async append(events: readonly EventEnvelope[]): Promise<void> {
@@ -93,21 +107,20 @@ export class KafkaEventLog implements EventLog {
     if (!head && events[0]!.seq > 0) {
       const stored = await this.readStream(executionId);
       const last = stored.at(-1);
-      if (last) head = { seq: last.seq, hash: last.hash, partition: -1, offsets: [] };
+      if (last) head = { seq: last.seq, hash: last.hash, partition: this.partitionOf(executionId), offsets: null };
     }
     assertContinues(head, events);
-    const sending = this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: events.map((e) => ({ key: e.execution_id, value: JSON.stringify(e), headers: { type: e.type, seq: String(e.seq) } })),
-    });
+    const partition = head?.partition ?? this.partitionOf(executionId);
+    const sending = this.batcher.submit(
+      partition,
+      events.map((e) => ({ key: e.execution_id, value: JSON.stringify(e), headers: { type: e.type, seq: String(e.seq) } })),
+    );
     this.inFlight.add(sending);
     try {
-      const [meta] = await sending;
-      const base = BigInt(meta!.baseOffset ?? '0');
+      const { firstOffset } = await sending;
       const last = events[events.length - 1]!;
-      const offsets = [...(head?.offsets ?? []), ...events.map((_, i) => base + BigInt(i))];
-      this.heads.set(executionId, { seq: last.seq, hash: last.hash, partition: meta!.partition, offsets });
+      const offsets = head === undefined || head.offsets ? { first: head?.offsets?.first ?? firstOffset, last: firstOffset + BigInt(events.length - 1) } : null;
+      this.heads.set(executionId, { seq: last.seq, hash: last.hash, partition, offsets });
       if (last.type === 'certificate.sealed' || last.type === 'execution.aborted') this.heads.delete(executionId);
     } catch (cause) {
       this.heads.delete(executionId);
@@ -120,12 +133,17 @@ export class KafkaEventLog implements EventLog {
     }
   }
 
+  /** The partition kafkajs' default (Java-compatible murmur2) partitioner gives the key, over the partitions seen at open. */
+  private partitionOf(executionId: string): number {
+    return this.partitioner({ topic: this.topic, partitionMetadata: this.partitions, message: { key: executionId, value: null } });
+  }
+
   async readStream(executionId: string): Promise<EventEnvelope[]> {
     const head = this.heads.get(executionId);
     let bounds: Bounds;
-    if (head && head.partition >= 0 && head.offsets.length > 0) {
+    if (head?.offsets) {
       // Read back exactly the offsets this process was acknowledged (docs/design.md §3, THREATS D32).
-      bounds = new Map([[head.partition, { from: head.offsets[0]!, to: head.offsets[head.offsets.length - 1]! }]]);
+      bounds = new Map([[head.partition, { from: head.offsets.first, to: head.offsets.last }]]);
     } else {
       bounds = await this.wholeTopic();
     }
