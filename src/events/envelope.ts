@@ -12,7 +12,7 @@
  */
 import type { Registered } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
-import { canonicalizeWithout } from './jcs.js';
+import { canonicalCopy, canonicalScalar, canonicalize, canonicalizeWithout } from './jcs.js';
 import { hashUtf8With, nobleSha256, type Hash, type Sha256 } from './hash.js';
 import { isHashText, isPlainObject, isTimestamp, type Problem, type ProblemKind } from './schema.js';
 import { eventDataSchemas, eventDataSchemasV1, isEventType, type EventData, type EventType } from './types.js';
@@ -84,8 +84,45 @@ export function eventDigestOfCanonicalText(text: string, sha256: Sha256 = nobleS
 
 const HASH_MEMBER = ',"hash":"';
 
-export function sealEnvelope<T extends EventType>(unhashed: UnhashedEnvelope<T>): EventEnvelope<T> {
-  return { ...unhashed, hash: computeEventHash(unhashed) } as EventEnvelope<T>;
+/**
+ * Where a sealed event keeps its JCS text (hash included), made with it: an
+ * own, non-enumerable, read-only member of the frozen event, so the two agree
+ * for good, and no copy (spread, structuredClone, JSON) takes it along. A
+ * WeakMap did the same at twice the cost per event (its entries slow every
+ * garbage collection of a long stream).
+ */
+const CANONICAL_TEXT = Symbol('ephemera.canonicalText');
+
+/**
+ * An event's canonical (JCS) text: the one made when it was sealed, so the
+ * logs and projections write the bytes that were hashed without serializing
+ * the event again; for an event from anywhere else (parsed from a log or a
+ * certificate), made now.
+ */
+export function canonicalText(event: EventEnvelope): string {
+  return Object.hasOwn(event, CANONICAL_TEXT) ? (event as unknown as Record<symbol, string>)[CANONICAL_TEXT]! : canonicalize(event);
+}
+
+/**
+ * Hashes an event and returns it sealed: a frozen copy (its data deep-copied
+ * and frozen too) whose canonical text is made in the same walk and kept for
+ * canonicalText. The text is made once: the hash is taken of it with `hash`
+ * left out, and the member is then put in its place (JCS sorts the envelope's
+ * members at, data, execution_id, hash, prev, seq, type, v).
+ */
+export function sealEnvelope<T extends EventType>(unhashed: UnhashedEnvelope<T>, sha256: Sha256 = nobleSha256): EventEnvelope<T> {
+  const { v, execution_id, seq, type, at, prev } = unhashed;
+  const { text: dataText, copy: data } = canonicalCopy(unhashed.data);
+  const head = `{"at":${canonicalScalar(at)},"data":${dataText},"execution_id":${canonicalScalar(execution_id)},`;
+  const tail = `"prev":${canonicalScalar(prev)},"seq":${canonicalScalar(seq)},"type":${canonicalScalar(type)},"v":${canonicalScalar(v)}}`;
+  const input = EVENT_HASH_TAG + head + tail;
+  const hash = hashUtf8With(sha256, input);
+  // The text is cut from the hashed input, which hashing made one flat string: a long stream keeps three pieces per event, not the dozens of pieces head and tail were built from.
+  const split = EVENT_HASH_TAG.length + head.length;
+  const text = `${input.slice(EVENT_HASH_TAG.length, split)}"hash":"${hash}",${input.slice(split)}`;
+  const event = { v, execution_id, seq, type, at, prev, data, hash };
+  Object.defineProperty(event, CANONICAL_TEXT, { value: text });
+  return Object.freeze(event) as EventEnvelope<T>;
 }
 
 /**
@@ -128,6 +165,19 @@ function envelopeProblem(value: unknown, p: string): Problem | null {
   return schemas[value.type].check(value.data, `${p}.data`);
 }
 
+/** The last millisecond the system clock was read at, and its RFC 3339 text: events come many to a millisecond, and formatting a date costs more than hashing an event. */
+let lastMs = Number.NaN;
+let lastIso = '';
+
+function systemNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
 /**
  * Assigns seq, prev and time to the events of one execution, in order.
  * Times never decrease along a stream (a verifier rejects it): a clock that
@@ -139,16 +189,19 @@ export class EventChain {
   private lastAt = '';
   private version: 1 | 2 = ENVELOPE_VERSION;
 
+  /** `sha256`: @noble/hashes by default (the browser); the server passes node:crypto's (node-hash.ts), several times faster. */
   constructor(
     readonly executionId: string,
-    private readonly clock: () => Date = () => new Date(),
+    /** Absent: the system clock. */
+    private readonly clock?: () => Date,
+    private readonly sha256: Sha256 = nobleSha256,
   ) {
-    this.head = genesisHash(executionId);
+    this.head = genesisHash(executionId, sha256);
   }
 
   /** Continues a stream after its last event (read back from a log), in that stream's version. */
-  static resume(last: EventEnvelope, clock?: () => Date): EventChain {
-    const chain = new EventChain(last.execution_id, clock);
+  static resume(last: EventEnvelope, clock?: () => Date, sha256?: Sha256): EventChain {
+    const chain = new EventChain(last.execution_id, clock, sha256);
     chain.seq = last.seq + 1;
     chain.head = last.hash;
     chain.lastAt = last.at;
@@ -166,12 +219,12 @@ export class EventChain {
 
   /** The time the next event will carry: now, or the last time written if the clock went back. */
   now(): string {
-    const at = this.clock().toISOString();
+    const at = this.clock ? this.clock().toISOString() : systemNow();
     return at < this.lastAt ? this.lastAt : at;
   }
 
   next<T extends EventType>(type: T, data: EventData[T], at: string = this.now()): EventEnvelope<T> {
-    const event = sealEnvelope<T>({ v: this.version, execution_id: this.executionId, seq: this.seq, type, at, prev: this.head, data } as UnhashedEnvelope<T>);
+    const event = sealEnvelope<T>({ v: this.version, execution_id: this.executionId, seq: this.seq, type, at, prev: this.head, data } as UnhashedEnvelope<T>, this.sha256);
     this.seq += 1;
     this.head = event.hash;
     this.lastAt = at;

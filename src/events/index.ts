@@ -45,6 +45,7 @@ export {
   eventDigest,
   eventDigestOfCanonicalText,
   sealEnvelope,
+  canonicalText,
   parseEnvelope,
   EventChain,
   type EventEnvelope,
