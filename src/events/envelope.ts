@@ -14,6 +14,7 @@ import type { Registered } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
 import { canonicalCopy, canonicalScalar, canonicalize, canonicalizeWithout } from './jcs.js';
 import { hashUtf8With, nobleSha256, type Hash, type Sha256 } from './hash.js';
+import { parseStrictJsonText } from './strict-json.js';
 import { isHashText, isPlainObject, isTimestamp, type Problem, type ProblemKind } from './schema.js';
 import { eventDataSchemas, eventDataSchemasV1, isEventType, type EventData, type EventType } from './types.js';
 
@@ -101,6 +102,25 @@ const CANONICAL_TEXT = Symbol('ephemera.canonicalText');
  */
 export function canonicalText(event: EventEnvelope): string {
   return Object.hasOwn(event, CANONICAL_TEXT) ? (event as unknown as Record<symbol, string>)[CANONICAL_TEXT]! : canonicalize(event);
+}
+
+/**
+ * An event read back as text (from a log), parsed strictly. When the text is
+ * already the value's canonical form (what the logs write), the value is
+ * frozen and keeps the text, so what is projected from it is the stored bytes,
+ * not a new serialization. The value is not checked as an envelope here.
+ */
+export function parseEventText(text: string): unknown {
+  const { value, canonical } = parseStrictJsonText(text);
+  if (!canonical || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  for (const member of Object.values(value)) if (typeof member === 'object' && member !== null) deepFreeze(member);
+  Object.defineProperty(value, CANONICAL_TEXT, { value: text });
+  return Object.freeze(value);
+}
+
+function deepFreeze(value: object): void {
+  for (const member of Object.values(value)) if (typeof member === 'object' && member !== null) deepFreeze(member);
+  Object.freeze(value);
 }
 
 /**
@@ -224,7 +244,10 @@ export class EventChain {
   }
 
   next<T extends EventType>(type: T, data: EventData[T], at: string = this.now()): EventEnvelope<T> {
-    const event = sealEnvelope<T>({ v: this.version, execution_id: this.executionId, seq: this.seq, type, at, prev: this.head, data } as UnhashedEnvelope<T>, this.sha256);
+    const event = sealEnvelope<T>(
+      { v: this.version, execution_id: this.executionId, seq: this.seq, type, at, prev: this.head, data } as UnhashedEnvelope<T>,
+      this.sha256,
+    );
     this.seq += 1;
     this.head = event.hash;
     this.lastAt = at;

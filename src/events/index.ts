@@ -46,6 +46,7 @@ export {
   eventDigestOfCanonicalText,
   sealEnvelope,
   canonicalText,
+  parseEventText,
   parseEnvelope,
   EventChain,
   type EventEnvelope,

@@ -17,7 +17,7 @@
  */
 import { Kafka, logLevel, type Producer, type Admin, type KafkaMessage, type LogEntry } from 'kafkajs';
 import { EphemeraError } from '../errors.js';
-import type { EventEnvelope } from './envelope.js';
+import { canonicalText, type EventEnvelope } from './envelope.js';
 import type { Hash } from './hash.js';
 import { assertContinues, type EventLog } from './log.js';
 import { decodeUtf8Strict, parseStrictJson } from './strict-json.js';
@@ -99,7 +99,7 @@ export class KafkaEventLog implements EventLog {
     const sending = this.producer.send({
       topic: this.topic,
       acks: -1,
-      messages: events.map((e) => ({ key: e.execution_id, value: JSON.stringify(e), headers: { type: e.type, seq: String(e.seq) } })),
+      messages: events.map((e) => ({ key: e.execution_id, value: canonicalText(e), headers: { type: e.type, seq: String(e.seq) } })),
     });
     this.inFlight.add(sending);
     try {

@@ -6,8 +6,9 @@
 import * as crypto from 'node:crypto';
 import type { Sha256 } from './hash.js';
 
-const oneShot = (crypto as unknown as { hash?: <E extends 'buffer' | 'hex'>(algorithm: string, data: Uint8Array | string, encoding: E) => E extends 'hex' ? string : Buffer })
-  .hash;
+const oneShot = (
+  crypto as unknown as { hash?: <E extends 'buffer' | 'hex'>(algorithm: string, data: Uint8Array | string, encoding: E) => E extends 'hex' ? string : Buffer }
+).hash;
 
 export const nodeSha256: Sha256 = Object.assign(
   oneShot ? (data: Uint8Array | string) => oneShot('sha256', data, 'buffer') : (data: Uint8Array | string) => crypto.createHash('sha256').update(data).digest(),
