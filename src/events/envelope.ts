@@ -86,13 +86,13 @@ export function eventDigestOfCanonicalText(text: string, sha256: Sha256 = nobleS
 const HASH_MEMBER = ',"hash":"';
 
 /**
- * Where a sealed event keeps its JCS text (hash included), made with it: an
- * own, non-enumerable, read-only member of the frozen event, so the two agree
- * for good, and no copy (spread, structuredClone, JSON) takes it along. A
- * WeakMap did the same at twice the cost per event (its entries slow every
- * garbage collection of a long stream).
+ * The JCS text (hash included) of each frozen event sealed or read here, made
+ * with it, so the two agree for good; no copy of an event (spread,
+ * structuredClone, JSON) is in it. A WeakMap, not a member: the verifier
+ * refuses any object with a member JSON would not show, symbols included
+ * (verify/json-value.ts), and the executor verifies its own events as objects.
  */
-const CANONICAL_TEXT = Symbol('ephemera.canonicalText');
+const canonicalTexts = new WeakMap<object, string>();
 
 /**
  * An event's canonical (JCS) text: the one made when it was sealed, so the
@@ -101,7 +101,7 @@ const CANONICAL_TEXT = Symbol('ephemera.canonicalText');
  * certificate), made now.
  */
 export function canonicalText(event: EventEnvelope): string {
-  return Object.hasOwn(event, CANONICAL_TEXT) ? (event as unknown as Record<symbol, string>)[CANONICAL_TEXT]! : canonicalize(event);
+  return canonicalTexts.get(event) ?? canonicalize(event);
 }
 
 /**
@@ -113,9 +113,9 @@ export function canonicalText(event: EventEnvelope): string {
 export function parseEventText(text: string): unknown {
   const { value, canonical } = parseStrictJsonText(text);
   if (!canonical || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  for (const member of Object.values(value)) if (typeof member === 'object' && member !== null) deepFreeze(member);
-  Object.defineProperty(value, CANONICAL_TEXT, { value: text });
-  return Object.freeze(value);
+  deepFreeze(value);
+  canonicalTexts.set(value, text);
+  return value;
 }
 
 function deepFreeze(value: object): void {
@@ -140,9 +140,9 @@ export function sealEnvelope<T extends EventType>(unhashed: UnhashedEnvelope<T>,
   // The text is cut from the hashed input, which hashing made one flat string: a long stream keeps three pieces per event, not the dozens of pieces head and tail were built from.
   const split = EVENT_HASH_TAG.length + head.length;
   const text = `${input.slice(EVENT_HASH_TAG.length, split)}"hash":"${hash}",${input.slice(split)}`;
-  const event = { v, execution_id, seq, type, at, prev, data, hash };
-  Object.defineProperty(event, CANONICAL_TEXT, { value: text });
-  return Object.freeze(event) as EventEnvelope<T>;
+  const event = Object.freeze({ v, execution_id, seq, type, at, prev, data, hash }) as EventEnvelope<T>;
+  canonicalTexts.set(event, text);
+  return event;
 }
 
 /**
