@@ -77,10 +77,21 @@ export function eventDigest(envelope: UnhashedEnvelope | EventEnvelope, sha256: 
  * is malformed; its schema check will say how).
  */
 export function eventDigestOfCanonicalText(text: string, sha256: Sha256 = nobleSha256): Uint8Array | null {
+  const input = hashInputOfCanonicalText(text);
+  return input === null ? null : sha256(input);
+}
+
+/** eventDigestOfCanonicalText as `sha256:<hex>` text, what a verifier compares with the event's `hash` (no bytes made when `sha256` writes hex). */
+export function eventHashOfCanonicalText(text: string, sha256: Sha256 = nobleSha256): Hash | null {
+  const input = hashInputOfCanonicalText(text);
+  return input === null ? null : hashUtf8With(sha256, input);
+}
+
+function hashInputOfCanonicalText(text: string): string | null {
   const at = text.lastIndexOf(HASH_MEMBER);
   const value = at > 0 ? text.slice(at + HASH_MEMBER.length, at + HASH_MEMBER.length + 71) : '';
   if (!isHashText(value) || text.charCodeAt(at + HASH_MEMBER.length + 71) !== 0x22) return null;
-  return sha256(EVENT_HASH_TAG + text.slice(0, at) + text.slice(at + HASH_MEMBER.length + 72));
+  return EVENT_HASH_TAG + text.slice(0, at) + text.slice(at + HASH_MEMBER.length + 72);
 }
 
 const HASH_MEMBER = ',"hash":"';

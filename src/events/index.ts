@@ -44,6 +44,7 @@ export {
   computeEventHash,
   eventDigest,
   eventDigestOfCanonicalText,
+  eventHashOfCanonicalText,
   sealEnvelope,
   canonicalText,
   parseEventText,
