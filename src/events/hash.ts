@@ -13,10 +13,10 @@ export type Hash = `sha256:${string}`;
 
 /**
  * SHA-256 of bytes, or of a string's UTF-8: @noble/hashes in the browser, node:crypto where it is faster.
- * `hex`, where given, is the same digest of a string as lowercase hex without going through bytes
+ * `hex`, where given, is the same digest as lowercase hex without going through bytes
  * (node:crypto writes it natively: an event hash for less than half the time of bytes then hex).
  */
-export type Sha256 = ((data: Uint8Array | string) => Uint8Array) & { hex?: (text: string) => string };
+export type Sha256 = ((data: Uint8Array | string) => Uint8Array) & { hex?: (data: Uint8Array | string) => string };
 export const nobleSha256: Sha256 = (data) => sha256(typeof data === 'string' ? utf8ToBytes(data) : data);
 
 export const HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;

@@ -16,5 +16,9 @@ const oneShot = (
 
 export const nodeSha256: Sha256 = Object.assign(
   oneShot ? (data: Uint8Array | string) => oneShot('sha256', data, 'buffer') : (data: Uint8Array | string) => crypto.createHash('sha256').update(data).digest(),
-  { hex: oneShot ? (text: string) => oneShot('sha256', text, 'hex') : (text: string) => crypto.createHash('sha256').update(text).digest('hex') },
+  {
+    hex: oneShot
+      ? (data: Uint8Array | string) => oneShot('sha256', data, 'hex')
+      : (data: Uint8Array | string) => crypto.createHash('sha256').update(data).digest('hex'),
+  },
 );

@@ -17,19 +17,25 @@ import {
   computeEventHash,
   decodeUtf8Strict,
   eventHashOfCanonicalText,
+  bytesToHex,
   hashUtf8With,
+  hexToBytes,
   type EventEnvelope,
   type Hash,
   type JsonLimits,
   type Sha256,
 } from '../events/index.js';
+import { LEAF_PREFIX } from '../attest/index.js';
 
 export type ReaderItem =
   | { kind: 'name'; name: string }
   | { kind: 'member'; name: string; text: string }
   | { kind: 'open' }
-  /** An event's text, the hash of its content (`sha256:<hex>`, recomputed) and, when the reader parsed it anyway, its value. */
-  | { kind: 'event'; text: string; hash: Hash; value?: unknown }
+  /**
+   * An event's text, the hash of its content (`sha256:<hex>`, recomputed), the Merkle leaf of that hash (hex; the
+   * verifier uses it only once the hash matched the event's own) and, when the reader parsed it anyway, its value.
+   */
+  | { kind: 'event'; text: string; hash: Hash; leaf: string; value?: unknown }
   | { kind: 'error'; code: string; message: string; field: string | null }
   | { kind: 'end' };
 
@@ -114,7 +120,12 @@ export class CertificateReader {
       const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
       hash = isObject ? computeEventHash(value as EventEnvelope, this.sha256) : hashUtf8With(this.sha256, EVENT_HASH_TAG + canonicalize(value));
     }
-    this.emit(this.withValues ? { kind: 'event', text, hash, value } : { kind: 'event', text, hash });
+    // The leaf here: beside a reader thread, the verifier's thread (parsing, checking, deriving) is the busier one.
+    const leafInput = new Uint8Array(33);
+    leafInput[0] = LEAF_PREFIX;
+    leafInput.set(hexToBytes(hash.slice(7)), 1);
+    const leaf = this.sha256.hex ? this.sha256.hex(leafInput) : bytesToHex(this.sha256(leafInput));
+    this.emit(this.withValues ? { kind: 'event', text, hash, leaf, value } : { kind: 'event', text, hash, leaf });
   }
 }
 
