@@ -9,8 +9,8 @@
  */
 import type { Registered } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
-import { nobleSha256, toHash, type Hash, type Sha256 } from './hash.js';
-import { eventDigest, genesisHash, parseEnvelope, type EventEnvelope } from './envelope.js';
+import { hexToBytes, nobleSha256, type Hash, type Sha256 } from './hash.js';
+import { computeEventHash, genesisHash, parseEnvelope, type EventEnvelope } from './envelope.js';
 import { Lifecycle } from './lifecycle.js';
 
 /** Hard cap on stream length (THREATS E40); verifiers set lower ones of their own. */
@@ -33,7 +33,6 @@ export class StreamChecker {
   private count = 0;
   private last: EventEnvelope | null = null;
   private head: Hash | null = null;
-  private digest: Uint8Array = new Uint8Array(0);
 
   constructor(private readonly options: { executionId?: string; sha256?: Sha256; maxEvents?: number } = {}) {}
 
@@ -45,13 +44,18 @@ export class StreamChecker {
     return this.last;
   }
 
-  /** The raw bytes of the last event's hash, as recomputed (what its Merkle leaf hashes). */
+  /** The raw bytes of the last event's hash, as recomputed (what its Merkle leaf hashes): it matched the event's own. */
   get lastDigest(): Uint8Array {
-    return this.digest;
+    // The head passed the envelope's check (sha256:<64 lowercase hex>): decoded without checking it again.
+    return this.head === null ? new Uint8Array(0) : hexToBytes(this.head.slice(7));
   }
 
-  /** Checks the next event of the stream; returns it typed. `digest`: its content's digest when a reader computed it already. */
-  push(value: unknown, digest?: Uint8Array): EventEnvelope {
+  /**
+   * Checks the next event of the stream; returns it typed. `recomputed`: the
+   * hash of its content when a reader computed it already (from its text), as
+   * `sha256:<hex>`: compared as text, no bytes are made for it.
+   */
+  push(value: unknown, recomputed?: Hash): EventEnvelope {
     const i = this.count;
     const max = this.options.maxEvents ?? MAX_STREAM_EVENTS;
     if (i >= max) throw new EphemeraError('EVENTS_STREAM_TOO_LONG', `more than ${max} events`, { fields: { field: 'events' } });
@@ -66,14 +70,13 @@ export class StreamChecker {
     if (previous && event.v !== previous.v) fail('EVENTS_VERSION_MISMATCH', 'v', `version ${event.v} in a stream of version ${previous.v}`);
     if (event.seq !== i) fail('EVENTS_SEQ_GAP', 'seq', `expected seq ${i}, found ${event.seq}`);
     if (previous && event.at < previous.at) fail('EVENTS_TIME_DECREASES', 'at', `${event.at} is earlier than the event before it (${previous.at})`);
-    const computed = digest ?? eventDigest(event, sha256);
-    if (toHash(computed) !== event.hash) fail('EVENTS_HASH_MISMATCH', 'hash', 'hash does not match the content');
+    const computed = recomputed ?? computeEventHash(event, sha256);
+    if (computed !== event.hash) fail('EVENTS_HASH_MISMATCH', 'hash', 'hash does not match the content');
     if (event.prev !== (this.head ?? genesisHash(executionId, sha256))) fail('EVENTS_CHAIN_BROKEN', 'prev', 'prev does not link to the previous event');
     this.lifecycle.apply(event);
     this.count += 1;
     this.last = event;
     this.head = event.hash;
-    this.digest = computed;
     return event;
   }
 }

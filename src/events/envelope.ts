@@ -12,8 +12,9 @@
  */
 import type { Registered } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
-import { canonicalizeWithout } from './jcs.js';
+import { canonicalCopy, canonicalScalar, canonicalize, canonicalizeWithout } from './jcs.js';
 import { hashUtf8With, nobleSha256, type Hash, type Sha256 } from './hash.js';
+import { parseStrictJsonText } from './strict-json.js';
 import { isHashText, isPlainObject, isTimestamp, type Problem, type ProblemKind } from './schema.js';
 import { eventDataSchemas, eventDataSchemasV1, isEventType, type EventData, type EventType } from './types.js';
 
@@ -76,16 +77,83 @@ export function eventDigest(envelope: UnhashedEnvelope | EventEnvelope, sha256: 
  * is malformed; its schema check will say how).
  */
 export function eventDigestOfCanonicalText(text: string, sha256: Sha256 = nobleSha256): Uint8Array | null {
+  const input = hashInputOfCanonicalText(text);
+  return input === null ? null : sha256(input);
+}
+
+/** eventDigestOfCanonicalText as `sha256:<hex>` text, what a verifier compares with the event's `hash` (no bytes made when `sha256` writes hex). */
+export function eventHashOfCanonicalText(text: string, sha256: Sha256 = nobleSha256): Hash | null {
+  const input = hashInputOfCanonicalText(text);
+  return input === null ? null : hashUtf8With(sha256, input);
+}
+
+function hashInputOfCanonicalText(text: string): string | null {
   const at = text.lastIndexOf(HASH_MEMBER);
   const value = at > 0 ? text.slice(at + HASH_MEMBER.length, at + HASH_MEMBER.length + 71) : '';
   if (!isHashText(value) || text.charCodeAt(at + HASH_MEMBER.length + 71) !== 0x22) return null;
-  return sha256(EVENT_HASH_TAG + text.slice(0, at) + text.slice(at + HASH_MEMBER.length + 72));
+  return EVENT_HASH_TAG + text.slice(0, at) + text.slice(at + HASH_MEMBER.length + 72);
 }
 
 const HASH_MEMBER = ',"hash":"';
 
-export function sealEnvelope<T extends EventType>(unhashed: UnhashedEnvelope<T>): EventEnvelope<T> {
-  return { ...unhashed, hash: computeEventHash(unhashed) } as EventEnvelope<T>;
+/**
+ * The JCS text (hash included) of each frozen event sealed or read here, made
+ * with it, so the two agree for good; no copy of an event (spread,
+ * structuredClone, JSON) is in it. A WeakMap, not a member: the verifier
+ * refuses any object with a member JSON would not show, symbols included
+ * (verify/json-value.ts), and the executor verifies its own events as objects.
+ */
+const canonicalTexts = new WeakMap<object, string>();
+
+/**
+ * An event's canonical (JCS) text: the one made when it was sealed, so the
+ * logs and projections write the bytes that were hashed without serializing
+ * the event again; for an event from anywhere else (parsed from a log or a
+ * certificate), made now.
+ */
+export function canonicalText(event: EventEnvelope): string {
+  return canonicalTexts.get(event) ?? canonicalize(event);
+}
+
+/**
+ * An event read back as text (from a log), parsed strictly. When the text is
+ * already the value's canonical form (what the logs write), the value is
+ * frozen and keeps the text, so what is projected from it is the stored bytes,
+ * not a new serialization. The value is not checked as an envelope here.
+ */
+export function parseEventText(text: string): unknown {
+  const { value, canonical } = parseStrictJsonText(text);
+  if (!canonical || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  deepFreeze(value);
+  canonicalTexts.set(value, text);
+  return value;
+}
+
+function deepFreeze(value: object): void {
+  for (const member of Object.values(value)) if (typeof member === 'object' && member !== null) deepFreeze(member);
+  Object.freeze(value);
+}
+
+/**
+ * Hashes an event and returns it sealed: a frozen copy (its data deep-copied
+ * and frozen too) whose canonical text is made in the same walk and kept for
+ * canonicalText. The text is made once: the hash is taken of it with `hash`
+ * left out, and the member is then put in its place (JCS sorts the envelope's
+ * members at, data, execution_id, hash, prev, seq, type, v).
+ */
+export function sealEnvelope<T extends EventType>(unhashed: UnhashedEnvelope<T>, sha256: Sha256 = nobleSha256): EventEnvelope<T> {
+  const { v, execution_id, seq, type, at, prev } = unhashed;
+  const { text: dataText, copy: data } = canonicalCopy(unhashed.data);
+  const head = `{"at":${canonicalScalar(at)},"data":${dataText},"execution_id":${canonicalScalar(execution_id)},`;
+  const tail = `"prev":${canonicalScalar(prev)},"seq":${canonicalScalar(seq)},"type":${canonicalScalar(type)},"v":${canonicalScalar(v)}}`;
+  const input = EVENT_HASH_TAG + head + tail;
+  const hash = hashUtf8With(sha256, input);
+  // The text is cut from the hashed input, which hashing made one flat string: a long stream keeps three pieces per event, not the dozens of pieces head and tail were built from.
+  const split = EVENT_HASH_TAG.length + head.length;
+  const text = `${input.slice(EVENT_HASH_TAG.length, split)}"hash":"${hash}",${input.slice(split)}`;
+  const event = Object.freeze({ v, execution_id, seq, type, at, prev, data, hash }) as EventEnvelope<T>;
+  canonicalTexts.set(event, text);
+  return event;
 }
 
 /**
@@ -128,6 +196,19 @@ function envelopeProblem(value: unknown, p: string): Problem | null {
   return schemas[value.type].check(value.data, `${p}.data`);
 }
 
+/** The last millisecond the system clock was read at, and its RFC 3339 text: events come many to a millisecond, and formatting a date costs more than hashing an event. */
+let lastMs = Number.NaN;
+let lastIso = '';
+
+function systemNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
 /**
  * Assigns seq, prev and time to the events of one execution, in order.
  * Times never decrease along a stream (a verifier rejects it): a clock that
@@ -139,16 +220,19 @@ export class EventChain {
   private lastAt = '';
   private version: 1 | 2 = ENVELOPE_VERSION;
 
+  /** `sha256`: @noble/hashes by default (the browser); the server passes node:crypto's (node-hash.ts), several times faster. */
   constructor(
     readonly executionId: string,
-    private readonly clock: () => Date = () => new Date(),
+    /** Absent: the system clock. */
+    private readonly clock?: () => Date,
+    private readonly sha256: Sha256 = nobleSha256,
   ) {
-    this.head = genesisHash(executionId);
+    this.head = genesisHash(executionId, sha256);
   }
 
   /** Continues a stream after its last event (read back from a log), in that stream's version. */
-  static resume(last: EventEnvelope, clock?: () => Date): EventChain {
-    const chain = new EventChain(last.execution_id, clock);
+  static resume(last: EventEnvelope, clock?: () => Date, sha256?: Sha256): EventChain {
+    const chain = new EventChain(last.execution_id, clock, sha256);
     chain.seq = last.seq + 1;
     chain.head = last.hash;
     chain.lastAt = last.at;
@@ -166,12 +250,15 @@ export class EventChain {
 
   /** The time the next event will carry: now, or the last time written if the clock went back. */
   now(): string {
-    const at = this.clock().toISOString();
+    const at = this.clock ? this.clock().toISOString() : systemNow();
     return at < this.lastAt ? this.lastAt : at;
   }
 
   next<T extends EventType>(type: T, data: EventData[T], at: string = this.now()): EventEnvelope<T> {
-    const event = sealEnvelope<T>({ v: this.version, execution_id: this.executionId, seq: this.seq, type, at, prev: this.head, data } as UnhashedEnvelope<T>);
+    const event = sealEnvelope<T>(
+      { v: this.version, execution_id: this.executionId, seq: this.seq, type, at, prev: this.head, data } as UnhashedEnvelope<T>,
+      this.sha256,
+    );
     this.seq += 1;
     this.head = event.hash;
     this.lastAt = at;

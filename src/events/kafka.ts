@@ -19,10 +19,10 @@
  */
 import { Kafka, logLevel, Partitioners, type Producer, type Admin, type KafkaMessage, type LogEntry, type PartitionMetadata } from 'kafkajs';
 import { EphemeraError } from '../errors.js';
-import type { EventEnvelope } from './envelope.js';
+import { canonicalText, parseEventText, type EventEnvelope } from './envelope.js';
 import type { Hash } from './hash.js';
 import { assertContinues, type EventLog } from './log.js';
-import { decodeUtf8Strict, parseStrictJson } from './strict-json.js';
+import { decodeUtf8Strict } from './strict-json.js';
 import { assertProducerSettings, REQUIRED_PRODUCER_SETTINGS, type ProducerSettings } from './kafka-settings.js';
 import { scanTopic, type Bounds } from './kafka-scan.js';
 import { ProduceBatcher } from './kafka-batcher.js';
@@ -113,7 +113,7 @@ export class KafkaEventLog implements EventLog {
     const partition = head?.partition ?? this.partitionOf(executionId);
     const sending = this.batcher.submit(
       partition,
-      events.map((e) => ({ key: e.execution_id, value: JSON.stringify(e), headers: { type: e.type, seq: String(e.seq) } })),
+      events.map((e) => ({ key: e.execution_id, value: canonicalText(e), headers: { type: e.type, seq: String(e.seq) } })),
     );
     this.inFlight.add(sending);
     try {
@@ -154,7 +154,7 @@ export class KafkaEventLog implements EventLog {
     } catch (cause) {
       throw new EphemeraError('LOG_UNAVAILABLE', 'cannot read the stream back from Kafka', { cause });
     }
-    return messages.map((m) => parseStrictJson(decodeUtf8Strict(m.value!)) as EventEnvelope);
+    return messages.map((m) => parseEventText(decodeUtf8Strict(m.value!)) as EventEnvelope);
   }
 
   /** Every partition from its first to its last offset. */

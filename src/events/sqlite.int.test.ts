@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { canonicalText } from './envelope.js';
 import { describeEventLogContract, sampleStream } from './eventlog.contract.js';
 import { SqliteEventLog } from './sqlite.js';
 
@@ -23,6 +25,21 @@ describe('SqliteEventLog', () => {
       const first = await log.readFrom(0, 2);
       const rest = await log.readFrom(first.at(-1)!.position, 100);
       expect([...first, ...rest].map((p) => p.event)).toEqual(stream);
+      await log.close();
+    });
+  });
+
+  describe('when events are stored', () => {
+    it('writes the text each was hashed from, and reads it back with it', async () => {
+      const file = join(dir, 'text.sqlite');
+      const log = new SqliteEventLog(file);
+      const stream = sampleStream();
+      await log.append(stream);
+      const db = new Database(file, { readonly: true });
+      const stored = db.prepare('SELECT envelope FROM events ORDER BY seq').all() as { envelope: string }[];
+      db.close();
+      expect(stored.map((row) => row.envelope)).toEqual(stream.map(canonicalText));
+      expect((await log.readStream(stream[0]!.execution_id)).map(canonicalText)).toEqual(stored.map((row) => row.envelope));
       await log.close();
     });
   });

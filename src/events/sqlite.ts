@@ -2,13 +2,13 @@
  * Embedded event log on SQLite (better-sqlite3 12, WAL, synchronous=FULL).
  * One table; (execution_id, seq) is unique; the rowid is the log position the
  * projector tails. An append is one transaction that first checks it continues
- * the stored stream, so a batch is all-or-nothing.
+ * the stored stream, so a batch is all-or-nothing. Each envelope is stored as
+ * its canonical text as sealed (canonicalText), and read back with it.
  */
 import Database from 'better-sqlite3';
 import { EphemeraError } from '../errors.js';
-import type { EventEnvelope } from './envelope.js';
+import { canonicalText, parseEventText, type EventEnvelope } from './envelope.js';
 import { assertContinues, type PositionedEvent, type TailableEventLog } from './log.js';
-import { parseStrictJson } from './strict-json.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -51,7 +51,7 @@ export class SqliteEventLog implements TailableEventLog {
     this.appendBatch = this.db.transaction((events: readonly EventEnvelope[]) => {
       const last = this.lastOf.get(events[0]!.execution_id) as EventEnvelope | undefined;
       assertContinues(last, events);
-      for (const e of events) this.insert.run(e.execution_id, e.seq, e.type, e.hash, JSON.stringify(e));
+      for (const e of events) this.insert.run(e.execution_id, e.seq, e.type, e.hash, canonicalText(e));
     });
   }
 
@@ -66,11 +66,11 @@ export class SqliteEventLog implements TailableEventLog {
   }
 
   async readStream(executionId: string): Promise<EventEnvelope[]> {
-    return this.streamOf.all(executionId).map((row) => parseStrictJson(row.envelope) as EventEnvelope);
+    return this.streamOf.all(executionId).map((row) => parseEventText(row.envelope) as EventEnvelope);
   }
 
   async readFrom(afterPosition: number, limit: number): Promise<PositionedEvent[]> {
-    return this.after.all(afterPosition, limit).map((row) => ({ position: row.position, event: parseStrictJson(row.envelope) as EventEnvelope }));
+    return this.after.all(afterPosition, limit).map((row) => ({ position: row.position, event: parseEventText(row.envelope) as EventEnvelope }));
   }
 
   async close(): Promise<void> {

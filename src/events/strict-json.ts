@@ -307,12 +307,17 @@ function canonicalNumber(token: string): string {
 
 /** Parses a complete JSON text strictly. Throws EphemeraError with a JSON_* code naming the member. */
 export function parseStrictJson(text: string, limits: JsonLimits = DEFAULT_JSON_LIMITS, path = ''): unknown {
+  return parseStrictJsonText(text, limits, path).value;
+}
+
+/** parseStrictJson, and whether the text is exactly the RFC 8785 form of its value (Scanner.canonical). */
+export function parseStrictJsonText(text: string, limits: JsonLimits = DEFAULT_JSON_LIMITS, path = ''): { value: unknown; canonical: boolean } {
   if (text.charCodeAt(0) === 0xfeff) throw new EphemeraError('JSON_SYNTAX', 'the text starts with a byte-order mark', { fields: { field: '(document)' } });
   const scanner = new Scanner(text, limits, true, path, 0);
   const end = scanner.ws(scanner.scan(0));
   if (end !== text.length)
     throw new EphemeraError('JSON_SYNTAX', `text after the end of the value (character ${end})`, { fields: { field: path || '(document)' } });
-  return JSON.parse(text);
+  return { value: JSON.parse(text), canonical: scanner.canonical };
 }
 
 /** Decodes UTF-8 strictly (no replacement characters): invalid bytes are JSON_INVALID_UTF8. */

@@ -6,7 +6,7 @@
  * SQLite is tailed from a checkpoint kept in ClickHouse; Kafka feeds batches
  * through the consumer group (projections/feed).
  */
-import { parseStrictJson, type EventEnvelope, type TailableEventLog } from '../events/index.js';
+import { canonicalText, parseStrictJson, type EventEnvelope, type TailableEventLog } from '../events/index.js';
 import { modelUses, type Certificate } from '../verify/index.js';
 import { projectCertificate } from './certificates/index.js';
 import { rows, type Store } from './store/clickhouse.js';
@@ -22,7 +22,7 @@ export async function project(store: Store, events: readonly EventEnvelope[]): P
   if (events.length === 0) return;
   await store.insert({
     table: 'events',
-    values: events.map((e) => ({ execution_id: e.execution_id, seq: e.seq, type: e.type, at: chTime(e.at), hash: e.hash, envelope: JSON.stringify(e) })),
+    values: events.map((e) => ({ execution_id: e.execution_id, seq: e.seq, type: e.type, at: chTime(e.at), hash: e.hash, envelope: canonicalText(e) })),
     format: 'JSONEachRow',
   });
   const byExecution = new Map<string, EventEnvelope[]>();

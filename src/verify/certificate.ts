@@ -6,7 +6,7 @@
  * hash chain (THREATS E38). Names that come from events (models, hosts,
  * tools, paths) are keys of Maps only, never of plain objects. Isomorphic.
  */
-import { EXECUTION_ID_PATTERN, ULID, canonicalize, type EventEnvelope, type SandboxSummary, type StderrTail } from '../events/index.js';
+import { EXECUTION_ID_PATTERN, ULID, canonicalText, type EventEnvelope, type SandboxSummary, type StderrTail } from '../events/index.js';
 
 /** The format version written today (the `v` of every event of the stream). */
 export const CERTIFICATE_VERSION = 2;
@@ -354,6 +354,6 @@ export function certificateJson(certificate: Certificate, indent = 0): string {
   const head = JSON.stringify(members, null, indent);
   const nl = indent > 0 ? '\n' : '';
   const pad = ' '.repeat(indent);
-  const list = events.map((event) => `${pad}${pad}${canonicalize(event)}`).join(`,${nl}`);
+  const list = events.map((event) => `${pad}${pad}${canonicalText(event)}`).join(`,${nl}`);
   return `${head.slice(0, -1).trimEnd()},${nl}${pad}"events":${indent > 0 ? ' ' : ''}[${nl}${list}${nl}${events.length > 0 ? pad : ''}]${nl}}${nl}`;
 }

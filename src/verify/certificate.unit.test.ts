@@ -145,10 +145,13 @@ describe('deriveCertificate', () => {
 
   describe('when the run fails', () => {
     it("records the failure, its error code, and the run's killer over a tool's", () => {
-      const events = runEvents((next) => {
-        next('tool.invoked', data.invoked('c1'));
-        next('tool.completed', data.completed('c1', { killed_by: 'timeout' }));
-      }, 'failed');
+      // A copy: sealed events are frozen, and this one is edited after the fact (derivation does not check hashes).
+      const events = structuredClone(
+        runEvents((next) => {
+          next('tool.invoked', data.invoked('c1'));
+          next('tool.completed', data.completed('c1', { killed_by: 'timeout' }));
+        }, 'failed'),
+      );
       const failedAt = events.findIndex((e) => e.type === 'execution.failed');
       (events[failedAt]!.data as { killed_by: string | null }).killed_by = 'memory';
       const cert = deriveCertificate(events);

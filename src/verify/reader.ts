@@ -1,6 +1,6 @@
 /**
  * Reading a certificate's bytes (docs/verification.md §2–§3, §5, §7.1): the
- * strict reader, the byte and event limits, each event's digest (its text
+ * strict reader, the byte and event limits, each event's hash (its text
  * hashed as is when already canonical, else its JCS form). It hands the
  * verifier an ordered list of items; the verifier parses and checks each
  * event, keeps the Merkle tree and derives the summary. The same
@@ -14,20 +14,28 @@ import {
   EVENT_HASH_TAG,
   StrictObjectStream,
   canonicalize,
+  computeEventHash,
   decodeUtf8Strict,
-  eventDigest,
-  eventDigestOfCanonicalText,
+  eventHashOfCanonicalText,
+  bytesToHex,
+  hashUtf8With,
+  hexToBytes,
   type EventEnvelope,
+  type Hash,
   type JsonLimits,
   type Sha256,
 } from '../events/index.js';
+import { LEAF_PREFIX } from '../attest/index.js';
 
 export type ReaderItem =
   | { kind: 'name'; name: string }
   | { kind: 'member'; name: string; text: string }
   | { kind: 'open' }
-  /** An event's text, the digest of its content and, when the reader parsed it anyway, its value. */
-  | { kind: 'event'; text: string; digest: Uint8Array; value?: unknown }
+  /**
+   * An event's text, the hash of its content (`sha256:<hex>`, recomputed), the Merkle leaf of that hash (hex; the
+   * verifier uses it only once the hash matched the event's own) and, when the reader parsed it anyway, its value.
+   */
+  | { kind: 'event'; text: string; hash: Hash; leaf: string; value?: unknown }
   | { kind: 'error'; code: string; message: string; field: string | null }
   | { kind: 'end' };
 
@@ -106,13 +114,18 @@ export class CertificateReader {
   private event(text: string, canonical: boolean): void {
     this.events += 1;
     let value: unknown;
-    let digest = canonical ? eventDigestOfCanonicalText(text, this.sha256) : null;
-    if (digest === null || this.withValues) value = JSON.parse(text);
-    if (digest === null) {
+    let hash = canonical ? eventHashOfCanonicalText(text, this.sha256) : null;
+    if (hash === null || this.withValues) value = JSON.parse(text);
+    if (hash === null) {
       const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
-      digest = isObject ? eventDigest(value as EventEnvelope, this.sha256) : this.sha256(EVENT_HASH_TAG + canonicalize(value));
+      hash = isObject ? computeEventHash(value as EventEnvelope, this.sha256) : hashUtf8With(this.sha256, EVENT_HASH_TAG + canonicalize(value));
     }
-    this.emit({ kind: 'event', text, digest, ...(this.withValues ? { value } : {}) });
+    // The leaf here: beside a reader thread, the verifier's thread (parsing, checking, deriving) is the busier one.
+    const leafInput = new Uint8Array(33);
+    leafInput[0] = LEAF_PREFIX;
+    leafInput.set(hexToBytes(hash.slice(7)), 1);
+    const leaf = this.sha256.hex ? this.sha256.hex(leafInput) : bytesToHex(this.sha256(leafInput));
+    this.emit(this.withValues ? { kind: 'event', text, hash, leaf, value } : { kind: 'event', text, hash, leaf });
   }
 }
 

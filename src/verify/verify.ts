@@ -15,7 +15,7 @@
  */
 import { isErrorCode, type ErrorCode } from '../error-codes.js';
 import { EphemeraError, isEphemeraError } from '../errors.js';
-import { StreamChecker, bytesToHex, isPlainObject, isTimestamp, nobleSha256, type EventEnvelope, type Sha256 } from '../events/index.js';
+import { StreamChecker, bytesToHex, hexToBytes, isPlainObject, isTimestamp, nobleSha256, type EventEnvelope, type Hash, type Sha256 } from '../events/index.js';
 import { CompactRange, SIMULATED_NOTICE, leafHash, reportData, reportDataV1, verifySimulatedAttestation } from '../attest/index.js';
 import { CERTIFICATE_ID_PATTERN, CERTIFICATE_MEMBERS, CertificateFold, executionIdOf } from './certificate.js';
 import { firstDifference, firstDifferenceInText } from './compare.js';
@@ -112,24 +112,21 @@ export class CertificateVerifier {
       failWith('document', 'VERIFY_TOO_MANY_EVENTS', 'events', `events: more than ${this.limits.maxEvents} events (the limit)`);
   }
 
-  /**
-   * The next event of `events`. `digest`: its content's digest as a reader
-   * computed it (reader.ts), which then also keeps the Merkle range.
-   */
-  event(value: unknown, digest?: Uint8Array): void {
+  /** The next event of `events`. `hash`: its content's hash as a reader recomputed it (reader.ts); `leaf`: that hash's Merkle leaf. */
+  event(value: unknown, hash?: Hash, leaf?: Uint8Array): void {
     this.eventStarting(this.count);
     this.count += 1;
     let event: EventEnvelope;
     try {
-      event = this.checker.push(value, digest);
+      event = this.checker.push(value, hash);
     } catch (error) {
       throw asStageError(error, 'events');
     }
     this.firstEvent ??= event;
     if (event.type === 'certificate.sealed') this.sealed = event;
     else {
-      // The leaf and the tree here, not in the reader: beside a reader thread, this thread has the time to spare.
-      this.range.appendLeaf(leafHash(this.checker.lastDigest, this.sha256));
+      // A leaf from the reader is of the hash just checked to be this event's own.
+      this.range.appendLeaf(leaf ?? leafHash(this.checker.lastDigest, this.sha256));
       this.lastLeaf = event;
     }
     this.fold.apply(event);
@@ -145,7 +142,7 @@ export class CertificateVerifier {
       case 'open':
         return this.eventsPresent();
       case 'event':
-        return this.event(item.value !== undefined ? item.value : JSON.parse(item.text), item.digest);
+        return this.event(item.value !== undefined ? item.value : JSON.parse(item.text), item.hash, hexToBytes(item.leaf));
       case 'error':
         throw new StageError(
           'document',

@@ -8,6 +8,7 @@
 import { ulid } from 'ulid';
 import { EphemeraError } from '../../errors.js';
 import { verifyStream, type EventLog, type Totals } from '../../events/index.js';
+import { nodeSha256 } from '../../events/node-hash.js';
 import type { Attestor } from '../../attest/index.js';
 import type { DestructionReport, Sandbox, SandboxLimits, SandboxSpec } from '../../sandbox/types.js';
 import type { Certificate, VerifyOptions } from '../../verify/index.js';
@@ -138,7 +139,7 @@ async function destroy(sandbox: Sandbox | null, dataset: Uint8Array): Promise<{ 
 
 async function readBack(log: EventLog, recorder: StreamRecorder): Promise<void> {
   const stored = await log.readStream(recorder.executionId);
-  const verified = verifyStream(stored, recorder.executionId);
+  const verified = verifyStream(stored, recorder.executionId, nodeSha256);
   const mine = recorder.events;
   if (verified.events.length !== mine.length || verified.head !== mine[mine.length - 1]!.hash) {
     throw new EphemeraError('LOG_READBACK_MISMATCH', 'the log does not hold exactly the stream that was appended', {

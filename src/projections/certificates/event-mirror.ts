@@ -7,7 +7,7 @@
  * (`KafkaEventLog.readStream`, `ephemera verify` of a stream read from Kafka).
  */
 import Database from 'better-sqlite3';
-import { parseStrictJson, type EventEnvelope } from '../../events/index.js';
+import { canonicalText, parseEventText, type EventEnvelope } from '../../events/index.js';
 
 export class EventMirror {
   private readonly db: Database.Database;
@@ -26,12 +26,12 @@ export class EventMirror {
 
   insert(events: readonly EventEnvelope[]): void {
     this.db.transaction(() => {
-      for (const e of events) this.insertOne.run(e.execution_id, e.seq, e.hash, JSON.stringify(e));
+      for (const e of events) this.insertOne.run(e.execution_id, e.seq, e.hash, canonicalText(e));
     })();
   }
 
   async readStream(executionId: string): Promise<EventEnvelope[]> {
-    return this.streamOf.all(executionId).map((row) => parseStrictJson(row.envelope) as EventEnvelope);
+    return this.streamOf.all(executionId).map((row) => parseEventText(row.envelope) as EventEnvelope);
   }
 
   close(): void {

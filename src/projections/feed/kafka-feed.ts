@@ -6,7 +6,7 @@
  * redelivery after a crash changes nothing.
  */
 import type { Consumer, Kafka } from 'kafkajs';
-import { decodeUtf8Strict, parseEnvelope, parseStrictJson, type EventEnvelope } from '../../events/index.js';
+import { decodeUtf8Strict, parseEnvelope, parseEventText, type EventEnvelope } from '../../events/index.js';
 
 export type ProjectBatch = (events: EventEnvelope[]) => Promise<void> | void;
 
@@ -26,7 +26,7 @@ export async function startKafkaFeed(kafka: Kafka, topic: string, groupId: strin
       const events: EventEnvelope[] = [];
       for (const message of batch.messages) {
         try {
-          events.push(parseEnvelope(parseStrictJson(decodeUtf8Strict(message.value ?? new Uint8Array(0)))));
+          events.push(parseEnvelope(parseEventText(decodeUtf8Strict(message.value ?? new Uint8Array(0)))));
         } catch {
           // Not an envelope: skipped by the projections; a raw read of the topic still shows it to auditors.
         }
