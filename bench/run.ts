@@ -5,8 +5,8 @@
  * not time things.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { arch, cpus, loadavg, release, totalmem } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { arch, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import type { BenchOptions, BenchRow } from './types.js';
@@ -20,15 +20,8 @@ const machineBefore = machine();
 const startedAt = Date.now();
 const results: Record<string, BenchRow[] | { error: string }> = {};
 for (const name of MODULES) {
-  const file = join(import.meta.dirname, `${name}.ts`);
-  if (!existsSync(file)) continue;
   process.stderr.write(`bench: ${name}…\n`);
-  try {
-    const mod = (await import(file)) as { bench: (options: BenchOptions) => Promise<BenchRow[]> };
-    results[name] = await mod.bench(options);
-  } catch (error) {
-    results[name] = { error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
-  }
+  results[name] = runModule(name);
 }
 
 const out = join(import.meta.dirname, options.quick ? 'results.quick.json' : 'results.json');
@@ -59,6 +52,25 @@ for (const [name, rows] of Object.entries(results)) {
     ]);
 }
 process.stdout.write(`${table.toString()}\n${document.seconds} s; notes and the floors' names in ${out}\n`);
+
+/**
+ * Each module in a process of its own: one module's heap (a million events in memory) would otherwise slow the
+ * next one's forks and inflate the peak memory its children report.
+ */
+function runModule(name: string): BenchRow[] | { error: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'ephemera-bench-rows-'));
+  const file = join(dir, 'rows.json');
+  try {
+    execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'module.ts'), name, file, ...(options.quick ? ['--quick'] : [])], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    return JSON.parse(readFileSync(file, 'utf8')) as BenchRow[] | { error: string };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** What the figures depend on: the machine, its load when the run began, and the versions of the parts it times. */
 function machine() {
