@@ -16,7 +16,7 @@ import type { Attestor } from './attest/index.js';
 import { DstackAttestor } from './attest/node.js';
 import type { Registered } from './error-codes.js';
 import type { EventLog } from './events/index.js';
-import { KafkaEventLog } from './events/node.js';
+import type { KafkaEventLog } from './events/node.js';
 import { errorResponses } from './openapi.js';
 import type { ReadModel } from './projections/read-model.js';
 import { rows } from './projections/store/clickhouse.js';
@@ -42,7 +42,7 @@ const CODE_OF: Record<keyof ReadinessProbes, ProbeCode> = { log: 'LOG_UNAVAILABL
 const PROBE_STREAM = 'ready-probe';
 
 export function logProbe(log: EventLog): Probe {
-  if (log instanceof KafkaEventLog) return kafkaProbe(log);
+  if (log.kind === 'kafka') return kafkaProbe(log as unknown as KafkaEventLog);
   return async () => void (await log.readStream(PROBE_STREAM));
 }
 

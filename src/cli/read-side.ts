@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
-import { SqliteEventLog } from '../events/node.js';
+import { SqliteEventLog } from '../events/sqlite.js';
 import { readSimulatedPublicKey } from '../attest/node.js';
 import { createServices } from '../services.js';
 import { verifyOptionsFor } from '../verify-options.js';

@@ -104,9 +104,13 @@ describe('the compiled build', () => {
 });
 
 describe('what a command loads', () => {
-  const imported = (args: string[]) => {
+  const imported = (args: string[], env: Record<string, string> = {}) => {
     const record = join(scratch, `imports-${args[0]}`);
-    const result = node(['--import', join(ROOT, 'test/cli/record-imports.mjs'), join(ROOT, 'bin/ephemera.js'), ...args], { RECORD_IMPORTS: record }, ROOT);
+    const result = node(
+      ['--import', join(ROOT, 'test/cli/record-imports.mjs'), join(ROOT, 'bin/ephemera.js'), ...args],
+      { RECORD_IMPORTS: record, ...env },
+      ROOT,
+    );
     expect(result.code, result.stderr).toBe(0);
     return readFileSync(record, 'utf8');
   };
@@ -130,5 +134,14 @@ describe('what a command loads', () => {
     expect(urls).toMatch(/\/cli\/verify\.(js|ts)/);
     for (const name of HEAVY) expect(urls).not.toContain(`/node_modules/${name}`);
     expect(urls).not.toMatch(/\/(services|server|verify-tdx)\.(js|ts)/);
+  });
+
+  it('a run on the embedded log loads no Kafka client', () => {
+    const urls = imported(['run', '--dataset', 'examples/pii-compliance/patients.csv', '--sandbox', 'examples/pii-compliance/sandbox.json'], {
+      EPHEMERA_DATA_DIR: join(scratch, 'run-data'),
+      EPHEMERA_LOG: 'sqlite',
+    });
+    expect(urls).toContain('/node_modules/better-sqlite3');
+    expect(urls).not.toContain('/node_modules/kafkajs');
   });
 });
