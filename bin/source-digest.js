@@ -10,6 +10,7 @@ import { join } from 'node:path';
 /** Where in dist/ the build records what it was built from: `{ "digest": hex, "vendored": [package names] }`. */
 export const STAMP_FILE = '.built-from.json';
 const BUILD_SCRIPT = 'scripts/build-dist.ts';
+const CONFIG_FILES = ['package.json', 'tsconfig.json'];
 
 /** The build's inputs under `srcDir` (relative paths, sorted): every file but the tests, which the build leaves out. */
 export function buildInputs(srcDir, prefix = '') {
@@ -28,6 +29,8 @@ export function buildDigest(root, vendored) {
   const add = (name, bytes) => hash.update(`${name}\0${bytes.length}\0`).update(bytes);
   for (const file of buildInputs(join(root, 'src'))) add(`src/${file}`, readFileSync(join(root, 'src', file)));
   add(BUILD_SCRIPT, readFileSync(join(root, BUILD_SCRIPT)));
+  // What else decides the output: the compiler's settings (tsconfig.json's target), the package's own description.
+  for (const file of CONFIG_FILES) add(file, existsSync(join(root, file)) ? readFileSync(join(root, file)) : Buffer.from('missing'));
   for (const name of vendored) {
     let version = 'missing';
     try {
@@ -51,10 +54,12 @@ export function chooseTree(root, env = process.env) {
     return { tree: 'src' }; // never built (or a build under way): nothing to say
   }
   // An installed package may ship dist/ without its sources: then there is nothing it could be stale against.
-  if (!existsSync(join(root, 'src')) || !existsSync(join(root, BUILD_SCRIPT))) return { tree: 'dist' };
+  // Only both gone means that; one of them gone is a changed checkout, stale like any other.
+  if (!existsSync(join(root, 'src')) && !existsSync(join(root, BUILD_SCRIPT))) return { tree: 'dist' };
+  if (!existsSync(join(root, 'src')) || !existsSync(join(root, BUILD_SCRIPT))) return { tree: 'src', why: STALE };
   if (Array.isArray(stamp?.vendored) && stamp.digest === buildDigest(root, stamp.vendored)) return { tree: 'dist' };
-  return {
-    tree: 'src',
-    why: 'dist/ is out of date (src/, its build script or a bundled package changed since); running the sources through tsx (npm run build to use the build)',
-  };
+  return { tree: 'src', why: STALE };
 }
+
+const STALE =
+  'dist/ is out of date (src/, its build script or a bundled package changed since); running the sources through tsx (npm run build to use the build)';

@@ -119,9 +119,11 @@ function serializeCopy(value: unknown, depth: number): string {
     return text;
   }
   if (Array.isArray(value)) {
-    const copy: unknown[] = new Array(value.length);
+    // The length read once: an element getter that shrinks or grows the array cannot part the text from the copy.
+    const length = value.length;
+    const copy: unknown[] = new Array(length);
     let out = '[';
-    for (let i = 0; i < value.length; i++) {
+    for (let i = 0; i < length; i++) {
       out += (i === 0 ? '' : ',') + serializeCopy(value[i], depth + 1);
       copy[i] = copied;
     }

@@ -98,6 +98,29 @@ describe('KafkaEventLog', () => {
     });
   });
 
+  describe('when a produce request fails', () => {
+    it('fails its step, and sends the next steps through a new producer (a new producer id, so no reused sequence numbers)', async () => {
+      const log = await KafkaEventLog.open({ brokers: brokers(), topic: `ephemera.test.${ulid().toLowerCase()}` });
+      const producerOf = () => (log as unknown as { producer: object }).producer;
+      try {
+        const first = producerOf();
+        // Past the broker's message.max.bytes (1 MiB by default): refused by the broker, not by us.
+        const huge = longStream(5);
+        const chain = EventChain.resume(huge[3]!);
+        huge[4] = chain.next('file.accessed', { call_id: 'c1', op: 'read', path: `/work/${'x'.repeat(1_200_000)}`, count: 1 });
+        await log.append(huge.slice(0, 4));
+        await expect(log.append([huge[4]!])).rejects.toMatchObject({ code: 'LOG_APPEND_FAILED' });
+        expect(producerOf()).toBe(first); // renewed on the next request, not in the failure's path
+        const next = longStream(6);
+        await log.append(next);
+        expect(producerOf()).not.toBe(first);
+        expect(await log.readStream(next[0]!.execution_id)).toEqual(next);
+      } finally {
+        await log.close();
+      }
+    });
+  });
+
   describe('when messages are written straight to the topic (THREATS D34)', () => {
     const forge = async (
       mutate: (stream: ReturnType<typeof sampleStream>) => ReturnType<typeof sampleStream>,

@@ -17,7 +17,18 @@
  * readStream returns exactly what the topic holds for the key, in offset order, forged messages included, so the verifier can
  * name the bad seq.
  */
-import { Kafka, logLevel, Partitioners, type Producer, type Admin, type KafkaMessage, type LogEntry, type PartitionMetadata } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type Admin,
+  type KafkaMessage,
+  type LogEntry,
+  type Message,
+  type PartitionMetadata,
+  type RecordMetadata,
+} from 'kafkajs';
 import { EphemeraError } from '../errors.js';
 import { canonicalText, parseEventText, type EventEnvelope } from './envelope.js';
 import type { Hash } from './hash.js';
@@ -57,13 +68,39 @@ export class KafkaEventLog implements EventLog {
   private readonly batcher: ProduceBatcher;
   private readonly partitioner = Partitioners.DefaultPartitioner();
 
+  private producer: Producer;
+  private renewProducer = false;
+
   private constructor(
     readonly kafka: Kafka,
     readonly topic: string,
-    private readonly producer: Producer,
+    private readonly makeProducer: () => Producer,
+    producer: Producer,
     private readonly partitions: PartitionMetadata[],
   ) {
-    this.batcher = new ProduceBatcher((messages) => producer.send({ topic, acks: -1, messages }));
+    this.producer = producer;
+    this.batcher = new ProduceBatcher((messages) => this.produce(messages));
+  }
+
+  /**
+   * One acknowledged produce request. After a failed one, kafkajs rolls its sequence numbers back although the
+   * broker may have written that batch (an acknowledgement lost, the retries spent): a next request under the
+   * same producer id would reuse those numbers, and the broker would drop it as a duplicate while answering
+   * success. So whatever is sent after a failure goes through a new producer, with a new producer id.
+   */
+  private async produce(messages: Message[]): Promise<RecordMetadata[]> {
+    if (this.renewProducer) {
+      await this.producer.disconnect().catch(() => undefined);
+      this.producer = this.makeProducer();
+      await this.producer.connect(); // if this fails, so does the request, and the next one tries again
+      this.renewProducer = false;
+    }
+    try {
+      return await this.producer.send({ topic: this.topic, acks: -1, messages });
+    } catch (cause) {
+      this.renewProducer = true;
+      throw cause;
+    }
   }
 
   static async open(options: KafkaLogOptions): Promise<KafkaEventLog> {
@@ -78,12 +115,14 @@ export class KafkaEventLog implements EventLog {
       logLevel: logLevel.ERROR,
       logCreator: quietLogger,
     });
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      retry: { retries: settings.retries, initialRetryTime: 100, maxRetryTime: 2000 },
-      allowAutoTopicCreation: false,
-    });
+    const makeProducer = () =>
+      kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        retry: { retries: settings.retries, initialRetryTime: 100, maxRetryTime: 2000 },
+        allowAutoTopicCreation: false,
+      });
+    const producer = makeProducer();
     const admin = kafka.admin();
     let partitions: PartitionMetadata[];
     try {
@@ -97,7 +136,7 @@ export class KafkaEventLog implements EventLog {
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    return new KafkaEventLog(kafka, options.topic, producer, partitions);
+    return new KafkaEventLog(kafka, options.topic, makeProducer, producer, partitions);
   }
 
   async append(events: readonly EventEnvelope[]): Promise<void> {

@@ -124,6 +124,12 @@ describe('a sealed event', () => {
     expect(reads).toBe(1); // read once, by the walk that made both the copy and the text
   });
 
+  it('refuses an array an element getter shrinks mid-walk, rather than a text that is not its copy', () => {
+    const items: unknown[] = [1, 2, 3];
+    Object.defineProperty(items, 0, { enumerable: true, get: () => ((items.length = 1), 1) });
+    expect(() => canonicalCopy({ a: items })).toThrow(expect.objectContaining({ code: 'EVENTS_NOT_CANONICALIZABLE' }));
+  });
+
   it('does not pass its text on to copies, which are serialized as they now stand', () => {
     const [event] = events as [EventEnvelope];
     for (const copy of [{ ...event }, structuredClone(event), JSON.parse(JSON.stringify(event)) as EventEnvelope]) {

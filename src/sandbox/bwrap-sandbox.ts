@@ -15,8 +15,7 @@ import type { Writable } from 'node:stream';
 import { EphemeraError } from '../errors.js';
 import { buildBwrapArgv, DEV_SHM_BYTES, RUN_BYTES, TRACED_SYSCALLS } from './argv.js';
 import { createLimits, type RunLimits } from './limits/index.js';
-import { FileTrace } from './file-trace.js';
-import { takeTraceFifo } from './trace-fifo.js';
+import { openFileTrace, type FileTrace } from './file-trace.js';
 import { PROTOCOL, supervisorSource } from './protocol.js';
 import { BWRAP_PATH, HOST_UID, LIBRARY_CACHE, SANDBOX_UID, assertSandboxSupported, runtimeIdentity } from './runtime.js';
 import { SupervisorClient } from './supervisor-client.js';
@@ -61,14 +60,11 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   const trace =
     spec.fileTracing === false
       ? null
-      : await takeTraceFifo(HOST_UID).then(
-          (fifo) => new FileTrace(fifo),
-          async (cause) => {
-            await proxy?.close();
-            await limits.remove();
-            throw cause;
-          },
-        );
+      : await openFileTrace(HOST_UID).catch(async (cause) => {
+          await proxy?.close();
+          await limits.remove();
+          throw cause;
+        });
   const argv = buildBwrapArgv({
     proxySocketPath: proxy?.socketPath,
     traceOutput: trace?.output,

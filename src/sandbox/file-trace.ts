@@ -15,7 +15,7 @@
 import { closeSync, constants, openSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { PROTOCOL } from './protocol.js';
-import type { TraceFifo } from './trace-fifo.js';
+import { takeTraceFifo, type TraceFifo } from './trace-fifo.js';
 import type { FileObservation } from './types.js';
 
 const MARK_DIR = PROTOCOL.mark_dir;
@@ -29,6 +29,17 @@ const PATH_ARG = /"((?:[^"\\]|\\.)*)"/g;
 /** System reads every process makes, and the supervisor's own directory: not the call's activity. */
 const NOISE = ['/usr/', '/lib/', '/lib64/', '/bin/', '/sbin/', '/etc/ld.so', `${PROTOCOL.run_dir}/`, '/dev/null', '/dev/urandom', '/proc/self/'];
 const WRITE_FLAGS = ['O_WRONLY', 'O_RDWR', 'O_CREAT', 'O_TRUNC', 'O_APPEND'];
+
+/** A trace on a fresh FIFO handed to the tracer's host uid (`owner`, when it is not ours). */
+export async function openFileTrace(owner?: number): Promise<FileTrace> {
+  const fifo = await takeTraceFifo(owner);
+  try {
+    return new FileTrace(fifo);
+  } catch (cause) {
+    rmSync(fifo.dir, { recursive: true, force: true });
+    throw cause;
+  }
+}
 
 type Waiter = { resolve: (files: FileObservation[]) => void; reject: (e: Error) => void };
 

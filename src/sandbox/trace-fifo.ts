@@ -18,25 +18,34 @@ export interface TraceFifo {
   path: string;
 }
 
-let spare: { owner: number | undefined; fifo: Promise<TraceFifo | null> } | null = null;
+let spare: Promise<TraceFifo | null> | null = null;
 /** Made and not yet taken: what the process removes when it exits. */
 const untaken = new Set<string>();
 
-/** A fresh FIFO owned by `owner` (the tracer's host uid, when it is not ours), and the next one started. */
+/**
+ * A fresh FIFO owned by `owner` (the tracer's host uid, when it is not ours), and the next one started. A spare
+ * stays ours (its directory 0700) until it is taken: only then is it handed to the tracer's uid, as a FIFO made
+ * on the spot would be, so no process of that uid can reach it while it waits.
+ */
 export async function takeTraceFifo(owner?: number): Promise<TraceFifo> {
-  const ready = spare && spare.owner === owner ? spare.fifo : null;
-  spare = { owner, fifo: makeTraceFifo(owner).then(keepAsSpare, () => null) };
-  const taken = (await ready) ?? (await makeTraceFifo(owner));
+  const ready = spare;
+  spare = makeTraceFifo().then(keepAsSpare, () => null);
+  const taken = (await ready) ?? (await makeTraceFifo());
   untaken.delete(taken.dir);
+  try {
+    if (owner !== undefined) for (const p of [taken.dir, taken.path]) await chown(p, owner, owner);
+  } catch (cause) {
+    await rm(taken.dir, { recursive: true, force: true });
+    throw cause;
+  }
   return taken;
 }
 
-async function makeTraceFifo(owner: number | undefined): Promise<TraceFifo> {
+async function makeTraceFifo(): Promise<TraceFifo> {
   const dir = await mkdtemp(join(tmpdir(), 'ephemera-trace-'));
   const path = join(dir, 'trace.fifo');
   try {
     await promisify(execFile)('mkfifo', ['-m', '600', path]);
-    if (owner !== undefined) for (const p of [dir, path]) await chown(p, owner, owner);
   } catch (cause) {
     await rm(dir, { recursive: true, force: true });
     throw cause;

@@ -22,24 +22,30 @@ describe('takeTraceFifo', () => {
     }
   });
 
-  it('has the next one ready, and removes it when the process exits untaken', () => {
+  it("has the next one ready, ours until taken (then the given owner's), and removes it when the process exits untaken", () => {
+    // As root (CI, the image) the tracer runs as uid 65534; otherwise as this process's own uid.
+    const owner = process.getuid?.() === 0 ? 65534 : undefined;
     const tmp = mkdtempSync(join(tmpdir(), 'trace-fifo-test-'));
     try {
       // A process of its own, with a temporary directory of its own: what is left there after it exits is what it left.
       const script = `
-        import { readdirSync } from 'node:fs';
+        import { readdirSync, statSync } from 'node:fs';
+        import { join } from 'node:path';
         import { takeTraceFifo } from './src/sandbox/trace-fifo.ts';
-        const taken = await takeTraceFifo();
+        const taken = await takeTraceFifo(${owner});
         const fifos = () => readdirSync(process.env.TMPDIR).filter((n) => n.startsWith('ephemera-trace-'));
         while (fifos().length < 2) await new Promise((r) => setTimeout(r, 10));
-        console.log(JSON.stringify({ taken: taken.dir, made: fifos() }));`;
+        const owners = Object.fromEntries(fifos().map((n) => [join(process.env.TMPDIR, n), statSync(join(process.env.TMPDIR, n, 'trace.fifo')).uid]));
+        console.log(JSON.stringify({ taken: taken.dir, made: fifos(), owners }));`;
       const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
         cwd: join(import.meta.dirname, '../..'),
         env: { ...process.env, TMPDIR: tmp },
         encoding: 'utf8',
       });
-      const { taken, made } = JSON.parse(out) as { taken: string; made: string[] };
+      const { taken, made, owners } = JSON.parse(out) as { taken: string; made: string[]; owners: Record<string, number> };
       expect(made).toHaveLength(2); // the taken one and the spare, ready before it is asked for
+      const spare = join(tmp, made.find((name) => join(tmp, name) !== taken)!);
+      expect(owners).toEqual({ [taken]: owner ?? process.getuid!(), [spare]: process.getuid!() });
       expect(
         readdirSync(tmp)
           .filter((name) => name.startsWith('ephemera-trace-'))

@@ -62,6 +62,8 @@ describe('the compiled build', () => {
     ['a source removed', () => rmSync(join(pkg, 'src/cli/files.ts'))],
     ['a non-TypeScript file the build copies edited', () => appendFileSync(join(pkg, 'src/sandbox/supervisor/10-base.py'), '# edited\n')],
     ['the build script edited', () => appendFileSync(join(pkg, 'scripts/build-dist.ts'), '// edited\n')],
+    ['the build script removed', () => rmSync(join(pkg, 'scripts/build-dist.ts'))],
+    ['tsconfig.json edited (the compiler target)', () => appendFileSync(join(pkg, 'tsconfig.json'), '\n')],
   ])('is never run stale: with %s since the build, the sources run, and it says why', (_what, change) => {
     build();
     markDist();
@@ -79,6 +81,7 @@ describe('the compiled build', () => {
     cpSync(join(ROOT, 'src/cli/files.ts'), join(pkg, 'src/cli/files.ts'));
     cpSync(join(ROOT, 'src/sandbox/supervisor/10-base.py'), join(pkg, 'src/sandbox/supervisor/10-base.py'));
     cpSync(join(ROOT, 'scripts/build-dist.ts'), join(pkg, 'scripts/build-dist.ts'));
+    cpSync(join(ROOT, 'tsconfig.json'), join(pkg, 'tsconfig.json'));
   });
 
   it('does not count an edited test as a change to what it runs', () => {

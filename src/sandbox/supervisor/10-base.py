@@ -66,7 +66,7 @@ else:
             value, end = _SCAN(text, 0)
         except StopIteration as error:  # the scanner's way to say "no value here" (json.decoder translates it)
             raise ValueError("not JSON at %s" % error.value) from None
-        if text[end:].strip():
+        if text[end:] not in ("", "\n"):  # nothing after the value but the end of its line
             raise ValueError("more than one JSON value")
         return value
 
