@@ -9,13 +9,19 @@ import { ulid } from 'ulid';
 
 export type Bounds = Map<number, { from: bigint; to: bigint }>;
 
+/** A message kept by a scan, with the partition it was read from. */
+export interface ScannedMessage {
+  partition: number;
+  message: KafkaMessage;
+}
+
 export async function scanTopic(
   kafka: Kafka,
   topic: string,
   bounds: Bounds,
   keep: (message: KafkaMessage) => boolean,
   timeoutMs = 30_000,
-): Promise<KafkaMessage[]> {
+): Promise<ScannedMessage[]> {
   // A fresh broker answers "coordinator loading" for a moment: retriable, so try again.
   for (let attempt = 1; ; attempt++) {
     try {
@@ -27,7 +33,7 @@ export async function scanTopic(
   }
 }
 
-async function scanOnce(kafka: Kafka, topic: string, bounds: Bounds, keep: (message: KafkaMessage) => boolean, timeoutMs: number): Promise<KafkaMessage[]> {
+async function scanOnce(kafka: Kafka, topic: string, bounds: Bounds, keep: (message: KafkaMessage) => boolean, timeoutMs: number): Promise<ScannedMessage[]> {
   const wanted = new Map([...bounds].filter(([, b]) => b.to >= b.from));
   if (wanted.size === 0) return [];
   const consumer = kafka.consumer({
@@ -72,5 +78,5 @@ async function scanOnce(kafka: Kafka, topic: string, bounds: Bounds, keep: (mess
   } finally {
     await consumer.disconnect().catch(() => undefined);
   }
-  return [...found.entries()].sort(([a], [b]) => a - b).flatMap(([, messages]) => messages);
+  return [...found.entries()].sort(([a], [b]) => a - b).flatMap(([partition, messages]) => messages.map((message) => ({ partition, message })));
 }

@@ -2,6 +2,7 @@
  * The Kafka backend against a real broker (scripts/kafka/start.sh; CI starts
  * it in .ci/setup.d/20-kafka.sh and exports KAFKA_BROKERS).
  */
+import { Partitioners } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ulid } from 'ulid';
 import { describeEventLogContract, sampleStream } from './eventlog.contract.js';
@@ -94,6 +95,38 @@ describe('KafkaEventLog', () => {
         }
       } finally {
         await fresh.close();
+      }
+    });
+  });
+
+  describe('when partitions were added while an execution was open (a recovery continues it)', () => {
+    it('continues the stream in the partition that holds it, not where its key hashes now', async () => {
+      const grown = `ephemera.test.${ulid().toLowerCase()}`;
+      const meta = (n: number) =>
+        Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0, offlineReplicas: [] }));
+      const partitioner = Partitioners.DefaultPartitioner();
+      const partitionOf = (key: string, n: number) => partitioner({ topic: grown, partitionMetadata: meta(n), message: { key, value: null } });
+      // An execution stored in partition 1 of 2 whose key hashes to partition 0 of 5: read by partition, a stream
+      // continued there would come back out of order.
+      let id = ulid();
+      while (!(partitionOf(id, 2) === 1 && partitionOf(id, 5) === 0)) id = ulid();
+      const stream = sampleStream(id);
+      const before = await KafkaEventLog.open({ brokers: brokers(), topic: grown, partitions: 2 });
+      try {
+        await before.append(stream.slice(0, 3));
+        const admin = before.kafka.admin();
+        await admin.connect();
+        await admin.createPartitions({ topicPartitions: [{ topic: grown, count: 5 }] });
+        await admin.disconnect();
+      } finally {
+        await before.close();
+      }
+      const after = await KafkaEventLog.open({ brokers: brokers(), topic: grown });
+      try {
+        await after.append(stream.slice(3));
+        expect(await after.readStream(id)).toEqual(stream);
+      } finally {
+        await after.close();
       }
     });
   });

@@ -17,25 +17,14 @@
  * readStream returns exactly what the topic holds for the key, in offset order, forged messages included, so the verifier can
  * name the bad seq.
  */
-import {
-  Kafka,
-  logLevel,
-  Partitioners,
-  type Producer,
-  type Admin,
-  type KafkaMessage,
-  type LogEntry,
-  type Message,
-  type PartitionMetadata,
-  type RecordMetadata,
-} from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Producer, type Admin, type LogEntry, type Message, type PartitionMetadata, type RecordMetadata } from 'kafkajs';
 import { EphemeraError } from '../errors.js';
 import { canonicalText, parseEventText, type EventEnvelope } from './envelope.js';
 import type { Hash } from './hash.js';
 import { assertContinues, type EventLog } from './log.js';
 import { decodeUtf8Strict } from './strict-json.js';
 import { assertProducerSettings, REQUIRED_PRODUCER_SETTINGS, type ProducerSettings } from './kafka-settings.js';
-import { scanTopic, type Bounds } from './kafka-scan.js';
+import { scanTopic, type Bounds, type ScannedMessage } from './kafka-scan.js';
 import { ProduceBatcher } from './kafka-batcher.js';
 
 export interface KafkaLogOptions {
@@ -144,9 +133,11 @@ export class KafkaEventLog implements EventLog {
     const executionId = events[0]!.execution_id;
     let head = this.heads.get(executionId);
     if (!head && events[0]!.seq > 0) {
-      const stored = await this.readStream(executionId);
-      const last = stored.at(-1);
-      if (last) head = { seq: last.seq, hash: last.hash, partition: this.partitionOf(executionId), offsets: null };
+      // A stream this process did not start (a recovery after a restart): continue it where it is stored, which is
+      // not where the key hashes now if partitions were added since.
+      const stored = await this.storedStream(executionId);
+      const last = stored.events.at(-1);
+      if (last) head = { seq: last.seq, hash: last.hash, partition: stored.partition!, offsets: null };
     }
     assertContinues(head, events);
     const partition = head?.partition ?? this.partitionOf(executionId);
@@ -178,6 +169,11 @@ export class KafkaEventLog implements EventLog {
   }
 
   async readStream(executionId: string): Promise<EventEnvelope[]> {
+    return (await this.storedStream(executionId)).events;
+  }
+
+  /** One execution's events as stored, and the partition holding the last of them (null when there is none). */
+  private async storedStream(executionId: string): Promise<{ events: EventEnvelope[]; partition: number | null }> {
     const head = this.heads.get(executionId);
     let bounds: Bounds;
     if (head?.offsets) {
@@ -187,13 +183,16 @@ export class KafkaEventLog implements EventLog {
       bounds = await this.wholeTopic();
     }
     const key = Buffer.from(executionId);
-    let messages: KafkaMessage[];
+    let scanned: ScannedMessage[];
     try {
-      messages = await scanTopic(this.kafka, this.topic, bounds, (m) => m.key !== null && key.equals(m.key));
+      scanned = await scanTopic(this.kafka, this.topic, bounds, (m) => m.key !== null && key.equals(m.key));
     } catch (cause) {
       throw new EphemeraError('LOG_UNAVAILABLE', 'cannot read the stream back from Kafka', { cause });
     }
-    return messages.map((m) => parseEventText(decodeUtf8Strict(m.value!)) as EventEnvelope);
+    return {
+      events: scanned.map(({ message }) => parseEventText(decodeUtf8Strict(message.value!)) as EventEnvelope),
+      partition: scanned.at(-1)?.partition ?? null,
+    };
   }
 
   /** Every partition from its first to its last offset. */
