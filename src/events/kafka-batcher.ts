@@ -33,14 +33,27 @@ interface Pending {
 }
 
 export interface BatchLimits {
-  /** Value bytes per request; a single step above it goes alone. */
+  /** Bytes per request (values, keys and headers, plus a record's framing); a single step above it goes alone. */
   maxBytes: number;
   /** Messages per request; a single step above it goes alone. */
   maxMessages: number;
 }
 
-/** Under the broker's default message.max.bytes (1 MiB per partition batch), with room for keys and headers. */
+/** Half the broker's default message.max.bytes (1 MiB per partition batch). */
 export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBytes: 512 * 1024, maxMessages: 2000 };
+/** What a record adds to its key, value and headers in a batch (lengths, attributes, deltas), rounded up. */
+const RECORD_FRAMING = 64;
+/** A record batch's own header, rounded up. */
+const BATCH_FRAMING = 1024;
+
+/**
+ * Limits for a topic whose record batches may hold `maxMessageBytes` (its max.message.bytes): steps that each fit
+ * alone must still fit once they share a request, so the request stays under it, whatever the default.
+ */
+export function batchLimitsFor(maxMessageBytes: number | null): BatchLimits {
+  if (maxMessageBytes === null || !Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= BATCH_FRAMING) return DEFAULT_BATCH_LIMITS;
+  return { ...DEFAULT_BATCH_LIMITS, maxBytes: Math.min(DEFAULT_BATCH_LIMITS.maxBytes, maxMessageBytes - BATCH_FRAMING) };
+}
 
 export class ProduceBatcher {
   private queue: Pending[] = [];
@@ -54,7 +67,7 @@ export class ProduceBatcher {
 
   /** Resolves once the request carrying these messages, sent to `partition`, is acknowledged. */
   submit(partition: number, messages: Message[]): Promise<Placed> {
-    const bytes = messages.reduce((sum, m) => sum + byteLength(m.value), 0);
+    const bytes = messages.reduce((sum, m) => sum + recordBytes(m), 0);
     // The partition is stamped on each message so kafkajs cannot place it elsewhere than where settle() counts it.
     const stamped = messages.map((m) => ({ ...m, partition }));
     const placed = new Promise<Placed>((resolve, reject) => this.queue.push({ partition, messages: stamped, bytes, resolve, reject }));
@@ -114,7 +127,14 @@ function settle(batch: Pending[], acknowledged: RecordMetadata[]): void {
   }
 }
 
-function byteLength(value: Message['value']): number {
+function recordBytes(m: Message): number {
+  let bytes = RECORD_FRAMING + byteLength(m.value) + byteLength(m.key ?? null);
+  for (const [name, value] of Object.entries(m.headers ?? {}))
+    bytes += Buffer.byteLength(name) + byteLength(typeof value === 'string' || Buffer.isBuffer(value) ? value : null);
+  return bytes;
+}
+
+function byteLength(value: Buffer | string | null): number {
   if (value === null) return 0;
   return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }

@@ -1,7 +1,7 @@
 /** Group commit of Kafka appends: what shares a request, when a step counts as acknowledged, where it landed. */
 import type { Message, RecordMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { ProduceBatcher, type Placed } from './kafka-batcher.js';
+import { batchLimitsFor, DEFAULT_BATCH_LIMITS, ProduceBatcher, type Placed } from './kafka-batcher.js';
 
 /** A fake broker: records each request and lets the test acknowledge or fail it. */
 function fakeBroker() {
@@ -149,5 +149,13 @@ describe('ProduceBatcher', () => {
       expect(sizes).toEqual([3, 2, 6, 1]);
       expect((await Promise.all(steps)).map((p) => p.firstOffset)).toEqual([0n, 3n, 5n, 11n]);
     });
+  });
+});
+
+describe('batchLimitsFor', () => {
+  it("keeps a request under the topic's max.message.bytes, and never above the default", () => {
+    expect(batchLimitsFor(20_000)).toEqual({ ...DEFAULT_BATCH_LIMITS, maxBytes: 20_000 - 1024 });
+    expect(batchLimitsFor(10 * 1024 * 1024)).toEqual(DEFAULT_BATCH_LIMITS);
+    for (const unknown of [null, 0, 512, Number.NaN, 2 ** 60]) expect(batchLimitsFor(unknown)).toEqual(DEFAULT_BATCH_LIMITS);
   });
 });

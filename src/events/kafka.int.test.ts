@@ -131,6 +131,34 @@ describe('KafkaEventLog', () => {
     });
   });
 
+  describe("when the topic's record batches are bounded below the default (max.message.bytes)", () => {
+    it('keeps shared requests under the bound: steps that fit alone are never failed together', async () => {
+      const bounded = `ephemera.test.${ulid().toLowerCase()}`;
+      const other = await KafkaEventLog.open({ brokers: brokers(), topic });
+      const admin = other.kafka.admin();
+      await admin.connect();
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: bounded, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '20000' }] }],
+      });
+      await admin.disconnect();
+      const log = await KafkaEventLog.open({ brokers: brokers(), topic: bounded });
+      try {
+        // Eight executions at once, each step about 4 KB: one request holding all eight would be over 20000 bytes.
+        const streams = Array.from({ length: 8 }, () => {
+          const head = sampleStream().slice(0, 4);
+          const chain = EventChain.resume(head[3]!);
+          return [...head, chain.next('file.accessed', { call_id: 'c1', op: 'read', path: `/work/${'x'.repeat(4000)}`, count: 1 })];
+        });
+        await Promise.all(streams.map((stream) => log.append(stream.slice(0, 4))));
+        await Promise.all(streams.map((stream) => log.append(stream.slice(4))));
+        for (const stream of streams) expect(await log.readStream(stream[0]!.execution_id)).toEqual(stream);
+      } finally {
+        await log.close();
+      }
+    });
+  });
+
   describe('when a produce request fails', () => {
     it('fails its step, and sends the next steps through a new producer (a new producer id, so no reused sequence numbers)', async () => {
       const log = await KafkaEventLog.open({ brokers: brokers(), topic: `ephemera.test.${ulid().toLowerCase()}` });

@@ -17,7 +17,18 @@
  * readStream returns exactly what the topic holds for the key, in offset order, forged messages included, so the verifier can
  * name the bad seq.
  */
-import { Kafka, logLevel, Partitioners, type Producer, type Admin, type LogEntry, type Message, type PartitionMetadata, type RecordMetadata } from 'kafkajs';
+import {
+  ConfigResourceTypes,
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type Admin,
+  type LogEntry,
+  type Message,
+  type PartitionMetadata,
+  type RecordMetadata,
+} from 'kafkajs';
 import { EphemeraError } from '../errors.js';
 import { canonicalText, parseEventText, type EventEnvelope } from './envelope.js';
 import type { Hash } from './hash.js';
@@ -25,7 +36,7 @@ import { assertContinues, type EventLog } from './log.js';
 import { decodeUtf8Strict } from './strict-json.js';
 import { assertProducerSettings, REQUIRED_PRODUCER_SETTINGS, type ProducerSettings } from './kafka-settings.js';
 import { scanTopic, type Bounds, type ScannedMessage } from './kafka-scan.js';
-import { ProduceBatcher } from './kafka-batcher.js';
+import { batchLimitsFor, ProduceBatcher, type BatchLimits } from './kafka-batcher.js';
 
 export interface KafkaLogOptions {
   brokers: readonly string[];
@@ -66,9 +77,10 @@ export class KafkaEventLog implements EventLog {
     private readonly makeProducer: () => Producer,
     producer: Producer,
     private readonly partitions: PartitionMetadata[],
+    limits: BatchLimits,
   ) {
     this.producer = producer;
-    this.batcher = new ProduceBatcher((messages) => this.produce(messages));
+    this.batcher = new ProduceBatcher((messages) => this.produce(messages), limits);
   }
 
   /**
@@ -114,10 +126,12 @@ export class KafkaEventLog implements EventLog {
     const producer = makeProducer();
     const admin = kafka.admin();
     let partitions: PartitionMetadata[];
+    let limits: BatchLimits;
     try {
       await admin.connect();
       await ensureTopic(admin, options.topic, options.partitions ?? 1, options.replicationFactor ?? 1);
       partitions = (await admin.fetchTopicMetadata({ topics: [options.topic] })).topics[0]!.partitions;
+      limits = batchLimitsFor(await maxMessageBytes(admin, options.topic));
       await producer.connect();
     } catch (cause) {
       await producer.disconnect().catch(() => undefined);
@@ -125,7 +139,7 @@ export class KafkaEventLog implements EventLog {
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    return new KafkaEventLog(kafka, options.topic, makeProducer, producer, partitions);
+    return new KafkaEventLog(kafka, options.topic, makeProducer, producer, partitions, limits);
   }
 
   async append(events: readonly EventEnvelope[]): Promise<void> {
@@ -213,6 +227,16 @@ export class KafkaEventLog implements EventLog {
     await Promise.allSettled([...this.inFlight]);
     await this.producer.disconnect().catch(() => undefined);
   }
+}
+
+/** The topic's max.message.bytes (a record batch's bound), as the broker reports it; null when it does not. */
+async function maxMessageBytes(admin: Admin, topic: string): Promise<number | null> {
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+  });
+  const value = described.resources[0]?.configEntries.find((entry) => entry.configName === 'max.message.bytes')?.configValue;
+  return value === undefined || !/^\d+$/.test(value) ? null : Number(value);
 }
 
 async function ensureTopic(admin: Admin, topic: string, partitions: number, replicationFactor: number): Promise<void> {
