@@ -18,6 +18,7 @@ export interface TraceFifo {
   path: string;
 }
 
+const execFileAsync = promisify(execFile);
 let spare: Promise<TraceFifo | null> | null = null;
 /** Made and not yet taken: what the process removes when it exits. */
 const untaken = new Set<string>();
@@ -45,7 +46,7 @@ async function makeTraceFifo(): Promise<TraceFifo> {
   const dir = await mkdtemp(join(tmpdir(), 'ephemera-trace-'));
   const path = join(dir, 'trace.fifo');
   try {
-    await promisify(execFile)('mkfifo', ['-m', '600', path]);
+    await execFileAsync('mkfifo', ['-m', '600', path]);
   } catch (cause) {
     await rm(dir, { recursive: true, force: true });
     throw cause;
@@ -54,12 +55,13 @@ async function makeTraceFifo(): Promise<TraceFifo> {
 }
 
 function keepAsSpare(fifo: TraceFifo): TraceFifo {
-  if (untaken.size === 0 && !exitHook) exitHook = process.once('exit', removeUntaken);
+  if (!removedAtExit) process.once('exit', removeUntaken);
+  removedAtExit = true;
   untaken.add(fifo.dir);
   return fifo;
 }
 
-let exitHook: NodeJS.Process | null = null;
+let removedAtExit = false;
 
 function removeUntaken(): void {
   for (const dir of untaken) rmSync(dir, { recursive: true, force: true });
