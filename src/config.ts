@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { EphemeraError } from './errors.js';
 import { parseAllowList } from './net/address-policy.js';
+import { NODE_ID_PATTERN } from './node-identity.js';
 
 export interface Config {
   /** Where the SQLite log, the simulated TEE key and embedded ClickHouse live. */
@@ -62,6 +63,8 @@ export interface Config {
   readonly datasetFetchIdleTimeoutMs: number;
   /** Dataset URL fetch: redirects followed (each re-checked). */
   readonly datasetMaxRedirects: number;
+  /** This node's name among nodes sharing one Kafka log (unset: a random id kept in dataDir, node-identity.ts). */
+  readonly nodeId: string | null;
   /** What enforces the sandbox's memory, process and CPU limits: auto (per limit: cgroup v2, else v1, else rlimits) or only the one named. */
   readonly limits: 'auto' | 'cgroup2' | 'cgroup1' | 'rlimit';
 }
@@ -100,6 +103,7 @@ const VARIABLES = {
   datasetFetchIdleTimeoutMs: 'EPHEMERA_DATASET_FETCH_IDLE_TIMEOUT_MS',
   datasetMaxRedirects: 'EPHEMERA_DATASET_MAX_REDIRECTS',
   limits: 'EPHEMERA_LIMITS',
+  nodeId: 'EPHEMERA_NODE_ID',
 } as const satisfies Record<keyof Config, string>;
 
 export const CONFIG_VARIABLES: Readonly<Record<keyof Config, string>> = VARIABLES;
@@ -138,6 +142,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
   const secret = (key: keyof Config, minLength: number): string | null => {
     const value = get(key);
     return value === undefined || value.length >= minLength ? (value ?? null) : bad(key, `expected at least ${minLength} characters`);
+  };
+  const matching = (key: keyof Config, pattern: RegExp): string | null => {
+    const value = get(key);
+    return value === undefined || pattern.test(value) ? (value ?? null) : bad(key, `expected ${pattern.source}`);
   };
   const flag = (key: keyof Config): boolean => oneOf(key, ['true', 'false'] as const, 'false') === 'true';
   const allowList = (key: keyof Config): string[] => {
@@ -189,6 +197,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     datasetFetchIdleTimeoutMs: integer('datasetFetchIdleTimeoutMs', 15_000, 100, 3_600_000),
     datasetMaxRedirects: integer('datasetMaxRedirects', 5, 0, 20),
     limits: oneOf('limits', ['auto', 'cgroup2', 'cgroup1', 'rlimit'] as const, 'auto'),
+    nodeId: matching('nodeId', NODE_ID_PATTERN),
   };
   return Object.freeze(config);
 }

@@ -19,6 +19,7 @@ import type { KafkaFeed } from './projections/feed/kafka-feed.js';
 import type { VerifyOptions } from './verify/index.js';
 import { ReadModel } from './projections/read-model.js';
 import { verifyOptionsFor } from './verify-options.js';
+import { nodeIdOf, projectionGroupOf } from './node-identity.js';
 
 export interface Services {
   config: Config;
@@ -32,15 +33,16 @@ export interface Services {
   selfCheck: VerifyOptions;
   /** The projection consumer, when the log is Kafka. */
   feed: KafkaFeed | null;
+  /** This node's name among nodes sharing the log (node-identity.ts). */
+  nodeId: string;
   /** ClickHouse projections for search, analytics and replay diffs (opened on first use). */
   readModel: ReadModel;
   close(): Promise<void>;
 }
 
-export const PROJECTION_GROUP = 'ephemera-projections';
-
 export async function createServices(config: Config, options: { feed?: boolean } = {}): Promise<Services> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const nodeId = nodeIdOf(config);
   const attestor = await openAttestor(config);
   const closers: (() => Promise<void> | void)[] = [];
   let log: EventLog;
@@ -62,7 +64,7 @@ export async function createServices(config: Config, options: { feed?: boolean }
     } else {
       const mirror = new EventMirror(join(config.dataDir, 'kafka-mirror.sqlite'));
       const { startKafkaFeed } = await import('./projections/feed/kafka-feed.js');
-      feed = await startKafkaFeed(kafkaLog.kafka, config.kafkaTopic, PROJECTION_GROUP, async (events) => {
+      feed = await startKafkaFeed(kafkaLog.kafka, config.kafkaTopic, projectionGroupOf(nodeId), async (events) => {
         mirror.insert(events);
         await readModel.projectBatch(events);
       });
@@ -86,6 +88,7 @@ export async function createServices(config: Config, options: { feed?: boolean }
     verifyOptions: verifyOptionsFor(config, {}, localKeysOf(attestor)),
     selfCheck: await selfCheckOptions(config, attestor),
     feed,
+    nodeId,
     readModel,
     async close() {
       for (const close of closers) await close();

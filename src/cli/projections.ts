@@ -48,7 +48,7 @@ export function migrateCommand(options: { json?: boolean }, command: Command): P
 export function rebuildProjections(options: { json?: boolean }, command: Command): Promise<void> {
   return withServices(command, async (s) => {
     if (s.log.kind === 'kafka')
-      throw new EphemeraError('CLI_USAGE', 'on Kafka, rebuild by resetting the ephemera-projections consumer group to the earliest offset');
+      throw new EphemeraError('CLI_USAGE', 'on Kafka, rebuild by resetting the node consumer group (ephemera-projections.<node id>) to the earliest offset');
     await truncateProjections(await s.readModel.store());
     const events = await s.readModel.refresh();
     if (options.json) printJson({ events });
