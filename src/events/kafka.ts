@@ -17,8 +17,7 @@
  * readStream returns exactly what the topic holds for the key, in offset order, forged messages included, so the verifier can
  * name the bad seq.
  */
-import {
-  ConfigResourceTypes,
+import kafkajs, {
   Kafka,
   logLevel,
   Partitioners,
@@ -37,6 +36,10 @@ import { decodeUtf8Strict } from './strict-json.js';
 import { assertProducerSettings, REQUIRED_PRODUCER_SETTINGS, type ProducerSettings } from './kafka-settings.js';
 import { scanTopic, type Bounds, type ScannedMessage } from './kafka-scan.js';
 import { batchLimitsFor, ProduceBatcher, type BatchLimits } from './kafka-batcher.js';
+
+// kafkajs is CommonJS, and Node's ESM loader finds only some of its exports by name (not this one): read it off the
+// default export, or `ephemera serve` on Kafka fails to load under plain Node (vitest's interop hides it).
+const { ConfigResourceTypes } = kafkajs;
 
 export interface KafkaLogOptions {
   brokers: readonly string[];
