@@ -45,7 +45,10 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = classify(error, request as unknown as Record<string, unknown>);
-    if (status >= 500) request.log.error({ code: body.error.code, errCode: isEphemeraError(error) ? error.code : error.code }, 'request failed');
+    // Overload and shutdown refusals are not failures: they say when to come back (RFC 9110 §10.2.3) instead of being logged.
+    const retryAfter = isEphemeraError(error) ? error.retryAfterSeconds : undefined;
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
+    else if (status >= 500) request.log.error({ code: body.error.code, errCode: isEphemeraError(error) ? error.code : error.code }, 'request failed');
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
