@@ -297,7 +297,7 @@ export class Admission {
   }
 
   /** By the drain deadline this node is gone, and a restarted one (or another behind the proxy) takes the request. */
-  private drainingError(): EphemeraError {
+  private drainingError(): EphemeraError<'SERVER_DRAINING'> {
     return new EphemeraError('SERVER_DRAINING', 'this server is shutting down and admits no new runs', {
       retryAfterSeconds: clampSeconds(this.limits.drainTimeoutMs / 1000),
     });
