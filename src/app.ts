@@ -81,9 +81,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(searchRoutes(services.readModel));
   await app.register(analyticsRoutes(services.readModel));
   await app.register(
-    healthRoutes(
-      { log: logProbe(services.log), projections: projectionsProbe(services.readModel), attestor: attestorProbe(services.attestor) },
-      () => services.admission.snapshot(),
+    healthRoutes({ log: logProbe(services.log), projections: projectionsProbe(services.readModel), attestor: attestorProbe(services.attestor) }, () =>
+      services.admission.snapshot(),
     ),
     replayRoutes({ certificates: services.certificates, readModel: services.readModel, verifyOptions: () => services.verifyOptions, log: services.log.kind }),
   );

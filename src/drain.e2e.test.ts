@@ -21,7 +21,11 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const b64 = (text: string) => `base64:${Buffer.from(text).toString('base64')}`;
 const sleeping = (seconds: number) => ({
   dataset: { data: b64('a,b\n1,2\n'), format: 'csv' },
-  sandbox: { tools: ['python'], scripts: { 'main.py': `import time\ntime.sleep(${seconds})\nprint("slept")\n` }, environment: { timeout_seconds: 60, max_memory_mb: 128 } },
+  sandbox: {
+    tools: ['python'],
+    scripts: { 'main.py': `import time\ntime.sleep(${seconds})\nprint("slept")\n` },
+    environment: { timeout_seconds: 60, max_memory_mb: 128 },
+  },
 });
 
 /** Every live process below `root` (from /proc: the parent of each). */
@@ -105,7 +109,8 @@ async function serve(drainTimeoutMs: number): Promise<Served> {
   return { child, url, dataDir, tmp, exited, log: () => log };
 }
 
-const post = (url: string, body: unknown) => fetch(`${url}/execute`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown) =>
+  fetch(`${url}/execute`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 /** The run's files in the child's temporary directory (the tracer's FIFO, the network proxy's socket). */
 const runLeftovers = (tmp: string) => (existsSync(tmp) ? readdirSync(tmp).filter((name) => name.startsWith('ephemera-')) : []);
@@ -126,7 +131,11 @@ describe('ephemera serve on SIGTERM', () => {
       const response = await answer;
       expect(response.status).toBe(200);
       const summary = await response.json();
-      expect(summary).toMatchObject({ status: 'failed', result: { error_code: 'EXECUTOR_DRAINING', exit_code: null }, lifecycle: { dataset_deleted: true, sandbox_destroyed: true } });
+      expect(summary).toMatchObject({
+        status: 'failed',
+        result: { error_code: 'EXECUTOR_DRAINING', exit_code: null },
+        lifecycle: { dataset_deleted: true, sandbox_destroyed: true },
+      });
 
       expect(await server.exited).toBe(0);
       // The drain deadline, the sandbox's destruction and the certificate, with room for a loaded machine; far less than the 30 s run.

@@ -73,7 +73,12 @@ describe('GET /health and GET /ready', () => {
 
   describe('with runs admitted, and once a drain begins', () => {
     it('answers the capacity and its use, then 503 draining (every part still answering) so a proxy stops sending', async () => {
-      const { services, app, close } = await open({ EPHEMERA_MAX_RUNS: '3', EPHEMERA_MEMORY_BUDGET_MB: '2048', EPHEMERA_QUEUE_MAX: '5', EPHEMERA_DRAIN_TIMEOUT_MS: '60000' });
+      const { services, app, close } = await open({
+        EPHEMERA_MAX_RUNS: '3',
+        EPHEMERA_MEMORY_BUDGET_MB: '2048',
+        EPHEMERA_QUEUE_MAX: '5',
+        EPHEMERA_DRAIN_TIMEOUT_MS: '60000',
+      });
       try {
         const ticket = await services.admission.admit({ memoryBytes: 100 * 2 ** 20 });
         const capacity = { runs_max: 3, queue_max: 5, memory_budget_bytes: 2048 * 2 ** 20, queued: 0 };
@@ -101,7 +106,11 @@ describe('GET /health and GET /ready', () => {
       try {
         const ready = await app.inject({ url: '/ready' });
         expect(ready.statusCode).toBe(503);
-        expect(ready.json()).toEqual({ status: 'not_ready', checks: { ...ALL_OK, projections: { ok: false, code: 'PROJECTIONS_UNAVAILABLE' } }, capacity: IDLE });
+        expect(ready.json()).toEqual({
+          status: 'not_ready',
+          checks: { ...ALL_OK, projections: { ok: false, code: 'PROJECTIONS_UNAVAILABLE' } },
+          capacity: IDLE,
+        });
         expect(ready.body).not.toContain(String(port));
         expect((await get(app, '/health')).status).toBe(200);
       } finally {

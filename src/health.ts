@@ -105,7 +105,7 @@ const capacitySchema = {
   type: 'object',
   additionalProperties: false,
   required: ['draining', 'runs_in_flight', 'runs_max', 'queued', 'queue_max', 'memory_reserved_bytes', 'memory_budget_bytes'],
-  description: "this executor's capacity and its use now (README \"Capacity\")",
+  description: 'this executor\'s capacity and its use now (README "Capacity")',
   properties: {
     draining: { type: 'boolean', description: 'a shutdown began: no new run is admitted' },
     runs_in_flight: count('runs holding a slot'),
@@ -187,7 +187,10 @@ export function healthRoutes(probes: ReadinessProbes, capacity: () => AdmissionS
           tags: ['operations'],
           response: {
             200: readinessSchema('Every part answers', ['ready']),
-            503: readinessSchema('At least one part does not answer (its check has ok false and the code), or the server is draining', ['not_ready', 'draining']),
+            503: readinessSchema('At least one part does not answer (its check has ok false and the code), or the server is draining', [
+              'not_ready',
+              'draining',
+            ]),
             ...errorResponses(500),
           },
         },

@@ -41,7 +41,12 @@ export function createMetrics(services: Pick<Services, 'admission' | 'onAppend'>
   gauge('ephemera_memory_budget_bytes', 'Memory budget of the runs (EPHEMERA_MEMORY_BUDGET_MB)', (s) => s.memoryBudgetBytes);
   gauge('ephemera_draining', '1 while the server drains (SIGTERM), else 0', (s) => (s.draining ? 1 : 0));
   const admitted = new Counter({ name: 'ephemera_admitted_total', help: 'Runs admitted', registers });
-  const refused = new Counter({ name: 'ephemera_refused_total', help: 'Requests refused by admission control, by error code', labelNames: ['code'], registers });
+  const refused = new Counter({
+    name: 'ephemera_refused_total',
+    help: 'Requests refused by admission control, by error code',
+    labelNames: ['code'],
+    registers,
+  });
   for (const code of REFUSAL_CODES) refused.inc({ code }, 0);
   const runs = new Histogram({
     name: 'ephemera_run_duration_seconds',

@@ -151,7 +151,9 @@ export class Admission {
     if (this.queue.length === 0 && this.fits(cost)) return { ticket: Promise.resolve(this.grant(cost)) };
     if (this.queue.length >= this.limits.queueMax) {
       throw this.refuse(
-        new EphemeraError('CAPACITY_EXHAUSTED', 'every run slot is taken and the queue is full', { retryAfterSeconds: this.retryAfterSeconds(this.queue.length) }),
+        new EphemeraError('CAPACITY_EXHAUSTED', 'every run slot is taken and the queue is full', {
+          retryAfterSeconds: this.retryAfterSeconds(this.queue.length),
+        }),
       );
     }
     return { ticket: new Promise<Ticket>((resolve, reject) => this.wait(cost, resolve, reject, signal)) };

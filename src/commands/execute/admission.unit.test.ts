@@ -160,11 +160,7 @@ describe('admission', () => {
     await admission.admit(cost(1));
     await expect(admission.admit(cost(1))).rejects.toMatchObject({ code: 'CAPACITY_EXHAUSTED' });
     await expect(admission.admit(cost(5000))).rejects.toMatchObject({ code: 'CAPACITY_REQUEST_TOO_LARGE' });
-    expect(outcomes).toEqual([
-      { admitted: true },
-      { admitted: false, code: 'CAPACITY_EXHAUSTED' },
-      { admitted: false, code: 'CAPACITY_REQUEST_TOO_LARGE' },
-    ]);
+    expect(outcomes).toEqual([{ admitted: true }, { admitted: false, code: 'CAPACITY_EXHAUSTED' }, { admitted: false, code: 'CAPACITY_REQUEST_TOO_LARGE' }]);
   });
 
   describe('when it drains', () => {
@@ -182,7 +178,7 @@ describe('admission', () => {
       expect(run.abortSignal.aborted).toBe(false);
     });
 
-    it("fires the abort signal of each run still going at the deadline, then waits for them to end", async () => {
+    it('fires the abort signal of each run still going at the deadline, then waits for them to end', async () => {
       const admission = new Admission(limits({ drainTimeoutMs: 20 }));
       const stubborn = await admission.admit(cost(1));
       const quick = await admission.admit(cost(1));

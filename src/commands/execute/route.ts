@@ -156,7 +156,9 @@ const executeErrors = {
     description:
       'Overloaded (CAPACITY_EXHAUSTED: slots and queue full; CAPACITY_QUEUE_TIMEOUT: no slot within the queue time) or shutting down (SERVER_DRAINING), ' +
       'each with Retry-After; or a component the run needs (log, attestor, sandbox) is unavailable',
-    headers: { 'Retry-After': { description: 'seconds to wait before retrying (the overload and shutdown refusals)', schema: { type: 'integer', minimum: 1 } } },
+    headers: {
+      'Retry-After': { description: 'seconds to wait before retrying (the overload and shutdown refusals)', schema: { type: 'integer', minimum: 1 } },
+    },
   },
 };
 
