@@ -20,6 +20,7 @@ import { replayRoutes } from './projections/replay/index.js';
 import { webRoutes } from './web/plugin.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { attestorProbe, healthRoutes, logProbe, projectionsProbe } from './health.js';
+import { createMetrics, metricsRoutes } from './metrics.js';
 
 export interface AppOptions {
   /** fastify logger setting; off in tests. Request bodies and headers are never logged. */
@@ -45,7 +46,10 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = classify(error, request as unknown as Record<string, unknown>);
-    if (status >= 500) request.log.error({ code: body.error.code, errCode: isEphemeraError(error) ? error.code : error.code }, 'request failed');
+    // Overload and shutdown refusals are not failures: they say when to come back (RFC 9110 §10.2.3) instead of being logged.
+    const retryAfter = isEphemeraError(error) ? error.retryAfterSeconds : undefined;
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
+    else if (status >= 500) request.log.error({ code: body.error.code, errCode: isEphemeraError(error) ? error.code : error.code }, 'request failed');
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -55,6 +59,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(swagger, { openapi: OPENAPI_DOCUMENT });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const metrics = createMetrics(services);
   await app.register(
     executeRoute({
       config: services.config,
@@ -62,6 +67,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       attestor: services.attestor,
       createSandbox: services.createSandbox,
       selfCheck: services.selfCheck,
+      admission: services.admission,
+      onRunEnd: metrics.observeRun,
     }),
   );
   await app.register(
@@ -74,9 +81,12 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(searchRoutes(services.readModel));
   await app.register(analyticsRoutes(services.readModel));
   await app.register(
-    healthRoutes({ log: logProbe(services.log), projections: projectionsProbe(services.readModel), attestor: attestorProbe(services.attestor) }),
+    healthRoutes({ log: logProbe(services.log), projections: projectionsProbe(services.readModel), attestor: attestorProbe(services.attestor) }, () =>
+      services.admission.snapshot(),
+    ),
     replayRoutes({ certificates: services.certificates, readModel: services.readModel, verifyOptions: () => services.verifyOptions, log: services.log.kind }),
   );
+  await app.register(metricsRoutes(metrics));
   await app.register(webRoutes({ certificateExists: async (id) => (await services.certificates.get(id)) !== null }));
   return app;
 }

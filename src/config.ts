@@ -3,6 +3,7 @@
  * mapped onto the same names), frozen, passed down. docs/design.md §10.
  * SECURITY: anthropicApiKey and executeToken are secrets; `describeConfig` never prints them.
  */
+import { availableParallelism, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { EphemeraError } from './errors.js';
 import { parseAllowList } from './net/address-policy.js';
@@ -67,9 +68,30 @@ export interface Config {
   readonly nodeId: string | null;
   /** What enforces the sandbox's memory, process and CPU limits: auto (per limit: cgroup v2, else v1, else rlimits) or only the one named. */
   readonly limits: 'auto' | 'cgroup2' | 'cgroup1' | 'rlimit';
+  /** Runs this executor holds at once (admission.ts). */
+  readonly maxRuns: number;
+  /** Memory the runs' declared limits may claim together, MiB (admission.ts: dataset + max_memory_mb + working space + overhead). */
+  readonly memoryBudgetMb: number;
+  /** Requests that may wait for a free slot; beyond it, CAPACITY_EXHAUSTED at once. */
+  readonly queueMax: number;
+  /** How long a request waits in the queue before CAPACITY_QUEUE_TIMEOUT, ms. */
+  readonly queueTimeoutMs: number;
+  /** On SIGTERM/SIGINT, how long in-flight runs may go on before they are stopped (EXECUTOR_DRAINING), ms. */
+  readonly drainTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * Two runs per core: a run spends much of its time waiting (sandbox start, acknowledged appends, model calls),
+ * so one per core leaves cores idle, while CPU-bound scripts at two per core still each get half a core.
+ */
+const DEFAULT_MAX_RUNS = () => 2 * availableParallelism();
+/**
+ * Half the machine's memory: a run's cost counts its caps (max_memory_mb, the tmpfs sizes), which it rarely fills;
+ * the other half is the host's, this process's (request bodies, event batches, the embedded ClickHouse) and the page cache's.
+ */
+const DEFAULT_MEMORY_BUDGET_MB = () => Math.floor(totalmem() / 2 / 2 ** 20);
 
 /** A pinned key: the raw Ed25519 public key in hex, or its fingerprint (docs/verification.md §8). */
 export const KEY_PIN = /^(?:[0-9a-f]{64}|sha256:[0-9a-f]{64})$/;
@@ -104,6 +126,11 @@ const VARIABLES = {
   datasetMaxRedirects: 'EPHEMERA_DATASET_MAX_REDIRECTS',
   limits: 'EPHEMERA_LIMITS',
   nodeId: 'EPHEMERA_NODE_ID',
+  maxRuns: 'EPHEMERA_MAX_RUNS',
+  memoryBudgetMb: 'EPHEMERA_MEMORY_BUDGET_MB',
+  queueMax: 'EPHEMERA_QUEUE_MAX',
+  queueTimeoutMs: 'EPHEMERA_QUEUE_TIMEOUT_MS',
+  drainTimeoutMs: 'EPHEMERA_DRAIN_TIMEOUT_MS',
 } as const satisfies Record<keyof Config, string>;
 
 export const CONFIG_VARIABLES: Readonly<Record<keyof Config, string>> = VARIABLES;
@@ -163,6 +190,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
       .map((v) => v.trim())
       .filter(Boolean);
 
+  const maxRuns = integer('maxRuns', DEFAULT_MAX_RUNS(), 1, 1024);
   const config: Config = {
     dataDir: resolve(get('dataDir') ?? './.ephemera'),
     log: oneOf('log', ['sqlite', 'kafka'] as const, 'sqlite'),
@@ -198,6 +226,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     datasetMaxRedirects: integer('datasetMaxRedirects', 5, 0, 20),
     limits: oneOf('limits', ['auto', 'cgroup2', 'cgroup1', 'rlimit'] as const, 'auto'),
     nodeId: matching('nodeId', NODE_ID_PATTERN),
+    maxRuns,
+    memoryBudgetMb: integer('memoryBudgetMb', DEFAULT_MEMORY_BUDGET_MB(), 64, 2 ** 24),
+    // Four waiting per slot: enough to ride out a burst; each waiting request holds its body in memory, so not unbounded.
+    queueMax: integer('queueMax', 4 * maxRuns, 0, 100_000),
+    queueTimeoutMs: integer('queueTimeoutMs', 30_000, 0, 3_600_000),
+    drainTimeoutMs: integer('drainTimeoutMs', 20_000, 0, 3_600_000),
   };
   return Object.freeze(config);
 }

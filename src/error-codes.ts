@@ -25,6 +25,7 @@ export type ErrorStage =
   | 'verify'
   | 'trust'
   | 'projections'
+  | 'capacity'
   | 'cli'
   | 'config'
   | 'internal';
@@ -106,6 +107,10 @@ export const ERROR_REGISTRY = {
   EXECUTION_DISK_LIMIT: failed('execution', 'the run wrote more than its working space holds'),
   EXECUTION_OUTPUT_LIMIT: failed('execution', 'the run wrote more output than allowed'),
   EXECUTION_SANDBOX_LOST: failed('execution', 'the sandbox or its file tracer died during the run'),
+  EXECUTOR_DRAINING: failed(
+    'execution',
+    'the executor was shutting down and its drain deadline passed: the run was stopped, its sandbox destroyed and its dataset deleted',
+  ),
   // The model.
   LLM_API_KEY_REQUIRED: request(
     422,
@@ -203,6 +208,31 @@ export const ERROR_REGISTRY = {
   TRUST_FINGERPRINT_MISMATCH: { stage: 'trust', http: null, exit: EXIT.invalid, message: "the server's key does not have the fingerprint you expected" },
   // Projections.
   PROJECTIONS_UNAVAILABLE: unavailable('projections', 'ClickHouse (the read side) cannot be reached'),
+  // Admission: what this executor can run at once (README "Capacity").
+  CAPACITY_REQUEST_TOO_LARGE: {
+    stage: 'capacity',
+    http: 422,
+    exit: EXIT.badInput,
+    message: "the run's declared limits (dataset, memory, working space) exceed this executor's whole memory budget: it could never start here",
+  },
+  CAPACITY_EXHAUSTED: {
+    stage: 'capacity',
+    http: 503,
+    exit: EXIT.internal,
+    message: 'every run slot is taken and the queue is full: retry after Retry-After seconds',
+  },
+  CAPACITY_QUEUE_TIMEOUT: {
+    stage: 'capacity',
+    http: 503,
+    exit: EXIT.internal,
+    message: 'the request waited in the queue for its whole queue time without a free slot: retry after Retry-After seconds',
+  },
+  SERVER_DRAINING: {
+    stage: 'capacity',
+    http: 503,
+    exit: EXIT.internal,
+    message: 'this server is shutting down and admits no new runs: retry after Retry-After seconds (elsewhere)',
+  },
   // The CLI and configuration.
   CLI_USAGE: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'an unknown option or a missing argument' },
   CLI_FILE_NOT_FOUND: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'no such file' },

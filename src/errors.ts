@@ -13,12 +13,15 @@ import type { ErrorCode } from './error-codes.js';
 export class EphemeraError<Code extends ErrorCode = ErrorCode> extends Error {
   readonly code: Code;
   readonly fields: Readonly<Record<string, unknown>>;
+  /** When the caller may try again, whole seconds: the HTTP answer's Retry-After (a refusal for overload or shutdown). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: Code, message: string, options: { cause?: unknown; fields?: Record<string, unknown> } = {}) {
+  constructor(code: Code, message: string, options: { cause?: unknown; fields?: Record<string, unknown>; retryAfterSeconds?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EphemeraError';
     this.code = code;
     this.fields = Object.freeze({ ...(options.fields ?? {}) });
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -15,10 +15,14 @@ import { startDstackSimulator } from './attest/testing/dstack-standins.js';
 import { loadConfig } from './config.js';
 import { requireKafka } from './events/kafka-testing.js';
 import { healthRoutes, INSTANCE_ID, kafkaProbe, READY_CACHE_MS } from './health.js';
+import { Admission } from './commands/execute/admission.js';
 import { closedPort } from './net/testing/local-servers.js';
 import { createServices, type Services } from './services.js';
 
 const ALL_OK = { log: { ok: true }, projections: { ok: true }, attestor: { ok: true } };
+/** The capacity of an executor with nothing running or waiting. */
+const IDLE = expect.objectContaining({ draining: false, runs_in_flight: 0, queued: 0, memory_reserved_bytes: 0 });
+const idleCapacity = () => new Admission({ maxRuns: 1, memoryBudgetBytes: 1, queueMax: 0, queueTimeoutMs: 1, drainTimeoutMs: 1 }).snapshot();
 
 describe('GET /health and GET /ready', () => {
   // One data dir for every services instance: chDB serves one data directory per process.
@@ -52,15 +56,43 @@ describe('GET /health and GET /ready', () => {
       const { services, app, close } = await open({});
       try {
         expect(await get(app, '/health')).toEqual({ status: 200, body: { status: 'ok', instance: INSTANCE_ID } });
-        expect(await get(app, '/ready')).toEqual({ status: 200, body: { status: 'ready', checks: ALL_OK } });
+        expect(await get(app, '/ready')).toEqual({ status: 200, body: { status: 'ready', checks: ALL_OK, capacity: IDLE } });
 
         await services.log.close();
         await nextRound();
         expect(await get(app, '/ready')).toEqual({
           status: 503,
-          body: { status: 'not_ready', checks: { ...ALL_OK, log: { ok: false, code: 'LOG_UNAVAILABLE' } } },
+          body: { status: 'not_ready', checks: { ...ALL_OK, log: { ok: false, code: 'LOG_UNAVAILABLE' } }, capacity: IDLE },
         });
         expect(await get(app, '/health')).toEqual({ status: 200, body: { status: 'ok', instance: INSTANCE_ID } });
+      } finally {
+        await close();
+      }
+    });
+  });
+
+  describe('with runs admitted, and once a drain begins', () => {
+    it('answers the capacity and its use, then 503 draining (every part still answering) so a proxy stops sending', async () => {
+      const { services, app, close } = await open({
+        EPHEMERA_MAX_RUNS: '3',
+        EPHEMERA_MEMORY_BUDGET_MB: '2048',
+        EPHEMERA_QUEUE_MAX: '5',
+        EPHEMERA_DRAIN_TIMEOUT_MS: '60000',
+      });
+      try {
+        const ticket = await services.admission.admit({ memoryBytes: 100 * 2 ** 20 });
+        const capacity = { runs_max: 3, queue_max: 5, memory_budget_bytes: 2048 * 2 ** 20, queued: 0 };
+        expect(await get(app, '/ready')).toEqual({
+          status: 200,
+          body: { status: 'ready', checks: ALL_OK, capacity: { ...capacity, draining: false, runs_in_flight: 1, memory_reserved_bytes: 100 * 2 ** 20 } },
+        });
+        const drained = services.admission.drain();
+        expect(await get(app, '/ready')).toEqual({
+          status: 503,
+          body: { status: 'draining', checks: ALL_OK, capacity: { ...capacity, draining: true, runs_in_flight: 1, memory_reserved_bytes: 100 * 2 ** 20 } },
+        });
+        ticket.release();
+        await drained;
       } finally {
         await close();
       }
@@ -74,7 +106,11 @@ describe('GET /health and GET /ready', () => {
       try {
         const ready = await app.inject({ url: '/ready' });
         expect(ready.statusCode).toBe(503);
-        expect(ready.json()).toEqual({ status: 'not_ready', checks: { ...ALL_OK, projections: { ok: false, code: 'PROJECTIONS_UNAVAILABLE' } } });
+        expect(ready.json()).toEqual({
+          status: 'not_ready',
+          checks: { ...ALL_OK, projections: { ok: false, code: 'PROJECTIONS_UNAVAILABLE' } },
+          capacity: IDLE,
+        });
         expect(ready.body).not.toContain(String(port));
         expect((await get(app, '/health')).status).toBe(200);
       } finally {
@@ -88,12 +124,12 @@ describe('GET /health and GET /ready', () => {
       const dstack = await startDstackSimulator();
       const { app, close } = await open({ EPHEMERA_TEE: 'dstack', DSTACK_SIMULATOR_ENDPOINT: dstack.url });
       try {
-        expect(await get(app, '/ready')).toEqual({ status: 200, body: { status: 'ready', checks: ALL_OK } });
+        expect(await get(app, '/ready')).toEqual({ status: 200, body: { status: 'ready', checks: ALL_OK, capacity: IDLE } });
         await dstack.close();
         await nextRound();
         expect(await get(app, '/ready')).toEqual({
           status: 503,
-          body: { status: 'not_ready', checks: { ...ALL_OK, attestor: { ok: false, code: 'ATTEST_UNAVAILABLE' } } },
+          body: { status: 'not_ready', checks: { ...ALL_OK, attestor: { ok: false, code: 'ATTEST_UNAVAILABLE' } }, capacity: IDLE },
         });
       } finally {
         await close();
@@ -111,7 +147,7 @@ describe('GET /health and GET /ready', () => {
         await gate;
       };
       const app = Fastify();
-      await app.register(healthRoutes({ log: slow, projections: async () => undefined, attestor: async () => undefined }));
+      await app.register(healthRoutes({ log: slow, projections: async () => undefined, attestor: async () => undefined }, idleCapacity));
       try {
         const answers = Array.from({ length: 20 }, () => get(app, '/ready'));
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -133,7 +169,7 @@ describe('GET /health and GET /ready', () => {
       const topic = `ephemera-ready-${process.pid}-${Date.now()}`;
       const { app, close } = await open({ EPHEMERA_LOG: 'kafka', KAFKA_BROKERS: brokers.join(','), EPHEMERA_KAFKA_TOPIC: topic }, { feed: false });
       try {
-        expect(await get(app, '/ready')).toEqual({ status: 200, body: { status: 'ready', checks: ALL_OK } });
+        expect(await get(app, '/ready')).toEqual({ status: 200, body: { status: 'ready', checks: ALL_OK, capacity: IDLE } });
       } finally {
         await close();
       }
@@ -143,11 +179,11 @@ describe('GET /health and GET /ready', () => {
       const kafka = new Kafka({ brokers: [`127.0.0.1:${await closedPort()}`], connectionTimeout: 1000, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
       const ok = async () => undefined;
       const app = Fastify();
-      await app.register(healthRoutes({ log: kafkaProbe({ kafka, topic: 'ephemera-events' }), projections: ok, attestor: ok }));
+      await app.register(healthRoutes({ log: kafkaProbe({ kafka, topic: 'ephemera-events' }), projections: ok, attestor: ok }, idleCapacity));
       try {
         expect(await get(app, '/ready')).toEqual({
           status: 503,
-          body: { status: 'not_ready', checks: { ...ALL_OK, log: { ok: false, code: 'LOG_UNAVAILABLE' } } },
+          body: { status: 'not_ready', checks: { ...ALL_OK, log: { ok: false, code: 'LOG_UNAVAILABLE' } }, capacity: IDLE },
         });
       } finally {
         await app.close();

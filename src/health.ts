@@ -6,6 +6,8 @@
  * Each probe is bounded, so a hung broker cannot hang the orchestrator's probe;
  * probes run one round at a time and a round's answer serves every request
  * for READY_CACHE_MS, so a flood of /ready is not a flood on the broker.
+ * /ready also answers the executor's capacity and current use, and is 503
+ * (status draining) once a shutdown began, so a proxy stops sending.
  * /health also names this process's instance, so a CLI that found the server
  * through serve.json knows it talks to that server and not to whatever took
  * its port after it died.
@@ -15,6 +17,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Attestor } from './attest/index.js';
 import { DstackAttestor } from './attest/node.js';
 import type { Registered } from './error-codes.js';
+import type { AdmissionSnapshot } from './commands/execute/admission.js';
 import type { EventLog } from './events/index.js';
 import type { KafkaEventLog } from './events/node.js';
 import { errorResponses } from './openapi.js';
@@ -97,13 +100,31 @@ const checkSchema = {
   },
 } as const;
 
-const readinessSchema = (description: string, status: 'ready' | 'not_ready') => ({
+const count = (description: string) => ({ type: 'integer', minimum: 0, description }) as const;
+const capacitySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['draining', 'runs_in_flight', 'runs_max', 'queued', 'queue_max', 'memory_reserved_bytes', 'memory_budget_bytes'],
+  description: 'this executor\'s capacity and its use now (README "Capacity")',
+  properties: {
+    draining: { type: 'boolean', description: 'a shutdown began: no new run is admitted' },
+    runs_in_flight: count('runs holding a slot'),
+    runs_max: count('run slots (EPHEMERA_MAX_RUNS)'),
+    queued: count('requests waiting for a slot'),
+    queue_max: count('requests that may wait (EPHEMERA_QUEUE_MAX)'),
+    memory_reserved_bytes: count("memory the running runs' declared limits claim"),
+    memory_budget_bytes: count('memory budget of the runs (EPHEMERA_MEMORY_BUDGET_MB)'),
+  },
+} as const;
+
+const readinessSchema = (description: string, status: readonly ('ready' | 'not_ready' | 'draining')[]) => ({
   description,
   type: 'object',
   additionalProperties: false,
-  required: ['status', 'checks'],
+  required: ['status', 'checks', 'capacity'],
   properties: {
-    status: { type: 'string', enum: [status] },
+    status: { type: 'string', enum: status },
+    capacity: capacitySchema,
     checks: {
       type: 'object',
       additionalProperties: false,
@@ -113,7 +134,7 @@ const readinessSchema = (description: string, status: 'ready' | 'not_ready') => 
   },
 });
 
-export function healthRoutes(probes: ReadinessProbes): FastifyPluginAsync {
+export function healthRoutes(probes: ReadinessProbes, capacity: () => AdmissionSnapshot): FastifyPluginAsync {
   type Readiness = { ready: boolean; checks: Record<string, CheckResult> };
   let round: { settled: number | null; result: Promise<Readiness> } | null = null;
   const probeAll = async (): Promise<Readiness> => {
@@ -165,16 +186,33 @@ export function healthRoutes(probes: ReadinessProbes): FastifyPluginAsync {
           summary: 'Readiness: the event log, the projections store and the attestor answer',
           tags: ['operations'],
           response: {
-            200: readinessSchema('Every part answers', 'ready'),
-            503: readinessSchema('At least one part does not answer: its check has ok false and the code', 'not_ready'),
+            200: readinessSchema('Every part answers', ['ready']),
+            503: readinessSchema('At least one part does not answer (its check has ok false and the code), or the server is draining', [
+              'not_ready',
+              'draining',
+            ]),
             ...errorResponses(500),
           },
         },
       },
       async (_request, reply) => {
         const { ready, checks } = await readiness();
-        return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+        const now = capacity();
+        const status = now.draining ? 'draining' : ready ? 'ready' : 'not_ready';
+        return reply.status(status === 'ready' ? 200 : 503).send({ status, checks, capacity: capacityOf(now) });
       },
     );
+  };
+}
+
+function capacityOf(s: AdmissionSnapshot) {
+  return {
+    draining: s.draining,
+    runs_in_flight: s.running,
+    runs_max: s.maxRuns,
+    queued: s.queued,
+    queue_max: s.queueMax,
+    memory_reserved_bytes: s.memoryReservedBytes,
+    memory_budget_bytes: s.memoryBudgetBytes,
   };
 }

@@ -21,6 +21,9 @@ const FIXED_5XX_MESSAGE: Record<number, string> = {
   503: 'a required component is unavailable; no certificate was issued',
 };
 
+/** 503s that are about load, not a broken part: their answer is the registry's own fixed words, which tell the caller to retry. */
+const OVERLOAD_CODES: ReadonlySet<string> = new Set<ErrorCode>(['CAPACITY_EXHAUSTED', 'CAPACITY_QUEUE_TIMEOUT', 'SERVER_DRAINING']);
+
 /** One problem of an invalid request: where, what is wrong in plain words, and its code. */
 export interface ErrorProblem {
   path: string;
@@ -37,6 +40,7 @@ export function toHttpError(code: string, message: string, field?: string, probl
   const known = Object.hasOwn(HTTP_STATUS_BY_CODE, code);
   const status = known ? HTTP_STATUS_BY_CODE[code]! : 500;
   const safeCode = known ? code : 'INTERNAL';
+  if (OVERLOAD_CODES.has(code)) return { status, body: { error: { code, message: ERROR_REGISTRY[code as ErrorCode].message } } };
   if (status >= 500) return { status, body: { error: { code: safeCode, message: FIXED_5XX_MESSAGE[status] ?? FIXED_5XX_MESSAGE[500]! } } };
   return { status, body: { error: { code, message, ...(field ? { field } : {}), ...(problems ? { problems: problems.map((p) => ({ ...p })) } : {}) } } };
 }

@@ -7,6 +7,9 @@ describe('HTTP error registry', () => {
       {
         "ATTEST_UNAVAILABLE": 503,
         "AUTH_REQUIRED": 401,
+        "CAPACITY_EXHAUSTED": 503,
+        "CAPACITY_QUEUE_TIMEOUT": 503,
+        "CAPACITY_REQUEST_TOO_LARGE": 422,
         "CERTIFICATE_ID_INVALID": 400,
         "CERTIFICATE_NOT_FOUND": 404,
         "CERTIFICATE_REJECTED": 500,
@@ -42,6 +45,7 @@ describe('HTTP error registry', () => {
         "SANDBOX_LIMITS_MODE_UNAVAILABLE": 503,
         "SANDBOX_LIMIT_UNAVAILABLE": 503,
         "SANDBOX_NAMESPACES_UNAVAILABLE": 503,
+        "SERVER_DRAINING": 503,
       }
     `);
   });
@@ -52,6 +56,17 @@ describe('HTTP error registry', () => {
       expect(status).toBe(503);
       expect(JSON.stringify(body)).not.toContain('SECRET');
       expect(body.error.code).toBe('LOG_UNAVAILABLE');
+    });
+  });
+
+  describe('when the server is overloaded or draining (a 503 that is not a broken part)', () => {
+    it("answers the registry's fixed words for the code, never the error message", () => {
+      for (const code of ['CAPACITY_EXHAUSTED', 'CAPACITY_QUEUE_TIMEOUT', 'SERVER_DRAINING']) {
+        const { status, body } = toHttpError(code, 'queue of 10.0.0.1 SECRET', 'x');
+        expect(status).toBe(503);
+        expect(body).toEqual({ error: { code, message: expect.stringContaining('Retry-After') } });
+        expect(JSON.stringify(body)).not.toContain('SECRET');
+      }
     });
   });
 

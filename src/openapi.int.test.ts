@@ -28,6 +28,7 @@ const API_ROUTES = [
   'get /analytics/failures',
   'get /health',
   'get /ready',
+  'get /metrics',
 ];
 
 interface Response {
@@ -75,6 +76,11 @@ describe('the OpenAPI document of the real app', () => {
     for (const [status, response] of Object.entries(op.responses)) {
       expect(response.description, `${name} ${status}`).toMatch(/\w/);
       expect(response.description, `${name} ${status}`).not.toBe('Default Response');
+      if (name === 'get /metrics' && status === '200') {
+        // Prometheus' text format, not JSON.
+        expect(response.content?.['text/plain']?.schema, `${name} ${status}`).toEqual({ type: 'string' });
+        continue;
+      }
       const schema = response.content?.['application/json']?.schema;
       expect(schema, `${name} ${status}`).toEqual(expect.objectContaining({ type: 'object', properties: expect.any(Object) }));
       if (/^[45]/.test(status) && !(name === 'get /ready' && status === '503')) {
@@ -103,5 +109,9 @@ describe('the OpenAPI document of the real app', () => {
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '413', '415', '422', '500', '503']));
     const success = op.responses['200']!.content!['application/json']!.schema as { required: string[] };
     expect(success.required).toEqual(expect.arrayContaining(['certificate_url', 'certificate_json_url']));
+    // The overload and shutdown refusals say when to come back.
+    expect(op.responses['503']!.description).toMatch(/CAPACITY_EXHAUSTED.*SERVER_DRAINING/s);
+    expect((op.responses['503'] as { headers?: Record<string, unknown> }).headers).toHaveProperty('Retry-After');
+    expect(op.responses['422']!.description).toContain('CAPACITY_REQUEST_TOO_LARGE');
   });
 });

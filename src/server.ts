@@ -1,6 +1,9 @@
 /**
- * `ephemera serve`: listen, and shut down cleanly on SIGINT/SIGTERM (every
- * pending append awaited before the log closes).
+ * `ephemera serve`: listen, and shut down cleanly on SIGINT/SIGTERM: drain
+ * (admit nothing more, /ready 503; runs in flight go on until
+ * EPHEMERA_DRAIN_TIMEOUT_MS, then are stopped as certified EXECUTOR_DRAINING
+ * failures), then close the HTTP server (answers in flight are sent) and the
+ * services (every pending append awaited before the log closes), exit 0.
  */
 import type { Config } from './config.js';
 import { buildApp } from './app.js';
@@ -43,6 +46,8 @@ export async function serve(config: Config): Promise<{ url: string; close: () =>
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
+      const { stopped } = await services.admission.drain();
+      if (stopped > 0) process.stderr.write(`ephemera: stopped ${stopped} run(s) at the drain deadline (EXECUTOR_DRAINING)\n`);
       clearInterval(refresher);
       await app.close();
       await services.close();

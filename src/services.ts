@@ -20,6 +20,10 @@ import type { VerifyOptions } from './verify/index.js';
 import { ReadModel } from './projections/read-model.js';
 import { verifyOptionsFor } from './verify-options.js';
 import { nodeIdOf, projectionGroupOf } from './node-identity.js';
+import { Admission, admissionLimitsOf } from './commands/execute/admission.js';
+
+/** Hears how long one append to the event log took (the metrics' histogram). */
+export type AppendListener = (kind: EventLog['kind'], seconds: number) => void;
 
 export interface Services {
   config: Config;
@@ -37,6 +41,10 @@ export interface Services {
   nodeId: string;
   /** ClickHouse projections for search, analytics and replay diffs (opened on first use). */
   readModel: ReadModel;
+  /** This executor's capacity: what runs at once, what waits (commands/execute/admission.ts). */
+  admission: Admission;
+  /** Registers a listener for every append's latency; returns the way to stop. */
+  onAppend(listener: AppendListener): () => void;
   close(): Promise<void>;
 }
 
@@ -79,6 +87,8 @@ export async function createServices(config: Config, options: { feed?: boolean }
     certificates = certificatesFromLog(log);
     readModel = new ReadModel(config, log);
   }
+  const appendListeners = new Set<AppendListener>();
+  timeAppends(log, appendListeners);
   return {
     config,
     log,
@@ -90,11 +100,30 @@ export async function createServices(config: Config, options: { feed?: boolean }
     feed,
     nodeId,
     readModel,
+    admission: new Admission(admissionLimitsOf(config)),
+    onAppend(listener) {
+      appendListeners.add(listener);
+      return () => appendListeners.delete(listener);
+    },
     async close() {
       for (const close of closers) await close();
       await readModel.close();
       await log.close();
     },
+  };
+}
+
+/** Wraps the log's append so every append, acknowledged or failed, reports its latency: one place for the runs, recovery and the CLI. */
+function timeAppends(log: EventLog, listeners: Set<AppendListener>): void {
+  const append = log.append.bind(log);
+  log.append = async (events) => {
+    const started = performance.now();
+    try {
+      return await append(events);
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      for (const listener of listeners) listener(log.kind, seconds);
+    }
   };
 }
 

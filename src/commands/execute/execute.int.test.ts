@@ -38,6 +38,46 @@ describe('execute (real sandbox, real SQLite log)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  describe('when the drain stops a run before its sandbox exists', () => {
+    it('certifies the failure as EXECUTOR_DRAINING on the sandbox-start-failure path: no sandbox, the dataset deleted', async () => {
+      const { certificate } = await execute(request('x', { 'main.sh': 'echo hi' }), { ...services, signal: AbortSignal.abort() });
+      expect(await verifyCertificate(certificate, services.verifyOptions)).toMatchObject({ valid: true, trusted: true });
+      expect(certificate).toMatchObject({ status: 'failed', result: { error_code: 'EXECUTOR_DRAINING' } });
+      expect(certificate.events.map((e) => e.type)).toEqual([
+        'execution.requested',
+        'execution.failed',
+        'dataset.deleted',
+        'sandbox.destroyed',
+        'certificate.sealed',
+      ]);
+      expect(certificate.events[3]!.data).toMatchObject({ checks: { sandbox_started: false } });
+    });
+  });
+
+  describe('when the entry script fails once the drain fired', () => {
+    it('certifies EXECUTOR_DRAINING: a script that dies while its sandbox is destroyed failed for the drain, not itself', async () => {
+      // The drain fires as the script ends (a stand-in for SIGTERM past the deadline, without the destruction).
+      const drain = new AbortController();
+      const createSandbox: typeof services.createSandbox = async (spec) => {
+        const sandbox = await services.createSandbox(spec);
+        return {
+          description: sandbox.description,
+          listFiles: (dir) => sandbox.listFiles(dir),
+          readFile: (path, max) => sandbox.readFile(path, max),
+          destroy: () => sandbox.destroy(),
+          run: async (call, options) => {
+            const outcome = await sandbox.run(call, options);
+            drain.abort();
+            return outcome;
+          },
+        };
+      };
+      const { certificate } = await execute(request('x', { 'main.sh': 'exit 3' }), { ...services, createSandbox, signal: drain.signal });
+      expect(await verifyCertificate(certificate, services.verifyOptions)).toMatchObject({ valid: true, trusted: true });
+      expect(certificate.result).toMatchObject({ error_code: 'EXECUTOR_DRAINING', exit_code: null });
+    });
+  });
+
   describe('when the attestor signs something other than the report data', () => {
     it("issues no certificate: the stream ends in execution.aborted naming the verifier's code (fail closed)", async () => {
       const attestor = services.attestor;

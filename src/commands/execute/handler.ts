@@ -37,24 +37,34 @@ export interface ExecuteDeps {
   clock?: () => Date;
   /** How dataset URLs are resolved and connected to (tests: a local DNS server, a test CA); default: the system's. */
   datasetFetch?: FetchDeps;
+  /**
+   * Fires when the executor drains past its deadline (admission.ts): the sandbox is destroyed (its tool killed,
+   * a pending model call cancelled) and the run ends as a certified EXECUTOR_DRAINING failure.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ExecuteOutcome {
   certificate: Certificate;
 }
 
-export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promise<ExecuteOutcome> {
-  const started = Date.now();
-  // 1. Check what can be checked before anything is loaded or recorded.
+/** Step 1 of `execute`: what can be checked before anything is loaded or recorded (the route runs it before a request may queue). */
+export function precheck(request: ExecuteRequest, config: Pick<Config, 'anthropicApiKey'>): void {
   const problems = ruleProblems(request);
   if (problems.length > 0) throw requestInvalid(problems);
-  if (request.sandbox.llm && !llmApiKey(request, deps.config)) {
+  if (request.sandbox.llm && !llmApiKey(request, config)) {
     throw new EphemeraError(
       'LLM_API_KEY_REQUIRED',
       'sandbox.llm needs an API key: give sandbox.llm.api_key, or set ANTHROPIC_API_KEY where Ephemera runs (the server, or ephemera run); nothing was loaded or recorded',
       { fields: { field: 'body.sandbox.llm.api_key' } },
     );
   }
+}
+
+export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promise<ExecuteOutcome> {
+  const started = Date.now();
+  // 1. Check what can be checked before anything is loaded or recorded.
+  precheck(request, deps.config);
   const entrypoint = resolveEntrypoint(request.sandbox);
   // 2. Load the dataset into memory and compute what the run commits to. Any refusal here
   //    (URL policy, size, empty) happens before the first event: nothing is recorded, nothing certified.
@@ -62,6 +72,9 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
   const sandboxHashValue = sandboxHash(request.sandbox);
   const recorder = new StreamRecorder(deps.log, ulid(), deps.clock);
   let sandbox: Sandbox | null = null;
+  // A drain past its deadline destroys the sandbox (killing what runs in it); the run then ends as EXECUTOR_DRAINING.
+  const stop = () => void sandbox?.destroy().catch(() => undefined);
+  deps.signal?.addEventListener('abort', stop, { once: true });
   try {
     await recorder.record([
       'execution.requested',
@@ -79,6 +92,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
     // 3. Create the sandbox with the dataset on its tmpfs, then run.
     const limits = limitsFor(request.sandbox.environment);
     try {
+      if (deps.signal?.aborted) throw new EphemeraError('EXECUTOR_DRAINING', 'the executor is shutting down: the sandbox is not started');
       sandbox = await deps.createSandbox({
         executionId: recorder.executionId,
         dataset: dataset.bytes,
@@ -100,7 +114,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
         ['dataset.loaded', { dataset_hash: dataset.hash, bytes: dataset.bytes.length, medium: 'tmpfs' }],
         ['sandbox.created', { ...sandbox.description, runtime: { ...sandbox.description.runtime, tee: await deps.attestor.describe() } }],
       );
-      await runComputation({ recorder, sandbox, entrypoint, limits, started, request, config: deps.config });
+      await runComputation({ recorder, sandbox, entrypoint, limits, started, request, config: deps.config, signal: deps.signal });
     }
 
     // 4. Destroy: zero the dataset, kill everything, release every tmpfs; record what was checked.
@@ -117,6 +131,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
     const certificate = await sealVerified(recorder, deps.attestor, deps.selfCheck);
     return { certificate };
   } finally {
+    deps.signal?.removeEventListener('abort', stop);
     // Every path, including a failed append: nothing of the run survives.
     await destroy(sandbox, dataset.bytes).catch(() => undefined);
   }

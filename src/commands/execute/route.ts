@@ -4,11 +4,13 @@
  * document itself at `certificate_json_url`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { EphemeraError } from '../../errors.js';
 import { EXECUTE_TOKEN_SCHEME, errorResponses, EXECUTION_TIME_MS, LIFECYCLE_TIMES } from '../../openapi.js';
+import { errorBodySchema } from '../../http-errors.js';
 import { CERTIFICATE_ID_PATTERN, type Certificate } from '../../verify/index.js';
-import { execute, type ExecuteDeps } from './handler.js';
+import { type Admission, costOf, type Ticket } from './admission.js';
+import { execute, precheck, type ExecuteDeps } from './handler.js';
 import { executeRequestSchema, type ExecuteRequest } from './request-schema.js';
 import { executeValidatorCompiler } from './request.js';
 
@@ -135,7 +137,49 @@ function requireToken(token: string | null) {
   ];
 }
 
-export function executeRoute(deps: ExecuteDeps): FastifyPluginAsync {
+export interface ExecuteRouteDeps extends ExecuteDeps {
+  /** This executor's capacity: every run holds a ticket while it runs. */
+  admission: Admission;
+  /** Hears how each admitted run ended (certified completed or failed, or an error with no certificate) and how long it took. */
+  onRunEnd?: (status: Certificate['status'] | 'error', seconds: number) => void;
+}
+
+/** The error answers of POST /execute, the capacity ones described. */
+const executeErrors = {
+  ...errorResponses(400, 401, 413, 415, 500),
+  422: {
+    ...errorBodySchema,
+    description: "The dataset could not be loaded, or the run's declared limits exceed the server's whole memory budget (CAPACITY_REQUEST_TOO_LARGE)",
+  },
+  503: {
+    ...errorBodySchema,
+    description:
+      'Overloaded (CAPACITY_EXHAUSTED: slots and queue full; CAPACITY_QUEUE_TIMEOUT: no slot within the queue time) or shutting down (SERVER_DRAINING), ' +
+      'each with Retry-After; or a component the run needs (log, attestor, sandbox) is unavailable',
+    headers: {
+      'Retry-After': { description: 'seconds to wait before retrying (the overload and shutdown refusals)', schema: { type: 'integer', minimum: 1 } },
+    },
+  },
+};
+
+/** Waits for a slot; a caller who hangs up while waiting leaves the queue (null: nobody to answer). */
+async function admitted(deps: ExecuteRouteDeps, request: FastifyRequest<{ Body: ExecuteRequest }>, reply: FastifyReply): Promise<Ticket | null> {
+  const left = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableEnded) left.abort(new Error('the caller closed the connection while queued'));
+  };
+  reply.raw.once('close', onClose);
+  try {
+    return await deps.admission.admit(costOf(request.body, deps.config), left.signal);
+  } catch (error) {
+    if (left.signal.aborted) return null;
+    throw error;
+  } finally {
+    reply.raw.off('close', onClose);
+  }
+}
+
+export function executeRoute(deps: ExecuteRouteDeps): FastifyPluginAsync {
   return async (app) => {
     app.post<{ Body: ExecuteRequest }>(
       '/execute',
@@ -151,10 +195,30 @@ export function executeRoute(deps: ExecuteDeps): FastifyPluginAsync {
           tags: ['execute'],
           security: [{ [EXECUTE_TOKEN_SCHEME]: [] }],
           body: executeRequestSchema,
-          response: { 200: executeResponseSchema, ...errorResponses(400, 401, 413, 415, 422, 500, 503) },
+          response: { 200: executeResponseSchema, ...executeErrors },
         },
       },
-      async (request) => executeSummary((await execute(request.body, deps)).certificate),
+      async (request, reply) => {
+        // A request that breaks the rules is refused before it can wait for a slot.
+        precheck(request.body, deps.config);
+        const ticket = await admitted(deps, request, reply);
+        if (ticket === null) {
+          // The caller is gone: nothing ran, nothing to send.
+          reply.hijack();
+          reply.raw.destroy();
+          return;
+        }
+        const started = performance.now();
+        let status: Certificate['status'] | 'error' = 'error';
+        try {
+          const { certificate } = await execute(request.body, { ...deps, signal: ticket.abortSignal });
+          status = certificate.status;
+          return executeSummary(certificate);
+        } finally {
+          ticket.release();
+          deps.onRunEnd?.(status, (performance.now() - started) / 1000);
+        }
+      },
     );
   };
 }

@@ -17,6 +17,8 @@ export interface RunContext {
   started: number;
   request: ExecuteRequest;
   config: Config;
+  /** The drain's abort (ExecuteDeps.signal): once fired, nothing more runs and the run ends as EXECUTOR_DRAINING. */
+  signal?: AbortSignal;
 }
 
 export interface Totals {

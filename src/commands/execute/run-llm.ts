@@ -96,9 +96,12 @@ export async function runLlm(
       maxTotalTokens: llm.max_total_tokens ?? LLM_DEFAULTS.max_total_tokens,
       runTool: runModelTool,
       onLlmCall,
+      signal: ctx.signal,
     });
     return { answer, errorCode: null, killedBy: null };
   } catch (error) {
+    // Stopped by the drain (a cancelled model call, or a tool call refused once the sandbox went): the drain's failure.
+    if (ctx.signal?.aborted) return { answer: '', errorCode: 'EXECUTOR_DRAINING', killedBy: null };
     const code = modelFailureCode(error);
     if (code === null) throw error;
     return { answer: '', errorCode: code, killedBy };

@@ -3,6 +3,7 @@
  * request has one, the LLM agent (caller "llm"). Ends with
  * execution.completed or execution.failed.
  */
+import { EphemeraError } from '../../errors.js';
 import { hashUtf8, canonicalize, type RunResult, type Hash, type StderrTail } from '../../events/index.js';
 import type { ToolOutcome } from '../../sandbox/types.js';
 import type { RunContext, RunTool, Totals } from './run-context.js';
@@ -15,6 +16,8 @@ export async function runComputation(ctx: RunContext): Promise<void> {
   const totals: Totals = { tool_calls: 0, cpu_ms: 0, max_rss_kb: 0, llm_calls: 0, input_tokens: 0, output_tokens: 0 };
   const remainingMs = () => Math.max(1, ctx.limits.timeoutMs - (Date.now() - ctx.started));
   const runTool: RunTool = async (invoked, call) => {
+    // Once the drain stopped the run, no new call starts (the sandbox is gone or going).
+    if (ctx.signal?.aborted) throw new EphemeraError('EXECUTOR_DRAINING', 'the executor is shutting down: no new tool call');
     const outcome = await runRecordedTool(ctx.recorder, ctx.sandbox, ids.take(), invoked, call, { timeoutMs: remainingMs() });
     totals.tool_calls += 1;
     totals.cpu_ms += Math.round(outcome.cpuMs);
@@ -23,10 +26,13 @@ export async function runComputation(ctx: RunContext): Promise<void> {
   };
 
   let scriptOutcome: ToolOutcome | null = null;
+  if (ctx.signal?.aborted) return finishDrained(ctx, totals);
   if (ctx.entrypoint) {
     const name = ctx.entrypoint;
     scriptOutcome = await runTool({ tool: name, argsHash: hashUtf8(canonicalize({ script: name })), caller: 'script' }, { kind: 'script', name });
     const error = failureCode(scriptOutcome.exitCode, scriptOutcome.killedBy);
+    // A script that failed because the drain destroyed its sandbox failed for the drain's reason, not its own.
+    if (error && ctx.signal?.aborted) return finishDrained(ctx, totals);
     if (error || !ctx.request.sandbox.llm) {
       const { result, resultHash } = buildResult(scriptOutcome.stdout, scriptOutcome.truncated);
       // A failed script says why on stderr: the caller gets its tail (the LLM sees stderr through its tool results).
@@ -37,6 +43,12 @@ export async function runComputation(ctx: RunContext): Promise<void> {
   const llm = await runLlm(ctx, ids, runTool, totals, scriptOutcome);
   const { result, resultHash } = buildResult(llm.answer);
   return finish(ctx, totals, llm.errorCode, llm.errorCode ? null : 0, llm.killedBy, result, resultHash);
+}
+
+/** The drain stopped the run: a certified failure with no result. */
+function finishDrained(ctx: RunContext, totals: Totals): Promise<void> {
+  const { result, resultHash } = buildResult('');
+  return finish(ctx, totals, 'EXECUTOR_DRAINING', null, null, result, resultHash);
 }
 
 async function finish(

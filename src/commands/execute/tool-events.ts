@@ -7,6 +7,7 @@
  *   output_hash = SHA-256(u64be(len(stdout)) ‖ stdout ‖ stderr)   over the captured (capped) bytes
  */
 import { createHash } from 'node:crypto';
+import { EphemeraError } from '../../errors.js';
 import type { Hash } from '../../events/index.js';
 import type { ToolCall, ToolOutcome, Sandbox } from '../../sandbox/types.js';
 import type { Step, StreamRecorder } from './recorder.js';
@@ -57,7 +58,14 @@ export async function runRecordedTool(
   options?: { timeoutMs?: number; signal?: AbortSignal },
 ): Promise<ToolOutcome> {
   await recorder.record(['tool.invoked', { call_id: callId, tool: invoked.tool, args_hash: invoked.argsHash, caller: invoked.caller }]);
-  const outcome = await sandbox.run(call, options);
+  let outcome: ToolOutcome;
+  try {
+    outcome = await sandbox.run(call, options);
+  } catch (error) {
+    // The sandbox was destroyed under the call (the drain stopped the run): the call is lost, and recorded so, closing it.
+    if (!(error instanceof EphemeraError && error.code === 'SANDBOX_DESTROYED')) throw error;
+    outcome = { ...plainOutcome(null, new Uint8Array(0), new Uint8Array(0)), killedBy: 'sandbox_lost' };
+  }
   await recorder.record(...completionSteps(callId, outcome));
   return outcome;
 }
@@ -76,7 +84,14 @@ export async function runRecordedSynthetic(
   await recorder.record(['tool.invoked', { call_id: callId, tool: invoked.tool, args_hash: invoked.argsHash, caller: invoked.caller }]);
   const stdout = exitCode === 0 ? new TextEncoder().encode(text) : new Uint8Array(0);
   const stderr = exitCode === 0 ? new Uint8Array(0) : new TextEncoder().encode(text);
-  const outcome: ToolOutcome = {
+  const outcome = plainOutcome(exitCode, stdout, stderr);
+  await recorder.record(...completionSteps(callId, outcome));
+  return outcome;
+}
+
+/** The outcome of a call no process answered: no time, no resources, no observations. */
+function plainOutcome(exitCode: number | null, stdout: Uint8Array, stderr: Uint8Array): ToolOutcome {
+  return {
     exitCode,
     killedBy: null,
     stdout,
@@ -91,6 +106,4 @@ export async function runRecordedSynthetic(
     files: [],
     network: [],
   };
-  await recorder.record(...completionSteps(callId, outcome));
-  return outcome;
 }

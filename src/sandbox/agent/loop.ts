@@ -5,6 +5,7 @@
  * runs it in the sandbox; the command handler records both.
  * Ends on the model's final answer, on max_turns, or on the token budget.
  */
+import { EphemeraError } from '../../errors.js';
 import { llmError, llmErrorCode, type LlmErrorCode } from './errors.js';
 import type { ToolDefinition } from './tools.js';
 
@@ -17,7 +18,8 @@ export interface LlmCallReport {
   outputTokens: number;
   stopReason: string | null;
   latencyMs: number;
-  errorCode: LlmErrorCode | null;
+  /** Why the call failed; EXECUTOR_DRAINING when the executor cancelled it on shutdown. */
+  errorCode: LlmErrorCode | 'EXECUTOR_DRAINING' | null;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface LlmCallReport {
  * loop's decisions are tested without a server.
  */
 export interface ModelClient {
-  messages: { create(request: never): Promise<unknown> };
+  messages: { create(request: never, options?: { signal?: AbortSignal }): Promise<unknown> };
 }
 
 export interface AgentOptions {
@@ -40,6 +42,8 @@ export interface AgentOptions {
   maxTotalTokens: number;
   runTool(name: string, input: unknown): Promise<{ content: string; isError: boolean }>;
   onLlmCall(report: LlmCallReport): Promise<void>;
+  /** Cancels a pending model call (the executor drains); the loop then throws EXECUTOR_DRAINING. */
+  signal?: AbortSignal;
 }
 
 export interface AgentResult {
@@ -60,9 +64,9 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
     const started = Date.now();
     let response: Record<string, unknown>;
     try {
-      response = (await o.client.messages.create(request as never)) as unknown as Record<string, unknown>;
+      response = (await o.client.messages.create(request as never, o.signal ? { signal: o.signal } : undefined)) as unknown as Record<string, unknown>;
     } catch (error) {
-      const code = llmErrorCode(error);
+      const code = o.signal?.aborted ? 'EXECUTOR_DRAINING' : llmErrorCode(error);
       await o.onLlmCall({
         turn,
         model: o.model,
@@ -74,6 +78,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
         latencyMs: Date.now() - started,
         errorCode: code,
       });
+      if (code === 'EXECUTOR_DRAINING') throw new EphemeraError(code, 'the model call was cancelled: the executor is shutting down');
       throw llmError(code, `the model call failed (${code})`);
     }
     const usage = response.usage as { input_tokens?: unknown; output_tokens?: unknown } | undefined;

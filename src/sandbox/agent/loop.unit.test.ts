@@ -36,6 +36,30 @@ const failure = (promise: Promise<unknown>) =>
   );
 
 describe('runAgent', () => {
+  describe('when the executor drains during a model call', () => {
+    it('hands the signal to the call, reports the call as EXECUTOR_DRAINING and throws that code', async () => {
+      const drain = new AbortController();
+      const calls: LlmCallReport[] = [];
+      let given: AbortSignal | undefined;
+      const client = {
+        messages: {
+          // Like the SDK: a pending request rejects once its signal fires.
+          create: (_request: never, options?: { signal?: AbortSignal }) =>
+            new Promise((_resolve, reject) => {
+              given = options?.signal;
+              given?.addEventListener('abort', () => reject(new Error('Request was aborted.')));
+            }),
+        },
+      };
+      const running = agent([], { client, signal: drain.signal, onLlmCall: async (r) => void calls.push(r) }).run();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(given).toBe(drain.signal);
+      drain.abort();
+      expect(await failure(running)).toBe('EXECUTOR_DRAINING');
+      expect(calls).toMatchObject([{ turn: 1, response: null, errorCode: 'EXECUTOR_DRAINING' }]);
+    });
+  });
+
   describe('when the model answers at once', () => {
     it('returns its text, reports one call, runs no tool', async () => {
       const a = agent([finalText('42 rows')]);
