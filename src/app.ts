@@ -62,6 +62,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       attestor: services.attestor,
       createSandbox: services.createSandbox,
       selfCheck: services.selfCheck,
+      journal: services.journal,
     }),
   );
   await app.register(

@@ -20,6 +20,7 @@ import type { VerifyOptions } from './verify/index.js';
 import { ReadModel } from './projections/read-model.js';
 import { verifyOptionsFor } from './verify-options.js';
 import { nodeIdOf, projectionGroupOf } from './node-identity.js';
+import { journalDirOf, RunJournal } from './commands/execute/journal.js';
 
 export interface Services {
   config: Config;
@@ -35,6 +36,8 @@ export interface Services {
   feed: KafkaFeed | null;
   /** This node's name among nodes sharing the log (node-identity.ts). */
   nodeId: string;
+  /** This node's own unfinished runs (the only streams it may close after a crash). */
+  journal: RunJournal;
   /** ClickHouse projections for search, analytics and replay diffs (opened on first use). */
   readModel: ReadModel;
   close(): Promise<void>;
@@ -89,6 +92,7 @@ export async function createServices(config: Config, options: { feed?: boolean }
     selfCheck: await selfCheckOptions(config, attestor),
     feed,
     nodeId,
+    journal: new RunJournal(journalDirOf(config.dataDir)),
     readModel,
     async close() {
       for (const close of closers) await close();

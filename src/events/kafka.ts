@@ -17,8 +17,7 @@
  * readStream returns exactly what the topic holds for the key, in offset order, forged messages included, so the verifier can
  * name the bad seq.
  */
-import {
-  ConfigResourceTypes,
+import kafkajs, {
   Kafka,
   logLevel,
   Partitioners,
@@ -37,6 +36,10 @@ import { decodeUtf8Strict } from './strict-json.js';
 import { assertProducerSettings, REQUIRED_PRODUCER_SETTINGS, type ProducerSettings } from './kafka-settings.js';
 import { scanTopic, type Bounds, type ScannedMessage } from './kafka-scan.js';
 import { batchLimitsFor, ProduceBatcher, type BatchLimits } from './kafka-batcher.js';
+
+// Not a named import: Node's ESM loader cannot see this export of kafkajs' CommonJS index (its export list stops
+// at the first computed member), so `ephemera serve` on Kafka failed to load under plain node while tests passed.
+const { ConfigResourceTypes } = kafkajs;
 
 export interface KafkaLogOptions {
   brokers: readonly string[];

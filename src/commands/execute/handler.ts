@@ -24,6 +24,7 @@ import { requestInvalid } from './request.js';
 import { ruleProblems } from './request-rules.js';
 import { buildResult } from './result.js';
 import { sealVerified } from './seal.js';
+import type { RunJournal } from './journal.js';
 
 const NO_TOTALS: Totals = { tool_calls: 0, cpu_ms: 0, max_rss_kb: 0, llm_calls: 0, input_tokens: 0, output_tokens: 0 };
 
@@ -37,6 +38,8 @@ export interface ExecuteDeps {
   clock?: () => Date;
   /** How dataset URLs are resolved and connected to (tests: a local DNS server, a test CA); default: the system's. */
   datasetFetch?: FetchDeps;
+  /** This executor's record of its own unfinished runs (journal.ts): what it may close after a crash, and nothing else. */
+  journal?: RunJournal;
 }
 
 export interface ExecuteOutcome {
@@ -63,6 +66,8 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
   const recorder = new StreamRecorder(deps.log, ulid(), deps.clock);
   let sandbox: Sandbox | null = null;
   try {
+    // Journaled before the first append: a crash after any acknowledged event leaves an entry naming this stream.
+    await deps.journal?.begin(recorder.executionId);
     await recorder.record([
       'execution.requested',
       {
@@ -115,6 +120,8 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
 
     // 6. Seal: root, report data, attestation; verify the certificate as a reader would, then append the seal.
     const certificate = await sealVerified(recorder, deps.attestor, deps.selfCheck);
+    // The seal is acknowledged: the stream is finished and no longer this node's to close.
+    await deps.journal?.end(recorder.executionId);
     return { certificate };
   } finally {
     // Every path, including a failed append: nothing of the run survives.
