@@ -20,6 +20,7 @@ import { replayRoutes } from './projections/replay/index.js';
 import { webRoutes } from './web/plugin.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { attestorProbe, healthRoutes, logProbe, projectionsProbe } from './health.js';
+import { executorOfTee } from './projections/executor.js';
 
 export interface AppOptions {
   /** fastify logger setting; off in tests. Request bodies and headers are never logged. */
@@ -70,16 +71,26 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       certificates: services.certificates,
       verifyOptions: () => services.verifyOptions,
       keyDocument: () => keyDocumentOf(services.attestor),
+      leaseMs: services.config.executionLeaseMs,
     }),
   );
   await app.register(searchRoutes(services.readModel));
   await app.register(analyticsRoutes(services.readModel));
   await app.register(
-    healthRoutes({ log: logProbe(services.log), projections: projectionsProbe(services.readModel), attestor: attestorProbe(services.attestor) }),
+    healthRoutes(
+      { log: logProbe(services.log), projections: projectionsProbe(services.readModel), attestor: attestorProbe(services.attestor) },
+      { nodeId: services.nodeId, executor: once(async () => executorOfTee(await services.attestor.describe())) },
+    ),
     replayRoutes({ certificates: services.certificates, readModel: services.readModel, verifyOptions: () => services.verifyOptions, log: services.log.kind }),
   );
   await app.register(webRoutes({ certificateExists: async (id) => (await services.certificates.get(id)) !== null }));
   return app;
+}
+
+/** The first answer, kept (a failed one is retried next time). */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | null = null;
+  return () => (made ??= make().catch((error: unknown) => ((made = null), Promise.reject(error))));
 }
 
 /** What a reader pins to trust this server: its simulated key, or (dstack) the build it runs. */

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { EphemeraError } from './errors.js';
 import { parseAllowList } from './net/address-policy.js';
 import { NODE_ID_PATTERN } from './node-identity.js';
+import { DEFAULT_LEASE_MS } from './events/stream-state.js';
 
 export interface Config {
   /** Where the SQLite log, the simulated TEE key and embedded ClickHouse live. */
@@ -65,6 +66,8 @@ export interface Config {
   readonly datasetMaxRedirects: number;
   /** This node's name among nodes sharing one Kafka log (unset: a random id kept in dataDir, node-identity.ts). */
   readonly nodeId: string | null;
+  /** How long past a run's deadline (or last event) its executor may be silent before the projections call the run abandoned, ms. */
+  readonly executionLeaseMs: number;
   /** What enforces the sandbox's memory, process and CPU limits: auto (per limit: cgroup v2, else v1, else rlimits) or only the one named. */
   readonly limits: 'auto' | 'cgroup2' | 'cgroup1' | 'rlimit';
 }
@@ -104,6 +107,7 @@ const VARIABLES = {
   datasetMaxRedirects: 'EPHEMERA_DATASET_MAX_REDIRECTS',
   limits: 'EPHEMERA_LIMITS',
   nodeId: 'EPHEMERA_NODE_ID',
+  executionLeaseMs: 'EPHEMERA_EXECUTION_LEASE_MS',
 } as const satisfies Record<keyof Config, string>;
 
 export const CONFIG_VARIABLES: Readonly<Record<keyof Config, string>> = VARIABLES;
@@ -198,6 +202,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     datasetMaxRedirects: integer('datasetMaxRedirects', 5, 0, 20),
     limits: oneOf('limits', ['auto', 'cgroup2', 'cgroup1', 'rlimit'] as const, 'auto'),
     nodeId: matching('nodeId', NODE_ID_PATTERN),
+    executionLeaseMs: integer('executionLeaseMs', DEFAULT_LEASE_MS, 1000, 86_400_000),
   };
   return Object.freeze(config);
 }

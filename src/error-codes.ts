@@ -203,6 +203,12 @@ export const ERROR_REGISTRY = {
   TRUST_FINGERPRINT_MISMATCH: { stage: 'trust', http: null, exit: EXIT.invalid, message: "the server's key does not have the fingerprint you expected" },
   // Projections.
   PROJECTIONS_UNAVAILABLE: unavailable('projections', 'ClickHouse (the read side) cannot be reached'),
+  PROJECTIONS_GROUP_ACTIVE: {
+    stage: 'projections',
+    http: null,
+    exit: EXIT.badInput,
+    message: "a rebuild on Kafka needs this node's projection consumer group idle: stop ephemera serve on this node first",
+  },
   // The CLI and configuration.
   CLI_USAGE: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'an unknown option or a missing argument' },
   CLI_FILE_NOT_FOUND: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'no such file' },

@@ -65,7 +65,7 @@ export async function createServices(config: Config, options: { feed?: boolean }
     if (options.feed === false) {
       certificates = certificatesFromLog(kafkaLog);
     } else {
-      const mirror = new EventMirror(join(config.dataDir, 'kafka-mirror.sqlite'));
+      const mirror = new EventMirror(mirrorPathOf(config.dataDir));
       const { startKafkaFeed } = await import('./projections/feed/kafka-feed.js');
       feed = await startKafkaFeed(kafkaLog.kafka, config.kafkaTopic, projectionGroupOf(nodeId), async (events) => {
         mirror.insert(events);
@@ -101,6 +101,9 @@ export async function createServices(config: Config, options: { feed?: boolean }
     },
   };
 }
+
+/** The local mirror of a Kafka log the certificate routes read (rebuilt with the projections). */
+export const mirrorPathOf = (dataDir: string) => join(dataDir, 'kafka-mirror.sqlite');
 
 /** auto: dstack when its guest agent is there (socket, or a simulator endpoint); dstack: required; simulated: never. */
 async function openAttestor(config: Config): Promise<Attestor> {
