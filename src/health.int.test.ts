@@ -51,7 +51,10 @@ describe('GET /health and GET /ready', () => {
     it('is alive and ready while every part answers, and names the log once the log is closed (still alive)', async () => {
       const { services, app, close } = await open({});
       try {
-        expect(await get(app, '/health')).toEqual({ status: 200, body: { status: 'ok', instance: INSTANCE_ID } });
+        expect(await get(app, '/health')).toEqual({
+          status: 200,
+          body: { status: 'ok', instance: INSTANCE_ID, node_id: services.nodeId, executor: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+        });
         expect(await get(app, '/ready')).toEqual({ status: 200, body: { status: 'ready', checks: ALL_OK } });
 
         await services.log.close();
@@ -60,7 +63,10 @@ describe('GET /health and GET /ready', () => {
           status: 503,
           body: { status: 'not_ready', checks: { ...ALL_OK, log: { ok: false, code: 'LOG_UNAVAILABLE' } } },
         });
-        expect(await get(app, '/health')).toEqual({ status: 200, body: { status: 'ok', instance: INSTANCE_ID } });
+        expect(await get(app, '/health')).toEqual({
+          status: 200,
+          body: { status: 'ok', instance: INSTANCE_ID, node_id: services.nodeId, executor: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+        });
       } finally {
         await close();
       }
