@@ -12,10 +12,9 @@ import { Ajv } from 'ajv';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
-import { abortUnfinished } from './commands/execute/recover.js';
+import { abortOwnUnfinished } from './commands/execute/recover.js';
 import { loadConfig } from './config.js';
 import { data, streamChain } from './events/testing/stream.js';
-import type { TailableEventLog } from './events/index.js';
 import { closedPort } from './net/testing/local-servers.js';
 import { ReadModel } from './projections/read-model.js';
 import { createServices, type Services } from './services.js';
@@ -82,8 +81,9 @@ describe('every API route answers what its OpenAPI schema says', () => {
     ).json();
     // A run the executor never finished: recovery marks it aborted (no outcome, no seal).
     const { next } = streamChain('01JD7ZX3Q4M5N6P7R8S9T0ABRT');
+    await services.journal.begin('01JD7ZX3Q4M5N6P7R8S9T0ABRT');
     await services.log.append([next('execution.requested', data.requested()), next('dataset.loaded', data.loaded())]);
-    await abortUnfinished(services.log as TailableEventLog);
+    await abortOwnUnfinished(services.log, services.journal);
     abortedId = 'cert_01JD7ZX3Q4M5N6P7R8S9T0ABRT';
   }, 120_000);
   afterAll(async () => {

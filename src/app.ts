@@ -21,6 +21,7 @@ import { webRoutes } from './web/plugin.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { attestorProbe, healthRoutes, logProbe, projectionsProbe } from './health.js';
 import { createMetrics, metricsRoutes } from './metrics.js';
+import { executorOfTee } from './projections/executor.js';
 
 export interface AppOptions {
   /** fastify logger setting; off in tests. Request bodies and headers are never logged. */
@@ -69,6 +70,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       selfCheck: services.selfCheck,
       admission: services.admission,
       onRunEnd: metrics.observeRun,
+      journal: services.journal,
     }),
   );
   await app.register(
@@ -76,19 +78,28 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       certificates: services.certificates,
       verifyOptions: () => services.verifyOptions,
       keyDocument: () => keyDocumentOf(services.attestor),
+      leaseMs: services.config.executionLeaseMs,
     }),
   );
   await app.register(searchRoutes(services.readModel));
   await app.register(analyticsRoutes(services.readModel));
   await app.register(
-    healthRoutes({ log: logProbe(services.log), projections: projectionsProbe(services.readModel), attestor: attestorProbe(services.attestor) }, () =>
-      services.admission.snapshot(),
+    healthRoutes(
+      { log: logProbe(services.log), projections: projectionsProbe(services.readModel), attestor: attestorProbe(services.attestor) },
+      () => services.admission.snapshot(),
+      { nodeId: services.nodeId, executor: once(async () => executorOfTee(await services.attestor.describe())) },
     ),
     replayRoutes({ certificates: services.certificates, readModel: services.readModel, verifyOptions: () => services.verifyOptions, log: services.log.kind }),
   );
   await app.register(metricsRoutes(metrics));
   await app.register(webRoutes({ certificateExists: async (id) => (await services.certificates.get(id)) !== null }));
   return app;
+}
+
+/** The first answer, kept (a failed one is retried next time). */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | null = null;
+  return () => (made ??= make().catch((error: unknown) => ((made = null), Promise.reject(error))));
 }
 
 /** What a reader pins to trust this server: its simulated key, or (dstack) the build it runs. */

@@ -462,7 +462,7 @@ describe('ephemera CLI', () => {
       const table = ephemera('certs', 'ls');
       expect(table.code, table.stderr).toBe(0);
       const lines = table.stdout.split('\n');
-      expect(lines[1]).toMatch(/^│ certificate +│ status +│ requested \(UTC\) +│ +time │ exit │ error +│ tools and models +│$/);
+      expect(lines[1]).toMatch(/^│ certificate +│ status +│ requested \(UTC\) +│ +time │ exit │ error +│ tools and models +│ executor +│$/);
       expect(table.stdout).toMatch(new RegExp(`│ ${cert.certificate_id} │ completed │ \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z +│ +\\d+ ms │ +0 │`));
 
       const json = ephemera('certs', 'ls', '--limit', '1', '--json');
@@ -474,6 +474,7 @@ describe('ephemera CLI', () => {
         [
           'certificate_id',
           'status',
+          'executor',
           'requested_at',
           'sealed_at',
           'dataset_hash',

@@ -12,7 +12,7 @@ import { EphemeraError } from './errors.js';
 import { addConfigOptions, DATASET_FORMATS, integer, jsonOption, packageVersion, reportError } from './cli/common.js';
 import { trustFilePath, WELL_KNOWN_KEY_PATH } from './cli/trust-store.js';
 import { DEFAULT_VERIFY_LIMITS } from './verify/limits.js';
-import { isoOrThrow, MAX_PAGE, SORTS } from './projections/search/query.js';
+import { EXECUTOR_PATTERN, isoOrThrow, MAX_PAGE, SORTS } from './projections/search/query.js';
 // Types only (erased): the modules themselves load when their command runs.
 import type { RunOptions } from './cli/run.js';
 import type { VerifyFlags } from './cli/verify.js';
@@ -129,6 +129,11 @@ const hash = (value: string) => {
   return value;
 };
 
+function executorValue(value: string): string {
+  if (!EXECUTOR_PATTERN.test(value)) throw new InvalidArgumentError('expected sha256:<64 hex>, compose:<hex> or mrtd:<hex>');
+  return value;
+}
+
 /** The read side (src/cli/projections.ts): migrate, projections rebuild, certs, stats, replay. */
 function declareReadSide(program: Command): void {
   program
@@ -137,20 +142,37 @@ function declareReadSide(program: Command): void {
     .addOption(jsonOption())
     .action(async (options: JsonFlag, command: Command) => (await import('./cli/projections.js')).migrateCommand(options, command));
 
-  program
-    .command('projections')
-    .description('maintain the ClickHouse projections')
+  const projections = program.command('projections').description('maintain the ClickHouse projections');
+  projections
     .command('rebuild')
-    .description('truncate the projections and replay the SQLite log from the beginning (with serve stopped)')
+    .description(
+      "truncate the projections and replay the log from the beginning: SQLite from position 0, Kafka from offset 0 (this node's consumer group reset); with serve stopped",
+    )
     .addOption(jsonOption())
     .action(async (options: JsonFlag, command: Command) => (await import('./cli/projections.js')).rebuildProjections(options, command));
+  projections
+    .command('digest')
+    .description(
+      "one hash of this node's read model (events, certificates, tool and model uses): equal on nodes that projected the same log; with serve stopped",
+    )
+    .addOption(jsonOption())
+    .action(async (options: JsonFlag, command: Command) => (await import('./cli/projections.js')).digestProjections(options, command));
 
   const certs = program.command('certs').description('search and browse the certificates (through ephemera serve when it runs)');
   for (const name of ['ls', 'search']) {
     certs
       .command(name)
       .description(name === 'ls' ? 'list certificates, newest first' : 'search certificates (ls with filters; the same options)')
-      .addOption(new Option('--status <status>', 'completed, failed or aborted').choices(['completed', 'failed', 'aborted']))
+      .addOption(
+        new Option('--status <status>', 'completed, failed, aborted, running, or abandoned (open, its executor silent past the lease)').choices([
+          'completed',
+          'failed',
+          'aborted',
+          'running',
+          'abandoned',
+        ]),
+      )
+      .option('--executor <executor>', 'runs of this executor: its key fingerprint (sha256:…), or compose:…/mrtd:… under dstack', executorValue)
       .option('--model <model>', 'runs that called this model')
       .option('--tool <tool>', 'runs that used this tool')
       .option('--dataset-hash <hash>', 'runs over this dataset (sha256:…)', hash)

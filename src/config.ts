@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { EphemeraError } from './errors.js';
 import { parseAllowList } from './net/address-policy.js';
 import { NODE_ID_PATTERN } from './node-identity.js';
+import { DEFAULT_LEASE_MS } from './events/stream-state.js';
 
 export interface Config {
   /** Where the SQLite log, the simulated TEE key and embedded ClickHouse live. */
@@ -66,6 +67,8 @@ export interface Config {
   readonly datasetMaxRedirects: number;
   /** This node's name among nodes sharing one Kafka log (unset: a random id kept in dataDir, node-identity.ts). */
   readonly nodeId: string | null;
+  /** How long past a run's deadline (or last event) its executor may be silent before the projections call the run abandoned, ms. */
+  readonly executionLeaseMs: number;
   /** What enforces the sandbox's memory, process and CPU limits: auto (per limit: cgroup v2, else v1, else rlimits) or only the one named. */
   readonly limits: 'auto' | 'cgroup2' | 'cgroup1' | 'rlimit';
   /** Runs this executor holds at once (admission.ts). */
@@ -131,6 +134,7 @@ const VARIABLES = {
   queueMax: 'EPHEMERA_QUEUE_MAX',
   queueTimeoutMs: 'EPHEMERA_QUEUE_TIMEOUT_MS',
   drainTimeoutMs: 'EPHEMERA_DRAIN_TIMEOUT_MS',
+  executionLeaseMs: 'EPHEMERA_EXECUTION_LEASE_MS',
 } as const satisfies Record<keyof Config, string>;
 
 export const CONFIG_VARIABLES: Readonly<Record<keyof Config, string>> = VARIABLES;
@@ -232,6 +236,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     queueMax: integer('queueMax', 4 * maxRuns, 0, 100_000),
     queueTimeoutMs: integer('queueTimeoutMs', 30_000, 0, 3_600_000),
     drainTimeoutMs: integer('drainTimeoutMs', 20_000, 0, 3_600_000),
+    executionLeaseMs: integer('executionLeaseMs', DEFAULT_LEASE_MS, 1000, 86_400_000),
   };
   return Object.freeze(config);
 }

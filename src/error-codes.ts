@@ -233,6 +233,12 @@ export const ERROR_REGISTRY = {
     exit: EXIT.internal,
     message: 'this server is shutting down and admits no new runs: retry after Retry-After seconds (elsewhere)',
   },
+  PROJECTIONS_GROUP_ACTIVE: {
+    stage: 'projections',
+    http: null,
+    exit: EXIT.badInput,
+    message: "a rebuild on Kafka needs this node's projection consumer group idle: stop ephemera serve on this node first",
+  },
   // The CLI and configuration.
   CLI_USAGE: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'an unknown option or a missing argument' },
   CLI_FILE_NOT_FOUND: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'no such file' },

@@ -55,7 +55,10 @@ describe('GET /health and GET /ready', () => {
     it('is alive and ready while every part answers, and names the log once the log is closed (still alive)', async () => {
       const { services, app, close } = await open({});
       try {
-        expect(await get(app, '/health')).toEqual({ status: 200, body: { status: 'ok', instance: INSTANCE_ID } });
+        expect(await get(app, '/health')).toEqual({
+          status: 200,
+          body: { status: 'ok', instance: INSTANCE_ID, node_id: services.nodeId, executor: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+        });
         expect(await get(app, '/ready')).toEqual({ status: 200, body: { status: 'ready', checks: ALL_OK, capacity: IDLE } });
 
         await services.log.close();
@@ -64,7 +67,10 @@ describe('GET /health and GET /ready', () => {
           status: 503,
           body: { status: 'not_ready', checks: { ...ALL_OK, log: { ok: false, code: 'LOG_UNAVAILABLE' } }, capacity: IDLE },
         });
-        expect(await get(app, '/health')).toEqual({ status: 200, body: { status: 'ok', instance: INSTANCE_ID } });
+        expect(await get(app, '/health')).toEqual({
+          status: 200,
+          body: { status: 'ok', instance: INSTANCE_ID, node_id: services.nodeId, executor: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+        });
       } finally {
         await close();
       }

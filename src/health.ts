@@ -134,7 +134,13 @@ const readinessSchema = (description: string, status: readonly ('ready' | 'not_r
   },
 });
 
-export function healthRoutes(probes: ReadinessProbes, capacity: () => AdmissionSnapshot): FastifyPluginAsync {
+/** Which node this is, and the executor value its certificates are searched by (projections/executor.ts). */
+export interface NodeIdentity {
+  nodeId: string;
+  executor: () => Promise<string>;
+}
+
+export function healthRoutes(probes: ReadinessProbes, capacity: () => AdmissionSnapshot, identity?: NodeIdentity): FastifyPluginAsync {
   type Readiness = { ready: boolean; checks: Record<string, CheckResult> };
   let round: { settled: number | null; result: Promise<Readiness> } | null = null;
   const probeAll = async (): Promise<Readiness> => {
@@ -170,13 +176,22 @@ export function healthRoutes(probes: ReadinessProbes, capacity: () => AdmissionS
               properties: {
                 status: { type: 'string', enum: ['ok'] },
                 instance: { type: 'string', pattern: '^[0-9a-f]{32}$', description: "this process's random instance id (serve.json names it too)" },
+                node_id: { type: 'string', description: 'this node among nodes sharing one log (EPHEMERA_NODE_ID)' },
+                executor: {
+                  type: 'string',
+                  description: "what this node's certificates are searched by (GET /certificates?executor=): its key fingerprint, or compose:…/mrtd:… (dstack)",
+                },
               },
             },
             ...errorResponses(500),
           },
         },
       },
-      async () => ({ status: 'ok', instance: INSTANCE_ID }),
+      async () => ({
+        status: 'ok',
+        instance: INSTANCE_ID,
+        ...(identity ? { node_id: identity.nodeId, executor: await identity.executor().catch(() => '') } : {}),
+      }),
     );
 
     app.get(

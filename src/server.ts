@@ -8,8 +8,7 @@
 import type { Config } from './config.js';
 import { buildApp } from './app.js';
 import { createServices } from './services.js';
-import type { TailableEventLog } from './events/index.js';
-import { abortUnfinished } from './commands/execute/recover.js';
+import { abortOwnUnfinished } from './commands/execute/recover.js';
 import { assertSandboxSupported, prepareLimits } from './sandbox/index.js';
 import { EphemeraError } from './errors.js';
 
@@ -20,10 +19,9 @@ export async function serve(config: Config): Promise<{ url: string; close: () =>
   const plan = prepareLimits(config.limits);
   process.stderr.write(`ephemera: limits enforced by memory ${plan.memory}, processes ${plan.processes}, cpu ${plan.cpu}; runs held by ${plan.membership}\n`);
   const services = await createServices(config);
-  if ('readFrom' in services.log) {
-    const aborted = await abortUnfinished(services.log as TailableEventLog);
-    if (aborted.length > 0) process.stderr.write(`ephemera: marked ${aborted.length} unfinished run(s) aborted (executor restarted)\n`);
-  }
+  // Only this node's own journaled runs: on a shared Kafka log, another node's open stream is never ours to close.
+  const aborted = await abortOwnUnfinished(services.log, services.journal);
+  if (aborted.length > 0) process.stderr.write(`ephemera: marked ${aborted.length} unfinished run(s) of this node aborted (executor restarted)\n`);
   const app = await buildApp(services, { logger: { level: 'info' } });
   // The read side follows the log; it never holds up an execution, and if ClickHouse is down it catches up later.
   await services.readModel.store().catch(() => process.stderr.write('ephemera: ClickHouse unavailable; search and analytics will catch up when it is back\n'));

@@ -24,6 +24,7 @@ import { Admission, admissionLimitsOf } from './commands/execute/admission.js';
 
 /** Hears how long one append to the event log took (the metrics' histogram). */
 export type AppendListener = (kind: EventLog['kind'], seconds: number) => void;
+import { journalDirOf, RunJournal } from './commands/execute/journal.js';
 
 export interface Services {
   config: Config;
@@ -39,6 +40,8 @@ export interface Services {
   feed: KafkaFeed | null;
   /** This node's name among nodes sharing the log (node-identity.ts). */
   nodeId: string;
+  /** This node's own unfinished runs (the only streams it may close after a crash). */
+  journal: RunJournal;
   /** ClickHouse projections for search, analytics and replay diffs (opened on first use). */
   readModel: ReadModel;
   /** This executor's capacity: what runs at once, what waits (commands/execute/admission.ts). */
@@ -70,7 +73,7 @@ export async function createServices(config: Config, options: { feed?: boolean }
     if (options.feed === false) {
       certificates = certificatesFromLog(kafkaLog);
     } else {
-      const mirror = new EventMirror(join(config.dataDir, 'kafka-mirror.sqlite'));
+      const mirror = new EventMirror(mirrorPathOf(config.dataDir));
       const { startKafkaFeed } = await import('./projections/feed/kafka-feed.js');
       feed = await startKafkaFeed(kafkaLog.kafka, config.kafkaTopic, projectionGroupOf(nodeId), async (events) => {
         mirror.insert(events);
@@ -99,6 +102,7 @@ export async function createServices(config: Config, options: { feed?: boolean }
     selfCheck: await selfCheckOptions(config, attestor),
     feed,
     nodeId,
+    journal: new RunJournal(journalDirOf(config.dataDir)),
     readModel,
     admission: new Admission(admissionLimitsOf(config)),
     onAppend(listener) {
@@ -126,6 +130,8 @@ function timeAppends(log: EventLog, listeners: Set<AppendListener>): void {
     }
   };
 }
+/** The local mirror of a Kafka log the certificate routes read (rebuilt with the projections). */
+export const mirrorPathOf = (dataDir: string) => join(dataDir, 'kafka-mirror.sqlite');
 
 /** auto: dstack when its guest agent is there (socket, or a simulator endpoint); dstack: required; simulated: never. */
 async function openAttestor(config: Config): Promise<Attestor> {

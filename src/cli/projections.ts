@@ -1,7 +1,8 @@
 /**
  * The read side from the command line:
  *   ephemera migrate                       apply ClickHouse migrations (and create the Kafka topic when the log is Kafka)
- *   ephemera projections rebuild           truncate the projections and replay the log from the beginning
+ *   ephemera projections rebuild           truncate the projections and replay the log from the beginning (SQLite or Kafka)
+ *   ephemera projections digest            one hash of this node's read model content
  *   ephemera certs ls|search [filters]     search and browse certificates
  *   ephemera stats [--from T] [--to T]     analytics
  *   ephemera replay CERT_ID                re-derive from the log, verify, diff against the projection
@@ -9,7 +10,12 @@
  */
 import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
-import { createServices, type Services } from '../services.js';
+import { createServices, mirrorPathOf, type Services } from '../services.js';
+import type { KafkaEventLog } from '../events/kafka.js';
+import { EventMirror } from '../projections/certificates/index.js';
+import { readModelDigest } from '../projections/digest.js';
+import { rebuildFromKafka } from '../projections/feed/kafka-rebuild.js';
+import { projectionGroupOf } from '../node-identity.js';
 import { migrate } from '../projections/migrate/migrate.js';
 import { chTime, truncateProjections } from '../projections/projector.js';
 import { type CertificateRow, searchCertificates } from '../projections/search/search.js';
@@ -24,10 +30,10 @@ import { assertDataDirFree, getJson } from './discovery.js';
 import { withReadSide } from './read-side.js';
 
 /** For the commands that write the projections: never beside a serve that holds the embedded store. */
-async function withServices<T>(command: Command, body: (s: Services) => Promise<T>): Promise<T> {
+async function withServices<T>(command: Command, body: (s: Services) => Promise<T>, options: { feed?: boolean } = {}): Promise<T> {
   const config = configOf(command);
   if (config.clickhouseUrl === null) await assertDataDirFree(config.dataDir);
-  const services = await createServices({ ...config, tee: 'simulated' });
+  const services = await createServices({ ...config, tee: 'simulated' }, options);
   try {
     return await body(services);
   } finally {
@@ -44,16 +50,65 @@ export function migrateCommand(options: { json?: boolean }, command: Command): P
   });
 }
 
-/** `projections rebuild`: truncate and replay the SQLite log (on Kafka, the consumer group is reset instead). */
+/**
+ * `projections rebuild`: empty the projections and replay the log from its beginning: the SQLite log from
+ * position 0; on Kafka, this node's consumer group reset to offset 0 of every partition (and the local mirror refilled).
+ */
 export function rebuildProjections(options: { json?: boolean }, command: Command): Promise<void> {
-  return withServices(command, async (s) => {
-    if (s.log.kind === 'kafka')
-      throw new EphemeraError('CLI_USAGE', 'on Kafka, rebuild by resetting the node consumer group (ephemera-projections.<node id>) to the earliest offset');
-    await truncateProjections(await s.readModel.store());
-    const events = await s.readModel.refresh();
-    if (options.json) printJson({ events });
-    else process.stdout.write(`replayed ${events} events into the projections\n`);
-  });
+  return withServices(
+    command,
+    async (s) => {
+      const store = await s.readModel.store();
+      let events: number;
+      if (s.log.kind === 'kafka') {
+        const mirror = new EventMirror(mirrorPathOf(s.config.dataDir));
+        try {
+          ({ events } = await rebuildFromKafka({
+            kafka: (s.log as KafkaEventLog).kafka,
+            topic: s.config.kafkaTopic,
+            groupId: projectionGroupOf(s.nodeId),
+            clear: async () => {
+              await truncateProjections(store);
+              mirror.clear();
+            },
+            project: async (batch) => {
+              mirror.insert(batch);
+              await s.readModel.projectBatch(batch);
+            },
+          }));
+        } finally {
+          mirror.close();
+        }
+      } else {
+        await truncateProjections(store);
+        events = await s.readModel.refresh();
+      }
+      const { digest } = await readModelDigest(store);
+      if (options.json) printJson({ events, digest });
+      else process.stdout.write(`replayed ${events} events into the projections; digest ${digest}\n`);
+    },
+    { feed: false },
+  );
+}
+
+/** `projections digest`: what this node's read model holds, as one hash (equal on every node that projected the same log). */
+export function digestProjections(options: { json?: boolean }, command: Command): Promise<void> {
+  return withServices(
+    command,
+    async (s) => {
+      // On SQLite, catch up first: the digest is of the whole log as projected.
+      await s.readModel.refresh();
+      const result = await readModelDigest(await s.readModel.store());
+      if (options.json) printJson(result);
+      else
+        process.stdout.write(
+          `${result.digest}\n${Object.entries(result.rows)
+            .map(([table, n]) => `  ${table} ${n}`)
+            .join('\n')}\n`,
+        );
+    },
+    { feed: false },
+  );
 }
 
 export type CertsOptions = Omit<SearchQuery, 'dataset_hash' | 'sandbox_hash'> & { datasetHash?: string; sandboxHash?: string; json?: boolean };
@@ -67,13 +122,15 @@ export async function listCertificates(options: CertsOptions, command: Command):
   const { json, datasetHash, sandboxHash, ...rest } = options;
   const query: SearchQuery = { ...rest, dataset_hash: datasetHash, sandbox_hash: sandboxHash };
   const page = await withReadSide(command, (side) =>
-    side.kind === 'server' ? getJson<Page>(side.url, '/certificates', { ...query }) : side.readModel.query((store) => searchCertificates(store, query)),
+    side.kind === 'server'
+      ? getJson<Page>(side.url, '/certificates', { ...query })
+      : side.readModel.query((store) => searchCertificates(store, query, { now: Date.now(), leaseMs: side.readModel.leaseMs })),
   );
   if (json) return printJson(page);
   if (page.items.length === 0) process.stdout.write('no certificates\n');
   else
     printTable(
-      ['certificate', 'status', 'requested (UTC)', 'time', 'exit', 'error', 'tools and models'],
+      ['certificate', 'status', 'requested (UTC)', 'time', 'exit', 'error', 'tools and models', 'executor'],
       page.items.map((c) => [
         c.certificate_id,
         c.status,
@@ -82,6 +139,8 @@ export async function listCertificates(options: CertsOptions, command: Command):
         c.exit_code,
         c.error_code,
         [...c.tools, ...c.models].join(', '),
+        // The fingerprint's first 16 hex digits tell nodes apart; --json has it whole.
+        c.executor ? `${c.executor.slice(0, c.executor.indexOf(':') + 17)}…` : '',
       ]),
       [3, 4],
     );

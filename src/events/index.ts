@@ -59,4 +59,4 @@ export { StreamChecker, verifyStream, MAX_STREAM_EVENTS, type VerifiedStream, ty
 export { parseStrictJson, decodeUtf8Strict, DEFAULT_JSON_LIMITS, type JsonLimits, type JsonErrorCode } from './strict-json.js';
 export { StrictObjectStream, type ObjectSink } from './strict-stream.js';
 export { assertContinues, type EventLog, type TailableEventLog, type PositionedEvent, type LogErrorCode } from './log.js';
-export { streamState, DEFAULT_LEASE_MS, type StreamState } from './stream-state.js';
+export { streamState, silentAfter, DEFAULT_LEASE_MS, type StreamState } from './stream-state.js';

@@ -23,7 +23,7 @@ export function streamState(events: readonly EventEnvelope[], now: number, lease
 }
 
 /** When the executor of an open stream had last to be heard from (ms since the epoch). */
-function silentAfter(events: readonly EventEnvelope[]): number {
+export function silentAfter(events: readonly EventEnvelope[]): number {
   const lastAt = events.length > 0 ? Date.parse(events.at(-1)!.at) : 0;
   const first = events[0];
   if (first?.type !== 'execution.requested') return lastAt;

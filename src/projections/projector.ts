@@ -1,14 +1,18 @@
 /**
  * Log → ClickHouse. `project` writes a batch of events and, for every
  * execution the batch finishes (sealed or aborted), the certificate row and
- * its rollups, derived from the whole stream as stored. Idempotent: rows are
- * deterministic and keyed, so processing an event twice changes nothing.
+ * its rollups, derived from the whole stream as stored; for every execution
+ * it leaves open, a row from its first and last events (`openRow`), which the
+ * finished row replaces. Idempotent: rows are deterministic and keyed, so
+ * processing an event twice changes nothing, and how the log was cut into
+ * batches does not change what is stored.
  * SQLite is tailed from a checkpoint kept in ClickHouse; Kafka feeds batches
  * through the consumer group (projections/feed).
  */
-import { canonicalText, parseStrictJson, type EventEnvelope, type TailableEventLog } from '../events/index.js';
+import { canonicalText, parseStrictJson, silentAfter, type EventEnvelope, type TailableEventLog } from '../events/index.js';
 import { modelUses, type Certificate } from '../verify/index.js';
 import { projectCertificate } from './certificates/index.js';
+import { executorOf } from './executor.js';
 import { rows, type Store } from './store/clickhouse.js';
 
 export const RESULT_PREVIEW_CHARS = 512;
@@ -28,11 +32,15 @@ export async function project(store: Store, events: readonly EventEnvelope[]): P
   const byExecution = new Map<string, EventEnvelope[]>();
   for (const e of events) (byExecution.get(e.execution_id) ?? byExecution.set(e.execution_id, []).get(e.execution_id)!).push(e);
   const certificates: Certificate[] = [];
+  const open = new Map<string, EventEnvelope[]>();
   for (const [executionId, own] of byExecution) {
     const last = own[own.length - 1]!;
-    if (last.type !== 'certificate.sealed' && last.type !== 'execution.aborted') continue;
     // The whole stream in this batch (the common case): no read-back needed.
     const whole = own[0]!.seq === 0 && own.every((e, i) => e.seq === i);
+    if (last.type !== 'certificate.sealed' && last.type !== 'execution.aborted') {
+      open.set(executionId, whole ? own : [last]);
+      continue;
+    }
     const stream = whole
       ? own
       : (await rows<{ envelope: string }>(store, 'SELECT envelope FROM events FINAL WHERE execution_id = {id:String} ORDER BY seq', { id: executionId })).map(
@@ -41,6 +49,72 @@ export async function project(store: Store, events: readonly EventEnvelope[]): P
     certificates.push(projectCertificate(stream));
   }
   await projectCertificates(store, certificates);
+  await projectOpen(store, open);
+}
+
+/** The events an open row is made of: requested and sandbox.created, read back (by key, two rows each) when the batch did not hold them. */
+const OPENING_TYPES = "('execution.requested', 'sandbox.created')";
+
+async function projectOpen(store: Store, open: Map<string, EventEnvelope[]>): Promise<void> {
+  const partial = [...open].filter(([, events]) => events[0]!.seq > 0).map(([id]) => id);
+  if (partial.length > 0) {
+    const stored = await rows<{ envelope: string }>(
+      store,
+      `SELECT envelope FROM events FINAL WHERE execution_id IN {ids:Array(String)} AND type IN ${OPENING_TYPES} ORDER BY execution_id, seq`,
+      { ids: partial },
+    );
+    for (const { envelope } of stored) {
+      const event = parseStrictJson(envelope) as EventEnvelope;
+      const events = open.get(event.execution_id)!;
+      if (event.seq < events.at(-1)!.seq) events.splice(events.length - 1, 0, event);
+    }
+  }
+  const values = [...open.values()].flatMap((events) => {
+    const row = openRow(events);
+    return row ? [row] : [];
+  });
+  if (values.length > 0) await store.insert({ table: 'certificates', values, format: 'JSONEachRow' });
+}
+
+/**
+ * The row of an execution still open after `events` (its stream so far, or
+ * just the events this needs: execution.requested, sandbox.created if any,
+ * the last one). A function of those three alone, so rebuilds compare.
+ * Null when the stream does not start with execution.requested (nothing to
+ * say what ran; the verifier rejects such a stream anyway).
+ */
+export function openRow(events: readonly EventEnvelope[]): Record<string, unknown> | null {
+  const requested = events[0];
+  if (requested?.type !== 'execution.requested') return null;
+  const data = requested.data as { dataset_hash: string; sandbox_hash: string; fingerprint: string; dataset_bytes: number; dataset_format: string };
+  const last = events.at(-1)!;
+  return {
+    certificate_id: `cert_${requested.execution_id}`,
+    execution_id: requested.execution_id,
+    status: 'incomplete',
+    requested_at: chTime(requested.at),
+    sealed_at: null,
+    dataset_hash: data.dataset_hash,
+    sandbox_hash: data.sandbox_hash,
+    fingerprint: data.fingerprint,
+    dataset_bytes: data.dataset_bytes,
+    dataset_format: data.dataset_format,
+    models: [],
+    tools: [],
+    llm_calls: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    tool_calls: 0,
+    execution_time_ms: null,
+    exit_code: null,
+    error_code: '',
+    tee: '',
+    result_preview: '',
+    // The version ReplacingMergeTree keeps: the latest open row, until the finished one (more events) replaces it.
+    event_count: last.seq + 1,
+    executor: executorOf(events),
+    silent_after: chTime(new Date(silentAfter([requested, last])).toISOString()),
+  };
 }
 
 async function projectCertificates(store: Store, certificates: Certificate[]): Promise<void> {
@@ -79,6 +153,7 @@ async function projectCertificates(store: Store, certificates: Certificate[]): P
 
 /** The `certificates` row of a certificate: deterministic, so re-projection and `ephemera replay` diffs compare like with like. */
 export function certificateRow(c: Certificate): Record<string, unknown> {
+  if (c.status === 'incomplete') return openRow(c.events) ?? { certificate_id: c.certificate_id, status: 'incomplete' };
   const t = c.execution_trace;
   return {
     certificate_id: c.certificate_id,
@@ -105,6 +180,8 @@ export function certificateRow(c: Certificate): Record<string, unknown> {
     tee: c.proof?.tee ?? '',
     result_preview: c.result.output.slice(0, RESULT_PREVIEW_CHARS),
     event_count: c.events.length,
+    executor: executorOf(c.events),
+    silent_after: null,
   };
 }
 

@@ -4,7 +4,7 @@
  * date from the log. Executions never wait for it: if ClickHouse is down the
  * write side goes on and `refresh` catches up later from its checkpoint.
  */
-import type { EventEnvelope, EventLog, TailableEventLog } from '../events/index.js';
+import { DEFAULT_LEASE_MS, type EventEnvelope, type EventLog, type TailableEventLog } from '../events/index.js';
 import type { Config } from '../config.js';
 import { EphemeraError } from '../errors.js';
 import { migrate } from './migrate/migrate.js';
@@ -16,9 +16,14 @@ export class ReadModel {
   private refreshing: Promise<number> | null = null;
 
   constructor(
-    private readonly config: Pick<Config, 'clickhouseUrl' | 'dataDir'>,
+    private readonly config: Pick<Config, 'clickhouseUrl' | 'dataDir'> & Partial<Pick<Config, 'executionLeaseMs'>>,
     private readonly log: EventLog,
   ) {}
+
+  /** How long an open run's executor may be silent before its run reads as abandoned (EPHEMERA_EXECUTION_LEASE_MS). */
+  get leaseMs(): number {
+    return this.config.executionLeaseMs ?? DEFAULT_LEASE_MS;
+  }
 
   store(): Promise<Store> {
     this.opened ??= (async () => {

@@ -43,6 +43,7 @@ const interpolated = (text: string) => new Set([...text.matchAll(/\$\{([A-Z0-9_]
 
 describe.each([
   ['docker-compose.yml', 'ephemera'],
+  ['docker-compose.nodes.yml', 'ephemera-1'],
   ['deploy/dstack/docker-compose.yaml', 'ephemera'],
 ])('%s', (path, service) => {
   const text = read(path);
@@ -65,7 +66,8 @@ describe.each([
     for (const s of Object.values(compose.services)) {
       for (const volume of s.volumes ?? []) {
         const source = volume.split(':')[0]!;
-        if (!source.startsWith('/')) expect(Object.keys(compose.volumes ?? {})).toContain(source);
+        // A bind mount of a file in this repository (the proxy's config) is configuration, not data.
+        if (!source.startsWith('/') && !source.startsWith('./')) expect(Object.keys(compose.volumes ?? {})).toContain(source);
       }
     }
   });
@@ -99,6 +101,45 @@ describe('docker-compose.yml', () => {
     const { depends_on } = compose.services.ephemera!;
     expect(depends_on?.kafka?.condition).toBe('service_healthy');
     expect(depends_on?.clickhouse?.condition).toBe('service_healthy');
+  });
+});
+
+describe('docker-compose.nodes.yml (several nodes behind a proxy)', () => {
+  const compose = parse(read('docker-compose.nodes.yml')) as Compose & { services: Record<string, Service & { ports?: string[] }> };
+  const nodes = Object.keys(compose.services).filter((name) => name.startsWith('ephemera-'));
+  const haproxy = read('deploy/nodes/haproxy.cfg');
+  /** Each backend's `server NAME HOST:PORT` lines. */
+  const backends = new Map([...haproxy.matchAll(/^backend (\S+)\n((?:[ \t]+.*\n?)*)/gm)].map((m) => [m[1]!, m[2]!] as const));
+
+  it('runs three nodes, each with its own node id and data volume, on one topic and one ClickHouse server', () => {
+    expect(nodes).toHaveLength(3);
+    const env = nodes.map((name) => compose.services[name]!.environment!);
+    expect(new Set(env.map((e) => e.EPHEMERA_NODE_ID)).size).toBe(3);
+    expect(new Set(nodes.map((name) => compose.services[name]!.volumes![0]!.split(':')[0])).size).toBe(3);
+    expect(new Set(env.map((e) => `${e.EPHEMERA_LOG} ${e.KAFKA_BROKERS} ${e.EPHEMERA_KAFKA_TOPIC} ${e.CLICKHOUSE_URL}`)).size).toBe(1);
+    expect(Number(env[0]!.EPHEMERA_KAFKA_PARTITIONS)).toBeGreaterThan(1);
+  });
+
+  it('publishes only the proxy, and the proxy config names every node in every backend, each health-checked on /ready', () => {
+    expect(
+      Object.entries(compose.services)
+        .filter(([, s]) => s.ports?.length)
+        .map(([name]) => name),
+    ).toEqual(['proxy']);
+    expect(compose.services.proxy!.volumes).toContain('./deploy/nodes/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro');
+    expect(backends.size).toBeGreaterThan(0);
+    for (const [name, body] of backends) {
+      const servers = [...body.matchAll(/^\s+server (\S+) (\S+):8080\b/gm)].map((m) => m[2]);
+      expect(servers.sort(), name).toEqual([...nodes].sort());
+      expect(body, name).toMatch(/option httpchk GET \/ready\n/);
+      expect(body, name).toMatch(/default-server check\b/);
+    }
+  });
+
+  it('sends live events to a backend that does not cut a long stream, and never retries a request on another node', () => {
+    expect(haproxy).toMatch(/acl live_events path_reg \^\/executions\/\[\^\/\]\+\/events\$/);
+    expect(backends.get('ephemera_events')).toMatch(/timeout server 1h/);
+    expect(haproxy).toMatch(/^\s+retries 0$/m);
   });
 });
 

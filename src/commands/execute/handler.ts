@@ -24,6 +24,7 @@ import { requestInvalid } from './request.js';
 import { ruleProblems } from './request-rules.js';
 import { buildResult } from './result.js';
 import { sealVerified } from './seal.js';
+import type { RunJournal } from './journal.js';
 
 const NO_TOTALS: Totals = { tool_calls: 0, cpu_ms: 0, max_rss_kb: 0, llm_calls: 0, input_tokens: 0, output_tokens: 0 };
 
@@ -42,6 +43,8 @@ export interface ExecuteDeps {
    * a pending model call cancelled) and the run ends as a certified EXECUTOR_DRAINING failure.
    */
   signal?: AbortSignal;
+  /** This executor's record of its own unfinished runs (journal.ts): what it may close after a crash, and nothing else. */
+  journal?: RunJournal;
 }
 
 export interface ExecuteOutcome {
@@ -76,6 +79,8 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
   const stop = () => void sandbox?.destroy().catch(() => undefined);
   deps.signal?.addEventListener('abort', stop, { once: true });
   try {
+    // Journaled before the first append: a crash after any acknowledged event leaves an entry naming this stream.
+    await deps.journal?.begin(recorder.executionId);
     await recorder.record([
       'execution.requested',
       {
@@ -129,6 +134,8 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
 
     // 6. Seal: root, report data, attestation; verify the certificate as a reader would, then append the seal.
     const certificate = await sealVerified(recorder, deps.attestor, deps.selfCheck);
+    // The seal is acknowledged: the stream is finished and no longer this node's to close.
+    await deps.journal?.end(recorder.executionId);
     return { certificate };
   } finally {
     deps.signal?.removeEventListener('abort', stop);

@@ -30,6 +30,11 @@ export class EventMirror {
     })();
   }
 
+  /** Empties the mirror (a rebuild refills it from the log). */
+  clear(): void {
+    this.db.exec('DELETE FROM mirrored_events');
+  }
+
   async readStream(executionId: string): Promise<EventEnvelope[]> {
     return this.streamOf.all(executionId).map((row) => parseEventText(row.envelope) as EventEnvelope);
   }

@@ -15,6 +15,7 @@ import {
   verifyCertificate,
   type VerifyOptions,
 } from '../../verify/index.js';
+import { DEFAULT_LEASE_MS, streamState, type EventEnvelope } from '../../events/index.js';
 import type { CertificateReader } from './reader.js';
 import { replayWithProofs } from './replay.js';
 
@@ -122,7 +123,23 @@ export interface CertificateRouteDeps {
   verifyOptions: () => VerifyOptions;
   /** What /.well-known/ephemera-key.json says about this server's attestor. */
   keyDocument: () => Promise<Record<string, unknown>>;
+  /** EPHEMERA_EXECUTION_LEASE_MS: how long an open run's executor may be silent before the run reads as abandoned. */
+  leaseMs?: number;
 }
+
+/**
+ * Where the execution stands (events/stream-state.ts), beside the document: its `status` is re-derived by every
+ * verifier from the events alone (docs/verification.md §6), so the clock-dependent `abandoned` cannot live in it.
+ */
+export const EXECUTION_STATE_HEADER = 'ephemera-execution-state';
+const stateHeader = {
+  [EXECUTION_STATE_HEADER]: {
+    type: 'string',
+    enum: ['running', 'certified', 'aborted', 'abandoned'],
+    description:
+      'certified or aborted once the stream is closed; an open stream (document status incomplete) is running while its executor is within its lease, abandoned after (never certified)',
+  },
+} as const;
 
 export function certificateRoutes(deps: CertificateRouteDeps): FastifyPluginAsync {
   return async (app) => {
@@ -131,6 +148,7 @@ export function certificateRoutes(deps: CertificateRouteDeps): FastifyPluginAsyn
       if (!certificate) throw new EphemeraError('CERTIFICATE_NOT_FOUND', `no certificate ${id}`, { fields: { field: 'params.id' } });
       return certificate;
     };
+    const stateOf = (events: readonly EventEnvelope[]) => streamState(events, Date.now(), deps.leaseMs ?? DEFAULT_LEASE_MS);
 
     app.get<{ Params: { id: string } }>(
       '/certificate/:id',
@@ -140,12 +158,13 @@ export function certificateRoutes(deps: CertificateRouteDeps): FastifyPluginAsyn
           description: 'Public by design. The page for people is /c/{id}.',
           tags: ['certificates'],
           params: certificateIdParams,
-          response: { 200: certificateSchema, ...errorResponses(400, 404, 500, 503) },
+          response: { 200: { ...certificateSchema, headers: stateHeader }, ...errorResponses(400, 404, 500, 503) },
         },
       },
       async (request, reply) => {
+        const certificate = await load(request.params.id);
         // Written with canonical events (certificateJson): what a verifier reading the bytes hashes as they are.
-        return reply.type('application/json; charset=utf-8').send(certificateJson(await load(request.params.id)));
+        return reply.type('application/json; charset=utf-8').header(EXECUTION_STATE_HEADER, stateOf(certificate.events)).send(certificateJson(certificate));
       },
     );
 

@@ -1,9 +1,12 @@
 /**
  * The projection consumer group on Kafka: reads every event of the topic and
  * hands each batch to the projections (the local mirror the certificate routes
- * read; the ClickHouse projector plugs in the same way). Committed offsets
- * make it resume where it stopped; the projections are idempotent, so a
- * redelivery after a crash changes nothing.
+ * read; the ClickHouse projector plugs in the same way). Offsets are
+ * committed by hand, each batch's only after it was applied (autoCommit off:
+ * kafkajs would otherwise commit on its own schedule), so a crash replays at
+ * most the batch in hand; the projections are idempotent, so that redelivery
+ * changes nothing. A batch that fails to apply is not committed: kafkajs
+ * retries it from the last committed offset.
  */
 import type { Consumer, Kafka } from 'kafkajs';
 import { decodeUtf8Strict, parseEnvelope, parseEventText, type EventEnvelope } from '../../events/index.js';
@@ -17,11 +20,15 @@ export interface KafkaFeed {
 }
 
 export async function startKafkaFeed(kafka: Kafka, topic: string, groupId: string, project: ProjectBatch): Promise<KafkaFeed> {
-  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+  // A shorter session than kafkajs' 30 s: a node restarted after a crash rejoins its own group once its dead member
+  // is dropped, so it catches up sooner (the broker's group.min.session.timeout.ms is 6 s by default).
+  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 2000 });
   const position = new Map<number, bigint>();
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
       const events: EventEnvelope[] = [];
       for (const message of batch.messages) {
@@ -34,8 +41,10 @@ export async function startKafkaFeed(kafka: Kafka, topic: string, groupId: strin
       await project(events);
       const last = batch.messages.at(-1);
       if (last) {
+        const next = BigInt(last.offset) + 1n;
         resolveOffset(last.offset);
-        position.set(batch.partition, BigInt(last.offset) + 1n);
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
+        position.set(batch.partition, next);
       }
       await heartbeat();
     },

@@ -6,6 +6,8 @@
 import { EphemeraError } from '../../errors.js';
 
 export const MAX_PAGE = 100;
+/** What a search for one executor may name (projections/executor.ts derives the value). */
+export const EXECUTOR_PATTERN = /^(?:sha256:[0-9a-f]{64}|compose:[0-9a-f]{1,128}|mrtd:[0-9a-f]{1,128})$/;
 export const SORTS = { requested_at: "DateTime64(3, 'UTC')", execution_time_ms: 'UInt64', sealed_at: "DateTime64(3, 'UTC')" } as const;
 /** RFC 3339 date (UTC midnight) or date-time with its zone (no `Date.parse` leniency, no local time); times must fall in DateTime64's range, 1900…2299. */
 export const RFC3339 = '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$';
@@ -16,6 +18,8 @@ export interface SearchQuery {
   dataset_hash?: string;
   sandbox_hash?: string;
   fingerprint?: string;
+  /** Who ran it (projections/executor.ts): a key fingerprint, compose:… or mrtd:…. */
+  executor?: string;
   from?: string;
   to?: string;
   q?: string;

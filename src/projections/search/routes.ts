@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { EphemeraError } from '../../errors.js';
 import { errorResponses } from '../../openapi.js';
 import type { ReadModel } from '../read-model.js';
-import { MAX_PAGE, RFC3339, SORTS, type SearchQuery } from './query.js';
+import { EXECUTOR_PATTERN, MAX_PAGE, RFC3339, SORTS, type SearchQuery } from './query.js';
 import { searchCertificates } from './search.js';
 
 const hash = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } as const;
@@ -12,7 +12,17 @@ export const searchQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    status: { type: 'string', enum: ['completed', 'failed', 'aborted'] },
+    status: {
+      type: 'string',
+      enum: ['completed', 'failed', 'aborted', 'running', 'abandoned'],
+      description: 'running: open, its executor within its lease; abandoned: open, its executor silent past the lease (never certified)',
+    },
+    executor: {
+      type: 'string',
+      maxLength: 140,
+      pattern: EXECUTOR_PATTERN.source,
+      description: 'who ran it: a key fingerprint sha256:…, or compose:…/mrtd:… (dstack)',
+    },
     model: { type: 'string', maxLength: 128 },
     tool: { type: 'string', maxLength: 256 },
     dataset_hash: hash,
@@ -33,7 +43,11 @@ const time = { type: 'string', format: 'date-time', description: 'RFC 3339 UTC' 
 
 const rowProperties = {
   certificate_id: { type: 'string' },
-  status: { type: 'string', enum: ['completed', 'failed', 'aborted'] },
+  status: { type: 'string', enum: ['completed', 'failed', 'aborted', 'running', 'abandoned'] },
+  executor: {
+    type: ['string', 'null'],
+    description: 'who ran it: the simulated key fingerprint (sha256:…), or the dstack build (compose:…, else mrtd:…); null when the stream does not say',
+  },
   requested_at: time,
   sealed_at: { type: ['string', 'null'], format: 'date-time', description: 'RFC 3339 UTC; null when the run was never sealed (aborted)' },
   dataset_hash: { type: 'string' },
@@ -84,7 +98,7 @@ export function searchRoutes(readModel: ReadModel): FastifyPluginAsync {
         if (limit !== undefined && (limit < 1 || limit > MAX_PAGE)) {
           throw new EphemeraError('REQUEST_INVALID', `querystring.limit: must be 1…${MAX_PAGE}`, { fields: { field: 'querystring.limit' } });
         }
-        return readModel.query((store) => searchCertificates(store, { ...request.query, limit }));
+        return readModel.query((store) => searchCertificates(store, { ...request.query, limit }, { now: Date.now(), leaseMs: readModel.leaseMs }));
       },
     );
   };

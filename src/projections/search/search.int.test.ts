@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { modelUses, type Certificate } from '../../verify/index.js';
 import { N, TARGETS, useProjectionFixture } from '../testing/projection-fixture.js';
+import { executorOf } from '../executor.js';
 
 describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
   const f = useProjectionFixture(url, 'search', { project: true });
@@ -30,6 +31,7 @@ describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
       expect(row).toEqual({
         certificate_id: c.certificate_id,
         status: 'failed',
+        executor: executorOf(c.events),
         // The API answers the certificate's own RFC 3339 UTC times, not ClickHouse's DateTime text.
         requested_at: c.lifecycle.requested,
         sealed_at: c.lifecycle.sealed,
@@ -143,7 +145,7 @@ describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
       ['limit=0'],
       ['limit=101'],
       ['cursor=bm9uc2Vuc2U'],
-      ['status=running'],
+      ['status=incomplete'],
       ['dataset_hash=abc'],
       ['from=yesterday'],
       ['from=%2B275760-09-13T00:00:00Z'],

@@ -8,6 +8,17 @@ import { CERTIFICATE_ID_PATTERN } from '../../verify/index.js';
 import { rows, type Store } from '../store/clickhouse.js';
 import { chTime, rfc3339 } from '../projector.js';
 import { isoOrThrow, MAX_PAGE, SORTS, type SearchQuery } from './query.js';
+import { DEFAULT_LEASE_MS } from '../../events/index.js';
+
+/** Where the clock and the lease enter a search: an open row is `running` until its executor's lease is up, then `abandoned`. */
+export interface SearchClock {
+  now: number;
+  leaseMs: number;
+}
+
+/** The status a row answers with (streamState's rule, events/stream-state.ts): decided at read time, never stored. */
+const STATE =
+  "if(status = 'incomplete', if(toUnixTimestamp64Milli(assumeNotNull(silent_after)) + {lease_ms:Int64} < {now_ms:Int64}, 'abandoned', 'running'), status)";
 
 /** Nullable sort columns sort as their floor (never-sealed, never-finished runs first ascending), so keyset cursors compare plain values. */
 const SORT_EXPR: Record<keyof typeof SORTS, string> = {
@@ -25,6 +36,7 @@ const CURSOR_VALUE: Record<(typeof SORTS)[keyof typeof SORTS], RegExp> = {
 export interface CertificateRow {
   certificate_id: string;
   status: string;
+  executor: string | null;
   requested_at: string;
   sealed_at: string | null;
   dataset_hash: string;
@@ -44,18 +56,23 @@ export interface CertificateRow {
 }
 
 const COLUMNS =
-  'certificate_id, status, requested_at, sealed_at, dataset_hash, sandbox_hash, fingerprint, models, tools, llm_calls, input_tokens, output_tokens, tool_calls, execution_time_ms, exit_code, error_code, tee, result_preview';
+  'certificate_id, state AS status, executor, requested_at, sealed_at, dataset_hash, sandbox_hash, fingerprint, models, tools, llm_calls, input_tokens, output_tokens, tool_calls, execution_time_ms, exit_code, error_code, tee, result_preview';
 
-export async function searchCertificates(store: Store, query: SearchQuery): Promise<{ items: CertificateRow[]; next_cursor: string | null }> {
+export async function searchCertificates(
+  store: Store,
+  query: SearchQuery,
+  clock: SearchClock = { now: Date.now(), leaseMs: DEFAULT_LEASE_MS },
+): Promise<{ items: CertificateRow[]; next_cursor: string | null }> {
   const where: string[] = [];
-  const params: Record<string, unknown> = {};
-  const eq = (column: 'status' | 'dataset_hash' | 'sandbox_hash' | 'fingerprint') => {
+  const params: Record<string, unknown> = { now_ms: clock.now, lease_ms: clock.leaseMs };
+  if (query.status !== undefined) where.push('state = {status:String}'), (params.status = query.status);
+  const eq = (column: 'dataset_hash' | 'sandbox_hash' | 'fingerprint' | 'executor') => {
     if (query[column] !== undefined) {
       where.push(`${column} = {${column}:String}`);
       params[column] = query[column];
     }
   };
-  (['status', 'dataset_hash', 'sandbox_hash', 'fingerprint'] as const).forEach(eq);
+  (['dataset_hash', 'sandbox_hash', 'fingerprint', 'executor'] as const).forEach(eq);
   if (query.model !== undefined) where.push('has(models, {model:String})'), (params.model = query.model);
   if (query.tool !== undefined) where.push('has(tools, {tool:String})'), (params.tool = query.tool);
   if (query.from !== undefined) where.push("requested_at >= {from:DateTime64(3, 'UTC')}"), (params.from = chTime(isoOrThrow(query.from, 'from')));
@@ -74,7 +91,8 @@ export async function searchCertificates(store: Store, query: SearchQuery): Prom
     params.cursor_value = value;
     params.cursor_id = id;
   }
-  const sql = `SELECT ${COLUMNS}, toString(${sortExpr}) AS sort_value FROM certificates FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+  const sql = `SELECT ${COLUMNS}, toString(${sortExpr}) AS sort_value FROM (SELECT *, ${STATE} AS state FROM certificates FINAL)
+    ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY ${sortExpr} ${order}, certificate_id ${order} LIMIT {limit:UInt32}`;
   params.limit = limit + 1;
   const found = await rows<CertificateRow & { sort_value: string }>(store, sql, params);
@@ -100,6 +118,7 @@ function normalize(row: CertificateRow): CertificateRow {
     exit_code: row.exit_code === null ? null : Number(row.exit_code),
     error_code: row.error_code || null,
     tee: row.tee || null,
+    executor: row.executor || null,
   };
 }
 
