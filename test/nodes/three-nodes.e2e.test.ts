@@ -395,8 +395,8 @@ describe(`three nodes on one Kafka topic (${PARTITIONS} partitions), ${TOTAL} ru
       for (const name of NAMES) {
         const { status, body, state } = await getJson(name, `/certificate/cert_${executionId}`);
         const said = (body as { status?: string } | null)?.status;
-        if (status !== 200 || said !== 'aborted' || isSealed(body))
-          notAborted.push(`${name} answers ${status} "${said}" for ${where(run)} (execution ${executionId})`);
+        if (status !== 200 || said !== 'aborted' || state !== 'aborted' || isSealed(body))
+          notAborted.push(`${name} answers ${status} "${said}" (state ${state}) for ${where(run)} (execution ${executionId})`);
       }
     expect(notAborted).toEqual([]);
   });
