@@ -65,6 +65,14 @@ export interface Config {
   readonly datasetMaxRedirects: number;
   /** This node's name among nodes sharing one Kafka log (unset: a random id kept in dataDir, node-identity.ts). */
   readonly nodeId: string | null;
+  /** Async runs (Prefer: respond-async) this node follows at once, finished ones included until they expire. */
+  readonly asyncRunsMax: number;
+  /** How long a finished async run stays in memory (then GET /executions reads its stored stream), seconds. */
+  readonly asyncRetentionSeconds: number;
+  /** Open event streams (GET /executions/:id/events) at once, over every client. */
+  readonly eventStreamsMax: number;
+  /** One event stream's longest life, seconds (its client then resumes with Last-Event-ID). */
+  readonly eventStreamMaxSeconds: number;
   /** What enforces the sandbox's memory, process and CPU limits: auto (per limit: cgroup v2, else v1, else rlimits) or only the one named. */
   readonly limits: 'auto' | 'cgroup2' | 'cgroup1' | 'rlimit';
 }
@@ -104,6 +112,10 @@ const VARIABLES = {
   datasetMaxRedirects: 'EPHEMERA_DATASET_MAX_REDIRECTS',
   limits: 'EPHEMERA_LIMITS',
   nodeId: 'EPHEMERA_NODE_ID',
+  asyncRunsMax: 'EPHEMERA_ASYNC_RUNS_MAX',
+  asyncRetentionSeconds: 'EPHEMERA_ASYNC_RETENTION_SECONDS',
+  eventStreamsMax: 'EPHEMERA_EVENT_STREAMS_MAX',
+  eventStreamMaxSeconds: 'EPHEMERA_EVENT_STREAM_MAX_SECONDS',
 } as const satisfies Record<keyof Config, string>;
 
 export const CONFIG_VARIABLES: Readonly<Record<keyof Config, string>> = VARIABLES;
@@ -198,6 +210,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     datasetMaxRedirects: integer('datasetMaxRedirects', 5, 0, 20),
     limits: oneOf('limits', ['auto', 'cgroup2', 'cgroup1', 'rlimit'] as const, 'auto'),
     nodeId: matching('nodeId', NODE_ID_PATTERN),
+    asyncRunsMax: integer('asyncRunsMax', 1000, 1, 1_000_000),
+    asyncRetentionSeconds: integer('asyncRetentionSeconds', 600, 0, 86_400),
+    eventStreamsMax: integer('eventStreamsMax', 100, 1, 100_000),
+    eventStreamMaxSeconds: integer('eventStreamMaxSeconds', 3600, 1, 86_400),
   };
   return Object.freeze(config);
 }

@@ -10,6 +10,7 @@ import { EphemeraError } from '../../errors.js';
 import { verifyStream, type EventLog, type Totals } from '../../events/index.js';
 import { nodeSha256 } from '../../events/node-hash.js';
 import type { Attestor } from '../../attest/index.js';
+import type { EventEnvelope } from '../../events/index.js';
 import type { DestructionReport, Sandbox, SandboxLimits, SandboxSpec } from '../../sandbox/types.js';
 import type { Certificate, VerifyOptions } from '../../verify/index.js';
 import type { Config } from '../../config.js';
@@ -37,6 +38,10 @@ export interface ExecuteDeps {
   clock?: () => Date;
   /** How dataset URLs are resolved and connected to (tests: a local DNS server, a test CA); default: the system's. */
   datasetFetch?: FetchDeps;
+  /** The run's execution id, when the caller chose it before the run (an async run answers it at once); default: a fresh ULID. */
+  executionId?: string;
+  /** Told each batch of events once the log acknowledged it (live progress: the async registry, the CLI). */
+  onEvents?: (events: readonly EventEnvelope[]) => void;
 }
 
 export interface ExecuteOutcome {
@@ -46,21 +51,13 @@ export interface ExecuteOutcome {
 export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promise<ExecuteOutcome> {
   const started = Date.now();
   // 1. Check what can be checked before anything is loaded or recorded.
-  const problems = ruleProblems(request);
-  if (problems.length > 0) throw requestInvalid(problems);
-  if (request.sandbox.llm && !llmApiKey(request, deps.config)) {
-    throw new EphemeraError(
-      'LLM_API_KEY_REQUIRED',
-      'sandbox.llm needs an API key: give sandbox.llm.api_key, or set ANTHROPIC_API_KEY where Ephemera runs (the server, or ephemera run); nothing was loaded or recorded',
-      { fields: { field: 'body.sandbox.llm.api_key' } },
-    );
-  }
+  checkRequest(request, deps.config);
   const entrypoint = resolveEntrypoint(request.sandbox);
   // 2. Load the dataset into memory and compute what the run commits to. Any refusal here
   //    (URL policy, size, empty) happens before the first event: nothing is recorded, nothing certified.
   const dataset = await loadDataset(request.dataset, datasetFetchPolicy(deps.config), deps.datasetFetch);
   const sandboxHashValue = sandboxHash(request.sandbox);
-  const recorder = new StreamRecorder(deps.log, ulid(), deps.clock);
+  const recorder = new StreamRecorder(deps.log, deps.executionId ?? ulid(), deps.clock, deps.onEvents);
   let sandbox: Sandbox | null = null;
   try {
     await recorder.record([
@@ -119,6 +116,19 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
   } finally {
     // Every path, including a failed append: nothing of the run survives.
     await destroy(sandbox, dataset.bytes).catch(() => undefined);
+  }
+}
+
+/** The refusals that need neither the dataset nor the log: an async run answers them before its 202. */
+export function checkRequest(request: ExecuteRequest, config: Config): void {
+  const problems = ruleProblems(request);
+  if (problems.length > 0) throw requestInvalid(problems);
+  if (request.sandbox.llm && !llmApiKey(request, config)) {
+    throw new EphemeraError(
+      'LLM_API_KEY_REQUIRED',
+      'sandbox.llm needs an API key: give sandbox.llm.api_key, or set ANTHROPIC_API_KEY where Ephemera runs (the server, or ephemera run); nothing was loaded or recorded',
+      { fields: { field: 'body.sandbox.llm.api_key' } },
+    );
   }
 }
 

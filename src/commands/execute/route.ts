@@ -5,12 +5,14 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { EphemeraError } from '../../errors.js';
+import { EphemeraError, isEphemeraError } from '../../errors.js';
 import { EXECUTE_TOKEN_SCHEME, errorResponses, EXECUTION_TIME_MS, LIFECYCLE_TIMES } from '../../openapi.js';
 import { CERTIFICATE_ID_PATTERN, type Certificate } from '../../verify/index.js';
 import { execute, type ExecuteDeps } from './handler.js';
 import { executeRequestSchema, type ExecuteRequest } from './request-schema.js';
 import { executeValidatorCompiler } from './request.js';
+import { executionUrls, startAsync, type AsyncRunDeps } from './async-run.js';
+import { prefersAsync } from './prefer.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
 
@@ -77,6 +79,21 @@ export const executeResponseSchema = {
   },
 } as const;
 
+/** The 202 answer to `Prefer: respond-async`: where to follow the run. */
+export const acceptedResponseSchema = {
+  description:
+    'Prefer: respond-async was honoured: the run waits for admission and runs in the background. `Location` and `status_url` give its state, `events_url` its events as they happen (Server-Sent Events).',
+  type: 'object',
+  additionalProperties: false,
+  required: ['execution_id', 'state', 'status_url', 'events_url'],
+  properties: {
+    execution_id: { type: 'string', pattern: '^[0-7][0-9A-HJKMNP-TV-Z]{25}$' },
+    state: { type: 'string', enum: ['queued'] },
+    status_url: { type: 'string', description: "GET it for the run's state (relative to this server)" },
+    events_url: { type: 'string', description: "GET it for the run's events as Server-Sent Events (relative to this server)" },
+  },
+} as const;
+
 /** Where a certificate is, for people (the page) and for programs (the JSON). */
 export const certificateUrls = (certificateId: string) => ({
   certificate_url: `/c/${certificateId}`,
@@ -135,7 +152,7 @@ function requireToken(token: string | null) {
   ];
 }
 
-export function executeRoute(deps: ExecuteDeps): FastifyPluginAsync {
+export function executeRoute(deps: ExecuteDeps, async: AsyncRunDeps): FastifyPluginAsync {
   return async (app) => {
     app.post<{ Body: ExecuteRequest }>(
       '/execute',
@@ -147,14 +164,35 @@ export function executeRoute(deps: ExecuteDeps): FastifyPluginAsync {
           summary: 'Run once and certify',
           description:
             "Loads the dataset into memory, runs the sandbox once, destroys both, and answers with the issued certificate's summary. " +
-            'With EPHEMERA_EXECUTE_TOKEN set, the bearer token is required.',
+            'With EPHEMERA_EXECUTE_TOKEN set, the bearer token is required. ' +
+            'With `Prefer: respond-async` (RFC 7240) the answer comes before the run: 202 with the execution id, ' +
+            '`Location: /executions/{id}` and `Preference-Applied: respond-async`; what can be refused without the dataset is refused first, with the same errors.',
           tags: ['execute'],
           security: [{ [EXECUTE_TOKEN_SCHEME]: [] }],
+          headers: {
+            type: 'object',
+            properties: { prefer: { type: 'string', description: 'RFC 7240 preferences; `respond-async` answers 202 before the run (others are ignored)' } },
+          },
           body: executeRequestSchema,
-          response: { 200: executeResponseSchema, ...errorResponses(400, 401, 413, 415, 422, 500, 503) },
+          response: { 200: executeResponseSchema, 202: acceptedResponseSchema, ...errorResponses(400, 401, 413, 415, 422, 500, 503) },
         },
       },
-      async (request) => executeSummary((await execute(request.body, deps)).certificate),
+      async (request, reply) => {
+        if (!prefersAsync(request.headers.prefer)) return executeSummary((await execute(request.body, deps)).certificate);
+        let executionId: string;
+        try {
+          executionId = startAsync(request.body, deps, async);
+        } catch (refusal) {
+          if (isEphemeraError(refusal) && refusal.code === 'EXECUTION_REGISTRY_FULL') reply.header('retry-after', '5');
+          throw refusal;
+        }
+        const urls = executionUrls(executionId);
+        return reply
+          .status(202)
+          .header('location', urls.status_url)
+          .header('preference-applied', 'respond-async')
+          .send({ execution_id: executionId, state: 'queued', ...urls });
+      },
     );
   };
 }

@@ -1,0 +1,53 @@
+/**
+ * POST /execute with `Prefer: respond-async`: what can be refused without the
+ * dataset is refused now (rules, the LLM key, admission's immediate
+ * refusals); then the caller gets the execution id while the run waits for
+ * its admission and runs in the background, holding its ticket to the end.
+ * The registry (live-runs.ts) follows it for GET /executions.
+ */
+import { ulid } from 'ulid';
+import { checkRequest, execute, type ExecuteDeps } from './handler.js';
+import type { ExecuteRequest } from './request-schema.js';
+import { costOf, type AdmissionQueue, type Ticket } from './admission-standin.js';
+import type { LiveRuns } from './live-runs.js';
+
+export interface AsyncRunDeps {
+  runs: LiveRuns;
+  admission: AdmissionQueue;
+}
+
+/** Where the answers about a run are, relative to this server. */
+export const executionUrls = (executionId: string) => ({
+  status_url: `/executions/${executionId}`,
+  events_url: `/executions/${executionId}/events`,
+});
+
+/** Starts a run in the background; returns its execution id, or throws the refusals that come before any wait. */
+export function startAsync(request: ExecuteRequest, deps: ExecuteDeps, async: AsyncRunDeps): string {
+  checkRequest(request, deps.config);
+  const executionId = ulid();
+  async.runs.add(executionId);
+  let ticket: Promise<Ticket>;
+  try {
+    ticket = async.admission.enqueue(costOf(request, deps.config)).ticket;
+  } catch (refusal) {
+    async.runs.remove(executionId);
+    throw refusal;
+  }
+  void runInBackground(request, { ...deps, executionId, onEvents: (batch) => async.runs.recorded(executionId, batch) }, async.runs, ticket);
+  return executionId;
+}
+
+async function runInBackground(request: ExecuteRequest, deps: ExecuteDeps & { executionId: string }, runs: LiveRuns, ticket: Promise<Ticket>): Promise<void> {
+  let held: Ticket | null = null;
+  try {
+    held = await ticket;
+    runs.started(deps.executionId);
+    const { certificate } = await execute(request, deps);
+    runs.certified(deps.executionId, certificate.certificate_id);
+  } catch (error) {
+    runs.failed(deps.executionId, error);
+  } finally {
+    held?.release();
+  }
+}
