@@ -33,6 +33,8 @@ export class EventStream {
       'x-content-type-options': 'nosniff',
       // nginx and friends: pass each event on as it comes.
       'x-accel-buffering': 'no',
+      // Never reused for another request: the socket goes with the stream, however it ends (a server closing waits for none).
+      connection: 'close',
     });
     response.write(`retry: ${RETRY_MS}\n\n`);
     this.keepAlive = setInterval(() => this.write(': keep-alive\n\n'), options.keepAliveMs);
