@@ -34,7 +34,7 @@ describe('GET /executions/:id/events', () => {
     runs = new LiveRuns({ max: 100, retentionMs: 60_000 });
     app = Fastify();
     app.setErrorHandler((error, _request, reply) => {
-      const { status, body } = toHttpError((error as EphemeraError).code ?? 'INTERNAL', error.message);
+      const { status, body } = toHttpError((error as EphemeraError).code ?? 'INTERNAL', (error as Error).message);
       return reply.status(status).send(body);
     });
     await app.register(
