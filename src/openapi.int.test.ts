@@ -12,9 +12,11 @@ import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createServices, type Services } from './services.js';
 
-/** Every API route; the human pages (/, /c/:id, /verify, /assets/*) and the docs UI are not API and stay out. */
+/** Every API route; the human pages (/, /c/:id, /e/:id, /verify, /assets/*) and the docs UI are not API and stay out. */
 const API_ROUTES = [
   'post /execute',
+  'get /executions/{id}',
+  'get /executions/{id}/events',
   'get /certificate/{id}',
   'get /certificate/{id}/events',
   'get /certificate/{id}/verify',
@@ -75,6 +77,11 @@ describe('the OpenAPI document of the real app', () => {
     for (const [status, response] of Object.entries(op.responses)) {
       expect(response.description, `${name} ${status}`).toMatch(/\w/);
       expect(response.description, `${name} ${status}`).not.toBe('Default Response');
+      if (name === 'get /executions/{id}/events' && status === '200') {
+        // Server-Sent Events: a text stream, described as such.
+        expect(Object.keys(response.content ?? {})).toEqual(['text/event-stream']);
+        continue;
+      }
       const schema = response.content?.['application/json']?.schema;
       expect(schema, `${name} ${status}`).toEqual(expect.objectContaining({ type: 'object', properties: expect.any(Object) }));
       if (/^[45]/.test(status) && !(name === 'get /ready' && status === '503')) {
