@@ -235,6 +235,41 @@ describe('every API route answers what its OpenAPI schema says', () => {
     });
   });
 
+  describe('async runs and GET /executions/:id', () => {
+    it("answers 202 with the documented body, then the run's state; 400 and 404; the event stream as text/event-stream", async () => {
+      const accepted = await call('post /execute', {
+        method: 'POST',
+        url: '/execute',
+        payload: executeBody('print("later")\n'),
+        headers: { prefer: 'respond-async' },
+      });
+      expect(accepted.statusCode).toBe(202);
+      const id = accepted.json().execution_id as string;
+      let state = (await call('get /executions/{id}', { url: `/executions/${id}` })).json();
+      for (let i = 0; i < 300 && state.state !== 'certified'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        state = (await call('get /executions/{id}', { url: `/executions/${id}` })).json();
+      }
+      expect(state).toMatchObject({ state: 'certified', certificate_id: `cert_${id}`, error: null });
+      expect(state.last_event.at).toMatch(UTC_TIME);
+      // Another node's run, or ours after a restart: from the stored stream (the aborted one above).
+      expect((await call('get /executions/{id}', { url: `/executions/${abortedId.slice(5)}` })).json()).toMatchObject({
+        state: 'aborted',
+        node: null,
+        error: { code: 'EXECUTION_ABORTED' },
+      });
+      expect((await call('get /executions/{id}', { url: '/executions/nope' })).statusCode).toBe(400);
+      expect((await call('get /executions/{id}', { url: '/executions/01JD7ZX3Q4M5N6P7R8S9T0XXXX' })).statusCode).toBe(404);
+      expect((await call('get /executions/{id}/events', { url: '/executions/01JD7ZX3Q4M5N6P7R8S9T0XXXX/events' })).statusCode).toBe(404);
+      const events = await app.inject({ url: `/executions/${id}/events` });
+      expect(events.statusCode).toBe(200);
+      expect(events.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+      expect(Object.keys(doc.paths['/executions/{id}/events']!.get!.responses['200']!.content)).toEqual(['text/event-stream']);
+      expect(events.body).toMatch(/^id: 0\nevent: execution\.requested\ndata: \{/m);
+      expect(events.body).toContain(`event: end\ndata: {"state":"certified","certificate_id":"cert_${id}","error":null}\n\n`);
+    });
+  });
+
   describe('over every answer above', () => {
     it('writes every time as RFC 3339 UTC, and never "" for a missing error', () => {
       expect(seen.length).toBeGreaterThan(30);

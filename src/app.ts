@@ -9,6 +9,8 @@ import { isEphemeraError } from './errors.js';
 import { toHttpError, type ErrorProblem } from './http-errors.js';
 import { parseJsonBody } from './json-body.js';
 import { AJV_OPTIONS, executeRoute, partInvalid } from './commands/execute/index.js';
+import { LiveRuns } from './commands/execute/live-runs.js';
+import { executionRoutes, type EventStreamLimits } from './projections/executions/routes.js';
 import { certificateRoutes } from './projections/certificates/index.js';
 import type { Services } from './services.js';
 import { keyFingerprint } from './verify/index.js';
@@ -26,6 +28,8 @@ import { executorOfTee } from './projections/executor.js';
 export interface AppOptions {
   /** fastify logger setting; off in tests. Request bodies and headers are never logged. */
   logger?: boolean | { level: string };
+  /** Event streams' keep-alive and polling periods (tests shorten them); the other limits come from the config. */
+  eventStreams?: Partial<Pick<EventStreamLimits, 'keepAliveMs' | 'pollMs'>>;
 }
 
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -61,16 +65,35 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const metrics = createMetrics(services);
+  // This node's async runs: written by the execute route, read by the executions routes.
+  const runs = new LiveRuns({ max: services.config.asyncRunsMax, retentionMs: services.config.asyncRetentionSeconds * 1000 });
   await app.register(
-    executeRoute({
-      config: services.config,
-      log: services.log,
-      attestor: services.attestor,
-      createSandbox: services.createSandbox,
-      selfCheck: services.selfCheck,
-      admission: services.admission,
-      onRunEnd: metrics.observeRun,
-      journal: services.journal,
+    executeRoute(
+      {
+        config: services.config,
+        log: services.log,
+        attestor: services.attestor,
+        createSandbox: services.createSandbox,
+        selfCheck: services.selfCheck,
+        admission: services.admission,
+        onRunEnd: metrics.observeRun,
+        journal: services.journal,
+      },
+      { runs },
+    ),
+  );
+  await app.register(
+    executionRoutes({
+      runs,
+      streams: services.certificates,
+      nodeId: services.nodeId,
+      leaseMs: services.config.executionLeaseMs,
+      limits: {
+        maxStreams: services.config.eventStreamsMax,
+        maxDurationMs: services.config.eventStreamMaxSeconds * 1000,
+        keepAliveMs: options.eventStreams?.keepAliveMs ?? 15_000,
+        pollMs: options.eventStreams?.pollMs ?? 1000,
+      },
     }),
   );
   await app.register(

@@ -212,16 +212,18 @@ describe('ephemera CLI', () => {
       const run = ephemera('run', '--dataset', 'examples/pii-compliance/patients.csv', '--sandbox', sandbox, '--json');
       expect(run.code).toBe(3);
       expect(JSON.parse(run.stdout)).toMatchObject({ status: 'failed', result: { exit_code: 4 } });
-      // Not a terminal and no --progress: no progress lines.
-      expect(run.stderr).not.toContain('…');
+      // Progress by default, even when stderr is not a terminal: on stderr only.
+      expect(run.stderr).toMatch(/… sandbox created\n[\s\S]*… computation failed; destroying the sandbox\n/);
     });
 
     it("prints the tail of the script's stderr, with a terminal's control characters shown, not obeyed", () => {
       const sandbox = join(dir, 'traceback.json');
       const script = 'import sys\nsys.stderr.write("\\x1b[2Jwiped\\n")\nraise ValueError("column 7 is not a date")\n';
       writeFileSync(sandbox, JSON.stringify({ tools: ['python'], scripts: { 'main.py': script }, environment: { timeout_seconds: 10, max_memory_mb: 64 } }));
-      const run = ephemera('run', '--dataset', 'examples/pii-compliance/patients.csv', '--sandbox', sandbox);
+      const run = ephemera('run', '--dataset', 'examples/pii-compliance/patients.csv', '--sandbox', sandbox, '--quiet');
       expect(run.code).toBe(3);
+      // --quiet: no progress at all.
+      expect(run.stderr).toBe('');
       expect(run.stdout).toMatch(/^stderr {6}\\x1b\[2Jwiped\n {12}Traceback \(most recent call last\):$/m);
       expect(run.stdout).toMatch(/^ {12}ValueError: column 7 is not a date$/m);
       expect(run.stdout).not.toContain('\x1b');
@@ -547,6 +549,21 @@ describe('ephemera CLI', () => {
           instance: expect.stringMatching(/^[0-9a-f]{32}$/),
         });
 
+        // An async run on that serve, followed by `watch` found through serve.json like the read commands.
+        const accepted = await fetch(`${discovery.url}/execute`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+          body: JSON.stringify({
+            dataset: { data: `base64:${Buffer.from('x\n').toString('base64')}`, format: 'txt' },
+            sandbox: { tools: ['bash'], scripts: { 'main.sh': 'sleep 1; echo hi' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } },
+          }),
+        });
+        const { execution_id: executionId } = (await accepted.json()) as { execution_id: string };
+        const watched = await runAsync(dataDir, 'watch', executionId);
+        expect(watched.code, watched.stderr).toBe(0);
+        expect(watched.stdout).toBe(`certificate cert_${executionId}\nstatus      completed\n`);
+        expect(watched.stderr).toMatch(/… sandbox created\n[\s\S]*… sealed and attested; checking the certificate\n/);
+
         // A second serve on the same data directory is refused, and leaves the first one's serve.json alone.
         const second = ephemeraIn(dataDir, 'serve', '--port', '0', '--host', '127.0.0.1');
         expect(second.code).toBe(2);
@@ -602,6 +619,55 @@ describe('ephemera CLI', () => {
       expect(existsSync(join(dataDir, 'serve.json'))).toBe(false);
       // With serve gone, the CLI opens the store itself again.
       expect(ephemera('certs', 'ls', '--json').code).toBe(0);
+    });
+  });
+
+  describe('when watching runs on a server (ephemera watch)', () => {
+    it('follows a failed run to its certificate (exit 3, --json pure), a refused one to its code, and says when there is nothing to watch', async () => {
+      const dataDir = join(dir, 'watch-data');
+      const services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dataDir }));
+      const app = await buildApp(services);
+      try {
+        const server = await app.listen({ port: 0, host: '127.0.0.1' });
+        const start = async (sandbox: object, dataset: object = { data: `base64:${Buffer.from('x\n').toString('base64')}`, format: 'txt' }) => {
+          const accepted = await fetch(`${server}/execute`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+            body: JSON.stringify({ dataset, sandbox }),
+          });
+          return ((await accepted.json()) as { execution_id: string }).execution_id;
+        };
+        const failing = await start({ tools: ['bash'], scripts: { 'main.sh': 'exit 4' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } });
+        const watched = await runAsync(dataDir, 'watch', failing, '--server', server, '--json');
+        expect(watched.code, watched.stderr).toBe(3);
+        expect(JSON.parse(watched.stdout)).toEqual({
+          execution_id: failing,
+          state: 'certified',
+          certificate_id: `cert_${failing}`,
+          status: 'failed',
+          error: null,
+        });
+        expect(watched.stderr).toMatch(/… computation failed; destroying the sandbox\n/);
+
+        const refused = await start(
+          { tools: ['bash'], scripts: { 'main.sh': 'true' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } },
+          { url: 'http://127.0.0.1:9/x.txt', format: 'txt' },
+        );
+        const refusedWatch = await runAsync(dataDir, 'watch', refused, '--server', server, '--quiet');
+        expect(refusedWatch.code).toBe(2);
+        expect(refusedWatch.stdout).toBe('');
+        expect(refusedWatch.stderr).toMatch(/^refused: error DATASET_URL_SCHEME_FORBIDDEN: /);
+
+        const unknown = await runAsync(dataDir, 'watch', '01JD7ZX3Q4M5N6P7R8S9T0XXXX', '--server', server);
+        expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringMatching(/^error EXECUTION_NOT_FOUND: /)]);
+      } finally {
+        await app.close();
+        await services.close();
+      }
+      const noServer = await runAsync(dataDir, 'watch', '01JD7ZX3Q4M5N6P7R8S9T0XXXX');
+      expect([noServer.code, noServer.stderr]).toEqual([2, expect.stringMatching(/^error CLI_SERVER_NOT_FOUND: /)]);
+      const badId = await runAsync(dataDir, 'watch', 'nope');
+      expect([badId.code, badId.stderr]).toEqual([2, expect.stringMatching(/^error CLI_USAGE: /)]);
     });
   });
 });

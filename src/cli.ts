@@ -15,6 +15,7 @@ import { DEFAULT_VERIFY_LIMITS } from './verify/limits.js';
 import { EXECUTOR_PATTERN, isoOrThrow, MAX_PAGE, SORTS } from './projections/search/query.js';
 // Types only (erased): the modules themselves load when their command runs.
 import type { RunOptions } from './cli/run.js';
+import type { WatchOptions } from './cli/watch.js';
 import type { VerifyFlags } from './cli/verify.js';
 import type { CertsOptions } from './cli/projections.js';
 
@@ -41,6 +42,7 @@ function program(): Command {
     .configureOutput({ outputError: () => undefined });
   addConfigOptions(root);
   declareRun(root);
+  declareWatch(root);
   declareVerify(root);
   declareTrust(root);
   declareReadSide(root);
@@ -61,12 +63,29 @@ function declareRun(program: Command): void {
     .addOption(new Option('--format <format>', "the dataset's format (default: the file's extension)").choices(DATASET_FORMATS))
     .option('--out <file>', 'also write the certificate there (if that fails it is kept in the data directory)')
     .option('--allow-empty', 'run even when the dataset is empty (refused with DATASET_EMPTY otherwise)')
-    .option('--progress', 'report progress on stderr even when stderr is not a terminal')
+    .option('--quiet', 'no progress on stderr (by default each step is reported there as the log acknowledges it)')
+    // Progress is the default now; --progress (which asked for it) is still accepted.
+    .addOption(new Option('--progress').hideHelp())
     .addOption(jsonOption())
     .addHelpText('after', '\nExit: 0 completed, 3 certified but the computation failed, 2 bad input or --out unwritable, 1 internal error.')
     .action(async (options: RunOptions, command: Command) => {
       const { run } = await import('./cli/run.js');
       process.exitCode = await run(options, command);
+    });
+}
+
+function declareWatch(program: Command): void {
+  program
+    .command('watch')
+    .description('follow a run on a server as it happens (POST /execute with Prefer: respond-async gives its id), to its certificate')
+    .argument('<execution-id>', 'the execution id (a ULID)')
+    .option('--server <url>', "the server's base URL (default: the ephemera serve of the data directory)")
+    .option('--quiet', 'no steps on stderr, only the outcome')
+    .addOption(jsonOption())
+    .addHelpText('after', "\nExit: 0 certified and completed, 3 certified but the computation failed, a refused or aborted run its code's exit, 1 abandoned.")
+    .action(async (id: string, options: WatchOptions, command: Command) => {
+      const { watch } = await import('./cli/watch.js');
+      process.exitCode = await watch(id, options, command);
     });
 }
 

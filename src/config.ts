@@ -69,6 +69,14 @@ export interface Config {
   readonly nodeId: string | null;
   /** How long past a run's deadline (or last event) its executor may be silent before the projections call the run abandoned, ms. */
   readonly executionLeaseMs: number;
+  /** Async runs (Prefer: respond-async) this node follows at once, finished ones included until they expire. */
+  readonly asyncRunsMax: number;
+  /** How long a finished async run stays in memory (then GET /executions reads its stored stream), seconds. */
+  readonly asyncRetentionSeconds: number;
+  /** Open event streams (GET /executions/:id/events) at once, over every client. */
+  readonly eventStreamsMax: number;
+  /** One event stream's longest life, seconds (its client then resumes with Last-Event-ID). */
+  readonly eventStreamMaxSeconds: number;
   /** What enforces the sandbox's memory, process and CPU limits: auto (per limit: cgroup v2, else v1, else rlimits) or only the one named. */
   readonly limits: 'auto' | 'cgroup2' | 'cgroup1' | 'rlimit';
   /** Runs this executor holds at once (admission.ts). */
@@ -135,6 +143,10 @@ const VARIABLES = {
   queueTimeoutMs: 'EPHEMERA_QUEUE_TIMEOUT_MS',
   drainTimeoutMs: 'EPHEMERA_DRAIN_TIMEOUT_MS',
   executionLeaseMs: 'EPHEMERA_EXECUTION_LEASE_MS',
+  asyncRunsMax: 'EPHEMERA_ASYNC_RUNS_MAX',
+  asyncRetentionSeconds: 'EPHEMERA_ASYNC_RETENTION_SECONDS',
+  eventStreamsMax: 'EPHEMERA_EVENT_STREAMS_MAX',
+  eventStreamMaxSeconds: 'EPHEMERA_EVENT_STREAM_MAX_SECONDS',
 } as const satisfies Record<keyof Config, string>;
 
 export const CONFIG_VARIABLES: Readonly<Record<keyof Config, string>> = VARIABLES;
@@ -237,6 +249,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     queueTimeoutMs: integer('queueTimeoutMs', 30_000, 0, 3_600_000),
     drainTimeoutMs: integer('drainTimeoutMs', 20_000, 0, 3_600_000),
     executionLeaseMs: integer('executionLeaseMs', DEFAULT_LEASE_MS, 1000, 86_400_000),
+    asyncRunsMax: integer('asyncRunsMax', 1000, 1, 1_000_000),
+    asyncRetentionSeconds: integer('asyncRetentionSeconds', 600, 0, 86_400),
+    eventStreamsMax: integer('eventStreamsMax', 100, 1, 100_000),
+    eventStreamMaxSeconds: integer('eventStreamMaxSeconds', 3600, 1, 86_400),
   };
   return Object.freeze(config);
 }

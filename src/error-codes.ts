@@ -66,6 +66,13 @@ export const ERROR_REGISTRY = {
   CERTIFICATE_ID_INVALID: request(400, 'not a certificate id (cert_ and a ULID)'),
   CERTIFICATE_NOT_FOUND: request(404, 'no certificate with this id'),
   NOT_FOUND: request(404, 'no such route'),
+  // Async runs and their events (GET /executions/:id, …/events).
+  EXECUTION_ID_INVALID: request(400, 'not an execution id (a ULID: 26 characters of Crockford base32)'),
+  EXECUTION_NOT_FOUND: request(404, 'no execution with this id: not a run of this node, and not in the log'),
+  REQUEST_LAST_EVENT_ID_INVALID: request(400, 'Last-Event-ID is not the id (seq) of an event'),
+  EXECUTION_REGISTRY_FULL: unavailable('request', 'this node follows as many async runs as it keeps; try again after Retry-After'),
+  EXECUTION_STREAMS_BUSY: unavailable('request', 'this node serves as many event streams as it allows at once; try again after Retry-After'),
+  EXECUTION_ABORTED: { stage: 'execution', http: null, exit: EXIT.internal, message: 'the run was aborted: it ended without a certificate' },
   // The dataset.
   DATASET_TOO_LARGE: dataset(413, 'the dataset is larger than the server accepts'),
   DATASET_INVALID_BASE64: dataset(400, 'the inline dataset is not valid base64'),
@@ -254,6 +261,18 @@ export const ERROR_REGISTRY = {
     http: null,
     exit: EXIT.badInput,
     message: 'the data directory a read command was pointed at does not exist (nothing ran there); give --data-dir',
+  },
+  CLI_SERVER_NOT_FOUND: {
+    stage: 'cli',
+    http: null,
+    exit: EXIT.badInput,
+    message: 'no ephemera serve answers for this data directory; start one, or give --server URL',
+  },
+  CLI_WATCH_INTERRUPTED: {
+    stage: 'cli',
+    http: null,
+    exit: EXIT.internal,
+    message: "the server stopped sending the run's events before it ended, and reconnecting failed",
   },
   SERVE_DATA_DIR_HELD: {
     stage: 'cli',

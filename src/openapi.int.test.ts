@@ -12,9 +12,11 @@ import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createServices, type Services } from './services.js';
 
-/** Every API route; the human pages (/, /c/:id, /verify, /assets/*) and the docs UI are not API and stay out. */
+/** Every API route; the human pages (/, /c/:id, /e/:id, /verify, /assets/*) and the docs UI are not API and stay out. */
 const API_ROUTES = [
   'post /execute',
+  'get /executions/{id}',
+  'get /executions/{id}/events',
   'get /certificate/{id}',
   'get /certificate/{id}/events',
   'get /certificate/{id}/verify',
@@ -79,6 +81,11 @@ describe('the OpenAPI document of the real app', () => {
       if (name === 'get /metrics' && status === '200') {
         // Prometheus' text format, not JSON.
         expect(response.content?.['text/plain']?.schema, `${name} ${status}`).toEqual({ type: 'string' });
+        continue;
+      }
+      if (name === 'get /executions/{id}/events' && status === '200') {
+        // Server-Sent Events: a text stream, described as such.
+        expect(Object.keys(response.content ?? {})).toEqual(['text/event-stream']);
         continue;
       }
       const schema = response.content?.['application/json']?.schema;

@@ -21,6 +21,7 @@ export const OPENAPI_DOCUMENT = {
   },
   tags: [
     { name: 'execute', description: 'Run once and certify' },
+    { name: 'executions', description: 'Where a run stands, and its events as they happen' },
     { name: 'certificates', description: 'Certificates, their events and their verification' },
     { name: 'search', description: 'The certificate index (ClickHouse projections)' },
     { name: 'analytics', description: 'Figures over every certificate (ClickHouse projections)' },
@@ -40,12 +41,12 @@ export const OPENAPI_DOCUMENT = {
 const ERROR_DESCRIPTIONS = {
   400: 'The request is invalid: `error.code` says why, `error.field` where',
   401: 'The execute token is missing or wrong (AUTH_REQUIRED)',
-  404: 'No such certificate (CERTIFICATE_NOT_FOUND)',
+  404: 'No such certificate or execution (CERTIFICATE_NOT_FOUND, EXECUTION_NOT_FOUND)',
   413: 'The body or the dataset is larger than the server accepts',
   415: 'The body is not application/json (REQUEST_UNSUPPORTED_MEDIA_TYPE)',
   422: 'The dataset could not be loaded',
   500: 'Internal error: a fixed message, nothing of the request echoed; no certificate was issued',
-  503: 'A component this route needs (log, projections, attestor, sandbox) is unavailable',
+  503: 'A component this route needs (log, projections, attestor, sandbox) is unavailable, or this node is at a limit (then with Retry-After)',
 } as const;
 
 export type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;

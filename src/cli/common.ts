@@ -60,9 +60,9 @@ export const jsonOption = () => new Option('--json', 'print one JSON document on
 /** Diagnostics that are not results (hints, warnings): always stderr. */
 export const note = (message: string) => process.stderr.write(`${message}\n`);
 
-/** Progress of long work: on stderr, and only for a person watching (a TTY) or when asked (--progress). */
-export function progressReporter(asked: boolean | undefined): (message: string) => void {
-  return asked === true || process.stderr.isTTY === true ? (message) => process.stderr.write(`… ${message}\n`) : () => undefined;
+/** Progress of long work: on stderr (never stdout, so --json stays one document), unless --quiet. */
+export function progressReporter(quiet: boolean | undefined): (message: string) => void {
+  return quiet === true ? () => undefined : (message) => process.stderr.write(`… ${message}\n`);
 }
 
 export function printJson(value: unknown): void {

@@ -1,5 +1,5 @@
 /**
- * ephemera run --dataset FILE --sandbox SANDBOX.json [--format csv|json|txt] [--out CERT.json] [--progress] [--json]
+ * ephemera run --dataset FILE --sandbox SANDBOX.json [--format csv|json|txt] [--out CERT.json] [--quiet] [--json]
  * Runs in-process on the configured stores. Exit 0: certified and the
  * computation exited 0; 3: certified but it failed; 2: bad input (or the
  * certificate could not be written to --out: it is kept in the data
@@ -11,12 +11,12 @@ import { dirname, extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
 import { errorInfo } from '../error-codes.js';
-import type { EventEnvelope, EventLog } from '../events/index.js';
 import { createServices } from '../services.js';
 import { execute, executeSummary, parseExecuteRequest } from '../commands/execute/index.js';
 import { certificateJson, verifyCertificate } from '../verify/index.js';
 import { configOf, DATASET_FORMATS, EXIT, note, printJson, progressReporter, terminalSafe } from './common.js';
 import { keepCertificate, readInput } from './files.js';
+import { reportSteps } from './steps.js';
 
 export interface RunOptions {
   dataset: string;
@@ -24,7 +24,7 @@ export interface RunOptions {
   format?: string;
   out?: string;
   allowEmpty?: boolean;
-  progress?: boolean;
+  quiet?: boolean;
   json?: boolean;
 }
 
@@ -33,7 +33,7 @@ export async function run(options: RunOptions, command: Command): Promise<number
   const format = options.format ?? extname(options.dataset).slice(1);
   if (!(DATASET_FORMATS as readonly string[]).includes(format))
     throw new EphemeraError('CLI_USAGE', `cannot tell the format of ${options.dataset} from its name: give --format ${DATASET_FORMATS.join('|')}`);
-  const progress = progressReporter(options.progress);
+  const progress = progressReporter(options.quiet);
   const config = configOf(command);
   const sandbox = readSandbox(options.sandbox);
   const dataset = readInput(options.dataset, 'dataset');
@@ -47,7 +47,7 @@ export async function run(options: RunOptions, command: Command): Promise<number
   const services = await createServices(config);
   try {
     progress(`running once in a sandbox (${services.attestor.kind} TEE, ${services.log.kind} log)`);
-    const { certificate } = await execute(request, { ...services, log: reportingAppends(services.log, progress) });
+    const { certificate } = await execute(request, { ...services, onEvents: (batch) => reportSteps(batch, progress) });
     const verdict = await verifyCertificate(certificate, services.verifyOptions);
     const kept = keepCertificate(certificateJson(certificate, 2), certificate.certificate_id, options.out, config.dataDir);
     const onStdout = kept.error !== null && kept.path === null;
@@ -85,32 +85,6 @@ export async function run(options: RunOptions, command: Command): Promise<number
   } finally {
     await services.close();
   }
-}
-
-/** What each appended event means to someone waiting (the run's own events are its progress). */
-const STEPS: Partial<Record<EventEnvelope['type'], string>> = {
-  'dataset.loaded': 'dataset loaded and hashed',
-  'sandbox.created': 'sandbox created',
-  'execution.completed': 'computation finished; destroying the sandbox',
-  'execution.failed': 'computation failed; destroying the sandbox',
-  'dataset.deleted': 'dataset deleted from memory',
-  'sandbox.destroyed': 'sandbox destroyed; sealing and attesting',
-  'certificate.sealed': 'sealed and attested; checking the certificate',
-};
-
-/** The log, reporting the steps of the run as their events are appended. */
-function reportingAppends(log: EventLog, progress: (message: string) => void): EventLog {
-  return new Proxy(log, {
-    get(target, property) {
-      if (property === 'append')
-        return async (events: readonly EventEnvelope[]) => {
-          await target.append(events);
-          for (const event of events) if (STEPS[event.type]) progress(STEPS[event.type]!);
-        };
-      const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }
 
 function readSandbox(path: string): unknown {

@@ -452,4 +452,56 @@ describe('web certificate browser (Chromium)', () => {
       for (const c of manifest.cases) expect({ name: c.name, ...(results[c.name] as object) }).toEqual({ name: c.name, ...c.expected });
     });
   });
+
+  describe('when a run is watched live (/e/<execution id>)', () => {
+    const startAsync = async (dataset: object, script: string) => {
+      const accepted = await fetch(`${base}/execute`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+        body: JSON.stringify({
+          dataset,
+          sandbox: { tools: ['bash'], scripts: { 'main.sh': script }, environment: { timeout_seconds: 20, max_memory_mb: 64 } },
+        }),
+      });
+      expect(accepted.status).toBe(202);
+      return ((await accepted.json()) as { execution_id: string }).execution_id;
+    };
+
+    it('shows each step as it happens, then leads to the certificate; nothing scrolls sideways at 375 px', async () => {
+      const phone = await context.newPage();
+      try {
+        await phone.setViewportSize({ width: 375, height: 812 });
+        const id = await startAsync({ data: `base64:${Buffer.from('x\n').toString('base64')}`, format: 'txt' }, 'sleep 2; echo done');
+        await phone.goto(`${base}/e/${id}`);
+        // Live: the sandbox is there and the script still sleeps.
+        await phone.locator('[data-step="sandbox.created"]').waitFor();
+        expect(await phone.getByTestId('watch-state').textContent()).toBe('Running…');
+        expect(await phone.getByTestId('watch-certificate').count()).toBe(0);
+        const link = phone.getByTestId('watch-certificate');
+        await link.waitFor({ timeout: 30_000 });
+        expect(await phone.getByTestId('watch-state').textContent()).toBe('Certified');
+        const steps = await phone.locator('[data-step]').evaluateAll((els) => els.map((e) => e.getAttribute('data-step')));
+        expect(steps).toEqual(
+          expect.arrayContaining(['execution.requested', 'dataset.loaded', 'sandbox.created', 'execution.completed', 'certificate.sealed']),
+        );
+        expect(await phone.evaluate(() => document.scrollingElement!.scrollWidth)).toBeLessThanOrEqual(375);
+        await phone.screenshot({ path: join(ARTIFACTS, 'watch-375.png'), fullPage: true });
+        await link.click();
+        await phone.waitForURL(`${base}/c/cert_${id}`);
+      } finally {
+        await phone.close();
+      }
+    });
+
+    it('says why a refused run has no certificate, and that an unknown run cannot be followed', async () => {
+      const id = await startAsync({ url: 'http://127.0.0.1:9/x.txt', format: 'txt' }, 'true');
+      await page.goto(`${base}/e/${id}`);
+      await page.getByTestId('watch-error').waitFor();
+      expect(await page.getByTestId('watch-error').textContent()).toMatch(/^DATASET_URL_SCHEME_FORBIDDEN: /);
+      expect(await page.getByTestId('watch-state').textContent()).toBe('Run refused: no certificate');
+      await page.goto(`${base}/e/01JD7ZX3Q4M5N6P7R8S9T0XXXX`);
+      await page.waitForFunction(() => document.querySelector('[data-testid="watch-state"]')?.textContent?.startsWith('This run cannot be followed'));
+      expect((await page.goto(`${base}/e/not-a-ulid`))?.status()).toBe(404);
+    });
+  });
 });

@@ -1,6 +1,6 @@
 /**
- * Serves the certificate browser (web/): the page shell for `/`, `/c/:id` and
- * `/verify`, and its assets. The scripts are bundled with esbuild on first
+ * Serves the certificate browser (web/): the page shell for `/`, `/c/:id`,
+ * `/e/:id` (a run watched live) and `/verify`, and its assets. The scripts are bundled with esbuild on first
  * request and kept in memory, so a fresh checkout needs no build step.
  * SECURITY: a strict Content-Security-Policy; the page renders untrusted
  * certificates as text only.
@@ -67,6 +67,10 @@ export const webRoutes =
       const found = CERTIFICATE_ID_PATTERN.test(req.params.id) && (await deps.certificateExists(req.params.id).catch(() => true));
       return send(reply.status(found ? 200 : 404), 'text/html; charset=utf-8', page);
     });
+    // A run watched live (web/src/watch.ts): the page follows its event stream, which says itself whether there is such a run.
+    app.get<{ Params: { id: string } }>('/e/:id', shell, (req, reply) =>
+      send(reply.status(/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/.test(req.params.id) ? 200 : 404), 'text/html; charset=utf-8', page),
+    );
     app.get('/assets/style.css', shell, (_req, reply) => send(reply, 'text/css; charset=utf-8', css));
     app.get('/assets/app.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('main')));
     app.get('/assets/tdx.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('tdx')));

@@ -10,6 +10,7 @@ import { EphemeraError } from '../../errors.js';
 import { verifyStream, type EventLog, type Totals } from '../../events/index.js';
 import { nodeSha256 } from '../../events/node-hash.js';
 import type { Attestor } from '../../attest/index.js';
+import type { EventEnvelope } from '../../events/index.js';
 import type { DestructionReport, Sandbox, SandboxLimits, SandboxSpec } from '../../sandbox/types.js';
 import type { Certificate, VerifyOptions } from '../../verify/index.js';
 import type { Config } from '../../config.js';
@@ -45,6 +46,10 @@ export interface ExecuteDeps {
   signal?: AbortSignal;
   /** This executor's record of its own unfinished runs (journal.ts): what it may close after a crash, and nothing else. */
   journal?: RunJournal;
+  /** The run's execution id, when the caller chose it before the run (an async run answers it at once); default: a fresh ULID. */
+  executionId?: string;
+  /** Told each batch of events once the log acknowledged it (live progress: the async registry, the CLI). */
+  onEvents?: (events: readonly EventEnvelope[]) => void;
 }
 
 export interface ExecuteOutcome {
@@ -73,7 +78,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
   //    (URL policy, size, empty) happens before the first event: nothing is recorded, nothing certified.
   const dataset = await loadDataset(request.dataset, datasetFetchPolicy(deps.config), deps.datasetFetch);
   const sandboxHashValue = sandboxHash(request.sandbox);
-  const recorder = new StreamRecorder(deps.log, ulid(), deps.clock);
+  const recorder = new StreamRecorder(deps.log, deps.executionId ?? ulid(), deps.clock, deps.onEvents);
   let sandbox: Sandbox | null = null;
   // A drain past its deadline destroys the sandbox (killing what runs in it); the run then ends as EXECUTOR_DRAINING.
   const stop = () => void sandbox?.destroy().catch(() => undefined);
@@ -144,6 +149,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
   }
 }
 
+/** The refusals that need neither the dataset nor the log: an async run answers them before its 202. */
 type DestroyChecks = { sandbox_started: false } | (DestructionReport['checks'] & { processes_remaining: number; dataset_bytes_zeroed: number });
 
 async function destroy(sandbox: Sandbox | null, dataset: Uint8Array): Promise<{ bytesZeroed: number; checks: DestroyChecks }> {

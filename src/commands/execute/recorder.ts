@@ -25,6 +25,8 @@ export class StreamRecorder {
     private readonly log: EventLog,
     readonly executionId: string,
     clock?: () => Date,
+    /** Told each acknowledged batch (never one the log refused); what it throws is ignored: the run goes on. */
+    private readonly onAppended?: (events: readonly EventEnvelope[]) => void,
   ) {
     this.chain = new EventChain(executionId, clock, nodeSha256);
   }
@@ -65,6 +67,11 @@ export class StreamRecorder {
     for (const event of batch) {
       if (event.type !== 'certificate.sealed') this.range.appendLeaf(leafHash(hashToBytes(event.hash), nodeSha256));
       this.events.push(event);
+    }
+    try {
+      this.onAppended?.(batch);
+    } catch {
+      // A watcher's failure is not the run's.
     }
     return batch;
   }

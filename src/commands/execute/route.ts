@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { EphemeraError } from '../../errors.js';
+import { EphemeraError, isEphemeraError } from '../../errors.js';
 import { EXECUTE_TOKEN_SCHEME, errorResponses, EXECUTION_TIME_MS, LIFECYCLE_TIMES } from '../../openapi.js';
 import { errorBodySchema } from '../../http-errors.js';
 import { CERTIFICATE_ID_PATTERN, type Certificate } from '../../verify/index.js';
@@ -13,6 +13,8 @@ import { type Admission, costOf, type Ticket } from './admission.js';
 import { execute, precheck, type ExecuteDeps } from './handler.js';
 import { executeRequestSchema, type ExecuteRequest } from './request-schema.js';
 import { executeValidatorCompiler } from './request.js';
+import { executionUrls, startAsync, type AsyncRunDeps } from './async-run.js';
+import { prefersAsync } from './prefer.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
 
@@ -76,6 +78,21 @@ export const executeResponseSchema = {
         timestamps: LIFECYCLE_TIMES,
       },
     },
+  },
+} as const;
+
+/** The 202 answer to `Prefer: respond-async`: where to follow the run. */
+export const acceptedResponseSchema = {
+  description:
+    'Prefer: respond-async was honoured: the run waits for admission and runs in the background. `Location` and `status_url` give its state, `events_url` its events as they happen (Server-Sent Events).',
+  type: 'object',
+  additionalProperties: false,
+  required: ['execution_id', 'state', 'status_url', 'events_url'],
+  properties: {
+    execution_id: { type: 'string', pattern: '^[0-7][0-9A-HJKMNP-TV-Z]{25}$' },
+    state: { type: 'string', enum: ['queued'] },
+    status_url: { type: 'string', description: "GET it for the run's state (relative to this server)" },
+    events_url: { type: 'string', description: "GET it for the run's events as Server-Sent Events (relative to this server)" },
   },
 } as const;
 
@@ -179,7 +196,24 @@ async function admitted(deps: ExecuteRouteDeps, request: FastifyRequest<{ Body: 
   }
 }
 
-export function executeRoute(deps: ExecuteRouteDeps): FastifyPluginAsync {
+/** 202 at once: the run waits for its slot and runs in the background (async-run.ts); the refusals that need no wait come first. */
+function answerAsync(body: ExecuteRequest, deps: ExecuteRouteDeps, async: AsyncRunDeps, reply: FastifyReply) {
+  let executionId: string;
+  try {
+    executionId = startAsync(body, deps, async);
+  } catch (refusal) {
+    if (isEphemeraError(refusal) && refusal.code === 'EXECUTION_REGISTRY_FULL') reply.header('retry-after', '5');
+    throw refusal;
+  }
+  const urls = executionUrls(executionId);
+  return reply
+    .status(202)
+    .header('location', urls.status_url)
+    .header('preference-applied', 'respond-async')
+    .send({ execution_id: executionId, state: 'queued', ...urls });
+}
+
+export function executeRoute(deps: ExecuteRouteDeps, async: AsyncRunDeps): FastifyPluginAsync {
   return async (app) => {
     app.post<{ Body: ExecuteRequest }>(
       '/execute',
@@ -191,16 +225,23 @@ export function executeRoute(deps: ExecuteRouteDeps): FastifyPluginAsync {
           summary: 'Run once and certify',
           description:
             "Loads the dataset into memory, runs the sandbox once, destroys both, and answers with the issued certificate's summary. " +
-            'With EPHEMERA_EXECUTE_TOKEN set, the bearer token is required.',
+            'With EPHEMERA_EXECUTE_TOKEN set, the bearer token is required. ' +
+            'With `Prefer: respond-async` (RFC 7240) the answer comes before the run: 202 with the execution id, ' +
+            '`Location: /executions/{id}` and `Preference-Applied: respond-async`; what can be refused without the dataset is refused first, with the same errors.',
           tags: ['execute'],
           security: [{ [EXECUTE_TOKEN_SCHEME]: [] }],
+          headers: {
+            type: 'object',
+            properties: { prefer: { type: 'string', description: 'RFC 7240 preferences; `respond-async` answers 202 before the run (others are ignored)' } },
+          },
           body: executeRequestSchema,
-          response: { 200: executeResponseSchema, ...executeErrors },
+          response: { 200: executeResponseSchema, 202: acceptedResponseSchema, ...executeErrors },
         },
       },
       async (request, reply) => {
         // A request that breaks the rules is refused before it can wait for a slot.
         precheck(request.body, deps.config);
+        if (prefersAsync(request.headers.prefer)) return answerAsync(request.body, deps, async, reply);
         const ticket = await admitted(deps, request, reply);
         if (ticket === null) {
           // The caller is gone: nothing ran, nothing to send.

@@ -3,12 +3,14 @@
  * without a store). Untrusted by design: whoever reads it verifies it.
  */
 import { EphemeraError } from '../../errors.js';
-import type { EventLog } from '../../events/index.js';
+import type { EventEnvelope, EventLog } from '../../events/index.js';
 import { deriveCertificate, executionIdOf, type Certificate } from '../../verify/index.js';
 
 export interface CertificateReader {
   /** The certificate, or null when no such execution is in the log. */
   get(certificateId: string): Promise<Certificate | null>;
+  /** An execution's stored events, in order (none: no such execution here). */
+  readStream(executionId: string): Promise<EventEnvelope[]>;
 }
 
 /** Reads certificates from anything that returns an execution's stream: the log itself, or a mirror of it. */
@@ -20,6 +22,7 @@ export function certificatesFromLog(log: Pick<EventLog, 'readStream'>): Certific
       const events = await log.readStream(executionId);
       return events.length === 0 ? null : deriveCertificate(events);
     },
+    readStream: (executionId) => log.readStream(executionId),
   };
 }
 
