@@ -109,6 +109,12 @@ async function serve(drainTimeoutMs: number): Promise<Served> {
   return { child, url, dataDir, tmp, exited, log: () => log };
 }
 
+/** bubblewrap and a python under the server: the run's script (a python before bwrap is the runtime probe). */
+const sandboxRunning = (pid: number) => {
+  const names = descendants(pid).map((p) => p.comm);
+  return names.includes('bwrap') && names.some((name) => /python/.test(name));
+};
+
 const post = (url: string, body: unknown) =>
   fetch(`${url}/execute`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -120,7 +126,8 @@ describe('ephemera serve on SIGTERM', () => {
     const server = await serve(1000);
     try {
       const answer = post(server.url, sleeping(30));
-      await until('the script to run in its sandbox', () => descendants(server.child.pid!).some((p) => /python/.test(p.comm)));
+      answer.catch(() => undefined); // awaited below; a failure before that must not also surface as an unhandled rejection
+      await until('the script to run in its sandbox', () => sandboxRunning(server.child.pid!));
       const sandboxProcesses = descendants(server.child.pid!);
       expect(sandboxProcesses.map((p) => p.comm)).toContain('bwrap');
       // The run has files in the child's temporary directory (so their absence afterwards means something).
@@ -167,7 +174,8 @@ describe('ephemera serve on SIGTERM', () => {
     const server = await serve(30_000);
     try {
       const answer = post(server.url, sleeping(3));
-      await until('the script to run in its sandbox', () => descendants(server.child.pid!).some((p) => /python/.test(p.comm)));
+      answer.catch(() => undefined); // awaited below; a failure before that must not also surface as an unhandled rejection
+      await until('the script to run in its sandbox', () => sandboxRunning(server.child.pid!));
       server.child.kill('SIGTERM');
       // The drain began: new requests are refused, /ready tells the proxy.
       await until('the drain to begin', async () => (await fetch(`${server.url}/ready`)).status === 503);
