@@ -619,7 +619,8 @@ describe('ephemera CLI', () => {
       expect(existsSync(join(dataDir, 'serve.json'))).toBe(false);
       // With serve gone, the CLI opens the store itself again.
       expect(ephemera('certs', 'ls', '--json').code).toBe(0);
-    });
+      // A dozen CLI processes, two serves and a run: about 10 s alone, past 60 s on two cores beside the three-node test.
+    }, 180_000);
   });
 
   describe('when watching runs on a server (ephemera watch)', () => {
