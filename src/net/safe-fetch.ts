@@ -47,6 +47,8 @@ export type Connect = (target: Target, signal: AbortSignal) => Promise<Duplex>;
 export interface FetchDeps {
   resolve?: Resolve;
   connect?: Connect;
+  /** The caller's own stop (a draining executor): ends the fetch at once, as the deadline would. */
+  stop?: AbortSignal;
 }
 
 /** Which error each address refusal raises. */
@@ -98,7 +100,7 @@ export function directConnect(options: { ca?: string | Buffer } = {}): Connect {
 export async function safeFetch(rawUrl: string, policy: FetchPolicy, deps: FetchDeps = {}): Promise<Uint8Array> {
   const resolve = deps.resolve ?? systemResolve;
   const connect = deps.connect ?? directConnect();
-  const deadline = AbortSignal.timeout(policy.timeoutMs);
+  const deadline = deps.stop ? eitherSignal(AbortSignal.timeout(policy.timeoutMs), deps.stop) : AbortSignal.timeout(policy.timeoutMs);
   let url = parseHop(rawUrl, 0, policy, null);
   for (let hop = 0; ; hop++) {
     const targets = await checkedTargets(url, hop, policy, resolve, deadline);

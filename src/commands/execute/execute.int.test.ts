@@ -10,7 +10,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ulid } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startServer } from '../../net/testing/local-servers.js';
 import { loadConfig } from '../../config.js';
 import { createServices, type Services } from '../../services.js';
 import { verifyCertificate } from '../../verify/index.js';
@@ -51,6 +53,40 @@ describe('execute (real sandbox, real SQLite log)', () => {
         'certificate.sealed',
       ]);
       expect(certificate.events[3]!.data).toMatchObject({ checks: { sandbox_started: false } });
+    });
+  });
+
+  describe('when the drain stops a run still fetching its dataset', () => {
+    it('refuses it as SERVER_DRAINING with Retry-After, at once, and records nothing', async () => {
+      // A dataset source that accepts the request and never answers: only the stop can end the fetch early.
+      const hung = await startServer(() => undefined);
+      const drain = new AbortController();
+      const executionId = ulid();
+      try {
+        const config = loadConfig({
+          EPHEMERA_DATA_DIR: dir,
+          EPHEMERA_DATASET_URL_ALLOW: '127.0.0.1',
+          EPHEMERA_DATASET_URL_ALLOW_HTTP: 'true',
+          EPHEMERA_DRAIN_TIMEOUT_MS: '5000',
+          // Fetch clocks far past the test's own timeout: only the stop can end this fetch while the test waits.
+          EPHEMERA_DATASET_FETCH_TIMEOUT_MS: '3600000',
+          EPHEMERA_DATASET_FETCH_IDLE_TIMEOUT_MS: '3600000',
+        });
+        const running = execute(
+          parseExecuteRequest({
+            dataset: { url: `http://127.0.0.1:${hung.port}/data.txt`, format: 'txt' },
+            sandbox: { tools: ['bash'], scripts: { 'main.sh': 'echo hi' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } },
+          }),
+          { ...services, config, executionId, signal: drain.signal },
+        );
+        running.catch(() => undefined);
+        await vi.waitFor(() => expect(hung.requests).toHaveLength(1));
+        drain.abort(new Error('drain deadline'));
+        await expect(running).rejects.toMatchObject({ code: 'SERVER_DRAINING', retryAfterSeconds: 5 });
+        expect(await services.log.readStream(executionId)).toEqual([]);
+      } finally {
+        await hung.close();
+      }
     });
   });
 

@@ -76,7 +76,11 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
   const entrypoint = resolveEntrypoint(request.sandbox);
   // 2. Load the dataset into memory and compute what the run commits to. Any refusal here
   //    (URL policy, size, empty) happens before the first event: nothing is recorded, nothing certified.
-  const dataset = await loadDataset(request.dataset, datasetFetchPolicy(deps.config), deps.datasetFetch);
+  const dataset = await loadDataset(request.dataset, datasetFetchPolicy(deps.config), { ...deps.datasetFetch, stop: deps.signal }).catch((cause: unknown) => {
+    // A drain stopped the fetch: nothing was recorded, so nothing ran; the caller may retry elsewhere.
+    if (deps.signal?.aborted) throw drainingRefusal(deps.config, cause);
+    throw cause;
+  });
   const sandboxHashValue = sandboxHash(request.sandbox);
   const recorder = new StreamRecorder(deps.log, deps.executionId ?? ulid(), deps.clock, deps.onEvents);
   let sandbox: Sandbox | null = null;
@@ -150,6 +154,13 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
 }
 
 /** The refusals that need neither the dataset nor the log: an async run answers them before its 202. */
+function drainingRefusal(config: Config, cause: unknown): EphemeraError {
+  return new EphemeraError('SERVER_DRAINING', 'this server began shutting down while it fetched the dataset: nothing was recorded; retry (elsewhere)', {
+    cause,
+    retryAfterSeconds: Math.max(1, Math.ceil(config.drainTimeoutMs / 1000)),
+  });
+}
+
 type DestroyChecks = { sandbox_started: false } | (DestructionReport['checks'] & { processes_remaining: number; dataset_bytes_zeroed: number });
 
 async function destroy(sandbox: Sandbox | null, dataset: Uint8Array): Promise<{ bytesZeroed: number; checks: DestroyChecks }> {
