@@ -221,6 +221,8 @@ export class Admission {
   private wait(cost: RunCost, resolve: (ticket: Ticket) => void, reject: (error: unknown) => void, signal?: AbortSignal): void {
     const onAbort = () => {
       this.remove(waiter);
+      // Its queue timer goes too: else it fires later and counts a CAPACITY_QUEUE_TIMEOUT refusal for nobody.
+      clearTimeout(waiter.timer);
       waiter.reject(signal!.reason);
       // Its place is free: whoever was behind it may fit now.
       this.pump();

@@ -144,6 +144,20 @@ describe('admission', () => {
     expect(outcomes).toEqual([{ admitted: true }, { admitted: true }]);
   });
 
+  it('counts a caller who left the queue as no refusal, even once its queue time has passed', async () => {
+    const admission = new Admission(limits({ maxRuns: 1, queueMax: 1, queueTimeoutMs: 20 }));
+    const outcomes: AdmissionOutcome[] = [];
+    admission.subscribe((o) => outcomes.push(o));
+    await admission.admit(cost(1));
+    const left = new AbortController();
+    const waiting = admission.admit(cost(1), left.signal);
+    left.abort(new Error('caller left'));
+    await expect(waiting).rejects.toThrow('caller left');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    // Its queue timer went with it: no CAPACITY_QUEUE_TIMEOUT is reported for a request nobody waits on.
+    expect(outcomes).toEqual([{ admitted: true }]);
+  });
+
   it('releases once however often release is called', async () => {
     const admission = new Admission(limits());
     const a = await admission.admit(cost(100));

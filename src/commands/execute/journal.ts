@@ -29,9 +29,16 @@ export class RunJournal {
     if (ENTRY.test(executionId)) await rm(join(this.dir, executionId), { force: true });
   }
 
-  /** The ids of the runs this node started and has not seen finished, oldest first (ULIDs sort by time). */
+  /**
+   * The ids of the runs this node started and has not seen finished, oldest first (ULIDs sort by time).
+   * Regular files only: a directory with an entry's name is not one of ours, and `end` could not remove it
+   * (startup recovery would fail on it at every restart).
+   */
   async open(): Promise<string[]> {
-    return (await readdir(this.dir)).filter((name) => ENTRY.test(name)).sort();
+    return (await readdir(this.dir, { withFileTypes: true }))
+      .filter((entry) => entry.isFile() && ENTRY.test(entry.name))
+      .map((entry) => entry.name)
+      .sort();
   }
 }
 
