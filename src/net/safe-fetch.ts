@@ -100,7 +100,7 @@ export function directConnect(options: { ca?: string | Buffer } = {}): Connect {
 export async function safeFetch(rawUrl: string, policy: FetchPolicy, deps: FetchDeps = {}): Promise<Uint8Array> {
   const resolve = deps.resolve ?? systemResolve;
   const connect = deps.connect ?? directConnect();
-  const deadline = deps.stop ? eitherSignal(AbortSignal.timeout(policy.timeoutMs), deps.stop) : AbortSignal.timeout(policy.timeoutMs);
+  const deadline = deps.stop ? AbortSignal.any([AbortSignal.timeout(policy.timeoutMs), deps.stop]) : AbortSignal.timeout(policy.timeoutMs);
   let url = parseHop(rawUrl, 0, policy, null);
   for (let hop = 0; ; hop++) {
     const targets = await checkedTargets(url, hop, policy, resolve, deadline);
@@ -183,7 +183,7 @@ async function get(url: URL, targets: Target[], connect: Connect, clocks: Clocks
   let lastError: unknown;
   for (const target of targets) {
     try {
-      socket = await connect(target, eitherSignal(deadline, AbortSignal.timeout(idleMs)));
+      socket = await connect(target, AbortSignal.any([deadline, AbortSignal.timeout(idleMs)]));
       break;
     } catch (cause) {
       if (deadline.aborted) throw timedOut(hop, cause);
@@ -248,16 +248,6 @@ async function readCapped(response: IncomingMessage, maxBytes: number, { deadlin
     chunk.fill(0);
   }
   return out;
-}
-
-/** Aborts when either does (AbortSignal.any is Node ≥ 20.3; engines say ≥ 20). */
-function eitherSignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  const controller = new AbortController();
-  for (const signal of [a, b]) {
-    if (signal.aborted) controller.abort(signal.reason);
-    else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-  }
-  return controller.signal;
 }
 
 function untilDeadline<T>(work: Promise<T>, deadline: AbortSignal): Promise<T> {

@@ -1,7 +1,8 @@
 /**
- * A live executor is never read as `abandoned`: the lease rule (events/stream-state.ts) assumes a run ends by
- * requested + timeout_seconds, but a model call is bounded only by EPHEMERA_LLM_TIMEOUT_MS (× retries, × turns),
- * so a run waiting on the model goes silent past its deadline + lease while alive, then gets certified.
+ * A live executor is never read as `abandoned`: the lease rule (events/stream-state.ts) counts on a run ending by
+ * requested + timeout_seconds. A model call used to be bounded only by EPHEMERA_LLM_TIMEOUT_MS (× retries, × turns),
+ * so a run waiting on the model went silent past its deadline + lease while alive, then got certified. Now
+ * timeout_seconds bounds the LLM step too: the pending call is cancelled at the run's deadline.
  * Real sandbox, real SQLite log, the real SDK against a local Messages API server that hangs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,10 +28,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it('a run waiting on its model call past timeout_seconds + lease is still running, not abandoned', async () => {
+it('a run whose model call hangs ends at its timeout_seconds (EXECUTION_TIMEOUT) and never reads as abandoned', async () => {
   server = await startMessagesServer([{ hang: true }]);
   services = await createServices(
-    loadConfig({ EPHEMERA_DATA_DIR: dir, ANTHROPIC_BASE_URL: server.url, EPHEMERA_LLM_TIMEOUT_MS: '5000', EPHEMERA_LLM_MAX_RETRIES: '0' }),
+    loadConfig({ EPHEMERA_DATA_DIR: dir, ANTHROPIC_BASE_URL: server.url, EPHEMERA_LLM_TIMEOUT_MS: '60000', EPHEMERA_LLM_MAX_RETRIES: '0' }),
   );
   const request = parseExecuteRequest({
     dataset: { data: `base64:${Buffer.from('a,b\n1,2\n').toString('base64')}`, format: 'csv' },
@@ -41,14 +42,22 @@ it('a run waiting on its model call past timeout_seconds + lease is still runnin
     },
   });
   const executionId = ulid();
-  const run = execute(request, { ...services, executionId });
-  // The model call is pending (the server hangs); wait past requested + timeout_seconds + the lease.
-  await new Promise((resolve) => setTimeout(resolve, 1000 + LEASE_MS + 1500));
-  const events = await services.log.readStream(executionId);
-  expect(server.received.length).toBe(1);
-  const seen = streamState(events, Date.now(), LEASE_MS);
+  let done = false;
+  const run = execute(request, { ...services, executionId }).finally(() => {
+    done = true;
+  });
+  // A reader's view, every 100 ms while the executor lives: with a 500 ms lease, a run silent past its deadline shows.
+  const seen = new Set<string>();
+  while (!done) {
+    const events = await services.log.readStream(executionId);
+    if (events.length > 0) seen.add(streamState(events, Date.now(), LEASE_MS));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   const { certificate } = await run;
-  // The executor was alive all along and sealed the run: it must not have read as abandoned meanwhile.
+  expect(server.received.length).toBe(1);
   expect(certificate.events.at(-1)?.type).toBe('certificate.sealed');
-  expect(seen).toBe('running');
+  expect(certificate.result).toMatchObject({ error_code: 'EXECUTION_TIMEOUT', exit_code: null });
+  expect(certificate.events.find((e) => e.type === 'llm.called')?.data).toMatchObject({ error_code: 'EXECUTION_TIMEOUT', response_hash: null });
+  expect(seen.has('running')).toBe(true);
+  expect([...seen]).not.toContain('abandoned');
 }, 30_000);

@@ -70,6 +70,8 @@ export async function runLlm(
   };
 
   let killedBy: ToolOutcome['killedBy'] = null;
+  // timeout_seconds bounds the whole run, the model's turns included: a reader's lease (events/stream-state.ts) counts on it.
+  const deadline = AbortSignal.timeout(Math.max(1, ctx.limits.timeoutMs - (Date.now() - ctx.started)));
   const runModelTool = async (name: string, input: unknown): Promise<{ content: string; isError: boolean }> => {
     const invoked = { tool: name, argsHash: hashUtf8(canonicalize({ tool: name, input: input ?? null })), caller: 'llm' as const };
     if (!allowed.has(name)) return asToolResult(await runRecordedSynthetic(ctx.recorder, ids.take(), invoked, 'this tool is not available'));
@@ -97,11 +99,13 @@ export async function runLlm(
       runTool: runModelTool,
       onLlmCall,
       signal: ctx.signal,
+      deadline,
     });
     return { answer, errorCode: null, killedBy: null };
   } catch (error) {
     // Stopped by the drain (a cancelled model call, or a tool call refused once the sandbox went): the drain's failure.
     if (ctx.signal?.aborted) return { answer: '', errorCode: 'EXECUTOR_DRAINING', killedBy: null };
+    if (deadline.aborted) return { answer: '', errorCode: 'EXECUTION_TIMEOUT', killedBy: 'timeout' };
     const code = modelFailureCode(error);
     if (code === null) throw error;
     return { answer: '', errorCode: code, killedBy };

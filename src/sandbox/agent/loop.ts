@@ -19,7 +19,7 @@ export interface LlmCallReport {
   stopReason: string | null;
   latencyMs: number;
   /** Why the call failed; EXECUTOR_DRAINING when the executor cancelled it on shutdown. */
-  errorCode: LlmErrorCode | 'EXECUTOR_DRAINING' | null;
+  errorCode: LlmErrorCode | 'EXECUTOR_DRAINING' | 'EXECUTION_TIMEOUT' | null;
 }
 
 /**
@@ -44,6 +44,8 @@ export interface AgentOptions {
   onLlmCall(report: LlmCallReport): Promise<void>;
   /** Cancels a pending model call (the executor drains); the loop then throws EXECUTOR_DRAINING. */
   signal?: AbortSignal;
+  /** The run's own deadline (timeout_seconds covers the model too): a pending call is cancelled, no turn starts after it; EXECUTION_TIMEOUT. */
+  deadline?: AbortSignal;
 }
 
 export interface AgentResult {
@@ -59,14 +61,19 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
   const messages: { role: 'user' | 'assistant'; content: unknown }[] = [{ role: 'user', content: o.prompt }];
   let inputTokens = 0;
   let outputTokens = 0;
+  // Why the loop must stop now: the drain first (it is the executor's), then the run's deadline.
+  const stopped = () => (o.signal?.aborted ? 'EXECUTOR_DRAINING' : o.deadline?.aborted ? 'EXECUTION_TIMEOUT' : null);
+  const signal = o.signal && o.deadline ? AbortSignal.any([o.signal, o.deadline]) : (o.signal ?? o.deadline);
   for (let turn = 1; turn <= o.maxTurns; turn++) {
+    const before = stopped();
+    if (before) throw stopError(before);
     const request = { model: o.model, max_tokens: o.maxOutputTokens, system: o.system, tools: o.tools, messages: structuredClone(messages) };
     const started = Date.now();
     let response: Record<string, unknown>;
     try {
-      response = (await o.client.messages.create(request as never, o.signal ? { signal: o.signal } : undefined)) as unknown as Record<string, unknown>;
+      response = (await o.client.messages.create(request as never, signal ? { signal } : undefined)) as unknown as Record<string, unknown>;
     } catch (error) {
-      const code = o.signal?.aborted ? 'EXECUTOR_DRAINING' : llmErrorCode(error);
+      const code = stopped() ?? llmErrorCode(error);
       await o.onLlmCall({
         turn,
         model: o.model,
@@ -78,7 +85,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
         latencyMs: Date.now() - started,
         errorCode: code,
       });
-      if (code === 'EXECUTOR_DRAINING') throw new EphemeraError(code, 'the model call was cancelled: the executor is shutting down');
+      if (code === 'EXECUTOR_DRAINING' || code === 'EXECUTION_TIMEOUT') throw stopError(code);
       throw llmError(code, `the model call failed (${code})`);
     }
     const usage = response.usage as { input_tokens?: unknown; output_tokens?: unknown } | undefined;
@@ -128,4 +135,10 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
     messages.push({ role: 'user', content: results });
   }
   throw llmError('LLM_MAX_TURNS', 'the model did not finish within max_turns');
+}
+
+function stopError(code: 'EXECUTOR_DRAINING' | 'EXECUTION_TIMEOUT'): EphemeraError {
+  return code === 'EXECUTOR_DRAINING'
+    ? new EphemeraError(code, 'the model call was cancelled: the executor is shutting down')
+    : new EphemeraError(code, "the run's timeout_seconds passed during its LLM step");
 }

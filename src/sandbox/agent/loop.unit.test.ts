@@ -60,6 +60,34 @@ describe('runAgent', () => {
     });
   });
 
+  describe("when the run's deadline passes", () => {
+    it('cancels the pending call and reports it as EXECUTION_TIMEOUT; the drain, when both fired, names the cause', async () => {
+      const deadline = new AbortController();
+      const calls: LlmCallReport[] = [];
+      const client = {
+        messages: {
+          create: (_request: never, options?: { signal?: AbortSignal }) =>
+            new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(new Error('Request was aborted.')))),
+        },
+      };
+      const running = agent([], { client, deadline: deadline.signal, onLlmCall: async (r) => void calls.push(r) }).run();
+      await new Promise((resolve) => setImmediate(resolve));
+      deadline.abort();
+      expect(await failure(running)).toBe('EXECUTION_TIMEOUT');
+      expect(calls).toMatchObject([{ turn: 1, response: null, errorCode: 'EXECUTION_TIMEOUT' }]);
+
+      const both = agent([], { client, deadline: AbortSignal.abort(), signal: AbortSignal.abort() });
+      expect(await failure(both.run())).toBe('EXECUTOR_DRAINING');
+    });
+
+    it('starts no turn once it has passed: nothing is asked, nothing reported', async () => {
+      const a = agent([finalText('42 rows')], { deadline: AbortSignal.abort() });
+      expect(await failure(a.run())).toBe('EXECUTION_TIMEOUT');
+      expect(a.client.requests).toEqual([]);
+      expect(a.calls).toEqual([]);
+    });
+  });
+
   describe('when the model answers at once', () => {
     it('returns its text, reports one call, runs no tool', async () => {
       const a = agent([finalText('42 rows')]);
