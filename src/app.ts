@@ -88,6 +88,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       streams: services.certificates,
       nodeId: services.nodeId,
       leaseMs: services.config.executionLeaseMs,
+      // An async run may be in its accepting node's memory only this long before its first event is stored.
+      pendingMs: services.config.queueTimeoutMs + services.config.datasetFetchTimeoutMs + 10_000,
       limits: {
         maxStreams: services.config.eventStreamsMax,
         maxDurationMs: services.config.eventStreamMaxSeconds * 1000,

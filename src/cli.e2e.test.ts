@@ -6,11 +6,13 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { ulid } from 'ulid';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { chooseTree } from '../bin/source-digest.js';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createServices } from './services.js';
+import { execute, parseExecuteRequest } from './commands/execute/index.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'ephemera-cli-'));
@@ -661,6 +663,29 @@ describe('ephemera CLI', () => {
 
         const unknown = await runAsync(dataDir, 'watch', '01JD7ZX3Q4M5N6P7R8S9T0XXXX', '--server', server);
         expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringMatching(/^error EXECUTION_NOT_FOUND: /)]);
+
+        // A run this server does not know yet (behind a proxy: queued on another node): watch waits while the
+        // server's 404 says to ask again, and follows the run once its first event is stored.
+        const later = ulid();
+        let waitingLog = '';
+        const waiting = spawn(process.execPath, [join(ROOT, 'bin/ephemera.js'), 'watch', later, '--server', server, '--data-dir', dataDir], {
+          cwd: ROOT,
+          env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config') },
+        });
+        waiting.stderr.on('data', (chunk) => (waitingLog += chunk));
+        let waitingOut = '';
+        waiting.stdout.on('data', (chunk) => (waitingOut += chunk));
+        const waited = new Promise<number | null>((resolve) => waiting.on('close', resolve));
+        await vi.waitFor(() => expect(waitingLog).toContain('not recorded yet'), { timeout: 20_000, interval: 100 });
+        await execute(
+          parseExecuteRequest({
+            dataset: { data: `base64:${Buffer.from('x\n').toString('base64')}`, format: 'txt' },
+            sandbox: { tools: ['bash'], scripts: { 'main.sh': 'echo later' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } },
+          }),
+          { ...services, executionId: later },
+        );
+        expect(await waited, waitingLog).toBe(0);
+        expect(waitingOut).toBe(`certificate cert_${later}\nstatus      completed\n`);
       } finally {
         await app.close();
         await services.close();

@@ -27,6 +27,8 @@ const EXECUTION_ID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 /** Connections tried in a row without a single new message before giving up. */
 const MAX_ATTEMPTS = 5;
 const CONNECT_TIMEOUT_MS = 10_000;
+/** The longest pause a server's Retry-After may ask for between two questions about a run it does not know yet. */
+const MAX_NOT_YET_S = 10;
 
 interface End {
   state: string;
@@ -41,12 +43,21 @@ export async function watch(executionId: string, options: WatchOptions, command:
   let lastId: string | null = null;
   let outcome: { status: 'completed' | 'failed'; errorCode: string | null } | null = null;
   let end: End | null = null;
+  let waiting = false;
   for (let attempt = 1; end === null; attempt++) {
     if (attempt > MAX_ATTEMPTS)
       throw new EphemeraError('CLI_WATCH_INTERRUPTED', `the event stream of ${executionId} at ${server} was cut ${MAX_ATTEMPTS} times without news`);
     const response = await connect(server, executionId, lastId);
     if (response === null) {
       await pause(1000 * attempt);
+      continue;
+    }
+    if ('notYetMs' in response) {
+      // Not recorded yet where we asked (accepted by another node behind a proxy, still queued): as long as the server says so.
+      if (!waiting) progress(`not recorded yet at ${server}; waiting for its first event`);
+      waiting = true;
+      attempt = 0;
+      await pause(response.notYetMs);
       continue;
     }
     for await (const message of sseMessages(response.body!)) {
@@ -82,8 +93,11 @@ async function serverOf(options: WatchOptions, command: Command): Promise<string
   return url;
 }
 
-/** The open stream, null when it is worth trying again (unreachable, busy); an error the server named is thrown as its own. */
-async function connect(server: string, executionId: string, lastId: string | null): Promise<Response | null> {
+/**
+ * The open stream; null when it is worth trying again (unreachable, busy); `notYetMs` when the server does not know
+ * the run yet but says to ask again (a 404 with Retry-After); any other error the server named is thrown as its own.
+ */
+async function connect(server: string, executionId: string, lastId: string | null): Promise<Response | { notYetMs: number } | null> {
   let response: Response;
   try {
     response = await fetch(`${server}/executions/${executionId}/events`, {
@@ -97,6 +111,8 @@ async function connect(server: string, executionId: string, lastId: string | nul
   if (response.ok && response.body) return response;
   const body = (await response.json().catch(() => null)) as { error?: { code?: unknown; message?: unknown } } | null;
   if (response.status === 503) return null;
+  const retryAfter = Number(response.headers.get('retry-after'));
+  if (response.status === 404 && Number.isSafeInteger(retryAfter) && retryAfter > 0) return { notYetMs: Math.min(retryAfter, MAX_NOT_YET_S) * 1000 };
   const code = typeof body?.error?.code === 'string' && isErrorCode(body.error.code) ? body.error.code : 'INTERNAL';
   const message = typeof body?.error?.message === 'string' ? body.error.message : `HTTP ${response.status}`;
   throw new EphemeraError(code, `${message} (from ${server})`);
@@ -112,8 +128,9 @@ function finish(executionId: string, end: End, outcome: { status: 'completed' | 
   const status = end.state === 'certified' ? (outcome?.status ?? null) : null;
   if (options.json) printJson({ execution_id: executionId, state: end.state, certificate_id: end.certificate_id, status, error: end.error });
   else if (end.certificate_id) {
-    process.stdout.write(`certificate ${end.certificate_id}\n`);
-    process.stdout.write(`status      ${status ?? 'unknown'}${outcome?.errorCode ? ` (${outcome.errorCode})` : ''}\n`);
+    // Both come from the server: printed terminal-safe.
+    process.stdout.write(terminalSafe(`certificate ${end.certificate_id}\n`));
+    process.stdout.write(terminalSafe(`status      ${status ?? 'unknown'}${outcome?.errorCode ? ` (${outcome.errorCode})` : ''}\n`));
   } else note(terminalSafe(`${end.state}: ${end.error ? `error ${end.error.code}: ${end.error.message}` : 'no certificate'}`));
   if (end.state === 'certified') return status === 'failed' ? EXIT.computationFailed : EXIT.ok;
   if (end.error && (end.state === 'refused' || end.state === 'aborted')) return errorInfo(end.error.code).exit;

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
@@ -502,6 +503,22 @@ describe('web certificate browser (Chromium)', () => {
       await page.goto(`${base}/e/01JD7ZX3Q4M5N6P7R8S9T0XXXX`);
       await page.waitForFunction(() => document.querySelector('[data-testid="watch-state"]')?.textContent?.startsWith('This run cannot be followed'));
       expect((await page.goto(`${base}/e/not-a-ulid`))?.status()).toBe(404);
+    });
+
+    it('waits for a run this server does not know yet (accepted by another node behind a proxy), then follows it', async () => {
+      const later = ulid();
+      await page.goto(`${base}/e/${later}`);
+      await page.waitForFunction(() => document.querySelector('[data-testid="watch-state"]')?.textContent?.startsWith('Not recorded yet'));
+      // The run appears: recorded under that id by this node's own executor (as another node's would be, in the shared log).
+      await execute(
+        parseExecuteRequest({
+          dataset: { data: `base64:${Buffer.from('x\n').toString('base64')}`, format: 'txt' },
+          sandbox: { tools: ['bash'], scripts: { 'main.sh': 'echo later' }, environment: { timeout_seconds: 10, max_memory_mb: 64 } },
+        }),
+        { ...services, executionId: later },
+      );
+      await page.getByTestId('watch-certificate').waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId('watch-state').textContent()).toBe('Certified');
     });
   });
 });

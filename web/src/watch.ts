@@ -44,41 +44,62 @@ export function watchPage(executionId: string): void {
   mount(h('h1', {}, 'Run ', h('code', { class: 'watch-id' }, executionId)), banner, steps, activity);
 
   const counts = new Map<string, number>();
-  const source = new EventSource(`/executions/${executionId}/events`);
-  const onStep = (message: MessageEvent<string>) => {
-    const type = message.type;
-    if (COUNTED[type]) {
-      counts.set(type, (counts.get(type) ?? 0) + 1);
-      activity.textContent = [...counts].map(([t, n]) => `${COUNTED[t]}: ${n}`).join(' · ');
-    }
-    if (!STEPS[type] || type === 'tool.completed') return;
-    let at = '';
-    try {
-      at = String((JSON.parse(message.data) as { at?: unknown }).at ?? '');
-    } catch {
-      // shown without its time
-    }
-    steps.append(h('li', { 'data-step': type }, STEPS[type] ?? type, at ? h('small', {}, ` ${at}`) : null));
-    status.textContent = 'Running…';
+  const follow = () => {
+    const source = new EventSource(`/executions/${executionId}/events`);
+    const onStep = (message: MessageEvent<string>) => {
+      const type = message.type;
+      if (COUNTED[type]) {
+        counts.set(type, (counts.get(type) ?? 0) + 1);
+        activity.textContent = [...counts].map(([t, n]) => `${COUNTED[t]}: ${n}`).join(' · ');
+      }
+      if (!STEPS[type] || type === 'tool.completed') return;
+      let at = '';
+      try {
+        at = String((JSON.parse(message.data) as { at?: unknown }).at ?? '');
+      } catch {
+        // shown without its time
+      }
+      steps.append(h('li', { 'data-step': type }, STEPS[type] ?? type, at ? h('small', {}, ` ${at}`) : null));
+      status.textContent = 'Running…';
+    };
+    for (const type of new Set([...Object.keys(STEPS), ...Object.keys(COUNTED)])) source.addEventListener(type, onStep);
+    source.addEventListener('end', (message) => {
+      source.close();
+      let end: End = {};
+      try {
+        end = JSON.parse((message as MessageEvent<string>).data) as End;
+      } catch {
+        // an end we cannot read: said below
+      }
+      finish(end, banner, status);
+    });
+    source.addEventListener('error', () => {
+      // The browser retries by itself while the stream can come back; a refusal (404, 400) closes it for good,
+      // unless the server says the run may yet appear (another node accepted it and has not recorded it yet).
+      if (source.readyState !== EventSource.CLOSED) return;
+      void notYet(executionId).then((retryAfterS) => {
+        if (retryAfterS !== null) {
+          status.textContent = 'Not recorded yet on this server: waiting for its first event…';
+          setTimeout(follow, retryAfterS * 1000);
+          return;
+        }
+        banner.className = 'banner banner-warn';
+        status.textContent = 'This run cannot be followed: no such execution on this server, or the server refused the stream.';
+      });
+    });
   };
-  for (const type of new Set([...Object.keys(STEPS), ...Object.keys(COUNTED)])) source.addEventListener(type, onStep);
-  source.addEventListener('end', (message) => {
-    source.close();
-    let end: End = {};
-    try {
-      end = JSON.parse((message as MessageEvent<string>).data) as End;
-    } catch {
-      // an end we cannot read: said below
-    }
-    finish(end, banner, status);
-  });
-  source.addEventListener('error', () => {
-    // The browser retries by itself while the stream can come back; a refusal (404, 400) closes it for good.
-    if (source.readyState === EventSource.CLOSED) {
-      banner.className = 'banner banner-warn';
-      status.textContent = 'This run cannot be followed: no such execution on this server, or the server refused the stream.';
-    }
-  });
+  follow();
+}
+
+/** Seconds to wait when the server does not know the run yet but says to ask again (404 with Retry-After); else null. */
+async function notYet(executionId: string): Promise<number | null> {
+  try {
+    const response = await fetch(`/executions/${executionId}`);
+    const seconds = Number(response.headers.get('retry-after'));
+    return response.status === 404 && Number.isSafeInteger(seconds) && seconds > 0 ? Math.min(seconds, 10) : null;
+  } catch {
+    return null;
+  }
 }
 
 function finish(end: End, banner: HTMLElement, status: HTMLElement): void {

@@ -38,7 +38,9 @@ export class LiveRuns implements LocalRuns {
     this.prune();
     if (this.entries.size >= this.options.max) this.evictOldestFinished();
     if (this.entries.size >= this.options.max)
-      throw new EphemeraError('EXECUTION_REGISTRY_FULL', `this node already follows ${this.options.max} async runs; try again shortly`);
+      throw new EphemeraError('EXECUTION_REGISTRY_FULL', `this node already follows ${this.options.max} async runs; try again shortly`, {
+        retryAfterSeconds: 5,
+      });
     this.entries.set(executionId, {
       run: { executionId, state: 'queued', events: 0, lastEvent: null, certificateId: null, error: null },
       recorded: [],

@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { EphemeraError, isEphemeraError } from '../../errors.js';
+import { EphemeraError } from '../../errors.js';
 import { EXECUTE_TOKEN_SCHEME, errorResponses, EXECUTION_TIME_MS, LIFECYCLE_TIMES } from '../../openapi.js';
 import { errorBodySchema } from '../../http-errors.js';
 import { CERTIFICATE_ID_PATTERN, type Certificate } from '../../verify/index.js';
@@ -198,13 +198,7 @@ async function admitted(deps: ExecuteRouteDeps, request: FastifyRequest<{ Body: 
 
 /** 202 at once: the run waits for its slot and runs in the background (async-run.ts); the refusals that need no wait come first. */
 function answerAsync(body: ExecuteRequest, deps: ExecuteRouteDeps, async: AsyncRunDeps, reply: FastifyReply) {
-  let executionId: string;
-  try {
-    executionId = startAsync(body, deps, async);
-  } catch (refusal) {
-    if (isEphemeraError(refusal) && refusal.code === 'EXECUTION_REGISTRY_FULL') reply.header('retry-after', '5');
-    throw refusal;
-  }
+  const executionId = startAsync(body, deps, async);
   const urls = executionUrls(executionId);
   return reply
     .status(202)

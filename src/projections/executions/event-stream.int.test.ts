@@ -16,8 +16,8 @@ import { EphemeraError } from '../../errors.js';
 import { canonicalText, EventChain, type EventEnvelope } from '../../events/index.js';
 import { SqliteEventLog } from '../../events/sqlite.js';
 import { data } from '../../events/testing/stream.js';
-import { toHttpError } from '../../http-errors.js';
 import { executionRoutes } from './routes.js';
+import { answerErrorsAsTheApp } from './testing/error-answers.js';
 
 type Message = { id?: string; event?: string; data: string };
 
@@ -33,10 +33,7 @@ describe('GET /executions/:id/events', () => {
     log = new SqliteEventLog(join(dir, 'events.sqlite'));
     runs = new LiveRuns({ max: 100, retentionMs: 60_000 });
     app = Fastify();
-    app.setErrorHandler((error, _request, reply) => {
-      const { status, body } = toHttpError((error as EphemeraError).code ?? 'INTERNAL', (error as Error).message);
-      return reply.status(status).send(body);
-    });
+    answerErrorsAsTheApp(app);
     await app.register(
       executionRoutes({ runs, streams: log, nodeId: 'node-a', limits: { maxStreams: 3, maxDurationMs: 60_000, keepAliveMs: 50, pollMs: 30 } }),
     );

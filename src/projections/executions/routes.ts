@@ -6,6 +6,7 @@
  * Events are public: a certificate carries them all.
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { decodeTime } from 'ulid';
 import { EphemeraError } from '../../errors.js';
 import type { EventEnvelope, EventLog } from '../../events/index.js';
 import type { LocalRun, LocalRuns } from '../../events/local-runs.js';
@@ -19,6 +20,8 @@ export const EXECUTION_ID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 const LAST_EVENT_ID = /^\d{1,9}$/;
 /** Seconds a refused stream is told to wait. */
 const STREAMS_RETRY_AFTER_S = 5;
+/** How far ahead of this node's clock another node's may run (an id made "in the future" by that much is still pending). */
+const CLOCK_SKEW_MS = 5000;
 
 export interface EventStreamLimits {
   /** Open event streams at once, over every client. */
@@ -38,6 +41,12 @@ export interface ExecutionRouteDeps {
   limits: EventStreamLimits;
   /** How long a silent executor's open run counts as running (EPHEMERA_EXECUTION_LEASE_MS); default streamState's. */
   leaseMs?: number;
+  /**
+   * How long after its id was made a run may have no stored event yet (admission queue + dataset fetch): an async
+   * run accepted by another node is in that node's memory only until its first event. Such an id's 404 says when to
+   * ask again (Retry-After), so a client behind a proxy keeps following it; an older one is gone for good.
+   */
+  pendingMs?: number;
   now?: () => number;
 }
 
@@ -108,7 +117,16 @@ export function executionRoutes(deps: ExecutionRouteDeps): FastifyPluginAsync {
   const now = deps.now ?? Date.now;
   const open = new Set<EventStream>();
 
-  const notFound = (id: string) => new EphemeraError('EXECUTION_NOT_FOUND', `no execution ${id}`, { fields: { field: 'params.id' } });
+  const notFound = (id: string) => {
+    const age = now() - decodeTime(id);
+    // Made within the window (and not in the future): perhaps accepted by another node and not recorded yet.
+    if (age >= -CLOCK_SKEW_MS && age <= (deps.pendingMs ?? 0))
+      return new EphemeraError('EXECUTION_NOT_FOUND', `no execution ${id} here yet: a run another node accepted shows once its first event is stored`, {
+        fields: { field: 'params.id' },
+        retryAfterSeconds: 1,
+      });
+    return new EphemeraError('EXECUTION_NOT_FOUND', `no execution ${id}`, { fields: { field: 'params.id' } });
+  };
 
   async function state(id: string): Promise<ExecutionAnswer> {
     const local = deps.runs.get(id);
@@ -210,10 +228,10 @@ export function executionRoutes(deps: ExecutionRouteDeps): FastifyPluginAsync {
         const id = executionId(request.params.id);
         const after = lastEventId(request.headers['last-event-id']);
         const current = await state(id);
-        if (open.size >= deps.limits.maxStreams) {
-          reply.header('retry-after', String(STREAMS_RETRY_AFTER_S));
-          throw new EphemeraError('EXECUTION_STREAMS_BUSY', `this node already serves ${deps.limits.maxStreams} event streams`);
-        }
+        if (open.size >= deps.limits.maxStreams)
+          throw new EphemeraError('EXECUTION_STREAMS_BUSY', `this node already serves ${deps.limits.maxStreams} event streams`, {
+            retryAfterSeconds: STREAMS_RETRY_AFTER_S,
+          });
         reply.hijack();
         const stream = new EventStream(reply.raw, { after, keepAliveMs: deps.limits.keepAliveMs, maxDurationMs: deps.limits.maxDurationMs });
         open.add(stream);
