@@ -136,10 +136,23 @@ describe('docker-compose.nodes.yml (several nodes behind a proxy)', () => {
     }
   });
 
-  it('sends live events to a backend that does not cut a long stream, and never retries a request on another node', () => {
+  it('sends live events to a backend that does not cut a long stream, and retries a request elsewhere only when it was never sent', () => {
     expect(haproxy).toMatch(/acl live_events path_reg \^\/executions\/\[\^\/\]\+\/events\$/);
     expect(backends.get('ephemera_events')).toMatch(/timeout server 1h/);
-    expect(haproxy).toMatch(/^\s+retries 0$/m);
+    // conn-failure only: a POST /execute that reached a node is never sent to a second one (it is not idempotent).
+    expect([...haproxy.matchAll(/^\s+retry-on (.+)$/gm)].map((m) => m[1])).toEqual(['conn-failure']);
+  });
+
+  it('is a configuration HAProxy itself accepts (haproxy -c), nodes not resolvable yet included', () => {
+    let checked: string;
+    try {
+      checked = execFileSync('haproxy', ['-c', '-f', join(ROOT, 'deploy/nodes/haproxy.cfg')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      const { code, stderr } = error as { code?: string; stderr?: string };
+      if (code === 'ENOENT') throw new Error('haproxy missing: install it (Debian: apt-get install haproxy; .ci/run does) to check the proxy configuration');
+      throw new Error(`haproxy refuses deploy/nodes/haproxy.cfg:\n${stderr}`);
+    }
+    expect(checked).toMatch(/Configuration file is valid/);
   });
 });
 
