@@ -57,7 +57,7 @@ export function createMetrics(services: Pick<Services, 'admission' | 'onAppend'>
   });
   const appends = new Histogram({
     name: 'ephemera_event_log_append_seconds',
-    help: 'Latency of one acknowledged append (one batch) to the event log, by log kind',
+    help: 'Latency of one append (one batch) to the event log, acknowledged or failed, by log kind',
     labelNames: ['log'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers,
