@@ -7,10 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { takeTraceFifo } from './trace-fifo.js';
 
 describe('takeTraceFifo', () => {
-  it('gives a fresh FIFO (0600) in its own private directory (0700) each time', async () => {
-    const taken = await Promise.all([takeTraceFifo(), takeTraceFifo(), takeTraceFifo()]);
+  it('gives a fresh FIFO (0600) in its own private directory (0700) each time, more at once than one batch holds', async () => {
+    const taken = await Promise.all(Array.from({ length: 6 }, () => takeTraceFifo()));
     try {
-      expect(new Set(taken.map((f) => f.dir)).size).toBe(3);
+      expect(new Set(taken.map((f) => f.dir)).size).toBe(6);
       for (const fifo of taken) {
         expect(statSync(fifo.path).isFIFO()).toBe(true);
         expect(statSync(fifo.path).mode & 0o777).toBe(0o600);
@@ -22,7 +22,7 @@ describe('takeTraceFifo', () => {
     }
   });
 
-  it("has the next one ready, ours until taken (then the given owner's), and removes it when the process exits untaken", () => {
+  it("makes them in batches, each ours until taken (then the given owner's), and removes the untaken ones when the process exits", () => {
     // As root (CI, the image) the tracer runs as uid 65534; otherwise as this process's own uid.
     const owner = process.getuid?.() === 0 ? 65534 : undefined;
     const tmp = mkdtempSync(join(tmpdir(), 'trace-fifo-test-'));
@@ -34,7 +34,7 @@ describe('takeTraceFifo', () => {
         import { takeTraceFifo } from './src/sandbox/trace-fifo.ts';
         const taken = await takeTraceFifo(${owner});
         const fifos = () => readdirSync(process.env.TMPDIR).filter((n) => n.startsWith('ephemera-trace-'));
-        while (fifos().length < 2) await new Promise((r) => setTimeout(r, 10));
+        while (fifos().length < 4) await new Promise((r) => setTimeout(r, 10));
         const owners = Object.fromEntries(fifos().map((n) => [join(process.env.TMPDIR, n), statSync(join(process.env.TMPDIR, n, 'trace.fifo')).uid]));
         console.log(JSON.stringify({ taken: taken.dir, made: fifos(), owners }));`;
       const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
@@ -43,14 +43,14 @@ describe('takeTraceFifo', () => {
         encoding: 'utf8',
       });
       const { taken, made, owners } = JSON.parse(out) as { taken: string; made: string[]; owners: Record<string, number> };
-      expect(made).toHaveLength(2); // the taken one and the spare, ready before it is asked for
-      const spare = join(tmp, made.find((name) => join(tmp, name) !== taken)!);
-      expect(owners).toEqual({ [taken]: owner ?? process.getuid!(), [spare]: process.getuid!() });
+      expect(made).toHaveLength(4); // one mkfifo's batch: the taken one and three spares, ready before they are asked for
+      const spares = made.map((name) => join(tmp, name)).filter((dir) => dir !== taken);
+      expect(owners).toEqual({ [taken]: owner ?? process.getuid!(), ...Object.fromEntries(spares.map((dir) => [dir, process.getuid!()])) });
       expect(
         readdirSync(tmp)
           .filter((name) => name.startsWith('ephemera-trace-'))
           .map((name) => join(tmp, name)),
-      ).toEqual([taken]); // the spare went with the process
+      ).toEqual([taken]); // the spares went with the process
       expect(statSync(join(taken, 'trace.fifo')).isFIFO()).toBe(true); // the taken one is its user's to remove
     } finally {
       rmSync(tmp, { recursive: true, force: true });
