@@ -103,8 +103,12 @@ describe('HAProxy in front of two nodes (deploy/nodes/haproxy.cfg)', () => {
     const response = await fetch(`${url}/execute`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(NOOP('one')) });
     expect(response.status, proxyLog).toBe(200);
     const { certificate_id: id } = (await response.json()) as { certificate_id: string };
+    // Each node serves it once its projection has the whole sealed stream (before that, the open stream's document).
     for (const node of nodes)
-      await vi.waitFor(async () => expect((await fetch(`${node.url}/certificate/${id}`)).status).toBe(200), { timeout: 20_000, interval: 100 });
+      await vi.waitFor(async () => expect((await fetch(`${node.url}/certificate/${id}`)).headers.get('ephemera-execution-state')).toBe('certified'), {
+        timeout: 20_000,
+        interval: 100,
+      });
     const texts = await Promise.all(nodes.map(async (node) => (await fetch(`${node.url}/certificate/${id}`)).text()));
     expect(texts[0]).toBe(texts[1]);
     expect(await (await fetch(`${url}/certificate/${id}`)).text()).toBe(texts[0]);
