@@ -57,12 +57,15 @@ const stateOf = async (stream: EventEnvelope[]) => {
 const id = (stream: EventEnvelope[]) => `cert_${stream[0]!.execution_id}`;
 
 describe('an open stream whose executor is silent past its lease', () => {
-  it('is abandoned in search and on the certificate route (whose document still says incomplete), and never certified', async () => {
+  it('is abandoned in search and on the certificate route (whose document still says incomplete), and never certified; a live one has no document yet', async () => {
     expect(await search('status=abandoned')).toEqual([[id(silent), 'abandoned']]);
     expect(await search('status=running')).toEqual([[id(live), 'running']]);
     expect(await search('status=completed')).not.toContainEqual([id(silent), expect.anything()]);
     expect(await stateOf(silent)).toEqual(['abandoned', 'incomplete']);
-    expect(await stateOf(live)).toEqual(['running', 'incomplete']);
+    // A run still going has no certificate yet: no document a reader could take for one, and when to ask again.
+    const going = await app.inject({ url: `/certificate/${id(live)}` });
+    expect([going.statusCode, going.json().error.code, going.headers['retry-after']]).toEqual([404, 'CERTIFICATE_NOT_FOUND', '1']);
+    expect(going.json().error.message).toContain(`/executions/${live[0]!.execution_id}`);
     expect(await stateOf(certified)).toEqual(['certified', 'completed']);
   });
 

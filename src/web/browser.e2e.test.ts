@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ulid } from 'ulid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
@@ -503,6 +503,19 @@ describe('web certificate browser (Chromium)', () => {
       await page.goto(`${base}/e/01JD7ZX3Q4M5N6P7R8S9T0XXXX`);
       await page.waitForFunction(() => document.querySelector('[data-testid="watch-state"]')?.textContent?.startsWith('This run cannot be followed'));
       expect((await page.goto(`${base}/e/not-a-ulid`))?.status()).toBe(404);
+    });
+
+    it("sends a reader of a run still going from its certificate's page to its live view, and back once it is sealed", async () => {
+      const id = await startAsync({ data: `base64:${Buffer.from('x\n').toString('base64')}`, format: 'txt' }, 'sleep 3; echo done');
+      await vi.waitFor(async () => expect(((await (await fetch(`${base}/executions/${id}`)).json()) as { state: string }).state).toBe('running'), {
+        timeout: 20_000,
+        interval: 50,
+      });
+      await page.goto(`${base}/c/cert_${id}`);
+      await page.waitForURL(`${base}/e/${id}`);
+      await page.getByTestId('watch-certificate').click({ timeout: 30_000 });
+      await page.waitForURL(`${base}/c/cert_${id}`);
+      await page.getByTestId('verify').waitFor();
     });
 
     it('waits for a run this server does not know yet (accepted by another node behind a proxy), then follows it', async () => {

@@ -1,7 +1,7 @@
 /** One certificate: what ran, on what, with what result and proof; verify it here. */
 import type { Certificate } from '../../src/verify/index.js';
 import { decodeUtf8Strict, parseStrictJson, type StderrTail } from '../../src/events/index.js';
-import { facts, getBytes, h, mount, table } from './dom.js';
+import { facts, getBytes, getJson, h, mount, table } from './dom.js';
 import { keyFingerprint, pinHint, policyEditor, verifyHere } from './checks.js';
 import { inclusionProofHex } from './proof.js';
 import { describeOutcome, outcomeOf, type RunOutcome } from './outcome.js';
@@ -29,6 +29,18 @@ function stderrTail(tail: StderrTail): HTMLElement {
   );
 }
 
+/** Whether the run of `id` is still going (queued or running), as GET /executions says. */
+async function stillGoing(id: string): Promise<boolean> {
+  const executionId = id.slice('cert_'.length);
+  if (!/^cert_[0-7][0-9A-HJKMNP-TV-Z]{25}$/.test(id)) return false;
+  try {
+    const state = ((await getJson(`/executions/${executionId}`)) as { state?: unknown }).state;
+    return state === 'running' || state === 'queued';
+  } catch {
+    return false;
+  }
+}
+
 export async function certificatePage(id: string): Promise<void> {
   mount(h('p', {}, 'Loading…'));
   // The page shows and verifies the same bytes, read strictly (docs/verification.md §2): a lax parse
@@ -39,6 +51,8 @@ export async function certificatePage(id: string): Promise<void> {
     bytes = await getBytes(`/certificate/${encodeURIComponent(id)}`);
     c = parseStrictJson(decodeUtf8Strict(new Uint8Array(await bytes.arrayBuffer()))) as Certificate;
   } catch (error) {
+    // No certificate yet because the run is still going: its live view (which links back here once it is sealed).
+    if (await stillGoing(id)) return location.replace(`/e/${id.slice('cert_'.length)}`);
     mount(h('h1', {}, 'Certificate'), h('p', { class: 'fail' }, `Could not load ${id} (${(error as { code?: string }).code ?? (error as Error).message}).`));
     return;
   }

@@ -137,7 +137,7 @@ const stateHeader = {
     type: 'string',
     enum: ['running', 'certified', 'aborted', 'abandoned'],
     description:
-      'certified or aborted once the stream is closed; an open stream (document status incomplete) is running while its executor is within its lease, abandoned after (never certified)',
+      'certified or aborted once the stream is closed; abandoned: an open stream whose executor was silent past its lease (never certified). A running stream has no document yet: 404 with Retry-After',
   },
 } as const;
 
@@ -155,7 +155,8 @@ export function certificateRoutes(deps: CertificateRouteDeps): FastifyPluginAsyn
       {
         schema: {
           summary: 'The certificate document',
-          description: 'Public by design. The page for people is /c/{id}.',
+          description:
+            'Public by design. The page for people is /c/{id}. A run still going has no certificate yet: 404 CERTIFICATE_NOT_FOUND with Retry-After (its live state is GET /executions/{execution id}); an aborted or abandoned run is served as its unsealed document, which says so in Ephemera-Execution-State.',
           tags: ['certificates'],
           params: certificateIdParams,
           response: { 200: { ...certificateSchema, headers: stateHeader }, ...errorResponses(400, 404, 500, 503) },
@@ -163,8 +164,17 @@ export function certificateRoutes(deps: CertificateRouteDeps): FastifyPluginAsyn
       },
       async (request, reply) => {
         const certificate = await load(request.params.id);
+        const state = stateOf(certificate.events);
+        // A run still going (or whose seal this node has not projected yet: another node issued it a moment ago) has
+        // no certificate yet: no half a document a reader would take for one; it may ask again (Retry-After).
+        if (state === 'running')
+          throw new EphemeraError(
+            'CERTIFICATE_NOT_FOUND',
+            `no certificate ${request.params.id} yet: the run is still going, or this node has not yet projected its seal; its live state is /executions/${certificate.execution_id}`,
+            { fields: { field: 'params.id' }, retryAfterSeconds: 1 },
+          );
         // Written with canonical events (certificateJson): what a verifier reading the bytes hashes as they are.
-        return reply.type('application/json; charset=utf-8').header(EXECUTION_STATE_HEADER, stateOf(certificate.events)).send(certificateJson(certificate));
+        return reply.type('application/json; charset=utf-8').header(EXECUTION_STATE_HEADER, state).send(certificateJson(certificate));
       },
     );
 
