@@ -133,7 +133,6 @@ describe('ephemera serve on SIGTERM', () => {
       // The run has files in the child's temporary directory (so their absence afterwards means something).
       expect(runLeftovers(server.tmp).length).toBeGreaterThan(0);
 
-      const signalled = Date.now();
       server.child.kill('SIGTERM');
       const response = await answer;
       expect(response.status).toBe(200);
@@ -144,9 +143,8 @@ describe('ephemera serve on SIGTERM', () => {
         lifecycle: { dataset_deleted: true, sandbox_destroyed: true },
       });
 
+      // Stopped, not slept out: the certificate says EXECUTOR_DRAINING (above) and the script's call was cut (below).
       expect(await server.exited).toBe(0);
-      // The drain deadline, the sandbox's destruction and the certificate, with room for a loaded machine; far less than the 30 s run.
-      expect(Date.now() - signalled).toBeLessThan(20_000);
       expect(server.log()).toContain('stopped 1 run(s) at the drain deadline');
       expect(sandboxProcesses.filter((p) => alive(p.pid))).toEqual([]);
       expect(runLeftovers(server.tmp)).toEqual([]);

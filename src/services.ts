@@ -21,10 +21,10 @@ import { ReadModel } from './projections/read-model.js';
 import { verifyOptionsFor } from './verify-options.js';
 import { nodeIdOf, projectionGroupOf } from './node-identity.js';
 import { Admission, admissionLimitsOf } from './commands/execute/admission.js';
+import { journalDirOf, RunJournal } from './commands/execute/journal.js';
 
 /** Hears how long one append to the event log took (the metrics' histogram). */
 export type AppendListener = (kind: EventLog['kind'], seconds: number) => void;
-import { journalDirOf, RunJournal } from './commands/execute/journal.js';
 
 export interface Services {
   config: Config;
@@ -130,6 +130,7 @@ function timeAppends(log: EventLog, listeners: Set<AppendListener>): void {
     }
   };
 }
+
 /** The local mirror of a Kafka log the certificate routes read (rebuilt with the projections). */
 export const mirrorPathOf = (dataDir: string) => join(dataDir, 'kafka-mirror.sqlite');
 

@@ -15,7 +15,7 @@ import { configOf, note, printJson, progressReporter, terminalSafe } from './com
 import { findServer } from './discovery.js';
 import { sseMessages } from './sse.js';
 import { reportSteps } from './steps.js';
-import type { EventEnvelope } from '../events/index.js';
+import { RUN_ID_PATTERN, type EventEnvelope } from '../events/index.js';
 
 export interface WatchOptions {
   server?: string;
@@ -23,7 +23,6 @@ export interface WatchOptions {
   json?: boolean;
 }
 
-const EXECUTION_ID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 /** Connections tried in a row without a single new message before giving up. */
 const MAX_ATTEMPTS = 5;
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -37,7 +36,7 @@ interface End {
 }
 
 export async function watch(executionId: string, options: WatchOptions, command: Command): Promise<number> {
-  if (!EXECUTION_ID.test(executionId)) throw new EphemeraError('CLI_USAGE', `${executionId} is not an execution id (a ULID, as POST /execute answered it)`);
+  if (!RUN_ID_PATTERN.test(executionId)) throw new EphemeraError('CLI_USAGE', `${executionId} is not an execution id (a ULID, as POST /execute answered it)`);
   const server = await serverOf(options, command);
   const progress = progressReporter(options.quiet);
   let lastId: string | null = null;

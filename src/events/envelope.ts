@@ -27,6 +27,9 @@ export const SUPPORTED_VERSIONS: readonly (1 | 2)[] = [1, 2];
 /** ULID: 26 characters of Crockford base32 (the one copy: certificate ids and routes build on it). */
 export const ULID = '[0-9A-HJKMNP-TV-Z]{26}';
 export const EXECUTION_ID_PATTERN = new RegExp(`^${ULID}$`);
+/** A ULID as `ulid()` makes it and `decodeTime` reads it: the first character at most 7 (48 bits of time). What a route or a client accepts as an execution id it may be asked about. */
+export const RUN_ID = '[0-7][0-9A-HJKMNP-TV-Z]{25}';
+export const RUN_ID_PATTERN = new RegExp(`^${RUN_ID}$`);
 const ENVELOPE_MEMBERS = new Set(['v', 'execution_id', 'seq', 'type', 'at', 'prev', 'data', 'hash']);
 
 export type EventEnvelope<T extends EventType = EventType> = {

@@ -40,6 +40,8 @@ export {
   SUPPORTED_VERSIONS,
   EXECUTION_ID_PATTERN,
   ULID,
+  RUN_ID,
+  RUN_ID_PATTERN,
   genesisHash,
   computeEventHash,
   eventDigest,

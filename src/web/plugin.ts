@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { build } from 'esbuild';
 import { CERTIFICATE_ID_PATTERN } from '../verify/index.js';
+import { RUN_ID_PATTERN } from '../events/index.js';
 
 export const WEB_ROOT = join(import.meta.dirname, '../../web');
 export const CSP =
@@ -69,7 +70,7 @@ export const webRoutes =
     });
     // A run watched live (web/src/watch.ts): the page follows its event stream, which says itself whether there is such a run.
     app.get<{ Params: { id: string } }>('/e/:id', shell, (req, reply) =>
-      send(reply.status(/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/.test(req.params.id) ? 200 : 404), 'text/html; charset=utf-8', page),
+      send(reply.status(RUN_ID_PATTERN.test(req.params.id) ? 200 : 404), 'text/html; charset=utf-8', page),
     );
     app.get('/assets/style.css', shell, (_req, reply) => send(reply, 'text/css; charset=utf-8', css));
     app.get('/assets/app.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('main')));

@@ -1,6 +1,6 @@
 /** One certificate: what ran, on what, with what result and proof; verify it here. */
 import type { Certificate } from '../../src/verify/index.js';
-import { decodeUtf8Strict, parseStrictJson, type StderrTail } from '../../src/events/index.js';
+import { decodeUtf8Strict, parseStrictJson, RUN_ID_PATTERN, type StderrTail } from '../../src/events/index.js';
 import { facts, getBytes, getJson, h, mount, table } from './dom.js';
 import { keyFingerprint, pinHint, policyEditor, verifyHere } from './checks.js';
 import { inclusionProofHex } from './proof.js';
@@ -32,7 +32,7 @@ function stderrTail(tail: StderrTail): HTMLElement {
 /** Whether the run of `id` is still going (queued or running), as GET /executions says. */
 async function stillGoing(id: string): Promise<boolean> {
   const executionId = id.slice('cert_'.length);
-  if (!/^cert_[0-7][0-9A-HJKMNP-TV-Z]{25}$/.test(id)) return false;
+  if (!id.startsWith('cert_') || !RUN_ID_PATTERN.test(executionId)) return false;
   try {
     const state = ((await getJson(`/executions/${executionId}`)) as { state?: unknown }).state;
     return state === 'running' || state === 'queued';

@@ -5,6 +5,7 @@ import { listPage } from './list.js';
 import { certificatePage } from './certificate.js';
 import { verifyPage } from './verify-page.js';
 import { watchPage } from './watch.js';
+import { RUN_ID } from '../../src/events/index.js';
 
 // Exposed for tests and the curious: the same verifier the page uses, on an object or on a file's bytes (base64).
 Object.assign(window, {
@@ -21,7 +22,7 @@ Object.assign(window, {
 
 function route(): void {
   const match = /^\/c\/([A-Za-z0-9_]+)$/.exec(location.pathname);
-  const watched = /^\/e\/([0-7][0-9A-HJKMNP-TV-Z]{25})$/.exec(location.pathname);
+  const watched = new RegExp(`^/e/(${RUN_ID})$`).exec(location.pathname);
   if (match) void certificatePage(match[1]!);
   else if (watched) watchPage(watched[1]!);
   else if (location.pathname === '/verify') verifyPage();

@@ -5,6 +5,7 @@
  * SECURITY: events are untrusted text: they go in through textContent only,
  * and the only link is built from the id pattern, never from event data.
  */
+import { RUN_ID } from '../../src/events/index.js';
 import { h, mount } from './dom.js';
 
 const STEPS: Record<string, string> = {
@@ -28,7 +29,7 @@ const COUNTED: Record<string, string> = {
   'file.accessed': 'file accesses',
   'network.requested': 'network requests',
 };
-const CERTIFICATE_ID = /^cert_[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+const CERTIFICATE_ID = new RegExp(`^cert_${RUN_ID}$`);
 
 interface End {
   state?: string;

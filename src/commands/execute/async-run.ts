@@ -6,20 +6,14 @@
  * The registry (live-runs.ts) follows it for GET /executions.
  */
 import { ulid } from 'ulid';
-import { execute, type ExecuteDeps } from './handler.js';
 import type { ExecuteRequest } from './request-schema.js';
-import { costOf, type Admission, type Ticket } from './admission.js';
+import { costOf, type Ticket } from './admission.js';
+import { runAdmitted, type AdmittedRunDeps } from './admitted-run.js';
 import type { LiveRuns } from './live-runs.js';
 
 export interface AsyncRunDeps {
   runs: LiveRuns;
 }
-
-/** What a background run needs beyond the run itself: this executor's capacity, and who hears how runs end (the metrics). */
-type AsyncExecuteDeps = ExecuteDeps & {
-  admission: Admission;
-  onRunEnd?: (status: 'completed' | 'failed' | 'incomplete' | 'aborted' | 'error', seconds: number) => void;
-};
 
 /** Where the answers about a run are, relative to this server. */
 export const executionUrls = (executionId: string) => ({
@@ -28,7 +22,7 @@ export const executionUrls = (executionId: string) => ({
 });
 
 /** Starts a run in the background; returns its execution id, or throws the refusals that come before any wait (the route has run `precheck`). */
-export function startAsync(request: ExecuteRequest, deps: AsyncExecuteDeps, async: AsyncRunDeps): string {
+export function startAsync(request: ExecuteRequest, deps: AdmittedRunDeps, async: AsyncRunDeps): string {
   const executionId = ulid();
   async.runs.add(executionId);
   let ticket: Promise<Ticket>;
@@ -44,27 +38,16 @@ export function startAsync(request: ExecuteRequest, deps: AsyncExecuteDeps, asyn
 
 async function runInBackground(
   request: ExecuteRequest,
-  deps: AsyncExecuteDeps & { executionId: string },
+  deps: AdmittedRunDeps & { executionId: string },
   runs: LiveRuns,
   ticket: Promise<Ticket>,
 ): Promise<void> {
-  let held: Ticket | null = null;
-  let started = 0;
-  let status: 'completed' | 'failed' | 'incomplete' | 'aborted' | 'error' = 'error';
   try {
-    held = await ticket;
-    started = performance.now();
+    const held = await ticket;
     runs.started(deps.executionId);
-    // The drain stops a background run as it stops a synchronous one (admission.ts, handler.ts).
-    const { certificate } = await execute(request, { ...deps, signal: held.abortSignal });
-    status = certificate.status;
+    const certificate = await runAdmitted(request, deps, held);
     runs.certified(deps.executionId, certificate.certificate_id);
   } catch (error) {
     runs.failed(deps.executionId, error);
-  } finally {
-    if (held) {
-      held.release();
-      deps.onRunEnd?.(status, (performance.now() - started) / 1000);
-    }
   }
 }

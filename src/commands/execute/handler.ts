@@ -7,10 +7,9 @@
  */
 import { ulid } from 'ulid';
 import { EphemeraError } from '../../errors.js';
-import { verifyStream, type EventLog, type Totals } from '../../events/index.js';
+import { verifyStream, type EventEnvelope, type EventLog, type Totals } from '../../events/index.js';
 import { nodeSha256 } from '../../events/node-hash.js';
 import type { Attestor } from '../../attest/index.js';
-import type { EventEnvelope } from '../../events/index.js';
 import type { DestructionReport, Sandbox, SandboxLimits, SandboxSpec } from '../../sandbox/types.js';
 import type { Certificate, VerifyOptions } from '../../verify/index.js';
 import type { Config } from '../../config.js';
@@ -153,7 +152,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
   }
 }
 
-/** The refusals that need neither the dataset nor the log: an async run answers them before its 202. */
+/** A drain cut the dataset fetch: the run recorded nothing, so it is refused (retry elsewhere), not failed. */
 function drainingRefusal(config: Config, cause: unknown): EphemeraError {
   return new EphemeraError('SERVER_DRAINING', 'this server began shutting down while it fetched the dataset: nothing was recorded; retry (elsewhere)', {
     cause,

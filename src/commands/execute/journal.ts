@@ -8,9 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/** A run's execution id (a ULID): anything else in the directory is not an entry and is left alone. */
-const ENTRY = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+import { EXECUTION_ID_PATTERN } from '../../events/index.js';
 
 export class RunJournal {
   constructor(readonly dir: string) {
@@ -19,14 +17,14 @@ export class RunJournal {
 
   /** Durable before it resolves: the file and the directory entry naming it are both synced. */
   async begin(executionId: string): Promise<void> {
-    if (!ENTRY.test(executionId)) throw new Error(`not an execution id: ${JSON.stringify(executionId)}`);
+    if (!EXECUTION_ID_PATTERN.test(executionId)) throw new Error(`not an execution id: ${JSON.stringify(executionId)}`);
     await synced(join(this.dir, executionId), 'wx');
     await synced(this.dir, 'r');
   }
 
   /** Idempotent. Not synced: an entry that reappears after a crash names a finished stream, and recovery just removes it. */
   async end(executionId: string): Promise<void> {
-    if (ENTRY.test(executionId)) await rm(join(this.dir, executionId), { force: true });
+    if (EXECUTION_ID_PATTERN.test(executionId)) await rm(join(this.dir, executionId), { force: true });
   }
 
   /**
@@ -36,7 +34,7 @@ export class RunJournal {
    */
   async open(): Promise<string[]> {
     return (await readdir(this.dir, { withFileTypes: true }))
-      .filter((entry) => entry.isFile() && ENTRY.test(entry.name))
+      .filter((entry) => entry.isFile() && EXECUTION_ID_PATTERN.test(entry.name))
       .map((entry) => entry.name)
       .sort();
   }

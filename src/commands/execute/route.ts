@@ -6,11 +6,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { EphemeraError } from '../../errors.js';
+import { RUN_ID_PATTERN } from '../../events/index.js';
 import { EXECUTE_TOKEN_SCHEME, errorResponses, EXECUTION_TIME_MS, LIFECYCLE_TIMES } from '../../openapi.js';
 import { errorBodySchema } from '../../http-errors.js';
 import { CERTIFICATE_ID_PATTERN, type Certificate } from '../../verify/index.js';
-import { type Admission, costOf, type Ticket } from './admission.js';
-import { execute, precheck, type ExecuteDeps } from './handler.js';
+import { costOf, type Ticket } from './admission.js';
+import { runAdmitted, type AdmittedRunDeps } from './admitted-run.js';
+import { precheck } from './handler.js';
 import { executeRequestSchema, type ExecuteRequest } from './request-schema.js';
 import { executeValidatorCompiler } from './request.js';
 import { executionUrls, startAsync, type AsyncRunDeps } from './async-run.js';
@@ -89,7 +91,7 @@ export const acceptedResponseSchema = {
   additionalProperties: false,
   required: ['execution_id', 'state', 'status_url', 'events_url'],
   properties: {
-    execution_id: { type: 'string', pattern: '^[0-7][0-9A-HJKMNP-TV-Z]{25}$' },
+    execution_id: { type: 'string', pattern: RUN_ID_PATTERN.source },
     state: { type: 'string', enum: ['queued'] },
     status_url: { type: 'string', description: "GET it for the run's state (relative to this server)" },
     events_url: { type: 'string', description: "GET it for the run's events as Server-Sent Events (relative to this server)" },
@@ -154,13 +156,6 @@ function requireToken(token: string | null) {
   ];
 }
 
-export interface ExecuteRouteDeps extends ExecuteDeps {
-  /** This executor's capacity: every run holds a ticket while it runs. */
-  admission: Admission;
-  /** Hears how each admitted run ended (certified completed or failed, or an error with no certificate) and how long it took. */
-  onRunEnd?: (status: Certificate['status'] | 'error', seconds: number) => void;
-}
-
 /** The error answers of POST /execute, the capacity ones described. */
 const executeErrors = {
   ...errorResponses(400, 401, 413, 415, 500),
@@ -180,7 +175,7 @@ const executeErrors = {
 };
 
 /** Waits for a slot; a caller who hangs up while waiting leaves the queue (null: nobody to answer). */
-async function admitted(deps: ExecuteRouteDeps, request: FastifyRequest<{ Body: ExecuteRequest }>, reply: FastifyReply): Promise<Ticket | null> {
+async function admitted(deps: AdmittedRunDeps, request: FastifyRequest<{ Body: ExecuteRequest }>, reply: FastifyReply): Promise<Ticket | null> {
   const left = new AbortController();
   const onClose = () => {
     if (!reply.raw.writableEnded) left.abort(new Error('the caller closed the connection while queued'));
@@ -197,7 +192,7 @@ async function admitted(deps: ExecuteRouteDeps, request: FastifyRequest<{ Body: 
 }
 
 /** 202 at once: the run waits for its slot and runs in the background (async-run.ts); the refusals that need no wait come first. */
-function answerAsync(body: ExecuteRequest, deps: ExecuteRouteDeps, async: AsyncRunDeps, reply: FastifyReply) {
+function answerAsync(body: ExecuteRequest, deps: AdmittedRunDeps, async: AsyncRunDeps, reply: FastifyReply) {
   const executionId = startAsync(body, deps, async);
   const urls = executionUrls(executionId);
   return reply
@@ -207,7 +202,7 @@ function answerAsync(body: ExecuteRequest, deps: ExecuteRouteDeps, async: AsyncR
     .send({ execution_id: executionId, state: 'queued', ...urls });
 }
 
-export function executeRoute(deps: ExecuteRouteDeps, async: AsyncRunDeps): FastifyPluginAsync {
+export function executeRoute(deps: AdmittedRunDeps, async: AsyncRunDeps): FastifyPluginAsync {
   return async (app) => {
     app.post<{ Body: ExecuteRequest }>(
       '/execute',
@@ -243,16 +238,7 @@ export function executeRoute(deps: ExecuteRouteDeps, async: AsyncRunDeps): Fasti
           reply.raw.destroy();
           return;
         }
-        const started = performance.now();
-        let status: Certificate['status'] | 'error' = 'error';
-        try {
-          const { certificate } = await execute(request.body, { ...deps, signal: ticket.abortSignal });
-          status = certificate.status;
-          return executeSummary(certificate);
-        } finally {
-          ticket.release();
-          deps.onRunEnd?.(status, (performance.now() - started) / 1000);
-        }
+        return executeSummary(await runAdmitted(request.body, deps, ticket));
       },
     );
   };

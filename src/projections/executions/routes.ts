@@ -8,14 +8,12 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { decodeTime } from 'ulid';
 import { EphemeraError } from '../../errors.js';
-import type { EventEnvelope, EventLog } from '../../events/index.js';
+import { RUN_ID_PATTERN, type EventEnvelope, type EventLog } from '../../events/index.js';
 import type { LocalRun, LocalRuns } from '../../events/local-runs.js';
 import { errorResponses } from '../../openapi.js';
 import { EventStream } from './event-stream.js';
 import { fromLocalRun, fromStream, isFinal, type ExecutionAnswer } from './state.js';
 
-/** A ULID, strictly: Crockford base32 in capitals, 26 characters, the first at most 7 (48 bits of time). */
-export const EXECUTION_ID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 /** Last-Event-ID: a seq this server sent (digits only; no sign, no exponent). */
 const LAST_EVENT_ID = /^\d{1,9}$/;
 /** Seconds a refused stream is told to wait. */
@@ -96,7 +94,7 @@ export const executionSchema = {
 } as const;
 
 function executionId(id: string): string {
-  if (!EXECUTION_ID_PATTERN.test(id))
+  if (!RUN_ID_PATTERN.test(id))
     throw new EphemeraError('EXECUTION_ID_INVALID', 'an execution id is a ULID (26 characters)', { fields: { field: 'params.id' } });
   return id;
 }
