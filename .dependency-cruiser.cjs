@@ -19,7 +19,8 @@ module.exports = {
     layer('events', ['attest', 'sandbox', 'commands', 'projections', 'verify', 'cli', 'web']),
     layer('attest', ['sandbox', 'commands', 'projections', 'verify', 'cli', 'web']),
     layer('sandbox', ['events', 'attest', 'commands', 'projections', 'verify', 'cli', 'web']),
-    layer('verify', ['sandbox', 'commands', 'projections', 'cli', 'web']),
+    layer('verify', ['sandbox', 'commands', 'projections', 'cli', 'web', 'seal']),
+    layer('seal', ['sandbox', 'commands', 'projections', 'cli', 'web']),
     layer('projections', ['sandbox', 'commands', 'cli', 'web'], false),
     layer('commands', ['projections', 'cli', 'web'], false),
     {
@@ -27,7 +28,7 @@ module.exports = {
       comment: 'the browser bundle (web/src) uses the isomorphic verifier, events and attest only',
       severity: 'error',
       from: { path: '^web/src/' },
-      to: { path: ['^src/(sandbox|commands|projections|cli)/', COMPOSITION, '^src/(events|verify|attest)/node\\.ts$'] },
+      to: { path: ['^src/(sandbox|commands|projections|cli)/', COMPOSITION, '^src/(events|verify|attest)/node\\.ts$', '^src/seal/node-aead\\.ts$'] },
     },
   ],
   options: {

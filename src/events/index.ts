@@ -32,6 +32,10 @@ export {
   type Totals,
   type Attestation,
   type SandboxCreated,
+  SEAL_SUITES,
+  type Submission,
+  type SealedResult,
+  type SealSuite,
 } from './types.js';
 export {
   EVENT_HASH_TAG,

@@ -5,11 +5,13 @@
  * clear, or credentials.
  *
  * Version 2 (written today) is closed all the way down: every block has its
- * members listed, none is optional (absent is written null) but one, and the
- * sealing event carries only what its attestation proves. The one:
- * `execution.failed.stderr_tail`, added later, is absent when no entry script
- * failed (never null: one spelling per value), so the certificates issued
- * before it still verify as they are. Version 1 is kept to read
+ * members listed, none is optional (absent is written null) but those added
+ * later, and the sealing event carries only what its attestation proves. The
+ * ones added later are absent when they do not apply (never null: one
+ * spelling per value), so the certificates issued before them still verify as
+ * they are: `execution.failed.stderr_tail` (no entry script failed),
+ * `execution.requested.submission` (plain input) and the outcome events'
+ * `sealed_result` (a result in the clear). Version 1 is kept to read
  * certificates issued before; its open blocks (`s.json()`) are why a v1
  * verdict lists members that nothing commits (docs/verification.md §9).
  */
@@ -116,6 +118,26 @@ export const attestationSchemaV2 = s.tagged('type', {
   }),
 });
 
+/** The sealed-submission suites (docs/sealed.md §1); sealed results use the first only. */
+export const SEAL_SUITES = ['x25519-aes256gcm', 'xwing-aes256gcm'] as const;
+
+/** Present only when the input arrived sealed (docs/sealed.md §4); absent means plain. */
+const submissionV2 = s.object({
+  mode: s.literal('sealed'),
+  suite: s.oneOf(SEAL_SUITES),
+  key_statement_hash: hash(),
+  sealed: s.array(s.oneOf(['dataset', 'api_key', 'sandbox'] as const), 3),
+});
+
+/** Present only when the result was sealed to its owner (docs/sealed.md §5); `result` is then the empty result. */
+const sealedResultV2 = s.object({
+  suite: s.literal('x25519-aes256gcm'),
+  recipient: s.hex(64),
+  enc: s.hex(64),
+  /** The plaintext is at most the result (64 KiB of output, its JSON) and a stderr tail, JCS-encoded. */
+  ciphertext: s.hex(undefined, 1 << 20),
+});
+
 const destroyChecksV2 = s.either(
   s.object({ sandbox_started: s.literal(false) }),
   s.object({
@@ -136,6 +158,7 @@ export const eventDataSchemas = {
     sandbox_hash: hash(),
     fingerprint: hash(),
     sandbox: sandboxSummaryV2,
+    submission: s.optional(submissionV2),
   }),
   'dataset.loaded': s.object({ dataset_hash: hash(), bytes: count(), medium: s.literal('tmpfs') }),
   'sandbox.created': s.object({
@@ -172,7 +195,14 @@ export const eventDataSchemas = {
   }),
   'file.accessed': s.object({ call_id: text(64), op: s.oneOf(['read', 'write', 'exec', 'delete'] as const), path: text(4096), count: s.int(1) }),
   'network.requested': s.object({ call_id: text(64), host: text(256), port: s.int(0, 65535), allowed: s.bool(), bytes_out: count(), bytes_in: count() }),
-  'execution.completed': s.object({ exit_code: s.int(0, 255), result_hash: hash(), result: resultV2, duration_ms: count(), totals: totalsV2 }),
+  'execution.completed': s.object({
+    exit_code: s.int(0, 255),
+    result_hash: hash(),
+    result: resultV2,
+    duration_ms: count(),
+    totals: totalsV2,
+    sealed_result: s.optional(sealedResultV2),
+  }),
   'execution.failed': s.object({
     error_code: text(64),
     exit_code: s.nullable(s.int(0, 255)),
@@ -182,6 +212,7 @@ export const eventDataSchemas = {
     duration_ms: count(),
     totals: totalsV2,
     stderr_tail: s.optional(stderrTailV2),
+    sealed_result: s.optional(sealedResultV2),
   }),
   'dataset.deleted': s.object({ bytes_zeroed: count(), tmpfs_released: s.literal(true) }),
   'sandbox.destroyed': s.object({ processes_remaining: s.literal(0), workspace_released: s.literal(true), checks: destroyChecksV2 }),
@@ -256,6 +287,9 @@ export type SandboxSummary = Infer<typeof sandboxSummaryV2>;
 export type RunResult = Infer<typeof resultV2>;
 export type StderrTail = Infer<typeof stderrTailV2>;
 export type Totals = Infer<typeof totalsV2>;
+export type Submission = Infer<typeof submissionV2>;
+export type SealedResult = Infer<typeof sealedResultV2>;
+export type SealSuite = (typeof SEAL_SUITES)[number];
 export type Attestation = Infer<typeof attestationSchemaV2>;
 export type SandboxCreated = EventData['sandbox.created'];
 
