@@ -28,7 +28,15 @@ export {
 export { generateSealKeyPair, isSealSuite, SUITE_SIZES } from './suites.js';
 export { keyStatementHash, keyReportData, KEY_STATEMENT_TAG } from './key-statement.js';
 export { parseKeyDocument, checkKeyDocument, MAX_KEY_DOCUMENT_BYTES, DEFAULT_MAX_KEY_AGE_MS } from './key-document.js';
-export { sealRequest, readSealedHeader, openSealedRequest, MAX_HEADER_BYTES, MIN_CHUNK_BYTES, MAX_CHUNK_BYTES } from './sealed-request.js';
+export {
+  sealRequest,
+  readSealedHeader,
+  openSealedRequest,
+  openSealedRequestInto,
+  MAX_HEADER_BYTES,
+  MIN_CHUNK_BYTES,
+  MAX_CHUNK_BYTES,
+} from './sealed-request.js';
 export { sealResult, openSealedResult } from './sealed-result.js';
 export { generateResultKey, parseResultKeyFile } from './result-key.js';
 export { fetchKeyDocument, submitSealed, type SubmitSealedOptions } from './client.js';

@@ -148,14 +148,25 @@ export function readSealedHeader(body: Uint8Array): { header: SealedRequestHeade
  * opened and says only SEALED_DECRYPT_FAILED: which chunk failed would tell a prober too much.
  * Key id, expiry and replay are the key ring's to check.
  */
-export async function openSealedRequest(
+export function openSealedRequest(
   body: Uint8Array,
   read: ReturnType<typeof readSealedHeader>,
   key: { keyPair: CryptoKeyPair; statementHash: Hash; suite: SealSuite },
   crypto?: SealCrypto,
 ): Promise<OpenedRequest> {
+  return openSealedRequestInto(new Uint8Array(read.header.plaintext_bytes), body, read, key, crypto);
+}
+
+/** openSealedRequest into the caller's buffer of exactly plaintext_bytes (zeroed on every failure). */
+export async function openSealedRequestInto(
+  plaintext: Uint8Array,
+  body: Uint8Array,
+  read: ReturnType<typeof readSealedHeader>,
+  key: { keyPair: CryptoKeyPair; suite: SealSuite },
+  crypto?: SealCrypto,
+): Promise<OpenedRequest> {
   const { header, headerBytes, chunksOffset } = read;
-  const plaintext = new Uint8Array(header.plaintext_bytes);
+  if (plaintext.length !== header.plaintext_bytes) throw new RangeError('the plaintext buffer must be plaintext_bytes long');
   try {
     if (header.suite !== key.suite) throw new Error('suite');
     const cs = cipherSuite(key.suite, crypto);
