@@ -13,7 +13,7 @@
  */
 import type { Registered } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
-import type { EventEnvelope } from './envelope.js';
+import type { EventData, EventType } from './types.js';
 
 export type SealingRuleCode = Registered<'EVENTS_SEALED_RESULT_NOT_EMPTY' | 'EVENTS_SUBMISSION_INVALID'>;
 
@@ -21,13 +21,13 @@ export type SealingRuleCode = Registered<'EVENTS_SEALED_RESULT_NOT_EMPTY' | 'EVE
 const SEALED_PARTS = ['dataset', 'api_key', 'sandbox'] as const;
 
 /** Throws the rule's code, naming the member, when a (schema-valid) event breaks a sealing rule. */
-export function checkSealingRules(event: EventEnvelope, where: string): void {
+export function checkSealingRules(event: { type: EventType; data: unknown }, where: string): void {
   const fail = (code: SealingRuleCode, member: string, why: string): never => {
     throw new EphemeraError(code, `${where}.data.${member}: ${why}`, { fields: { field: `${where}.data.${member}` } });
   };
   switch (event.type) {
     case 'execution.requested': {
-      const sealed = event.data.submission?.sealed;
+      const sealed = (event.data as EventData['execution.requested']).submission?.sealed;
       if (!sealed) return;
       if (sealed[0] !== 'dataset') fail('EVENTS_SUBMISSION_INVALID', 'submission.sealed', 'must start with "dataset": sealed input seals the dataset');
       let last = -1;
@@ -40,12 +40,12 @@ export function checkSealingRules(event: EventEnvelope, where: string): void {
     }
     case 'execution.completed':
     case 'execution.failed': {
-      const data = event.data;
+      const data = event.data as EventData['execution.failed'];
       if (!data.sealed_result) return;
       const r = data.result;
       if (r.output !== '' || r.bytes !== 0 || r.truncated !== false || r.json !== null)
         fail('EVENTS_SEALED_RESULT_NOT_EMPTY', 'result', 'a sealed result leaves the result empty ({output: "", bytes: 0, truncated: false, json: null})');
-      if (event.type === 'execution.failed' && event.data.stderr_tail)
+      if (data.stderr_tail)
         fail('EVENTS_SEALED_RESULT_NOT_EMPTY', 'stderr_tail', 'a sealed result carries the stderr tail inside its ciphertext, not beside it');
       return;
     }

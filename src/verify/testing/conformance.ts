@@ -192,7 +192,7 @@ const SEALED_SUBMISSION = {
   sealed: ['dataset', 'api_key'],
 } as const;
 const EMPTY_RESULT = { output: '', bytes: 0, truncated: false, json: null };
-const SEALED_TRACEBACK = { text: 'Traceback (most recent call last):\nKeyError: \'secret column\'\n', bytes: 61, truncated: false };
+const SEALED_TRACEBACK = { text: "Traceback (most recent call last):\nKeyError: 'secret column'\n", bytes: 61, truncated: false };
 /** The rich run's result, and a failed script's with its stderr tail, sealed to the vector recipient (fixed encapsulations and salts). */
 const SEALED_RICH = await sealResultFixed(
   RESULT_KEY_PUBLIC_HEX,
@@ -1710,7 +1710,13 @@ export function conformanceCases(): ConformanceCase[] {
     invalid('EVENTS_INVALID_ENVELOPE'),
     forged((d) => void (ev(d, 0).data.submission.mode = 'plain'), 'vector', sealedInput),
   );
-  add('submission-null', 'sealed', 'submission written null: absent is the only spelling of plain', invalid('EVENTS_INVALID_ENVELOPE'), forged((d) => void (ev(d, 0).data.submission = null)));
+  add(
+    'submission-null',
+    'sealed',
+    'submission written null: absent is the only spelling of plain',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void (ev(d, 0).data.submission = null)),
+  );
   add(
     'submission-unknown-member',
     'sealed',
@@ -1861,10 +1867,14 @@ export function conformanceCases(): ConformanceCase[] {
     'version',
     'a version-1 execution.completed with a sealed_result: version 1 has none',
     invalid('EVENTS_UNKNOWN_MEMBER'),
-    forged((d) => {
-      ev(d, 12).data.result = clone(EMPTY_RESULT);
-      ev(d, 12).data.sealed_result = clone(SEALED_RICH.sealed);
-    }, 'vector', v1),
+    forged(
+      (d) => {
+        ev(d, 12).data.result = clone(EMPTY_RESULT);
+        ev(d, 12).data.sealed_result = clone(SEALED_RICH.sealed);
+      },
+      'vector',
+      v1,
+    ),
   );
   return cases;
 }
