@@ -3,13 +3,26 @@
  * §4–5). A sealed result is opened here, in this page, with the reader's key
  * file (`ephemera keygen`): the file is read by the browser and never sent
  * anywhere; the opened result is checked against the certificate's
- * commitment (result_hash) before it is shown.
+ * commitment (result_hash) before it is shown. The HPKE code is its own
+ * bundle, fetched only when a key file is picked.
  */
-import { openSealedResult, parseResultKeyFile } from '../../src/seal/index.js';
 import type { Certificate } from '../../src/verify/index.js';
 import type { StderrTail } from '../../src/events/index.js';
 import { keyFingerprint } from './checks.js';
 import { h } from './dom.js';
+
+type SealModule = typeof import('./seal.js');
+let sealModule: Promise<SealModule> | null = null;
+
+/** The HPKE bundle (/assets/seal.js), fetched once from this server, only when a reader opens a result. */
+function loadSeal(): Promise<SealModule> {
+  const url: string = '/assets/seal.js'; // a variable: esbuild leaves the import to the browser
+  sealModule ??= (import(url) as Promise<SealModule>).catch((error: unknown) => {
+    sealModule = null;
+    throw error;
+  });
+  return sealModule;
+}
 
 const PART_NAMES: Readonly<Record<string, string>> = { dataset: 'dataset', api_key: 'API key', sandbox: 'sandbox' };
 
@@ -37,11 +50,12 @@ export function sealedResultBox(c: Certificate, stderrTail: (tail: StderrTail) =
     status.className = '';
     status.textContent = 'Opening…';
     try {
-      const key = parseResultKeyFile(await file.text());
-      const result = await openSealedResult(c, key);
+      const { openSealedResult, parseResultKeyFile } = await loadSeal();
+      const result = await openSealedResult(c, parseResultKeyFile(await file.text()));
       status.className = 'pass';
       status.textContent = `✔ Opened in this browser; it matches the certificate's commitment (result_hash ${c.result.result_hash}).`;
-      opened.replaceChildren(h('pre', { 'data-testid': 'opened-output' }, result.result.output), result.stderr_tail ? stderrTail(result.stderr_tail) : null);
+      opened.replaceChildren(h('pre', { 'data-testid': 'opened-output' }, result.result.output));
+      if (result.stderr_tail) opened.append(stderrTail(result.stderr_tail));
     } catch (error) {
       status.className = 'fail';
       status.textContent = `✘ ${(error as { code?: string }).code ?? 'SEALED_RESULT_KEY_MISMATCH'}: ${(error as Error).message}`;
