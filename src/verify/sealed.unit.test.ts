@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { describe, expect, it } from 'vitest';
 import { formatVerdict } from '../cli/verify.js';
+import { openSealedResult, parseResultKeyFile } from '../seal/index.js';
+import { nodeSealCrypto } from '../seal/node-aead.js';
 import { canonicalize, hashUtf8, hexToBytes, verifyStream, type EventEnvelope } from '../events/index.js';
 import { keyFingerprint, verifyCertificateText } from './index.js';
 import { EXECUTION_ID, richEvents } from './testing/conformance.js';
@@ -88,6 +90,14 @@ describe('a certificate of a sealed result', () => {
     expect(doc.result.stderr_tail).toBeUndefined();
     const opened = JSON.parse(await openWithHpke(doc, manifest.result_key.private_key));
     expect(opened.stderr_tail.text).toContain('KeyError');
+  });
+
+  it("opens with the seal library's openSealedResult too (docs/sealed.md §5 as src/seal implements it)", async () => {
+    const doc = caseDoc('valid-sealed-input-and-result');
+    const opened = await openSealedResult(doc as never, parseResultKeyFile(JSON.stringify(manifest.result_key)), nodeSealCrypto);
+    expect(opened.result).toEqual((richEvents()[12] as EventEnvelope<'execution.completed'>).data.result);
+    const failed = await openSealedResult(caseDoc('valid-sealed-result-failed-run') as never, parseResultKeyFile(JSON.stringify(manifest.result_key)));
+    expect(failed.stderr_tail?.text).toContain('KeyError');
   });
 
   it('is bound to its execution: the same ciphertext does not open under another execution id', async () => {
