@@ -17,7 +17,7 @@ export const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** The browser entries: the UI with the project's own verifier, and the TDX verifier it loads on demand. */
-export type WebEntry = 'main' | 'tdx';
+export type WebEntry = 'main' | 'tdx' | 'seal';
 const bundles = new Map<WebEntry, Promise<string>>();
 
 export function webBundle(entry: WebEntry = 'main'): Promise<string> {
@@ -75,4 +75,5 @@ export const webRoutes =
     app.get('/assets/style.css', shell, (_req, reply) => send(reply, 'text/css; charset=utf-8', css));
     app.get('/assets/app.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('main')));
     app.get('/assets/tdx.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('tdx')));
+    app.get('/assets/seal.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('seal')));
   };
