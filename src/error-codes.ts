@@ -64,7 +64,10 @@ export const ERROR_REGISTRY = {
   REQUEST_BODY_TOO_LARGE: request(413, 'the request body is larger than the server accepts'),
   AUTH_REQUIRED: request(401, 'this server runs executions only for holders of its execute token'),
   // Sealed requests the server refuses (docs/sealed.md §3); the client-side SEAL_* and the framing codes are core's.
-  SEALED_KEY_UNKNOWN: request(421, 'the sealed request names a key statement this server does not hold (another node, a restart, or retired): fetch its key document again'),
+  SEALED_KEY_UNKNOWN: request(
+    421,
+    'the sealed request names a key statement this server does not hold (another node, a restart, or retired): fetch its key document again',
+  ),
   SEALED_KEY_EXPIRED: request(410, 'the sealed request names a key statement past its not_after: fetch the key document again'),
   SEALED_SUITE_MISMATCH: request(400, "the sealed request's suite is not its key statement's"),
   SEALED_REPLAY: request(409, 'this sealed request (its encapsulated key) was already submitted to this key'),

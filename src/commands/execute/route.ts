@@ -191,7 +191,10 @@ function requireSealed(required: boolean) {
   return [
     async (request: FastifyRequest) => {
       if (mediaType(request) !== SEALED_REQUEST_CONTENT_TYPE) {
-        throw new EphemeraError('SEALED_REQUIRED', `this server accepts only sealed submissions (Content-Type: ${SEALED_REQUEST_CONTENT_TYPE}; docs/sealed.md)`);
+        throw new EphemeraError(
+          'SEALED_REQUIRED',
+          `this server accepts only sealed submissions (Content-Type: ${SEALED_REQUEST_CONTENT_TYPE}; docs/sealed.md)`,
+        );
       }
     },
   ];
@@ -220,10 +223,14 @@ const executeErrors = {
   },
   403: { ...errorBodySchema, description: 'This server requires sealed submissions (SEALED_REQUIRED, EPHEMERA_REQUIRE_SEALED): the plain body was not read' },
   409: { ...errorBodySchema, description: 'This sealed request was already submitted (SEALED_REPLAY): nothing ran' },
-  410: { ...errorBodySchema, description: 'The key statement the request was sealed to is past its not_after (SEALED_KEY_EXPIRED): fetch the key document again' },
+  410: {
+    ...errorBodySchema,
+    description: 'The key statement the request was sealed to is past its not_after (SEALED_KEY_EXPIRED): fetch the key document again',
+  },
   421: {
     ...errorBodySchema,
-    description: 'This node holds no key statement with the hash the request names (SEALED_KEY_UNKNOWN: another node, a restart, a retired key): fetch its key document again',
+    description:
+      'This node holds no key statement with the hash the request names (SEALED_KEY_UNKNOWN: another node, a restart, a retired key): fetch its key document again',
   },
   422: {
     ...errorBodySchema,

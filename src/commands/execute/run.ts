@@ -67,6 +67,9 @@ async function finish(
   if (error === null) {
     await ctx.recorder.record(['execution.completed', { exit_code: exitCode ?? 0, ...outcome, duration_ms, totals: { ...totals } }]);
   } else {
-    await ctx.recorder.record(['execution.failed', { error_code: error, exit_code: exitCode, killed_by: killedBy, ...outcome, duration_ms, totals: { ...totals } }]);
+    await ctx.recorder.record([
+      'execution.failed',
+      { error_code: error, exit_code: exitCode, killed_by: killedBy, ...outcome, duration_ms, totals: { ...totals } },
+    ]);
   }
 }

@@ -59,7 +59,7 @@ describe('the canary sweep after sealed runs on the Kafka log', () => {
   let kafkaDirs: string[];
 
   async function post(body: Uint8Array): Promise<{ status: number; text: string }> {
-    const response = await fetch(`${base}/execute`, { method: 'POST', headers: { 'content-type': SEALED_REQUEST_CONTENT_TYPE }, body });
+    const response = await fetch(`${base}/execute`, { method: 'POST', headers: { 'content-type': SEALED_REQUEST_CONTENT_TYPE }, body: Buffer.from(body) });
     const text = await response.text();
     bodies.push(text);
     return { status: response.status, text };
@@ -71,7 +71,10 @@ describe('the canary sweep after sealed runs on the Kafka log', () => {
     kafkaDirs = await brokerLogDirs(brokers);
     dir = mkdtempSync(join(tmpdir(), 'ephemera-sealed-canary-'));
     // The model reads the dataset through a tool, so the marker passes through a model call too.
-    messages = await startMessagesServer([toolUseReply([{ name: 'read_file', input: { path: '/data/dataset.csv' } }], [30, 8]), answerReply('read it', [40, 4])]);
+    messages = await startMessagesServer([
+      toolUseReply([{ name: 'read_file', input: { path: '/data/dataset.csv' } }], [30, 8]),
+      answerReply('read it', [40, 4]),
+    ]);
     services = await createServices(
       loadConfig({
         EPHEMERA_DATA_DIR: dir,
@@ -153,6 +156,8 @@ describe('the canary sweep after sealed runs on the Kafka log', () => {
     expect(kafkaDirs.length).toBeGreaterThan(0);
     // The broker is on this machine (loopback): its segments are readable files, and this run's topic is among them.
     expect(kafkaDirs.some((d) => existsSync(d))).toBe(true);
+    // The sweep reads what the broker wrote: this run's events (their execution ids) are found in its segments.
+    expect(filesHolding([executionIds[0]!], kafkaDirs, started).length).toBeGreaterThan(0);
     expect(filesHolding(NEEDLES, [dir, ...kafkaDirs, tmpdir(), '/var/tmp', '/dev/shm'], started)).toEqual([]);
   });
 });

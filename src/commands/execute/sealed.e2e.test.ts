@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../app.js';
-import { SimulatedAttestor } from '../../attest/node.js';
+import type { SimulatedAttestor } from '../../attest/node.js';
 import { loadConfig } from '../../config.js';
 import { canonicalize, type EventLog } from '../../events/index.js';
 import { answerReply, startMessagesServer, type MessagesServer } from '../../sandbox/agent/testing/messages-server.js';
@@ -66,12 +66,13 @@ interface Node {
   publicKey: string;
 }
 
-async function startNode(env: Record<string, string> = {}): Promise<Node> {
+async function startNode(env: Record<string, string> = {}, attestorFails = false): Promise<Node> {
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-sealed-'));
   const services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir, ...env }));
   const clock = { now: Date.now() };
+  const failing = { describe: () => services.attestor.describe(), attest: () => Promise.reject(new Error('the TEE is not answering')) };
   const keyRing = new KeyRing({
-    attestor: services.attestor,
+    attestor: attestorFails ? failing : services.attestor,
     node: services.nodeId,
     suite: 'x25519-aes256gcm',
     rotateMs: HOUR,
@@ -108,7 +109,11 @@ async function keyDocument(node: Node): Promise<KeyDocument> {
 }
 
 async function postSealed(node: Node, body: Uint8Array, headers: Record<string, string> = {}): Promise<Answer> {
-  const response = await fetch(`${node.base}/execute`, { method: 'POST', headers: { 'content-type': SEALED_REQUEST_CONTENT_TYPE, ...headers }, body });
+  const response = await fetch(`${node.base}/execute`, {
+    method: 'POST',
+    headers: { 'content-type': SEALED_REQUEST_CONTENT_TYPE, ...headers },
+    body: Buffer.from(body),
+  });
   return { status: response.status, json: await response.json() };
 }
 
@@ -221,7 +226,11 @@ describe('sealed submissions', () => {
       ['a byte of ciphertext', () => Uint8Array.from(sealed, (b, i) => (i === sealed.length - 1 ? b ^ 1 : b)), 'SEALED_DECRYPT_FAILED'],
       ['the encapsulated key', () => reframe(sealed, (h) => (h.enc = flipHex(h.enc as string))), 'SEALED_DECRYPT_FAILED'],
       ['a header member (the dataset format)', () => reframe(sealed, (h) => (h.dataset = { format: 'txt', allow_empty: false })), 'SEALED_DECRYPT_FAILED'],
-      ['a header member (the sandbox in the clear)', () => reframe(sealed, (h) => (h.sandbox = script('print(open("/etc/hostname").read())\n'))), 'SEALED_DECRYPT_FAILED'],
+      [
+        'a header member (the sandbox in the clear)',
+        () => reframe(sealed, (h) => (h.sandbox = script('print(open("/etc/hostname").read())\n'))),
+        'SEALED_DECRYPT_FAILED',
+      ],
       ['the key statement named', () => reframe(sealed, (h) => (h.key_id = `sha256:${'0'.repeat(64)}`)), 'SEALED_KEY_UNKNOWN'],
       ['a truncated body', () => sealed.subarray(0, sealed.length - 7), 'SEALED_REQUEST_MALFORMED'],
       ['a body that is no sealed request', () => new TextEncoder().encode('{"dataset":{}}'), 'SEALED_REQUEST_MALFORMED'],
@@ -327,6 +336,27 @@ describe('sealed submissions', () => {
       const answer = await postSealed(node, body);
       expect(answer).toMatchObject({ status: 400, json: { error: { code: 'REQUEST_INVALID', field: 'body.result_recipient' } } });
       expect(node.appends.count).toBe(before);
+    });
+  });
+
+  describe('when the attestor fails at start', () => {
+    it('serves plain requests, answers the key route 503 ATTEST_UNAVAILABLE, and refuses sealed ones as unknown keys', async () => {
+      const keyless = await startNode({}, true);
+      try {
+        const keyRoute = await fetch(keyless.base + KEY_DOCUMENT_PATH);
+        expect(keyRoute.status).toBe(503);
+        expect(((await keyRoute.json()) as Answer['json']).error.code).toBe('ATTEST_UNAVAILABLE');
+        const plain = await fetch(`${keyless.base}/execute`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ dataset: { data: `base64:${Buffer.from('a\n').toString('base64')}`, format: 'txt' }, sandbox: script(COUNT_LINES) }),
+        });
+        expect(((await plain.json()) as Answer['json']).status).toBe('completed');
+        const { body } = await sealRequest(await keyDocument(node), input('k\n'), nodeSealCrypto);
+        expect((await postSealed(keyless, body)).status).toBe(421);
+      } finally {
+        await stopNode(keyless);
+      }
     });
   });
 

@@ -36,7 +36,11 @@ export const keyDocumentSchema = {
     },
     statement_hash: { ...hash, description: 'SHA-256 of the JCS statement: what a sealed request names as its key_id' },
     report_data: { type: 'string', pattern: '^[0-9a-f]{128}$' },
-    attestation: { type: 'object', additionalProperties: true, description: 'over report_data: a simulated Ed25519 signature, or a TDX quote with its event log and collateral' },
+    attestation: {
+      type: 'object',
+      additionalProperties: true,
+      description: 'over report_data: a simulated Ed25519 signature, or a TDX quote with its event log and collateral',
+    },
   },
 } as const;
 
@@ -54,7 +58,10 @@ export function keyRoutes(keyRing: KeyRing): FastifyPluginAsync {
           response: {
             200: keyDocumentSchema,
             ...errorResponses(500),
-            503: { ...errorResponses(503)[503], description: 'No attested sealing key yet: the attestor did not answer (ATTEST_UNAVAILABLE); plain requests are still served' },
+            503: {
+              ...errorResponses(503)[503],
+              description: 'No attested sealing key yet: the attestor did not answer (ATTEST_UNAVAILABLE); plain requests are still served',
+            },
           },
         },
       },
