@@ -196,6 +196,24 @@ describe('sealed submissions', () => {
     });
   });
 
+  describe('a sealed request with Prefer: respond-async', () => {
+    it('answers 202 at once, then runs in the background like a plain one, and its certificate names the key statement', async () => {
+      const document = await keyDocument(node);
+      const { body } = await sealRequest(document, input('q\nr\n'), nodeSealCrypto);
+      const accepted = await postSealed(node, body, { prefer: 'respond-async' });
+      expect(accepted).toMatchObject({ status: 202, json: { state: 'queued' } });
+      let state: Answer['json'] = null;
+      for (let i = 0; i < 200 && state?.state !== 'certified'; i++) {
+        state = await (await fetch(node.base + accepted.json.status_url)).json();
+        if (state.state !== 'certified') await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(state).toMatchObject({ state: 'certified' });
+      const certificate = (await (await fetch(node.base + state.certificate_json_url)).json()) as Certificate;
+      expect(certificate.dataset.submission?.key_statement_hash).toBe(document.statement_hash);
+      expect(certificate.result.output).toBe('2\n');
+    });
+  });
+
   describe('a sealed API key', () => {
     it('reaches the model, and only the model', async () => {
       const document = await keyDocument(node);
