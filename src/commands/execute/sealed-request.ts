@@ -29,12 +29,8 @@ export interface SealedInput {
 
 export async function openSealedExecute(body: Uint8Array, keyRing: KeyRing): Promise<{ request: ExecuteRequest; sealed: SealedInput }> {
   const read = readSealedHeader(body);
+  // readSealedHeader refuses a header that shows an API key: it travels only inside the ciphertext.
   const { header } = read;
-  // The API key travels only inside the ciphertext: a header that shows one is not a sealed request.
-  const llm = isPlainObject(header.sandbox) ? header.sandbox.llm : undefined;
-  if (isPlainObject(llm) && Object.hasOwn(llm, 'api_key')) {
-    throw new EphemeraError('SEALED_REQUEST_MALFORMED', 'the header carries sandbox.llm.api_key; an API key travels only inside the ciphertext');
-  }
   const key = keyRing.lookup(header.key_id, header.suite);
   keyRing.refuseReplay(key, header.enc);
   const opened = await openSealedRequest(body, read, { keyPair: key.keyPair, statementHash: key.statementHash, suite: key.suite }, nodeSealCrypto);

@@ -28,7 +28,9 @@ import {
   sealRequest,
   submitSealed,
   type KeyDocument,
+  type SealedResult,
   type SealRequestInput,
+  type Submission,
 } from '../../seal/index.js';
 import { nodeSealCrypto } from '../../seal/node-aead.js';
 import { createServices, type Services } from '../../services.js';
@@ -140,8 +142,11 @@ function reframe(body: Uint8Array, change: (header: Record<string, unknown>) => 
   return out;
 }
 
-async function certificateOf(node: Node, answer: Answer): Promise<Certificate> {
-  return (await fetch(node.base + answer.json.certificate_json_url)).json() as Promise<Certificate>;
+/** A certificate with the members its derivation adds for sealed input and results (docs/sealed.md §4–5). */
+type SealedView = Certificate & { dataset: { submission?: Submission }; result: { sealed?: SealedResult } };
+
+async function certificateOf(node: Node, answer: Answer): Promise<SealedView> {
+  return (await fetch(node.base + answer.json.certificate_json_url)).json() as Promise<SealedView>;
 }
 
 describe('sealed submissions', () => {
@@ -175,7 +180,7 @@ describe('sealed submissions', () => {
     const dataset = 'a,b\n1,2\n3,4\n';
     let answer: Answer;
     let statementHash: string;
-    let certificate: Certificate;
+    let certificate: SealedView;
     beforeAll(async () => {
       const sent = await submitSealed({ server: node.base, policy: { trustedKeys: [node.publicKey] }, input: input(dataset), crypto: nodeSealCrypto });
       answer = { status: sent.status, json: sent.body };
@@ -208,7 +213,7 @@ describe('sealed submissions', () => {
         if (state.state !== 'certified') await new Promise((resolve) => setTimeout(resolve, 50));
       }
       expect(state).toMatchObject({ state: 'certified' });
-      const certificate = (await (await fetch(node.base + state.certificate_json_url)).json()) as Certificate;
+      const certificate = (await (await fetch(node.base + state.certificate_json_url)).json()) as SealedView;
       expect(certificate.dataset.submission?.key_statement_hash).toBe(document.statement_hash);
       expect(certificate.result.output).toBe('2\n');
     });
