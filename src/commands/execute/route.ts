@@ -10,7 +10,7 @@ import { RUN_ID_PATTERN } from '../../events/index.js';
 import { EXECUTE_TOKEN_SCHEME, errorResponses, EXECUTION_TIME_MS, LIFECYCLE_TIMES } from '../../openapi.js';
 import { errorBodySchema } from '../../http-errors.js';
 import { CERTIFICATE_ID_PATTERN, type Certificate } from '../../verify/index.js';
-import { KEY_DOCUMENT_PATH, SEALED_REQUEST_CONTENT_TYPE, type SealedResult, type Submission } from '../../seal/index.js';
+import { KEY_DOCUMENT_PATH, SEALED_REQUEST_CONTENT_TYPE } from '../../seal/index.js';
 import { costOf, type Ticket } from './admission.js';
 import { runAdmitted, type AdmittedRunDeps } from './admitted-run.js';
 import { precheck } from './handler.js';
@@ -128,10 +128,7 @@ export const certificateUrls = (certificateId: string) => ({
   certificate_json_url: `/certificate/${certificateId}`,
 });
 
-/** The members the certificate derivation adds for sealed input and results (docs/sealed.md §4–5), read optionally. */
-type SealedView = Certificate & { dataset: { submission?: Submission }; result: { sealed?: SealedResult } };
-
-export function executeSummary(certificate: SealedView) {
+export function executeSummary(certificate: Certificate) {
   return {
     certificate_id: certificate.certificate_id,
     status: certificate.status,

@@ -28,9 +28,7 @@ import {
   sealRequest,
   submitSealed,
   type KeyDocument,
-  type SealedResult,
   type SealRequestInput,
-  type Submission,
 } from '../../seal/index.js';
 import { nodeSealCrypto } from '../../seal/node-aead.js';
 import { createServices, type Services } from '../../services.js';
@@ -143,10 +141,9 @@ function reframe(body: Uint8Array, change: (header: Record<string, unknown>) => 
 }
 
 /** A certificate with the members its derivation adds for sealed input and results (docs/sealed.md §4–5). */
-type SealedView = Certificate & { dataset: { submission?: Submission }; result: { sealed?: SealedResult } };
 
-async function certificateOf(node: Node, answer: Answer): Promise<SealedView> {
-  return (await fetch(node.base + answer.json.certificate_json_url)).json() as Promise<SealedView>;
+async function certificateOf(node: Node, answer: Answer): Promise<Certificate> {
+  return (await fetch(node.base + answer.json.certificate_json_url)).json() as Promise<Certificate>;
 }
 
 describe('sealed submissions', () => {
@@ -180,7 +177,7 @@ describe('sealed submissions', () => {
     const dataset = 'a,b\n1,2\n3,4\n';
     let answer: Answer;
     let statementHash: string;
-    let certificate: SealedView;
+    let certificate: Certificate;
     beforeAll(async () => {
       const sent = await submitSealed({ server: node.base, policy: { trustedKeys: [node.publicKey] }, input: input(dataset), crypto: nodeSealCrypto });
       answer = { status: sent.status, json: sent.body };
@@ -213,7 +210,7 @@ describe('sealed submissions', () => {
         if (state.state !== 'certified') await new Promise((resolve) => setTimeout(resolve, 50));
       }
       expect(state).toMatchObject({ state: 'certified' });
-      const certificate = (await (await fetch(node.base + state.certificate_json_url)).json()) as SealedView;
+      const certificate = (await (await fetch(node.base + state.certificate_json_url)).json()) as Certificate;
       expect(certificate.dataset.submission?.key_statement_hash).toBe(document.statement_hash);
       expect(certificate.result.output).toBe('2\n');
     });
