@@ -46,9 +46,11 @@ export async function sealResult(
   executionId: string,
   content: { result: RunResult; stderr_tail: StderrTail | null },
   crypto?: SealCrypto,
+  /** The run's salt (64 hex), when its steps' hashes are keyed by it too (docs/sealed.md §5); default: a fresh one. */
+  salt: string = bytesToHex(globalThis.crypto.getRandomValues(new Uint8Array(32))),
 ): Promise<{ sealed: SealedResult; resultHash: Hash }> {
   if (!/^[0-9a-f]{64}$/.test(recipientHex)) throw new TypeError('the recipient must be 64 lowercase hex (an X25519 public key)');
-  const salt = bytesToHex(globalThis.crypto.getRandomValues(new Uint8Array(32)));
+  if (!/^[0-9a-f]{64}$/.test(salt)) throw new TypeError('the salt must be 64 lowercase hex');
   const plaintext = utf8ToBytes(canonicalize({ salt, result: content.result, stderr_tail: content.stderr_tail }));
   const resultHash = hashBytes(plaintext);
   const cs = cipherSuite(SUITE, crypto);

@@ -25,7 +25,7 @@ import { ruleProblems } from './request-rules.js';
 import { buildResult } from './result.js';
 import { sealVerified } from './seal.js';
 import type { RunJournal } from './journal.js';
-import { checkRecipient, outcomeResult } from './outcome.js';
+import { checkRecipient, outcomeResult, resultSealing } from './outcome.js';
 import type { SealedInput } from './sealed-request.js';
 
 const NO_TOTALS: Totals = { tool_calls: 0, cpu_ms: 0, max_rss_kb: 0, llm_calls: 0, input_tokens: 0, output_tokens: 0 };
@@ -103,6 +103,7 @@ async function executeLoaded(request: ExecuteRequest, deps: ExecuteDeps, dataset
   const entrypoint = resolveEntrypoint(request.sandbox);
   const sandboxHashValue = sandboxHash(request.sandbox);
   const recorder = new StreamRecorder(deps.log, deps.executionId ?? ulid(), deps.clock, deps.onEvents);
+  const sealing = resultSealing(request.result_recipient);
   let sandbox: Sandbox | null = null;
   // A drain past its deadline destroys the sandbox (killing what runs in it); the run then ends as EXECUTOR_DRAINING.
   const stop = () => void sandbox?.destroy().catch(() => undefined);
@@ -139,7 +140,7 @@ async function executeLoaded(request: ExecuteRequest, deps: ExecuteDeps, dataset
     } catch (cause) {
       const code = cause instanceof EphemeraError ? cause.code : 'SANDBOX_START_FAILED';
       const { result, resultHash } = buildResult('');
-      const outcome = await outcomeResult(request.result_recipient, recorder.executionId, result, resultHash);
+      const outcome = await outcomeResult(sealing, recorder.executionId, result, resultHash);
       await recorder.record([
         'execution.failed',
         { error_code: code, exit_code: null, killed_by: null, ...outcome, duration_ms: Date.now() - started, totals: { ...NO_TOTALS } },
@@ -150,7 +151,7 @@ async function executeLoaded(request: ExecuteRequest, deps: ExecuteDeps, dataset
         ['dataset.loaded', { dataset_hash: dataset.hash, bytes: dataset.bytes.length, medium: 'tmpfs' }],
         ['sandbox.created', { ...sandbox.description, runtime: { ...sandbox.description.runtime, tee: await deps.attestor.describe() } }],
       );
-      await runComputation({ recorder, sandbox, entrypoint, limits, started, request, config: deps.config, signal: deps.signal });
+      await runComputation({ recorder, sandbox, entrypoint, limits, started, request, config: deps.config, sealing, signal: deps.signal });
     }
 
     // 4. Destroy: zero the dataset, kill everything, release every tmpfs; record what was checked.

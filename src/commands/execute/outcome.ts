@@ -5,13 +5,36 @@
  * the empty result, no stderr tail, a salted commitment as result_hash and
  * the ciphertext as sealed_result.
  */
-import type { Hash, RunResult, SealedResult, StderrTail } from '../../events/index.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { bytesToHex, type Hash, type RunResult, type SealedResult, type StderrTail } from '../../events/index.js';
 import { sealResult } from '../../seal/index.js';
 import { nodeSealCrypto } from '../../seal/node-aead.js';
 import { requestInvalid } from './request.js';
 
 /** The result a sealed outcome records: it says nothing. */
 export const EMPTY_RESULT: RunResult = { output: '', bytes: 0, truncated: false, json: null };
+
+/**
+ * A run whose result is sealed: its recipient, and one random salt that keys every content hash its steps
+ * record (args, outputs, model prompts and answers) and the result's commitment. Unkeyed, a guessable
+ * output could be confirmed from a step's hash (an entry script's output_hash is its result's).
+ */
+export interface ResultSealing {
+  recipient: string;
+  salt: Uint8Array;
+}
+
+export function resultSealing(recipient: string | undefined): ResultSealing | null {
+  return recipient === undefined ? null : { recipient, salt: randomBytes(32) };
+}
+
+/** SHA-256 of the parts, keyed by the run's salt when its result is sealed: SHA-256(salt ‖ parts). */
+export function stepHash(sealing: ResultSealing | null, ...parts: (string | Uint8Array)[]): Hash {
+  const hash = createHash('sha256');
+  if (sealing) hash.update(sealing.salt);
+  for (const part of parts) hash.update(part);
+  return `sha256:${hash.digest('hex')}`;
+}
 
 export interface OutcomeResult {
   result: RunResult;
@@ -21,14 +44,14 @@ export interface OutcomeResult {
 }
 
 export async function outcomeResult(
-  recipient: string | undefined,
+  sealing: ResultSealing | null,
   executionId: string,
   result: RunResult,
   resultHash: Hash,
   tail: StderrTail | null = null,
 ): Promise<OutcomeResult> {
-  if (recipient === undefined) return { result, result_hash: resultHash, ...(tail ? { stderr_tail: tail } : {}) };
-  const sealed = await sealResult(recipient, executionId, { result, stderr_tail: tail }, nodeSealCrypto);
+  if (sealing === null) return { result, result_hash: resultHash, ...(tail ? { stderr_tail: tail } : {}) };
+  const sealed = await sealResult(sealing.recipient, executionId, { result, stderr_tail: tail }, nodeSealCrypto, bytesToHex(sealing.salt));
   return { result: { ...EMPTY_RESULT }, result_hash: sealed.resultHash, sealed_result: sealed.sealed };
 }
 

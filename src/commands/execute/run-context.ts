@@ -8,6 +8,7 @@ import type { Sandbox, SandboxLimits, ToolOutcome } from '../../sandbox/types.js
 import type { Config } from '../../config.js';
 import type { ExecuteRequest } from './request-schema.js';
 import type { StreamRecorder } from './recorder.js';
+import type { ResultSealing } from './outcome.js';
 
 export interface RunContext {
   recorder: StreamRecorder;
@@ -17,6 +18,8 @@ export interface RunContext {
   started: number;
   request: ExecuteRequest;
   config: Config;
+  /** Set when the result is sealed: its recipient, and the salt that keys every step's content hashes (outcome.ts). */
+  sealing: ResultSealing | null;
   /** The drain's abort (ExecuteDeps.signal): once fired, nothing more runs and the run ends as EXECUTOR_DRAINING. */
   signal?: AbortSignal;
 }

@@ -7,7 +7,7 @@
  */
 import { EphemeraError } from '../../errors.js';
 import type { Config } from '../../config.js';
-import { canonicalize, hashUtf8 } from '../../events/index.js';
+import { canonicalize } from '../../events/index.js';
 import { runAgent, toolDefinitions, toSandboxCall, modelFailureCode, type LlmCallReport } from '../../sandbox/agent/index.js';
 import type { ToolCall, ToolOutcome } from '../../sandbox/types.js';
 import { LLM_DEFAULTS } from './describe.js';
@@ -15,6 +15,7 @@ import type { ExecuteRequest } from './request-schema.js';
 import type { RunContext, RunTool, Totals } from './run-context.js';
 import type { CallIds } from './tool-events.js';
 import { runRecordedSynthetic } from './tool-events.js';
+import { stepHash } from './outcome.js';
 
 /** The key an LLM step runs with: the request's own, else the server's; null when neither has one. */
 export function llmApiKey(request: ExecuteRequest, config: Pick<Config, 'anthropicApiKey'>): string | null {
@@ -58,8 +59,8 @@ export async function runLlm(
         host,
         model: r.model,
         turn: r.turn,
-        prompt_hash: hashUtf8(canonicalize(r.request)),
-        response_hash: r.response ? hashUtf8(canonicalize(r.response)) : null,
+        prompt_hash: stepHash(ctx.sealing, canonicalize(r.request)),
+        response_hash: r.response ? stepHash(ctx.sealing, canonicalize(r.response)) : null,
         input_tokens: r.inputTokens,
         output_tokens: r.outputTokens,
         stop_reason: r.stopReason,
@@ -73,11 +74,11 @@ export async function runLlm(
   // timeout_seconds bounds the whole run, the model's turns included: a reader's lease (events/stream-state.ts) counts on it.
   const deadline = AbortSignal.timeout(Math.max(1, ctx.limits.timeoutMs - (Date.now() - ctx.started)));
   const runModelTool = async (name: string, input: unknown): Promise<{ content: string; isError: boolean }> => {
-    const invoked = { tool: name, argsHash: hashUtf8(canonicalize({ tool: name, input: input ?? null })), caller: 'llm' as const };
-    if (!allowed.has(name)) return asToolResult(await runRecordedSynthetic(ctx.recorder, ids.take(), invoked, 'this tool is not available'));
+    const invoked = { tool: name, argsHash: stepHash(ctx.sealing, canonicalize({ tool: name, input: input ?? null })), caller: 'llm' as const };
+    if (!allowed.has(name)) return asToolResult(await runRecordedSynthetic(ctx.recorder, ids.take(), invoked, 'this tool is not available', ctx.sealing));
     if (name === 'list_files' || name === 'read_file') return asToolResult(await readOnlyHelper(ctx, ids, invoked, name, input));
     const call: ToolCall | null = toSandboxCall(name, input);
-    if (!call) return asToolResult(await runRecordedSynthetic(ctx.recorder, ids.take(), invoked, 'invalid input for this tool'));
+    if (!call) return asToolResult(await runRecordedSynthetic(ctx.recorder, ids.take(), invoked, 'invalid input for this tool', ctx.sealing));
     const outcome = await runTool(invoked, call);
     killedBy ??= outcome.killedBy === 'timeout' ? 'timeout' : null;
     return asToolResult(outcome);
@@ -125,9 +126,9 @@ async function readOnlyHelper(ctx: RunContext, ids: CallIds, invoked: Parameters
       text = Buffer.from(content).toString('utf8') + (truncated ? '\n[truncated]' : '');
     }
   } catch {
-    return runRecordedSynthetic(ctx.recorder, ids.take(), invoked, 'cannot read that (regular files only, no symlinks)');
+    return runRecordedSynthetic(ctx.recorder, ids.take(), invoked, 'cannot read that (regular files only, no symlinks)', ctx.sealing);
   }
-  return runRecordedSynthetic(ctx.recorder, ids.take(), invoked, text, 0);
+  return runRecordedSynthetic(ctx.recorder, ids.take(), invoked, text, ctx.sealing, 0);
 }
 
 function asToolResult(outcome: ToolOutcome): { content: string; isError: boolean } {

@@ -4,13 +4,13 @@
  * execution.completed or execution.failed.
  */
 import { EphemeraError } from '../../errors.js';
-import { hashUtf8, canonicalize, type RunResult, type Hash, type StderrTail } from '../../events/index.js';
+import { canonicalize, type RunResult, type Hash, type StderrTail } from '../../events/index.js';
 import type { ToolOutcome } from '../../sandbox/types.js';
 import type { RunContext, RunTool, Totals } from './run-context.js';
 import { buildResult, failureCode, stderrTail } from './result.js';
 import { CallIds, runRecordedTool } from './tool-events.js';
 import { runLlm } from './run-llm.js';
-import { outcomeResult } from './outcome.js';
+import { outcomeResult, stepHash } from './outcome.js';
 
 export async function runComputation(ctx: RunContext): Promise<void> {
   const ids = new CallIds();
@@ -19,7 +19,7 @@ export async function runComputation(ctx: RunContext): Promise<void> {
   const runTool: RunTool = async (invoked, call) => {
     // Once the drain stopped the run, no new call starts (the sandbox is gone or going).
     if (ctx.signal?.aborted) throw new EphemeraError('EXECUTOR_DRAINING', 'the executor is shutting down: no new tool call');
-    const outcome = await runRecordedTool(ctx.recorder, ctx.sandbox, ids.take(), invoked, call, { timeoutMs: remainingMs() });
+    const outcome = await runRecordedTool(ctx.recorder, ctx.sandbox, ids.take(), invoked, call, ctx.sealing, { timeoutMs: remainingMs() });
     totals.tool_calls += 1;
     totals.cpu_ms += Math.round(outcome.cpuMs);
     totals.max_rss_kb = Math.max(totals.max_rss_kb, Math.round(outcome.maxRssKb));
@@ -30,7 +30,7 @@ export async function runComputation(ctx: RunContext): Promise<void> {
   if (ctx.signal?.aborted) return finishDrained(ctx, totals);
   if (ctx.entrypoint) {
     const name = ctx.entrypoint;
-    scriptOutcome = await runTool({ tool: name, argsHash: hashUtf8(canonicalize({ script: name })), caller: 'script' }, { kind: 'script', name });
+    scriptOutcome = await runTool({ tool: name, argsHash: stepHash(ctx.sealing, canonicalize({ script: name })), caller: 'script' }, { kind: 'script', name });
     const error = failureCode(scriptOutcome.exitCode, scriptOutcome.killedBy);
     // A script that failed because the drain destroyed its sandbox failed for the drain's reason, not its own.
     if (error && ctx.signal?.aborted) return finishDrained(ctx, totals);
@@ -63,7 +63,7 @@ async function finish(
   tail: StderrTail | null = null,
 ): Promise<void> {
   const duration_ms = Date.now() - ctx.started;
-  const outcome = await outcomeResult(ctx.request.result_recipient, ctx.recorder.executionId, result, resultHash, tail);
+  const outcome = await outcomeResult(ctx.sealing, ctx.recorder.executionId, result, resultHash, tail);
   if (error === null) {
     await ctx.recorder.record(['execution.completed', { exit_code: exitCode ?? 0, ...outcome, duration_ms, totals: { ...totals } }]);
   } else {

@@ -323,6 +323,15 @@ describe('sealed submissions', () => {
       expect(answer.json.result.sealed).toEqual(certificate.result.sealed);
       const opened = await openSealedResult(certificate, key, nodeSealCrypto);
       expect(opened.result.output).toBe('2\n');
+      // The entry script's output hash is keyed by the salt inside the sealed result: a reader cannot confirm a
+      // guessed output from it; the owner, holding the salt, recomputes it (docs/sealed.md §5).
+      const completed = certificate.events.find((e) => e.type === 'tool.completed')!.data as { output_hash: string };
+      const length = Buffer.alloc(8);
+      length.writeBigUInt64BE(2n);
+      const unkeyed = createHash('sha256').update(length).update('2\n').digest('hex');
+      const keyed = createHash('sha256').update(Buffer.from(opened.salt, 'hex')).update(length).update('2\n').digest('hex');
+      expect(completed.output_hash).toBe(`sha256:${keyed}`);
+      expect(completed.output_hash).not.toBe(`sha256:${unkeyed}`);
       expect(await verifyCertificate(certificate, { trustedKeys: [node.publicKey] })).toMatchObject({ valid: true });
       // Another key does not open it.
       await expect(openSealedResult(certificate, await generateResultKey(nodeSealCrypto), nodeSealCrypto)).rejects.toMatchObject({

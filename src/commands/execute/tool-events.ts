@@ -5,20 +5,21 @@
  * leave the sandbox (THREATS A14).
  *
  *   output_hash = SHA-256(u64be(len(stdout)) ‖ stdout ‖ stderr)   over the captured (capped) bytes
+ * keyed by the run's salt (SHA-256(salt ‖ …)) when its result is sealed (outcome.ts).
  */
-import { createHash } from 'node:crypto';
 import { EphemeraError } from '../../errors.js';
 import type { Hash } from '../../events/index.js';
 import type { ToolCall, ToolOutcome, Sandbox } from '../../sandbox/types.js';
 import type { Step, StreamRecorder } from './recorder.js';
+import { stepHash, type ResultSealing } from './outcome.js';
 
-export function outputHash(stdout: Uint8Array, stderr: Uint8Array): Hash {
+export function outputHash(stdout: Uint8Array, stderr: Uint8Array, sealing: ResultSealing | null = null): Hash {
   const length = Buffer.alloc(8);
   length.writeBigUInt64BE(BigInt(stdout.length));
-  return `sha256:${createHash('sha256').update(length).update(stdout).update(stderr).digest('hex')}`;
+  return stepHash(sealing, length, stdout, stderr);
 }
 
-export function completionSteps(callId: string, outcome: ToolOutcome): Step[] {
+export function completionSteps(callId: string, outcome: ToolOutcome, sealing: ResultSealing | null): Step[] {
   return [
     [
       'tool.completed',
@@ -30,7 +31,7 @@ export function completionSteps(callId: string, outcome: ToolOutcome): Step[] {
         max_rss_kb: Math.round(outcome.maxRssKb),
         stdout_bytes: outcome.stdoutBytes,
         stderr_bytes: outcome.stderrBytes,
-        output_hash: outputHash(outcome.stdout, outcome.stderr),
+        output_hash: outputHash(outcome.stdout, outcome.stderr, sealing),
         killed_by: outcome.killedBy,
         truncated: outcome.truncated,
       },
@@ -55,6 +56,7 @@ export async function runRecordedTool(
   callId: string,
   invoked: { tool: string; argsHash: Hash; caller: 'llm' | 'script' },
   call: ToolCall,
+  sealing: ResultSealing | null,
   options?: { timeoutMs?: number; signal?: AbortSignal },
 ): Promise<ToolOutcome> {
   await recorder.record(['tool.invoked', { call_id: callId, tool: invoked.tool, args_hash: invoked.argsHash, caller: invoked.caller }]);
@@ -66,7 +68,7 @@ export async function runRecordedTool(
     if (!(error instanceof EphemeraError && error.code === 'SANDBOX_DESTROYED')) throw error;
     outcome = { ...plainOutcome(null, new Uint8Array(0), new Uint8Array(0)), killedBy: 'sandbox_lost' };
   }
-  await recorder.record(...completionSteps(callId, outcome));
+  await recorder.record(...completionSteps(callId, outcome, sealing));
   return outcome;
 }
 
@@ -79,13 +81,14 @@ export async function runRecordedSynthetic(
   callId: string,
   invoked: { tool: string; argsHash: Hash; caller: 'llm' | 'script' },
   text: string,
+  sealing: ResultSealing | null,
   exitCode = 2,
 ): Promise<ToolOutcome> {
   await recorder.record(['tool.invoked', { call_id: callId, tool: invoked.tool, args_hash: invoked.argsHash, caller: invoked.caller }]);
   const stdout = exitCode === 0 ? new TextEncoder().encode(text) : new Uint8Array(0);
   const stderr = exitCode === 0 ? new Uint8Array(0) : new TextEncoder().encode(text);
   const outcome = plainOutcome(exitCode, stdout, stderr);
-  await recorder.record(...completionSteps(callId, outcome));
+  await recorder.record(...completionSteps(callId, outcome, sealing));
   return outcome;
 }
 
