@@ -65,7 +65,7 @@ export async function submit(options: SubmitOptions, command: Command): Promise<
   const dataset = readInput(options.dataset, 'dataset');
   progress(`read the dataset (${dataset.length} bytes); fetching the key of ${server}`);
 
-  let sent;
+  let sent: Awaited<ReturnType<typeof submitSealed>>;
   try {
     sent = await submitSealed({
       server,
