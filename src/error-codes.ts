@@ -24,6 +24,7 @@ export type ErrorStage =
   | 'attestation'
   | 'verify'
   | 'trust'
+  | 'seal'
   | 'projections'
   | 'capacity'
   | 'cli'
@@ -50,6 +51,10 @@ const internal = (stage: ErrorStage, message: string): ErrorInfo => ({ stage, ht
 const failed = (stage: 'execution' | 'llm', message: string): ErrorInfo => ({ stage, http: null, exit: EXIT.computationFailed, message });
 /** A verdict's failure: the certificate (or stream) is invalid. */
 const invalid = (stage: ErrorStage, message: string): ErrorInfo => ({ stage, http: null, exit: EXIT.invalid, message });
+/** A sealed request the server refuses (docs/sealed.md §3). */
+const sealedRequest = (http: number, message: string): ErrorInfo => ({ stage: 'seal', http, exit: EXIT.badInput, message });
+/** A client-side refusal around sealed submissions: nothing was sent, or what came back does not hold. */
+const sealClient = (exit: number, message: string): ErrorInfo => ({ stage: 'seal', http: null, exit, message });
 
 export const ERROR_REGISTRY = {
   // The API's requests.
@@ -213,6 +218,22 @@ export const ERROR_REGISTRY = {
   TRUST_KEY_UNAVAILABLE: internal('trust', "the server's key document could not be fetched"),
   TRUST_KEY_DOCUMENT_INVALID: { stage: 'trust', http: null, exit: EXIT.badInput, message: "the server's key document is not valid" },
   TRUST_FINGERPRINT_MISMATCH: { stage: 'trust', http: null, exit: EXIT.invalid, message: "the server's key does not have the fingerprint you expected" },
+  // Sealed submissions (docs/sealed.md §6): the client's checks, then the server's refusals.
+  SEAL_KEY_DOCUMENT_UNAVAILABLE: sealClient(EXIT.internal, "the server's key document could not be fetched (no answer in time, or not 200): nothing was sent"),
+  SEAL_KEY_DOCUMENT_MALFORMED: sealClient(
+    EXIT.invalid,
+    'the key document is not one, or its hash, key id or report data do not match its statement: nothing was sent',
+  ),
+  SEAL_KEY_UNTRUSTED: sealClient(EXIT.untrusted, 'the attestation verifies but you do not trust its key or build: nothing was sent'),
+  SEAL_KEY_STALE: sealClient(EXIT.invalid, 'the key is too old, expired, or from the future: nothing was sent'),
+  SEAL_SUITE_UNSUPPORTED: sealClient(EXIT.invalid, 'the key statement names a suite this client does not have: nothing was sent'),
+  SEAL_SUBMISSION_MISMATCH: sealClient(EXIT.invalid, 'the answer does not name the key statement the request was sealed to'),
+  SEALED_REQUEST_MALFORMED: sealedRequest(400, "the sealed request's framing or header is not valid"),
+  SEALED_DECRYPT_FAILED: sealedRequest(400, 'the sealed request does not open (ciphertext, encapsulated key, header, chunk order or length)'),
+  SEALED_PAYLOAD_INVALID: sealedRequest(400, "the sealed request's opened inner part is not valid"),
+  SEALED_RESULT_MISMATCH: sealClient(EXIT.invalid, 'the opened result does not hash to result_hash, or is not canonical, or the result is not sealed'),
+  SEALED_RESULT_KEY_MISMATCH: sealClient(EXIT.badInput, "the key file is not the certificate's result recipient, or does not open its result"),
+  SEALED_RESULT_KEY_INVALID: sealClient(EXIT.badInput, 'not a result key file (ephemera keygen), or its keys do not belong together'),
   // Projections.
   PROJECTIONS_UNAVAILABLE: unavailable('projections', 'ClickHouse (the read side) cannot be reached'),
   // Admission: what this executor can run at once (README "Capacity").

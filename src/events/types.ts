@@ -36,7 +36,7 @@ const sandboxSummaryV2 = s.object({
   network: s.object({ allow: s.array(text(260), 16) }),
 });
 
-const resultV2 = s.object({
+export const runResultSchemaV2 = s.object({
   output: s.string(1 << 20),
   bytes: count(),
   truncated: s.bool(),
@@ -45,7 +45,7 @@ const resultV2 = s.object({
 });
 
 /** What the failing entry script wrote last to stderr (result.ts: the last 4 KiB captured, whole characters). */
-const stderrTailV2 = s.object({ text: s.string(4096), bytes: count(), truncated: s.bool() });
+export const stderrTailSchemaV2 = s.object({ text: s.string(4096), bytes: count(), truncated: s.bool() });
 
 const totalsV2 = s.object({ tool_calls: count(), cpu_ms: count(), max_rss_kb: count(), llm_calls: count(), input_tokens: count(), output_tokens: count() });
 
@@ -66,7 +66,7 @@ const isolationV2 = s.object({
 });
 
 const nullableText = () => s.nullable(text(256));
-const teeV2 = s.tagged('type', {
+export const teeSchemaV2 = s.tagged('type', {
   simulated: s.object({ type: s.literal('simulated'), public_key: s.hex(64), hardware_backed: s.literal(false) }),
   dstack: s.object({
     type: s.literal('dstack'),
@@ -83,7 +83,7 @@ const teeV2 = s.tagged('type', {
 const runtimeV2 = s.object({
   kernel: text(256),
   tools: s.record(s.object({ path: text(), version: text(), sha256: hash() }), 32),
-  tee: teeV2,
+  tee: teeSchemaV2,
 });
 
 /** Intel DCAP collateral, exactly the members the TDX verifier checks (docs/verification.md §7.2). */
@@ -198,7 +198,7 @@ export const eventDataSchemas = {
   'execution.completed': s.object({
     exit_code: s.int(0, 255),
     result_hash: hash(),
-    result: resultV2,
+    result: runResultSchemaV2,
     duration_ms: count(),
     totals: totalsV2,
     sealed_result: s.optional(sealedResultV2),
@@ -208,10 +208,10 @@ export const eventDataSchemas = {
     exit_code: s.nullable(s.int(0, 255)),
     killed_by: killedBy,
     result_hash: hash(),
-    result: resultV2,
+    result: runResultSchemaV2,
     duration_ms: count(),
     totals: totalsV2,
-    stderr_tail: s.optional(stderrTailV2),
+    stderr_tail: s.optional(stderrTailSchemaV2),
     sealed_result: s.optional(sealedResultV2),
   }),
   'dataset.deleted': s.object({ bytes_zeroed: count(), tmpfs_released: s.literal(true) }),
@@ -284,8 +284,8 @@ export const eventDataSchemasV1: { [T in EventType]: Schema<unknown> } = {
 export type EventType = keyof typeof eventDataSchemas;
 export type EventData = { [T in EventType]: Infer<(typeof eventDataSchemas)[T]> };
 export type SandboxSummary = Infer<typeof sandboxSummaryV2>;
-export type RunResult = Infer<typeof resultV2>;
-export type StderrTail = Infer<typeof stderrTailV2>;
+export type RunResult = Infer<typeof runResultSchemaV2>;
+export type StderrTail = Infer<typeof stderrTailSchemaV2>;
 export type Totals = Infer<typeof totalsV2>;
 export type Submission = Infer<typeof submissionV2>;
 export type SealedResult = Infer<typeof sealedResultV2>;

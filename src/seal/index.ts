@@ -3,89 +3,40 @@
  * document, the sealed request's framing, sealed results, and the client
  * that verifies a key document before it encrypts. Isomorphic: the CLI, the
  * server and the browser bundle use the same code (the server and CLI plug
- * node:crypto's AES-256-GCM in through `SealCrypto`).
- *
- * SKELETON: signatures fixed by the issue-19 brief; bodies filled in by seal-core.
+ * node:crypto's AES-256-GCM in through `SealCrypto`, from ./node-aead.js,
+ * which this index does not re-export so that the browser never loads it).
  */
-import type { Attestation, SealSuite, Submission, SealedResult, RunResult, StderrTail, Hash } from '../events/index.js';
-import type { TeeDescription } from '../attest/attestor.js';
-import type { VerifyOptions } from '../verify/index.js';
-
-export const SEALED_REQUEST_CONTENT_TYPE = 'application/vnd.ephemera.sealed-request';
-export const KEY_DOCUMENT_PATH = '/.well-known/ephemera/key';
-export const DEFAULT_CHUNK_BYTES = 1 << 20;
-
-/** Where the AEAD comes from: WebCrypto (browser, default) or node:crypto (node-aead.ts). */
-export interface SealCrypto {
-  /** An @hpke/core AeadInterface for AES-256-GCM (id 0x0002). */
-  aes256gcm: () => unknown;
-}
-
-export interface KeyStatement {
-  type: 'ephemera.key-statement';
-  v: 1;
-  suite: SealSuite;
-  public_key: string;
-  key_id: Hash;
-  node: string;
-  tee: TeeDescription;
-  not_before: string;
-  not_after: string;
-}
-
-export interface KeyDocument {
-  statement: KeyStatement;
-  statement_hash: Hash;
-  report_data: string;
-  attestation: Attestation;
-}
-
-export interface KeyPolicy extends VerifyOptions {
-  /** Maximum age of the key (now − not_before), ms; default 24 h. */
-  maxKeyAgeMs?: number;
-  now?: () => Date;
-}
-
-export interface VerifiedKey {
-  document: KeyDocument;
-  /** How the key is trusted (pinned key, local key, hardware policy), for the user to read. */
-  trust: { basis: 'pinned-key' | 'local-key' | 'hardware-policy'; reason: string };
-}
-
-export interface SealedRequestHeader {
-  type: 'ephemera.sealed-request';
-  v: 1;
-  key_id: Hash;
-  suite: SealSuite;
-  enc: string;
-  chunk_bytes: number;
-  plaintext_bytes: number;
-  dataset: { format: 'csv' | 'json' | 'txt'; allow_empty: boolean };
-  sandbox: Record<string, unknown> | null;
-  result_recipient: string | null;
-}
-
-export interface SealRequestInput {
-  dataset: Uint8Array;
-  format: 'csv' | 'json' | 'txt';
-  allowEmpty?: boolean;
-  sandbox: Record<string, unknown>;
-  /** Put the sandbox description inside the ciphertext (default: in the clear, authenticated). */
-  sealSandbox?: boolean;
-  apiKey?: string | null;
-  resultRecipient?: string | null;
-  chunkBytes?: number;
-}
-
-export interface OpenedRequest {
-  header: SealedRequestHeader;
-  apiKey: string | null;
-  sandbox: Record<string, unknown>;
-  /** A view into the plaintext buffer: zero `plaintext` when done. */
-  dataset: Uint8Array;
-  plaintext: Uint8Array;
-  submission: Submission;
-}
-
-export type { Submission, SealedResult };
-export type { RunResult, StderrTail };
+export {
+  SEALED_REQUEST_CONTENT_TYPE,
+  KEY_DOCUMENT_PATH,
+  DEFAULT_CHUNK_BYTES,
+  type SealCrypto,
+  type KeyStatement,
+  type KeyDocument,
+  type KeyPolicy,
+  type VerifiedKey,
+  type SealedRequestHeader,
+  type SealRequestInput,
+  type OpenedRequest,
+  type ResultKeyFile,
+  type SealedCertificate,
+  type Submission,
+  type SealedResult,
+  type RunResult,
+  type StderrTail,
+} from './types.js';
+export { generateSealKeyPair, isSealSuite, SUITE_SIZES } from './suites.js';
+export { keyStatementHash, keyReportData, KEY_STATEMENT_TAG } from './key-statement.js';
+export { parseKeyDocument, checkKeyDocument, MAX_KEY_DOCUMENT_BYTES, DEFAULT_MAX_KEY_AGE_MS } from './key-document.js';
+export {
+  sealRequest,
+  readSealedHeader,
+  openSealedRequest,
+  openSealedRequestInto,
+  MAX_HEADER_BYTES,
+  MIN_CHUNK_BYTES,
+  MAX_CHUNK_BYTES,
+} from './sealed-request.js';
+export { sealResult, openSealedResult } from './sealed-result.js';
+export { generateResultKey, parseResultKeyFile } from './result-key.js';
+export { fetchKeyDocument, submitSealed, type SubmitSealedOptions } from './client.js';
