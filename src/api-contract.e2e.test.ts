@@ -19,6 +19,7 @@ import { closedPort } from './net/testing/local-servers.js';
 import { ReadModel } from './projections/read-model.js';
 import { createServices, type Services } from './services.js';
 import { certificateJson } from './verify/index.js';
+import { KeyRing } from './commands/keys/key-ring.js';
 
 const b64 = (text: string) => `base64:${Buffer.from(text).toString('base64')}`;
 const executeBody = (script: string) => ({
@@ -123,6 +124,13 @@ describe('every API route answers what its OpenAPI schema says', () => {
         (await call('post /execute', { method: 'POST', url: '/execute', payload: 'x'.repeat(65 * 1024), headers: { 'content-type': 'application/json' } }))
           .statusCode,
       ).toBe(413);
+      const sealed = await call('post /execute', {
+        method: 'POST',
+        url: '/execute',
+        payload: Buffer.from('EPHSEAL1 and nothing sealed'),
+        headers: { 'content-type': 'application/vnd.ephemera.sealed-request' },
+      });
+      expect({ status: sealed.statusCode, code: sealed.json().error.code }).toEqual({ status: 400, code: 'SEALED_REQUEST_MALFORMED' });
       for (const type of ['text/plain', 'application/xml']) {
         const refused = await call('post /execute', { method: 'POST', url: '/execute', payload: 'hello', headers: { 'content-type': type } });
         expect(refused.statusCode, type).toBe(415);
@@ -169,6 +177,20 @@ describe('every API route answers what its OpenAPI schema says', () => {
 
     it('answers the key document', async () => {
       expect((await call('get /.well-known/ephemera-key.json', { url: '/.well-known/ephemera-key.json' })).json()).toMatchObject({ tee: 'simulated' });
+    });
+
+    it('answers the sealing key document, and 503 while no key could be attested', async () => {
+      const served = await call('get /.well-known/ephemera/key', { url: '/.well-known/ephemera/key' });
+      expect(served.json()).toMatchObject({ statement: { type: 'ephemera.key-statement', node: services.nodeId } });
+      const failing = { describe: () => services.attestor.describe(), attest: () => Promise.reject(new Error('no TEE')) };
+      const keyRing = new KeyRing({ attestor: failing, node: 'n', suite: 'x25519-aes256gcm', rotateMs: 60_000, graceMs: 0, timer: false });
+      const keyless = await buildApp({ ...services, keyRing });
+      try {
+        const refused = await call('get /.well-known/ephemera/key', { url: '/.well-known/ephemera/key' }, keyless);
+        expect({ status: refused.statusCode, code: refused.json().error.code }).toEqual({ status: 503, code: 'ATTEST_UNAVAILABLE' });
+      } finally {
+        await keyless.close();
+      }
     });
   });
 

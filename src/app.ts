@@ -24,10 +24,12 @@ import { OPENAPI_DOCUMENT } from './openapi.js';
 import { attestorProbe, healthRoutes, logProbe, projectionsProbe } from './health.js';
 import { createMetrics, metricsRoutes } from './metrics.js';
 import { executorOfTee } from './projections/executor.js';
+import { SEALED_REQUEST_CONTENT_TYPE } from './seal/index.js';
+import { keyRoutes } from './commands/keys/route.js';
 
 export interface AppOptions {
-  /** fastify logger setting; off in tests. Request bodies and headers are never logged. */
-  logger?: boolean | { level: string };
+  /** fastify logger setting; off in tests (a stream: tests that read what is logged). Request bodies and headers are never logged. */
+  logger?: boolean | { level: string; stream?: { write(line: string): void } };
   /** Event streams' keep-alive and polling periods (tests shorten them); the other limits come from the config. */
   eventStreams?: Partial<Pick<EventStreamLimits, 'keepAliveMs' | 'pollMs'>>;
 }
@@ -80,8 +82,12 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         journal: services.journal,
       },
       { runs },
+      services.keyRing,
     ),
   );
+  // The first sealing key is made as the app starts (a failing attestor leaves plain requests served: key-ring.ts).
+  await services.keyRing.start();
+  await app.register(keyRoutes(services.keyRing));
   await app.register(
     executionRoutes({
       runs,
@@ -151,7 +157,7 @@ function classify(error: FastifyError, request: Record<string, unknown>) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return toHttpError('REQUEST_BODY_TOO_LARGE', 'the request body exceeds the configured limit');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return toHttpError('REQUEST_UNSUPPORTED_MEDIA_TYPE', 'send application/json');
+      return toHttpError('REQUEST_UNSUPPORTED_MEDIA_TYPE', `send application/json (or, to POST /execute, ${SEALED_REQUEST_CONTENT_TYPE})`);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return toHttpError('REQUEST_MALFORMED_JSON', 'the body is empty');
   }

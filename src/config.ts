@@ -89,6 +89,14 @@ export interface Config {
   readonly queueTimeoutMs: number;
   /** On SIGTERM/SIGINT, how long in-flight runs may go on before they are stopped (EXECUTOR_DRAINING), ms. */
   readonly drainTimeoutMs: number;
+  /** The KEM of the sealing key (docs/sealed.md §1): x25519, or x-wing (post-quantum hybrid). */
+  readonly sealKem: 'x25519' | 'x-wing';
+  /** A fresh sealing key every so many seconds (and at start). */
+  readonly sealKeyRotateSeconds: number;
+  /** How long past its rotation a sealing key is still accepted (requests under way), seconds. */
+  readonly sealKeyGraceSeconds: number;
+  /** Refuse plain POST /execute requests that carry a dataset or an API key (SEALED_REQUIRED). */
+  readonly requireSealed: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -147,6 +155,10 @@ const VARIABLES = {
   asyncRetentionSeconds: 'EPHEMERA_ASYNC_RETENTION_SECONDS',
   eventStreamsMax: 'EPHEMERA_EVENT_STREAMS_MAX',
   eventStreamMaxSeconds: 'EPHEMERA_EVENT_STREAM_MAX_SECONDS',
+  sealKem: 'EPHEMERA_SEAL_KEM',
+  sealKeyRotateSeconds: 'EPHEMERA_SEAL_KEY_ROTATE_S',
+  sealKeyGraceSeconds: 'EPHEMERA_SEAL_KEY_GRACE_S',
+  requireSealed: 'EPHEMERA_REQUIRE_SEALED',
 } as const satisfies Record<keyof Config, string>;
 
 export const CONFIG_VARIABLES: Readonly<Record<keyof Config, string>> = VARIABLES;
@@ -253,6 +265,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     asyncRetentionSeconds: integer('asyncRetentionSeconds', 600, 0, 86_400),
     eventStreamsMax: integer('eventStreamsMax', 100, 1, 100_000),
     eventStreamMaxSeconds: integer('eventStreamMaxSeconds', 3600, 1, 86_400),
+    sealKem: oneOf('sealKem', ['x25519', 'x-wing'] as const, 'x25519'),
+    sealKeyRotateSeconds: integer('sealKeyRotateSeconds', 3600, 10, 86_400),
+    sealKeyGraceSeconds: integer('sealKeyGraceSeconds', 600, 0, 86_400),
+    requireSealed: flag('requireSealed'),
   };
   return Object.freeze(config);
 }

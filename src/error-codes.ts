@@ -68,6 +68,15 @@ export const ERROR_REGISTRY = {
   REQUEST_UNSUPPORTED_MEDIA_TYPE: request(415, 'the request body is not application/json'),
   REQUEST_BODY_TOO_LARGE: request(413, 'the request body is larger than the server accepts'),
   AUTH_REQUIRED: request(401, 'this server runs executions only for holders of its execute token'),
+  // Sealed requests the server refuses (docs/sealed.md §3); the client-side SEAL_* and the framing codes are core's.
+  SEALED_KEY_UNKNOWN: request(
+    421,
+    'the sealed request names a key statement this server does not hold (another node, a restart, or retired): fetch its key document again',
+  ),
+  SEALED_KEY_EXPIRED: request(410, 'the sealed request names a key statement past its not_after: fetch the key document again'),
+  SEALED_SUITE_MISMATCH: request(400, "the sealed request's suite is not its key statement's"),
+  SEALED_REPLAY: request(409, 'this sealed request (its encapsulated key) was already submitted to this key'),
+  SEALED_REQUIRED: request(403, 'this server requires sealed submissions: a plain request carrying a dataset or an API key is refused'),
   CERTIFICATE_ID_INVALID: request(400, 'not a certificate id (cert_ and a ULID)'),
   CERTIFICATE_NOT_FOUND: request(404, 'no certificate with this id'),
   NOT_FOUND: request(404, 'no such route'),
@@ -158,6 +167,8 @@ export const ERROR_REGISTRY = {
   EVENTS_STREAM_TOO_LONG: invalid('events', 'the stream has more events than allowed'),
   EVENTS_TIME_DECREASES: invalid('events', 'an event is earlier than the one before it'),
   EVENTS_LIFECYCLE_VIOLATION: invalid('events', 'the events are not in an order the lifecycle allows'),
+  EVENTS_SEALED_RESULT_NOT_EMPTY: invalid('events', 'an outcome event with a sealed result also shows a result or a stderr tail in the clear'),
+  EVENTS_SUBMISSION_INVALID: invalid('events', "a sealed submission's `sealed` list does not start with dataset, repeats a part, or is out of order"),
   // Strict JSON reading.
   JSON_SYNTAX: invalid('json', 'not JSON'),
   JSON_INVALID_UTF8: invalid('json', 'the bytes are not valid UTF-8'),

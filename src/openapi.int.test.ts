@@ -22,6 +22,7 @@ const API_ROUTES = [
   'get /certificate/{id}/verify',
   'get /certificate/{id}/replay',
   'get /.well-known/ephemera-key.json',
+  'get /.well-known/ephemera/key',
   'get /certificates',
   'get /analytics/executions-per-day',
   'get /analytics/tokens-by-model',
@@ -113,7 +114,10 @@ describe('the OpenAPI document of the real app', () => {
 
   it('documents POST /execute with both certificate URLs and the errors its body can cause', () => {
     const op = doc.paths['/execute']!.post!;
-    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '413', '415', '422', '500', '503']));
+    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '409', '410', '413', '415', '421', '422', '500', '503']));
+    // Both bodies described: JSON, and the sealed request's bytes.
+    const content = (op as unknown as { requestBody: { content: Record<string, unknown> } }).requestBody.content;
+    expect(Object.keys(content).sort()).toEqual(['application/json', 'application/vnd.ephemera.sealed-request']);
     const success = op.responses['200']!.content!['application/json']!.schema as { required: string[] };
     expect(success.required).toEqual(expect.arrayContaining(['certificate_url', 'certificate_json_url']));
     // The overload and shutdown refusals say when to come back.

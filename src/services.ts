@@ -22,6 +22,8 @@ import { verifyOptionsFor } from './verify-options.js';
 import { nodeIdOf, projectionGroupOf } from './node-identity.js';
 import { Admission, admissionLimitsOf } from './commands/execute/admission.js';
 import { journalDirOf, RunJournal } from './commands/execute/journal.js';
+import { KeyRing } from './commands/keys/key-ring.js';
+import { nodeSealCrypto } from './seal/node-aead.js';
 
 /** Hears how long one append to the event log took (the metrics' histogram). */
 export type AppendListener = (kind: EventLog['kind'], seconds: number) => void;
@@ -46,6 +48,8 @@ export interface Services {
   readModel: ReadModel;
   /** This executor's capacity: what runs at once, what waits (commands/execute/admission.ts). */
   admission: Admission;
+  /** The executor's sealing keys (commands/keys/key-ring.ts): made when the app starts (`start`), in memory only. */
+  keyRing: KeyRing;
   /** Registers a listener for every append's latency; returns the way to stop. */
   onAppend(listener: AppendListener): () => void;
   close(): Promise<void>;
@@ -92,6 +96,7 @@ export async function createServices(config: Config, options: { feed?: boolean }
   }
   const appendListeners = new Set<AppendListener>();
   timeAppends(log, appendListeners);
+  const keyRing = keyRingOf(config, attestor, nodeId);
   return {
     config,
     log,
@@ -105,16 +110,30 @@ export async function createServices(config: Config, options: { feed?: boolean }
     journal: new RunJournal(journalDirOf(config.dataDir)),
     readModel,
     admission: new Admission(admissionLimitsOf(config)),
+    keyRing,
     onAppend(listener) {
       appendListeners.add(listener);
       return () => appendListeners.delete(listener);
     },
     async close() {
+      keyRing.close();
       for (const close of closers) await close();
       await readModel.close();
       await log.close();
     },
   };
+}
+
+/** The sealing keys: the suite EPHEMERA_SEAL_KEM names, rotated every EPHEMERA_SEAL_KEY_ROTATE_S, accepted for the grace after. */
+function keyRingOf(config: Config, attestor: Attestor, node: string): KeyRing {
+  return new KeyRing({
+    attestor,
+    node,
+    suite: config.sealKem === 'x-wing' ? 'xwing-aes256gcm' : 'x25519-aes256gcm',
+    rotateMs: config.sealKeyRotateSeconds * 1000,
+    graceMs: config.sealKeyGraceSeconds * 1000,
+    crypto: nodeSealCrypto,
+  });
 }
 
 /** Wraps the log's append so every append, acknowledged or failed, reports its latency: one place for the runs, recovery and the CLI. */

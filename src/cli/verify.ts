@@ -99,6 +99,11 @@ function parseAt(value: string | undefined): number | undefined {
   throw new EphemeraError('CLI_USAGE', '--at takes seconds since the epoch or an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SS.mmmZ)');
 }
 
+/** "plain", or "sealed to key statement sha256:… (dataset, api_key)": what was inside the ciphertext. */
+function inputLine(input: NonNullable<Verdict['input']>): string {
+  return input.mode === 'plain' ? 'plain' : `sealed to key statement ${input.key_statement_hash} (${input.sealed.join(', ')})`;
+}
+
 export function formatVerdict(verdict: Verdict, localKeyFile?: string): string {
   const mark = { pass: 'ok  ', fail: 'FAIL', skipped: '--  ' } as const;
   const headline = verdict.status === 'trusted' ? 'VALID, TRUSTED' : verdict.status === 'untrusted' ? 'VALID, NOT TRUSTED' : 'INVALID';
@@ -111,6 +116,8 @@ export function formatVerdict(verdict: Verdict, localKeyFile?: string): string {
   }
   if (verdict.key) lines.push(`  key   ${verdict.key.fingerprint} (ed25519 ${verdict.key.public_key})`);
   if (verdict.valid) lines.push(`  trust ${verdict.trust.reason}${localKeyFile ? ` (${localKeyFile})` : ''}`);
+  if (verdict.input) lines.push(`  input ${inputLine(verdict.input)}`);
+  if (verdict.sealed_result) lines.push(`  result sealed to ${verdict.sealed_result.fingerprint} (x25519 ${verdict.sealed_result.recipient})`);
   if (verdict.status === 'untrusted' && verdict.key)
     lines.push(`        to trust it: ephemera trust add ${verdict.key.fingerprint}   (or --trust-key ${verdict.key.fingerprint})`);
   if (verdict.notice) lines.push(`  note  ${verdict.notice}`);

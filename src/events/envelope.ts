@@ -16,6 +16,7 @@ import { canonicalCopy, canonicalScalar, canonicalize, canonicalizeWithout } fro
 import { hashUtf8With, nobleSha256, type Hash, type Sha256 } from './hash.js';
 import { parseStrictJsonText } from './strict-json.js';
 import { isHashText, isPlainObject, isTimestamp, type Problem, type ProblemKind } from './schema.js';
+import { checkSealingRules } from './sealing-rules.js';
 import { eventDataSchemas, eventDataSchemasV1, isEventType, type EventData, type EventType } from './types.js';
 
 export const EVENT_HASH_TAG = 'ephemera/v1/event\n';
@@ -171,6 +172,7 @@ export function parseEnvelope(value: unknown, where = 'event'): EventEnvelope {
     const code = unsupported ? 'EVENTS_UNSUPPORTED_VERSION' : CODE_BY_KIND[problem.kind];
     throw new EphemeraError(code, `${problem.path}: ${problem.reason}`, { fields: { field: problem.path } });
   }
+  checkSealingRules(value as EventEnvelope, where);
   return value as EventEnvelope;
 }
 

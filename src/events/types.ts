@@ -134,8 +134,11 @@ const sealedResultV2 = s.object({
   suite: s.literal('x25519-aes256gcm'),
   recipient: s.hex(64),
   enc: s.hex(64),
-  /** The plaintext is at most the result (64 KiB of output, its JSON) and a stderr tail, JCS-encoded. */
-  ciphertext: s.hex(undefined, 1 << 20),
+  /**
+   * The plaintext is the result (64 KiB of output, its JSON, each escaped up to 6× in JCS) and a stderr tail:
+   * under 1 MiB, so at most 2 MiB of ciphertext, 4 Mi hex digits.
+   */
+  ciphertext: s.hex(undefined, 1 << 22),
 });
 
 const destroyChecksV2 = s.either(

@@ -15,6 +15,14 @@ function view(input: ArrayBufferLike | ArrayBufferView): Uint8Array {
   return ArrayBuffer.isView(input) ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
 }
 
+/** The bytes as an ArrayBuffer of their own: node's own allocation when it is exactly theirs (no copy), else a copy (zeroing the pooled original). */
+function ownBuffer(bytes: Buffer): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+  const copy = new Uint8Array(bytes);
+  bytes.fill(0);
+  return copy.buffer;
+}
+
 class NodeAesGcmContext implements AeadEncryptionContext {
   readonly #key: KeyObject;
 
@@ -43,10 +51,7 @@ class NodeAesGcmContext implements AeadEncryptionContext {
     const decipher = createDecipheriv('aes-256-gcm', this.#key, view(iv), { authTagLength: TAG_BYTES });
     decipher.setAAD(view(aad));
     decipher.setAuthTag(sealed.subarray(length));
-    const out = new Uint8Array(length);
-    const body = decipher.update(sealed.subarray(0, length));
-    out.set(body);
-    body.fill(0);
+    const out = decipher.update(sealed.subarray(0, length));
     try {
       decipher.final();
     } catch (error) {
@@ -54,7 +59,7 @@ class NodeAesGcmContext implements AeadEncryptionContext {
       out.fill(0);
       throw error;
     }
-    return out.buffer;
+    return ownBuffer(out);
   }
 }
 

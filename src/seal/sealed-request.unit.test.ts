@@ -240,7 +240,10 @@ describe('a tampered sealed request', () => {
     ['the version changed', () => withHeader({ v: 2 })],
     ['a member added', () => withHeader({ note: 'x' })],
     ['the header written with whitespace (not JCS)', () => frame(header, chunks, JSON.stringify(header, null, 1))],
-    ['the header written with members out of order (not JCS)', () => frame(header, chunks, JSON.stringify(Object.fromEntries(Object.entries(header).reverse())))],
+    [
+      'the header written with members out of order (not JCS)',
+      () => frame(header, chunks, JSON.stringify(Object.fromEntries(Object.entries(header).reverse()))),
+    ],
     ['a duplicate member', () => frame(header, chunks, canonicalize(header).replace('{', '{"chunk_bytes":65536,'))],
     ['the clear sandbox carrying llm.api_key', () => withHeader({ sandbox: { ...SANDBOX, llm: { api_key: 'x' } } })],
     ['the magic', () => flip(good.body, 3)],

@@ -6,7 +6,16 @@
  * hash chain (THREATS E38). Names that come from events (models, hosts,
  * tools, paths) are keys of Maps only, never of plain objects. Isomorphic.
  */
-import { EXECUTION_ID_PATTERN, ULID, canonicalText, type EventEnvelope, type SandboxSummary, type StderrTail } from '../events/index.js';
+import {
+  EXECUTION_ID_PATTERN,
+  ULID,
+  canonicalText,
+  type EventEnvelope,
+  type SandboxSummary,
+  type SealedResult,
+  type StderrTail,
+  type Submission,
+} from '../events/index.js';
 
 /** The format version written today (the `v` of every event of the stream). */
 export const CERTIFICATE_VERSION = 2;
@@ -60,7 +69,8 @@ export interface Certificate {
   dataset_hash: string;
   sandbox_hash: string;
   fingerprint: string;
-  dataset: { bytes: number; format: string; source: string };
+  /** `submission` only when the input arrived sealed (docs/sealed.md §4): absent means plain. */
+  dataset: { bytes: number; format: string; source: string; submission?: Submission };
   sandbox: SandboxSummary | null;
   isolation: Record<string, unknown> | null;
   result: {
@@ -73,6 +83,8 @@ export interface Certificate {
     result_hash: string | null;
     /** Only when execution.failed has one (a failed entry script): certificates issued before it have none. */
     stderr_tail?: StderrTail;
+    /** Only when the result was sealed to its owner (docs/sealed.md §5): the values above are then the empty result. */
+    sealed?: SealedResult;
   };
   execution_trace: ExecutionTrace;
   lifecycle: {
@@ -190,6 +202,7 @@ export class CertificateFold {
         cert.fingerprint = d.fingerprint;
         cert.sandbox = d.sandbox;
         cert.dataset = { bytes: d.dataset_bytes, format: d.dataset_format, source: d.dataset_source };
+        if (d.submission) cert.dataset.submission = d.submission;
         cert.lifecycle.requested = event.at;
         return;
       }
@@ -292,6 +305,7 @@ export class CertificateFold {
           result_hash: d.result_hash,
         };
         if (event.type === 'execution.failed' && event.data.stderr_tail) cert.result.stderr_tail = event.data.stderr_tail;
+        if (d.sealed_result) cert.result.sealed = d.sealed_result;
         if (event.type === 'execution.failed' && event.data.killed_by) trace.resources.killed_by = event.data.killed_by;
         cert.lifecycle.execution_completed = event.at;
         cert.lifecycle.execution_time_ms = d.duration_ms;

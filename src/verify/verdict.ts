@@ -4,7 +4,7 @@
  * trust, the hash). Types only, besides the order of the checks.
  */
 import type { ErrorCode } from '../error-codes.js';
-import type { Sha256 } from '../events/index.js';
+import type { Sha256, Submission } from '../events/index.js';
 import type { VerifyLimits } from './limits.js';
 import type { KeyIdentity, TrustBasis, TrustOptions } from './trust.js';
 
@@ -37,7 +37,13 @@ export interface Verdict {
   notice: string | null;
   /** Members nothing commits (version 1 only): shown, but anyone could have edited them. */
   uncommitted: string[];
+  /** How the input arrived (docs/sealed.md §4), as the valid certificate says; null when it is not valid. */
+  input: InputVerdict | null;
+  /** The key the result is sealed to (docs/sealed.md §5); null for a result in the clear, or a certificate that is not valid. */
+  sealed_result: { recipient: string; fingerprint: string } | null;
 }
+
+export type InputVerdict = { mode: 'plain' } | ({ mode: 'sealed' } & Omit<Submission, 'mode'>);
 
 /** What the verifier tells an attestation's own verifier besides the attestation and the report data. */
 export interface AttestationContext {

@@ -43,6 +43,8 @@ describe('the verdict', () => {
         failure: null,
         notice: SIMULATED_NOTICE,
         uncommitted: [],
+        input: { mode: 'plain' },
+        sealed_result: null,
       });
       expect(verdict.checks).toEqual(['document', 'events', 'merkle', 'report_data', 'attestation', 'fields'].map((name) => ({ name, status: 'pass' })));
     });

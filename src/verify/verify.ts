@@ -17,12 +17,12 @@ import { isErrorCode, type ErrorCode } from '../error-codes.js';
 import { EphemeraError, isEphemeraError } from '../errors.js';
 import { StreamChecker, bytesToHex, hexToBytes, isPlainObject, isTimestamp, nobleSha256, type EventEnvelope, type Hash, type Sha256 } from '../events/index.js';
 import { CompactRange, SIMULATED_NOTICE, leafHash, reportData, reportDataV1, verifySimulatedAttestation } from '../attest/index.js';
-import { CERTIFICATE_ID_PATTERN, CERTIFICATE_MEMBERS, CertificateFold, executionIdOf } from './certificate.js';
+import { CERTIFICATE_ID_PATTERN, CERTIFICATE_MEMBERS, CertificateFold, executionIdOf, type Certificate } from './certificate.js';
 import { firstDifference, firstDifferenceInText } from './compare.js';
 import { checkJsonValue } from './json-value.js';
 import { CertificateReader, type ReaderItem, type Utf8Decode } from './reader.js';
 import { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.js';
-import { keyIdentity, trustOfKey, type TrustBasis } from './trust.js';
+import { keyFingerprint, keyIdentity, trustOfKey, type TrustBasis } from './trust.js';
 
 import { CHECK_ORDER, type CheckName, type Verdict, type VerifyCheck, type VerifyOptions } from './verdict.js';
 
@@ -181,6 +181,8 @@ export class CertificateVerifier {
       failure: null,
       notice: null,
       uncommitted: [],
+      input: null,
+      sealed_result: null,
     };
     const id = this.valueOf('certificate_id');
     verdict.certificate_id = typeof id === 'string' ? id : null;
@@ -317,6 +319,7 @@ export class CertificateVerifier {
       verdict.trusted = trust.trusted;
       verdict.status = trust.trusted ? 'trusted' : 'untrusted';
       verdict.trust = { basis: trust.basis, reason: trust.reason };
+      Object.assign(verdict, sealingOf(this.fold.result()));
       if (verdict.uncommitted.length > 0) {
         verdict.notice = `${verdict.notice ? `${verdict.notice} ` : ''}Format version 1: ${verdict.uncommitted.join(', ')} are not covered by the Merkle root or the attestation; anyone could have edited them.`;
       }
@@ -351,6 +354,16 @@ export class CertificateVerifier {
       .map((key) => `events[${sealed.seq}].data.attestation.${key}`);
     return [`events[${sealed.seq}].at (lifecycle.sealed)`, ...extra];
   }
+}
+
+/** What a valid certificate says about sealing: how its input arrived, and whose key its result is sealed to. */
+function sealingOf(cert: Certificate): Pick<Verdict, 'input' | 'sealed_result'> {
+  const submission = cert.dataset.submission;
+  const sealed = cert.result.sealed;
+  return {
+    input: submission ? { ...submission, mode: 'sealed' } : { mode: 'plain' },
+    sealed_result: sealed ? { recipient: sealed.recipient, fingerprint: keyFingerprint(sealed.recipient) } : null,
+  };
 }
 
 function failCheck(name: CheckName, error: EphemeraError): VerifyCheck {

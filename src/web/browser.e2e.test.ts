@@ -5,17 +5,21 @@
  * browser verifier agrees with the Node one on every certificate vector, on
  * a tdx certificate sealed through the dstack SDK, and on the real Intel quotes.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { x25519 } from '@noble/curves/ed25519';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createServices, type Services } from '../services.js';
-import { verifyCertificate, type Certificate } from '../verify/index.js';
+import { keyFingerprint, verifyCertificate, type Certificate } from '../verify/index.js';
+import { VECTOR_PUBLIC_KEY } from '../verify/testing/forge.js';
+import { parseEventText, type EventEnvelope } from '../events/index.js';
 import { execute, parseExecuteRequest } from '../commands/execute/index.js';
 import { tdxVerifier, verifyTdxAttestation, type TdxPolicy } from '../attest/node.js';
 import { trimQuote } from '../attest/index.js';
@@ -238,6 +242,60 @@ describe('web certificate browser (Chromium)', () => {
       await verified();
       expect(await page.getByTestId('trust-pin-hint').textContent()).toContain(`ephemera trust add ${fingerprint}`);
       expect(await page.getByTestId('pin-key').textContent()).toBe('Trust this key in this browser');
+    });
+  });
+
+  describe('when a certificate of sealed input and a sealed result is shown (docs/sealed.md §4–5)', () => {
+    // The conformance vector's events, appended to this server's log: served and derived as any run's.
+    const vector = JSON.parse(readFileSync(join(VECTORS, 'cases/valid-sealed-input-and-result.json'), 'utf8'));
+    const resultKey = JSON.parse(readFileSync(join(VECTORS, 'manifest.json'), 'utf8')).result_key;
+    const keyFile = (key: unknown) => ({ name: 'result-key.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(key)) });
+
+    it('says how the input arrived and shows "Sealed result", no output; the right key file opens it here, matching the commitment', async () => {
+      await services.log.append((vector.events as unknown[]).map((e) => parseEventText(JSON.stringify(e)) as EventEnvelope));
+      await page.goto(`${base}/c/${certificateId}`);
+      expect(await page.getByTestId('input').textContent()).toBe('plain');
+      const sent: string[] = [];
+      page.on('request', (request) => sent.push(`${request.url()} ${request.postData() ?? ''}`));
+      await page.goto(`${base}/c/${vector.certificate_id}`);
+      expect(await page.getByTestId('input').textContent()).toBe(`sealed to key statement ${vector.dataset.submission.key_statement_hash} (dataset, API key)`);
+      expect(await page.getByTestId('sealed-result').textContent()).toContain('Sealed result');
+      expect(await page.getByTestId('result').count()).toBe(0);
+      expect(await page.getByTestId('result-recipient').textContent()).toBe(keyFingerprint(resultKey.public_key));
+      const before = sent.length;
+      await page.getByTestId('result-key-file').setInputFiles(keyFile(resultKey));
+      await expect.poll(() => page.getByTestId('open-status').textContent()).toContain('matches');
+      expect(await page.getByTestId('open-status').textContent()).toContain(vector.result.result_hash);
+      expect(await page.getByTestId('opened-output').textContent()).toBe('{"rows": 200, "share": 0.25, "note": "✓ 😀"}\n');
+      // Opening fetched the HPKE bundle and sent nothing else: the key file stayed in the browser.
+      expect(sent.slice(before)).toEqual([`${base}/assets/seal.js `]);
+      expect(sent.join('\n')).not.toContain(resultKey.private_key);
+      await page.screenshot({ path: join(ARTIFACTS, 'certificate-sealed-opened.png'), fullPage: true });
+      // The page verifies as any other: valid, with the vector key pinned.
+      await setPins([VECTOR_PUBLIC_KEY]);
+      await page.goto(`${base}/c/${vector.certificate_id}`);
+      await page.getByTestId('verify').click();
+      expect(await verified()).toEqual({ title: '✔ Certificate valid · run completed · signer trusted', tone: 'ok' });
+    });
+
+    it('refuses a wrong key file with its code, and shows nothing of the result', async () => {
+      await page.goto(`${base}/c/${vector.certificate_id}`);
+      const other = randomBytes(32);
+      const wrong = {
+        type: 'ephemera.result-key',
+        suite: 'x25519-aes256gcm',
+        public_key: Buffer.from(x25519.getPublicKey(other)).toString('hex'),
+        private_key: other.toString('hex'),
+      };
+      await page.getByTestId('result-key-file').setInputFiles(keyFile(wrong));
+      await expect.poll(() => page.getByTestId('open-status').textContent()).toContain('SEALED_RESULT_KEY_MISMATCH');
+      expect(await page.getByTestId('opened-result').textContent()).toBe('');
+      // The recipient's public key with another private key: it names the recipient, but does not open it.
+      await page.getByTestId('result-key-file').setInputFiles(keyFile({ ...wrong, public_key: resultKey.public_key }));
+      await expect.poll(() => page.getByTestId('open-status').textContent()).toContain('SEALED_RESULT_KEY_INVALID');
+      await page.getByTestId('result-key-file').setInputFiles({ name: 'x.json', mimeType: 'application/json', buffer: Buffer.from('{"type":"nope"}') });
+      await expect.poll(() => page.getByTestId('open-status').textContent()).toContain('SEALED_RESULT_KEY_INVALID');
+      expect(await page.getByTestId('opened-result').textContent()).toBe('');
     });
   });
 

@@ -16,8 +16,8 @@ export const WEB_ROOT = join(import.meta.dirname, '../../web');
 export const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/** The browser entries: the UI with the project's own verifier, and what it loads on demand: the TDX verifier, the sealed-submission page. */
-export type WebEntry = 'main' | 'tdx' | 'submit';
+/** The browser entries: the UI with the project's own verifier, and what it loads on demand: the TDX verifier, the sealed-result opener, the sealed-submission page. */
+export type WebEntry = 'main' | 'tdx' | 'seal' | 'submit';
 const bundles = new Map<WebEntry, Promise<string>>();
 
 export function webBundle(entry: WebEntry = 'main'): Promise<string> {
@@ -76,5 +76,6 @@ export const webRoutes =
     app.get('/assets/style.css', shell, (_req, reply) => send(reply, 'text/css; charset=utf-8', css));
     app.get('/assets/app.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('main')));
     app.get('/assets/tdx.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('tdx')));
+    app.get('/assets/seal.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('seal')));
     app.get('/assets/submit.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('submit')));
   };

@@ -5,6 +5,7 @@ import { facts, getBytes, getJson, h, mount, table } from './dom.js';
 import { keyFingerprint, pinHint, policyEditor, verifyHere } from './checks.js';
 import { inclusionProofHex } from './proof.js';
 import { describeOutcome, outcomeOf, type RunOutcome } from './outcome.js';
+import { inputText, sealedResultBox } from './sealed.js';
 
 /** How the run went, as the certificate states it, before anyone verified it; a failure stands out, it is not a success. */
 function runBanner(outcome: RunOutcome): HTMLElement {
@@ -100,7 +101,7 @@ export async function certificatePage(id: string): Promise<void> {
         ['error', c.result.error_code ?? '—'],
         ['truncated', String(c.result.truncated)],
       ]),
-      h('pre', { 'data-testid': 'result' }, c.result.output),
+      c.result.sealed ? sealedResultBox(c, stderrTail) : h('pre', { 'data-testid': 'result' }, c.result.output),
       c.result.stderr_tail ? stderrTail(c.result.stderr_tail) : null,
     ),
     h(
@@ -110,6 +111,7 @@ export async function certificatePage(id: string): Promise<void> {
       facts([
         ['dataset hash', h('code', { 'data-testid': 'dataset-hash' }, c.dataset_hash)],
         ['dataset', `${c.dataset.bytes} bytes, ${c.dataset.format}, ${c.dataset.source}`],
+        ['input', h('span', { 'data-testid': 'input' }, inputText(c.dataset))],
         ['sandbox hash', h('code', {}, c.sandbox_hash)],
         ['fingerprint', h('code', {}, c.fingerprint)],
         ['tools', c.sandbox?.tools.join(', ') || '—'],

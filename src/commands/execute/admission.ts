@@ -33,14 +33,15 @@ export interface RunCost {
 }
 
 /**
- * A run's cost: its dataset (inline: the decoded size; a URL: the largest the server fetches, since its size is
+ * A run's cost: its dataset (inline: the decoded size; sealed: the opened size; a URL: the largest the server fetches, since its size is
  * unknown before the fetch), its `max_memory_mb`, its working space (the tmpfs caps are memory) and the overhead.
  * A dataset larger than EPHEMERA_MAX_DATASET_BYTES is refused on load with its own code, so it counts at the cap.
  */
-export function costOf(request: ExecuteRequest, config: Pick<Config, 'maxDatasetBytes'>): RunCost {
+export function costOf(request: ExecuteRequest, config: Pick<Config, 'maxDatasetBytes'>, sealedDatasetBytes?: number): RunCost {
   const limits = limitsFor(request.sandbox.environment);
   const data = request.dataset.data;
-  const dataset = data === undefined ? config.maxDatasetBytes : Math.min(inlineDecodedBytes(data), config.maxDatasetBytes);
+  const known = sealedDatasetBytes ?? (data === undefined ? undefined : inlineDecodedBytes(data));
+  const dataset = known === undefined ? config.maxDatasetBytes : Math.min(known, config.maxDatasetBytes);
   return { memoryBytes: dataset + limits.memoryMb * MIB + limits.workBytes + limits.outBytes + SANDBOX_OVERHEAD_BYTES };
 }
 

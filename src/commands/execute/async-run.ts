@@ -27,7 +27,7 @@ export function startAsync(request: ExecuteRequest, deps: AdmittedRunDeps, async
   async.runs.add(executionId);
   let ticket: Promise<Ticket>;
   try {
-    ticket = deps.admission.enqueue(costOf(request, deps.config)).ticket;
+    ticket = deps.admission.enqueue(costOf(request, deps.config, deps.sealed?.dataset.length)).ticket;
   } catch (refusal) {
     async.runs.remove(executionId);
     throw refusal;
@@ -49,5 +49,8 @@ async function runInBackground(
     runs.certified(deps.executionId, certificate.certificate_id);
   } catch (error) {
     runs.failed(deps.executionId, error);
+  } finally {
+    // Refused while queued (timeout, drain), the run never reached `execute`, which zeroes it otherwise.
+    deps.sealed?.plaintext.fill(0);
   }
 }

@@ -68,3 +68,14 @@ function decodeInline(data: string, maxBytes: number): Uint8Array {
   if (bytes.length > maxBytes) throw tooLarge(maxBytes);
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
+
+/** A sealed request's dataset (already bytes in memory): the same cap and empty-dataset rule as a loaded one. */
+export function sealedDataset(bytes: Uint8Array, spec: Pick<DatasetSpec, 'allow_empty'>, maxBytes: number): LoadedDataset {
+  if (bytes.length > maxBytes) throw tooLarge(maxBytes);
+  if (bytes.length === 0 && spec.allow_empty !== true) {
+    throw new EphemeraError('DATASET_EMPTY', 'the sealed dataset is empty (0 bytes); allow it with dataset.allow_empty: true', {
+      fields: { field: 'dataset', source: 'sealed' },
+    });
+  }
+  return { bytes, source: 'inline', hash: sha256Hex(bytes) };
+}

@@ -14,7 +14,7 @@ import type { DestructionReport, Sandbox, SandboxLimits, SandboxSpec } from '../
 import type { Certificate, VerifyOptions } from '../../verify/index.js';
 import type { Config } from '../../config.js';
 import type { ExecuteRequest } from './request-schema.js';
-import { datasetFetchPolicy, loadDataset } from './dataset.js';
+import { datasetFetchPolicy, loadDataset, sealedDataset, type LoadedDataset } from './dataset.js';
 import type { FetchDeps } from '../../net/safe-fetch.js';
 import { fingerprint, resolveEntrypoint, sandboxHash, sandboxSummary } from './describe.js';
 import { StreamRecorder } from './recorder.js';
@@ -25,6 +25,8 @@ import { ruleProblems } from './request-rules.js';
 import { buildResult } from './result.js';
 import { sealVerified } from './seal.js';
 import type { RunJournal } from './journal.js';
+import { checkRecipient, outcomeResult } from './outcome.js';
+import type { SealedInput } from './sealed-request.js';
 
 const NO_TOTALS: Totals = { tool_calls: 0, cpu_ms: 0, max_rss_kb: 0, llm_calls: 0, input_tokens: 0, output_tokens: 0 };
 
@@ -49,6 +51,11 @@ export interface ExecuteDeps {
   executionId?: string;
   /** Told each batch of events once the log acknowledged it (live progress: the async registry, the CLI). */
   onEvents?: (events: readonly EventEnvelope[]) => void;
+  /**
+   * A sealed request's opened input (sealed-request.ts): the dataset as bytes (the request has none), what the
+   * certificate says of the submission, and the plaintext buffer `execute` zeroes on every path.
+   */
+  sealed?: SealedInput;
 }
 
 export interface ExecuteOutcome {
@@ -70,16 +77,30 @@ export function precheck(request: ExecuteRequest, config: Pick<Config, 'anthropi
 
 export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promise<ExecuteOutcome> {
   const started = Date.now();
-  // 1. Check what can be checked before anything is loaded or recorded.
+  try {
+    return await executeLoaded(request, deps, await loaded(request, deps), started);
+  } finally {
+    // A sealed request's whole plaintext (its inner part and API key too), whatever happened before or during the run.
+    deps.sealed?.plaintext.fill(0);
+  }
+}
+
+/** Steps 1 and 2: what can be checked before anything is loaded or recorded, then the dataset in memory. */
+async function loaded(request: ExecuteRequest, deps: ExecuteDeps): Promise<LoadedDataset> {
   precheck(request, deps.config);
-  const entrypoint = resolveEntrypoint(request.sandbox);
-  // 2. Load the dataset into memory and compute what the run commits to. Any refusal here
-  //    (URL policy, size, empty) happens before the first event: nothing is recorded, nothing certified.
-  const dataset = await loadDataset(request.dataset, datasetFetchPolicy(deps.config), { ...deps.datasetFetch, stop: deps.signal }).catch((cause: unknown) => {
+  await checkRecipient(request.result_recipient);
+  // Any refusal here (URL policy, size, empty) happens before the first event: nothing is recorded, nothing certified.
+  if (deps.sealed) return sealedDataset(deps.sealed.dataset, request.dataset, deps.config.maxDatasetBytes);
+  return loadDataset(request.dataset, datasetFetchPolicy(deps.config), { ...deps.datasetFetch, stop: deps.signal }).catch((cause: unknown) => {
     // A drain stopped the fetch: nothing was recorded, so nothing ran; the caller may retry elsewhere.
     if (deps.signal?.aborted) throw drainingRefusal(deps.config, cause);
     throw cause;
   });
+}
+
+/** Steps 3 to 6: record, run, destroy, read back, seal. */
+async function executeLoaded(request: ExecuteRequest, deps: ExecuteDeps, dataset: LoadedDataset, started: number): Promise<ExecuteOutcome> {
+  const entrypoint = resolveEntrypoint(request.sandbox);
   const sandboxHashValue = sandboxHash(request.sandbox);
   const recorder = new StreamRecorder(deps.log, deps.executionId ?? ulid(), deps.clock, deps.onEvents);
   let sandbox: Sandbox | null = null;
@@ -99,6 +120,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
         sandbox_hash: sandboxHashValue,
         fingerprint: fingerprint(dataset.hash, sandboxHashValue),
         sandbox: sandboxSummary(request.sandbox, entrypoint),
+        ...(deps.sealed ? { submission: deps.sealed.submission } : {}),
       },
     ]);
 
@@ -117,9 +139,10 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
     } catch (cause) {
       const code = cause instanceof EphemeraError ? cause.code : 'SANDBOX_START_FAILED';
       const { result, resultHash } = buildResult('');
+      const outcome = await outcomeResult(request.result_recipient, recorder.executionId, result, resultHash);
       await recorder.record([
         'execution.failed',
-        { error_code: code, exit_code: null, killed_by: null, result_hash: resultHash, result, duration_ms: Date.now() - started, totals: { ...NO_TOTALS } },
+        { error_code: code, exit_code: null, killed_by: null, ...outcome, duration_ms: Date.now() - started, totals: { ...NO_TOTALS } },
       ]);
     }
     if (sandbox) {

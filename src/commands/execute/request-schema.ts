@@ -93,6 +93,12 @@ export const executeRequestSchema = {
         environment: limitsSchema,
       },
     },
+    result_recipient: {
+      type: 'string',
+      pattern: '^[0-9a-f]{64}$',
+      description:
+        'An X25519 public key (64 hex; `ephemera keygen` makes one): the result is sealed to it, and the certificate carries only its ciphertext and a salted hash (docs/sealed.md §5).',
+    },
   },
 } as const;
 
@@ -105,4 +111,6 @@ export interface ExecuteRequest {
     entrypoint?: string;
     environment: { timeout_seconds: number; max_memory_mb: number; network?: { allow?: string[] } };
   };
+  /** Seal the result to this X25519 public key (hex). */
+  result_recipient?: string;
 }

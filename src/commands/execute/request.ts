@@ -15,6 +15,7 @@ import { EphemeraError } from '../../errors.js';
 import { executeRequestSchema, type ExecuteRequest } from './request-schema.js';
 import { MAX_PROBLEMS, problemsFrom, type RequestProblem } from './problems.js';
 import { ruleProblems } from './request-rules.js';
+import { SEALED_REQUEST_CONTENT_TYPE } from '../../seal/index.js';
 
 /** Ajv options shared with fastify's validator: strict, no coercion, nothing removed. */
 export const AJV_OPTIONS = { allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false } as const;
@@ -64,9 +65,17 @@ export function validateExecuteBody(body: unknown): true | { error: EphemeraErro
   return problems.length === 0 ? true : { error: requestInvalid(problems) };
 }
 
-/** The route's fastify `validatorCompiler`: the body as above; any other part (headers, say) as fastify would, fail-fast. */
-export function executeValidatorCompiler({ schema, httpPart }: { schema: object; httpPart?: string }) {
-  return httpPart === 'body' ? validateExecuteBody : new Ajv(AJV_OPTIONS).compile(schema);
+/** A sealed body is bytes: its framing, header and opened parts are checked when it is opened (sealed-request.ts). */
+const sealedBytes = (body: unknown): true | { error: EphemeraError } =>
+  body instanceof Uint8Array ? true : { error: new EphemeraError('SEALED_REQUEST_MALFORMED', 'a sealed request is a binary body') };
+
+/**
+ * The route's fastify `validatorCompiler`: a JSON body as above, a sealed one as bytes; any other part (headers, say)
+ * as fastify would, fail-fast.
+ */
+export function executeValidatorCompiler({ schema, httpPart, contentType }: { schema: object; httpPart?: string; contentType?: string }) {
+  if (httpPart !== 'body') return new Ajv(AJV_OPTIONS).compile(schema);
+  return contentType === SEALED_REQUEST_CONTENT_TYPE ? sealedBytes : validateExecuteBody;
 }
 
 /** REQUEST_INVALID listing `problems`; `field` is the first one's path (under `body.` for a body). */

@@ -10,13 +10,17 @@ import { RUN_ID_PATTERN } from '../../events/index.js';
 import { EXECUTE_TOKEN_SCHEME, errorResponses, EXECUTION_TIME_MS, LIFECYCLE_TIMES } from '../../openapi.js';
 import { errorBodySchema } from '../../http-errors.js';
 import { CERTIFICATE_ID_PATTERN, type Certificate } from '../../verify/index.js';
+import { KEY_DOCUMENT_PATH, SEALED_REQUEST_CONTENT_TYPE, type SealedResult, type Submission } from '../../seal/index.js';
 import { costOf, type Ticket } from './admission.js';
 import { runAdmitted, type AdmittedRunDeps } from './admitted-run.js';
 import { precheck } from './handler.js';
+import { checkRecipient } from './outcome.js';
 import { executeRequestSchema, type ExecuteRequest } from './request-schema.js';
 import { executeValidatorCompiler } from './request.js';
 import { executionUrls, startAsync, type AsyncRunDeps } from './async-run.js';
 import { prefersAsync } from './prefer.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import { openSealedExecute, type SealedInput } from './sealed-request.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
 
@@ -24,7 +28,7 @@ const nullableString = { type: ['string', 'null'] } as const;
 export const executeResponseSchema = {
   description: 'The run happened and its certificate was issued (a failed computation is a certified run too: `status` says how it ended)',
   type: 'object',
-  required: ['certificate_id', 'status', 'result', 'execution_trace', 'proof', 'certificate_url', 'certificate_json_url', 'lifecycle'],
+  required: ['certificate_id', 'status', 'result', 'submission', 'execution_trace', 'proof', 'certificate_url', 'certificate_json_url', 'lifecycle'],
   properties: {
     certificate_id: { type: 'string', pattern: CERTIFICATE_ID_PATTERN.source },
     status: { type: 'string', enum: ['completed', 'failed'] },
@@ -45,7 +49,27 @@ export const executeResponseSchema = {
           properties: { text: { type: 'string' }, bytes: { type: 'integer' }, truncated: { type: 'boolean' } },
           description: "a failed entry script's last 4 KiB of stderr; null when none failed",
         },
+        sealed: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['suite', 'recipient', 'enc', 'ciphertext'],
+          properties: { suite: { type: 'string' }, recipient: { type: 'string' }, enc: { type: 'string' }, ciphertext: { type: 'string' } },
+          description:
+            'only for a request with result_recipient: the result and stderr tail sealed to that key (docs/sealed.md §5); output is then "", stderr_tail null. `ephemera open` decrypts it',
+        },
       },
+    },
+    submission: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['mode', 'suite', 'key_statement_hash', 'sealed'],
+      properties: {
+        mode: { type: 'string', enum: ['sealed'] },
+        suite: { type: 'string' },
+        key_statement_hash: { type: 'string', description: 'the key statement the input was sealed to: check it is the one you verified' },
+        sealed: { type: 'array', items: { type: 'string', enum: ['dataset', 'api_key', 'sandbox'] } },
+      },
+      description: "how the input arrived: the certificate's dataset.submission for a sealed request; null for a plain one",
     },
     execution_trace: {
       type: 'object',
@@ -104,7 +128,10 @@ export const certificateUrls = (certificateId: string) => ({
   certificate_json_url: `/certificate/${certificateId}`,
 });
 
-export function executeSummary(certificate: Certificate) {
+/** The members the certificate derivation adds for sealed input and results (docs/sealed.md §4–5), read optionally. */
+type SealedView = Certificate & { dataset: { submission?: Submission }; result: { sealed?: SealedResult } };
+
+export function executeSummary(certificate: SealedView) {
   return {
     certificate_id: certificate.certificate_id,
     status: certificate.status,
@@ -116,7 +143,9 @@ export function executeSummary(certificate: Certificate) {
       truncated: certificate.result.truncated,
       /** The failing entry script's last stderr ({text, bytes, truncated}); null when none failed. */
       stderr_tail: certificate.result.stderr_tail ?? null,
+      ...(certificate.result.sealed ? { sealed: certificate.result.sealed } : {}),
     },
+    submission: certificate.dataset.submission ?? null,
     execution_trace: certificate.execution_trace,
     proof: {
       tee_attestation: certificate.proof?.attestation ?? null,
@@ -156,9 +185,56 @@ function requireToken(token: string | null) {
   ];
 }
 
+/**
+ * With EPHEMERA_REQUIRE_SEALED, a plain request is refused before its body is read: every plain request carries a
+ * dataset, and a dataset URL (often a pre-signed one) is as much a capability to the data as the data itself.
+ */
+function requireSealed(required: boolean) {
+  if (!required) return [];
+  return [
+    async (request: FastifyRequest) => {
+      if (mediaType(request) !== SEALED_REQUEST_CONTENT_TYPE) {
+        throw new EphemeraError(
+          'SEALED_REQUIRED',
+          `this server accepts only sealed submissions (Content-Type: ${SEALED_REQUEST_CONTENT_TYPE}; docs/sealed.md)`,
+        );
+      }
+    },
+  ];
+}
+
+const mediaType = (request: FastifyRequest) => (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+
+/** The binary body, in the OpenAPI description (its framing: docs/sealed.md §3). */
+const sealedBodySchema = {
+  type: 'string',
+  format: 'binary',
+  description:
+    'A sealed request (docs/sealed.md §3): "EPHSEAL1", the header length, the JCS header (key statement hash, suite, encapsulated key, chunk sizes, ' +
+    'dataset format, the sandbox when not sealed, result_recipient), then the HPKE ciphertext chunks of the inner part (API key, sandbox) and the dataset. ' +
+    `Fetch and verify ${KEY_DOCUMENT_PATH} first; \`ephemera submit\` does both.`,
+} as const;
+
 /** The error answers of POST /execute, the capacity ones described. */
 const executeErrors = {
   ...errorResponses(400, 401, 413, 415, 500),
+  400: {
+    ...errorBodySchema,
+    description:
+      'The request is invalid: `error.code` says why, `error.field` where. A sealed request: SEALED_REQUEST_MALFORMED (framing, header), ' +
+      'SEALED_SUITE_MISMATCH, SEALED_DECRYPT_FAILED (any part fails to open), SEALED_PAYLOAD_INVALID (the opened inner part), then the codes of a plain request',
+  },
+  403: { ...errorBodySchema, description: 'This server requires sealed submissions (SEALED_REQUIRED, EPHEMERA_REQUIRE_SEALED): the plain body was not read' },
+  409: { ...errorBodySchema, description: 'This sealed request was already submitted (SEALED_REPLAY): nothing ran' },
+  410: {
+    ...errorBodySchema,
+    description: 'The key statement the request was sealed to is past its not_after (SEALED_KEY_EXPIRED): fetch the key document again',
+  },
+  421: {
+    ...errorBodySchema,
+    description:
+      'This node holds no key statement with the hash the request names (SEALED_KEY_UNKNOWN: another node, a restart, a retired key): fetch its key document again',
+  },
   422: {
     ...errorBodySchema,
     description: "The dataset could not be loaded, or the run's declared limits exceed the server's whole memory budget (CAPACITY_REQUEST_TOO_LARGE)",
@@ -175,14 +251,14 @@ const executeErrors = {
 };
 
 /** Waits for a slot; a caller who hangs up while waiting leaves the queue (null: nobody to answer). */
-async function admitted(deps: AdmittedRunDeps, request: FastifyRequest<{ Body: ExecuteRequest }>, reply: FastifyReply): Promise<Ticket | null> {
+async function admitted(deps: AdmittedRunDeps, body: ExecuteRequest, reply: FastifyReply): Promise<Ticket | null> {
   const left = new AbortController();
   const onClose = () => {
     if (!reply.raw.writableEnded) left.abort(new Error('the caller closed the connection while queued'));
   };
   reply.raw.once('close', onClose);
   try {
-    return await deps.admission.admit(costOf(request.body, deps.config), left.signal);
+    return await deps.admission.admit(costOf(body, deps.config, deps.sealed?.dataset.length), left.signal);
   } catch (error) {
     if (left.signal.aborted) return null;
     throw error;
@@ -202,12 +278,14 @@ function answerAsync(body: ExecuteRequest, deps: AdmittedRunDeps, async: AsyncRu
     .send({ execution_id: executionId, state: 'queued', ...urls });
 }
 
-export function executeRoute(deps: AdmittedRunDeps, async: AsyncRunDeps): FastifyPluginAsync {
+export function executeRoute(deps: AdmittedRunDeps, async: AsyncRunDeps, keyRing: KeyRing): FastifyPluginAsync {
   return async (app) => {
-    app.post<{ Body: ExecuteRequest }>(
+    // A sealed body as bytes, under the same body limit as JSON (this plugin's scope only).
+    app.addContentTypeParser(SEALED_REQUEST_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    app.post<{ Body: ExecuteRequest | Buffer }>(
       '/execute',
       {
-        onRequest: requireToken(deps.config.executeToken),
+        onRequest: [...requireToken(deps.config.executeToken), ...requireSealed(deps.config.requireSealed)],
         // The schema (also the OpenAPI description) checked with every problem listed, and the rules beyond it (request.ts).
         validatorCompiler: executeValidatorCompiler,
         schema: {
@@ -215,6 +293,9 @@ export function executeRoute(deps: AdmittedRunDeps, async: AsyncRunDeps): Fastif
           description:
             "Loads the dataset into memory, runs the sandbox once, destroys both, and answers with the issued certificate's summary. " +
             'With EPHEMERA_EXECUTE_TOKEN set, the bearer token is required. ' +
+            `A sealed request (Content-Type ${SEALED_REQUEST_CONTENT_TYPE}, docs/sealed.md) carries the dataset, the API key and optionally the sandbox encrypted to this executor's attested key (${KEY_DOCUMENT_PATH}); ` +
+            'it is opened in memory, refused when replayed, then runs exactly like a plain one; with EPHEMERA_REQUIRE_SEALED only sealed requests are accepted. ' +
+            'With `result_recipient` the result is sealed to that key. ' +
             'With `Prefer: respond-async` (RFC 7240) the answer comes before the run: 202 with the execution id, ' +
             '`Location: /executions/{id}` and `Preference-Applied: respond-async`; what can be refused without the dataset is refused first, with the same errors.',
           tags: ['execute'],
@@ -223,22 +304,38 @@ export function executeRoute(deps: AdmittedRunDeps, async: AsyncRunDeps): Fastif
             type: 'object',
             properties: { prefer: { type: 'string', description: 'RFC 7240 preferences; `respond-async` answers 202 before the run (others are ignored)' } },
           },
-          body: executeRequestSchema,
+          body: { content: { 'application/json': { schema: executeRequestSchema }, [SEALED_REQUEST_CONTENT_TYPE]: { schema: sealedBodySchema } } },
           response: { 200: executeResponseSchema, 202: acceptedResponseSchema, ...executeErrors },
         },
       },
       async (request, reply) => {
-        // A request that breaks the rules is refused before it can wait for a slot.
-        precheck(request.body, deps.config);
-        if (prefersAsync(request.headers.prefer)) return answerAsync(request.body, deps, async, reply);
-        const ticket = await admitted(deps, request, reply);
-        if (ticket === null) {
-          // The caller is gone: nothing ran, nothing to send.
-          reply.hijack();
-          reply.raw.destroy();
-          return;
+        const { request: body, sealed } = Buffer.isBuffer(request.body)
+          ? await openSealedExecute(request.body, keyRing)
+          : { request: request.body, sealed: undefined as SealedInput | undefined };
+        const runDeps: AdmittedRunDeps = sealed ? { ...deps, sealed } : deps;
+        // Until a run owns it (then `execute` or the background run zeroes it), the opened plaintext is this handler's to zero.
+        let handedOver = false;
+        try {
+          // A request that breaks the rules is refused before it can wait for a slot.
+          precheck(body, deps.config);
+          await checkRecipient(body.result_recipient);
+          if (prefersAsync(request.headers.prefer)) {
+            const answer = answerAsync(body, runDeps, async, reply);
+            handedOver = true;
+            return answer;
+          }
+          const ticket = await admitted(runDeps, body, reply);
+          if (ticket === null) {
+            // The caller is gone: nothing ran, nothing to send.
+            reply.hijack();
+            reply.raw.destroy();
+            return;
+          }
+          handedOver = true;
+          return executeSummary(await runAdmitted(body, runDeps, ticket));
+        } finally {
+          if (!handedOver) sealed?.plaintext.fill(0);
         }
-        return executeSummary(await runAdmitted(request.body, deps, ticket));
       },
     );
   };

@@ -10,6 +10,7 @@ import type { RunContext, RunTool, Totals } from './run-context.js';
 import { buildResult, failureCode, stderrTail } from './result.js';
 import { CallIds, runRecordedTool } from './tool-events.js';
 import { runLlm } from './run-llm.js';
+import { outcomeResult } from './outcome.js';
 
 export async function runComputation(ctx: RunContext): Promise<void> {
   const ids = new CallIds();
@@ -62,21 +63,13 @@ async function finish(
   tail: StderrTail | null = null,
 ): Promise<void> {
   const duration_ms = Date.now() - ctx.started;
+  const outcome = await outcomeResult(ctx.request.result_recipient, ctx.recorder.executionId, result, resultHash, tail);
   if (error === null) {
-    await ctx.recorder.record(['execution.completed', { exit_code: exitCode ?? 0, result_hash: resultHash, result, duration_ms, totals: { ...totals } }]);
+    await ctx.recorder.record(['execution.completed', { exit_code: exitCode ?? 0, ...outcome, duration_ms, totals: { ...totals } }]);
   } else {
     await ctx.recorder.record([
       'execution.failed',
-      {
-        error_code: error,
-        exit_code: exitCode,
-        killed_by: killedBy,
-        result_hash: resultHash,
-        result,
-        duration_ms,
-        totals: { ...totals },
-        ...(tail ? { stderr_tail: tail } : {}),
-      },
+      { error_code: error, exit_code: exitCode, killed_by: killedBy, ...outcome, duration_ms, totals: { ...totals } },
     ]);
   }
 }

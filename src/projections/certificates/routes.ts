@@ -81,6 +81,21 @@ export const verdictSchema = {
     trust: { type: 'object', properties: { basis: { type: ['string', 'null'] }, reason: { type: 'string' } } },
     notice: { type: ['string', 'null'] },
     uncommitted: { type: 'array', items: { type: 'string' } },
+    input: {
+      type: ['object', 'null'],
+      description: 'how the input arrived (docs/sealed.md §4): plain, or sealed to a key statement; null when not valid',
+      properties: {
+        mode: { type: 'string', enum: ['plain', 'sealed'] },
+        suite: { type: 'string' },
+        key_statement_hash: { type: 'string' },
+        sealed: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    sealed_result: {
+      type: ['object', 'null'],
+      description: 'the X25519 key the result is sealed to, and its fingerprint; null for a result in the clear',
+      properties: { recipient: { type: 'string' }, fingerprint: { type: 'string' } },
+    },
     failure: {
       type: ['object', 'null'],
       properties: { code: { type: 'string' }, field: { type: ['string', 'null'] }, message: { type: 'string' } },

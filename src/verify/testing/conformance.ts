@@ -15,6 +15,7 @@ import { data } from '../../events/testing/stream.js';
 import { replayRtmr3, runtimeEvent, trimQuote, withReport, reportData, leafHash, CompactRange, reportDataV1 } from '../../attest/index.js';
 import { SIMULATED_COMPOSE_HASH, TDX_TESTDATA } from '../../attest/testing/dstack-standins.js';
 import { keyFingerprint } from '../trust.js';
+import { RESULT_KEY_FILE, RESULT_KEY_PUBLIC_HEX, sealResultFixed } from './sealed-fixture.js';
 import type { VerifyLimits } from '../limits.js';
 import {
   FORGER_PUBLIC_KEY,
@@ -44,7 +45,8 @@ export type CaseClass =
   | 'fields'
   | 'version'
   | 'limits'
-  | 'tdx';
+  | 'tdx'
+  | 'sealed';
 
 export interface CaseOptions {
   /** Pinned Ed25519 keys or fingerprints (default: the vector key). */
@@ -182,6 +184,31 @@ function failedEarlyEvents(): EventEnvelope[] {
   ];
 }
 
+/** The submission of a sealed run (docs/sealed.md §4): dataset and API key sealed, the sandbox in the clear. */
+const SEALED_SUBMISSION = {
+  mode: 'sealed',
+  suite: 'x25519-aes256gcm',
+  key_statement_hash: hashUtf8('a key statement'),
+  sealed: ['dataset', 'api_key'],
+} as const;
+const EMPTY_RESULT = { output: '', bytes: 0, truncated: false, json: null };
+const SEALED_TRACEBACK = { text: "Traceback (most recent call last):\nKeyError: 'secret column'\n", bytes: 61, truncated: false };
+/** The rich run's result, and a failed script's with its stderr tail, sealed to the vector recipient (fixed encapsulations and salts). */
+const SEALED_RICH = await sealResultFixed(
+  RESULT_KEY_PUBLIC_HEX,
+  EXECUTION_ID,
+  { result: (richEvents()[12] as EventEnvelope<'execution.completed'>).data.result, stderr_tail: null },
+  '01'.repeat(32),
+  'a5'.repeat(32),
+);
+const SEALED_FAILED = await sealResultFixed(
+  RESULT_KEY_PUBLIC_HEX,
+  EXECUTION_ID,
+  { result: { output: 'partial\n', bytes: 8, truncated: false, json: null }, stderr_tail: SEALED_TRACEBACK },
+  '02'.repeat(32),
+  '5a'.repeat(32),
+);
+
 const text = (doc: unknown) => `${JSON.stringify(doc, null, 2)}\n`;
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const clone = <T>(v: T): T => structuredClone(v);
@@ -257,6 +284,8 @@ export function conformanceManifest(cases: readonly ConformanceCase[]) {
     format: 'ephemera-certificate-conformance/1',
     about: 'Each case: a certificate file and the verdict a verifier must give. See README.md.',
     defaults: SUITE_DEFAULTS,
+    /** The key file (`ephemera keygen`'s format) of the recipient the sealed-result cases are sealed to. */
+    result_key: RESULT_KEY_FILE,
     cases: cases.map((c) => ({
       name: c.name,
       class: c.class,
@@ -1598,6 +1627,254 @@ export function conformanceCases(): ConformanceCase[] {
       rehash(ev(d, -1));
       rederive(d);
     }, tdx),
+  );
+  // ---------------------------------------------------------------- sealed submissions and sealed results (docs/sealed.md §4–5)
+  const sealedInput = forged((d) => void (ev(d, 0).data.submission = clone(SEALED_SUBMISSION)));
+  /** The outcome event of `from` made a sealed one: the empty result beside the ciphertext, result_hash the salted commitment. */
+  const sealOutcome = (sealed: typeof SEALED_RICH, from: Doc = sealedInput, edit: (outcome: Doc) => void = () => undefined) =>
+    forged(
+      (d) => {
+        const outcome = ev(d, 12);
+        outcome.data.result = clone(EMPTY_RESULT);
+        outcome.data.result_hash = sealed.resultHash;
+        outcome.data.sealed_result = clone(sealed.sealed);
+        edit(outcome);
+      },
+      'vector',
+      from,
+    );
+  const sealedBoth = sealOutcome(SEALED_RICH);
+  const failedSealed = sealOutcome(SEALED_FAILED, sealedInput, (outcome) => {
+    outcome.type = 'execution.failed';
+    outcome.data = { error_code: 'EXECUTION_NONZERO_EXIT', killed_by: null, ...outcome.data, exit_code: 1 };
+  });
+  add(
+    'valid-sealed-input',
+    'sealed',
+    'the dataset and API key arrived sealed to a key statement: execution.requested.submission and dataset.submission name it',
+    TRUSTED,
+    sealedInput,
+  );
+  add(
+    'valid-sealed-input-and-result',
+    'sealed',
+    `sealed input, and the result sealed to the vector recipient (manifest result_key): the result is empty, result_hash commits to the salted plaintext ${SEALED_RICH.plaintext.length} bytes long, result.sealed carries the ciphertext`,
+    TRUSTED,
+    sealedBoth,
+  );
+  add(
+    'valid-sealed-result-failed-run',
+    'sealed',
+    "a failed script's sealed result: its stderr tail is inside the ciphertext, none beside it",
+    TRUSTED,
+    failedSealed,
+  );
+  add(
+    'valid-sealed-all-parts',
+    'sealed',
+    'dataset, API key and sandbox all sealed: the one order the format allows',
+    TRUSTED,
+    forged((d) => void (ev(d, 0).data.submission.sealed = ['dataset', 'api_key', 'sandbox']), 'vector', sealedInput),
+  );
+  add(
+    'valid-sealed-dataset-only',
+    'sealed',
+    'only the dataset sealed (no API key sent, the sandbox in the clear)',
+    TRUSTED,
+    forged((d) => void (ev(d, 0).data.submission.sealed = ['dataset']), 'vector', sealedInput),
+  );
+  const sealedList = (name: string, list: string[], why: string) =>
+    add(
+      `submission-${name}`,
+      'sealed',
+      `submission.sealed ${JSON.stringify(list)}: ${why}`,
+      invalid('EVENTS_SUBMISSION_INVALID'),
+      forged((d) => void (ev(d, 0).data.submission.sealed = list), 'vector', sealedInput),
+    );
+  sealedList('without-dataset', ['api_key'], 'sealed input always seals the dataset');
+  sealedList('empty', [], 'nothing sealed is not a sealed submission');
+  sealedList('out-of-order', ['dataset', 'sandbox', 'api_key'], 'the order is dataset, api_key, sandbox');
+  sealedList('dataset-not-first', ['api_key', 'dataset'], 'the dataset comes first');
+  sealedList('repeated', ['dataset', 'api_key', 'api_key'], 'each part once');
+  add(
+    'submission-unknown-part',
+    'sealed',
+    'submission.sealed names a part that does not exist',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void (ev(d, 0).data.submission.sealed = ['dataset', 'prompt']), 'vector', sealedInput),
+  );
+  add(
+    'submission-plain-mode',
+    'sealed',
+    'submission.mode "plain": plain input has no submission member at all (one spelling per value)',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void (ev(d, 0).data.submission.mode = 'plain'), 'vector', sealedInput),
+  );
+  add(
+    'submission-null',
+    'sealed',
+    'submission written null: absent is the only spelling of plain',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void (ev(d, 0).data.submission = null)),
+  );
+  add(
+    'submission-unknown-member',
+    'sealed',
+    'a member in the submission its closed schema lacks',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, 0).data.submission.key = '00'.repeat(32)), 'vector', sealedInput),
+  );
+  add(
+    'submission-key-statement-edited',
+    'sealed',
+    "the key statement's hash edited in its event, hash not recomputed",
+    invalid('EVENTS_HASH_MISMATCH'),
+    edited((d) => void (ev(d, 0).data.submission.key_statement_hash = hashUtf8('another statement')), sealedInput),
+  );
+  add(
+    'submission-key-statement-edited-all-rehashed',
+    'sealed',
+    "the key statement's hash edited and every link recomputed: the signed root no longer matches",
+    invalid('VERIFY_MERKLE_ROOT_MISMATCH'),
+    edited((d) => {
+      ev(d, 0).data.submission.key_statement_hash = hashUtf8('another statement');
+      rechain(d);
+      rederive(d);
+    }, sealedInput),
+  );
+  add(
+    'submission-removed-all-rehashed',
+    'sealed',
+    'the submission removed (a sealed run passed off as plain) and every link recomputed: the signed root no longer matches',
+    invalid('VERIFY_MERKLE_ROOT_MISMATCH'),
+    edited((d) => {
+      delete ev(d, 0).data.submission;
+      rechain(d);
+      rederive(d);
+    }, sealedInput),
+  );
+  add(
+    'sealed-result-with-output',
+    'sealed',
+    'a sealed result beside the output in the clear: the result must be the empty one',
+    invalid('EVENTS_SEALED_RESULT_NOT_EMPTY'),
+    forged((d) => void (ev(d, 12).data.result = clone(ev(base, 12).data.result)), 'vector', sealedBoth),
+  );
+  add(
+    'sealed-result-with-bytes',
+    'sealed',
+    'a sealed result beside result.bytes 1 (the output empty): every member of the result is the empty one',
+    invalid('EVENTS_SEALED_RESULT_NOT_EMPTY'),
+    forged((d) => void (ev(d, 12).data.result.bytes = 1), 'vector', sealedBoth),
+  );
+  add(
+    'sealed-result-with-json',
+    'sealed',
+    'a sealed result beside result.json {}',
+    invalid('EVENTS_SEALED_RESULT_NOT_EMPTY'),
+    forged((d) => void (ev(d, 12).data.result.json = {}), 'vector', sealedBoth),
+  );
+  add(
+    'sealed-result-with-stderr-tail',
+    'sealed',
+    'a sealed result beside a stderr tail in the clear: the tail belongs inside the ciphertext',
+    invalid('EVENTS_SEALED_RESULT_NOT_EMPTY'),
+    forged((d) => void (ev(d, 12).data.stderr_tail = clone(SEALED_TRACEBACK)), 'vector', failedSealed),
+  );
+  add(
+    'sealed-result-xwing',
+    'sealed',
+    'a sealed result of suite xwing-aes256gcm: results are sealed with x25519-aes256gcm only',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void (ev(d, 12).data.sealed_result.suite = 'xwing-aes256gcm'), 'vector', sealedBoth),
+  );
+  add(
+    'sealed-result-short-enc',
+    'sealed',
+    'an encapsulated key of 31 bytes (X25519: 32)',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void (ev(d, 12).data.sealed_result.enc = ev(d, 12).data.sealed_result.enc.slice(2)), 'vector', sealedBoth),
+  );
+  add(
+    'sealed-result-unknown-member',
+    'sealed',
+    'a member in sealed_result its closed schema lacks',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, 12).data.sealed_result.key = RESULT_KEY_FILE.private_key), 'vector', sealedBoth),
+  );
+  add(
+    'sealed-result-ciphertext-edited-all-rehashed',
+    'sealed',
+    'a ciphertext bit flipped and every link recomputed: the signed root no longer matches',
+    invalid('VERIFY_MERKLE_ROOT_MISMATCH'),
+    edited((d) => {
+      ev(d, 12).data.sealed_result.ciphertext = flipHex(ev(d, 12).data.sealed_result.ciphertext, 3);
+      rechain(d);
+      rederive(d);
+    }, sealedBoth),
+  );
+  add(
+    'field-dataset-submission-removed',
+    'fields',
+    'dataset.submission left out of the summary while the events say the input was sealed',
+    invalid('VERIFY_FIELD_MISMATCH'),
+    edited((d) => void delete d.dataset.submission, sealedInput),
+  );
+  add(
+    'field-dataset-submission-added',
+    'fields',
+    'a dataset.submission in the summary of a plain run: the events say nothing was sealed',
+    invalid('VERIFY_UNKNOWN_MEMBER'),
+    edited((d) => void (d.dataset.submission = clone(SEALED_SUBMISSION))),
+  );
+  add(
+    'field-dataset-submission-edited',
+    'fields',
+    "dataset.submission names another key statement than the event's",
+    invalid('VERIFY_FIELD_MISMATCH'),
+    edited((d) => void (d.dataset.submission.key_statement_hash = hashUtf8('another statement')), sealedInput),
+  );
+  add(
+    'field-result-sealed-removed',
+    'fields',
+    'result.sealed left out of the summary: it would read as an empty result in the clear',
+    invalid('VERIFY_FIELD_MISMATCH'),
+    edited((d) => void delete d.result.sealed, sealedBoth),
+  );
+  add(
+    'field-result-sealed-recipient',
+    'fields',
+    'result.sealed names another recipient in the summary only',
+    invalid('VERIFY_FIELD_MISMATCH'),
+    edited((d) => void (d.result.sealed.recipient = '00'.repeat(32)), sealedBoth),
+  );
+  add(
+    'field-result-output-beside-sealed',
+    'fields',
+    'the plaintext output written into the summary beside result.sealed: not what the events say',
+    invalid('VERIFY_FIELD_MISMATCH'),
+    edited((d) => void (d.result.output = ev(base, 12).data.result.output), sealedBoth),
+  );
+  add(
+    'v1-submission',
+    'version',
+    'a version-1 execution.requested with a submission: version 1 has none (closed schema), sealing is version 2 only',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged((d) => void (ev(d, 0).data.submission = clone(SEALED_SUBMISSION)), 'vector', v1),
+  );
+  add(
+    'v1-sealed-result',
+    'version',
+    'a version-1 execution.completed with a sealed_result: version 1 has none',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    forged(
+      (d) => {
+        ev(d, 12).data.result = clone(EMPTY_RESULT);
+        ev(d, 12).data.sealed_result = clone(SEALED_RICH.sealed);
+      },
+      'vector',
+      v1,
+    ),
   );
   return cases;
 }
