@@ -225,5 +225,9 @@ describe('ephemera submit, keygen and open against a real serve', () => {
     // The data directory, the temporary folders (this test's inputs, which hold the dataset, set aside).
     const hits = filesHolding(needles, [join(dir, 'data'), tmpdir(), '/dev/shm'], started).filter((hit) => !hit.startsWith(inputs));
     expect(hits).toEqual([]);
+    // The sweep can see: it finds the marker where it is, in the dataset file, and it read real answers and logs.
+    expect(filesHolding(needles, [inputs], started)).not.toEqual([]);
+    expect(seen.answers.length).toBeGreaterThanOrEqual(8);
+    expect(node.output()).toContain('ephemera listening on');
   });
 });
