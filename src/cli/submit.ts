@@ -17,7 +17,7 @@
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { errorInfo, isErrorCode } from '../error-codes.js';
-import { EphemeraError } from '../errors.js';
+import { EphemeraError, isEphemeraError } from '../errors.js';
 import { parseStrictJson } from '../events/index.js';
 import { keyFingerprint, verifyCertificateText, DEFAULT_VERIFY_LIMITS, type Certificate, type Verdict } from '../verify/index.js';
 import { type KeyPolicy, parseResultKeyFile, submitSealed, type VerifiedKey } from '../seal/index.js';
@@ -87,6 +87,12 @@ export async function submit(options: SubmitOptions, command: Command): Promise<
         progress(`sealing ${dataset.length} bytes${apiKey ? ', the API key' : ''}${options.sealSandbox ? ', the sandbox' : ''} to it and sending`);
       },
     });
+  } catch (error) {
+    if (isEphemeraError(error) && error.code === 'SEAL_KEY_UNTRUSTED')
+      note(
+        `nothing was sent. To trust this server, pin its attestor key with a fingerprint you got from its operator: ephemera trust pin ${server} --expect-fingerprint sha256:… (or --trust-key)`,
+      );
+    throw error;
   } finally {
     dataset.fill(0);
   }
