@@ -111,7 +111,7 @@ export async function submit(options: SubmitOptions, command: Command): Promise<
     return EXIT.invalid;
   }
   const certificate = parseStrictJson(new TextDecoder().decode(bytes)) as Certificate;
-  const submission = (certificate.dataset as { submission?: { key_statement_hash?: string } }).submission;
+  const submission = certificate.dataset.submission;
   if (submission?.key_statement_hash !== sent.statementHash)
     throw new EphemeraError(
       'SEAL_SUBMISSION_MISMATCH',

@@ -35,7 +35,7 @@ export function printCertificateSummary(certificate: Certificate, verdict: Verdi
   out(
     `status      ${certificate.status}${certificate.result.error_code ? ` (${certificate.result.error_code})` : ''}, ${certificate.result.exit_code === null ? 'no exit code (killed)' : `exit code ${certificate.result.exit_code}`}`,
   );
-  const sealed = (certificate.result as { sealed?: { recipient: string } }).sealed;
+  const sealed = certificate.result.sealed;
   if (sealed) out(`result      sealed to ${sealed.recipient} (commitment ${certificate.result.result_hash}; open it: ephemera open CERT.json --key KEYFILE)`);
   else out(`result      ${terminalSafe(certificate.result.output).trim().split('\n').slice(0, 20).join('\n            ')}`);
   const tail = certificate.result.stderr_tail;

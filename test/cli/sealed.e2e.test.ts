@@ -115,6 +115,7 @@ describe('ephemera submit, keygen and open against a real serve', () => {
     const refused = await run(['submit', '--server', proxy.url, '--dataset', dataset, '--sandbox', sandbox]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/^error SEAL_KEY_UNTRUSTED: /m);
+    expect(refused.stderr).toContain('nothing was sent. To trust this server, pin its attestor key');
     expect(seen.requests).toContain('GET /.well-known/ephemera/key');
     expect(seen.requests.filter((r) => r.startsWith('POST'))).toEqual([]);
   });
