@@ -18,6 +18,8 @@ import type { RunOptions } from './cli/run.js';
 import type { WatchOptions } from './cli/watch.js';
 import type { VerifyFlags } from './cli/verify.js';
 import type { CertsOptions } from './cli/projections.js';
+import type { SubmitOptions } from './cli/submit.js';
+import type { OpenOptions } from './cli/open.js';
 
 type JsonFlag = { json?: boolean };
 
@@ -44,6 +46,7 @@ function program(): Command {
   declareRun(root);
   declareWatch(root);
   declareVerify(root);
+  declareSealed(root);
   declareTrust(root);
   declareReadSide(root);
   declareBuildInfo(root);
@@ -104,6 +107,68 @@ function declareVerify(program: Command): void {
       const { verify } = await import('./cli/verify.js');
       process.exitCode = await verify(target, options, command);
     });
+}
+
+const repeatable = (v: string, all: string[] = []) => [...all, v];
+
+/** Sealed submissions (docs/sealed.md): submit, keygen, open. */
+function declareSealed(program: Command): void {
+  program
+    .command('submit')
+    .description("seal a dataset (and API key) to a server's attested key, after verifying it, and run it there")
+    .requiredOption('--server <url>', "the server's base URL")
+    .requiredOption('--dataset <file>', 'the dataset (encrypted before it leaves this machine)')
+    .requiredOption('--sandbox <file>', 'the sandbox JSON (a script may be {"file": "path"}, relative to it)')
+    .addOption(new Option('--format <format>', "the dataset's format (default: the file's extension)").choices(DATASET_FORMATS))
+    .option('--allow-empty', 'run even when the dataset is empty')
+    .option('--out <file>', 'also write the certificate there')
+    .option('--seal-sandbox', 'encrypt the sandbox description too (by default it is sent in the clear, authenticated)')
+    .option(
+      '--api-key-env <name>',
+      'the environment variable holding the LLM API key, sealed with the dataset (default ANTHROPIC_API_KEY, when the sandbox has "llm")',
+    )
+    .option('--result-key <keyfile>', 'seal the result to this key file (ephemera keygen); open it with ephemera open')
+    .option('--trust-key <key>', 'trust a server whose simulated attestor has this key or fingerprint (repeatable; also the trust file)', repeatable)
+    .option('--trust-compose-hash <hash>', 'trust a TDX server running this build (repeatable; also EPHEMERA_TRUSTED_COMPOSE_HASHES)', repeatable)
+    .option('--max-key-age <duration>', 'refuse a key issued longer ago than this (30m, 24h, 7d; default 24h)', (v: string) => parseDurationOption(v))
+    .option('--quiet', 'no progress on stderr (what was verified is still printed)')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      "\nNothing is sent unless the key document verifies and you trust it. The execute token, if the server needs one: EPHEMERA_EXECUTE_TOKEN.\nExit: 0 completed, 3 certified but the computation failed, 4 the certificate is signed by a key you do not trust, an error its code's exit.",
+    )
+    .action(async (options: SubmitOptions, command: Command) => {
+      const { submit } = await import('./cli/submit.js');
+      process.exitCode = await submit(options, command);
+    });
+  program
+    .command('keygen')
+    .description('make a result key file: results sealed to it (submit --result-key) open only with it (ephemera open)')
+    .requiredOption('--out <keyfile>', 'where to write it (mode 0600; never overwritten)')
+    .addOption(jsonOption())
+    .action(async (options: JsonFlag & { out: string }) => (await import('./cli/keygen.js')).keygen(options));
+  program
+    .command('open')
+    .description("verify a certificate, then decrypt its sealed result with your key file and check it against the certificate's commitment")
+    .argument('<certificate>', 'CERT.json')
+    .requiredOption('--key <keyfile>', 'the result key file (ephemera keygen)')
+    .option('--trust-key <key>', 'trust certificates signed by this key or fingerprint (repeatable)', repeatable)
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nExit: 0 opened and trusted, 4 opened but signed by a key you do not trust, 1 the certificate is invalid, 2 bad input or not your key.',
+    )
+    .action(async (target: string, options: OpenOptions, command: Command) => {
+      const { open } = await import('./cli/open.js');
+      process.exitCode = await open(target, options, command);
+    });
+}
+
+/** --max-key-age: 90s, 30m, 24h, 7d, in ms. */
+function parseDurationOption(value: string): number {
+  const match = /^(\d{1,7})(s|m|h|d)$/.exec(value);
+  if (!match) throw new InvalidArgumentError('expected a duration like 30m, 24h or 7d.');
+  return Number(match[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
 }
 
 function declareTrust(program: Command): void {

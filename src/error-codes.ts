@@ -306,6 +306,12 @@ export const ERROR_REGISTRY = {
     exit: EXIT.internal,
     message: "the server stopped sending the run's events before it ended, and reconnecting failed",
   },
+  CLI_CERTIFICATE_UNAVAILABLE: {
+    stage: 'cli',
+    http: null,
+    exit: EXIT.internal,
+    message: 'the run was certified, but its certificate could not be fetched from the server (submit): fetch it later by its id',
+  },
   SERVE_DATA_DIR_HELD: {
     stage: 'cli',
     http: null,

@@ -7,16 +7,17 @@
  * In SANDBOX.json a script may be given as {"file": "path"} (relative to
  * SANDBOX.json); it is read into the request.
  */
-import { dirname, extname, resolve } from 'node:path';
+import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
 import { errorInfo } from '../error-codes.js';
 import { createServices } from '../services.js';
 import { execute, executeSummary, parseExecuteRequest } from '../commands/execute/index.js';
 import { certificateJson, verifyCertificate } from '../verify/index.js';
-import { configOf, DATASET_FORMATS, EXIT, note, printJson, progressReporter, terminalSafe } from './common.js';
+import { configOf, DATASET_FORMATS, EXIT, note, printJson, progressReporter } from './common.js';
 import { keepCertificate, readInput } from './files.js';
 import { reportSteps } from './steps.js';
+import { printCertificateSummary, readSandbox } from './summary.js';
 
 export interface RunOptions {
   dataset: string;
@@ -60,22 +61,7 @@ export async function run(options: RunOptions, command: Command): Promise<number
         ...(onStdout ? { certificate } : {}),
       });
     else {
-      process.stdout.write(`certificate ${certificate.certificate_id}\n`);
-      process.stdout.write(
-        `status      ${certificate.status}${certificate.result.error_code ? ` (${certificate.result.error_code})` : ''}, ${certificate.result.exit_code === null ? 'no exit code (killed)' : `exit code ${certificate.result.exit_code}`}\n`,
-      );
-      process.stdout.write(`result      ${terminalSafe(certificate.result.output).trim().split('\n').slice(0, 20).join('\n            ')}\n`);
-      const tail = certificate.result.stderr_tail;
-      if (tail?.text) {
-        const lines = terminalSafe(tail.text).trimEnd().split('\n').slice(-20);
-        if (tail.truncated) lines.push(`(the last ${Buffer.byteLength(tail.text)} of ${tail.bytes} bytes)`);
-        process.stdout.write(`stderr      ${lines.join('\n            ')}\n`);
-      }
-      process.stdout.write(
-        `verified    ${verdict.valid ? `yes, ${verdict.trust.basis === 'local-key' ? "signed by this machine's own key" : verdict.trusted ? 'trusted' : 'NOT trusted'}` : `NO — ${verdict.failure?.code} at ${verdict.failure?.field}`} (${verdict.tee} attestation${verdict.tee === 'simulated' ? ', not hardware-backed' : ''})\n`,
-      );
-      if (verdict.key) process.stdout.write(`key         ${verdict.key.fingerprint} (readers pin it: ephemera trust add ${verdict.key.fingerprint})\n`);
-      if (kept.path) process.stdout.write(`saved       ${kept.path}\n`);
+      printCertificateSummary(certificate, verdict, kept.path);
       if (onStdout) process.stdout.write(`${certificateJson(certificate, 2)}\n`);
     }
     if (kept.error) note(`error ${kept.error.code}: ${kept.error.message}`);
@@ -85,22 +71,4 @@ export async function run(options: RunOptions, command: Command): Promise<number
   } finally {
     await services.close();
   }
-}
-
-function readSandbox(path: string): unknown {
-  let sandbox: unknown;
-  try {
-    sandbox = JSON.parse(readInput(path, 'sandbox').toString('utf8'));
-  } catch (cause) {
-    if (cause instanceof EphemeraError) throw cause;
-    throw new EphemeraError('REQUEST_INVALID', `${path} is not valid JSON`);
-  }
-  const scripts = (sandbox as { scripts?: Record<string, unknown> })?.scripts;
-  if (scripts && typeof scripts === 'object') {
-    for (const [name, value] of Object.entries(scripts)) {
-      const file = (value as { file?: unknown })?.file;
-      if (typeof file === 'string') scripts[name] = readInput(resolve(dirname(path), file), `script ${name}`).toString('utf8');
-    }
-  }
-  return sandbox;
 }

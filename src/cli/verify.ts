@@ -18,11 +18,11 @@ import { EphemeraError } from '../errors.js';
 import { isTimestamp } from '../events/index.js';
 import { join } from 'node:path';
 import { SIMULATED_KEY_FILE, readSimulatedPublicKey } from '../attest/simulated.js';
+import { readerVerifyOptions } from './policy.js';
 import { verifyOptionsFor } from '../verify-options.js';
 import { DEFAULT_VERIFY_LIMITS, verifyCertificate, type Verdict, type VerifyOptions } from '../verify/index.js';
 import { verifyCertificateFile } from '../verify/node.js';
-import { configOf, EXIT, existingDataDir, flagGiven, printJson } from './common.js';
-import { parsePin, readPins } from './trust-store.js';
+import { configOf, EXIT, existingDataDir, printJson } from './common.js';
 
 export interface VerifyFlags {
   trustKey?: string[];
@@ -37,15 +37,8 @@ export async function verify(target: string, options: VerifyFlags, command: Comm
   const config = configOf(command);
   const atSeconds = parseAt(options.at);
   const limits = { maxEvents: options.maxEvents ?? DEFAULT_VERIFY_LIMITS.maxEvents, maxBytes: options.maxBytes ?? DEFAULT_VERIFY_LIMITS.maxBytes };
-  const pinned = [...(options.trustKey ?? []).map((k) => parsePin(k, '--trust-key')), ...readPins().map((p) => p.key)];
   const file = isFile(target);
-  // SECURITY: the data directory's key counts as this machine's own only when the certificate comes from
-  // that directory's log, or the directory was named (--data-dir, EPHEMERA_DATA_DIR): the default,
-  // ./.ephemera, could have been planted beside a forged file.
-  const named = flagGiven(command, 'dataDir') || Boolean(process.env.EPHEMERA_DATA_DIR);
-  const localKey = !file || named ? readSimulatedPublicKey(config.dataDir) : null;
-  const base = verifyOptionsFor(config, atSeconds === undefined ? {} : { atSeconds }, localKey ? [localKey] : []);
-  const verifyOptions: VerifyOptions = { ...base, trustedKeys: [...(base.trustedKeys ?? []), ...pinned], limits };
+  const verifyOptions: VerifyOptions = { ...readerVerifyOptions(command, config, options, { fromOwnLog: !file, atSeconds }), limits };
   const verdict = file ? await verifyCertificateFile(target, verifyOptions) : await verifyCertificate(await fromLog(target, config), verifyOptions);
   if (options.json) printJson(verdict);
   else process.stdout.write(formatVerdict(verdict, verdict.trust.basis === 'local-key' ? join(config.dataDir, SIMULATED_KEY_FILE) : undefined));

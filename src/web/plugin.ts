@@ -1,6 +1,6 @@
 /**
  * Serves the certificate browser (web/): the page shell for `/`, `/c/:id`,
- * `/e/:id` (a run watched live) and `/verify`, and its assets. The scripts are bundled with esbuild on first
+ * `/e/:id` (a run watched live), `/verify` and `/submit` (a sealed submission), and its assets. The scripts are bundled with esbuild on first
  * request and kept in memory, so a fresh checkout needs no build step.
  * SECURITY: a strict Content-Security-Policy; the page renders untrusted
  * certificates as text only.
@@ -16,8 +16,8 @@ export const WEB_ROOT = join(import.meta.dirname, '../../web');
 export const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/** The browser entries: the UI with the project's own verifier, and the TDX verifier it loads on demand. */
-export type WebEntry = 'main' | 'tdx' | 'seal';
+/** The browser entries: the UI with the project's own verifier, and what it loads on demand: the TDX verifier, the sealed-result opener, the sealed-submission page. */
+export type WebEntry = 'main' | 'tdx' | 'seal' | 'submit';
 const bundles = new Map<WebEntry, Promise<string>>();
 
 export function webBundle(entry: WebEntry = 'main'): Promise<string> {
@@ -63,6 +63,7 @@ export const webRoutes =
     const shell = { schema: { hide: true } };
     app.get('/', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
     app.get('/verify', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
+    app.get('/submit', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
     // The page loads the certificate itself; the status says at once whether there is one, so a link to nothing is a 404.
     app.get<{ Params: { id: string } }>('/c/:id', shell, async (req, reply) => {
       const found = CERTIFICATE_ID_PATTERN.test(req.params.id) && (await deps.certificateExists(req.params.id).catch(() => true));
@@ -76,4 +77,5 @@ export const webRoutes =
     app.get('/assets/app.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('main')));
     app.get('/assets/tdx.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('tdx')));
     app.get('/assets/seal.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('seal')));
+    app.get('/assets/submit.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('submit')));
   };

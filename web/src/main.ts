@@ -20,12 +20,19 @@ Object.assign(window, {
   },
 });
 
+/** The sealed-submission page (/assets/submit.js): its HPKE code is loaded by that page only. */
+function loadSubmit(): Promise<typeof import('./submit.js')> {
+  const url: string = '/assets/submit.js'; // a variable: esbuild leaves the import to the browser
+  return import(url) as Promise<typeof import('./submit.js')>;
+}
+
 function route(): void {
   const match = /^\/c\/([A-Za-z0-9_]+)$/.exec(location.pathname);
   const watched = new RegExp(`^/e/(${RUN_ID})$`).exec(location.pathname);
   if (match) void certificatePage(match[1]!);
   else if (watched) watchPage(watched[1]!);
   else if (location.pathname === '/verify') verifyPage();
+  else if (location.pathname === '/submit') void loadSubmit().then((m) => m.submitPage());
   else void listPage();
 }
 
