@@ -180,13 +180,13 @@ describe('every API route answers what its OpenAPI schema says', () => {
     });
 
     it('answers the sealing key document, and 503 while no key could be attested', async () => {
-      const served = await call('get /.well-known/ephemera/key', { url: '/.well-known/ephemera/key' });
+      const served = await call('get /.well-known/ephemera-seal-key.json', { url: '/.well-known/ephemera-seal-key.json' });
       expect(served.json()).toMatchObject({ statement: { type: 'ephemera.key-statement', node: services.nodeId } });
       const failing = { describe: () => services.attestor.describe(), attest: () => Promise.reject(new Error('no TEE')) };
       const keyRing = new KeyRing({ attestor: failing, node: 'n', suite: 'x25519-aes256gcm', rotateMs: 60_000, graceMs: 0, timer: false });
       const keyless = await buildApp({ ...services, keyRing });
       try {
-        const refused = await call('get /.well-known/ephemera/key', { url: '/.well-known/ephemera/key' }, keyless);
+        const refused = await call('get /.well-known/ephemera-seal-key.json', { url: '/.well-known/ephemera-seal-key.json' }, keyless);
         expect({ status: refused.statusCode, code: refused.json().error.code }).toEqual({ status: 503, code: 'ATTEST_UNAVAILABLE' });
       } finally {
         await keyless.close();

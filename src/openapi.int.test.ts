@@ -22,7 +22,7 @@ const API_ROUTES = [
   'get /certificate/{id}/verify',
   'get /certificate/{id}/replay',
   'get /.well-known/ephemera-key.json',
-  'get /.well-known/ephemera/key',
+  'get /.well-known/ephemera-seal-key.json',
   'get /certificates',
   'get /analytics/executions-per-day',
   'get /analytics/tokens-by-model',

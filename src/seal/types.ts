@@ -8,7 +8,7 @@ import type { VerifyOptions } from '../verify/index.js';
 import type { AeadInterface } from '@hpke/core';
 
 export const SEALED_REQUEST_CONTENT_TYPE = 'application/vnd.ephemera.sealed-request';
-export const KEY_DOCUMENT_PATH = '/.well-known/ephemera/key';
+export const KEY_DOCUMENT_PATH = '/.well-known/ephemera-seal-key.json';
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
 
 /** Where the AEAD comes from: WebCrypto (browser, default) or node:crypto (node-aead.ts). */

@@ -36,7 +36,7 @@ describe('the sealed-submission page (Chromium)', () => {
     app = await buildApp(services);
     base = await app.listen({ port: 0, host: '127.0.0.1' });
     fingerprint = (await app.inject({ url: '/.well-known/ephemera-key.json' })).json().fingerprint;
-    statementHash = (await app.inject({ url: '/.well-known/ephemera/key' })).json().statement_hash;
+    statementHash = (await app.inject({ url: '/.well-known/ephemera-seal-key.json' })).json().statement_hash;
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,

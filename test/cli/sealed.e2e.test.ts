@@ -121,14 +121,14 @@ describe('ephemera submit, keygen and open against a real serve', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/^error SEAL_KEY_UNTRUSTED: /m);
     expect(refused.stderr).toContain('nothing was sent. To trust this server, pin its attestor key');
-    expect(seen.requests).toContain('GET /.well-known/ephemera/key');
+    expect(seen.requests).toContain('GET /.well-known/ephemera-seal-key.json');
     expect(seen.requests.filter((r) => r.startsWith('POST'))).toEqual([]);
   });
 
   it('once the attestor key is pinned, verifies it, sends, and gets a certificate naming the served key statement', async () => {
     const pinned = await run(['trust', 'pin', node.url]);
     expect(pinned.code, pinned.stderr).toBe(0);
-    const document = (await (await fetch(`${node.url}/.well-known/ephemera/key`)).json()) as { statement_hash: string; statement: { node: string } };
+    const document = (await (await fetch(`${node.url}/.well-known/ephemera-seal-key.json`)).json()) as { statement_hash: string; statement: { node: string } };
     const out = join(dir, 'plain-result.json');
     const sandbox = sandboxFile('count.json', script('wc -l < "$DATASET_PATH"'));
     const sent = await run(['submit', '--server', proxy.url, '--dataset', dataset, '--sandbox', sandbox, '--out', out]);

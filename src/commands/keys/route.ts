@@ -1,5 +1,5 @@
 /**
- * GET /.well-known/ephemera/key: the current sealing key's document
+ * GET /.well-known/ephemera-seal-key.json: the current sealing key's document
  * (docs/sealed.md §2): its statement, the statement's hash, the report data
  * and the attestation over it. A client checks all of it before it seals.
  * Never cached: a key rotates, and a stale one is refused.
