@@ -56,10 +56,27 @@ async function readBounded(response: Response, max: number, tooLarge: () => neve
 
 /** GET server + KEY_DOCUMENT_PATH: 10 s, 8 MiB, no redirects (the key belongs to the node that answers), read strictly. */
 export async function fetchKeyDocument(server: string, fetchImpl: typeof fetch = fetch): Promise<KeyDocument> {
+  return (await fetchKeyDocumentFrom(server, fetchImpl)).document;
+}
+
+/**
+ * The cookies a key document's answer set, as a Cookie header (null: none). Behind a proxy a sealed request must
+ * reach the node that holds its key (another node answers SEALED_KEY_UNKNOWN): the proxy makes that node sticky
+ * with a cookie (deploy/nodes/haproxy.cfg), which a browser returns by itself and this client returns by hand.
+ * Only each cookie's name=value is kept; a browser exposes no Set-Cookie (it keeps them itself): null there.
+ */
+function affinityOf(response: Response): string | null {
+  const cookies = (response.headers.getSetCookie?.() ?? []).map((line) => line.split(';', 1)[0]!.trim()).filter((pair) => /^[^=\s]+=/.test(pair));
+  return cookies.length > 0 ? cookies.join('; ') : null;
+}
+
+async function fetchKeyDocumentFrom(server: string, fetchImpl: typeof fetch): Promise<{ document: KeyDocument; affinity: string | null }> {
   const url = endpoint(server, KEY_DOCUMENT_PATH);
   let bytes: Uint8Array;
+  let affinity: string | null;
   try {
     const response = await fetchImpl(url, { signal: AbortSignal.timeout(KEY_DOCUMENT_TIMEOUT_MS), redirect: 'error', headers: { accept: 'application/json' } });
+    affinity = affinityOf(response);
     if (response.status !== 200) {
       await response.body?.cancel().catch(() => {});
       refuse('SEAL_KEY_DOCUMENT_UNAVAILABLE', `${url} answered HTTP ${response.status}`);
@@ -69,9 +86,13 @@ export async function fetchKeyDocument(server: string, fetchImpl: typeof fetch =
     );
   } catch (cause) {
     if (isEphemeraError(cause)) throw cause;
-    throw new EphemeraError('SEAL_KEY_DOCUMENT_UNAVAILABLE', `could not fetch ${url} within ${KEY_DOCUMENT_TIMEOUT_MS / 1000} s`, { cause });
+    throw new EphemeraError(
+      'SEAL_KEY_DOCUMENT_UNAVAILABLE',
+      `could not fetch ${url}: the connection failed, or no answer within ${KEY_DOCUMENT_TIMEOUT_MS / 1000} s`,
+      { cause },
+    );
   }
-  return parseKeyDocument(bytes);
+  return { document: parseKeyDocument(bytes), affinity };
 }
 
 export interface SubmitSealedOptions {
@@ -94,7 +115,7 @@ export interface SubmitSealedOptions {
  */
 export async function submitSealed(options: SubmitSealedOptions): Promise<{ verified: VerifiedKey; statementHash: Hash; status: number; body: unknown }> {
   const fetchImpl = options.fetch ?? fetch;
-  const document = await fetchKeyDocument(options.server, fetchImpl);
+  const { document, affinity } = await fetchKeyDocumentFrom(options.server, fetchImpl);
   const verified = await checkKeyDocument(document, options.policy);
   options.onVerified?.(verified);
   const statementHash = document.statement_hash;
@@ -102,6 +123,7 @@ export async function submitSealed(options: SubmitSealedOptions): Promise<{ veri
   const headers: Record<string, string> = { 'content-type': SEALED_REQUEST_CONTENT_TYPE, accept: 'application/json' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.async) headers.prefer = 'respond-async';
+  if (affinity !== null) headers.cookie = affinity;
   const response = await fetchImpl(endpoint(options.server, '/execute'), { method: 'POST', headers, body: body as Uint8Array<ArrayBuffer>, redirect: 'error' });
   const bytes = await readBounded(response, MAX_ANSWER_BYTES, () => refuse('INTERNAL', `the answer is larger than ${MAX_ANSWER_BYTES} bytes`));
   let answer: unknown = null;

@@ -100,6 +100,19 @@ describe('submitSealed', () => {
     expect(answer).toMatchObject({ status: 202, body: { execution_id: 'x' } });
   });
 
+  it("returns the cookies the key document's answer set (a proxy's node affinity) with the POST, and only their name=value", async () => {
+    routes.set(`GET ${KEY_DOCUMENT_PATH}`, (_req, _body, res) => {
+      res.setHeader('set-cookie', ['ephemera-node=ephemera-2; path=/; HttpOnly', 'other=1; Max-Age=60']);
+      json(res, 200, document);
+    });
+    await submitSealed({ server: base, policy: POLICY, input: INPUT });
+    expect(posts[0]!.headers.cookie).toBe('ephemera-node=ephemera-2; other=1');
+    // No cookie set, none sent.
+    routes.set(`GET ${KEY_DOCUMENT_PATH}`, (_req, _body, res) => json(res, 200, document));
+    await submitSealed({ server: base, policy: POLICY, input: INPUT });
+    expect(posts[1]!.headers.cookie).toBeUndefined();
+  });
+
   it.each<[string, KeyPolicy]>([
     ['the key is not pinned', { now: () => NOW }],
     ['the key is stale', { ...POLICY, now: () => new Date('2027-01-01T00:00:00.000Z') }],

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { requireKafka } from '../../src/events/kafka-testing.js';
+import { submitSealed, type SealRequestInput } from '../../src/seal/index.js';
+import { nodeSealCrypto } from '../../src/seal/node-aead.js';
 import { startNode, type NodeProcess } from './node-process.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -43,8 +45,8 @@ function localConfig(proxyPort: number, nodePorts: number[]): string {
   expect(shipped).toMatch(/^ {2}bind :8080$/m);
   return shipped
     .replace(/^ {2}bind :8080$/m, `  bind 127.0.0.1:${proxyPort}`)
-    .replace(/^ {2}server ephemera-(\d) ephemera-\d:8080$/gm, (_line, n: string) =>
-      Number(n) <= nodePorts.length ? `  server ephemera-${n} 127.0.0.1:${nodePorts[Number(n) - 1]}` : '',
+    .replace(/^ {2}server ephemera-(\d) ephemera-\d:8080(| cookie ephemera-\d)$/gm, (_line, n: string, cookie: string) =>
+      Number(n) <= nodePorts.length ? `  server ephemera-${n} 127.0.0.1:${nodePorts[Number(n) - 1]}${cookie}` : '',
     );
 }
 
@@ -135,6 +137,24 @@ describe('HAProxy in front of two nodes (deploy/nodes/haproxy.cfg)', () => {
     expect(watched.code, watched.stderr).toBe(0);
     expect(watched.stdout).toBe(`certificate cert_${executionId}\nstatus      completed\n`);
     expect(watched.stderr).toMatch(/sandbox created[\s\S]*sealed and attested/);
+  });
+
+  it("takes each sealed submission to the node holding its key: the key document's answer sets the sticky cookie, the POST returns it", async () => {
+    // Each node's key lives in its memory only; without stickiness leastconn alternates, and the POST meets the other node (421).
+    const pins = await Promise.all(
+      nodes.map(async (node) => ((await (await fetch(`${node.url}/.well-known/ephemera-key.json`)).json()) as { public_key: string }).public_key),
+    );
+    const sandbox = NOOP('').sandbox as SealRequestInput['sandbox'];
+    for (let i = 0; i < 4; i++) {
+      const sent = await submitSealed({
+        server: url,
+        policy: { trustedKeys: pins },
+        input: { dataset: Buffer.from(`sealed ${i}\n`), format: 'txt', sandbox },
+        crypto: nodeSealCrypto,
+      });
+      expect(sent.status, `${JSON.stringify(sent.body)}\n${proxyLog}`).toBe(200);
+      expect(sent.body).toMatchObject({ status: 'completed', submission: { key_statement_hash: sent.statementHash } });
+    }
   });
 
   it('takes a draining node out of the pool and keeps serving from the other: every answer a certificate or a refusal with its code', async () => {
