@@ -168,7 +168,10 @@ export const ERROR_REGISTRY = {
   EVENTS_TIME_DECREASES: invalid('events', 'an event is earlier than the one before it'),
   EVENTS_LIFECYCLE_VIOLATION: invalid('events', 'the events are not in an order the lifecycle allows'),
   EVENTS_SEALED_RESULT_NOT_EMPTY: invalid('events', 'an outcome event with a sealed result also shows a result or a stderr tail in the clear'),
-  EVENTS_SUBMISSION_INVALID: invalid('events', "a sealed submission's `sealed` list does not start with dataset, repeats a part, or is out of order"),
+  EVENTS_SUBMISSION_INVALID: invalid(
+    'events',
+    "a sealed submission's `sealed` list does not start with dataset, repeats a part, or is out of order, or its dataset came from a URL",
+  ),
   // Strict JSON reading.
   JSON_SYNTAX: invalid('json', 'not JSON'),
   JSON_INVALID_UTF8: invalid('json', 'the bytes are not valid UTF-8'),

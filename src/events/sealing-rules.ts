@@ -9,7 +9,8 @@
  *   sealed output could ride beside its ciphertext in the clear.
  * - `submission.sealed` names what was inside the ciphertext, in the one
  *   order dataset, api_key, sandbox, the dataset always: one spelling per
- *   value, and no certificate claims a sealed run whose dataset was plain.
+ *   value, and no certificate claims a sealed run whose dataset was plain
+ *   (its dataset_source is then `inline`: a sealed request names no URL).
  */
 import type { Registered } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
@@ -27,8 +28,12 @@ export function checkSealingRules(event: { type: EventType; data: unknown }, whe
   };
   switch (event.type) {
     case 'execution.requested': {
-      const sealed = (event.data as EventData['execution.requested']).submission?.sealed;
+      const data = event.data as EventData['execution.requested'];
+      const sealed = data.submission?.sealed;
       if (!sealed) return;
+      // A sealed request's dataset is the ciphertext's bytes: it cannot name a URL (docs/sealed.md §3).
+      if (data.dataset_source !== 'inline')
+        fail('EVENTS_SUBMISSION_INVALID', 'dataset_source', 'sealed input has its dataset inline (in the ciphertext), never at a URL');
       if (sealed[0] !== 'dataset') fail('EVENTS_SUBMISSION_INVALID', 'submission.sealed', 'must start with "dataset": sealed input seals the dataset');
       let last = -1;
       for (let i = 0; i < sealed.length; i++) {

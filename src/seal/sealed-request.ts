@@ -197,7 +197,7 @@ function readInner(plaintext: Uint8Array, header: SealedRequestHeader): Omit<Ope
   const invalid = (why: string, field = 'inner'): never => refuse('SEALED_PAYLOAD_INVALID', why, field);
   const innerLength = new DataView(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).getUint32(0);
   if (innerLength > MAX_INNER_BYTES || 4 + innerLength > plaintext.length) invalid('the inner length runs past the plaintext');
-  const inner = readStrictJson(plaintext.subarray(4, 4 + innerLength), innerSchema, 'SEALED_PAYLOAD_INVALID', 'inner', { canonical: true });
+  const inner = readStrictJson(plaintext.subarray(4, 4 + innerLength), innerSchema, 'SEALED_PAYLOAD_INVALID', 'inner', { canonical: true, secret: true });
   if ((header.sandbox === null) === (inner.sandbox === null)) invalid('exactly one of header.sandbox and inner.sandbox must be an object', 'inner.sandbox');
   if (holdsApiKey(inner.sandbox)) invalid('inner.sandbox holds llm.api_key: the key goes in inner.api_key', 'inner.sandbox.llm.api_key');
   if (inner.api_key === '') invalid('inner.api_key is empty: write null for no key', 'inner.api_key');

@@ -280,6 +280,25 @@ describe('an opened request whose inner part is not one', () => {
     expect(await refusal(await sealRaw(X25519.document, plaintext, over))).toEqual({ code: 'SEALED_PAYLOAD_INVALID', zeroed: true });
   });
 
+  it('names nothing of the inner part in its refusal: no member name, no character, no position (the answer crosses whatever terminates TLS)', async () => {
+    for (const inner of [
+      '{"api_key":"sk-SECRET-k","sandbox":null,"SECRET-name":1}',
+      '{"api_key":"sk-SECRET-k","SECRET-dup":1,"SECRET-dup":2}',
+      '{"api_key":sk-SECRET-k,"sandbox":null}',
+      '{"api_key":"sk-SECRET-k"Q,"sandbox":null}',
+      '{"api_key":"sk-SECRET-k","sandbox":{"SECRET-dup":1,"SECRET-dup":2}}',
+    ]) {
+      const body = await sealRaw(X25519.document, innerPlaintext(inner), { sandbox: null });
+      const refused = await openSealedRequest(body, readSealedHeader(body), X25519.key).then(
+        () => null,
+        (error: unknown) => error as { code: string; message: string; fields: unknown },
+      );
+      expect(refused?.code).toBe('SEALED_PAYLOAD_INVALID');
+      const said = `${refused?.message} ${JSON.stringify(refused?.fields)}`;
+      expect(said).not.toMatch(/SECRET|character|"s"|api_key/);
+    }
+  });
+
   it('opens a hand-made request that follows the rules (the helper makes real ones)', async () => {
     const body = await sealRaw(X25519.document, innerPlaintext('{"api_key":"k","sandbox":null}'));
     expect((await openSealedRequest(body, readSealedHeader(body), X25519.key)).apiKey).toBe('k');

@@ -14,9 +14,17 @@ export function refuse(code: ErrorCode, message: string, field?: string): never 
 
 /**
  * Parses `bytes` as strict JSON of `schema`; `canonical` also requires the bytes to be the JCS form
- * of their value (one spelling per value: what is hashed is what was sent).
+ * of their value (one spelling per value: what is hashed is what was sent). `secret` bytes (a sealed
+ * request's inner part) are refused in fixed words: a member name, a quoted character or a position
+ * would tell whoever relays the answer something of the plaintext (the API key's length, say).
  */
-export function readStrictJson<T>(bytes: Uint8Array, schema: Schema<T>, code: ErrorCode, what: string, options: { canonical?: boolean } = {}): T {
+export function readStrictJson<T>(
+  bytes: Uint8Array,
+  schema: Schema<T>,
+  code: ErrorCode,
+  what: string,
+  options: { canonical?: boolean; secret?: boolean } = {},
+): T {
   let text: string;
   let value: unknown;
   try {
@@ -24,9 +32,11 @@ export function readStrictJson<T>(bytes: Uint8Array, schema: Schema<T>, code: Er
     value = parseStrictJson(text);
   } catch (error) {
     if (!isEphemeraError(error)) throw error;
+    if (options.secret) refuse(code, `${what}: not strict JSON (${error.code})`, what);
     refuse(code, `${what}: ${error.code} ${error.message}`, typeof error.fields.field === 'string' ? error.fields.field : undefined);
   }
   const problem = schema.check(value, what);
+  if (problem && options.secret) refuse(code, `${what}: not of its schema (${problem.kind})`, what);
   if (problem) refuse(code, `${problem.path}: ${problem.reason}`, problem.path);
   if (options.canonical && canonicalize(value) !== text) refuse(code, `${what}: not in its canonical form (RFC 8785)`, what);
   return value as T;

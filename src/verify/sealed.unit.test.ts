@@ -107,6 +107,15 @@ describe('a certificate of a sealed result', () => {
 });
 
 describe('the sealing rules', () => {
+  it('refuse a certificate that calls input sealed whose dataset came from a URL (a sealed request cannot name one)', async () => {
+    const doc = caseDoc('valid-sealed-input');
+    ev(doc, 0).data.dataset_source = 'url';
+    reseal(doc);
+    expect(doc.dataset).toMatchObject({ source: 'url', submission: { mode: 'sealed' } });
+    const verdict = await verifyCertificateText(utf8(JSON.stringify(doc)), options);
+    expect(verdict.failure).toMatchObject({ code: 'EVENTS_SUBMISSION_INVALID', field: 'events[0].data.dataset_source' });
+  });
+
   it("hold in the executor's own read-back (verifyStream), not only in the verifier", () => {
     const doc = caseDoc('valid-sealed-input-and-result');
     expect(() => verifyStream(doc.events, EXECUTION_ID)).not.toThrow();

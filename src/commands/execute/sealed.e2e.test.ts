@@ -410,6 +410,37 @@ describe('sealed submissions', () => {
       expect(strict.appends.count).toBe(0);
     });
 
+    it.each([
+      ['a JSON media type with a charset', 'application/json; charset=utf-8'],
+      ['the JSON media type in capitals', 'APPLICATION/JSON'],
+      ['text/plain', 'text/plain'],
+      ['a media type that only starts like the sealed one', `${SEALED_REQUEST_CONTENT_TYPE}-json`],
+      ['the sealed type listed after another', `application/json, ${SEALED_REQUEST_CONTENT_TYPE}`],
+    ])('refuses a plain body sent as %s (403), recording nothing', async (_what, contentType) => {
+      const response = await fetch(`${strict.base}/execute`, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: JSON.stringify({ dataset: { data: `base64:${Buffer.from('x\n').toString('base64')}`, format: 'txt' }, sandbox: script(COUNT_LINES) }),
+      });
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as Answer['json']).error.code).toBe('SEALED_REQUIRED');
+      expect(strict.appends.count).toBe(0);
+    });
+
+    it('reads a JSON body sent under the sealed type, with parameters or in capitals, as a sealed one: malformed, not run', async () => {
+      const json = JSON.stringify({ dataset: { data: `base64:${Buffer.from('x\n').toString('base64')}`, format: 'txt' }, sandbox: script(COUNT_LINES) });
+      for (const contentType of [
+        `${SEALED_REQUEST_CONTENT_TYPE}; charset=utf-8`,
+        SEALED_REQUEST_CONTENT_TYPE.toUpperCase(),
+        `${SEALED_REQUEST_CONTENT_TYPE} ; x=y`,
+      ]) {
+        const response = await fetch(`${strict.base}/execute`, { method: 'POST', headers: { 'content-type': contentType }, body: json });
+        expect(response.status).toBe(400);
+        expect(((await response.json()) as Answer['json']).error.code).toBe('SEALED_REQUEST_MALFORMED');
+      }
+      expect(strict.appends.count).toBe(0);
+    });
+
     it('accepts a sealed one', async () => {
       const { body } = await sealRequest(await keyDocument(strict), input('a\nb\n'), nodeSealCrypto);
       expect((await postSealed(strict, body)).json).toMatchObject({ status: 'completed', result: { output: '2\n' } });

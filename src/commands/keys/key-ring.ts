@@ -171,8 +171,10 @@ export class KeyRing {
   }
 
   private retire(key: HeldKey): void {
+    // The replay set is kept, not cleared: a request still being opened with this key checks it when it is
+    // remembered, and a copy that passed the check before opening must still find the first there. The set goes
+    // with the key once no request holds it.
     this.held.delete(key.statementHash);
-    key.seen.clear();
     if (this.currentKey === key) this.currentKey = null;
   }
 }

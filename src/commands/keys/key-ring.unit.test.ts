@@ -100,6 +100,27 @@ describe('the key ring', () => {
     keyRing.close();
   });
 
+  it('refuses the second of two copies opened at once even when the key leaves the ring between them (expiry, a full set)', async () => {
+    for (const leave of ['expiry', 'full set'] as const) {
+      const { keyRing, clock } = ring({ replayMax: 2 });
+      await keyRing.start();
+      const { statement_hash } = await keyRing.document();
+      // Two copies of one request pass the check before opening together; the first to finish is remembered.
+      const first = keyRing.lookup(statement_hash, 'x25519-aes256gcm');
+      const copy = keyRing.lookup(statement_hash, 'x25519-aes256gcm');
+      keyRing.refuseReplay(first, 'cc');
+      keyRing.refuseReplay(copy, 'cc');
+      keyRing.remember(first, 'cc');
+      // While the copy is still being opened, its key leaves the ring.
+      if (leave === 'expiry') {
+        clock.now += 70 * MINUTE;
+        expect(() => keyRing.lookup(statement_hash, 'x25519-aes256gcm')).toThrow(expect.objectContaining({ code: 'SEALED_KEY_EXPIRED' }));
+      } else keyRing.remember(first, 'dd');
+      expect(() => keyRing.remember(copy, 'cc')).toThrow(expect.objectContaining({ code: 'SEALED_REPLAY' }));
+      keyRing.close();
+    }
+  });
+
   it('makes an X-Wing key when asked', async () => {
     const { keyRing } = ring({ suite: 'xwing-aes256gcm' });
     await keyRing.start();
