@@ -266,7 +266,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     eventStreamsMax: integer('eventStreamsMax', 100, 1, 100_000),
     eventStreamMaxSeconds: integer('eventStreamMaxSeconds', 3600, 1, 86_400),
     sealKem: oneOf('sealKem', ['x25519', 'x-wing'] as const, 'x25519'),
-    sealKeyRotateSeconds: integer('sealKeyRotateSeconds', 3600, 10, 86_400),
+    sealKeyRotateSeconds: integer('sealKeyRotateSeconds', 3600, 10, 43_200),
     sealKeyGraceSeconds: integer('sealKeyGraceSeconds', 600, 0, 86_400),
     requireSealed: flag('requireSealed'),
   };

@@ -232,7 +232,7 @@ export const ERROR_REGISTRY = {
   TRUST_KEY_UNAVAILABLE: internal('trust', "the server's key document could not be fetched"),
   TRUST_KEY_DOCUMENT_INVALID: { stage: 'trust', http: null, exit: EXIT.badInput, message: "the server's key document is not valid" },
   TRUST_FINGERPRINT_MISMATCH: { stage: 'trust', http: null, exit: EXIT.invalid, message: "the server's key does not have the fingerprint you expected" },
-  // Sealed submissions (docs/sealed.md §6): the client's checks, then the server's refusals.
+  // Sealed submissions (docs/sealed.md §7): the client's checks, then the server's refusals.
   SEAL_KEY_DOCUMENT_UNAVAILABLE: sealClient(EXIT.internal, "the server's key document could not be fetched (no answer in time, or not 200): nothing was sent"),
   SEAL_KEY_DOCUMENT_MALFORMED: sealClient(
     EXIT.invalid,
