@@ -6,12 +6,12 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isEphemeraError } from '../errors.js';
 import { nodeSealCrypto } from './node-aead.js';
 import { fetchKeyDocument, submitSealed } from './client.js';
 import { openSealedRequest, readSealedHeader } from './sealed-request.js';
 import { NOW, SIGNING_PUBLIC_KEY, makeKeyDocument } from './testing/key-documents.js';
 import { KEY_DOCUMENT_PATH, SEALED_REQUEST_CONTENT_TYPE, type KeyPolicy, type OpenedRequest, type SealRequestInput } from './types.js';
+import { codeOf } from './testing/code-of.js';
 
 const { document, key } = await makeKeyDocument();
 const POLICY: KeyPolicy = { trustedKeys: [SIGNING_PUBLIC_KEY], now: () => NOW };
@@ -55,16 +55,6 @@ beforeEach(() => {
     ['POST /execute', execute],
   ]);
 });
-
-async function codeOf(run: () => Promise<unknown>): Promise<string | null> {
-  try {
-    await run();
-    return null;
-  } catch (error) {
-    if (!isEphemeraError(error)) throw error;
-    return error.code;
-  }
-}
 
 describe('submitSealed', () => {
   it('checks the key, then seals and sends: the server opens exactly what was given', async () => {

@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519';
 import { describe, expect, it } from 'vitest';
-import { isEphemeraError } from '../errors.js';
 import { bytesToHex, canonicalize, hexToBytes } from '../events/index.js';
 import { parseTdxQuote, trimQuote, withReport } from '../attest/index.js';
 import { tdxVerifier, type TdxPolicy } from '../attest/verify-tdx.js';
@@ -17,6 +16,7 @@ import { checkKeyDocument, parseKeyDocument } from './key-document.js';
 import { keyReportData, keyStatementHash } from './key-statement.js';
 import { NOW, SIGNING_PUBLIC_KEY, SIGNING_SEED, documentFor, makeKeyDocument, statementFor } from './testing/key-documents.js';
 import type { KeyDocument, KeyPolicy, KeyStatement } from './types.js';
+import { codeOf } from './testing/code-of.js';
 
 const OTHER_SEED = hexToBytes('4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb');
 const OTHER_PUBLIC_KEY = bytesToHex(ed25519.getPublicKey(OTHER_SEED));
@@ -28,15 +28,6 @@ const clone = (doc: KeyDocument): KeyDocument => structuredClone(doc);
 /** Another statement, hashed, bound and signed properly by `seed`. */
 const resigned = (change: Partial<KeyStatement>, seed = SIGNING_SEED) => documentFor({ ...GOOD.statement, ...change } as KeyStatement, seed);
 
-async function codeOf(run: () => unknown): Promise<string | null> {
-  try {
-    await run();
-    return null;
-  } catch (error) {
-    if (!isEphemeraError(error)) throw error;
-    return error.code;
-  }
-}
 const checked = (doc: KeyDocument, policy: KeyPolicy = PINNED) => codeOf(() => checkKeyDocument(doc, policy));
 const parsed = (text: string) => codeOf(() => parseKeyDocument(text));
 

@@ -5,13 +5,13 @@
  */
 import { x25519 } from '@noble/curves/ed25519';
 import { describe, expect, it } from 'vitest';
-import { isEphemeraError } from '../errors.js';
 import { bytesToHex, canonicalize, hashBytes, hexToBytes, utf8ToBytes } from '../events/index.js';
 import { nodeSealCrypto } from './node-aead.js';
 import { generateResultKey, parseResultKeyFile } from './result-key.js';
 import { openSealedResult, sealResult } from './sealed-result.js';
 import { RESULT_INFO, cipherSuite } from './suites.js';
 import type { ResultKeyFile, SealedCertificate } from './types.js';
+import { codeOf } from './testing/code-of.js';
 
 const EXECUTION_ID = '01JF0000000000000000000000';
 const CONTENT = {
@@ -21,15 +21,6 @@ const CONTENT = {
 const KEY = await generateResultKey(nodeSealCrypto);
 const OTHER = await generateResultKey();
 
-async function codeOf(run: () => unknown): Promise<string | null> {
-  try {
-    await run();
-    return null;
-  } catch (error) {
-    if (!isEphemeraError(error)) throw error;
-    return error.code;
-  }
-}
 async function certificateFor(content = CONTENT, recipient = KEY.public_key): Promise<SealedCertificate> {
   const { sealed, resultHash } = await sealResult(recipient, EXECUTION_ID, content, nodeSealCrypto);
   return { execution_id: EXECUTION_ID, result: { result_hash: resultHash, sealed } };
