@@ -309,6 +309,8 @@ export function executeRoute(deps: AdmittedRunDeps, async: AsyncRunDeps, keyRing
         const { request: body, sealed } = Buffer.isBuffer(request.body)
           ? await openSealedExecute(request.body, keyRing)
           : { request: request.body, sealed: undefined as SealedInput | undefined };
+        // The ciphertext is spent once opened: not held for the length of the run.
+        if (sealed) (request as { body: unknown }).body = null;
         const runDeps: AdmittedRunDeps = sealed ? { ...deps, sealed } : deps;
         // Until a run owns it (then `execute` or the background run zeroes it), the opened plaintext is this handler's to zero.
         let handedOver = false;
