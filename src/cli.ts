@@ -257,6 +257,8 @@ function declareReadSide(program: Command): void {
         ]),
       )
       .option('--executor <executor>', 'runs of this executor: its key fingerprint (sha256:…), or compose:…/mrtd:… under dstack', executorValue)
+      .addOption(new Option('--input <how>', 'how the input arrived: sealed (ephemera submit) or plain').choices(['plain', 'sealed']))
+      .addOption(new Option('--result <how>', 'results sealed to their owner, or in the clear').choices(['clear', 'sealed']))
       .option('--model <model>', 'runs that called this model')
       .option('--tool <tool>', 'runs that used this tool')
       .option('--dataset-hash <hash>', 'runs over this dataset (sha256:…)', hash)

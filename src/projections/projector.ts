@@ -86,7 +86,14 @@ async function projectOpen(store: Store, open: Map<string, EventEnvelope[]>): Pr
 export function openRow(events: readonly EventEnvelope[]): Record<string, unknown> | null {
   const requested = events[0];
   if (requested?.type !== 'execution.requested') return null;
-  const data = requested.data as { dataset_hash: string; sandbox_hash: string; fingerprint: string; dataset_bytes: number; dataset_format: string };
+  const data = requested.data as {
+    dataset_hash: string;
+    sandbox_hash: string;
+    fingerprint: string;
+    dataset_bytes: number;
+    dataset_format: string;
+    submission?: object;
+  };
   const last = events.at(-1)!;
   return {
     certificate_id: `cert_${requested.execution_id}`,
@@ -114,6 +121,8 @@ export function openRow(events: readonly EventEnvelope[]): Record<string, unknow
     event_count: last.seq + 1,
     executor: executorOf(events),
     silent_after: chTime(new Date(silentAfter([requested, last])).toISOString()),
+    input: data.submission ? 'sealed' : 'plain',
+    result_sealed: false,
   };
 }
 
@@ -182,6 +191,8 @@ export function certificateRow(c: Certificate): Record<string, unknown> {
     event_count: c.events.length,
     executor: executorOf(c.events),
     silent_after: null,
+    input: c.dataset.submission ? 'sealed' : 'plain',
+    result_sealed: c.result.sealed !== undefined,
   };
 }
 

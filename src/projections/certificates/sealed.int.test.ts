@@ -60,6 +60,19 @@ describe('a sealed certificate on the read side', () => {
     expect(JSON.stringify(rows[0])).not.toContain('rows');
   });
 
+  it('is found by how its input arrived and by its sealed result (plain certificates: search.int.test.ts)', async () => {
+    await services.readModel.refresh();
+    const ids = async (query: string) =>
+      ((await app.inject({ url: `/certificates?${query}&limit=10` })).json().items as { certificate_id: string }[]).map((r) => r.certificate_id);
+    expect(await ids('input=sealed')).toEqual([vector.certificate_id]);
+    expect(await ids('result=sealed')).toEqual([vector.certificate_id]);
+    expect(await ids('input=plain')).toEqual([]);
+    expect(await ids('result=clear')).toEqual([]);
+    const [row] = (await app.inject({ url: `/certificates?fingerprint=${vector.fingerprint}` })).json().items;
+    expect(row).toMatchObject({ input: 'sealed', result_sealed: true });
+    expect((await app.inject({ url: '/certificates?input=other' })).statusCode).toBe(400);
+  });
+
   it("answers the verify route with the input's key statement and the result's recipient", async () => {
     const response = await app.inject({ url: `/certificate/${vector.certificate_id}/verify?trust_key=${VECTOR_PUBLIC_KEY}` });
     expect(response.statusCode).toBe(200);

@@ -20,6 +20,10 @@ export interface SearchQuery {
   fingerprint?: string;
   /** Who ran it (projections/executor.ts): a key fingerprint, compose:… or mrtd:…. */
   executor?: string;
+  /** How the input arrived (docs/sealed.md §4). */
+  input?: 'plain' | 'sealed';
+  /** Whether the result is sealed to its owner (docs/sealed.md §5). */
+  result?: 'clear' | 'sealed';
   from?: string;
   to?: string;
   q?: string;

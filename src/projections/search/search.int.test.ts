@@ -32,6 +32,8 @@ describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
         certificate_id: c.certificate_id,
         status: 'failed',
         executor: executorOf(c.events),
+        input: 'plain',
+        result_sealed: false,
         // The API answers the certificate's own RFC 3339 UTC times, not ClickHouse's DateTime text.
         requested_at: c.lifecycle.requested,
         sealed_at: c.lifecycle.sealed,
@@ -53,6 +55,12 @@ describe.each(TARGETS)('GET /certificates on $name', ({ url }) => {
     });
 
     it('filters by status', () => expectIds('status=failed', (c) => c.status === 'failed'));
+    // Every certificate here is plain (sealed ones: certificates/sealed.int.test.ts).
+    it('filters by how the input arrived, and by sealed results', async () => {
+      await expectIds('input=plain', () => true);
+      await expectIds('result=clear', () => true);
+      for (const query of ['input=sealed', 'result=sealed']) expect((await f.get(`/certificates?${query}`)).body.items).toEqual([]);
+    });
     it('filters by model', () => expectIds('model=claude-a', (c) => modelUses(c.execution_trace).some((m) => m.model === 'claude-a')));
     it('filters by tool', () => expectIds('tool=grep', (c) => c.execution_trace.tool_uses.some((u) => u.tool === 'grep')));
     it('filters by dataset hash', () => expectIds(`dataset_hash=${f.certs[3]!.dataset_hash}`, (c) => c.dataset_hash === f.certs[3]!.dataset_hash));

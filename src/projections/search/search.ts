@@ -37,6 +37,8 @@ export interface CertificateRow {
   certificate_id: string;
   status: string;
   executor: string | null;
+  input: 'plain' | 'sealed';
+  result_sealed: boolean;
   requested_at: string;
   sealed_at: string | null;
   dataset_hash: string;
@@ -56,7 +58,7 @@ export interface CertificateRow {
 }
 
 const COLUMNS =
-  'certificate_id, state AS status, executor, requested_at, sealed_at, dataset_hash, sandbox_hash, fingerprint, models, tools, llm_calls, input_tokens, output_tokens, tool_calls, execution_time_ms, exit_code, error_code, tee, result_preview';
+  'certificate_id, state AS status, executor, input, result_sealed, requested_at, sealed_at, dataset_hash, sandbox_hash, fingerprint, models, tools, llm_calls, input_tokens, output_tokens, tool_calls, execution_time_ms, exit_code, error_code, tee, result_preview';
 
 export async function searchCertificates(
   store: Store,
@@ -73,6 +75,8 @@ export async function searchCertificates(
     }
   };
   (['dataset_hash', 'sandbox_hash', 'fingerprint', 'executor'] as const).forEach(eq);
+  if (query.input !== undefined) where.push('input = {input:String}'), (params.input = query.input);
+  if (query.result !== undefined) where.push('result_sealed = {result_sealed:Bool}'), (params.result_sealed = query.result === 'sealed');
   if (query.model !== undefined) where.push('has(models, {model:String})'), (params.model = query.model);
   if (query.tool !== undefined) where.push('has(tools, {tool:String})'), (params.tool = query.tool);
   if (query.from !== undefined) where.push("requested_at >= {from:DateTime64(3, 'UTC')}"), (params.from = chTime(isoOrThrow(query.from, 'from')));
@@ -119,6 +123,7 @@ function normalize(row: CertificateRow): CertificateRow {
     error_code: row.error_code || null,
     tee: row.tee || null,
     executor: row.executor || null,
+    result_sealed: Boolean(row.result_sealed),
   };
 }
 
