@@ -42,19 +42,15 @@ async function runInBackground(
   runs: LiveRuns,
   ticket: Promise<Ticket>,
 ): Promise<void> {
-  let admitted = false;
   try {
     const held = await ticket;
-    admitted = true;
     runs.started(deps.executionId);
     const certificate = await runAdmitted(request, deps, held);
     runs.certified(deps.executionId, certificate.certificate_id);
   } catch (error) {
     runs.failed(deps.executionId, error);
   } finally {
-    // Refused while queued (timeout, drain), the run never reached `execute`, which zeroes it otherwise; nothing
-    // ran, so the same sealed bytes may be sent again.
+    // Refused while queued (timeout, drain), the run never reached `execute`, which zeroes it otherwise.
     deps.sealed?.plaintext.fill(0);
-    if (!admitted) deps.sealed?.release();
   }
 }

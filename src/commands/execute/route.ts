@@ -333,11 +333,7 @@ export function executeRoute(deps: AdmittedRunDeps, async: AsyncRunDeps, keyRing
           handedOver = true;
           return executeSummary(await runAdmitted(body, runDeps, ticket));
         } finally {
-          // Refused before a run took it: nothing ran, so the same bytes may come again (Retry-After says when).
-          if (!handedOver) {
-            sealed?.plaintext.fill(0);
-            sealed?.release();
-          }
+          if (!handedOver) sealed?.plaintext.fill(0);
         }
       },
     );

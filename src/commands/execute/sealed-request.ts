@@ -25,8 +25,6 @@ export interface SealedInput {
   /** Everything opened (inner part, API key, dataset): zeroed when the run ends, on every path. */
   plaintext: Uint8Array;
   submission: Submission;
-  /** Nothing of this request ran: forget it, so the same bytes may be sent again (KeyRing.forget). */
-  release: () => void;
 }
 
 export async function openSealedExecute(body: Uint8Array, keyRing: KeyRing): Promise<{ request: ExecuteRequest; sealed: SealedInput }> {
@@ -39,8 +37,7 @@ export async function openSealedExecute(body: Uint8Array, keyRing: KeyRing): Pro
   try {
     keyRing.remember(key, header.enc);
     const request = assemble(opened.sandbox, opened.apiKey, header);
-    const release = () => keyRing.forget(key, header.enc);
-    return { request, sealed: { dataset: opened.dataset, plaintext: opened.plaintext, submission: opened.submission, release } };
+    return { request, sealed: { dataset: opened.dataset, plaintext: opened.plaintext, submission: opened.submission } };
   } catch (error) {
     opened.plaintext.fill(0);
     throw error;

@@ -274,21 +274,6 @@ describe('sealed submissions', () => {
     });
   });
 
-  describe('a sealed request refused before it ran', () => {
-    it('may be sent again as it is: nothing ran, so it is no replay (the refusal, not SEALED_REPLAY, answers again)', async () => {
-      // 64 MiB of budget: every run's declared limits exceed it (CAPACITY_REQUEST_TOO_LARGE), refused before it runs.
-      const small = await startNode({ EPHEMERA_MEMORY_BUDGET_MB: '64' });
-      try {
-        const { body } = await sealRequest(await keyDocument(small), input('a\n'), nodeSealCrypto);
-        for (let attempt = 0; attempt < 2; attempt++)
-          expect(await postSealed(small, body)).toMatchObject({ status: 422, json: { error: { code: 'CAPACITY_REQUEST_TOO_LARGE' } } });
-        expect(small.appends.count).toBe(0);
-      } finally {
-        await stopNode(small);
-      }
-    });
-  });
-
   describe('keys', () => {
     it('refuses a statement another server issued (421), and a key past its not_after (410); a rotated key works until then', async () => {
       const other = await startNode();

@@ -120,14 +120,6 @@ export class KeyRing {
     if (key.seen.size >= this.replayMax) this.retire(key);
   }
 
-  /**
-   * Forgets an opened request that never ran (refused before its run: capacity, queue time, drain, a rule): the
-   * same bytes may be sent again, as the refusal's Retry-After invites. Only what ran must never run twice.
-   */
-  forget(key: HeldKey, enc: string): void {
-    key.seen.delete(enc);
-  }
-
   /** Stops the rotation timer and drops every key. */
   close(): void {
     if (this.timer) clearInterval(this.timer);
