@@ -93,7 +93,6 @@ export function decodeNoteText(bytes: Uint8Array): string | null {
 
 /** The UTF-8 bytes of a string that is well-formed UTF-16 with no control character but the newline; null otherwise. */
 export function encodeNoteText(text: string): Uint8Array | null {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: exactly what this refuses
   if (/[\u0000-\u0009\u000b-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)) return null;
   return encoder.encode(text);
 }
