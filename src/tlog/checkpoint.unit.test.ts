@@ -74,10 +74,16 @@ describe('checkpoints', () => {
   it('round-trips every checkpoint, and refuses arbitrary text only with its code', () => {
     const line = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => /^[^\u0000-\u001f\ud800-\udfff]+$/.test(s));
     fc.assert(
-      fc.property(line, fc.maxSafeNat(), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.array(line, { maxLength: 3 }), (origin, size, rootHash, extensions) => {
-        const text = formatCheckpoint({ origin, size, rootHash, extensions });
-        expect(parseCheckpoint(text)).toEqual({ origin, size, rootHash, extensions });
-      }),
+      fc.property(
+        line,
+        fc.maxSafeNat(),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.array(line, { maxLength: 3 }),
+        (origin, size, rootHash, extensions) => {
+          const text = formatCheckpoint({ origin, size, rootHash, extensions });
+          expect(parseCheckpoint(text)).toEqual({ origin, size, rootHash, extensions });
+        },
+      ),
     );
     fc.assert(
       fc.property(fc.string(), (text) => {
