@@ -7,8 +7,11 @@
  *   message = "cosignature/v1\n" "time " decimal(timestamp) "\n" checkpoint text
  *
  * and whose key ID is SHA-256(name ‖ "\n" ‖ 0x04 ‖ public key)[:4]. Cosigner
- * keys are vkeys of type 0x04; signer keys PRIVATE+KEY+name+id+base64(0x04 ‖
- * seed), as transparency-dev's Go note package writes them. Timestamps are
+ * public keys are vkeys of type 0x04 (C2SP); the secret key is an ordinary
+ * Ed25519 skey (type 0x01, Go's note.GenerateKey), from which the cosigner
+ * derives its 0x04 key ID, as transparency-dev's Go NewSignerForCosignatureV1
+ * does (and cosignerVerifierKey converts an 0x01 vkey, as its
+ * VKeyToCosignatureV1). Timestamps are
  * POSIX seconds; above 2^53 - 1 (the spec allows up to 2^63 - 1, and lets
  * verifiers refuse the future) they are refused. The ML-DSA-44 type (0x06) is
  * not implemented. Isomorphic.
@@ -25,6 +28,7 @@ import {
   type NoteSignature,
   type NoteSigner,
   type NoteVerifier,
+  noteKeyId,
   parseSeedSignerKey,
   parseVerifierKeyParts,
   SIGNATURE_TYPE,
@@ -95,14 +99,15 @@ export interface Cosigner extends NoteSigner {
 }
 
 /**
- * A cosigner from its signer key (type 0x04): a NoteSigner that signs a checkpoint's text (refusing any other text)
- * at the clock's time, in whole POSIX seconds.
+ * A cosigner from its Ed25519 signer key (an ordinary 0x01 skey, as transparency-dev's NewSignerForCosignatureV1
+ * reads it): a NoteSigner with the cosignature key ID (type 0x04) that signs a checkpoint's text (refusing any other
+ * text) at the clock's time, in whole POSIX seconds.
  */
 export function parseCosignerSignerKey(skey: string, clock: () => number = Date.now): Cosigner {
-  const { name, keyId, seed, publicKey } = parseSeedSignerKey(skey, SIGNATURE_TYPE.cosignatureV1);
+  const { name, seed, publicKey } = parseSeedSignerKey(skey, SIGNATURE_TYPE.ed25519);
   return {
     name,
-    keyId,
+    keyId: noteKeyId(name, SIGNATURE_TYPE.cosignatureV1, publicKey),
     vkey: formatVerifierKey(name, SIGNATURE_TYPE.cosignatureV1, publicKey),
     sign(text) {
       const checkpointText = new TextDecoder().decode(text);
@@ -117,10 +122,19 @@ export function parseCosignerSignerKey(skey: string, clock: () => number = Date.
   };
 }
 
-/** A new cosigner key pair for `name`: skey and vkey of signature type 0x04. */
+/** A new cosigner key pair for `name`: the Ed25519 skey (type 0x01) to keep secret, and the cosigner vkey (type 0x04) to publish. */
 export function generateCosignerKey(name: string, seed: Uint8Array = ed25519.utils.randomPrivateKey()): { skey: string; vkey: string } {
   return {
-    skey: formatSignerKey(name, SIGNATURE_TYPE.cosignatureV1, seed),
+    skey: formatSignerKey(name, SIGNATURE_TYPE.ed25519, seed),
     vkey: formatVerifierKey(name, SIGNATURE_TYPE.cosignatureV1, ed25519.getPublicKey(seed)),
   };
+}
+
+/** The cosigner vkey (type 0x04) of an Ed25519 vkey (type 0x01): transparency-dev's VKeyToCosignatureV1. */
+export function cosignerVerifierKey(noteVkey: string): string {
+  const parts = parseVerifierKeyParts(noteVkey);
+  if (parts.type !== SIGNATURE_TYPE.ed25519)
+    throw new EphemeraError('TLOG_NOTE_KEY_UNSUPPORTED', `the key is of signature type 0x${parts.type.toString(16).padStart(2, '0')}, not Ed25519 (0x01)`);
+  checkEd25519PublicKey(parts.key);
+  return formatVerifierKey(parts.name, SIGNATURE_TYPE.cosignatureV1, parts.key);
 }

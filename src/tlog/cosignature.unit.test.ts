@@ -5,13 +5,14 @@ import { isEphemeraError } from '../errors.js';
 import {
   cosignatureMessage,
   cosignatureTimestamp,
+  cosignerVerifierKey,
   generateCosignerKey,
   parseCosignature,
   parseCosignerSignerKey,
   parseCosignerVerifierKey,
 } from './cosignature.js';
 import { decodeBase64, encodeBase64 } from './lines.js';
-import { generateNoteKey, noteKeyId, openNote, parseNote, parseNoteSignerKey, parseNoteVerifierKey, signNote } from './note.js';
+import { formatSignerKey, generateNoteKey, noteKeyId, openNote, parseNote, parseNoteSignerKey, parseNoteVerifierKey, signNote } from './note.js';
 
 function codeOf(f: () => unknown): string {
   try {
@@ -79,8 +80,12 @@ describe('cosignature/v1', () => {
     expect(codeOf(() => openNote(logSigned, [parseCosignerVerifierKey(cos.vkey)]))).toBe('TLOG_NOTE_UNVERIFIED');
     expect(codeOf(() => parseCosignerVerifierKey(log.vkey))).toBe('TLOG_NOTE_KEY_UNSUPPORTED');
     expect(codeOf(() => parseNoteVerifierKey(cos.vkey))).toBe('TLOG_NOTE_KEY_UNSUPPORTED');
-    expect(codeOf(() => parseCosignerSignerKey(log.skey))).toBe('TLOG_NOTE_KEY_UNSUPPORTED');
-    expect(codeOf(() => parseNoteSignerKey(cos.skey))).toBe('TLOG_NOTE_KEY_UNSUPPORTED');
+    // the secret key is the same Ed25519 skey (transparency-dev's convention); the cosigner vkey is its 0x04 form
+    expect(cos.skey).toBe(log.skey);
+    expect(cosignerVerifierKey(log.vkey)).toBe(cos.vkey);
+    expect(parseCosignerSignerKey(log.skey).vkey).toBe(cos.vkey);
+    expect(codeOf(() => cosignerVerifierKey(cos.vkey))).toBe('TLOG_NOTE_KEY_UNSUPPORTED');
+    expect(codeOf(() => parseCosignerSignerKey(formatSignerKey('example.com/x', 0x04, seed)))).toBe('TLOG_NOTE_KEY_UNSUPPORTED');
   });
 
   it('cosigns only checkpoints, at a POSIX time', () => {

@@ -35,6 +35,7 @@ export {
   parseCosignerVerifierKey,
   parseCosignerSignerKey,
   generateCosignerKey,
+  cosignerVerifierKey,
   type CosignerVerifier,
   type Cosigner,
   type CosignatureErrorCode,
