@@ -21,6 +21,7 @@ module.exports = {
     layer('sandbox', ['events', 'attest', 'commands', 'projections', 'verify', 'cli', 'web']),
     layer('verify', ['sandbox', 'commands', 'projections', 'cli', 'web', 'seal']),
     layer('seal', ['sandbox', 'commands', 'projections', 'cli', 'web']),
+    layer('tlog', ['sandbox', 'commands', 'projections', 'cli', 'web', 'seal', 'verify']),
     layer('projections', ['sandbox', 'commands', 'cli', 'web'], false),
     layer('commands', ['projections', 'cli', 'web'], false),
     {

@@ -25,6 +25,7 @@ export type ErrorStage =
   | 'verify'
   | 'trust'
   | 'seal'
+  | 'tlog'
   | 'projections'
   | 'capacity'
   | 'cli'
@@ -324,6 +325,78 @@ export const ERROR_REGISTRY = {
   SERVE_ADDRESS_IN_USE: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'the address serve was asked to listen on is taken, or not this host' },
   CONFIG_INVALID: { stage: 'config', http: null, exit: EXIT.badInput, message: 'a configuration variable has a value that is not allowed' },
   INTERNAL: { stage: 'internal', http: 500, exit: EXIT.internal, message: 'an internal error' },
+  // Transparency-log formats: signed notes, checkpoints, cosignatures, the witness protocol's messages (docs/transparency.md §1–4).
+  TLOG_NOTE_MALFORMED: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.invalid,
+    message: 'not a signed note (C2SP signed-note): not UTF-8, a control character, no blank line before the signatures, or a malformed signature line',
+  },
+  TLOG_NOTE_TOO_LARGE: { stage: 'tlog', http: null, exit: EXIT.invalid, message: 'the note is larger, or has more signature lines, than a reader accepts' },
+  TLOG_NOTE_SIGNATURE_INVALID: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.invalid,
+    message: 'a signature line names a known key (name and key ID) but its signature does not verify: the whole note is refused',
+  },
+  TLOG_NOTE_UNVERIFIED: { stage: 'tlog', http: null, exit: EXIT.untrusted, message: 'no signature of the note is from a key you trust' },
+  TLOG_NOTE_KEY_INVALID: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.badInput,
+    message: 'not a note key (name+keyid+base64 or PRIVATE+KEY+…), its key ID is not its hash, or its Ed25519 key is not a usable point',
+  },
+  TLOG_NOTE_KEY_UNSUPPORTED: { stage: 'tlog', http: null, exit: EXIT.badInput, message: 'the key is of a signature type this reader does not support here' },
+  TLOG_NOTE_KEYS_AMBIGUOUS: { stage: 'tlog', http: null, exit: EXIT.badInput, message: 'two of the keys given share a name and a key ID' },
+  TLOG_CHECKPOINT_MALFORMED: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.invalid,
+    message: 'not a checkpoint body (C2SP tlog-checkpoint): origin, tree size, root hash and non-empty extension lines',
+  },
+  TLOG_COSIGNATURE_MALFORMED: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.invalid,
+    message: 'not a cosignature/v1 (a timestamp of 8 bytes then an Ed25519 signature), or its timestamp is out of range',
+  },
+  TLOG_WITNESS_REQUEST_MALFORMED: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.badInput,
+    message:
+      'not an add-checkpoint request (C2SP tlog-witness): old size line, at most 63 proof hashes, a blank line, a checkpoint; or old size above its size',
+  },
+  TLOG_WITNESS_ORIGIN_UNKNOWN: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.badInput,
+    message: "the witness knows no log of the checkpoint's origin (add-checkpoint: 404)",
+  },
+  TLOG_WITNESS_CHECKPOINT_UNVERIFIED: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.untrusted,
+    message: "no signature of the checkpoint verifies under the origin's log keys, or one of them fails (add-checkpoint: 403)",
+  },
+  TLOG_WITNESS_OLD_SIZE_MISMATCH: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.badInput,
+    message: 'the old size is not the size of the latest checkpoint the witness cosigned; the answer gives that size (add-checkpoint: 409)',
+  },
+  TLOG_WITNESS_INCONSISTENT: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.invalid,
+    message: 'the checkpoint is not consistent with the latest one the witness cosigned: empty-tree root, proof, or root (add-checkpoint: 422)',
+  },
+  TLOG_WITNESS_RESPONSE_MALFORMED: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.invalid,
+    message: "not a witness's answer: signature lines for add-checkpoint, or a tree size line for a conflict",
+  },
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

@@ -1,0 +1,60 @@
+/**
+ * Transparency-log formats (docs/transparency.md), isomorphic: C2SP signed
+ * notes, checkpoints, cosignatures and the witness protocol's messages; C2SP
+ * tiles, entry bundles, and proofs read from tiles. The log itself (a
+ * projection of the ledger) and its routes build on these.
+ */
+
+// ---- notes, checkpoints, cosignatures, witness messages (helper `notes`)
+export {
+  NOTE_MAX_BYTES,
+  NOTE_MAX_SIGNATURES,
+  SIGNATURE_TYPE,
+  noteKeyId,
+  parseNote,
+  openNote,
+  signNote,
+  parseNoteVerifierKey,
+  parseNoteSignerKey,
+  formatVerifierKey,
+  generateNoteKey,
+  type Note,
+  type NoteSignature,
+  type NoteVerifier,
+  type NoteSigner,
+  type OpenedNote,
+  type NoteLimits,
+  type Ed25519NoteVerifier,
+  type NoteErrorCode,
+} from './note.js';
+export { CHECKPOINT_MAX_BYTES, parseCheckpoint, formatCheckpoint, openCheckpoint, type Checkpoint, type CheckpointErrorCode } from './checkpoint.js';
+export {
+  cosignatureMessage,
+  parseCosignature,
+  cosignatureTimestamp,
+  parseCosignerVerifierKey,
+  parseCosignerSignerKey,
+  generateCosignerKey,
+  cosignerVerifierKey,
+  type CosignerVerifier,
+  type Cosigner,
+  type CosignatureErrorCode,
+} from './cosignature.js';
+export {
+  WITNESS_HTTP_STATUS,
+  TREE_SIZE_CONTENT_TYPE,
+  MAX_PROOF_LINES,
+  ADD_CHECKPOINT_MAX_BYTES,
+  parseAddCheckpointRequest,
+  formatAddCheckpointRequest,
+  checkAddCheckpoint,
+  parseAddCheckpointResponse,
+  formatAddCheckpointResponse,
+  appendCosignatures,
+  formatTreeSizeBody,
+  parseTreeSizeBody,
+  type AddCheckpointRequest,
+  type WitnessErrorCode,
+} from './witness-messages.js';
+
+// ---- tiles, entry bundles, proofs from tiles (helper `tiles`)
