@@ -61,7 +61,7 @@ export function parseTilePath(path: string): TilePath {
   for (const group of groups) index = index * 1000 + Number(group.startsWith('x') ? group.slice(1) : group);
   if (!Number.isSafeInteger(index)) fail('TLOG_TILE_PATH_INVALID', 'a tile index past 2^53 - 1');
   const width = widthText === undefined ? TILE_WIDTH : Number(widthText);
-  if (width >= TILE_WIDTH) fail('TLOG_TILE_PATH_INVALID', 'a partial width is from 1 to 255');
+  if (widthText !== undefined && width >= TILE_WIDTH) fail('TLOG_TILE_PATH_INVALID', 'a partial width is from 1 to 255');
   if (levelText === 'entries') return { kind: 'entries', index, width };
   const level = Number(levelText);
   if (level > MAX_LEVEL) fail('TLOG_TILE_PATH_INVALID', 'a tile level is from 0 to 63');
