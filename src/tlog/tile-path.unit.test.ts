@@ -90,7 +90,10 @@ describe('tile paths', () => {
       'tile/0/x999/x999/x999/x999/x999/x999/999',
       `tile/0/${'x001/'.repeat(20)}000`,
     ])
-      expect(codeOf(() => parseTilePath(path)), path).toBe('TLOG_TILE_PATH_INVALID');
+      expect(
+        codeOf(() => parseTilePath(path)),
+        path,
+      ).toBe('TLOG_TILE_PATH_INVALID');
   });
 
   const tiles = fc.record({ level: fc.integer({ min: 0, max: 63 }), index: fc.maxSafeNat(), width: fc.integer({ min: 1, max: 256 }) });

@@ -160,7 +160,10 @@ export class TiledTree {
 
   /** A full tile must hash to its hash in the tile above ("each hash in a tile is the Merkle Tree Hash of a full tile at the level below"). */
   private async authenticateFull(level: number, index: number): Promise<Uint8Array> {
-    const [data, parent] = await Promise.all([this.fetch({ level, index, width: TILE_WIDTH }), this.authenticatedTile(level + 1, Math.floor(index / TILE_WIDTH))]);
+    const [data, parent] = await Promise.all([
+      this.fetch({ level, index, width: TILE_WIDTH }),
+      this.authenticatedTile(level + 1, Math.floor(index / TILE_WIDTH)),
+    ]);
     const at = (index % TILE_WIDTH) * HASH_SIZE;
     if (!equal(tileSubtreeHash(data, 0, TILE_WIDTH, this.hash), parent.subarray(at, at + HASH_SIZE)))
       fail('TLOG_TILE_MISMATCH', `${formatTilePath({ level, index, width: TILE_WIDTH })} does not hash to its hash in the tile above`);
@@ -185,7 +188,12 @@ export class TiledTree {
     }
     const data = await Promise.all(tiles.map((tile) => this.fetch(tile)));
     const edge = new Map(tiles.map((tile, i) => [tile.level, data[i]!]));
-    if (!equal(rootFromRightEdge(this.size, (level) => edge.get(level)!, this.hash), this.root))
+    if (
+      !equal(
+        rootFromRightEdge(this.size, (level) => edge.get(level)!, this.hash),
+        this.root,
+      )
+    )
       fail('TLOG_TILE_MISMATCH', "the right edge's partial tiles do not hash to the checkpoint's root");
     return edge;
   }

@@ -136,7 +136,8 @@ export class TileBuilder {
     const partial: Tile[] = [];
     for (const level of touched) {
       const hashes = this.edge[level]!;
-      if (hashes.length > 0) partial.push({ level, index: Math.floor(hashesAtLevel(this.count, level) / TILE_WIDTH), width: hashes.length, data: concat(hashes) });
+      if (hashes.length > 0)
+        partial.push({ level, index: Math.floor(hashesAtLevel(this.count, level) / TILE_WIDTH), width: hashes.length, data: concat(hashes) });
     }
     return [...full, ...partial].sort((a, b) => a.level - b.level || a.index - b.index);
   }
@@ -183,7 +184,8 @@ export function encodeEntryBundle(entries: readonly Uint8Array[]): Uint8Array {
 export function parseEntryBundle(bytes: Uint8Array, width: number): Uint8Array[] {
   if (!Number.isInteger(width) || width < 1 || width > TILE_WIDTH) fail('TLOG_ENTRY_BUNDLE_MALFORMED', 'a bundle holds 1 to 256 entries');
   if (!(bytes instanceof Uint8Array)) fail('TLOG_ENTRY_BUNDLE_MALFORMED', 'a bundle is bytes');
-  if (bytes.length < 2 * width || bytes.length > (2 + MAX_ENTRY_SIZE) * width) fail('TLOG_ENTRY_BUNDLE_MALFORMED', 'a bundle of impossible length for its width');
+  if (bytes.length < 2 * width || bytes.length > (2 + MAX_ENTRY_SIZE) * width)
+    fail('TLOG_ENTRY_BUNDLE_MALFORMED', 'a bundle of impossible length for its width');
   const entries: Uint8Array[] = [];
   let at = 0;
   while (at < bytes.length) {
