@@ -150,7 +150,7 @@ export class TileBuilder {
 
 function concat(hashes: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(hashes.length * HASH_SIZE);
-  hashes.forEach((h, i) => out.set(h, i * HASH_SIZE));
+  for (let i = 0; i < hashes.length; i++) out.set(hashes[i]!, i * HASH_SIZE);
   return out;
 }
 
