@@ -16,7 +16,7 @@ import type { Registered } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
 import { nobleSha256, type Sha256 } from '../events/index.js';
 import { formatTilePath, HASH_SIZE, hashesAtLevel, TILE_WIDTH, type TileId, tileWidth } from './tile-path.js';
-import { rootFromRightEdge, tileSubtreeHash } from './tiles.js';
+import { rootFromEdgeLevels, subtreeFromLevels, tileLevels } from './tiles.js';
 
 export type TileProofErrorCode = Registered<
   'TLOG_PROOF_BAD_INPUT' | 'TLOG_TILE_NOT_IN_TREE' | 'TLOG_TILE_SIZE_INVALID' | 'TLOG_TILE_MISMATCH' | 'TLOG_TILE_UNAVAILABLE'
@@ -41,15 +41,21 @@ const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every
 export class TiledTree {
   readonly size: number;
   private readonly root: Uint8Array;
-  /** Authenticated tiles, by "level/index" (full tiles; the partial ones are in `edge`). */
-  private readonly full = new Map<string, Promise<Uint8Array>>();
-  private edge: Promise<Map<number, Uint8Array>> | undefined;
+  /**
+   * Authenticated full tiles (their tileLevels), by "level/index", the most recently used last; at
+   * most `maxCachedTiles` (16 KiB each). The right edge's partial tiles are in `edge`.
+   */
+  private readonly full = new Map<string, Promise<Uint8Array[]>>();
+  private edge: Promise<Map<number, Uint8Array[]>> | undefined;
+  private readonly maxCachedTiles: number;
 
   constructor(
     checkpoint: { size: number; root: Uint8Array },
     private readonly read: TileReader,
     private readonly hash: Sha256 = nobleSha256,
+    options: { maxCachedTiles?: number } = {},
   ) {
+    this.maxCachedTiles = Math.max(8, options.maxCachedTiles ?? 1024);
     if (!Number.isSafeInteger(checkpoint.size) || checkpoint.size < 0) fail('TLOG_PROOF_BAD_INPUT', 'a tree size is a non-negative safe integer');
     if (!(checkpoint.root instanceof Uint8Array) || checkpoint.root.length !== HASH_SIZE) fail('TLOG_PROOF_BAD_INPUT', 'a root hash is 32 bytes');
     this.size = checkpoint.size;
@@ -85,7 +91,7 @@ export class TiledTree {
   async tile(level: number, index: number): Promise<Uint8Array> {
     if (!Number.isSafeInteger(level) || !Number.isSafeInteger(index) || level < 0 || index < 0 || tileWidth(this.size, level, index) === 0)
       fail('TLOG_TILE_NOT_IN_TREE', 'this tree has no such tile');
-    return (await this.authenticatedTile(level, index)).slice();
+    return (await this.authenticatedTile(level, index))[0]!.slice();
   }
 
   /** RFC 6962 §2.1.1 PATH(index, D[0:size]): the audit path, from the leaf's sibling up. `size` ≤ the checkpoint's. */
@@ -140,37 +146,43 @@ export class TiledTree {
     const level = Math.floor(height / 8);
     const count = 2 ** (height % 8);
     const first = index * count;
-    const data = await this.authenticatedTile(level, Math.floor(first / TILE_WIDTH));
-    return tileSubtreeHash(data, first % TILE_WIDTH, count, this.hash);
+    const levels = await this.authenticatedTile(level, Math.floor(first / TILE_WIDTH));
+    // A copy: the caller's hash is not a view into the cache.
+    return subtreeFromLevels(levels, first % TILE_WIDTH, count).slice();
   }
 
-  private authenticatedTile(level: number, index: number): Promise<Uint8Array> {
+  private authenticatedTile(level: number, index: number): Promise<Uint8Array[]> {
     const width = tileWidth(this.size, level, index);
     if (width < TILE_WIDTH) return this.rightEdge().then((edge) => edge.get(level)!);
     const key = `${level}/${index}`;
     let tile = this.full.get(key);
     if (tile === undefined) {
       tile = this.authenticateFull(level, index);
-      this.full.set(key, tile);
       // A failure is not kept: the next call reads the tile again.
-      tile.catch(() => this.full.delete(key));
+      tile.catch(() => {
+        if (this.full.get(key) === tile) this.full.delete(key);
+      });
+      if (this.full.size >= this.maxCachedTiles) this.full.delete(this.full.keys().next().value!);
+    } else {
+      this.full.delete(key);
     }
+    this.full.set(key, tile);
     return tile;
   }
 
   /** A full tile must hash to its hash in the tile above ("each hash in a tile is the Merkle Tree Hash of a full tile at the level below"). */
-  private async authenticateFull(level: number, index: number): Promise<Uint8Array> {
+  private async authenticateFull(level: number, index: number): Promise<Uint8Array[]> {
     const [data, parent] = await Promise.all([
       this.fetch({ level, index, width: TILE_WIDTH }),
       this.authenticatedTile(level + 1, Math.floor(index / TILE_WIDTH)),
     ]);
-    const at = (index % TILE_WIDTH) * HASH_SIZE;
-    if (!equal(tileSubtreeHash(data, 0, TILE_WIDTH, this.hash), parent.subarray(at, at + HASH_SIZE)))
+    const levels = tileLevels(data, this.hash);
+    if (!equal(levels[8]!, subtreeFromLevels(parent, index % TILE_WIDTH, 1)))
       fail('TLOG_TILE_MISMATCH', `${formatTilePath({ level, index, width: TILE_WIDTH })} does not hash to its hash in the tile above`);
-    return data;
+    return levels;
   }
 
-  private rightEdge(): Promise<Map<number, Uint8Array>> {
+  private rightEdge(): Promise<Map<number, Uint8Array[]>> {
     if (this.edge === undefined) {
       this.edge = this.authenticateRightEdge();
       this.edge.catch(() => {
@@ -180,17 +192,17 @@ export class TiledTree {
     return this.edge;
   }
 
-  private async authenticateRightEdge(): Promise<Map<number, Uint8Array>> {
+  private async authenticateRightEdge(): Promise<Map<number, Uint8Array[]>> {
     const tiles: TileId[] = [];
     for (let level = 0; hashesAtLevel(this.size, level) > 0; level++) {
       const width = hashesAtLevel(this.size, level) % TILE_WIDTH;
       if (width > 0) tiles.push({ level, index: Math.floor(hashesAtLevel(this.size, level) / TILE_WIDTH), width });
     }
     const data = await Promise.all(tiles.map((tile) => this.fetch(tile)));
-    const edge = new Map(tiles.map((tile, i) => [tile.level, data[i]!]));
+    const edge = new Map(tiles.map((tile, i) => [tile.level, tileLevels(data[i]!, this.hash)]));
     if (
       !equal(
-        rootFromRightEdge(this.size, (level) => edge.get(level)!, this.hash),
+        rootFromEdgeLevels(this.size, (level) => edge.get(level)!, this.hash),
         this.root,
       )
     )

@@ -8,7 +8,7 @@
  * Level-0 tiles are leaf hashes; a hash of a level-l tile (l > 0) is the Merkle
  * Tree Hash of the full tile below it. Isomorphic: no node: imports.
  */
-import { leafHash, nodeHash } from '../attest/merkle.js';
+import { leafHash, NODE_PREFIX, nodeHash } from '../attest/merkle.js';
 import type { Registered } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
 import { nobleSha256, type Sha256 } from '../events/index.js';
@@ -28,22 +28,35 @@ export interface Tile extends TileId {
 }
 
 /**
- * The Merkle Tree Hash of `count` consecutive hashes of a tile's data (count a power of two,
- * the hashes at `offset` aligned to it): the subtree the tile's hashes are the leaves of.
+ * The Merkle tree a tile's hashes are the leaves of, level by level: levels[0] is the tile
+ * (width × 32 bytes), levels[h] the hashes of its aligned perfect subtrees of 2^h hashes
+ * (floor(width / 2^h) of them). A full tile's levels[8] is its own hash; a subtree of 2^h
+ * hashes at an offset aligned to 2^h is levels[h][offset / 2^h], a lookup. Width − popcount(width)
+ * node hashes: 255 for a full tile.
  */
-export function tileSubtreeHash(data: Uint8Array, offset: number, count: number, hash: Sha256 = nobleSha256): Uint8Array {
-  if (count === 1) return data.slice(offset * HASH_SIZE, (offset + 1) * HASH_SIZE);
-  let level: Uint8Array[] = [];
-  for (let i = 0; i < count; i += 2) {
-    const at = (offset + i) * HASH_SIZE;
-    level.push(nodeHash(data.subarray(at, at + HASH_SIZE), data.subarray(at + HASH_SIZE, at + 2 * HASH_SIZE), hash));
+export function tileLevels(data: Uint8Array, hash: Sha256 = nobleSha256): Uint8Array[] {
+  const levels = [data];
+  const input = new Uint8Array(1 + 2 * HASH_SIZE);
+  input[0] = NODE_PREFIX;
+  for (let below = data; below.length >= 2 * HASH_SIZE; ) {
+    const count = Math.floor(below.length / (2 * HASH_SIZE));
+    const next = new Uint8Array(count * HASH_SIZE);
+    for (let i = 0; i < count; i++) {
+      // RFC 6962 nodeHash (SHA-256(0x01 ‖ left ‖ right)) over adjacent pairs, without an allocation per input.
+      input.set(below.subarray(2 * i * HASH_SIZE, (2 * i + 2) * HASH_SIZE), 1);
+      next.set(hash(input), i * HASH_SIZE);
+    }
+    levels.push(next);
+    below = next;
   }
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(nodeHash(level[i]!, level[i + 1]!, hash));
-    level = next;
-  }
-  return level[0]!;
+  return levels;
+}
+
+/** The hash of the perfect subtree of `count` (a power of two) of a tile's hashes at `offset` (aligned to it). */
+export function subtreeFromLevels(levels: readonly Uint8Array[], offset: number, count: number): Uint8Array {
+  const height = Math.log2(count);
+  const at = (offset / count) * HASH_SIZE;
+  return levels[height]!.subarray(at, at + HASH_SIZE);
 }
 
 /**
@@ -54,6 +67,11 @@ export function tileSubtreeHash(data: Uint8Array, offset: number, count: number,
  * partial tile of its level. The empty tree's root is SHA-256 of nothing.
  */
 export function rootFromRightEdge(size: number, partial: (level: number) => Uint8Array, hash: Sha256 = nobleSha256): Uint8Array {
+  return rootFromEdgeLevels(size, (level) => tileLevels(partial(level), hash), hash);
+}
+
+/** rootFromRightEdge over the partial tiles' levels (tileLevels). */
+export function rootFromEdgeLevels(size: number, levelsOf: (level: number) => readonly Uint8Array[], hash: Sha256 = nobleSha256): Uint8Array {
   if (size === 0) return hash(new Uint8Array(0));
   const subtrees: Uint8Array[] = [];
   let top = 0;
@@ -61,18 +79,18 @@ export function rootFromRightEdge(size: number, partial: (level: number) => Uint
   for (let level = top; level >= 0; level--) {
     const width = hashesAtLevel(size, level) % TILE_WIDTH;
     if (width === 0) continue;
-    const data = partial(level);
+    const levels = levelsOf(level);
     let offset = 0;
     for (let bit = 7; bit >= 0; bit--) {
       const count = 2 ** bit;
       if ((width & count) === 0) continue;
-      subtrees.push(tileSubtreeHash(data, offset, count, hash));
+      subtrees.push(subtreeFromLevels(levels, offset, count));
       offset += count;
     }
   }
   let root = subtrees[subtrees.length - 1]!;
   for (let i = subtrees.length - 2; i >= 0; i--) root = nodeHash(subtrees[i]!, root, hash);
-  return root;
+  return root.slice();
 }
 
 /**
@@ -128,7 +146,7 @@ export class TileBuilder {
         if (hashes.length < TILE_WIDTH) break;
         const data = concat(hashes);
         full.push({ level, index: Math.floor(hashesAtLevel(this.count + 1, level) / TILE_WIDTH) - 1, width: TILE_WIDTH, data });
-        node = tileSubtreeHash(data, 0, TILE_WIDTH, this.hash);
+        node = tileLevels(data, this.hash)[8]!;
         this.edge[level] = [];
       }
       this.count += 1;
