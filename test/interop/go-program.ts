@@ -17,7 +17,9 @@ export function buildGoProgram(sourceDir: string): string {
   try {
     execFileSync('go', ['version'], { stdio: 'ignore' });
   } catch {
-    throw new Error('go missing: install it (Debian: apt-get install golang-go golang-golang-x-mod-dev; .ci/run does) to check the transparency-log formats against the Go reference code');
+    throw new Error(
+      'go missing: install it (Debian: apt-get install golang-go golang-golang-x-mod-dev; .ci/run does) to check the transparency-log formats against the Go reference code',
+    );
   }
   if (!existsSync(join(GOPATH_SOURCES, 'src/golang.org/x/mod/sumdb/note')))
     throw new Error('golang.org/x/mod missing: install it (Debian: apt-get install golang-golang-x-mod-dev; .ci/run does)');
@@ -25,7 +27,15 @@ export function buildGoProgram(sourceDir: string): string {
   const binary = join(work, 'program');
   execFileSync('go', ['build', '-o', binary, '.'], {
     cwd: sourceDir,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, GOCACHE: join(work, 'cache'), GOPATH: GOPATH_SOURCES, GO111MODULE: 'off', GOFLAGS: '', CGO_ENABLED: '0' },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: work,
+      GOCACHE: join(work, 'cache'),
+      GOPATH: GOPATH_SOURCES,
+      GO111MODULE: 'off',
+      GOFLAGS: '',
+      CGO_ENABLED: '0',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   return binary;
