@@ -205,6 +205,28 @@ describe('TiledTree', () => {
     expect(await codeOf(() => new TiledTree({ size: 0, root: ALL[0]! }, async () => new Uint8Array(0)).verifyRoot())).toBe('TLOG_TILE_MISMATCH');
   });
 
+  it('keeps at most maxCachedTiles full tiles, and reads an evicted one again (authenticating it again)', async () => {
+    const tiles = served(70000);
+    const reads: string[] = [];
+    const root = rootFromLeafHashes(ALL.slice(0, 70000));
+    const tree = new TiledTree(
+      { size: 70000, root },
+      async (p) => {
+        reads.push(p);
+        return tiles.get(p)!;
+      },
+      undefined,
+      { maxCachedTiles: 8 },
+    );
+    for (let tile = 0; tile < 20; tile++) verifyInclusion(ALL[tile * 256]!, tile * 256, 70000, await tree.inclusionProof(tile * 256), root);
+    reads.length = 0;
+    await tree.inclusionProof(0);
+    expect(reads).toEqual(['tile/0/000']);
+    // An evicted tile is authenticated again when read again.
+    tiles.set('tile/0/001', served(70000).get('tile/0/002')!);
+    expect(await codeOf(() => tree.inclusionProof(256))).toBe('TLOG_TILE_MISMATCH');
+  });
+
   it('gives the authenticated level-0 tile an entry bundle is checked against', async () => {
     const { tree } = treeOf(300);
     const entries = Array.from({ length: 44 }, (_, i) => entry(256 + i));
