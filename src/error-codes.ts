@@ -397,6 +397,17 @@ export const ERROR_REGISTRY = {
     exit: EXIT.invalid,
     message: "not a witness's answer: signature lines for add-checkpoint, or a tree size line for a conflict",
   },
+  // Transparency-log tiles, entry bundles and proofs read from tiles (docs/transparency.md §5–6); clients' refusals, no HTTP status.
+  TLOG_TILE_PATH_INVALID: invalid('tlog', 'not a C2SP tile or entry bundle path (tile/<L>/<N>[.p/<W>], tile/entries/<N>[.p/<W>]), or coordinates out of range'),
+  TLOG_TILE_NOT_IN_TREE: invalid('tlog', 'a tile, width or entry bundle that a tree of this size does not have'),
+  TLOG_TILE_BAD_INPUT: invalid('tlog', 'a hash that is not 32 bytes, or a tree size that is not a safe integer, given to the tile builder'),
+  TLOG_TILE_SIZE_INVALID: invalid('tlog', 'a tile that is not exactly 32 bytes per hash of its width'),
+  TLOG_TILE_MISMATCH: invalid('tlog', "a tile that does not hash to the checkpoint's root, or to its hash in the tile above"),
+  TLOG_TILE_UNAVAILABLE: invalid('tlog', 'the tile reader failed to deliver a tile'),
+  TLOG_PROOF_BAD_INPUT: invalid('tlog', 'an index or tree size outside the checkpointed tree, or a checkpoint root that is not 32 bytes'),
+  TLOG_ENTRY_BUNDLE_MALFORMED: invalid('tlog', 'an entry bundle that is not exactly its width of u16be length-prefixed entries'),
+  TLOG_ENTRY_BUNDLE_ENTRY_TOO_LARGE: invalid('tlog', 'an entry longer than 65535 bytes cannot go in an entry bundle'),
+  TLOG_ENTRY_BUNDLE_MISMATCH: invalid('tlog', 'an entry of the bundle does not hash to its leaf hash in the level-0 tile'),
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

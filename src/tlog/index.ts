@@ -58,3 +58,27 @@ export {
 } from './witness-messages.js';
 
 // ---- tiles, entry bundles, proofs from tiles (helper `tiles`)
+export {
+  TILE_WIDTH,
+  HASH_SIZE,
+  formatTilePath,
+  formatEntryBundlePath,
+  parseTilePath,
+  tileWidth,
+  assertTileInTree,
+  newTiles,
+  type TileId,
+  type TilePath,
+  type TilePathErrorCode,
+} from './tile-path.js';
+export {
+  TileBuilder,
+  rootFromRightEdge,
+  encodeEntryBundle,
+  parseEntryBundle,
+  checkEntryBundle,
+  MAX_ENTRY_SIZE,
+  type Tile,
+  type TilesErrorCode,
+} from './tiles.js';
+export { TiledTree, type TileReader, type TileProofErrorCode } from './tile-proofs.js';
