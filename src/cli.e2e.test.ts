@@ -479,6 +479,8 @@ describe('ephemera CLI', () => {
           'certificate_id',
           'status',
           'executor',
+          'input',
+          'result_sealed',
           'requested_at',
           'sealed_at',
           'dataset_hash',

@@ -40,6 +40,8 @@ import { batchLimitsFor, ProduceBatcher, type BatchLimits } from './kafka-batche
 // kafkajs is CommonJS, and Node's ESM loader finds only some of its exports by name (not this one): read it off the
 // default export, or `ephemera serve` on Kafka fails to load under plain Node (vitest's interop hides it).
 const { ConfigResourceTypes } = kafkajs;
+/** How often a retriable offsets refusal is asked again (100, 200, 400, 800 ms apart) before it counts. */
+const OFFSET_ATTEMPTS = 5;
 
 export interface KafkaLogOptions {
   brokers: readonly string[];
@@ -212,13 +214,23 @@ export class KafkaEventLog implements EventLog {
     };
   }
 
-  /** Every partition from its first to its last offset. */
+  /**
+   * Every partition from its first to its last offset. A retriable refusal (a partition just added, its leader
+   * not yet known to the broker asked: NOT_LEADER_FOR_PARTITION) is asked again, a few times, before it counts.
+   */
   private async wholeTopic(): Promise<Bounds> {
     const admin = this.kafka.admin();
     try {
       await admin.connect();
-      const offsets = await admin.fetchTopicOffsets(this.topic);
-      return new Map(offsets.map((o) => [o.partition, { from: BigInt(o.low), to: BigInt(o.high) - 1n }]));
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const offsets = await admin.fetchTopicOffsets(this.topic);
+          return new Map(offsets.map((o) => [o.partition, { from: BigInt(o.low), to: BigInt(o.high) - 1n }]));
+        } catch (cause) {
+          if (attempt >= OFFSET_ATTEMPTS || (cause as { retriable?: unknown }).retriable !== true) throw cause;
+          await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+        }
+      }
     } catch (cause) {
       throw new EphemeraError('LOG_UNAVAILABLE', 'cannot read topic offsets from Kafka', { cause });
     } finally {
