@@ -4,16 +4,7 @@ import { isEphemeraError } from '../errors.js';
 import { CHECKPOINT_MAX_BYTES, formatCheckpoint, openCheckpoint, parseCheckpoint } from './checkpoint.js';
 import { encodeBase64 } from './lines.js';
 import { generateNoteKey, parseNoteSignerKey, parseNoteVerifierKey, signNote } from './note.js';
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (error) {
-    if (isEphemeraError(error)) return error.code;
-    throw error;
-  }
-  return 'no error';
-}
+import { codeOf } from './testing/code-of.js';
 
 // c2sp.org/tlog-checkpoint, the introduction's example.
 const SPEC = 'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n';

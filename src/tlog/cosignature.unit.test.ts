@@ -1,7 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isEphemeraError } from '../errors.js';
 import {
   cosignatureMessage,
   cosignatureTimestamp,
@@ -13,16 +12,7 @@ import {
 } from './cosignature.js';
 import { decodeBase64, encodeBase64 } from './lines.js';
 import { formatSignerKey, generateNoteKey, noteKeyId, openNote, parseNote, parseNoteSignerKey, parseNoteVerifierKey, signNote } from './note.js';
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (error) {
-    if (isEphemeraError(error)) return error.code;
-    throw error;
-  }
-  return 'no error';
-}
+import { codeOf } from './testing/code-of.js';
 
 // c2sp.org/tlog-cosignature: the example checkpoint with a cosignature, and the example signed message.
 const CHECKPOINT = 'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n';

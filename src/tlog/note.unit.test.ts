@@ -14,16 +14,7 @@ import {
   SIGNATURE_TYPE,
   signNote,
 } from './note.js';
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (error) {
-    if (isEphemeraError(error)) return error.code;
-    throw error;
-  }
-  return 'no error';
-}
+import { codeOf } from './testing/code-of.js';
 
 // c2sp.org/signed-note, "Example".
 const SPEC_VKEY = 'example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k';

@@ -5,16 +5,7 @@ import { leafHash, rootFromLeafHashes } from '../attest/merkle.js';
 import { isEphemeraError } from '../errors.js';
 import { newTiles } from './tile-path.js';
 import { checkEntryBundle, encodeEntryBundle, MAX_ENTRY_SIZE, parseEntryBundle, type Tile, TileBuilder } from './tiles.js';
-
-const codeOf = (body: () => unknown): string | undefined => {
-  try {
-    body();
-    return undefined;
-  } catch (error) {
-    if (!isEphemeraError(error)) throw error;
-    return error.code;
-  }
-};
+import { codeOf } from './testing/code-of.js';
 
 const entry = (i: number) => new TextEncoder().encode(`entry ${i}`);
 const leaves = (n: number) => Array.from({ length: n }, (_, i) => leafHash(entry(i)));

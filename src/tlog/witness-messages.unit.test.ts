@@ -18,16 +18,7 @@ import {
   parseTreeSizeBody,
   WITNESS_HTTP_STATUS,
 } from './witness-messages.js';
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (error) {
-    if (isEphemeraError(error)) return error.code;
-    throw error;
-  }
-  return 'no error';
-}
+import { codeOf } from './testing/code-of.js';
 
 // c2sp.org/tlog-witness, "add-checkpoint": the example request and response bodies.
 const SPEC_REQUEST = `old 20852014
