@@ -72,7 +72,9 @@ export async function trustPin(target: string, options: { expectFingerprint?: st
     );
   }
   const expected = options.expectFingerprint;
-  if (expected !== undefined && parsePin(expected, '--expect-fingerprint') !== document.fingerprint) {
+  // A fingerprint pasted without its `sha256:` names the same key.
+  const expectedPin = expected === undefined ? undefined : parsePin(expected, '--expect-fingerprint');
+  if (expectedPin !== undefined && expectedPin !== document.fingerprint && `sha256:${expectedPin}` !== document.fingerprint) {
     throw new EphemeraError('TRUST_FINGERPRINT_MISMATCH', `the server's key has fingerprint ${document.fingerprint}, not the one you expected: nothing pinned`);
   }
   // Over plain http to another machine, anyone on the path could have put their own key in the document.

@@ -40,11 +40,14 @@ export function keyIdentity(publicKeyHex: string): KeyIdentity {
   return { algorithm: 'ed25519', public_key: publicKeyHex, fingerprint: keyFingerprint(publicKeyHex) };
 }
 
-/** True when `pins` names the key, by itself or by its fingerprint. */
+/**
+ * True when `pins` names the key, by itself or by its fingerprint. 64 bare hex digits name either: the key, or
+ * a fingerprint written without its `sha256:` (as people copy it); no key is both but by a SHA-256 preimage.
+ */
 function pinned(pins: readonly string[] | undefined, key: KeyIdentity): boolean {
   return (pins ?? []).some((pin) => {
     const p = pin.trim().toLowerCase();
-    return p === key.public_key || p === key.fingerprint;
+    return p === key.public_key || p === key.fingerprint || `sha256:${p}` === key.fingerprint;
   });
 }
 
