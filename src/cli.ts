@@ -135,7 +135,7 @@ function declareSealed(program: Command): void {
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      "\nNothing is sent unless the key document verifies and you trust it. The execute token, if the server needs one: EPHEMERA_EXECUTE_TOKEN.\nExit: 0 completed, 3 certified but the computation failed, 4 the certificate is signed by a key you do not trust, an error its code's exit.",
+      "\nNothing is sent unless the key document verifies and you trust it. The execute token, if the server needs one: EPHEMERA_EXECUTE_TOKEN.\nExit: 0 completed, 3 certified but the computation failed, 4 the server's key is not one you trust (nothing was sent) or the certificate it returned is signed by a key you do not trust, otherwise its error code's exit (docs/errors.md).",
     )
     .action(async (options: SubmitOptions, command: Command) => {
       const { submit } = await import('./cli/submit.js');
@@ -166,8 +166,8 @@ function declareSealed(program: Command): void {
 
 /** --max-key-age: 90s, 30m, 24h, 7d, in ms. */
 function parseDurationOption(value: string): number {
-  const match = /^(\d{1,7})(s|m|h|d)$/.exec(value);
-  if (!match) throw new InvalidArgumentError('expected a duration like 30m, 24h or 7d.');
+  const match = /^([1-9]\d{0,6})(s|m|h|d)$/.exec(value);
+  if (!match) throw new InvalidArgumentError('expected a duration above zero like 30m, 24h or 7d (a server makes a new key every hour by default).');
   return Number(match[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
 }
 

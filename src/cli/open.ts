@@ -12,11 +12,12 @@ import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
 import { parseStrictJson } from '../events/index.js';
-import { openSealedResult, parseResultKeyFile } from '../seal/index.js';
+import { openSealedResult } from '../seal/index.js';
 import { nodeSealCrypto } from '../seal/node-aead.js';
 import { DEFAULT_VERIFY_LIMITS, verifyCertificateText, type Certificate } from '../verify/index.js';
 import { configOf, EXIT, printJson, terminalSafe } from './common.js';
 import { readInput } from './files.js';
+import { readResultKeyFile } from './result-key-file.js';
 import { readerVerifyOptions, type TrustFlags } from './policy.js';
 import { exitCodeOf, formatVerdict } from './verify.js';
 
@@ -27,7 +28,7 @@ export interface OpenOptions extends TrustFlags {
 
 export async function open(target: string, options: OpenOptions, command: Command): Promise<number> {
   const config = configOf(command);
-  const key = parseResultKeyFile(readInput(options.key, 'key').toString('utf8'));
+  const key = readResultKeyFile(options.key);
   // Bounded before it is read into memory (the verifier bounds it again, with the same limit).
   if (existsSync(target) && statSync(target).size > DEFAULT_VERIFY_LIMITS.maxBytes)
     throw new EphemeraError('VERIFY_TOO_LARGE', `${target} is larger than ${DEFAULT_VERIFY_LIMITS.maxBytes} bytes (the limit)`);
@@ -40,6 +41,8 @@ export async function open(target: string, options: OpenOptions, command: Comman
     return EXIT.invalid;
   }
   const certificate = parseStrictJson(bytes.toString('utf8')) as Certificate;
+  if (!certificate.result.sealed)
+    throw new EphemeraError('CLI_USAGE', `${target}: its result is not sealed; it is in the certificate itself, in the clear (ephemera verify shows it)`);
   const opened = await openSealedResult(certificate, key, nodeSealCrypto);
   if (options.json)
     printJson({

@@ -14,16 +14,18 @@
  * Exit as `run`: 0 certified and completed, 3 certified but failed, 4 the
  * certificate's signer is not trusted, 1 invalid, an error its code's exit.
  */
-import { extname } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { errorInfo, isErrorCode } from '../error-codes.js';
 import { EphemeraError, isEphemeraError } from '../errors.js';
 import { parseStrictJson } from '../events/index.js';
 import { keyFingerprint, verifyCertificateText, DEFAULT_VERIFY_LIMITS, type Certificate, type Verdict } from '../verify/index.js';
-import { type KeyPolicy, parseResultKeyFile, submitSealed, type VerifiedKey } from '../seal/index.js';
+import { type KeyPolicy, submitSealed, type VerifiedKey } from '../seal/index.js';
 import { nodeSealCrypto } from '../seal/node-aead.js';
 import { configOf, DATASET_FORMATS, EXIT, note, printJson, progressReporter } from './common.js';
 import { keepCertificate, readInput } from './files.js';
+import { readResultKeyFile } from './result-key-file.js';
 import { readerVerifyOptions, type TrustFlags } from './policy.js';
 import { printCertificateSummary, readSandbox } from './summary.js';
 
@@ -50,6 +52,7 @@ const CERTIFICATE_ATTEMPTS = 5;
 /** The `submit` command (declared in cli.ts); its exit code. */
 export async function submit(options: SubmitOptions, command: Command): Promise<number> {
   const server = serverUrl(options.server);
+  checkOut(options.out);
   const format = options.format ?? extname(options.dataset).slice(1);
   if (!(DATASET_FORMATS as readonly string[]).includes(format))
     throw new EphemeraError('CLI_USAGE', `cannot tell the format of ${options.dataset} from its name: give --format ${DATASET_FORMATS.join('|')}`);
@@ -61,7 +64,7 @@ export async function submit(options: SubmitOptions, command: Command): Promise<
   if (sandbox === null || typeof sandbox !== 'object' || Array.isArray(sandbox))
     throw new EphemeraError('REQUEST_INVALID', `${options.sandbox} is not a sandbox description (a JSON object)`);
   const apiKey = takeApiKey(sandbox as Record<string, unknown>, options.apiKeyEnv);
-  const resultRecipient = options.resultKey ? parseResultKeyFile(readInput(options.resultKey, 'result key').toString('utf8')).public_key : null;
+  const resultRecipient = options.resultKey === undefined ? null : readResultKeyFile(options.resultKey).public_key;
   const dataset = readInput(options.dataset, 'dataset');
   progress(`read the dataset (${dataset.length} bytes); fetching the key of ${server}`);
 
@@ -92,6 +95,7 @@ export async function submit(options: SubmitOptions, command: Command): Promise<
       note(
         `nothing was sent. To trust this server, pin its attestor key with a fingerprint you got from its operator: ephemera trust pin ${server} --expect-fingerprint sha256:… (or --trust-key)`,
       );
+    else if (isEphemeraError(error) && error.code.startsWith('SEAL_') && error.code !== 'SEAL_SUBMISSION_MISMATCH') note('nothing was sent.');
     throw error;
   } finally {
     dataset.fill(0);
@@ -127,7 +131,7 @@ export async function submit(options: SubmitOptions, command: Command): Promise<
       ...(kept.error ? { out_error: { code: kept.error.code, message: kept.error.message } } : {}),
     });
   else {
-    printCertificateSummary(certificate, verdict, kept.path);
+    printCertificateSummary(certificate, verdict, kept.path, options.resultKey);
     process.stdout.write(`input       sealed to key statement ${sent.statementHash} (the certificate names it)\n`);
     process.stdout.write(`page        ${new URL(`/c/${certificate.certificate_id}`, server)}\n`);
   }
@@ -169,15 +173,29 @@ function takeApiKey(sandbox: Record<string, unknown>, envName: string | undefine
   return fromEnv || inFile;
 }
 
+/** The server's origin; a path, query or fragment is refused rather than dropped (the routes live at its root). */
 function serverUrl(value: string): string {
+  const example = 'an http(s) URL such as http://127.0.0.1:8080';
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new EphemeraError('CLI_USAGE', `--server ${value} is not a URL`);
+    throw new EphemeraError('CLI_USAGE', `--server ${value} is not a URL: give ${example}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EphemeraError('CLI_USAGE', '--server must be an http(s) URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EphemeraError('CLI_USAGE', `--server ${value}: give ${example}`);
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '')
+    throw new EphemeraError('CLI_USAGE', `--server ${value}: give the server's origin only (${url.origin}); its routes are at its root`);
   return url.origin;
+}
+
+/** --out is checked before anything is sent: the run happens once, so a certificate with nowhere to go is found out first. */
+function checkOut(out: string | undefined): void {
+  if (out === undefined) return;
+  try {
+    accessSync(dirname(resolve(out)), constants.W_OK);
+  } catch (cause) {
+    throw new EphemeraError('CLI_OUT_UNWRITABLE', `cannot write ${out} (${(cause as NodeJS.ErrnoException).code ?? 'error'}): nothing was sent`, { cause });
+  }
 }
 
 function answerError(status: number, body: unknown, server: string): EphemeraError {

@@ -29,14 +29,17 @@ export function readSandbox(path: string): unknown {
 }
 
 /** The human summary of a certificate and its verdict, on stdout. */
-export function printCertificateSummary(certificate: Certificate, verdict: Verdict, savedAt: string | null): void {
+export function printCertificateSummary(certificate: Certificate, verdict: Verdict, savedAt: string | null, resultKeyFile?: string): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`certificate ${certificate.certificate_id}`);
   out(
     `status      ${certificate.status}${certificate.result.error_code ? ` (${certificate.result.error_code})` : ''}, ${certificate.result.exit_code === null ? 'no exit code (killed)' : `exit code ${certificate.result.exit_code}`}`,
   );
   const sealed = certificate.result.sealed;
-  if (sealed) out(`result      sealed to ${sealed.recipient} (commitment ${certificate.result.result_hash}; open it: ephemera open CERT.json --key KEYFILE)`);
+  if (sealed)
+    out(
+      `result      sealed to ${sealed.recipient} (commitment ${certificate.result.result_hash}; open it: ephemera open ${savedAt ?? 'CERT.json'} --key ${resultKeyFile ?? 'KEYFILE'})`,
+    );
   else out(`result      ${terminalSafe(certificate.result.output).trim().split('\n').slice(0, 20).join('\n            ')}`);
   const tail = certificate.result.stderr_tail;
   if (tail?.text) {

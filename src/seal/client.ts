@@ -86,11 +86,7 @@ async function fetchKeyDocumentFrom(server: string, fetchImpl: typeof fetch): Pr
     );
   } catch (cause) {
     if (isEphemeraError(cause)) throw cause;
-    throw new EphemeraError(
-      'SEAL_KEY_DOCUMENT_UNAVAILABLE',
-      `could not fetch ${url}: the connection failed, or no answer within ${KEY_DOCUMENT_TIMEOUT_MS / 1000} s`,
-      { cause },
-    );
+    throw new EphemeraError('SEAL_KEY_DOCUMENT_UNAVAILABLE', `could not fetch ${url}: ${failureOf(cause)}`, { cause });
   }
   return { document: parseKeyDocument(bytes), affinity };
 }
@@ -138,4 +134,12 @@ export async function submitSealed(options: SubmitSealedOptions): Promise<{ veri
       refuse('SEAL_SUBMISSION_MISMATCH', `the answer's submission does not name key statement ${statementHash}`, 'submission.key_statement_hash');
   }
   return { verified, statementHash, status: response.status, body: answer };
+}
+
+/** Why a fetch failed, in a word the user can act on (the system's code: ECONNREFUSED, a TLS error, a timeout). */
+function failureOf(cause: unknown): string {
+  const error = cause as { name?: unknown; cause?: { code?: unknown } };
+  if (error?.name === 'TimeoutError') return `no answer within ${KEY_DOCUMENT_TIMEOUT_MS / 1000} s`;
+  const code = error?.cause?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? `the connection failed (${code})` : 'the connection failed';
 }

@@ -89,9 +89,16 @@ export async function checkKeyDocument(doc: KeyDocument, policy: KeyPolicy): Pro
   const now = (policy.now?.() ?? new Date()).getTime();
   const notBefore = Date.parse(statement.not_before);
   const maxAge = policy.maxKeyAgeMs ?? DEFAULT_MAX_KEY_AGE_MS;
-  if (notBefore > now + FUTURE_SKEW_MS) refuse('SEAL_KEY_STALE', `the key is not valid before ${statement.not_before}`, 'statement.not_before');
-  if (now >= Date.parse(statement.not_after)) refuse('SEAL_KEY_STALE', `the key expired at ${statement.not_after}`, 'statement.not_after');
-  if (now - notBefore > maxAge) refuse('SEAL_KEY_STALE', `the key is older than the maximum key age (${maxAge} ms)`, 'statement.not_before');
+  const clock = `this machine's clock says ${new Date(now).toISOString()}`;
+  if (notBefore > now + FUTURE_SKEW_MS)
+    refuse('SEAL_KEY_STALE', `the key is not valid before ${statement.not_before} (${clock}: is one of the clocks wrong?)`, 'statement.not_before');
+  if (now >= Date.parse(statement.not_after)) refuse('SEAL_KEY_STALE', `the key expired at ${statement.not_after} (${clock})`, 'statement.not_after');
+  if (now - notBefore > maxAge)
+    refuse(
+      'SEAL_KEY_STALE',
+      `the key was made ${minutes(now - notBefore)} ago (${statement.not_before}), more than the maximum key age of ${minutes(maxAge)}`,
+      'statement.not_before',
+    );
 
   // 6. The suite, and a public key of its size.
   if (!isSealSuite(statement.suite)) refuse('SEAL_SUITE_UNSUPPORTED', `suite "${statement.suite}" is not one this client has`, 'statement.suite');
@@ -99,3 +106,5 @@ export async function checkKeyDocument(doc: KeyDocument, policy: KeyPolicy): Pro
     refuse('SEAL_KEY_DOCUMENT_MALFORMED', `statement.public_key is not a ${statement.suite} public key`, 'statement.public_key');
   return { document: doc, trust };
 }
+
+const minutes = (ms: number) => (ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`);

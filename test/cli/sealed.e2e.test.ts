@@ -125,6 +125,22 @@ describe('ephemera submit, keygen and open against a real serve', () => {
     expect(seen.requests.filter((r) => r.startsWith('POST'))).toEqual([]);
   });
 
+  it('refuses before it fetches or sends anything: a server URL with a path, an unwritable --out, a file that is no key file', async () => {
+    const sandbox = sandboxFile('count-early.json', script('wc -l < "$DATASET_PATH"'));
+    const before = seen.requests.length;
+    const cases: [string[], RegExp][] = [
+      [['--server', `${proxy.url}/api`], /^error CLI_USAGE: --server .*\/api: give the server's origin only/m],
+      [['--server', proxy.url, '--out', join(dir, 'no-such-dir', 'c.json')], /^error CLI_OUT_UNWRITABLE: .*nothing was sent/m],
+      [['--server', proxy.url, '--result-key', dataset], /^error SEALED_RESULT_KEY_INVALID: .* is not a result key file \(ephemera keygen/m],
+    ];
+    for (const [args, message] of cases) {
+      const refused = await run(['submit', ...args, '--dataset', dataset, '--sandbox', sandbox]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(message);
+    }
+    expect(seen.requests.slice(before)).toEqual([]);
+  });
+
   it('once the attestor key is pinned, verifies it, sends, and gets a certificate naming the served key statement', async () => {
     const pinned = await run(['trust', 'pin', node.url]);
     expect(pinned.code, pinned.stderr).toBe(0);
