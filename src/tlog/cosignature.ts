@@ -41,8 +41,23 @@ const ED25519_SIGNATURE_BYTES = 64;
 
 /** The message a cosignature/v1 signs: the header line, the time line, then the checkpoint text with its final newline. */
 export function cosignatureMessage(checkpointText: string, timestamp: number): Uint8Array {
-  return new TextEncoder().encode(`cosignature/v1\ntime ${timestamp}\n${checkpointText}`);
+  return messageOverBytes(new TextEncoder().encode(checkpointText), timestamp);
 }
+
+/**
+ * The message over the note text's exact bytes. Not through a TextDecoder: its default drops a leading U+FEFF and
+ * replaces bytes that are not UTF-8, so a cosignature of one text would verify on another (another origin).
+ */
+function messageOverBytes(text: Uint8Array, timestamp: number): Uint8Array {
+  const header = new TextEncoder().encode(`cosignature/v1\ntime ${timestamp}\n`);
+  const out = new Uint8Array(header.length + text.length);
+  out.set(header);
+  out.set(text, header.length);
+  return out;
+}
+
+/** The note text as a string, exactly: UTF-8 or nothing, a leading U+FEFF kept. */
+const exactText = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Splits a cosignature/v1's bytes (after the key ID): 8 bytes of timestamp, 64 of Ed25519. */
 export function parseCosignature(signature: Uint8Array): { timestamp: number; signature: Uint8Array } {
@@ -84,7 +99,7 @@ export function parseCosignerVerifierKey(vkey: string): CosignerVerifier {
       } catch {
         return false;
       }
-      return ed25519Verifies(cosignature.signature, cosignatureMessage(new TextDecoder().decode(text), cosignature.timestamp), publicKey);
+      return ed25519Verifies(cosignature.signature, messageOverBytes(text, cosignature.timestamp), publicKey);
     },
   };
 }
@@ -110,13 +125,18 @@ export function parseCosignerSignerKey(skey: string, clock: () => number = Date.
     keyId: noteKeyId(name, SIGNATURE_TYPE.cosignatureV1, publicKey),
     vkey: formatVerifierKey(name, SIGNATURE_TYPE.cosignatureV1, publicKey),
     sign(text) {
-      const checkpointText = new TextDecoder().decode(text);
+      let checkpointText: string;
+      try {
+        checkpointText = exactText.decode(text);
+      } catch {
+        throw new EphemeraError('TLOG_CHECKPOINT_MALFORMED', 'a checkpoint is UTF-8 text');
+      }
       parseCheckpoint(checkpointText);
       const timestamp = Math.floor(clock() / 1000);
       if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new EphemeraError('TLOG_COSIGNATURE_MALFORMED', 'the clock gives no POSIX time');
       const out = new Uint8Array(TIMESTAMP_BYTES + ED25519_SIGNATURE_BYTES);
       new DataView(out.buffer).setBigUint64(0, BigInt(timestamp));
-      out.set(ed25519.sign(cosignatureMessage(checkpointText, timestamp), seed), TIMESTAMP_BYTES);
+      out.set(ed25519.sign(messageOverBytes(text, timestamp), seed), TIMESTAMP_BYTES);
       return out;
     },
   };

@@ -78,6 +78,21 @@ describe('cosignature/v1', () => {
     expect(codeOf(() => parseCosignerSignerKey(formatSignerKey('example.com/x', 0x04, seed)))).toBe('TLOG_NOTE_KEY_UNSUPPORTED');
   });
 
+  it('verifies a cosignature over the exact bytes of the note text: a byte order mark added in front does not keep it valid', () => {
+    // TextDecoder drops a leading U+FEFF by default: a cosignature over CHECKPOINT must not verify on "\uFEFF" + CHECKPOINT,
+    // whose origin is another string, nor be made over the text without it.
+    const line = parseNote(signNote({ text: CHECKPOINT }, [cosigner])).signatures[0]!;
+    const forged = `\uFEFF${CHECKPOINT}\n— ${line.name} ${line.base64}\n`;
+    expect(codeOf(() => openNote(forged, [verifier]))).toBe('TLOG_NOTE_SIGNATURE_INVALID');
+    const bomSigned = signNote({ text: `\uFEFF${CHECKPOINT}` }, [cosigner]);
+    expect(codeOf(() => openNote(`${CHECKPOINT}\n${bomSigned.slice(bomSigned.lastIndexOf('— '))}`, [verifier]))).toBe('TLOG_NOTE_SIGNATURE_INVALID');
+    expect(openNote(bomSigned, [verifier]).text).toBe(`\uFEFF${CHECKPOINT}`);
+    // and bytes that are not UTF-8 verify nothing (no replacement character stands for them)
+    const message = new TextEncoder().encode(CHECKPOINT);
+    expect(verifier.verify(message, line.signature)).toBe(true);
+    expect(verifier.verify(Uint8Array.of(0xff, ...message), line.signature)).toBe(false);
+  });
+
   it('cosigns only checkpoints, at a POSIX time', () => {
     expect(codeOf(() => signNote({ text: 'not a checkpoint\n' }, [cosigner]))).toBe('TLOG_CHECKPOINT_MALFORMED');
     expect(codeOf(() => signNote({ text: CHECKPOINT }, [parseCosignerSignerKey(witness.skey, () => -5000)]))).toBe('TLOG_COSIGNATURE_MALFORMED');
