@@ -133,7 +133,9 @@ export function parseCosignerSignerKey(skey: string, clock: () => number = Date.
       }
       parseCheckpoint(checkpointText);
       const timestamp = Math.floor(clock() / 1000);
-      if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new EphemeraError('TLOG_COSIGNATURE_MALFORMED', 'the clock gives no POSIX time');
+      // tlog-witness: "The cosignature MUST NOT omit the timestamp, i.e. the timestamp MUST NOT be zero."
+      if (!Number.isSafeInteger(timestamp) || timestamp < 1)
+        throw new EphemeraError('TLOG_COSIGNATURE_MALFORMED', 'the clock gives no POSIX time after 1970-01-01T00:00:01Z');
       const out = new Uint8Array(TIMESTAMP_BYTES + ED25519_SIGNATURE_BYTES);
       new DataView(out.buffer).setBigUint64(0, BigInt(timestamp));
       out.set(ed25519.sign(messageOverBytes(text, timestamp), seed), TIMESTAMP_BYTES);
