@@ -68,6 +68,8 @@ function requestMalformed(message: string, cause?: unknown): EphemeraError<Witne
 
 /** Reads an add-checkpoint body; a malformed note or checkpoint is a malformed request (400), and so is an old size above the checkpoint's. */
 export function parseAddCheckpointRequest(body: Uint8Array | string): AddCheckpointRequest {
+  // The size before any work: a string has at most as many UTF-16 units as UTF-8 bytes.
+  if (body.length > ADD_CHECKPOINT_MAX_BYTES) throw requestMalformed(`the request is larger than ${ADD_CHECKPOINT_MAX_BYTES} bytes`);
   const bytes = typeof body === 'string' ? encodeNoteText(body) : body;
   if (bytes === null) throw requestMalformed('the request holds a control character other than the newline');
   if (bytes.length > ADD_CHECKPOINT_MAX_BYTES) throw requestMalformed(`the request is larger than ${ADD_CHECKPOINT_MAX_BYTES} bytes`);
@@ -167,7 +169,7 @@ export function formatAddCheckpointResponse(signatures: readonly NoteSignature[]
 
 /** Reads a 200 answer: one or more signature lines, each ending in a newline (their verification is openNote's: appendCosignatures). */
 export function parseAddCheckpointResponse(body: Uint8Array | string): NoteSignature[] {
-  const bytes = typeof body === 'string' ? encodeNoteText(body) : body;
+  const bytes = body.length > NOTE_MAX_BYTES ? null : typeof body === 'string' ? encodeNoteText(body) : body;
   const text = bytes === null || bytes.length > NOTE_MAX_BYTES ? null : decodeNoteText(bytes);
   if (text === null)
     throw new EphemeraError('TLOG_WITNESS_RESPONSE_MALFORMED', `the answer is not text of at most ${NOTE_MAX_BYTES} bytes without control characters`);

@@ -12,6 +12,7 @@ import {
   formatAddCheckpointRequest,
   formatAddCheckpointResponse,
   formatTreeSizeBody,
+  ADD_CHECKPOINT_MAX_BYTES,
   MAX_PROOF_LINES,
   parseAddCheckpointRequest,
   parseAddCheckpointResponse,
@@ -223,6 +224,21 @@ describe('add-checkpoint response', () => {
         bad.slice(0, 20),
       ).toBe('TLOG_WITNESS_RESPONSE_MALFORMED');
     expect(codeOf(() => formatAddCheckpointResponse([]))).toBe('TLOG_WITNESS_RESPONSE_MALFORMED');
+  });
+
+  it('refuses a request or an answer given as a string too long before reading it (the size first, then the text)', () => {
+    const messageOf = (body: () => unknown) => {
+      try {
+        body();
+      } catch (error) {
+        return isEphemeraError(error) ? `${error.code}: ${error.message}` : String(error);
+      }
+      return 'no error';
+    };
+    // a control character at the end: found only by reading the whole text, which a size check first never does
+    const huge = `${'x'.repeat(ADD_CHECKPOINT_MAX_BYTES + 1)}\u0001`;
+    expect(messageOf(() => parseAddCheckpointRequest(huge))).toMatch(/^TLOG_WITNESS_REQUEST_MALFORMED: the request is larger than/);
+    expect(messageOf(() => parseAddCheckpointResponse(huge))).toMatch(/^TLOG_WITNESS_RESPONSE_MALFORMED: the answer is not text of at most/);
   });
 
   it("appends a witness's cosignatures to the checkpoint and verifies them with the witness keys", () => {
