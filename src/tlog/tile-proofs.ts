@@ -55,7 +55,10 @@ export class TiledTree {
     private readonly hash: Sha256 = nobleSha256,
     options: { maxCachedTiles?: number } = {},
   ) {
-    this.maxCachedTiles = Math.max(8, options.maxCachedTiles ?? 1024);
+    const max = options.maxCachedTiles ?? 1024;
+    // Math.max(8, NaN) is NaN, and `size >= NaN` never holds: the cache would have no bound.
+    if (!Number.isSafeInteger(max) || max < 0) fail('TLOG_PROOF_BAD_INPUT', 'maxCachedTiles is a non-negative integer');
+    this.maxCachedTiles = Math.max(8, max);
     if (!Number.isSafeInteger(checkpoint.size) || checkpoint.size < 0) fail('TLOG_PROOF_BAD_INPUT', 'a tree size is a non-negative safe integer');
     if (!(checkpoint.root instanceof Uint8Array) || checkpoint.root.length !== HASH_SIZE) fail('TLOG_PROOF_BAD_INPUT', 'a root hash is 32 bytes');
     this.size = checkpoint.size;

@@ -227,6 +227,16 @@ describe('TiledTree', () => {
     expect(await codeOf(() => tree.inclusionProof(256))).toBe('TLOG_TILE_MISMATCH');
   });
 
+  it('refuses a maxCachedTiles that is no count (NaN bounded nothing: the cache grew without limit)', async () => {
+    const root = rootFromLeafHashes(ALL.slice(0, 3));
+    const read: TileReader = async () => new Uint8Array(0);
+    for (const maxCachedTiles of [Number.NaN, 1.5, -1, Number.POSITIVE_INFINITY])
+      expect(await codeOf(async () => new TiledTree({ size: 3, root }, read, undefined, { maxCachedTiles })), String(maxCachedTiles)).toBe(
+        'TLOG_PROOF_BAD_INPUT',
+      );
+    expect(new TiledTree({ size: 3, root }, read, undefined, { maxCachedTiles: 1 }).size).toBe(3);
+  });
+
   it('gives the authenticated level-0 tile an entry bundle is checked against', async () => {
     const { tree } = treeOf(300);
     const entries = Array.from({ length: 44 }, (_, i) => entry(256 + i));
