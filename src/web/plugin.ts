@@ -18,20 +18,24 @@ export const CSP =
 
 /** The browser entries: the UI with the project's own verifier, and what it loads on demand: the TDX verifier, the sealed-result opener, the sealed-submission page. */
 export type WebEntry = 'main' | 'tdx' | 'seal' | 'submit';
+/** How every browser bundle is built (the page's, and bench/sealed.ts's measuring entry). */
+export const BROWSER_BUILD = {
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  write: false,
+  legalComments: 'none',
+} as const;
 const bundles = new Map<WebEntry, Promise<string>>();
 
 export function webBundle(entry: WebEntry = 'main'): Promise<string> {
   let bundle = bundles.get(entry);
   if (!bundle) {
     bundle = build({
+      ...BROWSER_BUILD,
       entryPoints: [join(WEB_ROOT, `src/${entry}.ts`)],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      minify: true,
-      write: false,
-      legalComments: 'none',
     })
       .then((result) => result.outputFiles[0]!.text)
       .catch((error) => {
