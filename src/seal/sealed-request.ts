@@ -14,7 +14,7 @@ import { SEAL_SUITES, bytesToHex, canonicalize, hexToBytes, isPlainObject, s, sh
 import { readStrictJson, refuse } from './strict.js';
 import { REQUEST_INFO, SUITE_SIZES, cipherSuite } from './suites.js';
 import { DEFAULT_CHUNK_BYTES, type KeyDocument, type OpenedRequest, type SealCrypto, type SealRequestInput, type SealedRequestHeader } from './types.js';
-import type { Hash, SealSuite, Submission } from '../events/index.js';
+import type { SealSuite, Submission } from '../events/index.js';
 
 const MAGIC = utf8ToBytes('EPHSEAL1');
 const PREFIX_BYTES = MAGIC.length + 4;
@@ -151,7 +151,7 @@ export function readSealedHeader(body: Uint8Array): { header: SealedRequestHeade
 export function openSealedRequest(
   body: Uint8Array,
   read: ReturnType<typeof readSealedHeader>,
-  key: { keyPair: CryptoKeyPair; statementHash: Hash; suite: SealSuite },
+  key: { keyPair: CryptoKeyPair; suite: SealSuite },
   crypto?: SealCrypto,
 ): Promise<OpenedRequest> {
   return openSealedRequestInto(new Uint8Array(read.header.plaintext_bytes), body, read, key, crypto);

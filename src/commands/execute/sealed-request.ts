@@ -33,7 +33,7 @@ export async function openSealedExecute(body: Uint8Array, keyRing: KeyRing): Pro
   const { header } = read;
   const key = keyRing.lookup(header.key_id, header.suite);
   keyRing.refuseReplay(key, header.enc);
-  const opened = await openSealedRequest(body, read, { keyPair: key.keyPair, statementHash: key.statementHash, suite: key.suite }, nodeSealCrypto);
+  const opened = await openSealedRequest(body, read, { keyPair: key.keyPair, suite: key.suite }, nodeSealCrypto);
   try {
     keyRing.remember(key, header.enc);
     const request = assemble(opened.sandbox, opened.apiKey, header);
