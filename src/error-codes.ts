@@ -408,6 +408,8 @@ export const ERROR_REGISTRY = {
   TLOG_ENTRY_BUNDLE_MALFORMED: invalid('tlog', 'an entry bundle that is not exactly its width of u16be length-prefixed entries'),
   TLOG_ENTRY_BUNDLE_ENTRY_TOO_LARGE: invalid('tlog', 'an entry longer than 65535 bytes cannot go in an entry bundle'),
   TLOG_ENTRY_BUNDLE_MISMATCH: invalid('tlog', 'an entry of the bundle does not hash to its leaf hash in the level-0 tile'),
+  TLOG_LEAF_MALFORMED: invalid('tlog', 'a log entry is not the canonical JSON of an Ephemera leaf'),
+  TLOG_LEAF_UNSEALED: invalid('tlog', 'only a sealed certificate (completed or failed) is logged'),
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

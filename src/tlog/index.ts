@@ -82,3 +82,14 @@ export {
   type TilesErrorCode,
 } from './tiles.js';
 export { TiledTree, type TileReader, type TileProofErrorCode } from './tile-proofs.js';
+
+// ---- the log (docs/transparency.md §8–)
+export { LEAF_TYPE, LEAF_MAX_BYTES, leafOfCertificate, encodeLeaf, parseLeaf, type LogLeaf, type LoggableCertificate, type LeafErrorCode } from './leaf.js';
+export {
+  LOG_KEY_STATEMENT_TAG,
+  LOG_KEY_DOCUMENT_PATH,
+  logKeyStatementHash,
+  logKeyReportData,
+  type LogKeyStatement,
+  type LogKeyDocument,
+} from './log-key.js';
