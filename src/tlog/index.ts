@@ -93,3 +93,4 @@ export {
   type LogKeyStatement,
   type LogKeyDocument,
 } from './log-key.js';
+export type { CertificateTransparency, HistoryAnswer } from './transparency.js';
