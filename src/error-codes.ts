@@ -410,6 +410,19 @@ export const ERROR_REGISTRY = {
   TLOG_ENTRY_BUNDLE_MISMATCH: invalid('tlog', 'an entry of the bundle does not hash to its leaf hash in the level-0 tile'),
   TLOG_LEAF_MALFORMED: invalid('tlog', 'a log entry is not the canonical JSON of an Ephemera leaf'),
   TLOG_LEAF_UNSEALED: invalid('tlog', 'only a sealed certificate (completed or failed) is logged'),
+  TLOG_LOG_KEY_DOCUMENT_MALFORMED: invalid('tlog', 'the log key document is not one: malformed, or its hashes, report data or origin do not match'),
+  TLOG_LOG_KEY_UNTRUSTED: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.untrusted,
+    message: 'the checkpoint is not signed by a log key you trust (pinned, or attested under your policy)',
+  },
+  TLOG_COSIGNATURES_INSUFFICIENT: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.untrusted,
+    message: 'fewer of the witnesses you named cosigned the checkpoint than you require',
+  },
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

@@ -31,3 +31,4 @@ export { firstDifference, type Difference } from './compare.js';
 export { checkJsonValue } from './json-value.js';
 export { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.js';
 export { keyFingerprint, keyIdentity, trustOfKey, type TrustOptions, type TrustBasis, type KeyIdentity, type TrustVerdict } from './trust.js';
+export { checkLogCheckpoint, trustLogKey, parseLogKeyDocument, checkLogKeyDocumentShape, type LogPolicy, type TrustedCheckpoint } from './log-checkpoint.js';

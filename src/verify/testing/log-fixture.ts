@@ -1,0 +1,145 @@
+/**
+ * A small, real transparency log for tests (docs/transparency.md §8–14):
+ * leaves of given certificates (or synthetic ones), tiles from TileBuilder,
+ * a checkpoint signed by a log key whose statement is attested by the
+ * simulated vector key (src/verify/testing/forge.ts), optional witness
+ * cosignatures, and the answers the log's routes give. Tests only.
+ */
+import { bytesToHex, sha256Bytes, utf8ToBytes, type Hash } from '../../events/index.js';
+import {
+  TileBuilder,
+  TiledTree,
+  encodeLeaf,
+  formatCheckpoint,
+  formatTilePath,
+  formatEntryBundlePath,
+  encodeEntryBundle,
+  generateCosignerKey,
+  generateNoteKey,
+  logKeyReportData,
+  logKeyStatementHash,
+  parseCosignerSignerKey,
+  parseNoteSignerKey,
+  parseNote,
+  signNote,
+  type CertificateTransparency,
+  type HistoryAnswer,
+  type LogKeyDocument,
+  type LogKeyStatement,
+  type LogLeaf,
+} from '../../tlog/index.js';
+import { signReport, VECTOR_PUBLIC_KEY } from './forge.js';
+
+export const FIXTURE_ORIGIN = 'ephemera.log/test-fixture';
+const LOG_SEED = sha256Bytes(utf8ToBytes('ephemera test log key'));
+
+/** A synthetic leaf: certificate id from `n`, fingerprint from `run` (same `run`, same fingerprint). */
+export function syntheticLeaf(n: number, run: string, prev: number | null): LogLeaf {
+  const h = (s: string) => `sha256:${bytesToHex(sha256Bytes(utf8ToBytes(s)))}` as Hash;
+  return {
+    type: 'ephemera.log-leaf',
+    v: 1,
+    certificate_id: `cert_01JD7ZX3Q4M5N6P7R8S9${crockford(n, 6)}`,
+    status: 'completed',
+    fingerprint: h(`fingerprint ${run}`),
+    dataset_hash: h(`dataset ${run}`),
+    sandbox_hash: h(`sandbox ${run}`),
+    result_hash: h(`result ${run}`),
+    result_sealed: false,
+    certificate_hash: h(`certificate ${n}`),
+    sealed_at: new Date(Date.parse('2026-12-01T00:00:00Z') + n * 1000).toISOString(),
+    prev,
+  };
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const crockford = (n: number, digits: number) => Array.from({ length: digits }, (_, i) => CROCKFORD[Math.floor(n / 32 ** (digits - 1 - i)) % 32]).join('');
+
+export interface FixtureLog {
+  origin: string;
+  vkey: string;
+  logKey: LogKeyDocument;
+  leaves: LogLeaf[];
+  /** Tiles and entry bundles by path (what `<prefix>/<path>` serves). */
+  files: Map<string, Uint8Array>;
+  /** The signed checkpoint of the whole log, with the witnesses' cosignatures if any. */
+  checkpoint: string;
+  root: Uint8Array;
+  tree: TiledTree;
+  witnesses: { vkey: string; skey: string }[];
+  transparencyOf(index: number): Promise<CertificateTransparency>;
+  historyOf(fingerprint: string): Promise<HistoryAnswer>;
+  /** A checkpoint signed by the log key for any size and root (to forge split views). */
+  signCheckpoint(size: number, root: Uint8Array): string;
+}
+
+/**
+ * Appends `leaves` (prev as given: the fixture does not fix them, so a test can break the chain),
+ * signs the checkpoint, and cosigns it by `witnesses` fresh witness keys.
+ */
+export async function fixtureLog(leaves: LogLeaf[], options: { witnesses?: number; origin?: string } = {}): Promise<FixtureLog> {
+  const origin = options.origin ?? FIXTURE_ORIGIN;
+  const { skey, vkey } = generateNoteKey(origin, LOG_SEED);
+  const signer = parseNoteSignerKey(skey);
+  const statement: LogKeyStatement = {
+    type: 'ephemera.log-key-statement',
+    v: 1,
+    origin,
+    vkey,
+    tee: { type: 'simulated', public_key: VECTOR_PUBLIC_KEY, hardware_backed: false },
+    issued_at: '2026-12-01T00:00:00.000Z',
+  };
+  const statementHash = logKeyStatementHash(statement);
+  const reportData = logKeyReportData(statementHash);
+  const logKey: LogKeyDocument = {
+    statement,
+    statement_hash: statementHash,
+    report_data: bytesToHex(reportData),
+    attestation: { type: 'simulated', ...signReport(reportData) },
+  };
+
+  const builder = new TileBuilder();
+  const files = new Map<string, Uint8Array>();
+  const entries = leaves.map(encodeLeaf);
+  const leafHashes = entries.map((entry) => sha256Bytes(new Uint8Array([0]), entry));
+  for (const tile of builder.append(leafHashes)) files.set(formatTilePath(tile), tile.data);
+  for (let start = 0; start < entries.length; start += 256) {
+    const bundle = entries.slice(start, start + 256);
+    files.set(formatEntryBundlePath({ index: start / 256, width: bundle.length }), encodeEntryBundle(bundle));
+  }
+  const root = builder.root();
+  const signCheckpoint = (size: number, r: Uint8Array) => signNote({ text: formatCheckpoint({ origin, size, rootHash: r, extensions: [] }) }, [signer]);
+  let checkpoint = signCheckpoint(leaves.length, root);
+  const witnesses = Array.from({ length: options.witnesses ?? 0 }, (_, i) => generateCosignerKey(`witness-${i}.example`));
+  if (witnesses.length > 0) {
+    const cosigners = witnesses.map((w) => parseCosignerSignerKey(w.skey, () => Date.parse('2026-12-01T00:00:10Z')));
+    checkpoint = signNote(parseNote(checkpoint), cosigners);
+  }
+  const tree = new TiledTree({ size: leaves.length, root }, async (path) => {
+    const data = files.get(path);
+    if (!data) throw new Error(`no tile ${path}`);
+    return data;
+  });
+  const hex = (proof: Uint8Array[]) => proof.map(bytesToHex);
+  return {
+    origin,
+    vkey,
+    logKey,
+    leaves,
+    files,
+    checkpoint,
+    root,
+    tree,
+    witnesses,
+    signCheckpoint,
+    async transparencyOf(index) {
+      return { leaf_index: index, leaf: leaves[index]!, checkpoint, inclusion_proof: hex(await tree.inclusionProof(index)), log_key: logKey };
+    },
+    async historyOf(fingerprint) {
+      const chain: HistoryAnswer['leaves'] = [];
+      for (let i = leaves.length - 1; i >= 0; i--)
+        if (leaves[i]!.fingerprint === fingerprint) chain.push({ leaf_index: i, leaf: leaves[i]!, inclusion_proof: hex(await tree.inclusionProof(i)) });
+      return { fingerprint, checkpoint, log_key: logKey, leaves: chain };
+    },
+  };
+}
