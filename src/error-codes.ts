@@ -423,6 +423,11 @@ export const ERROR_REGISTRY = {
     exit: EXIT.untrusted,
     message: 'fewer of the witnesses you named cosigned the checkpoint than you require',
   },
+  TLOG_HISTORY_BROKEN: invalid(
+    'tlog',
+    "a fingerprint's history does not hold: a run left out of the chain, a leaf of another fingerprint, a proof that fails, or a prev that skips a run",
+  ),
+  TLOG_HISTORY_MALFORMED: invalid('tlog', 'the history answer is not one: not strict JSON, not its closed schema, or over its bounds'),
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

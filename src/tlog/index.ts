@@ -94,3 +94,14 @@ export {
   type LogKeyDocument,
 } from './log-key.js';
 export type { CertificateTransparency, HistoryAnswer } from './transparency.js';
+export {
+  checkHistoryPage,
+  auditLog,
+  historyBroken,
+  leafHashOf,
+  type HistoryPage,
+  type HistoryBreak,
+  type AuditResult,
+  type BundleReader,
+  type HistoryErrorCode,
+} from './history.js';

@@ -32,3 +32,14 @@ export { checkJsonValue } from './json-value.js';
 export { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.js';
 export { keyFingerprint, keyIdentity, trustOfKey, type TrustOptions, type TrustBasis, type KeyIdentity, type TrustVerdict } from './trust.js';
 export { checkLogCheckpoint, trustLogKey, parseLogKeyDocument, checkLogKeyDocumentShape, type LogPolicy, type TrustedCheckpoint } from './log-checkpoint.js';
+export {
+  verifyHistory,
+  parseHistoryAnswer,
+  agreementOf,
+  HISTORY_MAX_LEAVES,
+  type HistoryVerdict,
+  type HistoryRun,
+  type HeldRun,
+  type ResultAgreement,
+  type HistoryPageReader,
+} from './history.js';
