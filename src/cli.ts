@@ -20,6 +20,7 @@ import type { VerifyFlags } from './cli/verify.js';
 import type { CertsOptions } from './cli/projections.js';
 import type { SubmitOptions } from './cli/submit.js';
 import type { OpenOptions } from './cli/open.js';
+import type { HistoryFlags } from './cli/history.js';
 
 type JsonFlag = { json?: boolean };
 
@@ -46,6 +47,7 @@ function program(): Command {
   declareRun(root);
   declareWatch(root);
   declareVerify(root);
+  declareHistory(root);
   declareSealed(root);
   declareTrust(root);
   declareReadSide(root);
@@ -110,6 +112,30 @@ function declareVerify(program: Command): void {
 }
 
 const repeatable = (v: string, all: string[] = []) => [...all, v];
+
+/** A fingerprint's history in the transparency log (docs/transparency.md §14). */
+function declareHistory(program: Command): void {
+  program
+    .command('history')
+    .description("show and check a computation's history in the transparency log: every run of its fingerprint, chained, each proved")
+    .argument('<fingerprint|certificate>', 'a fingerprint (sha256:…), or CERT.json: its fingerprint, and its own run must be in the history')
+    .option('--server <url>', "the log's base URL (default: the ephemera serve of the data directory)")
+    .option('--audit', 'also read every entry bundle of the log: each run names the last earlier run of its fingerprint (catches a sequencer that skipped one)')
+    .option('--trust-key <key>', 'trust a log key attested by this simulated attestor key or fingerprint (repeatable; also the trust file)', repeatable)
+    .option('--trust-compose-hash <hash>', 'trust a log key attested by a TDX server running this build (repeatable)', repeatable)
+    .option('--log-key <vkey>', 'trust this log key (a note vkey, origin+keyid+key) without its attestation (repeatable)', repeatable)
+    .option('--witness <vkey>', 'a witness whose cosignature counts (cosigner vkey; repeatable)', repeatable)
+    .option('--witnesses-required <k>', 'how many of the --witness keys must have cosigned (default: all)', integer(0, 1000))
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nExit: 0 valid and trusted, 4 valid but the log key is not trusted (or too few witnesses), 1 broken (TLOG_HISTORY_BROKEN …), 2 unusable input.',
+    )
+    .action(async (target: string, options: HistoryFlags, command: Command) => {
+      const { history } = await import('./cli/history.js');
+      process.exitCode = await history(target, options, command);
+    });
+}
 
 /** Sealed submissions (docs/sealed.md): submit, keygen, open. */
 function declareSealed(program: Command): void {

@@ -423,6 +423,7 @@ export const ERROR_REGISTRY = {
     exit: EXIT.untrusted,
     message: 'fewer of the witnesses you named cosigned the checkpoint than you require',
   },
+  CLI_HISTORY_UNAVAILABLE: internal('cli', 'the log did not answer `ephemera history` (unreachable, an HTTP error, or an answer over its bound)'),
   TLOG_HISTORY_BROKEN: invalid(
     'tlog',
     "a fingerprint's history does not hold: a run left out of the chain, a leaf of another fingerprint, a proof that fails, or a prev that skips a run",
