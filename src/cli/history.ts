@@ -170,7 +170,7 @@ function print(verdict: HistoryVerdict, audit: AuditResult | null, held: readonl
         r.certificate_id,
         r.status,
         r.sealed_at,
-        r.result_sealed ? 'sealed' : (r.result_hash ?? '-'),
+        r.result_sealed ? 'sealed' : r.result_hash === null ? '-' : `${r.result_hash.slice(0, 23)}…`,
         r.proof,
       ]),
       [0],

@@ -1,6 +1,6 @@
 /**
  * Serves the certificate browser (web/): the page shell for `/`, `/c/:id`,
- * `/e/:id` (a run watched live), `/verify` and `/submit` (a sealed submission), and its assets. The scripts are bundled with esbuild on first
+ * `/e/:id` (a run watched live), `/history/:fingerprint` (a computation's runs in the transparency log), `/verify` and `/submit` (a sealed submission), and its assets. The scripts are bundled with esbuild on first
  * request and kept in memory, so a fresh checkout needs no build step.
  * SECURITY: a strict Content-Security-Policy; the page renders untrusted
  * certificates as text only.
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { build } from 'esbuild';
 import { CERTIFICATE_ID_PATTERN } from '../verify/index.js';
-import { RUN_ID_PATTERN } from '../events/index.js';
+import { HASH_PATTERN, RUN_ID_PATTERN } from '../events/index.js';
 
 export const WEB_ROOT = join(import.meta.dirname, '../../web');
 export const CSP =
@@ -76,6 +76,10 @@ export const webRoutes =
     // A run watched live (web/src/watch.ts): the page follows its event stream, which says itself whether there is such a run.
     app.get<{ Params: { id: string } }>('/e/:id', shell, (req, reply) =>
       send(reply.status(RUN_ID_PATTERN.test(req.params.id) ? 200 : 404), 'text/html; charset=utf-8', page),
+    );
+    // A fingerprint's history (web/src/history.ts): the page reads and checks GET /tlog/history/:fingerprint itself.
+    app.get<{ Params: { fingerprint: string } }>('/history/:fingerprint', shell, (req, reply) =>
+      send(reply.status(HASH_PATTERN.test(req.params.fingerprint) ? 200 : 404), 'text/html; charset=utf-8', page),
     );
     app.get('/assets/style.css', shell, (_req, reply) => send(reply, 'text/css; charset=utf-8', css));
     app.get('/assets/app.js', shell, async (_req, reply) => send(reply, 'text/javascript; charset=utf-8', await webBundle('main')));

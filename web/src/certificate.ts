@@ -1,6 +1,6 @@
 /** One certificate: what ran, on what, with what result and proof; verify it here. */
 import type { Certificate } from '../../src/verify/index.js';
-import { decodeUtf8Strict, parseStrictJson, RUN_ID_PATTERN, type StderrTail } from '../../src/events/index.js';
+import { decodeUtf8Strict, HASH_PATTERN, parseStrictJson, RUN_ID_PATTERN, type StderrTail } from '../../src/events/index.js';
 import { facts, getBytes, getJson, h, mount, table } from './dom.js';
 import { keyFingerprint, pinHint, policyEditor, verifyHere } from './checks.js';
 import { inclusionProofHex } from './proof.js';
@@ -113,7 +113,16 @@ export async function certificatePage(id: string): Promise<void> {
         ['dataset', `${c.dataset.bytes} bytes, ${c.dataset.format}, ${c.dataset.source}`],
         ['input', h('span', { 'data-testid': 'input' }, inputText(c.dataset))],
         ['sandbox hash', h('code', {}, c.sandbox_hash)],
-        ['fingerprint', h('code', {}, c.fingerprint)],
+        [
+          'fingerprint',
+          // Linked only when it is a hash: the certificate is not verified yet, and a link goes to our own paths only.
+          h(
+            'span',
+            {},
+            h('code', {}, c.fingerprint),
+            ...(HASH_PATTERN.test(c.fingerprint) ? [' · ', h('a', { href: `/history/${c.fingerprint}`, 'data-testid': 'history-link' }, 'its history')] : []),
+          ),
+        ],
         ['tools', c.sandbox?.tools.join(', ') || '—'],
         ['scripts', c.sandbox?.scripts.map((s) => s.name).join(', ') || '—'],
         ['model', c.sandbox?.llm?.model ?? '—'],

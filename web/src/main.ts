@@ -5,6 +5,7 @@ import { listPage } from './list.js';
 import { certificatePage } from './certificate.js';
 import { verifyPage } from './verify-page.js';
 import { watchPage } from './watch.js';
+import { historyPage } from './history.js';
 import { RUN_ID } from '../../src/events/index.js';
 
 // Exposed for tests and the curious: the same verifier the page uses, on an object or on a file's bytes (base64).
@@ -29,8 +30,10 @@ function loadSubmit(): Promise<typeof import('./submit.js')> {
 function route(): void {
   const match = /^\/c\/([A-Za-z0-9_]+)$/.exec(location.pathname);
   const watched = new RegExp(`^/e/(${RUN_ID})$`).exec(location.pathname);
+  const history = /^\/history\/(sha256:[0-9a-f]{64})$/.exec(location.pathname);
   if (match) void certificatePage(match[1]!);
   else if (watched) watchPage(watched[1]!);
+  else if (history) void historyPage(history[1]!);
   else if (location.pathname === '/verify') verifyPage();
   else if (location.pathname === '/submit') void loadSubmit().then((m) => m.submitPage());
   else void listPage();

@@ -1,0 +1,92 @@
+/**
+ * The history page (/history/<fingerprint>) in Chromium at 375 px: the page's own check of a real
+ * small log's history (src/verify/testing/log-fixture.ts, served as GET /tlog/history answers it),
+ * trusted once the attestor key is pinned, broken when the server hides a run.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HistoryAnswer } from '../tlog/index.js';
+import { keyFingerprint } from '../verify/index.js';
+import { VECTOR_PUBLIC_KEY } from '../verify/testing/forge.js';
+import { fixtureLog, syntheticLeaf, type FixtureLog } from '../verify/testing/log-fixture.js';
+import { webRoutes } from './plugin.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
+const A = syntheticLeaf(0, 'a', null).fingerprint;
+
+describe('history page (Chromium, 375 px)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ephemera-web-history-'));
+  let app: FastifyInstance;
+  let base: string;
+  let context: BrowserContext;
+  let page: Page;
+  let log: FixtureLog;
+  /** The run the server leaves out of its answer (a dishonest log), if any. */
+  let hide: number | null = null;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium missing: ${CHROMIUM} not found`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    log = await fixtureLog([syntheticLeaf(0, 'a', null), syntheticLeaf(1, 'b', null), syntheticLeaf(2, 'a', 0), syntheticLeaf(3, 'a', 2)]);
+    app = Fastify();
+    await app.register(webRoutes({ certificateExists: async () => true }));
+    app.get<{ Params: { fingerprint: string } }>('/tlog/history/:fingerprint', async (req) => {
+      const answer = await log.historyOf(req.params.fingerprint);
+      return { ...answer, leaves: answer.leaves.filter((l: HistoryAnswer['leaves'][number]) => l.leaf_index !== hide) };
+    });
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await context.newPage();
+    await page.setViewportSize({ width: 375, height: 812 });
+  });
+  afterAll(async () => {
+    await context?.close();
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const title = async () => {
+    await page.getByTestId('history-title').waitFor();
+    return page.getByTestId('history-title').textContent();
+  };
+
+  it('checks the history in the page: not trusted until the attestor key is pinned, then complete, results agreeing', async () => {
+    await page.goto(`${base}/verify`);
+    await page.evaluate(() => localStorage.setItem('ephemera.trusted-keys', '[]'));
+    await page.goto(`${base}/history/${A}`);
+    expect(await title()).toBe('⚠ History complete · log key not trusted');
+    await page.evaluate((pin) => localStorage.setItem('ephemera.trusted-keys', JSON.stringify([pin])), keyFingerprint(VECTOR_PUBLIC_KEY));
+    await page.reload();
+    expect(await title()).toBe('✔ History complete · log key trusted');
+    expect(await page.getByTestId('history-results').getAttribute('data-results')).toBe('agree');
+    expect(await page.locator('tbody tr').count()).toBe(3);
+    expect(await page.locator('tbody a').first().getAttribute('href')).toBe(`/c/${log.leaves[3]!.certificate_id}`);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await page.screenshot({ path: join(ARTIFACTS, 'history-375.png'), fullPage: true });
+  });
+
+  it('says the history is broken when the server hides a run', async () => {
+    hide = 2;
+    try {
+      await page.goto(`${base}/history/${A}`);
+      expect(await title()).toBe('✘ History broken');
+      expect(await page.getByTestId('history-error').textContent()).toMatch(/^TLOG_HISTORY_BROKEN: leaf 3 says the run before it is leaf 2/);
+    } finally {
+      hide = null;
+    }
+  });
+
+  it('answers 404 for a path that is not a fingerprint', async () => {
+    expect((await app.inject({ url: '/history/nope' })).statusCode).toBe(404);
+    expect((await app.inject({ url: `/history/${A}` })).statusCode).toBe(200);
+  });
+});
