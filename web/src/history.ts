@@ -21,7 +21,7 @@ const TITLES: Record<HistoryVerdict['status'], string> = {
   untrusted: '⚠ History complete · log key not trusted',
   invalid: '✘ History broken',
 };
-const TONES: Record<HistoryVerdict['status'], string> = { trusted: 'ok', untrusted: 'warn', invalid: 'fail' };
+const TONES: Record<HistoryVerdict['status'], string> = { trusted: 'ok', untrusted: 'warn', invalid: 'bad' };
 
 function resultsText(verdict: HistoryVerdict): string {
   const { results } = verdict;
@@ -47,7 +47,7 @@ export async function historyPage(fingerprint: string): Promise<void> {
     h('p', {}, h('code', { 'data-testid': 'history-fingerprint' }, fingerprint)),
     h(
       'div',
-      { class: `banner banner-${TONES[verdict.status] === 'ok' ? 'neutral' : 'warn'}`, 'data-testid': 'history-verdict', 'data-status': verdict.status },
+      { class: `banner banner-${TONES[verdict.status]}`, 'data-testid': 'history-verdict', 'data-status': verdict.status },
       h('p', { class: 'banner-title', 'data-testid': 'history-title' }, TITLES[verdict.status]),
       verdict.error ? h('p', { 'data-testid': 'history-error' }, `${verdict.error.code}: ${verdict.error.message}`) : null,
       verdict.status === 'invalid' ? null : h('p', { 'data-testid': 'history-results', 'data-results': verdict.results.verdict }, resultsText(verdict)),
