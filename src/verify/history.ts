@@ -8,7 +8,7 @@
  */
 import { EXIT, errorInfo, type ErrorCode } from '../error-codes.js';
 import { EphemeraError, isEphemeraError } from '../errors.js';
-import { bytesToHex, decodeUtf8Strict, parseStrictJson, s, utf8ToBytes, type Schema } from '../events/index.js';
+import { bytesToHex, canonicalize, decodeUtf8Strict, parseStrictJson, s, utf8ToBytes, type Schema } from '../events/index.js';
 import {
   checkHistoryPage,
   encodeLeaf,
@@ -21,7 +21,7 @@ import {
   type HistoryAnswer,
   type LogLeaf,
 } from '../tlog/index.js';
-import { checkLogCheckpoint, logKeyDocumentSchema, type LogPolicy } from './log-checkpoint.js';
+import { checkLogCheckpoint, logKeyDocumentSchema, type LogPolicy, type TrustedCheckpoint } from './log-checkpoint.js';
 
 /** The most leaves one answer holds (the log's page size); older runs are on the next page. */
 export const HISTORY_MAX_LEAVES = 1000;
@@ -146,6 +146,8 @@ export async function verifyHistory(
   };
   const maxPages = options.maxPages ?? HISTORY_MAX_PAGES;
   const raw = async (before: number | null) => parseHistoryAnswer(await readPage(before));
+  // Pages usually share a checkpoint and a log key: its attestation (a TDX quote's chain) is checked once.
+  const trustOf = memoized((answer: HistoryAnswer) => checkLogCheckpoint(answer.checkpoint, answer.log_key, policy));
   try {
     let next: number | null = null;
     let before: number | null = null;
@@ -153,7 +155,7 @@ export async function verifyHistory(
       if (verdict.pages === maxPages) malformed(`the history is longer than the ${maxPages} pages a reader follows`);
       const answer: HistoryAnswer = await raw(before);
       if (answer.fingerprint !== fingerprint) malformed(`the log answered the history of ${answer.fingerprint}, not of ${fingerprint}`, 'history.fingerprint');
-      const checkpoint = await trustedCheckpoint(answer, policy, verdict);
+      const checkpoint = await trustedCheckpoint(answer, trustOf, verdict);
       const page = checkHistoryPage(answer, checkpoint, fingerprint, verdict.pages === 0 ? null : next);
       verdict.pages++;
       for (const { leaf_index, leaf } of page.leaves) verdict.runs.push(runOf(leaf_index, leaf, options.held ?? []));
@@ -175,10 +177,14 @@ export async function verifyHistory(
  * cosigners) does not stop the check: the chain is still checked against the checkpoint as
  * written, and the verdict is at best untrusted.
  */
-async function trustedCheckpoint(answer: HistoryAnswer, policy: LogPolicy, verdict: HistoryVerdict): Promise<Checkpoint> {
+async function trustedCheckpoint(
+  answer: HistoryAnswer,
+  trustOf: (answer: HistoryAnswer) => Promise<TrustedCheckpoint>,
+  verdict: HistoryVerdict,
+): Promise<Checkpoint> {
   let checkpoint: Checkpoint;
   try {
-    const trusted = await checkLogCheckpoint(answer.checkpoint, answer.log_key, policy);
+    const trusted = await trustOf(answer);
     checkpoint = trusted.checkpoint;
     if (verdict.pages === 0) {
       verdict.log_key_trust = trusted.logKeyTrust.reason;
@@ -194,6 +200,20 @@ async function trustedCheckpoint(answer: HistoryAnswer, policy: LogPolicy, verdi
   }
   if (verdict.pages === 0) verdict.checkpoint = { origin: checkpoint.origin, size: checkpoint.size, root_hash: bytesToHex(checkpoint.rootHash) };
   return checkpoint;
+}
+
+/** The same checkpoint under the same log key document is trusted (or not) once per walk. */
+function memoized(check: (answer: HistoryAnswer) => Promise<TrustedCheckpoint>): (answer: HistoryAnswer) => Promise<TrustedCheckpoint> {
+  const seen = new Map<string, Promise<TrustedCheckpoint>>();
+  return (answer) => {
+    const key = `${canonicalize(answer.log_key)}\n${answer.checkpoint}`;
+    let trusted = seen.get(key);
+    if (!trusted) {
+      trusted = check(answer);
+      seen.set(key, trusted);
+    }
+    return trusted;
+  };
 }
 
 function runOf(leaf_index: number, leaf: LogLeaf, held: readonly HeldRun[]): HistoryRun {
