@@ -14,6 +14,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../error-codes.js';
 import { EphemeraError, isEphemeraError } from '../errors.js';
 import { HASH_PATTERN, hexToBytes, parseStrictJson } from '../events/index.js';
+import { nodeSha256 } from '../events/node-hash.js';
 import { auditLog, TiledTree, type AuditResult } from '../tlog/index.js';
 import { DEFAULT_VERIFY_LIMITS, HISTORY_MAX_LEAVES, verifyHistory, type HeldRun, type HistoryVerdict } from '../verify/index.js';
 import { configOf, printJson, printTable, progressReporter, terminalSafe } from './common.js';
@@ -131,10 +132,12 @@ async function get(server: string, path: string, max: number): Promise<Uint8Arra
 async function audited(verdict: HistoryVerdict, server: string, options: HistoryFlags): Promise<AuditResult | null> {
   if (verdict.checkpoint === null) return null;
   const progress = progressReporter(options.json);
-  const tree = new TiledTree({ size: verdict.checkpoint.size, root: hexToBytes(verdict.checkpoint.root_hash) }, (path) => get(server, `/tlog/${path}`, 8192));
+  const read = (path: string) => get(server, `/tlog/${path}`, 8192);
+  const tree = new TiledTree({ size: verdict.checkpoint.size, root: hexToBytes(verdict.checkpoint.root_hash) }, read, nodeSha256);
   try {
     const result = await auditLog(tree, (path) => get(server, `/tlog/${path}`, MAX_BUNDLE_BYTES), {
       fingerprint: verdict.fingerprint,
+      hash: nodeSha256,
       onProgress: (done, size) => {
         if (done % (64 * 256) === 0 || done === size) progress(`audit: ${done} of ${size} leaves read`);
       },

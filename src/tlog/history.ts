@@ -10,7 +10,7 @@
 import { verifyInclusion } from '../attest/merkle.js';
 import type { Registered } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
-import { hexToBytes, sha256Bytes } from '../events/index.js';
+import { hexToBytes, sha256Bytes, type Sha256 } from '../events/index.js';
 import { encodeLeaf, parseLeaf, type LogLeaf } from './leaf.js';
 import { formatEntryBundlePath, TILE_WIDTH, tileWidth } from './tile-path.js';
 import type { TiledTree } from './tile-proofs.js';
@@ -120,7 +120,7 @@ export type BundleReader = (path: string) => Promise<Uint8Array>;
 export async function auditLog(
   tree: TiledTree,
   readBundle: BundleReader,
-  options: { fingerprint?: string; onProgress?: (done: number, size: number) => void } = {},
+  options: { fingerprint?: string; onProgress?: (done: number, size: number) => void; hash?: Sha256 } = {},
 ): Promise<AuditResult> {
   const last = new Map<string, number>();
   const indexes: number[] = [];
@@ -128,7 +128,7 @@ export async function auditLog(
   for (let n = 0; n < bundles; n++) {
     const width = tileWidth(tree.size, 0, n);
     const [tile, bytes] = await Promise.all([tree.tile(0, n), readBundle(formatEntryBundlePath({ index: n, width }))]);
-    const entries = checkEntryBundle(bytes, tile);
+    const entries = checkEntryBundle(bytes, tile, options.hash);
     for (const [offset, entry] of entries.entries()) {
       const index = n * TILE_WIDTH + offset;
       const leaf = parseLeaf(entry);
