@@ -59,9 +59,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function ephemera(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** The CLI as a reader with its own (empty) data directory and trust file. */
+const ephemera = (...args: string[]) => ephemeraIn(join(dir, 'reader'), ...args);
+
+function ephemeraIn(dataDir: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const cli = spawn(process.execPath, [join(ROOT, 'bin/ephemera.js'), ...args, '--data-dir', join(dir, 'reader')], {
+    const cli = spawn(process.execPath, [join(ROOT, 'bin/ephemera.js'), ...args, '--data-dir', dataDir], {
       cwd: ROOT,
       env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'reader-config'), EPHEMERA_TRUSTED_KEYS: '' },
     });
@@ -122,6 +125,10 @@ describe('a computation run three times, in the log', () => {
     const verdict = JSON.parse(shown.stdout);
     expect(verdict).toMatchObject({ status: 'trusted', results: { verdict: 'agree', compared: 3 }, audit: { indexes: expect.any(Array) } });
     expect(verdict.runs.map((r: { certificate_id: string }) => r.certificate_id)).toEqual([...ids].reverse());
+    // On the server's own machine: found through its data directory, whose key is this machine's own.
+    const own = await ephemeraIn(join(dir, 'data'), 'history', fingerprint, '--json');
+    expect(own.code, own.stderr).toBe(0);
+    expect(JSON.parse(own.stdout).log_key_trust).toMatch(/this machine/);
     const text = await ephemera('history', fingerprint, '--server', url, '--trust-key', key);
     expect(text.stdout).toMatch(/VALID, TRUSTED/);
     expect(text.stdout).toMatch(/all 3 clear results agree/);

@@ -16,7 +16,7 @@ import { EphemeraError, isEphemeraError } from '../errors.js';
 import { HASH_PATTERN, hexToBytes, parseStrictJson } from '../events/index.js';
 import { nodeSha256 } from '../events/node-hash.js';
 import { auditLog, TiledTree, type AuditResult } from '../tlog/index.js';
-import { DEFAULT_VERIFY_LIMITS, HISTORY_MAX_LEAVES, verifyHistory, type HeldRun, type HistoryVerdict } from '../verify/index.js';
+import { DEFAULT_VERIFY_LIMITS, HISTORY_MAX_LEAVES, verifyHistory, type HeldRun, type HistoryVerdict, type LogPolicy } from '../verify/index.js';
 import { configOf, printJson, printTable, progressReporter, terminalSafe } from './common.js';
 import { findServer } from './discovery.js';
 import { readInput } from './files.js';
@@ -39,10 +39,12 @@ const MAX_BUNDLE_BYTES = 256 * 65_537;
 export async function history(target: string, options: HistoryFlags, command: Command): Promise<number> {
   const { fingerprint, held } = targetOf(target);
   const { server, own } = await serverOf(options, command);
-  const policy = {
-    ...readerVerifyOptions(command, configOf(command), options, { fromOwnLog: own }),
-    logKeys: options.logKey ?? [],
-    witnesses: options.witness ?? [],
+  // readerVerifyOptions may read --log-key/--witness (and the trust file's lines) itself; if not, the flags here.
+  const base: LogPolicy = readerVerifyOptions(command, configOf(command), options, { fromOwnLog: own });
+  const policy: LogPolicy = {
+    ...base,
+    logKeys: base.logKeys ?? options.logKey ?? [],
+    witnesses: base.witnesses ?? options.witness ?? [],
     ...(options.witnessesRequired === undefined ? {} : { witnessesRequired: options.witnessesRequired }),
   };
   const readPage = (before: number | null) => get(server, `/tlog/history/${fingerprint}${before === null ? '' : `?before=${before}`}`, MAX_PAGE_BYTES);
