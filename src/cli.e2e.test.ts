@@ -308,6 +308,7 @@ describe('ephemera CLI', () => {
       [[]],
       [['run']],
       [['verify']],
+      [['history']],
       [['trust']],
       [['trust', 'ls']],
       [['trust', 'add']],

@@ -26,12 +26,12 @@ type JsonFlag = { json?: boolean };
 
 const EXIT_CODES = `
 Exit codes:
-  ${EXIT.ok}  success (run: certified and the computation exited 0; verify: valid and trusted)
-  ${EXIT.internal}  internal error, no certificate (verify: the certificate is invalid)
+  ${EXIT.ok}  success (run: certified and the computation exited 0; verify, history: valid and trusted)
+  ${EXIT.internal}  internal error, no certificate (verify: the certificate is invalid; history: broken)
   ${EXIT.badInput}  bad input: unknown option or command, bad value, missing argument, missing or unreadable file,
      run: the certificate could not be written to --out (it is kept, the message says where)
   ${EXIT.computationFailed}  run: certified, but the computation failed
-  ${EXIT.untrusted}  verify: valid, but signed by a key you do not trust
+  ${EXIT.untrusted}  verify, history: valid, but signed by a key you do not trust
 Every error code and its exit code: docs/errors.md.`;
 
 function program(): Command {
