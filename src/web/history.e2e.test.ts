@@ -3,7 +3,7 @@
  * small log's history (src/verify/testing/log-fixture.ts, served as GET /tlog/history answers it),
  * trusted once the attestor key is pinned, broken when the server hides a run.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -18,6 +18,8 @@ import { webRoutes } from './plugin.js';
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 const A = syntheticLeaf(0, 'a', null).fingerprint;
+const VALID_TEXT = readFileSync(join(import.meta.dirname, '../../test-vectors/certificates/cases/valid.json'), 'utf8');
+const VALID = JSON.parse(VALID_TEXT) as { certificate_id: string; fingerprint: string };
 
 describe('history page (Chromium, 375 px)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ephemera-web-history-'));
@@ -35,6 +37,7 @@ describe('history page (Chromium, 375 px)', () => {
     log = await fixtureLog([syntheticLeaf(0, 'a', null), syntheticLeaf(1, 'b', null), syntheticLeaf(2, 'a', 0), syntheticLeaf(3, 'a', 2)]);
     app = Fastify();
     await app.register(webRoutes({ certificateExists: async () => true }));
+    app.get('/certificate/:id', async (_req, reply) => reply.type('application/json').send(VALID_TEXT));
     app.get<{ Params: { fingerprint: string } }>('/tlog/history/:fingerprint', async (req) => {
       const answer = await log.historyOf(req.params.fingerprint);
       return { ...answer, leaves: answer.leaves.filter((l: HistoryAnswer['leaves'][number]) => l.leaf_index !== hide) };
@@ -83,6 +86,16 @@ describe('history page (Chromium, 375 px)', () => {
     } finally {
       hide = null;
     }
+  });
+
+  it("is linked from a certificate's page, by its fingerprint", async () => {
+    await page.goto(`${base}/c/${VALID.certificate_id}`);
+    const link = page.getByTestId('history-link');
+    expect(await link.getAttribute('href')).toBe(`/history/${VALID.fingerprint}`);
+    await link.click();
+    expect(await title()).toBe('✔ History complete · log key trusted');
+    expect(await page.getByTestId('history-fingerprint').textContent()).toBe(VALID.fingerprint);
+    expect(await page.locator('tbody tr').count()).toBe(0); // the fixture log has no run of it
   });
 
   it('answers 404 for a path that is not a fingerprint', async () => {
