@@ -69,6 +69,9 @@ export function checkHistoryPage(
   for (const { leaf_index, leaf, inclusion_proof } of leaves) {
     if (leaf.fingerprint !== fingerprint)
       historyBroken('foreign-leaf', `leaf ${leaf_index} is of fingerprint ${leaf.fingerprint}, not ${fingerprint}`, { leaf_index });
+    // A prev at or after its own leaf would let a page point forward (a walk that never ends).
+    if (leaf.prev !== null && leaf.prev >= leaf_index)
+      historyBroken('order', `leaf ${leaf_index} says the run before it is leaf ${leaf.prev}, which is not earlier`, { leaf_index, prev: leaf.prev });
     if (leaf_index >= checkpoint.size)
       historyBroken('outside-checkpoint', `leaf ${leaf_index} is not in the checkpoint's tree of ${checkpoint.size} leaves`, { leaf_index });
     try {

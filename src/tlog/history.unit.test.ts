@@ -114,6 +114,18 @@ describe('checkHistoryPage', () => {
     expect(refusal(() => checkHistoryPage({ leaves: answer.leaves.slice(3) }, cp, A, first.next)).fields).toEqual({ break: 'page', leaf_index: 2 });
     expect(refusal(() => checkHistoryPage({ leaves: [] }, cp, A, first.next)).fields).toEqual({ break: 'page', leaf_index: 2 });
   });
+
+  it('refuses a leaf whose prev is not earlier than itself (a walk that would turn back)', async () => {
+    const leaves = honest();
+    leaves[2] = syntheticLeaf(2, 'a', 5);
+    const log = await fixtureLog(leaves);
+    const answer = await log.historyOf(A);
+    expect(refusal(() => checkHistoryPage({ leaves: answer.leaves.slice(2) }, checkpointOf(log), A)).fields).toEqual({
+      break: 'order',
+      leaf_index: 2,
+      prev: 5,
+    });
+  });
 });
 
 describe('auditLog', () => {
