@@ -96,6 +96,10 @@ describe('ephemera history', () => {
     const untrusted = await ephemera('history', A, '--server', await serve(log), '--json');
     expect(untrusted.code).toBe(4);
     expect(JSON.parse(untrusted.stdout).error.code).toBe('TLOG_LOG_KEY_UNTRUSTED');
+    const hint = await ephemera('history', A, '--server', await serve(log));
+    expect(hint.stdout).toContain(`to trust it: --log-key ${log.vkey}`);
+    const pinned = await ephemera('history', A, '--server', await serve(log), '--log-key', log.vkey);
+    expect(pinned.code, pinned.stdout).toBe(0);
     const hidden = await ephemera('history', A, '--server', await serve(log, { hide: 3 }), '--trust-key', VECTOR_PUBLIC_KEY);
     expect(hidden.code).toBe(1);
     expect(hidden.stdout).toMatch(/BROKEN/);

@@ -186,6 +186,8 @@ function print(verdict: HistoryVerdict, audit: AuditResult | null, held: readonl
       `  audit       read all ${audit.size} leaves (${audit.fingerprints} fingerprints): every run names the last earlier run of its fingerprint, and this one's are exactly the chain`,
     );
   if (verdict.error) out(`  ${verdict.status === 'invalid' ? 'FAIL' : 'note'}        ${verdict.error.code}: ${verdict.error.message}`);
+  if (verdict.status === 'untrusted' && verdict.log_vkey)
+    out(`              to trust it: --log-key ${verdict.log_vkey} (from its operator), or --trust-key the attestor key that attested it`);
   if (verdict.status !== 'invalid') out(whatItMeans(verdict, audit !== null, held.length > 0));
 }
 

@@ -88,6 +88,8 @@ export interface HistoryRun {
   result_sealed: boolean;
   /** Its inclusion proof led to the checkpoint's root (every run shown has one; a failed one ends the check). */
   proof: 'ok';
+  /** The proof itself (RFC 6962 PATH to the checkpoint it came with), for whoever wants to check again. */
+  inclusion_proof: string[];
   held: boolean;
 }
 
@@ -111,6 +113,8 @@ export interface HistoryVerdict {
   /** The first page's checkpoint (the newest runs are proved to it). */
   checkpoint: { origin: string; size: number; root_hash: string } | null;
   log_key_trust: string | null;
+  /** The first page's log key (its note vkey), trusted or not: what a reader would pin with --log-key. */
+  log_vkey: string | null;
   cosigned_by: string[];
   pages: number;
   /** Newest first. */
@@ -138,6 +142,7 @@ export async function verifyHistory(
     status: 'trusted',
     checkpoint: null,
     log_key_trust: null,
+    log_vkey: null,
     cosigned_by: [],
     pages: 0,
     runs: [],
@@ -158,7 +163,7 @@ export async function verifyHistory(
       const checkpoint = await trustedCheckpoint(answer, trustOf, verdict);
       const page = checkHistoryPage(answer, checkpoint, fingerprint, verdict.pages === 0 ? null : next);
       verdict.pages++;
-      for (const { leaf_index, leaf } of page.leaves) verdict.runs.push(runOf(leaf_index, leaf, options.held ?? []));
+      for (const shown of page.leaves) verdict.runs.push(runOf(shown, options.held ?? []));
       next = page.next;
       before = page.leaves.at(-1)?.leaf_index ?? null;
     } while (next !== null);
@@ -198,7 +203,10 @@ async function trustedCheckpoint(
       verdict.error = { code: error.code, message: error.message, fields: { ...error.fields } };
     }
   }
-  if (verdict.pages === 0) verdict.checkpoint = { origin: checkpoint.origin, size: checkpoint.size, root_hash: bytesToHex(checkpoint.rootHash) };
+  if (verdict.pages === 0) {
+    verdict.checkpoint = { origin: checkpoint.origin, size: checkpoint.size, root_hash: bytesToHex(checkpoint.rootHash) };
+    verdict.log_vkey = answer.log_key.statement.vkey;
+  }
   return checkpoint;
 }
 
@@ -216,7 +224,7 @@ function memoized(check: (answer: HistoryAnswer) => Promise<TrustedCheckpoint>):
   };
 }
 
-function runOf(leaf_index: number, leaf: LogLeaf, held: readonly HeldRun[]): HistoryRun {
+function runOf({ leaf_index, leaf, inclusion_proof }: HistoryAnswer['leaves'][number], held: readonly HeldRun[]): HistoryRun {
   return {
     leaf_index,
     certificate_id: leaf.certificate_id,
@@ -225,6 +233,7 @@ function runOf(leaf_index: number, leaf: LogLeaf, held: readonly HeldRun[]): His
     result_hash: leaf.result_hash,
     result_sealed: leaf.result_sealed,
     proof: 'ok',
+    inclusion_proof,
     held: held.some((h) => h.leaf_index === leaf_index),
   };
 }

@@ -107,6 +107,8 @@ describe('verifyHistory', () => {
     const untrusted = await verifyHistory(A, server(log).read, {});
     expect(untrusted).toMatchObject({ status: 'untrusted', error: { code: 'TLOG_LOG_KEY_UNTRUSTED' } });
     expect(untrusted.runs).toHaveLength(4);
+    expect(untrusted.log_vkey).toBe(log.vkey);
+    expect(untrusted.runs[0]!.inclusion_proof).toEqual((await log.historyOf(A)).leaves[0]!.inclusion_proof);
     const broken = await verifyHistory(A, server(log, 1000, (l) => l.filter((x) => x.leaf_index !== 3)).read, {});
     expect(broken).toMatchObject({ status: 'invalid', error: { code: 'TLOG_HISTORY_BROKEN' } });
     const pinned = await verifyHistory(A, server(log).read, { logKeys: [log.vkey] });
