@@ -30,6 +30,8 @@ describe('history page (Chromium, 375 px)', () => {
   let log: FixtureLog;
   /** The run the server leaves out of its answer (a dishonest log), if any. */
   let hide: number | null = null;
+  /** A log that answers as if its newest run of the fingerprint had not happened (a consistent, shorter chain). */
+  let dropNewest = false;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium missing: ${CHROMIUM} not found`);
@@ -40,7 +42,8 @@ describe('history page (Chromium, 375 px)', () => {
     app.get('/certificate/:id', async (_req, reply) => reply.type('application/json').send(VALID_TEXT));
     app.get<{ Params: { fingerprint: string } }>('/tlog/history/:fingerprint', async (req) => {
       const answer = await log.historyOf(req.params.fingerprint);
-      return { ...answer, leaves: answer.leaves.filter((l: HistoryAnswer['leaves'][number]) => l.leaf_index !== hide) };
+      const shown = answer.leaves.filter((l: HistoryAnswer['leaves'][number]) => l.leaf_index !== hide);
+      return { ...answer, leaves: dropNewest ? shown.slice(1) : shown };
     });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
@@ -85,6 +88,23 @@ describe('history page (Chromium, 375 px)', () => {
       expect(await page.getByTestId('history-error').textContent()).toMatch(/^TLOG_HISTORY_BROKEN: leaf 3 says the run before it is leaf 2/);
     } finally {
       hide = null;
+    }
+  });
+
+  it('requires the run the reader came from: shown as theirs, or the history is broken without it', async () => {
+    const mine = `leaf=3&certificate=${log.leaves[3]!.certificate_id}`;
+    await page.goto(`${base}/history/${A}?${mine}`);
+    expect(await title()).toBe('✔ History complete · log key trusted');
+    expect(await page.locator('tbody td').first().textContent()).toBe('3 (yours)');
+    dropNewest = true;
+    try {
+      await page.goto(`${base}/history/${A}`);
+      expect(await title()).toBe('✔ History complete · log key trusted'); // without it, nothing shows what is missing
+      await page.goto(`${base}/history/${A}?${mine}`);
+      expect(await title()).toBe('✘ History broken');
+      expect(await page.getByTestId('history-error').textContent()).toMatch(/^TLOG_HISTORY_BROKEN: .*not in the history/);
+    } finally {
+      dropNewest = false;
     }
   });
 

@@ -42,6 +42,14 @@ async function stillGoing(id: string): Promise<boolean> {
   }
 }
 
+/** Its fingerprint's history page; once logged, naming its own run, which that page then requires to be there. */
+function historyHref(c: Certificate): string {
+  const index = (c as { transparency?: { leaf_index?: unknown } }).transparency?.leaf_index;
+  const held =
+    typeof index === 'number' && Number.isSafeInteger(index) && index >= 0 ? `?leaf=${index}&certificate=${encodeURIComponent(c.certificate_id)}` : '';
+  return `/history/${c.fingerprint}${held}`;
+}
+
 export async function certificatePage(id: string): Promise<void> {
   mount(h('p', {}, 'Loading…'));
   // The page shows and verifies the same bytes, read strictly (docs/verification.md §2): a lax parse
@@ -120,7 +128,7 @@ export async function certificatePage(id: string): Promise<void> {
             'span',
             {},
             h('code', {}, c.fingerprint),
-            ...(HASH_PATTERN.test(c.fingerprint) ? [' · ', h('a', { href: `/history/${c.fingerprint}`, 'data-testid': 'history-link' }, 'its history')] : []),
+            ...(HASH_PATTERN.test(c.fingerprint) ? [' · ', h('a', { href: historyHref(c), 'data-testid': 'history-link' }, 'its history')] : []),
           ),
         ],
         ['tools', c.sandbox?.tools.join(', ') || '—'],

@@ -5,7 +5,7 @@
  * log key trusted under this reader's pins and policy, each run proved into
  * it, each run naming the one before, and whether the results agree.
  */
-import { verifyHistory, type HistoryVerdict } from '../../src/verify/index.js';
+import { CERTIFICATE_ID_PATTERN, verifyHistory, type HeldRun, type HistoryVerdict } from '../../src/verify/index.js';
 import { facts, h, mount, table } from './dom.js';
 import { browserOptions } from './checks.js';
 
@@ -32,11 +32,23 @@ function resultsText(verdict: HistoryVerdict): string {
   return `Fewer than two clear results to compare.${sealed}`;
 }
 
-export async function historyPage(fingerprint: string): Promise<void> {
+/**
+ * The run the reader came from (`?leaf=<index>&certificate=<id>`, the certificate page's link): it must be in
+ * the history. Taken from the URL, it can only make the check stricter.
+ */
+function heldRun(search: URLSearchParams): HeldRun[] {
+  const leaf = search.get('leaf');
+  const certificate = search.get('certificate');
+  if (leaf === null || certificate === null || !/^(0|[1-9][0-9]{0,15})$/.test(leaf) || !CERTIFICATE_ID_PATTERN.test(certificate)) return [];
+  const index = Number(leaf);
+  return Number.isSafeInteger(index) ? [{ leaf_index: index, certificate_id: certificate }] : [];
+}
+
+export async function historyPage(fingerprint: string, search = new URLSearchParams(location.search)): Promise<void> {
   mount(h('h1', {}, 'History'), h('p', {}, 'Loading and checking…'));
   let verdict: HistoryVerdict;
   try {
-    verdict = await verifyHistory(fingerprint, (before) => readPage(fingerprint, before), browserOptions());
+    verdict = await verifyHistory(fingerprint, (before) => readPage(fingerprint, before), browserOptions(), { held: heldRun(search) });
   } catch (error) {
     mount(h('h1', {}, 'History'), h('p', { class: 'fail' }, `Could not load the history of ${fingerprint} (${(error as Error).message}).`));
     return;
@@ -61,7 +73,7 @@ export async function historyPage(fingerprint: string): Promise<void> {
     table(
       ['leaf', 'certificate', 'status', 'sealed at', 'result', 'proof'],
       verdict.runs.map((r) => [
-        String(r.leaf_index),
+        r.held ? `${r.leaf_index} (yours)` : String(r.leaf_index),
         h('a', { href: `/c/${r.certificate_id}`, class: 'mono' }, r.certificate_id),
         r.status,
         r.sealed_at,
