@@ -40,6 +40,7 @@ export interface Evidence {
   readonly origin: string;
   readonly cosigned: CosignedCheckpoint | null;
   readonly submitted: { readonly oldSize: number; readonly proof: readonly Uint8Array[]; readonly note: string };
+  readonly submittedSize: number;
 }
 
 const invalid = (message: string, cause?: unknown) =>
@@ -105,11 +106,11 @@ export class WitnessState {
   }
 
   /**
-   * Keeps a conflicting checkpoint with the one it conflicts with, as `evidence/<UTC time>-<16 hex>.json` where the
-   * hex is the SHA-256 of the content: two different conflicts never share a name, and the same one is kept once.
-   * Returns the file's path.
+   * Keeps a conflicting checkpoint with the one it conflicts with, as `evidence/<size>-<16 hex>.json`: the submitted
+   * checkpoint's size and the SHA-256 of the content, so two different conflicts never share a name and the same one
+   * sent again is kept once (the file's mtime is when it was first seen). Returns the file's path.
    */
-  async keepEvidence(evidence: Evidence, now: Date = new Date()): Promise<string> {
+  async keepEvidence(evidence: Evidence): Promise<string> {
     const text = `${JSON.stringify(
       {
         type: 'ephemera.witness-evidence',
@@ -118,6 +119,7 @@ export class WitnessState {
         origin: evidence.origin,
         cosigned: evidence.cosigned && formatEntry(evidence.cosigned),
         submitted: {
+          size: evidence.submittedSize,
           old_size: evidence.submitted.oldSize,
           proof: evidence.submitted.proof.map(encodeBase64),
           checkpoint: evidence.submitted.note,
@@ -126,11 +128,7 @@ export class WitnessState {
       null,
       2,
     )}\n`;
-    const stamp = now
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d+Z$/, 'Z');
-    const name = `${stamp}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`;
+    const name = `${evidence.submittedSize}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`;
     await writeDurably(join(this.dir, EVIDENCE_DIR), name, text);
     return join(this.dir, EVIDENCE_DIR, name);
   }

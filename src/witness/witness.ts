@@ -112,6 +112,7 @@ export class Witness {
               origin: checkpoint.origin,
               cosigned: latest,
               submitted: { oldSize: request.oldSize, proof: request.proof, note: noteText(request) },
+              submittedSize: checkpoint.size,
             })
           : undefined;
       return this.refused(error, checkpoint.origin, checkpoint.size, evidence);
