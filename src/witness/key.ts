@@ -14,7 +14,7 @@ import { EphemeraError } from '../errors.js';
 import { type Cosigner, generateCosignerKey, parseCosignerSignerKey } from '../tlog/cosignature.js';
 import { isValidKeyName } from '../tlog/lines.js';
 
-export type WitnessKeyErrorCode = Registered<'TLOG_WITNESS_STATE_INVALID' | 'TLOG_WITNESS_STATE_LOCKED' | 'TLOG_NOTE_KEY_INVALID'>;
+type WitnessKeyErrorCode = Registered<'TLOG_WITNESS_STATE_INVALID' | 'TLOG_WITNESS_STATE_LOCKED' | 'TLOG_NOTE_KEY_INVALID'>;
 
 export const KEY_FILE = 'witness.key';
 const LOCK_FILE = 'witness.pid';
@@ -82,10 +82,12 @@ export async function lockStateDir(dir: string): Promise<() => Promise<void>> {
     }
     const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
     if (Number.isSafeInteger(pid) && pid > 0 && isAlive(pid))
-      throw new EphemeraError('TLOG_WITNESS_STATE_LOCKED', `another ephemera witness (pid ${pid}) holds ${dir}; stop it first`, { fields: { pid } });
+      throw new EphemeraError<WitnessKeyErrorCode>('TLOG_WITNESS_STATE_LOCKED', `another ephemera witness (pid ${pid}) holds ${dir}; stop it first`, {
+        fields: { pid },
+      });
     await rm(path, { force: true });
   }
-  throw new EphemeraError('TLOG_WITNESS_STATE_LOCKED', `cannot take ${path}: another witness is starting on ${dir}`);
+  throw new EphemeraError<WitnessKeyErrorCode>('TLOG_WITNESS_STATE_LOCKED', `cannot take ${path}: another witness is starting on ${dir}`);
 }
 
 function isAlive(pid: number): boolean {

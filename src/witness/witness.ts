@@ -148,8 +148,3 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.e
 function noteText(request: AddCheckpointRequest): string {
   return `${request.note.text}\n${request.note.signatures.map((sig) => `— ${sig.name} ${sig.base64}\n`).join('')}`;
 }
-
-/** An internal failure (the state could not be written): 500 with the registry's words, nothing cosigned. */
-export function internalAnswer(): WitnessAnswer {
-  return errorAnswer('INTERNAL', 'internal error');
-}

@@ -108,7 +108,7 @@ describe('WitnessClient', () => {
   it("refuses a 200 whose lines are not the witness's cosignature of this checkpoint", async () => {
     // Signed by another key than the configured one: nothing verifies.
     const other = generateCosignerKey('witness.example/other');
-    const otherLine = signNote({ text: log.checkpoint().split('\n\n')[0]! + '\n' }, [parseCosignerSignerKey(other.skey)]).split('\n\n')[1]!;
+    const otherLine = signNote({ text: `${log.checkpoint().split('\n\n')[0]!}\n` }, [parseCosignerSignerKey(other.skey)]).split('\n\n')[1]!;
     const stranger = await misbehaving((res) => res.writeHead(200).end(otherLine));
     expect((await reportOf(stranger.url)).report).toMatchObject({ ok: false, code: 'TLOG_NOTE_UNVERIFIED' });
     // The configured key's line, but over another checkpoint: refused as a bad signature.

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ERROR_REGISTRY, type ErrorCode } from '../../error-codes.js';
+import { WITNESS_HTTP_STATUS } from '../../tlog/witness-messages.js';
 import { generateCosignerKey } from '../../tlog/cosignature.js';
 import { generateNoteKey } from '../../tlog/note.js';
 import { codeOf } from '../../tlog/testing/code-of.js';
@@ -45,5 +47,11 @@ describe('parseWitnessList (EPHEMERA_TLOG_WITNESSES)', () => {
   it('refuses more witnesses than a checkpoint has signature lines for', () => {
     const many = Array.from({ length: 100 }, (_, i) => `${generateCosignerKey(`w/${i}`).vkey}@http://127.0.0.1:${1000 + i}`).join(',');
     expect(codeOf(() => parseWitnessList(many))).toBe('CONFIG_INVALID');
+  });
+});
+
+describe('the witness codes', () => {
+  it('have the HTTP statuses tlog-witness assigns (the witness answers them; the client reads them back as these codes)', () => {
+    for (const [code, status] of Object.entries(WITNESS_HTTP_STATUS)) if (code !== 'ok') expect(ERROR_REGISTRY[code as ErrorCode].http, code).toBe(status);
   });
 });
