@@ -11,12 +11,16 @@ import { errorAnswer, type Witness, type WitnessAnswer } from './witness.js';
 
 export const WITNESS_REQUEST_TIMEOUT_MS = 10_000;
 
-export function buildWitnessApp(witness: Witness): FastifyInstance {
+export function buildWitnessApp(witness: Witness, options: { requestTimeoutMs?: number } = {}): FastifyInstance {
+  const timeout = options.requestTimeoutMs ?? WITNESS_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     logger: false,
     bodyLimit: ADD_CHECKPOINT_MAX_BYTES,
-    requestTimeout: WITNESS_REQUEST_TIMEOUT_MS,
-    connectionTimeout: WITNESS_REQUEST_TIMEOUT_MS,
+    // The whole request (headers and body) within the timeout, and no socket idle longer; Node checks these every
+    // connectionsCheckingInterval (30 s by default, which would let a slow sender hold a socket 40 s).
+    requestTimeout: timeout,
+    connectionTimeout: timeout,
+    http: { headersTimeout: timeout, connectionsCheckingInterval: Math.min(1_000, timeout) },
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
   });

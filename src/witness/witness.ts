@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { ErrorCode } from '../error-codes.js';
 import { ERROR_REGISTRY } from '../error-codes.js';
 import { isEphemeraError } from '../errors.js';
-import type { Cosigner } from '../tlog/cosignature.js';
+import { type Cosigner, cosignatureTimestamp } from '../tlog/cosignature.js';
 import { type NoteVerifier, parseNote, signNote } from '../tlog/note.js';
 import {
   type AddCheckpointRequest,
@@ -120,7 +120,7 @@ export class Witness {
     // Sign first (pure), keep the cosigned note, and only then answer with the line.
     const note = signNote({ text, signatures: logSignatures }, [cosigner]);
     const ours = parseNote(note).signatures.at(-1)!;
-    await state.commit(checkpoint.origin, { size: checkpoint.size, rootHash: checkpoint.rootHash, note, cosignedAt: Math.floor(Date.now() / 1000) });
+    await state.commit(checkpoint.origin, { size: checkpoint.size, rootHash: checkpoint.rootHash, note, cosignedAt: cosignatureTimestamp(ours) });
     this.options.onEvent?.({ code: 'COSIGNED', origin: checkpoint.origin, size: checkpoint.size });
     return { status: 200, contentType: TEXT, body: formatAddCheckpointResponse([ours]) };
   }
