@@ -61,7 +61,8 @@ export async function witness(options: WitnessOptions): Promise<never> {
     cosigner,
     onEvent: (event) => {
       if (event.code === 'COSIGNED') return;
-      const where = `${terminalSafe(JSON.stringify(event.origin))} size ${event.size ?? '?'}`;
+      // The origin is the request's (any client's) text: escaped and cut short.
+      const where = `${terminalSafe(JSON.stringify(event.origin?.slice(0, 120) ?? null))} size ${event.size ?? '?'}`;
       note(`ephemera witness: refused ${event.code} (${where})${event.evidence ? `; evidence kept in ${event.evidence}` : ''}`);
     },
   });

@@ -196,7 +196,7 @@ class Follower {
         signal,
       });
     } catch (cause) {
-      throw new AnswerError('TLOG_WITNESS_UNREACHABLE', `no answer: ${signal.aborted ? `timed out after ${this.options.timeoutMs} ms` : describe(cause)}`);
+      throw new AnswerError('TLOG_WITNESS_UNREACHABLE', `no answer: ${signal.aborted ? `timed out after ${this.options.timeoutMs} ms` : failureOf(cause)}`);
     }
     const text = await readBounded(response, signal, this.options.timeoutMs);
     if (response.status === 200) return { status: 200, body: text };
@@ -229,7 +229,8 @@ class Follower {
   }
 }
 
-function describe(cause: unknown): string {
+/** Why a fetch failed, in a word (ECONNREFUSED, …): never its URL or a body. */
+function failureOf(cause: unknown): string {
   const inner = (cause as { cause?: { code?: string } })?.cause?.code;
   return inner ?? (cause instanceof Error ? cause.name : 'error');
 }
