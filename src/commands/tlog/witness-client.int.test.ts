@@ -9,8 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCosignerKey, parseCosignerSignerKey } from '../../tlog/cosignature.js';
-import { parseNoteVerifierKey, signNote } from '../../tlog/note.js';
+import { ed25519 } from '@noble/curves/ed25519';
+import { cosignatureMessage, generateCosignerKey, parseCosignerSignerKey, parseCosignerVerifierKey } from '../../tlog/cosignature.js';
+import { formatSignatureLine, parseNoteVerifierKey, signNote } from '../../tlog/note.js';
 import { loadWitnessKey } from '../../witness/key.js';
 import { buildWitnessApp } from '../../witness/server.js';
 import { WitnessState } from '../../witness/state.js';
@@ -53,7 +54,8 @@ async function misbehaving(answer: (res: ServerResponse) => void): Promise<{ url
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits, server };
 }
 
-const fake = generateCosignerKey('witness.example/fake');
+const fakeSeed = crypto.getRandomValues(new Uint8Array(32));
+const fake = generateCosignerKey('witness.example/fake', fakeSeed);
 
 async function reportOf(url: string, options: { timeoutMs?: number; vkey?: string } = {}): Promise<{ lines: string[]; report: WitnessReport }> {
   const reports: WitnessReport[] = [];
@@ -115,6 +117,19 @@ describe('WitnessClient', () => {
     const elsewhere = signNote({ text: `${log.origin}\n1\n${Buffer.alloc(32).toString('base64')}\n` }, [parseCosignerSignerKey(fake.skey)]).split('\n\n')[1]!;
     const replayed = await misbehaving((res) => res.writeHead(200).end(elsewhere));
     expect((await reportOf(replayed.url)).report).toMatchObject({ ok: false, code: 'TLOG_NOTE_SIGNATURE_INVALID' });
+    // The configured key's valid cosignature of this checkpoint, but at time 0: refused.
+    const text = `${log.checkpoint().split('\n\n')[0]!}\n`;
+    const signature = new Uint8Array(72);
+    signature.set(ed25519.sign(cosignatureMessage(text, 0), fakeSeed), 8);
+    const timeless = await misbehaving((res) =>
+      res.writeHead(200).end(formatSignatureLine('witness.example/fake', parseCosignerVerifierKey(fake.vkey).keyId, signature)),
+    );
+    expect((await reportOf(timeless.url)).report).toMatchObject({
+      ok: false,
+      code: 'TLOG_WITNESS_RESPONSE_MALFORMED',
+      message: expect.stringMatching(/timestamp 0/),
+    });
+    timeless.server.close();
     const garbage = await misbehaving((res) => res.writeHead(200).end('not lines'));
     expect((await reportOf(garbage.url)).report).toMatchObject({ ok: false, code: 'TLOG_WITNESS_RESPONSE_MALFORMED' });
     const untyped = await misbehaving((res) => res.writeHead(409, { 'content-type': 'text/plain' }).end('3\n'));

@@ -16,7 +16,7 @@
  */
 import { type ErrorCode, isErrorCode } from '../../error-codes.js';
 import { EphemeraError, isEphemeraError } from '../../errors.js';
-import { type CosignerVerifier, parseCosignerVerifierKey } from '../../tlog/cosignature.js';
+import { type CosignerVerifier, cosignatureTimestamp, parseCosignerVerifierKey } from '../../tlog/cosignature.js';
 import { NOTE_MAX_SIGNATURES } from '../../tlog/note.js';
 import { appendCosignatures, formatAddCheckpointRequest, parseTreeSizeBody, TREE_SIZE_CONTENT_TYPE } from '../../tlog/witness-messages.js';
 
@@ -169,6 +169,8 @@ class Follower {
       }
       // The answer's lines appended to the checkpoint sent and opened with this witness's key only: its line is over exactly this checkpoint.
       const ours = appendCosignatures(submission.checkpoint, answer.body, [this.verifier]).opened.verified[0]!;
+      // tlog-witness: "the timestamp MUST NOT be zero" (a cosignature without a time says nothing of freshness).
+      if (cosignatureTimestamp(ours) === 0) throw new AnswerError('TLOG_WITNESS_RESPONSE_MALFORMED', 'the cosignature has the timestamp 0', 200);
       this.lastSize = submission.size;
       const line = `— ${ours.name} ${ours.base64}\n`;
       this.report(submission, null, line);
