@@ -1,13 +1,13 @@
 /** The witness's HTTP bounds: a request that arrives too slowly is cut off; a body over the limit is refused before it is read. */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNoteVerifierKey } from '../tlog/note.js';
 import { ADD_CHECKPOINT_MAX_BYTES } from '../tlog/witness-messages.js';
 import { loadWitnessKey } from './key.js';
-import { buildWitnessApp } from './server.js';
+import { buildWitnessApp, WITNESS_MAX_CONNECTIONS } from './server.js';
 import { WitnessState } from './state.js';
 import { TestLog } from './testing/test-log.js';
 import { Witness } from './witness.js';
@@ -16,6 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ephemera-witness-http-'));
 const log = new TestLog('example.test/http');
 let port = 0;
 let close = async () => undefined as unknown;
+let connections = async () => 0;
 
 beforeAll(async () => {
   const witness = new Witness({
@@ -27,6 +28,7 @@ beforeAll(async () => {
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   port = Number(new URL(url).port);
   close = () => app.close();
+  connections = () => new Promise((resolve, reject) => app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
 });
 afterAll(async () => {
   await close();
@@ -67,6 +69,27 @@ describe('the witness over HTTP', () => {
     );
     expect(answer).toMatch(/^HTTP\/1\.1 413/);
     expect(answer).toContain('REQUEST_BODY_TOO_LARGE');
+  });
+
+  it(`drops a connection beyond ${WITNESS_MAX_CONNECTIONS} at once`, async () => {
+    const open = (): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => resolve(socket));
+        socket.on('error', reject);
+      });
+    const held = await Promise.all(Array.from({ length: WITNESS_MAX_CONNECTIONS }, open));
+    const extra = await open();
+    const dropped = await new Promise<boolean>((resolve) => {
+      extra.on('close', () => resolve(true));
+      extra.on('error', () => undefined);
+      extra.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      setTimeout(() => resolve(false), 800);
+    });
+    for (const socket of [...held, extra]) socket.destroy();
+    expect(dropped).toBe(true);
+    // The server lets go of them as they close.
+    for (let i = 0; i < 50 && (await connections()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await connections()).toBe(0);
   });
 
   it('cosigns through the app, and answers the monitoring route', async () => {

@@ -10,6 +10,8 @@ import { ADD_CHECKPOINT_MAX_BYTES } from '../tlog/witness-messages.js';
 import { errorAnswer, type Witness, type WitnessAnswer } from './witness.js';
 
 export const WITNESS_REQUEST_TIMEOUT_MS = 10_000;
+/** Connections at once: each may hold a body of ADD_CHECKPOINT_MAX_BYTES, so this bounds the memory requests take (~70 MiB). */
+export const WITNESS_MAX_CONNECTIONS = 256;
 
 export function buildWitnessApp(witness: Witness, options: { requestTimeoutMs?: number } = {}): FastifyInstance {
   const timeout = options.requestTimeoutMs ?? WITNESS_REQUEST_TIMEOUT_MS;
@@ -24,6 +26,7 @@ export function buildWitnessApp(witness: Witness, options: { requestTimeoutMs?: 
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
   });
+  app.server.maxConnections = WITNESS_MAX_CONNECTIONS;
   // The body is the protocol's text whatever Content-Type a client sends (or none): read as bytes, parsed by us.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));

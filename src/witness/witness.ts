@@ -44,6 +44,8 @@ export interface WitnessOptions {
 }
 
 const TEXT = 'text/plain; charset=utf-8';
+/** Refusals the stored state cannot change: the origin's keys and the log's signature. */
+const STATELESS_REFUSALS: ReadonlySet<string> = new Set<ErrorCode>(['TLOG_WITNESS_ORIGIN_UNKNOWN', 'TLOG_WITNESS_CHECKPOINT_UNVERIFIED']);
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** A refusal's body: the code and our own words (never the request's bytes), as the API's error answers. */
@@ -83,6 +85,13 @@ export class Witness {
       request = parseAddCheckpointRequest(body);
     } catch (error) {
       return this.refused(error, null, null);
+    }
+    // What does not depend on the state (the origin, the log's signature) is refused without waiting for the lock, so
+    // requests nobody signed never queue ahead of the log's.
+    try {
+      checkAddCheckpoint(request, { logKeys: (origin) => this.options.logs.get(origin), latest: this.options.state.latest(request.checkpoint.origin) });
+    } catch (error) {
+      if (isEphemeraError(error) && STATELESS_REFUSALS.has(error.code)) return this.refused(error, request.checkpoint.origin, request.checkpoint.size);
     }
     // One at a time from the check to the durable write: the spec's atomic check-and-persist.
     const turn = this.queue.then(() => this.decide(request));
