@@ -324,6 +324,9 @@ describe('ephemera CLI', () => {
       [['projections', 'rebuild']],
       [['build-info']],
       [['serve']],
+      [['witness']],
+      [['witness', 'serve']],
+      [['witness', 'key']],
     ])('%j --help exits 0 with its usage and the exit codes', (path) => {
       const help = ephemera(...path, '--help');
       expect(help.code, help.stderr).toBe(0);

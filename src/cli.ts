@@ -21,6 +21,7 @@ import type { CertsOptions } from './cli/projections.js';
 import type { SubmitOptions } from './cli/submit.js';
 import type { OpenOptions } from './cli/open.js';
 import type { HistoryFlags } from './cli/history.js';
+import type { WitnessOptions } from './cli/witness.js';
 
 type JsonFlag = { json?: boolean };
 
@@ -53,6 +54,7 @@ function program(): Command {
   declareReadSide(root);
   declareBuildInfo(root);
   declareServe(root);
+  declareWitness(root);
   root.addHelpText('after', EXIT_CODES);
   for (const command of allCommands(root))
     if (command !== root) command.addHelpText('after', `\nConfiguration flags (--data-dir, …): ephemera --help.\n${EXIT_CODES}`);
@@ -341,6 +343,28 @@ function declareServe(program: Command): void {
     .description('serve the API and the web pages (read commands on the same data directory then go through it)')
     .addHelpText('after', '\nListen address: --port and --host (PORT, EPHEMERA_HOST). Writes serve.json in the data directory while it runs.')
     .action(async (_options: unknown, command: Command) => (await import('./cli/serve.js')).serve(command));
+}
+
+/** A C2SP tlog-witness (docs/transparency.md §13): `witness` serves (the default), `witness key` prints its key. */
+function declareWitness(program: Command): void {
+  const witness = program.command('witness').description('cosign the checkpoints of transparency logs that stay consistent (C2SP tlog-witness)');
+  witness
+    .command('serve', { isDefault: true })
+    .description('serve POST /add-checkpoint for the logs given, keeping state and key in --state')
+    .requiredOption('--origin <origin>', "a followed log's origin (repeat with --log-key for each log)", repeatable)
+    .requiredOption('--log-key <vkey>', "that log's Ed25519 note vkey (paired with --origin in order)", repeatable)
+    .requiredOption('--state <dir>', 'state.json, evidence/ and witness.key (created 0600 on first start)')
+    .requiredOption('--listen <host:port>', 'the address to listen on (port 0: any free port)')
+    .option('--name <name>', 'the name of a new witness key (default ephemera.witness/<16 hex of its public key hash>)')
+    .addOption(jsonOption())
+    .addHelpText('after', '\nPrints the cosigner vkey on start (with --json: {"url", "vkey", "origins"} on stdout). Stops on SIGINT/SIGTERM.')
+    .action(async (options: WitnessOptions) => (await import('./cli/witness.js')).witness(options));
+  witness
+    .command('key')
+    .description("print the witness's cosigner vkey (cosignature/v1)")
+    .requiredOption('--state <dir>', "the witness's state directory")
+    .addOption(jsonOption())
+    .action(async (options: JsonFlag & { state: string }) => (await import('./cli/witness.js')).witnessKey(options));
 }
 
 function allCommands(command: Command): Command[] {

@@ -362,32 +362,32 @@ export const ERROR_REGISTRY = {
   },
   TLOG_WITNESS_REQUEST_MALFORMED: {
     stage: 'tlog',
-    http: null,
+    http: 400,
     exit: EXIT.badInput,
     message:
       'not an add-checkpoint request (C2SP tlog-witness): old size line, at most 63 proof hashes, a blank line, a checkpoint; or old size above its size',
   },
   TLOG_WITNESS_ORIGIN_UNKNOWN: {
     stage: 'tlog',
-    http: null,
+    http: 404,
     exit: EXIT.badInput,
     message: "the witness knows no log of the checkpoint's origin (add-checkpoint: 404)",
   },
   TLOG_WITNESS_CHECKPOINT_UNVERIFIED: {
     stage: 'tlog',
-    http: null,
+    http: 403,
     exit: EXIT.untrusted,
     message: "no signature of the checkpoint verifies under the origin's log keys, or one of them fails (add-checkpoint: 403)",
   },
   TLOG_WITNESS_OLD_SIZE_MISMATCH: {
     stage: 'tlog',
-    http: null,
+    http: 409,
     exit: EXIT.badInput,
     message: 'the old size is not the size of the latest checkpoint the witness cosigned; the answer gives that size (add-checkpoint: 409)',
   },
   TLOG_WITNESS_INCONSISTENT: {
     stage: 'tlog',
-    http: null,
+    http: 422,
     exit: EXIT.invalid,
     message: 'the checkpoint is not consistent with the latest one the witness cosigned: empty-tree root, proof, or root (add-checkpoint: 422)',
   },
@@ -396,6 +396,25 @@ export const ERROR_REGISTRY = {
     http: null,
     exit: EXIT.invalid,
     message: "not a witness's answer: signature lines for add-checkpoint, or a tree size line for a conflict",
+  },
+  // The witness server (ephemera witness) and the log's witness client (docs/transparency.md §13).
+  TLOG_WITNESS_UNREACHABLE: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.internal,
+    message: 'a witness gave no usable answer: unreachable, timed out, redirected, too large, or a status the protocol does not define',
+  },
+  TLOG_WITNESS_STATE_INVALID: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.internal,
+    message: "the witness's state directory holds a state file or key it cannot read back: it refuses to start rather than forget what it cosigned",
+  },
+  TLOG_WITNESS_STATE_LOCKED: {
+    stage: 'tlog',
+    http: null,
+    exit: EXIT.badInput,
+    message: 'another ephemera witness (a live process) holds this state directory; two would each cosign without seeing the other',
   },
   // Transparency-log tiles, entry bundles and proofs read from tiles (docs/transparency.md §5–6); clients' refusals, no HTTP status.
   TLOG_TILE_PATH_INVALID: invalid('tlog', 'not a C2SP tile or entry bundle path (tile/<L>/<N>[.p/<W>], tile/entries/<N>[.p/<W>]), or coordinates out of range'),
