@@ -1,0 +1,173 @@
+/**
+ * The sequencer (docs/transparency.md §10): every interval it takes the sealed
+ * certificates not yet logged, oldest sealed_at first (then certificate id),
+ * builds their leaves (`prev` from the log's fingerprint index), signs the
+ * checkpoint of the grown tree and appends one batch record to the tlog
+ * ledger. Only once that is durable does the projection apply it (tiles,
+ * checkpoint), so nothing published was not acknowledged, and a certificate
+ * whose batch never committed is simply taken again. After each batch the
+ * latest checkpoint goes to the witnesses in the background; their
+ * cosignatures are appended as a record too.
+ */
+import type { TlogLedger } from '../../events/tlog-ledger.js';
+import { isEphemeraError } from '../../errors.js';
+import {
+  TLOG_RECORD_MAX_BYTES,
+  batchRecord,
+  encodeLeaf,
+  encodeTlogRecord,
+  formatCheckpoint,
+  leafOfCertificate,
+  signNote,
+  type LoggableCertificate,
+  type NoteSigner,
+  type TileBuilder,
+} from '../../tlog/index.js';
+import { createHash } from 'node:crypto';
+
+/** What the sequencer reads of the log it extends (the tlog projection). */
+export interface SequencedLog {
+  readonly size: number;
+  /** The latest log-signed checkpoint note (without cosignatures). */
+  readonly latestNote: { size: number; note: string } | null;
+  isLogged(certificateId: string): boolean;
+  lastIndexOf(fingerprint: string): number | null;
+  fork(): TileBuilder;
+  catchUp(ledger: TlogLedger): Promise<number>;
+  consistencyProof(oldSize: number, size: number): Promise<Uint8Array[]>;
+}
+
+/** Sealed certificates not yet logged, oldest first (at most `limit`; some may be logged already: they are skipped). */
+export type CandidateSource = (limit: number) => Promise<LoggableCertificate[]>;
+
+/** The witness helper's client (src/commands/tlog/witness-client.ts): never throws; the verified cosignature lines. */
+export interface WitnessSubmitter {
+  submit(s: { origin: string; checkpoint: string; size: number; consistencyProof(oldSize: number): Promise<Uint8Array[]> }): Promise<string[]>;
+}
+
+export interface SequencerOptions {
+  ledger: TlogLedger;
+  log: SequencedLog;
+  candidates: CandidateSource;
+  key: { origin: string; signer: NoteSigner };
+  batchMax: number;
+  intervalMs: number;
+  witnesses?: WitnessSubmitter | null;
+  /** Hears a failed tick (it is tried again next interval). */
+  onError?: (error: unknown) => void;
+}
+
+/** Room in a record for its members and checkpoint beside the entries. */
+const RECORD_OVERHEAD = 16 * 1024;
+
+export class Sequencer {
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<number> | null = null;
+  private witnessing: Promise<void> | null = null;
+  private witnessAgain = false;
+
+  constructor(private readonly options: SequencerOptions) {}
+
+  start(): void {
+    if (this.timer) return;
+    const loop = () => {
+      this.timer = setTimeout(async () => {
+        await this.tick().catch((error: unknown) => this.options.onError?.(error));
+        if (this.timer) loop();
+      }, this.options.intervalMs);
+      this.timer.unref();
+    };
+    loop();
+  }
+
+  /** Stops the timer and waits for the tick and the witness round in flight. */
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.ticking?.catch(() => undefined);
+    await this.witnessing;
+  }
+
+  /** One round: catch up, sequence one batch (if any), apply it. Resolves with the number of leaves appended. */
+  tick(): Promise<number> {
+    this.ticking ??= this.sequence().finally(() => (this.ticking = null));
+    return this.ticking;
+  }
+
+  private async sequence(): Promise<number> {
+    const { ledger, log, key } = this.options;
+    await log.catchUp(ledger);
+    const certificates = (await this.options.candidates(this.options.batchMax)).filter((c) => !log.isLogged(c.certificate_id));
+    if (certificates.length === 0) return 0;
+    const firstIndex = log.size;
+    const entries: Uint8Array[] = [];
+    const last = new Map<string, number>();
+    const seen = new Set<string>();
+    let bytes = 0;
+    for (const certificate of orderOf(certificates)) {
+      if (seen.has(certificate.certificate_id)) continue;
+      const prev = last.get(certificate.fingerprint) ?? log.lastIndexOf(certificate.fingerprint);
+      const entry = encodeLeaf(leafOfCertificate(certificate, prev));
+      bytes += Math.ceil(entry.length / 3) * 4 + 3;
+      if (entries.length >= this.options.batchMax || bytes > TLOG_RECORD_MAX_BYTES - RECORD_OVERHEAD) break;
+      seen.add(certificate.certificate_id);
+      last.set(certificate.fingerprint, firstIndex + entries.length);
+      entries.push(entry);
+    }
+    const builder = log.fork();
+    builder.append(entries.map(leafHashOf));
+    const text = formatCheckpoint({ origin: key.origin, size: builder.size, rootHash: builder.root(), extensions: [] });
+    const record = batchRecord(key.origin, firstIndex, entries, signNote({ text }, [key.signer]));
+    try {
+      await ledger.append(encodeTlogRecord(record), firstIndex);
+    } catch (error) {
+      // Another sequencer committed this index first: its batch is the log; ours is taken again next round.
+      if (isEphemeraError(error) && error.code === 'TLOG_BATCH_CONFLICT') {
+        await log.catchUp(ledger);
+        return 0;
+      }
+      throw error;
+    }
+    await log.catchUp(ledger);
+    this.witness();
+    return entries.length;
+  }
+
+  /** One witness round at a time, for the latest checkpoint only; a batch during a round asks for one more. */
+  private witness(): void {
+    const witnesses = this.options.witnesses;
+    if (!witnesses) return;
+    if (this.witnessing) {
+      this.witnessAgain = true;
+      return;
+    }
+    this.witnessing = (async () => {
+      do {
+        this.witnessAgain = false;
+        const latest = this.options.log.latestNote;
+        if (!latest) return;
+        const lines = await witnesses.submit({
+          origin: this.options.key.origin,
+          checkpoint: latest.note,
+          size: latest.size,
+          consistencyProof: (oldSize) => this.options.log.consistencyProof(oldSize, latest.size),
+        });
+        if (lines.length > 0)
+          await this.options.ledger
+            .append(encodeTlogRecord({ type: 'ephemera.tlog-cosignatures', v: 1, origin: this.options.key.origin, size: latest.size, cosignatures: lines.join('') }), null)
+            .then(() => this.options.log.catchUp(this.options.ledger))
+            .catch((error: unknown) => this.options.onError?.(error));
+      } while (this.witnessAgain);
+    })().finally(() => (this.witnessing = null));
+  }
+}
+
+/** Oldest sealed_at first, then certificate id (the log's order for runs sealed together). */
+function orderOf(certificates: LoggableCertificate[]): LoggableCertificate[] {
+  const sealedAt = (c: LoggableCertificate) => Date.parse(c.events.at(-1)?.at ?? '');
+  return [...certificates].sort((a, b) => sealedAt(a) - sealedAt(b) || (a.certificate_id < b.certificate_id ? -1 : a.certificate_id > b.certificate_id ? 1 : 0));
+}
+
+function leafHashOf(entry: Uint8Array): Uint8Array {
+  return createHash('sha256').update(Uint8Array.of(0)).update(entry).digest();
+}
