@@ -186,7 +186,7 @@ export function tlogRoutes(options: TlogRoutesOptions): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { fingerprint: string }; Querystring: { before?: number } }>(
+    app.get<{ Params: { fingerprint: string }; Querystring: { before?: string } }>(
       '/tlog/history/:fingerprint',
       {
         schema: {
@@ -194,13 +194,18 @@ export function tlogRoutes(options: TlogRoutesOptions): FastifyPluginAsync {
           description: `At most ${HISTORY_PAGE} leaves; the last leaf's prev is the next page's \`before\`.`,
           tags: ['transparency'],
           params: { type: 'object', required: ['fingerprint'], properties: { fingerprint: hash } },
-          querystring: { type: 'object', additionalProperties: false, properties: { before: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } } },
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { before: { type: 'string', pattern: '^(0|[1-9][0-9]{0,15})$', description: 'only leaves with a smaller index' } },
+          },
           response: { 200: historySchema, ...errorResponses(400, 500), 503: unavailable },
         },
       },
       async (request) => {
         const log = need();
-        return log.projection.history(request.params.fingerprint, await log.logKey(), request.query.before);
+        const before = request.query.before === undefined ? undefined : Number(request.query.before);
+        return log.projection.history(request.params.fingerprint, await log.logKey(), before);
       },
     );
 
