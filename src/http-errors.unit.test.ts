@@ -59,6 +59,10 @@ describe('HTTP error registry', () => {
         "SEALED_REQUIRED": 403,
         "SEALED_SUITE_MISMATCH": 400,
         "SERVER_DRAINING": 503,
+        "TLOG_NOT_LOGGED": 404,
+        "TLOG_TILE_NOT_FOUND": 404,
+        "TLOG_TILE_PATH_INVALID": 400,
+        "TLOG_UNAVAILABLE": 503,
       }
     `);
   });

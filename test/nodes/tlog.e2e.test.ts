@@ -4,6 +4,7 @@
  * proof verify with src/tlog and src/attest against the attested log key; the history chains them. Then kill -9
  * and a restart on the same data directory: the same tree is served, and a third run extends the chain.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +13,13 @@ import { leafHash, verifyInclusion, verifySimulatedAttestation } from '../../src
 import { hexToBytes } from '../../src/events/index.js';
 import {
   TiledTree,
+  batchRecord,
   checkEntryBundle,
   encodeLeaf,
+  encodeTlogRecord,
+  formatCheckpoint,
+  leafOfCertificate,
+  signNote,
   logKeyReportData,
   logKeyStatementHash,
   openCheckpoint,
@@ -22,6 +28,12 @@ import {
   type HistoryAnswer,
   type LogKeyDocument,
 } from '../../src/tlog/index.js';
+import { SimulatedAttestor } from '../../src/attest/node.js';
+import { openLogKey } from '../../src/commands/tlog/log-key.js';
+import { SqliteTlogLedger } from '../../src/events/tlog-ledger-sqlite.js';
+import { TlogProjection } from '../../src/projections/tlog/log-projection.js';
+import { sealedCertificate } from '../../src/projections/tlog/testing/certificates.js';
+import { TileStore } from '../../src/projections/tlog/tile-store.js';
 import { startNode, type NodeProcess } from './node-process.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ephemera-tlog-e2e-'));
@@ -141,5 +153,46 @@ describe('the transparency log of ephemera serve', () => {
     // The old checkpoint's root is the first two leaves' tree hash in the new tree.
     const tree = new TiledTree({ size: after.size, root: hexToBytes(after.root) }, async (path) => new Uint8Array(await (await fetch(`${node.url}/tlog/${path}`)).arrayBuffer()));
     expect(Buffer.from(await tree.treeHash(2)).toString('hex')).toBe(before.root);
+    before = after;
   }, 90_000);
+
+  it('`projections rebuild` gives the same root; `tlog check` agrees with the event log, and names a forged leaf', async () => {
+    await node.stop();
+    const rebuilt = cli('projections', 'rebuild', '--json');
+    expect(rebuilt.status, rebuilt.stderr).toBe(0);
+    expect(JSON.parse(rebuilt.stdout).tlog).toEqual({ size: 3, root: before.root });
+    const checked = cli('tlog', 'check', '--json');
+    expect(checked.status, checked.stderr).toBe(0);
+    expect(JSON.parse(checked.stdout)).toMatchObject({ size: 3, root: before.root, differences: 0, ignored_records: [] });
+    // A batch the log key signed, of a certificate the event log does not have.
+    const key = await openLogKey(new SimulatedAttestor(dataDir), null);
+    const forged = leafOfCertificate(sealedCertificate('forged'), null);
+    const replay = new TlogProjection({ store: new TileStore(join(root, 'scratch')), origin: key.origin });
+    const ledger = new SqliteTlogLedger(join(dataDir, 'events.sqlite'));
+    try {
+      await replay.catchUp(ledger);
+      const builder = replay.fork();
+      builder.append([leafHash(encodeLeaf(forged))]);
+      const checkpoint = signNote({ text: formatCheckpoint({ origin: key.origin, size: 4, rootHash: builder.root(), extensions: [] }) }, [key.signer]);
+      await ledger.append(encodeTlogRecord(batchRecord(key.origin, 3, [encodeLeaf(forged)], checkpoint)), 3);
+    } finally {
+      await ledger.close();
+    }
+    const caught = cli('tlog', 'check', '--json');
+    expect(caught.status).toBe(1);
+    // The report, then the error (TLOG_CHECK_MISMATCH) the CLI writes as JSON too.
+    const [report, error] = caught.stdout.trim().split(/\n(?=\{)/);
+    expect(JSON.parse(error!).error.code).toBe('TLOG_CHECK_MISMATCH');
+    expect(JSON.parse(report!).first_differences).toEqual([
+      { leaf_index: 3, certificate_id: forged.certificate_id, why: 'no such certificate in the event log' },
+    ]);
+  }, 120_000);
 });
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/ephemera.js'), ...args, '--data-dir', dataDir], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', EPHEMERA_TEE: 'simulated', ...env },
+    timeout: 60_000,
+  });
+}

@@ -11,16 +11,15 @@ import { rows } from '../store/clickhouse.js';
 import type { LoggableCertificate } from '../../tlog/index.js';
 import type { LeafIndexRow } from './log-projection.js';
 
-/** Inserts batches' leaves in order, one insert at a time; a failure is reported and the rows dropped (rebuilt on restart). */
-export function leafIndexWriter(readModel: ReadModel, onError: (error: unknown) => void): (rows: LeafIndexRow[]) => void {
-  let chain: Promise<void> = Promise.resolve();
-  return (values) => {
-    chain = chain
-      .then(async () => {
-        const store = await readModel.store();
-        await store.insert({ table: 'tlog_leaves', values, format: 'JSONEachRow' });
-      })
-      .catch(onError);
+/** Inserts a batch's leaves; a failure is reported and the rows dropped (the next start re-inserts every batch). */
+export function leafIndexWriter(readModel: ReadModel, onError: (error: unknown) => void): (rows: LeafIndexRow[]) => Promise<void> {
+  return async (values) => {
+    try {
+      const store = await readModel.store();
+      await store.insert({ table: 'tlog_leaves', values, format: 'JSONEachRow' });
+    } catch (error) {
+      onError(error);
+    }
   };
 }
 

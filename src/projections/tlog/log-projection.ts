@@ -68,8 +68,8 @@ export interface TlogProjectionOptions {
   verifier?: NoteVerifier;
   /** Prove certificates to the latest cosigned checkpoint that holds them (witnesses configured). */
   preferCosigned?: boolean;
-  /** Hears every applied batch's leaves (the ClickHouse index). */
-  onLeaves?: (rows: LeafIndexRow[]) => void;
+  /** Hears every applied batch's leaves (the ClickHouse index); awaited, and must not throw. */
+  onLeaves?: (rows: LeafIndexRow[]) => Promise<void>;
   hash?: Sha256;
 }
 
@@ -208,7 +208,7 @@ export class TlogProjection {
       else this.byFingerprint.set(leaf.fingerprint, [index]);
     });
     this.latestPublished = { size: end, root, note: record.checkpoint, cosignatures: '' };
-    this.options.onLeaves?.(
+    await this.options.onLeaves?.(
       leaves.map((leaf, i) => ({
         leaf_index: record.first_index + i,
         certificate_id: leaf.certificate_id,
