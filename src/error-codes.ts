@@ -398,7 +398,12 @@ export const ERROR_REGISTRY = {
     message: "not a witness's answer: signature lines for add-checkpoint, or a tree size line for a conflict",
   },
   // Transparency-log tiles, entry bundles and proofs read from tiles (docs/transparency.md §5–6); clients' refusals, no HTTP status.
-  TLOG_TILE_PATH_INVALID: { stage: 'tlog', http: 400, exit: EXIT.invalid, message: 'not a C2SP tile or entry bundle path (tile/<L>/<N>[.p/<W>], tile/entries/<N>[.p/<W>]), or coordinates out of range' },
+  TLOG_TILE_PATH_INVALID: {
+    stage: 'tlog',
+    http: 400,
+    exit: EXIT.invalid,
+    message: 'not a C2SP tile or entry bundle path (tile/<L>/<N>[.p/<W>], tile/entries/<N>[.p/<W>]), or coordinates out of range',
+  },
   TLOG_TILE_NOT_IN_TREE: invalid('tlog', 'a tile, width or entry bundle that a tree of this size does not have'),
   TLOG_TILE_BAD_INPUT: invalid('tlog', 'a hash that is not 32 bytes, or a tree size that is not a safe integer, given to the tile builder'),
   TLOG_TILE_SIZE_INVALID: invalid('tlog', 'a tile that is not exactly 32 bytes per hash of its width'),

@@ -47,7 +47,10 @@ export async function checkTlog(options: { json?: boolean }, command: Command): 
     const served = await new TileStore(tileStoreDirOf(config.dataDir)).readCheckpoint();
     const replayed = replay.latest && parseCheckpoint(parseNote(replay.latest.checkpoint).text);
     const stored = served === null ? null : parseCheckpoint(parseNote(served).text);
-    if (stored && (!replayed || stored.size > replayed.size || (stored.size === replayed.size && bytesToHex(stored.rootHash) !== bytesToHex(replayed.rootHash))))
+    if (
+      stored &&
+      (!replayed || stored.size > replayed.size || (stored.size === replayed.size && bytesToHex(stored.rootHash) !== bytesToHex(replayed.rootHash)))
+    )
       differences.push({ leaf_index: stored.size, certificate_id: '', why: "the served checkpoint is not the replayed ledger's" });
     const report = {
       origin: tlog.key.origin,

@@ -151,7 +151,10 @@ describe('the transparency log of ephemera serve', () => {
     const after = await verifyLog(document, [first, second, third]);
     expect(after.size).toBe(3);
     // The old checkpoint's root is the first two leaves' tree hash in the new tree.
-    const tree = new TiledTree({ size: after.size, root: hexToBytes(after.root) }, async (path) => new Uint8Array(await (await fetch(`${node.url}/tlog/${path}`)).arrayBuffer()));
+    const tree = new TiledTree(
+      { size: after.size, root: hexToBytes(after.root) },
+      async (path) => new Uint8Array(await (await fetch(`${node.url}/tlog/${path}`)).arrayBuffer()),
+    );
     expect(Buffer.from(await tree.treeHash(2)).toString('hex')).toBe(before.root);
     before = after;
   }, 90_000);

@@ -154,7 +154,10 @@ export class Sequencer {
         });
         if (lines.length > 0)
           await this.options.ledger
-            .append(encodeTlogRecord({ type: 'ephemera.tlog-cosignatures', v: 1, origin: this.options.key.origin, size: latest.size, cosignatures: lines.join('') }), null)
+            .append(
+              encodeTlogRecord({ type: 'ephemera.tlog-cosignatures', v: 1, origin: this.options.key.origin, size: latest.size, cosignatures: lines.join('') }),
+              null,
+            )
             .then(() => this.options.log.catchUp(this.options.ledger))
             .catch((error: unknown) => this.options.onError?.(error));
       } while (this.witnessAgain);
@@ -165,7 +168,9 @@ export class Sequencer {
 /** Oldest sealed_at first, then certificate id (the log's order for runs sealed together). */
 function orderOf(certificates: LoggableCertificate[]): LoggableCertificate[] {
   const sealedAt = (c: LoggableCertificate) => Date.parse(c.events.at(-1)?.at ?? '');
-  return [...certificates].sort((a, b) => sealedAt(a) - sealedAt(b) || (a.certificate_id < b.certificate_id ? -1 : a.certificate_id > b.certificate_id ? 1 : 0));
+  return [...certificates].sort(
+    (a, b) => sealedAt(a) - sealedAt(b) || (a.certificate_id < b.certificate_id ? -1 : a.certificate_id > b.certificate_id ? 1 : 0),
+  );
 }
 
 function leafHashOf(entry: Uint8Array): Uint8Array {

@@ -236,7 +236,9 @@ export class TlogProjection {
       const builder = this.fork();
       const tiles = builder.append(entries.map((entry) => leafHash(entry, this.hash)));
       const root = builder.root();
-      const note = this.options.verifier ? openCheckpoint(record.checkpoint, [this.options.verifier]).checkpoint : parseCheckpoint(parseNote(record.checkpoint).text);
+      const note = this.options.verifier
+        ? openCheckpoint(record.checkpoint, [this.options.verifier]).checkpoint
+        : parseCheckpoint(parseNote(record.checkpoint).text);
       if (note.origin !== record.origin || note.size !== builder.size || bytesToHex(note.rootHash) !== bytesToHex(root)) return null;
       return { entries, leaves, builder, tiles, root };
     } catch {

@@ -166,14 +166,18 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
     await sequencerOf(w, log).tick();
     const stray = sealedCertificate('z', new Date(fixedDate.getTime() + 100));
     const entry = encodeLeaf(leafOfCertificate(stray, null));
-    const signed = (size: number, rootHash: Uint8Array) => signNote({ text: formatCheckpoint({ origin: w.key.origin, size, rootHash, extensions: [] }) }, [w.key.signer]);
+    const signed = (size: number, rootHash: Uint8Array) =>
+      signNote({ text: formatCheckpoint({ origin: w.key.origin, size, rootHash, extensions: [] }) }, [w.key.signer]);
     const builder = log.fork();
     builder.append([merkleLeafHash(entry)]);
     // At an index the log already has (SQLite refuses a second batch at the same index: this one is one past it).
     const positions = [
       await w.ledger.append(encodeTlogRecord(batchRecord(w.key.origin, 3, [entry], signed(4, builder.root()))), null),
       await w.ledger.append(encodeTlogRecord(batchRecord(w.key.origin, 5, [entry], signed(6, new Uint8Array(32)))), null),
-      await w.ledger.append(encodeTlogRecord(batchRecord(w.key.origin, 5, [encodeLeaf(leafOfCertificate(w.certificates[0]!, null))], signed(6, builder.root()))), null),
+      await w.ledger.append(
+        encodeTlogRecord(batchRecord(w.key.origin, 5, [encodeLeaf(leafOfCertificate(w.certificates[0]!, null))], signed(6, builder.root()))),
+        null,
+      ),
       await w.ledger.append('{"not":"a record"}', null),
     ];
     await log.catchUp(w.ledger);
