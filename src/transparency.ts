@@ -52,8 +52,9 @@ export async function openTransparencyLog(
   const projection = new TlogProjection({
     store,
     origin: key.origin,
-    // A follower may hold another key (a simulated TEE per node): it checks origin, size and root, not the signature.
-    verifier: role === 'sequencer' ? parseNoteVerifierKey(key.vkey) : undefined,
+    // Under dstack every node derives the log's key, so a follower checks signatures too; a simulated TEE has a key
+    // per node, so there a follower checks origin (EPHEMERA_TLOG_ORIGIN, set to the sequencer's), size and root only.
+    verifier: role === 'sequencer' || parts.attestor.kind === 'dstack' ? parseNoteVerifierKey(key.vkey) : undefined,
     preferCosigned: config.tlogWitnesses !== null,
     onLeaves: leafIndexWriter(parts.readModel, onError),
   });
