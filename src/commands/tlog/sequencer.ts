@@ -95,25 +95,42 @@ export class Sequencer {
   }
 
   private async sequence(): Promise<number> {
-    const { ledger, log, key } = this.options;
+    const { ledger, log } = this.options;
     await log.catchUp(ledger);
-    const certificates = (await this.options.candidates(this.options.batchMax)).filter((c) => !log.isLogged(c.certificate_id));
-    if (certificates.length === 0) return 0;
+    const certificates = orderOf((await this.options.candidates(this.options.batchMax)).filter((c) => !log.isLogged(c.certificate_id)));
+    let appended = 0;
+    // Up to batchMax leaves a round, in as many records as their size needs (a record stays under Kafka's message limit).
+    while (appended < this.options.batchMax && certificates.length > 0) {
+      const count = await this.appendBatch(certificates, this.options.batchMax - appended);
+      if (count === 0) break;
+      appended += count;
+    }
+    if (appended > 0) this.witness();
+    return appended;
+  }
+
+  /** Takes leaves off the front of `certificates` into one batch record, appends it, applies it; how many it logged. */
+  private async appendBatch(certificates: LoggableCertificate[], most: number): Promise<number> {
+    const { ledger, log, key } = this.options;
     const firstIndex = log.size;
     const entries: Uint8Array[] = [];
     const last = new Map<string, number>();
-    const seen = new Set<string>();
     let bytes = 0;
-    for (const certificate of orderOf(certificates)) {
-      if (seen.has(certificate.certificate_id)) continue;
+    while (certificates.length > 0 && entries.length < most) {
+      const certificate = certificates[0]!;
+      if (log.isLogged(certificate.certificate_id)) {
+        certificates.shift();
+        continue;
+      }
       const prev = last.get(certificate.fingerprint) ?? log.lastIndexOf(certificate.fingerprint);
       const entry = encodeLeaf(leafOfCertificate(certificate, prev));
       bytes += Math.ceil(entry.length / 3) * 4 + 3;
-      if (entries.length >= this.options.batchMax || bytes > TLOG_RECORD_MAX_BYTES - RECORD_OVERHEAD) break;
-      seen.add(certificate.certificate_id);
+      if (bytes > TLOG_RECORD_MAX_BYTES - RECORD_OVERHEAD) break;
+      certificates.shift();
       last.set(certificate.fingerprint, firstIndex + entries.length);
       entries.push(entry);
     }
+    if (entries.length === 0) return 0;
     const builder = log.fork();
     builder.append(entries.map(leafHashOf));
     const text = formatCheckpoint({ origin: key.origin, size: builder.size, rootHash: builder.root(), extensions: [] });
@@ -121,7 +138,7 @@ export class Sequencer {
     try {
       await ledger.append(encodeTlogRecord(record), firstIndex);
     } catch (error) {
-      // Another sequencer committed this index first: its batch is the log; ours is taken again next round.
+      // Another sequencer committed this index first: its batch is the log; ours are taken again next round.
       if (isEphemeraError(error) && error.code === 'TLOG_BATCH_CONFLICT') {
         await log.catchUp(ledger);
         return 0;
@@ -129,8 +146,8 @@ export class Sequencer {
       throw error;
     }
     await log.catchUp(ledger);
-    this.witness();
-    return entries.length;
+    // Applied as written, or the log is not what this sequencer thought (a stray record between): stop this round.
+    return log.size === builder.size ? entries.length : 0;
   }
 
   /** One witness round at a time, for the latest checkpoint only; a batch during a round asks for one more. */

@@ -16,6 +16,7 @@ import { SqliteTlogLedger } from '../../events/tlog-ledger-sqlite.js';
 import { openLogKey, type LogKey } from '../../commands/tlog/log-key.js';
 import { Sequencer } from '../../commands/tlog/sequencer.js';
 import {
+  TLOG_RECORD_MAX_BYTES,
   TiledTree,
   batchRecord,
   checkEntryBundle,
@@ -126,6 +127,16 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
     const page = await log.history(w.certificates[0]!.fingerprint, await w.key.document(), 9);
     expect(page.leaves.map((l) => l.leaf_index)).toEqual([6, 3, 0]);
     expect(log.ignored).toEqual([]);
+  });
+
+  it('splits a large round into records under the size bound, each with its checkpoint, in one tick', async () => {
+    const log = projectionOf(w);
+    addCertificates(w, 3000);
+    expect(await sequencerOf(w, log, 4096).tick()).toBe(3000);
+    const records = await w.ledger.readFrom(-1, 100);
+    expect(records.length).toBeGreaterThan(2);
+    for (const record of records) expect(record.text.length).toBeLessThanOrEqual(TLOG_RECORD_MAX_BYTES);
+    await verifyEverything(w, log);
   });
 
   it('a restart re-reads the ledger into the same tree, and sequences on without logging anything twice', async () => {
