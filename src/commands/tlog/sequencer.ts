@@ -70,14 +70,15 @@ export class Sequencer {
 
   start(): void {
     if (this.timer) return;
-    const loop = () => {
+    const loop = (delayMs: number) => {
       this.timer = setTimeout(async () => {
-        await this.tick().catch((error: unknown) => this.options.onError?.(error));
-        if (this.timer) loop();
-      }, this.options.intervalMs);
+        const appended = await this.tick().catch((error: unknown) => (this.options.onError?.(error), 0));
+        // A full round leaves a backlog: the next one starts at once, so a burst is taken at the rate of the work.
+        if (this.timer) loop(appended >= this.options.batchMax ? 0 : this.options.intervalMs);
+      }, delayMs);
       this.timer.unref();
     };
-    loop();
+    loop(this.options.intervalMs);
   }
 
   /** Stops the timer and waits for the tick and the witness round in flight. */
