@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { leafHash as merkleLeafHash, verifyInclusion } from '../../attest/index.js';
+import { leafHash as merkleLeafHash, verifyConsistency, verifyInclusion } from '../../attest/index.js';
 import { SimulatedAttestor } from '../../attest/node.js';
 import { hexToBytes } from '../../events/index.js';
 import { SqliteTlogLedger } from '../../events/tlog-ledger-sqlite.js';
 import { openLogKey, type LogKey } from '../../commands/tlog/log-key.js';
-import { Sequencer } from '../../commands/tlog/sequencer.js';
+import { Sequencer, type WitnessSubmitter } from '../../commands/tlog/sequencer.js';
 import {
   TLOG_RECORD_MAX_BYTES,
   TiledTree,
@@ -195,6 +195,40 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
     expect(log.ignored).toEqual(positions);
     expect(log.size).toBe(5);
     await verifyEverything(w, log);
+  });
+
+  it('sends each new checkpoint to the witnesses in the background, with the consistency proof, and serves their cosignatures', async () => {
+    const log = projectionOf(w, undefined, true);
+    const witness = generateCosignerKey('witness.example');
+    const cosigner = parseCosignerSignerKey(witness.skey);
+    const logVerifier = parseNoteVerifierKey(w.key.vkey);
+    const seen: number[] = [];
+    let last: { size: number; root: Uint8Array } | null = null;
+    const witnesses: WitnessSubmitter = {
+      async submit({ origin, checkpoint, size, consistencyProof }) {
+        expect(origin).toBe(w.key.origin);
+        const opened = openCheckpoint(checkpoint, [logVerifier]);
+        expect(opened.checkpoint.size).toBe(size);
+        if (last) verifyConsistency(last.size, size, await consistencyProof(last.size), last.root, opened.checkpoint.rootHash);
+        last = { size, root: opened.checkpoint.rootHash };
+        seen.push(size);
+        return [signNote({ text: opened.note.text }, [cosigner]).slice(opened.note.text.length + 1)];
+      },
+    };
+    const sequencer = new Sequencer({ ledger: w.ledger, log, candidates: listSource(w.certificates), key: w.key, batchMax: 256, intervalMs: 1000, witnesses });
+    addCertificates(w, 10);
+    await sequencer.tick();
+    await sequencer.stop(); // waits for the witness round
+    addCertificates(w, 300);
+    await sequencer.tick();
+    await sequencer.stop();
+    await sequencer.tick();
+    await sequencer.stop();
+    expect(seen).toEqual([10, 266, 310]);
+    const served = log.latest!.checkpoint;
+    expect(openNote(served, [logVerifier, parseCosignerVerifierKey(witness.vkey)]).verified).toHaveLength(2);
+    const proved = (await log.transparencyOf(w.certificates[0]!.certificate_id, await w.key.document()))!;
+    expect(proved.checkpoint).toBe(served);
   });
 
   it('serves the cosigned checkpoint: the note with the cosignature lines the ledger records', async () => {
