@@ -125,7 +125,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   );
   await app.register(metricsRoutes(metrics));
   const tlog = services.tlog;
-  await app.register(tlogRoutes({ log: tlog && { projection: tlog.projection, store: tlog.store, logKey: () => tlog.key.document() } }));
+  await app.register(tlogRoutes({ log: tlog && { projection: tlog.projection, store: tlog.store, logKey: () => tlog.logKeyDocument() } }));
   tlog?.start();
   await app.register(webRoutes({ certificateExists: async (id) => (await services.certificates.get(id)) !== null }));
   return app;

@@ -16,15 +16,24 @@ import type { ReadModel } from './projections/read-model.js';
 import { leafIndexWriter, unloggedCertificates } from './projections/tlog/leaf-index.js';
 import { TlogProjection } from './projections/tlog/log-projection.js';
 import { TileStore } from './projections/tlog/tile-store.js';
-import { parseNoteVerifierKey, type CertificateTransparency } from './tlog/index.js';
+import { EphemeraError } from './errors.js';
+import { parseNoteVerifierKey, type CertificateTransparency, type LogKeyDocument } from './tlog/index.js';
 
 export interface TransparencyLog {
   readonly role: 'sequencer' | 'follower';
+  /** This node's key is the log's (the sequencer; every node under dstack), so it checks the checkpoints' signatures. */
+  readonly holdsKey: boolean;
   readonly ledger: TlogLedger;
   readonly key: LogKey;
   readonly projection: TlogProjection;
   readonly store: TileStore;
   readonly sequencer: Sequencer | null;
+  /**
+   * The log key document, when this node holds the log's key (the sequencer; every node under dstack). A follower
+   * on a simulated TEE has a key of its own, which signs nothing of the log: it answers TLOG_UNAVAILABLE rather
+   * than a document that would not verify the checkpoints (its checkpoint and tiles are still served).
+   */
+  logKeyDocument(): Promise<LogKeyDocument>;
   /** The certificate's leaf, proof, checkpoint and log key document, or null while it is not logged. */
   transparencyOf(certificateId: string): Promise<CertificateTransparency | null>;
   start(): void;
@@ -49,12 +58,13 @@ export async function openTransparencyLog(
   const key = await openLogKey(parts.attestor, config.tlogOrigin);
   const store = new TileStore(tileStoreDirOf(config.dataDir));
   const role = config.tlog;
+  const holdsKey = role === 'sequencer' || parts.attestor.kind === 'dstack';
   const projection = new TlogProjection({
     store,
     origin: key.origin,
     // Under dstack every node derives the log's key, so a follower checks signatures too; a simulated TEE has a key
     // per node, so there a follower checks origin (EPHEMERA_TLOG_ORIGIN, set to the sequencer's), size and root only.
-    verifier: role === 'sequencer' || parts.attestor.kind === 'dstack' ? parseNoteVerifierKey(key.vkey) : undefined,
+    verifier: holdsKey ? parseNoteVerifierKey(key.vkey) : undefined,
     preferCosigned: config.tlogWitnesses !== null,
     onLeaves: leafIndexWriter(parts.readModel, onError),
   });
@@ -72,15 +82,22 @@ export async function openTransparencyLog(
         })
       : null;
   let follower: NodeJS.Timeout | null = null;
+  const logKeyDocument = () =>
+    holdsKey
+      ? key.document()
+      : Promise.reject(new EphemeraError('TLOG_UNAVAILABLE', 'this follower does not hold the log key (a simulated TEE): ask the sequencer'));
   return {
     role,
+    holdsKey,
     ledger: parts.ledger,
     key,
     projection,
     store,
     sequencer,
+    logKeyDocument,
     async transparencyOf(certificateId) {
-      return projection.transparencyOf(certificateId, await key.document());
+      if (!projection.isLogged(certificateId)) return null;
+      return projection.transparencyOf(certificateId, await logKeyDocument());
     },
     start() {
       if (sequencer) return sequencer.start();

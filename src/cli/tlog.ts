@@ -28,7 +28,11 @@ export async function checkTlog(options: { json?: boolean }, command: Command): 
   const scratch = mkdtempSync(join(tmpdir(), 'ephemera-tlog-check-'));
   try {
     const tlog = services.tlog ?? unavailable();
-    const replay = new TlogProjection({ store: new TileStore(scratch), origin: tlog.key.origin, verifier: parseNoteVerifierKey(tlog.key.vkey) });
+    const replay = new TlogProjection({
+      store: new TileStore(scratch),
+      origin: tlog.key.origin,
+      verifier: tlog.holdsKey ? parseNoteVerifierKey(tlog.key.vkey) : undefined,
+    });
     await replay.catchUp(tlog.ledger);
     const differences: { leaf_index: number; certificate_id: string; why: string }[] = [];
     const last = new Map<string, number>();
