@@ -127,6 +127,8 @@ describe('the transparency log of ephemera serve', () => {
     expect(second.leaf.prev).toBe(first.leaf_index);
     before = await verifyLog(document, [first, second]);
     expect(before.size).toBe(2);
+    // Nothing of the log failed on the way (the tlog_leaves index, the ledger, the tile store report on stderr).
+    expect(node.output()).not.toContain('tlog: ');
   }, 90_000);
 
   it("answers the fingerprint's history newest first, and refuses what is not a tile or not in the tree", async () => {
