@@ -9,6 +9,8 @@
  * latest checkpoint goes to the witnesses in the background; their
  * cosignatures are appended as a record too.
  */
+import { leafHash } from '../../attest/index.js';
+import { nodeSha256 } from '../../events/node-hash.js';
 import type { TlogLedger } from '../../events/tlog-ledger.js';
 import { isEphemeraError } from '../../errors.js';
 import {
@@ -23,7 +25,6 @@ import {
   type NoteSigner,
   type TileBuilder,
 } from '../../tlog/index.js';
-import { createHash } from 'node:crypto';
 
 /** What the sequencer reads of the log it extends (the tlog projection). */
 export interface SequencedLog {
@@ -191,6 +192,5 @@ function orderOf(certificates: LoggableCertificate[]): LoggableCertificate[] {
   );
 }
 
-function leafHashOf(entry: Uint8Array): Uint8Array {
-  return createHash('sha256').update(Uint8Array.of(0)).update(entry).digest();
-}
+/** RFC 6962's leaf hash, SHA-256(0x00 ‖ entry), through node:crypto. */
+const leafHashOf = (entry: Uint8Array): Uint8Array => leafHash(entry, nodeSha256);

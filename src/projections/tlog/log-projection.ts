@@ -10,6 +10,7 @@
  * in the ledger as evidence (`ignored` lists its positions). Restart: every
  * record is read again; tiles are rewritten only past the stored checkpoint.
  */
+import { leafHash } from '../../attest/index.js';
 import { bytesToHex, type Sha256 } from '../../events/index.js';
 import { nodeSha256 } from '../../events/node-hash.js';
 import type { TlogLedger } from '../../events/tlog-ledger.js';
@@ -327,13 +328,6 @@ export class TlogProjection {
     }
     return tree;
   }
-}
-
-/** RFC 6962 leaf hash: SHA-256(0x00 ‖ entry). */
-export function leafHash(entry: Uint8Array, hash: Sha256 = nodeSha256): Uint8Array {
-  const input = new Uint8Array(entry.length + 1);
-  input.set(entry, 1);
-  return hash(input);
 }
 
 /** The index of the last leaf before position `i` of this batch with the fingerprint, if any. */
