@@ -61,13 +61,15 @@ export async function checkTlog(options: { json?: boolean }, command: Command): 
       size: replay.size,
       root: replayed ? bytesToHex(replayed.rootHash) : null,
       ignored_records: replay.ignored,
+      ignored_count: replay.ignoredCount,
       differences: differences.length,
       first_differences: differences.slice(0, LISTED),
     };
     if (options.json) printJson(report);
     else {
       process.stdout.write(`${report.origin}: ${report.size} leaves, root ${report.root ?? '(empty)'}\n`);
-      if (replay.ignored.length > 0) process.stdout.write(`ledger records ignored (evidence): positions ${replay.ignored.join(', ')}\n`);
+      if (replay.ignoredCount > 0)
+        process.stdout.write(`${replay.ignoredCount} ledger records ignored (evidence), at positions ${replay.ignored.slice(0, LISTED).join(', ')}…\n`);
       for (const d of report.first_differences) process.stdout.write(`leaf ${d.leaf_index} ${d.certificate_id}: ${d.why}\n`);
     }
     if (differences.length > 0)

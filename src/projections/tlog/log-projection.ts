@@ -44,6 +44,7 @@ import { CHECKPOINT_FILE, type TileStore } from './tile-store.js';
 /** What a history answer holds at most; `?before=` pages back. */
 export const HISTORY_PAGE = 1000;
 const READ_CHUNK = 64;
+const MAX_IGNORED_LISTED = 10_000;
 
 /** A published checkpoint: the log-signed note, and the cosignature lines collected for it. */
 interface Published {
@@ -85,8 +86,10 @@ export class TlogProjection {
   private latestPublished: Published | null = null;
   private latestCosigned: Published | null = null;
   private position = -1;
-  /** Ledger positions of records not applied (evidence of a stray sequencer or a forged record). */
+  /** Ledger positions of records not applied (evidence of a stray sequencer or a forged record), the first MAX_IGNORED_LISTED. */
   readonly ignored: number[] = [];
+  /** How many records were not applied, all of them. */
+  ignoredCount = 0;
   /** The size whose tiles the store already holds (its checkpoint's): no rewrite up to it. */
   private storedSize = 0;
   private started = false;
@@ -170,11 +173,16 @@ export class TlogProjection {
     try {
       record = parseTlogRecord(text);
     } catch {
-      this.ignored.push(position);
-      return;
+      return this.ignore(position);
     }
     const applied = record.type === TLOG_BATCH_TYPE ? await this.applyBatch(record) : await this.applyCosignatures(record);
-    if (!applied) this.ignored.push(position);
+    if (!applied) this.ignore(position);
+  }
+
+  /** A shared topic anyone with write access can flood: the positions listed are bounded, the count is not. */
+  private ignore(position: number): void {
+    this.ignoredCount += 1;
+    if (this.ignored.length < MAX_IGNORED_LISTED) this.ignored.push(position);
   }
 
   private async applyBatch(record: TlogBatchRecord): Promise<boolean> {

@@ -193,6 +193,7 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
     ];
     await log.catchUp(w.ledger);
     expect(log.ignored).toEqual(positions);
+    expect(log.ignoredCount).toBe(4);
     expect(log.size).toBe(5);
     await verifyEverything(w, log);
   });
