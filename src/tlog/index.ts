@@ -16,6 +16,7 @@ export {
   signNote,
   parseNoteVerifierKey,
   parseNoteSignerKey,
+  noteSignerFromSeed,
   formatVerifierKey,
   generateNoteKey,
   type Note,
@@ -94,3 +95,16 @@ export {
   type LogKeyDocument,
 } from './log-key.js';
 export type { CertificateTransparency, HistoryAnswer } from './transparency.js';
+export {
+  TLOG_BATCH_TYPE,
+  TLOG_COSIGNATURES_TYPE,
+  TLOG_RECORD_MAX_BYTES,
+  encodeTlogRecord,
+  parseTlogRecord,
+  batchRecord,
+  batchEntries,
+  type TlogRecord,
+  type TlogBatchRecord,
+  type TlogCosignaturesRecord,
+  type RecordErrorCode,
+} from './records.js';
