@@ -12,7 +12,22 @@ import Table from 'cli-table3';
 import type { BenchOptions, BenchRow } from './types.js';
 
 /** Bench modules, in order; each exports `bench(options)`. */
-const ALL_MODULES = ['core', 'verify', 'cli', 'execute', 'sandbox', 'kafka', 'clickhouse', 'web', 'admission', 'throughput', 'sealed', 'tlog', 'history'];
+const ALL_MODULES = [
+  'core',
+  'verify',
+  'cli',
+  'execute',
+  'sandbox',
+  'kafka',
+  'clickhouse',
+  'web',
+  'admission',
+  'throughput',
+  'sealed',
+  'tlog',
+  'tlog-log',
+  'history',
+];
 const MODULES = process.env.BENCH_MODULES ? ALL_MODULES.filter((name) => process.env.BENCH_MODULES!.split(',').includes(name)) : ALL_MODULES;
 const options: BenchOptions = { quick: process.argv.includes('--quick') };
 

@@ -257,6 +257,43 @@ describe('every API route answers what its OpenAPI schema says', () => {
     });
   });
 
+  describe('the transparency log (/tlog/*, the log key document)', () => {
+    it('answers leaves, history, tiles, the checkpoint and the log key as declared; 400, 404 and 503 with their codes', async () => {
+      await services.tlog!.sequencer!.tick();
+      const leaf = (await call('get /tlog/leaves/{certificate_id}', { url: `/tlog/leaves/${completed.certificate_id}` })).json();
+      expect(leaf.leaf.certificate_id).toBe(completed.certificate_id);
+      const notLogged = await call('get /tlog/leaves/{certificate_id}', { url: `/tlog/leaves/${abortedId}` });
+      expect([notLogged.statusCode, notLogged.json().error.code]).toEqual([404, 'TLOG_NOT_LOGGED']);
+      const history = (await call('get /tlog/history/{fingerprint}', { url: `/tlog/history/${leaf.leaf.fingerprint}?before=1000` })).json();
+      expect(history.leaves?.length, JSON.stringify(history)).toBeGreaterThanOrEqual(1);
+      expect((await call('get /tlog/history/{fingerprint}', { url: '/tlog/history/nope' })).statusCode).toBe(400);
+      expect((await call('get /.well-known/ephemera-log-key.json', { url: '/.well-known/ephemera-log-key.json' })).json()).toEqual(leaf.log_key);
+      const checkpoint = await app.inject({ url: '/tlog/checkpoint' });
+      expect([checkpoint.statusCode, checkpoint.headers['content-type']]).toEqual([200, 'text/plain; charset=utf-8']);
+      const tile = await app.inject({ url: `/tlog/tile/0/000.p/${checkpoint.body.split('\n')[1]}` });
+      expect([tile.statusCode, tile.headers['content-type'], tile.rawPayload.length % 32]).toEqual([200, 'application/octet-stream', 0]);
+      const bad = await call('get /tlog/tile/{*}', { url: '/tlog/tile/0/000.p/0' });
+      expect([bad.statusCode, bad.json().error.code]).toEqual([400, 'TLOG_TILE_PATH_INVALID']);
+      const missing = await call('get /tlog/tile/{*}', { url: '/tlog/tile/entries/001' });
+      expect([missing.statusCode, missing.json().error.code]).toEqual([404, 'TLOG_TILE_NOT_FOUND']);
+      const off = await buildApp({ ...services, tlog: null });
+      try {
+        for (const [route, url] of [
+          ['get /tlog/checkpoint', '/tlog/checkpoint'],
+          ['get /tlog/tile/{*}', '/tlog/tile/0/000'],
+          ['get /tlog/leaves/{certificate_id}', `/tlog/leaves/${completed.certificate_id}`],
+          ['get /tlog/history/{fingerprint}', `/tlog/history/${leaf.leaf.fingerprint}`],
+          ['get /.well-known/ephemera-log-key.json', '/.well-known/ephemera-log-key.json'],
+        ] as const) {
+          const response = await call(route, { url }, off);
+          expect([route, response.statusCode, response.json().error.code]).toEqual([route, 503, 'TLOG_UNAVAILABLE']);
+        }
+      } finally {
+        await off.close();
+      }
+    });
+  });
+
   describe('async runs and GET /executions/:id', () => {
     it("answers 202 with the documented body, then the run's state; 400 and 404; the event stream as text/event-stream", async () => {
       const accepted = await call('post /execute', {

@@ -26,6 +26,7 @@ import { createMetrics, metricsRoutes } from './metrics.js';
 import { executorOfTee } from './projections/executor.js';
 import { SEALED_REQUEST_CONTENT_TYPE } from './seal/index.js';
 import { keyRoutes } from './commands/keys/route.js';
+import { tlogRoutes } from './projections/tlog/routes.js';
 
 export interface AppOptions {
   /** fastify logger setting; off in tests (a stream: tests that read what is logged). Request bodies and headers are never logged. */
@@ -123,6 +124,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     replayRoutes({ certificates: services.certificates, readModel: services.readModel, verifyOptions: () => services.verifyOptions, log: services.log.kind }),
   );
   await app.register(metricsRoutes(metrics));
+  const tlog = services.tlog;
+  await app.register(tlogRoutes({ log: tlog && { projection: tlog.projection, store: tlog.store, logKey: () => tlog.logKeyDocument() } }));
+  tlog?.start();
   await app.register(webRoutes({ certificateExists: async (id) => (await services.certificates.get(id)) !== null }));
   return app;
 }

@@ -270,6 +270,13 @@ function declareReadSide(program: Command): void {
     .addOption(jsonOption())
     .action(async (options: JsonFlag, command: Command) => (await import('./cli/projections.js')).digestProjections(options, command));
 
+  const tlog = program.command('tlog').description('the transparency log (docs/transparency.md)');
+  tlog
+    .command('check')
+    .description("re-derive every leaf of the log from the event log's certificates and compare: the same entries, the same root")
+    .addOption(jsonOption())
+    .action(async (options: JsonFlag, command: Command) => (await import('./cli/tlog.js')).checkTlog(options, command));
+
   const certs = program.command('certs').description('search and browse the certificates (through ephemera serve when it runs)');
   for (const name of ['ls', 'search']) {
     certs

@@ -97,6 +97,16 @@ export interface Config {
   readonly sealKeyGraceSeconds: number;
   /** Refuse plain POST /execute requests that carry a dataset or an API key (SEALED_REQUIRED). */
   readonly requireSealed: boolean;
+  /** The transparency log's role on this node (docs/transparency.md §10); default sequencer on the embedded log, follower on Kafka. */
+  readonly tlog: 'sequencer' | 'follower' | 'off';
+  /** How often the sequencer integrates a batch (and a follower reads the ledger), ms. */
+  readonly tlogIntervalMs: number;
+  /** Leaves in one batch at most. */
+  readonly tlogBatchMax: number;
+  /** The log's origin (checkpoints' first line); unset: ephemera.log/<16 hex of SHA-256(log public key)>. */
+  readonly tlogOrigin: string | null;
+  /** Witnesses, `<cosigner vkey>@<url>` comma-separated (parsed by the witness client). */
+  readonly tlogWitnesses: string | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -159,6 +169,11 @@ const VARIABLES = {
   sealKeyRotateSeconds: 'EPHEMERA_SEAL_KEY_ROTATE_S',
   sealKeyGraceSeconds: 'EPHEMERA_SEAL_KEY_GRACE_S',
   requireSealed: 'EPHEMERA_REQUIRE_SEALED',
+  tlog: 'EPHEMERA_TLOG',
+  tlogIntervalMs: 'EPHEMERA_TLOG_INTERVAL_MS',
+  tlogBatchMax: 'EPHEMERA_TLOG_BATCH_MAX',
+  tlogOrigin: 'EPHEMERA_TLOG_ORIGIN',
+  tlogWitnesses: 'EPHEMERA_TLOG_WITNESSES',
 } as const satisfies Record<keyof Config, string>;
 
 export const CONFIG_VARIABLES: Readonly<Record<keyof Config, string>> = VARIABLES;
@@ -219,9 +234,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
       .filter(Boolean);
 
   const maxRuns = integer('maxRuns', DEFAULT_MAX_RUNS(), 1, 1024);
+  const log = oneOf('log', ['sqlite', 'kafka'] as const, 'sqlite');
   const config: Config = {
     dataDir: resolve(get('dataDir') ?? './.ephemera'),
-    log: oneOf('log', ['sqlite', 'kafka'] as const, 'sqlite'),
+    log,
     kafkaBrokers: (get('kafkaBrokers') ?? 'localhost:9092')
       .split(',')
       .map((b) => b.trim())
@@ -269,6 +285,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     sealKeyRotateSeconds: integer('sealKeyRotateSeconds', 3600, 10, 43_200),
     sealKeyGraceSeconds: integer('sealKeyGraceSeconds', 600, 0, 86_400),
     requireSealed: flag('requireSealed'),
+    tlog: oneOf('tlog', ['sequencer', 'follower', 'off'] as const, log === 'sqlite' ? 'sequencer' : 'follower'),
+    tlogIntervalMs: integer('tlogIntervalMs', 1000, 10, 3_600_000),
+    tlogBatchMax: integer('tlogBatchMax', 4096, 1, 65_536),
+    // A note key name: no space, no plus (C2SP signed-note); one line.
+    tlogOrigin: matching('tlogOrigin', /^[^\s+]{1,200}$/),
+    tlogWitnesses: get('tlogWitnesses') ?? null,
   };
   return Object.freeze(config);
 }

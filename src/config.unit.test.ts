@@ -23,8 +23,25 @@ describe('loadConfig', () => {
       [{ EPHEMERA_DATASET_URL_ALLOW: 'http://data.internal' }, 'EPHEMERA_DATASET_URL_ALLOW'],
       [{ EPHEMERA_DATASET_URL_ALLOW_HTTP: 'yes' }, 'EPHEMERA_DATASET_URL_ALLOW_HTTP'],
       [{ EPHEMERA_DATASET_MAX_REDIRECTS: '21' }, 'EPHEMERA_DATASET_MAX_REDIRECTS'],
+      [{ EPHEMERA_TLOG: 'leader' }, 'EPHEMERA_TLOG'],
+      [{ EPHEMERA_TLOG_INTERVAL_MS: '5' }, 'EPHEMERA_TLOG_INTERVAL_MS'],
+      [{ EPHEMERA_TLOG_BATCH_MAX: '0' }, 'EPHEMERA_TLOG_BATCH_MAX'],
+      [{ EPHEMERA_TLOG_ORIGIN: 'a log' }, 'EPHEMERA_TLOG_ORIGIN'],
+      [{ EPHEMERA_TLOG_ORIGIN: 'a+b' }, 'EPHEMERA_TLOG_ORIGIN'],
     ])('%j is CONFIG_INVALID naming %s', (env, variable) => {
       expect(() => loadConfig(env)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', fields: { variable } }));
+    });
+  });
+
+  describe('the transparency log', () => {
+    it('sequences on the embedded log and follows on Kafka by default, once a second, 4096 leaves a round', () => {
+      expect(loadConfig({})).toMatchObject({ tlog: 'sequencer', tlogIntervalMs: 1000, tlogBatchMax: 4096, tlogOrigin: null, tlogWitnesses: null });
+      expect(loadConfig({ EPHEMERA_LOG: 'kafka' }).tlog).toBe('follower');
+      expect(loadConfig({ EPHEMERA_LOG: 'kafka', EPHEMERA_TLOG: 'sequencer', EPHEMERA_TLOG_ORIGIN: 'log.example/a' })).toMatchObject({
+        tlog: 'sequencer',
+        tlogOrigin: 'log.example/a',
+      });
+      expect(loadConfig({ EPHEMERA_TLOG: 'off' }).tlog).toBe('off');
     });
   });
 

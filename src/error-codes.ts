@@ -417,7 +417,12 @@ export const ERROR_REGISTRY = {
     message: 'another ephemera witness (a live process) holds this state directory; two would each cosign without seeing the other',
   },
   // Transparency-log tiles, entry bundles and proofs read from tiles (docs/transparency.md §5–6); clients' refusals, no HTTP status.
-  TLOG_TILE_PATH_INVALID: invalid('tlog', 'not a C2SP tile or entry bundle path (tile/<L>/<N>[.p/<W>], tile/entries/<N>[.p/<W>]), or coordinates out of range'),
+  TLOG_TILE_PATH_INVALID: {
+    stage: 'tlog',
+    http: 400,
+    exit: EXIT.invalid,
+    message: 'not a C2SP tile or entry bundle path (tile/<L>/<N>[.p/<W>], tile/entries/<N>[.p/<W>]), or coordinates out of range',
+  },
   TLOG_TILE_NOT_IN_TREE: invalid('tlog', 'a tile, width or entry bundle that a tree of this size does not have'),
   TLOG_TILE_BAD_INPUT: invalid('tlog', 'a hash that is not 32 bytes, or a tree size that is not a safe integer, given to the tile builder'),
   TLOG_TILE_SIZE_INVALID: invalid('tlog', 'a tile that is not exactly 32 bytes per hash of its width'),
@@ -448,6 +453,13 @@ export const ERROR_REGISTRY = {
     "a fingerprint's history does not hold: a run left out of the chain, a leaf of another fingerprint, a proof that fails, or a prev that skips a run",
   ),
   TLOG_HISTORY_MALFORMED: invalid('tlog', 'the history answer is not one: not strict JSON, not its closed schema, or over its bounds'),
+  // The log (docs/transparency.md §10–11, §15).
+  TLOG_RECORD_MALFORMED: invalid('tlog', 'a tlog ledger record that is not the JCS of a batch or cosignatures record'),
+  TLOG_BATCH_CONFLICT: internal('tlog', 'the ledger already holds a batch at this index: another sequencer committed first'),
+  TLOG_NOT_LOGGED: { stage: 'tlog', http: 404, exit: EXIT.invalid, message: 'the certificate is not (yet) in the transparency log' },
+  TLOG_TILE_NOT_FOUND: { stage: 'tlog', http: 404, exit: EXIT.invalid, message: 'no such tile or entry bundle in the log (not yet, or never)' },
+  TLOG_UNAVAILABLE: unavailable('tlog', 'the transparency log is off on this server, or not yet built'),
+  TLOG_CHECK_MISMATCH: invalid('tlog', "the log's entries are not the leaves the event log's certificates give"),
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

@@ -32,6 +32,11 @@ const API_ROUTES = [
   'get /health',
   'get /ready',
   'get /metrics',
+  'get /tlog/checkpoint',
+  'get /tlog/tile/{*}',
+  'get /tlog/leaves/{certificate_id}',
+  'get /tlog/history/{fingerprint}',
+  'get /.well-known/ephemera-log-key.json',
 ];
 
 interface Response {
@@ -82,6 +87,16 @@ describe('the OpenAPI document of the real app', () => {
       if (name === 'get /metrics' && status === '200') {
         // Prometheus' text format, not JSON.
         expect(response.content?.['text/plain']?.schema, `${name} ${status}`).toEqual({ type: 'string' });
+        continue;
+      }
+      if (name === 'get /tlog/checkpoint' && status === '200') {
+        // A C2SP signed note, as tlog clients and witnesses read it.
+        expect(response.content?.['text/plain']?.schema, `${name} ${status}`).toEqual({ type: 'string' });
+        continue;
+      }
+      if (name === 'get /tlog/tile/{*}' && status === '200') {
+        // Tiles and entry bundles are bytes (C2SP tlog-tiles).
+        expect(Object.keys(response.content ?? {})).toEqual(['application/octet-stream']);
         continue;
       }
       if (name === 'get /executions/{id}/events' && status === '200') {

@@ -26,6 +26,7 @@ export const OPENAPI_DOCUMENT = {
     { name: 'search', description: 'The certificate index (ClickHouse projections)' },
     { name: 'analytics', description: 'Figures over every certificate (ClickHouse projections)' },
     { name: 'operations', description: 'Liveness and readiness for orchestrators' },
+    { name: 'transparency', description: 'The transparency log of every certificate: C2SP checkpoints and tiles, proofs, history' },
   ],
   components: {
     securitySchemes: {

@@ -24,6 +24,10 @@ import { Admission, admissionLimitsOf } from './commands/execute/admission.js';
 import { journalDirOf, RunJournal } from './commands/execute/journal.js';
 import { KeyRing } from './commands/keys/key-ring.js';
 import { nodeSealCrypto } from './seal/node-aead.js';
+import { WitnessClient, parseWitnessList } from './commands/tlog/witness-client.js';
+import { SqliteTlogLedger } from './events/tlog-ledger-sqlite.js';
+import type { TlogLedger } from './events/tlog-ledger.js';
+import { openTransparencyLog, type TransparencyLog } from './transparency.js';
 
 /** Hears how long one append to the event log took (the metrics' histogram). */
 export type AppendListener = (kind: EventLog['kind'], seconds: number) => void;
@@ -50,6 +54,8 @@ export interface Services {
   admission: Admission;
   /** The executor's sealing keys (commands/keys/key-ring.ts): made when the app starts (`start`), in memory only. */
   keyRing: KeyRing;
+  /** The transparency log on this node (docs/transparency.md), null when EPHEMERA_TLOG=off; started with the app. */
+  tlog: TransparencyLog | null;
   /** Registers a listener for every append's latency; returns the way to stop. */
   onAppend(listener: AppendListener): () => void;
   close(): Promise<void>;
@@ -64,6 +70,7 @@ export async function createServices(config: Config, options: { feed?: boolean }
   let certificates: CertificateReader;
   let feed: KafkaFeed | null = null;
   let readModel: ReadModel;
+  let ledger: TlogLedger | null = null;
   if (config.log === 'kafka') {
     const { KafkaEventLog } = await import('./events/kafka.js');
     const kafkaLog = await KafkaEventLog.open({
@@ -74,6 +81,10 @@ export async function createServices(config: Config, options: { feed?: boolean }
     });
     log = kafkaLog;
     readModel = new ReadModel(config, log);
+    if (config.tlog !== 'off') {
+      const { KafkaTlogLedger, tlogTopicOf } = await import('./events/tlog-ledger-kafka.js');
+      ledger = await KafkaTlogLedger.open(kafkaLog.kafka, tlogTopicOf(config.kafkaTopic), config.kafkaReplicationFactor);
+    }
     if (options.feed === false) {
       certificates = certificatesFromLog(kafkaLog);
     } else {
@@ -93,7 +104,10 @@ export async function createServices(config: Config, options: { feed?: boolean }
     log = new SqliteEventLog(join(config.dataDir, 'events.sqlite'));
     certificates = certificatesFromLog(log);
     readModel = new ReadModel(config, log);
+    if (config.tlog !== 'off') ledger = new SqliteTlogLedger(join(config.dataDir, 'events.sqlite'));
   }
+  // Witnesses (EPHEMERA_TLOG_WITNESSES): the witness branch's WitnessClient plugs in here.
+  const tlog = ledger && (await openTransparencyLog(config, { attestor, ledger, readModel, certificates, witnesses: witnessClientOf(config) }));
   const appendListeners = new Set<AppendListener>();
   timeAppends(log, appendListeners);
   const keyRing = keyRingOf(config, attestor, nodeId);
@@ -111,12 +125,14 @@ export async function createServices(config: Config, options: { feed?: boolean }
     readModel,
     admission: new Admission(admissionLimitsOf(config)),
     keyRing,
+    tlog,
     onAppend(listener) {
       appendListeners.add(listener);
       return () => appendListeners.delete(listener);
     },
     async close() {
       keyRing.close();
+      await tlog?.close();
       for (const close of closers) await close();
       await readModel.close();
       await log.close();
@@ -186,4 +202,10 @@ async function selfCheckOptions(config: Config, attestor: Attestor): Promise<Ver
       tdx: simulator ? (attestation, report, context) => tdx(attestation, report, context).filter((check) => !INTEL_CHECKS.has(check.name)) : tdx,
     },
   };
+}
+
+/** The witnesses the sequencer asks to cosign (EPHEMERA_TLOG_WITNESSES), or none. */
+function witnessClientOf(config: Config): WitnessClient | null {
+  const endpoints = config.tlogWitnesses === null ? [] : parseWitnessList(config.tlogWitnesses);
+  return endpoints.length === 0 ? null : new WitnessClient(endpoints);
 }

@@ -16,7 +16,17 @@ export interface Attestor {
   readonly kind: 'simulated' | 'dstack';
   describe(): Promise<TeeDescription>;
   attest(reportData: Uint8Array): Promise<Attestation>;
+  /**
+   * The transparency log key's 32-byte Ed25519 seed (docs/transparency.md §9): SHA-256(TLOG_KEY_SEED_TAG ‖ secret),
+   * the secret being the simulated key's PKCS#8 DER or the dstack KMS key for TLOG_KEY_PATH. Derived on each call,
+   * never stored; the caller keeps it in memory only.
+   */
+  tlogKeySeed(): Promise<Uint8Array>;
 }
+
+export const TLOG_KEY_SEED_TAG = 'ephemera/v1/tlog-key\n';
+/** dstack getKey(path, purpose): every instance of the same app derives the same key. */
+export const TLOG_KEY_PATH = { path: 'ephemera/tlog/v1', purpose: 'tlog' } as const;
 
 export const SIMULATED_NOTICE = 'SIMULATED TEE: signed by a software key, not hardware-backed. It proves integrity of the event stream, not confidentiality.';
 

@@ -9,12 +9,13 @@
  * SECURITY: the agent's socket lives outside the sandbox; nothing inside a
  * sandbox can reach it (no bind, no network).
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { DstackClient } from '@phala/dstack-sdk';
 import qvl from '@phala/dcap-qvl';
 import { EphemeraError } from '../errors.js';
 import { DSTACK_RUNTIME_EVENT_TYPE, isPlainObject } from '../events/index.js';
-import type { Attestor, TdxAttestation, TeeDescription } from './attestor.js';
+import { TLOG_KEY_PATH, TLOG_KEY_SEED_TAG, type Attestor, type TdxAttestation, type TeeDescription } from './attestor.js';
 import { trimQuote } from './tdx-quote.js';
 
 export const DSTACK_SOCKETS = ['/var/run/dstack.sock', '/run/dstack.sock', '/var/run/dstack/dstack.sock', '/run/dstack/dstack.sock'];
@@ -85,6 +86,18 @@ export class DstackAttestor implements Attestor {
       throw new EphemeraError('ATTEST_FAILED', 'could not fetch the quote collateral from the PCCS', { cause });
     }
     return { type: 'tdx', quote: quote.toString('hex'), event_log: runtimeEvents(eventLog), collateral };
+  }
+
+  /** From the dstack KMS: the same key for every instance of this app, so every sequencer signs as the same log. */
+  async tlogKeySeed(): Promise<Uint8Array> {
+    let key: Uint8Array;
+    try {
+      key = (await this.client.getKey(TLOG_KEY_PATH.path, TLOG_KEY_PATH.purpose)).key;
+    } catch (cause) {
+      throw new EphemeraError('ATTEST_UNAVAILABLE', 'the dstack guest agent did not derive the log key', { cause });
+    }
+    if (key.length < 32) throw new EphemeraError('ATTEST_FAILED', 'the dstack KMS key is shorter than 32 bytes');
+    return new Uint8Array(createHash('sha256').update(TLOG_KEY_SEED_TAG).update(key).digest());
   }
 }
 

@@ -3,11 +3,11 @@
  * the data directory (created on first use, mode 0600). SECURITY: anyone with
  * the key file can sign; every output says it is not hardware-backed.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EphemeraError } from '../errors.js';
-import type { Attestor, SimulatedAttestation, TeeDescription } from './attestor.js';
+import { TLOG_KEY_SEED_TAG, type Attestor, type SimulatedAttestation, type TeeDescription } from './attestor.js';
 
 export const SIMULATED_KEY_FILE = 'simulated-tee-ed25519.pem';
 
@@ -32,6 +32,12 @@ export class SimulatedAttestor implements Attestor {
       public_key: this.publicKeyHex,
       signature: sign(null, reportData, this.key).toString('hex'),
     };
+  }
+
+  /** SHA-256(tag ‖ PKCS#8 DER): survives restarts exactly as the simulated key does; the key itself never leaves. */
+  async tlogKeySeed(): Promise<Uint8Array> {
+    const der = this.key.export({ format: 'der', type: 'pkcs8' });
+    return new Uint8Array(createHash('sha256').update(TLOG_KEY_SEED_TAG).update(der).digest());
   }
 }
 

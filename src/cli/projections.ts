@@ -8,7 +8,11 @@
  *   ephemera replay CERT_ID                re-derive from the log, verify, diff against the projection
  * certs, stats and replay go through a running `ephemera serve` when there is one (read-side.ts).
  */
+import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
+import { bytesToHex } from '../events/index.js';
+import { parseCheckpoint, parseNote } from '../tlog/index.js';
+import { tileStoreDirOf } from '../transparency.js';
 import { EphemeraError } from '../errors.js';
 import { createServices, mirrorPathOf, type Services } from '../services.js';
 import type { KafkaEventLog } from '../events/kafka.js';
@@ -84,11 +88,24 @@ export function rebuildProjections(options: { json?: boolean }, command: Command
         events = await s.readModel.refresh();
       }
       const { digest } = await readModelDigest(store);
-      if (options.json) printJson({ events, digest });
-      else process.stdout.write(`replayed ${events} events into the projections; digest ${digest}\n`);
+      const tlog = await rebuildTlog(s);
+      if (options.json) printJson({ events, digest, tlog });
+      else
+        process.stdout.write(
+          `replayed ${events} events into the projections; digest ${digest}\n${tlog ? `transparency log: ${tlog.size} leaves, root ${tlog.root}\n` : ''}`,
+        );
     },
     { feed: false },
   );
+}
+
+/** The tile store emptied and the tlog ledger replayed into it (and into tlog_leaves): the same tree, the same root. */
+async function rebuildTlog(s: Services): Promise<{ size: number; root: string | null } | null> {
+  if (!s.tlog) return null;
+  rmSync(tileStoreDirOf(s.config.dataDir), { recursive: true, force: true });
+  await s.tlog.projection.catchUp(s.tlog.ledger);
+  const latest = s.tlog.projection.latest;
+  return { size: s.tlog.projection.size, root: latest && bytesToHex(parseCheckpoint(parseNote(latest.checkpoint).text).rootHash) };
 }
 
 /** `projections digest`: what this node's read model holds, as one hash (equal on every node that projected the same log). */

@@ -225,6 +225,6 @@ export async function catchUp(store: Store, log: TailableEventLog, name = 'sqlit
 
 /** Empties every projection table (the log stays the source of truth). */
 export async function truncateProjections(store: Store): Promise<void> {
-  for (const table of ['events', 'certificates', 'tool_uses', 'model_uses', 'projector_checkpoints'])
+  for (const table of ['events', 'certificates', 'tool_uses', 'model_uses', 'projector_checkpoints', 'tlog_leaves'])
     await store.command({ query: `TRUNCATE TABLE IF EXISTS ${table}` });
 }

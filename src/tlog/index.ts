@@ -16,6 +16,7 @@ export {
   signNote,
   parseNoteVerifierKey,
   parseNoteSignerKey,
+  noteSignerFromSeed,
   formatVerifierKey,
   generateNoteKey,
   type Note,
@@ -105,3 +106,16 @@ export {
   type BundleReader,
   type HistoryErrorCode,
 } from './history.js';
+export {
+  TLOG_BATCH_TYPE,
+  TLOG_COSIGNATURES_TYPE,
+  TLOG_RECORD_MAX_BYTES,
+  encodeTlogRecord,
+  parseTlogRecord,
+  batchRecord,
+  batchEntries,
+  type TlogRecord,
+  type TlogBatchRecord,
+  type TlogCosignaturesRecord,
+  type RecordErrorCode,
+} from './records.js';

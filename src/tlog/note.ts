@@ -337,6 +337,11 @@ export function parseNoteSignerKey(skey: string): NoteSigner & { readonly vkey: 
   return { name, keyId, vkey: formatVerifierKey(name, SIGNATURE_TYPE.ed25519, publicKey), sign: (text) => ed25519.sign(text, seed) };
 }
 
+/** The Ed25519 signer (0x01) of a 32-byte seed the caller derived (a log key never written as an skey), with its vkey. */
+export function noteSignerFromSeed(name: string, seed: Uint8Array): NoteSigner & { readonly vkey: string } {
+  return parseNoteSignerKey(formatSignerKey(name, SIGNATURE_TYPE.ed25519, seed));
+}
+
 /** A new Ed25519 key pair for `name` (Go's note.GenerateKey): the skey to keep secret, and the vkey to publish. */
 export function generateNoteKey(name: string, seed: Uint8Array = ed25519.utils.randomPrivateKey()): { skey: string; vkey: string } {
   const skey = formatSignerKey(name, SIGNATURE_TYPE.ed25519, seed);

@@ -4,9 +4,11 @@
  * - a dstack guest agent (HTTP API the SDK uses with DSTACK_SIMULATOR_ENDPOINT):
  *   /Info, and /GetQuote returning a real TDX quote from test-vectors/tdx with
  *   the requested report data and a matching RTMR3 patched in — structurally
- *   real, its Intel signature necessarily broken;
+ *   real, its Intel signature necessarily broken; /GetKey: a key derived from
+ *   the path and purpose and the simulator's compose hash (stable per app);
  * - a PCCS serving the testdata collateral on the PCCS v4 routes.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -57,6 +59,11 @@ export async function startDstackSimulator(
         if (options.corruptReportData) reportData[63] ^= 1;
         state.quotes += 1;
         return reply({ quote: bytesToHex(withReport(baseQuote, reportData, rtmr3)), event_log: JSON.stringify(eventLog), report_data: bytesToHex(reportData) });
+      }
+      if (req.url === '/GetKey') {
+        const { path, purpose } = JSON.parse(body) as { path: string; purpose: string };
+        const key = createHash('sha256').update(`dstack-standin-key\n${composeHash}\n${path}\n${purpose}`).digest('hex');
+        return reply({ key, signature_chain: [] });
       }
       return res.writeHead(404).end();
     });

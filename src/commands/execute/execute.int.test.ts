@@ -123,6 +123,7 @@ describe('execute (real sandbox, real SQLite log)', () => {
           kind: attestor.kind,
           describe: () => attestor.describe(),
           attest: async (report: Uint8Array) => attestor.attest(report.map((b, i) => (i === 0 ? b ^ 1 : b))),
+          tlogKeySeed: () => attestor.tlogKeySeed(),
         },
       };
       const error = await execute(request('x', { 'main.sh': 'echo hi' }), lying).then(
