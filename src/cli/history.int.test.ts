@@ -128,5 +128,8 @@ describe('ephemera history', () => {
     expect(hiding.code).toBe(1);
     expect(JSON.parse(hiding.stdout).error.code).toBe('TLOG_HISTORY_BROKEN');
     expect((await ephemera('history', 'sha256:12', '--server', 'http://127.0.0.1:1')).code).toBe(2);
+    const unreachable = await ephemera('history', A, '--server', 'http://127.0.0.1:1', '--json');
+    expect(unreachable.code).toBe(1);
+    expect(JSON.parse(unreachable.stdout).error.code).toBe('CLI_HISTORY_UNAVAILABLE');
   });
 });

@@ -123,6 +123,13 @@ export interface HistoryVerdict {
   error: { code: ErrorCode; message: string; fields: Record<string, unknown> } | null;
 }
 
+/** The page reader threw: passed on as it is, never made a verdict. */
+class ReaderFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the history page reader failed');
+  }
+}
+
 /** One page's body: `before` null for the newest, else `?before=<index>` (the newest leaf below it). */
 export type HistoryPageReader = (before: number | null) => Promise<string | Uint8Array>;
 
@@ -150,7 +157,15 @@ export async function verifyHistory(
     error: null,
   };
   const maxPages = options.maxPages ?? HISTORY_MAX_PAGES;
-  const raw = async (before: number | null) => parseHistoryAnswer(await readPage(before));
+  const raw = async (before: number | null) => {
+    let body: string | Uint8Array;
+    try {
+      body = await readPage(before);
+    } catch (error) {
+      throw new ReaderFailure(error);
+    }
+    return parseHistoryAnswer(body);
+  };
   // Pages usually share a checkpoint and a log key: its attestation (a TDX quote's chain) is checked once.
   const trustOf = memoized((answer: HistoryAnswer) => checkLogCheckpoint(answer.checkpoint, answer.log_key, policy));
   try {
@@ -169,6 +184,8 @@ export async function verifyHistory(
     } while (next !== null);
     checkHeld(verdict, options.held ?? []);
   } catch (error) {
+    // Not an answer of the log's to judge: the reader's own failure (unreachable, refused) is the caller's.
+    if (error instanceof ReaderFailure) throw error.cause;
     if (!isEphemeraError(error)) throw error;
     verdict.status = 'invalid';
     verdict.error = { code: error.code, message: error.message, fields: { ...error.fields } };

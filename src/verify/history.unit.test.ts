@@ -131,6 +131,11 @@ describe('verifyHistory', () => {
     expect((await verifyHistory(A, async () => '<html>', trusted)).error?.code).toBe('TLOG_HISTORY_MALFORMED');
   });
 
+  it('passes on what the page reader throws (an unreachable log is no verdict)', async () => {
+    const unreachable = new Error('connection refused');
+    await expect(verifyHistory(A, async () => Promise.reject(unreachable), trusted)).rejects.toBe(unreachable);
+  });
+
   it('a fingerprint with no runs has an empty, trusted history', async () => {
     const log = await fixtureLog(honest());
     const empty = async () => JSON.stringify({ ...(await log.historyOf(A)), leaves: [] });
