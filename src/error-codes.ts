@@ -423,6 +423,14 @@ export const ERROR_REGISTRY = {
     exit: EXIT.untrusted,
     message: 'fewer of the witnesses you named cosigned the checkpoint than you require',
   },
+  // ---- a certificate's transparency member (docs/transparency.md §12, helper `verifier`)
+  TLOG_TRANSPARENCY_MALFORMED: invalid('tlog', "the certificate's transparency member is not one: malformed, out of bounds, or with members it does not have"),
+  TLOG_LEAF_MISMATCH: invalid('tlog', "the log's leaf is not the certificate's: a member differs"),
+  TLOG_INCLUSION_INVALID: invalid('tlog', "the inclusion proof does not lead from the certificate's leaf to the checkpoint's root"),
+  TLOG_NOT_LOGGED: { stage: 'tlog', http: 404, exit: EXIT.invalid, message: 'the certificate is not in the transparency log (yet)' },
+  TLOG_CONSISTENCY_INVALID: invalid('tlog', "the log's latest checkpoint is not consistent with the certificate's: the log rewrote its history"),
+  TLOG_SPLIT_VIEW: invalid('tlog', 'the log signed two different trees of the same size: a split view (both checkpoints kept as evidence)'),
+  TLOG_CHECKPOINT_UNAVAILABLE: internal('tlog', "the log's latest checkpoint could not be fetched (network, status, size or time bound)"),
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

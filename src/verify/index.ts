@@ -22,6 +22,7 @@ export {
   CERTIFICATE_VERSION,
   CERTIFICATE_ID_PREFIX,
   CERTIFICATE_MEMBERS,
+  OPTIONAL_CERTIFICATE_MEMBERS,
   type Certificate,
   type ExecutionTrace,
   type ToolUse,
@@ -32,3 +33,4 @@ export { checkJsonValue } from './json-value.js';
 export { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.js';
 export { keyFingerprint, keyIdentity, trustOfKey, type TrustOptions, type TrustBasis, type KeyIdentity, type TrustVerdict } from './trust.js';
 export { checkLogCheckpoint, trustLogKey, parseLogKeyDocument, checkLogKeyDocumentShape, type LogPolicy, type TrustedCheckpoint } from './log-checkpoint.js';
+export { checkTransparency, checkTransparencyShape, MAX_TRANSPARENCY_BYTES, type TransparencyVerdict } from './transparency.js';

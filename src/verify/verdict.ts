@@ -7,9 +7,14 @@ import type { ErrorCode } from '../error-codes.js';
 import type { Sha256, Submission } from '../events/index.js';
 import type { VerifyLimits } from './limits.js';
 import type { KeyIdentity, TrustBasis, TrustOptions } from './trust.js';
+import type { TransparencyVerdict } from './transparency.js';
 
-export type CheckName = 'document' | 'events' | 'merkle' | 'report_data' | 'attestation' | 'fields';
-export const CHECK_ORDER: readonly CheckName[] = ['document', 'events', 'merkle', 'report_data', 'attestation', 'fields'];
+export type CheckName = 'document' | 'events' | 'merkle' | 'report_data' | 'attestation' | 'fields' | 'transparency';
+/**
+ * The checks every verdict lists, in order. `transparency` follows them only when the certificate carries the
+ * member or the reader requires it (`requireLog`): a certificate without it verifies exactly as before.
+ */
+export const CHECK_ORDER: readonly Exclude<CheckName, 'transparency'>[] = ['document', 'events', 'merkle', 'report_data', 'attestation', 'fields'];
 
 export interface VerifyCheck {
   name: CheckName | `attestation.${string}`;
@@ -41,6 +46,11 @@ export interface Verdict {
   input: InputVerdict | null;
   /** The key the result is sealed to (docs/sealed.md §5); null for a result in the clear, or a certificate that is not valid. */
   sealed_result: { recipient: string; fingerprint: string } | null;
+  /**
+   * The certificate's log entry (docs/transparency.md §12) when it carries one and it holds (proof, log
+   * signature); `trusted` there says whether the reader's log key and witness policy hold. Null otherwise.
+   */
+  transparency: TransparencyVerdict | null;
 }
 
 export type InputVerdict = { mode: 'plain' } | ({ mode: 'sealed' } & Omit<Submission, 'mode'>);
@@ -67,6 +77,14 @@ export interface AttestationCheck {
 }
 
 export interface VerifyOptions extends TrustOptions {
+  /** Log vkeys the reader pinned (docs/transparency.md §9): trusted without their attestation. */
+  logKeys?: readonly string[];
+  /** Cosigner vkeys of the witnesses the reader counts. */
+  witnesses?: readonly string[];
+  /** How many of `witnesses` must have cosigned the certificate's checkpoint; default all of them. */
+  witnessesRequired?: number;
+  /** A certificate without a `transparency` member fails (TLOG_NOT_LOGGED). */
+  requireLog?: boolean;
   /** Verifiers by attestation type, besides the built-in `simulated` (e.g. `tdx`, from attest/). */
   attestationVerifiers?: Readonly<Record<string, AttestationVerifier>>;
   limits?: Partial<VerifyLimits>;

@@ -28,7 +28,9 @@ import {
   type LogKeyStatement,
   type LogLeaf,
 } from '../../tlog/index.js';
-import { signReport, VECTOR_PUBLIC_KEY } from './forge.js';
+import { leafOfCertificate } from '../../tlog/index.js';
+import type { Certificate } from '../certificate.js';
+import { FORGER_PUBLIC_KEY, signReport, VECTOR_PUBLIC_KEY, type Signer } from './forge.js';
 
 export const FIXTURE_ORIGIN = 'ephemera.log/test-fixture';
 const LOG_SEED = sha256Bytes(utf8ToBytes('ephemera test log key'));
@@ -77,7 +79,11 @@ export interface FixtureLog {
  * Appends `leaves` (prev as given: the fixture does not fix them, so a test can break the chain),
  * signs the checkpoint, and cosigns it by `witnesses` fresh witness keys.
  */
-export async function fixtureLog(leaves: LogLeaf[], options: { witnesses?: number; origin?: string } = {}): Promise<FixtureLog> {
+export async function fixtureLog(
+  leaves: LogLeaf[],
+  /** `attestedBy`: whose simulated key attests the log key's statement (default the vector key, which the suite pins). */
+  options: { witnesses?: number; origin?: string; attestedBy?: Extract<Signer, 'vector' | 'forger'> } = {},
+): Promise<FixtureLog> {
   const origin = options.origin ?? FIXTURE_ORIGIN;
   const { skey, vkey } = generateNoteKey(origin, LOG_SEED);
   const signer = parseNoteSignerKey(skey);
@@ -86,7 +92,7 @@ export async function fixtureLog(leaves: LogLeaf[], options: { witnesses?: numbe
     v: 1,
     origin,
     vkey,
-    tee: { type: 'simulated', public_key: VECTOR_PUBLIC_KEY, hardware_backed: false },
+    tee: { type: 'simulated', public_key: options.attestedBy === 'forger' ? FORGER_PUBLIC_KEY : VECTOR_PUBLIC_KEY, hardware_backed: false },
     issued_at: '2026-12-01T00:00:00.000Z',
   };
   const statementHash = logKeyStatementHash(statement);
@@ -95,7 +101,7 @@ export async function fixtureLog(leaves: LogLeaf[], options: { witnesses?: numbe
     statement,
     statement_hash: statementHash,
     report_data: bytesToHex(reportData),
-    attestation: { type: 'simulated', ...signReport(reportData) },
+    attestation: { type: 'simulated', ...signReport(reportData, options.attestedBy ?? 'vector') },
   };
 
   const builder = new TileBuilder();
@@ -142,4 +148,20 @@ export async function fixtureLog(leaves: LogLeaf[], options: { witnesses?: numbe
       return { fingerprint, checkpoint, log_key: logKey, leaves: chain };
     },
   };
+}
+
+/**
+ * A certificate as the log serves it once integrated: its leaf at index `before` among synthetic leaves, and its
+ * `transparency` member from the fixture log's checkpoint.
+ */
+export async function loggedCertificate(
+  certificate: Certificate,
+  options: Parameters<typeof fixtureLog>[1] & { before?: number; after?: number } = {},
+): Promise<{ certificate: Certificate; log: FixtureLog; index: number }> {
+  const index = options.before ?? 5;
+  const leaves = Array.from({ length: index }, (_, i) => syntheticLeaf(i, `other ${i % 3}`, i >= 3 ? i - 3 : null));
+  leaves.push(leafOfCertificate(certificate, null));
+  for (let i = 0; i < (options.after ?? 2); i++) leaves.push(syntheticLeaf(index + 1 + i, 'later', null));
+  const log = await fixtureLog(leaves, options);
+  return { certificate: { ...certificate, transparency: await log.transparencyOf(index) }, log, index };
 }
