@@ -497,12 +497,18 @@ describe('web certificate browser (Chromium)', () => {
           }
           return out;
         },
-        manifest.cases.map((c: { name: string; file: string; options?: { trusted_keys?: string[]; limits?: unknown } }) => ({
+        manifest.cases.map((c: { name: string; file: string; options?: Record<string, unknown> & { trusted_keys?: string[] } }) => ({
           name: c.name,
           base64: readFileSync(join(VECTORS, c.file)).toString('base64'),
           options: {
             trustedKeys: c.options?.trusted_keys ?? d.trusted_keys,
             limits: c.options?.limits,
+            log: {
+              logKeys: c.options?.log_keys,
+              witnesses: c.options?.witnesses,
+              witnessesRequired: c.options?.witnesses_required,
+              requireLog: c.options?.require_log,
+            },
             tdx: { trustedComposeHashes: d.tdx.trusted_compose_hashes, allowedTcbStatuses: d.tdx.allowed_tcb_statuses },
           },
         })),
