@@ -34,3 +34,4 @@ export { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.js';
 export { keyFingerprint, keyIdentity, trustOfKey, type TrustOptions, type TrustBasis, type KeyIdentity, type TrustVerdict } from './trust.js';
 export { checkLogCheckpoint, trustLogKey, parseLogKeyDocument, checkLogKeyDocumentShape, type LogPolicy, type TrustedCheckpoint } from './log-checkpoint.js';
 export { checkTransparency, checkTransparencyShape, MAX_TRANSPARENCY_BYTES, type TransparencyVerdict } from './transparency.js';
+export { checkFreshCheckpoint, LogEvidenceError, type FreshCheckpoint } from './consistency.js';

@@ -36,6 +36,8 @@ export interface TransparencyVerdict {
   origin: string;
   /** The checkpoint's root, base64 as the checkpoint writes it. */
   root_hash: string;
+  /** The checkpoint note, signatures included (what `--refresh` compares with the log's latest). */
+  checkpoint: string;
   /** The log key's vkey (its name is the origin). */
   log_key: string;
   /** Whether the reader trusts the log key and its witness policy holds, and why (not). */
@@ -127,6 +129,7 @@ export async function checkTransparency(certificate: LoggableCertificate, value:
     tree_size: checkpoint.size,
     origin: checkpoint.origin,
     root_hash: note.text.split('\n')[2]!,
+    checkpoint: member.checkpoint,
     log_key: doc.statement.vkey,
     trusted: false,
     trust: '',

@@ -17,7 +17,7 @@ export type CheckName = 'document' | 'events' | 'merkle' | 'report_data' | 'atte
 export const CHECK_ORDER: readonly Exclude<CheckName, 'transparency'>[] = ['document', 'events', 'merkle', 'report_data', 'attestation', 'fields'];
 
 export interface VerifyCheck {
-  name: CheckName | `attestation.${string}`;
+  name: CheckName | `attestation.${string}` | `transparency.${string}`;
   status: 'pass' | 'fail' | 'skipped';
   code?: string;
   field?: string;
