@@ -24,7 +24,7 @@ import {
   type LogLeaf,
   type LoggableCertificate,
 } from '../tlog/index.js';
-import { checkLogCheckpoint, checkLogKeyDocumentShape, MAX_LOG_KEY_DOCUMENT_BYTES, type LogPolicy } from './log-checkpoint.js';
+import { checkLogCheckpoint, checkLogKeyDocumentShape, MAX_LOG_KEY_DOCUMENT_BYTES, witnessVerifier, type LogPolicy } from './log-checkpoint.js';
 
 /** The member as text: the log key document's bound, plus the checkpoint, 63 proof hashes and a leaf. */
 export const MAX_TRANSPARENCY_BYTES = MAX_LOG_KEY_DOCUMENT_BYTES + CHECKPOINT_MAX_BYTES + 16 * 1024;
@@ -106,7 +106,9 @@ export async function checkTransparency(certificate: LoggableCertificate, value:
     });
   }
   // Signed by the key the member names, whether or not the reader trusts it: a forged signature is a forged document.
-  const { checkpoint, note } = atField('transparency.checkpoint', () => openCheckpoint(member.checkpoint, [logVerifier]));
+  // So is a failing cosignature of a witness the reader named.
+  const witnesses = (policy.witnesses ?? []).map(witnessVerifier);
+  const { checkpoint, note } = atField('transparency.checkpoint', () => openCheckpoint(member.checkpoint, [logVerifier, ...witnesses]));
   if (checkpoint.origin !== doc.statement.origin || logVerifier.name !== checkpoint.origin)
     refuse('TLOG_LOG_KEY_DOCUMENT_MALFORMED', "the checkpoint's origin is not the log key's", 'transparency.checkpoint');
   if (index >= checkpoint.size) refuse('TLOG_INCLUSION_INVALID', `leaf ${index} is not in a tree of ${checkpoint.size} leaves`, 'transparency.leaf_index');
@@ -133,19 +135,13 @@ export async function checkTransparency(certificate: LoggableCertificate, value:
     log_key: doc.statement.vkey,
     trusted: false,
     trust: '',
-    cosigned_by: [],
+    cosigned_by: witnesses.filter((w) => note.verified.some((sig) => sig.name === w.name && sig.keyId === w.keyId)).map((w) => w.name),
     unverified_signers: [...new Set(note.unverified.map((sig) => sig.name))],
     prev: leaf.prev,
   };
   try {
     const trusted = await checkLogCheckpoint(member.checkpoint, doc, policy);
-    const named = new Set(trusted.cosignedBy);
-    Object.assign(verdict, {
-      trusted: true,
-      trust: trusted.logKeyTrust.reason,
-      cosigned_by: trusted.cosignedBy,
-      unverified_signers: verdict.unverified_signers.filter((name) => !named.has(name)),
-    });
+    Object.assign(verdict, { trusted: true, trust: trusted.logKeyTrust.reason });
   } catch (error) {
     if (!isEphemeraError(error)) throw error;
     if (error.code !== 'TLOG_LOG_KEY_UNTRUSTED' && error.code !== 'TLOG_COSIGNATURES_INSUFFICIENT') throw inLogKey(error);
