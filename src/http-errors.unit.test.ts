@@ -59,6 +59,7 @@ describe('HTTP error registry', () => {
         "SEALED_REQUIRED": 403,
         "SEALED_SUITE_MISMATCH": 400,
         "SERVER_DRAINING": 503,
+        "TLOG_NOT_LOGGED": 404,
       }
     `);
   });
