@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCosignerKey, leafOfCertificate } from '../tlog/index.js';
 import { certificateJson } from '../verify/index.js';
 import { richEvents } from '../verify/testing/conformance.js';
-import { VECTOR_PUBLIC_KEY, sealEvents } from '../verify/testing/forge.js';
+import { VECTOR_PUBLIC_KEY, sealEvents, type Doc } from '../verify/testing/forge.js';
 import { fixtureLogSync, syntheticLeaf, type FixtureLog } from '../verify/testing/log-fixture.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -84,7 +84,7 @@ function verifyAsync(file: string, ...args: string[]): Promise<{ code: number | 
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
-const json = (out: { stdout: string }) => JSON.parse(out.stdout) as Record<string, any>;
+const json = (out: { stdout: string }) => JSON.parse(out.stdout) as Doc;
 
 describe('ephemera verify with the transparency log', () => {
   it('shows the leaf, tree and origin of a logged certificate, and checks the witness policy (exit 0, or 4 untrusted)', () => {

@@ -24,32 +24,13 @@ import {
   type LogLeaf,
   type LoggableCertificate,
 } from '../tlog/index.js';
+import type { TransparencyVerdict } from './verdict.js';
 import { checkLogCheckpoint, checkLogKeyDocumentShape, MAX_LOG_KEY_DOCUMENT_BYTES, witnessVerifier, type LogPolicy } from './log-checkpoint.js';
 
 /** The member as text: the log key document's bound, plus the checkpoint, 63 proof hashes and a leaf. */
-export const MAX_TRANSPARENCY_BYTES = MAX_LOG_KEY_DOCUMENT_BYTES + CHECKPOINT_MAX_BYTES + 16 * 1024;
+export type { TransparencyVerdict };
 
-/** What the verdict says of a certificate's log entry (null: the certificate carries none). */
-export interface TransparencyVerdict {
-  leaf_index: number;
-  tree_size: number;
-  origin: string;
-  /** The checkpoint's root, base64 as the checkpoint writes it. */
-  root_hash: string;
-  /** The checkpoint note, signatures included (what `--refresh` compares with the log's latest). */
-  checkpoint: string;
-  /** The log key's vkey (its name is the origin). */
-  log_key: string;
-  /** Whether the reader trusts the log key and its witness policy holds, and why (not). */
-  trusted: boolean;
-  trust: string;
-  /** The witnesses the reader named whose cosignatures verified. */
-  cosigned_by: string[];
-  /** Names on the other signature lines (cosignatures of witnesses the reader did not name): unchecked. */
-  unverified_signers: string[];
-  /** The previous leaf of the same fingerprint (the history chain, §14). */
-  prev: number | null;
-}
+export const MAX_TRANSPARENCY_BYTES = MAX_LOG_KEY_DOCUMENT_BYTES + CHECKPOINT_MAX_BYTES + 16 * 1024;
 
 const leafSchema = s.object({
   type: s.literal(LEAF_TYPE),

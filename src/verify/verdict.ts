@@ -7,7 +7,6 @@ import type { ErrorCode } from '../error-codes.js';
 import type { Sha256, Submission } from '../events/index.js';
 import type { VerifyLimits } from './limits.js';
 import type { KeyIdentity, TrustBasis, TrustOptions } from './trust.js';
-import type { TransparencyVerdict } from './transparency.js';
 
 export type CheckName = 'document' | 'events' | 'merkle' | 'report_data' | 'attestation' | 'fields' | 'transparency';
 /**
@@ -93,3 +92,25 @@ export interface VerifyOptions extends TrustOptions {
 }
 
 export type VerifyErrorCode = Extract<ErrorCode, `VERIFY_${string}`>;
+
+/** What the verdict says of a certificate's log entry (null: the certificate carries none). */
+export interface TransparencyVerdict {
+  leaf_index: number;
+  tree_size: number;
+  origin: string;
+  /** The checkpoint's root, base64 as the checkpoint writes it. */
+  root_hash: string;
+  /** The checkpoint note, signatures included (what `--refresh` compares with the log's latest). */
+  checkpoint: string;
+  /** The log key's vkey (its name is the origin). */
+  log_key: string;
+  /** Whether the reader trusts the log key and its witness policy holds, and why (not). */
+  trusted: boolean;
+  trust: string;
+  /** The witnesses the reader named whose cosignatures verified. */
+  cosigned_by: string[];
+  /** Names on the other signature lines (cosignatures of witnesses the reader did not name): unchecked. */
+  unverified_signers: string[];
+  /** The previous leaf of the same fingerprint (the history chain, §14). */
+  prev: number | null;
+}
