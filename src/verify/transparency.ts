@@ -25,7 +25,7 @@ import {
   type LoggableCertificate,
 } from '../tlog/index.js';
 import type { TransparencyVerdict } from './verdict.js';
-import { checkLogCheckpoint, checkLogKeyDocumentShape, MAX_LOG_KEY_DOCUMENT_BYTES, witnessVerifier, type LogPolicy } from './log-checkpoint.js';
+import { checkLogKeyDocumentShape, MAX_LOG_KEY_DOCUMENT_BYTES, trustLogKey, witnessVerifier, type LogPolicy } from './log-checkpoint.js';
 
 /** The member as text: the log key document's bound, plus the checkpoint, 63 proof hashes and a leaf. */
 export type { TransparencyVerdict };
@@ -120,9 +120,19 @@ export async function checkTransparency(certificate: LoggableCertificate, value:
     unverified_signers: [...new Set(note.unverified.map((sig) => sig.name))],
     prev: leaf.prev,
   };
+  // The trust of checkLogCheckpoint (log-checkpoint.ts) without opening the note a second time.
   try {
-    const trusted = await checkLogCheckpoint(member.checkpoint, doc, policy);
-    Object.assign(verdict, { trusted: true, trust: trusted.logKeyTrust.reason });
+    const { trust } = await trustLogKey(doc, policy);
+    const required = policy.witnessesRequired ?? witnesses.length;
+    if (!Number.isSafeInteger(required) || required < 0 || required > witnesses.length)
+      refuse('TLOG_COSIGNATURES_INSUFFICIENT', `${required} cosignatures required of ${witnesses.length} witnesses given`, 'transparency.checkpoint');
+    if (verdict.cosigned_by.length < required)
+      refuse(
+        'TLOG_COSIGNATURES_INSUFFICIENT',
+        `cosigned by ${verdict.cosigned_by.length} of the ${witnesses.length} witnesses you named; ${required} required`,
+        'transparency.checkpoint',
+      );
+    Object.assign(verdict, { trusted: true, trust: trust.reason });
   } catch (error) {
     if (!isEphemeraError(error)) throw error;
     if (error.code !== 'TLOG_LOG_KEY_UNTRUSTED' && error.code !== 'TLOG_COSIGNATURES_INSUFFICIENT') throw inLogKey(error);
