@@ -101,6 +101,17 @@ describe('ephemera verify with the transparency log', () => {
     expect(verify(logged, '--log-key', 'not-a-vkey').code).toBe(2);
   });
 
+  it("says how to trust the log's key when only the log's key is not trusted (exit 4), and pinned it exits 0", () => {
+    const forgerLog = fixtureLogSync(leaves.slice(0, 260), { attestedBy: 'forger' });
+    const file = join(dir, 'forger-logged.json');
+    writeFileSync(file, certificateJson({ ...certificate, transparency: forgerLog.transparencyNow(200) }, 2));
+    const out = verify(file);
+    expect(out.code).toBe(4);
+    expect(out.stdout).toMatch(/log {3}leaf 200 of 260 .*NOT TRUSTED: TLOG_LOG_KEY_UNTRUSTED/);
+    expect(out.stdout).toContain(`to trust the log's key: ephemera trust add ${forgerLog.vkey}`);
+    expect(verify(file, '--log-key', forgerLog.vkey).code).toBe(0);
+  });
+
   it('fails a certificate without the member under --require-log (exit 1), and verifies it as before without', () => {
     const required = verify(plain, '--require-log', '--json');
     expect(required.code).toBe(1);
@@ -117,6 +128,7 @@ describe('ephemera verify with the transparency log', () => {
     expect(ephemera('trust', 'rm', stranger).code).toBe(0);
     // The log key pinned: trusted without the vector key's attestation of it.
     expect(json(ephemera('verify', logged, '--trust-key', VECTOR_PUBLIC_KEY, '--json')).transparency.trust).toMatch(/which you pinned/);
+    expect(ephemera('verify', logged, '--json').code).toBe(4);
     expect(ephemera('trust', 'rm', atIssue.vkey).code).toBe(0);
   });
 

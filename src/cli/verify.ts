@@ -183,6 +183,8 @@ export function formatVerdict(verdict: Verdict, localKeyFile?: string): string {
   if (verdict.status === 'untrusted' && verdict.key)
     lines.push(`        to trust it: ephemera trust add ${verdict.key.fingerprint}   (or --trust-key ${verdict.key.fingerprint})`);
   if (verdict.transparency) lines.push(`  log   ${transparencyLine(verdict.transparency)}`);
+  if (verdict.transparency?.trust.startsWith('TLOG_LOG_KEY_UNTRUSTED'))
+    lines.push(`        to trust the log's key: ephemera trust add ${verdict.transparency.log_key}   (or --log-key ${verdict.transparency.log_key})`);
   if (verdict.notice) lines.push(`  note  ${verdict.notice}`);
   return `${lines.join('\n')}\n`;
 }
