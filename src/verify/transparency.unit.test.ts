@@ -5,6 +5,7 @@
  * refused by its code, and an untrusted log key or witness policy that makes
  * the certificate untrusted, not invalid.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateNoteKey, parseNote, parseNoteSignerKey, signNote } from '../tlog/index.js';
 import { CHECK_ORDER, certificateJson, verifyCertificate, verifyCertificateChunks, verifyCertificateText, type Verdict, type VerifyOptions } from './index.js';
@@ -188,6 +189,28 @@ describe('a tampered transparency member is invalid', () => {
     const verdict = await verdictOf(doc);
     expect(verdict.failure?.code).toBe('VERIFY_FIELD_MISMATCH');
     expect(verdict.checks.at(-1)).toEqual({ name: 'transparency', status: 'skipped' });
+  });
+});
+
+describe('any change to the member text', () => {
+  it('is refused with a code of its own, never VERIFY_INTERNAL, unless it leaves what is checked the same', async () => {
+    const { certificate } = await logged({ witnesses: 1 });
+    const text = certificateJson(certificate as never);
+    const start = text.indexOf('"transparency"');
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: start, max: text.length - 3 }), fc.integer({ min: 32, max: 126 }), async (at, code) => {
+        const changed = `${text.slice(0, at)}${String.fromCharCode(code)}${text.slice(at + 1)}`;
+        const verdict = await verifyCertificateText(changed, pinned);
+        // Valid only when the change is no change, or falls in a signature line of a key nobody named (ignored, as C2SP says).
+        const before = (t: string) => {
+          const { checkpoint, ...rest } = JSON.parse(t).transparency;
+          return { ...rest, signed: checkpoint.split('\n\n')[0], log: checkpoint.split('\n\n')[1].split('\n')[0] };
+        };
+        if (verdict.valid) expect(before(changed)).toEqual(before(text));
+        else expect(verdict.failure!.code).toMatch(/^(TLOG_|JSON_|ATTEST_|VERIFY_UNKNOWN_MEMBER$)/);
+      }),
+      { numRuns: 300, seed: 20 },
+    );
   });
 });
 
