@@ -399,6 +399,23 @@ describe('web certificate browser (Chromium)', () => {
       expect(await page.locator('[data-check="transparency"]').count()).toBe(0);
     });
 
+    it('shows the same on the certificate page, from the served certificate (its bytes as the log would serve them)', async () => {
+      const bytes = readFileSync(join(VECTORS, 'cases', 'logged.json'));
+      const id = JSON.parse(bytes.toString()).certificate_id as string;
+      await setPins([VECTOR_PUBLIC_KEY]);
+      await page.route(`${base}/certificate/${id}`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: bytes }));
+      try {
+        await page.goto(`${base}/c/${id}`);
+        await page.getByTestId('verify').click();
+        await page.locator('[data-check="transparency"]').waitFor();
+        expect(await verified()).toEqual({ title: '✔ Certificate valid · run completed · signer trusted', tone: 'ok' });
+        expect(await page.getByTestId('log-leaf').textContent()).toBe('5 of a tree of 8');
+        expect(await page.getByTestId('log-origin').textContent()).toBe('ephemera.log/test-fixture');
+      } finally {
+        await page.unroute(`${base}/certificate/${id}`);
+      }
+    });
+
     it('refuses a forged inclusion proof with its code, and shows no log entry', async () => {
       await drop('proof-flipped');
       await page.locator('[data-check="transparency"][data-status="fail"]').waitFor();
