@@ -80,7 +80,9 @@ async function refresh(verdict: Verdict, options: VerifyFlags, config: Config): 
           : `the log's latest checkpoint (${fresh.fresh.size} leaves) contains this one (${fresh.old.size})`,
     });
   } catch (error) {
-    if (!isEphemeraError(error) || (error.code.startsWith('CLI_') && error.code !== 'CLI_SERVER_NOT_FOUND')) throw error;
+    // The log could not be asked: the command failed, not the certificate.
+    if (!isEphemeraError(error) || error.code.startsWith('CLI_') || error.code === 'TLOG_CHECKPOINT_UNAVAILABLE' || error.code === 'TLOG_TILE_UNAVAILABLE')
+      throw error;
     const evidence = Array.isArray(error.fields.evidence) ? (error.fields.evidence as string[]) : [];
     verdict.checks.push({ name: 'transparency.refresh', status: 'fail', code: error.code, field: 'transparency.checkpoint', detail: error.message });
     Object.assign(verdict, {
