@@ -27,9 +27,9 @@ import {
 import type { TransparencyVerdict } from './verdict.js';
 import { checkLogKeyDocumentShape, MAX_LOG_KEY_DOCUMENT_BYTES, trustLogKey, witnessVerifier, type LogPolicy } from './log-checkpoint.js';
 
-/** The member as text: the log key document's bound, plus the checkpoint, 63 proof hashes and a leaf. */
 export type { TransparencyVerdict };
 
+/** The member as text (UTF-16 units, at least its bytes' worth of ASCII): the log key document's bound, plus the checkpoint, 63 proof hashes and a leaf. */
 export const MAX_TRANSPARENCY_BYTES = MAX_LOG_KEY_DOCUMENT_BYTES + CHECKPOINT_MAX_BYTES + 16 * 1024;
 
 const leafSchema = s.object({
@@ -52,7 +52,8 @@ const memberSchema = s.object({
   leaf: leafSchema,
   checkpoint: s.string(CHECKPOINT_MAX_BYTES),
   inclusion_proof: s.array(s.hex(64), MAX_PROOF_LINES),
-  log_key: { check: (v: unknown) => (isPlainObject(v) ? null : { kind: 'invalid', path: 'transparency.log_key', reason: 'expected an object' }) },
+  // Its own closed schema is log-checkpoint.ts's (checkLogKeyDocumentShape, below).
+  log_key: { check: (v: unknown, path: string) => (isPlainObject(v) ? null : { kind: 'invalid', path, reason: 'expected an object' }) },
 }) as unknown as Schema<CertificateTransparency>;
 
 /** The member's closed shape and bounds (its log key document's too); TLOG_TRANSPARENCY_MALFORMED names the member. */
@@ -88,7 +89,7 @@ export async function checkTransparency(certificate: LoggableCertificate, value:
   }
   // Signed by the key the member names, whether or not the reader trusts it: a forged signature is a forged document.
   // So is a failing cosignature of a witness the reader named.
-  const witnesses = (policy.witnesses ?? []).map(witnessVerifier);
+  const witnesses = [...new Set(policy.witnesses ?? [])].map(witnessVerifier);
   const { checkpoint, note } = atField('transparency.checkpoint', () => openCheckpoint(member.checkpoint, [logVerifier, ...witnesses]));
   if (checkpoint.origin !== doc.statement.origin || logVerifier.name !== checkpoint.origin)
     refuse('TLOG_LOG_KEY_DOCUMENT_MALFORMED', "the checkpoint's origin is not the log key's", 'transparency.checkpoint');
