@@ -202,11 +202,11 @@ describe('any change to the member text', () => {
         const changed = `${text.slice(0, at)}${String.fromCharCode(code)}${text.slice(at + 1)}`;
         const verdict = await verifyCertificateText(changed, pinned);
         // Valid only when the change is no change, or falls in a signature line of a key nobody named (ignored, as C2SP says).
-        const before = (t: string) => {
+        const checkedPart = (t: string) => {
           const { checkpoint, ...rest } = JSON.parse(t).transparency;
           return { ...rest, signed: checkpoint.split('\n\n')[0], log: checkpoint.split('\n\n')[1].split('\n')[0] };
         };
-        if (verdict.valid) expect(before(changed)).toEqual(before(text));
+        if (verdict.valid) expect(checkedPart(changed)).toEqual(checkedPart(text));
         else expect(verdict.failure!.code).toMatch(/^(TLOG_|JSON_|ATTEST_|VERIFY_UNKNOWN_MEMBER$)/);
       }),
       { numRuns: 300, seed: 20 },
