@@ -11,6 +11,7 @@ import { CompactRange, leafHash } from '../src/attest/index.js';
 import { nobleSha256, type Sha256 } from '../src/events/index.js';
 import { nodeSha256 } from '../src/events/node.js';
 import { formatTilePath, TileBuilder, TiledTree } from '../src/tlog/index.js';
+import { transparencyVerificationRows } from './tlog-verify.js';
 import { againstFloor, type BenchOptions, type BenchRow, median, timed, withGoal } from './types.js';
 
 export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
@@ -83,5 +84,6 @@ export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
       ...withGoal(warm.ms / proofs, undefined, { text: '< 1 ms per proof', valueAtMost: 1 }),
     });
   }
+  rows.push(...(await transparencyVerificationRows(quick)));
   return rows;
 }

@@ -105,8 +105,15 @@ function declareVerify(program: Command): void {
     .option('--at <time>', "verification time for TDX collateral: seconds or RFC 3339 UTC (default: the certificate's sealing time)")
     .option('--max-events <n>', `refuse certificates with more events (default ${DEFAULT_VERIFY_LIMITS.maxEvents})`, integer(1, Number.MAX_SAFE_INTEGER))
     .option('--max-bytes <n>', `refuse certificate files larger than this (default ${DEFAULT_VERIFY_LIMITS.maxBytes})`, integer(1, Number.MAX_SAFE_INTEGER))
+    .option('--require-log', 'fail a certificate that carries no inclusion proof in the transparency log')
+    .option('--log-key <vkey>', 'trust checkpoints signed by this log key (origin+keyid+key) without its attestation (repeatable)', repeatable)
+    .option('--witness <vkey>', "a witness's cosigner key whose cosignature the checkpoint must carry (repeatable)", repeatable)
+    .option('--witnesses-required <k>', 'how many of the --witness keys must have cosigned (default: all)', integer(0, 1000))
+    .option('--refresh', "fetch the log's latest checkpoint and check that it contains the certificate's (a split view fails loudly)")
+    .option('--server <url>', 'the log for --refresh (default: the ephemera serve of the data directory)')
+    .option('--evidence-dir <dir>', 'where --refresh keeps both checkpoints of a split view (default: the working directory)')
     .addOption(jsonOption())
-    .addHelpText('after', '\nExit: 0 valid and trusted, 4 valid but not trusted, 1 invalid, 2 unusable input.')
+    .addHelpText('after', '\nExit: 0 valid and trusted, 4 valid but not trusted, 1 invalid (or a split view), 2 unusable input.')
     .action(async (target: string, options: VerifyFlags, command: Command) => {
       const { verify } = await import('./cli/verify.js');
       process.exitCode = await verify(target, options, command);

@@ -460,6 +460,13 @@ export const ERROR_REGISTRY = {
   TLOG_TILE_NOT_FOUND: { stage: 'tlog', http: 404, exit: EXIT.invalid, message: 'no such tile or entry bundle in the log (not yet, or never)' },
   TLOG_UNAVAILABLE: unavailable('tlog', 'the transparency log is off on this server, or not yet built'),
   TLOG_CHECK_MISMATCH: invalid('tlog', "the log's entries are not the leaves the event log's certificates give"),
+  // ---- a certificate's transparency member (docs/transparency.md §12, helper `verifier`)
+  TLOG_TRANSPARENCY_MALFORMED: invalid('tlog', "the certificate's transparency member is not one: malformed, out of bounds, or with members it does not have"),
+  TLOG_LEAF_MISMATCH: invalid('tlog', "the log's leaf is not the certificate's: a member differs"),
+  TLOG_INCLUSION_INVALID: invalid('tlog', "the inclusion proof does not lead from the certificate's leaf to the checkpoint's root"),
+  TLOG_CONSISTENCY_INVALID: invalid('tlog', "the log's latest checkpoint is not consistent with the certificate's: the log rewrote its history"),
+  TLOG_SPLIT_VIEW: invalid('tlog', 'the log signed two different trees of the same size: a split view (both checkpoints kept as evidence)'),
+  TLOG_CHECKPOINT_UNAVAILABLE: internal('tlog', "the log's latest checkpoint could not be fetched (network, status, size or time bound)"),
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

@@ -14,11 +14,17 @@ import { readSimulatedPublicKey } from '../attest/simulated.js';
 import { verifyOptionsFor } from '../verify-options.js';
 import type { VerifyOptions } from '../verify/index.js';
 import { flagGiven } from './common.js';
-import { parsePin, readPins } from './trust-store.js';
+import { EphemeraError } from '../errors.js';
+import { parseLogPin, parsePin, readLogTrust, readPins } from './trust-store.js';
 
 export interface TrustFlags {
   trustKey?: string[];
   trustComposeHash?: string[];
+  /** The transparency log's trust (docs/transparency.md §12): pinned log vkeys, witnesses, k of them, and whether a certificate must be logged. */
+  logKey?: string[];
+  witness?: string[];
+  witnessesRequired?: number;
+  requireLog?: boolean;
 }
 
 export function readerVerifyOptions(
@@ -39,5 +45,20 @@ export function readerVerifyOptions(
     },
     localKey ? [localKey] : [],
   );
-  return { ...base, trustedKeys: [...(base.trustedKeys ?? []), ...pinned] };
+  const fileLog = readLogTrust();
+  const logKeys = [...(flags.logKey ?? []).map((k) => parseLogPin('log-key', k, '--log-key')), ...fileLog.logKeys];
+  const witnesses = [...new Set([...(flags.witness ?? []).map((k) => parseLogPin('witness', k, '--witness')), ...fileLog.witnesses])];
+  if (flags.witnessesRequired !== undefined && flags.witnessesRequired > witnesses.length)
+    throw new EphemeraError(
+      'CLI_USAGE',
+      `--witnesses-required ${flags.witnessesRequired}, but only ${witnesses.length} witnesses named (--witness, the trust file)`,
+    );
+  return {
+    ...base,
+    trustedKeys: [...(base.trustedKeys ?? []), ...pinned],
+    logKeys,
+    witnesses,
+    ...(flags.witnessesRequired === undefined ? {} : { witnessesRequired: flags.witnessesRequired }),
+    ...(flags.requireLog ? { requireLog: true } : {}),
+  };
 }

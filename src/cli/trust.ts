@@ -1,7 +1,9 @@
 /**
  * ephemera trust ls | add KEY [--note TEXT] | rm KEY | pin URL [--expect-fingerprint F]
  * Manages the keys whose simulated certificates `ephemera verify` calls
- * trusted (trust-store.ts). `pin` fetches a server's key from its well-known
+ * trusted (trust-store.ts), and the transparency log's: a KEY with `+` is a
+ * note vkey, a log key (Ed25519, type 0x01) or a witness's cosigner key
+ * (type 0x04), kept as `log-key` / `witness` lines. `pin` fetches a server's key from its well-known
  * URL (/.well-known/ephemera-key.json) and pins it: the command itself is the
  * explicit step; --expect-fingerprint checks it against a fingerprint
  * obtained out of band. The fetched document is untrusted input: bounded in
@@ -11,7 +13,7 @@ import { EphemeraError } from '../errors.js';
 import { parseStrictJson, s } from '../events/index.js';
 import { keyFingerprint } from '../verify/index.js';
 import { note, printJson, printTable } from './common.js';
-import { parsePin, readPins, trustFilePath, WELL_KNOWN_KEY_PATH, writePins } from './trust-store.js';
+import { parseLogPin, parsePin, readLogTrust, readPins, trustFilePath, WELL_KNOWN_KEY_PATH, writeLogTrust, writePins } from './trust-store.js';
 
 const MAX_KEY_DOCUMENT_BYTES = 16 * 1024;
 const FETCH_TIMEOUT_MS = 10_000;
@@ -32,17 +34,39 @@ export function trustLs(options: { json?: boolean }): void {
   const path = trustFilePath();
   const pins = readPins(path);
   const rows = pins.map((p) => ({ ...p, fingerprint: p.key.length === 64 ? keyFingerprint(p.key) : p.key }));
-  if (options.json) printJson({ file: path, keys: rows });
-  else if (pins.length === 0) process.stdout.write(`no pinned keys (${path})\n`);
-  else
-    printTable(
-      ['fingerprint', 'key', 'note'],
-      rows.map((p) => [p.fingerprint, p.key.length === 64 ? p.key : '', p.note]),
-    );
+  const log = readLogTrust(path);
+  if (options.json) printJson({ file: path, keys: rows, log_keys: log.logKeys, witnesses: log.witnesses });
+  else if (pins.length === 0 && log.logKeys.length + log.witnesses.length === 0) process.stdout.write(`no pinned keys (${path})\n`);
+  else printTable(['fingerprint', 'key', 'note'], [...rows.map((p) => [p.fingerprint, p.key.length === 64 ? p.key : '', p.note]), ...logRows(log)]);
+}
+
+function logRows(log: ReturnType<typeof readLogTrust>): string[][] {
+  return [...log.logKeys.map((k) => ['(log key)', k, '']), ...log.witnesses.map((k) => ['(witness)', k, ''])];
+}
+
+/** A vkey names a log key (Ed25519 note key) or a witness (cosigner key), by its type byte. */
+function logPinOf(target: string): { kind: 'logKeys' | 'witnesses'; key: string } | null {
+  if (!target.includes('+')) return null;
+  try {
+    return { kind: 'logKeys', key: parseLogPin('log-key', target, 'KEY') };
+  } catch {
+    return { kind: 'witnesses', key: parseLogPin('witness', target, 'ephemera trust add KEY') };
+  }
 }
 
 export function trustAdd(target: string, options: { note?: string; json?: boolean }): void {
   const path = trustFilePath();
+  const logPin = logPinOf(target);
+  if (logPin) {
+    const log = readLogTrust(path);
+    if (!log[logPin.kind].includes(logPin.key)) log[logPin.kind].push(logPin.key);
+    writeLogTrust(log, path);
+    return report(
+      options.json,
+      { pinned: logPin.key, kind: logPin.kind === 'logKeys' ? 'log_key' : 'witness', file: path },
+      `pinned ${logPin.key}\n(${path})\n`,
+    );
+  }
   const pins = readPins(path);
   const key = parsePin(target, 'ephemera trust add KEY');
   if (!pins.some((p) => p.key === key)) writePins([...pins, { key, note: options.note ?? '' }], path);
@@ -52,6 +76,14 @@ export function trustAdd(target: string, options: { note?: string; json?: boolea
 /** Unpins by key or fingerprint: either removes both pins. */
 export function trustRm(target: string, options: { json?: boolean }): void {
   const path = trustFilePath();
+  const logPin = logPinOf(target);
+  if (logPin) {
+    const log = readLogTrust(path);
+    if (!log[logPin.kind].includes(logPin.key)) throw new EphemeraError('CLI_USAGE', `${logPin.key} is not pinned`);
+    log[logPin.kind] = log[logPin.kind].filter((k) => k !== logPin.key);
+    writeLogTrust(log, path);
+    return report(options.json, { removed: logPin.key, file: path }, `removed ${logPin.key}\n`);
+  }
   const pins = readPins(path);
   const key = parsePin(target, 'ephemera trust rm KEY');
   const fingerprintOf = (pin: string) => (pin.length === 64 ? keyFingerprint(pin) : pin);

@@ -1,6 +1,8 @@
 /**
  * ephemera verify CERT.json|CERT_ID [--trust-key K]… [--at TIME] [--max-events N] [--max-bytes N]
  *                 [--trusted-compose-hashes H,…] [--allowed-tcb-statuses S,…] [--json]
+ *                 [--require-log] [--log-key VKEY]… [--witness VKEY]… [--witnesses-required K]
+ *                 [--refresh [--server URL] [--evidence-dir DIR]]
  * A file is verified offline, read as a stream (no log, no network); an id
  * is read from the configured log first. A simulated certificate is trusted
  * only for a key pinned with --trust-key, EPHEMERA_TRUSTED_KEYS or the trust
@@ -9,27 +11,34 @@
  * which the output names as such. --at fixes the verification time for TDX
  * collateral (RFC 3339 or seconds); default: the sealing time the
  * certificate commits to.
- * Exit: 0 valid and trusted, 4 valid but untrusted, 1 invalid, 2 unusable input.
+ * A certificate's `transparency` member is checked under the log policy
+ * (docs/transparency.md §12); --refresh then compares its checkpoint with the
+ * log's latest (verify-refresh.ts).
+ * Exit: 0 valid and trusted, 4 valid but untrusted, 1 invalid (or a split view), 2 unusable input.
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
-import { EphemeraError } from '../errors.js';
+import { EphemeraError, isEphemeraError } from '../errors.js';
 import { isTimestamp } from '../events/index.js';
 import { join } from 'node:path';
 import { SIMULATED_KEY_FILE, readSimulatedPublicKey } from '../attest/simulated.js';
-import { readerVerifyOptions } from './policy.js';
+import { readerVerifyOptions, type TrustFlags } from './policy.js';
+import { findServer } from './discovery.js';
 import { verifyOptionsFor } from '../verify-options.js';
 import { DEFAULT_VERIFY_LIMITS, verifyCertificate, type Verdict, type VerifyOptions } from '../verify/index.js';
 import { verifyCertificateFile } from '../verify/node.js';
-import { configOf, EXIT, existingDataDir, printJson } from './common.js';
+import { configOf, EXIT, existingDataDir, note, printJson } from './common.js';
 
-export interface VerifyFlags {
+export interface VerifyFlags extends TrustFlags {
   trustKey?: string[];
   at?: string;
   maxEvents?: number;
   maxBytes?: number;
   json?: boolean;
+  refresh?: boolean;
+  server?: string;
+  evidenceDir?: string;
 }
 
 /** The `verify` command (declared in cli.ts); its exit code. */
@@ -40,9 +49,57 @@ export async function verify(target: string, options: VerifyFlags, command: Comm
   const file = isFile(target);
   const verifyOptions: VerifyOptions = { ...readerVerifyOptions(command, config, options, { fromOwnLog: !file, atSeconds }), limits };
   const verdict = file ? await verifyCertificateFile(target, verifyOptions) : await verifyCertificate(await fromLog(target, config), verifyOptions);
+  if (options.refresh) await refresh(verdict, options, config);
   if (options.json) printJson(verdict);
   else process.stdout.write(formatVerdict(verdict, verdict.trust.basis === 'local-key' ? join(config.dataDir, SIMULATED_KEY_FILE) : undefined));
   return exitCodeOf(verdict);
+}
+
+/**
+ * --refresh: once the certificate and its log entry hold, the log's latest checkpoint must contain them. A failure
+ * makes the verdict invalid (exit 1); a split view or a rewritten history also says so loudly on stderr.
+ */
+async function refresh(verdict: Verdict, options: VerifyFlags, config: Config): Promise<void> {
+  const logged = verdict.transparency;
+  if (!verdict.valid) return;
+  if (!logged) {
+    note('--refresh: the certificate carries no transparency member: nothing to compare with the log');
+    return;
+  }
+  const server = options.server ?? (await findServer(config.dataDir)).url;
+  if (!server) throw new EphemeraError('CLI_SERVER_NOT_FOUND', `--refresh: no ephemera serve answers for ${config.dataDir}: give --server URL`);
+  const { refreshFromLog } = await import('./verify-refresh.js');
+  try {
+    const { fresh } = await refreshFromLog(logged, server, options.evidenceDir ?? process.cwd());
+    verdict.checks.push({
+      name: 'transparency.refresh',
+      status: 'pass',
+      detail:
+        fresh.relation === 'same'
+          ? `the log's latest checkpoint is this one (${fresh.fresh.size} leaves)`
+          : `the log's latest checkpoint (${fresh.fresh.size} leaves) contains this one (${fresh.old.size})`,
+    });
+  } catch (error) {
+    // The log could not be asked: the command failed, not the certificate.
+    if (!isEphemeraError(error) || error.code.startsWith('CLI_') || error.code === 'TLOG_CHECKPOINT_UNAVAILABLE' || error.code === 'TLOG_TILE_UNAVAILABLE')
+      throw error;
+    const evidence = Array.isArray(error.fields.evidence) ? (error.fields.evidence as string[]) : [];
+    verdict.checks.push({ name: 'transparency.refresh', status: 'fail', code: error.code, field: 'transparency.checkpoint', detail: error.message });
+    Object.assign(verdict, {
+      valid: false,
+      trusted: false,
+      status: 'invalid',
+      trust: { basis: null, reason: 'the certificate is not valid' },
+      failure: { code: error.code, field: 'transparency.checkpoint', message: error.message },
+    });
+    if (evidence.length > 0) {
+      note(
+        `\n!!! ${error.code === 'TLOG_SPLIT_VIEW' ? 'SPLIT VIEW' : 'LOG INCONSISTENCY'}: ${error.message}.\n` +
+          `!!! The log ${logged.origin} signed both checkpoints with its key; both are kept as evidence:\n${evidence.map((f) => `!!!   ${f}`).join('\n')}\n` +
+          '!!! Do not rely on this log; report the evidence to its witnesses and operator.\n',
+      );
+    }
+  }
 }
 
 export function exitCodeOf(verdict: Verdict): number {
@@ -104,6 +161,13 @@ function inputLine(input: NonNullable<Verdict['input']>): string {
   return input.mode === 'plain' ? 'plain' : `sealed to key statement ${input.key_statement_hash} (${input.sealed.join(', ')})`;
 }
 
+/** "leaf 5 of 8 in <origin>, cosigned by w1, w2; log key attested: …", or why the log is not trusted. */
+function transparencyLine(t: NonNullable<Verdict['transparency']>): string {
+  const cosigned = t.cosigned_by.length > 0 ? `cosigned by ${t.cosigned_by.join(', ')}` : 'no cosignature you required';
+  const others = t.unverified_signers.length > 0 ? ` (also signed by ${t.unverified_signers.join(', ')}, not checked: name them with --witness)` : '';
+  return `leaf ${t.leaf_index} of ${t.tree_size} in ${t.origin}, ${cosigned}${others}; ${t.trusted ? t.trust : `NOT TRUSTED: ${t.trust}`}`;
+}
+
 export function formatVerdict(verdict: Verdict, localKeyFile?: string): string {
   const mark = { pass: 'ok  ', fail: 'FAIL', skipped: '--  ' } as const;
   const headline = verdict.status === 'trusted' ? 'VALID, TRUSTED' : verdict.status === 'untrusted' ? 'VALID, NOT TRUSTED' : 'INVALID';
@@ -120,6 +184,9 @@ export function formatVerdict(verdict: Verdict, localKeyFile?: string): string {
   if (verdict.sealed_result) lines.push(`  result sealed to ${verdict.sealed_result.fingerprint} (x25519 ${verdict.sealed_result.recipient})`);
   if (verdict.status === 'untrusted' && verdict.key)
     lines.push(`        to trust it: ephemera trust add ${verdict.key.fingerprint}   (or --trust-key ${verdict.key.fingerprint})`);
+  if (verdict.transparency) lines.push(`  log   ${transparencyLine(verdict.transparency)}`);
+  if (verdict.transparency?.trust.startsWith('TLOG_LOG_KEY_UNTRUSTED'))
+    lines.push(`        to trust the log's key: ephemera trust add ${verdict.transparency.log_key}   (or --log-key ${verdict.transparency.log_key})`);
   if (verdict.notice) lines.push(`  note  ${verdict.notice}`);
   return `${lines.join('\n')}\n`;
 }

@@ -16,6 +16,7 @@ import {
   type StderrTail,
   type Submission,
 } from '../events/index.js';
+import type { CertificateTransparency } from '../tlog/index.js';
 
 /** The format version written today (the `v` of every event of the stream). */
 export const CERTIFICATE_VERSION = 2;
@@ -100,6 +101,8 @@ export interface Certificate {
   merkle: { algorithm: 'rfc6962-sha256'; tree_size: number; root: string } | null;
   proof: { tee: string; report_data: string; attestation: Record<string, unknown> } | null;
   events: EventEnvelope[];
+  /** Its leaf and inclusion proof once the log integrated it (docs/transparency.md §12); committed by the log, not the events. */
+  transparency?: CertificateTransparency;
 }
 
 /** The top-level members of a certificate, in the order they are written; all are required. */
@@ -121,6 +124,9 @@ export const CERTIFICATE_MEMBERS = [
   'proof',
   'events',
 ] as const satisfies readonly (keyof Certificate)[];
+
+/** Members a certificate may have besides those: not derived from the events, checked on their own (verify.ts). */
+export const OPTIONAL_CERTIFICATE_MEMBERS = ['transparency'] as const satisfies readonly (keyof Certificate)[];
 
 export function certificateIdOf(executionId: string): string {
   return `${CERTIFICATE_ID_PREFIX}${executionId}`;
@@ -364,10 +370,15 @@ export function deriveCertificate(events: readonly EventEnvelope[]): Certificate
  * spelling verifies the same, only slower.
  */
 export function certificateJson(certificate: Certificate, indent = 0): string {
-  const { events, ...members } = certificate;
+  const { events, transparency, ...members } = certificate;
   const head = JSON.stringify(members, null, indent);
   const nl = indent > 0 ? '\n' : '';
   const pad = ' '.repeat(indent);
   const list = events.map((event) => `${pad}${pad}${canonicalText(event)}`).join(`,${nl}`);
-  return `${head.slice(0, -1).trimEnd()},${nl}${pad}"events":${indent > 0 ? ' ' : ''}[${nl}${list}${nl}${events.length > 0 ? pad : ''}]${nl}}${nl}`;
+  // The log's member goes last, after `events` (docs/transparency.md §12).
+  const logged =
+    transparency === undefined
+      ? ''
+      : `,${nl}${pad}"transparency":${indent > 0 ? ' ' : ''}${JSON.stringify(transparency, null, indent).replaceAll('\n', `\n${pad}`)}`;
+  return `${head.slice(0, -1).trimEnd()},${nl}${pad}"events":${indent > 0 ? ' ' : ''}[${nl}${list}${nl}${events.length > 0 ? pad : ''}]${logged}${nl}}${nl}`;
 }

@@ -23,6 +23,10 @@ function suiteOptions(options: CaseOptions = {}): VerifyOptions {
   return {
     trustedKeys: options.trusted_keys ?? d.trusted_keys,
     limits: options.limits,
+    logKeys: options.log_keys,
+    witnesses: options.witnesses,
+    witnessesRequired: options.witnesses_required,
+    requireLog: options.require_log,
     attestationVerifiers: { tdx: tdxVerifier({ trustedComposeHashes: d.tdx.trusted_compose_hashes, allowedTcbStatuses: d.tdx.allowed_tcb_statuses }) },
   };
 }

@@ -22,6 +22,7 @@ export {
   CERTIFICATE_VERSION,
   CERTIFICATE_ID_PREFIX,
   CERTIFICATE_MEMBERS,
+  OPTIONAL_CERTIFICATE_MEMBERS,
   type Certificate,
   type ExecutionTrace,
   type ToolUse,
@@ -43,3 +44,5 @@ export {
   type ResultAgreement,
   type HistoryPageReader,
 } from './history.js';
+export { checkTransparency, checkTransparencyShape, MAX_TRANSPARENCY_BYTES, type TransparencyVerdict } from './transparency.js';
+export { checkFreshCheckpoint, LogEvidenceError, type FreshCheckpoint } from './consistency.js';

@@ -151,7 +151,7 @@ export async function checkLogCheckpoint(text: string, doc: LogKeyDocument, poli
 }
 
 /** A witness's cosigner key; a note (0x01) vkey stands for the same key's cosigner (0x04) key. */
-function witnessVerifier(vkey: string): NoteVerifier {
+export function witnessVerifier(vkey: string): NoteVerifier {
   try {
     return parseCosignerVerifierKey(vkey);
   } catch (error) {

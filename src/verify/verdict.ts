@@ -8,11 +8,15 @@ import type { Sha256, Submission } from '../events/index.js';
 import type { VerifyLimits } from './limits.js';
 import type { KeyIdentity, TrustBasis, TrustOptions } from './trust.js';
 
-export type CheckName = 'document' | 'events' | 'merkle' | 'report_data' | 'attestation' | 'fields';
-export const CHECK_ORDER: readonly CheckName[] = ['document', 'events', 'merkle', 'report_data', 'attestation', 'fields'];
+export type CheckName = 'document' | 'events' | 'merkle' | 'report_data' | 'attestation' | 'fields' | 'transparency';
+/**
+ * The checks every verdict lists, in order. `transparency` follows them only when the certificate carries the
+ * member or the reader requires it (`requireLog`): a certificate without it verifies exactly as before.
+ */
+export const CHECK_ORDER: readonly Exclude<CheckName, 'transparency'>[] = ['document', 'events', 'merkle', 'report_data', 'attestation', 'fields'];
 
 export interface VerifyCheck {
-  name: CheckName | `attestation.${string}`;
+  name: CheckName | `attestation.${string}` | `transparency.${string}`;
   status: 'pass' | 'fail' | 'skipped';
   code?: string;
   field?: string;
@@ -41,6 +45,11 @@ export interface Verdict {
   input: InputVerdict | null;
   /** The key the result is sealed to (docs/sealed.md §5); null for a result in the clear, or a certificate that is not valid. */
   sealed_result: { recipient: string; fingerprint: string } | null;
+  /**
+   * The certificate's log entry (docs/transparency.md §12) when it carries one and it holds (proof, log
+   * signature); `trusted` there says whether the reader's log key and witness policy hold. Null otherwise.
+   */
+  transparency: TransparencyVerdict | null;
 }
 
 export type InputVerdict = { mode: 'plain' } | ({ mode: 'sealed' } & Omit<Submission, 'mode'>);
@@ -67,6 +76,14 @@ export interface AttestationCheck {
 }
 
 export interface VerifyOptions extends TrustOptions {
+  /** Log vkeys the reader pinned (docs/transparency.md §9): trusted without their attestation. */
+  logKeys?: readonly string[];
+  /** Cosigner vkeys of the witnesses the reader counts. */
+  witnesses?: readonly string[];
+  /** How many of `witnesses` must have cosigned the certificate's checkpoint; default all of them. */
+  witnessesRequired?: number;
+  /** A certificate without a `transparency` member fails (TLOG_NOT_LOGGED). */
+  requireLog?: boolean;
   /** Verifiers by attestation type, besides the built-in `simulated` (e.g. `tdx`, from attest/). */
   attestationVerifiers?: Readonly<Record<string, AttestationVerifier>>;
   limits?: Partial<VerifyLimits>;
@@ -75,3 +92,25 @@ export interface VerifyOptions extends TrustOptions {
 }
 
 export type VerifyErrorCode = Extract<ErrorCode, `VERIFY_${string}`>;
+
+/** What the verdict says of a certificate's log entry (null: the certificate carries none). */
+export interface TransparencyVerdict {
+  leaf_index: number;
+  tree_size: number;
+  origin: string;
+  /** The checkpoint's root, base64 as the checkpoint writes it. */
+  root_hash: string;
+  /** The checkpoint note, signatures included (what `--refresh` compares with the log's latest). */
+  checkpoint: string;
+  /** The log key's vkey (its name is the origin). */
+  log_key: string;
+  /** Whether the reader trusts the log key and its witness policy holds, and why (not). */
+  trusted: boolean;
+  trust: string;
+  /** The witnesses the reader named whose cosignatures verified. */
+  cosigned_by: string[];
+  /** Names on the other signature lines (cosignatures of witnesses the reader did not name): unchecked. */
+  unverified_signers: string[];
+  /** The previous leaf of the same fingerprint (the history chain, §14). */
+  prev: number | null;
+}

@@ -17,16 +17,17 @@ import { isErrorCode, type ErrorCode } from '../error-codes.js';
 import { EphemeraError, isEphemeraError } from '../errors.js';
 import { StreamChecker, bytesToHex, hexToBytes, isPlainObject, isTimestamp, nobleSha256, type EventEnvelope, type Hash, type Sha256 } from '../events/index.js';
 import { CompactRange, SIMULATED_NOTICE, leafHash, reportData, reportDataV1, verifySimulatedAttestation } from '../attest/index.js';
-import { CERTIFICATE_ID_PATTERN, CERTIFICATE_MEMBERS, CertificateFold, executionIdOf, type Certificate } from './certificate.js';
+import { CERTIFICATE_ID_PATTERN, CERTIFICATE_MEMBERS, CertificateFold, OPTIONAL_CERTIFICATE_MEMBERS, executionIdOf, type Certificate } from './certificate.js';
 import { firstDifference, firstDifferenceInText } from './compare.js';
 import { checkJsonValue } from './json-value.js';
 import { CertificateReader, type ReaderItem, type Utf8Decode } from './reader.js';
 import { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.js';
 import { keyFingerprint, keyIdentity, trustOfKey, type TrustBasis } from './trust.js';
+import { MAX_TRANSPARENCY_BYTES, checkTransparency } from './transparency.js';
 
 import { CHECK_ORDER, type CheckName, type Verdict, type VerifyCheck, type VerifyOptions } from './verdict.js';
 
-const KNOWN_MEMBERS = new Set<string>(CERTIFICATE_MEMBERS);
+const KNOWN_MEMBERS = new Set<string>([...CERTIFICATE_MEMBERS, ...OPTIONAL_CERTIFICATE_MEMBERS]);
 /** JCS recursion stops at 256 levels (events/jcs.ts): no reader may admit deeper. */
 const DEPTH_CEILING = 256;
 /** How far a version-1 collateral fetch time may lie outside the run's events (it was fetched at sealing). */
@@ -103,6 +104,9 @@ export class CertificateVerifier {
 
   /** A top-level member other than `events`, as its exact (already validated) text: compared at the end without being built. */
   memberText(name: string, text: string): void {
+    // The only member not compared with the events is bounded here, before it is parsed again.
+    if (name === 'transparency' && text.length > MAX_TRANSPARENCY_BYTES)
+      failWith('document', 'TLOG_TRANSPARENCY_MALFORMED', name, `transparency: larger than ${MAX_TRANSPARENCY_BYTES} bytes`);
     this.members.set(name, { text });
   }
 
@@ -183,6 +187,7 @@ export class CertificateVerifier {
       uncommitted: [],
       input: null,
       sealed_result: null,
+      transparency: null,
     };
     const id = this.valueOf('certificate_id');
     verdict.certificate_id = typeof id === 'string' ? id : null;
@@ -190,7 +195,7 @@ export class CertificateVerifier {
     let trust: { trusted: boolean; basis: TrustBasis | null; reason: string } = { trusted: false, basis: null, reason: 'the certificate is not valid' };
     let expectedReport: Uint8Array = new Uint8Array(0);
 
-    const steps: Record<CheckName, () => Promise<VerifyCheck[] | void>> = {
+    const steps: Record<(typeof CHECK_ORDER)[number], () => Promise<VerifyCheck[] | void>> = {
       document: async () => {
         for (const name of CERTIFICATE_MEMBERS) {
           if (!this.members.has(name)) failWith('document', 'VERIFY_MISSING_MEMBER', name, `${name}: missing member`);
@@ -282,7 +287,7 @@ export class CertificateVerifier {
     for (const name of CHECK_ORDER) {
       if (failure) {
         if (failure.stage === name) checks.push(failCheck(name, failure.error));
-        else if (failure === this.failed && CHECK_ORDER.indexOf(name) < CHECK_ORDER.indexOf(failure.stage)) {
+        else if (failure === this.failed && CHECK_ORDER.indexOf(name) < CHECK_ORDER.indexOf(failure.stage as (typeof CHECK_ORDER)[number])) {
           // Reading stopped at a later stage: this check passes only if it can still be completed.
           checks.push(
             await steps[name]().then(
@@ -309,6 +314,27 @@ export class CertificateVerifier {
       } catch (error) {
         failure = asStageError(error, name);
         checks.push(failCheck(name, failure.error));
+      }
+    }
+    const logged = this.members.has('transparency');
+    if (logged || this.options.requireLog) {
+      if (failure) checks.push({ name: 'transparency', status: 'skipped' });
+      else {
+        try {
+          if (!logged)
+            failWith(
+              'transparency',
+              'TLOG_NOT_LOGGED',
+              'transparency',
+              'the certificate carries no inclusion proof in a transparency log, and you required one',
+            );
+          verdict.transparency = await checkTransparency({ ...this.fold.result(), events: [this.sealed!] }, this.valueOf('transparency'), this.options);
+          checks.push({ name: 'transparency', status: 'pass', detail: transparencyDetail(verdict.transparency) });
+          if (!verdict.transparency.trusted) trust = { trusted: false, basis: null, reason: `${trust.reason}; but the log: ${verdict.transparency.trust}` };
+        } catch (error) {
+          failure = asStageError(error, 'transparency');
+          checks.push(failCheck('transparency', failure.error));
+        }
       }
     }
     if (failure) {
@@ -364,6 +390,11 @@ function sealingOf(cert: Certificate): Pick<Verdict, 'input' | 'sealed_result'> 
     input: submission ? { ...submission, mode: 'sealed' } : { mode: 'plain' },
     sealed_result: sealed ? { recipient: sealed.recipient, fingerprint: keyFingerprint(sealed.recipient) } : null,
   };
+}
+
+function transparencyDetail(t: NonNullable<Verdict['transparency']>): string {
+  const cosigned = t.cosigned_by.length > 0 ? `, cosigned by ${t.cosigned_by.join(', ')}` : '';
+  return `leaf ${t.leaf_index} of ${t.tree_size} in ${t.origin}${cosigned}${t.trusted ? '' : ' (log not trusted)'}`;
 }
 
 function failCheck(name: CheckName, error: EphemeraError): VerifyCheck {

@@ -367,6 +367,63 @@ describe('web certificate browser (Chromium)', () => {
     });
   });
 
+  describe('when a certificate with its transparency member is dropped on /verify (docs/transparency.md §12)', () => {
+    const drop = async (name: string) => {
+      await page.goto(`${base}/verify`);
+      await page
+        .getByTestId('file')
+        .setInputFiles({ name: `${name}.json`, mimeType: 'application/json', buffer: readFileSync(join(VECTORS, 'cases', `${name}.json`)) });
+      await page.locator('[data-check="fields"]').waitFor();
+    };
+
+    it('shows its leaf, tree size, origin and cosigners as this browser verified them; a copy without one says it is not logged', async () => {
+      await setPins([VECTOR_PUBLIC_KEY]);
+      await drop('logged');
+      await page.locator('[data-check="transparency"]').waitFor();
+      expect(await page.locator('[data-check="transparency"]').getAttribute('data-status')).toBe('pass');
+      expect(await verified()).toEqual({ title: '✔ Certificate valid · run completed · signer trusted', tone: 'ok' });
+      const box = page.getByTestId('transparency');
+      expect(await box.getAttribute('data-logged')).toBe('true');
+      expect(await box.getAttribute('data-log-trusted')).toBe('true');
+      expect(await page.getByTestId('log-leaf').textContent()).toBe('5 of a tree of 8');
+      expect(await page.getByTestId('log-origin').textContent()).toBe('ephemera.log/test-fixture');
+      expect(await page.getByTestId('log-cosigners').textContent()).toBe(
+        'witness-0.example (not checked: no witness key given), witness-1.example (not checked: no witness key given)',
+      );
+      expect(await page.getByTestId('log-trust').textContent()).toMatch(/^log key attested/);
+      await page.screenshot({ path: join(ARTIFACTS, 'certificate-logged.png'), fullPage: true });
+
+      await drop('not-logged');
+      expect(await page.getByTestId('transparency').getAttribute('data-logged')).toBe('false');
+      expect(await page.getByTestId('transparency').textContent()).toContain('Not logged yet');
+      expect(await page.locator('[data-check="transparency"]').count()).toBe(0);
+    });
+
+    it('shows the same on the certificate page, from the served certificate (its bytes as the log would serve them)', async () => {
+      const bytes = readFileSync(join(VECTORS, 'cases', 'logged.json'));
+      const id = JSON.parse(bytes.toString()).certificate_id as string;
+      await setPins([VECTOR_PUBLIC_KEY]);
+      await page.route(`${base}/certificate/${id}`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: bytes }));
+      try {
+        await page.goto(`${base}/c/${id}`);
+        await page.getByTestId('verify').click();
+        await page.locator('[data-check="transparency"]').waitFor();
+        expect(await verified()).toEqual({ title: '✔ Certificate valid · run completed · signer trusted', tone: 'ok' });
+        expect(await page.getByTestId('log-leaf').textContent()).toBe('5 of a tree of 8');
+        expect(await page.getByTestId('log-origin').textContent()).toBe('ephemera.log/test-fixture');
+      } finally {
+        await page.unroute(`${base}/certificate/${id}`);
+      }
+    });
+
+    it('refuses a forged inclusion proof with its code, and shows no log entry', async () => {
+      await drop('proof-flipped');
+      await page.locator('[data-check="transparency"][data-status="fail"]').waitFor();
+      expect(await verified()).toEqual({ title: '✘ Certificate invalid — first failure: TLOG_INCLUSION_INVALID at transparency.inclusion_proof', tone: 'bad' });
+      expect(await page.getByTestId('transparency').count()).toBe(0);
+    });
+  });
+
   describe('when a tdx certificate sealed through the dstack SDK is dropped on /verify', () => {
     it("checks it offline under the reader's policy exactly as Node does: binding and build pass, Intel's side fails, never valid", async () => {
       const simulator = await startDstackSimulator();
@@ -497,12 +554,18 @@ describe('web certificate browser (Chromium)', () => {
           }
           return out;
         },
-        manifest.cases.map((c: { name: string; file: string; options?: { trusted_keys?: string[]; limits?: unknown } }) => ({
+        manifest.cases.map((c: { name: string; file: string; options?: Record<string, unknown> & { trusted_keys?: string[] } }) => ({
           name: c.name,
           base64: readFileSync(join(VECTORS, c.file)).toString('base64'),
           options: {
             trustedKeys: c.options?.trusted_keys ?? d.trusted_keys,
             limits: c.options?.limits,
+            log: {
+              logKeys: c.options?.log_keys,
+              witnesses: c.options?.witnesses,
+              witnessesRequired: c.options?.witnesses_required,
+              requireLog: c.options?.require_log,
+            },
             tdx: { trustedComposeHashes: d.tdx.trusted_compose_hashes, allowedTcbStatuses: d.tdx.allowed_tcb_statuses },
           },
         })),

@@ -5,6 +5,7 @@
  * only for a key the reader pinned here; a TDX one when it verifies under the
  * reader's policy.
  */
+import { transparencyBox } from './transparency.js';
 import { keyFingerprint, verifyCertificate, verifyCertificateChunks, type Verdict, type VerifyCheck, type VerifyOptions } from '../../src/verify/index.js';
 import type { TdxPolicy } from '../../src/attest/verify-tdx.js';
 import { h } from './dom.js';
@@ -232,9 +233,11 @@ export async function verifyHere(certificate: unknown, into: HTMLElement, outcom
   into.replaceChildren(
     headline(verdict, run),
     list,
-    ...[trustBox(verdict, () => void verifyHere(certificate, into, outcome)), verdict.notice ? h('p', { class: 'notice' }, verdict.notice) : null].filter(
-      (x): x is HTMLElement => x !== null,
-    ),
+    ...[
+      trustBox(verdict, () => void verifyHere(certificate, into, outcome)),
+      transparencyBox(verdict),
+      verdict.notice ? h('p', { class: 'notice' }, verdict.notice) : null,
+    ].filter((x): x is HTMLElement => x !== null),
   );
   for (const check of verdict.checks) {
     await new Promise((resolve) => setTimeout(resolve, 30)); // one by one, so a reader sees them turn

@@ -13,11 +13,16 @@ Object.assign(window, {
   ephemeraVerify: verifyInBrowser,
   ephemeraVerifyBytes: (
     base64: string,
-    options: { trustedKeys?: string[]; limits?: VerifyOptions['limits']; tdx?: { trustedComposeHashes: string[]; allowedTcbStatuses: string[] } },
+    options: {
+      trustedKeys?: string[];
+      limits?: VerifyOptions['limits'];
+      tdx?: { trustedComposeHashes: string[]; allowedTcbStatuses: string[] };
+      log?: Pick<VerifyOptions, 'logKeys' | 'witnesses' | 'witnessesRequired' | 'requireLog'>;
+    },
   ) => {
     const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
     const base = browserOptions(options.tdx ?? { trustedComposeHashes: [], allowedTcbStatuses: [] }, options.trustedKeys ?? []);
-    return verifyCertificateText(bytes, { ...base, limits: options.limits });
+    return verifyCertificateText(bytes, { ...base, ...options.log, limits: options.limits });
   },
 });
 

@@ -96,6 +96,23 @@ export const verdictSchema = {
       description: 'the X25519 key the result is sealed to, and its fingerprint; null for a result in the clear',
       properties: { recipient: { type: 'string' }, fingerprint: { type: 'string' } },
     },
+    transparency: {
+      type: ['object', 'null'],
+      description: "the certificate's leaf in the transparency log, as checked (docs/transparency.md §12); null when it carries none",
+      properties: {
+        leaf_index: { type: 'integer' },
+        tree_size: { type: 'integer' },
+        origin: { type: 'string' },
+        root_hash: { type: 'string' },
+        checkpoint: { type: 'string' },
+        log_key: { type: 'string' },
+        trusted: { type: 'boolean' },
+        trust: { type: 'string' },
+        cosigned_by: { type: 'array', items: { type: 'string' } },
+        unverified_signers: { type: 'array', items: { type: 'string' } },
+        prev: { type: ['integer', 'null'] },
+      },
+    },
     failure: {
       type: ['object', 'null'],
       properties: { code: { type: 'string' }, field: { type: ['string', 'null'] }, message: { type: 'string' } },

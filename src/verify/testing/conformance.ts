@@ -16,6 +16,9 @@ import { replayRtmr3, runtimeEvent, trimQuote, withReport, reportData, leafHash,
 import { SIMULATED_COMPOSE_HASH, TDX_TESTDATA } from '../../attest/testing/dstack-standins.js';
 import { keyFingerprint } from '../trust.js';
 import { RESULT_KEY_FILE, RESULT_KEY_PUBLIC_HEX, sealResultFixed } from './sealed-fixture.js';
+import { generateCosignerKey, leafOfCertificate, parseNote, signNote, parseNoteSignerKey, generateNoteKey } from '../../tlog/index.js';
+import { fixtureLogSync, syntheticLeaf } from './log-fixture.js';
+import type { Certificate } from '../certificate.js';
 import type { VerifyLimits } from '../limits.js';
 import {
   FORGER_PUBLIC_KEY,
@@ -46,12 +49,20 @@ export type CaseClass =
   | 'version'
   | 'limits'
   | 'tdx'
-  | 'sealed';
+  | 'sealed'
+  | 'transparency';
 
 export interface CaseOptions {
   /** Pinned Ed25519 keys or fingerprints (default: the vector key). */
   trusted_keys?: string[];
   limits?: Partial<VerifyLimits>;
+  /** Log vkeys pinned (docs/transparency.md §9). */
+  log_keys?: string[];
+  /** Cosigner vkeys of the witnesses counted, and how many must have cosigned (default all). */
+  witnesses?: string[];
+  witnesses_required?: number;
+  /** A certificate without a `transparency` member fails. */
+  require_log?: boolean;
 }
 
 export interface ConformanceCase {
@@ -1876,7 +1887,185 @@ export function conformanceCases(): ConformanceCase[] {
       v1,
     ),
   );
+  transparencyCases(base, add, { TRUSTED, UNTRUSTED, invalid });
   return cases;
+}
+
+/** Class `transparency` (docs/transparency.md §12): the base certificate logged at index 5 of 8 in a fixture log, cosigned by two witnesses. */
+function transparencyCases(
+  base: Doc,
+  add: (name: string, cls: CaseClass, description: string, expected: ConformanceCase['expected'], content: Doc, options?: CaseOptions) => void,
+  outcomes: { TRUSTED: ConformanceCase['expected']; UNTRUSTED: ConformanceCase['expected']; invalid: (code: string) => ConformanceCase['expected'] },
+): void {
+  const { TRUSTED, UNTRUSTED, invalid } = outcomes;
+  const leaves = Array.from({ length: 5 }, (_, i) => syntheticLeaf(i, `other ${i % 3}`, i >= 3 ? i - 3 : null));
+  leaves.push(leafOfCertificate(base as unknown as Certificate, null), syntheticLeaf(6, 'later', null), syntheticLeaf(7, 'later', 6));
+  const log = fixtureLogSync(leaves, { witnesses: 2 });
+  const forgerLog = fixtureLogSync(leaves, { attestedBy: 'forger' });
+  const [w0, w1] = log.witnesses.map((w) => w.vkey) as [string, string];
+  const stranger = generateCosignerKey('witness-x.example', new Uint8Array(32).fill(7)).vkey;
+  const logged = (edit: (t: Doc) => void = () => undefined, from = log): Doc => {
+    const doc = clone(base);
+    doc.transparency = clone(from.transparencyNow(5));
+    edit(doc.transparency);
+    return doc;
+  };
+  const T = 'transparency';
+  add(
+    'logged',
+    T,
+    'the certificate with its transparency member: leaf 5 of 8, its inclusion proof, a checkpoint signed by the log key and cosigned by two witnesses, the log key attested by the vector key (pinned)',
+    TRUSTED,
+    logged(),
+  );
+  add('logged-witnesses', T, 'the same, both witnesses required', TRUSTED, logged(), { witnesses: [w0, w1] });
+  add('logged-one-of-two-witnesses', T, 'one of the two named witnesses required: the other named one did not cosign', TRUSTED, logged(), {
+    witnesses: [w0, stranger],
+    witnesses_required: 1,
+  });
+  add('logged-witness-missing', T, 'two named witnesses required, one of them never cosigned: valid, not trusted', UNTRUSTED, logged(), {
+    witnesses: [w0, stranger],
+  });
+  add(
+    'logged-log-key-unpinned',
+    T,
+    "the log key's statement attested by the forger's key (not pinned): valid, not trusted",
+    UNTRUSTED,
+    logged(undefined, forgerLog),
+  );
+  add('logged-log-key-pinned', T, 'the same, with the log vkey pinned', TRUSTED, logged(undefined, forgerLog), { log_keys: [forgerLog.vkey] });
+  add('not-logged-required', T, 'no transparency member, and the reader requires one', invalid('TLOG_NOT_LOGGED'), clone(base), { require_log: true });
+  add('not-logged', T, 'no transparency member, not required: verifies as before', TRUSTED, clone(base));
+  add(
+    'leaf-result-hash',
+    T,
+    "the leaf's result_hash is not the certificate's",
+    invalid('TLOG_LEAF_MISMATCH'),
+    logged((t) => void (t.leaf.result_hash = t.leaf.dataset_hash)),
+  );
+  add(
+    'leaf-certificate-hash',
+    T,
+    "the leaf's certificate_hash is another event's hash",
+    invalid('TLOG_LEAF_MISMATCH'),
+    logged((t) => void (t.leaf.certificate_hash = ev(base, 0).hash)),
+  );
+  add(
+    'leaf-certificate-id',
+    T,
+    "another certificate's leaf (leaf 4) with its own valid proof",
+    invalid('TLOG_LEAF_MISMATCH'),
+    logged((t) => Object.assign(t, log.transparencyNow(4))),
+  );
+  add(
+    'leaf-prev',
+    T,
+    "the leaf's prev changed: the proof no longer covers it",
+    invalid('TLOG_INCLUSION_INVALID'),
+    logged((t) => void (t.leaf.prev = 3)),
+  );
+  add(
+    'proof-flipped',
+    T,
+    'a bit of the first proof hash flipped',
+    invalid('TLOG_INCLUSION_INVALID'),
+    logged((t) => void (t.inclusion_proof[0] = flipFirstHex(t.inclusion_proof[0]))),
+  );
+  add(
+    'proof-short',
+    T,
+    'the last proof hash dropped',
+    invalid('TLOG_INCLUSION_INVALID'),
+    logged((t) => void t.inclusion_proof.pop()),
+  );
+  add(
+    'proof-index',
+    T,
+    'leaf_index 4 with the proof of 5',
+    invalid('TLOG_INCLUSION_INVALID'),
+    logged((t) => void (t.leaf_index = 4)),
+  );
+  add(
+    'proof-index-past-tree',
+    T,
+    'leaf_index 8 in a tree of 8',
+    invalid('TLOG_INCLUSION_INVALID'),
+    logged((t) => void (t.leaf_index = 8)),
+  );
+  add(
+    'proof-too-long',
+    T,
+    '64 proof hashes (the bound is 63)',
+    invalid('TLOG_TRANSPARENCY_MALFORMED'),
+    logged((t) => void (t.inclusion_proof = Array(64).fill('00'.repeat(32)))),
+  );
+  add(
+    'proof-uppercase',
+    T,
+    'a proof hash in uppercase hex',
+    invalid('TLOG_TRANSPARENCY_MALFORMED'),
+    logged((t) => void (t.inclusion_proof[0] = t.inclusion_proof[0].toUpperCase())),
+  );
+  add(
+    'member-unknown',
+    T,
+    'a member the transparency object does not have',
+    invalid('TLOG_TRANSPARENCY_MALFORMED'),
+    logged((t) => void (t.tree_size = 8)),
+  );
+  add('member-null', T, 'transparency: null', invalid('TLOG_TRANSPARENCY_MALFORMED'), { ...clone(base), transparency: null });
+  add(
+    'checkpoint-signature',
+    T,
+    "a bit of the log's signature flipped",
+    invalid('TLOG_NOTE_SIGNATURE_INVALID'),
+    logged((t) => void (t.checkpoint = flipSignature(t.checkpoint, 0))),
+  );
+  add(
+    'checkpoint-cosignature',
+    T,
+    "a bit of a named witness's cosignature flipped",
+    invalid('TLOG_NOTE_SIGNATURE_INVALID'),
+    logged((t) => void (t.checkpoint = flipSignature(t.checkpoint, 2))),
+    { witnesses: [w0, w1] },
+  );
+  add(
+    'checkpoint-other-key',
+    T,
+    'the checkpoint signed by another key of the same name',
+    invalid('TLOG_NOTE_UNVERIFIED'),
+    logged((t) => void (t.checkpoint = resignNote(t.checkpoint))),
+  );
+  add(
+    'log-key-statement-hash',
+    T,
+    "the log key document's statement_hash edited",
+    invalid('TLOG_LOG_KEY_DOCUMENT_MALFORMED'),
+    logged((t) => void (t.log_key.statement_hash = ev(base, 0).hash)),
+  );
+  add(
+    'log-key-attestation',
+    T,
+    "a bit of the log key statement's attestation signature flipped",
+    invalid('ATTEST_SIGNATURE_INVALID'),
+    logged((t) => void (t.log_key.attestation.signature = flipFirstHex(t.log_key.attestation.signature))),
+  );
+}
+
+const flipFirstHex = (hex: string) => `${hex[0] === '0' ? '1' : '0'}${hex.slice(1)}`;
+
+/** Flips a bit in the signature of signature line `line` (0: the log's). */
+function flipSignature(note: string, line: number): string {
+  const lines = note.split('\n');
+  const i = lines.findIndex((l) => l.startsWith('\u2014 ')) + line;
+  const at = lines[i]!.length - 5;
+  lines[i] = `${lines[i]!.slice(0, at)}${lines[i]![at] === 'A' ? 'B' : 'A'}${lines[i]!.slice(at + 1)}`;
+  return lines.join('\n');
+}
+
+function resignNote(note: string): string {
+  const { text } = parseNote(note);
+  return signNote({ text }, [parseNoteSignerKey(generateNoteKey(text.split('\n')[0]!, new Uint8Array(32).fill(9)).skey)]);
 }
 
 /** A DER CRL (unsigned, never Intel's) revoking one serial number of `serialBytes` bytes. */

@@ -28,7 +28,10 @@ import {
   type LogKeyStatement,
   type LogLeaf,
 } from '../../tlog/index.js';
-import { signReport, VECTOR_PUBLIC_KEY } from './forge.js';
+import { leafOfCertificate } from '../../tlog/index.js';
+import { rootFromLeafHashes } from '../../attest/index.js';
+import type { Certificate } from '../certificate.js';
+import { FORGER_PUBLIC_KEY, signReport, VECTOR_PUBLIC_KEY, type Signer } from './forge.js';
 
 export const FIXTURE_ORIGIN = 'ephemera.log/test-fixture';
 const LOG_SEED = sha256Bytes(utf8ToBytes('ephemera test log key'));
@@ -68,6 +71,8 @@ export interface FixtureLog {
   tree: TiledTree;
   witnesses: { vkey: string; skey: string }[];
   transparencyOf(index: number): Promise<CertificateTransparency>;
+  /** The same, its proof computed from all the leaves (synchronous: for the conformance vectors). */
+  transparencyNow(index: number): CertificateTransparency;
   historyOf(fingerprint: string): Promise<HistoryAnswer>;
   /** A checkpoint signed by the log key for any size and root (to forge split views). */
   signCheckpoint(size: number, root: Uint8Array): string;
@@ -77,7 +82,11 @@ export interface FixtureLog {
  * Appends `leaves` (prev as given: the fixture does not fix them, so a test can break the chain),
  * signs the checkpoint, and cosigns it by `witnesses` fresh witness keys.
  */
-export async function fixtureLog(leaves: LogLeaf[], options: { witnesses?: number; origin?: string } = {}): Promise<FixtureLog> {
+export function fixtureLogSync(
+  leaves: LogLeaf[],
+  /** `attestedBy`: whose simulated key attests the log key's statement (default the vector key, which the suite pins). */
+  options: { witnesses?: number; origin?: string; attestedBy?: Extract<Signer, 'vector' | 'forger'> } = {},
+): FixtureLog {
   const origin = options.origin ?? FIXTURE_ORIGIN;
   const { skey, vkey } = generateNoteKey(origin, LOG_SEED);
   const signer = parseNoteSignerKey(skey);
@@ -86,7 +95,7 @@ export async function fixtureLog(leaves: LogLeaf[], options: { witnesses?: numbe
     v: 1,
     origin,
     vkey,
-    tee: { type: 'simulated', public_key: VECTOR_PUBLIC_KEY, hardware_backed: false },
+    tee: { type: 'simulated', public_key: options.attestedBy === 'forger' ? FORGER_PUBLIC_KEY : VECTOR_PUBLIC_KEY, hardware_backed: false },
     issued_at: '2026-12-01T00:00:00.000Z',
   };
   const statementHash = logKeyStatementHash(statement);
@@ -95,7 +104,7 @@ export async function fixtureLog(leaves: LogLeaf[], options: { witnesses?: numbe
     statement,
     statement_hash: statementHash,
     report_data: bytesToHex(reportData),
-    attestation: { type: 'simulated', ...signReport(reportData) },
+    attestation: { type: 'simulated', ...signReport(reportData, options.attestedBy ?? 'vector') },
   };
 
   const builder = new TileBuilder();
@@ -110,7 +119,10 @@ export async function fixtureLog(leaves: LogLeaf[], options: { witnesses?: numbe
   const root = builder.root();
   const signCheckpoint = (size: number, r: Uint8Array) => signNote({ text: formatCheckpoint({ origin, size, rootHash: r, extensions: [] }) }, [signer]);
   let checkpoint = signCheckpoint(leaves.length, root);
-  const witnesses = Array.from({ length: options.witnesses ?? 0 }, (_, i) => generateCosignerKey(`witness-${i}.example`));
+  // Fixed seeds: the conformance vectors are reproducible.
+  const witnesses = Array.from({ length: options.witnesses ?? 0 }, (_, i) =>
+    generateCosignerKey(`witness-${i}.example`, sha256Bytes(utf8ToBytes(`ephemera test witness ${i}`))),
+  );
   if (witnesses.length > 0) {
     const cosigners = witnesses.map((w) => parseCosignerSignerKey(w.skey, () => Date.parse('2026-12-01T00:00:10Z')));
     checkpoint = signNote(parseNote(checkpoint), cosigners);
@@ -121,6 +133,13 @@ export async function fixtureLog(leaves: LogLeaf[], options: { witnesses?: numbe
     return data;
   });
   const hex = (proof: Uint8Array[]) => proof.map(bytesToHex);
+  const transparencyNow = (index: number): CertificateTransparency => ({
+    leaf_index: index,
+    leaf: leaves[index]!,
+    checkpoint,
+    inclusion_proof: hex(merklePath(leafHashes, index)),
+    log_key: logKey,
+  });
   return {
     origin,
     vkey,
@@ -132,6 +151,7 @@ export async function fixtureLog(leaves: LogLeaf[], options: { witnesses?: numbe
     tree,
     witnesses,
     signCheckpoint,
+    transparencyNow,
     async transparencyOf(index) {
       return { leaf_index: index, leaf: leaves[index]!, checkpoint, inclusion_proof: hex(await tree.inclusionProof(index)), log_key: logKey };
     },
@@ -142,4 +162,35 @@ export async function fixtureLog(leaves: LogLeaf[], options: { witnesses?: numbe
       return { fingerprint, checkpoint, log_key: logKey, leaves: chain };
     },
   };
+}
+
+/** fixtureLogSync, as a promise (the shape the history tests use). */
+export async function fixtureLog(leaves: LogLeaf[], options: Parameters<typeof fixtureLogSync>[1] = {}): Promise<FixtureLog> {
+  return fixtureLogSync(leaves, options);
+}
+
+/**
+ * A certificate as the log serves it once integrated: its leaf at index `before` among synthetic leaves, and its
+ * `transparency` member from the fixture log's checkpoint.
+ */
+export async function loggedCertificate(
+  certificate: Certificate,
+  options: Parameters<typeof fixtureLog>[1] & { before?: number; after?: number } = {},
+): Promise<{ certificate: Certificate; log: FixtureLog; index: number }> {
+  const index = options.before ?? 5;
+  const leaves = Array.from({ length: index }, (_, i) => syntheticLeaf(i, `other ${i % 3}`, i >= 3 ? i - 3 : null));
+  leaves.push(leafOfCertificate(certificate, null));
+  for (let i = 0; i < (options.after ?? 2); i++) leaves.push(syntheticLeaf(index + 1 + i, 'later', null));
+  const log = fixtureLogSync(leaves, options);
+  return { certificate: { ...certificate, transparency: await log.transparencyOf(index) }, log, index };
+}
+
+/** RFC 6962 §2.1.1 PATH(m, D[0:n]) from all the leaf hashes (small logs only). */
+function merklePath(hashes: readonly Uint8Array[], m: number): Uint8Array[] {
+  if (hashes.length <= 1) return [];
+  let k = 1;
+  while (k * 2 < hashes.length) k *= 2;
+  return m < k
+    ? [...merklePath(hashes.slice(0, k), m), rootFromLeafHashes(hashes.slice(k))]
+    : [...merklePath(hashes.slice(k), m - k), rootFromLeafHashes(hashes.slice(0, k))];
 }
