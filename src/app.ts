@@ -111,6 +111,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       verifyOptions: () => services.verifyOptions,
       keyDocument: () => keyDocumentOf(services.attestor),
       leaseMs: services.config.executionLeaseMs,
+      ...(services.tlog ? { transparencyOf: (id: string) => services.tlog!.transparencyOf(id) } : {}),
     }),
   );
   await app.register(searchRoutes(services.readModel));

@@ -13,10 +13,13 @@ import {
   CERTIFICATE_MEMBERS,
   certificateJson,
   verifyCertificate,
+  type Certificate,
   type VerifyOptions,
 } from '../../verify/index.js';
 import { DEFAULT_LEASE_MS, streamState, type EventEnvelope } from '../../events/index.js';
 import type { CertificateReader } from './reader.js';
+import type { CertificateTransparency } from '../../tlog/index.js';
+import { transparencySchema } from '../tlog/routes.js';
 import { replayWithProofs } from './replay.js';
 
 export const certificateIdParams = {
@@ -59,6 +62,10 @@ export const certificateSchema = {
     merkle: { type: ['object', 'null'], additionalProperties: true },
     proof: { type: ['object', 'null'], additionalProperties: true },
     events: { type: 'array', items: object },
+    transparency: {
+      ...transparencySchema,
+      description: 'Once the log has integrated it: its leaf, inclusion proof, signed checkpoint and log key (docs/transparency.md §12)',
+    },
   },
 } as const;
 
@@ -157,6 +164,8 @@ export interface CertificateRouteDeps {
   keyDocument: () => Promise<Record<string, unknown>>;
   /** EPHEMERA_EXECUTION_LEASE_MS: how long an open run's executor may be silent before the run reads as abandoned. */
   leaseMs?: number;
+  /** The certificate's place in the transparency log once integrated (docs/transparency.md §12), or null. */
+  transparencyOf?: (certificateId: string) => Promise<CertificateTransparency | null>;
 }
 
 /**
@@ -175,10 +184,14 @@ const stateHeader = {
 
 export function certificateRoutes(deps: CertificateRouteDeps): FastifyPluginAsync {
   return async (app) => {
-    const load = async (id: string) => {
+    const load = async (id: string): Promise<Certificate> => {
       const certificate = await deps.certificates.get(id);
       if (!certificate) throw new EphemeraError('CERTIFICATE_NOT_FOUND', `no certificate ${id}`, { fields: { field: 'params.id' } });
-      return certificate;
+      if (!deps.transparencyOf || certificate.events.at(-1)?.type !== 'certificate.sealed') return certificate;
+      // The proof is the log's, added when read (never stored: a rebuild or replay compares what the executor issued).
+      // A log that cannot answer (off, a follower without the key) leaves it out: the certificate is whole without it.
+      const transparency = await deps.transparencyOf(certificate.certificate_id).catch(() => null);
+      return transparency ? { ...certificate, transparency } : certificate;
     };
     const stateOf = (events: readonly EventEnvelope[]) => streamState(events, Date.now(), deps.leaseMs ?? DEFAULT_LEASE_MS);
 
