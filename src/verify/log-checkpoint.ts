@@ -136,7 +136,8 @@ export async function trustLogKey(doc: LogKeyDocument, policy: LogPolicy): Promi
  */
 export async function checkLogCheckpoint(text: string, doc: LogKeyDocument, policy: LogPolicy): Promise<TrustedCheckpoint> {
   const { verifier, trust } = await trustLogKey(doc, policy);
-  const witnesses = (policy.witnesses ?? []).map(witnessVerifier);
+  // A key named twice is one witness (counted once), not two keys to tell apart.
+  const witnesses = [...new Map((policy.witnesses ?? []).map(witnessVerifier).map((w) => [`${w.name} ${w.keyId}`, w])).values()];
   const required = policy.witnessesRequired ?? witnesses.length;
   if (!Number.isSafeInteger(required) || required < 0 || required > witnesses.length)
     refuse('TLOG_COSIGNATURES_INSUFFICIENT', `${required} cosignatures required of ${witnesses.length} witnesses given`);

@@ -64,9 +64,13 @@ describe('a certificate with its transparency member', () => {
     expect(required.checks.at(-1)).toMatchObject({ name: 'transparency', status: 'fail', code: 'TLOG_NOT_LOGGED' });
   });
 
-  it("is valid but untrusted when the log key's attestation is not pinned, and trusted again with the log vkey pinned", async () => {
+  it("is valid but untrusted when the log key's attestation is not pinned and the reader requires the log, and trusted again with the log vkey pinned", async () => {
     const { doc, log } = await logged({ attestedBy: 'forger' });
-    const verdict = await verdictOf(doc);
+    // A reader who asked nothing of the log: the certificate's own trust stands, the log's is reported apart.
+    const unasked = await verdictOf(doc);
+    expect(outcome(unasked)).toEqual({ valid: true, trusted: true, code: null, field: null });
+    expect(unasked.transparency!.trusted).toBe(false);
+    const verdict = await verdictOf(doc, { ...pinned, requireLog: true });
     expect(outcome(verdict)).toEqual({ valid: true, trusted: false, code: null, field: null });
     expect(verdict.status).toBe('untrusted');
     expect(verdict.trust.reason).toMatch(/TLOG_LOG_KEY_UNTRUSTED/);

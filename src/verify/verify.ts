@@ -330,7 +330,11 @@ export class CertificateVerifier {
             );
           verdict.transparency = await checkTransparency({ ...this.fold.result(), events: [this.sealed!] }, this.valueOf('transparency'), this.options);
           checks.push({ name: 'transparency', status: 'pass', detail: transparencyDetail(verdict.transparency) });
-          if (!verdict.transparency.trusted) trust = { trusted: false, basis: null, reason: `${trust.reason}; but the log: ${verdict.transparency.trust}` };
+          // The log's trust counts only for a reader who asked for it (--require-log, log keys or witnesses): for
+          // anyone else an untrusted log key is shown in the transparency verdict, and the certificate stands alone.
+          const { requireLog, logKeys, witnesses } = this.options;
+          const asked = requireLog === true || (logKeys?.length ?? 0) > 0 || (witnesses?.length ?? 0) > 0;
+          if (!verdict.transparency.trusted && asked) trust = { trusted: false, basis: null, reason: `${trust.reason}; but the log: ${verdict.transparency.trust}` };
         } catch (error) {
           failure = asStageError(error, 'transparency');
           checks.push(failCheck('transparency', failure.error));

@@ -69,7 +69,7 @@ describe('web certificate browser (Chromium)', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium missing: ${CHROMIUM} not found (apt-get install chromium; .ci/setup.d/30-chromium.sh does it in CI)`);
     mkdirSync(ARTIFACTS, { recursive: true });
-    services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'data') }));
+    services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'data'), EPHEMERA_TLOG: 'off' }));
     app = await buildApp(services);
     base = await app.listen({ port: 0, host: '127.0.0.1' });
     const body = (

@@ -64,6 +64,8 @@ const runs: Run[] = [];
 const fetched: Fetched[] = [];
 const fetchFailures: string[] = [];
 let killedAt: { dispatched: number; processes: number[] } | null = null;
+/** Set the moment the kill begins (it waits for a sandbox first): from then on no request is sent to the victim. */
+let killing = false;
 let restarted = false;
 /** What survivors served for the killed node's unanswered runs: documents of open streams. */
 const unsealedDocuments: { run: Run; executionId: string; reader: NodeName; state: string | null }[] = [];
@@ -78,7 +80,7 @@ const envOf = (name: NodeName): Record<string, string> => ({
   EPHEMERA_NODE_ID: name,
 });
 const start = async (name: NodeName) => nodes.set(name, await startNode({ name, dataDir: join(root, name), env: envOf(name) }));
-const live = () => NAMES.filter((name) => name !== VICTIM || killedAt === null || restarted);
+const live = () => NAMES.filter((name) => name !== VICTIM || !killing || restarted);
 const where = (run: Run) => `request #${run.index} to ${run.node}${run.executionId ? ` (execution ${run.executionId})` : ''}`;
 
 function datasetOf(index: number): Buffer {
@@ -160,6 +162,9 @@ async function fetchElsewhere(run: Run): Promise<void> {
 
 /** kill -9 the victim's process group, remembering every process it had started (its sandboxes among them). */
 async function killVictim(dispatched: number): Promise<void> {
+  // Before the first await: the other workers' next requests go to survivors, so every request the victim leaves
+  // unanswered was sent before the kill began (index < dispatched).
+  killing = true;
   const victim = nodes.get(VICTIM)!;
   // Mid-run: a sandbox is up, so its execution.requested is acknowledged and its seal not yet written.
   const deadline = Date.now() + 5000;

@@ -1929,8 +1929,16 @@ function transparencyCases(
   add(
     'logged-log-key-unpinned',
     T,
-    "the log key's statement attested by the forger's key (not pinned): valid, not trusted",
+    "the log key's statement attested by the forger's key (not pinned), and the reader requires the log: valid, not trusted",
     UNTRUSTED,
+    logged(undefined, forgerLog),
+    { require_log: true },
+  );
+  add(
+    'logged-log-key-unpinned-not-asked',
+    T,
+    "the same, for a reader who asked nothing of the log: the certificate's own trust stands, the log's is reported apart",
+    TRUSTED,
     logged(undefined, forgerLog),
   );
   add('logged-log-key-pinned', T, 'the same, with the log vkey pinned', TRUSTED, logged(undefined, forgerLog), { log_keys: [forgerLog.vkey] });
