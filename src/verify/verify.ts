@@ -334,7 +334,8 @@ export class CertificateVerifier {
           // anyone else an untrusted log key is shown in the transparency verdict, and the certificate stands alone.
           const { requireLog, logKeys, witnesses } = this.options;
           const asked = requireLog === true || (logKeys?.length ?? 0) > 0 || (witnesses?.length ?? 0) > 0;
-          if (!verdict.transparency.trusted && asked) trust = { trusted: false, basis: null, reason: `${trust.reason}; but the log: ${verdict.transparency.trust}` };
+          if (!verdict.transparency.trusted && asked)
+            trust = { trusted: false, basis: null, reason: `${trust.reason}; but the log: ${verdict.transparency.trust}` };
         } catch (error) {
           failure = asStageError(error, 'transparency');
           checks.push(failCheck('transparency', failure.error));
