@@ -80,7 +80,9 @@ describe('ephemera CLI', () => {
       expect(run.stderr).toMatch(/read the dataset \(\d+ bytes\)[\s\S]*sandbox created[\s\S]*dataset deleted[\s\S]*sealed and attested/);
       expect(run.stdout).not.toContain('…');
 
-      const verify = ephemera('verify', certPath, '--json');
+      // The embedded default sequences the log in this process: the file is the offline bundle, its proof included.
+      expect(run.stderr).toMatch(/logged as leaf \d+ of the transparency log/);
+      const verify = ephemera('verify', certPath, '--json', '--require-log');
       expect(verify.code).toBe(0);
       expect(JSON.parse(verify.stdout)).toMatchObject({
         valid: true,
@@ -88,6 +90,7 @@ describe('ephemera CLI', () => {
         status: 'trusted',
         certificate_id: summary.certificate_id,
         trust: { basis: 'local-key' },
+        transparency: { trusted: true },
       });
 
       const byId = ephemera('verify', summary.certificate_id);

@@ -9,11 +9,11 @@
  */
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { EphemeraError } from '../errors.js';
+import { EphemeraError, isEphemeraError } from '../errors.js';
 import { errorInfo } from '../error-codes.js';
-import { createServices } from '../services.js';
+import { createServices, type Services } from '../services.js';
 import { execute, executeSummary, parseExecuteRequest } from '../commands/execute/index.js';
-import { certificateJson, verifyCertificate } from '../verify/index.js';
+import { certificateJson, verifyCertificate, type Certificate } from '../verify/index.js';
 import { configOf, DATASET_FORMATS, EXIT, note, printJson, progressReporter } from './common.js';
 import { keepCertificate, readInput } from './files.js';
 import { reportSteps } from './steps.js';
@@ -48,7 +48,11 @@ export async function run(options: RunOptions, command: Command): Promise<number
   const services = await createServices(config);
   try {
     progress(`running once in a sandbox (${services.attestor.kind} TEE, ${services.log.kind} log)`);
-    const { certificate } = await execute(request, { ...services, onEvents: (batch) => reportSteps(batch, progress) });
+    const certificate = await withTransparency(
+      services,
+      (await execute(request, { ...services, onEvents: (batch) => reportSteps(batch, progress) })).certificate,
+      progress,
+    );
     const verdict = await verifyCertificate(certificate, services.verifyOptions);
     const kept = keepCertificate(certificateJson(certificate, 2), certificate.certificate_id, options.out, config.dataDir);
     const onStdout = kept.error !== null && kept.path === null;
@@ -70,5 +74,27 @@ export async function run(options: RunOptions, command: Command): Promise<number
     return certificate.status === 'completed' ? EXIT.ok : EXIT.computationFailed;
   } finally {
     await services.close();
+  }
+}
+
+/**
+ * The certificate with its inclusion proof, when this process sequences the log (the embedded default): one round
+ * of the sequencer, then the proof (docs/transparency.md §12), so the file written is the offline bundle. A log that
+ * cannot take it now leaves it to the next `serve` or `run`, which logs every sealed certificate not yet logged.
+ */
+async function withTransparency(services: Services, certificate: Certificate, progress: (line: string) => void): Promise<Certificate> {
+  const tlog = services.tlog;
+  if (!tlog?.sequencer || certificate.events.at(-1)?.type !== 'certificate.sealed') return certificate;
+  try {
+    await tlog.sequencer.tick();
+    const transparency = await tlog.transparencyOf(certificate.certificate_id);
+    if (!transparency) return certificate;
+    progress(
+      `logged as leaf ${transparency.leaf_index} of the transparency log ${transparency.leaf.prev === null ? '' : `(the previous run: leaf ${transparency.leaf.prev})`}`.trim(),
+    );
+    return { ...certificate, transparency };
+  } catch (error) {
+    note(`not logged yet (${isEphemeraError(error) ? error.code : 'INTERNAL'}): the next ephemera serve or run logs it`);
+    return certificate;
   }
 }
