@@ -61,6 +61,18 @@ export const jsonOption = () => new Option('--json', 'print one JSON document on
 export const note = (message: string) => process.stderr.write(`${message}\n`);
 
 /** Progress of long work: on stderr (never stdout, so --json stays one document), unless --quiet. */
+/** The http(s) URL given as --server (CLI_USAGE otherwise). */
+export function serverUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new EphemeraError('CLI_USAGE', `--server ${text} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EphemeraError('CLI_USAGE', '--server takes an http(s) URL');
+  return url;
+}
+
 export function progressReporter(quiet: boolean | undefined): (message: string) => void {
   return quiet === true ? () => undefined : (message) => process.stderr.write(`… ${message}\n`);
 }

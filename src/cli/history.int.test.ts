@@ -10,9 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { HistoryAnswer, LogLeaf } from '../tlog/index.js';
+import type { HistoryAnswer } from '../tlog/index.js';
 import { VECTOR_PUBLIC_KEY } from '../verify/testing/forge.js';
-import { fixtureLog, syntheticLeaf, type FixtureLog } from '../verify/testing/log-fixture.js';
+import { fixtureLog, honestLeaves, syntheticLeaf, type FixtureLog } from '../verify/testing/log-fixture.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'ephemera-history-'));
@@ -22,15 +22,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Fingerprint a runs at 0, 2, 3, 5; b at 1, 4. */
-const honest = (): LogLeaf[] => [
-  syntheticLeaf(0, 'a', null),
-  syntheticLeaf(1, 'b', null),
-  syntheticLeaf(2, 'a', 0),
-  syntheticLeaf(3, 'a', 2),
-  syntheticLeaf(4, 'b', 1),
-  syntheticLeaf(5, 'a', 3),
-];
+const honest = honestLeaves;
 const A = syntheticLeaf(0, 'a', null).fingerprint;
 
 /** The log's routes on loopback; the history follows prev from the newest leaf below ?before=, `pageSize` at a time, minus `hide`. */

@@ -17,7 +17,7 @@ import { HASH_PATTERN, hexToBytes, parseStrictJson } from '../events/index.js';
 import { nodeSha256 } from '../events/node-hash.js';
 import { auditLog, TiledTree, type AuditResult } from '../tlog/index.js';
 import { DEFAULT_VERIFY_LIMITS, HISTORY_MAX_LEAVES, verifyHistory, type HeldRun, type HistoryVerdict, type LogPolicy } from '../verify/index.js';
-import { configOf, printJson, printTable, progressReporter, terminalSafe } from './common.js';
+import { configOf, printJson, printTable, progressReporter, serverUrl, terminalSafe } from './common.js';
 import { findServer } from './discovery.js';
 import { readInput } from './files.js';
 import { readerVerifyOptions, type TrustFlags } from './policy.js';
@@ -86,14 +86,7 @@ function targetOf(target: string): { fingerprint: string; held: HeldRun[] } {
 
 async function serverOf(options: HistoryFlags, command: Command): Promise<{ server: string; own: boolean }> {
   if (options.server !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(options.server);
-    } catch {
-      throw new EphemeraError('CLI_USAGE', `--server ${options.server} is not a URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EphemeraError('CLI_USAGE', '--server takes an http(s) URL');
-    return { server: url.origin, own: false };
+    return { server: serverUrl(options.server).origin, own: false };
   }
   const { dataDir } = configOf(command);
   const { url } = await findServer(dataDir);

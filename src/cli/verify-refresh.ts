@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { EphemeraError, isEphemeraError } from '../errors.js';
 import { NOTE_MAX_BYTES, TILE_WIDTH, HASH_SIZE } from '../tlog/index.js';
 import { checkFreshCheckpoint, LogEvidenceError, type FreshCheckpoint, type TransparencyVerdict } from '../verify/index.js';
+import { serverUrl } from './common.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 const TILE_MAX_BYTES = TILE_WIDTH * HASH_SIZE;
@@ -39,14 +40,7 @@ export async function refreshFromLog(
 
 /** `<server>/tlog/`, for a server given with or without a path prefix. */
 function logBase(server: string): URL {
-  let url: URL;
-  try {
-    url = new URL(server.endsWith('/') ? server : `${server}/`);
-  } catch {
-    throw new EphemeraError('CLI_USAGE', `--server ${server} is not a URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EphemeraError('CLI_USAGE', '--server must be an http(s) URL');
-  return new URL('tlog/', url);
+  return new URL('tlog/', serverUrl(server.endsWith('/') ? server : `${server}/`));
 }
 
 async function getBounded(url: URL, max: number, code: 'TLOG_CHECKPOINT_UNAVAILABLE' | 'TLOG_TILE_UNAVAILABLE'): Promise<Uint8Array> {

@@ -11,7 +11,7 @@
 import type { Command } from 'commander';
 import { errorInfo, EXIT, isErrorCode } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
-import { configOf, note, printJson, progressReporter, terminalSafe } from './common.js';
+import { configOf, note, printJson, progressReporter, serverUrl, terminalSafe } from './common.js';
 import { findServer } from './discovery.js';
 import { sseMessages } from './sse.js';
 import { reportSteps } from './steps.js';
@@ -77,14 +77,7 @@ export async function watch(executionId: string, options: WatchOptions, command:
 
 async function serverOf(options: WatchOptions, command: Command): Promise<string> {
   if (options.server !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(options.server);
-    } catch {
-      throw new EphemeraError('CLI_USAGE', `--server ${options.server} is not a URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EphemeraError('CLI_USAGE', '--server takes an http(s) URL');
-    return url.origin;
+    return serverUrl(options.server).origin;
   }
   const { url } = await findServer(configOf(command).dataDir);
   if (url === null)

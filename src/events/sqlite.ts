@@ -21,6 +21,20 @@ CREATE TABLE IF NOT EXISTS events (
   UNIQUE (execution_id, seq)
 );`;
 
+/**
+ * A connection to the embedded log's database: read-only (it must exist), or read-write with WAL and
+ * synchronous=FULL (a commit is on disk before it is acknowledged) and `schema` applied. Shared by the event log
+ * and the tlog ledger (tlog-ledger-sqlite.ts), which keep their tables in the same file.
+ */
+export function openLogDatabase(path: string, schema: string, options: { readonly?: boolean }): Database.Database {
+  if (options.readonly) return new Database(path, { readonly: true, fileMustExist: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec(schema);
+  return db;
+}
+
 export class SqliteEventLog implements TailableEventLog {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
@@ -33,14 +47,7 @@ export class SqliteEventLog implements TailableEventLog {
   /** readonly: a reader beside the process that writes (ephemera serve); it creates nothing and every append fails. */
   constructor(path: string, options: { readonly?: boolean } = {}) {
     try {
-      if (options.readonly) {
-        this.db = new Database(path, { readonly: true, fileMustExist: true });
-      } else {
-        this.db = new Database(path);
-        this.db.pragma('journal_mode = WAL');
-        this.db.pragma('synchronous = FULL');
-        this.db.exec(SCHEMA);
-      }
+      this.db = openLogDatabase(path, SCHEMA, options);
     } catch (cause) {
       throw new EphemeraError('LOG_UNAVAILABLE', 'cannot open the SQLite event log', { cause, fields: { path } });
     }

@@ -3,8 +3,9 @@
  * WAL, synchronous=FULL): one table, the rowid the position, a batch's
  * first_index UNIQUE so a second sequencer's conflicting batch fails to commit.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { EphemeraError } from '../errors.js';
+import { openLogDatabase } from './sqlite.js';
 import type { TlogLedger, TlogLedgerErrorCode, TlogLedgerRecord } from './tlog-ledger.js';
 
 const SCHEMA = `
@@ -22,14 +23,7 @@ export class SqliteTlogLedger implements TlogLedger {
 
   constructor(path: string, options: { readonly?: boolean } = {}) {
     try {
-      if (options.readonly) {
-        this.db = new Database(path, { readonly: true, fileMustExist: true });
-      } else {
-        this.db = new Database(path);
-        this.db.pragma('journal_mode = WAL');
-        this.db.pragma('synchronous = FULL');
-        this.db.exec(SCHEMA);
-      }
+      this.db = openLogDatabase(path, SCHEMA, options);
       this.insert = this.db.prepare('INSERT INTO tlog_records (first_index, record) VALUES (?, ?)');
       this.after = this.db.prepare('SELECT position, record FROM tlog_records WHERE position > ? ORDER BY position LIMIT ?');
     } catch (cause) {

@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { isEphemeraError } from '../errors.js';
-import { fixtureLog, syntheticLeaf, type FixtureLog } from '../verify/testing/log-fixture.js';
+import { fixtureLog, honestLeaves, syntheticLeaf, type FixtureLog } from '../verify/testing/log-fixture.js';
 import { auditLog, checkHistoryPage } from './history.js';
 import type { HistoryAnswer } from './transparency.js';
 import { parseCheckpoint } from './checkpoint.js';
 import { parseNote } from './note.js';
 import { formatEntryBundlePath } from './tile-path.js';
 
-/** Fingerprint a runs at 0, 2, 3, 5; b at 1, 4. */
-const honest = () => [
-  syntheticLeaf(0, 'a', null),
-  syntheticLeaf(1, 'b', null),
-  syntheticLeaf(2, 'a', 0),
-  syntheticLeaf(3, 'a', 2),
-  syntheticLeaf(4, 'b', 1),
-  syntheticLeaf(5, 'a', 3),
-];
+const honest = honestLeaves;
 const A = syntheticLeaf(0, 'a', null).fingerprint;
 
 const checkpointOf = (log: FixtureLog) => parseCheckpoint(parseNote(log.checkpoint).text);

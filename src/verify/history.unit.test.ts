@@ -3,19 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { HistoryAnswer, LogLeaf } from '../tlog/index.js';
 import { codeOf } from '../tlog/testing/code-of.js';
 import { agreementOf, HISTORY_MAX_LEAVES, parseHistoryAnswer, verifyHistory } from './history.js';
-import { fixtureLog, syntheticLeaf, type FixtureLog } from './testing/log-fixture.js';
+import { fixtureLog, honestLeaves, syntheticLeaf, type FixtureLog } from './testing/log-fixture.js';
 import { VECTOR_PUBLIC_KEY } from './testing/forge.js';
 
 const trusted = { trustedKeys: [VECTOR_PUBLIC_KEY] };
-/** Fingerprint a runs at 0, 2, 3, 5; b at 1, 4. */
-const honest = () => [
-  syntheticLeaf(0, 'a', null),
-  syntheticLeaf(1, 'b', null),
-  syntheticLeaf(2, 'a', 0),
-  syntheticLeaf(3, 'a', 2),
-  syntheticLeaf(4, 'b', 1),
-  syntheticLeaf(5, 'a', 3),
-];
+const honest = honestLeaves;
 const A = syntheticLeaf(0, 'a', null).fingerprint;
 
 /** A server of this log's history: `?before=` pages of `pageSize`, after `edit` (a dishonest server's change). */

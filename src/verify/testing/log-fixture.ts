@@ -58,6 +58,16 @@ export function syntheticLeaf(n: number, run: string, prev: number | null): LogL
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const crockford = (n: number, digits: number) => Array.from({ length: digits }, (_, i) => CROCKFORD[Math.floor(n / 32 ** (digits - 1 - i)) % 32]).join('');
 
+/** A log of two computations: fingerprint `a` runs at 0, 2, 3, 5; `b` at 1, 4; each `prev` right. */
+export const honestLeaves = (): LogLeaf[] => [
+  syntheticLeaf(0, 'a', null),
+  syntheticLeaf(1, 'b', null),
+  syntheticLeaf(2, 'a', 0),
+  syntheticLeaf(3, 'a', 2),
+  syntheticLeaf(4, 'b', 1),
+  syntheticLeaf(5, 'a', 3),
+];
+
 export interface FixtureLog {
   origin: string;
   vkey: string;
