@@ -25,6 +25,7 @@ import {
   formatEntryBundlePath,
   formatTilePath,
   openCheckpoint,
+  openNote,
   parseCheckpoint,
   parseEntryBundle,
   parseLeaf,
@@ -70,6 +71,8 @@ export interface TlogProjectionOptions {
   verifier?: NoteVerifier;
   /** Prove certificates to the latest cosigned checkpoint that holds them (witnesses configured). */
   preferCosigned?: boolean;
+  /** The configured witnesses' cosigner keys (EPHEMERA_TLOG_WITNESSES): a cosignature line is served only when one of them verifies it. */
+  witnesses?: readonly NoteVerifier[];
   /** Hears every applied batch's leaves (the ClickHouse index); awaited, and must not throw. */
   onLeaves?: (rows: LeafIndexRow[]) => Promise<void>;
   hash?: Sha256;
@@ -260,7 +263,14 @@ export class TlogProjection {
     if (record.origin !== this.options.origin || published === null || record.size !== published.size) return false;
     const lines = record.cosignatures.split(/(?<=\n)/).filter((line) => line.length > 0);
     if (lines.some((line) => !line.startsWith('— ') || !line.endsWith('\n'))) return false;
-    const fresh = lines.filter((line) => !published.note.includes(line) && !published.cosignatures.includes(line));
+    // SECURITY: the ledger's records are not signed (on Kafka anyone who may write the topic adds one). A line kept
+    // must verify under a configured witness's key over this note: a forged line under a witness's name would make
+    // every reader who counts that witness refuse the checkpoint, and a stranger's would make it look cosigned.
+    const witnesses = this.options.witnesses ?? [];
+    const fresh = lines.filter(
+      (line) => !published.note.includes(line) && !published.cosignatures.includes(line) && verifiesUnder(published.note + line, witnesses),
+    );
+    if (fresh.length === 0) return false;
     const cosignatures = published.cosignatures + fresh.join('');
     try {
       parseNote(published.note + cosignatures);
@@ -342,6 +352,16 @@ export class TlogProjection {
 function lastIn(leaves: readonly LogLeaf[], i: number, fingerprint: string, firstIndex: number): number | null {
   for (let j = i - 1; j >= 0; j--) if (leaves[j]!.fingerprint === fingerprint) return firstIndex + j;
   return null;
+}
+
+/** Whether the note's one line past the log's verifies under one of the witnesses (openNote refuses a bad line of a known key). */
+function verifiesUnder(note: string, witnesses: readonly NoteVerifier[]): boolean {
+  if (witnesses.length === 0) return false;
+  try {
+    return openNote(note, witnesses).verified.length === 1;
+  } catch {
+    return false;
+  }
 }
 
 function unavailable(): never {

@@ -60,8 +60,14 @@ async function world(): Promise<World> {
   return { dir, ledger: new SqliteTlogLedger(join(dir, 'events.sqlite')), key: await openLogKey(new SimulatedAttestor(dir), null), certificates: [] };
 }
 
-function projectionOf(w: World, store = new TileStore(join(w.dir, 'tlog')), preferCosigned = false): TlogProjection {
-  return new TlogProjection({ store, origin: w.key.origin, verifier: parseNoteVerifierKey(w.key.vkey), preferCosigned });
+function projectionOf(w: World, store = new TileStore(join(w.dir, 'tlog')), preferCosigned = false, witnesses: string[] = []): TlogProjection {
+  return new TlogProjection({
+    store,
+    origin: w.key.origin,
+    verifier: parseNoteVerifierKey(w.key.vkey),
+    preferCosigned,
+    witnesses: witnesses.map(parseCosignerVerifierKey),
+  });
 }
 
 function sequencerOf(w: World, log: TlogProjection, batchMax = 256): Sequencer {
@@ -199,8 +205,8 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
   });
 
   it('sends each new checkpoint to the witnesses in the background, with the consistency proof, and serves their cosignatures', async () => {
-    const log = projectionOf(w, undefined, true);
     const witness = generateCosignerKey('witness.example');
+    const log = projectionOf(w, undefined, true, [witness.vkey]);
     const cosigner = parseCosignerSignerKey(witness.skey);
     const logVerifier = parseNoteVerifierKey(w.key.vkey);
     const seen: number[] = [];
@@ -233,10 +239,10 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
   });
 
   it('serves the cosigned checkpoint: the note with the cosignature lines the ledger records', async () => {
-    const log = projectionOf(w, undefined, true);
+    const witness = generateCosignerKey('witness.example');
+    const log = projectionOf(w, undefined, true, [witness.vkey]);
     addCertificates(w, 3);
     await sequencerOf(w, log).tick();
-    const witness = generateCosignerKey('witness.example');
     const cosigner = parseCosignerSignerKey(witness.skey);
     const note = log.latestNote!.note;
     const { text } = openNote(note, [parseNoteVerifierKey(w.key.vkey)]);
@@ -249,5 +255,32 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
     expect(opened.verified).toHaveLength(2);
     expect((await log.transparencyOf(w.certificates[1]!.certificate_id, await w.key.document()))!.checkpoint).toBe(served);
     expect((await new TileStore(join(w.dir, 'tlog')).readCheckpoint())!).toBe(served);
+  });
+
+  it("never serves a cosignature line that does not verify under a configured witness's key (a shared ledger anyone may write)", async () => {
+    // A forged line under the witness's name and key ID would make every reader who counts that witness refuse the
+    // checkpoint (a known key's bad signature refuses the note); a stranger's line would make it look cosigned.
+    const witness = generateCosignerKey('witness.example');
+    const log = projectionOf(w, undefined, true, [witness.vkey]);
+    addCertificates(w, 3);
+    await sequencerOf(w, log).tick();
+    const note = log.latestNote!.note;
+    const { text } = openNote(note, [parseNoteVerifierKey(w.key.vkey)]);
+    const good = signNote({ text }, [parseCosignerSignerKey(witness.skey)]).slice(text.length + 1);
+    const forged = `${good.slice(0, -6)}${good.at(-6) === 'A' ? 'B' : 'A'}${good.slice(-5)}`;
+    const stranger = signNote({ text }, [parseCosignerSignerKey(generateCosignerKey('stranger.example').skey)]).slice(text.length + 1);
+    for (const cosignatures of [forged, stranger])
+      await w.ledger.append(encodeTlogRecord({ type: 'ephemera.tlog-cosignatures', v: 1, origin: w.key.origin, size: 3, cosignatures }), null);
+    await log.catchUp(w.ledger);
+    expect(log.latest!.checkpoint).toBe(note);
+    expect(log.ignoredCount).toBe(2);
+    expect((await new TileStore(join(w.dir, 'tlog')).readCheckpoint())!).toBe(note);
+    // With a good line among them, only the good one is kept.
+    await w.ledger.append(
+      encodeTlogRecord({ type: 'ephemera.tlog-cosignatures', v: 1, origin: w.key.origin, size: 3, cosignatures: forged + good + stranger }),
+      null,
+    );
+    await log.catchUp(w.ledger);
+    expect(log.latest!.checkpoint).toBe(note + good);
   });
 });
