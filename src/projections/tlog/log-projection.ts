@@ -93,8 +93,11 @@ export class TlogProjection {
   readonly ignored: number[] = [];
   /** How many records were not applied, all of them. */
   ignoredCount = 0;
-  /** The size whose tiles the store already holds (its checkpoint's): no rewrite up to it. */
+  /** The size whose tiles the store already holds (its checkpoint's): no rewrite up to it, once the ledger gives its root. */
   private storedSize = 0;
+  /** The stored checkpoint's root (hex): the replay must reach it at storedSize, else the store is another ledger's. */
+  private storedRoot = '';
+  private storedConfirmed = false;
   private started = false;
   private applying: Promise<unknown> = Promise.resolve();
   private readonly hash: Sha256;
@@ -147,12 +150,25 @@ export class TlogProjection {
       let read = 0;
       for (;;) {
         const records = await ledger.readFrom(this.position, READ_CHUNK);
-        for (const { position, text } of records) {
-          await this.applyRecord(text, position);
-          this.position = position;
+        try {
+          for (const { position, text } of records) {
+            await this.applyRecord(text, position);
+            this.position = position;
+          }
+        } catch (error) {
+          if (!(error instanceof ForeignStore)) throw error;
+          this.replayWritingAll();
+          continue;
         }
         read += records.length;
-        if (records.length < READ_CHUNK) return read;
+        if (records.length < READ_CHUNK) {
+          // The ledger ends short of the stored checkpoint: the files up to it are another tree's.
+          if (!this.storedConfirmed && this.size < this.storedSize) {
+            this.replayWritingAll();
+            continue;
+          }
+          return read;
+        }
       }
     });
     this.applying = run.catch(() => undefined);
@@ -163,7 +179,9 @@ export class TlogProjection {
     const stored = await this.options.store.readCheckpoint();
     if (stored !== null) {
       try {
-        this.storedSize = parseCheckpoint(parseNote(stored).text).size;
+        const checkpoint = parseCheckpoint(parseNote(stored).text);
+        this.storedSize = checkpoint.size;
+        this.storedRoot = bytesToHex(checkpoint.rootHash);
       } catch {
         this.storedSize = 0; // unreadable: rewrite every tile
       }
@@ -180,6 +198,23 @@ export class TlogProjection {
     }
     const applied = record.type === TLOG_BATCH_TYPE ? await this.applyBatch(record) : await this.applyCosignatures(record);
     if (!applied) this.ignore(position);
+  }
+
+  /** The tile store is not this ledger's: forget everything and read the ledger again, writing every file. */
+  private replayWritingAll(): void {
+    this.builder = new TileBuilder(this.hash);
+    this.edgeEntries = [];
+    this.byCertificate.clear();
+    this.byFingerprint.clear();
+    this.edge.clear();
+    this.trees.clear();
+    this.latestPublished = null;
+    this.latestCosigned = null;
+    this.position = -1;
+    this.ignored.length = 0;
+    this.ignoredCount = 0;
+    this.storedSize = 0;
+    this.storedConfirmed = true;
   }
 
   /** A shared topic anyone with write access can flood: the positions listed are bounded, the count is not. */
@@ -201,6 +236,14 @@ export class TlogProjection {
     for (let start = edgeStart; start < end; start += TILE_WIDTH) {
       const slice = span.slice(start - edgeStart, start - edgeStart + TILE_WIDTH);
       bundles.push({ path: formatEntryBundlePath({ index: start / TILE_WIDTH, width: slice.length }), bytes: encodeEntryBundle(slice) });
+    }
+    // SECURITY: files are skipped only up to the stored checkpoint, and only while the ledger leads to it: a store left
+    // by another ledger (a new topic, a reset event log, the same key) would otherwise serve the old tree's tiles and
+    // leaves under the new checkpoint.
+    if (!this.storedConfirmed && this.storedSize > 0) {
+      const reached = end === this.storedSize && bytesToHex(root) === this.storedRoot;
+      if (reached) this.storedConfirmed = true;
+      else if (end >= this.storedSize) throw new ForeignStore();
     }
     if (end > this.storedSize) {
       for (const tile of tiles) await this.options.store.write(formatTilePath(tile), tile.data);
@@ -363,6 +406,9 @@ function verifiesUnder(note: string, witnesses: readonly NoteVerifier[]): boolea
     return false;
   }
 }
+
+/** Thrown inside catchUp when the replay leaves the stored checkpoint's tree (caught there). */
+class ForeignStore extends Error {}
 
 function unavailable(): never {
   throw new EphemeraError('TLOG_UNAVAILABLE', 'the log has no checkpoint yet');

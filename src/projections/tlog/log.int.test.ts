@@ -76,7 +76,9 @@ function sequencerOf(w: World, log: TlogProjection, batchMax = 256): Sequencer {
 
 /** Certificates of three fingerprints, sealed a millisecond apart (in order). */
 function addCertificates(w: World, count: number): LoggableCertificate[] {
-  const made = Array.from({ length: count }, (_, i) => sealedCertificate(['a', 'b', 'c'][i % 3]!, new Date(fixedDate.getTime() + w.certificates.length + i)));
+  const made: LoggableCertificate[] = Array.from({ length: count }, (_, i) =>
+    sealedCertificate(['a', 'b', 'c'][i % 3]!, new Date(fixedDate.getTime() + w.certificates.length + i)),
+  );
   w.certificates.push(...made);
   return made;
 }
@@ -175,6 +177,31 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
     expect(restarted.size).toBe(27);
     expect(await sequencerOf(w, restarted).tick()).toBe(0);
     await verifyEverything(w, restarted);
+  });
+
+  it('a tile store left from another ledger (a new topic, a reset event log) is rewritten, never served under the new tree', async () => {
+    // The old ledger: 5 then 3 leaves, so the store holds partial tiles and bundles at widths 5 and 8.
+    const old = projectionOf(w);
+    addCertificates(w, 5);
+    await sequencerOf(w, old).tick();
+    addCertificates(w, 3);
+    await sequencerOf(w, old).tick();
+    // The same data directory and key on a fresh ledger: other certificates at the same indexes, 5 then 2.
+    const fresh: World = { ...w, ledger: new SqliteTlogLedger(join(w.dir, 'fresh.sqlite')), certificates: [] };
+    const log = projectionOf(fresh);
+    addCertificates(fresh, 5);
+    fresh.certificates.push(...fresh.certificates.splice(0, 5).map((c, i) => sealedCertificate('z', new Date(fixedDate.getTime() + 1000 + i))));
+    await sequencerOf(fresh, log).tick();
+    expect(log.size).toBe(5);
+    await verifyEverything(fresh, log);
+    addCertificates(fresh, 2);
+    await sequencerOf(fresh, log).tick();
+    await verifyEverything(fresh, log);
+    // And a restart on it reads the fresh tree back (its own checkpoint is stored now).
+    const restarted = projectionOf(fresh);
+    await restarted.catchUp(fresh.ledger);
+    expect(restarted.latest).toEqual(log.latest);
+    await verifyEverything(fresh, restarted);
   });
 
   it("ignores a stray sequencer's batch, a forged checkpoint and a broken chain, and keeps their positions as evidence", async () => {
