@@ -78,7 +78,7 @@ export async function openTransparencyLog(
       ? new Sequencer({
           ledger: parts.ledger,
           log: projection,
-          candidates: unloggedCertificates(parts.readModel, parts.certificates),
+          candidates: unloggedCertificates(parts.readModel, parts.certificates, projection, onError),
           key,
           batchMax: config.tlogBatchMax,
           intervalMs: config.tlogIntervalMs,

@@ -21,6 +21,7 @@ import {
   TiledTree,
   TileBuilder,
   batchEntries,
+  encodeLeaf,
   encodeEntryBundle,
   formatEntryBundlePath,
   formatTilePath,
@@ -352,6 +353,18 @@ export class TlogProjection {
       page.map(async (index) => ({ leaf_index: index, leaf: await this.leaf(index), inclusion_proof: await this.proof(published, index) })),
     );
     return { fingerprint, checkpoint: published.note + published.cosignatures, log_key: logKey, leaves };
+  }
+
+  /** The index rows (as onLeaves heard them) of logged certificates; the others are left out. */
+  async indexRowsOf(certificateIds: readonly string[]): Promise<LeafIndexRow[]> {
+    const out: LeafIndexRow[] = [];
+    for (const id of certificateIds) {
+      const index = this.byCertificate.get(id);
+      if (index === undefined) continue;
+      const leaf = await this.leaf(index);
+      out.push({ leaf_index: index, certificate_id: id, fingerprint: leaf.fingerprint, prev: leaf.prev, entry: new TextDecoder().decode(encodeLeaf(leaf)) });
+    }
+    return out;
   }
 
   /** The leaf at `index` (read from its entry bundle). */
