@@ -189,8 +189,7 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
     // The same data directory and key on a fresh ledger: other certificates at the same indexes, 5 then 2.
     const fresh: World = { ...w, ledger: new SqliteTlogLedger(join(w.dir, 'fresh.sqlite')), certificates: [] };
     const log = projectionOf(fresh);
-    addCertificates(fresh, 5);
-    fresh.certificates.push(...fresh.certificates.splice(0, 5).map((c, i) => sealedCertificate('z', new Date(fixedDate.getTime() + 1000 + i))));
+    fresh.certificates.push(...Array.from({ length: 5 }, (_, i) => sealedCertificate('z', new Date(fixedDate.getTime() + 1000 + i))));
     await sequencerOf(fresh, log).tick();
     expect(log.size).toBe(5);
     await verifyEverything(fresh, log);
