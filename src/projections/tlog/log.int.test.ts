@@ -203,6 +203,21 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
     await verifyEverything(fresh, restarted);
   });
 
+  it('never appends a batch its projection would ignore (a certificate twice, a leaf that does not parse): the log goes on', async () => {
+    const log = projectionOf(w);
+    const [a, b] = addCertificates(w, 2);
+    const unsealed = { ...sealedCertificate('u', new Date(fixedDate.getTime() + 50)), certificate_id: 'cert_not-a-ulid' };
+    const errors: unknown[] = [];
+    const candidates = async () => [a!, unsealed, b!, a!];
+    const sequencer = new Sequencer({ ledger: w.ledger, log, candidates, key: w.key, batchMax: 256, intervalMs: 1000, onError: (e) => errors.push(e) });
+    expect(await sequencer.tick()).toBe(2);
+    expect(log.ignoredCount).toBe(0);
+    expect(errors).toHaveLength(1);
+    addCertificates(w, 3);
+    expect(await sequencerOf(w, log).tick()).toBe(3);
+    await verifyEverything(w, log);
+  });
+
   it("ignores a stray sequencer's batch, a forged checkpoint and a broken chain, and keeps their positions as evidence", async () => {
     const log = projectionOf(w);
     addCertificates(w, 5);
