@@ -11,13 +11,14 @@ import type { Config } from './config.js';
 import type { TlogLedger } from './events/tlog-ledger.js';
 import { openLogKey, type LogKey } from './commands/tlog/log-key.js';
 import { Sequencer, type WitnessSubmitter } from './commands/tlog/sequencer.js';
+import { parseWitnessList } from './commands/tlog/witness-client.js';
 import type { CertificateReader } from './projections/certificates/index.js';
 import type { ReadModel } from './projections/read-model.js';
 import { leafIndexWriter, unloggedCertificates } from './projections/tlog/leaf-index.js';
 import { TlogProjection } from './projections/tlog/log-projection.js';
 import { TileStore } from './projections/tlog/tile-store.js';
 import { EphemeraError } from './errors.js';
-import { parseNoteVerifierKey, type CertificateTransparency, type LogKeyDocument } from './tlog/index.js';
+import { parseCosignerVerifierKey, parseNoteVerifierKey, type CertificateTransparency, type LogKeyDocument } from './tlog/index.js';
 
 export interface TransparencyLog {
   readonly role: 'sequencer' | 'follower';
@@ -41,6 +42,9 @@ export interface TransparencyLog {
 }
 
 export const tileStoreDirOf = (dataDir: string) => join(dataDir, 'tlog');
+
+/** The configured witnesses' cosigner keys: the cosignature lines a node serves must verify under one of them. */
+export const witnessVerifiersOf = (config: Config) => parseWitnessList(config.tlogWitnesses ?? '').map((w) => parseCosignerVerifierKey(w.vkey));
 
 export async function openTransparencyLog(
   config: Config,
@@ -66,6 +70,7 @@ export async function openTransparencyLog(
     // per node, so there a follower checks origin (EPHEMERA_TLOG_ORIGIN, set to the sequencer's), size and root only.
     verifier: holdsKey ? parseNoteVerifierKey(key.vkey) : undefined,
     preferCosigned: config.tlogWitnesses !== null,
+    witnesses: witnessVerifiersOf(config),
     onLeaves: leafIndexWriter(parts.readModel, onError),
   });
   const sequencer =
@@ -73,7 +78,7 @@ export async function openTransparencyLog(
       ? new Sequencer({
           ledger: parts.ledger,
           log: projection,
-          candidates: unloggedCertificates(parts.readModel, parts.certificates),
+          candidates: unloggedCertificates(parts.readModel, parts.certificates, projection, onError),
           key,
           batchMax: config.tlogBatchMax,
           intervalMs: config.tlogIntervalMs,

@@ -16,7 +16,7 @@ import { TlogProjection } from '../projections/tlog/log-projection.js';
 import { TileStore } from '../projections/tlog/tile-store.js';
 import { createServices } from '../services.js';
 import { encodeLeaf, leafOfCertificate, parseCheckpoint, parseNote, parseNoteVerifierKey, type LoggableCertificate } from '../tlog/index.js';
-import { tileStoreDirOf } from '../transparency.js';
+import { tileStoreDirOf, witnessVerifiersOf } from '../transparency.js';
 import { configOf, printJson } from './common.js';
 
 /** The first differences a report names; the count is of all. */
@@ -32,6 +32,7 @@ export async function checkTlog(options: { json?: boolean }, command: Command): 
       store: new TileStore(scratch),
       origin: tlog.key.origin,
       verifier: tlog.holdsKey ? parseNoteVerifierKey(tlog.key.vkey) : undefined,
+      witnesses: witnessVerifiersOf(config),
     });
     await replay.catchUp(tlog.ledger);
     const differences: { leaf_index: number; certificate_id: string; why: string }[] = [];

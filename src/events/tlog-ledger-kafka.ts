@@ -90,7 +90,7 @@ export class KafkaTlogLedger implements TlogLedger {
     if (to < from) return [];
     try {
       const scanned = await scanTopic(this.kafka, this.topic, new Map([[0, { from: BigInt(from), to: BigInt(to) }]]), () => true);
-      return scanned.map(({ message }) => ({ position: Number(message.offset), text: decodeUtf8Strict(message.value ?? Buffer.alloc(0)) }));
+      return scanned.map(({ message }) => ({ position: Number(message.offset), text: recordText(message.value) }));
     } catch (cause) {
       throw new EphemeraError<TlogLedgerErrorCode>('LOG_UNAVAILABLE', 'cannot read the tlog topic', { cause });
     }
@@ -112,6 +112,19 @@ export class KafkaTlogLedger implements TlogLedger {
 
   async close(): Promise<void> {
     await this.producer.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * A message's text. Bytes that are not UTF-8 (anyone who may write the topic can send them) become '', which is no
+ * record: the projection ignores it and lists its position. Refusing the read instead stopped every node at it.
+ */
+export function recordText(value: Buffer | null): string {
+  if (value === null) return '';
+  try {
+    return decodeUtf8Strict(value);
+  } catch {
+    return '';
   }
 }
 

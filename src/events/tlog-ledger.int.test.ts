@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { requireKafka } from './kafka-testing.js';
 import { SqliteEventLog } from './sqlite.js';
 import { describeTlogLedgerContract } from './tlog-ledger.contract.js';
-import { KafkaTlogLedger } from './tlog-ledger-kafka.js';
+import { KafkaTlogLedger, recordText } from './tlog-ledger-kafka.js';
 import { SqliteTlogLedger } from './tlog-ledger-sqlite.js';
 import { isEphemeraError } from '../errors.js';
 
@@ -38,5 +38,29 @@ describe('SQLite tlog ledger', () => {
       await other.close();
       await events.close();
     }
+  });
+});
+
+describe('Kafka tlog ledger', () => {
+  it('reads past a message that is not UTF-8 (anyone who may write the topic can send one) as no record, never stopping there', async () => {
+    const kafka = new Kafka({ brokers: requireKafka(), logLevel: logLevel.NOTHING });
+    const topic = `ephemera.test.${ulid().toLowerCase()}.tlog`;
+    const ledger = await KafkaTlogLedger.open(kafka, topic);
+    const producer = kafka.producer();
+    try {
+      await producer.connect();
+      await producer.send({ topic, acks: -1, messages: [{ value: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), partition: 0 }] });
+      await ledger.append('{"after":1}', null);
+      expect((await ledger.readFrom(-1, 10)).map((r) => r.text)).toEqual(['', '{"after":1}']);
+    } finally {
+      await producer.disconnect();
+      await ledger.close();
+    }
+  });
+
+  it('reads a message that is not UTF-8 as the empty text, which no record is', () => {
+    expect(recordText(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]))).toBe('');
+    expect(recordText(null)).toBe('');
+    expect(recordText(Buffer.from('{"a":"é"}'))).toBe('{"a":"é"}');
   });
 });

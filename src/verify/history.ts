@@ -168,6 +168,7 @@ export async function verifyHistory(
   };
   // Pages usually share a checkpoint and a log key: its attestation (a TDX quote's chain) is checked once.
   const trustOf = memoized((answer: HistoryAnswer) => checkLogCheckpoint(answer.checkpoint, answer.log_key, policy));
+  const views = new Map<string, string>();
   try {
     let next: number | null = null;
     let before: number | null = null;
@@ -176,6 +177,7 @@ export async function verifyHistory(
       const answer: HistoryAnswer = await raw(before);
       if (answer.fingerprint !== fingerprint) malformed(`the log answered the history of ${answer.fingerprint}, not of ${fingerprint}`, 'history.fingerprint');
       const checkpoint = await trustedCheckpoint(answer, trustOf, verdict);
+      checkOneView(views, checkpoint);
       const page = checkHistoryPage(answer, checkpoint, fingerprint, verdict.pages === 0 ? null : next);
       verdict.pages++;
       for (const shown of page.leaves) verdict.runs.push(runOf(shown, options.held ?? []));
@@ -225,6 +227,22 @@ async function trustedCheckpoint(
     verdict.log_vkey = answer.log_key.statement.vkey;
   }
   return checkpoint;
+}
+
+/**
+ * SECURITY: pages may come with different checkpoints (the log grew between them), but two of one origin and size
+ * with different roots are a split view: a later page read from a forked tree could end the chain early and hide the
+ * runs before it. (Of different sizes, only a consistency proof shows they agree: `ephemera verify --refresh`.)
+ */
+function checkOneView(views: Map<string, string>, checkpoint: Checkpoint): void {
+  const key = `${checkpoint.origin}\n${checkpoint.size}`;
+  const root = bytesToHex(checkpoint.rootHash);
+  const seen = views.get(key);
+  if (seen !== undefined && seen !== root)
+    throw new EphemeraError('TLOG_SPLIT_VIEW', `two pages of this history come with checkpoints of ${checkpoint.size} leaves and different roots`, {
+      fields: { field: 'history.checkpoint', size: checkpoint.size, roots: [seen, root] },
+    });
+  views.set(key, root);
 }
 
 /** The same checkpoint under the same log key document is trusted (or not) once per walk. */

@@ -1,6 +1,5 @@
-import { generateCosignerKey } from '../tlog/index.js';
 import { describe, expect, it } from 'vitest';
-import type { HistoryAnswer, LogLeaf } from '../tlog/index.js';
+import { generateCosignerKey, parseCosignerSignerKey, parseNote, signNote, type HistoryAnswer, type LogLeaf } from '../tlog/index.js';
 import { codeOf } from '../tlog/testing/code-of.js';
 import { agreementOf, HISTORY_MAX_LEAVES, parseHistoryAnswer, verifyHistory } from './history.js';
 import { fixtureLog, honestLeaves, syntheticLeaf, type FixtureLog } from './testing/log-fixture.js';
@@ -112,9 +111,35 @@ describe('verifyHistory', () => {
     const log = await fixtureLog(honest(), { witnesses: 2 });
     const witnesses = log.witnesses.map((w) => w.vkey);
     expect((await verifyHistory(A, server(log).read, { ...trusted, witnesses })).cosigned_by).toHaveLength(2);
-    const stranger = generateCosignerKey('stranger.example').vkey;
+    // Another fixture log's witness 0 is the same key (fixed seeds): named again, it is still one witness.
+    const again = (await fixtureLog(honest(), { witnesses: 1 })).witnesses[0]!.vkey;
+    expect(await verifyHistory(A, server(log).read, { ...trusted, witnesses: [...witnesses, again] })).toMatchObject({ status: 'trusted' });
+    const stranger = generateCosignerKey('witness-x.example', new Uint8Array(32).fill(7)).vkey;
     const short = await verifyHistory(A, server(log).read, { ...trusted, witnesses: [...witnesses, stranger] });
     expect(short).toMatchObject({ status: 'untrusted', error: { code: 'TLOG_COSIGNATURES_INSUFFICIENT' } });
+  });
+
+  it('never trusts a page whose checkpoint the log key did not sign, even when a witness the reader named cosigned it', async () => {
+    const log = await fixtureLog(honest(), { witnesses: 1 });
+    const witness = log.witnesses[0]!;
+    const onlyCosigned = signNote({ text: parseNote(log.checkpoint).text }, [parseCosignerSignerKey(witness.skey, () => Date.parse('2026-12-01T00:00:10Z'))]);
+    const read = async () => JSON.stringify({ ...(await log.historyOf(A)), checkpoint: onlyCosigned });
+    const verdict = await verifyHistory(A, read, { ...trusted, witnesses: [witness.vkey] });
+    expect(verdict).toMatchObject({ status: 'untrusted', error: { code: 'TLOG_NOTE_UNVERIFIED' } });
+  });
+
+  it('catches a split view between pages: a later page read from a fork of the same size that ends the chain early', async () => {
+    const log = await fixtureLog(honest());
+    // The same log key, the same size, another tree: run 2 says it is the first, hiding run 0.
+    const fork = await fixtureLog([syntheticLeaf(0, 'c', null), ...honest().slice(1, 2), syntheticLeaf(2, 'a', null), ...honest().slice(3)]);
+    expect(fork.checkpoint).not.toBe(log.checkpoint);
+    const read = async (before: number | null) => {
+      const answer = await (before === null ? log : fork).historyOf(A);
+      const leaves = answer.leaves.filter((l) => before === null || l.leaf_index < before).slice(0, 2);
+      return JSON.stringify({ ...answer, leaves });
+    };
+    const verdict = await verifyHistory(A, read, trusted);
+    expect(verdict).toMatchObject({ status: 'invalid', error: { code: 'TLOG_SPLIT_VIEW' } });
   });
 
   it('refuses an answer for another fingerprint, and one that is not JSON', async () => {

@@ -17,9 +17,11 @@ import {
   parseCosignerVerifierKey,
   parseNoteVerifierKey,
   type Checkpoint,
+  type CosignerVerifier,
   type LogKeyDocument,
   type LogKeyStatement,
   type NoteVerifier,
+  type OpenedNote,
 } from '../tlog/index.js';
 import { keyIdentity, trustOfKey } from './trust.js';
 import type { VerifyOptions } from './verdict.js';
@@ -136,23 +138,62 @@ export async function trustLogKey(doc: LogKeyDocument, policy: LogPolicy): Promi
  */
 export async function checkLogCheckpoint(text: string, doc: LogKeyDocument, policy: LogPolicy): Promise<TrustedCheckpoint> {
   const { verifier, trust } = await trustLogKey(doc, policy);
-  // A key named twice is one witness (counted once), not two keys to tell apart.
-  const witnesses = [...new Map((policy.witnesses ?? []).map(witnessVerifier).map((w) => [`${w.name} ${w.keyId}`, w])).values()];
-  const required = policy.witnessesRequired ?? witnesses.length;
-  if (!Number.isSafeInteger(required) || required < 0 || required > witnesses.length)
-    refuse('TLOG_COSIGNATURES_INSUFFICIENT', `${required} cosignatures required of ${witnesses.length} witnesses given`);
-  const { checkpoint, note } = openCheckpoint(text, [verifier, ...witnesses]);
+  const witnesses = readerWitnesses(policy);
+  const required = requiredCosigners(policy, witnesses);
+  const { checkpoint, note } = openCheckpoint(text, [verifier, ...witnesses.verifiers]);
   if (checkpoint.origin !== doc.statement.origin) refuse('TLOG_LOG_KEY_DOCUMENT_MALFORMED', "the checkpoint's origin is not the log key's", 'checkpoint');
-  const signedByLog = note.verified.some((sig) => sig.name === verifier.name && sig.keyId === verifier.keyId);
-  if (!signedByLog) refuse('TLOG_LOG_KEY_UNTRUSTED', 'the checkpoint is not signed by the log key');
-  const cosignedBy = witnesses.filter((w) => note.verified.some((sig) => sig.name === w.name && sig.keyId === w.keyId)).map((w) => w.name);
+  assertSignedByLog(note, verifier);
+  const cosignedBy = cosigners(witnesses, note);
   if (cosignedBy.length < required)
-    refuse('TLOG_COSIGNATURES_INSUFFICIENT', `cosigned by ${cosignedBy.length} of the ${witnesses.length} witnesses you named; ${required} required`);
+    refuse('TLOG_COSIGNATURES_INSUFFICIENT', `cosigned by ${cosignedBy.length} of the ${witnesses.keys} witnesses you named; ${required} required`);
   return { checkpoint, logKeyTrust: trust, cosignedBy };
 }
 
+/**
+ * SECURITY: a checkpoint is the log's only when the log key signed it. A witness's cosignature alone (openNote
+ * accepts a note any known key signed) would let one witness of k stand in for the log and vouch for a tree of its
+ * own making: a note without the log's signature is invalid (TLOG_NOTE_UNVERIFIED), whatever else signed it.
+ */
+export function assertSignedByLog(note: OpenedNote, log: NoteVerifier): void {
+  if (!note.verified.some((sig) => sig.name === log.name && sig.keyId === log.keyId))
+    refuse('TLOG_NOTE_UNVERIFIED', `the checkpoint carries no signature of the log key ${log.name}`);
+}
+
+/**
+ * The reader's witnesses: one verifier per name and key ID (a 0x01 and a 0x04 vkey of one key are one verifier), and
+ * the number of distinct keys among them. SECURITY: a cosignature/v1 signature does not cover the key's name, so
+ * the same key under two names (whose line anyone can copy under the other key ID) is one witness, counted once.
+ */
+export function readerWitnesses(policy: LogPolicy): { verifiers: CosignerVerifier[]; keys: number } {
+  const byId = new Map<string, CosignerVerifier>();
+  for (const vkey of policy.witnesses ?? []) {
+    const verifier = witnessVerifier(vkey);
+    byId.set(`${verifier.name}+${verifier.keyId}`, verifier);
+  }
+  const verifiers = [...byId.values()];
+  return { verifiers, keys: new Set(verifiers.map((w) => bytesToHex(w.publicKey))).size };
+}
+
+/** How many of the distinct witnesses must have cosigned: `witnessesRequired`, default all of them. */
+export function requiredCosigners(policy: LogPolicy, witnesses: { keys: number }): number {
+  const required = policy.witnessesRequired ?? witnesses.keys;
+  if (!Number.isSafeInteger(required) || required < 0 || required > witnesses.keys)
+    refuse('TLOG_COSIGNATURES_INSUFFICIENT', `${required} cosignatures required of ${witnesses.keys} distinct witnesses given`);
+  return required;
+}
+
+/** The witnesses whose line in the note verified, one name per key (the first the reader gave). */
+export function cosigners(witnesses: { verifiers: readonly CosignerVerifier[] }, note: OpenedNote): string[] {
+  const byKey = new Map<string, string>();
+  for (const w of witnesses.verifiers) {
+    const key = bytesToHex(w.publicKey);
+    if (!byKey.has(key) && note.verified.some((sig) => sig.name === w.name && sig.keyId === w.keyId)) byKey.set(key, w.name);
+  }
+  return [...byKey.values()];
+}
+
 /** A witness's cosigner key; a note (0x01) vkey stands for the same key's cosigner (0x04) key. */
-export function witnessVerifier(vkey: string): NoteVerifier {
+export function witnessVerifier(vkey: string): CosignerVerifier {
   try {
     return parseCosignerVerifierKey(vkey);
   } catch (error) {

@@ -25,7 +25,16 @@ import {
   type LoggableCertificate,
 } from '../tlog/index.js';
 import type { TransparencyVerdict } from './verdict.js';
-import { checkLogKeyDocumentShape, MAX_LOG_KEY_DOCUMENT_BYTES, trustLogKey, witnessVerifier, type LogPolicy } from './log-checkpoint.js';
+import {
+  assertSignedByLog,
+  checkLogKeyDocumentShape,
+  cosigners,
+  MAX_LOG_KEY_DOCUMENT_BYTES,
+  readerWitnesses,
+  requiredCosigners,
+  trustLogKey,
+  type LogPolicy,
+} from './log-checkpoint.js';
 
 export type { TransparencyVerdict };
 
@@ -89,8 +98,9 @@ export async function checkTransparency(certificate: LoggableCertificate, value:
   }
   // Signed by the key the member names, whether or not the reader trusts it: a forged signature is a forged document.
   // So is a failing cosignature of a witness the reader named.
-  const witnesses = [...new Set(policy.witnesses ?? [])].map(witnessVerifier);
-  const { checkpoint, note } = atField('transparency.checkpoint', () => openCheckpoint(member.checkpoint, [logVerifier, ...witnesses]));
+  const witnesses = readerWitnesses(policy);
+  const { checkpoint, note } = atField('transparency.checkpoint', () => openCheckpoint(member.checkpoint, [logVerifier, ...witnesses.verifiers]));
+  atField('transparency.checkpoint', () => assertSignedByLog(note, logVerifier));
   if (checkpoint.origin !== doc.statement.origin || logVerifier.name !== checkpoint.origin)
     refuse('TLOG_LOG_KEY_DOCUMENT_MALFORMED', "the checkpoint's origin is not the log key's", 'transparency.checkpoint');
   if (index >= checkpoint.size) refuse('TLOG_INCLUSION_INVALID', `leaf ${index} is not in a tree of ${checkpoint.size} leaves`, 'transparency.leaf_index');
@@ -117,20 +127,18 @@ export async function checkTransparency(certificate: LoggableCertificate, value:
     log_key: doc.statement.vkey,
     trusted: false,
     trust: '',
-    cosigned_by: witnesses.filter((w) => note.verified.some((sig) => sig.name === w.name && sig.keyId === w.keyId)).map((w) => w.name),
+    cosigned_by: cosigners(witnesses, note),
     unverified_signers: [...new Set(note.unverified.map((sig) => sig.name))],
     prev: leaf.prev,
   };
   // The trust of checkLogCheckpoint (log-checkpoint.ts) without opening the note a second time.
   try {
     const { trust } = await trustLogKey(doc, policy);
-    const required = policy.witnessesRequired ?? witnesses.length;
-    if (!Number.isSafeInteger(required) || required < 0 || required > witnesses.length)
-      refuse('TLOG_COSIGNATURES_INSUFFICIENT', `${required} cosignatures required of ${witnesses.length} witnesses given`, 'transparency.checkpoint');
+    const required = atField('transparency.checkpoint', () => requiredCosigners(policy, witnesses));
     if (verdict.cosigned_by.length < required)
       refuse(
         'TLOG_COSIGNATURES_INSUFFICIENT',
-        `cosigned by ${verdict.cosigned_by.length} of the ${witnesses.length} witnesses you named; ${required} required`,
+        `cosigned by ${verdict.cosigned_by.length} of the ${witnesses.keys} witnesses you named; ${required} required`,
         'transparency.checkpoint',
       );
     Object.assign(verdict, { trusted: true, trust: trust.reason });

@@ -7,7 +7,19 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { generateNoteKey, parseNote, parseNoteSignerKey, signNote } from '../tlog/index.js';
+import { sha256Bytes, utf8ToBytes } from '../events/index.js';
+import {
+  encodeLeaf,
+  formatCheckpoint,
+  generateCosignerKey,
+  generateNoteKey,
+  parseCosignerSignerKey,
+  parseCosignerVerifierKey,
+  parseNote,
+  parseNoteSignerKey,
+  signNote,
+  type LogLeaf,
+} from '../tlog/index.js';
 import { CHECK_ORDER, certificateJson, verifyCertificate, verifyCertificateChunks, verifyCertificateText, type Verdict, type VerifyOptions } from './index.js';
 import { richEvents } from './testing/conformance.js';
 import { VECTOR_PUBLIC_KEY, sealEvents, type Doc } from './testing/forge.js';
@@ -94,6 +106,42 @@ describe('a certificate with its transparency member', () => {
 
     doc.transparency.checkpoint = flipLastSignature(doc.transparency.checkpoint);
     expect(outcome(await verdictOf(doc, { ...pinned, witnesses: [w0!, w1!] }))).toMatchObject({ valid: false, code: 'TLOG_NOTE_SIGNATURE_INVALID' });
+  });
+
+  it('refuses a checkpoint the log key did not sign, even when a witness the reader named cosigned it', async () => {
+    // A witness (one of k) that cosigns a tree of its own making must not stand in for the log's signature.
+    const { doc, log } = await logged({ witnesses: 1 });
+    const witness = log.witnesses[0]!;
+    const leaf = doc.transparency.leaf as LogLeaf;
+    const forged = formatCheckpoint({ origin: log.origin, size: 1, rootHash: sha256Bytes(new Uint8Array([0]), encodeLeaf(leaf)), extensions: [] });
+    doc.transparency = {
+      ...doc.transparency,
+      leaf_index: 0,
+      inclusion_proof: [],
+      checkpoint: signNote({ text: forged }, [parseCosignerSignerKey(witness.skey, () => Date.parse('2026-12-01T00:00:10Z'))]),
+    };
+    const verdict = await verdictOf(doc, { ...pinned, witnesses: [witness.vkey] });
+    expect(outcome(verdict)).toEqual({ valid: false, trusted: false, code: 'TLOG_NOTE_UNVERIFIED', field: 'transparency.checkpoint' });
+  });
+
+  it('counts a witness once, however often and in whichever key form the reader names it', async () => {
+    const { doc, log } = await logged({ witnesses: 1 });
+    const w0 = log.witnesses[0]!.vkey;
+    const seed = sha256Bytes(utf8ToBytes('ephemera test witness 0'));
+    const asNoteKey = generateNoteKey('witness-0.example', seed).vkey;
+    // The same public key under another name: a cosignature/v1 signature does not cover the name, so its line can be
+    // copied under the other name's key ID, and it is still one witness.
+    const renamed = generateCosignerKey('witness-0.again', seed).vkey;
+    const copied = copyLineAs(doc.transparency.checkpoint, 'witness-0.example', 'witness-0.again', parseCosignerVerifierKey(renamed).keyId);
+    for (const [witnesses, checkpoint] of [
+      [[w0, w0], doc.transparency.checkpoint],
+      [[w0, asNoteKey], doc.transparency.checkpoint],
+      [[w0, renamed], copied],
+    ] as const) {
+      const verdict = await verdictOf({ ...doc, transparency: { ...doc.transparency, checkpoint } }, { ...pinned, witnesses, witnessesRequired: 2 });
+      expect(outcome(verdict)).toEqual({ valid: true, trusted: false, code: null, field: null });
+      expect(verdict.trust.reason).toMatch(/TLOG_COSIGNATURES_INSUFFICIENT/);
+    }
   });
 });
 
@@ -217,6 +265,14 @@ describe('any change to the member text', () => {
     );
   });
 });
+
+/** The note with the signature line of `from` copied under the name `to` and the key ID `keyId`. */
+function copyLineAs(note: string, from: string, to: string, keyId: number): string {
+  const line = note.split('\n').find((l) => l.startsWith(`— ${from} `))!;
+  const bytes = Buffer.from(line.split(' ')[2]!, 'base64');
+  bytes.writeUInt32BE(keyId, 0);
+  return `${note}— ${to} ${bytes.toString('base64')}\n`;
+}
 
 function flipHex(hex: string): string {
   return `${hex[0] === '0' ? '1' : '0'}${hex.slice(1)}`;

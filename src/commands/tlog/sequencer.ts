@@ -20,6 +20,7 @@ import {
   encodeTlogRecord,
   formatCheckpoint,
   leafOfCertificate,
+  parseLeaf,
   signNote,
   type LoggableCertificate,
   type NoteSigner,
@@ -118,17 +119,28 @@ export class Sequencer {
     const entries: Uint8Array[] = [];
     const last = new Map<string, number>();
     let bytes = 0;
+    const taken = new Set<string>();
     while (certificates.length > 0 && entries.length < most) {
       const certificate = certificates[0]!;
-      if (log.isLogged(certificate.certificate_id)) {
+      // A batch the projection would ignore must never be appended: on SQLite its first_index stays taken, and every
+      // later batch at that index fails to commit (the log stops). So no certificate twice, and only leaves that parse.
+      if (log.isLogged(certificate.certificate_id) || taken.has(certificate.certificate_id)) {
         certificates.shift();
         continue;
       }
       const prev = last.get(certificate.fingerprint) ?? log.lastIndexOf(certificate.fingerprint);
-      const entry = encodeLeaf(leafOfCertificate(certificate, prev));
+      let entry: Uint8Array;
+      try {
+        entry = encodeLeaf(parseLeaf(encodeLeaf(leafOfCertificate(certificate, prev))));
+      } catch (error) {
+        certificates.shift();
+        this.options.onError?.(error);
+        continue;
+      }
       bytes += Math.ceil(entry.length / 3) * 4 + 3;
       if (bytes > TLOG_RECORD_MAX_BYTES - RECORD_OVERHEAD) break;
       certificates.shift();
+      taken.add(certificate.certificate_id);
       last.set(certificate.fingerprint, firstIndex + entries.length);
       entries.push(entry);
     }

@@ -23,8 +23,24 @@ export function leafIndexWriter(readModel: ReadModel, onError: (error: unknown) 
   };
 }
 
-/** Sealed certificates (completed or failed) not in tlog_leaves, oldest sealed_at first, read back from the event log. */
-export function unloggedCertificates(readModel: ReadModel, certificates: CertificateReader): (limit: number) => Promise<LoggableCertificate[]> {
+/** What the candidate source asks of the log itself: the authority on what is logged, and its index rows. */
+export interface LoggedIndex {
+  isLogged(certificateId: string): boolean;
+  indexRowsOf(certificateIds: readonly string[]): Promise<LeafIndexRow[]>;
+}
+
+/**
+ * Sealed certificates (completed or failed) not in tlog_leaves, oldest sealed_at first, read back from the event log.
+ * A certificate the query names that the log already holds is one whose index row was lost (a failed insert): its
+ * row is written again here, else the oldest such rows would fill every answer (LIMIT) and nothing new be logged.
+ */
+export function unloggedCertificates(
+  readModel: ReadModel,
+  certificates: CertificateReader,
+  log?: LoggedIndex,
+  onError: (error: unknown) => void = () => undefined,
+): (limit: number) => Promise<LoggableCertificate[]> {
+  const reindex = leafIndexWriter(readModel, onError);
   return async (limit) => {
     const ids = await readModel.query((store) =>
       rows<{ certificate_id: string }>(
@@ -37,11 +53,17 @@ export function unloggedCertificates(readModel: ReadModel, certificates: Certifi
       ),
     );
     const found: LoggableCertificate[] = [];
+    const stale: string[] = [];
     for (const { certificate_id } of ids) {
+      if (log?.isLogged(certificate_id)) {
+        stale.push(certificate_id);
+        continue;
+      }
       const certificate = await certificates.get(certificate_id);
       // Sealed means the last event is certificate.sealed (leafOfCertificate checks it again).
       if (certificate && certificate.events.at(-1)?.type === 'certificate.sealed') found.push(certificate as unknown as LoggableCertificate);
     }
+    if (log && stale.length > 0) await reindex(await log.indexRowsOf(stale).catch((error: unknown) => (onError(error), [])));
     return found;
   };
 }

@@ -21,10 +21,12 @@ import {
   TiledTree,
   TileBuilder,
   batchEntries,
+  encodeLeaf,
   encodeEntryBundle,
   formatEntryBundlePath,
   formatTilePath,
   openCheckpoint,
+  openNote,
   parseCheckpoint,
   parseEntryBundle,
   parseLeaf,
@@ -70,6 +72,8 @@ export interface TlogProjectionOptions {
   verifier?: NoteVerifier;
   /** Prove certificates to the latest cosigned checkpoint that holds them (witnesses configured). */
   preferCosigned?: boolean;
+  /** The configured witnesses' cosigner keys (EPHEMERA_TLOG_WITNESSES): a cosignature line is served only when one of them verifies it. */
+  witnesses?: readonly NoteVerifier[];
   /** Hears every applied batch's leaves (the ClickHouse index); awaited, and must not throw. */
   onLeaves?: (rows: LeafIndexRow[]) => Promise<void>;
   hash?: Sha256;
@@ -90,8 +94,11 @@ export class TlogProjection {
   readonly ignored: number[] = [];
   /** How many records were not applied, all of them. */
   ignoredCount = 0;
-  /** The size whose tiles the store already holds (its checkpoint's): no rewrite up to it. */
+  /** The size whose tiles the store already holds (its checkpoint's): no rewrite up to it, once the ledger gives its root. */
   private storedSize = 0;
+  /** The stored checkpoint's root (hex): the replay must reach it at storedSize, else the store is another ledger's. */
+  private storedRoot = '';
+  private storedConfirmed = false;
   private started = false;
   private applying: Promise<unknown> = Promise.resolve();
   private readonly hash: Sha256;
@@ -144,12 +151,25 @@ export class TlogProjection {
       let read = 0;
       for (;;) {
         const records = await ledger.readFrom(this.position, READ_CHUNK);
-        for (const { position, text } of records) {
-          await this.applyRecord(text, position);
-          this.position = position;
+        try {
+          for (const { position, text } of records) {
+            await this.applyRecord(text, position);
+            this.position = position;
+          }
+        } catch (error) {
+          if (!(error instanceof ForeignStore)) throw error;
+          this.replayWritingAll();
+          continue;
         }
         read += records.length;
-        if (records.length < READ_CHUNK) return read;
+        if (records.length < READ_CHUNK) {
+          // The ledger ends short of the stored checkpoint: the files up to it are another tree's.
+          if (!this.storedConfirmed && this.size < this.storedSize) {
+            this.replayWritingAll();
+            continue;
+          }
+          return read;
+        }
       }
     });
     this.applying = run.catch(() => undefined);
@@ -160,7 +180,9 @@ export class TlogProjection {
     const stored = await this.options.store.readCheckpoint();
     if (stored !== null) {
       try {
-        this.storedSize = parseCheckpoint(parseNote(stored).text).size;
+        const checkpoint = parseCheckpoint(parseNote(stored).text);
+        this.storedSize = checkpoint.size;
+        this.storedRoot = bytesToHex(checkpoint.rootHash);
       } catch {
         this.storedSize = 0; // unreadable: rewrite every tile
       }
@@ -177,6 +199,23 @@ export class TlogProjection {
     }
     const applied = record.type === TLOG_BATCH_TYPE ? await this.applyBatch(record) : await this.applyCosignatures(record);
     if (!applied) this.ignore(position);
+  }
+
+  /** The tile store is not this ledger's: forget everything and read the ledger again, writing every file. */
+  private replayWritingAll(): void {
+    this.builder = new TileBuilder(this.hash);
+    this.edgeEntries = [];
+    this.byCertificate.clear();
+    this.byFingerprint.clear();
+    this.edge.clear();
+    this.trees.clear();
+    this.latestPublished = null;
+    this.latestCosigned = null;
+    this.position = -1;
+    this.ignored.length = 0;
+    this.ignoredCount = 0;
+    this.storedSize = 0;
+    this.storedConfirmed = true;
   }
 
   /** A shared topic anyone with write access can flood: the positions listed are bounded, the count is not. */
@@ -198,6 +237,14 @@ export class TlogProjection {
     for (let start = edgeStart; start < end; start += TILE_WIDTH) {
       const slice = span.slice(start - edgeStart, start - edgeStart + TILE_WIDTH);
       bundles.push({ path: formatEntryBundlePath({ index: start / TILE_WIDTH, width: slice.length }), bytes: encodeEntryBundle(slice) });
+    }
+    // SECURITY: files are skipped only up to the stored checkpoint, and only while the ledger leads to it: a store left
+    // by another ledger (a new topic, a reset event log, the same key) would otherwise serve the old tree's tiles and
+    // leaves under the new checkpoint.
+    if (!this.storedConfirmed && this.storedSize > 0) {
+      const reached = end === this.storedSize && bytesToHex(root) === this.storedRoot;
+      if (reached) this.storedConfirmed = true;
+      else if (end >= this.storedSize) throw new ForeignStore();
     }
     if (end > this.storedSize) {
       for (const tile of tiles) await this.options.store.write(formatTilePath(tile), tile.data);
@@ -260,7 +307,14 @@ export class TlogProjection {
     if (record.origin !== this.options.origin || published === null || record.size !== published.size) return false;
     const lines = record.cosignatures.split(/(?<=\n)/).filter((line) => line.length > 0);
     if (lines.some((line) => !line.startsWith('— ') || !line.endsWith('\n'))) return false;
-    const fresh = lines.filter((line) => !published.note.includes(line) && !published.cosignatures.includes(line));
+    // SECURITY: the ledger's records are not signed (on Kafka anyone who may write the topic adds one). A line kept
+    // must verify under a configured witness's key over this note: a forged line under a witness's name would make
+    // every reader who counts that witness refuse the checkpoint, and a stranger's would make it look cosigned.
+    const witnesses = this.options.witnesses ?? [];
+    const fresh = lines.filter(
+      (line) => !published.note.includes(line) && !published.cosignatures.includes(line) && verifiesUnder(published.note + line, witnesses),
+    );
+    if (fresh.length === 0) return false;
     const cosignatures = published.cosignatures + fresh.join('');
     try {
       parseNote(published.note + cosignatures);
@@ -299,6 +353,18 @@ export class TlogProjection {
       page.map(async (index) => ({ leaf_index: index, leaf: await this.leaf(index), inclusion_proof: await this.proof(published, index) })),
     );
     return { fingerprint, checkpoint: published.note + published.cosignatures, log_key: logKey, leaves };
+  }
+
+  /** The index rows (as onLeaves heard them) of logged certificates; the others are left out. */
+  async indexRowsOf(certificateIds: readonly string[]): Promise<LeafIndexRow[]> {
+    const out: LeafIndexRow[] = [];
+    for (const id of certificateIds) {
+      const index = this.byCertificate.get(id);
+      if (index === undefined) continue;
+      const leaf = await this.leaf(index);
+      out.push({ leaf_index: index, certificate_id: id, fingerprint: leaf.fingerprint, prev: leaf.prev, entry: new TextDecoder().decode(encodeLeaf(leaf)) });
+    }
+    return out;
   }
 
   /** The leaf at `index` (read from its entry bundle). */
@@ -343,6 +409,19 @@ function lastIn(leaves: readonly LogLeaf[], i: number, fingerprint: string, firs
   for (let j = i - 1; j >= 0; j--) if (leaves[j]!.fingerprint === fingerprint) return firstIndex + j;
   return null;
 }
+
+/** Whether the note's one line past the log's verifies under one of the witnesses (openNote refuses a bad line of a known key). */
+function verifiesUnder(note: string, witnesses: readonly NoteVerifier[]): boolean {
+  if (witnesses.length === 0) return false;
+  try {
+    return openNote(note, witnesses).verified.length === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** Thrown inside catchUp when the replay leaves the stored checkpoint's tree (caught there). */
+class ForeignStore extends Error {}
 
 function unavailable(): never {
   throw new EphemeraError('TLOG_UNAVAILABLE', 'the log has no checkpoint yet');

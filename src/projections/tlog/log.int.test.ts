@@ -60,8 +60,14 @@ async function world(): Promise<World> {
   return { dir, ledger: new SqliteTlogLedger(join(dir, 'events.sqlite')), key: await openLogKey(new SimulatedAttestor(dir), null), certificates: [] };
 }
 
-function projectionOf(w: World, store = new TileStore(join(w.dir, 'tlog')), preferCosigned = false): TlogProjection {
-  return new TlogProjection({ store, origin: w.key.origin, verifier: parseNoteVerifierKey(w.key.vkey), preferCosigned });
+function projectionOf(w: World, store = new TileStore(join(w.dir, 'tlog')), preferCosigned = false, witnesses: string[] = []): TlogProjection {
+  return new TlogProjection({
+    store,
+    origin: w.key.origin,
+    verifier: parseNoteVerifierKey(w.key.vkey),
+    preferCosigned,
+    witnesses: witnesses.map(parseCosignerVerifierKey),
+  });
 }
 
 function sequencerOf(w: World, log: TlogProjection, batchMax = 256): Sequencer {
@@ -70,7 +76,9 @@ function sequencerOf(w: World, log: TlogProjection, batchMax = 256): Sequencer {
 
 /** Certificates of three fingerprints, sealed a millisecond apart (in order). */
 function addCertificates(w: World, count: number): LoggableCertificate[] {
-  const made = Array.from({ length: count }, (_, i) => sealedCertificate(['a', 'b', 'c'][i % 3]!, new Date(fixedDate.getTime() + w.certificates.length + i)));
+  const made: LoggableCertificate[] = Array.from({ length: count }, (_, i) =>
+    sealedCertificate(['a', 'b', 'c'][i % 3]!, new Date(fixedDate.getTime() + w.certificates.length + i)),
+  );
   w.certificates.push(...made);
   return made;
 }
@@ -171,6 +179,45 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
     await verifyEverything(w, restarted);
   });
 
+  it('a tile store left from another ledger (a new topic, a reset event log) is rewritten, never served under the new tree', async () => {
+    // The old ledger: 5 then 3 leaves, so the store holds partial tiles and bundles at widths 5 and 8.
+    const old = projectionOf(w);
+    addCertificates(w, 5);
+    await sequencerOf(w, old).tick();
+    addCertificates(w, 3);
+    await sequencerOf(w, old).tick();
+    // The same data directory and key on a fresh ledger: other certificates at the same indexes, 5 then 2.
+    const fresh: World = { ...w, ledger: new SqliteTlogLedger(join(w.dir, 'fresh.sqlite')), certificates: [] };
+    const log = projectionOf(fresh);
+    fresh.certificates.push(...Array.from({ length: 5 }, (_, i) => sealedCertificate('z', new Date(fixedDate.getTime() + 1000 + i))));
+    await sequencerOf(fresh, log).tick();
+    expect(log.size).toBe(5);
+    await verifyEverything(fresh, log);
+    addCertificates(fresh, 2);
+    await sequencerOf(fresh, log).tick();
+    await verifyEverything(fresh, log);
+    // And a restart on it reads the fresh tree back (its own checkpoint is stored now).
+    const restarted = projectionOf(fresh);
+    await restarted.catchUp(fresh.ledger);
+    expect(restarted.latest).toEqual(log.latest);
+    await verifyEverything(fresh, restarted);
+  });
+
+  it('never appends a batch its projection would ignore (a certificate twice, a leaf that does not parse): the log goes on', async () => {
+    const log = projectionOf(w);
+    const [a, b] = addCertificates(w, 2);
+    const unsealed = { ...sealedCertificate('u', new Date(fixedDate.getTime() + 50)), certificate_id: 'cert_not-a-ulid' };
+    const errors: unknown[] = [];
+    const candidates = async () => [a!, unsealed, b!, a!];
+    const sequencer = new Sequencer({ ledger: w.ledger, log, candidates, key: w.key, batchMax: 256, intervalMs: 1000, onError: (e) => errors.push(e) });
+    expect(await sequencer.tick()).toBe(2);
+    expect(log.ignoredCount).toBe(0);
+    expect(errors).toHaveLength(1);
+    addCertificates(w, 3);
+    expect(await sequencerOf(w, log).tick()).toBe(3);
+    await verifyEverything(w, log);
+  });
+
   it("ignores a stray sequencer's batch, a forged checkpoint and a broken chain, and keeps their positions as evidence", async () => {
     const log = projectionOf(w);
     addCertificates(w, 5);
@@ -199,8 +246,8 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
   });
 
   it('sends each new checkpoint to the witnesses in the background, with the consistency proof, and serves their cosignatures', async () => {
-    const log = projectionOf(w, undefined, true);
     const witness = generateCosignerKey('witness.example');
+    const log = projectionOf(w, undefined, true, [witness.vkey]);
     const cosigner = parseCosignerSignerKey(witness.skey);
     const logVerifier = parseNoteVerifierKey(w.key.vkey);
     const seen: number[] = [];
@@ -233,10 +280,10 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
   });
 
   it('serves the cosigned checkpoint: the note with the cosignature lines the ledger records', async () => {
-    const log = projectionOf(w, undefined, true);
+    const witness = generateCosignerKey('witness.example');
+    const log = projectionOf(w, undefined, true, [witness.vkey]);
     addCertificates(w, 3);
     await sequencerOf(w, log).tick();
-    const witness = generateCosignerKey('witness.example');
     const cosigner = parseCosignerSignerKey(witness.skey);
     const note = log.latestNote!.note;
     const { text } = openNote(note, [parseNoteVerifierKey(w.key.vkey)]);
@@ -249,5 +296,32 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
     expect(opened.verified).toHaveLength(2);
     expect((await log.transparencyOf(w.certificates[1]!.certificate_id, await w.key.document()))!.checkpoint).toBe(served);
     expect((await new TileStore(join(w.dir, 'tlog')).readCheckpoint())!).toBe(served);
+  });
+
+  it("never serves a cosignature line that does not verify under a configured witness's key (a shared ledger anyone may write)", async () => {
+    // A forged line under the witness's name and key ID would make every reader who counts that witness refuse the
+    // checkpoint (a known key's bad signature refuses the note); a stranger's line would make it look cosigned.
+    const witness = generateCosignerKey('witness.example');
+    const log = projectionOf(w, undefined, true, [witness.vkey]);
+    addCertificates(w, 3);
+    await sequencerOf(w, log).tick();
+    const note = log.latestNote!.note;
+    const { text } = openNote(note, [parseNoteVerifierKey(w.key.vkey)]);
+    const good = signNote({ text }, [parseCosignerSignerKey(witness.skey)]).slice(text.length + 1);
+    const forged = `${good.slice(0, -6)}${good.at(-6) === 'A' ? 'B' : 'A'}${good.slice(-5)}`;
+    const stranger = signNote({ text }, [parseCosignerSignerKey(generateCosignerKey('stranger.example').skey)]).slice(text.length + 1);
+    for (const cosignatures of [forged, stranger])
+      await w.ledger.append(encodeTlogRecord({ type: 'ephemera.tlog-cosignatures', v: 1, origin: w.key.origin, size: 3, cosignatures }), null);
+    await log.catchUp(w.ledger);
+    expect(log.latest!.checkpoint).toBe(note);
+    expect(log.ignoredCount).toBe(2);
+    expect((await new TileStore(join(w.dir, 'tlog')).readCheckpoint())!).toBe(note);
+    // With a good line among them, only the good one is kept.
+    await w.ledger.append(
+      encodeTlogRecord({ type: 'ephemera.tlog-cosignatures', v: 1, origin: w.key.origin, size: 3, cosignatures: forged + good + stranger }),
+      null,
+    );
+    await log.catchUp(w.ledger);
+    expect(log.latest!.checkpoint).toBe(note + good);
   });
 });
