@@ -101,15 +101,19 @@ describe('ephemera verify with the transparency log', () => {
     expect(verify(logged, '--log-key', 'not-a-vkey').code).toBe(2);
   });
 
-  it("says how to trust the log's key when only the log's key is not trusted (exit 4), and pinned it exits 0", () => {
+  it("says how to trust the log's key when only the log's key is not trusted (exit 4 under --require-log, 0 for a reader who asked nothing of the log), and pinned it exits 0", () => {
     const forgerLog = fixtureLogSync(leaves.slice(0, 260), { attestedBy: 'forger' });
     const file = join(dir, 'forger-logged.json');
     writeFileSync(file, certificateJson({ ...certificate, transparency: forgerLog.transparencyNow(200) }, 2));
-    const out = verify(file);
+    // A reader who asked nothing of the log: the certificate's own trust stands, the log line says what is not trusted.
+    const unasked = verify(file);
+    expect(unasked.code).toBe(0);
+    expect(unasked.stdout).toMatch(/log {3}leaf 200 of 260 .*NOT TRUSTED: TLOG_LOG_KEY_UNTRUSTED/);
+    const out = verify(file, '--require-log');
     expect(out.code).toBe(4);
     expect(out.stdout).toMatch(/log {3}leaf 200 of 260 .*NOT TRUSTED: TLOG_LOG_KEY_UNTRUSTED/);
     expect(out.stdout).toContain(`to trust the log's key: ephemera trust add ${forgerLog.vkey}`);
-    expect(verify(file, '--log-key', forgerLog.vkey).code).toBe(0);
+    expect(verify(file, '--require-log', '--log-key', forgerLog.vkey).code).toBe(0);
   });
 
   it('fails a certificate without the member under --require-log (exit 1), and verifies it as before without', () => {
@@ -160,14 +164,22 @@ describe('ephemera verify with the transparency log', () => {
       expect(notes.some((n) => n.startsWith(`${atIssue.origin}\n260\n`) && n !== atIssue.checkpoint)).toBe(true);
     });
 
-    it('fails on a rewritten history (evidence in the working directory by default), on bad tiles, and without a server', async () => {
+    it('fails the certificate on a rewritten history (evidence in the working directory by default); fails the command on bad tiles, an unsigned checkpoint, no server', async () => {
       const history = await refresh(rewritten, '--json');
       expect(history.code).toBe(1);
       expect(json(history).failure.code).toBe('TLOG_CONSISTENCY_INVALID');
       expect(readdirSync(dir).filter((f) => f.startsWith('tlog-evidence-'))).toHaveLength(2);
       const bad = new Map(grown.files);
       bad.set('tile/0/001.p/44', new Uint8Array(44 * 32));
-      expect(json(await refresh({ ...grown, files: bad }, '--json')).failure.code).toBe('TLOG_TILE_MISMATCH');
+      // Tiles that do not hash to the log's checkpoint are what the server answered, not the log's word: the command
+      // fails (its error, no verdict), and the certificate is not called invalid.
+      const badTiles = await refresh({ ...grown, files: bad }, '--json');
+      expect(badTiles.code).toBe(1);
+      expect(json(badTiles).error.code).toBe('TLOG_TILE_MISMATCH');
+      expect(json(badTiles).valid).toBeUndefined();
+      // Nor is a latest checkpoint the log key did not sign.
+      const unsigned = await refresh({ ...grown, checkpoint: grown.checkpoint.replace(/\n\n— [^\n]*\n/, '\n\n') }, '--json');
+      expect(json(unsigned).error.code).toMatch(/^TLOG_NOTE_/);
       serving = { checkpoint: 'x'.repeat(300 * 1024), files: new Map() };
       // The log could not be asked: an error of the command (exit 1), not a verdict on the certificate.
       const unavailable = await verifyAsync(logged, '--refresh', '--server', url, '--json');

@@ -27,7 +27,13 @@ export async function refreshFromLog(
   evidenceDir: string,
 ): Promise<RefreshOutcome> {
   const base = logBase(server);
-  const latest = new TextDecoder('utf-8', { fatal: true }).decode(await getBounded(new URL('checkpoint', base), NOTE_MAX_BYTES, 'TLOG_CHECKPOINT_UNAVAILABLE'));
+  const bytes = await getBounded(new URL('checkpoint', base), NOTE_MAX_BYTES, 'TLOG_CHECKPOINT_UNAVAILABLE');
+  let latest: string;
+  try {
+    latest = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (cause) {
+    throw new EphemeraError('TLOG_CHECKPOINT_UNAVAILABLE', `${new URL('checkpoint', base)} answered bytes that are not UTF-8`, { cause });
+  }
   try {
     const fresh = await checkFreshCheckpoint(member, latest, (path) => getBounded(new URL(path, base), TILE_MAX_BYTES, 'TLOG_TILE_UNAVAILABLE'));
     return { fresh, server: base.href };

@@ -56,8 +56,9 @@ export async function verify(target: string, options: VerifyFlags, command: Comm
 }
 
 /**
- * --refresh: once the certificate and its log entry hold, the log's latest checkpoint must contain them. A failure
- * makes the verdict invalid (exit 1); a split view or a rewritten history also says so loudly on stderr.
+ * --refresh: once the certificate and its log entry hold, the log's latest checkpoint must contain them. A split view
+ * or a rewritten history (two notes the log key signed) makes the verdict invalid (exit 1) and says so loudly on
+ * stderr; any other failure to refresh fails the command with its code and leaves the certificate's verdict unsaid.
  */
 async function refresh(verdict: Verdict, options: VerifyFlags, config: Config): Promise<void> {
   const logged = verdict.transparency;
@@ -80,10 +81,11 @@ async function refresh(verdict: Verdict, options: VerifyFlags, config: Config): 
           : `the log's latest checkpoint (${fresh.fresh.size} leaves) contains this one (${fresh.old.size})`,
     });
   } catch (error) {
-    // The log could not be asked: the command failed, not the certificate.
-    if (!isEphemeraError(error) || error.code.startsWith('CLI_') || error.code === 'TLOG_CHECKPOINT_UNAVAILABLE' || error.code === 'TLOG_TILE_UNAVAILABLE')
-      throw error;
-    const evidence = Array.isArray(error.fields.evidence) ? (error.fields.evidence as string[]) : [];
+    // Only two checkpoints both signed by the log key (a split view, a rewritten history: kept as evidence) speak
+    // against the certificate. Anything else (no answer, a checkpoint the log did not sign, tiles that do not hash to
+    // it) is what the server answered, which anyone on the path may forge: the command failed, not the certificate.
+    const evidence = isEphemeraError(error) && Array.isArray(error.fields.evidence) ? (error.fields.evidence as string[]) : [];
+    if (!isEphemeraError(error) || evidence.length === 0) throw error;
     verdict.checks.push({ name: 'transparency.refresh', status: 'fail', code: error.code, field: 'transparency.checkpoint', detail: error.message });
     Object.assign(verdict, {
       valid: false,
