@@ -27,8 +27,11 @@ import { checkLogCheckpoint, logKeyDocumentSchema, type LogPolicy, type TrustedC
 export const HISTORY_MAX_LEAVES = 1000;
 /** An answer's bound: 1,000 leaves with 63-hash proofs (about 5 MB) and a log key document. */
 export const HISTORY_MAX_BYTES = 8 * 1024 * 1024;
-/** Pages a reader follows before giving up (a million runs). */
-export const HISTORY_MAX_PAGES = 1000;
+/**
+ * Pages a reader follows before giving up: 100,000 runs of one computation. Every run is kept with its proof for the
+ * verdict, so this bounds what a hostile server can make a CLI or a browser tab hold (about 500 MB at worst).
+ */
+export const HISTORY_MAX_PAGES = 100;
 /** An RFC 6962 path in a tree of at most 2^63 leaves. */
 const MAX_PROOF_HASHES = 63;
 
