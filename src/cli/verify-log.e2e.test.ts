@@ -105,7 +105,9 @@ describe('ephemera verify with the transparency log', () => {
     const forgerLog = fixtureLogSync(leaves.slice(0, 260), { attestedBy: 'forger' });
     const file = join(dir, 'forger-logged.json');
     writeFileSync(file, certificateJson({ ...certificate, transparency: forgerLog.transparencyNow(200) }, 2));
-    const out = verify(file);
+    // Asking for the log (§12 check 5): without --require-log (or a log key, a witness) the certificate's own trust stands.
+    expect(verify(file).code).toBe(0);
+    const out = verify(file, '--require-log');
     expect(out.code).toBe(4);
     expect(out.stdout).toMatch(/log {3}leaf 200 of 260 .*NOT TRUSTED: TLOG_LOG_KEY_UNTRUSTED/);
     expect(out.stdout).toContain(`to trust the log's key: ephemera trust add ${forgerLog.vkey}`);
@@ -130,6 +132,10 @@ describe('ephemera verify with the transparency log', () => {
     expect(json(ephemera('verify', logged, '--trust-key', VECTOR_PUBLIC_KEY, '--json')).transparency.trust).toMatch(/which you pinned/);
     expect(ephemera('verify', logged, '--json').code).toBe(4);
     expect(ephemera('trust', 'rm', atIssue.vkey).code).toBe(0);
+    // A vkey of neither kind: the message names both, not only the last one tried.
+    const bad = ephemera('trust', 'add', 'ephemera.log/x+00000000+AAAA');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/expected a log vkey or a witness's cosigner vkey/);
   });
 
   describe('--refresh', () => {
@@ -173,6 +179,11 @@ describe('ephemera verify with the transparency log', () => {
       const unavailable = await verifyAsync(logged, '--refresh', '--server', url, '--json');
       expect(unavailable.code).toBe(1);
       expect(json(unavailable).error.code).toBe('TLOG_CHECKPOINT_UNAVAILABLE');
+      // A server of another log: the same (the certificate is not called invalid for a wrong --server).
+      const elsewhere = await refresh(fixtureLogSync(leaves, { origin: 'other.example/log' }));
+      expect(elsewhere.code).toBe(1);
+      expect(elsewhere.stdout).not.toMatch(/INVALID/);
+      expect(elsewhere.stderr).toMatch(/TLOG_CHECKPOINT_UNAVAILABLE: the server answers for another log/);
       expect(verify(logged, '--refresh').code).not.toBe(0);
     });
   });
