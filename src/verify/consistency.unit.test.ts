@@ -73,7 +73,7 @@ describe('checkFreshCheckpoint', () => {
     expect(codeOf(() => parseNote('not a note'))).toBe('TLOG_NOTE_MALFORMED');
     // A wrong --server: the command could not ask the certificate's log, which says nothing against the certificate.
     const other = fixtureLogSync(leaves, { origin: 'other.example/log' });
-    const error = await checkFreshCheckpoint(member, other.checkpoint, readerOf(other)).catch((e: unknown) => e as Error & { code: string });
+    const error = (await checkFreshCheckpoint(member, other.checkpoint, readerOf(other)).catch((e: unknown) => e)) as Error & { code: string };
     expect(error.code).toBe('TLOG_CHECKPOINT_UNAVAILABLE');
     expect(error.message).toContain(`another log ("other.example/log"), not the certificate's ${old.origin}`);
   });
