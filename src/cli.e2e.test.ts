@@ -573,6 +573,8 @@ describe('ephemera CLI', () => {
         const watched = await runAsync(dataDir, 'watch', executionId);
         expect(watched.code, watched.stderr).toBe(0);
         expect(watched.stdout).toBe(`certificate cert_${executionId}\nstatus      completed\n`);
+        // What a witness operator needs, printed at start (README "Running a witness").
+        expect(serverLog).toMatch(/transparency log (ephemera\.log\/[0-9a-f]{16}): witnesses follow it with ephemera witness --origin \1 --log-key \1\+/);
         expect(watched.stderr).toMatch(/… sandbox created\n[\s\S]*… sealed and attested; checking the certificate\n/);
 
         // A second serve on the same data directory is refused, and leaves the first one's serve.json alone.

@@ -364,7 +364,9 @@ function declareWitness(program: Command): void {
   const witness = program.command('witness').description('cosign the checkpoints of transparency logs that stay consistent (C2SP tlog-witness)');
   witness
     .command('serve', { isDefault: true })
-    .description('serve POST /add-checkpoint for the logs given, keeping state and key in --state')
+    .description(
+      'serve POST /add-checkpoint for the logs given, keeping state and key in --state (the default: `ephemera witness --origin …` runs it; its options: ephemera witness serve --help)',
+    )
     .requiredOption('--origin <origin>', "a followed log's origin (repeat with --log-key for each log)", repeatable)
     .requiredOption('--log-key <vkey>', "that log's Ed25519 note vkey (paired with --origin in order)", repeatable)
     .requiredOption('--state <dir>', 'state.json, evidence/ and witness.key (created 0600 on first start)')

@@ -466,7 +466,10 @@ export const ERROR_REGISTRY = {
   TLOG_INCLUSION_INVALID: invalid('tlog', "the inclusion proof does not lead from the certificate's leaf to the checkpoint's root"),
   TLOG_CONSISTENCY_INVALID: invalid('tlog', "the log's latest checkpoint is not consistent with the certificate's: the log rewrote its history"),
   TLOG_SPLIT_VIEW: invalid('tlog', 'the log signed two different trees of the same size: a split view (both checkpoints kept as evidence)'),
-  TLOG_CHECKPOINT_UNAVAILABLE: internal('tlog', "the log's latest checkpoint could not be fetched (network, status, size or time bound)"),
+  TLOG_CHECKPOINT_UNAVAILABLE: internal(
+    'tlog',
+    "the log's latest checkpoint could not be fetched (network, status, size or time bound), or the server answers for another log",
+  ),
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

@@ -50,7 +50,12 @@ function logPinOf(target: string): { kind: 'logKeys' | 'witnesses'; key: string 
   try {
     return { kind: 'logKeys', key: parseLogPin('log-key', target, 'KEY') };
   } catch {
-    return { kind: 'witnesses', key: parseLogPin('witness', target, 'ephemera trust add KEY') };
+    try {
+      return { kind: 'witnesses', key: parseLogPin('witness', target, 'ephemera trust add KEY') };
+    } catch (cause) {
+      // It had a '+': the reader meant a vkey, but either kind might be the one they got wrong.
+      throw new EphemeraError('CLI_USAGE', `ephemera trust add ${target}: expected a log vkey or a witness's cosigner vkey (name+keyid+key)`, { cause });
+    }
   }
 }
 

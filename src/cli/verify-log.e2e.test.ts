@@ -134,6 +134,10 @@ describe('ephemera verify with the transparency log', () => {
     expect(json(ephemera('verify', logged, '--trust-key', VECTOR_PUBLIC_KEY, '--json')).transparency.trust).toMatch(/which you pinned/);
     expect(ephemera('verify', logged, '--json').code).toBe(4);
     expect(ephemera('trust', 'rm', atIssue.vkey).code).toBe(0);
+    // A vkey of neither kind: the message names both, not only the last one tried.
+    const bad = ephemera('trust', 'add', 'ephemera.log/x+00000000+AAAA');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/expected a log vkey or a witness's cosigner vkey/);
   });
 
   describe('--refresh', () => {
@@ -185,6 +189,11 @@ describe('ephemera verify with the transparency log', () => {
       const unavailable = await verifyAsync(logged, '--refresh', '--server', url, '--json');
       expect(unavailable.code).toBe(1);
       expect(json(unavailable).error.code).toBe('TLOG_CHECKPOINT_UNAVAILABLE');
+      // A server of another log: the same (the certificate is not called invalid for a wrong --server).
+      const elsewhere = await refresh(fixtureLogSync(leaves, { origin: 'other.example/log' }));
+      expect(elsewhere.code).toBe(1);
+      expect(elsewhere.stdout).not.toMatch(/INVALID/);
+      expect(elsewhere.stderr).toMatch(/TLOG_CHECKPOINT_UNAVAILABLE: the server answers for another log/);
       expect(verify(logged, '--refresh').code).not.toBe(0);
     });
   });

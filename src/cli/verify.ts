@@ -64,7 +64,10 @@ async function refresh(verdict: Verdict, options: VerifyFlags, config: Config): 
   const logged = verdict.transparency;
   if (!verdict.valid) return;
   if (!logged) {
-    note('--refresh: the certificate carries no transparency member: nothing to compare with the log');
+    note(
+      `--refresh: the certificate carries no transparency member (the file was written before the log took it in): nothing to compare with the log; ` +
+        `its server's GET /certificate/${verdict.certificate_id ?? '<id>'} serves it with the member once the log has integrated it`,
+    );
     return;
   }
   const server = options.server ?? (await findServer(config.dataDir)).url;

@@ -36,7 +36,7 @@ export class LogEvidenceError extends EphemeraError {
 
 /**
  * Checks `latest` (the log's checkpoint note, as fetched) against the certificate's checkpoint and log key, as the
- * verifier's verdict gives them (already checked). Throws TLOG_NOTE_* when `latest` is not signed by the same log key, LogEvidenceError for a split
+ * verifier's verdict gives them (already checked). Throws TLOG_CHECKPOINT_UNAVAILABLE when `latest` is another log's, TLOG_NOTE_* when it is not signed by the same log key, LogEvidenceError for a split
  * view or a rewritten history, and TLOG_TILE_* when the log's tiles do not authenticate.
  */
 export async function checkFreshCheckpoint(
@@ -46,6 +46,13 @@ export async function checkFreshCheckpoint(
 ): Promise<FreshCheckpoint> {
   const verifier = parseNoteVerifierKey(member.log_key);
   const old = openCheckpoint(member.checkpoint, [verifier]).checkpoint;
+  // A server of another log (a wrong --server) cannot be asked about this one: not a verdict on the certificate.
+  const servedOrigin = latest.slice(0, Math.max(0, latest.indexOf('\n')));
+  if (servedOrigin !== old.origin)
+    throw new EphemeraError(
+      'TLOG_CHECKPOINT_UNAVAILABLE',
+      `the server answers for another log (${JSON.stringify(servedOrigin.slice(0, 120))}), not the certificate's ${old.origin}: ask that log's server`,
+    );
   const fresh = openCheckpoint(latest, [verifier]).checkpoint;
   if (fresh.origin !== old.origin) throw new EphemeraError('TLOG_LOG_KEY_DOCUMENT_MALFORMED', `the latest checkpoint is of another log (${fresh.origin})`);
   const sizes = { old: { size: old.size, root: bytesToHex(old.rootHash) }, fresh: { size: fresh.size, root: bytesToHex(fresh.rootHash) } };

@@ -71,5 +71,10 @@ describe('checkFreshCheckpoint', () => {
     const stranger = signNote({ text: parseNote(grown.checkpoint).text }, [parseNoteSignerKey(generateNoteKey(old.origin, new Uint8Array(32).fill(3)).skey)]);
     expect(await codeOfAsync(() => checkFreshCheckpoint(member, stranger, readerOf(grown)))).toBe('TLOG_NOTE_UNVERIFIED');
     expect(codeOf(() => parseNote('not a note'))).toBe('TLOG_NOTE_MALFORMED');
+    // A wrong --server: the command could not ask the certificate's log, which says nothing against the certificate.
+    const other = fixtureLogSync(leaves, { origin: 'other.example/log' });
+    const error = (await checkFreshCheckpoint(member, other.checkpoint, readerOf(other)).catch((e: unknown) => e)) as Error & { code: string };
+    expect(error.code).toBe('TLOG_CHECKPOINT_UNAVAILABLE');
+    expect(error.message).toContain(`another log ("other.example/log"), not the certificate's ${old.origin}`);
   });
 });
