@@ -207,5 +207,11 @@ async function selfCheckOptions(config: Config, attestor: Attestor): Promise<Ver
 /** The witnesses the sequencer asks to cosign (EPHEMERA_TLOG_WITNESSES), or none. */
 function witnessClientOf(config: Config): WitnessClient | null {
   const endpoints = config.tlogWitnesses === null ? [] : parseWitnessList(config.tlogWitnesses);
-  return endpoints.length === 0 ? null : new WitnessClient(endpoints);
+  if (endpoints.length === 0) return null;
+  // A witness that does not cosign is said on stderr (the certificates keep being proved to the latest cosigned checkpoint).
+  return new WitnessClient(endpoints, {
+    onReport: (report) => {
+      if (!report.ok) process.stderr.write(`tlog: witness ${report.url} did not cosign size ${report.size}: ${report.code} ${report.message}\n`);
+    },
+  });
 }

@@ -6,8 +6,9 @@
  * ledger. Only once that is durable does the projection apply it (tiles,
  * checkpoint), so nothing published was not acknowledged, and a certificate
  * whose batch never committed is simply taken again. After each batch the
- * latest checkpoint goes to the witnesses in the background; their
- * cosignatures are appended as a record too.
+ * latest checkpoint goes to the witnesses in the background (again each
+ * round until one cosigns it: after a restart, or a witness that was down);
+ * their cosignatures are appended as a record too.
  */
 import { leafHash } from '../../attest/index.js';
 import { nodeSha256 } from '../../events/node-hash.js';
@@ -67,6 +68,8 @@ export class Sequencer {
   private ticking: Promise<number> | null = null;
   private witnessing: Promise<void> | null = null;
   private witnessAgain = false;
+  /** The size of the latest checkpoint a witness cosigned in this process (0: none yet). */
+  private witnessedSize = 0;
 
   constructor(private readonly options: SequencerOptions) {}
 
@@ -108,7 +111,8 @@ export class Sequencer {
       if (count === 0) break;
       appended += count;
     }
-    if (appended > 0) this.witness();
+    // A new checkpoint, or one no witness has cosigned yet (after a restart, a witness down or newly configured).
+    if ((log.latestNote?.size ?? 0) > this.witnessedSize) this.witness();
     return appended;
   }
 
@@ -183,6 +187,7 @@ export class Sequencer {
           size: latest.size,
           consistencyProof: (oldSize) => this.options.log.consistencyProof(oldSize, latest.size),
         });
+        if (lines.length > 0) this.witnessedSize = Math.max(this.witnessedSize, latest.size);
         if (lines.length > 0)
           await this.options.ledger
             .append(

@@ -273,6 +273,12 @@ describe('the transparency log (sequencer, SQLite ledger, tile store)', () => {
     await sequencer.tick();
     await sequencer.stop();
     expect(seen).toEqual([10, 266, 310]);
+    // A restarted sequencer sends the checkpoint no witness has cosigned in it yet, without waiting for a new leaf.
+    const restarted = new Sequencer({ ledger: w.ledger, log, candidates: listSource(w.certificates), key: w.key, batchMax: 256, intervalMs: 1000, witnesses });
+    last = null;
+    await restarted.tick();
+    await restarted.stop();
+    expect(seen).toEqual([10, 266, 310, 310]);
     const served = log.latest!.checkpoint;
     expect(openNote(served, [logVerifier, parseCosignerVerifierKey(witness.vkey)]).verified).toHaveLength(2);
     const proved = (await log.transparencyOf(w.certificates[0]!.certificate_id, await w.key.document()))!;
