@@ -232,6 +232,8 @@ describe('ephemera CLI', () => {
       expect(run.stdout).toMatch(/^stderr {6}\\x1b\[2Jwiped\n {12}Traceback \(most recent call last\):$/m);
       expect(run.stdout).toMatch(/^ {12}ValueError: column 7 is not a date$/m);
       expect(run.stdout).not.toContain('\x1b');
+      // A failed run is logged like any other: its place in the transparency log is on the summary.
+      expect(run.stdout).toMatch(/^logged {6}leaf \d+ of \d+ in ephemera\.log\/[0-9a-f]{16}/m);
     });
   });
 

@@ -51,5 +51,10 @@ export function printCertificateSummary(certificate: Certificate, verdict: Verdi
     `verified    ${verdict.valid ? `yes, ${verdict.trust.basis === 'local-key' ? "signed by this machine's own key" : verdict.trusted ? 'trusted' : 'NOT trusted'}` : `NO — ${verdict.failure?.code} at ${verdict.failure?.field}`} (${verdict.tee} attestation${verdict.tee === 'simulated' ? ', not hardware-backed' : ''})`,
   );
   if (verdict.key) out(`key         ${verdict.key.fingerprint} (readers pin it: ephemera trust add ${verdict.key.fingerprint})`);
+  const logged = verdict.transparency;
+  if (logged)
+    out(
+      `logged      leaf ${logged.leaf_index} of ${logged.tree_size} in ${terminalSafe(logged.origin)}${logged.prev === null ? '' : `, the run after leaf ${logged.prev} of the same computation`}`,
+    );
   if (savedAt) out(`saved       ${savedAt}`);
 }
