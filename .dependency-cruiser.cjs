@@ -22,6 +22,7 @@ module.exports = {
     layer('verify', ['sandbox', 'commands', 'projections', 'cli', 'web', 'seal']),
     layer('seal', ['sandbox', 'commands', 'projections', 'cli', 'web']),
     layer('tlog', ['sandbox', 'commands', 'projections', 'cli', 'web', 'seal', 'verify']),
+    layer('rows', ['sandbox', 'commands', 'projections', 'cli', 'web', 'seal', 'verify']),
     layer('witness', ['sandbox', 'commands', 'projections', 'cli', 'web', 'seal', 'verify', 'attest']),
     layer('projections', ['sandbox', 'commands', 'cli', 'web'], false),
     layer('commands', ['projections', 'cli', 'web'], false),

@@ -26,6 +26,7 @@ export type ErrorStage =
   | 'trust'
   | 'seal'
   | 'tlog'
+  | 'rows'
   | 'projections'
   | 'capacity'
   | 'cli'
@@ -470,6 +471,14 @@ export const ERROR_REGISTRY = {
     'tlog',
     "the log's latest checkpoint could not be fetched (network, status, size or time bound), or the server answers for another log",
   ),
+  // ---- row commitments and proofs (docs/row-proofs.md)
+  ROWS_UNSPLITTABLE: invalid('rows', 'the dataset cannot be split into records of its format (malformed CSV quoting, invalid JSON, not UTF-8, empty)'),
+  ROWS_BAD_INPUT: invalid('rows', 'a row secret that is not 32 bytes, or no records (or too many) asked for'),
+  ROWS_PROOF_MALFORMED: invalid('rows', 'the row proof is not one: not strict JSON, not its closed members, or past its bounds'),
+  ROWS_PROOF_WRONG_CERTIFICATE: invalid('rows', "the row proof is for another certificate: its certificate, format, count or root is not the certificate's"),
+  ROWS_PROOF_INDEX_INVALID: invalid('rows', 'a record index outside the dataset, or disclosed twice'),
+  ROWS_PROOF_INVALID: invalid('rows', "a disclosed record, with its salt and index, does not prove into the certificate's row root"),
+  ROWS_PROOF_RECORD_INVALID: invalid('rows', 'a disclosed record is not one record of its format'),
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;
