@@ -31,7 +31,7 @@ module.exports = {
       comment: 'the browser bundle (web/src) uses the isomorphic verifier, events and attest only',
       severity: 'error',
       from: { path: '^web/src/' },
-      to: { path: ['^src/(sandbox|commands|projections|cli)/', COMPOSITION, '^src/(events|verify|attest)/node\\.ts$', '^src/seal/node-aead\\.ts$'] },
+      to: { path: ['^src/(sandbox|commands|projections|cli)/', COMPOSITION, '^src/(events|verify|attest|rows)/node\\.ts$', '^src/seal/node-aead\\.ts$'] },
     },
   ],
   options: {

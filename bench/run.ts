@@ -27,6 +27,7 @@ const ALL_MODULES = [
   'tlog',
   'tlog-log',
   'history',
+  'rows',
 ];
 const MODULES = process.env.BENCH_MODULES ? ALL_MODULES.filter((name) => process.env.BENCH_MODULES!.split(',').includes(name)) : ALL_MODULES;
 const options: BenchOptions = { quick: process.argv.includes('--quick') };

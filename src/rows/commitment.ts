@@ -7,7 +7,7 @@
  */
 import { hmac } from '@noble/hashes/hmac';
 import { sha256 } from '@noble/hashes/sha256';
-import { bytesToHex, concatBytes, hexToBytes, parseStrictJson, utf8ToBytes, decodeUtf8Strict } from '../events/index.js';
+import { bytesToHex, nobleSha256, type Sha256, concatBytes, hexToBytes, parseStrictJson, utf8ToBytes, decodeUtf8Strict } from '../events/index.js';
 import { leafHash, verifyInclusion } from '../attest/merkle.js';
 import { EphemeraError } from '../errors.js';
 import type { Registered } from '../error-codes.js';
@@ -24,6 +24,24 @@ const MAX_PROOF_HASHES = 64;
 export type RowProofErrorCode = Registered<
   'ROWS_PROOF_MALFORMED' | 'ROWS_PROOF_WRONG_CERTIFICATE' | 'ROWS_PROOF_INDEX_INVALID' | 'ROWS_PROOF_INVALID' | 'ROWS_PROOF_RECORD_INVALID' | 'ROWS_BAD_INPUT'
 >;
+
+/**
+ * The hashing a commitment is made with: @noble/hashes by default (browser), node:crypto on the server (node.ts).
+ * Each gives the same bytes: the salt of record i (§2) and the RFC 6962 hash of its leaf.
+ */
+export interface RowCrypto {
+  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
+  salt(prk: Uint8Array, index: number): Uint8Array;
+  leafHash(index: number, salt: Uint8Array, record: Uint8Array): Uint8Array;
+  sha256: Sha256;
+}
+
+export const nobleRowCrypto: RowCrypto = {
+  hmacSha256: (key, data) => hmac(sha256, key, data),
+  salt: (prk, index) => hmac(sha256, prk, concatBytes(SALT_INFO, u64be(index), ONE)),
+  leafHash: (index, salt, record) => leafHash(rowLeaf(index, salt, record)),
+  sha256: nobleSha256,
+};
 
 export interface RowCommitment {
   format: RowFormat;
@@ -42,21 +60,24 @@ export interface RowProof {
   rows: { index: number; record: string; salt: string; proof: string[] }[];
 }
 
-const u64be = (i: number) => {
+export const SALT_INFO = utf8ToBytes(`${ROW_SALT_LABEL}\n`);
+const ONE = new Uint8Array([1]);
+
+export const u64be = (i: number) => {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, BigInt(i));
   return out;
 };
 
 /** HKDF-Extract(salt = ROW_SALT_LABEL, ikm = secret): the key every record's salt comes from. */
-export function rowSaltKey(secret: Uint8Array): Uint8Array {
+export function rowSaltKey(secret: Uint8Array, crypto: RowCrypto = nobleRowCrypto): Uint8Array {
   if (secret.length !== SECRET_BYTES) fail('ROWS_BAD_INPUT', `the row secret is ${SECRET_BYTES} bytes`);
-  return hmac(sha256, utf8ToBytes(ROW_SALT_LABEL), secret);
+  return crypto.hmacSha256(utf8ToBytes(ROW_SALT_LABEL), secret);
 }
 
 /** HKDF-Expand(prk, info = ROW_SALT_LABEL ‖ "\n" ‖ u64be(i), 32): record i's salt. */
-export function rowSalt(prk: Uint8Array, index: number): Uint8Array {
-  return hmac(sha256, prk, concatBytes(utf8ToBytes(`${ROW_SALT_LABEL}\n`), u64be(index), new Uint8Array([1])));
+export function rowSalt(prk: Uint8Array, index: number, crypto: RowCrypto = nobleRowCrypto): Uint8Array {
+  return crypto.salt(prk, index);
 }
 
 /** The leaf data of record i: label ‖ u64be(i) ‖ salt ‖ record. Its RFC 6962 leaf hash is what the tree holds. */
@@ -69,11 +90,12 @@ export function commitRecords(
   format: RowFormat,
   dataset: Uint8Array,
   secret: Uint8Array,
+  crypto: RowCrypto = nobleRowCrypto,
 ): { commitment: RowCommitment; records: Uint8Array[]; leafHashes: Uint8Array[] } {
   const records = splitRecords(format, dataset);
-  const prk = rowSaltKey(secret);
-  const leafHashes = records.map((record, i) => leafHash(rowLeaf(i, rowSalt(prk, i), record)));
-  const builder = new TileBuilder();
+  const prk = rowSaltKey(secret, crypto);
+  const leafHashes = records.map((record, i) => crypto.leafHash(i, crypto.salt(prk, i), record));
+  const builder = new TileBuilder(crypto.sha256);
   builder.append(leafHashes);
   return { commitment: { format, count: records.length, root: bytesToHex(builder.root()) }, records, leafHashes };
 }
