@@ -1,4 +1,5 @@
 /** The `ephemera` command as a process: run, verify, exit codes, --json discipline. */
+import { runCli, type CliResult } from './cli/testing/run-cli.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -31,18 +32,8 @@ const ephemeraIn = (dataDir: string, ...args: string[]) => {
 const ephemera = (...args: string[]) => ephemeraIn(join(dir, 'data'), ...args);
 
 /** The CLI as a child process that does not block this one (which serves the key it fetches). */
-function runAsync(dataDir: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/ephemera.js'), ...args, '--data-dir', dataDir], {
-      cwd: ROOT,
-      env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), EPHEMERA_TRUSTED_KEYS: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runAsync(dataDir: string, ...args: string[]): Promise<CliResult> {
+  return runCli([...args, '--data-dir', dataDir], { env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), EPHEMERA_TRUSTED_KEYS: '' } });
 }
 
 /** The first key in the trust file under `configHome`. */

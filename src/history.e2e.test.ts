@@ -6,6 +6,7 @@
  * answer it exits 1 with TLOG_HISTORY_BROKEN, and a proxy that drops the newest run is caught by
  * the holder of that run's certificate. Needs the log's routes (docs/transparency.md §11).
  */
+import { runCli, type CliResult } from './cli/testing/run-cli.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -62,18 +63,8 @@ afterAll(async () => {
 /** The CLI as a reader with its own (empty) data directory and trust file. */
 const ephemera = (...args: string[]) => ephemeraIn(join(dir, 'reader'), ...args);
 
-function ephemeraIn(dataDir: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const cli = spawn(process.execPath, [join(ROOT, 'bin/ephemera.js'), ...args, '--data-dir', dataDir], {
-      cwd: ROOT,
-      env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'reader-config'), EPHEMERA_TRUSTED_KEYS: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    cli.stdout.on('data', (c) => (stdout += c));
-    cli.stderr.on('data', (c) => (stderr += c));
-    cli.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function ephemeraIn(dataDir: string, ...args: string[]): Promise<CliResult> {
+  return runCli([...args, '--data-dir', dataDir], { env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'reader-config'), EPHEMERA_TRUSTED_KEYS: '' } });
 }
 
 /** A loopback proxy to the server that rewrites history answers with `edit` (a log hiding a run). */

@@ -3,7 +3,7 @@
  * docs/transparency.md §11 over src/verify/testing/log-fixture.ts): the chain, paging, a hidden run,
  * a sequencer's skipped run (--audit), trust and exit codes.
  */
-import { spawn } from 'node:child_process';
+import { runCli, type CliResult } from './testing/run-cli.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +14,7 @@ import type { HistoryAnswer } from '../tlog/index.js';
 import { VECTOR_PUBLIC_KEY } from '../verify/testing/forge.js';
 import { fixtureLog, honestLeaves, syntheticLeaf, type FixtureLog } from '../verify/testing/log-fixture.js';
 
-const ROOT = join(import.meta.dirname, '../..');
+const _ROOT = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'ephemera-history-'));
 const servers: Server[] = [];
 afterAll(async () => {
@@ -55,18 +55,8 @@ async function serve(log: FixtureLog, options: { pageSize?: number; hide?: numbe
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-function ephemera(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/ephemera.js'), ...args, '--data-dir', join(dir, 'data')], {
-      cwd: ROOT,
-      env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), EPHEMERA_TRUSTED_KEYS: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function ephemera(...args: string[]): Promise<CliResult> {
+  return runCli([...args, '--data-dir', join(dir, 'data')], { env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), EPHEMERA_TRUSTED_KEYS: '' } });
 }
 
 describe('ephemera history', () => {

@@ -5,7 +5,8 @@
  * fixture log's checkpoint and tiles at the §11 paths (same size, grown,
  * split view, rewritten history, bad tiles, no server).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { runCli, type CliResult } from './testing/run-cli.js';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -67,21 +68,10 @@ function ephemera(...args: string[]): { code: number | null; stdout: string; std
 const verify = (file: string, ...args: string[]) => ephemera('verify', file, '--trust-key', VECTOR_PUBLIC_KEY, ...args);
 
 /** The same, not blocking this process, which serves the log it reads. */
-function verifyAsync(file: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'bin/ephemera.js'), 'verify', file, '--trust-key', VECTOR_PUBLIC_KEY, ...args, '--data-dir', join(dir, 'data')],
-      {
-        cwd: dir,
-        env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), EPHEMERA_TRUSTED_KEYS: '' },
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function verifyAsync(file: string, ...args: string[]): Promise<CliResult> {
+  return runCli(['verify', file, '--trust-key', VECTOR_PUBLIC_KEY, ...args, '--data-dir', join(dir, 'data')], {
+    cwd: dir,
+    env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), EPHEMERA_TRUSTED_KEYS: '' },
   });
 }
 const json = (out: { stdout: string }) => JSON.parse(out.stdout) as Doc;
