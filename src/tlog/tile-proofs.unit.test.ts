@@ -1,8 +1,8 @@
+import { codeOfAsync } from './testing/code-of.js';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { leafHash, nodeHash, rootFromLeafHashes, verifyConsistency, verifyInclusion } from '../attest/merkle.js';
-import { isEphemeraError } from '../errors.js';
 import { formatTilePath } from './tile-path.js';
 import { TiledTree, type TileReader } from './tile-proofs.js';
 import { checkEntryBundle, encodeEntryBundle, TileBuilder } from './tiles.js';
@@ -10,16 +10,6 @@ import { checkEntryBundle, encodeEntryBundle, TileBuilder } from './tiles.js';
 const entry = (i: number) => new TextEncoder().encode(`entry ${i}`);
 const ALL = Array.from({ length: 70001 }, (_, i) => leafHash(entry(i)));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-async function codeOf(body: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await body();
-    return undefined;
-  } catch (error) {
-    if (!isEphemeraError(error)) throw error;
-    return error.code;
-  }
-}
 
 /** Every tile of a tree of `size` (the ALL leaves), by path, as a log serves them. */
 function served(size: number): Map<string, Uint8Array> {
@@ -122,27 +112,27 @@ describe('TiledTree', () => {
     for (const path of ['tile/0/273.p/112', 'tile/1/001.p/17', 'tile/2/000.p/1']) {
       const { tree, tiles } = treeOf(70000);
       flip(tiles, path, 5);
-      expect(await codeOf(() => tree.verifyRoot())).toBe('TLOG_TILE_MISMATCH');
-      expect(await codeOf(() => tree.inclusionProof(0))).toBe('TLOG_TILE_MISMATCH');
+      expect(await codeOfAsync(() => tree.verifyRoot())).toBe('TLOG_TILE_MISMATCH');
+      expect(await codeOfAsync(() => tree.inclusionProof(0))).toBe('TLOG_TILE_MISMATCH');
     }
     for (const path of ['tile/0/003', 'tile/1/000']) {
       const { tree, tiles } = treeOf(70000);
       flip(tiles, path, 8191);
       await tree.verifyRoot();
-      expect(await codeOf(() => tree.inclusionProof(1000))).toBe('TLOG_TILE_MISMATCH');
-      expect(await codeOf(() => tree.leafHash(1000))).toBe('TLOG_TILE_MISMATCH');
-      expect(await codeOf(() => tree.tile(0, 3))).toBe('TLOG_TILE_MISMATCH');
+      expect(await codeOfAsync(() => tree.inclusionProof(1000))).toBe('TLOG_TILE_MISMATCH');
+      expect(await codeOfAsync(() => tree.leafHash(1000))).toBe('TLOG_TILE_MISMATCH');
+      expect(await codeOfAsync(() => tree.tile(0, 3))).toBe('TLOG_TILE_MISMATCH');
     }
     // A tile that is fine but belongs to another tree.
     const { tree, tiles } = treeOf(70000);
     tiles.set('tile/0/003', served(70000).get('tile/0/004')!);
-    expect(await codeOf(() => tree.inclusionProof(1000))).toBe('TLOG_TILE_MISMATCH');
+    expect(await codeOfAsync(() => tree.inclusionProof(1000))).toBe('TLOG_TILE_MISMATCH');
     // A failure is not remembered: a good tile read again is accepted.
     tiles.set('tile/0/003', served(70000).get('tile/0/003')!);
     verifyInclusion(ALL[1000]!, 1000, 70000, await tree.inclusionProof(1000), rootFromLeafHashes(ALL.slice(0, 70000)));
     // A checkpoint root the tiles do not support.
     const wrong = new TiledTree({ size: 70000, root: nodeHash(ALL[0]!, ALL[1]!) }, async (p) => tiles.get(p)!);
-    expect(await codeOf(() => wrong.treeHash())).toBe('TLOG_TILE_MISMATCH');
+    expect(await codeOfAsync(() => wrong.treeHash())).toBe('TLOG_TILE_MISMATCH');
     // The reader cannot change a tile once it is authenticated.
     const { tree: kept, tiles: keptTiles } = treeOf(300);
     const proof = await kept.inclusionProof(5);
@@ -154,15 +144,15 @@ describe('TiledTree', () => {
     const tiles = served(70000);
     const root = rootFromLeafHashes(ALL.slice(0, 70000));
     const answering = (answer: (path: string) => unknown) => new TiledTree({ size: 70000, root }, async (p) => answer(p) as Uint8Array);
-    expect(await codeOf(() => answering((p) => tiles.get(p)!.subarray(1)).verifyRoot())).toBe('TLOG_TILE_SIZE_INVALID');
-    expect(await codeOf(() => answering((p) => new Uint8Array([...tiles.get(p)!, 0])).verifyRoot())).toBe('TLOG_TILE_SIZE_INVALID');
-    expect(await codeOf(() => answering((p) => hex(tiles.get(p)!)).verifyRoot())).toBe('TLOG_TILE_SIZE_INVALID');
-    expect(await codeOf(() => answering(() => undefined).verifyRoot())).toBe('TLOG_TILE_SIZE_INVALID');
-    expect(await codeOf(() => answering((p) => (p === 'tile/0/003' ? tiles.get('tile/0/273.p/112') : tiles.get(p))).inclusionProof(1000))).toBe(
+    expect(await codeOfAsync(() => answering((p) => tiles.get(p)!.subarray(1)).verifyRoot())).toBe('TLOG_TILE_SIZE_INVALID');
+    expect(await codeOfAsync(() => answering((p) => new Uint8Array([...tiles.get(p)!, 0])).verifyRoot())).toBe('TLOG_TILE_SIZE_INVALID');
+    expect(await codeOfAsync(() => answering((p) => hex(tiles.get(p)!)).verifyRoot())).toBe('TLOG_TILE_SIZE_INVALID');
+    expect(await codeOfAsync(() => answering(() => undefined).verifyRoot())).toBe('TLOG_TILE_SIZE_INVALID');
+    expect(await codeOfAsync(() => answering((p) => (p === 'tile/0/003' ? tiles.get('tile/0/273.p/112') : tiles.get(p))).inclusionProof(1000))).toBe(
       'TLOG_TILE_SIZE_INVALID',
     );
     expect(
-      await codeOf(() =>
+      await codeOfAsync(() =>
         answering(() => {
           throw new Error('network down');
         }).verifyRoot(),
@@ -186,14 +176,14 @@ describe('TiledTree', () => {
       () => tree.treeHash(-1),
       () => tree.leafHash(1000),
     ])
-      expect(await codeOf(call)).toBe('TLOG_PROOF_BAD_INPUT');
-    expect(await codeOf(() => tree.tile(0, 4))).toBe('TLOG_TILE_NOT_IN_TREE');
-    expect(await codeOf(() => tree.tile(2, 0))).toBe('TLOG_TILE_NOT_IN_TREE');
-    expect(await codeOf(() => tree.tile(-1, 0))).toBe('TLOG_TILE_NOT_IN_TREE');
+      expect(await codeOfAsync(call)).toBe('TLOG_PROOF_BAD_INPUT');
+    expect(await codeOfAsync(() => tree.tile(0, 4))).toBe('TLOG_TILE_NOT_IN_TREE');
+    expect(await codeOfAsync(() => tree.tile(2, 0))).toBe('TLOG_TILE_NOT_IN_TREE');
+    expect(await codeOfAsync(() => tree.tile(-1, 0))).toBe('TLOG_TILE_NOT_IN_TREE');
     const read: TileReader = async () => new Uint8Array(0);
-    expect(await codeOf(async () => new TiledTree({ size: -1, root: ALL[0]! }, read))).toBe('TLOG_PROOF_BAD_INPUT');
-    expect(await codeOf(async () => new TiledTree({ size: 2 ** 53, root: ALL[0]! }, read))).toBe('TLOG_PROOF_BAD_INPUT');
-    expect(await codeOf(async () => new TiledTree({ size: 1, root: new Uint8Array(31) }, read))).toBe('TLOG_PROOF_BAD_INPUT');
+    expect(await codeOfAsync(async () => new TiledTree({ size: -1, root: ALL[0]! }, read))).toBe('TLOG_PROOF_BAD_INPUT');
+    expect(await codeOfAsync(async () => new TiledTree({ size: 2 ** 53, root: ALL[0]! }, read))).toBe('TLOG_PROOF_BAD_INPUT');
+    expect(await codeOfAsync(async () => new TiledTree({ size: 1, root: new Uint8Array(31) }, read))).toBe('TLOG_PROOF_BAD_INPUT');
   });
 
   it('proves the empty tree has the empty root and reads nothing for it', async () => {
@@ -202,7 +192,7 @@ describe('TiledTree', () => {
       throw new Error('no tiles');
     });
     expect(hex(await tree.treeHash())).toBe(hex(empty));
-    expect(await codeOf(() => new TiledTree({ size: 0, root: ALL[0]! }, async () => new Uint8Array(0)).verifyRoot())).toBe('TLOG_TILE_MISMATCH');
+    expect(await codeOfAsync(() => new TiledTree({ size: 0, root: ALL[0]! }, async () => new Uint8Array(0)).verifyRoot())).toBe('TLOG_TILE_MISMATCH');
   });
 
   it('keeps at most maxCachedTiles full tiles, and reads an evicted one again (authenticating it again)', async () => {
@@ -224,14 +214,14 @@ describe('TiledTree', () => {
     expect(reads).toEqual(['tile/0/000']);
     // An evicted tile is authenticated again when read again.
     tiles.set('tile/0/001', served(70000).get('tile/0/002')!);
-    expect(await codeOf(() => tree.inclusionProof(256))).toBe('TLOG_TILE_MISMATCH');
+    expect(await codeOfAsync(() => tree.inclusionProof(256))).toBe('TLOG_TILE_MISMATCH');
   });
 
   it('refuses a maxCachedTiles that is no count (NaN bounded nothing: the cache grew without limit)', async () => {
     const root = rootFromLeafHashes(ALL.slice(0, 3));
     const read: TileReader = async () => new Uint8Array(0);
     for (const maxCachedTiles of [Number.NaN, 1.5, -1, Number.POSITIVE_INFINITY])
-      expect(await codeOf(async () => new TiledTree({ size: 3, root }, read, undefined, { maxCachedTiles })), String(maxCachedTiles)).toBe(
+      expect(await codeOfAsync(async () => new TiledTree({ size: 3, root }, read, undefined, { maxCachedTiles })), String(maxCachedTiles)).toBe(
         'TLOG_PROOF_BAD_INPUT',
       );
     expect(new TiledTree({ size: 3, root }, read, undefined, { maxCachedTiles: 1 }).size).toBe(3);

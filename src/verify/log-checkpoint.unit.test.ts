@@ -3,7 +3,7 @@ import { hexToBytes, utf8ToBytes } from '../events/index.js';
 import { verifyInclusion } from '../attest/merkle.js';
 import { encodeLeaf, parseLeaf, parseNote, signNote, generateCosignerKey } from '../tlog/index.js';
 import { sha256Bytes } from '../events/index.js';
-import { codeOf } from '../tlog/testing/code-of.js';
+import { codeOf, codeOfAsync } from '../tlog/testing/code-of.js';
 import { checkLogCheckpoint, parseLogKeyDocument } from './log-checkpoint.js';
 import { fixtureLog, syntheticLeaf } from './testing/log-fixture.js';
 import { VECTOR_PUBLIC_KEY } from './testing/forge.js';
@@ -80,12 +80,3 @@ describe('checkLogCheckpoint', () => {
     );
   });
 });
-
-async function codeOfAsync(f: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await f();
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-}

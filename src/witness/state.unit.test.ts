@@ -1,3 +1,4 @@
+import { codeOfAsync } from '../tlog/testing/code-of.js';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,15 +15,6 @@ const freshDir = () => join(root, `w${n++}`);
 
 const log = new TestLog('example.test/state').append(10);
 const entry = (l = log): CosignedCheckpoint => ({ size: l.size, rootHash: l.root(), note: l.checkpoint(), cosignedAt: 1_800_000_000 });
-
-async function codeOf(body: () => Promise<unknown>): Promise<string> {
-  try {
-    await body();
-    return 'no error';
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  }
-}
 
 describe('WitnessState', () => {
   it('starts empty, and a commit is on disk (and read back by a new instance) once it resolves', async () => {
@@ -68,7 +60,7 @@ describe('WitnessState', () => {
     const dir = freshDir();
     await WitnessState.open(dir);
     writeFileSync(join(dir, 'state.json'), text);
-    expect(await codeOf(() => WitnessState.open(dir))).toBe('TLOG_WITNESS_STATE_INVALID');
+    expect(await codeOfAsync(() => WitnessState.open(dir))).toBe('TLOG_WITNESS_STATE_INVALID');
   });
 
   it('refuses an entry whose checkpoint is not the recorded size, root or origin, or a malformed member', async () => {
@@ -89,12 +81,12 @@ describe('WitnessState', () => {
       const dir = freshDir();
       await WitnessState.open(dir);
       writeFileSync(join(dir, 'state.json'), JSON.stringify({ type: 'ephemera.witness-state', v: 1, logs: { [log.origin]: bad } }));
-      expect(await codeOf(() => WitnessState.open(dir)), JSON.stringify(bad)).toBe('TLOG_WITNESS_STATE_INVALID');
+      expect(await codeOfAsync(() => WitnessState.open(dir)), JSON.stringify(bad)).toBe('TLOG_WITNESS_STATE_INVALID');
     }
     const dir = freshDir();
     await WitnessState.open(dir);
     writeFileSync(join(dir, 'state.json'), JSON.stringify({ type: 'ephemera.witness-state', v: 1, logs: { 'example.test/elsewhere': good } }));
-    expect(await codeOf(() => WitnessState.open(dir))).toBe('TLOG_WITNESS_STATE_INVALID');
+    expect(await codeOfAsync(() => WitnessState.open(dir))).toBe('TLOG_WITNESS_STATE_INVALID');
   });
 
   it('keeps evidence under a name of the size and content hash: different conflicts never overwrite, the same one is kept once', async () => {
@@ -126,14 +118,14 @@ describe('the witness key and lock', () => {
   it('creates the key 0600 once, reads the same key back, and refuses one others can read', async () => {
     const dir = freshDir();
     await WitnessState.open(dir);
-    expect(await codeOf(() => loadWitnessKey(dir, { create: false }))).toBe('TLOG_WITNESS_STATE_INVALID');
+    expect(await codeOfAsync(() => loadWitnessKey(dir, { create: false }))).toBe('TLOG_WITNESS_STATE_INVALID');
     const made = await loadWitnessKey(dir, { create: true, name: 'witness.example/w1' });
     expect(made.vkey).toMatch(/^witness\.example\/w1\+[0-9a-f]{8}\+/);
     expect(statSync(join(dir, 'witness.key')).mode & 0o777).toBe(0o600);
     expect((await loadWitnessKey(dir, { create: true })).vkey).toBe(made.vkey);
     const { chmodSync } = await import('node:fs');
     chmodSync(join(dir, 'witness.key'), 0o644);
-    expect(await codeOf(() => loadWitnessKey(dir, { create: false }))).toBe('TLOG_WITNESS_STATE_INVALID');
+    expect(await codeOfAsync(() => loadWitnessKey(dir, { create: false }))).toBe('TLOG_WITNESS_STATE_INVALID');
     chmodSync(join(dir, 'witness.key'), 0o600);
     writeFileSync(join(dir, 'witness.key'), 'PRIVATE+KEY+broken\n', { mode: 0o600 });
     const error = await loadWitnessKey(dir, { create: false }).catch((e: Error) => e);
@@ -145,7 +137,7 @@ describe('the witness key and lock', () => {
     const dir = freshDir();
     await WitnessState.open(dir);
     const release = await lockStateDir(dir);
-    expect(await codeOf(() => lockStateDir(dir))).toBe('TLOG_WITNESS_STATE_LOCKED');
+    expect(await codeOfAsync(() => lockStateDir(dir))).toBe('TLOG_WITNESS_STATE_LOCKED');
     await release();
     // A pid that is no process (beyond pid_max): stale.
     writeFileSync(join(dir, 'witness.pid'), '4194999\n');

@@ -10,3 +10,14 @@ export function codeOf(body: () => unknown): string {
   }
   return 'no error';
 }
+
+/** The same for an async body. */
+export async function codeOfAsync(body: () => Promise<unknown>): Promise<string> {
+  try {
+    await body();
+  } catch (error) {
+    if (isEphemeraError(error)) return error.code;
+    throw error;
+  }
+  return 'no error';
+}
