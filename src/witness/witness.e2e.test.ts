@@ -5,7 +5,7 @@
  * origins and checkpoints the log did not sign, and keeps refusing after a
  * restart.
  */
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { encodeBase64 } from '../tlog/lines.js';
 import { generateNoteKey, openNote, parseNoteSignerKey, parseNoteVerifierKey } from '../tlog/note.js';
 import { formatAddCheckpointRequest, TREE_SIZE_CONTENT_TYPE } from '../tlog/witness-messages.js';
 import { TestLog } from './testing/test-log.js';
+import { startWitnessProcess, type WitnessProcess } from './testing/witness-process.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'ephemera-witness-'));
@@ -29,30 +30,11 @@ afterAll(() => {
 const ORIGIN = 'example.test/log-a';
 const log = new TestLog(ORIGIN);
 
-/** Starts the witness; resolves with its URL and vkey once it listens (it prints them as JSON with --json). */
-function startWitness(...extra: string[]): Promise<{ child: ChildProcessWithoutNullStreams; url: string; vkey: string; stderr: () => string }> {
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'bin/ephemera.js'), 'witness', '--origin', ORIGIN, '--log-key', log.vkey, '--state', state, '--listen', '127.0.0.1:0', '--json', ...extra],
-    { cwd: ROOT, env: { ...process.env } },
-  );
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (c) => (stderr += c));
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (c) => {
-      stdout += c;
-      try {
-        const printed = JSON.parse(stdout) as { url: string; vkey: string } | { error: { code: string } };
-        if ('error' in printed) reject(new Error(`witness refused to start: ${printed.error.code}`));
-        else resolve({ child, url: printed.url, vkey: printed.vkey, stderr: () => stderr });
-      } catch {
-        // not all of it yet
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`witness exited ${code}: ${stderr}`)));
-  });
+/** Starts the witness on this log; resolves with its URL and vkey once it listens. */
+async function startWitness(...extra: string[]): Promise<WitnessProcess> {
+  const started = await startWitnessProcess({ origin: ORIGIN, logKey: log.vkey, state }, ...extra);
+  children.push(started.child);
+  return started;
 }
 
 function stop(child: ChildProcessWithoutNullStreams): Promise<number | null> {

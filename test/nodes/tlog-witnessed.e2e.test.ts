@@ -6,7 +6,7 @@
  * another leaf are refused. Go's reference code (sumdb/note, sumdb/tlog) agrees on the served checkpoint's
  * signature, the certificate's inclusion proof and the served tiles.
  */
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,13 +24,14 @@ import {
   type CertificateTransparency,
 } from '../../src/tlog/index.js';
 import type { Certificate } from '../../src/verify/index.js';
+import { startWitnessProcess, type WitnessProcess } from '../../src/witness/testing/witness-process.js';
 import { buildGoProgram } from '../interop/go-program.js';
 import { startNode, type NodeProcess } from './node-process.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const root = mkdtempSync(join(tmpdir(), 'ephemera-tlog-witnessed-'));
 const dataDir = join(root, 'node');
-let witness: ChildProcessWithoutNullStreams;
+let witness: WitnessProcess;
 let witnessKey: string;
 let node: NodeProcess;
 let simulatedKey: string;
@@ -40,28 +41,6 @@ const JOB = JSON.stringify({
   dataset: { data: b64('a,b\n1,2\n'), format: 'csv' },
   sandbox: { tools: ['python'], scripts: { 'main.py': 'print("ok")' }, environment: { timeout_seconds: 20, max_memory_mb: 256 } },
 });
-
-function startWitness(origin: string, logVkey: string): Promise<{ url: string; vkey: string }> {
-  witness = spawn(
-    process.execPath,
-    [join(ROOT, 'bin/ephemera.js'), 'witness', '--origin', origin, '--log-key', logVkey, '--state', join(root, 'witness'), '--listen', '127.0.0.1:0', '--json'],
-    { cwd: ROOT, env: { ...process.env } },
-  );
-  let stdout = '';
-  let stderr = '';
-  witness.stderr.on('data', (c) => (stderr += c));
-  return new Promise((resolve, reject) => {
-    witness.stdout.on('data', (c) => {
-      stdout += c;
-      try {
-        resolve(JSON.parse(stdout) as { url: string; vkey: string });
-      } catch {
-        // not all of it yet
-      }
-    });
-    witness.on('exit', (code) => reject(new Error(`witness exited ${code}: ${stderr}`)));
-  });
-}
 
 /** `ephemera verify` on a file; resolves with the exit code and the JSON verdict. */
 function verify(file: string, ...flags: string[]): { code: number; verdict: { transparency?: unknown } } {
@@ -83,18 +62,18 @@ beforeAll(async () => {
   const attestor = new SimulatedAttestor(dataDir);
   simulatedKey = attestor.publicKeyHex;
   const logKey = await openLogKey(attestor, null);
-  const started = await startWitness(logKey.origin, logKey.vkey);
-  witnessKey = started.vkey;
+  witness = await startWitnessProcess({ origin: logKey.origin, logKey: logKey.vkey, state: join(root, 'witness') });
+  witnessKey = witness.vkey;
   node = await startNode({
     name: 'tlog-witnessed',
     dataDir,
-    env: { EPHEMERA_LOG: 'sqlite', EPHEMERA_TLOG_INTERVAL_MS: '200', EPHEMERA_TLOG_WITNESSES: `${started.vkey}@${started.url}` },
+    env: { EPHEMERA_LOG: 'sqlite', EPHEMERA_TLOG_INTERVAL_MS: '200', EPHEMERA_TLOG_WITNESSES: `${witness.vkey}@${witness.url}` },
   });
 }, 90_000);
 
 afterAll(async () => {
   await node?.stop();
-  witness?.kill('SIGTERM');
+  witness?.child.kill('SIGTERM');
   rmSync(root, { recursive: true, force: true });
 });
 
