@@ -60,6 +60,11 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     else if (status >= 500) request.log.error({ code: body.error.code, errCode: isEphemeraError(error) ? error.code : error.code }, 'request failed');
     return reply.status(status).send(body);
   });
+  // A draining node closes each connection after its answer: a proxy then never reuses an idle one the node is about
+  // to close, a race that reaches the client as a bare connection reset on a POST it cannot safely retry.
+  app.addHook('onSend', async (_request, reply) => {
+    if (services.admission.snapshot().draining) void reply.header('connection', 'close');
+  });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
   );

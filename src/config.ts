@@ -89,6 +89,8 @@ export interface Config {
   readonly queueTimeoutMs: number;
   /** On SIGTERM/SIGINT, how long in-flight runs may go on before they are stopped (EXECUTOR_DRAINING), ms. */
   readonly drainTimeoutMs: number;
+  /** On SIGTERM/SIGINT, how long the listener stays open at least (answering /ready 503) so a load balancer notices first, ms. */
+  readonly drainGraceMs: number;
   /** The KEM of the sealing key (docs/sealed.md §1): x25519, or x-wing (post-quantum hybrid). */
   readonly sealKem: 'x25519' | 'x-wing';
   /** A fresh sealing key every so many seconds (and at start). */
@@ -160,6 +162,7 @@ const VARIABLES = {
   queueMax: 'EPHEMERA_QUEUE_MAX',
   queueTimeoutMs: 'EPHEMERA_QUEUE_TIMEOUT_MS',
   drainTimeoutMs: 'EPHEMERA_DRAIN_TIMEOUT_MS',
+  drainGraceMs: 'EPHEMERA_DRAIN_GRACE_MS',
   executionLeaseMs: 'EPHEMERA_EXECUTION_LEASE_MS',
   asyncRunsMax: 'EPHEMERA_ASYNC_RUNS_MAX',
   asyncRetentionSeconds: 'EPHEMERA_ASYNC_RETENTION_SECONDS',
@@ -276,6 +279,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Record<key
     queueMax: integer('queueMax', 4 * maxRuns, 0, 100_000),
     queueTimeoutMs: integer('queueTimeoutMs', 30_000, 0, 3_600_000),
     drainTimeoutMs: integer('drainTimeoutMs', 20_000, 0, 3_600_000),
+    drainGraceMs: integer('drainGraceMs', 0, 0, 600_000),
     executionLeaseMs: integer('executionLeaseMs', DEFAULT_LEASE_MS, 1000, 86_400_000),
     asyncRunsMax: integer('asyncRunsMax', 1000, 1, 1_000_000),
     asyncRetentionSeconds: integer('asyncRetentionSeconds', 600, 0, 86_400),

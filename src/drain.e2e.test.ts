@@ -5,7 +5,10 @@
  * EPHEMERA_DRAIN_TIMEOUT_MS, and stops one that does not as a certified
  * EXECUTOR_DRAINING failure whose certificate verifies and proves the dataset
  * deleted and the sandbox destroyed; then exits 0, leaving no bubblewrap
- * process and nothing of the run in its temporary directory.
+ * process and nothing of the run in its temporary directory. With
+ * EPHEMERA_DRAIN_GRACE_MS it keeps listening that long, each answer closing
+ * its connection, so a load balancer sees /ready fail before connections are
+ * refused.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -82,7 +85,7 @@ afterAll(() => {
   for (const root of roots) rmSync(root, { recursive: true, force: true });
 });
 
-async function serve(drainTimeoutMs: number): Promise<Served> {
+async function serve(drainTimeoutMs: number, env: Record<string, string> = {}): Promise<Served> {
   const root = mkdtempSync(join(tmpdir(), 'ephemera-drain-'));
   roots.push(root);
   const dataDir = join(root, 'data');
@@ -94,7 +97,14 @@ async function serve(drainTimeoutMs: number): Promise<Served> {
   chmodSync(tmp, 0o1777);
   const child = spawn(process.execPath, [join(ROOT, 'bin/ephemera.js'), 'serve', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1'], {
     cwd: ROOT,
-    env: { ...process.env, TMPDIR: tmp, EPHEMERA_DRAIN_TIMEOUT_MS: String(drainTimeoutMs), EPHEMERA_LOG: 'sqlite', XDG_CONFIG_HOME: join(root, 'config') },
+    env: {
+      ...process.env,
+      TMPDIR: tmp,
+      EPHEMERA_DRAIN_TIMEOUT_MS: String(drainTimeoutMs),
+      EPHEMERA_LOG: 'sqlite',
+      XDG_CONFIG_HOME: join(root, 'config'),
+      ...env,
+    },
   });
   let log = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -190,6 +200,27 @@ describe('ephemera serve on SIGTERM', () => {
       expect(await server.exited).toBe(0);
       expect(server.log()).not.toContain('stopped');
       expect(runLeftovers(server.tmp)).toEqual([]);
+    } finally {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    }
+  });
+
+  it('keeps listening for EPHEMERA_DRAIN_GRACE_MS with nothing in flight, closing the connection after each answer, then exits 0', async () => {
+    const server = await serve(30_000, { EPHEMERA_DRAIN_GRACE_MS: '4000' });
+    try {
+      server.child.kill('SIGTERM');
+      await until('the drain to begin', async () => (await fetch(`${server.url}/ready`)).status === 503);
+      // Well inside the grace: without it, a server with no run in flight closes its listener at once.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(server.child.exitCode).toBeNull();
+      const ready = await fetch(`${server.url}/ready`);
+      expect(ready.status).toBe(503);
+      expect(ready.headers.get('connection')).toBe('close');
+      const refused = await post(server.url, sleeping(0));
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('connection')).toBe('close');
+      expect((await refused.json()).error.code).toBe('SERVER_DRAINING');
+      expect(await server.exited).toBe(0);
     } finally {
       if (server.child.exitCode === null) server.child.kill('SIGKILL');
     }

@@ -2,9 +2,12 @@
  * `ephemera serve`: listen, and shut down cleanly on SIGINT/SIGTERM: drain
  * (admit nothing more, /ready 503; runs in flight go on until
  * EPHEMERA_DRAIN_TIMEOUT_MS, then are stopped as certified EXECUTOR_DRAINING
- * failures), then close the HTTP server (answers in flight are sent) and the
- * services (every pending append awaited before the log closes), exit 0.
+ * failures; the listener stays open at least EPHEMERA_DRAIN_GRACE_MS, and
+ * every answer meanwhile closes its connection), then close the HTTP server
+ * (answers in flight are sent) and the services (every pending append awaited
+ * before the log closes), exit 0.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from './config.js';
 import { buildApp } from './app.js';
 import { createServices } from './services.js';
@@ -44,7 +47,8 @@ export async function serve(config: Config): Promise<{ url: string; close: () =>
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
-      const { stopped } = await services.admission.drain();
+      // The listener stays open for the grace too: until a load balancer has seen /ready fail, it still sends here.
+      const [{ stopped }] = await Promise.all([services.admission.drain(), delay(config.drainGraceMs)]);
       if (stopped > 0) process.stderr.write(`ephemera: stopped ${stopped} run(s) at the drain deadline (EXECUTOR_DRAINING)\n`);
       clearInterval(refresher);
       await app.close();

@@ -69,7 +69,15 @@ describe('HAProxy in front of two nodes (deploy/nodes/haproxy.cfg)', () => {
         await startNode({
           name,
           dataDir: join(dir, name),
-          env: { EPHEMERA_LOG: 'kafka', KAFKA_BROKERS: BROKERS.join(','), EPHEMERA_KAFKA_TOPIC: TOPIC, EPHEMERA_KAFKA_PARTITIONS: '3', EPHEMERA_NODE_ID: name },
+          env: {
+            EPHEMERA_LOG: 'kafka',
+            KAFKA_BROKERS: BROKERS.join(','),
+            EPHEMERA_KAFKA_TOPIC: TOPIC,
+            EPHEMERA_KAFKA_PARTITIONS: '3',
+            EPHEMERA_NODE_ID: name,
+            // As docker-compose.nodes.yml sets it: the listener outlives the proxy's notice of the drain.
+            EPHEMERA_DRAIN_GRACE_MS: '6000',
+          },
         }),
       );
     const proxyPort = await freePort();
@@ -161,8 +169,8 @@ describe('HAProxy in front of two nodes (deploy/nodes/haproxy.cfg)', () => {
     const [draining, staying] = nodes as [NodeProcess, NodeProcess];
     const stopped = draining.stop(30_000);
     const answers: { status: number; code: string | null }[] = [];
-    const deadline = Date.now() + 8000;
-    // Long enough for the proxy's check to fail twice (inter 2 s, fall 2).
+    const deadline = Date.now() + 10_000;
+    // Long enough for the proxy's check to fail twice (inter 2 s, fall 2), and past the node's drain grace (6 s).
     while (Date.now() < deadline) {
       const response = await fetch(`${url}/execute`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(NOOP('three')) });
       const body = (await response.json().catch(() => null)) as { certificate_id?: string; error?: { code: string } } | null;
