@@ -174,6 +174,10 @@ export const ERROR_REGISTRY = {
     'events',
     "a sealed submission's `sealed` list does not start with dataset, repeats a part, or is out of order, or its dataset came from a URL",
   ),
+  EVENTS_ROWS_INVALID: invalid(
+    'events',
+    "a dataset.loaded event both commits rows and says why not, a txt commitment claims a sort key, or the rows' format is not the request's dataset format",
+  ),
   // Strict JSON reading.
   JSON_SYNTAX: invalid('json', 'not JSON'),
   JSON_INVALID_UTF8: invalid('json', 'the bytes are not valid UTF-8'),

@@ -39,6 +39,9 @@ export {
   type Submission,
   type SealedResult,
   type SealSuite,
+  type RowsMember,
+  type RowsAbsentReason,
+  ROWS_ABSENT_REASONS,
 } from './types.js';
 export {
   EVENT_HASH_TAG,

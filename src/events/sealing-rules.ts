@@ -11,12 +11,14 @@
  *   order dataset, api_key, sandbox, the dataset always: one spelling per
  *   value, and no certificate claims a sealed run whose dataset was plain
  *   (its dataset_source is then `inline`: a sealed request names no URL).
+ * - `dataset.loaded` has `rows` or `rows_absent`, never both, and a `txt`
+ *   commitment is never sorted (docs/row-proofs.md §3, §8).
  */
 import type { Registered } from '../error-codes.js';
 import { EphemeraError } from '../errors.js';
 import type { EventData, EventType } from './types.js';
 
-export type SealingRuleCode = Registered<'EVENTS_SEALED_RESULT_NOT_EMPTY' | 'EVENTS_SUBMISSION_INVALID'>;
+export type SealingRuleCode = Registered<'EVENTS_SEALED_RESULT_NOT_EMPTY' | 'EVENTS_SUBMISSION_INVALID' | 'EVENTS_ROWS_INVALID'>;
 
 /** What a sealed submission can hold, in the order `submission.sealed` lists it. */
 const SEALED_PARTS = ['dataset', 'api_key', 'sandbox'] as const;
@@ -41,6 +43,14 @@ export function checkSealingRules(event: { type: EventType; data: unknown }, whe
         if (at <= last) fail('EVENTS_SUBMISSION_INVALID', `submission.sealed[${i}]`, 'each part once, in the order dataset, api_key, sandbox');
         last = at;
       }
+      return;
+    }
+    case 'dataset.loaded': {
+      // One spelling per fact: the records were committed, or the event says why not (docs/row-proofs.md §3).
+      const data = event.data as EventData['dataset.loaded'];
+      if (data.rows && data.rows_absent) fail('EVENTS_ROWS_INVALID', 'rows_absent', 'rows were committed: rows_absent cannot say they were not');
+      if (data.rows && data.rows.sorted_by !== null && data.rows.format === 'txt')
+        fail('EVENTS_ROWS_INVALID', 'rows.sorted_by', 'a txt dataset has no sort key');
       return;
     }
     case 'execution.completed':

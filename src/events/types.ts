@@ -10,8 +10,9 @@
  * ones added later are absent when they do not apply (never null: one
  * spelling per value), so the certificates issued before them still verify as
  * they are: `execution.failed.stderr_tail` (no entry script failed),
- * `execution.requested.submission` (plain input) and the outcome events'
- * `sealed_result` (a result in the clear). Version 1 is kept to read
+ * `execution.requested.submission` (plain input), the outcome events'
+ * `sealed_result` (a result in the clear) and `dataset.loaded`'s `rows` and
+ * `rows_absent` (an executor that did not commit rows). Version 1 is kept to read
  * certificates issued before; its open blocks (`s.json()`) are why a v1
  * verdict lists members that nothing commits (docs/verification.md §9).
  */
@@ -141,6 +142,17 @@ const sealedResultV2 = s.object({
   ciphertext: s.hex(undefined, 1 << 22),
 });
 
+/** The row commitment (docs/row-proofs.md §3): present when the records were committed. */
+const rowsV2 = s.object({
+  format: s.oneOf(['csv', 'json', 'txt'] as const),
+  count: s.int(1),
+  root: s.hex(64),
+  sorted_by: s.nullable(text(256)),
+});
+
+/** Why a dataset's records were not committed (docs/row-proofs.md §1, §6, §8). */
+export const ROWS_ABSENT_REASONS = ['csv_quoting', 'json_invalid', 'not_utf8', 'empty', 'too_many_records', 'sort_key_invalid', 'not_requested'] as const;
+
 const destroyChecksV2 = s.either(
   s.object({ sandbox_started: s.literal(false) }),
   s.object({
@@ -163,7 +175,13 @@ export const eventDataSchemas = {
     sandbox: sandboxSummaryV2,
     submission: s.optional(submissionV2),
   }),
-  'dataset.loaded': s.object({ dataset_hash: hash(), bytes: count(), medium: s.literal('tmpfs') }),
+  'dataset.loaded': s.object({
+    dataset_hash: hash(),
+    bytes: count(),
+    medium: s.literal('tmpfs'),
+    rows: s.optional(rowsV2),
+    rows_absent: s.optional(s.object({ reason: s.oneOf(ROWS_ABSENT_REASONS) })),
+  }),
   'sandbox.created': s.object({
     isolation: isolationV2,
     limits: s.record(s.object({ value: count(), mechanism: text() }), 32),
@@ -291,6 +309,8 @@ export type RunResult = Infer<typeof runResultSchemaV2>;
 export type StderrTail = Infer<typeof stderrTailSchemaV2>;
 export type Totals = Infer<typeof totalsV2>;
 export type Submission = Infer<typeof submissionV2>;
+export type RowsMember = Infer<typeof rowsV2>;
+export type RowsAbsentReason = (typeof ROWS_ABSENT_REASONS)[number];
 export type SealedResult = Infer<typeof sealedResultV2>;
 export type SealSuite = (typeof SEAL_SUITES)[number];
 export type Attestation = Infer<typeof attestationSchemaV2>;

@@ -15,7 +15,10 @@ import {
   type SealedResult,
   type StderrTail,
   type Submission,
+  type RowsMember,
+  type RowsAbsentReason,
 } from '../events/index.js';
+import { EphemeraError } from '../errors.js';
 import type { CertificateTransparency } from '../tlog/index.js';
 
 /** The format version written today (the `v` of every event of the stream). */
@@ -71,7 +74,8 @@ export interface Certificate {
   sandbox_hash: string;
   fingerprint: string;
   /** `submission` only when the input arrived sealed (docs/sealed.md §4): absent means plain. */
-  dataset: { bytes: number; format: string; source: string; submission?: Submission };
+  /** `rows` / `rows_absent`: the row commitment or why there is none (docs/row-proofs.md §3); both absent before it existed. */
+  dataset: { bytes: number; format: string; source: string; submission?: Submission; rows?: RowsMember; rows_absent?: { reason: RowsAbsentReason } };
   sandbox: SandboxSummary | null;
   isolation: Record<string, unknown> | null;
   result: {
@@ -212,9 +216,23 @@ export class CertificateFold {
         cert.lifecycle.requested = event.at;
         return;
       }
-      case 'dataset.loaded':
+      case 'dataset.loaded': {
+        const d = event.data;
         cert.lifecycle.dataset_loaded = event.at;
+        if (d.rows) {
+          if (d.rows.format !== cert.dataset.format)
+            throw new EphemeraError(
+              'EVENTS_ROWS_INVALID',
+              `events[${event.seq}].data.rows.format: ${d.rows.format}, but the dataset is ${cert.dataset.format}`,
+              {
+                fields: { field: `events[${event.seq}].data.rows.format` },
+              },
+            );
+          cert.dataset.rows = d.rows;
+        }
+        if (d.rows_absent) cert.dataset.rows_absent = d.rows_absent;
         return;
+      }
       case 'sandbox.created':
         cert.isolation = event.data.isolation;
         cert.lifecycle.execution_started = event.at;

@@ -4,7 +4,7 @@
  * trust, the hash). Types only, besides the order of the checks.
  */
 import type { ErrorCode } from '../error-codes.js';
-import type { Sha256, Submission } from '../events/index.js';
+import type { RowsAbsentReason, RowsMember, Sha256, Submission } from '../events/index.js';
 import type { VerifyLimits } from './limits.js';
 import type { KeyIdentity, TrustBasis, TrustOptions } from './trust.js';
 
@@ -45,12 +45,16 @@ export interface Verdict {
   input: InputVerdict | null;
   /** The key the result is sealed to (docs/sealed.md §5); null for a result in the clear, or a certificate that is not valid. */
   sealed_result: { recipient: string; fingerprint: string } | null;
+  /** The dataset's row commitment (docs/row-proofs.md §3), or why there is none; null when the certificate says neither or is not valid. */
+  rows: RowsVerdict | null;
   /**
    * The certificate's log entry (docs/transparency.md §12) when it carries one and it holds (proof, log
    * signature); `trusted` there says whether the reader's log key and witness policy hold. Null otherwise.
    */
   transparency: TransparencyVerdict | null;
 }
+
+export type RowsVerdict = ({ committed: true } & RowsMember) | { committed: false; reason: RowsAbsentReason };
 
 export type InputVerdict = { mode: 'plain' } | ({ mode: 'sealed' } & Omit<Submission, 'mode'>);
 

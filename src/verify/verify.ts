@@ -187,6 +187,7 @@ export class CertificateVerifier {
       uncommitted: [],
       input: null,
       sealed_result: null,
+      rows: null,
       transparency: null,
     };
     const id = this.valueOf('certificate_id');
@@ -350,7 +351,7 @@ export class CertificateVerifier {
       verdict.trusted = trust.trusted;
       verdict.status = trust.trusted ? 'trusted' : 'untrusted';
       verdict.trust = { basis: trust.basis, reason: trust.reason };
-      Object.assign(verdict, sealingOf(this.fold.result()));
+      Object.assign(verdict, sealingOf(this.fold.result()), { rows: rowsOf(this.fold.result()) });
       if (verdict.uncommitted.length > 0) {
         verdict.notice = `${verdict.notice ? `${verdict.notice} ` : ''}Format version 1: ${verdict.uncommitted.join(', ')} are not covered by the Merkle root or the attestation; anyone could have edited them.`;
       }
@@ -395,6 +396,13 @@ function sealingOf(cert: Certificate): Pick<Verdict, 'input' | 'sealed_result'> 
     input: submission ? { ...submission, mode: 'sealed' } : { mode: 'plain' },
     sealed_result: sealed ? { recipient: sealed.recipient, fingerprint: keyFingerprint(sealed.recipient) } : null,
   };
+}
+
+/** The row commitment a valid certificate carries, or why it has none (docs/row-proofs.md §3); null when it says neither. */
+function rowsOf(cert: Certificate): Verdict['rows'] {
+  if (cert.dataset.rows) return { committed: true, ...cert.dataset.rows };
+  if (cert.dataset.rows_absent) return { committed: false, reason: cert.dataset.rows_absent.reason };
+  return null;
 }
 
 function transparencyDetail(t: NonNullable<Verdict['transparency']>): string {

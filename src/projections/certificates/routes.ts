@@ -103,6 +103,18 @@ export const verdictSchema = {
       description: 'the X25519 key the result is sealed to, and its fingerprint; null for a result in the clear',
       properties: { recipient: { type: 'string' }, fingerprint: { type: 'string' } },
     },
+    rows: {
+      type: ['object', 'null'],
+      description: "the dataset's row commitment (docs/row-proofs.md §3), or why there is none; null when the certificate says neither or is not valid",
+      properties: {
+        committed: { type: 'boolean' },
+        format: { type: 'string' },
+        count: { type: 'integer' },
+        root: { type: 'string' },
+        sorted_by: { type: ['string', 'null'] },
+        reason: { type: 'string' },
+      },
+    },
     transparency: {
       type: ['object', 'null'],
       description: "the certificate's leaf in the transparency log, as checked (docs/transparency.md §12); null when it carries none",
