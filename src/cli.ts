@@ -70,6 +70,8 @@ function declareRun(program: Command): void {
     .addOption(new Option('--format <format>', "the dataset's format (default: the file's extension)").choices(DATASET_FORMATS))
     .option('--out <file>', 'also write the certificate there (if that fails it is kept in the data directory)')
     .option('--allow-empty', 'run even when the dataset is empty (refused with DATASET_EMPTY otherwise)')
+    .option('--rows <how>', 'how the records are committed for row proofs: input (default), none, or sorted:<key> (docs/row-proofs.md)', parseRows)
+    .option('--row-secret <file>', "write the run's row secret there (mode 0600, never overwritten): ephemera prove needs it")
     .option('--quiet', 'no progress on stderr (by default each step is reported there as the log acknowledges it)')
     // Progress is the default now; --progress (which asked for it) is still accepted.
     .addOption(new Option('--progress').hideHelp())
@@ -156,6 +158,8 @@ function declareSealed(program: Command): void {
     .requiredOption('--sandbox <file>', 'the sandbox JSON (a script may be {"file": "path"}, relative to it)')
     .addOption(new Option('--format <format>', "the dataset's format (default: the file's extension)").choices(DATASET_FORMATS))
     .option('--allow-empty', 'run even when the dataset is empty')
+    .option('--rows <how>', 'how the records are committed for row proofs: input (default), none, or sorted:<key> (docs/row-proofs.md)', parseRows)
+    .option('--row-secret <file>', "write the run's row secret there (mode 0600, never overwritten): ephemera prove needs it")
     .option('--out <file>', 'also write the certificate there')
     .option('--seal-sandbox', 'encrypt the sandbox description too (by default it is sent in the clear, authenticated)')
     .option(
@@ -197,6 +201,14 @@ function declareSealed(program: Command): void {
       const { open } = await import('./cli/open.js');
       process.exitCode = await open(target, options, command);
     });
+}
+
+/** --rows: input, none or sorted:<key> (docs/row-proofs.md §6). */
+function parseRows(value: string): 'input' | 'none' | { sorted_by: string } {
+  if (value === 'input' || value === 'none') return value;
+  const sorted = /^sorted:(.{1,256})$/s.exec(value);
+  if (!sorted) throw new InvalidArgumentError('expected input, none or sorted:<key> (a csv header field or a json member name).');
+  return { sorted_by: sorted[1]! };
 }
 
 /** --max-key-age: 90s, 30m, 24h, 7d, in ms. */

@@ -1,5 +1,6 @@
 /**
- * ephemera run --dataset FILE --sandbox SANDBOX.json [--format csv|json|txt] [--out CERT.json] [--quiet] [--json]
+ * ephemera run --dataset FILE --sandbox SANDBOX.json [--format csv|json|txt] [--out CERT.json]
+ *              [--rows input|none|sorted:KEY] [--row-secret FILE] [--quiet] [--json]
  * Runs in-process on the configured stores. Exit 0: certified and the
  * computation exited 0; 3: certified but it failed; 2: bad input (or the
  * certificate could not be written to --out: it is kept in the data
@@ -7,6 +8,7 @@
  * In SANDBOX.json a script may be given as {"file": "path"} (relative to
  * SANDBOX.json); it is read into the request.
  */
+import { randomBytes } from 'node:crypto';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { EphemeraError, isEphemeraError } from '../errors.js';
@@ -18,6 +20,9 @@ import { configOf, DATASET_FORMATS, EXIT, note, printJson, progressReporter } fr
 import { keepCertificate, readInput } from './files.js';
 import { reportSteps } from './steps.js';
 import { printCertificateSummary, readSandbox } from './summary.js';
+import { checkRowSecretPath, writeRowSecret } from './row-secret.js';
+import { SECRET_BYTES } from '../rows/index.js';
+import type { RowsRequest } from '../seal/index.js';
 
 export interface RunOptions {
   dataset: string;
@@ -25,6 +30,8 @@ export interface RunOptions {
   format?: string;
   out?: string;
   allowEmpty?: boolean;
+  rows?: RowsRequest;
+  rowSecret?: string;
   quiet?: boolean;
   json?: boolean;
 }
@@ -34,26 +41,40 @@ export async function run(options: RunOptions, command: Command): Promise<number
   const format = options.format ?? extname(options.dataset).slice(1);
   if (!(DATASET_FORMATS as readonly string[]).includes(format))
     throw new EphemeraError('CLI_USAGE', `cannot tell the format of ${options.dataset} from its name: give --format ${DATASET_FORMATS.join('|')}`);
+  checkRowSecretPath(options.rowSecret, options.rows);
   const progress = progressReporter(options.quiet);
   const config = configOf(command);
   const sandbox = readSandbox(options.sandbox);
   const dataset = readInput(options.dataset, 'dataset');
   progress(`read the dataset (${dataset.length} bytes)`);
   const request = parseExecuteRequest({
-    dataset: { data: `base64:${dataset.toString('base64')}`, format, ...(options.allowEmpty ? { allow_empty: true } : {}) },
+    dataset: {
+      data: `base64:${dataset.toString('base64')}`,
+      format,
+      ...(options.allowEmpty ? { allow_empty: true } : {}),
+      ...(options.rows === undefined ? {} : { rows: options.rows }),
+    },
     sandbox,
   });
   dataset.fill(0);
+  // Drawn here, kept (hex) only to be written to --row-secret: the run zeroes its own copy with the dataset.
+  const rowSecret = randomBytes(SECRET_BYTES);
+  const rowSecretHex = options.rowSecret === undefined ? null : rowSecret.toString('hex');
 
   const services = await createServices(config);
   try {
     progress(`running once in a sandbox (${services.attestor.kind} TEE, ${services.log.kind} log)`);
     const certificate = await withTransparency(
       services,
-      (await execute(request, { ...services, onEvents: (batch) => reportSteps(batch, progress) })).certificate,
+      (await execute(request, { ...services, rowSecret, onEvents: (batch) => reportSteps(batch, progress) })).certificate,
       progress,
     );
     const verdict = await verifyCertificate(certificate, services.verifyOptions);
+    if (rowSecretHex !== null && certificate.dataset.rows) {
+      writeRowSecret(options.rowSecret!, rowSecretHex);
+      progress(`wrote the row secret to ${options.rowSecret} (mode 0600): ephemera prove makes row proofs with it`);
+    } else if (certificate.dataset.rows_absent && certificate.dataset.rows_absent.reason !== 'not_requested')
+      progress(`the records are not committed (${certificate.dataset.rows_absent.reason}): the dataset is committed by its hash alone`);
     const kept = keepCertificate(certificateJson(certificate, 2), certificate.certificate_id, options.out, config.dataDir);
     const onStdout = kept.error !== null && kept.path === null;
     if (options.json)

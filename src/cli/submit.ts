@@ -1,5 +1,6 @@
 /**
  * ephemera submit --server URL --dataset FILE --sandbox FILE [--format F] [--allow-empty] [--out CERT.json]
+ *                 [--rows input|none|sorted:KEY] [--row-secret FILE]
  *                 [--seal-sandbox] [--api-key-env NAME] [--result-key KEYFILE] [--trust-key K]…
  *                 [--trust-compose-hash H]… [--max-key-age 24h] [--json] [--quiet]
  * A sealed submission (docs/sealed.md): fetch the server's key document,
@@ -28,6 +29,8 @@ import { keepCertificate, readInput } from './files.js';
 import { readResultKeyFile } from './result-key-file.js';
 import { readerVerifyOptions, type TrustFlags } from './policy.js';
 import { printCertificateSummary, readSandbox } from './summary.js';
+import { checkRowSecretPath, writeRowSecret } from './row-secret.js';
+import type { RowsRequest } from '../seal/index.js';
 
 export interface SubmitOptions extends TrustFlags {
   server: string;
@@ -35,6 +38,8 @@ export interface SubmitOptions extends TrustFlags {
   sandbox: string;
   format?: string;
   allowEmpty?: boolean;
+  rows?: RowsRequest;
+  rowSecret?: string;
   out?: string;
   sealSandbox?: boolean;
   apiKeyEnv?: string;
@@ -53,6 +58,7 @@ const CERTIFICATE_ATTEMPTS = 5;
 export async function submit(options: SubmitOptions, command: Command): Promise<number> {
   const server = serverUrl(options.server);
   checkOut(options.out);
+  checkRowSecretPath(options.rowSecret, options.rows);
   const format = options.format ?? extname(options.dataset).slice(1);
   if (!(DATASET_FORMATS as readonly string[]).includes(format))
     throw new EphemeraError('CLI_USAGE', `cannot tell the format of ${options.dataset} from its name: give --format ${DATASET_FORMATS.join('|')}`);
@@ -78,6 +84,7 @@ export async function submit(options: SubmitOptions, command: Command): Promise<
         dataset,
         format: format as 'csv' | 'json' | 'txt',
         allowEmpty: options.allowEmpty === true,
+        ...(options.rows === undefined ? {} : { rows: options.rows }),
         sandbox: sandbox as Record<string, unknown>,
         sealSandbox: options.sealSandbox === true,
         apiKey,
@@ -121,6 +128,9 @@ export async function submit(options: SubmitOptions, command: Command): Promise<
       'SEAL_SUBMISSION_MISMATCH',
       `the certificate does not say the input was sealed to key statement ${sent.statementHash} (it says ${submission?.key_statement_hash ?? 'plain input'})`,
     );
+  // The secret was derived from this request's HPKE context (docs/row-proofs.md §7): only this process has it.
+  if (options.rowSecret !== undefined && certificate.dataset.rows) writeRowSecret(options.rowSecret, Buffer.from(sent.rowSecret).toString('hex'));
+  sent.rowSecret.fill(0);
   const kept = keepCertificate(new TextDecoder().decode(bytes), certificate.certificate_id, options.out, config.dataDir);
   if (options.json)
     printJson({

@@ -11,7 +11,9 @@
  * activity = llm.called | tool.invoked | tool.completed | file.accessed | network.requested
  * A fold with constant work per event: the sets of calls are updated in
  * place (copying them per event made a stream of n calls cost n²), so one
- * machine follows one stream and is not shared. No I/O, no clock.
+ * machine follows one stream and is not shared. No I/O, no clock. It also
+ * holds the one rule across two events a schema cannot say: a row commitment
+ * is of the requested dataset format (EVENTS_ROWS_INVALID).
  */
 import { EphemeraError } from '../errors.js';
 import type { EventEnvelope } from './envelope.js';
@@ -25,6 +27,8 @@ export class Lifecycle {
   private readonly open = new Set<string>();
   /** Every call id seen so far. */
   private readonly known = new Set<string>();
+  /** The requested dataset format: a row commitment is of that format (docs/row-proofs.md §3). */
+  private format: string | null = null;
 
   get phase(): Phase {
     return this.current;
@@ -53,9 +57,18 @@ export class Lifecycle {
       case 'execution.requested':
         expectPhase('empty');
         this.current = 'requested';
+        this.format = event.data.dataset_format;
         return;
       case 'dataset.loaded':
         expectPhase('requested');
+        if (event.data.rows && event.data.rows.format !== this.format)
+          throw new EphemeraError(
+            'EVENTS_ROWS_INVALID',
+            `events[${event.seq}].data.rows.format: ${event.data.rows.format}, but the dataset is ${this.format}`,
+            {
+              fields: { seq: event.seq, field: `events[${event.seq}].data.rows.format` },
+            },
+          );
         this.current = 'loaded';
         return;
       case 'sandbox.created':

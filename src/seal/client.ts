@@ -107,15 +107,19 @@ export interface SubmitSealedOptions {
 /**
  * Fetches and checks the key document, seals the request to it, POSTs it to /execute. Returns the
  * HTTP status and the parsed answer (null when it is not JSON). A 200 that names a submission must
- * name the statement this request was sealed to: SEAL_SUBMISSION_MISMATCH otherwise.
+ * name the statement this request was sealed to: SEAL_SUBMISSION_MISMATCH otherwise. `rowSecret` is the
+ * run's row secret when the run committed its records (docs/row-proofs.md §7).
  */
-export async function submitSealed(options: SubmitSealedOptions): Promise<{ verified: VerifiedKey; statementHash: Hash; status: number; body: unknown }> {
+export async function submitSealed(
+  options: SubmitSealedOptions,
+): Promise<{ verified: VerifiedKey; statementHash: Hash; status: number; body: unknown; rowSecret: Uint8Array }> {
   const fetchImpl = options.fetch ?? fetch;
   const { document, affinity } = await fetchKeyDocumentFrom(options.server, fetchImpl);
   const verified = await checkKeyDocument(document, options.policy);
   options.onVerified?.(verified);
   const statementHash = document.statement_hash;
-  const { body } = await sealRequest(document, options.input, options.crypto);
+  // The row secret is derived from this request's HPKE context (docs/row-proofs.md §7): the server never sends it.
+  const { body, rowSecret } = await sealRequest(document, options.input, options.crypto);
   const headers: Record<string, string> = { 'content-type': SEALED_REQUEST_CONTENT_TYPE, accept: 'application/json' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.async) headers.prefer = 'respond-async';
@@ -133,7 +137,7 @@ export async function submitSealed(options: SubmitSealedOptions): Promise<{ veri
     if (!isPlainObject(submission) || submission.key_statement_hash !== statementHash)
       refuse('SEAL_SUBMISSION_MISMATCH', `the answer's submission does not name key statement ${statementHash}`, 'submission.key_statement_hash');
   }
-  return { verified, statementHash, status: response.status, body: answer };
+  return { verified, statementHash, status: response.status, body: answer, rowSecret };
 }
 
 /** Why a fetch failed, in a word the user can act on (the system's code: ECONNREFUSED, a TLS error, a timeout). */

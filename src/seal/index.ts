@@ -17,6 +17,7 @@ export {
   type VerifiedKey,
   type SealedRequestHeader,
   type SealRequestInput,
+  type RowsRequest,
   type OpenedRequest,
   type ResultKeyFile,
   type SealedCertificate,

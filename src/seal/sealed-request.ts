@@ -37,7 +37,12 @@ const headerSchema: Schema<SealedRequestHeader> = s.object({
   enc: s.hex(undefined, 2 * 1120),
   chunk_bytes: s.int(MIN_CHUNK_BYTES, MAX_CHUNK_BYTES),
   plaintext_bytes: s.int(4, MAX_PLAINTEXT_BYTES),
-  dataset: s.object({ format: s.oneOf(['csv', 'json', 'txt'] as const), allow_empty: s.bool() }),
+  dataset: s.object({
+    format: s.oneOf(['csv', 'json', 'txt'] as const),
+    allow_empty: s.bool(),
+    // "input" is the default, never written: one spelling per value.
+    rows: s.optional(s.either(s.literal('none'), s.object({ sorted_by: s.string(256) }))),
+  }),
   sandbox: sandboxSchema,
   result_recipient: s.nullable(s.hex(64)),
 });
@@ -54,7 +59,15 @@ function holdsApiKey(sandbox: Record<string, unknown> | null): boolean {
   return isPlainObject(llm) && Object.hasOwn(llm, 'api_key');
 }
 
-export async function sealRequest(doc: KeyDocument, input: SealRequestInput, crypto?: SealCrypto): Promise<{ body: Uint8Array; header: SealedRequestHeader }> {
+/** The HPKE exporter context of the row secret (docs/row-proofs.md §7): both ends derive it, nothing carries it. */
+export const ROW_SECRET_EXPORT = utf8ToBytes('ephemera/v1/row-secret');
+const ROW_SECRET_BYTES = 32;
+
+export async function sealRequest(
+  doc: KeyDocument,
+  input: SealRequestInput,
+  crypto?: SealCrypto,
+): Promise<{ body: Uint8Array; header: SealedRequestHeader; rowSecret: Uint8Array }> {
   const chunkBytes = input.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < MIN_CHUNK_BYTES || chunkBytes > MAX_CHUNK_BYTES)
     throw new RangeError(`chunkBytes must be an integer in [${MIN_CHUNK_BYTES}, ${MAX_CHUNK_BYTES}]`);
@@ -87,7 +100,7 @@ export async function sealRequest(doc: KeyDocument, input: SealRequestInput, cry
     enc: bytesToHex(new Uint8Array(context.enc)),
     chunk_bytes: chunkBytes,
     plaintext_bytes: plaintextBytes,
-    dataset: { format: input.format, allow_empty: input.allowEmpty ?? false },
+    dataset: { format: input.format, allow_empty: input.allowEmpty ?? false, ...(input.rows && input.rows !== 'input' ? { rows: input.rows } : {}) },
     sandbox: input.sealSandbox ? null : sandbox,
     result_recipient: recipient,
   };
@@ -122,7 +135,7 @@ export async function sealRequest(doc: KeyDocument, input: SealRequestInput, cry
     out += sealed.length;
   }
   inner.fill(0);
-  return { body, header };
+  return { body, header, rowSecret: new Uint8Array(await context.export(ROW_SECRET_EXPORT, ROW_SECRET_BYTES)) };
 }
 
 /** Checks the framing and the header (closed, canonical), and that the body is exactly as long as they say. */
@@ -167,6 +180,7 @@ export async function openSealedRequestInto(
 ): Promise<OpenedRequest> {
   const { header, headerBytes, chunksOffset } = read;
   if (plaintext.length !== header.plaintext_bytes) throw new RangeError('the plaintext buffer must be plaintext_bytes long');
+  let rowSecret: Uint8Array;
   try {
     if (header.suite !== key.suite) throw new Error('suite');
     const cs = cipherSuite(key.suite, crypto);
@@ -181,19 +195,21 @@ export async function openSealedRequestInto(
       opened.fill(0);
       at += length + TAG_BYTES;
     }
+    rowSecret = new Uint8Array(await context.export(ROW_SECRET_EXPORT, ROW_SECRET_BYTES));
   } catch {
     plaintext.fill(0);
     throw new EphemeraError('SEALED_DECRYPT_FAILED', 'the sealed request does not open with this key', { fields: { field: '(body)' } });
   }
   try {
-    return { header, ...readInner(plaintext, header), plaintext };
+    return { header, ...readInner(plaintext, header), plaintext, rowSecret };
   } catch (error) {
     plaintext.fill(0);
+    rowSecret.fill(0);
     throw isEphemeraError(error) ? error : new EphemeraError('SEALED_PAYLOAD_INVALID', 'the inner part cannot be read');
   }
 }
 
-function readInner(plaintext: Uint8Array, header: SealedRequestHeader): Omit<OpenedRequest, 'header' | 'plaintext'> {
+function readInner(plaintext: Uint8Array, header: SealedRequestHeader): Omit<OpenedRequest, 'header' | 'plaintext' | 'rowSecret'> {
   const invalid = (why: string, field = 'inner'): never => refuse('SEALED_PAYLOAD_INVALID', why, field);
   const innerLength = new DataView(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).getUint32(0);
   if (innerLength > MAX_INNER_BYTES || 4 + innerLength > plaintext.length) invalid('the inner length runs past the plaintext');

@@ -177,6 +177,44 @@ describe('sealRequest and openSealedRequest', () => {
     expect(bytesToHex(opened.dataset)).toBe(bytesToHex(dataset(200_000)));
   });
 
+  it('gives both ends the same row secret from the HPKE exporter, a fresh one per request, in both suites, and never in the body', async () => {
+    for (const { document, key } of [X25519, XWING]) {
+      const a = await sealRequest(document, input(), nodeSealCrypto);
+      const opened = await openSealedRequest(a.body, readSealedHeader(a.body), key, nodeSealCrypto);
+      expect(a.rowSecret).toHaveLength(32);
+      expect(bytesToHex(opened.rowSecret)).toBe(bytesToHex(a.rowSecret));
+      expect(includes(a.body, a.rowSecret)).toBe(false);
+      const b = await sealRequest(document, input(), nodeSealCrypto);
+      expect(bytesToHex(b.rowSecret)).not.toBe(bytesToHex(a.rowSecret));
+    }
+    // RFC 9180 §5.3: the exporter secret under this label, nothing else.
+    const { body, rowSecret } = await sealRequest(X25519.document, input());
+    const context = await cipherSuite('x25519-aes256gcm').createRecipientContext({
+      recipientKey: X25519.key.keyPair,
+      enc: Buffer.from(readSealedHeader(body).header.enc, 'hex'),
+      info: REQUEST_INFO,
+    });
+    expect(bytesToHex(new Uint8Array(await context.export(utf8ToBytes('ephemera/v1/row-secret'), 32)))).toBe(bytesToHex(rowSecret));
+  });
+
+  it('names how the rows are committed in the authenticated header, never the default', async () => {
+    const header = async (rows: SealRequestInput['rows']) => readSealedHeader((await sealRequest(X25519.document, input({ rows }))).body).header.dataset;
+    expect(await header(undefined)).toEqual({ format: 'csv', allow_empty: false });
+    expect(await header('input')).toEqual({ format: 'csv', allow_empty: false });
+    expect(await header('none')).toEqual({ format: 'csv', allow_empty: false, rows: 'none' });
+    expect(await header({ sorted_by: 'id' })).toEqual({ format: 'csv', allow_empty: false, rows: { sorted_by: 'id' } });
+    // "input" spelled out is not the one spelling of the default.
+    const { body } = await sealRequest(X25519.document, input({ rows: 'none' }));
+    const read = readSealedHeader(body);
+    const headerBytes = utf8ToBytes(canonicalize({ ...read.header, dataset: { ...read.header.dataset, rows: 'input' } }));
+    const spelled = new Uint8Array(12 + headerBytes.length + body.length - read.chunksOffset);
+    spelled.set(body.subarray(0, 8));
+    new DataView(spelled.buffer).setUint32(8, headerBytes.length);
+    spelled.set(headerBytes, 12);
+    spelled.set(body.subarray(read.chunksOffset), 12 + headerBytes.length);
+    expect((await refusal(spelled)).code).toBe('SEALED_REQUEST_MALFORMED');
+  });
+
   it('uses a fresh encapsulation for every request', async () => {
     const a = await sealRequest(X25519.document, input());
     const b = await sealRequest(X25519.document, input());

@@ -56,15 +56,21 @@ export interface SealedRequestHeader {
   enc: string;
   chunk_bytes: number;
   plaintext_bytes: number;
-  dataset: { format: 'csv' | 'json' | 'txt'; allow_empty: boolean };
+  /** `rows` absent means "input" (docs/row-proofs.md §6); a header never spells the default. */
+  dataset: { format: 'csv' | 'json' | 'txt'; allow_empty: boolean; rows?: RowsRequest };
   sandbox: Record<string, unknown> | null;
   result_recipient: string | null;
 }
+
+/** How a request asks its records to be committed (docs/row-proofs.md §6). */
+export type RowsRequest = 'input' | 'none' | { sorted_by: string };
 
 export interface SealRequestInput {
   dataset: Uint8Array;
   format: 'csv' | 'json' | 'txt';
   allowEmpty?: boolean;
+  /** How the records are committed (default "input", not written into the header). */
+  rows?: RowsRequest;
   sandbox: Record<string, unknown>;
   /** Put the sandbox description inside the ciphertext (default: in the clear, authenticated). */
   sealSandbox?: boolean;
@@ -81,6 +87,8 @@ export interface OpenedRequest {
   dataset: Uint8Array;
   plaintext: Uint8Array;
   submission: Submission;
+  /** The row secret both ends derive from the HPKE context (docs/row-proofs.md §7): zero it with the plaintext. */
+  rowSecret: Uint8Array;
 }
 
 /** `ephemera keygen`'s file: an X25519 key pair for sealed results, raw keys in hex (docs/sealed.md §5). */

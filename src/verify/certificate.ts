@@ -18,7 +18,6 @@ import {
   type RowsMember,
   type RowsAbsentReason,
 } from '../events/index.js';
-import { EphemeraError } from '../errors.js';
 import type { CertificateTransparency } from '../tlog/index.js';
 
 /** The format version written today (the `v` of every event of the stream). */
@@ -219,17 +218,7 @@ export class CertificateFold {
       case 'dataset.loaded': {
         const d = event.data;
         cert.lifecycle.dataset_loaded = event.at;
-        if (d.rows) {
-          if (d.rows.format !== cert.dataset.format)
-            throw new EphemeraError(
-              'EVENTS_ROWS_INVALID',
-              `events[${event.seq}].data.rows.format: ${d.rows.format}, but the dataset is ${cert.dataset.format}`,
-              {
-                fields: { field: `events[${event.seq}].data.rows.format` },
-              },
-            );
-          cert.dataset.rows = d.rows;
-        }
+        if (d.rows) cert.dataset.rows = d.rows;
         if (d.rows_absent) cert.dataset.rows_absent = d.rows_absent;
         return;
       }

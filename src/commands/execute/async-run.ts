@@ -52,5 +52,7 @@ async function runInBackground(
   } finally {
     // Refused while queued (timeout, drain), the run never reached `execute`, which zeroes it otherwise.
     deps.sealed?.plaintext.fill(0);
+    deps.sealed?.rowSecret.fill(0);
+    deps.rowSecret?.fill(0);
   }
 }

@@ -46,9 +46,15 @@ describe('async runs (Prefer: respond-async)', () => {
   it('answers 202 before the run, streams its events live as they are acknowledged, and ends with the certificate', async () => {
     const accepted = await post(body('import time\ntime.sleep(1)\nprint("done")\n'));
     expect(accepted.status).toBe(202);
-    const answer = (await accepted.json()) as { execution_id: string; state: string; status_url: string; events_url: string };
+    const answer = (await accepted.json()) as { execution_id: string; state: string; status_url: string; events_url: string; row_secret: string };
     const id = answer.execution_id;
-    expect(answer).toEqual({ execution_id: id, state: 'queued', status_url: `/executions/${id}`, events_url: `/executions/${id}/events` });
+    expect(answer).toEqual({
+      execution_id: id,
+      state: 'queued',
+      status_url: `/executions/${id}`,
+      events_url: `/executions/${id}/events`,
+      row_secret: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(accepted.headers.get('location')).toBe(`/executions/${id}`);
     expect(accepted.headers.get('preference-applied')).toBe('respond-async');
 

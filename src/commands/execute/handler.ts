@@ -5,6 +5,7 @@
  * every path; a certificate is sealed only for a complete stream that was read
  * back from the log and verified.
  */
+import { randomBytes } from 'node:crypto';
 import { ulid } from 'ulid';
 import { EphemeraError } from '../../errors.js';
 import { verifyStream, type EventEnvelope, type EventLog, type Totals } from '../../events/index.js';
@@ -27,6 +28,8 @@ import { sealVerified } from './seal.js';
 import type { RunJournal } from './journal.js';
 import { checkRecipient, outcomeResult, resultSealing } from './outcome.js';
 import type { SealedInput } from './sealed-request.js';
+import { commitDatasetRows, type RowsMembers } from './rows.js';
+import { SECRET_BYTES } from '../../rows/index.js';
 
 const NO_TOTALS: Totals = { tool_calls: 0, cpu_ms: 0, max_rss_kb: 0, llm_calls: 0, input_tokens: 0, output_tokens: 0 };
 
@@ -56,6 +59,12 @@ export interface ExecuteDeps {
    * certificate says of the submission, and the plaintext buffer `execute` zeroes on every path.
    */
   sealed?: SealedInput;
+  /**
+   * The run's row secret (docs/row-proofs.md §7), 32 bytes, drawn by whoever answers the submitter (the route, the
+   * CLI); a sealed request's comes from its HPKE context. Zeroed with the dataset. Without one the run draws its
+   * own, and nobody can ever prove a row.
+   */
+  rowSecret?: Uint8Array;
 }
 
 export interface ExecuteOutcome {
@@ -77,29 +86,39 @@ export function precheck(request: ExecuteRequest, config: Pick<Config, 'anthropi
 
 export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promise<ExecuteOutcome> {
   const started = Date.now();
+  const rowSecret = deps.sealed?.rowSecret ?? deps.rowSecret ?? randomBytes(SECRET_BYTES);
   try {
-    return await executeLoaded(request, deps, await loaded(request, deps), started);
+    return await executeLoaded(request, deps, await loaded(request, deps, rowSecret), started);
   } finally {
     // A sealed request's whole plaintext (its inner part and API key too), whatever happened before or during the run.
     deps.sealed?.plaintext.fill(0);
+    // The executor forgets the row secret with the dataset (docs/row-proofs.md §6).
+    rowSecret.fill(0);
   }
 }
 
 /** Steps 1 and 2: what can be checked before anything is loaded or recorded, then the dataset in memory. */
-async function loaded(request: ExecuteRequest, deps: ExecuteDeps): Promise<LoadedDataset> {
+async function loaded(request: ExecuteRequest, deps: ExecuteDeps, rowSecret: Uint8Array): Promise<LoadedDataset & { rows: RowsMembers }> {
   precheck(request, deps.config);
   await checkRecipient(request.result_recipient);
   // Any refusal here (URL policy, size, empty) happens before the first event: nothing is recorded, nothing certified.
-  if (deps.sealed) return sealedDataset(deps.sealed.dataset, request.dataset, deps.config.maxDatasetBytes);
-  return loadDataset(request.dataset, datasetFetchPolicy(deps.config), { ...deps.datasetFetch, stop: deps.signal }).catch((cause: unknown) => {
-    // A drain stopped the fetch: nothing was recorded, so nothing ran; the caller may retry elsewhere.
-    if (deps.signal?.aborted) throw drainingRefusal(deps.config, cause);
-    throw cause;
-  });
+  const dataset = deps.sealed
+    ? sealedDataset(deps.sealed.dataset, request.dataset, deps.config.maxDatasetBytes)
+    : await loadDataset(request.dataset, datasetFetchPolicy(deps.config), { ...deps.datasetFetch, stop: deps.signal }).catch((cause: unknown) => {
+        // A drain stopped the fetch: nothing was recorded, so nothing ran; the caller may retry elsewhere.
+        if (deps.signal?.aborted) throw drainingRefusal(deps.config, cause);
+        throw cause;
+      });
+  return { ...dataset, rows: commitDatasetRows(request.dataset.format, dataset.bytes, request.dataset.rows, rowSecret) };
 }
 
 /** Steps 3 to 6: record, run, destroy, read back, seal. */
-async function executeLoaded(request: ExecuteRequest, deps: ExecuteDeps, dataset: LoadedDataset, started: number): Promise<ExecuteOutcome> {
+async function executeLoaded(
+  request: ExecuteRequest,
+  deps: ExecuteDeps,
+  dataset: LoadedDataset & { rows: RowsMembers },
+  started: number,
+): Promise<ExecuteOutcome> {
   const entrypoint = resolveEntrypoint(request.sandbox);
   const sandboxHashValue = sandboxHash(request.sandbox);
   const recorder = new StreamRecorder(deps.log, deps.executionId ?? ulid(), deps.clock, deps.onEvents);
@@ -148,7 +167,7 @@ async function executeLoaded(request: ExecuteRequest, deps: ExecuteDeps, dataset
     }
     if (sandbox) {
       await recorder.record(
-        ['dataset.loaded', { dataset_hash: dataset.hash, bytes: dataset.bytes.length, medium: 'tmpfs' }],
+        ['dataset.loaded', { dataset_hash: dataset.hash, bytes: dataset.bytes.length, medium: 'tmpfs', ...dataset.rows }],
         ['sandbox.created', { ...sandbox.description, runtime: { ...sandbox.description.runtime, tee: await deps.attestor.describe() } }],
       );
       await runComputation({ recorder, sandbox, entrypoint, limits, started, request, config: deps.config, sealing, signal: deps.signal });

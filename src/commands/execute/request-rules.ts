@@ -2,7 +2,7 @@
  * What a request must satisfy beyond its schema, each rule with its own code,
  * reported as problems beside the schema's (request.ts): the entrypoint is one
  * of the scripts, the entry script's interpreter is among the requested tools,
- * and there is something to run. Reads a request that may have failed its
+ * there is something to run, and a sorted row commitment has records with keys. Reads a request that may have failed its
  * schema, so every member is checked for its type before it is used.
  */
 import { isPlainObject } from '../../events/index.js';
@@ -16,6 +16,18 @@ const INTERPRETER: ReadonlyMap<string, string> = new Map([
 ]);
 
 export function ruleProblems(body: unknown): RequestProblem[] {
+  return [...datasetProblems(body), ...sandboxProblems(body)];
+}
+
+/** Only csv and json records have a key to sort by (docs/row-proofs.md §8). */
+function datasetProblems(body: unknown): RequestProblem[] {
+  const dataset = isPlainObject(body) && isPlainObject(body.dataset) ? body.dataset : null;
+  if (dataset?.format === 'txt' && isPlainObject(dataset.rows) && Object.hasOwn(dataset.rows, 'sorted_by'))
+    return [{ path: 'dataset.rows.sorted_by', code: 'REQUEST_INVALID', message: 'a txt dataset has no key to sort its records by: give "input" or "none"' }];
+  return [];
+}
+
+function sandboxProblems(body: unknown): RequestProblem[] {
   const sandbox = isPlainObject(body) && isPlainObject(body.sandbox) ? body.sandbox : null;
   if (!sandbox) return [];
   const scripts = isPlainObject(sandbox.scripts) ? sandbox.scripts : {};

@@ -5,6 +5,8 @@
  * ranges bounded (THREATS G47). The same schema serves the route, the CLI and
  * the OpenAPI description.
  */
+import type { RowsRequest } from '../../seal/index.js';
+
 export const SCRIPT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\\.(py|sh)$';
 
 export const limitsSchema = {
@@ -56,6 +58,19 @@ export const executeRequestSchema = {
         },
         format: { type: 'string', enum: ['csv', 'json', 'txt'] },
         allow_empty: { type: 'boolean', description: 'Run on an empty (0-byte) dataset instead of refusing it with DATASET_EMPTY. Default false.' },
+        rows: {
+          description:
+            'How the records are committed for row proofs (docs/row-proofs.md §6): "input" (default) in input order, {"sorted_by": key} sorted by a key (csv, json), or "none".',
+          oneOf: [
+            { type: 'string', enum: ['input', 'none'] },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['sorted_by'],
+              properties: { sorted_by: { type: 'string', minLength: 1, maxLength: 256 } },
+            },
+          ],
+        },
       },
     },
     sandbox: {
@@ -103,7 +118,7 @@ export const executeRequestSchema = {
 } as const;
 
 export interface ExecuteRequest {
-  dataset: { data?: string; url?: string; format: 'csv' | 'json' | 'txt'; allow_empty?: boolean };
+  dataset: { data?: string; url?: string; format: 'csv' | 'json' | 'txt'; allow_empty?: boolean; rows?: RowsRequest };
   sandbox: {
     llm?: { prompt: string; model: string; api_key?: string; max_turns?: number; max_output_tokens?: number; max_total_tokens?: number };
     tools?: ('bash' | 'python' | 'grep')[];

@@ -35,6 +35,16 @@ describe('execute request validation (the CLI and the route share it)', () => {
     });
   });
 
+  it('takes dataset.rows as input, none or {sorted_by} (csv and json only), and nothing else', () => {
+    const paths = (format: string, rows: unknown) => requestProblems({ ...valid(), dataset: { data: 'base64:eA==', format, rows } }).map((p) => p.path);
+    for (const rows of ['input', 'none', { sorted_by: 'id' }]) expect(paths('csv', rows)).toEqual([]);
+    expect(paths('json', { sorted_by: 'patient' })).toEqual([]);
+    expect(paths('txt', 'none')).toEqual([]);
+    expect(paths('txt', { sorted_by: 'line' })).toEqual(['dataset.rows.sorted_by']);
+    for (const rows of ['all', null, { sorted_by: '' }, { sorted_by: 'x'.repeat(257) }, { sorted_by: 'id', order: 'desc' }, ['input']])
+      expect(paths('csv', rows).length, JSON.stringify(rows)).toBeGreaterThan(0);
+  });
+
   it('names a missing entrypoint, nothing to run, and a missing interpreter, each with its own code', () => {
     const codes = (sandbox: Record<string, unknown>) =>
       requestProblems({ ...valid(), sandbox: { ...valid().sandbox, ...sandbox } }).map((p) => [p.path, p.code]);

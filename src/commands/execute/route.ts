@@ -3,7 +3,7 @@
  * the seed's shape; the certificate's page is at `certificate_url`, the
  * document itself at `certificate_json_url`.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { EphemeraError } from '../../errors.js';
 import { RUN_ID_PATTERN } from '../../events/index.js';
@@ -21,8 +21,17 @@ import { executionUrls, startAsync, type AsyncRunDeps } from './async-run.js';
 import { prefersAsync } from './prefer.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import { openSealedExecute, type SealedInput } from './sealed-request.js';
+import { SECRET_BYTES } from '../../rows/index.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
+
+/** Given once, to the submitter only (docs/row-proofs.md §7): never stored, logged or served again. */
+const ROW_SECRET_SCHEMA = {
+  type: 'string',
+  pattern: '^([0-9a-f]{64}|sealed)$',
+  description:
+    'the run\'s row secret (64 hex), to prove records of the dataset with `ephemera prove` (docs/row-proofs.md); "sealed" for a sealed request, whose client derives it; absent when dataset.rows is "none"',
+} as const;
 
 /** The POST /execute answer. Nested objects keep members this schema does not list (fast-json-stringify drops unlisted members otherwise). */
 export const executeResponseSchema = {
@@ -91,6 +100,7 @@ export const executeResponseSchema = {
         fingerprint: { type: 'string' },
       },
     },
+    row_secret: ROW_SECRET_SCHEMA,
     certificate_url: { type: 'string', description: 'the human page of the certificate (relative to this server)' },
     certificate_json_url: { type: 'string', description: 'the certificate document itself, served byte for byte as issued (relative to this server)' },
     lifecycle: {
@@ -107,6 +117,14 @@ export const executeResponseSchema = {
   },
 } as const;
 
+/** The row secret of a run, drawn before it starts, and how the answer carries it (docs/row-proofs.md §7). */
+function rowSecretFor(body: ExecuteRequest, sealed: SealedInput | undefined): { secret: Uint8Array | undefined; answer: { row_secret?: string } } {
+  if (body.dataset.rows === 'none') return { secret: undefined, answer: {} };
+  if (sealed) return { secret: undefined, answer: { row_secret: 'sealed' } };
+  const secret = randomBytes(SECRET_BYTES);
+  return { secret, answer: { row_secret: secret.toString('hex') } };
+}
+
 /** The 202 answer to `Prefer: respond-async`: where to follow the run. */
 export const acceptedResponseSchema = {
   description:
@@ -119,6 +137,7 @@ export const acceptedResponseSchema = {
     state: { type: 'string', enum: ['queued'] },
     status_url: { type: 'string', description: "GET it for the run's state (relative to this server)" },
     events_url: { type: 'string', description: "GET it for the run's events as Server-Sent Events (relative to this server)" },
+    row_secret: ROW_SECRET_SCHEMA,
   },
 } as const;
 
@@ -265,14 +284,14 @@ async function admitted(deps: AdmittedRunDeps, body: ExecuteRequest, reply: Fast
 }
 
 /** 202 at once: the run waits for its slot and runs in the background (async-run.ts); the refusals that need no wait come first. */
-function answerAsync(body: ExecuteRequest, deps: AdmittedRunDeps, async: AsyncRunDeps, reply: FastifyReply) {
+function answerAsync(body: ExecuteRequest, deps: AdmittedRunDeps, async: AsyncRunDeps, reply: FastifyReply, rows: { row_secret?: string }) {
   const executionId = startAsync(body, deps, async);
   const urls = executionUrls(executionId);
   return reply
     .status(202)
     .header('location', urls.status_url)
     .header('preference-applied', 'respond-async')
-    .send({ execution_id: executionId, state: 'queued', ...urls });
+    .send({ execution_id: executionId, state: 'queued', ...urls, ...rows });
 }
 
 export function executeRoute(deps: AdmittedRunDeps, async: AsyncRunDeps, keyRing: KeyRing): FastifyPluginAsync {
@@ -311,7 +330,8 @@ export function executeRoute(deps: AdmittedRunDeps, async: AsyncRunDeps, keyRing
           : { request: request.body, sealed: undefined as SealedInput | undefined };
         // The ciphertext is spent once opened: not held for the length of the run.
         if (sealed) (request as { body: unknown }).body = null;
-        const runDeps: AdmittedRunDeps = sealed ? { ...deps, sealed } : deps;
+        const rows = rowSecretFor(body, sealed);
+        const runDeps: AdmittedRunDeps = { ...deps, ...(sealed ? { sealed } : {}), ...(rows.secret ? { rowSecret: rows.secret } : {}) };
         // Until a run owns it (then `execute` or the background run zeroes it), the opened plaintext is this handler's to zero.
         let handedOver = false;
         try {
@@ -319,7 +339,7 @@ export function executeRoute(deps: AdmittedRunDeps, async: AsyncRunDeps, keyRing
           precheck(body, deps.config);
           await checkRecipient(body.result_recipient);
           if (prefersAsync(request.headers.prefer)) {
-            const answer = answerAsync(body, runDeps, async, reply);
+            const answer = answerAsync(body, runDeps, async, reply, rows.answer);
             handedOver = true;
             return answer;
           }
@@ -331,9 +351,13 @@ export function executeRoute(deps: AdmittedRunDeps, async: AsyncRunDeps, keyRing
             return;
           }
           handedOver = true;
-          return executeSummary(await runAdmitted(body, runDeps, ticket));
+          return { ...executeSummary(await runAdmitted(body, runDeps, ticket)), ...rows.answer };
         } finally {
-          if (!handedOver) sealed?.plaintext.fill(0);
+          if (!handedOver) {
+            sealed?.plaintext.fill(0);
+            sealed?.rowSecret.fill(0);
+            rows.secret?.fill(0);
+          }
         }
       },
     );

@@ -25,6 +25,8 @@ export interface SealedInput {
   /** Everything opened (inner part, API key, dataset): zeroed when the run ends, on every path. */
   plaintext: Uint8Array;
   submission: Submission;
+  /** The row secret derived from the request's HPKE context (docs/row-proofs.md §7): zeroed with the plaintext. */
+  rowSecret: Uint8Array;
 }
 
 export async function openSealedExecute(body: Uint8Array, keyRing: KeyRing): Promise<{ request: ExecuteRequest; sealed: SealedInput }> {
@@ -37,9 +39,10 @@ export async function openSealedExecute(body: Uint8Array, keyRing: KeyRing): Pro
   try {
     keyRing.remember(key, header.enc);
     const request = assemble(opened.sandbox, opened.apiKey, header);
-    return { request, sealed: { dataset: opened.dataset, plaintext: opened.plaintext, submission: opened.submission } };
+    return { request, sealed: { dataset: opened.dataset, plaintext: opened.plaintext, submission: opened.submission, rowSecret: opened.rowSecret } };
   } catch (error) {
     opened.plaintext.fill(0);
+    opened.rowSecret.fill(0);
     throw error;
   }
 }
@@ -54,7 +57,11 @@ function assemble(sandbox: Record<string, unknown>, apiKey: string | null, heade
     if (!isPlainObject(sandbox.llm)) throw new EphemeraError('SEALED_PAYLOAD_INVALID', 'an API key was sealed, but the sandbox has no llm step');
     withKey = { ...sandbox, llm: { ...sandbox.llm, api_key: apiKey } };
   }
-  const dataset = { format: header.dataset.format, allow_empty: header.dataset.allow_empty };
+  const dataset = {
+    format: header.dataset.format,
+    allow_empty: header.dataset.allow_empty,
+    ...(header.dataset.rows === undefined ? {} : { rows: header.dataset.rows }),
+  };
   const recipient = header.result_recipient === null ? {} : { result_recipient: header.result_recipient };
   const problems = requestProblems({ dataset: { ...dataset, data: 'base64:' }, sandbox: withKey, ...recipient });
   if (problems.length > 0) throw requestInvalid(problems);

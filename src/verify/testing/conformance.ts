@@ -50,6 +50,7 @@ export type CaseClass =
   | 'limits'
   | 'tdx'
   | 'sealed'
+  | 'rows'
   | 'transparency';
 
 export interface CaseOptions {
@@ -1888,10 +1889,88 @@ export function conformanceCases(): ConformanceCase[] {
     ),
   );
   transparencyCases(base, add, { TRUSTED, UNTRUSTED, invalid });
+  rowsCases(forged, add, { TRUSTED, invalid });
   return cases;
 }
 
 /** Class `transparency` (docs/transparency.md §12): the base certificate logged at index 5 of 8 in a fixture log, cosigned by two witnesses. */
+/** The row commitment in dataset.loaded (docs/row-proofs.md §3), each case re-sealed: only the rule it breaks can fail. */
+function rowsCases(
+  forged: (edit: (doc: Doc) => void, signer?: Signer, from?: Doc) => Doc,
+  add: (name: string, cls: CaseClass, description: string, expected: ConformanceCase['expected'], content: Doc) => void,
+  outcomes: { TRUSTED: ConformanceCase['expected']; invalid: (code: string) => ConformanceCase['expected'] },
+): void {
+  const { TRUSTED, invalid } = outcomes;
+  const R = 'rows';
+  const ROOT = hashUtf8('row tree').slice('sha256:'.length);
+  const committed = (rows: Doc) => forged((d) => void (ev(d, 1).data.rows = rows));
+  const csvRows = { format: 'csv', count: 10_000, root: ROOT, sorted_by: null };
+  add('rows-committed', R, 'the records committed in input order: dataset.rows carries the commitment', TRUSTED, committed(csvRows));
+  add('rows-sorted', R, 'the records committed sorted by the key column "patient_id"', TRUSTED, committed({ ...csvRows, sorted_by: 'patient_id' }));
+  add(
+    'rows-absent',
+    R,
+    'a dataset that could not be split: dataset.rows_absent says why, and the run is committed by its hash alone',
+    TRUSTED,
+    forged((d) => void (ev(d, 1).data.rows_absent = { reason: 'csv_quoting' })),
+  );
+  add(
+    'rows-and-rows-absent',
+    R,
+    'both the commitment and a reason there is none: one spelling per fact',
+    invalid('EVENTS_ROWS_INVALID'),
+    forged((d) => Object.assign(ev(d, 1).data, { rows: csvRows, rows_absent: { reason: 'not_requested' } })),
+  );
+  add('rows-format-not-the-dataset', R, 'a json commitment of a csv dataset', invalid('EVENTS_ROWS_INVALID'), committed({ ...csvRows, format: 'json' }));
+  add(
+    'rows-txt-sorted',
+    R,
+    'a txt dataset committed "sorted by" a key it cannot have',
+    invalid('EVENTS_ROWS_INVALID'),
+    forged((d) => {
+      ev(d, 0).data.dataset_format = 'txt';
+      ev(d, 1).data.rows = { ...csvRows, format: 'txt', sorted_by: 'line' };
+    }),
+  );
+  add(
+    'rows-count-zero',
+    R,
+    'a commitment of no records (an empty dataset has rows_absent "empty")',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    committed({ ...csvRows, count: 0 }),
+  );
+  add('rows-root-short', R, 'a root that is not 64 hex', invalid('EVENTS_INVALID_ENVELOPE'), committed({ ...csvRows, root: ROOT.slice(2) }));
+  add(
+    'rows-root-uppercase',
+    R,
+    'a root in uppercase hex: one spelling',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    committed({ ...csvRows, root: ROOT.toUpperCase() }),
+  );
+  add(
+    'rows-null',
+    R,
+    'rows written null: absent is the only spelling of "not committed"',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    committed(null as unknown as Doc),
+  );
+  add(
+    'rows-sorted-by-missing',
+    R,
+    'a commitment without sorted_by (null is how input order is written)',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    committed({ format: 'csv', count: 3, root: ROOT }),
+  );
+  add('rows-unknown-member', R, 'a member the closed schema lacks', invalid('EVENTS_UNKNOWN_MEMBER'), committed({ ...csvRows, salt: ROOT }));
+  add(
+    'rows-absent-unknown-reason',
+    R,
+    'a reason that is not one of the listed ones',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    forged((d) => void (ev(d, 1).data.rows_absent = { reason: 'too_big' })),
+  );
+}
+
 function transparencyCases(
   base: Doc,
   add: (name: string, cls: CaseClass, description: string, expected: ConformanceCase['expected'], content: Doc, options?: CaseOptions) => void,

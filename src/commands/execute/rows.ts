@@ -1,0 +1,25 @@
+/**
+ * The dataset's row commitment for `dataset.loaded` (docs/row-proofs.md §6):
+ * the records' salted tree under the run's secret, or why there is none. A
+ * dataset that cannot be split still runs, committed by its whole-file hash.
+ */
+import { isEphemeraError } from '../../errors.js';
+import type { EventData } from '../../events/index.js';
+import { commitRecords, type UnsplittableReason } from '../../rows/index.js';
+import { nodeRowCrypto } from '../../rows/node.js';
+import type { RowsRequest } from '../../seal/index.js';
+
+export type RowsMembers = Pick<EventData['dataset.loaded'], 'rows' | 'rows_absent'>;
+
+export function commitDatasetRows(format: 'csv' | 'json' | 'txt', bytes: Uint8Array, asked: RowsRequest | undefined, secret: Uint8Array): RowsMembers {
+  if (asked === 'none') return { rows_absent: { reason: 'not_requested' } };
+  const sortedBy = typeof asked === 'object' ? asked.sorted_by : null;
+  try {
+    if (sortedBy !== null) throw new Error('sorted commitments are not built yet');
+    const { commitment } = commitRecords(format, bytes, secret, nodeRowCrypto);
+    return { rows: { ...commitment, sorted_by: null } };
+  } catch (error) {
+    if (isEphemeraError(error) && error.code === 'ROWS_UNSPLITTABLE') return { rows_absent: { reason: error.fields.reason as UnsplittableReason } };
+    throw error;
+  }
+}
