@@ -56,5 +56,15 @@ export function printCertificateSummary(certificate: Certificate, verdict: Verdi
     out(
       `logged      leaf ${logged.leaf_index} of ${logged.tree_size} in ${terminalSafe(logged.origin)}${logged.prev === null ? '' : `, the run after leaf ${logged.prev} of the same computation`}`,
     );
+  const rows = rowsLine(verdict.rows);
+  if (rows) out(`rows        ${rows}`);
   if (savedAt) out(`saved       ${savedAt}`);
+}
+
+/** What a certificate says of its row commitment (docs/row-proofs.md §3), one line; null when it says nothing or was not asked. */
+export function rowsLine(rows: Verdict['rows']): string | null {
+  if (rows === null || (!rows.committed && rows.reason === 'not_requested')) return null;
+  if (!rows.committed) return `not committed (${rows.reason}): the dataset is committed by its hash alone`;
+  const order = rows.sorted_by === null ? 'in input order' : `sorted by ${terminalSafe(JSON.stringify(rows.sorted_by))}`;
+  return `${rows.count} ${rows.format} records committed ${order}, root ${rows.root} (ephemera prove proves some of them with the run's secret)`;
 }

@@ -29,6 +29,7 @@ import { verifyOptionsFor } from '../verify-options.js';
 import { DEFAULT_VERIFY_LIMITS, verifyCertificate, type Verdict, type VerifyOptions } from '../verify/index.js';
 import { verifyCertificateFile } from '../verify/node.js';
 import { configOf, EXIT, existingDataDir, note, printJson } from './common.js';
+import { rowsLine } from './summary.js';
 
 export interface VerifyFlags extends TrustFlags {
   trustKey?: string[];
@@ -186,6 +187,8 @@ export function formatVerdict(verdict: Verdict, localKeyFile?: string): string {
   if (verdict.key) lines.push(`  key   ${verdict.key.fingerprint} (ed25519 ${verdict.key.public_key})`);
   if (verdict.valid) lines.push(`  trust ${verdict.trust.reason}${localKeyFile ? ` (${localKeyFile})` : ''}`);
   if (verdict.input) lines.push(`  input ${inputLine(verdict.input)}`);
+  const rows = rowsLine(verdict.rows);
+  if (rows) lines.push(`  rows  ${rows}`);
   if (verdict.sealed_result) lines.push(`  result sealed to ${verdict.sealed_result.fingerprint} (x25519 ${verdict.sealed_result.recipient})`);
   if (verdict.status === 'untrusted' && verdict.key)
     lines.push(`        to trust it: ephemera trust add ${verdict.key.fingerprint}   (or --trust-key ${verdict.key.fingerprint})`);
