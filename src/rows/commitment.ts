@@ -17,7 +17,6 @@ export const ROW_LEAF_LABEL = 'ephemera/v1/row\n';
 export const SECRET_BYTES = 32;
 export const MAX_PROOF_ROWS = 10_000;
 export const MAX_RECORD_BYTES = 1024 * 1024;
-const MAX_PROOF_HASHES = 64;
 
 export type RowProofErrorCode = Registered<
   | 'ROWS_PROOF_MALFORMED'
@@ -95,7 +94,11 @@ export function commitRecords(
 }
 
 /** The leaf hashes of `records` at tree indexes 0, 1, … and their root (64 hex). */
-export function commitInOrder(records: readonly Uint8Array[], secret: Uint8Array, crypto: RowCrypto = nobleRowCrypto): { root: string; leafHashes: Uint8Array[] } {
+export function commitInOrder(
+  records: readonly Uint8Array[],
+  secret: Uint8Array,
+  crypto: RowCrypto = nobleRowCrypto,
+): { root: string; leafHashes: Uint8Array[] } {
   const prk = rowSaltKey(secret, crypto);
   const leafHashes = records.map((record, i) => crypto.leafHash(i, crypto.salt(prk, i), record));
   const builder = new TileBuilder(crypto.sha256);

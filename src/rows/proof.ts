@@ -134,7 +134,10 @@ export function parseRowProof(input: string | Uint8Array): RowProof {
     if (a.below !== null) checkRowShape(a.below, `absent[${i}].below`);
     if (a.above !== null) checkRowShape(a.above, `absent[${i}].above`);
   }
-  checkAbsentKeys((proof.absent as AbsentKey[]).map((a) => a.key), 'ROWS_PROOF_MALFORMED');
+  checkAbsentKeys(
+    (proof.absent as AbsentKey[]).map((a) => a.key),
+    'ROWS_PROOF_MALFORMED',
+  );
   return proof as unknown as RowProof;
 }
 
@@ -145,7 +148,8 @@ function checkRowShape(row: unknown, where: string): void {
   if (typeof r.record !== 'string' || r.record.length > Math.ceil(MAX_RECORD_BYTES / 3) * 4 || fromBase64(r.record) === null)
     fail('ROWS_PROOF_MALFORMED', `${where}.record is not canonical base64 of at most ${MAX_RECORD_BYTES} bytes`);
   if (!isHex64(r.salt)) fail('ROWS_PROOF_MALFORMED', `${where}.salt is not 64 lowercase hex`);
-  if (!Array.isArray(r.proof) || r.proof.length > MAX_PROOF_HASHES || !r.proof.every(isHex64)) fail('ROWS_PROOF_MALFORMED', `${where}.proof is not a list of hashes`);
+  if (!Array.isArray(r.proof) || r.proof.length > MAX_PROOF_HASHES || !r.proof.every(isHex64))
+    fail('ROWS_PROOF_MALFORMED', `${where}.proof is not a list of hashes`);
 }
 
 /** Keys to prove absent: bounded, well-formed text (one UTF-8 spelling each), each once. */
