@@ -483,6 +483,11 @@ export const ERROR_REGISTRY = {
   ROWS_PROOF_INDEX_INVALID: invalid('rows', 'a record index outside the dataset, or disclosed twice'),
   ROWS_PROOF_INVALID: invalid('rows', "a disclosed record, with its salt and index, does not prove into the certificate's row root"),
   ROWS_PROOF_RECORD_INVALID: invalid('rows', 'a disclosed record is not one record of its format'),
+  ROWS_PROOF_ABSENCE_INVALID: invalid(
+    'rows',
+    'an absence proof does not hold: its neighbours are not adjacent, not at the edge, not around the key, or the csv header naming the key is not disclosed',
+  ),
+  ROWS_KEY_PRESENT: invalid('rows', 'the key asked to be proven absent is present: a record has it'),
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

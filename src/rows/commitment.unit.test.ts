@@ -5,7 +5,8 @@ import { bytesToHex, concatBytes, utf8ToBytes } from '../events/index.js';
 import { leafHash, rootFromLeafHashes } from '../attest/merkle.js';
 import { codeOf } from '../tlog/testing/code-of.js';
 import { nodeRowCrypto } from './node.js';
-import { checkRowProof, commitRecords, parseRowProof, proveRecords, rowLeaf, rowSalt, rowSaltKey, type RowProof } from './commitment.js';
+import { commitRecords, rowLeaf, rowSalt, rowSaltKey } from './commitment.js';
+import { checkRowProof, parseRowProof, proveRecords, type RowProof } from './proof.js';
 
 const secret = sha256(utf8ToBytes('a run secret'));
 const CERTIFICATE = 'cert_01JD7ZX3Q4M5N6P7R8S9T0VWXY';
@@ -34,7 +35,7 @@ describe('salts and leaves', () => {
     const { commitment, records } = commitRecords('txt', utf8ToBytes('a\nb\nc\n'), secret);
     const prk = rowSaltKey(secret);
     const expected = records.map((record, i) => leafHash(rowLeaf(i, rowSalt(prk, i), record)));
-    expect(commitment).toEqual({ format: 'txt', count: 3, root: bytesToHex(rootFromLeafHashes(expected)) });
+    expect(commitment).toEqual({ format: 'txt', count: 3, root: bytesToHex(rootFromLeafHashes(expected)), sorted_by: null });
     expect(commitRecords('txt', utf8ToBytes('a\nb\nc\n'), sha256(utf8ToBytes('other'))).commitment.root).not.toBe(commitment.root);
   });
 
@@ -53,7 +54,8 @@ describe('a proof of three rows of a 10,000-row CSV', () => {
     const proof = await proveRecords(input, [17, 42, 10_000]);
     const text = JSON.stringify(proof);
     const checked = checkRowProof(parseRowProof(text), against);
-    expect(checked.map(({ index, record }) => [index, new TextDecoder().decode(record)])).toEqual([
+    expect(checked.absent).toEqual([]);
+    expect(checked.rows.map(({ index, record }) => [index, new TextDecoder().decode(record)])).toEqual([
       [17, '16,patient 16,p16@example.org,"visit 2, ""routine"""'],
       [42, '41,patient 41,p41@example.org,"visit 6, ""routine"""'],
       [10_000, '9999,patient 9999,p9999@example.org,"visit 3, ""routine"""'],
@@ -88,6 +90,8 @@ describe('a proof of three rows of a 10,000-row CSV', () => {
     expect(tampered((p) => (p.rows[0]!.record = 'YQ='))).toBe('ROWS_PROOF_MALFORMED');
     expect(tampered((p) => ((p as unknown as Record<string, unknown>).extra = 1))).toBe('ROWS_PROOF_MALFORMED');
     expect(tampered((p) => (p.rows = []))).toBe('ROWS_PROOF_MALFORMED');
+    expect(tampered((p) => delete (p as Partial<RowProof>).absent)).toBe('ROWS_PROOF_MALFORMED');
+    expect(tampered((p) => (p.sorted_by = 'id'))).toBe('ROWS_PROOF_WRONG_CERTIFICATE');
     expect(codeOf(() => parseRowProof('{"type":"ephemera.row-proof","type":"x"}'))).toBe('ROWS_PROOF_MALFORMED');
   });
 
@@ -101,7 +105,7 @@ describe('a proof of three rows of a 10,000-row CSV', () => {
     const dataset = utf8ToBytes('[{"a":1.0,"b":[true,null]}, 9007199254740993]');
     const proof = await proveRecords({ certificateId: CERTIFICATE, format: 'json', dataset, secret }, [0, 1]);
     const { commitment: json } = commitRecords('json', dataset, secret);
-    const records = checkRowProof(proof, { ...json, certificate_id: CERTIFICATE }).map((r) => new TextDecoder().decode(r.record));
+    const records = checkRowProof(proof, { ...json, certificate_id: CERTIFICATE }).rows.map((r) => new TextDecoder().decode(r.record));
     expect(records).toEqual(['{"a":1.0,"b":[true,null]}', '9007199254740993']);
     proof.rows[0]!.record = Buffer.from('{"a":1.0,').toString('base64');
     expect(codeOf(() => checkRowProof(proof, { ...json, certificate_id: CERTIFICATE }))).toBe('ROWS_PROOF_RECORD_INVALID');

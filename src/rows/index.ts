@@ -1,7 +1,7 @@
 /**
  * Row commitments (docs/row-proofs.md), isomorphic: a dataset's records,
- * their salted RFC 6962 tree, and disclosure proofs checked against the
- * commitment alone. The executor's event member and the CLI come next.
+ * their salted RFC 6962 tree (in input order or sorted by a key), and
+ * disclosure and absence proofs checked against the commitment alone.
  */
 export { ROW_FORMATS, MAX_RECORDS, splitRecords, type RowFormat, type RowsErrorCode, type UnsplittableReason } from './records.js';
 export {
@@ -11,10 +11,18 @@ export {
   rowSalt,
   rowLeaf,
   commitRecords,
-  proveRecords,
-  parseRowProof,
-  checkRowProof,
   type RowCommitment,
-  type RowProof,
   type RowProofErrorCode,
 } from './commitment.js';
+export { commitSorted, type SortableFormat } from './sorted.js';
+export {
+  MAX_ABSENT_KEYS,
+  proveRecords,
+  proveAbsence,
+  parseRowProof,
+  checkRowProof,
+  type RowProof,
+  type ProvenRow,
+  type AbsentKey,
+  type ProveInput,
+} from './proof.js';

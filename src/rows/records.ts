@@ -13,7 +13,7 @@ export type RowFormat = (typeof ROW_FORMATS)[number];
 export const MAX_RECORDS = 2 ** 32 - 1;
 
 export type RowsErrorCode = Registered<'ROWS_UNSPLITTABLE'>;
-export type UnsplittableReason = 'csv_quoting' | 'json_invalid' | 'not_utf8' | 'empty' | 'too_many_records';
+export type UnsplittableReason = 'csv_quoting' | 'json_invalid' | 'not_utf8' | 'empty' | 'too_many_records' | 'sort_key_invalid';
 
 const LF = 0x0a;
 const CR = 0x0d;
