@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../app.js';
 import type { SimulatedAttestor } from '../../attest/node.js';
 import { loadConfig } from '../../config.js';
-import { checkRowProof, proveRecords } from '../../rows/index.js';
+import { checkRowProof, proveAbsence, proveRecords } from '../../rows/index.js';
 import { submitSealed } from '../../seal/index.js';
 import { nodeSealCrypto } from '../../seal/node-aead.js';
 import { createServices, type Services } from '../../services.js';
@@ -76,7 +76,7 @@ describe('row commitments on POST /execute', () => {
       [0, 7],
     );
     const proven = checkRowProof(proof, { certificate_id: certificate.certificate_id, ...certificate.dataset.rows! });
-    expect(proven.map((r) => Buffer.from(r.record).toString())).toEqual(['id,name', '7,"name 7, with a comma"']);
+    expect(proven.rows.map((r) => Buffer.from(r.record).toString())).toEqual(['id,name', '7,"name 7, with a comma"']);
     // Another run of the same data has another secret: a proof of one run's rows is not one of the other's.
     const again = await post(request(ROWS));
     secrets.push(again.json.row_secret);
@@ -108,7 +108,43 @@ describe('row commitments on POST /execute', () => {
       { certificateId: certificate.certificate_id, format: 'csv', dataset: Buffer.from(ROWS), secret: Buffer.from(accepted.json.row_secret, 'hex') },
       [9],
     );
-    expect(checkRowProof(proof, { certificate_id: certificate.certificate_id, ...certificate.dataset.rows! })).toHaveLength(1);
+    expect(checkRowProof(proof, { certificate_id: certificate.certificate_id, ...certificate.dataset.rows! }).rows).toHaveLength(1);
+  });
+
+  it('commits the records sorted by a key when asked, and the secret proves a key absent', async () => {
+    const answer = await post(request(ROWS, { rows: { sorted_by: 'name' } }));
+    expect(answer.status).toBe(200);
+    secrets.push(answer.json.row_secret);
+    const certificate = await served(answer.json.certificate_id);
+    expect(certificate.dataset.rows).toMatchObject({ format: 'csv', count: 10, sorted_by: 'name' });
+    const proof = await proveAbsence(
+      {
+        certificateId: certificate.certificate_id,
+        format: 'csv',
+        dataset: Buffer.from(ROWS),
+        secret: Buffer.from(answer.json.row_secret, 'hex'),
+        sortedBy: 'name',
+      },
+      ['name 4, with a comma!', 'zed'],
+    );
+    const checked = checkRowProof(proof, { certificate_id: certificate.certificate_id, ...certificate.dataset.rows! });
+    expect(checked.absent).toEqual(['name 4, with a comma!', 'zed']);
+    await expect(
+      proveAbsence(
+        {
+          certificateId: certificate.certificate_id,
+          format: 'csv',
+          dataset: Buffer.from(ROWS),
+          secret: Buffer.from(answer.json.row_secret, 'hex'),
+          sortedBy: 'name',
+        },
+        ['name 4, with a comma'],
+      ),
+    ).rejects.toMatchObject({ code: 'ROWS_KEY_PRESENT' });
+    // A sort key the header does not have: the run goes on, committed by its hash alone.
+    const missing = await post(request(ROWS, { rows: { sorted_by: 'ssn' } }));
+    secrets.push(missing.json.row_secret);
+    expect((await served(missing.json.certificate_id)).dataset.rows_absent).toEqual({ reason: 'sort_key_invalid' });
   });
 
   it('commits nothing and answers no secret for rows "none"', async () => {
@@ -152,11 +188,11 @@ describe('row commitments on POST /execute', () => {
     secrets.push(Buffer.from(sent.rowSecret).toString('hex'));
     const certificate = await served(body.certificate_id);
     const proof = await proveRecords({ certificateId: certificate.certificate_id, format: 'csv', dataset: Buffer.from(ROWS), secret: sent.rowSecret }, [3]);
-    expect(checkRowProof(proof, { certificate_id: certificate.certificate_id, ...certificate.dataset.rows! })).toHaveLength(1);
+    expect(checkRowProof(proof, { certificate_id: certificate.certificate_id, ...certificate.dataset.rows! }).rows).toHaveLength(1);
   });
 
   it('leaves no secret in any file of the data directory or in any log line', () => {
-    expect(secrets).toHaveLength(4);
+    expect(secrets).toHaveLength(6);
     const files: string[] = [];
     const walk = (path: string) => {
       for (const name of readdirSync(path)) {

@@ -5,7 +5,7 @@
  */
 import { isEphemeraError } from '../../errors.js';
 import type { EventData } from '../../events/index.js';
-import { commitRecords, type UnsplittableReason } from '../../rows/index.js';
+import { commitRecords, commitSorted, type UnsplittableReason } from '../../rows/index.js';
 import { nodeRowCrypto } from '../../rows/node.js';
 import type { RowsRequest } from '../../seal/index.js';
 
@@ -15,9 +15,12 @@ export function commitDatasetRows(format: 'csv' | 'json' | 'txt', bytes: Uint8Ar
   if (asked === 'none') return { rows_absent: { reason: 'not_requested' } };
   const sortedBy = typeof asked === 'object' ? asked.sorted_by : null;
   try {
-    if (sortedBy !== null) throw new Error('sorted commitments are not built yet');
-    const { commitment } = commitRecords(format, bytes, secret, nodeRowCrypto);
-    return { rows: { ...commitment, sorted_by: null } };
+    // The request schema refuses a sort key for txt: only csv and json records have keys.
+    const { commitment } =
+      sortedBy === null || format === 'txt'
+        ? commitRecords(format, bytes, secret, nodeRowCrypto)
+        : commitSorted(format, bytes, secret, sortedBy, nodeRowCrypto);
+    return { rows: commitment };
   } catch (error) {
     if (isEphemeraError(error) && error.code === 'ROWS_UNSPLITTABLE') return { rows_absent: { reason: error.fields.reason as UnsplittableReason } };
     throw error;
