@@ -4,6 +4,7 @@
  * verifies the key document, seals in the browser with WebCrypto and gets a certificate naming the key
  * statement. The same client module (src/seal) also runs under Node with its default (WebCrypto) AEAD.
  */
+import { checkRowProof, proveRecords } from '../rows/index.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +87,14 @@ describe('the sealed-submission page (Chromium)', () => {
     const certificate = (await app.inject({ url: `/certificate/${id}` })).json();
     expect(certificate.dataset.submission).toMatchObject({ mode: 'sealed', key_statement_hash: statementHash, sealed: ['dataset'] });
     expect(certificate.result.output).toBe('3\n');
+    // The row secret the browser derived (never sent) proves a record of the dataset against the certificate.
+    const secret = (await page.getByTestId('row-secret').textContent())!;
+    expect(secret).toMatch(/^[0-9a-f]{64}$/);
+    const proof = await proveRecords(
+      { certificateId: certificate.certificate_id, format: 'csv', dataset: new TextEncoder().encode(DATASET), secret: Buffer.from(secret, 'hex') },
+      [1],
+    );
+    expect(checkRowProof(proof, { certificate_id: certificate.certificate_id, ...certificate.dataset.rows }).rows).toHaveLength(1);
     // The pin is remembered for the next visit.
     expect(await page.evaluate(() => localStorage.getItem('ephemera.trusted-keys'))).toContain(fingerprint);
   });

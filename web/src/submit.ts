@@ -7,6 +7,7 @@
  * POSTs them. Nothing is sent when any check fails. Bundled apart
  * (/assets/submit.js): the HPKE code is loaded only by this page.
  */
+import { bytesToHex } from '../../src/events/index.js';
 import { parseResultKeyFile, submitSealed, type VerifiedKey } from '../../src/seal/index.js';
 import { browserOptions, keyFingerprint, pinKey, readPins, readPolicy } from './checks.js';
 import { h, mount } from './dom.js';
@@ -167,8 +168,20 @@ async function sendSealed(input: SendInput): Promise<void> {
         h('p', { class: 'banner-title' }, `Sent sealed · run ${answer.status}`),
         h('p', {}, 'Certificate: ', h('a', { href: `/c/${answer.certificate_id}`, 'data-testid': 'certificate-link' }, answer.certificate_id)),
         h('p', {}, 'It names the key statement this page sealed to: ', h('code', { 'data-testid': 'statement-hash' }, sent.statementHash)),
+        // Derived in this browser from the request's HPKE context (docs/row-proofs.md §7): shown once, never sent, never stored.
+        (answer as { row_secret?: string }).row_secret === 'sealed'
+          ? h(
+              'p',
+              {},
+              'Row secret (keep it to prove records of your dataset with ',
+              h('code', {}, 'ephemera prove'),
+              '; it is shown only here): ',
+              h('code', { 'data-testid': 'row-secret' }, bytesToHex(sent.rowSecret)),
+            )
+          : null,
       ),
     );
+    sent.rowSecret.fill(0);
   } finally {
     dataset.fill(0);
   }
