@@ -483,6 +483,20 @@ export const ERROR_REGISTRY = {
   ROWS_PROOF_INDEX_INVALID: invalid('rows', 'a record index outside the dataset, or disclosed twice'),
   ROWS_PROOF_INVALID: invalid('rows', "a disclosed record, with its salt and index, does not prove into the certificate's row root"),
   ROWS_PROOF_RECORD_INVALID: invalid('rows', 'a disclosed record is not one record of its format'),
+  // ---- the row-proof tools (docs/row-proofs.md §9, helper `tools`)
+  ROWS_NOT_COMMITTED: invalid('rows', 'the certificate commits no rows: its executor did not commit them, or says why not (rows_absent)'),
+  ROWS_DATASET_MISMATCH: {
+    stage: 'rows',
+    http: null,
+    exit: EXIT.badInput,
+    message: "the dataset and secret given do not give the certificate's row commitment: wrong dataset, or wrong secret",
+  },
+  ROWS_SECRET_ON_COMMAND_LINE: {
+    stage: 'rows',
+    http: null,
+    exit: EXIT.badInput,
+    message: 'the row secret was given on the command line, where other users can read it: give a file (mode 0600) or - for stdin',
+  },
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

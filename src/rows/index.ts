@@ -18,3 +18,5 @@ export {
   type RowProof,
   type RowProofErrorCode,
 } from './commitment.js';
+export { commitmentOf, checkProofForCertificate, type CertificateRows, type CertificateCommitment, type ProvenRows } from './certificate-rows.js';
+export { recordText } from './display.js';
