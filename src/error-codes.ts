@@ -491,6 +491,7 @@ export const ERROR_REGISTRY = {
     exit: EXIT.badInput,
     message: "the dataset and secret given do not give the certificate's row commitment: wrong dataset, or wrong secret",
   },
+  ROWS_PROOF_UNWRITABLE: { stage: 'rows', http: null, exit: EXIT.badInput, message: 'the row proof could not be written where --out says' },
   ROWS_SECRET_ON_COMMAND_LINE: {
     stage: 'rows',
     http: null,

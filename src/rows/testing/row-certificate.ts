@@ -24,7 +24,11 @@ export function tenThousandRowCsv(): Uint8Array {
   const lines = ['id,name,email,amount,note'];
   for (let i = 1; i <= 10_000; i++) {
     const note =
-      i === HOSTILE_ROWS.markup ? '"<b>bold</b> \u001b[2Jcleared, ""quoted"""' : i === HOSTILE_ROWS.fakeLine ? '"first line\n  99  forged,record"' : `n${i % 7}`;
+      i === HOSTILE_ROWS.markup
+        ? '"<b>bold</b> \u001b[2Jcleared, ""quoted"""'
+        : i === HOSTILE_ROWS.fakeLine
+          ? '"first line\n  99  forged,record"'
+          : `n${i % 7}`;
     lines.push(`${i},person ${i},p${i}@example.org,${(i * 37) % 1000}.${String(i % 100).padStart(2, '0')},${note}`);
   }
   return new TextEncoder().encode(`${lines.join('\r\n')}\r\n`);
@@ -64,4 +68,38 @@ export function rowCertificate(options: RowCertificateOptions): { certificate: C
   (data('sandbox.destroyed').checks as Record<string, unknown>).dataset_bytes_zeroed = bytes;
   const certificate = sealEvents(events);
   return { certificate, text: JSON.stringify(certificate, null, 2), commitment };
+}
+
+/** A proof as JSON, to be edited. */
+// biome-ignore lint/suspicious/noExplicitAny: tamperings edit any member of a proof
+type ProofDoc = Record<string, any>;
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+const flipHex = (hex: string) => `${hex[0] === '0' ? '1' : '0'}${hex.slice(1)}`;
+
+/**
+ * Every tampering of a valid proof of records [0, 17, 42] of tenThousandRowCsv, and the code it must be
+ * refused with (docs/row-proofs.md §4): the CLI and the web page both run this list.
+ */
+export const PROOF_TAMPERINGS: { name: string; code: string; edit: (proof: ProofDoc) => string }[] = [
+  { name: 'a record changed', code: 'ROWS_PROOF_INVALID', edit: (p) => json(p, () => (p.rows[1].record = b64('17,person 17,p17@example.org,0.00,n3'))) },
+  { name: 'a record that is two records', code: 'ROWS_PROOF_RECORD_INVALID', edit: (p) => json(p, () => (p.rows[0].record = b64('id,name\r\n1,ada'))) },
+  { name: 'a salt changed', code: 'ROWS_PROOF_INVALID', edit: (p) => json(p, () => (p.rows[1].salt = flipHex(p.rows[1].salt))) },
+  { name: 'an index moved to another record', code: 'ROWS_PROOF_INVALID', edit: (p) => json(p, () => (p.rows[1].index = 18)) },
+  { name: 'an index past the count', code: 'ROWS_PROOF_INDEX_INVALID', edit: (p) => json(p, () => (p.rows[1].index = p.count)) },
+  { name: 'a record disclosed twice', code: 'ROWS_PROOF_INDEX_INVALID', edit: (p) => json(p, () => p.rows.push(structuredClone(p.rows[1]))) },
+  { name: 'a proof hash changed', code: 'ROWS_PROOF_INVALID', edit: (p) => json(p, () => (p.rows[2].proof[3] = flipHex(p.rows[2].proof[3]))) },
+  { name: 'a proof hash dropped', code: 'ROWS_PROOF_INVALID', edit: (p) => json(p, () => p.rows[2].proof.pop()) },
+  { name: 'the certificate id changed', code: 'ROWS_PROOF_WRONG_CERTIFICATE', edit: (p) => json(p, () => (p.certificate_id = `cert_${'0'.repeat(26)}`)) },
+  { name: 'the count changed', code: 'ROWS_PROOF_WRONG_CERTIFICATE', edit: (p) => json(p, () => (p.count -= 1)) },
+  { name: 'the root changed', code: 'ROWS_PROOF_WRONG_CERTIFICATE', edit: (p) => json(p, () => (p.root = flipHex(p.root))) },
+  { name: 'the format changed', code: 'ROWS_PROOF_WRONG_CERTIFICATE', edit: (p) => json(p, () => (p.format = 'txt')) },
+  { name: 'a member added', code: 'ROWS_PROOF_MALFORMED', edit: (p) => json(p, () => (p.rows[0].note = 'trust me')) },
+  { name: 'a duplicate member', code: 'ROWS_PROOF_MALFORMED', edit: (p) => JSON.stringify(p).replace('"v":1', '"v":1,"v":1') },
+  { name: 'not JSON', code: 'ROWS_PROOF_MALFORMED', edit: (p) => JSON.stringify(p).slice(0, -1) },
+];
+
+function json(proof: ProofDoc, edit: () => unknown): string {
+  edit();
+  return JSON.stringify(proof);
 }
