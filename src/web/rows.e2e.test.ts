@@ -100,6 +100,11 @@ describe('row proof page (Chromium)', () => {
     // The page fetched the certificate by its id, and sent nothing else anywhere.
     expect(requests).toEqual([`GET /certificate/${id}`]);
     await page.screenshot({ path: join(ARTIFACTS, 'rows-proven.png'), fullPage: true });
+    // On a phone the records wrap: nothing is wider than the screen.
+    await page.setViewportSize({ width: 375, height: 812 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await page.screenshot({ path: join(ARTIFACTS, 'rows-proven-375.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('checks a certificate file with no request at all, and says when its signer is not trusted', async () => {
