@@ -211,12 +211,13 @@ function declareRowProofs(program: Command): void {
       .option('--require-log', 'fail a certificate that carries no inclusion proof in the transparency log')
       .option('--log-key <vkey>', 'trust checkpoints signed by this log key (origin+keyid+key) without its attestation (repeatable)', repeatable)
       .option('--witness <vkey>', "a witness's cosigner key whose cosignature the checkpoint must carry (repeatable)", repeatable)
-      .option('--witnesses-required <k>', 'how many of the --witness keys must have cosigned (default: all)', integer(0, 1000));
+      .option('--witnesses-required <k>', 'how many of the --witness keys must have cosigned (default: all)', integer(0, 1000))
+      .option('--server <url>', 'fetch the certificate by its id from this server (verified here like a file)');
   trust(
     program
       .command('prove')
       .description("write a proof that records of a run's input were part of it, disclosing those records and nothing else of the dataset")
-      .requiredOption('--certificate <certificate>', 'CERT.json, or a certificate id (cert_…) read from the configured log')
+      .requiredOption('--certificate <certificate>', 'CERT.json, or a certificate id (cert_…) read from the configured log (or --server)')
       .requiredOption('--dataset <file>', "the dataset the run committed (its hash must be the certificate's)")
       .requiredOption('--secret <file>', 'the file holding the row secret the run returned (64 hex), or - for stdin; never the secret itself')
       .requiredOption('--rows <indexes>', 'the records to disclose, by index from 0 (the CSV header is 0): 17,42 or 100-120', rowIndexes),
@@ -235,7 +236,7 @@ function declareRowProofs(program: Command): void {
     program
       .command('verify-rows')
       .description('verify a certificate, then a row proof against its row commitment, and print the proven records (nothing else of the dataset)')
-      .argument('<certificate>', 'CERT.json, or a certificate id (cert_…) read from the configured log')
+      .argument('<certificate>', 'CERT.json, or a certificate id (cert_…) read from the configured log (or --server)')
       .argument('<proof>', 'the proof file (ephemera prove)'),
   )
     .addOption(jsonOption())

@@ -26,6 +26,7 @@ export interface ProveOptions extends TrustFlags {
   secret: string;
   rows: number[];
   out?: string;
+  server?: string;
   json?: boolean;
 }
 

@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_REGISTRY, type ErrorCode } from '../error-codes.js';
 import { splitRecords } from '../rows/index.js';
@@ -101,6 +102,28 @@ describe('ephemera prove / verify-rows', () => {
     expect(untrusted.stdout).toContain('VALID, NOT TRUSTED');
     expect(untrusted.stdout).toContain('  record 10000: 10000,person 10000,');
     expect(untrusted.stderr).toContain('whose signer you do not trust');
+  });
+
+  it('--server: fetches the certificate by its id and verifies it here; an id the server does not have is CERTIFICATE_NOT_FOUND', async () => {
+    const text = readFileSync(file('cert.json'), 'utf8');
+    const id = (JSON.parse(text) as { certificate_id: string }).certificate_id;
+    const server = Fastify();
+    server.get<{ Params: { id: string } }>('/certificate/:id', (req, reply) =>
+      req.params.id === id ? reply.type('application/json').send(text) : reply.status(404).send({ error: { code: 'CERTIFICATE_NOT_FOUND' } }),
+    );
+    const url = await server.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const proved = await cli(['prove', '--certificate', id, '--server', url, '--dataset', file('data.csv'), '--secret', file('secret'), '--rows', '5']);
+      expect(proved.code).toBe(0);
+      writeFileSync(file('five.json'), proved.stdout);
+      const checked = await cli(['verify-rows', id, file('five.json'), '--server', url, '--trust-key', VECTOR_PUBLIC_KEY]);
+      expect(checked.code).toBe(0);
+      expect(checked.stdout).toContain('  record 5: 5,person 5,p5@example.org,185.05,n5\n');
+      const missing = await cli(['verify-rows', `cert_${'0'.repeat(26)}`, file('five.json'), '--server', url, '--json']);
+      expect(errorOf(missing.stdout).code).toBe('CERTIFICATE_NOT_FOUND');
+    } finally {
+      await server.close();
+    }
   });
 
   describe('refuses every tampering of the proof with its code', () => {

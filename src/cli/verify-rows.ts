@@ -18,6 +18,7 @@ import { verifiedCertificate } from './verified-certificate.js';
 import { exitCodeOf, formatVerdict } from './verify.js';
 
 export interface VerifyRowsOptions extends TrustFlags {
+  server?: string;
   json?: boolean;
 }
 
