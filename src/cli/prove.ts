@@ -9,7 +9,7 @@
  * Exit: 0 written; 1 the certificate is invalid or commits no rows; 2 bad input (the codes' exits).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
 import { commitmentOf, proveRecords, type RowProof } from '../rows/index.js';
@@ -76,6 +76,9 @@ export async function prove(options: ProveOptions, command: Command): Promise<nu
 /** The 32-byte secret from a file or stdin: 64 hex, surrounding whitespace allowed; its content is never echoed. */
 function readSecret(source: string): Uint8Array {
   const raw = source === '-' ? readStdin() : readInput(source, 'secret');
+  // Anyone who can read it can prove any record of the run: say so (the proof is still made).
+  if (source !== '-' && process.platform !== 'win32' && (statSync(source).mode & 0o077) !== 0)
+    note(`the secret file ${source} is readable by other users (mode ${(statSync(source).mode & 0o777).toString(8)}): chmod 600 ${source}`);
   const text = raw.toString('latin1').trim();
   raw.fill(0);
   if (!/^[0-9a-fA-F]{64}$/.test(text))

@@ -50,6 +50,7 @@ describe('ephemera prove / verify-rows', () => {
       file('proof.json'),
     ]);
     expect(proved.stderr).toContain(`proved 3 records of`);
+    expect(proved.stderr).not.toContain('readable by other users');
     expect(proved.code).toBe(0);
     proofText = readFileSync(file('proof.json'), 'utf8');
   });
@@ -170,9 +171,10 @@ describe('ephemera prove / verify-rows', () => {
     });
 
     it('a wrong secret, and a wrong dataset, saying which (ROWS_DATASET_MISMATCH)', async () => {
-      writeFileSync(file('wrong-secret'), `${'ab'.repeat(32)}\n`);
+      writeFileSync(file('wrong-secret'), `${'ab'.repeat(32)}\n`, { mode: 0o644 });
       const secret = await prove({ secret: file('wrong-secret') });
       expect(errorOf(secret.stdout)).toMatchObject({ code: 'ROWS_DATASET_MISMATCH', message: expect.stringContaining('wrong secret') });
+      expect(secret.stderr).toContain('is readable by other users (mode 644)');
       expect(secret.code).toBe(2);
       const edited = Buffer.from(csv);
       edited[40] ^= 1;
