@@ -22,6 +22,8 @@ import type { SubmitOptions } from './cli/submit.js';
 import type { OpenOptions } from './cli/open.js';
 import type { HistoryFlags } from './cli/history.js';
 import type { WitnessOptions } from './cli/witness.js';
+import type { ProveOptions } from './cli/prove.js';
+import type { VerifyRowsOptions } from './cli/verify-rows.js';
 
 type JsonFlag = { json?: boolean };
 
@@ -50,6 +52,7 @@ function program(): Command {
   declareVerify(root);
   declareHistory(root);
   declareSealed(root);
+  declareRowProofs(root);
   declareTrust(root);
   declareReadSide(root);
   declareBuildInfo(root);
@@ -209,6 +212,70 @@ function parseRows(value: string): 'input' | 'none' | { sorted_by: string } {
   const sorted = /^sorted:(.{1,256})$/s.exec(value);
   if (!sorted) throw new InvalidArgumentError('expected input, none or sorted:<key> (a csv header field or a json member name).');
   return { sorted_by: sorted[1]! };
+}
+
+/** Row proofs (docs/row-proofs.md §9): prove records of a run's input, check such a proof. */
+function declareRowProofs(program: Command): void {
+  const trust = (command: Command) =>
+    command
+      .option('--trust-key <key>', 'trust certificates signed by this key or fingerprint (repeatable; also the trust file)', repeatable)
+      .option('--trust-compose-hash <hash>', 'trust a TDX certificate of this build (repeatable)', repeatable)
+      .option('--require-log', 'fail a certificate that carries no inclusion proof in the transparency log')
+      .option('--log-key <vkey>', 'trust checkpoints signed by this log key (origin+keyid+key) without its attestation (repeatable)', repeatable)
+      .option('--witness <vkey>', "a witness's cosigner key whose cosignature the checkpoint must carry (repeatable)", repeatable)
+      .option('--witnesses-required <k>', 'how many of the --witness keys must have cosigned (default: all)', integer(0, 1000))
+      .option('--server <url>', 'fetch the certificate by its id from this server (verified here like a file)');
+  trust(
+    program
+      .command('prove')
+      .description("write a proof that records of a run's input were part of it, disclosing those records and nothing else of the dataset")
+      .requiredOption('--certificate <certificate>', 'CERT.json, or a certificate id (cert_…) read from the configured log (or --server)')
+      .requiredOption('--dataset <file>', "the dataset the run committed (its hash must be the certificate's)")
+      .requiredOption('--secret <file>', 'the file holding the row secret the run returned (64 hex), or - for stdin; never the secret itself')
+      .option('--rows <indexes>', 'the records to disclose, by index from 0 (the CSV header is 0): 17,42 or 100-120', rowIndexes)
+      .option('--absent <key>', 'prove no record has this key (a commitment sorted by a key: run --rows sorted:<key>; repeatable)', repeatable),
+  )
+    .option('--out <file>', 'write the proof there (mode 0600) instead of stdout')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      "\nExit: 0 written, 1 the certificate is invalid or commits no rows, 2 the dataset or secret is not the certificate's (ROWS_DATASET_MISMATCH) or other bad input.",
+    )
+    .action(async (options: ProveOptions, command: Command) => {
+      const { prove } = await import('./cli/prove.js');
+      process.exitCode = await prove(options, command);
+    });
+  trust(
+    program
+      .command('verify-rows')
+      .description('verify a certificate, then a row proof against its row commitment, and print the proven records (nothing else of the dataset)')
+      .argument('<certificate>', 'CERT.json, or a certificate id (cert_…) read from the configured log (or --server)')
+      .argument('<proof>', 'the proof file (ephemera prove)'),
+  )
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      "\nExit: 0 proven and trusted, 4 proven but the certificate's signer is not trusted, 1 the certificate or the proof is invalid, 2 unusable input.",
+    )
+    .action(async (target: string, proof: string, options: VerifyRowsOptions, command: Command) => {
+      const { verifyRows } = await import('./cli/verify-rows.js');
+      process.exitCode = await verifyRows(target, proof, options, command);
+    });
+}
+
+/** --rows: indexes and ranges (17,42,100-120), each once, at most MAX_PROOF_ROWS (10,000) in all. */
+function rowIndexes(value: string): number[] {
+  const indexes: number[] = [];
+  for (const part of value.split(',')) {
+    const match = /^(\d{1,10})(?:-(\d{1,10}))?$/.exec(part.trim());
+    const from = Number(match?.[1]);
+    const to = match?.[2] === undefined ? from : Number(match[2]);
+    if (!match || to < from) throw new InvalidArgumentError('expected record indexes from 0 and ranges, like 17,42 or 100-120.');
+    if (indexes.length + (to - from) >= 10_000) throw new InvalidArgumentError('a proof discloses at most 10000 records.');
+    for (let i = from; i <= to; i++) indexes.push(i);
+  }
+  if (new Set(indexes).size !== indexes.length) throw new InvalidArgumentError('an index is given twice.');
+  return indexes;
 }
 
 /** --max-key-age: 90s, 30m, 24h, 7d, in ms. */

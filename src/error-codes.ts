@@ -488,6 +488,21 @@ export const ERROR_REGISTRY = {
     'an absence proof does not hold: its neighbours are not adjacent, not at the edge, not around the key, or the csv header naming the key is not disclosed',
   ),
   ROWS_KEY_PRESENT: invalid('rows', 'the key asked to be proven absent is present: a record has it'),
+  // ---- the row-proof tools (docs/row-proofs.md §9, helper `tools`)
+  ROWS_NOT_COMMITTED: invalid('rows', 'the certificate commits no rows: its executor did not commit them, or says why not (rows_absent)'),
+  ROWS_DATASET_MISMATCH: {
+    stage: 'rows',
+    http: null,
+    exit: EXIT.badInput,
+    message: "the dataset and secret given do not give the certificate's row commitment: wrong dataset, or wrong secret",
+  },
+  ROWS_PROOF_UNWRITABLE: { stage: 'rows', http: null, exit: EXIT.badInput, message: 'the row proof could not be written where --out says' },
+  ROWS_SECRET_ON_COMMAND_LINE: {
+    stage: 'rows',
+    http: null,
+    exit: EXIT.badInput,
+    message: 'the row secret was given on the command line, where other users can read it: give a file (mode 0600) or - for stdin',
+  },
 } as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_REGISTRY;

@@ -141,7 +141,7 @@ export async function verifyFromLog(id: string, config: Config): Promise<{ verdi
   return { verdict: await verifyCertificate(certificate, verifyOptionsFor(config, {}, localKey ? [localKey] : [])), events: certificate.events.length };
 }
 
-async function fromLog(id: string, config: Config): Promise<unknown> {
+export async function fromLog(id: string, config: Config): Promise<unknown> {
   if (config.log === 'sqlite') existingDataDir(config);
   // The log's stores (SQLite, Kafka, ClickHouse) only for an id: a file is verified without them.
   const { createServices } = await import('../services.js');

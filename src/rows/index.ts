@@ -26,3 +26,5 @@ export {
   type AbsentKey,
   type ProveInput,
 } from './proof.js';
+export { commitmentOf, checkProofForCertificate, type CertificateRows, type CertificateCommitment, type ProvenRows } from './certificate-rows.js';
+export { recordText } from './display.js';

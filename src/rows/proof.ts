@@ -7,7 +7,17 @@ import { bytesToHex, decodeUtf8Strict, hexToBytes, parseStrictJson, utf8ToBytes 
 import { leafHash, verifyInclusion } from '../attest/merkle.js';
 import { EphemeraError } from '../errors.js';
 import { TileBuilder, TiledTree, formatTilePath } from '../tlog/index.js';
-import { MAX_PROOF_ROWS, MAX_RECORD_BYTES, commitRecords, rowLeaf, rowSalt, rowSaltKey, type RowCommitment, type RowProofErrorCode } from './commitment.js';
+import {
+  MAX_PROOF_ROWS,
+  MAX_RECORD_BYTES,
+  commitRecords,
+  rowLeaf,
+  rowSalt,
+  rowSaltKey,
+  type RowCommitment,
+  type RowCrypto,
+  type RowProofErrorCode,
+} from './commitment.js';
 import { ROW_FORMATS, splitRecords, type RowFormat } from './records.js';
 import { MAX_SORT_KEY_NAME, commitSorted, compareBytes, firstDataIndex, isWellFormed, lowerBound, sortKeyReader, type SortableFormat } from './sorted.js';
 
@@ -51,6 +61,8 @@ export interface ProveInput {
   secret: Uint8Array;
   /** The commitment's sort key (§8); null or absent: records in input order. */
   sortedBy?: string | null;
+  /** The hashing (node.ts on a server, for speed); default @noble/hashes. */
+  crypto?: RowCrypto;
 }
 
 /**
@@ -66,19 +78,19 @@ export async function proveRecords(input: ProveInput, indexes: readonly number[]
   if (absent.length > 0 && sortedBy === null) fail('ROWS_BAD_INPUT', 'only a sorted commitment proves a key absent');
   const committed =
     sortedBy === null
-      ? { ...commitRecords(input.format, input.dataset, input.secret), keys: [] }
-      : commitSorted(input.format as SortableFormat, input.dataset, input.secret, sortedBy);
+      ? { ...commitRecords(input.format, input.dataset, input.secret, input.crypto), keys: [] }
+      : commitSorted(input.format as SortableFormat, input.dataset, input.secret, sortedBy, input.crypto);
   const { commitment, records, leafHashes, keys } = committed;
   if (new Set(indexes).size !== indexes.length) fail('ROWS_PROOF_INDEX_INVALID', 'an index is asked for twice');
   for (const index of indexes)
     if (!Number.isSafeInteger(index) || index < 0 || index >= records.length) fail('ROWS_PROOF_INDEX_INVALID', `no record ${index} in ${records.length}`);
 
   const tree = inMemoryTree(leafHashes);
-  const prk = rowSaltKey(input.secret);
+  const prk = rowSaltKey(input.secret, input.crypto);
   const row = async (index: number): Promise<ProvenRow> => ({
     index,
     record: base64(records[index]!),
-    salt: bytesToHex(rowSalt(prk, index)),
+    salt: bytesToHex(rowSalt(prk, index, input.crypto)),
     proof: (await tree.inclusionProof(index)).map(bytesToHex),
   });
   const withHeader = absent.length > 0 && input.format === 'csv' && !indexes.includes(0) ? [0, ...indexes] : indexes;

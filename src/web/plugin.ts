@@ -1,6 +1,6 @@
 /**
  * Serves the certificate browser (web/): the page shell for `/`, `/c/:id`,
- * `/e/:id` (a run watched live), `/history/:fingerprint` (a computation's runs in the transparency log), `/verify` and `/submit` (a sealed submission), and its assets. The scripts are bundled with esbuild on first
+ * `/e/:id` (a run watched live), `/history/:fingerprint` (a computation's runs in the transparency log), `/verify`, `/rows` (a row proof checked) and `/submit` (a sealed submission), and its assets. The scripts are bundled with esbuild on first
  * request and kept in memory, so a fresh checkout needs no build step.
  * SECURITY: a strict Content-Security-Policy; the page renders untrusted
  * certificates as text only.
@@ -68,6 +68,7 @@ export const webRoutes =
     app.get('/', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
     app.get('/verify', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
     app.get('/submit', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
+    app.get('/rows', shell, (_req, reply) => send(reply, 'text/html; charset=utf-8', page));
     // The page loads the certificate itself; the status says at once whether there is one, so a link to nothing is a 404.
     app.get<{ Params: { id: string } }>('/c/:id', shell, async (req, reply) => {
       const found = CERTIFICATE_ID_PATTERN.test(req.params.id) && (await deps.certificateExists(req.params.id).catch(() => true));

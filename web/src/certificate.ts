@@ -50,6 +50,21 @@ function historyHref(c: Certificate): string {
   return `/history/${c.fingerprint}${held}`;
 }
 
+/** The row commitment (docs/row-proofs.md §3), with a link to check a proof against it; or why there is none. */
+function rowsFact(c: Certificate): HTMLElement {
+  const rows = c.dataset.rows;
+  if (rows && typeof rows === 'object')
+    return h(
+      'span',
+      { 'data-testid': 'rows' },
+      `${rows.count} ${rows.format} records committed${rows.sorted_by === null ? '' : ` (sorted by ${rows.sorted_by})`} · `,
+      // Our own path; the id goes in the query, encoded.
+      h('a', { href: `/rows?certificate=${encodeURIComponent(c.certificate_id)}`, 'data-testid': 'rows-link' }, 'check a row proof'),
+    );
+  const reason = c.dataset.rows_absent?.reason;
+  return h('span', { 'data-testid': 'rows' }, reason ? `not committed (${reason})` : 'not committed (an executor from before row commitments)');
+}
+
 export async function certificatePage(id: string): Promise<void> {
   mount(h('p', {}, 'Loading…'));
   // The page shows and verifies the same bytes, read strictly (docs/verification.md §2): a lax parse
@@ -120,6 +135,7 @@ export async function certificatePage(id: string): Promise<void> {
         ['dataset hash', h('code', { 'data-testid': 'dataset-hash' }, c.dataset_hash)],
         ['dataset', `${c.dataset.bytes} bytes, ${c.dataset.format}, ${c.dataset.source}`],
         ['input', h('span', { 'data-testid': 'input' }, inputText(c.dataset))],
+        ['rows', rowsFact(c)],
         ['sandbox hash', h('code', {}, c.sandbox_hash)],
         [
           'fingerprint',

@@ -6,6 +6,7 @@ import { certificatePage } from './certificate.js';
 import { verifyPage } from './verify-page.js';
 import { watchPage } from './watch.js';
 import { historyPage } from './history.js';
+import { rowsPage } from './rows.js';
 import { RUN_ID } from '../../src/events/index.js';
 
 // Exposed for tests and the curious: the same verifier the page uses, on an object or on a file's bytes (base64).
@@ -40,6 +41,7 @@ function route(): void {
   else if (watched) watchPage(watched[1]!);
   else if (history) void historyPage(history[1]!);
   else if (location.pathname === '/verify') verifyPage();
+  else if (location.pathname === '/rows') rowsPage();
   else if (location.pathname === '/submit') void loadSubmit().then((m) => m.submitPage());
   else void listPage();
 }

@@ -10,9 +10,11 @@ export interface CliResult {
 
 const ROOT = join(import.meta.dirname, '../../..');
 
-export function runCli(args: readonly string[], options: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<CliResult> {
+/** `input`: what the command reads on stdin (else stdin stays open, as a terminal's would). */
+export function runCli(args: readonly string[], options: { cwd?: string; env: NodeJS.ProcessEnv; input?: string }): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin/ephemera.js'), ...args], { cwd: options.cwd ?? ROOT, env: options.env });
+    if (options.input !== undefined) child.stdin.end(options.input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));

@@ -1,0 +1,129 @@
+/**
+ * ephemera prove --certificate C --dataset D --secret FILE|- [--rows 17,42] [--absent KEY]… [--out FILE] [--json]
+ * (declared in cli.ts; docs/row-proofs.md §9). Writes a proof that discloses the chosen records of a
+ * run's input and nothing else of it. The certificate is verified first (valid; whom it is signed by
+ * does not matter to its own submitter) and its row commitment is the one the proof is made for: the
+ * dataset must be the certificate's (its hash) and the secret must give the same root, else
+ * ROWS_DATASET_MISMATCH says which. The secret is read from a file or stdin, never from argv (`ps`
+ * shows argv to every user), and zeroed once the proof is made.
+ * Exit: 0 written; 1 the certificate is invalid or commits no rows; 2 bad input (the codes' exits).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { EphemeraError } from '../errors.js';
+import { commitmentOf, proveRecords, type RowProof } from '../rows/index.js';
+import { nodeRowCrypto } from '../rows/node.js';
+import { EXIT, note, printJson } from './common.js';
+import { readInput } from './files.js';
+import type { TrustFlags } from './policy.js';
+import { verifiedCertificate } from './verified-certificate.js';
+import { formatVerdict } from './verify.js';
+
+export interface ProveOptions extends TrustFlags {
+  certificate: string;
+  dataset: string;
+  secret: string;
+  rows?: number[];
+  absent?: string[];
+  out?: string;
+  server?: string;
+  json?: boolean;
+}
+
+/** 64 hex, with or without 0x: a secret pasted where its file's name belongs. */
+const LOOKS_LIKE_SECRET = /^(?:0x)?[0-9a-fA-F]{64}$/;
+
+export async function prove(options: ProveOptions, command: Command): Promise<number> {
+  if (LOOKS_LIKE_SECRET.test(options.secret))
+    throw new EphemeraError(
+      'ROWS_SECRET_ON_COMMAND_LINE',
+      '--secret takes a file holding the secret (or - to read it from stdin), not the secret itself: other users can read a command line (ps). Put it in a file of mode 0600',
+    );
+  const secret = readSecret(options.secret);
+  try {
+    const { verdict, certificate } = await verifiedCertificate(options.certificate, options, command);
+    if (!verdict.valid || !certificate) {
+      process.stderr.write(formatVerdict(verdict));
+      note('nothing proved: the certificate is invalid, so its row commitment commits to nothing');
+      return EXIT.invalid;
+    }
+    const commitment = commitmentOf(certificate.certificate_id, verdict.rows);
+    const rows = options.rows ?? [];
+    const absent = options.absent ?? [];
+    if (rows.length === 0 && absent.length === 0) throw new EphemeraError('CLI_USAGE', 'nothing to prove: give --rows, --absent, or both');
+    if (absent.length > 0 && commitment.sorted_by === null)
+      throw new EphemeraError(
+        'ROWS_BAD_INPUT',
+        "--absent needs a commitment sorted by a key (a run with --rows sorted:<key>): this certificate's records are in input order",
+      );
+    const dataset = readInput(options.dataset, 'dataset');
+    const datasetHash = `sha256:${createHash('sha256').update(dataset).digest('hex')}`;
+    if (datasetHash !== certificate.dataset_hash)
+      throw new EphemeraError(
+        'ROWS_DATASET_MISMATCH',
+        `wrong dataset: ${options.dataset} hashes to ${datasetHash}, the certificate's dataset_hash is ${certificate.dataset_hash}`,
+      );
+    const proof = await proveRecords(
+      {
+        certificateId: certificate.certificate_id,
+        format: commitment.format,
+        dataset: new Uint8Array(dataset),
+        secret,
+        sortedBy: commitment.sorted_by,
+        crypto: nodeRowCrypto,
+      },
+      rows,
+      absent,
+    );
+    if (proof.count !== commitment.count || proof.root !== commitment.root)
+      throw new EphemeraError('ROWS_DATASET_MISMATCH', "wrong secret: the dataset is the certificate's, but this secret gives another row root");
+    return writeProof(proof, options);
+  } finally {
+    secret.fill(0);
+  }
+}
+
+/** The 32-byte secret from a file or stdin: 64 hex, surrounding whitespace allowed; its content is never echoed. */
+function readSecret(source: string): Uint8Array {
+  const raw = source === '-' ? readStdin() : readInput(source, 'secret');
+  // Anyone who can read it can prove any record of the run: say so (the proof is still made).
+  if (source !== '-' && process.platform !== 'win32' && (statSync(source).mode & 0o077) !== 0)
+    note(`the secret file ${source} is readable by other users (mode ${(statSync(source).mode & 0o777).toString(8)}): chmod 600 ${source}`);
+  const text = raw.toString('latin1').trim();
+  raw.fill(0);
+  if (!/^[0-9a-fA-F]{64}$/.test(text))
+    throw new EphemeraError('ROWS_BAD_INPUT', `the secret ${source === '-' ? 'on stdin' : `file ${source}`} does not hold one row secret (64 hex digits)`);
+  return Uint8Array.from(text.match(/../g)!, (pair) => Number.parseInt(pair, 16));
+}
+
+function readStdin(): Buffer {
+  try {
+    return readFileSync(0);
+  } catch (cause) {
+    throw new EphemeraError('CLI_FILE_UNREADABLE', `cannot read the secret from stdin (${(cause as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function writeProof(proof: RowProof, options: ProveOptions): number {
+  const text = `${JSON.stringify(proof, null, 2)}\n`;
+  const indexes = proof.rows.map((row) => row.index);
+  if (options.out === undefined) {
+    // The proof is the output: stdout is one JSON document either way.
+    process.stdout.write(text);
+    return EXIT.ok;
+  }
+  try {
+    // It discloses records of a private dataset: readable by its owner only until they hand it over.
+    writeFileSync(options.out, text, { mode: 0o600 });
+  } catch (cause) {
+    throw new EphemeraError('ROWS_PROOF_UNWRITABLE', `cannot write the proof to ${options.out} (${(cause as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const absent = proof.absent.map((a) => a.key);
+  if (options.json) printJson({ certificate_id: proof.certificate_id, out: options.out, rows: indexes, absent, bytes: Buffer.byteLength(text) });
+  else
+    note(
+      `proved ${indexes.length} record${indexes.length === 1 ? '' : 's'}${indexes.length ? ` (${indexes.join(', ')})` : ''}${absent.length ? ` and ${absent.length} key${absent.length === 1 ? '' : 's'} absent` : ''} of ${proof.certificate_id} into ${options.out}`,
+    );
+  return EXIT.ok;
+}
