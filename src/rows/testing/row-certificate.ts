@@ -1,8 +1,8 @@
 /**
- * Certificates that commit a real dataset's rows, for the row-proof tools' tests (CLI and browser) until
- * the executor writes them itself: a 10,000-row CSV, a secret, `commitRecords`, and the simulated-run
- * events of sample-certificate.ts with `dataset.loaded.rows` set, sealed with the vector key (forge.ts).
- * Test support only.
+ * Certificates that commit a real dataset's rows, for the row-proof tools' tests (CLI and browser) without a
+ * sandbox run (test/rows/row-proofs.e2e.test.ts does the real one): a 10,000-row CSV, a secret,
+ * `commitRecords`, and the simulated-run events of sample-certificate.ts with `dataset.loaded.rows` set,
+ * sealed with the vector key (forge.ts). Test support only.
  */
 import { ulid } from 'ulid';
 import { hashBytes, type EventEnvelope, type RowsAbsentReason } from '../../events/index.js';
