@@ -18,3 +18,4 @@ export {
   type RowProof,
   type RowProofErrorCode,
 } from './commitment.js';
+export { RowCommitter, type RowCommitResult } from './stream.js';
