@@ -122,10 +122,18 @@ class CsvSplitter extends Splitter {
     let state: number = this.state;
     let start = 0;
     for (let j = 0; j < chunk.length; j++) {
-      const b = chunk[j]!;
+      let b = chunk[j]!;
+      if (state === Csv.Unquoted) {
+        // Past the field's ordinary bytes in a tight loop.
+        while (b !== COMMA && b !== LF && b !== CR && b !== QUOTE && ++j < chunk.length) b = chunk[j]!;
+        if (j === chunk.length) break;
+      }
       switch (state) {
         case Csv.Quoted:
-          if (b === QUOTE) state = Csv.QuotedQuote;
+          // Straight to the next quote: nothing else matters inside a quoted field.
+          j = chunk.indexOf(QUOTE, j);
+          if (j < 0) j = chunk.length;
+          else state = Csv.QuotedQuote;
           continue;
         case Csv.Unquoted:
         case Csv.UnquotedCr:

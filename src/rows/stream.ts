@@ -5,7 +5,6 @@
  * (O(log n) hashes) and the record still open at a chunk's end: never the
  * records or their leaf hashes. Isomorphic.
  */
-import { CompactRange } from '../attest/merkle.js';
 import { bytesToHex } from '../events/index.js';
 import { EphemeraError } from '../errors.js';
 import type { Registered } from '../error-codes.js';
@@ -14,11 +13,43 @@ import { MAX_RECORDS, type RowFormat, type UnsplittableReason } from './records.
 import { incrementalSplitter, type IncrementalSplitter } from './stream-split.js';
 import { Utf8Validator } from './utf8.js';
 
+/**
+ * The RFC 6962 tree's right edge: the root of each complete subtree, one per set bit of the count, largest first.
+ * Appending merges equal subtrees (as many as the count's trailing one bits); the root folds them right to left.
+ */
+class TreeEdge {
+  private readonly roots: Uint8Array[] = [];
+  /** 0x01 ‖ left ‖ right, the input of an inner node's hash, reused. */
+  private readonly node = new Uint8Array(65).fill(0x01, 0, 1);
+  private count = 0;
+
+  constructor(private readonly sha256: (data: Uint8Array) => Uint8Array) {}
+
+  append(leafHash: Uint8Array): void {
+    let hash = leafHash;
+    for (let n = this.count; n % 2 === 1; n = (n - 1) / 2) hash = this.join(this.roots.pop()!, hash);
+    this.roots.push(hash);
+    this.count++;
+  }
+
+  root(): Uint8Array {
+    let root = this.roots.at(-1) ?? this.sha256(new Uint8Array(0));
+    for (let i = this.roots.length - 2; i >= 0; i--) root = this.join(this.roots[i]!, root);
+    return root;
+  }
+
+  private join(left: Uint8Array, right: Uint8Array): Uint8Array {
+    this.node.set(left, 1);
+    this.node.set(right, 33);
+    return this.sha256(this.node);
+  }
+}
+
 export type RowCommitResult = { committed: true; count: number; root: string } | { committed: false; reason: UnsplittableReason };
 
 export class RowCommitter {
   private readonly prk: Uint8Array;
-  private readonly tree: CompactRange;
+  private readonly tree: TreeEdge;
   private readonly utf8 = new Utf8Validator();
   private readonly splitter: IncrementalSplitter;
   private count = 0;
@@ -33,7 +64,7 @@ export class RowCommitter {
     private readonly crypto: RowCrypto = nobleRowCrypto,
   ) {
     this.prk = rowSaltKey(secret, crypto);
-    this.tree = new CompactRange(crypto.sha256);
+    this.tree = new TreeEdge(crypto.sha256);
     this.splitter = incrementalSplitter(format, (record) => this.commit(record));
   }
 
@@ -73,7 +104,7 @@ export class RowCommitter {
       return;
     }
     const index = this.count++;
-    this.tree.appendLeaf(this.crypto.leafHash(index, this.crypto.salt(this.prk, index), record));
+    this.tree.append(this.crypto.leafHash(index, this.crypto.salt(this.prk, index), record));
   }
 }
 
