@@ -9,10 +9,10 @@ import * as crypto from 'node:crypto';
 import type { Sha256 } from '../events/index.js';
 import { ROW_LEAF_LABEL, SALT_INFO, type RowCrypto } from './commitment.js';
 
-const oneShot = (crypto as unknown as { hash?: (algorithm: string, data: Uint8Array | string, encoding: 'latin1' | 'hex') => string }).hash;
+const oneShot = (crypto as unknown as { hash?: (algorithm: string, data: Uint8Array | string, encoding: 'binary' | 'hex') => string }).hash;
 const digestLatin1 = oneShot
-  ? (data: Uint8Array | string) => oneShot('sha256', data, 'latin1')
-  : (data: Uint8Array | string) => crypto.createHash('sha256').update(data).digest('latin1');
+  ? (data: Uint8Array | string) => oneShot('sha256', data, 'binary')
+  : (data: Uint8Array | string) => crypto.createHash('sha256').update(data).digest('binary');
 
 /** SHA-256 of `data` written into `into` at `at`. */
 function digestInto(data: Uint8Array | string, into: Uint8Array, at: number): void {
