@@ -31,9 +31,12 @@ const COMMA = 0x2c;
 const BACKSLASH = 0x5c;
 const EMPTY = new Uint8Array(0);
 
-/** The bytes of the record still open at a chunk's end, copied: the caller may reuse its chunk. */
+/**
+ * The bytes of the record still open at a chunk's end, copied (the caller may reuse its chunk) into one buffer that
+ * grows by doubling: tiny chunks cost no object each. What `take` returns is valid until the next `hold`.
+ */
 class OpenRecord {
-  private parts: Uint8Array[] = [];
+  private buffer = EMPTY;
   private length = 0;
 
   get empty(): boolean {
@@ -42,28 +45,34 @@ class OpenRecord {
 
   hold(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    this.parts.push(bytes.slice());
+    this.reserve(this.length + bytes.length);
+    this.buffer.set(bytes, this.length);
     this.length += bytes.length;
   }
 
   /** The whole record: what was held, then `tail` (a view into the chunk, not copied, when nothing was held). */
   take(tail: Uint8Array): Uint8Array {
     if (this.length === 0) return tail;
-    const out = new Uint8Array(this.length + tail.length);
-    let at = 0;
-    for (const part of this.parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    out.set(tail, at);
-    this.parts = [];
+    const length = this.length + tail.length;
+    this.reserve(length);
+    this.buffer.set(tail, this.length);
     this.length = 0;
-    return out;
+    return this.buffer.subarray(0, length);
   }
 
+  /** Drops the buffer, zeroed first: the records are forgotten with the dataset. */
   clear(): void {
-    this.parts = [];
+    this.buffer.fill(0);
+    this.buffer = EMPTY;
     this.length = 0;
+  }
+
+  private reserve(length: number): void {
+    if (length <= this.buffer.length) return;
+    const grown = new Uint8Array(Math.max(length, this.buffer.length * 2, 256));
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer.fill(0);
+    this.buffer = grown;
   }
 }
 
@@ -98,6 +107,7 @@ class LineSplitter extends Splitter {
 
   end(): void {
     if (!this.refused && !this.open.empty) this.emit(this.open.take(EMPTY));
+    this.open.clear();
   }
 }
 
@@ -174,6 +184,7 @@ class CsvSplitter extends Splitter {
     if (this.refused) return;
     if (this.state === Csv.Quoted || this.state === Csv.ClosedCr) return this.refuse('csv_quoting');
     if (!this.open.empty) this.emit(this.open.take(EMPTY));
+    this.open.clear();
   }
 
   private endRecord(chunk: Uint8Array, start: number, lf: number, crlf: boolean): void {
@@ -252,6 +263,7 @@ class JsonSplitter extends Splitter {
       this.lines.end();
       this.refused = this.lines.refused;
     } else if (this.mode !== Json.AfterArray) this.refuse('json_invalid');
+    this.open.clear();
   }
 
   private scanArray(chunk: Uint8Array, from: number): void {

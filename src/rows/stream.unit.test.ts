@@ -125,6 +125,24 @@ describe('RowCommitter ≡ commitRecords / splitRecords, for any chunking', () =
   });
 });
 
+describe('RowCommitter with records longer than its chunks', () => {
+  it('commits records of 300 KB pushed 1,000 bytes at a time, as commitRecords does', () => {
+    const long = 'x"y,\\'.repeat(60_000);
+    const cases: [RowFormat, string][] = [
+      ['json', `[${JSON.stringify(long)}, {"a": ${JSON.stringify(long)}}, 1]`],
+      ['csv', `"${long.replaceAll('"', '""')}",2\r\nshort\n"${long.replaceAll('"', '""')}"`],
+      ['txt', `${long}\r\n${long}`],
+    ];
+    for (const [format, source] of cases) {
+      const bytes = utf8ToBytes(source);
+      const cuts = Array.from({ length: Math.floor(bytes.length / 1000) }, (_, i) => (i + 1) * 1000);
+      const expected = whole(format, bytes);
+      expect(expected.committed).toBe(true);
+      expect(streamed(format, bytes, cuts)).toEqual(expected);
+    }
+  });
+});
+
 describe('RowCommitter refusals', () => {
   const reasonOf = (format: RowFormat, parts: (string | number[])[]) => {
     const committer = new RowCommitter(format, SECRET, nodeRowCrypto);
