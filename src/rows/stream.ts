@@ -56,6 +56,8 @@ export class RowCommitter {
   private tooMany = false;
   private seenBytes = false;
   private result: RowCommitResult | null = null;
+  /** MAX_RECORDS; a test's subclass lowers it to reach the refusal. */
+  protected readonly maxRecords: number = MAX_RECORDS;
 
   /** Refuses a secret that is not 32 bytes (ROWS_BAD_INPUT), as `commitRecords` does. */
   constructor(
@@ -99,7 +101,7 @@ export class RowCommitter {
 
   private commit(record: Uint8Array): void {
     if (this.tooMany) return;
-    if (this.count === MAX_RECORDS) {
+    if (this.count === this.maxRecords) {
       this.tooMany = true;
       return;
     }

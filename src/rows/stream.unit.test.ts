@@ -166,6 +166,21 @@ describe('RowCommitter refusals', () => {
     expect(reasonOf('json', ['[1] ', '\r\n\t'])).toBe('committed');
   });
 
+  it('refuses more than MAX_RECORDS records, below the format\'s own reasons', () => {
+    class ThreeAtMost extends RowCommitter {
+      protected override readonly maxRecords = 3;
+    }
+    const reason = (source: string) => {
+      const committer = new ThreeAtMost('csv', SECRET, nodeRowCrypto);
+      committer.push(utf8ToBytes(source));
+      const result = committer.finish();
+      return result.committed ? result.count : result.reason;
+    };
+    expect(reason('a\nb\nc')).toBe(3);
+    expect(reason('a\nb\nc\nd')).toBe('too_many_records');
+    expect(reason('a\nb\nc\nd\n"open')).toBe('csv_quoting');
+  });
+
   it('calls no bytes, and an array of no elements, empty', () => {
     expect(reasonOf('csv', [])).toBe('empty');
     expect(reasonOf('csv', ['', ''])).toBe('empty');
