@@ -29,6 +29,10 @@ const SPACE = 0x20;
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const BACKSLASH = 0x5c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -240,7 +244,7 @@ class JsonSplitter extends Splitter {
     if (this.mode === Json.Undecided) {
       while (from < chunk.length && isJsonSpace(chunk[from]!)) if (chunk[from++] === LF) this.leadingLf = true;
       if (from === chunk.length) return;
-      if (chunk[from] === 0x5b) {
+      if (chunk[from] === OPEN_BRACKET) {
         this.mode = Json.Array;
         from++;
       } else {
@@ -278,12 +282,12 @@ class JsonSplitter extends Splitter {
         continue;
       }
       if (b === QUOTE) inString = true;
-      else if (b === 0x5b || b === 0x7b) depth++;
-      else if (b === 0x5d || b === 0x7d) {
+      else if (b === OPEN_BRACKET || b === OPEN_BRACE) depth++;
+      else if (b === CLOSE_BRACKET || b === CLOSE_BRACE) {
         if (--depth > 0) continue;
         // The array's end: its last element (none in `[ ]`), then only whitespace.
         const last = this.open.take(chunk.subarray(start, j));
-        if (b !== 0x5d) return this.refuse('json_invalid');
+        if (b !== CLOSE_BRACKET) return this.refuse('json_invalid');
         if (this.elements > 0 || !last.every(isJsonSpace)) this.element(last, false);
         if (this.refused) return;
         this.mode = Json.AfterArray;

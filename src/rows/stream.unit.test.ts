@@ -166,7 +166,7 @@ describe('RowCommitter refusals', () => {
     expect(reasonOf('json', ['[1] ', '\r\n\t'])).toBe('committed');
   });
 
-  it('refuses more than MAX_RECORDS records, below the format\'s own reasons', () => {
+  it("refuses more than MAX_RECORDS records, below the format's own reasons", () => {
     class ThreeAtMost extends RowCommitter {
       protected override readonly maxRecords = 3;
     }
