@@ -28,3 +28,4 @@ export {
 } from './proof.js';
 export { commitmentOf, checkProofForCertificate, type CertificateRows, type CertificateCommitment, type ProvenRows } from './certificate-rows.js';
 export { recordText } from './display.js';
+export { RowCommitter, type RowCommitResult } from './stream.js';

@@ -30,6 +30,8 @@ export function splitRecords(format: RowFormat, bytes: Uint8Array): Uint8Array[]
     return unsplittable(format === 'json' ? 'json_invalid' : 'not_utf8', 'the dataset is not UTF-8');
   }
   const records = format === 'csv' ? csvRecords(bytes) : format === 'txt' ? lines(bytes) : jsonRecords(text, bytes);
+  // An empty JSON array: no records, like an empty file (a commitment has at least one record).
+  if (records.length === 0) unsplittable('empty', 'the dataset has no records');
   if (records.length > MAX_RECORDS) unsplittable('too_many_records', `more than ${MAX_RECORDS} records`);
   return records;
 }

@@ -6,17 +6,15 @@
  * bytes never touch the disk. An empty dataset is refused unless the request
  * allows it. SECURITY: errors name the failure, never the content or the URL.
  */
-import { createHash } from 'node:crypto';
 import { EphemeraError } from '../../errors.js';
-import type { Hash } from '../../events/index.js';
 import type { Config } from '../../config.js';
 import { parseAllowList } from '../../net/address-policy.js';
 import { type FetchDeps, type FetchPolicy, safeFetch, tooLarge } from '../../net/safe-fetch.js';
 
+/** The bytes in memory; their hash and row commitment are taken in one pass over them (rows.ts). */
 export interface LoadedDataset {
   bytes: Uint8Array;
   source: 'inline' | 'url';
-  hash: Hash;
 }
 
 export interface DatasetSpec {
@@ -32,7 +30,7 @@ export async function loadDataset(spec: DatasetSpec, policy: FetchPolicy, fetchD
       fields: { field: 'body.dataset', source: spec.data !== undefined ? 'inline' : 'url' },
     });
   }
-  return { bytes, source: spec.data !== undefined ? 'inline' : 'url', hash: sha256Hex(bytes) };
+  return { bytes, source: spec.data !== undefined ? 'inline' : 'url' };
 }
 
 const policies = new WeakMap<Config, FetchPolicy>();
@@ -51,10 +49,6 @@ export function datasetFetchPolicy(config: Config): FetchPolicy {
   };
   policies.set(config, policy);
   return policy;
-}
-
-export function sha256Hex(bytes: Uint8Array): Hash {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 /** Line breaks (\n or \r\n, MIME style) are dropped before the strict check; anything else outside the alphabet is refused. */
@@ -77,5 +71,5 @@ export function sealedDataset(bytes: Uint8Array, spec: Pick<DatasetSpec, 'allow_
       fields: { field: 'dataset', source: 'sealed' },
     });
   }
-  return { bytes, source: 'inline', hash: sha256Hex(bytes) };
+  return { bytes, source: 'inline' };
 }

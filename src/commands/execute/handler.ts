@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { ulid } from 'ulid';
 import { EphemeraError } from '../../errors.js';
-import { verifyStream, type EventEnvelope, type EventLog, type Totals } from '../../events/index.js';
+import { verifyStream, type EventEnvelope, type EventLog, type Hash, type Totals } from '../../events/index.js';
 import { nodeSha256 } from '../../events/node-hash.js';
 import type { Attestor } from '../../attest/index.js';
 import type { DestructionReport, Sandbox, SandboxLimits, SandboxSpec } from '../../sandbox/types.js';
@@ -28,7 +28,7 @@ import { sealVerified } from './seal.js';
 import type { RunJournal } from './journal.js';
 import { checkRecipient, outcomeResult, resultSealing } from './outcome.js';
 import type { SealedInput } from './sealed-request.js';
-import { commitDatasetRows, type RowsMembers } from './rows.js';
+import { hashAndCommitRows, type RowsMembers } from './rows.js';
 import { SECRET_BYTES } from '../../rows/index.js';
 
 const NO_TOTALS: Totals = { tool_calls: 0, cpu_ms: 0, max_rss_kb: 0, llm_calls: 0, input_tokens: 0, output_tokens: 0 };
@@ -98,7 +98,7 @@ export async function execute(request: ExecuteRequest, deps: ExecuteDeps): Promi
 }
 
 /** Steps 1 and 2: what can be checked before anything is loaded or recorded, then the dataset in memory. */
-async function loaded(request: ExecuteRequest, deps: ExecuteDeps, rowSecret: Uint8Array): Promise<LoadedDataset & { rows: RowsMembers }> {
+async function loaded(request: ExecuteRequest, deps: ExecuteDeps, rowSecret: Uint8Array): Promise<LoadedDataset & { hash: Hash; rows: RowsMembers }> {
   precheck(request, deps.config);
   await checkRecipient(request.result_recipient);
   // Any refusal here (URL policy, size, empty) happens before the first event: nothing is recorded, nothing certified.
@@ -109,14 +109,14 @@ async function loaded(request: ExecuteRequest, deps: ExecuteDeps, rowSecret: Uin
         if (deps.signal?.aborted) throw drainingRefusal(deps.config, cause);
         throw cause;
       });
-  return { ...dataset, rows: commitDatasetRows(request.dataset.format, dataset.bytes, request.dataset.rows, rowSecret) };
+  return { ...dataset, ...hashAndCommitRows(request.dataset.format, dataset.bytes, request.dataset.rows, rowSecret) };
 }
 
 /** Steps 3 to 6: record, run, destroy, read back, seal. */
 async function executeLoaded(
   request: ExecuteRequest,
   deps: ExecuteDeps,
-  dataset: LoadedDataset & { rows: RowsMembers },
+  dataset: LoadedDataset & { hash: Hash; rows: RowsMembers },
   started: number,
 ): Promise<ExecuteOutcome> {
   const entrypoint = resolveEntrypoint(request.sandbox);
