@@ -6,12 +6,13 @@
  * a tdx certificate sealed through the dstack SDK, and on the real Intel quotes.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './testing/chromium.js';
 import { x25519 } from '@noble/curves/ed25519';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
@@ -25,7 +26,6 @@ import { tdxVerifier, verifyTdxAttestation, type TdxPolicy } from '../attest/nod
 import { trimQuote } from '../attest/index.js';
 import { SIMULATED_COMPOSE_HASH, TDX_TESTDATA, startDstackSimulator, startPccsStandIn } from '../attest/testing/dstack-standins.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 const VECTORS = join(import.meta.dirname, '../../test-vectors/certificates');
 
@@ -67,7 +67,6 @@ describe('web certificate browser (Chromium)', () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium missing: ${CHROMIUM} not found (apt-get install chromium; .ci/setup.d/30-chromium.sh does it in CI)`);
     mkdirSync(ARTIFACTS, { recursive: true });
     services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'data'), EPHEMERA_TLOG: 'off' }));
     app = await buildApp(services);
@@ -105,19 +104,7 @@ describe('web certificate browser (Chromium)', () => {
     expect(failedRun.status).toBe('failed');
     failedId = failedRun.certificate_id;
     fingerprint = (await app.inject({ url: '/.well-known/ephemera-key.json' })).json().fingerprint;
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    context = await launchChromium(dir);
     page = await context.newPage();
   });
   afterAll(async () => {

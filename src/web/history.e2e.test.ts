@@ -3,11 +3,12 @@
  * small log's history (src/verify/testing/log-fixture.ts, served as GET /tlog/history answers it),
  * trusted once the attestor key is pinned, broken when the server hides a run.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './testing/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryAnswer } from '../tlog/index.js';
 import { keyFingerprint } from '../verify/index.js';
@@ -15,7 +16,6 @@ import { VECTOR_PUBLIC_KEY } from '../verify/testing/forge.js';
 import { fixtureLog, syntheticLeaf, type FixtureLog } from '../verify/testing/log-fixture.js';
 import { webRoutes } from './plugin.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 const A = syntheticLeaf(0, 'a', null).fingerprint;
 const VALID_TEXT = readFileSync(join(import.meta.dirname, '../../test-vectors/certificates/cases/valid.json'), 'utf8');
@@ -34,7 +34,6 @@ describe('history page (Chromium, 375 px)', () => {
   let dropNewest = false;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium missing: ${CHROMIUM} not found`);
     mkdirSync(ARTIFACTS, { recursive: true });
     log = await fixtureLog([syntheticLeaf(0, 'a', null), syntheticLeaf(1, 'b', null), syntheticLeaf(2, 'a', 0), syntheticLeaf(3, 'a', 2)]);
     app = Fastify();
@@ -46,11 +45,7 @@ describe('history page (Chromium, 375 px)', () => {
       return { ...answer, leaves: dropNewest ? shown.slice(1) : shown };
     });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    context = await launchChromium(dir);
     page = await context.newPage();
     await page.setViewportSize({ width: 375, height: 812 });
   });

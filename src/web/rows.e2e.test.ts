@@ -4,11 +4,12 @@
  * which verifies the certificate and the proof itself and sends nothing but the certificate fetch by id;
  * every tampering of the proof refused with its code; hostile records shown as inert text.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './testing/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proveRecords } from '../rows/index.js';
 import { nodeRowCrypto } from '../rows/node.js';
@@ -17,7 +18,6 @@ import { keyFingerprint } from '../verify/index.js';
 import { VECTOR_PUBLIC_KEY } from '../verify/testing/forge.js';
 import { webRoutes } from './plugin.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 
 describe('row proof page (Chromium)', () => {
@@ -37,7 +37,6 @@ describe('row proof page (Chromium)', () => {
   const requests: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium missing: ${CHROMIUM} not found`);
     mkdirSync(ARTIFACTS, { recursive: true });
     const proof = await proveRecords({ certificateId: id, format: 'csv', dataset: csv, secret: TEST_SECRET, crypto: nodeRowCrypto }, [
       0,
@@ -52,11 +51,7 @@ describe('row proof page (Chromium)', () => {
       return text ? reply.type('application/json').send(text) : reply.status(404).send({ error: { code: 'CERTIFICATE_NOT_FOUND' } });
     });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    context = await launchChromium(dir);
     page = await context.newPage();
     page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
     await page.goto(`${base}/rows`);

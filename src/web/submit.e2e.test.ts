@@ -5,18 +5,18 @@
  * statement. The same client module (src/seal) also runs under Node with its default (WebCrypto) AEAD.
  */
 import { checkRowProof, proveRecords } from '../rows/index.js';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './testing/chromium.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createServices, type Services } from '../services.js';
 import { submitSealed } from '../seal/index.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const DATASET = 'name,ssn\nada,123-45-6789\ngrace,987-65-4321\n';
 const SANDBOX = { tools: ['bash'], scripts: { 'main.sh': 'wc -l < "$DATASET_PATH"' }, environment: { timeout_seconds: 20, max_memory_mb: 64 } };
 
@@ -32,17 +32,12 @@ describe('the sealed-submission page (Chromium)', () => {
   const posts: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium missing: ${CHROMIUM} not found (apt-get install chromium)`);
     services = await createServices(loadConfig({ EPHEMERA_DATA_DIR: join(dir, 'data') }));
     app = await buildApp(services);
     base = await app.listen({ port: 0, host: '127.0.0.1' });
     fingerprint = (await app.inject({ url: '/.well-known/ephemera-key.json' })).json().fingerprint;
     statementHash = (await app.inject({ url: '/.well-known/ephemera-seal-key.json' })).json().statement_hash;
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    context = await launchChromium(dir);
     page = await context.newPage();
     page.on('request', (request) => {
       if (request.method() === 'POST') posts.push(new URL(request.url()).pathname);

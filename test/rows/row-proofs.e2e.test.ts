@@ -8,19 +8,19 @@
  * CLI and the page run. A run sorted by a column proves a key absent, in Node
  * and in the browser.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/testing/run-cli.js';
 import { checkProofForCertificate, parseRowProof, recordText, splitRecords } from '../../src/rows/index.js';
 import { PROOF_TAMPERINGS, tenThousandRowCsv } from '../../src/rows/testing/row-certificate.js';
 import { verifyCertificateText } from '../../src/verify/index.js';
 import { webRoutes } from '../../src/web/plugin.js';
+import { launchChromium } from '../../src/web/testing/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PROVEN = [17, 42, 9000];
 const SANDBOX = {
   tools: ['python'],
@@ -76,16 +76,14 @@ describe('a real run of 10,000 rows, three of them proven to a verifier who neve
     app = Fastify();
     await app.register(webRoutes({ certificateExists: async () => false }));
     base = await app.listen({ port: 0, host: '127.0.0.1' });
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium missing: ${CHROMIUM} not found`);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    context = await browser.newContext();
+    context = await launchChromium(root);
     page = await context.newPage();
     await page.goto(`${base}/rows`);
     await page.evaluate((pin) => localStorage.setItem('ephemera.trusted-keys', JSON.stringify([pin])), fingerprint);
   }, 180_000);
 
   afterAll(async () => {
-    await context?.browser()?.close();
+    await context?.close();
     await app?.close();
     rmSync(root, { recursive: true, force: true });
   });
