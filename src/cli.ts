@@ -264,8 +264,9 @@ function declareRowProofs(program: Command): void {
 }
 
 /** --rows: indexes and ranges (17,42,100-120), each once, at most MAX_PROOF_ROWS (10,000) in all. */
-function rowIndexes(value: string): number[] {
-  const indexes: number[] = [];
+/** --rows 17,42 or 100-120; repeated, the lists add up. */
+function rowIndexes(value: string, previous: number[] = []): number[] {
+  const indexes: number[] = [...previous];
   for (const part of value.split(',')) {
     const match = /^(\d{1,10})(?:-(\d{1,10}))?$/.exec(part.trim());
     const from = Number(match?.[1]);

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
-import { commitmentOf, proveRecords, type RowProof } from '../rows/index.js';
+import { commitmentOf, proveRecords, recordText, type RowProof } from '../rows/index.js';
 import { nodeRowCrypto } from '../rows/node.js';
 import { EXIT, note, printJson } from './common.js';
 import { readInput } from './files.js';
@@ -31,8 +31,8 @@ export interface ProveOptions extends TrustFlags {
   json?: boolean;
 }
 
-/** 64 hex, with or without 0x: a secret pasted where its file's name belongs. */
-const LOOKS_LIKE_SECRET = /^(?:0x)?[0-9a-fA-F]{64}$/;
+/** A long run of hex, give or take a prefix, spaces or a digit: a secret pasted where its file's name belongs. */
+const LOOKS_LIKE_SECRET = /^\s*(?:0x)?[0-9a-f]{48,}\s*$/i;
 
 export async function prove(options: ProveOptions, command: Command): Promise<number> {
   if (LOOKS_LIKE_SECRET.test(options.secret))
@@ -52,6 +52,10 @@ export async function prove(options: ProveOptions, command: Command): Promise<nu
     const rows = options.rows ?? [];
     const absent = options.absent ?? [];
     if (rows.length === 0 && absent.length === 0) throw new EphemeraError('CLI_USAGE', 'nothing to prove: give --rows, --absent, or both');
+    if (rows.length > 0 && commitment.sorted_by !== null)
+      note(
+        `the certificate's records are sorted by ${recordText(new TextEncoder().encode(commitment.sorted_by))}: --rows are positions in that order${commitment.format === 'csv' ? ' (0 is the header)' : ''}, not lines of the dataset`,
+      );
     if (absent.length > 0 && commitment.sorted_by === null)
       throw new EphemeraError(
         'ROWS_BAD_INPUT',
@@ -86,7 +90,7 @@ export async function prove(options: ProveOptions, command: Command): Promise<nu
 
 /** The 32-byte secret from a file or stdin: 64 hex, surrounding whitespace allowed; its content is never echoed. */
 function readSecret(source: string): Uint8Array {
-  const raw = source === '-' ? readStdin() : readInput(source, 'secret');
+  const raw = source === '-' ? readStdin() : readSecretFile(source);
   // Anyone who can read it can prove any record of the run: say so (the proof is still made).
   if (source !== '-' && process.platform !== 'win32' && (statSync(source).mode & 0o077) !== 0)
     note(`the secret file ${source} is readable by other users (mode ${(statSync(source).mode & 0o777).toString(8)}): chmod 600 ${source}`);
@@ -95,6 +99,19 @@ function readSecret(source: string): Uint8Array {
   if (!/^[0-9a-fA-F]{64}$/.test(text))
     throw new EphemeraError('ROWS_BAD_INPUT', `the secret ${source === '-' ? 'on stdin' : `file ${source}`} does not hold one row secret (64 hex digits)`);
   return Uint8Array.from(text.match(/../g)!, (pair) => Number.parseInt(pair, 16));
+}
+
+/** Like readInput, but the path is never echoed: what was given as a file name may be a mangled secret. */
+function readSecretFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    const errno = (cause as NodeJS.ErrnoException).code ?? 'error';
+    throw new EphemeraError(
+      errno === 'ENOENT' ? 'CLI_FILE_NOT_FOUND' : 'CLI_FILE_UNREADABLE',
+      `cannot read the file given with --secret (${errno}); give the path of the file holding the secret, or - for stdin`,
+    );
+  }
 }
 
 function readStdin(): Buffer {
@@ -114,10 +131,17 @@ function writeProof(proof: RowProof, options: ProveOptions): number {
     return EXIT.ok;
   }
   try {
-    // It discloses records of a private dataset: readable by its owner only until they hand it over.
-    writeFileSync(options.out, text, { mode: 0o600 });
+    // It discloses records of a private dataset: readable by its owner only until they hand it over. Created, never
+    // written through an existing file or link, whose mode (or target) would be someone else's choice.
+    writeFileSync(options.out, text, { mode: 0o600, flag: 'wx' });
   } catch (cause) {
-    throw new EphemeraError('ROWS_PROOF_UNWRITABLE', `cannot write the proof to ${options.out} (${(cause as NodeJS.ErrnoException).code ?? 'error'})`);
+    const errno = (cause as NodeJS.ErrnoException).code ?? 'error';
+    throw new EphemeraError(
+      'ROWS_PROOF_UNWRITABLE',
+      errno === 'EEXIST'
+        ? `${options.out} already exists: a proof is written to a new file; remove it or choose another path`
+        : `cannot write the proof to ${options.out} (${errno})`,
+    );
   }
   const absent = proof.absent.map((a) => a.key);
   if (options.json) printJson({ certificate_id: proof.certificate_id, out: options.out, rows: indexes, absent, bytes: Buffer.byteLength(text) });

@@ -157,6 +157,22 @@ describe('ephemera prove / verify-rows', () => {
     });
   });
 
+  it("shows a sort key that holds terminal controls (a certificate's own bytes) escaped, and proves a key absent", async () => {
+    const hostile = 'id\u001b]0;PWNED\u0007\u001b[2J';
+    const sorted = new TextEncoder().encode(`${hostile},name\nb,2\nd,4\n`);
+    writeFileSync(file('sorted.csv'), sorted);
+    writeFileSync(file('sorted.json'), rowCertificate({ dataset: sorted, sortedBy: hostile }).text);
+    const proved = await cli(['prove', '--certificate', file('sorted.json'), '--dataset', file('sorted.csv'), '--secret', file('secret'), '--absent', 'c']);
+    expect(proved.code, proved.stderr).toBe(0);
+    writeFileSync(file('sorted-proof.json'), proved.stdout);
+    const { code, stdout } = await cli(['verify-rows', file('sorted.json'), file('sorted-proof.json'), '--trust-key', VECTOR_PUBLIC_KEY]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('  key c');
+    expect(stdout).toContain('sorted by id\\u{001b}]0;PWNED\\u{0007}\\u{001b}[2J');
+    expect(stdout).not.toContain('\u001b');
+    expect(stdout).not.toContain('\u0007');
+  });
+
   describe('prove refuses', () => {
     const prove = (over: Record<string, string>, input?: string) => {
       const args = { certificate: file('cert.json'), dataset: file('data.csv'), secret: file('secret'), rows: '17', ...over };
@@ -189,6 +205,40 @@ describe('ephemera prove / verify-rows', () => {
       expect(errorOf(stdout).code).toBe('ROWS_BAD_INPUT');
       expect(code).toBe(1);
       expect(stdout + stderr).not.toContain('hunter2');
+    });
+
+    it('a secret pasted with a space, a 0X or a digit short, and a secret-like path that does not exist, none of them echoed', async () => {
+      for (const given of [` ${secretHex}`, `0X${secretHex}`, secretHex.slice(1), `${secretHex} `]) {
+        const { code, stdout, stderr } = await prove({ secret: given });
+        expect(errorOf(stdout).code, given).toBe('ROWS_SECRET_ON_COMMAND_LINE');
+        expect(code).toBe(2);
+        expect(stdout + stderr).not.toContain(secretHex.slice(1, 40));
+      }
+      const missing = await prove({ secret: file(`s-${secretHex.slice(0, 40)}`) });
+      expect(errorOf(missing.stdout).code).toBe('CLI_FILE_NOT_FOUND');
+      expect(missing.stdout + missing.stderr).not.toContain(secretHex.slice(0, 40));
+    });
+
+    it('an --out that exists (not written through: its mode and target are not ours), and --rows given twice adds up', async () => {
+      writeFileSync(file('taken.json'), 'keep me\n', { mode: 0o644 });
+      const taken = await prove({ out: file('taken.json') });
+      expect(errorOf(taken.stdout).code).toBe('ROWS_PROOF_UNWRITABLE');
+      expect(readFileSync(file('taken.json'), 'utf8')).toBe('keep me\n');
+      const twice = await cli([
+        'prove',
+        '--certificate',
+        file('cert.json'),
+        '--dataset',
+        file('data.csv'),
+        '--secret',
+        file('secret'),
+        '--rows',
+        '17',
+        '--rows',
+        '42',
+      ]);
+      expect(twice.code).toBe(0);
+      expect((JSON.parse(twice.stdout) as { rows: { index: number }[] }).rows.map((r) => r.index)).toEqual([17, 42]);
     });
 
     it('an index past the records: ROWS_PROOF_INDEX_INVALID; a bad --rows list: CLI_USAGE', async () => {

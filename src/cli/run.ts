@@ -20,7 +20,7 @@ import { configOf, DATASET_FORMATS, EXIT, note, printJson, progressReporter } fr
 import { keepCertificate, readInput } from './files.js';
 import { reportSteps } from './steps.js';
 import { printCertificateSummary, readSandbox } from './summary.js';
-import { checkRowSecretPath, writeRowSecret } from './row-secret.js';
+import { reserveRowSecret } from './row-secret.js';
 import { SECRET_BYTES } from '../rows/index.js';
 import type { RowsRequest } from '../seal/index.js';
 
@@ -41,7 +41,6 @@ export async function run(options: RunOptions, command: Command): Promise<number
   const format = options.format ?? extname(options.dataset).slice(1);
   if (!(DATASET_FORMATS as readonly string[]).includes(format))
     throw new EphemeraError('CLI_USAGE', `cannot tell the format of ${options.dataset} from its name: give --format ${DATASET_FORMATS.join('|')}`);
-  checkRowSecretPath(options.rowSecret, options.rows);
   const progress = progressReporter(options.quiet);
   const config = configOf(command);
   const sandbox = readSandbox(options.sandbox);
@@ -60,8 +59,12 @@ export async function run(options: RunOptions, command: Command): Promise<number
   // Drawn here, kept (hex) only to be written to --row-secret: the run zeroes its own copy with the dataset.
   const rowSecret = randomBytes(SECRET_BYTES);
   const rowSecretHex = options.rowSecret === undefined ? null : rowSecret.toString('hex');
+  const secretFile = reserveRowSecret(options.rowSecret, options.rows, options.out);
 
-  const services = await createServices(config);
+  const services = await createServices(config).catch((error: unknown) => {
+    secretFile.release();
+    throw error;
+  });
   try {
     progress(`running once in a sandbox (${services.attestor.kind} TEE, ${services.log.kind} log)`);
     const certificate = await withTransparency(
@@ -71,9 +74,10 @@ export async function run(options: RunOptions, command: Command): Promise<number
     );
     const verdict = await verifyCertificate(certificate, services.verifyOptions);
     if (rowSecretHex !== null && certificate.dataset.rows) {
-      writeRowSecret(options.rowSecret!, rowSecretHex);
+      secretFile.write(rowSecretHex);
       progress(`wrote the row secret to ${options.rowSecret} (mode 0600): ephemera prove makes row proofs with it`);
-    } else if (certificate.dataset.rows_absent && certificate.dataset.rows_absent.reason !== 'not_requested')
+    } else if (certificate.dataset.rows) progress("the run's row secret was not kept (give --row-secret FILE to prove rows of a run later)");
+    else if (certificate.dataset.rows_absent && certificate.dataset.rows_absent.reason !== 'not_requested')
       progress(`the records are not committed (${certificate.dataset.rows_absent.reason}): the dataset is committed by its hash alone`);
     const kept = keepCertificate(certificateJson(certificate, 2), certificate.certificate_id, options.out, config.dataDir);
     const onStdout = kept.error !== null && kept.path === null;
@@ -81,6 +85,8 @@ export async function run(options: RunOptions, command: Command): Promise<number
       printJson({
         ...executeSummary(certificate),
         verification: { valid: verdict.valid, trusted: verdict.trusted, status: verdict.status, key: verdict.key, failure: verdict.failure },
+        rows: verdict.rows,
+        row_secret_file: certificate.dataset.rows && options.rowSecret !== undefined ? options.rowSecret : null,
         certificate_file: kept.path,
         ...(kept.error ? { out_error: { code: kept.error.code, message: kept.error.message } } : {}),
         ...(onStdout ? { certificate } : {}),
@@ -94,6 +100,7 @@ export async function run(options: RunOptions, command: Command): Promise<number
     if (kept.error) return errorInfo(kept.error.code).exit;
     return certificate.status === 'completed' ? EXIT.ok : EXIT.computationFailed;
   } finally {
+    secretFile.release();
     await services.close();
   }
 }

@@ -29,7 +29,7 @@ import { keepCertificate, readInput } from './files.js';
 import { readResultKeyFile } from './result-key-file.js';
 import { readerVerifyOptions, type TrustFlags } from './policy.js';
 import { printCertificateSummary, readSandbox } from './summary.js';
-import { checkRowSecretPath, writeRowSecret } from './row-secret.js';
+import { reserveRowSecret, type RowSecretFile } from './row-secret.js';
 import type { RowsRequest } from '../seal/index.js';
 
 export interface SubmitOptions extends TrustFlags {
@@ -58,7 +58,15 @@ const CERTIFICATE_ATTEMPTS = 5;
 export async function submit(options: SubmitOptions, command: Command): Promise<number> {
   const server = serverUrl(options.server);
   checkOut(options.out);
-  checkRowSecretPath(options.rowSecret, options.rows);
+  const secretFile = reserveRowSecret(options.rowSecret, options.rows, options.out);
+  try {
+    return await submitTo(server, options, command, secretFile);
+  } finally {
+    secretFile.release();
+  }
+}
+
+async function submitTo(server: string, options: SubmitOptions, command: Command, secretFile: RowSecretFile): Promise<number> {
   const format = options.format ?? extname(options.dataset).slice(1);
   if (!(DATASET_FORMATS as readonly string[]).includes(format))
     throw new EphemeraError('CLI_USAGE', `cannot tell the format of ${options.dataset} from its name: give --format ${DATASET_FORMATS.join('|')}`);
@@ -129,7 +137,7 @@ export async function submit(options: SubmitOptions, command: Command): Promise<
       `the certificate does not say the input was sealed to key statement ${sent.statementHash} (it says ${submission?.key_statement_hash ?? 'plain input'})`,
     );
   // The secret was derived from this request's HPKE context (docs/row-proofs.md §7): only this process has it.
-  if (options.rowSecret !== undefined && certificate.dataset.rows) writeRowSecret(options.rowSecret, Buffer.from(sent.rowSecret).toString('hex'));
+  if (certificate.dataset.rows) secretFile.write(Buffer.from(sent.rowSecret).toString('hex'));
   sent.rowSecret.fill(0);
   const kept = keepCertificate(new TextDecoder().decode(bytes), certificate.certificate_id, options.out, config.dataDir);
   if (options.json)

@@ -7,10 +7,10 @@
  * Exit: 0 proven, certificate trusted; 4 proven, but signed by a key you do not trust; 1 the
  * certificate or the proof is invalid (the proof's code); 2 unusable input.
  */
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EphemeraError } from '../errors.js';
-import { checkProofForCertificate, commitmentOf, parseRowProof, recordText, type RowProof } from '../rows/index.js';
+import { MAX_PROOF_BYTES, checkProofForCertificate, commitmentOf, parseRowProof, recordText, type RowProof } from '../rows/index.js';
 import { EXIT, note, printJson } from './common.js';
 import { readInput } from './files.js';
 import type { TrustFlags } from './policy.js';
@@ -23,7 +23,6 @@ export interface VerifyRowsOptions extends TrustFlags {
 }
 
 /** This reader's bound on a proof file, checked before it is read (the format's own bound, 10,000 records of 1 MiB, is far larger). */
-export const MAX_PROOF_FILE_BYTES = 256 * 1024 * 1024;
 
 export async function verifyRows(target: string, proofPath: string, options: VerifyRowsOptions, command: Command): Promise<number> {
   const { verdict } = await verifiedCertificate(target, options, command);
@@ -52,13 +51,14 @@ export async function verifyRows(target: string, proofPath: string, options: Ver
     out(formatVerdict(verdict).split('\n')[0]!);
     out(`  trust ${verdict.trust.reason}`);
     out(
-      `  rows  ${commitment.format}, ${commitment.count} records, root ${commitment.root}, ${commitment.sorted_by === null ? 'input order' : `sorted by ${commitment.sorted_by}`}`,
+      `  rows  ${commitment.format}, ${commitment.count} records, root ${commitment.root}, ${commitment.sorted_by === null ? 'input order' : `sorted by ${recordText(new TextEncoder().encode(commitment.sorted_by))}`}`,
     );
-    out(`proven: ${rows.length} record${rows.length === 1 ? '' : 's'} of the run's input (indexes from 0; control characters shown escaped)`);
+    const positions = commitment.sorted_by === null ? 'indexes from 0' : 'positions from 0 in the sorted order';
+    out(`proven: ${rows.length} record${rows.length === 1 ? '' : 's'} of the run's input (${positions}; control characters shown escaped)`);
     for (const { index, record } of rows) out(`  record ${index}: ${recordText(record)}`);
     if (absent.length > 0) {
       out(
-        `proven absent: no record has ${absent.length === 1 ? 'this key' : 'these keys'} as its ${JSON.stringify(commitment.sorted_by)} (exactly these bytes)`,
+        `proven absent: no record has ${absent.length === 1 ? 'this key' : 'these keys'} as its ${recordText(new TextEncoder().encode(commitment.sorted_by!))} (exactly these bytes)`,
       );
       for (const key of absent) out(`  key ${recordText(new TextEncoder().encode(key))}`);
     }
@@ -67,14 +67,29 @@ export async function verifyRows(target: string, proofPath: string, options: Ver
   return exitCodeOf(verdict);
 }
 
+/** The proof file, read up to its bound and no further: a pipe or a FIFO has no size to check first. */
 function readProof(path: string): RowProof {
-  let size: number | null = null;
+  let fd: number;
   try {
-    size = statSync(path).size;
+    fd = openSync(path, 'r');
   } catch {
-    // readInput says what is wrong with the file.
+    readInput(path, 'proof'); // says what is wrong with the path
+    throw new EphemeraError('CLI_FILE_UNREADABLE', `cannot read the proof file ${path}`);
   }
-  if (size !== null && size > MAX_PROOF_FILE_BYTES)
-    throw new EphemeraError('ROWS_PROOF_MALFORMED', `${path} is larger than ${MAX_PROOF_FILE_BYTES} bytes, this reader's bound on a row proof`);
-  return parseRowProof(new Uint8Array(readInput(path, 'proof')));
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1 << 20);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > MAX_PROOF_BYTES)
+        throw new EphemeraError('ROWS_PROOF_MALFORMED', `${path} is larger than ${MAX_PROOF_BYTES} bytes, this reader's bound on a row proof`);
+      chunks.push(chunk.subarray(0, n));
+    }
+    return parseRowProof(new Uint8Array(Buffer.concat(chunks, total)));
+  } finally {
+    closeSync(fd);
+  }
 }

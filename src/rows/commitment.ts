@@ -38,6 +38,14 @@ export interface RowCrypto {
   salt(prk: Uint8Array, index: number): Uint8Array;
   leafHash(index: number, salt: Uint8Array, record: Uint8Array): Uint8Array;
   sha256: Sha256;
+  /** Drops whatever was derived from a salt key and kept for speed (node.ts: its HMAC pads). */
+  forget?(prk: Uint8Array): void;
+}
+
+/** The salt key derives every record's salt: as secret as the secret. Zeroed, with what the hashing kept of it. */
+export function forgetSaltKey(prk: Uint8Array, crypto: RowCrypto): void {
+  crypto.forget?.(prk);
+  prk.fill(0);
 }
 
 export const nobleRowCrypto: RowCrypto = {
@@ -101,6 +109,7 @@ export function commitInOrder(
 ): { root: string; leafHashes: Uint8Array[] } {
   const prk = rowSaltKey(secret, crypto);
   const leafHashes = records.map((record, i) => crypto.leafHash(i, crypto.salt(prk, i), record));
+  forgetSaltKey(prk, crypto);
   const builder = new TileBuilder(crypto.sha256);
   builder.append(leafHashes);
   return { root: bytesToHex(builder.root()), leafHashes };

@@ -7,8 +7,8 @@
  * shown maps back to exactly one byte string.
  */
 
-/** C0 and C1 controls, DEL, line and paragraph separators, bidi marks, embeddings, overrides and isolates, BOM, and `\`. */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\\]/g;
+/** C0 and C1 controls, DEL, line and paragraph separators, bidi marks (U+061C, U+200E, U+200F), embeddings, overrides and isolates, BOM, and `\`. */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\\]/g;
 
 const NAMED: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

@@ -14,9 +14,10 @@ export {
   type RowCommitment,
   type RowProofErrorCode,
 } from './commitment.js';
-export { commitSorted, type SortableFormat } from './sorted.js';
+export { commitSorted, MAX_SORTED_RECORDS, SORTED_BYTES_PER_RECORD, type SortableFormat } from './sorted.js';
 export {
   MAX_ABSENT_KEYS,
+  MAX_PROOF_BYTES,
   proveRecords,
   proveAbsence,
   parseRowProof,

@@ -104,10 +104,19 @@ function leafHash(index: number, saltBytes: Uint8Array, record: Uint8Array): Uin
   return hash;
 }
 
+/** The pads are the salt key XORed with constants: zeroed and dropped with the key. */
+function forget(prk: Uint8Array): void {
+  const pads = padsByKey.get(prk);
+  pads?.inner.fill(0);
+  pads?.outer.fill(0);
+  padsByKey.delete(prk);
+}
+
 export const nodeRowCrypto: RowCrypto = {
   hmacSha256: (key, data) => new Uint8Array(crypto.createHmac('sha256', key).update(data).digest()),
   salt,
   leafHash,
+  forget,
   /** The tree's inner nodes. */
   sha256: Object.assign(sha256, {
     hex: oneShot

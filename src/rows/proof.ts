@@ -17,6 +17,8 @@ import {
   type RowCommitment,
   type RowCrypto,
   type RowProofErrorCode,
+  forgetSaltKey,
+  nobleRowCrypto,
 } from './commitment.js';
 import { ROW_FORMATS, splitRecords, type RowFormat } from './records.js';
 import { MAX_SORT_KEY_NAME, commitSorted, compareBytes, firstDataIndex, isWellFormed, lowerBound, sortKeyReader, type SortableFormat } from './sorted.js';
@@ -94,16 +96,20 @@ export async function proveRecords(input: ProveInput, indexes: readonly number[]
     proof: (await tree.inclusionProof(index)).map(bytesToHex),
   });
   const withHeader = absent.length > 0 && input.format === 'csv' && !indexes.includes(0) ? [0, ...indexes] : indexes;
-  const rows = await Promise.all(withHeader.map(row));
-  const first = firstDataIndex(input.format as SortableFormat);
-  const absences = await Promise.all(
-    absent.map(async (key, i) => {
-      const at = lowerBound(keys, first, utf8ToBytes(key));
-      if (at < keys.length && compareBytes(keys[at]!, utf8ToBytes(key)) === 0) fail('ROWS_KEY_PRESENT', `absent[${i}]: record ${at} has that key`);
-      return { key, below: at > first ? await row(at - 1) : null, above: at < keys.length ? await row(at) : null };
-    }),
-  );
-  return { type: 'ephemera.row-proof', v: 1, certificate_id: input.certificateId, ...commitment, rows, absent: absences };
+  try {
+    const rows = await Promise.all(withHeader.map(row));
+    const first = firstDataIndex(input.format as SortableFormat);
+    const absences = await Promise.all(
+      absent.map(async (key, i) => {
+        const at = lowerBound(keys, first, utf8ToBytes(key));
+        if (at < keys.length && compareBytes(keys[at]!, utf8ToBytes(key)) === 0) fail('ROWS_KEY_PRESENT', `absent[${i}]: record ${at} has that key`);
+        return { key, below: at > first ? await row(at - 1) : null, above: at < keys.length ? await row(at) : null };
+      }),
+    );
+    return { type: 'ephemera.row-proof', v: 1, certificate_id: input.certificateId, ...commitment, rows, absent: absences };
+  } finally {
+    forgetSaltKey(prk, input.crypto ?? nobleRowCrypto);
+  }
 }
 
 /** A proof that each of `keys` is absent from a sorted commitment (proveRecords with no rows asked for). */
@@ -111,10 +117,13 @@ export function proveAbsence(input: ProveInput & { sortedBy: string }, keys: rea
   return proveRecords(input, [], keys);
 }
 
+/** The largest proof a reader takes (the CLI and the page refuse a bigger file before reading it all). */
+export const MAX_PROOF_BYTES = 256 * 1024 * 1024;
+
 /** Reads a proof file strictly (closed members, bounds first): ROWS_PROOF_MALFORMED. */
 export function parseRowProof(input: string | Uint8Array): RowProof {
   const text = typeof input === 'string' ? input : decode(input);
-  if (text.length > 3 * MAX_PROOF_ROWS * (MAX_RECORD_BYTES * 1.4 + 6000)) fail('ROWS_PROOF_MALFORMED', 'the proof is larger than its bound');
+  if (text.length > MAX_PROOF_BYTES) fail('ROWS_PROOF_MALFORMED', `the proof is larger than ${MAX_PROOF_BYTES} bytes`);
   let value: unknown;
   try {
     value = parseStrictJson(text);

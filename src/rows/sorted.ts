@@ -7,8 +7,18 @@ import { concatBytes, decodeUtf8Strict, utf8ToBytes } from '../events/index.js';
 import { EphemeraError } from '../errors.js';
 import { commitInOrder, nobleRowCrypto, type RowCommitment, type RowCrypto } from './commitment.js';
 import { splitRecords, type RowsErrorCode } from './records.js';
+import { countRecords } from './stream.js';
 
 export type SortableFormat = 'csv' | 'json';
+/**
+ * The most records a sorted commitment takes (docs/row-proofs.md §8): sorting holds a view, a key and a leaf hash
+ * per record (about 600 bytes with their objects), so a dataset of line ends would otherwise turn megabytes of
+ * input into gigabytes. Beyond it: too_many_records, counted before anything is held.
+ */
+export const MAX_SORTED_RECORDS = 1_000_000;
+/** What sorting holds per record, for the executor's admission (admission.ts). */
+export const SORTED_BYTES_PER_RECORD = 600;
+
 /** The longest sort key name (the event's `rows.sorted_by` bound). */
 export const MAX_SORT_KEY_NAME = 256;
 
@@ -35,6 +45,10 @@ export function commitSorted(
   crypto: RowCrypto = nobleRowCrypto,
 ): { commitment: RowCommitment; order: number[]; records: Uint8Array[]; keys: Uint8Array[]; leafHashes: Uint8Array[] } {
   if (format !== 'csv' && format !== 'json') sortKeyInvalid('only csv and json records have a sort key');
+  if (countRecords(format, dataset, MAX_SORTED_RECORDS) > MAX_SORTED_RECORDS)
+    throw new EphemeraError<RowsErrorCode>('ROWS_UNSPLITTABLE', `a sorted commitment takes at most ${MAX_SORTED_RECORDS} records`, {
+      fields: { reason: 'too_many_records' },
+    });
   const input = splitRecords(format, dataset);
   const keyOf = sortKeyReader(format, input[0]!, sortedBy);
   const first = firstDataIndex(format);

@@ -91,6 +91,11 @@ abstract class Splitter implements IncrementalSplitter {
 
   protected refuse(reason: UnsplittableReason): void {
     this.refused ??= reason;
+    this.discard();
+  }
+
+  /** Zeroes the record still open: dataset bytes, not kept once splitting stops. */
+  discard(): void {
     this.open.clear();
   }
 }
@@ -302,6 +307,12 @@ class JsonSplitter extends Splitter {
     this.inString = inString;
     this.escaped = escaped;
     this.open.hold(chunk.subarray(start));
+  }
+
+  /** JSON Lines keep their open line in the line splitter: zeroed too. */
+  protected override refuse(reason: UnsplittableReason): void {
+    super.refuse(reason);
+    this.lines.discard();
   }
 
   private afterArray(chunk: Uint8Array, from: number): void {

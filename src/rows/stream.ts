@@ -8,7 +8,7 @@
 import { bytesToHex } from '../events/index.js';
 import { EphemeraError } from '../errors.js';
 import type { Registered } from '../error-codes.js';
-import { nobleRowCrypto, rowSaltKey, type RowCrypto } from './commitment.js';
+import { forgetSaltKey, nobleRowCrypto, rowSaltKey, type RowCrypto } from './commitment.js';
 import { MAX_RECORDS, type RowFormat, type UnsplittableReason } from './records.js';
 import { incrementalSplitter, type IncrementalSplitter } from './stream-split.js';
 import { Utf8Validator } from './utf8.js';
@@ -84,7 +84,7 @@ export class RowCommitter {
   finish(): RowCommitResult {
     this.result ??= this.conclude();
     // The salt key derives every record's salt: as secret as the secret, and no longer needed.
-    this.prk.fill(0);
+    forgetSaltKey(this.prk, this.crypto);
     return this.result;
   }
 
@@ -109,6 +109,22 @@ export class RowCommitter {
     this.tree.append(this.crypto.leafHash(index, this.crypto.salt(this.prk, index), record));
   }
 }
+
+/**
+ * How many records `bytes` splits into, counted without keeping them, or `limit + 1` as soon as there are more
+ * than `limit` (a bound checked before anything holds every record: commitSorted). Unsplittable data counts what
+ * was split before the refusal; the caller's split says why.
+ */
+export function countRecords(format: RowFormat, bytes: Uint8Array, limit: number): number {
+  let count = 0;
+  const splitter = incrementalSplitter(format, () => void count++);
+  for (let at = 0; at < bytes.length && count <= limit; at += COUNT_CHUNK_BYTES) splitter.push(bytes.subarray(at, at + COUNT_CHUNK_BYTES));
+  if (count <= limit) splitter.end();
+  return Math.min(count, limit + 1);
+}
+
+/** Small enough that counting stops soon after the limit (a chunk of line ends is that many records). */
+const COUNT_CHUNK_BYTES = 1 << 16;
 
 function fail(message: string): never {
   throw new EphemeraError<Registered<'ROWS_BAD_INPUT'>>('ROWS_BAD_INPUT', message);

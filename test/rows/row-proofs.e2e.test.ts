@@ -8,7 +8,7 @@
  * CLI and the page run. A run sorted by a column proves a key absent, in Node
  * and in the browser.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -175,6 +175,23 @@ describe('a real run of 10,000 rows, three of them proven to a verifier who neve
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain(PROOF_TAMPERINGS[0]!.code);
     expect(refused.stdout).not.toContain('person 17');
+  });
+
+  it('--row-secret: refused before the run when it cannot take the secret; removed when the run commits no rows', async () => {
+    const run = (...extra: string[]) => asSubmitter(['run', '--dataset', 'data.csv', '--sandbox', 'sandbox.json', '--quiet', '--json', ...extra]);
+    const same = await run('--out', 'same.json', '--row-secret', 'same.json');
+    expect(same.code).toBe(2);
+    expect(same.stdout).toContain('CLI_USAGE');
+    const nowhere = await run('--out', 'nowhere.json', '--row-secret', 'no/such/dir/s');
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stdout).toContain('nothing was run');
+    expect(existsSync(at(submitter, 'nowhere.json'))).toBe(false);
+    expect(existsSync(at(submitter, 'same.json'))).toBe(false);
+    writeFileSync(at(submitter, 'broken.csv'), 'a,b\n1,x"y\n');
+    const broken = await asSubmitter(['run', '--dataset', 'broken.csv', '--sandbox', 'sandbox.json', '--quiet', '--row-secret', 'broken.secret']);
+    expect(broken.code).toBe(3); // the script fails on it: certified all the same
+    expect(broken.stdout).toContain('rows        not committed (csv_quoting)');
+    expect(existsSync(at(submitter, 'broken.secret'))).toBe(false);
   });
 
   it('proves an email absent from the run sorted by email, and refuses to prove a present one absent', async () => {

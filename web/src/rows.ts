@@ -7,13 +7,12 @@
  */
 import { ERROR_REGISTRY } from '../../src/error-codes.js';
 import { EphemeraError, isEphemeraError } from '../../src/errors.js';
-import { checkProofForCertificate, parseRowProof, recordText, type ProvenRows } from '../../src/rows/index.js';
+import { MAX_PROOF_BYTES, checkProofForCertificate, parseRowProof, recordText, type ProvenRows } from '../../src/rows/index.js';
 import { CERTIFICATE_ID_PATTERN, type Verdict } from '../../src/verify/index.js';
 import { getBytes, h, mount, table } from './dom.js';
 import { verifyHere } from './checks.js';
 
 /** This page's bound on a proof file, checked before it is read (as `ephemera verify-rows` does). */
-const MAX_PROOF_FILE_BYTES = 256 * 1024 * 1024;
 
 export function rowsPage(): void {
   const certificateFile = h('input', { type: 'file', accept: 'application/json,.json', 'data-testid': 'certificate-file', 'aria-label': 'certificate file' });
@@ -98,8 +97,8 @@ async function checkRows(certificate: { file?: File; id: string }, proofFile: Fi
       ),
     );
   try {
-    if (proofFile.size > MAX_PROOF_FILE_BYTES)
-      throw new EphemeraError('ROWS_PROOF_MALFORMED', `the proof file is larger than ${MAX_PROOF_FILE_BYTES} bytes, this page's bound`);
+    if (proofFile.size > MAX_PROOF_BYTES)
+      throw new EphemeraError('ROWS_PROOF_MALFORMED', `the proof file is larger than ${MAX_PROOF_BYTES} bytes, this page's bound`);
     const proof = parseRowProof(new Uint8Array(await proofFile.arrayBuffer()));
     result.replaceChildren(proven(checkProofForCertificate(proof, verdict.certificate_id, verdict.rows), verdict));
   } catch (error) {
@@ -115,29 +114,46 @@ function refusal(code: string, message: string): HTMLElement {
 }
 
 function proven({ rows, absent }: ProvenRows, verdict: Verdict): HTMLElement {
-  const records = `${rows.length} record${rows.length === 1 ? '' : 's'}`;
-  const n = absent.length === 0 ? records : `${records} and ${absent.length} key${absent.length === 1 ? '' : 's'} absent`;
+  const n = `${rows.length} record${rows.length === 1 ? '' : 's'} proven part of the run's input${absent.length === 0 ? '' : `, ${absent.length} key${absent.length === 1 ? '' : 's'} proven absent`}`;
   const box = verdict.trusted
-    ? banner('ok', 'proven', `✔ ${n} proven part of the run's input`, 'The certificate verified in this browser and its signer is trusted.')
+    ? banner('ok', 'proven', `✔ ${n}`, 'The certificate verified in this browser and its signer is trusted.')
     : banner(
         'warn',
         'proven',
-        `⚠ ${n} proven part of the run's input · signer not trusted`,
+        `⚠ ${n} · signer not trusted`,
         "The proof holds against the certificate, but nothing tells you who holds the certificate's signing key.",
       );
-  const shown = table(
-    ['Index', 'Record (control characters shown escaped)'],
-    rows.map(({ index, record }) => [index, h('code', { class: 'record', 'data-testid': 'proven-record', 'data-index': String(index) }, recordText(record))]),
-  );
-  // Absence is of exactly these key bytes, as the executor split and sorted the input (docs/row-proofs.md §8).
+  const committed = verdict.rows?.committed ? verdict.rows : null;
+  const column = committed?.sorted_by == null ? null : recordText(new TextEncoder().encode(committed.sorted_by));
+  const commitment = committed
+    ? h(
+        'p',
+        { 'data-testid': 'rows-commitment' },
+        `Against the certificate's commitment: ${committed.count} ${committed.format} records, ${column === null ? 'in input order' : `sorted by “${column}”`}, root `,
+        h('code', {}, committed.root),
+      )
+    : null;
+  const shown =
+    rows.length === 0
+      ? null
+      : table(
+          ['Index', 'Record (control characters shown escaped)'],
+          rows.map(({ index, record }) => [
+            index,
+            h('code', { class: 'record', 'data-testid': 'proven-record', 'data-index': String(index) }, recordText(record)),
+          ]),
+        );
+  // Absence is of exactly these key bytes in that one column, as the executor split and sorted the input (§8).
   const keys =
     absent.length === 0
       ? null
       : table(
-          ['Key proven absent (no record has exactly it)'],
-          absent.map((key) => [h('code', { class: 'record', 'data-testid': 'absent-key' }, recordText(new TextEncoder().encode(key)))]),
+          [`Key proven absent: no record has exactly it as its “${column}”`],
+          absent.map((key) => [
+            h('code', { class: 'record', 'data-testid': 'absent-key' }, key === '' ? '(the empty key)' : recordText(new TextEncoder().encode(key))),
+          ]),
         );
-  return h('div', {}, box, shown, keys);
+  return h('div', {}, box, commitment, shown, keys);
 }
 
 function banner(tone: 'ok' | 'warn' | 'bad', outcome: string, title: string, detail: string): HTMLElement {

@@ -14,6 +14,7 @@
  * until the deadline, and then each ticket's abort signal fires: the handler
  * ends that run as a certified EXECUTOR_DRAINING failure (handler.ts).
  */
+import { MAX_SORTED_RECORDS, SORTED_BYTES_PER_RECORD } from '../../rows/index.js';
 import { EphemeraError } from '../../errors.js';
 import type { Config } from '../../config.js';
 import { limitsFor } from './handler.js';
@@ -42,7 +43,10 @@ export function costOf(request: ExecuteRequest, config: Pick<Config, 'maxDataset
   const data = request.dataset.data;
   const known = sealedDatasetBytes ?? (data === undefined ? undefined : inlineDecodedBytes(data));
   const dataset = known === undefined ? config.maxDatasetBytes : Math.min(known, config.maxDatasetBytes);
-  return { memoryBytes: dataset + limits.memoryMb * MIB + limits.workBytes + limits.outBytes + SANDBOX_OVERHEAD_BYTES };
+  // A sorted row commitment holds every record while it sorts (docs/row-proofs.md §8): at most a record per byte.
+  const rows = request.dataset.rows;
+  const sorting = typeof rows === 'object' ? Math.min(dataset + 1, MAX_SORTED_RECORDS) * SORTED_BYTES_PER_RECORD : 0;
+  return { memoryBytes: dataset + sorting + limits.memoryMb * MIB + limits.workBytes + limits.outBytes + SANDBOX_OVERHEAD_BYTES };
 }
 
 /** The bytes "base64:<standard base64>" decodes to, counted without decoding: 3 per 4 characters; line breaks and padding carry none. */

@@ -109,7 +109,7 @@ async function loaded(request: ExecuteRequest, deps: ExecuteDeps, rowSecret: Uin
         if (deps.signal?.aborted) throw drainingRefusal(deps.config, cause);
         throw cause;
       });
-  return { ...dataset, ...hashAndCommitRows(request.dataset.format, dataset.bytes, request.dataset.rows, rowSecret) };
+  return { ...dataset, ...(await hashAndCommitRows(request.dataset.format, dataset.bytes, request.dataset.rows, rowSecret)) };
 }
 
 /** Steps 3 to 6: record, run, destroy, read back, seal. */

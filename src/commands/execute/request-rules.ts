@@ -19,11 +19,18 @@ export function ruleProblems(body: unknown): RequestProblem[] {
   return [...datasetProblems(body), ...sandboxProblems(body)];
 }
 
-/** Only csv and json records have a key to sort by (docs/row-proofs.md §8). */
+/**
+ * Only csv and json records have a key to sort by (docs/row-proofs.md §8); its name is what the event holds (at
+ * most 256 UTF-16 units, well-formed) and printable, since every reader of the certificate shows it.
+ */
 function datasetProblems(body: unknown): RequestProblem[] {
   const dataset = isPlainObject(body) && isPlainObject(body.dataset) ? body.dataset : null;
-  if (dataset?.format === 'txt' && isPlainObject(dataset.rows) && Object.hasOwn(dataset.rows, 'sorted_by'))
-    return [{ path: 'dataset.rows.sorted_by', code: 'REQUEST_INVALID', message: 'a txt dataset has no key to sort its records by: give "input" or "none"' }];
+  const sortedBy = isPlainObject(dataset?.rows) ? dataset.rows.sorted_by : undefined;
+  if (typeof sortedBy !== 'string') return [];
+  const problem = (message: string): RequestProblem[] => [{ path: 'dataset.rows.sorted_by', code: 'REQUEST_INVALID', message }];
+  if (dataset?.format === 'txt') return problem('a txt dataset has no key to sort its records by: give "input" or "none"');
+  if (sortedBy.length > 256 || /\p{Surrogate}|[\p{Cc}\p{Cf}\u2028\u2029]/u.test(sortedBy))
+    return problem('is at most 256 UTF-16 units of printable text (no control or format characters)');
   return [];
 }
 

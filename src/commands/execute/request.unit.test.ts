@@ -41,6 +41,9 @@ describe('execute request validation (the CLI and the route share it)', () => {
     expect(paths('json', { sorted_by: 'patient' })).toEqual([]);
     expect(paths('txt', 'none')).toEqual([]);
     expect(paths('txt', { sorted_by: 'line' })).toEqual(['dataset.rows.sorted_by']);
+    // Printable, and at most what the event holds: 256 UTF-16 units (200 emoji are 400).
+    for (const name of ['id\u001b]0;x\u0007', 'a\nb', 'a\u202eb', '😀'.repeat(200), '\ud800'])
+      expect(paths('csv', { sorted_by: name }), JSON.stringify(name)).toEqual(['dataset.rows.sorted_by']);
     for (const rows of ['all', null, { sorted_by: '' }, { sorted_by: 'x'.repeat(257) }, { sorted_by: 'id', order: 'desc' }, ['input']])
       expect(paths('csv', rows).length, JSON.stringify(rows)).toBeGreaterThan(0);
   });

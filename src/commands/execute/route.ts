@@ -30,7 +30,7 @@ const ROW_SECRET_SCHEMA = {
   type: 'string',
   pattern: '^([0-9a-f]{64}|sealed)$',
   description:
-    'the run\'s row secret (64 hex), to prove records of the dataset with `ephemera prove` (docs/row-proofs.md); "sealed" for a sealed request, whose client derives it; absent when dataset.rows is "none"',
+    'the run\'s row secret (64 hex), to prove records of the dataset with `ephemera prove` (docs/row-proofs.md); "sealed" for a sealed request, whose client derives it; absent when dataset.rows is "none", and in a 200 whose certificate commits no rows (dataset.rows_absent says why; a 202 cannot know yet)',
 } as const;
 
 /** The POST /execute answer. Nested objects keep members this schema does not list (fast-json-stringify drops unlisted members otherwise). */
@@ -351,7 +351,9 @@ export function executeRoute(deps: AdmittedRunDeps, async: AsyncRunDeps, keyRing
             return;
           }
           handedOver = true;
-          return { ...executeSummary(await runAdmitted(body, runDeps, ticket)), ...rows.answer };
+          const certificate = await runAdmitted(body, runDeps, ticket);
+          // A secret of nothing committed (an unsplittable dataset) is not handed out: the certificate says why.
+          return { ...executeSummary(certificate), ...(certificate.dataset.rows ? rows.answer : {}) };
         } finally {
           if (!handedOver) {
             sealed?.plaintext.fill(0);

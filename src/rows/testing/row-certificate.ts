@@ -10,6 +10,7 @@ import { sampleEvents } from '../../verify/testing/sample-certificate.js';
 import { sealEvents } from '../../verify/testing/forge.js';
 import type { Certificate } from '../../verify/index.js';
 import { commitRecords, type RowCommitment } from '../commitment.js';
+import { commitSorted } from '../sorted.js';
 import { nodeRowCrypto } from '../node.js';
 import type { RowFormat } from '../records.js';
 
@@ -43,6 +44,8 @@ export interface RowCertificateOptions {
   /** The secret the rows are committed with; `rows: 'absent'` or `'none'` commits none. */
   secret?: Uint8Array;
   rows?: 'committed' | 'none' | { absent: RowsAbsentReason };
+  /** Commit the records sorted by this key (csv or json) instead of in input order. */
+  sortedBy?: string;
   executionId?: string;
 }
 
@@ -61,8 +64,12 @@ export function rowCertificate(options: RowCertificateOptions): { certificate: C
   let commitment: RowCommitment | null = null;
   const rows = options.rows ?? 'committed';
   if (rows === 'committed') {
-    commitment = commitRecords(format, options.dataset, options.secret ?? TEST_SECRET, nodeRowCrypto).commitment;
-    loaded.rows = { ...commitment, sorted_by: null };
+    const secret = options.secret ?? TEST_SECRET;
+    commitment =
+      options.sortedBy === undefined || format === 'txt'
+        ? commitRecords(format, options.dataset, secret, nodeRowCrypto).commitment
+        : commitSorted(format, options.dataset, secret, options.sortedBy, nodeRowCrypto).commitment;
+    loaded.rows = commitment;
   } else if (rows !== 'none') loaded.rows_absent = { reason: rows.absent };
   Object.assign(data('dataset.deleted'), { bytes_zeroed: bytes });
   (data('sandbox.destroyed').checks as Record<string, unknown>).dataset_bytes_zeroed = bytes;
