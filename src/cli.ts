@@ -239,7 +239,7 @@ function declareRowProofs(program: Command): void {
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      "\nExit: 0 written, 1 the certificate is invalid or commits no rows, 2 the dataset or secret is not the certificate's (ROWS_DATASET_MISMATCH) or other bad input.",
+      "\nExit: 0 written, 1 the certificate is invalid or commits no rows, or a key given to --absent is present (ROWS_KEY_PRESENT), 2 the dataset or secret is not the certificate's (ROWS_DATASET_MISMATCH) or other bad input.",
     )
     .action(async (options: ProveOptions, command: Command) => {
       const { prove } = await import('./cli/prove.js');

@@ -477,7 +477,13 @@ export const ERROR_REGISTRY = {
   ),
   // ---- row commitments and proofs (docs/row-proofs.md)
   ROWS_UNSPLITTABLE: invalid('rows', 'the dataset cannot be split into records of its format (malformed CSV quoting, invalid JSON, not UTF-8, empty)'),
-  ROWS_BAD_INPUT: invalid('rows', 'a row secret that is not 32 bytes, no records (or too many) asked for, or bytes after a row commitment was finished'),
+  ROWS_BAD_INPUT: {
+    stage: 'rows',
+    http: null,
+    exit: EXIT.badInput,
+    message:
+      'a row secret that is not 32 bytes, no records (or too many) asked for, keys asked absent from records not sorted, or bytes after a row commitment was finished',
+  },
   ROWS_PROOF_MALFORMED: invalid('rows', 'the row proof is not one: not strict JSON, not its closed members, or past its bounds'),
   ROWS_PROOF_WRONG_CERTIFICATE: invalid('rows', "the row proof is for another certificate: its certificate, format, count or root is not the certificate's"),
   ROWS_PROOF_INDEX_INVALID: invalid('rows', 'a record index outside the dataset, or disclosed twice'),

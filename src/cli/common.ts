@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { errorInfo } from '../error-codes.js';
 import { EphemeraError, isEphemeraError } from '../errors.js';
@@ -17,6 +17,23 @@ export { EXIT } from '../error-codes.js';
 
 /** The dataset formats `run --format` takes (and tells from a file's extension). */
 export const DATASET_FORMATS = ['csv', 'json', 'txt'] as const;
+
+/** JSON Lines files are `json` (an array or one value per line, docs/row-proofs.md §1). */
+const FORMAT_BY_EXTENSION: Readonly<Record<string, (typeof DATASET_FORMATS)[number]>> = {
+  '.csv': 'csv',
+  '.json': 'json',
+  '.jsonl': 'json',
+  '.ndjson': 'json',
+  '.txt': 'txt',
+};
+
+/** `--format`, else the format the dataset file's extension names (CLI_USAGE when it names none). */
+export function datasetFormatOf(path: string, given: string | undefined): (typeof DATASET_FORMATS)[number] {
+  const format = given ?? FORMAT_BY_EXTENSION[extname(path).toLowerCase()];
+  if (format === undefined || !(DATASET_FORMATS as readonly string[]).includes(format))
+    throw new EphemeraError('CLI_USAGE', `cannot tell the format of ${path} from its name: give --format ${DATASET_FORMATS.join('|')}`);
+  return format as (typeof DATASET_FORMATS)[number];
+}
 
 /** This build's version, from package.json (what --version and build-info print). */
 export function packageVersion(): string {

@@ -203,7 +203,7 @@ describe('ephemera prove / verify-rows', () => {
       writeFileSync(file('not-a-secret'), 'hunter2-hunter2\n');
       const { code, stdout, stderr } = await prove({ secret: file('not-a-secret') });
       expect(errorOf(stdout).code).toBe('ROWS_BAD_INPUT');
-      expect(code).toBe(1);
+      expect(code).toBe(2);
       expect(stdout + stderr).not.toContain('hunter2');
     });
 

@@ -9,14 +9,13 @@
  * SANDBOX.json); it is read into the request.
  */
 import { randomBytes } from 'node:crypto';
-import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { EphemeraError, isEphemeraError } from '../errors.js';
+import { isEphemeraError } from '../errors.js';
 import { errorInfo } from '../error-codes.js';
 import { createServices, type Services } from '../services.js';
 import { execute, executeSummary, parseExecuteRequest } from '../commands/execute/index.js';
 import { certificateJson, verifyCertificate, type Certificate } from '../verify/index.js';
-import { configOf, DATASET_FORMATS, EXIT, note, printJson, progressReporter } from './common.js';
+import { configOf, datasetFormatOf, EXIT, note, printJson, progressReporter } from './common.js';
 import { keepCertificate, readInput } from './files.js';
 import { reportSteps } from './steps.js';
 import { printCertificateSummary, readSandbox } from './summary.js';
@@ -38,9 +37,7 @@ export interface RunOptions {
 
 /** The `run` command (declared in cli.ts); its exit code. */
 export async function run(options: RunOptions, command: Command): Promise<number> {
-  const format = options.format ?? extname(options.dataset).slice(1);
-  if (!(DATASET_FORMATS as readonly string[]).includes(format))
-    throw new EphemeraError('CLI_USAGE', `cannot tell the format of ${options.dataset} from its name: give --format ${DATASET_FORMATS.join('|')}`);
+  const format = datasetFormatOf(options.dataset, options.format);
   const progress = progressReporter(options.quiet);
   const config = configOf(command);
   const sandbox = readSandbox(options.sandbox);

@@ -16,7 +16,7 @@
  * certificate's signer is not trusted, 1 invalid, an error its code's exit.
  */
 import { accessSync, constants } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { errorInfo, isErrorCode } from '../error-codes.js';
 import { EphemeraError, isEphemeraError } from '../errors.js';
@@ -24,7 +24,7 @@ import { parseStrictJson } from '../events/index.js';
 import { keyFingerprint, verifyCertificateText, DEFAULT_VERIFY_LIMITS, type Certificate, type Verdict } from '../verify/index.js';
 import { type KeyPolicy, submitSealed, type VerifiedKey } from '../seal/index.js';
 import { nodeSealCrypto } from '../seal/node-aead.js';
-import { configOf, DATASET_FORMATS, EXIT, note, printJson, progressReporter } from './common.js';
+import { configOf, datasetFormatOf, EXIT, note, printJson, progressReporter } from './common.js';
 import { keepCertificate, readInput } from './files.js';
 import { readResultKeyFile } from './result-key-file.js';
 import { readerVerifyOptions, type TrustFlags } from './policy.js';
@@ -67,9 +67,7 @@ export async function submit(options: SubmitOptions, command: Command): Promise<
 }
 
 async function submitTo(server: string, options: SubmitOptions, command: Command, secretFile: RowSecretFile): Promise<number> {
-  const format = options.format ?? extname(options.dataset).slice(1);
-  if (!(DATASET_FORMATS as readonly string[]).includes(format))
-    throw new EphemeraError('CLI_USAGE', `cannot tell the format of ${options.dataset} from its name: give --format ${DATASET_FORMATS.join('|')}`);
+  const format = datasetFormatOf(options.dataset, options.format);
   const progress = progressReporter(options.quiet);
   const config = configOf(command);
   const verifyOptions = readerVerifyOptions(command, config, options);
@@ -90,7 +88,7 @@ async function submitTo(server: string, options: SubmitOptions, command: Command
       policy,
       input: {
         dataset,
-        format: format as 'csv' | 'json' | 'txt',
+        format,
         allowEmpty: options.allowEmpty === true,
         ...(options.rows === undefined ? {} : { rows: options.rows }),
         sandbox: sandbox as Record<string, unknown>,

@@ -191,14 +191,14 @@ export function checkRowProof(
   proof: RowProof,
   commitment: RowCommitment & { certificate_id: string },
 ): { rows: { index: number; record: Uint8Array }[]; absent: string[] } {
-  if (
-    proof.certificate_id !== commitment.certificate_id ||
-    proof.format !== commitment.format ||
-    proof.count !== commitment.count ||
-    proof.root !== commitment.root ||
-    proof.sorted_by !== commitment.sorted_by
-  )
-    fail('ROWS_PROOF_WRONG_CERTIFICATE', "the proof's certificate, format, count, root or sort key is not the certificate's");
+  const differs = (['certificate_id', 'format', 'count', 'root', 'sorted_by'] as const).filter((member) => proof[member] !== commitment[member]);
+  if (differs.length > 0)
+    fail(
+      'ROWS_PROOF_WRONG_CERTIFICATE',
+      proof.certificate_id === commitment.certificate_id
+        ? `the proof's ${differs.join(', ')} ${differs.length === 1 ? 'is' : 'are'} not the certificate's (${commitment.count} ${commitment.format} records, root ${commitment.root.slice(0, 16)}…)`
+        : `the proof is for ${proof.certificate_id}, not for ${commitment.certificate_id}`,
+    );
   if (proof.absent.length > 0 && commitment.sorted_by === null)
     fail('ROWS_PROOF_WRONG_CERTIFICATE', "the proof proves keys absent, but the certificate's records are not sorted");
   const root = hexToBytes(proof.root);
