@@ -66,5 +66,5 @@ export function rowsLine(rows: Verdict['rows']): string | null {
   if (rows === null || (!rows.committed && rows.reason === 'not_requested')) return null;
   if (!rows.committed) return `not committed (${rows.reason}): the dataset is committed by its hash alone`;
   const order = rows.sorted_by === null ? 'in input order' : `sorted by ${terminalSafe(JSON.stringify(rows.sorted_by))}`;
-  return `${rows.count} ${rows.format} records committed ${order}, root ${rows.root} (ephemera prove proves some of them with the run's secret)`;
+  return `${rows.count} ${rows.format} record${rows.count === 1 ? '' : 's'} committed ${order}, root ${rows.root} (ephemera prove proves some of them with the run's secret)`;
 }

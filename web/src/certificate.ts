@@ -57,7 +57,7 @@ function rowsFact(c: Certificate): HTMLElement {
     return h(
       'span',
       { 'data-testid': 'rows' },
-      `${rows.count} ${rows.format} records committed${rows.sorted_by === null ? '' : ` (sorted by ${rows.sorted_by})`} · `,
+      `${rows.count} ${rows.format} record${rows.count === 1 ? '' : 's'} committed${rows.sorted_by === null ? '' : ` (sorted by ${rows.sorted_by})`} · `,
       // Our own path; the id goes in the query, encoded.
       h('a', { href: `/rows?certificate=${encodeURIComponent(c.certificate_id)}`, 'data-testid': 'rows-link' }, 'check a row proof'),
     );
