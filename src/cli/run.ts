@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { isEphemeraError } from '../errors.js';
+import { EphemeraError, isEphemeraError } from '../errors.js';
 import { errorInfo } from '../error-codes.js';
 import { createServices, type Services } from '../services.js';
 import { execute, executeSummary, parseExecuteRequest } from '../commands/execute/index.js';
@@ -20,7 +20,7 @@ import { keepCertificate, readInput } from './files.js';
 import { reportSteps } from './steps.js';
 import { printCertificateSummary, readSandbox } from './summary.js';
 import { reserveRowSecret } from './row-secret.js';
-import { SECRET_BYTES } from '../rows/index.js';
+import { SECRET_BYTES, sortKeyFits } from '../rows/index.js';
 import type { RowsRequest } from '../seal/index.js';
 
 export interface RunOptions {
@@ -52,6 +52,13 @@ export async function run(options: RunOptions, command: Command): Promise<number
     },
     sandbox,
   });
+  // A run is spent once: a sort key the data does not have would only come back as rows_absent sort_key_invalid.
+  const rows = options.rows;
+  if (typeof rows === 'object' && format !== 'txt' && !sortKeyFits(format, dataset, rows.sorted_by))
+    throw new EphemeraError(
+      'CLI_USAGE',
+      `--rows sorted:${JSON.stringify(rows.sorted_by)}: ${format === 'csv' ? 'the header does not name that column exactly once' : 'the first record has no string member of that name'}; nothing was run`,
+    );
   dataset.fill(0);
   // Drawn here, kept (hex) only to be written to --row-secret: the run zeroes its own copy with the dataset.
   const rowSecret = randomBytes(SECRET_BYTES);

@@ -14,7 +14,7 @@ export {
   type RowCommitment,
   type RowProofErrorCode,
 } from './commitment.js';
-export { commitSorted, MAX_SORTED_RECORDS, SORTED_BYTES_PER_RECORD, type SortableFormat } from './sorted.js';
+export { commitSorted, sortKeyFits, MAX_SORTED_RECORDS, SORTED_BYTES_PER_RECORD, type SortableFormat } from './sorted.js';
 export {
   MAX_ABSENT_KEYS,
   MAX_PROOF_BYTES,

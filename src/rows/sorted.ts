@@ -7,7 +7,7 @@ import { concatBytes, decodeUtf8Strict, utf8ToBytes } from '../events/index.js';
 import { EphemeraError } from '../errors.js';
 import { commitInOrder, nobleRowCrypto, type RowCommitment, type RowCrypto } from './commitment.js';
 import { splitRecords, type RowsErrorCode } from './records.js';
-import { countRecords } from './stream.js';
+import { countRecords, firstRecord } from './stream.js';
 
 export type SortableFormat = 'csv' | 'json';
 /**
@@ -25,6 +25,21 @@ export const MAX_SORT_KEY_NAME = 256;
 const LF = 0x0a;
 const QUOTE = 0x22;
 const COMMA = 0x2c;
+
+/**
+ * Whether `sortedBy` can sort `dataset` as far as its first record tells (the csv header names it once; the first
+ * json record has it as a string member): what `ephemera run` checks before it spends a run on a mistyped key.
+ */
+export function sortKeyFits(format: SortableFormat, dataset: Uint8Array, sortedBy: string): boolean {
+  const first = firstRecord(format, dataset);
+  if (first === null) return false;
+  try {
+    const keyOf = sortKeyReader(format, first, sortedBy);
+    return format === 'csv' || keyOf(first) !== null;
+  } catch {
+    return false;
+  }
+}
 
 /** The first tree index holding a data record: a csv header stays at 0. */
 export const firstDataIndex = (format: SortableFormat) => (format === 'csv' ? 1 : 0);

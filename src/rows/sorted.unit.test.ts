@@ -1,4 +1,5 @@
 import { sha256 } from '@noble/hashes/sha256';
+import { sortKeyFits } from './sorted.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { utf8ToBytes } from '../events/index.js';
@@ -297,5 +298,18 @@ describe('random keyed datasets (fast-check)', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('sortKeyFits (what ephemera run checks before it spends a run)', () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  it('asks the csv header, or the first json record, whether the key is there', () => {
+    expect(sortKeyFits('csv', bytes('id,"e,mail"\r\n1,a\n'), 'e,mail')).toBe(true);
+    expect(sortKeyFits('csv', bytes('id,email\n1,a\n'), 'emial')).toBe(false);
+    expect(sortKeyFits('csv', bytes('\ufeffid,name\n1,a\n'), 'id')).toBe(false);
+    expect(sortKeyFits('json', bytes('{"k":"a"}\n{"k":"b"}\n'), 'k')).toBe(true);
+    expect(sortKeyFits('json', bytes('[{"k":1}]'), 'k')).toBe(false);
+    expect(sortKeyFits('json', bytes(''), 'k')).toBe(false);
+    expect(sortKeyFits('csv', bytes('"id\n'), 'id')).toBe(false);
   });
 });

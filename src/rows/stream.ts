@@ -123,6 +123,15 @@ export function countRecords(format: RowFormat, bytes: Uint8Array, limit: number
   return Math.min(count, limit + 1);
 }
 
+/** The first record of `bytes` as the splitter gives it, or null when there is none before a refusal. */
+export function firstRecord(format: RowFormat, bytes: Uint8Array): Uint8Array | null {
+  let first: Uint8Array | null = null;
+  const splitter = incrementalSplitter(format, (record) => void (first ??= record.slice()));
+  for (let at = 0; at < bytes.length && first === null && !splitter.refused; at += COUNT_CHUNK_BYTES) splitter.push(bytes.subarray(at, at + COUNT_CHUNK_BYTES));
+  if (first === null && !splitter.refused) splitter.end();
+  return first;
+}
+
 /** Small enough that counting stops soon after the limit (a chunk of line ends is that many records). */
 const COUNT_CHUNK_BYTES = 1 << 16;
 

@@ -187,6 +187,9 @@ describe('a real run of 10,000 rows, three of them proven to a verifier who neve
     expect(nowhere.stdout).toContain('nothing was run');
     expect(existsSync(at(submitter, 'nowhere.json'))).toBe(false);
     expect(existsSync(at(submitter, 'same.json'))).toBe(false);
+    const typo = await run('--rows', 'sorted:emial');
+    expect(typo.code).toBe(2);
+    expect(typo.stdout).toContain('the header does not name that column exactly once; nothing was run');
     writeFileSync(at(submitter, 'broken.csv'), 'a,b\n1,x"y\n');
     const broken = await asSubmitter(['run', '--dataset', 'broken.csv', '--sandbox', 'sandbox.json', '--quiet', '--row-secret', 'broken.secret']);
     expect(broken.code).toBe(3); // the script fails on it: certified all the same
