@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const RUNNER = join(import.meta.dirname, 'ephemera_sql.py');
+/** As the sandbox runs Python: isolated (no user site, no PYTHON* variables) and without site. */
+const PYTHON = ['-I', '-S', RUNNER];
 const dir = mkdtempSync(join(tmpdir(), 'ephemera-sql-'));
 /** The runner's working directory: a probe that writes "in the working directory" writes here. */
 const cwd = mkdtempSync(join(tmpdir(), 'ephemera-sql-cwd-'));
@@ -42,7 +44,7 @@ function dataset(content: string | Buffer, ext: string): string {
 }
 
 function sql(file: string, format: string, query: string | Buffer, ...flags: string[]): Outcome {
-  const r = spawnSync('/usr/bin/python3', [RUNNER, file, format, ...flags], { input: query, cwd, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('/usr/bin/python3', [...PYTHON, file, format, ...flags], { input: query, cwd, encoding: 'utf8', timeout: 30_000 });
   const lines = r.stdout.split('\n').filter(Boolean);
   expect(lines).toHaveLength(1); // exactly one JSON object, whatever happens
   return { status: r.status, out: JSON.parse(lines[0]!), stderr: r.stderr, raw: lines[0]! };
@@ -101,9 +103,25 @@ describe('typed loading', () => {
     ]);
   });
 
+  it('csv: a type holds for every record, not a sample (one odd value late in a long column decides)', () => {
+    const rows = Array.from({ length: 9000 }, (_, i) => `${i},${i}.5,${i},${i},2024-01-01`);
+    rows.push('x,1e999,9223372036854775808,+7,2024-01-01');
+    const a = answer(dataset(`a,b,c,d,e\n${rows.join('\n')}\n`, 'csv'), 'csv', 'SELECT a, b, c, d, typeof(d) FROM dataset WHERE rowid IN (1, 9001)');
+    expect(a.schema.map((c) => c.type)).toEqual(['TEXT', 'TEXT', 'TEXT', 'INTEGER', 'DATE']);
+    expect(a.rows).toEqual([
+      ['0', '0.5', '0', 0, 'integer'],
+      ['x', '1e999', '9223372036854775808', 7, 'integer'],
+    ]);
+  });
+
   it('csv: empty and repeated column names are made unique; a BOM is not part of the first name', () => {
     const file = dataset('\ufeffa,,A,a\n1,2,3,4\n', 'csv');
     expect(answer(file, 'csv', 'SELECT * FROM dataset').schema.map((c) => c.name)).toEqual(['a', 'column_2', 'A_3', 'a_4']);
+  });
+
+  it('csv: a field longer than the csv module default limit (128 Ki characters) loads', () => {
+    const long = 'y'.repeat(300_000);
+    expect(answer(dataset(`a,b\n1,${long}\n`, 'csv'), 'csv', 'SELECT a, length(b) FROM dataset').rows).toEqual([[1, 300_000]]);
   });
 
   it('csv: a header alone is a table with no rows; an empty line is one empty field', () => {
@@ -185,7 +203,11 @@ describe('queries', () => {
 
   it('a self-join, a CTE, recursion, window functions and JSON table functions', () => {
     expect(
-      answer(orders, 'csv', 'WITH big AS (SELECT * FROM dataset WHERE amount > 1) SELECT x.order_id, y.order_id FROM big x JOIN big y ON x.customer = y.customer AND x.order_id < y.order_id').rows,
+      answer(
+        orders,
+        'csv',
+        'WITH big AS (SELECT * FROM dataset WHERE amount > 1) SELECT x.order_id, y.order_id FROM big x JOIN big y ON x.customer = y.customer AND x.order_id < y.order_id',
+      ).rows,
     ).toEqual([[1, 3]]);
     expect(answer(orders, 'csv', 'WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 5) SELECT sum(i) FROM c').rows).toEqual([[15]]);
     expect(answer(orders, 'csv', 'SELECT order_id, rank() OVER (ORDER BY amount DESC) FROM dataset ORDER BY order_id').rows).toEqual([
@@ -268,7 +290,7 @@ describe('errors', () => {
 
   it('SQL_USAGE: an unknown format or flag, a bad number', () => {
     for (const args of [['xml'], ['csv', '--max-rows'], ['csv', '--max-rows', '0'], ['csv', '--max-rows', '1e3'], ['csv', '--nope', '1']]) {
-      const r = spawnSync('/usr/bin/python3', [RUNNER, people, ...args], { input: 'SELECT 1', cwd, encoding: 'utf8' });
+      const r = spawnSync('/usr/bin/python3', [...PYTHON, people, ...args], { input: 'SELECT 1', cwd, encoding: 'utf8' });
       expect(r.status, args.join(' ')).toBe(2);
       expect(JSON.parse(r.stdout).error.code).toBe('SQL_USAGE');
     }
