@@ -65,7 +65,8 @@ def text_kind(text):
     if INTEGER_RE.fullmatch(text):
         # Beyond 64 bits neither INTEGER (SQLite cannot hold it) nor REAL (it would
         # lose digits silently): TEXT keeps it exactly as written.
-        return "INTEGER" if INT64_MIN <= int(text) <= INT64_MAX else "TEXT"
+        # (Length first: int() refuses more than 4,300 digits.)
+        return "INTEGER" if len(text) <= 20 and INT64_MIN <= int(text) <= INT64_MAX else "TEXT"
     if REAL_RE.fullmatch(text):
         return "REAL" if math.isfinite(float(text)) else "TEXT"
     return "DATE" if is_date(text) else "TEXT"
@@ -205,9 +206,7 @@ def parse_json(text):
 
 
 def json_kind(value):
-    if isinstance(value, bool):
-        return "INTEGER"
-    if isinstance(value, int):
+    if isinstance(value, int):  # booleans too: 0/1
         return "INTEGER"
     if isinstance(value, float):
         return "REAL"
@@ -309,9 +308,10 @@ radians sin sinh sqrt tan tanh trunc
 json json_array json_array_length json_extract json_insert json_object json_patch json_remove json_replace json_set
 json_type json_valid json_quote json_group_array json_group_object json_each json_tree -> ->>
 """.split())
-# Named only to say why: SQLite's file and extension functions (the shell's readfile/writefile/edit
-# are registered as stubs below so the name is refused, not "no such function", whatever the build).
-FILE_FUNCTIONS = ("readfile", "writefile", "edit", "fts3_tokenizer", "load_extension")
+# SQLite shell's file functions: not in the library, so registered as stubs (lock()) for the authorizer
+# to refuse them by name rather than "no such function", whatever the build. load_extension and
+# fts3_tokenizer (a pointer-taking door into the engine) are refused by not being on the list above.
+SHELL_FILE_FUNCTIONS = ("readfile", "writefile", "edit")
 # Tables a query may read: the dataset, SQLite's schema, and the JSON table functions.
 READABLE_TABLES = frozenset(("dataset", "sqlite_schema", "sqlite_master", "json_each", "json_tree"))
 # A query's first word: these read; those write or change the connection (refused); anything else is not a query.
@@ -357,7 +357,7 @@ def lock(db):
     # add them now, so a query's use of them is a plain read, not a schema write.
     db.execute("SELECT * FROM json_each('[]'), json_tree('[]')").fetchall()
     db.execute("PRAGMA query_only = ON")
-    for name in FILE_FUNCTIONS[:3]:
+    for name in SHELL_FILE_FUNCTIONS:
         db.create_function(name, -1, refused_function)
     for limit, value in (
         (sqlite3.SQLITE_LIMIT_SQL_LENGTH, MAX_QUERY_BYTES),
@@ -456,6 +456,8 @@ def main(argv):
     query = read_query()
     check_statement(query)  # before loading: a refused query costs nothing
     db = sqlite3.connect(":memory:", isolation_level=None)  # autocommit: no implicit BEGIN
+    if hasattr(db, "enable_load_extension"):  # Debian's build has no extension loading at all; another might
+        db.enable_load_extension(False)
     db.text_factory = lambda b: b.decode("utf-8", "replace")  # CAST(x'ff' AS TEXT) is not an error
     db.execute("PRAGMA temp_store = MEMORY")  # sorts and temporary b-trees never spill to a file
     schema = load(db, path, fmt)

@@ -114,6 +114,12 @@ describe('typed loading', () => {
     ]);
   });
 
+  it('an integer of 5,000 digits (past the 4,300 Python int() takes) is TEXT, in csv and in json', () => {
+    const digits = '9'.repeat(5000);
+    expect(answer(dataset(`n\n${digits}\n`, 'csv'), 'csv', 'SELECT length(n), typeof(n) FROM dataset').rows).toEqual([[5000, 'text']]);
+    expect(answer(dataset(`{"n": ${digits}}\n`, 'json'), 'json', 'SELECT length(n), typeof(n) FROM dataset').rows).toEqual([[5000, 'text']]);
+  });
+
   it('csv: empty and repeated column names are made unique; a BOM is not part of the first name', () => {
     const file = dataset('\ufeffa,,A,a\n1,2,3,4\n', 'csv');
     expect(answer(file, 'csv', 'SELECT * FROM dataset').schema.map((c) => c.name)).toEqual(['a', 'column_2', 'A_3', 'a_4']);
