@@ -130,6 +130,10 @@ describe('typed loading', () => {
     expect(answer(dataset(`a,b\n1,${long}\n`, 'csv'), 'csv', 'SELECT a, length(b) FROM dataset').rows).toEqual([[1, 300_000]]);
   });
 
+  it('csv: a quote inside an unquoted field is a character (Python csv; the row splitter refuses it, docs/sql-tool.md §3)', () => {
+    expect(answer(dataset('a\nx"y\n', 'csv'), 'csv', 'SELECT a FROM dataset').rows).toEqual([['x"y']]);
+  });
+
   it('csv: a header alone is a table with no rows; an empty line is one empty field', () => {
     expect(answer(dataset('x\n', 'csv'), 'csv', 'SELECT count(*) FROM dataset').rows).toEqual([[0]]);
     expect(answer(dataset('x\n1\n\n2\n', 'csv'), 'csv', 'SELECT x FROM dataset').rows).toEqual([[1], [null], [2]]);
@@ -265,6 +269,7 @@ describe('errors', () => {
       ['a,b\nsecret3\n', 'csv', 'record 2'],
       ['a,b\n1,2,secret4\n', 'csv', 'record 2'],
       ['', 'csv', 'header'],
+      ['a\nsecret7\rx\n', 'csv', 'record 2'], // a lone CR in an unquoted field (docs/sql-tool.md §3)
       ['{"a":1}\n{"a": secret5}\n', 'json', 'line 2'],
       ['{"a":1}\n\n{"a":2}\n', 'json', 'line 2'],
       ['[{"a":1}, "secret6"]', 'json', 'record 2'],
