@@ -27,6 +27,7 @@ export type ErrorStage =
   | 'seal'
   | 'tlog'
   | 'rows'
+  | 'sql'
   | 'projections'
   | 'capacity'
   | 'cli'
@@ -51,6 +52,8 @@ const unavailable = (stage: ErrorStage, message: string): ErrorInfo => ({ stage,
 const internal = (stage: ErrorStage, message: string): ErrorInfo => ({ stage, http: null, exit: EXIT.internal, message });
 /** A run's certified failure (execution.failed.error_code): the run ends, its certificate says why. */
 const failed = (stage: 'execution' | 'llm', message: string): ErrorInfo => ({ stage, http: null, exit: EXIT.computationFailed, message });
+/** The sql tool's refusal of one query (docs/sql-tool.md §2): answered to the caller, the run goes on. */
+const sqlTool = (message: string): ErrorInfo => ({ stage: 'sql', http: null, exit: EXIT.badInput, message });
 /** A verdict's failure: the certificate (or stream) is invalid. */
 const invalid = (stage: ErrorStage, message: string): ErrorInfo => ({ stage, http: null, exit: EXIT.invalid, message });
 /** A sealed request the server refuses (docs/sealed.md §3). */
@@ -508,6 +511,21 @@ export const ERROR_REGISTRY = {
     http: null,
     exit: EXIT.badInput,
     message: 'the row secret was given on the command line, where other users can read it: give a file (mode 0600) or - for stdin',
+  },
+  // ---- the sql tool's runner (docs/sql-tool.md §2): a tool's answer to a script or a model, never a run's failure
+  SQL_DATASET_INVALID: sqlTool(
+    'the dataset cannot be loaded as a table: malformed CSV, JSON or UTF-8, ragged records, or no columns (the message says where, never what)',
+  ),
+  SQL_QUERY_INVALID: sqlTool('the query does not parse, names what does not exist, is not one SELECT, WITH or VALUES statement, or is not UTF-8'),
+  SQL_QUERY_REFUSED: sqlTool('the query would write, attach, load an extension, change a pragma, read beyond the dataset, or call a refused function'),
+  SQL_QUERY_TOO_LARGE: sqlTool('the query text is over 64 KiB'),
+  SQL_QUERY_TIMEOUT: sqlTool('the query ran longer than its time bound (--max-seconds)'),
+  SQL_USAGE: sqlTool('the runner was called with an unknown format or flag, or a flag without a positive integer'),
+  SQL_RUNNER_FAILED: {
+    stage: 'sql',
+    http: null,
+    exit: EXIT.internal,
+    message: 'the sql runner failed: out of memory, or a bug (the message names only its kind)',
   },
 } as const satisfies Record<string, ErrorInfo>;
 
