@@ -46,7 +46,9 @@ function writeCsv(path: string, limit: { count: number } | { bytes: number }): {
 /**
  * The runner's way, inlined (the runner is src/sandbox/sql/ephemera_sql.py): one pass infers each column's
  * narrowest type (INTEGER, REAL, DATE, TEXT; empty is NULL), a second converts and inserts, so memory holds the
- * table, not the records. Prints timings in seconds and the peak RSS in KiB as one JSON object.
+ * table, not the records. The first query is the figure (a runner call loads, answers one query, exits); repeats
+ * are timed too, since on a large table SQLite's repeated group-by runs about twice as long as its first.
+ * Prints timings in seconds and the peak RSS in KiB as one JSON object.
  */
 const PYTHON = String.raw`
 import csv, datetime, json, re, resource, sqlite3, sys, time
@@ -104,9 +106,9 @@ for _ in range(runs + 1):
     start = time.perf_counter()
     groups = len(db.execute(query).fetchall())
     times.append(time.perf_counter() - start)
-times = sorted(times[1:])
+repeated = sorted(times[1:])
 print(json.dumps({'parse_only': parse_only, 'infer': infer, 'insert': insert, 'rows': rows, 'types': types,
-                  'group_by': times[len(times) // 2], 'groups': groups,
+                  'group_by': times[0], 'repeated': repeated[len(repeated) // 2], 'groups': groups,
                   'peak_rss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 'sqlite': sqlite3.sqlite_version}))
 `;
 
@@ -117,6 +119,7 @@ interface SqliteRun {
   rows: number;
   types: string[];
   group_by: number;
+  repeated: number;
   groups: number;
   peak_rss_kib: number;
   sqlite: string;
@@ -155,7 +158,12 @@ export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
           unit: 'ms',
           note: `types ${run.types.join(', ')}; the insert pass took ${(run.insert * 1000).toFixed(0)} ms`,
         },
-        { name: `SQLite group-by, ${label}: ${GROUP_BY}`, value: +(run.group_by * 1000).toFixed(0), unit: 'ms', note: 'median after a warm-up; 1,000 groups' },
+        {
+          name: `SQLite group-by, ${label}, the first query after loading (one runner call): ${GROUP_BY}`,
+          value: +(run.group_by * 1000).toFixed(0),
+          unit: 'ms',
+          note: `1,000 groups; the same query repeated on that connection: ${(run.repeated * 1000).toFixed(0)} ms (median)`,
+        },
         { name: `python3 peak RSS, ${label} loaded in memory`, value: +(run.peak_rss_kib / 1024).toFixed(0), unit: 'MiB' },
       );
     }
