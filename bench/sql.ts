@@ -16,7 +16,7 @@ const MIB = 2 ** 20;
 const GROUP_BY = 'SELECT k, count(*), avg(v) FROM dataset GROUP BY k';
 
 /**
- * Writes `id,k,v,d,note` records (about 60 bytes each: an integer, one of 1,000 keys, a real, a date and a quoted
+ * Writes `id,k,v,d,note` records (about 50 bytes each: an integer, one of 1,000 keys, a real, a date and a quoted
  * text with a comma) until `count` records or `bytes` bytes. Deterministic, so another engine can load the same bytes.
  */
 function writeCsv(path: string, limit: { count: number } | { bytes: number }): { bytes: number; count: number } {
