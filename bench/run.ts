@@ -28,6 +28,7 @@ const ALL_MODULES = [
   'tlog-log',
   'history',
   'rows',
+  'sql',
 ];
 const MODULES = process.env.BENCH_MODULES ? ALL_MODULES.filter((name) => process.env.BENCH_MODULES!.split(',').includes(name)) : ALL_MODULES;
 const options: BenchOptions = { quick: process.argv.includes('--quick') };
