@@ -233,7 +233,8 @@ function declareRowProofs(program: Command): void {
       .requiredOption('--dataset <file>', "the dataset the run committed (its hash must be the certificate's)")
       .requiredOption('--secret <file>', 'the file holding the row secret the run returned (64 hex), or - for stdin; never the secret itself')
       .option('--rows <indexes>', 'the records to disclose, by index from 0 (the CSV header is 0): 17,42 or 100-120', rowIndexes)
-      .option('--absent <key>', 'prove no record has this key (a commitment sorted by a key: run --rows sorted:<key>; repeatable)', repeatable),
+      .option('--absent <key>', 'prove no record has this key (a commitment sorted by a key: run --rows sorted:<key>; repeatable)', repeatable)
+      .option('--key <key>', 'disclose every record with this key (a commitment sorted by a key; repeatable)', repeatable),
   )
     .option('--out <file>', 'write the proof there (mode 0600) instead of stdout')
     .addOption(jsonOption())

@@ -1,5 +1,5 @@
 /**
- * ephemera prove --certificate C --dataset D --secret FILE|- [--rows 17,42] [--absent KEY]… [--out FILE] [--json]
+ * ephemera prove --certificate C --dataset D --secret FILE|- [--rows 17,42] [--key KEY]… [--absent KEY]… [--out FILE] [--json]
  * (declared in cli.ts; docs/row-proofs.md §9). Writes a proof that discloses the chosen records of a
  * run's input and nothing else of it. The certificate is verified first (valid; whom it is signed by
  * does not matter to its own submitter) and its row commitment is the one the proof is made for: the
@@ -26,6 +26,7 @@ export interface ProveOptions extends TrustFlags {
   secret: string;
   rows?: number[];
   absent?: string[];
+  key?: string[];
   out?: string;
   server?: string;
   json?: boolean;
@@ -51,10 +52,16 @@ export async function prove(options: ProveOptions, command: Command): Promise<nu
     const commitment = commitmentOf(certificate.certificate_id, verdict.rows);
     const rows = options.rows ?? [];
     const absent = options.absent ?? [];
-    if (rows.length === 0 && absent.length === 0) throw new EphemeraError('CLI_USAGE', 'nothing to prove: give --rows, --absent, or both');
+    const keys = options.key ?? [];
+    if (rows.length === 0 && absent.length === 0 && keys.length === 0) throw new EphemeraError('CLI_USAGE', 'nothing to prove: give --rows, --key or --absent');
+    if (keys.length > 0 && commitment.sorted_by === null)
+      throw new EphemeraError(
+        'ROWS_BAD_INPUT',
+        "--key needs a commitment sorted by a key (a run with --rows sorted:<key>): give --rows with the records' indexes",
+      );
     if (rows.length > 0 && commitment.sorted_by !== null)
       note(
-        `the certificate's records are sorted by ${recordText(new TextEncoder().encode(commitment.sorted_by))}: --rows are positions in that order${commitment.format === 'csv' ? ' (0 is the header)' : ''}, not lines of the dataset`,
+        `the certificate's records are sorted by ${recordText(new TextEncoder().encode(commitment.sorted_by))}: --rows are positions in that order${commitment.format === 'csv' ? ' (0 is the header)' : ''}, not lines of the dataset (--key discloses a record by its key)`,
       );
     if (absent.length > 0 && commitment.sorted_by === null)
       throw new EphemeraError(
@@ -76,6 +83,7 @@ export async function prove(options: ProveOptions, command: Command): Promise<nu
         secret,
         sortedBy: commitment.sorted_by,
         crypto: nodeRowCrypto,
+        withKeys: keys,
       },
       rows,
       absent,

@@ -65,6 +65,11 @@ export interface ProveInput {
   sortedBy?: string | null;
   /** The hashing (node.ts on a server, for speed); default @noble/hashes. */
   crypto?: RowCrypto;
+  /**
+   * Also disclose every record whose sort key is exactly one of these (a sorted commitment): the submitter knows
+   * a record by its key, not by its position in key order. A key no record has is ROWS_BAD_INPUT.
+   */
+  withKeys?: readonly string[];
 }
 
 /**
@@ -72,18 +77,24 @@ export interface ProveInput {
  * absent, from a dataset the caller holds with its secret. Absence needs a sorted commitment; for csv the header
  * (index 0) is then disclosed too, first in `rows` unless asked for. A key that is present is ROWS_KEY_PRESENT.
  */
-export async function proveRecords(input: ProveInput, indexes: readonly number[], absent: readonly string[] = []): Promise<RowProof> {
+export async function proveRecords(input: ProveInput, asked: readonly number[], absent: readonly string[] = []): Promise<RowProof> {
+  let indexes = asked;
   const sortedBy = input.sortedBy ?? null;
-  if (indexes.length > MAX_PROOF_ROWS || (indexes.length === 0 && absent.length === 0))
+  const withKeys = input.withKeys ?? [];
+  if (indexes.length > MAX_PROOF_ROWS || (indexes.length === 0 && absent.length === 0 && withKeys.length === 0))
     fail('ROWS_BAD_INPUT', `a proof discloses 1 to ${MAX_PROOF_ROWS} records, or proves keys absent`);
   checkAbsentKeys(absent, 'ROWS_BAD_INPUT');
-  if (absent.length > 0 && sortedBy === null) fail('ROWS_BAD_INPUT', 'only a sorted commitment proves a key absent');
+  checkAbsentKeys(withKeys, 'ROWS_BAD_INPUT', 'asked');
+  if ((absent.length > 0 || withKeys.length > 0) && sortedBy === null) fail('ROWS_BAD_INPUT', 'only a sorted commitment has keys to prove by');
   const committed =
     sortedBy === null
       ? { ...commitRecords(input.format, input.dataset, input.secret, input.crypto), keys: [] }
       : commitSorted(input.format as SortableFormat, input.dataset, input.secret, sortedBy, input.crypto);
   const { commitment, records, leafHashes, keys } = committed;
   if (new Set(indexes).size !== indexes.length) fail('ROWS_PROOF_INDEX_INVALID', 'an index is asked for twice');
+  if (withKeys.length > 0)
+    indexes = [...indexes, ...positionsOf(keys, firstDataIndex(input.format as SortableFormat), withKeys).filter((i) => !indexes.includes(i))];
+  if (indexes.length > MAX_PROOF_ROWS) fail('ROWS_BAD_INPUT', `a proof discloses at most ${MAX_PROOF_ROWS} records`);
   for (const index of indexes)
     if (!Number.isSafeInteger(index) || index < 0 || index >= records.length) fail('ROWS_PROOF_INDEX_INVALID', `no record ${index} in ${records.length}`);
 
@@ -95,7 +106,9 @@ export async function proveRecords(input: ProveInput, indexes: readonly number[]
     salt: bytesToHex(rowSalt(prk, index, input.crypto)),
     proof: (await tree.inclusionProof(index)).map(bytesToHex),
   });
-  const withHeader = absent.length > 0 && input.format === 'csv' && !indexes.includes(0) ? [0, ...indexes] : indexes;
+  // The csv header names the key column: disclosed with any proof by key.
+  const byKey = absent.length > 0 || withKeys.length > 0;
+  const withHeader = byKey && input.format === 'csv' && !indexes.includes(0) ? [0, ...indexes] : indexes;
   try {
     const rows = await Promise.all(withHeader.map(row));
     const first = firstDataIndex(input.format as SortableFormat);
@@ -110,6 +123,17 @@ export async function proveRecords(input: ProveInput, indexes: readonly number[]
   } finally {
     forgetSaltKey(prk, input.crypto ?? nobleRowCrypto);
   }
+}
+
+/** The positions (in key order) of every record whose key is one of `wanted`; ROWS_BAD_INPUT names a key none has. */
+function positionsOf(keys: readonly Uint8Array[], first: number, wanted: readonly string[]): number[] {
+  return wanted.flatMap((key, i) => {
+    const k = utf8ToBytes(key);
+    const found: number[] = [];
+    for (let at = lowerBound(keys, first, k); at < keys.length && compareBytes(keys[at]!, k) === 0; at++) found.push(at);
+    if (found.length === 0) fail('ROWS_BAD_INPUT', `key ${i}: no record has it (prove it absent instead)`);
+    return found;
+  });
 }
 
 /** A proof that each of `keys` is absent from a sorted commitment (proveRecords with no rows asked for). */
@@ -174,12 +198,12 @@ function checkRowShape(row: unknown, where: string): void {
 }
 
 /** Keys to prove absent: bounded, well-formed text (one UTF-8 spelling each), each once. */
-function checkAbsentKeys(keys: readonly string[], code: 'ROWS_BAD_INPUT' | 'ROWS_PROOF_MALFORMED'): void {
-  if (keys.length > MAX_ABSENT_KEYS) fail(code, `at most ${MAX_ABSENT_KEYS} keys proven absent`);
+function checkAbsentKeys(keys: readonly string[], code: 'ROWS_BAD_INPUT' | 'ROWS_PROOF_MALFORMED', what = 'absent'): void {
+  if (keys.length > MAX_ABSENT_KEYS) fail(code, `at most ${MAX_ABSENT_KEYS} ${what} keys`);
   for (const [i, key] of keys.entries())
     if (typeof key !== 'string' || !isWellFormed(key) || utf8ToBytes(key).length > MAX_ABSENT_KEY_BYTES)
-      fail(code, `absent key ${i} is not well-formed text of at most ${MAX_ABSENT_KEY_BYTES} bytes`);
-  if (new Set(keys).size !== keys.length) fail(code, 'a key is proven absent twice');
+      fail(code, `${what} key ${i} is not well-formed text of at most ${MAX_ABSENT_KEY_BYTES} bytes`);
+  if (new Set(keys).size !== keys.length) fail(code, `an ${what} key is given twice`);
 }
 
 /**

@@ -121,6 +121,16 @@ describe('proofs on a sorted commitment', () => {
     expect(checked.rows.map((row) => text(row.record))).toEqual(['name,"id",note']);
   });
 
+  it('disclose every record with a given key, ties included, with the header; a key nobody has is ROWS_BAD_INPUT', async () => {
+    const wanted = text(sortedCsv.keys[3]!);
+    const ties = sortedCsv.keys.flatMap((key, i) => (i > 0 && text(key) === wanted ? [i] : []));
+    const proof = await proveRecords({ ...csvInput, withKeys: [wanted] }, []);
+    expect(proof.rows.map((row) => row.index)).toEqual([0, ...ties]);
+    expect(checkRowProof(proof, csvCommitment).rows).toHaveLength(ties.length + 1);
+    await expect(proveRecords({ ...csvInput, withKeys: ['no such key'] }, [])).rejects.toMatchObject({ code: 'ROWS_BAD_INPUT' });
+    await expect(proveRecords({ ...csvInput, sortedBy: null, withKeys: [wanted] }, [])).rejects.toMatchObject({ code: 'ROWS_BAD_INPUT' });
+  });
+
   it('prove rows and absent keys in one proof; the header is not disclosed twice', async () => {
     const proof = await proveRecords(csvInput, [5, 0], ['b003']);
     expect(proof.rows.map((row) => row.index)).toEqual([5, 0]);

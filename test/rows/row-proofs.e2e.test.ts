@@ -235,5 +235,18 @@ describe('a real run of 10,000 rows, three of them proven to a verifier who neve
     ]);
     expect(present.code).toBe(1);
     expect(present.stdout).toContain('ROWS_KEY_PRESENT');
+    // The submitter knows a record by its key: --key finds it wherever it sits in key order.
+    const prove = (...extra: string[]) =>
+      asSubmitter(['prove', '--certificate', 'sorted.json', '--dataset', 'data.csv', '--secret', 'sorted.secret', ...extra]);
+    const byKey = await prove('--key', 'p9000@example.org', '--out', 'key.json');
+    expect(byKey.code, byKey.stderr).toBe(0);
+    writeFileSync(at(verifier, 'key.json'), readFileSync(at(submitter, 'key.json')));
+    const shownByKey = await asVerifier(['verify-rows', 'sorted.json', 'key.json', '--trust-key', fingerprint]);
+    expect(shownByKey.code, shownByKey.stderr).toBe(0);
+    const keyed = shownByKey.stdout.split('\n').filter((line) => line.startsWith('  record '));
+    expect(keyed.map((line) => line.replace(/^ {2}record \d+: /, ''))).toEqual([recordText(records[0]!), recordText(records[9000]!)]);
+    const nobody = await prove('--key', 'nobody@example.org', '--json');
+    expect(nobody.code).toBe(2);
+    expect(nobody.stdout).toContain('ROWS_BAD_INPUT');
   });
 });
