@@ -44,3 +44,15 @@ export function keepCertificate(json: string, certificateId: string, out: string
     return { path: null, error: new EphemeraError('CLI_OUT_UNWRITABLE', `cannot write ${out} (${why}) nor ${beside}; the certificate follows on stdout`) };
   }
 }
+
+/** A response body, refused (with `tooLarge`) as soon as it passes `max` bytes: a server's answer is not trusted for its size. */
+export async function readBoundedBody(response: Response, max: number, tooLarge: () => never): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of (response.body ?? []) as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.length;
+    if (total > max) tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}

@@ -25,7 +25,7 @@ import { keyFingerprint, verifyCertificateText, DEFAULT_VERIFY_LIMITS, type Cert
 import { type KeyPolicy, submitSealed, type VerifiedKey } from '../seal/index.js';
 import { nodeSealCrypto } from '../seal/node-aead.js';
 import { configOf, datasetFormatOf, EXIT, note, printJson, progressReporter } from './common.js';
-import { keepCertificate, readInput } from './files.js';
+import { keepCertificate, readBoundedBody, readInput } from './files.js';
 import { readResultKeyFile } from './result-key-file.js';
 import { readerVerifyOptions, type TrustFlags } from './policy.js';
 import { printCertificateSummary, readSandbox } from './summary.js';
@@ -236,19 +236,10 @@ async function fetchCertificate(url: URL): Promise<Uint8Array> {
       continue;
     }
     if (!response.ok) throw new EphemeraError('CLI_CERTIFICATE_UNAVAILABLE', `${url} answered HTTP ${response.status}`);
-    return readBounded(response, DEFAULT_VERIFY_LIMITS.maxBytes, url);
+    return readBoundedBody(response, DEFAULT_VERIFY_LIMITS.maxBytes, () => {
+      throw new EphemeraError('CLI_CERTIFICATE_UNAVAILABLE', `${url} is larger than ${DEFAULT_VERIFY_LIMITS.maxBytes} bytes`);
+    });
   }
-}
-
-async function readBounded(response: Response, max: number, url: URL): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of (response.body ?? []) as unknown as AsyncIterable<Uint8Array>) {
-    total += chunk.length;
-    if (total > max) throw new EphemeraError('CLI_CERTIFICATE_UNAVAILABLE', `${url} is larger than ${max} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 function verdictSummary(verdict: Verdict) {

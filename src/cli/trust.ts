@@ -10,6 +10,7 @@
  * size and time, read strictly, and its fingerprint recomputed.
  */
 import { EphemeraError } from '../errors.js';
+import { readBoundedBody } from './files.js';
 import { parseStrictJson, s } from '../events/index.js';
 import { keyFingerprint } from '../verify/index.js';
 import { note, printJson, printTable } from './common.js';
@@ -149,7 +150,9 @@ export async function fetchKeyDocument(base: string): Promise<KeyDocument> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'error' });
     if (!response.ok) throw new EphemeraError('TRUST_KEY_UNAVAILABLE', `${url} answered HTTP ${response.status}`);
-    body = await readBounded(response, MAX_KEY_DOCUMENT_BYTES);
+    body = await readBoundedBody(response, MAX_KEY_DOCUMENT_BYTES, () => {
+      throw new EphemeraError('TRUST_KEY_DOCUMENT_INVALID', `the key document is larger than ${MAX_KEY_DOCUMENT_BYTES} bytes`);
+    });
   } catch (cause) {
     if (cause instanceof EphemeraError) throw cause;
     throw new EphemeraError('TRUST_KEY_UNAVAILABLE', `could not fetch ${url}`, { cause });
@@ -167,15 +170,4 @@ export async function fetchKeyDocument(base: string): Promise<KeyDocument> {
     throw new EphemeraError('TRUST_KEY_DOCUMENT_INVALID', "the key document's fingerprint is not its key's");
   }
   return document;
-}
-
-async function readBounded(response: Response, max: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of (response.body ?? []) as unknown as AsyncIterable<Uint8Array>) {
-    total += (chunk as Uint8Array).length;
-    if (total > max) throw new EphemeraError('TRUST_KEY_DOCUMENT_INVALID', `the key document is larger than ${max} bytes`);
-    chunks.push(chunk as Uint8Array);
-  }
-  return Buffer.concat(chunks);
 }

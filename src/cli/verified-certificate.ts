@@ -11,7 +11,7 @@ import { EphemeraError } from '../errors.js';
 import { parseStrictJson } from '../events/index.js';
 import { CERTIFICATE_ID_PATTERN, DEFAULT_VERIFY_LIMITS, verifyCertificate, verifyCertificateText, type Certificate, type Verdict } from '../verify/index.js';
 import { configOf, serverUrl, terminalSafe } from './common.js';
-import { readInput } from './files.js';
+import { readBoundedBody, readInput } from './files.js';
 import { readerVerifyOptions, type TrustFlags } from './policy.js';
 import { fromLog } from './verify.js';
 
@@ -52,18 +52,16 @@ async function fetchCertificate(server: URL, id: string): Promise<Uint8Array> {
   } catch (cause) {
     throw unavailable('no answer', cause);
   }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
+  let body: Buffer;
   try {
-    for await (const chunk of (response.body ?? []) as unknown as AsyncIterable<Uint8Array>) {
-      total += chunk.length;
-      if (total > DEFAULT_VERIFY_LIMITS.maxBytes) throw unavailable(`answered more than ${DEFAULT_VERIFY_LIMITS.maxBytes} bytes (the verifier's limit)`);
-      chunks.push(chunk);
-    }
+    body = Buffer.from(
+      await readBoundedBody(response, DEFAULT_VERIFY_LIMITS.maxBytes, () => {
+        throw unavailable(`answered more than ${DEFAULT_VERIFY_LIMITS.maxBytes} bytes (the verifier's limit)`);
+      }),
+    );
   } catch (cause) {
     throw cause instanceof EphemeraError ? cause : unavailable('the answer was cut', cause);
   }
-  const body = Buffer.concat(chunks);
   if (response.status === 404) throw new EphemeraError('CERTIFICATE_NOT_FOUND', `${url.href}: no such certificate there`);
   if (!response.ok) throw unavailable(`HTTP ${response.status}${errorCodeOf(body)}`);
   return new Uint8Array(body);
