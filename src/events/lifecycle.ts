@@ -14,17 +14,30 @@
  * machine follows one stream and is not shared. No I/O, no clock. It also
  * holds the one rule across two events a schema cannot say: a row commitment
  * is of the requested dataset format (EVENTS_ROWS_INVALID).
+ *
+ * Nested calls and SQL answers (docs/sql-tool.md §8): a `parent_call_id` names
+ * a call open at that point, and a call never completes while a call within it
+ * is open (so nesting is a tree that closes inward); `tool.completed.sql` is
+ * only on a call of tool "sql", which has an exit code, 0 exactly when the
+ * engine answered (`error_code` null).
  */
 import { EphemeraError } from '../errors.js';
 import type { EventEnvelope } from './envelope.js';
 
 export type Phase = 'empty' | 'requested' | 'loaded' | 'running' | 'finished' | 'dataset_deleted' | 'destroyed' | 'sealed' | 'aborted';
 
+/** A call invoked and not yet completed: its tool (for `sql`), its parent, and how many calls within it are open. */
+interface OpenCall {
+  tool: string;
+  parent: string | null;
+  children: number;
+}
+
 export class Lifecycle {
   private current: Phase = 'empty';
   private result: 'completed' | 'failed' | null = null;
   /** Tool calls invoked and not yet completed. */
-  private readonly open = new Set<string>();
+  private readonly open = new Map<string, OpenCall>();
   /** Every call id seen so far. */
   private readonly known = new Set<string>();
   /** The requested dataset format: a row commitment is of that format (docs/row-proofs.md §3). */
@@ -78,16 +91,33 @@ export class Lifecycle {
       case 'llm.called':
         expectPhase('running');
         return;
-      case 'tool.invoked':
+      case 'tool.invoked': {
+        const d = event.data;
         expectPhase('running');
-        if (this.known.has(event.data.call_id)) violation(`call_id ${event.data.call_id} reused`);
-        this.known.add(event.data.call_id);
-        this.open.add(event.data.call_id);
+        if (this.known.has(d.call_id)) violation(`call_id ${d.call_id} reused`);
+        const parent = d.parent_call_id === undefined ? undefined : this.open.get(d.parent_call_id);
+        if (d.parent_call_id !== undefined && !parent) violation(`parent_call_id ${d.parent_call_id} is not an open call`);
+        this.known.add(d.call_id);
+        this.open.set(d.call_id, { tool: d.tool, parent: d.parent_call_id ?? null, children: 0 });
+        if (parent) parent.children += 1;
         return;
-      case 'tool.completed':
+      }
+      case 'tool.completed': {
+        const d = event.data;
         expectPhase('running');
-        if (!this.open.delete(event.data.call_id)) violation(`call_id ${event.data.call_id} is not open`);
+        const call = this.open.get(d.call_id);
+        if (!call) return violation(`call_id ${d.call_id} is not open`);
+        if (call.children > 0) violation(`call_id ${d.call_id} completes while a call within it is still open`);
+        if (d.sql) {
+          if (call.tool !== 'sql') violation(`sql on a call of tool ${JSON.stringify(call.tool)}: only a call of tool "sql" has one`);
+          // The engine exits 0 answering a query, 2 refusing it, 1 failing (SQL_RUNNER_FAILED): no code exactly on 0.
+          if (d.exit_code === null || (d.sql.error_code === null) !== (d.exit_code === 0))
+            violation(`sql.error_code ${JSON.stringify(d.sql.error_code)} with exit_code ${d.exit_code}: null exactly when the call exited 0`);
+        }
+        this.open.delete(d.call_id);
+        if (call.parent !== null) this.open.get(call.parent)!.children -= 1;
         return;
+      }
       case 'file.accessed':
       case 'network.requested':
         expectPhase('running');

@@ -8,6 +8,9 @@ import { Lifecycle, type Phase } from './lifecycle.js';
 const event = (type: EventType, seq: number, callId?: string) =>
   ({ type, seq, data: callId === undefined ? {} : { call_id: callId } }) as unknown as EventEnvelope;
 
+/** An event with the data given (the members the machine reads). */
+const withData = (type: EventType, seq: number, data: Record<string, unknown>) => ({ type, seq, data }) as unknown as EventEnvelope;
+
 /** A machine fed `types` in order (call ids as given after a colon: "tool.invoked:c1"). */
 function machine(...steps: string[]): Lifecycle {
   const lifecycle = new Lifecycle();
@@ -172,6 +175,101 @@ describe('Lifecycle', () => {
       const lifecycle = machine(...TO_RUNNING, 'tool.invoked:c1');
       expect(violation(() => lifecycle.apply(event('dataset.deleted', 4)))).not.toBeNull();
       expect([lifecycle.phase, lifecycle.openCalls]).toEqual(['running', 1]);
+    });
+  });
+
+  describe('when a call is made within another call (parent_call_id)', () => {
+    /** A running machine fed tool events with the data given: [type, data] pairs. */
+    const nested = (...steps: [EventType, Record<string, unknown>][]) => {
+      const lifecycle = machine(...TO_RUNNING);
+      for (const [i, [type, data]] of steps.entries()) lifecycle.apply(withData(type, TO_RUNNING.length + i, data));
+      return lifecycle;
+    };
+    const invoked = (call_id: string, parent_call_id?: string) =>
+      ['tool.invoked', { call_id, tool: parent_call_id ? 'sql' : 'scan.py', ...(parent_call_id ? { parent_call_id } : {}) }] as [
+        EventType,
+        Record<string, unknown>,
+      ];
+    const completed = (call_id: string) => ['tool.completed', { call_id, exit_code: 0 }] as [EventType, Record<string, unknown>];
+
+    it('accepts calls within an open call, and within those, closed inward', () => {
+      const lifecycle = nested(invoked('c1'), invoked('c2', 'c1'), invoked('c3', 'c1'), invoked('c4', 'c3'), completed('c4'), completed('c3'), completed('c2'));
+      expect(lifecycle.openCalls).toBe(1);
+      lifecycle.apply(withData('tool.completed', 10, { call_id: 'c1', exit_code: 0 }));
+      expect(lifecycle.openCalls).toBe(0);
+    });
+
+    it.each([
+      ['a call never invoked', [invoked('c1'), invoked('c2', 'c9')], 'events[4] (tool.invoked): parent_call_id c9 is not an open call'],
+      ['a call already completed', [invoked('c1'), completed('c1'), invoked('c2', 'c1')], 'events[5] (tool.invoked): parent_call_id c1 is not an open call'],
+      ['itself', [invoked('c1', 'c1')], 'events[3] (tool.invoked): parent_call_id c1 is not an open call'],
+    ])('refuses a parent that is %s', (_what, steps, message) => {
+      expect(violation(() => nested(...(steps as [EventType, Record<string, unknown>][])))).toEqual({
+        code: 'EVENTS_LIFECYCLE_VIOLATION',
+        message,
+        fields: { seq: 2 + steps.length, field: `events[${2 + steps.length}].type` },
+      });
+    });
+
+    it('refuses a call completing while a call within it is open, and leaves both open', () => {
+      const lifecycle = nested(invoked('c1'), invoked('c2', 'c1'), invoked('c3', 'c2'), completed('c3'));
+      expect(violation(() => lifecycle.apply(withData('tool.completed', 7, { call_id: 'c1', exit_code: 0 })))).toEqual({
+        code: 'EVENTS_LIFECYCLE_VIOLATION',
+        message: 'events[7] (tool.completed): call_id c1 completes while a call within it is still open',
+        fields: { seq: 7, field: 'events[7].type' },
+      });
+      expect(lifecycle.openCalls).toBe(2);
+      // Its child done, the parent may complete.
+      lifecycle.apply(withData('tool.completed', 7, { call_id: 'c2', exit_code: 0 }));
+      lifecycle.apply(withData('tool.completed', 8, { call_id: 'c1', exit_code: 0 }));
+      expect(lifecycle.openCalls).toBe(0);
+    });
+
+    it('refuses the end of the run while a nested call is open', () => {
+      expect(violation(() => nested(invoked('c1'), invoked('c2', 'c1'), ['execution.completed', {}]))?.message).toBe(
+        'events[5] (execution.completed): tool calls still open',
+      );
+    });
+  });
+
+  describe('when a call carries an SQL answer (tool.completed.sql)', () => {
+    const answered = (tool: string, exit_code: number | null, error_code: string | null) => {
+      const lifecycle = machine(...TO_RUNNING);
+      lifecycle.apply(withData('tool.invoked', 3, { call_id: 'c1', tool, caller: 'llm' }));
+      lifecycle.apply(withData('tool.completed', 4, { call_id: 'c1', exit_code, sql: { rows: 3, bytes: 20, truncated: false, error_code } }));
+      return lifecycle;
+    };
+
+    it.each([
+      [0, null],
+      [2, 'SQL_QUERY_REFUSED'],
+      [1, 'SQL_RUNNER_FAILED'],
+    ])('accepts it on a call of tool sql that exited %s with error_code %s', (exit, code) => {
+      expect(answered('sql', exit, code).openCalls).toBe(0);
+    });
+
+    it.each(['bash', 'python', 'scan.py', 'SQL'])('refuses it on a call of tool %s', (tool) => {
+      expect(violation(() => answered(tool, 0, null))).toEqual({
+        code: 'EVENTS_LIFECYCLE_VIOLATION',
+        message: `events[4] (tool.completed): sql on a call of tool ${JSON.stringify(tool)}: only a call of tool "sql" has one`,
+        fields: { seq: 4, field: 'events[4].type' },
+      });
+    });
+
+    it.each([
+      [2, null, 'sql.error_code null with exit_code 2'],
+      [1, null, 'sql.error_code null with exit_code 1'],
+      [0, 'SQL_QUERY_INVALID', 'sql.error_code "SQL_QUERY_INVALID" with exit_code 0'],
+      [null, null, 'sql.error_code null with exit_code null'],
+      [null, 'SQL_QUERY_TIMEOUT', 'sql.error_code "SQL_QUERY_TIMEOUT" with exit_code null'],
+    ])('refuses exit_code %s with error_code %s', (exit, code, said) => {
+      expect(violation(() => answered('sql', exit, code))?.message).toBe(`events[4] (tool.completed): ${said}: null exactly when the call exited 0`);
+    });
+
+    it('accepts a call of tool sql without one (killed before the engine answered)', () => {
+      const lifecycle = machine(...TO_RUNNING, 'tool.invoked:c1');
+      lifecycle.apply(withData('tool.completed', 4, { call_id: 'c1', exit_code: null, killed_by: 'timeout' }));
+      expect(lifecycle.openCalls).toBe(0);
     });
   });
 

@@ -11,8 +11,11 @@
  * spelling per value), so the certificates issued before them still verify as
  * they are: `execution.failed.stderr_tail` (no entry script failed),
  * `execution.requested.submission` (plain input), the outcome events'
- * `sealed_result` (a result in the clear) and `dataset.loaded`'s `rows` and
- * `rows_absent` (an executor that did not commit rows). Version 1 is kept to read
+ * `sealed_result` (a result in the clear), `dataset.loaded`'s `rows` and
+ * `rows_absent` (an executor that did not commit rows), `tool.invoked`'s
+ * `parent_call_id` (a call made directly, not from inside another call) and
+ * `tool.completed`'s `sql` (not an SQL call, or one killed before the engine
+ * answered; docs/sql-tool.md §8). Version 1 is kept to read
  * certificates issued before; its open blocks (`s.json()`) are why a v1
  * verdict lists members that nothing commits (docs/verification.md §9).
  */
@@ -29,7 +32,7 @@ export const DSTACK_RUNTIME_EVENT_TYPE = 0x08000001;
 // ---------------------------------------------------------------- version 2
 
 const sandboxSummaryV2 = s.object({
-  tools: s.array(s.oneOf(['bash', 'python', 'grep'] as const), 8),
+  tools: s.array(s.oneOf(['bash', 'python', 'grep', 'sql'] as const), 8),
   entrypoint: s.nullable(text(256)),
   scripts: s.array(s.object({ name: text(256), hash: hash(), bytes: count() }), 64),
   llm: s.nullable(s.object({ provider: text(64), model: text(256), prompt_hash: hash(), max_turns: count(), max_output_tokens: count() })),
@@ -150,6 +153,12 @@ const rowsV2 = s.object({
   sorted_by: s.nullable(text(256)),
 });
 
+/**
+ * What the SQL engine answered, on a completed call of tool `sql` (docs/sql-tool.md §8): rows returned, the UTF-8
+ * length of their JSON, whether a cap cut them, and the engine's SQL_* code (null: it answered the query).
+ */
+const sqlAnswerV2 = s.object({ rows: count(), bytes: count(), truncated: s.bool(), error_code: s.nullable(text(64)) });
+
 /** Why a dataset's records were not committed (docs/row-proofs.md §1, §6, §8). */
 export const ROWS_ABSENT_REASONS = ['csv_quoting', 'json_invalid', 'not_utf8', 'empty', 'too_many_records', 'sort_key_invalid', 'not_requested'] as const;
 
@@ -163,6 +172,20 @@ const destroyChecksV2 = s.either(
     dataset_bytes_zeroed: count(),
   }),
 );
+
+/** tool.completed as version 1 wrote it, and version 2 before `sql`. */
+const toolCompletedV1 = {
+  call_id: text(64),
+  exit_code: s.nullable(s.int(0, 255)),
+  duration_ms: count(),
+  cpu_ms: count(),
+  max_rss_kb: count(),
+  stdout_bytes: count(),
+  stderr_bytes: count(),
+  output_hash: hash(),
+  killed_by: killedBy,
+  truncated: s.bool(),
+};
 
 export const eventDataSchemas = {
   'execution.requested': s.object({
@@ -201,19 +224,15 @@ export const eventDataSchemas = {
     latency_ms: count(),
     error_code: s.nullable(text(64)),
   }),
-  'tool.invoked': s.object({ call_id: text(64), tool: text(256), args_hash: hash(), caller: s.oneOf(['llm', 'script'] as const) }),
-  'tool.completed': s.object({
+  'tool.invoked': s.object({
     call_id: text(64),
-    exit_code: s.nullable(s.int(0, 255)),
-    duration_ms: count(),
-    cpu_ms: count(),
-    max_rss_kb: count(),
-    stdout_bytes: count(),
-    stderr_bytes: count(),
-    output_hash: hash(),
-    killed_by: killedBy,
-    truncated: s.bool(),
+    tool: text(256),
+    args_hash: hash(),
+    caller: s.oneOf(['llm', 'script'] as const),
+    /** Only on a call made by another call's processes (a script running `sql`): the open call it was made within. */
+    parent_call_id: s.optional(text(64)),
   }),
+  'tool.completed': s.object({ ...toolCompletedV1, sql: s.optional(sqlAnswerV2) }),
   'file.accessed': s.object({ call_id: text(64), op: s.oneOf(['read', 'write', 'exec', 'delete'] as const), path: text(4096), count: s.int(1) }),
   'network.requested': s.object({ call_id: text(64), host: text(256), port: s.int(0, 65535), allowed: s.bool(), bytes_out: count(), bytes_in: count() }),
   'execution.completed': s.object({
@@ -287,6 +306,7 @@ export const eventDataSchemasV1: { [T in EventType]: Schema<unknown> } = {
     error_code: s.optional(s.nullable(text(64))),
   }),
   'tool.invoked': s.object({ call_id: text(64), tool: text(256), args_hash: hash(), caller: s.oneOf(['llm', 'script'] as const) }),
+  'tool.completed': s.object(toolCompletedV1),
   'execution.completed': s.object({ exit_code: s.int(0, 255), result_hash: hash(), result: resultV1, duration_ms: count(), totals: s.json() }),
   'execution.failed': s.object({
     error_code: text(64),

@@ -32,6 +32,11 @@ export interface ToolUse {
   duration_ms: number;
   cpu_ms: number;
   failures: number;
+  /**
+   * Only on a use of tool "sql" once one of its calls carries `tool.completed.sql` (docs/sql-tool.md §8): rows and
+   * bytes summed over those answers, and how many a cap cut. Absent otherwise, so certificates before it are unchanged.
+   */
+  sql?: { rows: number; bytes: number; truncated: number };
 }
 
 export interface ModelUse {
@@ -267,6 +272,12 @@ export class CertificateFold {
           use.duration_ms += d.duration_ms;
           use.cpu_ms += d.cpu_ms;
           if (d.exit_code !== 0) use.failures += 1;
+          if (d.sql && use.tool === 'sql') {
+            use.sql ??= { rows: 0, bytes: 0, truncated: 0 };
+            use.sql.rows += d.sql.rows;
+            use.sql.bytes += d.sql.bytes;
+            if (d.sql.truncated) use.sql.truncated += 1;
+          }
         }
         const r = trace.resources;
         r.tool_calls += 1;

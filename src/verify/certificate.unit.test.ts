@@ -125,6 +125,54 @@ describe('deriveCertificate', () => {
     });
   });
 
+  describe('when SQL calls answer (tool.completed.sql)', () => {
+    const sqlAnswer = (rows: number, bytes: number, truncated: boolean, error_code: string | null = null) => ({ rows, bytes, truncated, error_code });
+
+    it('sums rows and bytes and counts truncated answers per sql row; nested calls count like any call', () => {
+      const cert = deriveCertificate(
+        runEvents((next) => {
+          next('tool.invoked', data.invoked('c1', 'scan.py', 'script'));
+          next('tool.invoked', { ...data.invoked('c2', 'sql', 'script'), parent_call_id: 'c1' });
+          next('tool.completed', data.completed('c2', { sql: sqlAnswer(1000, 60_000, true) }));
+          next('tool.invoked', { ...data.invoked('c3', 'sql', 'script'), parent_call_id: 'c1' });
+          next('tool.completed', data.completed('c3', { exit_code: 2, sql: sqlAnswer(0, 2, false, 'SQL_QUERY_REFUSED') }));
+          next('tool.invoked', { ...data.invoked('c4', 'sql', 'script'), parent_call_id: 'c1' });
+          next('tool.completed', data.completed('c4', { exit_code: null, killed_by: 'timeout' }));
+          next('tool.completed', data.completed('c1'));
+          next('tool.invoked', data.invoked('c5', 'sql', 'llm'));
+          next('tool.completed', data.completed('c5', { sql: sqlAnswer(204, 3000, false) }));
+        }),
+      );
+      const { tool_uses, resources } = cert.execution_trace;
+      expect(tool_uses.map((u) => [u.tool, u.caller, u.count, u.failures, u.sql])).toEqual([
+        ['scan.py', 'script', 1, 0, undefined],
+        ['sql', 'script', 3, 2, { rows: 1000, bytes: 60_002, truncated: 1 }],
+        ['sql', 'llm', 1, 0, { rows: 204, bytes: 3000, truncated: 0 }],
+      ]);
+      expect(Object.keys(tool_uses[0]!)).not.toContain('sql');
+      expect(tool_uses[1]!.args_hashes).toEqual(['c2', 'c3', 'c4'].map((c) => data.invoked(c).args_hash));
+      expect(resources.tool_calls).toBe(5);
+    });
+
+    it('has no sql member on a sql row none of whose calls answered (all killed)', () => {
+      const cert = deriveCertificate(
+        runEvents((next) => {
+          next('tool.invoked', data.invoked('c1', 'sql', 'llm'));
+          next('tool.completed', data.completed('c1', { exit_code: null, killed_by: 'memory' }));
+        }),
+      );
+      expect(cert.execution_trace.tool_uses[0]).toEqual({
+        tool: 'sql',
+        caller: 'llm',
+        count: 1,
+        args_hashes: [data.invoked('c1').args_hash],
+        duration_ms: 10,
+        cpu_ms: 5,
+        failures: 1,
+      });
+    });
+  });
+
   describe('when tool calls are killed', () => {
     it('keeps the first killer, and lets a later call without one leave it', () => {
       const cert = deriveCertificate(

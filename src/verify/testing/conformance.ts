@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventChain, genesisHash, hashUtf8, bytesToHex, hexToBytes, type EventEnvelope, type Hash } from '../../events/index.js';
+import { EventChain, canonicalize, genesisHash, hashUtf8, bytesToHex, hexToBytes, type EventEnvelope, type Hash } from '../../events/index.js';
 import { SAMPLE_DESTROY_CHECKS, sampleSandboxCreated, sampleSummary, sampleTotals } from '../../events/testing/sample-data.js';
 import { data } from '../../events/testing/stream.js';
 import { replayRtmr3, runtimeEvent, trimQuote, withReport, reportData, leafHash, CompactRange, reportDataV1 } from '../../attest/index.js';
@@ -51,6 +51,7 @@ export type CaseClass =
   | 'tdx'
   | 'sealed'
   | 'rows'
+  | 'sql'
   | 'transparency';
 
 export interface CaseOptions {
@@ -1890,7 +1891,245 @@ export function conformanceCases(): ConformanceCase[] {
   );
   transparencyCases(base, add, { TRUSTED, UNTRUSTED, invalid });
   rowsCases(forged, add, { TRUSTED, invalid });
+  sqlCases({ forged, edited, add }, { TRUSTED, invalid });
   return cases;
+}
+
+/**
+ * Class `sql` (docs/sql-tool.md §8): SQL calls made by a script's processes (nested: `parent_call_id`) and by the
+ * model, each answer in `tool.completed.sql` and summed in its tool_uses row. Each case re-sealed (only the rule it
+ * breaks can fail) but the `field-sql-*` ones, which edit the document only.
+ */
+function sqlCases(
+  make: {
+    forged: (edit: (doc: Doc) => void, signer?: Signer, from?: Doc) => Doc;
+    edited: (edit: (doc: Doc) => void, from?: Doc) => Doc;
+    add: (name: string, cls: CaseClass, description: string, expected: ConformanceCase['expected'], content: Doc) => void;
+  },
+  outcomes: { TRUSTED: ConformanceCase['expected']; invalid: (code: string) => ConformanceCase['expected'] },
+): void {
+  const { forged, edited, add } = make;
+  const { TRUSTED, invalid } = outcomes;
+  const S = 'sql';
+  const LIFECYCLE = invalid('EVENTS_LIFECYCLE_VIOLATION');
+  const answer = (rows: number, bytes: number, truncated: boolean, error_code: string | null) => ({ rows, bytes, truncated, error_code });
+  /** An event like `d`'s call_1 invocation (version, execution id), at the time of event `after`: reseal renumbers and relinks it. */
+  const event = (d: Doc, after: number, type: string, data: Doc): Doc => ({ ...clone(ev(d, 3)), type, at: ev(d, after).at, data });
+  const invoked = (call_id: string, caller: 'llm' | 'script', query: string, parent?: string) => ({
+    call_id,
+    tool: 'sql',
+    // docs/sql-tool.md §8: SHA-256 over JCS {tool, input: {query}}, the LLM's form, for every sql call.
+    args_hash: hashUtf8(canonicalize({ tool: 'sql', input: { query } })),
+    caller,
+    ...(parent === undefined ? {} : { parent_call_id: parent }),
+  });
+  const completed = (call_id: string, exit_code: number | null, sql?: Doc) => ({
+    call_id,
+    exit_code,
+    duration_ms: 40,
+    cpu_ms: 30,
+    max_rss_kb: 12_000,
+    stdout_bytes: 200,
+    stderr_bytes: 0,
+    output_hash: hashUtf8(`out ${call_id}`),
+    killed_by: exit_code === null ? 'timeout' : null,
+    truncated: false,
+    ...(sql === undefined ? {} : { sql }),
+  });
+  /** Moves event `from` to index `to` (of the stream without it), taking the time of the event it then follows. */
+  const move = (d: Doc, from: number, to: number) => {
+    const [moved] = d.events.splice(from, 1);
+    moved.at = d.events[to - 1].at;
+    d.events.splice(to, 0, moved);
+  };
+
+  // The rich run with SQL: scan.py (call_1) runs `sql` twice from its processes (call_3: 1,000 rows, cut by the cap;
+  // call_4: refused), and the model calls sql once (call_5). Indices: 6-9 the nested calls, 10 call_1 completes,
+  // 12-14 the model's bash call, 15-16 its sql call, 18 the outcome.
+  const sqlRun = forged((d) => {
+    ev(d, 0).data.sandbox.tools = ['bash', 'python', 'sql'];
+    d.events.splice(
+      11,
+      0,
+      event(d, 10, 'tool.invoked', invoked('call_5', 'llm', 'SELECT k, count(*) FROM dataset GROUP BY k')),
+      event(d, 10, 'tool.completed', completed('call_5', 0, answer(3, 52, false, null))),
+    );
+    d.events.splice(
+      6,
+      0,
+      event(d, 5, 'tool.invoked', invoked('call_3', 'script', 'SELECT * FROM dataset', 'call_1')),
+      event(d, 5, 'tool.completed', completed('call_3', 0, answer(1000, 65_519, true, null))),
+      event(d, 5, 'tool.invoked', invoked('call_4', 'script', "SELECT readfile('/etc/passwd')", 'call_1')),
+      event(d, 5, 'tool.completed', completed('call_4', 2, answer(0, 0, false, 'SQL_QUERY_REFUSED'))),
+    );
+    ev(d, 18).data.totals.tool_calls = 5;
+  });
+  const fromSql = (edit: (d: Doc) => void) => forged(edit, 'vector', sqlRun);
+
+  add(
+    'sql-calls',
+    S,
+    'a script running the sql command twice (calls within call_1: one answer cut by the row cap, one refused) and the model calling sql once; tool_uses sums their rows, bytes and truncated answers per caller',
+    TRUSTED,
+    sqlRun,
+  );
+  add(
+    'sql-call-killed',
+    S,
+    "the model's sql call killed before the engine answered: no sql member in its tool.completed, none in its tool_uses row",
+    TRUSTED,
+    fromSql((d) => void Object.assign(ev(d, 16).data, { exit_code: null, killed_by: 'timeout', sql: undefined })),
+  );
+  add(
+    'sql-runner-failed',
+    S,
+    'an engine that failed (SQL_RUNNER_FAILED) exits 1: an error code with a non-zero exit is consistent',
+    TRUSTED,
+    fromSql((d) => void Object.assign(ev(d, 9).data, { exit_code: 1, sql: answer(0, 0, false, 'SQL_RUNNER_FAILED') })),
+  );
+  add(
+    'sql-nested-in-model-bash',
+    S,
+    "the model's bash call (call_2) running the sql command: a call within call_2, caller llm (its outermost parent's)",
+    TRUSTED,
+    fromSql(
+      (d) =>
+        void d.events.splice(
+          13,
+          0,
+          event(d, 12, 'tool.invoked', invoked('call_6', 'llm', 'SELECT 1', 'call_2')),
+          event(d, 12, 'tool.completed', completed('call_6', 0, answer(1, 5, false, null))),
+        ),
+    ),
+  );
+  add(
+    'sql-parent-not-open',
+    S,
+    'a call within call_9, which was never invoked',
+    LIFECYCLE,
+    fromSql((d) => void (ev(d, 6).data.parent_call_id = 'call_9')),
+  );
+  add(
+    'sql-parent-already-completed',
+    S,
+    'call_1 completes before the calls naming it as their parent are invoked',
+    LIFECYCLE,
+    fromSql((d) => move(d, 10, 6)),
+  );
+  add(
+    'sql-parent-completed-first',
+    S,
+    'call_1 completes while call_4, a call within it, is still open',
+    LIFECYCLE,
+    fromSql((d) => move(d, 10, 9)),
+  );
+  add(
+    'sql-on-bash-call',
+    S,
+    "an SQL answer in the completion of the model's bash call: only a call of tool sql has one",
+    LIFECYCLE,
+    fromSql((d) => void (ev(d, 14).data.sql = answer(0, 0, false, 'SQL_QUERY_INVALID'))),
+  );
+  add(
+    'sql-error-code-exit-0',
+    S,
+    'an SQL error code on a call that exited 0 (the engine exits 0 only answering)',
+    LIFECYCLE,
+    fromSql((d) => void (ev(d, 9).data.exit_code = 0)),
+  );
+  add(
+    'sql-no-error-code-exit-2',
+    S,
+    'an answered query (error_code null) on a call that exited 2',
+    LIFECYCLE,
+    fromSql((d) => void (ev(d, 7).data.exit_code = 2)),
+  );
+  add(
+    'sql-answer-without-exit-code',
+    S,
+    'an SQL error code on a call killed without an exit code: a call that carries an answer exited',
+    LIFECYCLE,
+    fromSql((d) => void Object.assign(ev(d, 16).data, { exit_code: null, killed_by: 'timeout', sql: answer(0, 0, false, 'SQL_QUERY_TIMEOUT') })),
+  );
+  add(
+    'sql-unknown-member',
+    S,
+    'an SQL answer with a member the closed schema lacks',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    fromSql((d) => void (ev(d, 16).data.sql.query = 'SELECT 1')),
+  );
+  add(
+    'sql-null',
+    S,
+    'sql written null: absent is the only spelling of "no answer"',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    fromSql((d) => void (ev(d, 16).data.sql = null)),
+  );
+  add(
+    'sql-truncated-number',
+    S,
+    'sql.truncated written 1, not a boolean',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    fromSql((d) => void (ev(d, 7).data.sql.truncated = 1)),
+  );
+  add(
+    'parent-call-id-null',
+    S,
+    'parent_call_id written null: absent is the only spelling of "not within another call"',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    fromSql((d) => void (ev(d, 15).data.parent_call_id = null)),
+  );
+  add(
+    'tools-unknown-name',
+    S,
+    'sandbox.tools naming a tool that is not bash, python, grep or sql',
+    invalid('EVENTS_INVALID_ENVELOPE'),
+    fromSql((d) => void (ev(d, 0).data.sandbox.tools = ['bash', 'python', 'mysql'])),
+  );
+  const row = (d: Doc, tool: string, caller: string) => d.execution_trace.tool_uses.find((u: Doc) => u.tool === tool && u.caller === caller);
+  add(
+    'field-sql-rows',
+    S,
+    "the script's sql row claims one row more than its answers returned",
+    invalid('VERIFY_FIELD_MISMATCH'),
+    edited((d) => void (row(d, 'sql', 'script').sql.rows += 1), sqlRun),
+  );
+  add(
+    'field-sql-dropped',
+    S,
+    "the model's sql row without its sql member",
+    invalid('VERIFY_FIELD_MISMATCH'),
+    edited((d) => void delete row(d, 'sql', 'llm').sql, sqlRun),
+  );
+  add(
+    'field-sql-on-bash',
+    S,
+    'an sql member added to the bash row, which no SQL answer backs',
+    invalid('VERIFY_UNKNOWN_MEMBER'),
+    edited((d) => void (row(d, 'bash', 'llm').sql = { rows: 0, bytes: 0, truncated: 0 }), sqlRun),
+  );
+  // Version 1 has neither member: its tool.invoked and tool.completed are closed as they were.
+  const v1 = versionOneCertificate();
+  const nestedV1 = (invocation: Doc, sql?: Doc) =>
+    forged(
+      (d) => void d.events.splice(6, 0, event(d, 5, 'tool.invoked', invocation), event(d, 5, 'tool.completed', completed('call_3', 0, sql))),
+      'vector',
+      v1,
+    );
+  add(
+    'v1-parent-call-id',
+    S,
+    'a version-1 tool.invoked with parent_call_id: version 1 has none',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    nestedV1(invoked('call_3', 'script', 'SELECT 1', 'call_1')),
+  );
+  add(
+    'v1-sql-answer',
+    S,
+    'a version-1 tool.completed with sql: version 1 has none',
+    invalid('EVENTS_UNKNOWN_MEMBER'),
+    nestedV1(invoked('call_3', 'script', 'SELECT 1'), answer(1, 5, false, null)),
+  );
 }
 
 /** Class `transparency` (docs/transparency.md §12): the base certificate logged at index 5 of 8 in a fixture log, cosigned by two witnesses. */
