@@ -188,13 +188,13 @@ describe('answers a caller can act on', () => {
       expect(error.problems).toEqual([
         { path: 'dataset', message: 'needs exactly one of data or url', code: 'REQUEST_INVALID' },
         { path: 'sandbox.foo', message: 'is not a known field', code: 'REQUEST_INVALID' },
-        { path: 'sandbox.tools[2]', message: 'must be one of bash, python, grep', code: 'REQUEST_INVALID' },
+        { path: 'sandbox.tools[2]', message: 'must be one of bash, python, grep, sql', code: 'REQUEST_INVALID' },
         { path: 'sandbox.environment.timeout_seconds', message: 'must be a whole number from 1 to 3600', code: 'REQUEST_INVALID' },
         { path: 'sandbox.entrypoint', message: 'names no script in sandbox.scripts', code: 'REQUEST_ENTRYPOINT_NOT_A_SCRIPT' },
       ]);
       expect(error.field).toBe('body.dataset');
       expect(error.message).toBe(
-        '5 problems: dataset: needs exactly one of data or url; sandbox.foo: is not a known field; sandbox.tools[2]: must be one of bash, python, grep; ' +
+        '5 problems: dataset: needs exactly one of data or url; sandbox.foo: is not a known field; sandbox.tools[2]: must be one of bash, python, grep, sql; ' +
           'sandbox.environment.timeout_seconds: must be a whole number from 1 to 3600; sandbox.entrypoint: names no script in sandbox.scripts',
       );
     });

@@ -1,6 +1,6 @@
 /**
  * Turns Ajv's errors into problems a person can act on: the field path
- * (`sandbox.tools[2]`) and plain words (`must be one of bash, python, grep`),
+ * (`sandbox.tools[2]`) and plain words (`must be one of bash, python, grep, sql`),
  * one problem per field, never the value (it may be dataset text). Member
  * names from the request are data: quoted, cut short, never trusted as paths.
  */

@@ -6,6 +6,7 @@
  * the OpenAPI description.
  */
 import type { RowsRequest } from '../../seal/index.js';
+import type { ToolName } from '../../sandbox/index.js';
 
 export const SCRIPT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\\.(py|sh)$';
 
@@ -96,7 +97,7 @@ export const executeRequestSchema = {
             max_total_tokens: { type: 'integer', minimum: 1, maximum: 5_000_000 },
           },
         },
-        tools: { type: 'array', maxItems: 8, uniqueItems: true, items: { type: 'string', enum: ['bash', 'python', 'grep'] }, default: [] },
+        tools: { type: 'array', maxItems: 8, uniqueItems: true, items: { type: 'string', enum: ['bash', 'python', 'grep', 'sql'] }, default: [] },
         scripts: {
           type: 'object',
           maxProperties: 64,
@@ -121,7 +122,8 @@ export interface ExecuteRequest {
   dataset: { data?: string; url?: string; format: 'csv' | 'json' | 'txt'; allow_empty?: boolean; rows?: RowsRequest };
   sandbox: {
     llm?: { prompt: string; model: string; api_key?: string; max_turns?: number; max_output_tokens?: number; max_total_tokens?: number };
-    tools?: ('bash' | 'python' | 'grep')[];
+    /** The sandbox's ToolName, which gains "sql" with the tool's sandbox side; the schema above takes "sql" already. */
+    tools?: ToolName[];
     scripts?: Record<string, string>;
     entrypoint?: string;
     environment: { timeout_seconds: number; max_memory_mb: number; network?: { allow?: string[] } };

@@ -48,6 +48,12 @@ describe('execute request validation (the CLI and the route share it)', () => {
       expect(paths('csv', rows).length, JSON.stringify(rows)).toBeGreaterThan(0);
   });
 
+  it('takes the tools bash, python, grep and sql, and names any other', () => {
+    const problems = (tools: unknown) => requestProblems({ ...valid(), sandbox: { ...valid().sandbox, tools } });
+    expect(problems(['python', 'bash', 'grep', 'sql'])).toEqual([]);
+    expect(problems(['python', 'SQL'])).toEqual([{ path: 'sandbox.tools[1]', message: 'must be one of bash, python, grep, sql', code: 'REQUEST_INVALID' }]);
+  });
+
   it('names a missing entrypoint, nothing to run, and a missing interpreter, each with its own code', () => {
     const codes = (sandbox: Record<string, unknown>) =>
       requestProblems({ ...valid(), sandbox: { ...valid().sandbox, ...sandbox } }).map((p) => [p.path, p.code]);
