@@ -27,6 +27,8 @@ export function reportSteps(batch: readonly EventEnvelope[], progress: (message:
 function activity(event: EventEnvelope): string | null {
   const data = event.data as Record<string, unknown>;
   const name = (value: unknown) => terminalSafe(String(value)).replace(/\n/g, '\\n').slice(0, 80);
+  // A call made by another call's processes (a script running `sql`) names the call it runs within.
+  if (event.type === 'tool.invoked' && data.parent_call_id !== undefined) return `running ${name(data.tool)} within ${name(data.parent_call_id)}`;
   if (event.type === 'tool.invoked') return `${data.caller === 'llm' ? 'the model calls' : 'running'} ${name(data.tool)}`;
   if (event.type === 'llm.called') return `model ${name(data.model)}, turn ${name(data.turn)}: ${name(data.stop_reason)}`;
   return null;

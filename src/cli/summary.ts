@@ -5,7 +5,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { EphemeraError } from '../errors.js';
-import type { Certificate, Verdict } from '../verify/index.js';
+import { toolUseText, type Certificate, type Verdict } from '../verify/index.js';
 import { terminalSafe } from './common.js';
 import { readInput } from './files.js';
 
@@ -47,6 +47,8 @@ export function printCertificateSummary(certificate: Certificate, verdict: Verdi
     if (tail.truncated) lines.push(`(the last ${Buffer.byteLength(tail.text)} of ${tail.bytes} bytes)`);
     out(`stderr      ${lines.join('\n            ')}`);
   }
+  const tools = toolLines(certificate);
+  if (tools.length > 0) out(`tools       ${tools.join('\n            ')}`);
   out(
     `verified    ${verdict.valid ? `yes, ${verdict.trust.basis === 'local-key' ? "signed by this machine's own key" : verdict.trusted ? 'trusted' : 'NOT trusted'}` : `NO — ${verdict.failure?.code} at ${verdict.failure?.field}`} (${verdict.tee} attestation${verdict.tee === 'simulated' ? ', not hardware-backed' : ''})`,
   );
@@ -67,4 +69,15 @@ export function rowsLine(rows: Verdict['rows']): string | null {
   if (!rows.committed) return `not committed (${rows.reason}): the dataset is committed by its hash alone`;
   const order = rows.sorted_by === null ? 'in input order' : `sorted by ${terminalSafe(JSON.stringify(rows.sorted_by))}`;
   return `${rows.count} ${rows.format} record${rows.count === 1 ? '' : 's'} committed ${order}, root ${rows.root} (ephemera prove proves some of them with the run's secret)`;
+}
+
+/** At most this many tool_uses rows are printed; the certificate has them all. */
+const MAX_TOOL_LINES = 20;
+
+/** One line per tool_uses row (docs/sql-tool.md §8 for sql rows), names made printable; cut after MAX_TOOL_LINES. */
+export function toolLines(certificate: Certificate): string[] {
+  const uses = certificate.execution_trace.tool_uses;
+  const lines = uses.slice(0, MAX_TOOL_LINES).map((use) => terminalSafe(toolUseText(use)).replace(/\n/g, '\\n'));
+  if (uses.length > MAX_TOOL_LINES) lines.push(`… and ${uses.length - MAX_TOOL_LINES} more (the certificate's execution_trace.tool_uses)`);
+  return lines;
 }

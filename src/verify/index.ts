@@ -29,6 +29,7 @@ export {
   type ModelUse,
 } from './certificate.js';
 export { firstDifference, type Difference } from './compare.js';
+export { sqlAnswersText, toolUseText } from './tool-use-text.js';
 export { checkJsonValue } from './json-value.js';
 export { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.js';
 export { keyFingerprint, keyIdentity, trustOfKey, type TrustOptions, type TrustBasis, type KeyIdentity, type TrustVerdict } from './trust.js';

@@ -128,6 +128,7 @@ describe('web certificate browser (Chromium)', () => {
       expect(await page.getByTestId('dataset-hash').textContent()).toBe(certificate.dataset_hash);
       expect(await page.getByTestId('result').textContent()).toBe('{"rows": 1}\n');
       expect(await page.getByTestId('stderr').count()).toBe(0); // a completed run's certificate has no stderr tail
+      expect(await page.getByTestId('sql-answers').count()).toBe(0); // nor an SQL answers column: it made no SQL call
       await page.getByTestId('verify').click();
       // A reader who pinned nothing: the signature holds, nothing says whose key it is; amber, not green.
       expect(await verified()).toEqual({ title: '⚠ Certificate valid · run completed · signer not trusted', tone: 'warn' });
@@ -408,6 +409,22 @@ describe('web certificate browser (Chromium)', () => {
       await page.locator('[data-check="transparency"][data-status="fail"]').waitFor();
       expect(await verified()).toEqual({ title: '✘ Certificate invalid — first failure: TLOG_INCLUSION_INVALID at transparency.inclusion_proof', tone: 'bad' });
       expect(await page.getByTestId('transparency').count()).toBe(0);
+    });
+  });
+
+  describe('when a certificate records SQL calls (docs/sql-tool.md §8)', () => {
+    it("shows each sql row's answers (rows, bytes, how many cut) beside its calls, and a dash for the other rows", async () => {
+      const bytes = readFileSync(join(VECTORS, 'cases', 'sql-calls.json'));
+      const id = JSON.parse(bytes.toString()).certificate_id as string;
+      await page.route(`${base}/certificate/${id}`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: bytes }));
+      try {
+        await page.goto(`${base}/c/${id}`);
+        await page.getByTestId('sql-answers').first().waitFor();
+        expect(await page.getByTestId('sql-answers').allTextContents()).toEqual(['—', '1,000 rows, 65,519 bytes, 1 truncated', '—', '3 rows, 52 bytes']);
+        expect(await page.locator('th', { hasText: 'SQL answers' }).count()).toBe(1);
+      } finally {
+        await page.unroute(`${base}/certificate/${id}`);
+      }
     });
   });
 

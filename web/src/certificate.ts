@@ -1,5 +1,5 @@
 /** One certificate: what ran, on what, with what result and proof; verify it here. */
-import type { Certificate } from '../../src/verify/index.js';
+import { sqlAnswersText, type Certificate, type ExecutionTrace } from '../../src/verify/index.js';
 import { decodeUtf8Strict, HASH_PATTERN, parseStrictJson, RUN_ID_PATTERN, type StderrTail } from '../../src/events/index.js';
 import { facts, getBytes, getJson, h, mount, table } from './dom.js';
 import { keyFingerprint, pinHint, policyEditor, verifyHere } from './checks.js';
@@ -27,6 +27,21 @@ function stderrTail(tail: StderrTail): HTMLElement {
     { 'data-testid': 'stderr' },
     h('h3', {}, 'stderr (last lines) ', h('small', { 'data-testid': 'stderr-size' }, `(${size})`)),
     tail.text ? h('pre', { class: 'stderr', 'data-testid': 'stderr-tail' }, tail.text) : h('p', {}, 'The entry script wrote nothing to stderr.'),
+  );
+}
+
+/** The tool_uses rows; an "SQL answers" column when a row has SQL answers (docs/sql-tool.md §8): rows, bytes, how many were cut. */
+function toolTable(uses: ExecutionTrace['tool_uses']): HTMLElement {
+  if (uses.length === 0) return h('p', {}, 'No tool calls.');
+  const answers = (u: (typeof uses)[number]) => (typeof u.sql === 'object' && u.sql !== null ? u.sql : null);
+  const withSql = uses.some((u) => answers(u) !== null);
+  return table(
+    ['Tool', 'Caller', 'Calls', 'Failures', 'Duration', ...(withSql ? ['SQL answers'] : [])],
+    uses.map((u) => {
+      const sql = answers(u);
+      const cells = [u.tool, u.caller, u.count, u.failures, `${u.duration_ms} ms`];
+      return withSql ? [...cells, h('span', { 'data-testid': 'sql-answers' }, sql ? sqlAnswersText(sql) : '—')] : cells;
+    }),
   );
 }
 
@@ -173,12 +188,7 @@ export async function certificatePage(id: string): Promise<void> {
         ['LLM calls', `${t.llm_calls.count} (${t.llm_calls.input_tokens} in / ${t.llm_calls.output_tokens} out tokens)`],
         ['providers that received data', t.llm_calls.provider_hosts.join(', ') || 'none'],
       ]),
-      t.tool_uses.length
-        ? table(
-            ['Tool', 'Caller', 'Calls', 'Failures', 'Duration'],
-            t.tool_uses.map((u) => [u.tool, u.caller, u.count, u.failures, `${u.duration_ms} ms`]),
-          )
-        : h('p', {}, 'No tool calls.'),
+      toolTable(t.tool_uses),
     ),
     h(
       'section',
