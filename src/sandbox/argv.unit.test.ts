@@ -43,6 +43,16 @@ describe('buildBwrapArgv', () => {
       expect(argv.join(' ')).toContain('--proc /proc --tmpfs /proc/sys --remount-ro /proc/sys');
       expect(argv).toContain('--disable-userns');
     });
+    it("binds the sql tool's engine and command read-only, on the root remounted read-only after them, only when the run offers sql", () => {
+      expect(argv.join(' ')).not.toContain('/opt/ephemera');
+      const withSql = buildBwrapArgv({ ...profile, sqlFds: { engine: 5, client: 6 } });
+      const at = (...flags: string[]) => withSql.findIndex((_, i) => flags.every((f, j) => withSql[i + j] === f));
+      const engine = at('--perms', '0444', '--ro-bind-data', '5', '/opt/ephemera/lib/ephemera_sql.py');
+      const command = at('--perms', '0555', '--ro-bind-data', '6', '/opt/ephemera/bin/sql');
+      expect(engine).toBeGreaterThan(0);
+      expect(command).toBeGreaterThan(engine);
+      expect(at('--remount-ro', '/')).toBeGreaterThan(command);
+    });
     it('binds the network proxy socket only when hosts are allowed', () => {
       expect(argv).not.toContain('/run/ephemera/proxy.sock');
       expect(pairs(buildBwrapArgv({ ...profile, proxySocketPath: '/tmp/p/proxy.sock' }), '--ro-bind')).toContain('/tmp/p/proxy.sock');

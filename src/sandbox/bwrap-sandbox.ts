@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { EphemeraError } from '../errors.js';
 import { buildBwrapArgv, DEV_SHM_BYTES, RUN_BYTES, TRACED_SYSCALLS } from './argv.js';
@@ -20,9 +21,15 @@ import { PROTOCOL, supervisorSource } from './protocol.js';
 import { BWRAP_PATH, HOST_UID, LIBRARY_CACHE, SANDBOX_UID, assertSandboxSupported, runtimeIdentity } from './runtime.js';
 import { SupervisorClient } from './supervisor-client.js';
 import { startNetworkProxy, type NetworkProxy } from './network-proxy.js';
-import type { DestructionReport, Sandbox, SandboxDescription, SandboxSpec, ToolCall, ToolOutcome } from './types.js';
+import { nestedSqlCall, sqlSummary } from './sql/notice.js';
+import type { DestructionReport, NestedSqlCall, Sandbox, SandboxDescription, SandboxSpec, ToolCall, ToolOutcome } from './types.js';
 
 const SUPERVISOR_SOURCE = supervisorSource();
+/** The sql tool's engine and command (sql/), bound read-only into a sandbox that offers sql. */
+const SQL_SOURCES = {
+  engine: readFileSync(join(import.meta.dirname, 'sql', 'ephemera_sql.py')),
+  client: readFileSync(join(import.meta.dirname, 'sql', 'sql_client.py')),
+};
 const TMP_BYTES = 64 * 1024 * 1024;
 /** Grace the executor gives the supervisor past a call's deadline before killing the whole sandbox. */
 const BACKSTOP_MS = 3000;
@@ -74,6 +81,7 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
     hostUid: HOST_UID,
     datasetFd: 3,
     datasetFile: spec.datasetFile,
+    sqlFds: spec.sql ? { engine: 5, client: 6 } : undefined,
     workBytes: spec.limits.workBytes,
     outBytes: spec.limits.outBytes,
     tmpBytes: TMP_BYTES,
@@ -83,19 +91,25 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   });
   // The shell joins the cgroups, then becomes the tracer (or bwrap): no process of the sandbox is ever outside them.
   const child = spawn('/bin/sh', ['-c', `${limits.joinCommand()} && ulimit -c 0 && exec "$@"`, 'sh', ...argv], {
-    stdio: ['pipe', 'pipe', 'ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'ignore', 'pipe', 'pipe', ...(spec.sql ? (['pipe', 'pipe'] as const) : [])],
     env: {},
   });
   if (child.pid !== undefined) limits.track(child.pid);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const client = new SupervisorClient(child.stdin!, child.stdout!);
   child.once('error', (e) => client.fail(e));
-  (child.stdio[3] as Writable).on('error', () => undefined).end(spec.dataset);
-  (child.stdio[4] as Writable).on('error', () => undefined).end(SUPERVISOR_SOURCE);
+  const feed = (fd: number, bytes: Uint8Array) => (child.stdio as unknown as Writable[])[fd]!.on('error', () => undefined).end(bytes);
+  feed(3, spec.dataset);
+  feed(4, SUPERVISOR_SOURCE);
+  if (spec.sql) {
+    feed(5, SQL_SOURCES.engine);
+    feed(6, SQL_SOURCES.client);
+  }
 
   const sandbox = new BwrapSandbox(spec, child, client, limits, exited, describe(spec, memoryBytes, limits), proxy, trace);
   try {
-    const init = await client.request('init', { scripts: spec.scripts }, 15_000);
+    const sql = spec.sql ? { format: spec.sql.format, max_seconds: spec.sql.maxSeconds } : null;
+    const init = await client.request('init', { scripts: spec.scripts, sql }, 15_000);
     if (!init.ok) throw new EphemeraError('SANDBOX_START_FAILED', `the sandbox could not be prepared (${init.error})`);
     await trace?.ready(TRACE_GRACE_MS).catch(() => {
       throw new EphemeraError('SANDBOX_START_FAILED', 'file tracing did not start');
@@ -187,8 +201,8 @@ class BwrapSandbox implements Sandbox {
     }
   }
 
-  run(call: ToolCall, options: { timeoutMs?: number } = {}): Promise<ToolOutcome> {
-    const next = this.busy.then(() => this.runNow(call, options.timeoutMs ?? this.spec.limits.timeoutMs));
+  run(call: ToolCall, options: { timeoutMs?: number; onNestedSql?: (call: NestedSqlCall) => void } = {}): Promise<ToolOutcome> {
+    const next = this.busy.then(() => this.runNow(call, options.timeoutMs ?? this.spec.limits.timeoutMs, options.onNestedSql));
     this.busy = next.then(
       () => undefined,
       () => undefined,
@@ -196,7 +210,7 @@ class BwrapSandbox implements Sandbox {
     return next;
   }
 
-  private async runNow(call: ToolCall, timeoutMs: number): Promise<ToolOutcome> {
+  private async runNow(call: ToolCall, timeoutMs: number, onNestedSql?: (call: NestedSqlCall) => void): Promise<ToolOutcome> {
     if (this.destroyed) throw new EphemeraError('SANDBOX_DESTROYED', 'the sandbox is destroyed');
     const l = this.spec.limits;
     const oomBefore = this.limits.oomKills();
@@ -206,6 +220,8 @@ class BwrapSandbox implements Sandbox {
     const mark = ++this.marks;
     let reply: Record<string, unknown>;
     let files: ToolOutcome['files'] = [];
+    // Nested sql calls are announced while this call runs; each reaches the recorder before the call's reply.
+    this.client.onNotice = (notice) => onNestedSql?.(nestedSqlCall(notice));
     try {
       const r = await this.client.request(
         'run',
@@ -235,6 +251,8 @@ class BwrapSandbox implements Sandbox {
       const hung = cause instanceof EphemeraError && cause.code === 'SANDBOX_UNRESPONSIVE';
       await this.limits.killAll();
       return emptyOutcome(memory ? 'memory' : hung ? 'timeout' : 'sandbox_lost', Date.now() - started);
+    } finally {
+      this.client.onNotice = null;
     }
     const memory = this.limits.oomKills() > oomBefore;
     // A fork refused at pids.max is a breach: the call's processes are already gone (they die when it ends).
@@ -258,6 +276,7 @@ class BwrapSandbox implements Sandbox {
       maxRssKb: reply.max_rss_kb as number,
       files,
       network,
+      sql: sqlSummary(reply.sql),
     };
   }
 
@@ -361,5 +380,6 @@ function emptyOutcome(killedBy: ToolOutcome['killedBy'], durationMs: number): To
     maxRssKb: 0,
     files: [],
     network: [],
+    sql: null,
   };
 }

@@ -72,16 +72,53 @@ export const PROTOCOL = {
      */
     signalling: { kill: 62, tkill: 200, tgkill: 234, rt_sigqueueinfo: 129, rt_tgsigqueueinfo: 297, pidfd_open: 434 },
   },
+  /**
+   * The sql tool (supervisor/45-sql.py, docs/sql-tool.md §7): the engine and the `sql` command are bound
+   * read-only at these paths, on the read-only root (no tool can rename a directory over them); the command
+   * reaches the supervisor on an abstract unix socket of that name (the sandbox's own network namespace: no
+   * file to replace), told to tools by `socket_env`.
+   */
+  sql: {
+    engine_path: '/opt/ephemera/lib/ephemera_sql.py',
+    bin_dir: '/opt/ephemera/bin',
+    client_path: '/opt/ephemera/bin/sql',
+    socket: 'ephemera-sql',
+    socket_env: 'EPHEMERA_SQL_SOCKET',
+    /** `sql` commands waiting at once; more are turned away. */
+    max_connections: 8,
+    /** The caps a request may ask for (rows, and bytes of the rows' JSON); the request itself at most this. */
+    max_rows: 1_000_000,
+    max_bytes: 16 * 1024 * 1024,
+    max_request_bytes: 512 * 1024,
+  },
   /** Each request's members besides op and id, and each reply's besides id and ok. */
   messages: {
-    init: { request: ['scripts'], reply: ['pid', 'seccomp'] },
+    init: { request: ['scripts', 'sql'], reply: ['pid', 'seccomp'] },
     run: {
       request: ['call', 'limits', 'timeout_ms', 'mark'],
-      reply: ['exit_code', 'killed_by', 'stdout', 'stderr', 'stderr_tail', 'stdout_bytes', 'stderr_bytes', 'truncated', 'duration_ms', 'cpu_ms', 'max_rss_kb'],
+      reply: [
+        'exit_code',
+        'killed_by',
+        'stdout',
+        'stderr',
+        'stderr_tail',
+        'stdout_bytes',
+        'stderr_bytes',
+        'truncated',
+        'duration_ms',
+        'cpu_ms',
+        'max_rss_kb',
+        'sql',
+      ],
     },
     list: { request: ['dir'], reply: ['entries'] },
     read: { request: ['path', 'max_bytes'], reply: ['content', 'truncated'] },
     exit: { request: [], reply: ['remaining'] },
+  },
+  /** Lines the supervisor writes unasked, during a run, each with `notice` naming its kind and these members. */
+  notices: {
+    /** A `sql` command's query, answered: a call of its own, within the running one. */
+    sql: ['query', 'answer', 'exit_code', 'killed_by', 'duration_ms', 'cpu_ms', 'max_rss_kb', 'sql'],
   },
 } as const;
 

@@ -57,6 +57,14 @@ describe('the sandbox protocol', () => {
     }
   });
 
+  it("gives the sql command the socket's name through the environment variable the protocol names, and nothing else of it", () => {
+    const client = readFileSync(join(DIR, 'sql', 'sql_client.py'), 'utf8');
+    expect(client).toContain(`os.environ.get("${PROTOCOL.sql.socket_env}")`);
+    expect(client).not.toContain(PROTOCOL.sql.socket);
+    const supervisor = readFileSync(join(SUPERVISOR_DIR, '45-sql.py'), 'utf8');
+    for (const literal of [PROTOCOL.sql.socket, PROTOCOL.sql.engine_path, PROTOCOL.sql.bin_dir]) expect(supervisor).not.toContain(literal);
+  });
+
   it('reads and writes its JSON strictly, the same with the C codec as with the json package it falls back to', () => {
     const CODEC = String.raw`
 import json as reference, sys, types

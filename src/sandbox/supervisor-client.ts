@@ -13,6 +13,8 @@ export class SupervisorClient {
   private buffer = '';
   private readonly pending = new Map<number, { resolve: (r: SupervisorReply) => void; reject: (e: unknown) => void }>();
   private closedError: unknown = null;
+  /** Receives the lines the supervisor writes unasked (PROTOCOL.notices); a bad one fails the channel. */
+  onNotice: ((notice: Record<string, unknown>) => void) | null = null;
 
   constructor(
     private readonly input: Writable,
@@ -29,6 +31,14 @@ export class SupervisorClient {
           reply = JSON.parse(line) as SupervisorReply;
         } catch {
           continue; // not ours: the supervisor only writes JSON lines
+        }
+        if (typeof reply === 'object' && reply !== null && 'notice' in reply) {
+          try {
+            this.onNotice?.(reply);
+          } catch (error) {
+            this.fail(error);
+          }
+          continue;
         }
         this.pending.get(reply.id)?.resolve(reply);
         this.pending.delete(reply.id);

@@ -6,8 +6,8 @@
 import type { Registered } from '../error-codes.js';
 import type { LimitsMode } from './limits/index.js';
 
-export type ToolName = 'bash' | 'python' | 'grep';
-export const TOOL_NAMES: readonly ToolName[] = ['bash', 'python', 'grep'];
+export type ToolName = 'bash' | 'python' | 'grep' | 'sql';
+export const TOOL_NAMES: readonly ToolName[] = ['bash', 'python', 'grep', 'sql'];
 
 export interface SandboxLimits {
   /** Wall-clock limit for the whole execution. */
@@ -40,6 +40,8 @@ export interface SandboxSpec {
   limitsMode?: LimitsMode;
   /** Trace each call's file activity with strace (default true; off only to measure its cost). */
   fileTracing?: boolean;
+  /** Offer the sql tool (docs/sql-tool.md §7): its engine loads the dataset as this format; absent: no sql. */
+  sql?: { format: 'csv' | 'json' | 'txt'; maxSeconds: number };
 }
 
 /** One command to run inside the sandbox. */
@@ -47,7 +49,9 @@ export type ToolCall =
   | { kind: 'script'; name: string }
   | { kind: 'bash'; command: string }
   | { kind: 'python'; code: string }
-  | { kind: 'grep'; args: string[] };
+  | { kind: 'grep'; args: string[] }
+  /** One query to the run's SQL engine; the answer (JSON) is the call's stdout. */
+  | { kind: 'sql'; query: string; max_rows: number; max_bytes: number };
 
 export type KilledBy = 'timeout' | 'memory' | 'pids' | 'output_limit' | 'disk' | 'cpu' | 'sandbox_lost' | null;
 
@@ -81,6 +85,31 @@ export interface ToolOutcome {
   maxRssKb: number;
   files: FileObservation[];
   network: NetworkObservation[];
+  /** An sql call's answer, summarized; null for every other call, and for an sql call killed before it answered. */
+  sql: SqlSummary | null;
+}
+
+/** What the events keep of an SQL answer (tool.completed.sql). */
+export interface SqlSummary {
+  rows: number;
+  bytes: number;
+  truncated: boolean;
+  error_code: string | null;
+}
+
+/**
+ * A query a process of a running call made with the `sql` command: the supervisor answered it and reported it
+ * (a notice) before the call's own reply, so the executor records it as a call of its own within that one.
+ */
+export interface NestedSqlCall {
+  query: string;
+  answer: Uint8Array;
+  exitCode: number | null;
+  killedBy: KilledBy;
+  durationMs: number;
+  cpuMs: number;
+  maxRssKb: number;
+  sql: SqlSummary | null;
 }
 
 /** How the sandbox is isolated, as sandbox.created records it (a closed block of certificate version 2). */
@@ -125,7 +154,7 @@ export interface DestructionReport {
 export interface Sandbox {
   readonly description: SandboxDescription;
   /** Runs one call inside this sandbox (same namespaces and tmpfs for every call). Honours the remaining wall-time budget. */
-  run(call: ToolCall, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<ToolOutcome>;
+  run(call: ToolCall, options?: { timeoutMs?: number; signal?: AbortSignal; onNestedSql?: (call: NestedSqlCall) => void }): Promise<ToolOutcome>;
   /** Lists/reads files inside the sandbox for the LLM's read-only helpers (size-capped, no-follow, regular files only). */
   listFiles(dir: string): Promise<{ path: string; bytes: number; type: 'file' | 'dir' }[]>;
   readFile(path: string, maxBytes: number): Promise<{ content: Uint8Array; truncated: boolean }>;

@@ -17,6 +17,7 @@ import { createSandbox } from '../../src/sandbox/bwrap-sandbox.js';
 import { assertSandboxSupported } from '../../src/sandbox/runtime.js';
 import type { Sandbox, SandboxLimits } from '../../src/sandbox/types.js';
 import { PROBES, type ProbeContext } from './probes.js';
+import { sqlEngineTampering, sqlLoadsExtension, sqlReadsHostFiles, sqlWritesFiles, type SqlAttack } from './sql-attacks.js';
 
 const run = promisify(execFile);
 
@@ -43,6 +44,7 @@ export interface AttackResult {
 export interface BatteryContext extends ProbeContext {
   connections: { tcp: number; udp: number; tcp6: number; abstract: number; run: number };
   sandbox(limits?: Partial<SandboxLimits>): Promise<Sandbox>;
+  sqlSandbox(): Promise<Sandbox>;
 }
 
 export const LIMITS: SandboxLimits = {
@@ -175,7 +177,38 @@ export const ATTACKS: readonly Attack[] = [
     custom: escapingDescendants,
   },
   { threat: 'B24', name: 'survive the executor being killed (SIGKILL)', how: '--die-with-parent and the pid namespace', custom: executorKilled },
+  {
+    threat: 'K68',
+    name: 'read a host or dataset file through SQL (readfile, ATTACH, a file: URI)',
+    how: 'the sql engine: an allow-list authorizer, no attached databases, no file functions',
+    custom: withSql(sqlReadsHostFiles),
+  },
+  {
+    threat: 'K69',
+    name: 'write a file through SQL, in the working space and outside it (VACUUM INTO, ATTACH, writefile)',
+    how: 'the sql engine: first-word check, authorizer, query_only, temp_store memory',
+    custom: withSql(sqlWritesFiles),
+  },
+  { threat: 'K70', name: 'load an SQLite extension', how: 'no extension loading in the build; load_extension() refused', custom: withSql(sqlLoadsExtension) },
+  {
+    threat: 'K71',
+    name: "replace the sql command, take the engine's socket, or read the engine's memory",
+    how: 'files on the read-only root, an abstract socket bound first, a non-dumpable engine',
+    custom: withSql(sqlEngineTampering),
+  },
 ];
+
+/** An attack on the sql tool, in a sandbox that offers it. */
+function withSql(attack: SqlAttack): (ctx: BatteryContext) => Promise<string> {
+  return async (ctx) => {
+    const sandbox = await ctx.sqlSandbox();
+    try {
+      return await attack(sandbox);
+    } finally {
+      await sandbox.destroy();
+    }
+  };
+}
 
 async function inside(ctx: BatteryContext, code: string, limits?: Partial<SandboxLimits>) {
   const sandbox = await ctx.sandbox(limits);
@@ -423,6 +456,16 @@ export async function runBattery(attacks: readonly Attack[] = ATTACKS): Promise<
         scripts: [],
         limits: { ...LIMITS, ...limits },
         networkAllow: [],
+      }),
+    sqlSandbox: () =>
+      createSandbox({
+        executionId: ulid(),
+        dataset: new TextEncoder().encode('a,b\n1,x\n2,y\n'),
+        datasetFile: 'dataset.csv',
+        scripts: [],
+        limits: LIMITS,
+        networkAllow: [],
+        sql: { format: 'csv', maxSeconds: 10 },
       }),
   };
   const results: AttackResult[] = [];

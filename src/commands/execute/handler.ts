@@ -155,6 +155,8 @@ async function executeLoaded(
         scripts: Object.entries(request.sandbox.scripts ?? {}).map(([name, content]) => ({ name, content })),
         limits,
         networkAllow: request.sandbox.environment.network?.allow ?? [],
+        // A query may take the whole run; the call's own deadline stops it sooner.
+        ...(request.sandbox.tools?.includes('sql') ? { sql: { format: request.dataset.format, maxSeconds: request.sandbox.environment.timeout_seconds } } : {}),
       });
     } catch (cause) {
       const code = cause instanceof EphemeraError ? cause.code : 'SANDBOX_START_FAILED';

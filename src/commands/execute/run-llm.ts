@@ -148,6 +148,11 @@ function systemPrompt(ctx: RunContext, tools: string[]): string {
     `The dataset is the file /data/dataset.${d.format} (format ${d.format}, ${bytes} bytes, read-only); work in /work.`,
     scripts.length ? `Scripts available in /work: ${scripts.join(', ')}.` : 'There are no scripts.',
     `Tools: ${tools.join(', ')}. Every call is recorded (as hashes) in a public execution certificate.`,
+    ...(tools.includes('sql')
+      ? [
+          'With sql, the dataset is also the read-only SQLite table `dataset` with typed columns; processes in the sandbox can ask it too, with the `sql` command.',
+        ]
+      : []),
     'Do not copy personal data into your answer unless the task asks for it. End with your final answer; if it is structured, give it as one JSON object.',
   ].join('\n');
 }

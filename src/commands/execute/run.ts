@@ -16,13 +16,17 @@ export async function runComputation(ctx: RunContext): Promise<void> {
   const ids = new CallIds();
   const totals: Totals = { tool_calls: 0, cpu_ms: 0, max_rss_kb: 0, llm_calls: 0, input_tokens: 0, output_tokens: 0 };
   const remainingMs = () => Math.max(1, ctx.limits.timeoutMs - (Date.now() - ctx.started));
-  const runTool: RunTool = async (invoked, call) => {
-    // Once the drain stopped the run, no new call starts (the sandbox is gone or going).
-    if (ctx.signal?.aborted) throw new EphemeraError('EXECUTOR_DRAINING', 'the executor is shutting down: no new tool call');
-    const outcome = await runRecordedTool(ctx.recorder, ctx.sandbox, ids.take(), invoked, call, ctx.sealing, { timeoutMs: remainingMs() });
+  const count = (outcome: ToolOutcome) => {
     totals.tool_calls += 1;
     totals.cpu_ms += Math.round(outcome.cpuMs);
     totals.max_rss_kb = Math.max(totals.max_rss_kb, Math.round(outcome.maxRssKb));
+  };
+  const nested = { takeId: () => ids.take(), counted: count };
+  const runTool: RunTool = async (invoked, call) => {
+    // Once the drain stopped the run, no new call starts (the sandbox is gone or going).
+    if (ctx.signal?.aborted) throw new EphemeraError('EXECUTOR_DRAINING', 'the executor is shutting down: no new tool call');
+    const outcome = await runRecordedTool(ctx.recorder, ctx.sandbox, ids.take(), invoked, call, ctx.sealing, nested, { timeoutMs: remainingMs() });
+    count(outcome);
     return outcome;
   };
 

@@ -9,7 +9,8 @@
  */
 import { EphemeraError } from '../../errors.js';
 import type { Hash } from '../../events/index.js';
-import type { ToolCall, ToolOutcome, Sandbox } from '../../sandbox/types.js';
+import { canonicalize } from '../../events/index.js';
+import type { NestedSqlCall, ToolCall, ToolOutcome, Sandbox } from '../../sandbox/types.js';
 import type { Step, StreamRecorder } from './recorder.js';
 import { stepHash, type ResultSealing } from './outcome.js';
 
@@ -34,6 +35,7 @@ export function completionSteps(callId: string, outcome: ToolOutcome, sealing: R
         output_hash: outputHash(outcome.stdout, outcome.stderr, sealing),
         killed_by: outcome.killedBy,
         truncated: outcome.truncated,
+        ...(outcome.sql ? { sql: outcome.sql } : {}),
       },
     ],
     ...outcome.files.map((f): Step => ['file.accessed', { call_id: callId, op: f.op, path: f.path, count: f.count }]),
@@ -49,6 +51,15 @@ export class CallIds {
   }
 }
 
+/** The hash a query is known by in tool.invoked, whoever asked it: the model's input form, `{tool, input}`. */
+export const sqlArgsHash = (sealing: ResultSealing | null, query: string): Hash => stepHash(sealing, canonicalize({ tool: 'sql', input: { query } }));
+
+/** How a call's nested calls (the `sql` command, run by its processes) get their ids and are counted. */
+export interface NestedCalls {
+  takeId(): string;
+  counted(outcome: ToolOutcome): void;
+}
+
 /** Records, runs and records one tool call: the shared path for scripts and the LLM's tools. */
 export async function runRecordedTool(
   recorder: StreamRecorder,
@@ -57,19 +68,46 @@ export async function runRecordedTool(
   invoked: { tool: string; argsHash: Hash; caller: 'llm' | 'script' },
   call: ToolCall,
   sealing: ResultSealing | null,
+  nested: NestedCalls,
   options?: { timeoutMs?: number; signal?: AbortSignal },
 ): Promise<ToolOutcome> {
   await recorder.record(['tool.invoked', { call_id: callId, tool: invoked.tool, args_hash: invoked.argsHash, caller: invoked.caller }]);
+  // Each nested call is one batch (invoked and completed: it is reported once answered), in the order
+  // reported, all of them before this call's completion.
+  let nestedRecorded = Promise.resolve();
+  const onNestedSql = (reported: NestedSqlCall) => {
+    const nestedId = nested.takeId();
+    const outcome = nestedOutcome(reported);
+    nested.counted(outcome);
+    const opened: Step = [
+      'tool.invoked',
+      { call_id: nestedId, tool: 'sql', args_hash: sqlArgsHash(sealing, reported.query), caller: invoked.caller, parent_call_id: callId },
+    ];
+    nestedRecorded = nestedRecorded.then(() => recorder.record(opened, ...completionSteps(nestedId, outcome, sealing)).then(() => undefined));
+  };
   let outcome: ToolOutcome;
   try {
-    outcome = await sandbox.run(call, options);
+    outcome = await sandbox.run(call, { timeoutMs: options?.timeoutMs, signal: options?.signal, onNestedSql });
   } catch (error) {
     // The sandbox was destroyed under the call (the drain stopped the run): the call is lost, and recorded so, closing it.
     if (!(error instanceof EphemeraError && error.code === 'SANDBOX_DESTROYED')) throw error;
     outcome = { ...plainOutcome(null, new Uint8Array(0), new Uint8Array(0)), killedBy: 'sandbox_lost' };
   }
+  await nestedRecorded;
   await recorder.record(...completionSteps(callId, outcome, sealing));
   return outcome;
+}
+
+/** A nested sql call as a call's outcome: its answer is its stdout; its file and network activity is its parent's. */
+function nestedOutcome(nested: NestedSqlCall): ToolOutcome {
+  return {
+    ...plainOutcome(nested.exitCode, nested.answer, new Uint8Array(0)),
+    killedBy: nested.killedBy,
+    durationMs: nested.durationMs,
+    cpuMs: nested.cpuMs,
+    maxRssKb: nested.maxRssKb,
+    sql: nested.sql,
+  };
 }
 
 /**
@@ -108,5 +146,6 @@ function plainOutcome(exitCode: number | null, stdout: Uint8Array, stderr: Uint8
     maxRssKb: 0,
     files: [],
     network: [],
+    sql: null,
   };
 }

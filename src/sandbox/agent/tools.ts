@@ -1,7 +1,7 @@
 /**
- * The tools offered to the model: the requested ones among bash, python and
- * grep, plus read-only helpers to list and read files (size-capped). Every one
- * runs inside the execution's sandbox (cwd /work, dataset at /data).
+ * The tools offered to the model: the requested ones among bash, python, grep
+ * and sql, plus read-only helpers to list and read files (size-capped). Every
+ * one runs inside the execution's sandbox (cwd /work, dataset at /data).
  */
 import type { ToolCall, ToolName } from '../types.js';
 
@@ -30,6 +30,13 @@ const DEFINITIONS: Record<AgentToolName, ToolDefinition> = {
     description: 'Run grep inside the sandbox with the given arguments, e.g. ["-cE", "[0-9]{3}-[0-9]{2}-[0-9]{4}", "/data/dataset.csv"].',
     input_schema: { type: 'object', properties: { args: { type: 'array', items: { type: 'string' }, description: 'Arguments to grep.' } }, required: ['args'] },
   },
+  sql: {
+    name: 'sql',
+    description:
+      'Run one read-only SQLite query over the dataset, loaded in memory as the table `dataset` with typed columns (INTEGER, REAL, DATE as YYYY-MM-DD text, TEXT). ' +
+      'Returns JSON: the table schema, the result columns and rows (at most 1,000 rows and 12 KiB of rows; "truncated" says when cut). Only SELECT, WITH and VALUES; no files, no ATTACH.',
+    input_schema: { type: 'object', properties: { query: { type: 'string', description: 'One SQL statement.' } }, required: ['query'] },
+  },
   list_files: {
     name: 'list_files',
     description: 'List the files of a directory inside the sandbox (e.g. /data or /work).',
@@ -42,6 +49,9 @@ const DEFINITIONS: Record<AgentToolName, ToolDefinition> = {
   },
 };
 
+/** What one model sql call may return: its whole answer fits what the model sees of a tool call (16 KiB, run-llm.ts). */
+const MODEL_SQL_CAPS = { max_rows: 1000, max_bytes: 12 * 1024 };
+
 export function toolDefinitions(requested: readonly ToolName[]): ToolDefinition[] {
   return [...requested.map((name) => DEFINITIONS[name]), DEFINITIONS.list_files, DEFINITIONS.read_file];
 }
@@ -52,5 +62,6 @@ export function toSandboxCall(name: string, input: unknown): ToolCall | null {
   if (name === 'bash' && typeof i.command === 'string') return { kind: 'bash', command: i.command };
   if (name === 'python' && typeof i.code === 'string') return { kind: 'python', code: i.code };
   if (name === 'grep' && Array.isArray(i.args) && i.args.every((a) => typeof a === 'string')) return { kind: 'grep', args: i.args as string[] };
+  if (name === 'sql' && typeof i.query === 'string') return { kind: 'sql', query: i.query, ...MODEL_SQL_CAPS };
   return null;
 }

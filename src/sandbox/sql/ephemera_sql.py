@@ -85,10 +85,16 @@ def column_type(kinds):
     return "TEXT"
 
 
+MAX_NAME_CHARS = 1024
+
+
 def column_names(raw_names):
-    """SQL column names: an empty one becomes column_<n>, a repeat (SQLite names ignore case) gets _<n>."""
+    """SQL column names: an empty one becomes column_<n>, a repeat (SQLite names ignore case) gets _<n>.
+    Every answer carries the schema: a name longer than MAX_NAME_CHARS is refused rather than repeated."""
     names, seen = [], set()
     for n, raw in enumerate(raw_names, start=1):
+        if len(raw) > MAX_NAME_CHARS:
+            raise dataset_invalid(f"column {n}'s name is longer than {MAX_NAME_CHARS} characters")
         name = raw if raw and "\0" not in raw else f"column_{n}"
         while name.lower() in seen:
             name = f"{name}_{n}"
@@ -431,7 +437,7 @@ def run(db, authorizer, query, caps):
 
 def parse_args(argv):
     if len(argv) < 2 or argv[1] not in LOADERS or len(argv) % 2 != 0:
-        raise SqlError("SQL_USAGE", "usage: ephemera_sql.py <dataset-file> <csv|json|txt> [--max-rows N] [--max-bytes N] [--max-seconds N]")
+        raise SqlError("SQL_USAGE", "usage: ephemera_sql.py [--serve] <dataset-file> <csv|json|txt> [--max-rows N] [--max-bytes N] [--max-seconds N]")
     caps = dict(DEFAULTS)
     for flag, value in zip(argv[2::2], argv[3::2]):
         if flag not in caps or not re.fullmatch(r"[1-9][0-9]{0,9}", value):
@@ -440,8 +446,7 @@ def parse_args(argv):
     return argv[0], argv[1], caps
 
 
-def read_query():
-    data = sys.stdin.buffer.read(MAX_QUERY_BYTES + 1)
+def decode_query(data):
     if len(data) > MAX_QUERY_BYTES:
         raise SqlError("SQL_QUERY_TOO_LARGE", f"the query is over {MAX_QUERY_BYTES} bytes")
     try:
@@ -450,28 +455,81 @@ def read_query():
         raise SqlError("SQL_QUERY_INVALID", "the query is not UTF-8") from None
 
 
+class Engine:
+    """One dataset, loaded on the first query that passes its first-word check, then locked read-only."""
+
+    def __init__(self, path, fmt):
+        self.path, self.fmt = path, fmt
+        self.db = self.authorizer = self.schema = self.unloadable = None
+
+    def answer(self, query, caps):
+        check_statement(query)  # before loading: a refused query costs nothing
+        if self.unloadable:
+            raise self.unloadable  # loading fails the same way every time: once is enough
+        if self.db is None:
+            try:
+                self.open()
+            except SqlError as e:
+                self.unloadable = e
+                raise
+        columns, rows, truncated, size = run(self.db, self.authorizer, query, caps)
+        return {
+            "table": "dataset",
+            "schema": self.schema,
+            "columns": columns,
+            "rows": rows,
+            "row_count": len(rows),
+            "truncated": truncated,
+            "bytes": size,
+        }
+
+    def open(self):
+        db = sqlite3.connect(":memory:", isolation_level=None)  # autocommit: no implicit BEGIN
+        if hasattr(db, "enable_load_extension"):  # Debian's build has no extension loading at all; another might
+            db.enable_load_extension(False)
+        db.text_factory = lambda b: b.decode("utf-8", "replace")  # CAST(x'ff' AS TEXT) is not an error
+        db.execute("PRAGMA temp_store = MEMORY")  # sorts and temporary b-trees never spill to a file
+        self.schema = load(db, self.path, self.fmt)
+        self.authorizer = lock(db)
+        self.db = db
+
+
 def main(argv):
     path, fmt, caps = parse_args(argv)
-    csv.field_size_limit(MAX_VALUE_CHARS)  # the default, 128 Ki characters, would refuse a long text field
-    query = read_query()
-    check_statement(query)  # before loading: a refused query costs nothing
-    db = sqlite3.connect(":memory:", isolation_level=None)  # autocommit: no implicit BEGIN
-    if hasattr(db, "enable_load_extension"):  # Debian's build has no extension loading at all; another might
-        db.enable_load_extension(False)
-    db.text_factory = lambda b: b.decode("utf-8", "replace")  # CAST(x'ff' AS TEXT) is not an error
-    db.execute("PRAGMA temp_store = MEMORY")  # sorts and temporary b-trees never spill to a file
-    schema = load(db, path, fmt)
-    authorizer = lock(db)
-    columns, rows, truncated, size = run(db, authorizer, query, caps)
-    return {
-        "table": "dataset",
-        "schema": schema,
-        "columns": columns,
-        "rows": rows,
-        "row_count": len(rows),
-        "truncated": truncated,
-        "bytes": size,
-    }
+    query = decode_query(sys.stdin.buffer.read(MAX_QUERY_BYTES + 1))
+    return Engine(path, fmt).answer(query, caps)
+
+
+def serve(argv):
+    """--serve: one engine for a run's queries (docs/sql-tool.md §7). Each request is one line of JSON,
+    {"query": text, "max_rows": n, "max_bytes": n}; each answer one line, as main() writes it. The dataset is
+    loaded once, on the first query that gets that far; a query's error leaves the engine serving."""
+    path, fmt, caps = parse_args(argv)
+    no_dump()
+    engine = Engine(path, fmt)
+    for line in sys.stdin.buffer:
+        try:
+            request = json.loads(line)
+            query = request["query"]
+            limits = dict(caps, **{"--max-rows": request["max_rows"], "--max-bytes": request["max_bytes"]})
+            if not isinstance(query, str) or any(type(v) is not int or v < 1 for v in limits.values()):
+                raise ValueError("a request of the wrong shape")
+            write(engine.answer(decode_query(query.encode("utf-8", "surrogatepass")), limits))
+        except SqlError as e:
+            write({"error": {"code": e.code, "message": e.message}})
+        except MemoryError:
+            write({"error": {"code": "SQL_RUNNER_FAILED", "message": "out of memory"}})
+        except Exception as e:  # a bug or a bad request: its kind only, never its message
+            write({"error": {"code": "SQL_RUNNER_FAILED", "message": f"internal error ({type(e).__name__})"}})
+
+
+def no_dump():
+    """Not dumpable: another process of the sandbox (same uid) cannot read or write this one's memory
+    (/proc/PID/mem), which holds the dataset and writes the answers the run's events record."""
+    import ctypes
+
+    if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE
+        raise SystemExit(1)
 
 
 def write(obj):
@@ -480,6 +538,14 @@ def write(obj):
 
 
 if __name__ == "__main__":
+    csv.field_size_limit(MAX_VALUE_CHARS)  # the default, 128 Ki characters, would refuse a long text field
+    if sys.argv[1:2] == ["--serve"]:
+        try:
+            serve(sys.argv[2:])
+        except SqlError as e:  # usage: the supervisor's bug
+            write({"error": {"code": e.code, "message": e.message}})
+            sys.exit(2)
+        sys.exit(0)
     try:
         write(main(sys.argv[1:]))
         sys.exit(0)

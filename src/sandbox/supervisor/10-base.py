@@ -4,7 +4,9 @@ Runs as the only long-lived process inside one execution's bubblewrap sandbox.
 Reads one JSON request per line on stdin, answers one JSON line on stdout.
 Every tool call runs in its own session with rlimits and a deadline; after each
 call every other process in the sandbox's PID namespace is killed, so no
-background process outlives the call that started it (THREATS B23, A13).
+background process outlives the call that started it (THREATS B23, A13); the
+one exception is the sql tool's engine, which this supervisor starts, not a
+tool (45-sql.py).
 With file tracing, one strace outside the sandbox traces every process in it;
 the executor attributes a call's lines by the markers this supervisor leaves
 in the trace (mark()) before and after the call.
@@ -13,7 +15,7 @@ The sandbox gets the supervisor as one file through a pipe, so its parts are
 joined in name order by the host (protocol.ts, supervisorSource): this base
 (imports, the protocol, the tools' environment, process bookkeeping), then the
 network proxy, the seccomp filter, tool calls, and the request loop. Each part
-uses what the parts before it define.
+uses what the parts before it define, but for the sql part (45), whose hooks the call loop (40) calls.
 
 SECURITY: this file is copied in read-only (--ro-bind-data); the sandbox has
 no network, no host filesystem beyond read-only system directories, and no
@@ -124,9 +126,9 @@ def others():
     return pids
 
 
-def kill_others():
+def kill_others(keep=()):
     for _ in range(50):
-        pids = others()
+        pids = [pid for pid in others() if pid not in keep]
         if not pids:
             return 0
         for pid in pids:
@@ -136,7 +138,7 @@ def kill_others():
                 pass
         reap()
         time.sleep(0.01)
-    return len(others())
+    return len([pid for pid in others() if pid not in keep])
 
 
 def reap():

@@ -100,6 +100,8 @@ def threads_of(pid):
 
 def run(request):
     call = request["call"]
+    if call["kind"] == "sql":
+        return run_sql(request)
     limits = request["limits"]
     cap = limits["output_bytes"]
     hard_cap = limits["output_hard_bytes"]
@@ -144,9 +146,16 @@ def run(request):
         if watch.over_memory():
             killed_by = "memory"
             break
-        if open_fds:
-            ready, _, _ = select.select(open_fds, [], [], min(remaining, 0.05))
+        # The call's pipes, and the sql command's connections (45-sql.py) when the run offers sql.
+        readers, writers = open_fds + sql_readers(), sql_writers()
+        if readers or writers:
+            ready, ready_w, _ = select.select(readers, writers, [], min(remaining, 0.05))
+            for fd in ready_w:
+                sql_writable(fd)
             for fd in ready:
+                if fd not in streams:
+                    sql_readable(fd, deadline, watch, limits)
+                    continue
                 chunk = os.read(fd, 65536)
                 if not chunk:
                     open_fds.remove(fd)
@@ -166,7 +175,7 @@ def run(request):
             if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
                 exited = True
                 drain_until = time.monotonic() + 0.25
-            elif not open_fds:
+            elif not readers and not writers:
                 time.sleep(0.01)
     # A full tmpfs is a breach of the disk limit: the call ends as killed by it.
     if killed_by is None and any(disk_full(p) for p in ("/work", "/out", "/tmp")):
@@ -186,7 +195,8 @@ def run(request):
         _, status = os.waitpid(pid, 0)  # its own status if it had exited, else the SIGKILL's
     except ChildProcessError:
         status = None
-    kill_others()
+    kill_others(keep=engine_pids())
+    sql_close_all()
     for fd in (out_r, err_r):
         try:
             os.close(fd)
@@ -217,4 +227,5 @@ def run(request):
         "duration_ms": int((time.monotonic() - started) * 1000),
         "cpu_ms": max(cpu_ms, 0),
         "max_rss_kb": after.ru_maxrss,
+        "sql": None,
     }

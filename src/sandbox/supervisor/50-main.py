@@ -8,6 +8,7 @@ def init(request):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o555)
         with os.fdopen(fd, "w") as handle:
             handle.write(script["content"])
+    sql_init(request["sql"])
     mark("ready")  # before any tool runs: the executor learns this process's host pid from it
     return {"pid": SELF, "seccomp": seccomp_works()}
 

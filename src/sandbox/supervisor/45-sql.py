@@ -1,0 +1,305 @@
+# The sql tool (docs/sql-tool.md §7): one engine per run, started on the first query and kept across calls
+# (loading is most of a query's cost), so it is the one process besides this supervisor that outlives a call.
+# A model's sql call asks it directly (run_sql); any process of a call asks it through the `sql` command, whose
+# requests arrive on an abstract unix socket of the sandbox's own network namespace (no file a tool could
+# replace) and are reported to the executor as nested calls, one notice each, before the call's reply.
+# Part of the supervisor (10-base.py says how the parts are joined).
+
+SQL = PROTOCOL["sql"]
+sql_config = None  # init's: {"format", "max_seconds"} when the run offers sql
+sql_listener = None
+sql_connections = {}  # fd -> SqlConnection
+engine = None  # {"pid", "to", "from"} while it lives
+
+
+def sql_init(config):
+    global sql_config, sql_listener, socket
+    if config is None:
+        return
+    import socket
+
+    sql_config = config
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC)
+    listener.bind("\0" + SQL["socket"])
+    listener.listen(SQL["max_connections"])
+    sql_listener = listener
+    ENV["PATH"] = SQL["bin_dir"] + ":" + ENV["PATH"]
+    ENV[SQL["socket_env"]] = SQL["socket"]
+
+
+def engine_pids():
+    return (engine["pid"],) if engine else ()
+
+
+def engine_start(limits):
+    to_r, to_w = os.pipe()
+    from_r, from_w = os.pipe()
+    argv = ["/usr/bin/python3", "-I", "-S", SQL["engine_path"], "--serve", ENV[PROTOCOL["dataset_env"]], sql_config["format"],
+            "--max-seconds", str(sql_config["max_seconds"])]
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.dup2(to_r, 0)
+            os.dup2(from_w, 1)
+            os.dup2(os.open("/dev/null", os.O_WRONLY), 2)
+            os.closerange(3, 65536)
+            os.chdir("/work")
+            limiter(limits)()  # the same session, rlimits and seccomp filter as any tool process
+            os.execve(argv[0], argv, ENV)
+        except BaseException:
+            os._exit(127)
+    os.close(to_r)
+    os.close(from_w)
+    return {"pid": pid, "to": to_w, "from": from_r}
+
+
+def engine_alive():
+    try:
+        return os.waitid(os.P_PID, engine["pid"], os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    except ChildProcessError:  # reaped already (reap() after a call)
+        return False
+
+
+def engine_stop(kill=True):
+    """Ends the engine (or reaps it, dead already): how it ended, as a killed_by."""
+    global engine
+    if engine is None:
+        return None
+    if kill:
+        try:
+            os.kill(engine["pid"], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        _, status = os.waitpid(engine["pid"], 0)
+    except ChildProcessError:
+        status = None
+    for fd in (engine["to"], engine["from"]):
+        os.close(fd)
+    engine = None
+    if status is not None and os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        # SIGKILL from no one here is the memory limit's (the cgroup's OOM killer); SIGXCPU the CPU limit's.
+        return {signal.SIGKILL: "memory", signal.SIGXCPU: "cpu"}.get(sig, "sandbox_lost")
+    return "sandbox_lost"
+
+
+def engine_usage(pid):
+    """CPU milliseconds so far and peak resident KiB of the engine, from /proc (0 once it is gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        cpu_ms = (int(fields[11]) + int(fields[12])) * 1000 // os.sysconf("SC_CLK_TCK")
+        with open("/proc/%d/status" % pid) as f:
+            rss = next((int(line.split()[1]) for line in f if line.startswith("VmHWM:")), 0)
+        return cpu_ms, rss
+    except (OSError, ValueError, IndexError):
+        return 0, 0
+
+
+def sql_ask(query, max_rows, max_bytes, deadline, watch, limits, hard_cap):
+    """One query to the engine (started if it is not running), bounded by the call's deadline, memory and output.
+    Returns the run reply's members for it: exit_code, killed_by, stdout (the answer line), sql (its summary)."""
+    global engine
+    started = time.monotonic()
+    if engine is not None and not engine_alive():
+        engine_stop(kill=False)  # killed between queries (by a tool: same uid): a fresh one loads again
+    if engine is None:
+        engine = engine_start(limits)
+    pid = engine["pid"]
+    cpu_before, _ = engine_usage(pid)
+    request = json_dumps({"query": query, "max_rows": max_rows, "max_bytes": max_bytes}).encode() + b"\n"
+    answer, killed_by = bytearray(), None
+    try:
+        write_all(engine["to"], request)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                killed_by = "timeout"
+                break
+            if watch.over_memory():
+                killed_by = "memory"
+                break
+            if select.select([engine["from"]], [], [], min(remaining, 0.05))[0]:
+                chunk = os.read(engine["from"], 1 << 20)
+                if not chunk:
+                    killed_by = "ended"
+                    break
+                answer += chunk
+                if answer.endswith(b"\n"):
+                    break
+                if len(answer) > hard_cap:
+                    killed_by = "output_limit"
+                    break
+    except OSError:  # the engine is gone: its pipe broke
+        killed_by = "ended"
+    cpu_after, rss = engine_usage(pid)
+    if killed_by is not None:
+        how = engine_stop(kill=killed_by != "ended")
+        killed_by = how if killed_by == "ended" else killed_by
+        cpu_after = cpu_before  # unknown once it is gone
+        answer = None
+    summary = sql_summary(answer) if answer is not None else None
+    return {
+        "exit_code": None if summary is None else (0 if summary["error_code"] is None else 1 if summary["error_code"] == "SQL_RUNNER_FAILED" else 2),
+        "killed_by": killed_by,
+        "answer": bytes(answer[:-1]) if answer is not None else b"",
+        "duration_ms": int((time.monotonic() - started) * 1000),
+        "cpu_ms": max(cpu_after - cpu_before, 0),
+        "max_rss_kb": rss,
+        "sql": summary,
+    }
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def sql_summary(answer):
+    """What the events keep of an answer: rows returned, their bytes, whether cut, the error's code."""
+    try:
+        value = json_loads(answer.decode("utf-8"))
+        if "error" in value:
+            return {"rows": 0, "bytes": 0, "truncated": False, "error_code": str(value["error"]["code"])}
+        return {"rows": int(value["row_count"]), "bytes": int(value["bytes"]), "truncated": value["truncated"] is True, "error_code": None}
+    except (ValueError, KeyError, TypeError):
+        return {"rows": 0, "bytes": 0, "truncated": False, "error_code": "SQL_RUNNER_FAILED"}
+
+
+def run_sql(request):
+    """A model's sql call: the query straight to the engine; the answer is the call's stdout."""
+    call = request["call"]
+    check_sql_request(call["query"], call["max_rows"], call["max_bytes"])
+    limits = request["limits"]
+    mark("begin-%d" % request["mark"])
+    asked = sql_ask(call["query"], call["max_rows"], call["max_bytes"], time.monotonic() + request["timeout_ms"] / 1000.0, Watch(limits),
+                    limits, limits["output_hard_bytes"])
+    mark("end-%d" % request["mark"])
+    out = asked["answer"][: limits["output_bytes"]]
+    return {
+        "exit_code": asked["exit_code"],
+        "killed_by": asked["killed_by"],
+        "stdout": b64(out),
+        "stderr": "",
+        "stderr_tail": "",
+        "stdout_bytes": len(asked["answer"]),
+        "stderr_bytes": 0,
+        "truncated": len(out) < len(asked["answer"]),
+        "duration_ms": asked["duration_ms"],
+        "cpu_ms": asked["cpu_ms"],
+        "max_rss_kb": asked["max_rss_kb"],
+        "sql": asked["sql"],
+    }
+
+
+def check_sql_request(query, max_rows, max_bytes):
+    if not isinstance(query, str) or not all(type(v) is int for v in (max_rows, max_bytes)):
+        raise ValueError("not an sql request")
+    if not (1 <= max_rows <= SQL["max_rows"] and 1 <= max_bytes <= SQL["max_bytes"]):
+        raise ValueError("sql caps out of range")
+
+
+class SqlConnection:
+    """One `sql` command's request (JSON, then the client's end of writing) and, once answered, its answer."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.inbox = bytearray()
+        self.outbox = None
+
+
+def sql_readers():
+    if sql_listener is None:
+        return []
+    return [sql_listener.fileno()] + [fd for fd, c in sql_connections.items() if c.outbox is None]
+
+
+def sql_writers():
+    return [fd for fd, c in sql_connections.items() if c.outbox is not None]
+
+
+def sql_readable(fd, deadline, watch, limits):
+    if fd == sql_listener.fileno():
+        try:
+            sock, _ = sql_listener.accept()
+        except OSError:
+            return
+        if len(sql_connections) >= SQL["max_connections"]:
+            sock.close()  # the client says the engine is busy
+            return
+        sock.setblocking(False)
+        sql_connections[sock.fileno()] = SqlConnection(sock)
+        return
+    connection = sql_connections[fd]
+    try:
+        chunk = connection.sock.recv(65536)
+    except OSError:
+        chunk = b""
+        connection.inbox = None
+    if chunk:
+        connection.inbox += chunk
+        if len(connection.inbox) > SQL["max_request_bytes"]:
+            connection.outbox = sql_error_answer("SQL_QUERY_TOO_LARGE", "the request is over %d bytes" % SQL["max_request_bytes"])
+        return
+    if connection.inbox is None:
+        sql_drop(fd)
+        return
+    connection.outbox = sql_nested(bytes(connection.inbox), deadline, watch, limits)
+
+
+def sql_nested(data, deadline, watch, limits):
+    """A `sql` command's request, run and reported to the executor as a call of its own: the answer to send back."""
+    try:
+        request = json_loads(data.decode("utf-8"))
+        query, max_rows, max_bytes = request["query"], request["max_rows"], request["max_bytes"]
+        check_sql_request(query, max_rows, max_bytes)
+    except (ValueError, KeyError, TypeError):
+        # The command's own checks make this a request written by hand: not a query, so not a call.
+        return sql_error_answer("SQL_USAGE", "not a request of the sql command")
+    # The answer: the rows (max_bytes) and the schema (at most 2,000 names of 1,024 characters, escaped).
+    asked = sql_ask(query, max_rows, max_bytes, deadline, watch, limits, max_bytes + (16 << 20))
+    notify("sql", dict({key: asked[key] for key in ("exit_code", "killed_by", "duration_ms", "cpu_ms", "max_rss_kb", "sql")},
+                       query=query, answer=b64(asked["answer"])))
+    if asked["killed_by"]:
+        return sql_error_answer("SQL_RUNNER_FAILED", "the sql engine was stopped (%s)" % asked["killed_by"])
+    return asked["answer"] + b"\n"
+
+
+def notify(kind, members):
+    # A notice of the wrong shape is this file's bug: it fails here, not in the executor's reading.
+    if set(members) != set(PROTOCOL["notices"][kind]):
+        raise AssertionError("a %s notice with members %s" % (kind, sorted(members)))
+    reply(dict(members, notice=kind))
+
+
+def sql_error_answer(code, message):
+    return json_dumps({"error": {"code": code, "message": message}}).encode() + b"\n"
+
+
+def sql_writable(fd):
+    connection = sql_connections[fd]
+    try:
+        sent = connection.sock.send(connection.outbox)
+    except OSError:
+        sql_drop(fd)
+        return
+    connection.outbox = connection.outbox[sent:]
+    if not connection.outbox:
+        sql_drop(fd)
+
+
+def sql_drop(fd):
+    sql_connections.pop(fd).sock.close()
+
+
+def sql_close_all():
+    """At a call's end: every connection closed, and the backlog of clients killed with the call emptied."""
+    for fd in list(sql_connections):
+        sql_drop(fd)
+    while sql_listener is not None:
+        try:
+            sql_listener.accept()[0].close()
+        except OSError:
+            return
