@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.js';
 import type { EventEnvelope } from '../../events/index.js';
 import { answerReply, startMessagesServer, toolUseReply, type MessagesServer } from '../../sandbox/agent/testing/messages-server.js';
+import { generateResultKey } from '../../seal/result-key.js';
 import { createServices, type Services } from '../../services.js';
 import { verifyCertificate, type Certificate } from '../../verify/index.js';
 import { execute } from './handler.js';
@@ -31,11 +32,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(sandbox: Record<string, unknown>): Promise<Certificate> {
+async function run(sandbox: Record<string, unknown>, resultRecipient?: string): Promise<Certificate> {
   services ??= await createServices(loadConfig({ EPHEMERA_DATA_DIR: dir }));
   const request = parseExecuteRequest({
     dataset: { data: `base64:${Buffer.from(DATASET).toString('base64')}`, format: 'csv' },
     sandbox: { environment: { timeout_seconds: 30, max_memory_mb: 256 }, ...sandbox },
+    ...(resultRecipient ? { result_recipient: resultRecipient } : {}),
   });
   return (await execute(request, services)).certificate;
 }
@@ -122,6 +124,18 @@ describe('runs with the sql tool', () => {
       ['sql', 'llm', 2],
       ['bash', 'llm', 1],
     ]);
+    expect((await verifyCertificate(certificate)).valid).toBe(true);
+  });
+
+  it("keys a query's hash with the run's salt when the result is sealed: a guessable query is not recognisable", async () => {
+    const { public_key } = await generateResultKey();
+    const query = 'SELECT count(*) FROM dataset';
+    const certificate = await run({ tools: ['bash', 'sql'], scripts: { 'q.sh': `sql "${query}"\n` }, entrypoint: 'q.sh' }, public_key);
+    const nested = ofType(certificate, 'tool.invoked')
+      .map(data)
+      .find((d) => d.tool === 'sql')!;
+    expect(nested.parent_call_id).toBe('call_1');
+    expect(nested.args_hash).not.toBe(sqlArgsHash(null, query));
     expect((await verifyCertificate(certificate)).valid).toBe(true);
   });
 

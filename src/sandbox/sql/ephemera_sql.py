@@ -411,6 +411,7 @@ def run(db, authorizer, query, caps):
         return 0
 
     db.set_progress_handler(over_time, 10000)
+    authorizer.refused = None  # a refusal is this query's: the engine serves many (--serve)
     rows, size, truncated = [], 2, False  # size: the JSON of the rows array, "[" and "]" included
     try:
         cursor = db.execute(query)

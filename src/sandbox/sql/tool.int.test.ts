@@ -75,6 +75,11 @@ describe('the sql tool in the sandbox', () => {
       const outcome = await sandbox.run(query("DELETE FROM dataset WHERE name = 'ann'"));
       expect({ exit: outcome.exitCode, sql: outcome.sql }).toEqual({ exit: 2, sql: { rows: 0, bytes: 0, truncated: false, error_code: 'SQL_QUERY_REFUSED' } });
       expect(JSON.parse(text(outcome.stdout)).error.code).toBe('SQL_QUERY_REFUSED');
+      // One engine answers many queries: a refusal is its query's, not the next one's.
+      const refusedCall = await sandbox.run(query("SELECT readfile('/etc/passwd')"));
+      expect(refusedCall.sql?.error_code).toBe('SQL_QUERY_REFUSED');
+      const typo = await sandbox.run(query('SELECT nme FROM dataset'));
+      expect(JSON.parse(text(typo.stdout)).error).toEqual({ code: 'SQL_QUERY_INVALID', message: 'no such column: nme' });
       const after = await sandbox.run(query('SELECT count(*) FROM dataset'));
       expect(JSON.parse(text(after.stdout)).rows).toEqual([[3]]);
     });
