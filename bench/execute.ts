@@ -37,12 +37,15 @@ function profiled(command: string[]): Promise<void> {
     uid: SANDBOX_UID,
     gid: SANDBOX_UID,
     env: { PATH: '/usr/bin:/bin' },
+    sqlClientFd: 5,
   });
   const child = spawn(argv[0]!, [...argv.slice(1, argv.indexOf('/usr/bin/python3', argv.indexOf('--'))), ...command], {
-    stdio: ['ignore', 'ignore', 'inherit', 'pipe', 'pipe'],
+    stdio: ['ignore', 'ignore', 'inherit', 'pipe', 'pipe', 'pipe'],
   });
-  (child.stdio[3] as Writable).end('x');
-  (child.stdio[4] as Writable).end('pass\n');
+  const [, , , dataset, supervisor, sqlCommand] = child.stdio as unknown as Writable[];
+  dataset!.end('x');
+  supervisor!.end('pass\n');
+  sqlCommand!.end('#!/bin/sh\n');
   return new Promise((resolve, reject) => child.once('error', reject).once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`)))));
 }
 

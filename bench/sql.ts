@@ -145,7 +145,7 @@ async function servedOutside(csvPath: string, queries: string[]): Promise<number
   try {
     for (const query of queries) {
       const started = performance.now();
-      engine.stdin!.write(`${JSON.stringify({ query, max_rows: 1000, max_bytes: 65536 })}\n`);
+      engine.stdin!.write(`${JSON.stringify({ query, max_rows: 1000, max_bytes: 65536, max_ms: 600_000 })}\n`);
       const { value } = await lines.next();
       if (!String(value).includes('"row_count":1000')) throw new Error(`the runner answered ${String(value).slice(0, 200)}`);
       seconds.push((performance.now() - started) / 1000);
@@ -171,7 +171,7 @@ async function throughTheTool(csvPath: string, queries: string[]): Promise<numbe
   try {
     for (const query of queries) {
       const started = performance.now();
-      const outcome = await sandbox.run({ kind: 'sql', query, max_rows: 1000, max_bytes: 65536 });
+      const outcome = await sandbox.run({ kind: 'sql', query, max_rows: 1000, max_bytes: 65536, max_seconds: 600 });
       if (outcome.sql?.rows !== 1000) throw new Error(`the tool answered ${Buffer.from(outcome.stdout).toString().slice(0, 200)}`);
       seconds.push((performance.now() - started) / 1000);
     }

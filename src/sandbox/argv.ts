@@ -16,8 +16,8 @@
  * - /work, /out, /tmp are size-capped tmpfs; /proc shows only this sandbox's processes, /proc/sys is empty and read-only; no /sys;
  * - the environment is cleared and only an allow-list set (no key, broker, database or socket path).
  * - no further user namespaces (--disable-userns); the network proxy socket is bound only when hosts are allowed.
- * - the sql tool's engine and command, when the run offers sql, are fed through pipes into read-only files on the
- *   root, which is remounted read-only after them: no tool can change, rename or shadow them.
+ * - the `sql` command (and the sql engine, when the run offers sql) are fed through pipes into read-only files on
+ *   the root, which is remounted read-only after them: no tool can change, rename or shadow them.
  * - every tool process runs under a seccomp filter the supervisor installs before exec (supervisor.py: ptrace,
  *   process_vm_*, bpf, io_uring, mounts and namespaces, keyring, modules are EPERM; another ABI is killed).
  *   bwrap's own --seccomp would also bind the tracee's startup, which must stay traceable; hence the filter sits below it.
@@ -50,8 +50,10 @@ export interface BwrapProfile {
   proxySocketPath?: string;
   /** Host path one strace around bwrap writes to for the sandbox's life (see TRACED_SYSCALLS); absent: untraced. */
   traceOutput?: string;
-  /** File descriptors (in bwrap's process) the sql engine and the `sql` command are read from; absent: no sql. */
-  sqlFds?: { engine: number; client: number };
+  /** File descriptor (in bwrap's process) the `sql` command is read from: in every sandbox, so that it can say when a run offers no sql. */
+  sqlClientFd: number;
+  /** File descriptor the sql engine is read from, when the run offers sql; absent: no engine. */
+  sqlEngineFd?: number;
 }
 
 export const SUPERVISOR_PATH_INSIDE = PROTOCOL.supervisor_path;
@@ -110,29 +112,17 @@ export const dropTo = (hostUid: number | undefined): string[] =>
 /** strace: follow forks, filter in the kernel (seccomp-bpf), no signal or exit lines. */
 const tracer = (output: string) => ['/usr/bin/strace', '-f', '--seccomp-bpf', '-qq', '-e', `trace=${TRACED_SYSCALLS}`, '-e', 'signal=none', '-o', output, '--'];
 
-/** The sql tool's two files, on the root (read-only once it is remounted): tools can neither change nor replace them. */
-const sqlMounts = (fds: { engine: number; client: number }) => [
-  ...['--dir', dirname(PROTOCOL.sql.engine_path), '--dir', PROTOCOL.sql.bin_dir],
-  ...['--perms', '0444', '--ro-bind-data', String(fds.engine), PROTOCOL.sql.engine_path],
-  ...['--perms', '0555', '--ro-bind-data', String(fds.client), PROTOCOL.sql.client_path],
+/** The sql tool's files, on the root (read-only once it is remounted): tools can neither change nor replace them. */
+const sqlMounts = (client: number, engine: number | undefined) => [
+  ...['--dir', PROTOCOL.sql.bin_dir, '--perms', '0555', '--ro-bind-data', String(client), PROTOCOL.sql.client_path],
+  ...(engine === undefined ? [] : ['--dir', dirname(PROTOCOL.sql.engine_path), '--perms', '0444', '--ro-bind-data', String(engine), PROTOCOL.sql.engine_path]),
 ];
 
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function buildBwrapArgv(p: BwrapProfile): string[] {
   if (!FILE_NAME.test(p.datasetFile)) throw new TypeError('datasetFile must be a plain file name');
-  for (const n of [
-    p.workBytes,
-    p.outBytes,
-    p.tmpBytes,
-    p.datasetFd,
-    p.supervisorFd,
-    p.uid,
-    p.gid,
-    p.hostUid ?? 0,
-    p.sqlFds?.engine ?? 0,
-    p.sqlFds?.client ?? 0,
-  ]) {
+  for (const n of [p.workBytes, p.outBytes, p.tmpBytes, p.datasetFd, p.supervisorFd, p.uid, p.gid, p.hostUid ?? 0, p.sqlClientFd, p.sqlEngineFd ?? 0]) {
     if (!Number.isSafeInteger(n) || n < 0) throw new TypeError('sizes, fds and ids must be non-negative integers');
   }
   const env = Object.entries(p.env).flatMap(([k, v]) => ['--setenv', k, v]);
@@ -171,7 +161,7 @@ export function buildBwrapArgv(p: BwrapProfile): string[] {
     '--dir', PROTOCOL.run_dir,
     '--ro-bind-data', String(p.supervisorFd), SUPERVISOR_PATH_INSIDE,
     ...(p.proxySocketPath ? ['--ro-bind', p.proxySocketPath, PROXY_SOCKET_INSIDE] : []),
-    ...(p.sqlFds ? sqlMounts(p.sqlFds) : []),
+    ...sqlMounts(p.sqlClientFd, p.sqlEngineFd),
     '--size', String(p.tmpBytes), '--tmpfs', '/tmp',
     '--size', String(p.workBytes), '--tmpfs', '/work',
     '--size', String(p.outBytes), '--tmpfs', '/out',

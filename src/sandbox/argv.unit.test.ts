@@ -13,6 +13,7 @@ const profile: BwrapProfile = {
   gid: 65534,
   env: { DATASET_PATH: '/data/dataset.csv' },
   traceOutput: '/tmp/ephemera-trace-x/trace.fifo',
+  sqlClientFd: 5,
 };
 const pairs = (argv: string[], flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
 
@@ -34,7 +35,7 @@ describe('buildBwrapArgv', () => {
       expect(withCache[withCache.indexOf('/etc/ld.so.cache', withCache.indexOf('--ro-bind', withCache.indexOf('/usr') + 2)) + 1]).toBe('/etc/ld.so.cache');
     });
     it('feeds the dataset from a file descriptor into a read-only /data tmpfs, and the supervisor likewise', () => {
-      expect(pairs(argv, '--ro-bind-data')).toEqual(['4', '3']);
+      expect(pairs(argv, '--ro-bind-data')).toEqual(['4', '5', '3']); // the supervisor, the sql command, the dataset
       expect(argv[argv.indexOf('--ro-bind-data') + 2]).toBe('/run/ephemera/supervisor.py');
       expect(argv[argv.lastIndexOf('--ro-bind-data') + 2]).toBe('/data/dataset.csv');
       expect(pairs(argv, '--remount-ro')).toEqual(['/proc/sys', '/dev', '/data', '/']);
@@ -43,15 +44,15 @@ describe('buildBwrapArgv', () => {
       expect(argv.join(' ')).toContain('--proc /proc --tmpfs /proc/sys --remount-ro /proc/sys');
       expect(argv).toContain('--disable-userns');
     });
-    it("binds the sql tool's engine and command read-only, on the root remounted read-only after them, only when the run offers sql", () => {
-      expect(argv.join(' ')).not.toContain('/opt/ephemera');
-      const withSql = buildBwrapArgv({ ...profile, sqlFds: { engine: 5, client: 6 } });
-      const at = (...flags: string[]) => withSql.findIndex((_, i) => flags.every((f, j) => withSql[i + j] === f));
-      const engine = at('--perms', '0444', '--ro-bind-data', '5', '/opt/ephemera/lib/ephemera_sql.py');
-      const command = at('--perms', '0555', '--ro-bind-data', '6', '/opt/ephemera/bin/sql');
-      expect(engine).toBeGreaterThan(0);
-      expect(command).toBeGreaterThan(engine);
-      expect(at('--remount-ro', '/')).toBeGreaterThan(command);
+    it('binds the sql command in every sandbox and the engine only when the run offers sql, read-only, on the root remounted read-only after them', () => {
+      const at = (argv: string[], ...flags: string[]) => argv.findIndex((_, i) => flags.every((f, j) => argv[i + j] === f));
+      const command = at(argv, '--perms', '0555', '--ro-bind-data', '5', '/opt/ephemera/bin/sql');
+      expect(command).toBeGreaterThan(0);
+      expect(argv.join(' ')).not.toContain('ephemera_sql.py');
+      const withSql = buildBwrapArgv({ ...profile, sqlEngineFd: 6 });
+      const engine = at(withSql, '--perms', '0444', '--ro-bind-data', '6', '/opt/ephemera/lib/ephemera_sql.py');
+      expect(engine).toBeGreaterThan(at(withSql, '--perms', '0555', '--ro-bind-data', '5', '/opt/ephemera/bin/sql'));
+      expect(at(withSql, '--remount-ro', '/')).toBeGreaterThan(engine);
     });
     it('binds the network proxy socket only when hosts are allowed', () => {
       expect(argv).not.toContain('/run/ephemera/proxy.sock');

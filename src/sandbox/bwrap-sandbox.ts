@@ -81,7 +81,8 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
     hostUid: HOST_UID,
     datasetFd: 3,
     datasetFile: spec.datasetFile,
-    sqlFds: spec.sql ? { engine: 5, client: 6 } : undefined,
+    sqlClientFd: 5,
+    sqlEngineFd: spec.sql ? 6 : undefined,
     workBytes: spec.limits.workBytes,
     outBytes: spec.limits.outBytes,
     tmpBytes: TMP_BYTES,
@@ -91,7 +92,7 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   });
   // The shell joins the cgroups, then becomes the tracer (or bwrap): no process of the sandbox is ever outside them.
   const child = spawn('/bin/sh', ['-c', `${limits.joinCommand()} && ulimit -c 0 && exec "$@"`, 'sh', ...argv], {
-    stdio: ['pipe', 'pipe', 'ignore', 'pipe', 'pipe', ...(spec.sql ? (['pipe', 'pipe'] as const) : [])],
+    stdio: ['pipe', 'pipe', 'ignore', 'pipe', 'pipe', 'pipe', ...(spec.sql ? (['pipe'] as const) : [])],
     env: {},
   });
   if (child.pid !== undefined) limits.track(child.pid);
@@ -101,10 +102,8 @@ export async function createSandbox(spec: SandboxSpec): Promise<Sandbox> {
   const feed = (fd: number, bytes: Uint8Array) => (child.stdio as unknown as Writable[])[fd]!.on('error', () => undefined).end(bytes);
   feed(3, spec.dataset);
   feed(4, SUPERVISOR_SOURCE);
-  if (spec.sql) {
-    feed(5, SQL_SOURCES.engine);
-    feed(6, SQL_SOURCES.client);
-  }
+  feed(5, SQL_SOURCES.client);
+  if (spec.sql) feed(6, SQL_SOURCES.engine);
 
   const sandbox = new BwrapSandbox(spec, child, client, limits, exited, describe(spec, memoryBytes, limits), proxy, trace);
   try {

@@ -89,6 +89,8 @@ export const PROTOCOL = {
     /** The caps a request may ask for (rows, and bytes of the rows' JSON); the request itself at most this. */
     max_rows: 1_000_000,
     max_bytes: 16 * 1024 * 1024,
+    /** A query's own time cap, at most: past it the engine answers SQL_QUERY_TIMEOUT (the call's deadline still bounds it). */
+    max_seconds: 3600,
     max_request_bytes: 512 * 1024,
   },
   /** Each request's members besides op and id, and each reply's besides id and ok. */

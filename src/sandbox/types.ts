@@ -51,7 +51,7 @@ export type ToolCall =
   | { kind: 'python'; code: string }
   | { kind: 'grep'; args: string[] }
   /** One query to the run's SQL engine; the answer (JSON) is the call's stdout. */
-  | { kind: 'sql'; query: string; max_rows: number; max_bytes: number };
+  | { kind: 'sql'; query: string; max_rows: number; max_bytes: number; max_seconds: number };
 
 export type KilledBy = 'timeout' | 'memory' | 'pids' | 'output_limit' | 'disk' | 'cpu' | 'sandbox_lost' | null;
 

@@ -21,7 +21,7 @@ async function refusals(sandbox: Sandbox, queries: string[]): Promise<string[]> 
   const before = await listing();
   const codes: string[] = [];
   for (const query of queries) {
-    const direct = await sandbox.run({ kind: 'sql', query, max_rows: 10, max_bytes: 4096 });
+    const direct = await sandbox.run({ kind: 'sql', query, max_rows: 10, max_bytes: 4096, max_seconds: 10 });
     const viaCommand = await sandbox.run({
       kind: 'python',
       code: `import subprocess\nr = subprocess.run(["sql", ${JSON.stringify(query)}], capture_output=True, text=True)\nprint(r.returncode, r.stderr.split(":")[1].strip() if r.returncode else r.stdout)`,
@@ -79,7 +79,7 @@ export async function sqlLoadsExtension(sandbox: Sandbox): Promise<string> {
 
 /** A tool tries to replace the engine's command, take its socket, or read the engine's memory (the dataset). */
 export async function sqlEngineTampering(sandbox: Sandbox): Promise<string> {
-  await sandbox.run({ kind: 'sql', query: 'SELECT 1', max_rows: 1, max_bytes: 100 }); // the engine is up
+  await sandbox.run({ kind: 'sql', query: 'SELECT 1', max_rows: 1, max_bytes: 100, max_seconds: 10 }); // the engine is up
   const attempts = await sandbox.run({
     kind: 'python',
     code: `import os, socket, subprocess

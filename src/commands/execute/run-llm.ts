@@ -75,10 +75,16 @@ export async function runLlm(
   const deadline = AbortSignal.timeout(Math.max(1, ctx.limits.timeoutMs - (Date.now() - ctx.started)));
   const runModelTool = async (name: string, input: unknown): Promise<{ content: string; isError: boolean }> => {
     const invoked = { tool: name, argsHash: stepHash(ctx.sealing, canonicalize({ tool: name, input: input ?? null })), caller: 'llm' as const };
-    if (!allowed.has(name)) return asToolResult(await runRecordedSynthetic(ctx.recorder, ids.take(), invoked, 'this tool is not available', ctx.sealing));
+    if (!allowed.has(name))
+      return asToolResult(
+        await runRecordedSynthetic(ctx.recorder, ids.take(), invoked, `this tool is not available; the tools are ${[...allowed].join(', ')}`, ctx.sealing),
+      );
     if (name === 'list_files' || name === 'read_file') return asToolResult(await readOnlyHelper(ctx, ids, invoked, name, input));
     const call: ToolCall | null = toSandboxCall(name, input);
-    if (!call) return asToolResult(await runRecordedSynthetic(ctx.recorder, ids.take(), invoked, 'invalid input for this tool', ctx.sealing));
+    if (!call) {
+      const takes = Object.keys(tools.find((t) => t.name === name)!.input_schema.properties).join(', ');
+      return asToolResult(await runRecordedSynthetic(ctx.recorder, ids.take(), invoked, `invalid input for this tool: ${name} takes ${takes}`, ctx.sealing));
+    }
     const outcome = await runTool(invoked, call);
     killedBy ??= outcome.killedBy === 'timeout' ? 'timeout' : null;
     return asToolResult(outcome);
@@ -148,10 +154,9 @@ function systemPrompt(ctx: RunContext, tools: string[]): string {
     `The dataset is the file /data/dataset.${d.format} (format ${d.format}, ${bytes} bytes, read-only); work in /work.`,
     scripts.length ? `Scripts available in /work: ${scripts.join(', ')}.` : 'There are no scripts.',
     `Tools: ${tools.join(', ')}. Every call is recorded (as hashes) in a public execution certificate.`,
-    ...(tools.includes('sql')
-      ? [
-          'With sql, the dataset is also the read-only SQLite table `dataset` with typed columns; processes in the sandbox can ask it too, with the `sql` command.',
-        ]
+    ...(tools.includes('sql') ? ['With sql, the dataset is also the read-only SQLite table `dataset`, with typed columns.'] : []),
+    ...(tools.includes('sql') && (tools.includes('bash') || tools.includes('python'))
+      ? ['Programs you run can ask it too, with the `sql` command (`sql --csv "SELECT …"`; `sql --help`).']
       : []),
     'Do not copy personal data into your answer unless the task asks for it. End with your final answer; if it is structured, give it as one JSON object.',
   ].join('\n');

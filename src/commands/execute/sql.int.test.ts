@@ -139,9 +139,9 @@ describe('runs with the sql tool', () => {
     expect((await verifyCertificate(certificate)).valid).toBe(true);
   });
 
-  it('gives a run that did not ask for sql no sql command', async () => {
-    const certificate = await run({ tools: ['bash'], scripts: { 'q.sh': 'sql "SELECT 1" || echo "no sql: $?"\n' }, entrypoint: 'q.sh' });
-    expect(certificate.result.output).toBe('no sql: 127\n');
+  it('tells a run that did not ask for sql that it does not offer it, and records no query', async () => {
+    const certificate = await run({ tools: ['bash'], scripts: { 'q.sh': 'sql "SELECT 1" 2>&1 || echo "exit $?"\n' }, entrypoint: 'q.sh' });
+    expect(certificate.result.output).toBe('sql: this run does not offer the sql tool: add "sql" to sandbox.tools\nexit 1\n');
     expect(ofType(certificate, 'tool.invoked')).toHaveLength(1);
   });
 });

@@ -34,7 +34,7 @@ const DEFINITIONS: Record<AgentToolName, ToolDefinition> = {
     name: 'sql',
     description:
       'Run one read-only SQLite query over the dataset, loaded in memory as the table `dataset` with typed columns (INTEGER, REAL, DATE as YYYY-MM-DD text, TEXT). ' +
-      'Returns JSON: the table schema, the result columns and rows (at most 1,000 rows and 12 KiB of rows; "truncated" says when cut). Only SELECT, WITH and VALUES; no files, no ATTACH.',
+      'Returns JSON: the table schema, the result columns and rows (at most 1,000 rows and 12 KiB of rows; "truncated" says when cut). A query runs at most 30 s. Only SELECT, WITH and VALUES; no files, no ATTACH; no REGEXP (use LIKE, GLOB, instr).',
     input_schema: { type: 'object', properties: { query: { type: 'string', description: 'One SQL statement.' } }, required: ['query'] },
   },
   list_files: {
@@ -50,7 +50,7 @@ const DEFINITIONS: Record<AgentToolName, ToolDefinition> = {
 };
 
 /** What one model sql call may return: its whole answer fits what the model sees of a tool call (16 KiB, run-llm.ts). */
-const MODEL_SQL_CAPS = { max_rows: 1000, max_bytes: 12 * 1024 };
+const MODEL_SQL_CAPS = { max_rows: 1000, max_bytes: 12 * 1024, max_seconds: 30 };
 
 export function toolDefinitions(requested: readonly ToolName[]): ToolDefinition[] {
   return [...requested.map((name) => DEFINITIONS[name]), DEFINITIONS.list_files, DEFINITIONS.read_file];

@@ -164,7 +164,9 @@ def load_csv(text):
     while chunk := list(itertools.islice(records, 4096)):
         for number, row in chunk:
             if len(row) != width:
-                raise dataset_invalid(f"csv record {number} has {len(row)} fields, the header {width}")
+                if row == [""] and width > 1:
+                    raise dataset_invalid(f"csv record {number} is an empty line (the header has {width} fields)")
+                raise dataset_invalid(f"csv record {number} has {len(row)} field{'s' * (len(row) != 1)}, the header has {width}")
         columns = list(zip(*(row for _, row in chunk)))
         for i in undecided:
             values = [v for v in columns[i] if v != ""]
@@ -285,6 +287,8 @@ def load(db, path, fmt):
     del data  # the text is all that is kept while loading
     if text.startswith("\ufeff"):
         text = text[1:]  # a byte-order mark (spreadsheet exports) is not part of the first name
+    if fmt != "txt":
+        text = text.rstrip("\r\n")  # blank lines at the end (an editor's, a spreadsheet's) end nothing: no record
     names, types, rows, empty_is_null = LOADERS[fmt](text)
     columns = ", ".join(f"{quote_name(n)} {t}" for n, t in zip(names, types))
     marks = ", ".join(["NULLIF(?, '')" if empty_is_null else "?"] * len(names))
@@ -379,7 +383,10 @@ def lock(db):
 
 
 def check_statement(query):
-    word = LEADING_WORD_RE.match(query).group(1).upper()
+    match = LEADING_WORD_RE.match(query)
+    if match.end() == len(query.rstrip(";")) and not match.group(1):
+        raise SqlError("SQL_QUERY_INVALID", "the query is empty")
+    word = match.group(1).upper()
     if word in WRITING_STATEMENTS:
         raise SqlError("SQL_QUERY_REFUSED", f"{word} is refused: the sql tool only reads")
     if word not in READING_STATEMENTS:
@@ -401,7 +408,8 @@ def encode(value):
 
 
 def run(db, authorizer, query, caps):
-    deadline = time.monotonic() + caps["--max-seconds"]
+    seconds = caps.get("max_ms", caps["--max-seconds"] * 1000) / 1000
+    deadline = time.monotonic() + seconds
     timed_out = []
 
     def over_time():
@@ -429,9 +437,11 @@ def run(db, authorizer, query, caps):
             size += cost
     except (sqlite3.Error, ValueError, OverflowError) as e:
         if timed_out:
-            raise SqlError("SQL_QUERY_TIMEOUT", f"the query ran longer than {caps['--max-seconds']} s") from None
+            raise SqlError("SQL_QUERY_TIMEOUT", f"the query ran longer than {seconds:g} s") from None
         if authorizer.refused:
-            raise SqlError("SQL_QUERY_REFUSED", f"{authorizer.refused} is refused: the sql tool only reads") from None
+            raise SqlError(
+                "SQL_QUERY_REFUSED", f"{authorizer.refused} is refused: the sql tool only reads the table dataset (every answer carries its schema)"
+            ) from None
         raise SqlError("SQL_QUERY_INVALID", str(e)[:500]) from None
     return columns, rows, truncated, size
 
@@ -503,7 +513,8 @@ def main(argv):
 
 def serve(argv):
     """--serve: one engine for a run's queries (docs/sql-tool.md §7). Each request is one line of JSON,
-    {"query": text, "max_rows": n, "max_bytes": n}; each answer one line, as main() writes it. The dataset is
+    {"query": text, "max_rows": n, "max_bytes": n, "max_ms": n}; each answer one line, as main() writes it
+    (max_ms bounds the query's run, at most --max-seconds). The dataset is
     loaded once, on the first query that gets that far; a query's error leaves the engine serving."""
     path, fmt, caps = parse_args(argv)
     no_dump()
@@ -512,9 +523,10 @@ def serve(argv):
         try:
             request = json.loads(line)
             query = request["query"]
-            limits = dict(caps, **{"--max-rows": request["max_rows"], "--max-bytes": request["max_bytes"]})
+            limits = dict(caps, **{"--max-rows": request["max_rows"], "--max-bytes": request["max_bytes"], "max_ms": request["max_ms"]})
             if not isinstance(query, str) or any(type(v) is not int or v < 1 for v in limits.values()):
                 raise ValueError("a request of the wrong shape")
+            limits["max_ms"] = min(limits["max_ms"], caps["--max-seconds"] * 1000)
             write(engine.answer(decode_query(query.encode("utf-8", "surrogatepass")), limits))
         except SqlError as e:
             write({"error": {"code": e.code, "message": e.message}})

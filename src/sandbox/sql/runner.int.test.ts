@@ -139,6 +139,26 @@ describe('typed loading', () => {
     expect(answer(dataset('x\n1\n\n2\n', 'csv'), 'csv', 'SELECT x FROM dataset').rows).toEqual([[1], [null], [2]]);
   });
 
+  it('csv and JSON Lines: blank lines at the end of the file are no records; one inside says so', () => {
+    expect(answer(dataset('id,name\r\n1,a\r\n2,b\r\n\r\n\n', 'csv'), 'csv', 'SELECT count(*) FROM dataset').rows).toEqual([[2]]);
+    expect(answer(dataset('{"a":1}\n{"a":2}\n\n', 'json'), 'json', 'SELECT count(*) FROM dataset').rows).toEqual([[2]]);
+    const inside = sql(dataset('id,name\n1,a\n\n2,b\n', 'csv'), 'csv', 'SELECT 1');
+    expect(inside.out.error).toEqual({ code: 'SQL_DATASET_INVALID', message: 'csv record 3 is an empty line (the header has 2 fields)' });
+    const short = sql(dataset('id,name\n1\n', 'csv'), 'csv', 'SELECT 1');
+    expect(short.out.error?.message).toBe('csv record 2 has 1 field, the header has 2');
+    // txt keeps every line: an empty last line is a line.
+    expect(answer(dataset('a\n\n', 'txt'), 'txt', 'SELECT count(*) FROM dataset').rows).toEqual([[2]]);
+  });
+
+  it('says a query is empty when it is (blank, only comments, only a semicolon)', () => {
+    for (const query of ['', '   ', '-- nothing\n', '/* nothing */', ';']) {
+      expect(sql(dataset('x\n1\n', 'csv'), 'csv', query).out.error, JSON.stringify(query)).toEqual({
+        code: 'SQL_QUERY_INVALID',
+        message: 'the query is empty',
+      });
+    }
+  });
+
   it('json: an array of objects, one column per member in order of first appearance, typed', () => {
     const file = dataset(
       JSON.stringify([

@@ -21,7 +21,7 @@ const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({
   sql: { format: 'csv', maxSeconds: 20 },
   ...over,
 });
-const query = (q: string, max_rows = 100, max_bytes = 8192) => ({ kind: 'sql' as const, query: q, max_rows, max_bytes });
+const query = (q: string, max_rows = 100, max_bytes = 8192, max_seconds = 30) => ({ kind: 'sql' as const, query: q, max_rows, max_bytes, max_seconds });
 
 async function withSandbox<T>(over: Partial<SandboxSpec>, body: (sandbox: Sandbox) => Promise<T>): Promise<T> {
   const sandbox = await createSandbox(spec(over));
@@ -132,14 +132,28 @@ describe('the sql tool in the sandbox', () => {
     });
   });
 
-  it("stops a query at its call's deadline: the nested call and its call are killed by the timeout, and a fresh engine answers next", async () => {
+  it('answers a query past its own time cap with SQL_QUERY_TIMEOUT, leaving its call the rest of its time', async () => {
     await withSandbox({}, async (sandbox) => {
       const endless = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c';
-      const { outcome, nested } = await bash(sandbox, `sql "${endless}"`, 1500);
+      const { outcome, nested } = await bash(sandbox, `sql --max-seconds 1 "${endless}"; echo "then $?"`, 10_000);
+      expect({ exit: outcome.exitCode, killed: outcome.killedBy, out: text(outcome.stdout) }).toEqual({ exit: 0, killed: null, out: 'then 2\n' });
+      expect(text(outcome.stderr)).toContain('sql: SQL_QUERY_TIMEOUT: the query ran longer than 1 s');
+      expect(nested.map((c) => [c.exitCode, c.killedBy, c.sql?.error_code])).toEqual([[2, null, 'SQL_QUERY_TIMEOUT']]);
+      // The engine's CPU is the query's, not its parent's.
+      expect(nested[0]!.cpuMs).toBeGreaterThan(500);
+      expect(outcome.cpuMs).toBeLessThan(nested[0]!.cpuMs);
+      // Within a call shorter than its cap, the cap shrinks to leave the call time to use the answer.
+      const direct = await sandbox.run(query(endless), { timeoutMs: 1500 });
+      expect({ exit: direct.exitCode, killed: direct.killedBy, code: direct.sql?.error_code }).toEqual({ exit: 2, killed: null, code: 'SQL_QUERY_TIMEOUT' });
+    });
+  });
+
+  it("kills an engine that does not answer by its call's deadline: the nested call and its call are killed by the timeout, and a fresh engine answers next", async () => {
+    await withSandbox({}, async (sandbox) => {
+      await sandbox.run(query('SELECT 1'));
+      const { outcome, nested } = await bash(sandbox, 'pkill -STOP -f ephemera_sql.py; sql "SELECT 2"', 1500);
       expect(outcome.killedBy).toBe('timeout');
       expect(nested.map((c) => [c.exitCode, c.killedBy, c.sql])).toEqual([[null, 'timeout', null]]);
-      const direct = await sandbox.run(query(endless), { timeoutMs: 1500 });
-      expect({ exit: direct.exitCode, killed: direct.killedBy, sql: direct.sql }).toEqual({ exit: null, killed: 'timeout', sql: null });
       const next = await sandbox.run(query('SELECT count(*) FROM dataset'));
       expect(JSON.parse(text(next.stdout)).rows).toEqual([[3]]);
       expect(next.files).toContainEqual({ op: 'read', path: '/data/dataset.csv', count: 1 });
@@ -167,10 +181,11 @@ describe('the sql tool in the sandbox', () => {
     });
   });
 
-  it('offers no sql command and no socket to a run that did not ask for sql', async () => {
+  it('tells a run that did not ask for sql that it does not offer it, and opens no socket', async () => {
     await withSandbox({ sql: undefined }, async (sandbox) => {
-      const { outcome, nested } = await bash(sandbox, 'sql "SELECT 1"; echo "exit $?"; ls /opt 2>&1; printenv EPHEMERA_SQL_SOCKET || echo "socket=none"');
-      expect(text(outcome.stdout)).toMatch(/exit 127\n.*No such file or directory\nsocket=none/);
+      const { outcome, nested } = await bash(sandbox, 'sql "SELECT 1"; echo "exit $?"; ls /opt/ephemera; printenv EPHEMERA_SQL_SOCKET || echo "socket=none"');
+      expect(text(outcome.stdout)).toBe('exit 1\nbin\nsocket=none\n');
+      expect(text(outcome.stderr)).toBe('sql: this run does not offer the sql tool: add "sql" to sandbox.tools\n');
       expect(nested).toEqual([]);
     });
   });

@@ -90,7 +90,7 @@ SELF = os.getpid()
 MARK_DIR = PROTOCOL["mark_dir"]  # never exists: a marker is an open that fails, seen only by the tracer
 PROTOCOL_OUT = sys.stdout.buffer
 ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "PATH": PROTOCOL["sql"]["bin_dir"] + ":/usr/local/bin:/usr/bin:/bin",  # the sql command, in every sandbox
     "HOME": "/work",
     # UTF-8 text handling, every other locale category the builtin C (byte collation: the same on every host).
     # Loading only LC_CTYPE, under glibc's normalized name, costs one open per process instead of 26.
@@ -144,11 +144,12 @@ def kill_others(keep=()):
 def reap():
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, _, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        engine_reaped(pid, usage)  # 45-sql.py: the engine's CPU is its own, not the reaping call's
 
 
 def write_private(suffix, content):

@@ -111,6 +111,7 @@ def run(request):
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    engine_cpu_before = engine_reaped_cpu_ms
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:
@@ -215,6 +216,7 @@ def run(request):
             if sig == signal.SIGXCPU:
                 killed_by = "cpu"
     cpu_ms = int(((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000)
+    cpu_ms -= engine_reaped_cpu_ms - engine_cpu_before  # the sql engine's, reaped during the call, is not the call's
     return {
         "exit_code": exit_code,
         "killed_by": killed_by,

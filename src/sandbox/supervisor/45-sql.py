@@ -10,6 +10,10 @@ sql_config = None  # init's: {"format", "max_seconds"} when the run offers sql
 sql_listener = None
 sql_connections = {}  # fd -> SqlConnection
 engine = None  # {"pid", "to", "from"} while it lives
+engine_failed = None  # why no engine starts again: "memory" once one died of it (a reload would too)
+engine_reaped_cpu_ms = 0  # CPU of engines reaped so far: a call's children's CPU, less this, is the call's own
+# Time left to a call after a query stopped at its own cap, so that the call can use the answer.
+QUERY_GRACE_SECONDS = 0.5
 
 
 def sql_init(config):
@@ -23,7 +27,6 @@ def sql_init(config):
     listener.bind("\0" + SQL["socket"])
     listener.listen(SQL["max_connections"])
     sql_listener = listener
-    ENV["PATH"] = SQL["bin_dir"] + ":" + ENV["PATH"]
     ENV[SQL["socket_env"]] = SQL["socket"]
 
 
@@ -60,6 +63,12 @@ def engine_alive():
         return False
 
 
+def engine_reaped(pid, usage):
+    global engine_reaped_cpu_ms
+    if engine is not None and pid == engine["pid"]:
+        engine_reaped_cpu_ms += int((usage.ru_utime + usage.ru_stime) * 1000)
+
+
 def engine_stop(kill=True):
     """Ends the engine (or reaps it, dead already): how it ended, as a killed_by."""
     global engine
@@ -71,8 +80,9 @@ def engine_stop(kill=True):
         except ProcessLookupError:
             pass
     try:
-        _, status = os.waitpid(engine["pid"], 0)
-    except ChildProcessError:
+        pid, status, usage = os.wait4(engine["pid"], 0)
+        engine_reaped(pid, usage)
+    except ChildProcessError:  # reap() had it, and counted its CPU
         status = None
     for fd in (engine["to"], engine["from"]):
         os.close(fd)
@@ -97,18 +107,23 @@ def engine_usage(pid):
         return 0, 0
 
 
-def sql_ask(query, max_rows, max_bytes, deadline, watch, limits, hard_cap):
-    """One query to the engine (started if it is not running), bounded by the call's deadline, memory and output.
-    Returns the run reply's members for it: exit_code, killed_by, stdout (the answer line), sql (its summary)."""
-    global engine
+def sql_ask(query, max_rows, max_bytes, max_seconds, deadline, watch, limits, hard_cap):
+    """One query to the engine (started if it is not running), bounded by its own time cap (an answer,
+    SQL_QUERY_TIMEOUT, with time left for the call to go on) and by the call's deadline, memory and output (a
+    kill). Returns the reply's members for it: exit_code, killed_by, answer (the line), sql (its summary), usage."""
+    global engine, engine_failed
     started = time.monotonic()
     if engine is not None and not engine_alive():
         engine_stop(kill=False)  # killed between queries (by a tool: same uid): a fresh one loads again
+    if engine_failed:
+        return sql_refused_answer(started, "SQL_RUNNER_FAILED", "the sql engine ran out of memory in this run: raise "
+                                  "environment.max_memory_mb (loading takes several times the dataset's size)")
     if engine is None:
         engine = engine_start(limits)
     pid = engine["pid"]
     cpu_before, _ = engine_usage(pid)
-    request = json_dumps({"query": query, "max_rows": max_rows, "max_bytes": max_bytes}).encode() + b"\n"
+    max_ms = int(min(max_seconds, deadline - started - QUERY_GRACE_SECONDS) * 1000)
+    request = json_dumps({"query": query, "max_rows": max_rows, "max_bytes": max_bytes, "max_ms": max(max_ms, 1)}).encode() + b"\n"
     answer, killed_by = bytearray(), None
     try:
         write_all(engine["to"], request)
@@ -133,11 +148,12 @@ def sql_ask(query, max_rows, max_bytes, deadline, watch, limits, hard_cap):
                     break
     except OSError:  # the engine is gone: its pipe broke
         killed_by = "ended"
-    cpu_after, rss = engine_usage(pid)
+    cpu_after, rss = engine_usage(pid)  # read before a kill: the query's CPU is known up to it
     if killed_by is not None:
         how = engine_stop(kill=killed_by != "ended")
         killed_by = how if killed_by == "ended" else killed_by
-        cpu_after = cpu_before  # unknown once it is gone
+        if killed_by == "memory":
+            engine_failed = "memory"
         answer = None
     summary = sql_summary(answer) if answer is not None else None
     return {
@@ -149,6 +165,14 @@ def sql_ask(query, max_rows, max_bytes, deadline, watch, limits, hard_cap):
         "max_rss_kb": rss,
         "sql": summary,
     }
+
+
+def sql_refused_answer(started, code, message):
+    """An answer the supervisor gives without the engine: the call's members, as sql_ask returns them."""
+    answer = json_dumps({"error": {"code": code, "message": message}}).encode()
+    return {"exit_code": 1 if code == "SQL_RUNNER_FAILED" else 2, "killed_by": None, "answer": answer,
+            "duration_ms": int((time.monotonic() - started) * 1000), "cpu_ms": 0, "max_rss_kb": 0,
+            "sql": {"rows": 0, "bytes": 0, "truncated": False, "error_code": code}}
 
 
 def write_all(fd, data):
@@ -171,11 +195,11 @@ def sql_summary(answer):
 def run_sql(request):
     """A model's sql call: the query straight to the engine; the answer is the call's stdout."""
     call = request["call"]
-    check_sql_request(call["query"], call["max_rows"], call["max_bytes"])
+    check_sql_request(call["query"], call["max_rows"], call["max_bytes"], call["max_seconds"])
     limits = request["limits"]
     mark("begin-%d" % request["mark"])
-    asked = sql_ask(call["query"], call["max_rows"], call["max_bytes"], time.monotonic() + request["timeout_ms"] / 1000.0, Watch(limits),
-                    limits, limits["output_hard_bytes"])
+    asked = sql_ask(call["query"], call["max_rows"], call["max_bytes"], call["max_seconds"], time.monotonic() + request["timeout_ms"] / 1000.0,
+                    Watch(limits), limits, limits["output_hard_bytes"])
     mark("end-%d" % request["mark"])
     out = asked["answer"][: limits["output_bytes"]]
     return {
@@ -194,10 +218,10 @@ def run_sql(request):
     }
 
 
-def check_sql_request(query, max_rows, max_bytes):
-    if not isinstance(query, str) or not all(type(v) is int for v in (max_rows, max_bytes)):
+def check_sql_request(query, max_rows, max_bytes, max_seconds):
+    if not isinstance(query, str) or not all(type(v) is int for v in (max_rows, max_bytes, max_seconds)):
         raise ValueError("not an sql request")
-    if not (1 <= max_rows <= SQL["max_rows"] and 1 <= max_bytes <= SQL["max_bytes"]):
+    if not (1 <= max_rows <= SQL["max_rows"] and 1 <= max_bytes <= SQL["max_bytes"] and 1 <= max_seconds <= SQL["max_seconds"]):
         raise ValueError("sql caps out of range")
 
 
@@ -253,17 +277,20 @@ def sql_nested(data, deadline, watch, limits):
     """A `sql` command's request, run and reported to the executor as a call of its own: the answer to send back."""
     try:
         request = json_loads(data.decode("utf-8"))
-        query, max_rows, max_bytes = request["query"], request["max_rows"], request["max_bytes"]
-        check_sql_request(query, max_rows, max_bytes)
+        if set(request) != {"query", "max_rows", "max_bytes", "max_seconds"}:
+            raise ValueError("not the sql command's request")
+        query, max_rows, max_bytes, max_seconds = request["query"], request["max_rows"], request["max_bytes"], request["max_seconds"]
+        check_sql_request(query, max_rows, max_bytes, max_seconds)
     except (ValueError, KeyError, TypeError):
         # The command's own checks make this a request written by hand: not a query, so not a call.
         return sql_error_answer("SQL_USAGE", "not a request of the sql command")
     # The answer: the rows (max_bytes) and the schema (at most 2,000 names of 1,024 characters, escaped).
-    asked = sql_ask(query, max_rows, max_bytes, deadline, watch, limits, max_bytes + (16 << 20))
+    asked = sql_ask(query, max_rows, max_bytes, max_seconds, deadline, watch, limits, max_bytes + (16 << 20))
     notify("sql", dict({key: asked[key] for key in ("exit_code", "killed_by", "duration_ms", "cpu_ms", "max_rss_kb", "sql")},
                        query=query, answer=b64(asked["answer"])))
     if asked["killed_by"]:
-        return sql_error_answer("SQL_RUNNER_FAILED", "the sql engine was stopped (%s)" % asked["killed_by"])
+        return sql_error_answer("SQL_RUNNER_FAILED", "the sql engine was stopped (%s)%s" % (
+            asked["killed_by"], ": raise environment.max_memory_mb" if asked["killed_by"] == "memory" else ""))
     return asked["answer"] + b"\n"
 
 
