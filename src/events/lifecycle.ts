@@ -17,7 +17,9 @@
  *
  * Nested calls and SQL answers (docs/sql-tool.md §8): a `parent_call_id` names
  * a call open at that point, and a call never completes while a call within it
- * is open (so nesting is a tree that closes inward); `tool.completed.sql` is
+ * is open (so nesting is a tree that closes inward), is itself no call within
+ * another (one level), and is of the same caller; a call within another is of
+ * tool "sql" (only the `sql` command makes one); `tool.completed.sql` is
  * only on a call of tool "sql", which has an exit code, 0 exactly when the
  * engine answered (`error_code` null).
  */
@@ -26,9 +28,10 @@ import type { EventEnvelope } from './envelope.js';
 
 export type Phase = 'empty' | 'requested' | 'loaded' | 'running' | 'finished' | 'dataset_deleted' | 'destroyed' | 'sealed' | 'aborted';
 
-/** A call invoked and not yet completed: its tool (for `sql`), its parent, and how many calls within it are open. */
+/** A call invoked and not yet completed: its tool and caller, its parent, and how many calls within it are open. */
 interface OpenCall {
   tool: string;
+  caller: string;
   parent: string | null;
   children: number;
 }
@@ -97,8 +100,14 @@ export class Lifecycle {
         if (this.known.has(d.call_id)) violation(`call_id ${d.call_id} reused`);
         const parent = d.parent_call_id === undefined ? undefined : this.open.get(d.parent_call_id);
         if (d.parent_call_id !== undefined && !parent) violation(`parent_call_id ${d.parent_call_id} is not an open call`);
+        // Only the `sql` command makes a call within another: of tool sql, one level deep, for its parent's caller.
+        if (parent) {
+          if (d.tool !== 'sql') violation(`a call within another is of tool "sql", not ${JSON.stringify(d.tool)}`);
+          if (parent.parent !== null) violation(`parent_call_id ${d.parent_call_id} is itself a call within another`);
+          if (parent.caller !== d.caller) violation(`caller ${d.caller} within a call of caller ${parent.caller}`);
+        }
         this.known.add(d.call_id);
-        this.open.set(d.call_id, { tool: d.tool, parent: d.parent_call_id ?? null, children: 0 });
+        this.open.set(d.call_id, { tool: d.tool, caller: d.caller, parent: d.parent_call_id ?? null, children: 0 });
         if (parent) parent.children += 1;
         return;
       }

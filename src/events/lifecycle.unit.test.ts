@@ -185,18 +185,34 @@ describe('Lifecycle', () => {
       for (const [i, [type, data]] of steps.entries()) lifecycle.apply(withData(type, TO_RUNNING.length + i, data));
       return lifecycle;
     };
-    const invoked = (call_id: string, parent_call_id?: string) =>
-      ['tool.invoked', { call_id, tool: parent_call_id ? 'sql' : 'scan.py', ...(parent_call_id ? { parent_call_id } : {}) }] as [
+    const invoked = (call_id: string, parent_call_id?: string, over: Record<string, unknown> = {}) =>
+      ['tool.invoked', { call_id, tool: parent_call_id ? 'sql' : 'scan.py', caller: 'script', ...(parent_call_id ? { parent_call_id } : {}), ...over }] as [
         EventType,
         Record<string, unknown>,
       ];
     const completed = (call_id: string) => ['tool.completed', { call_id, exit_code: 0 }] as [EventType, Record<string, unknown>];
 
-    it('accepts calls within an open call, and within those, closed inward', () => {
-      const lifecycle = nested(invoked('c1'), invoked('c2', 'c1'), invoked('c3', 'c1'), invoked('c4', 'c3'), completed('c4'), completed('c3'), completed('c2'));
+    it('accepts calls within an open call, closed before it', () => {
+      const lifecycle = nested(invoked('c1'), invoked('c2', 'c1'), invoked('c3', 'c1'), completed('c3'), completed('c2'));
       expect(lifecycle.openCalls).toBe(1);
-      lifecycle.apply(withData('tool.completed', 10, { call_id: 'c1', exit_code: 0 }));
+      lifecycle.apply(withData('tool.completed', 8, { call_id: 'c1', exit_code: 0 }));
       expect(lifecycle.openCalls).toBe(0);
+    });
+
+    it.each([
+      [
+        'of a tool other than sql (only the sql command makes one)',
+        [invoked('c1'), invoked('c2', 'c1', { tool: 'bash' })],
+        'a call within another is of tool "sql", not "bash"',
+      ],
+      [
+        'within a call that is itself within another',
+        [invoked('c1'), invoked('c2', 'c1'), invoked('c3', 'c2')],
+        'parent_call_id c2 is itself a call within another',
+      ],
+      ['of another caller than its parent', [invoked('c1'), invoked('c2', 'c1', { caller: 'llm' })], 'caller llm within a call of caller script'],
+    ])('refuses a call within another %s', (_what, steps, why) => {
+      expect(violation(() => nested(...(steps as [EventType, Record<string, unknown>][])))?.message).toBe(`events[${2 + steps.length}] (tool.invoked): ${why}`);
     });
 
     it.each([
@@ -212,7 +228,7 @@ describe('Lifecycle', () => {
     });
 
     it('refuses a call completing while a call within it is open, and leaves both open', () => {
-      const lifecycle = nested(invoked('c1'), invoked('c2', 'c1'), invoked('c3', 'c2'), completed('c3'));
+      const lifecycle = nested(invoked('c1'), invoked('c2', 'c1'), invoked('c3', 'c1'), completed('c3'));
       expect(violation(() => lifecycle.apply(withData('tool.completed', 7, { call_id: 'c1', exit_code: 0 })))).toEqual({
         code: 'EVENTS_LIFECYCLE_VIOLATION',
         message: 'events[7] (tool.completed): call_id c1 completes while a call within it is still open',

@@ -91,6 +91,8 @@ export const PROTOCOL = {
     max_bytes: 16 * 1024 * 1024,
     /** A query's own time cap, at most: past it the engine answers SQL_QUERY_TIMEOUT (the call's deadline still bounds it). */
     max_seconds: 3600,
+    /** An answer's bytes besides its rows (max_bytes): the schema and the result's column names, each at most 64 KiB of JSON (ephemera_sql.py). */
+    answer_overhead_bytes: 256 * 1024,
     max_request_bytes: 512 * 1024,
   },
   /** Each request's members besides op and id, and each reply's besides id and ok. */

@@ -10,7 +10,8 @@ export type SupervisorReply = Record<string, unknown> & { id: number; ok: boolea
 
 export class SupervisorClient {
   private nextId = 1;
-  private buffer = '';
+  /** The start of a line not yet ended: pieces, joined once its end comes (a long line is not rescanned per chunk). */
+  private partial: string[] = [];
   private readonly pending = new Map<number, { resolve: (r: SupervisorReply) => void; reject: (e: unknown) => void }>();
   private closedError: unknown = null;
   /** Receives the lines the supervisor writes unasked (PROTOCOL.notices); a bad one fails the channel. */
@@ -22,30 +23,37 @@ export class SupervisorClient {
   ) {
     output.setEncoding('utf8');
     output.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      for (let nl = this.buffer.indexOf('\n'); nl >= 0; nl = this.buffer.indexOf('\n')) {
-        const line = this.buffer.slice(0, nl);
-        this.buffer = this.buffer.slice(nl + 1);
-        let reply: SupervisorReply;
-        try {
-          reply = JSON.parse(line) as SupervisorReply;
-        } catch {
-          continue; // not ours: the supervisor only writes JSON lines
-        }
-        if (typeof reply === 'object' && reply !== null && 'notice' in reply) {
-          try {
-            this.onNotice?.(reply);
-          } catch (error) {
-            this.fail(error);
-          }
-          continue;
-        }
-        this.pending.get(reply.id)?.resolve(reply);
-        this.pending.delete(reply.id);
+      let start = 0;
+      for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+        this.partial.push(chunk.slice(start, nl));
+        const line = this.partial.join('');
+        this.partial = [];
+        start = nl + 1;
+        this.dispatch(line);
       }
+      if (start < chunk.length) this.partial.push(chunk.slice(start));
     });
     output.on('close', () => this.fail(new EphemeraError('SANDBOX_DESTROYED', 'the sandbox supervisor exited')));
     input.on('error', (e) => this.fail(e));
+  }
+
+  private dispatch(line: string): void {
+    let reply: SupervisorReply;
+    try {
+      reply = JSON.parse(line) as SupervisorReply;
+    } catch {
+      return; // not ours: the supervisor only writes JSON lines
+    }
+    if (typeof reply === 'object' && reply !== null && 'notice' in reply) {
+      try {
+        this.onNotice?.(reply);
+      } catch (error) {
+        this.fail(error);
+      }
+      return;
+    }
+    this.pending.get(reply.id)?.resolve(reply);
+    this.pending.delete(reply.id);
   }
 
   fail(error: unknown): void {

@@ -14,7 +14,7 @@ import { LLM_DEFAULTS } from './describe.js';
 import type { ExecuteRequest } from './request-schema.js';
 import type { RunContext, RunTool, Totals } from './run-context.js';
 import type { CallIds } from './tool-events.js';
-import { runRecordedSynthetic } from './tool-events.js';
+import { runRecordedSynthetic, sqlArgsHash } from './tool-events.js';
 import { stepHash } from './outcome.js';
 
 /** The key an LLM step runs with: the request's own, else the server's; null when neither has one. */
@@ -85,7 +85,8 @@ export async function runLlm(
       const takes = Object.keys(tools.find((t) => t.name === name)!.input_schema.properties).join(', ');
       return asToolResult(await runRecordedSynthetic(ctx.recorder, ids.take(), invoked, `invalid input for this tool: ${name} takes ${takes}`, ctx.sealing));
     }
-    const outcome = await runTool(invoked, call);
+    // A query is known by its hash whoever asks it (tool-events.ts): members the tool does not take are not in it.
+    const outcome = await runTool(call.kind === 'sql' ? { ...invoked, argsHash: sqlArgsHash(ctx.sealing, call.query) } : invoked, call);
     killedBy ??= outcome.killedBy === 'timeout' ? 'timeout' : null;
     return asToolResult(outcome);
   };

@@ -74,7 +74,9 @@ export async function runRecordedTool(
   await recorder.record(['tool.invoked', { call_id: callId, tool: invoked.tool, args_hash: invoked.argsHash, caller: invoked.caller }]);
   // Each nested call is one batch (invoked and completed: it is reported once answered), in the order
   // reported, all of them before this call's completion.
+  // A failed append is kept, not left unhandled while the call runs on (it would end the process), and rethrown after.
   let nestedRecorded = Promise.resolve();
+  let nestedFailure: { error: unknown } | null = null;
   const onNestedSql = (reported: NestedSqlCall) => {
     const nestedId = nested.takeId();
     const outcome = nestedOutcome(reported);
@@ -83,7 +85,12 @@ export async function runRecordedTool(
       'tool.invoked',
       { call_id: nestedId, tool: 'sql', args_hash: sqlArgsHash(sealing, reported.query), caller: invoked.caller, parent_call_id: callId },
     ];
-    nestedRecorded = nestedRecorded.then(() => recorder.record(opened, ...completionSteps(nestedId, outcome, sealing)).then(() => undefined));
+    nestedRecorded = nestedRecorded
+      .then(() => recorder.record(opened, ...completionSteps(nestedId, outcome, sealing)))
+      .then(
+        () => undefined,
+        (error: unknown) => void (nestedFailure ??= { error }),
+      );
   };
   let outcome: ToolOutcome;
   try {
@@ -94,6 +101,7 @@ export async function runRecordedTool(
     outcome = { ...plainOutcome(null, new Uint8Array(0), new Uint8Array(0)), killedBy: 'sandbox_lost' };
   }
   await nestedRecorded;
+  if (nestedFailure) throw (nestedFailure as { error: unknown }).error;
   await recorder.record(...completionSteps(callId, outcome, sealing));
   return outcome;
 }

@@ -86,6 +86,9 @@ def column_type(kinds):
 
 
 MAX_NAME_CHARS = 1024
+# Every answer carries the schema and the result's column names: each at most this much JSON, so that an
+# answer is its rows (--max-bytes) and at most this twice (the supervisor's answer_overhead_bytes allows 256 KiB).
+MAX_NAMES_JSON_BYTES = 64 * 1024
 
 
 def column_names(raw_names):
@@ -290,6 +293,9 @@ def load(db, path, fmt):
     if fmt != "txt":
         text = text.rstrip("\r\n")  # blank lines at the end (an editor's, a spreadsheet's) end nothing: no record
     names, types, rows, empty_is_null = LOADERS[fmt](text)
+    schema = [{"name": n, "type": t} for n, t in zip(names, types)]
+    if len(encode(schema).encode("utf-8")) > MAX_NAMES_JSON_BYTES:
+        raise dataset_invalid(f"the column names come to over {MAX_NAMES_JSON_BYTES} bytes of schema: every answer carries them")
     columns = ", ".join(f"{quote_name(n)} {t}" for n, t in zip(names, types))
     marks = ", ".join(["NULLIF(?, '')" if empty_is_null else "?"] * len(names))
     try:
@@ -298,7 +304,7 @@ def load(db, path, fmt):
     except (sqlite3.Error, OverflowError):
         # SQLite's message may quote a name or value from the dataset: say only what kind of failure.
         raise dataset_invalid("the dataset does not fit a SQLite table (too many columns, or a value too large)") from None
-    return [{"name": n, "type": t} for n, t in zip(names, types)]
+    return schema
 
 
 # ---------------------------------------------------------------- the read-only lock
@@ -424,6 +430,8 @@ def run(db, authorizer, query, caps):
     try:
         cursor = db.execute(query)
         columns = [d[0] for d in cursor.description or []]
+        if len(encode(columns).encode("utf-8")) > MAX_NAMES_JSON_BYTES:
+            raise ValueError(f"the result's column names come to over {MAX_NAMES_JSON_BYTES} bytes")
         for row in cursor:
             if len(rows) == caps["--max-rows"]:
                 truncated = True
@@ -518,6 +526,7 @@ def serve(argv):
     loaded once, on the first query that gets that far; a query's error leaves the engine serving."""
     path, fmt, caps = parse_args(argv)
     no_dump()
+    write({"ready": True})  # the supervisor starts no tool before this line: no tool saw this process dumpable
     engine = Engine(path, fmt)
     for line in sys.stdin.buffer:
         try:

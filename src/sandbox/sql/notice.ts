@@ -11,8 +11,8 @@ import type { KilledBy, NestedSqlCall, SqlSummary } from '../types.js';
 const KILLED_BY: readonly KilledBy[] = ['timeout', 'memory', 'pids', 'output_limit', 'disk', 'cpu', 'sandbox_lost', null];
 /** The longest query a request can carry (its JSON is at most max_request_bytes). */
 const MAX_QUERY_CHARS = PROTOCOL.sql.max_request_bytes;
-/** An answer's rows (max_bytes) and its schema, base64. */
-const MAX_ANSWER_CHARS = Math.ceil(((PROTOCOL.sql.max_bytes + (16 << 20)) * 4) / 3) + 4;
+/** An answer's rows (max_bytes) and the rest of it, as the supervisor caps it, base64. */
+const MAX_ANSWER_CHARS = Math.ceil(((PROTOCOL.sql.max_bytes + PROTOCOL.sql.answer_overhead_bytes) * 4) / 3) + 4;
 
 function broken(what: string): never {
   throw new EphemeraError('SANDBOX_DESTROYED', `the sandbox supervisor sent a malformed sql ${what}`);

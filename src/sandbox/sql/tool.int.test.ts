@@ -151,7 +151,9 @@ describe('the sql tool in the sandbox', () => {
   it("kills an engine that does not answer by its call's deadline: the nested call and its call are killed by the timeout, and a fresh engine answers next", async () => {
     await withSandbox({}, async (sandbox) => {
       await sandbox.run(query('SELECT 1'));
-      const { outcome, nested } = await bash(sandbox, 'pkill -STOP -f ephemera_sql.py; sql "SELECT 2"', 1500);
+      // The supervisor resumes a stopped engine before each query: a loop stops it again at once, mid-query.
+      const busy = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 3000000) SELECT count(*) FROM c';
+      const { outcome, nested } = await bash(sandbox, `(while true; do pkill -STOP -f ephemera_sql.py; sleep 0.005; done) & sql "${busy}"`, 1500);
       expect(outcome.killedBy).toBe('timeout');
       expect(nested.map((c) => [c.exitCode, c.killedBy, c.sql])).toEqual([[null, 'timeout', null]]);
       const next = await sandbox.run(query('SELECT count(*) FROM dataset'));

@@ -144,12 +144,12 @@ def kill_others(keep=()):
 def reap():
     while True:
         try:
-            pid, _, usage = os.wait4(-1, os.WNOHANG)
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
-        engine_reaped(pid, usage)  # 45-sql.py: the engine's CPU is its own, not the reaping call's
+        engine_reaped(pid, status, usage)  # 45-sql.py: the engine's CPU is its own, and its record goes with it
 
 
 def write_private(suffix, content):

@@ -26,7 +26,10 @@ def disk_full(path):
 
 
 
-def limiter(limits):
+def limiter(limits, cpu_hard=None):
+    """The rlimits and filter of a tool process. cpu_hard: RLIMIT_CPU's hard limit, when not one past the soft
+    (the sql engine's: its soft limit is raised before each of its queries, 45-sql.py)."""
+
     def apply():
         os.setsid()
         for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGXFSZ):  # ignored here (below, and by Python): not in a tool
@@ -34,7 +37,7 @@ def limiter(limits):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits["max_open_files"], limits["max_open_files"]))
         cpu = limits["cpu_seconds"]
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1 if cpu_hard is None else cpu_hard))
         if limits.get("address_space_bytes"):
             space = limits["address_space_bytes"]
             resource.setrlimit(resource.RLIMIT_AS, (space, space))
@@ -107,6 +110,7 @@ def run(request):
     hard_cap = limits["output_hard_bytes"]
     deadline = time.monotonic() + request["timeout_ms"] / 1000.0
     argv = argv_for(call)
+    engine_ready(limits)  # 45-sql.py: now, while no process of the call exists
     mark("begin-%d" % request["mark"])
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()

@@ -1,19 +1,24 @@
-# The sql tool (docs/sql-tool.md §7): one engine per run, started on the first query and kept across calls
-# (loading is most of a query's cost), so it is the one process besides this supervisor that outlives a call.
-# A model's sql call asks it directly (run_sql); any process of a call asks it through the `sql` command, whose
-# requests arrive on an abstract unix socket of the sandbox's own network namespace (no file a tool could
-# replace) and are reported to the executor as nested calls, one notice each, before the call's reply.
-# Part of the supervisor (10-base.py says how the parts are joined).
+# The sql tool (docs/sql-tool.md §7): one engine per run, kept across calls (loading is most of a query's
+# cost), so it is the one process besides this supervisor that outlives a call. It is started only where no tool
+# process exists (a call's start, before the call's process is forked) and must say it is not dumpable before
+# any tool runs: from its exec to that moment it is an ordinary process of the sandbox's uid, whose /proc files
+# a tool could open. A model's sql call asks it directly (run_sql); any process of a call asks it through the
+# `sql` command, whose requests arrive on an abstract unix socket of the sandbox's own network namespace (no
+# file a tool could replace) and are reported to the executor as nested calls, one notice each, before the
+# call's reply. Part of the supervisor (10-base.py says how the parts are joined).
 
 SQL = PROTOCOL["sql"]
 sql_config = None  # init's: {"format", "max_seconds"} when the run offers sql
 sql_listener = None
 sql_connections = {}  # fd -> SqlConnection
-engine = None  # {"pid", "to", "from"} while it lives
+engine = None  # {"pid", "channel"} while it lives (channel: this end of a socket pair, its stdin and stdout)
+engine_ended = None  # how the last engine ended, as a killed_by, once reaped
 engine_failed = None  # why no engine starts again: "memory" once one died of it (a reload would too)
 engine_reaped_cpu_ms = 0  # CPU of engines reaped so far: a call's children's CPU, less this, is the call's own
 # Time left to a call after a query stopped at its own cap, so that the call can use the answer.
 QUERY_GRACE_SECONDS = 0.5
+ENGINE_START_SECONDS = 10
+READY = b'{"ready":true}\n'
 
 
 def sql_init(config):
@@ -34,64 +39,83 @@ def engine_pids():
     return (engine["pid"],) if engine else ()
 
 
+def engine_ready(limits):
+    """At a call's start, before its process exists: an engine that answers, if the run offers sql (started
+    now if none runs, and waited for until it says it is not dumpable). Never during a call (see above)."""
+    global engine
+    if sql_config is None or engine_failed:
+        return
+    if engine is not None and not engine_alive():
+        engine_stop(kill=False)
+    if engine is not None:
+        return
+    try:
+        engine = engine_start(limits)
+        hello = engine_read(time.monotonic() + ENGINE_START_SECONDS, None, len(READY))
+    except (OSError, EngineStopped):
+        hello = None
+    if hello != READY:
+        engine_stop()  # the queries of this call are answered SQL_RUNNER_FAILED; the next call tries again
+
+
 def engine_start(limits):
-    to_r, to_w = os.pipe()
-    from_r, from_w = os.pipe()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)  # no pipe for /proc/PID/fd to reopen
     argv = ["/usr/bin/python3", "-I", "-S", SQL["engine_path"], "--serve", ENV[PROTOCOL["dataset_env"]], sql_config["format"],
             "--max-seconds", str(sql_config["max_seconds"])]
     pid = os.fork()
     if pid == 0:
         try:
-            os.dup2(to_r, 0)
-            os.dup2(from_w, 1)
+            os.dup2(theirs.fileno(), 0)
+            os.dup2(theirs.fileno(), 1)
             os.dup2(os.open("/dev/null", os.O_WRONLY), 2)
             os.closerange(3, 65536)
             os.chdir("/work")
-            limiter(limits)()  # the same session, rlimits and seccomp filter as any tool process
+            # The same session, rlimits and seccomp filter as any tool process; RLIMIT_CPU's hard limit open, so that
+            # each query can be given the run's CPU limit anew (sql_ask): the process lives for the run.
+            limiter(limits, cpu_hard=resource.RLIM_INFINITY)()
             os.execve(argv[0], argv, ENV)
         except BaseException:
             os._exit(127)
-    os.close(to_r)
-    os.close(from_w)
-    return {"pid": pid, "to": to_w, "from": from_r}
+    theirs.close()
+    ours.setblocking(False)
+    return {"pid": pid, "channel": ours}
 
 
 def engine_alive():
     try:
         return os.waitid(os.P_PID, engine["pid"], os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
-    except ChildProcessError:  # reaped already (reap() after a call)
+    except ChildProcessError:
         return False
 
 
-def engine_reaped(pid, usage):
-    global engine_reaped_cpu_ms
-    if engine is not None and pid == engine["pid"]:
-        engine_reaped_cpu_ms += int((usage.ru_utime + usage.ru_stime) * 1000)
+def engine_reaped(pid, status, usage):
+    """Whoever reaps the engine (engine_stop, or reap() after a call): its CPU is counted, its record dropped."""
+    global engine, engine_ended, engine_reaped_cpu_ms
+    if engine is None or pid != engine["pid"]:
+        return
+    engine_reaped_cpu_ms += int((usage.ru_utime + usage.ru_stime) * 1000)
+    engine["channel"].close()
+    engine = None
+    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    # SIGKILL from no one here is the memory limit's (the cgroup's OOM killer); SIGXCPU the CPU limit's.
+    engine_ended = {signal.SIGKILL: "memory", signal.SIGXCPU: "cpu"}.get(sig, "sandbox_lost")
 
 
 def engine_stop(kill=True):
     """Ends the engine (or reaps it, dead already): how it ended, as a killed_by."""
-    global engine
     if engine is None:
-        return None
+        return engine_ended
     if kill:
         try:
             os.kill(engine["pid"], signal.SIGKILL)
         except ProcessLookupError:
             pass
+    pid = engine["pid"]
     try:
-        pid, status, usage = os.wait4(engine["pid"], 0)
-        engine_reaped(pid, usage)
-    except ChildProcessError:  # reap() had it, and counted its CPU
-        status = None
-    for fd in (engine["to"], engine["from"]):
-        os.close(fd)
-    engine = None
-    if status is not None and os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        # SIGKILL from no one here is the memory limit's (the cgroup's OOM killer); SIGXCPU the CPU limit's.
-        return {signal.SIGKILL: "memory", signal.SIGXCPU: "cpu"}.get(sig, "sandbox_lost")
-    return "sandbox_lost"
+        engine_reaped(*os.wait4(pid, 0))
+    except ChildProcessError:  # not ours to reap: cannot be, but never leave a stale record
+        engine_reaped(pid, 0, NO_USAGE)
+    return engine_ended
 
 
 def engine_usage(pid):
@@ -107,59 +131,77 @@ def engine_usage(pid):
         return 0, 0
 
 
+class NO_USAGE:  # noqa: N801  (a stand-in for a struct_rusage)
+    ru_utime = ru_stime = 0.0
+
+
+class EngineStopped(Exception):
+    """Why a query got no answer, as a killed_by ("ended": the engine died)."""
+
+
+def engine_read(deadline, watch, hard_cap, outgoing=b""):
+    """Sends `outgoing` and reads one line from the engine, both without blocking past the deadline."""
+    channel, answer, view = engine["channel"], bytearray(), memoryview(outgoing)
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise EngineStopped("timeout")
+        if watch is not None and watch.over_memory():
+            raise EngineStopped("memory")
+        readable, writable, _ = select.select([channel], [channel] if view else [], [], min(remaining, 0.05))
+        if writable:
+            view = view[channel.send(view) :]
+        if readable:
+            chunk = channel.recv(1 << 20)
+            if not chunk:
+                raise EngineStopped("ended")
+            answer += chunk
+            if len(answer) > hard_cap:  # before the line is taken: no answer past the cap is ever passed on
+                raise EngineStopped("output_limit")
+            if answer.endswith(b"\n"):
+                return bytes(answer)
+
+
 def sql_ask(query, max_rows, max_bytes, max_seconds, deadline, watch, limits, hard_cap):
-    """One query to the engine (started if it is not running), bounded by its own time cap (an answer,
-    SQL_QUERY_TIMEOUT, with time left for the call to go on) and by the call's deadline, memory and output (a
-    kill). Returns the reply's members for it: exit_code, killed_by, answer (the line), sql (its summary), usage."""
-    global engine, engine_failed
+    """One query to the engine, bounded by its own time cap (an answer, SQL_QUERY_TIMEOUT, with time left for the
+    call to go on) and by the call's deadline, memory and output (a kill). Returns the reply's members for it:
+    exit_code, killed_by, answer (the line), duration_ms, cpu_ms, max_rss_kb, sql (its summary)."""
+    global engine_failed
     started = time.monotonic()
     if engine is not None and not engine_alive():
-        engine_stop(kill=False)  # killed between queries (by a tool: same uid): a fresh one loads again
-    if engine_failed:
-        return sql_refused_answer(started, "SQL_RUNNER_FAILED", "the sql engine ran out of memory in this run: raise "
-                                  "environment.max_memory_mb (loading takes several times the dataset's size)")
+        engine_stop(kill=False)  # killed by a tool (same uid) since the call began
     if engine is None:
-        engine = engine_start(limits)
+        why = ("ran out of memory in this run: raise environment.max_memory_mb (loading takes several times the dataset's size)"
+               if engine_failed else "stopped during this call (%s): it starts again with the next call" % engine_ended)
+        return sql_refused_answer(started, "SQL_RUNNER_FAILED", "the sql engine " + why)
     pid = engine["pid"]
     cpu_before, _ = engine_usage(pid)
+    try:
+        os.kill(pid, signal.SIGCONT)  # a tool may have stopped it (same uid)
+        # RLIMIT_CPU counts a process's life: each query gets the run's CPU limit from what the engine has used.
+        # Only the soft limit (SIGXCPU): the hard one stays open, since an unprivileged process cannot raise it again.
+        resource.prlimit(pid, resource.RLIMIT_CPU, (cpu_before // 1000 + 1 + limits["cpu_seconds"], resource.RLIM_INFINITY))
+    except (ProcessLookupError, PermissionError):
+        pass
     max_ms = int(min(max_seconds, deadline - started - QUERY_GRACE_SECONDS) * 1000)
     request = json_dumps({"query": query, "max_rows": max_rows, "max_bytes": max_bytes, "max_ms": max(max_ms, 1)}).encode() + b"\n"
-    answer, killed_by = bytearray(), None
+    killed_by = None
     try:
-        write_all(engine["to"], request)
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                killed_by = "timeout"
-                break
-            if watch.over_memory():
-                killed_by = "memory"
-                break
-            if select.select([engine["from"]], [], [], min(remaining, 0.05))[0]:
-                chunk = os.read(engine["from"], 1 << 20)
-                if not chunk:
-                    killed_by = "ended"
-                    break
-                answer += chunk
-                if answer.endswith(b"\n"):
-                    break
-                if len(answer) > hard_cap:
-                    killed_by = "output_limit"
-                    break
-    except OSError:  # the engine is gone: its pipe broke
-        killed_by = "ended"
+        answer = engine_read(deadline, watch, hard_cap, request)[:-1]
+    except (EngineStopped, OSError) as stopped:
+        killed_by = stopped.args[0] if isinstance(stopped, EngineStopped) else "ended"
+        answer = None
     cpu_after, rss = engine_usage(pid)  # read before a kill: the query's CPU is known up to it
     if killed_by is not None:
         how = engine_stop(kill=killed_by != "ended")
         killed_by = how if killed_by == "ended" else killed_by
         if killed_by == "memory":
             engine_failed = "memory"
-        answer = None
     summary = sql_summary(answer) if answer is not None else None
     return {
         "exit_code": None if summary is None else (0 if summary["error_code"] is None else 1 if summary["error_code"] == "SQL_RUNNER_FAILED" else 2),
         "killed_by": killed_by,
-        "answer": bytes(answer[:-1]) if answer is not None else b"",
+        "answer": answer if answer is not None else b"",
         "duration_ms": int((time.monotonic() - started) * 1000),
         "cpu_ms": max(cpu_after - cpu_before, 0),
         "max_rss_kb": rss,
@@ -173,12 +215,6 @@ def sql_refused_answer(started, code, message):
     return {"exit_code": 1 if code == "SQL_RUNNER_FAILED" else 2, "killed_by": None, "answer": answer,
             "duration_ms": int((time.monotonic() - started) * 1000), "cpu_ms": 0, "max_rss_kb": 0,
             "sql": {"rows": 0, "bytes": 0, "truncated": False, "error_code": code}}
-
-
-def write_all(fd, data):
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def sql_summary(answer):
@@ -197,6 +233,7 @@ def run_sql(request):
     call = request["call"]
     check_sql_request(call["query"], call["max_rows"], call["max_bytes"], call["max_seconds"])
     limits = request["limits"]
+    engine_ready(limits)
     mark("begin-%d" % request["mark"])
     asked = sql_ask(call["query"], call["max_rows"], call["max_bytes"], call["max_seconds"], time.monotonic() + request["timeout_ms"] / 1000.0,
                     Watch(limits), limits, limits["output_hard_bytes"])
@@ -284,8 +321,7 @@ def sql_nested(data, deadline, watch, limits):
     except (ValueError, KeyError, TypeError):
         # The command's own checks make this a request written by hand: not a query, so not a call.
         return sql_error_answer("SQL_USAGE", "not a request of the sql command")
-    # The answer: the rows (max_bytes) and the schema (at most 2,000 names of 1,024 characters, escaped).
-    asked = sql_ask(query, max_rows, max_bytes, max_seconds, deadline, watch, limits, max_bytes + (16 << 20))
+    asked = sql_ask(query, max_rows, max_bytes, max_seconds, deadline, watch, limits, max_bytes + SQL["answer_overhead_bytes"])
     notify("sql", dict({key: asked[key] for key in ("exit_code", "killed_by", "duration_ms", "cpu_ms", "max_rss_kb", "sql")},
                        query=query, answer=b64(asked["answer"])))
     if asked["killed_by"]:

@@ -2024,6 +2024,30 @@ function sqlCases(
     fromSql((d) => move(d, 10, 9)),
   );
   add(
+    'sql-nested-other-tool',
+    S,
+    'a call within call_1 of tool bash: only the sql command makes a call within another',
+    LIFECYCLE,
+    fromSql((d) => void (ev(d, 6).data.tool = 'bash')),
+  );
+  add(
+    'sql-nested-two-deep',
+    S,
+    'a call within call_3, itself a call within call_1: the sql command nests one level only',
+    LIFECYCLE,
+    fromSql((d) => {
+      ev(d, 8).data.parent_call_id = 'call_3';
+      move(d, 7, 9); // call_3 completes after call_4, its child here
+    }),
+  );
+  add(
+    'sql-nested-other-caller',
+    S,
+    "a call within the script's call_1 with caller llm: a call within another is of its parent's caller",
+    LIFECYCLE,
+    fromSql((d) => void (ev(d, 6).data.caller = 'llm')),
+  );
+  add(
     'sql-on-bash-call',
     S,
     "an SQL answer in the completion of the model's bash call: only a call of tool sql has one",
