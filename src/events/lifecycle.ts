@@ -36,6 +36,9 @@ interface OpenCall {
   children: number;
 }
 
+/** Calls no process of the sandbox runs for (a query, the model's read-only helpers): none can make a call within it. */
+const NO_PROCESSES = new Set(['sql', 'list_files', 'read_file']);
+
 export class Lifecycle {
   private current: Phase = 'empty';
   private result: 'completed' | 'failed' | null = null;
@@ -104,6 +107,7 @@ export class Lifecycle {
         if (parent) {
           if (d.tool !== 'sql') violation(`a call within another is of tool "sql", not ${JSON.stringify(d.tool)}`);
           if (parent.parent !== null) violation(`parent_call_id ${d.parent_call_id} is itself a call within another`);
+          if (NO_PROCESSES.has(parent.tool)) violation(`parent_call_id ${d.parent_call_id} is a call of tool ${parent.tool}, which runs no process`);
           if (parent.caller !== d.caller) violation(`caller ${d.caller} within a call of caller ${parent.caller}`);
         }
         this.known.add(d.call_id);

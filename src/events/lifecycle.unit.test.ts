@@ -211,6 +211,16 @@ describe('Lifecycle', () => {
         'parent_call_id c2 is itself a call within another',
       ],
       ['of another caller than its parent', [invoked('c1'), invoked('c2', 'c1', { caller: 'llm' })], 'caller llm within a call of caller script'],
+      [
+        'within an sql call, which runs no process',
+        [invoked('c1', undefined, { tool: 'sql' }), invoked('c2', 'c1')],
+        'parent_call_id c1 is a call of tool sql, which runs no process',
+      ],
+      [
+        'within a read_file call',
+        [invoked('c1', undefined, { tool: 'read_file', caller: 'llm' }), invoked('c2', 'c1', { caller: 'llm' })],
+        'parent_call_id c1 is a call of tool read_file, which runs no process',
+      ],
     ])('refuses a call within another %s', (_what, steps, why) => {
       expect(violation(() => nested(...(steps as [EventType, Record<string, unknown>][])))?.message).toBe(`events[${2 + steps.length}] (tool.invoked): ${why}`);
     });

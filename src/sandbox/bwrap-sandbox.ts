@@ -42,6 +42,7 @@ const SECCOMP = {
   errno_eperm: [
     ...Object.keys(PROTOCOL.seccomp.blocked),
     `${Object.keys(PROTOCOL.seccomp.signalling).join(', ')} aimed at pid 1 (the supervisor)`,
+    `${Object.keys(PROTOCOL.seccomp.own_only).join(', ')} aimed at another process`,
     'the x32 ABI',
   ],
   killed: 'any other ABI (i386)',
@@ -220,7 +221,12 @@ class BwrapSandbox implements Sandbox {
     let reply: Record<string, unknown>;
     let files: ToolOutcome['files'] = [];
     // Nested sql calls are announced while this call runs; each reaches the recorder before the call's reply.
-    this.client.onNotice = (notice) => onNestedSql?.(nestedSqlCall(notice));
+    this.client.onNotice = (notice) => {
+      const nested = nestedSqlCall(notice);
+      // An engine killed without a word (SIGKILL) died of the cgroup's memory limit when the OOM counter moved.
+      if (nested.killedBy === 'sandbox_lost' && this.limits.oomKills() > oomBefore) nested.killedBy = 'memory';
+      onNestedSql?.(nested);
+    };
     try {
       const r = await this.client.request(
         'run',

@@ -71,6 +71,11 @@ export const PROTOCOL = {
      * namespace's init, but not SIGSTOP while strace traces it, and that would freeze the run.
      */
     signalling: { kill: 62, tkill: 200, tgkill: 234, rt_sigqueueinfo: 129, rt_tgsigqueueinfo: 297, pidfd_open: 434 },
+    /**
+     * Refused unless their first argument is 0 (the caller itself): prlimit64 on another process of the sandbox (same
+     * uid) would lower the supervisor's limits (losing the sandbox) or change the sql engine's.
+     */
+    own_only: { prlimit64: 302 },
   },
   /**
    * The sql tool (supervisor/45-sql.py, docs/sql-tool.md §7): the engine and the `sql` command are bound

@@ -21,7 +21,7 @@ m = module.__dict__
 print(json.dumps({
   "mark_dir": m["MARK_DIR"], "proxy_socket": m["PROXY_SOCKET"], "proxy_port": m["PROXY_PORT"],
   "dataset_env_in_tool_env": [k for k in m["ENV"] if k == "${PROTOCOL.dataset_env}"],
-  "blocked": m["BLOCKED_SYSCALLS"], "signalling": m["SIGNALLING_SYSCALLS"],
+  "blocked": m["BLOCKED_SYSCALLS"], "signalling": m["SIGNALLING_SYSCALLS"], "own_only": m["OWN_ONLY_SYSCALLS"],
   "operations": sorted(list(m["HANDLERS"]) + ["exit"]),
 }))
 `;
@@ -39,6 +39,7 @@ describe('the sandbox protocol', () => {
       dataset_env_in_tool_env: [PROTOCOL.dataset_env],
       blocked: PROTOCOL.seccomp.blocked,
       signalling: PROTOCOL.seccomp.signalling,
+      own_only: PROTOCOL.seccomp.own_only,
       operations: Object.keys(PROTOCOL.messages).sort(),
     });
   });

@@ -166,6 +166,27 @@ subprocess.run(["sql", "-"], input="${busy} -- " + "\\x01" * 60000, text=True)`,
     });
   });
 
+  it("a tool can change its own rlimits but neither the supervisor's nor the engine's (prlimit64 on another pid: EPERM)", async () => {
+    await withSandbox({}, async (sandbox) => {
+      await sandbox.run(query('SELECT 1'));
+      const { outcome } = await python(
+        sandbox,
+        `import resource, subprocess
+engine = int(subprocess.run(["pgrep", "-f", "ephemera_sql.py"], capture_output=True, text=True).stdout.split()[0])
+def attempt(pid):
+    try:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (3, 3)) if pid else resource.prlimit(0, resource.RLIMIT_CPU, (5, 6))
+        return "done"
+    except OSError as e:
+        return "refused %d" % e.errno
+print(attempt(0), attempt(1), attempt(engine))`,
+      );
+      expect(text(outcome.stdout).trim()).toBe('done refused 1 refused 1');
+      const after = await sandbox.run(query('SELECT count(*) AS n FROM dataset'));
+      expect(JSON.parse(text(after.stdout)).rows).toEqual([[3]]);
+    });
+  });
+
   it("an engine a tool stopped (SIGSTOP) in one call does not eat the model's next sql call", async () => {
     await withSandbox({}, async (sandbox) => {
       await sandbox.run(query('SELECT 1'));

@@ -172,14 +172,29 @@ describe('the sql tool in the sandbox', () => {
     });
   });
 
-  it('turns away a request written by hand to the socket, reporting nothing', async () => {
+  it('turns away requests written by hand to the socket (not JSON, nested 100,000 deep), reporting nothing, and the call goes on', async () => {
     await withSandbox({}, async (sandbox) => {
-      const { outcome, nested } = await bash(
-        sandbox,
-        `python3 -c 'import os, socket; s = socket.socket(socket.AF_UNIX); s.connect("\\0" + os.environ["EPHEMERA_SQL_SOCKET"]); s.sendall(b"not json"); s.shutdown(socket.SHUT_WR); print(s.recv(1000).decode().strip())'`,
-      );
-      expect(JSON.parse(text(outcome.stdout)).error.code).toBe('SQL_USAGE');
+      const send = (payload: string) =>
+        `python3 -c 'import os, socket; s = socket.socket(socket.AF_UNIX); s.connect("\\0" + os.environ["EPHEMERA_SQL_SOCKET"]); s.sendall(${payload}); s.shutdown(socket.SHUT_WR); print(s.recv(1000).decode().strip())'`;
+      const { outcome, nested } = await bash(sandbox, `${send('b"not json"')}; ${send('b"[" * 100000')}; echo still here`);
+      const lines = text(outcome.stdout).trim().split('\n');
+      expect(lines.slice(0, 2).map((l) => JSON.parse(l).error.code)).toEqual(['SQL_USAGE', 'SQL_USAGE']);
+      expect({ last: lines[2], exit: outcome.exitCode, killed: outcome.killedBy }).toEqual({ last: 'still here', exit: 0, killed: null });
       expect(nested).toEqual([]);
+    });
+  });
+
+  it("records an engine a tool killed mid-query as lost (not as memory), and a fresh one answers the next call's queries", async () => {
+    await withSandbox({}, async (sandbox) => {
+      const busy = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 3000000) SELECT count(*) FROM c';
+      const { nested } = await bash(sandbox, `(sleep 0.3; pkill -KILL -f ephemera_sql.py) & sql "${busy}"; sql "SELECT 1"; wait`);
+      expect(nested.map((c) => [c.killedBy, c.exitCode, c.sql?.error_code ?? null])).toEqual([
+        ['sandbox_lost', null, null],
+        [null, 1, 'SQL_RUNNER_FAILED'],
+      ]);
+      expect(JSON.parse(text(nested[1]!.answer)).error.message).toBe('the sql engine is not running (sandbox_lost): it starts again with the next call');
+      const next = await sandbox.run(query('SELECT count(*) FROM dataset'));
+      expect(JSON.parse(text(next.stdout)).rows).toEqual([[3]]);
     });
   });
 

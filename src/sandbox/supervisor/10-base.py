@@ -126,9 +126,10 @@ def others():
     return pids
 
 
-def kill_others(keep=()):
+def kill_others(keep=lambda: ()):
+    """Kills every process but this one and those `keep()` names (read each round: a reaped one's pid is free)."""
     for _ in range(50):
-        pids = [pid for pid in others() if pid not in keep]
+        pids = [pid for pid in others() if pid not in keep()]
         if not pids:
             return 0
         for pid in pids:
@@ -138,7 +139,7 @@ def kill_others(keep=()):
                 pass
         reap()
         time.sleep(0.01)
-    return len([pid for pid in others() if pid not in keep])
+    return len([pid for pid in others() if pid not in keep()])
 
 
 def reap():

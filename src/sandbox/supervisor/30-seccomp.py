@@ -14,6 +14,8 @@ EPERM = 1
 
 # Syscalls that can signal a pid given in their first argument: refused for pid 1, this supervisor (protocol.ts).
 SIGNALLING_SYSCALLS = PROTOCOL["seccomp"]["signalling"]
+# Syscalls refused unless their first argument, a pid, is 0: the caller itself (protocol.ts).
+OWN_ONLY_SYSCALLS = PROTOCOL["seccomp"]["own_only"]
 
 
 def seccomp_program():
@@ -25,9 +27,12 @@ def seccomp_program():
             ("nr", ld, None, None, 0), (jge, "deny", None, X32_SYSCALL_BIT)]
     prog += [(jeq, "deny", None, nr) for nr in sorted(BLOCKED_SYSCALLS.values())]
     prog += [(jeq, "pid", None, nr) for nr in sorted(SIGNALLING_SYSCALLS.values())]
+    prog += [(jeq, "self", None, nr) for nr in sorted(OWN_ONLY_SYSCALLS.values())]
     prog += [(ret, None, None, SECCOMP_RET_ALLOW),
              ("pid", ld, None, None, 16),  # the low word of args[0] (x86_64 is little-endian): a pid_t
              (jeq, "deny", "allow", 1),
+             ("self", ld, None, None, 16),
+             (jeq, "allow", "deny", 0),
              ("allow", ret, None, None, SECCOMP_RET_ALLOW),
              ("deny", ret, None, None, SECCOMP_RET_ERRNO | EPERM)]
     labels = {ins[0]: i for i, ins in enumerate(prog) if isinstance(ins[0], str)}

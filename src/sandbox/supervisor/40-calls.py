@@ -101,45 +101,10 @@ def threads_of(pid):
         return 0
 
 
-def run(request):
-    call = request["call"]
-    if call["kind"] == "sql":
-        return run_sql(request)
-    limits = request["limits"]
-    cap = limits["output_bytes"]
-    hard_cap = limits["output_hard_bytes"]
-    deadline = time.monotonic() + request["timeout_ms"] / 1000.0
-    argv = argv_for(call)
-    engine_ready(limits)  # 45-sql.py: now, while no process of the call exists
-    mark("begin-%d" % request["mark"])
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    engine_cpu_before = engine_reaped_cpu_ms
-    started = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
-            os.dup2(out_w, 1)
-            os.dup2(err_w, 2)
-            os.closerange(3, 65536)
-            os.chdir("/work")
-            limiter(limits)()
-            os.execve(argv[0], argv, ENV)
-        except BaseException:
-            os._exit(127)
-    os.close(out_w)
-    os.close(err_w)
-    streams = {out_r: bytearray(), err_r: bytearray()}
-    # The end of stderr, kept apart from the capped head: a failing script's traceback comes last.
-    err_tail = bytearray()
-    totals = {out_r: 0, err_r: 0}
-    open_fds = [out_r, err_r]
-    killed_by = None
-    drain_until = None
-    watch = Watch(limits)
-    exited = False
+def call_loop(pid, out_r, err_r, streams, err_tail, totals, open_fds, deadline, watch, limits, cap, hard_cap):
+    """Until the call ends: its pipes read into their capped streams, the sql command's connections served, its
+    deadline, memory and output watched. Returns how it ended (killed_by or None) and whether its process exited."""
+    killed_by, drain_until, exited = None, None, False
     while open_fds or not exited:
         # Once the call's own process has exited, a background child holding its pipes gets a short grace, then dies.
         if drain_until is not None and time.monotonic() > drain_until:
@@ -182,6 +147,50 @@ def run(request):
                 drain_until = time.monotonic() + 0.25
             elif not readers and not writers:
                 time.sleep(0.01)
+    return killed_by, exited
+
+
+def run(request):
+    call = request["call"]
+    if call["kind"] == "sql":
+        return run_sql(request)
+    limits = request["limits"]
+    cap = limits["output_bytes"]
+    hard_cap = limits["output_hard_bytes"]
+    deadline = time.monotonic() + request["timeout_ms"] / 1000.0
+    argv = argv_for(call)
+    engine_ready(limits)  # 45-sql.py: now, while no process of the call exists
+    mark("begin-%d" % request["mark"])
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    engine_cpu_before = engine_reaped_cpu_ms
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            os.closerange(3, 65536)
+            os.chdir("/work")
+            limiter(limits)()
+            os.execve(argv[0], argv, ENV)
+        except BaseException:
+            os._exit(127)
+    os.close(out_w)
+    os.close(err_w)
+    streams = {out_r: bytearray(), err_r: bytearray()}
+    # The end of stderr, kept apart from the capped head: a failing script's traceback comes last.
+    err_tail = bytearray()
+    totals = {out_r: 0, err_r: 0}
+    open_fds = [out_r, err_r]
+    watch = Watch(limits)
+    try:
+        killed_by, exited = call_loop(pid, out_r, err_r, streams, err_tail, totals, open_fds, deadline, watch, limits, cap, hard_cap)
+    except Exception:  # noqa: BLE001  a tool found a way to make this loop raise: the call ends, its processes die below
+        killed_by, exited = "sandbox_lost", False
+
     # A full tmpfs is a breach of the disk limit: the call ends as killed by it.
     if killed_by is None and any(disk_full(p) for p in ("/work", "/out", "/tmp")):
         killed_by = "disk"
@@ -200,7 +209,8 @@ def run(request):
         _, status = os.waitpid(pid, 0)  # its own status if it had exited, else the SIGKILL's
     except ChildProcessError:
         status = None
-    kill_others(keep=engine_pids())
+    if kill_others(keep=engine_pids):
+        engine_stop()  # a process survived the kill rounds: no engine may run beside it, nor start (engine_ready)
     sql_close_all()
     for fd in (out_r, err_r):
         try:

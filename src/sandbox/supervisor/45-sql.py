@@ -13,7 +13,8 @@ sql_listener = None
 sql_connections = {}  # fd -> SqlConnection
 engine = None  # {"pid", "channel"} while it lives (channel: this end of a socket pair, its stdin and stdout)
 engine_ended = None  # how the last engine ended, as a killed_by, once reaped
-engine_failed = None  # why no engine starts again: "memory" once one died of it (a reload would too)
+engine_failed = None  # why no engine starts again: "memory" once engines kept dying (a reload would too)
+engine_deaths = 0  # engines that died under a query without a word (SIGKILL): twice, and no engine starts again
 engine_reaped_cpu_ms = 0  # CPU of engines reaped so far: a call's children's CPU, less this, is the call's own
 # Time left to a call after a query stopped at its own cap, so that the call can use the answer.
 QUERY_GRACE_SECONDS = 0.5
@@ -42,12 +43,15 @@ def engine_pids():
 def engine_ready(limits):
     """At a call's start, before its process exists: an engine that answers, if the run offers sql (started
     now if none runs, and waited for until it says it is not dumpable). Never during a call (see above)."""
-    global engine
+    global engine, engine_ended
     if sql_config is None or engine_failed:
         return
     if engine is not None and not engine_alive():
-        engine_stop(kill=False)
+        engine_stop()
     if engine is not None:
+        return
+    if others():  # a process outlived the last call's kill rounds: it could open a starting engine's /proc files
+        engine_ended = "not started: a process of an earlier call is still alive"
         return
     try:
         engine = engine_start(limits)
@@ -55,14 +59,20 @@ def engine_ready(limits):
     except (OSError, EngineStopped):
         hello = None
     if hello != READY:
-        engine_stop()  # the queries of this call are answered SQL_RUNNER_FAILED; the next call tries again
+        engine_stop()
+        engine_ended = "could not start"  # this call's queries are answered SQL_RUNNER_FAILED; the next call tries again
 
 
 def engine_start(limits):
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)  # no pipe for /proc/PID/fd to reopen
     argv = ["/usr/bin/python3", "-I", "-S", SQL["engine_path"], "--serve", ENV[PROTOCOL["dataset_env"]], sql_config["format"],
             "--max-seconds", str(sql_config["max_seconds"])]
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        ours.close()
+        theirs.close()
+        raise
     if pid == 0:
         try:
             os.dup2(theirs.fileno(), 0)
@@ -97,20 +107,20 @@ def engine_reaped(pid, status, usage):
     engine["channel"].close()
     engine = None
     sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-    # SIGKILL from no one here is the memory limit's (the cgroup's OOM killer); SIGXCPU the CPU limit's.
-    engine_ended = {signal.SIGKILL: "memory", signal.SIGXCPU: "cpu"}.get(sig, "sandbox_lost")
+    # SIGXCPU is the CPU limit's. A SIGKILL may be the cgroup's OOM killer or a tool's (same uid): the executor, which
+    # sees the cgroup's OOM counter, tells them apart (bwrap-sandbox.ts); here it is only "lost".
+    engine_ended = "cpu" if sig == signal.SIGXCPU else "sandbox_lost"
 
 
-def engine_stop(kill=True):
-    """Ends the engine (or reaps it, dead already): how it ended, as a killed_by."""
+def engine_stop():
+    """Kills and reaps the engine (a kill is harmless to one dead already): how it ended, as a killed_by."""
     if engine is None:
-        return engine_ended
-    if kill:
-        try:
-            os.kill(engine["pid"], signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        return "sandbox_lost"
     pid = engine["pid"]
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
     try:
         engine_reaped(*os.wait4(pid, 0))
     except ChildProcessError:  # not ours to reap: cannot be, but never leave a stale record
@@ -166,13 +176,13 @@ def sql_ask(query, max_rows, max_bytes, max_seconds, deadline, watch, limits, ha
     """One query to the engine, bounded by its own time cap (an answer, SQL_QUERY_TIMEOUT, with time left for the
     call to go on) and by the call's deadline, memory and output (a kill). Returns the reply's members for it:
     exit_code, killed_by, answer (the line), duration_ms, cpu_ms, max_rss_kb, sql (its summary)."""
-    global engine_failed
+    global engine_failed, engine_deaths
     started = time.monotonic()
     if engine is not None and not engine_alive():
-        engine_stop(kill=False)  # killed by a tool (same uid) since the call began
+        engine_stop()  # killed by a tool (same uid) since the call began
     if engine is None:
-        why = ("ran out of memory in this run: raise environment.max_memory_mb (loading takes several times the dataset's size)"
-               if engine_failed else "stopped during this call (%s): it starts again with the next call" % engine_ended)
+        why = ("kept dying in this run (out of memory?): raise environment.max_memory_mb (loading takes several times the "
+               "dataset's size)" if engine_failed else "is not running (%s): it starts again with the next call" % engine_ended)
         return sql_refused_answer(started, "SQL_RUNNER_FAILED", "the sql engine " + why)
     pid = engine["pid"]
     cpu_before, _ = engine_usage(pid)
@@ -193,9 +203,11 @@ def sql_ask(query, max_rows, max_bytes, max_seconds, deadline, watch, limits, ha
         answer = None
     cpu_after, rss = engine_usage(pid)  # read before a kill: the query's CPU is known up to it
     if killed_by is not None:
-        how = engine_stop(kill=killed_by != "ended")
+        how = engine_stop()  # always a kill: the engine may live on after a broken channel (a zombie keeps its status)
         killed_by = how if killed_by == "ended" else killed_by
-        if killed_by == "memory":
+        # Over the memory watch, or dead twice without a word under queries: a reload would meet the same limit.
+        engine_deaths += killed_by == "sandbox_lost"
+        if killed_by == "memory" or engine_deaths >= 2:
             engine_failed = "memory"
     summary = sql_summary(answer) if answer is not None else None
     return {
@@ -233,10 +245,11 @@ def run_sql(request):
     call = request["call"]
     check_sql_request(call["query"], call["max_rows"], call["max_bytes"], call["max_seconds"])
     limits = request["limits"]
+    deadline = time.monotonic() + request["timeout_ms"] / 1000.0  # before the engine's start, which is the call's time too
     engine_ready(limits)
     mark("begin-%d" % request["mark"])
-    asked = sql_ask(call["query"], call["max_rows"], call["max_bytes"], call["max_seconds"], time.monotonic() + request["timeout_ms"] / 1000.0,
-                    Watch(limits), limits, limits["output_hard_bytes"])
+    asked = sql_ask(call["query"], call["max_rows"], call["max_bytes"], call["max_seconds"], deadline, Watch(limits), limits,
+                    limits["output_hard_bytes"])
     mark("end-%d" % request["mark"])
     out = asked["answer"][: limits["output_bytes"]]
     return {
@@ -318,7 +331,7 @@ def sql_nested(data, deadline, watch, limits):
             raise ValueError("not the sql command's request")
         query, max_rows, max_bytes, max_seconds = request["query"], request["max_rows"], request["max_bytes"], request["max_seconds"]
         check_sql_request(query, max_rows, max_bytes, max_seconds)
-    except (ValueError, KeyError, TypeError):
+    except Exception:  # noqa: BLE001  ValueError, KeyError, TypeError, and RecursionError on "[[[[…": never this loop's end
         # The command's own checks make this a request written by hand: not a query, so not a call.
         return sql_error_answer("SQL_USAGE", "not a request of the sql command")
     asked = sql_ask(query, max_rows, max_bytes, max_seconds, deadline, watch, limits, max_bytes + SQL["answer_overhead_bytes"])

@@ -2041,6 +2041,21 @@ function sqlCases(
     }),
   );
   add(
+    'sql-nested-in-sql',
+    S,
+    "a call within the model's sql call (call_5): a query runs no process that could make one",
+    LIFECYCLE,
+    fromSql(
+      (d) =>
+        void d.events.splice(
+          16,
+          0,
+          event(d, 15, 'tool.invoked', invoked('call_6', 'llm', 'SELECT 1', 'call_5')),
+          event(d, 15, 'tool.completed', completed('call_6', 0, answer(1, 5, false, null))),
+        ),
+    ),
+  );
+  add(
     'sql-nested-other-caller',
     S,
     "a call within the script's call_1 with caller llm: a call within another is of its parent's caller",
