@@ -4,38 +4,10 @@
  * engine's CPU limit across queries. Each states what must hold.
  */
 import { describe, expect, it } from 'vitest';
-import { ulid } from 'ulid';
-import { createSandbox } from '../index.js';
-import type { NestedSqlCall, Sandbox, SandboxSpec, ToolOutcome } from '../types.js';
+import type { Sandbox } from '../types.js';
+import { query, runCollecting, sqlSpec as spec, text, withSqlSandbox as withSandbox } from './testing/sql-sandbox.js';
 
-const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
-const CSV = 'id,name,amount,day\n1,ann,2.5,2024-01-02\n2,bob,4,2024-02-29\n3,cy,,2024-03-01\n';
-const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({
-  executionId: ulid(),
-  dataset: new TextEncoder().encode(CSV),
-  datasetFile: 'dataset.csv',
-  scripts: [],
-  limits: { timeoutMs: 20_000, memoryMb: 128, maxProcesses: 64, cpuSeconds: 20, workBytes: 8 << 20, outBytes: 1 << 20, outputBytes: 1 << 16, maxOpenFiles: 64 },
-  networkAllow: [],
-  sql: { format: 'csv', maxSeconds: 20 },
-  ...over,
-});
-const query = (q: string, max_rows = 100, max_bytes = 8192) => ({ kind: 'sql' as const, query: q, max_rows, max_bytes, max_seconds: 30 });
-
-async function withSandbox<T>(over: Partial<SandboxSpec>, body: (sandbox: Sandbox) => Promise<T>): Promise<T> {
-  const sandbox = await createSandbox(spec(over));
-  try {
-    return await body(sandbox);
-  } finally {
-    await sandbox.destroy();
-  }
-}
-
-async function python(sandbox: Sandbox, code: string, timeoutMs?: number): Promise<{ outcome: ToolOutcome; nested: NestedSqlCall[] }> {
-  const nested: NestedSqlCall[] = [];
-  const outcome = await sandbox.run({ kind: 'python', code }, { timeoutMs, onNestedSql: (call) => nested.push(call) });
-  return { outcome, nested };
-}
+const python = (sandbox: Sandbox, code: string, timeoutMs?: number) => runCollecting(sandbox, { kind: 'python', code }, timeoutMs);
 
 /** Kills the engine, starts a fresh one with a `sql` command and opens its pipes through /proc before it turns non-dumpable. */
 const GRAB_ENGINE_PIPES = `

@@ -5,38 +5,10 @@
  * a call while every other process dies.
  */
 import { describe, expect, it } from 'vitest';
-import { ulid } from 'ulid';
-import { createSandbox } from '../index.js';
-import type { NestedSqlCall, Sandbox, SandboxSpec, ToolOutcome } from '../types.js';
+import type { Sandbox } from '../types.js';
+import { query, runCollecting, text, withSqlSandbox as withSandbox } from './testing/sql-sandbox.js';
 
-const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
-const CSV = 'id,name,amount,day\n1,ann,2.5,2024-01-02\n2,bob,4,2024-02-29\n3,cy,,2024-03-01\n';
-const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({
-  executionId: ulid(),
-  dataset: new TextEncoder().encode(CSV),
-  datasetFile: 'dataset.csv',
-  scripts: [],
-  limits: { timeoutMs: 20_000, memoryMb: 128, maxProcesses: 64, cpuSeconds: 20, workBytes: 8 << 20, outBytes: 1 << 20, outputBytes: 1 << 16, maxOpenFiles: 64 },
-  networkAllow: [],
-  sql: { format: 'csv', maxSeconds: 20 },
-  ...over,
-});
-const query = (q: string, max_rows = 100, max_bytes = 8192, max_seconds = 30) => ({ kind: 'sql' as const, query: q, max_rows, max_bytes, max_seconds });
-
-async function withSandbox<T>(over: Partial<SandboxSpec>, body: (sandbox: Sandbox) => Promise<T>): Promise<T> {
-  const sandbox = await createSandbox(spec(over));
-  try {
-    return await body(sandbox);
-  } finally {
-    await sandbox.destroy();
-  }
-}
-
-async function bash(sandbox: Sandbox, command: string, timeoutMs?: number): Promise<{ outcome: ToolOutcome; nested: NestedSqlCall[] }> {
-  const nested: NestedSqlCall[] = [];
-  const outcome = await sandbox.run({ kind: 'bash', command }, { timeoutMs, onNestedSql: (call) => nested.push(call) });
-  return { outcome, nested };
-}
+const bash = (sandbox: Sandbox, command: string, timeoutMs?: number) => runCollecting(sandbox, { kind: 'bash', command }, timeoutMs);
 
 describe('the sql tool in the sandbox', () => {
   it('answers a direct call with typed rows, loads the dataset once, and keeps the engine across calls', async () => {

@@ -1965,6 +1965,14 @@ function sqlCases(
     ev(d, 18).data.totals.tool_calls = 5;
   });
   const fromSql = (edit: (d: Doc) => void) => forged(edit, 'vector', sqlRun);
+  /** The model's `SELECT 1` (call_6) inserted at `at`, within `parent`. */
+  const nestModelQuery = (d: Doc, at: number, parent: string) =>
+    void d.events.splice(
+      at,
+      0,
+      event(d, at - 1, 'tool.invoked', invoked('call_6', 'llm', 'SELECT 1', parent)),
+      event(d, at - 1, 'tool.completed', completed('call_6', 0, answer(1, 5, false, null))),
+    );
 
   add(
     'sql-calls',
@@ -1992,15 +2000,7 @@ function sqlCases(
     S,
     "the model's bash call (call_2) running the sql command: a call within call_2, caller llm (its outermost parent's)",
     TRUSTED,
-    fromSql(
-      (d) =>
-        void d.events.splice(
-          13,
-          0,
-          event(d, 12, 'tool.invoked', invoked('call_6', 'llm', 'SELECT 1', 'call_2')),
-          event(d, 12, 'tool.completed', completed('call_6', 0, answer(1, 5, false, null))),
-        ),
-    ),
+    fromSql((d) => nestModelQuery(d, 13, 'call_2')),
   );
   add(
     'sql-parent-not-open',
@@ -2045,15 +2045,7 @@ function sqlCases(
     S,
     "a call within the model's sql call (call_5): a query runs no process that could make one",
     LIFECYCLE,
-    fromSql(
-      (d) =>
-        void d.events.splice(
-          16,
-          0,
-          event(d, 15, 'tool.invoked', invoked('call_6', 'llm', 'SELECT 1', 'call_5')),
-          event(d, 15, 'tool.completed', completed('call_6', 0, answer(1, 5, false, null))),
-        ),
-    ),
+    fromSql((d) => nestModelQuery(d, 16, 'call_5')),
   );
   add(
     'sql-nested-other-caller',
