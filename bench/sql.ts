@@ -143,6 +143,7 @@ async function servedOutside(csvPath: string, queries: string[]): Promise<number
   const lines = createInterface({ input: engine.stdout! })[Symbol.asyncIterator]();
   const seconds: number[] = [];
   try {
+    if ((await lines.next()).value !== '{"ready":true}') throw new Error('the runner did not say it is ready');
     for (const query of queries) {
       const started = performance.now();
       engine.stdin!.write(`${JSON.stringify({ query, max_rows: 1000, max_bytes: 65536, max_ms: 600_000 })}\n`);
