@@ -7,7 +7,8 @@ The query is the argument (after "--" if it starts with an SQL comment), or
 stdin when it is absent or "-". The answer (one JSON object: schema, columns,
 rows, truncated) goes to stdout; with --csv, the columns and rows as CSV
 instead (NULL as an empty field); a cut answer says which cap cut it on
-stderr. Caps: 1,000 rows, 64 KiB of rows and 60 s by default. A refused or
+stderr. Caps: 1,000 rows, 64 KiB of rows and 60 s by default; at most
+1,000,000 rows, 16 MiB and 3,600 s (the call's own time bounds it too). A refused or
 failed query writes "sql: CODE: message" to stderr and exits 2 (1 when the
 engine failed or the run does not offer sql). Every query is a call of its own in
 the run's certificate: the supervisor answers it and reports it.
@@ -38,7 +39,7 @@ def parse(argv):
     while args:
         arg = args.pop(0)
         if arg in ("-h", "--help"):
-            sys.stdout.write(__doc__.split("\n\n", 1)[0] + "\n\n" + USAGE + "\n")
+            sys.stdout.write(__doc__)
             sys.exit(0)
         if arg in CAPS:
             name, _, most = CAPS[arg]

@@ -148,7 +148,12 @@ describe('the sql tool in the sandbox', () => {
     await withSandbox({}, async (sandbox) => {
       const send = (payload: string) =>
         `python3 -c 'import os, socket; s = socket.socket(socket.AF_UNIX); s.connect("\\0" + os.environ["EPHEMERA_SQL_SOCKET"]); s.sendall(${payload}); s.shutdown(socket.SHUT_WR); print(s.recv(1000).decode().strip())'`;
-      const { outcome, nested } = await bash(sandbox, `${send('b"not json"')}; ${send('b"[" * 100000')}; echo still here`);
+      const { outcome, nested } = await bash(sandbox, `${send('b"not json"')}; ${send('b"[" * 100000')}; echo still here; sql --help`);
+      const [help, ...usage] = text(outcome.stdout).trim().split('\n').slice(3);
+      expect({ help, usage: usage.find((l) => l.includes('sql [')) }).toEqual({
+        help: "sql: ask the run's SQL engine a question about the dataset (docs/sql-tool.md §7).",
+        usage: '    sql [--max-rows N] [--max-bytes N] [--max-seconds N] [--csv] [--] [QUERY | -]',
+      });
       const lines = text(outcome.stdout).trim().split('\n');
       expect(lines.slice(0, 2).map((l) => JSON.parse(l).error.code)).toEqual(['SQL_USAGE', 'SQL_USAGE']);
       expect({ last: lines[2], exit: outcome.exitCode, killed: outcome.killedBy }).toEqual({ last: 'still here', exit: 0, killed: null });
