@@ -537,12 +537,17 @@ def serve(argv):
                 raise ValueError("a request of the wrong shape")
             limits["max_ms"] = min(limits["max_ms"], caps["--max-seconds"] * 1000)
             write(engine.answer(decode_query(query.encode("utf-8", "surrogatepass")), limits))
-        except SqlError as e:
-            write({"error": {"code": e.code, "message": e.message}})
-        except MemoryError:
-            write({"error": {"code": "SQL_RUNNER_FAILED", "message": "out of memory"}})
-        except Exception as e:  # a bug or a bad request: its kind only, never its message
-            write({"error": {"code": "SQL_RUNNER_FAILED", "message": f"internal error ({type(e).__name__})"}})
+        except Exception as e:  # noqa: BLE001  a bad request too: its kind only
+            write(failure(e)[0])
+
+
+def failure(error):
+    """An exception as the error answer and exit code: a SqlError says its own words; anything else (out of
+    memory, a bug) only its kind, never its message (it may hold dataset content)."""
+    if isinstance(error, SqlError):
+        return {"error": {"code": error.code, "message": error.message}}, 2
+    message = "out of memory" if isinstance(error, MemoryError) else f"internal error ({type(error).__name__})"
+    return {"error": {"code": "SQL_RUNNER_FAILED", "message": message}}, 1
 
 
 def no_dump():
@@ -571,12 +576,7 @@ if __name__ == "__main__":
     try:
         write(main(sys.argv[1:]))
         sys.exit(0)
-    except SqlError as e:
-        write({"error": {"code": e.code, "message": e.message}})
-        sys.exit(2)
-    except MemoryError:
-        write({"error": {"code": "SQL_RUNNER_FAILED", "message": "out of memory"}})
-        sys.exit(1)
-    except Exception as e:  # a bug: say its kind, never its message (it may hold dataset content)
-        write({"error": {"code": "SQL_RUNNER_FAILED", "message": f"internal error ({type(e).__name__})"}})
-        sys.exit(1)
+    except Exception as e:  # noqa: BLE001
+        answer, status = failure(e)
+        write(answer)
+        sys.exit(status)

@@ -12,7 +12,7 @@ sql_config = None  # init's: {"format", "max_seconds"} when the run offers sql
 sql_listener = None
 sql_connections = {}  # fd -> SqlConnection
 engine = None  # {"pid", "channel"} while it lives (channel: this end of a socket pair, its stdin and stdout)
-engine_ended = None  # how the last engine ended, as a killed_by, once reaped
+engine_ended = None  # why no engine runs, for the refusal's message: how the last ended (a killed_by), or did not start
 engine_failed = None  # why no engine starts again: "memory" once engines kept dying (a reload would too)
 engine_deaths = 0  # engines that died under a query without a word (SIGKILL): twice, and no engine starts again
 engine_reaped_cpu_ms = 0  # CPU of engines reaped so far: a call's children's CPU, less this, is the call's own
@@ -223,8 +223,7 @@ def sql_ask(query, max_rows, max_bytes, max_seconds, deadline, watch, limits, ha
 
 def sql_refused_answer(started, code, message):
     """An answer the supervisor gives without the engine: the call's members, as sql_ask returns them."""
-    answer = json_dumps({"error": {"code": code, "message": message}}).encode()
-    return {"exit_code": 1 if code == "SQL_RUNNER_FAILED" else 2, "killed_by": None, "answer": answer,
+    return {"exit_code": 1 if code == "SQL_RUNNER_FAILED" else 2, "killed_by": None, "answer": sql_error_answer(code, message)[:-1],
             "duration_ms": int((time.monotonic() - started) * 1000), "cpu_ms": 0, "max_rss_kb": 0,
             "sql": {"rows": 0, "bytes": 0, "truncated": False, "error_code": code}}
 
