@@ -24,6 +24,7 @@ module.exports = {
     layer('tlog', ['sandbox', 'commands', 'projections', 'cli', 'web', 'seal', 'verify']),
     layer('rows', ['sandbox', 'commands', 'projections', 'cli', 'web', 'seal', 'verify']),
     layer('witness', ['sandbox', 'commands', 'projections', 'cli', 'web', 'seal', 'verify', 'attest']),
+    layer('build', ['commands', 'projections', 'cli', 'web', 'seal', 'tlog', 'rows', 'witness']),
     layer('projections', ['sandbox', 'commands', 'cli', 'web'], false),
     layer('commands', ['projections', 'cli', 'web'], false),
     {

@@ -230,6 +230,8 @@ export const ERROR_REGISTRY = {
   VERIFY_MERKLE_ROOT_MISMATCH: invalid('verify', "the seal's Merkle root is not the root of the events"),
   VERIFY_FIELD_MISMATCH: invalid('verify', 'a member is not what the events say'),
   VERIFY_INTERNAL: internal('verify', 'the verifier failed on this input; please report it'),
+  VERIFY_BUILD_RUNTIME_MISMATCH: invalid('verify', "the sandbox's tools are not the ones the build-info the reader trusts lists"),
+  BUILD_INFO_MALFORMED: { stage: 'verify', http: null, exit: EXIT.badInput, message: 'a build-info document that is not one (size, JSON, shape)' },
   VERIFY_UNTRUSTED_SELF: internal('verify', "the executor's own certificate does not verify under its own key or build"),
   CERTIFICATE_REJECTED: {
     stage: 'verify',

@@ -9,7 +9,18 @@ export {
   type AttestationContext,
   type CheckName,
   type VerifyErrorCode,
+  type BuildVerdict,
 } from './verdict.js';
+export {
+  parseBuildInfo,
+  parseRuntimeManifest,
+  runtimeDifferences,
+  BUILD_INFO_FORMAT,
+  RUNTIME_FORMAT,
+  MAX_BUILD_INFO_BYTES,
+  type BuildInfo,
+  type RuntimeManifest,
+} from './build-info.js';
 export {
   deriveCertificate,
   certificateJson,

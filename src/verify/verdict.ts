@@ -5,15 +5,17 @@
  */
 import type { ErrorCode } from '../error-codes.js';
 import type { RowsAbsentReason, RowsMember, Sha256, Submission } from '../events/index.js';
+import type { BuildInfo } from './build-info.js';
 import type { VerifyLimits } from './limits.js';
 import type { KeyIdentity, TrustBasis, TrustOptions } from './trust.js';
 
-export type CheckName = 'document' | 'events' | 'merkle' | 'report_data' | 'attestation' | 'fields' | 'transparency';
+export type CheckName = 'document' | 'events' | 'merkle' | 'report_data' | 'attestation' | 'fields' | 'transparency' | 'build';
 /**
  * The checks every verdict lists, in order. `transparency` follows them only when the certificate carries the
- * member or the reader requires it (`requireLog`): a certificate without it verifies exactly as before.
+ * member or the reader requires it (`requireLog`): a certificate without it verifies exactly as before. `build`
+ * follows last, only when the reader gave build-info documents (`builds`).
  */
-export const CHECK_ORDER: readonly Exclude<CheckName, 'transparency'>[] = ['document', 'events', 'merkle', 'report_data', 'attestation', 'fields'];
+export const CHECK_ORDER: readonly Exclude<CheckName, 'transparency' | 'build'>[] = ['document', 'events', 'merkle', 'report_data', 'attestation', 'fields'];
 
 export interface VerifyCheck {
   name: CheckName | `attestation.${string}` | `transparency.${string}`;
@@ -52,6 +54,23 @@ export interface Verdict {
    * signature); `trusted` there says whether the reader's log key and witness policy hold. Null otherwise.
    */
   transparency: TransparencyVerdict | null;
+  /** The build the certificate was checked against (docs/reproducible-builds.md §5); null when the reader gave none, or none applies. */
+  build: BuildVerdict | null;
+}
+
+/** What the verifier found of a certificate against the reader's build-info documents. */
+export interface BuildVerdict {
+  commit: string;
+  version: string;
+  /** The build-info names a reproducible bundle (its hash): anyone can rebuild it at `commit` and compare. */
+  reproducible: boolean;
+  bundle_sha256: string | null;
+  /** The quote's compose hash is this build's: the hardware measured it. False for a certificate that is not TDX. */
+  measured: boolean;
+  compose_hash: string | null;
+  /** The tools the sandbox recorded are the build's, no more and no fewer; else each difference. */
+  runtime_matches: boolean;
+  differences: string[];
 }
 
 export type RowsVerdict = ({ committed: true } & RowsMember) | { committed: false; reason: RowsAbsentReason };
@@ -88,6 +107,12 @@ export interface VerifyOptions extends TrustOptions {
   witnessesRequired?: number;
   /** A certificate without a `transparency` member fails (TLOG_NOT_LOGGED). */
   requireLog?: boolean;
+  /**
+   * Builds the reader trusts (build-info documents): the certificate's build is the one whose compose hash its
+   * quote names (any, for a certificate that is not TDX), and its sandbox's tools must be that build's. Their
+   * compose hashes count as trusted only where the caller adds them to the TDX policy too (verify-options.ts).
+   */
+  builds?: readonly BuildInfo[];
   /** Verifiers by attestation type, besides the built-in `simulated` (e.g. `tdx`, from attest/). */
   attestationVerifiers?: Readonly<Record<string, AttestationVerifier>>;
   limits?: Partial<VerifyLimits>;

@@ -16,9 +16,19 @@
 import { isErrorCode, type ErrorCode } from '../error-codes.js';
 import { EphemeraError, isEphemeraError } from '../errors.js';
 import { StreamChecker, bytesToHex, hexToBytes, isPlainObject, isTimestamp, nobleSha256, type EventEnvelope, type Hash, type Sha256 } from '../events/index.js';
-import { CompactRange, SIMULATED_NOTICE, leafHash, reportData, reportDataV1, verifySimulatedAttestation } from '../attest/index.js';
+import {
+  CompactRange,
+  SIMULATED_NOTICE,
+  leafHash,
+  replayRtmr3,
+  reportData,
+  reportDataV1,
+  verifySimulatedAttestation,
+  type EventLogEntry,
+} from '../attest/index.js';
 import { CERTIFICATE_ID_PATTERN, CERTIFICATE_MEMBERS, CertificateFold, OPTIONAL_CERTIFICATE_MEMBERS, executionIdOf, type Certificate } from './certificate.js';
 import { firstDifference, firstDifferenceInText } from './compare.js';
+import { runtimeDifferences, type RecordedTools } from './build-info.js';
 import { checkJsonValue } from './json-value.js';
 import { CertificateReader, type ReaderItem, type Utf8Decode } from './reader.js';
 import { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.js';
@@ -61,6 +71,9 @@ export class CertificateVerifier {
   private readonly range: CompactRange;
   private readonly fold = new CertificateFold(false);
   private sealed: EventEnvelope<'certificate.sealed'> | null = null;
+  /** The tools `sandbox.created` recorded (runtime.tools), for the build check. */
+  private recordedTools: RecordedTools = {};
+  private createdSeq: number | null = null;
   private lastLeaf: EventEnvelope | null = null;
   private firstEvent: EventEnvelope | null = null;
   private count = 0;
@@ -127,6 +140,10 @@ export class CertificateVerifier {
       throw asStageError(error, 'events');
     }
     this.firstEvent ??= event;
+    if (event.type === 'sandbox.created') {
+      this.recordedTools = recordedToolsOf(event.data);
+      this.createdSeq = event.seq;
+    }
     if (event.type === 'certificate.sealed') this.sealed = event;
     else {
       // A leaf from the reader is of the hash just checked to be this event's own.
@@ -189,6 +206,7 @@ export class CertificateVerifier {
       sealed_result: null,
       rows: null,
       transparency: null,
+      build: null,
     };
     const id = this.valueOf('certificate_id');
     verdict.certificate_id = typeof id === 'string' ? id : null;
@@ -343,6 +361,15 @@ export class CertificateVerifier {
         }
       }
     }
+    if ((this.options.builds?.length ?? 0) > 0) {
+      if (failure) checks.push({ name: 'build', status: 'skipped' });
+      else {
+        const check = this.checkBuild(verdict);
+        checks.push(check);
+        if (check.status === 'fail')
+          failure = new StageError('build', new EphemeraError('VERIFY_BUILD_RUNTIME_MISMATCH', check.detail!, { fields: { field: check.field! } }));
+      }
+    }
     if (failure) {
       const field = failure.error.fields.field;
       verdict.failure = { code: failure.error.code, field: typeof field === 'string' ? field : null, message: failure.error.message };
@@ -357,6 +384,47 @@ export class CertificateVerifier {
       }
     }
     return verdict;
+  }
+
+  /**
+   * The certificate against the reader's builds (docs/reproducible-builds.md §5): a TDX certificate's build is the
+   * one whose compose hash the quote's event log names (replayed to RTMR3 by the attestation check); any other
+   * certificate is measured by nothing, so each build is a candidate. The build holds when the sandbox recorded
+   * exactly its tools.
+   */
+  private checkBuild(verdict: Verdict): VerifyCheck {
+    const composeHash = verdict.tee === 'tdx' ? composeHashOf(this.sealed!.data.attestation) : null;
+    const candidates = (this.options.builds ?? []).filter((b) => verdict.tee !== 'tdx' || (composeHash !== null && b.compose_hash === composeHash));
+    if (candidates.length === 0)
+      return {
+        name: 'build',
+        status: 'skipped',
+        detail: `none of your build-info documents names this certificate's build (compose hash ${composeHash ?? 'none'})`,
+      };
+    const compared = candidates.map((build) => ({ build, differences: runtimeDifferences(build.runtime, this.recordedTools) }));
+    const { build, differences } = compared.find((c) => c.differences.length === 0) ?? compared[0]!;
+    verdict.build = {
+      commit: build.commit,
+      version: build.version,
+      reproducible: build.bundle !== null,
+      bundle_sha256: build.bundle?.sha256 ?? null,
+      measured: composeHash !== null,
+      compose_hash: build.compose_hash,
+      runtime_matches: differences.length === 0,
+      differences,
+    };
+    const what = `commit ${build.commit.slice(0, 12)}${composeHash ? ', measured by the quote' : ', not measured (no TDX quote)'}`;
+    if (differences.length > 0) {
+      const created = this.createdSeq === null ? 'events' : `events[${this.createdSeq}].data.runtime.tools`;
+      return {
+        name: 'build',
+        status: 'fail',
+        code: 'VERIFY_BUILD_RUNTIME_MISMATCH',
+        field: created,
+        detail: `the sandbox's tools are not build ${what}'s: ${differences.slice(0, 3).join('; ')}`,
+      };
+    }
+    return { name: 'build', status: 'pass', detail: `build ${what}; the sandbox's tools are the build's` };
   }
 
   /**
@@ -386,6 +454,18 @@ export class CertificateVerifier {
       .map((key) => `events[${sealed.seq}].data.attestation.${key}`);
     return [`events[${sealed.seq}].at (lifecycle.sealed)`, ...extra];
   }
+}
+
+/** The tools a `sandbox.created` event recorded (version 1's open data may hold none). */
+function recordedToolsOf(data: unknown): RecordedTools {
+  const tools = isPlainObject(data) && isPlainObject(data.runtime) ? data.runtime.tools : undefined;
+  return isPlainObject(tools) ? (tools as RecordedTools) : {};
+}
+
+/** The compose hash the quote's event log names, as the attestation check replayed it (a TDX attestation that passed is well formed). */
+function composeHashOf(attestation: unknown): string | null {
+  const log = isPlainObject(attestation) ? attestation.event_log : undefined;
+  return Array.isArray(log) ? replayRtmr3(log as EventLogEntry[]).composeHash : null;
 }
 
 /** What a valid certificate says about sealing: how its input arrived, and whose key its result is sealed to. */

@@ -5,7 +5,8 @@
  * SECURITY: a strict Content-Security-Policy; the page renders untrusted
  * certificates as text only.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { build } from 'esbuild';
@@ -30,8 +31,17 @@ export const BROWSER_BUILD = {
 } as const;
 const bundles = new Map<WebEntry, Promise<string>>();
 
+const WEB_ENTRIES: readonly WebEntry[] = ['main', 'tdx', 'seal', 'submit'];
+/** Where a reproducible bundle keeps the scripts it built (docs/reproducible-builds.md §2): served as they are, so the hash covers them. */
+const PREBUILT = join(WEB_ROOT, 'dist');
+
 export function webBundle(entry: WebEntry = 'main'): Promise<string> {
   let bundle = bundles.get(entry);
+  const prebuilt = join(PREBUILT, `${entry}.js`);
+  if (!bundle && existsSync(prebuilt)) {
+    bundle = readFile(prebuilt, 'utf8');
+    bundles.set(entry, bundle);
+  }
   if (!bundle) {
     bundle = build({
       ...BROWSER_BUILD,
@@ -45,6 +55,12 @@ export function webBundle(entry: WebEntry = 'main'): Promise<string> {
     bundles.set(entry, bundle);
   }
   return bundle;
+}
+
+/** Builds every browser script into web/dist/ (the bundle script runs it in its scratch copy, never in a checkout). */
+export async function writeWebBundles(): Promise<void> {
+  mkdirSync(PREBUILT, { recursive: true });
+  for (const entry of WEB_ENTRIES) writeFileSync(join(PREBUILT, `${entry}.js`), await webBundle(entry));
 }
 
 export interface WebDeps {

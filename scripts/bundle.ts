@@ -1,0 +1,25 @@
+/**
+ * npm run bundle [-- --out FILE]
+ * Builds the reproducible application bundle of this checkout's commit (src/build/bundle.ts) and prints its
+ * SHA-256: the same at that commit in any clone, directory or time (docs/reproducible-builds.md).
+ * Imports Node built-ins only (through src/build/), so a fresh clone runs it before `npm install`.
+ */
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_BUNDLE, buildBundle } from '../src/build/bundle.js';
+
+const ROOT = join(import.meta.dirname, '..');
+
+try {
+  const { values } = parseArgs({ options: { out: { type: 'string' } }, strict: true });
+  const started = Date.now();
+  const built = buildBundle(ROOT, resolve(values.out ?? DEFAULT_BUNDLE(ROOT)), (line) => process.stderr.write(`bundle: ${line}\n`));
+  const { commit, build_env: env, files } = built.manifest;
+  process.stderr.write(
+    `bundle: commit ${commit}, ${files.count} entries, Node ${env.node}, npm ${env.npm}, in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+  );
+  process.stdout.write(`${built.sha256}  ${built.path}\n`);
+} catch (error) {
+  process.stderr.write(`bundle: ${(error as Error).message}\n`);
+  process.exit(1);
+}
