@@ -24,6 +24,7 @@ import type { HistoryFlags } from './cli/history.js';
 import type { WitnessOptions } from './cli/witness.js';
 import type { ProveOptions } from './cli/prove.js';
 import type { VerifyRowsOptions } from './cli/verify-rows.js';
+import type { BuildInfoOptions } from './cli/build-info.js';
 
 type JsonFlag = { json?: boolean };
 
@@ -107,6 +108,11 @@ function declareVerify(program: Command): void {
     .description('verify a certificate file offline, or a certificate of the log by id')
     .argument('<certificate>', 'CERT.json, or a certificate id (cert_…) read from the configured log')
     .option('--trust-key <key>', 'trust certificates signed by this key or fingerprint (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option(
+      '--trusted-build <build>',
+      'trust this build: a build-info file (ephemera build-info --json) or a commit of this checkout; its sandbox tools must be the ones that ran (repeatable)',
+      repeatable,
+    )
     .option('--at <time>', "verification time for TDX collateral: seconds or RFC 3339 UTC (default: the certificate's sealing time)")
     .option('--max-events <n>', `refuse certificates with more events (default ${DEFAULT_VERIFY_LIMITS.maxEvents})`, integer(1, Number.MAX_SAFE_INTEGER))
     .option('--max-bytes <n>', `refuse certificate files larger than this (default ${DEFAULT_VERIFY_LIMITS.maxBytes})`, integer(1, Number.MAX_SAFE_INTEGER))
@@ -426,10 +432,15 @@ function declareReadSide(program: Command): void {
 function declareBuildInfo(program: Command): void {
   program
     .command('build-info')
-    .description('print the dstack compose hash of this build, which verifiers pin')
+    .description("print what this commit's build measures to: bundle hash, image digest, dstack compose hash, sandbox runtime")
+    .option('--bundle <tar>', 'the bundle `npm run bundle` built (its hash and manifest)')
+    .option('--commit <rev>', "another commit's build-info, from git (default: the checkout's)")
     .option('--compose <file>', 'the app compose (default: deploy/dstack/app-compose.json)')
+    .option('--runtime', "print this machine's runtime manifest (what deploy/image/runtime.json holds)")
+    .option('--check-runtime', "fail unless this machine's sandbox tools are the ones deploy/image/runtime.json declares")
     .addOption(jsonOption())
-    .action(async (options: JsonFlag & { compose?: string }) => (await import('./cli/build-info.js')).buildInfo(options));
+    .addHelpText('after', '\n--json prints the build-info document that `ephemera verify --trusted-build FILE` reads (docs/reproducible-builds.md).')
+    .action(async (options: BuildInfoOptions) => (await import('./cli/build-info.js')).buildInfo(options));
 }
 
 function declareServe(program: Command): void {

@@ -1,31 +1,74 @@
 /**
- * ephemera build-info [--compose deploy/dstack/app-compose.json] [--json]
- * (declared in cli.ts) Prints the dstack compose hash of this build (the app-compose with the
- * docker-compose file inlined), which verifiers pin with
- * EPHEMERA_TRUSTED_COMPOSE_HASHES / --trusted-compose-hashes.
+ * ephemera build-info [--bundle TAR] [--commit REV] [--compose FILE] [--json] | --runtime | --check-runtime
+ * (declared in cli.ts) What this commit's build measures to (docs/reproducible-builds.md §4): the bundle's
+ * hash (given the bundle `npm run bundle` built), the image the dstack compose pins, the compose hash a quote
+ * names, and the sandbox's runtime. `--json` prints the build-info document that `verify --trusted-build`
+ * reads. `--runtime` prints this machine's runtime manifest (deploy/image/runtime.json is one);
+ * `--check-runtime` fails unless this machine's tools are the declared ones (the image build runs it).
  */
-import { dirname, join, resolve } from 'node:path';
-import { getComposeHash } from '@phala/dstack-sdk';
+import { basename, dirname, join, resolve } from 'node:path';
+import { APP_COMPOSE, atRevision, buildInfoOf, readBundle, workingTree } from '../build/build-info.js';
+import { RUNTIME_FILE } from '../build/bundle.js';
+import { localRuntimeManifest } from '../build/runtime-manifest.js';
 import { EphemeraError } from '../errors.js';
+import { parseRuntimeManifest, runtimeDifferences, type BuildInfo } from '../verify/index.js';
 import { packageVersion, printJson } from './common.js';
 import { readInput } from './files.js';
 
-const DEFAULT_COMPOSE = join(import.meta.dirname, '../../deploy/dstack/app-compose.json');
+const ROOT = join(import.meta.dirname, '../..');
 
-export function buildInfo(options: { compose?: string; json?: boolean }): void {
-  const path = resolve(options.compose ?? DEFAULT_COMPOSE);
-  let appCompose: Record<string, unknown>;
-  try {
-    appCompose = JSON.parse(readInput(path, 'app compose').toString('utf8')) as Record<string, unknown>;
-    const file = appCompose.docker_compose_file;
-    if (typeof file === 'string' && file.startsWith('@'))
-      appCompose.docker_compose_file = readInput(join(dirname(path), file.slice(1)), 'docker compose').toString('utf8');
-  } catch (cause) {
-    if (cause instanceof EphemeraError) throw cause;
-    throw new EphemeraError('CLI_USAGE', `the app compose ${path} is not JSON`);
-  }
-  const composeHash = getComposeHash(appCompose as never);
-  const version = packageVersion();
-  if (options.json) printJson({ version, compose_hash: composeHash, app_compose: path });
-  else process.stdout.write(`ephemera ${version}\ncompose hash ${composeHash}\n(from ${path})\n`);
+export interface BuildInfoOptions {
+  compose?: string;
+  bundle?: string;
+  commit?: string;
+  runtime?: boolean;
+  checkRuntime?: boolean;
+  json?: boolean;
+}
+
+export function buildInfo(options: BuildInfoOptions): void {
+  if (options.runtime) return printJson(localRuntimeManifest());
+  if (options.checkRuntime) return checkRuntime();
+  if (options.bundle) readInput(resolve(options.bundle), 'bundle');
+  const files = options.commit ? atRevision(ROOT, options.commit) : workingTree(ROOT);
+  // --compose names a file of this machine, with its docker compose file beside it; by default the commit's own.
+  const compose = options.compose ? { files: workingTree(dirname(resolve(options.compose))), path: basename(options.compose) } : { files, path: APP_COMPOSE };
+  if (options.compose) readInput(resolve(options.compose), 'app compose');
+  const info = buildInfoOf(files, packageVersion(), compose, options.bundle ? readBundle(resolve(options.bundle)) : undefined);
+  if (options.json) printJson(info);
+  else process.stdout.write(describe(info));
+}
+
+function describe(info: BuildInfo): string {
+  const env = info.bundle?.build_env;
+  const bundle = info.bundle
+    ? `${info.bundle.sha256} (Node ${env!.node}, npm ${env!.npm}, ${env!.platform})`
+    : 'not given: npm run bundle, then build-info --bundle build/ephemera-bundle.tar';
+  const placeholder = info.image && /@sha256:0{64}$/.test(info.image) ? ' (a placeholder that names no image: npm run dstack:pin)' : '';
+  const tools = Object.entries(info.runtime.tools)
+    .map(([name, tool]) => `${name} ${tool.version}`)
+    .join(', ');
+  return [
+    `ephemera ${info.version}, built from commit ${info.commit}`,
+    `bundle        ${bundle}`,
+    `image         ${info.image ?? 'none pinned'}${placeholder}`,
+    `compose hash  ${info.compose_hash ?? 'none (no dstack app compose here)'}`,
+    `runtime       ${info.runtime.base}: ${tools}`,
+    '',
+  ].join('\n');
+}
+
+/** Fails (BUILD_RUNTIME_MISMATCH) unless this machine's sandbox tools are the ones the build declares. */
+function checkRuntime(): void {
+  const declared = workingTree(ROOT).read(RUNTIME_FILE);
+  if (declared === null) throw new EphemeraError('CLI_FILE_NOT_FOUND', `${RUNTIME_FILE}: missing`);
+  const manifest = parseRuntimeManifest(JSON.parse(declared));
+  const local = localRuntimeManifest();
+  const differences = runtimeDifferences(manifest, local.tools);
+  for (const [name, version] of Object.entries(manifest.packages))
+    if (local.packages[name] !== undefined && local.packages[name] !== version)
+      differences.push(`package ${name}: ${local.packages[name]} where the build has ${version}`);
+  if (differences.length > 0)
+    throw new EphemeraError('BUILD_RUNTIME_MISMATCH', `this machine's sandbox tools are not the build's (${RUNTIME_FILE}):\n  ${differences.join('\n  ')}`);
+  process.stdout.write(`the sandbox's tools are the build's: ${Object.keys(manifest.tools).join(', ')}\n`);
 }

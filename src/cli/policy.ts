@@ -2,24 +2,33 @@
  * Whom the reader trusts, as `verify`, `open` and `submit` build it
  * (docs/verification.md §8): keys pinned with --trust-key, EPHEMERA_TRUSTED_KEYS
  * or the trust file; builds (compose hashes) and TCB statuses from the
- * configuration and --trust-compose-hash; and this machine's own simulated key.
+ * configuration, --trust-compose-hash and --trusted-build (a build-info: its compose hash, and the sandbox
+ * tools a certificate of that build must record); and this machine's own simulated key.
  * SECURITY: the data directory's key counts as this machine's own only when
  * that directory was named (--data-dir, EPHEMERA_DATA_DIR), or the input came
  * from its own log: the default, ./.ephemera, could have been planted beside
  * a forged file, or by whoever runs the server you are about to trust.
  */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { atRevision, buildInfoOf } from '../build/build-info.js';
 import type { Config } from '../config.js';
 import { readSimulatedPublicKey } from '../attest/simulated.js';
 import { verifyOptionsFor } from '../verify-options.js';
-import type { VerifyOptions } from '../verify/index.js';
-import { flagGiven } from './common.js';
+import { MAX_BUILD_INFO_BYTES, parseBuildInfo, type BuildInfo, type VerifyOptions } from '../verify/index.js';
+import { flagGiven, packageVersion } from './common.js';
+import { readInput } from './files.js';
+
+const PACKAGE_ROOT = join(import.meta.dirname, '../..');
 import { EphemeraError } from '../errors.js';
 import { parseLogPin, parsePin, readLogTrust, readPins } from './trust-store.js';
 
 export interface TrustFlags {
   trustKey?: string[];
   trustComposeHash?: string[];
+  /** Builds trusted through their build-info (docs/reproducible-builds.md §5): a file `build-info --json` wrote, or a commit of this checkout. */
+  trustedBuild?: string[];
   /** The transparency log's trust (docs/transparency.md §12): pinned log vkeys, witnesses, k of them, and whether a certificate must be logged. */
   logKey?: string[];
   witness?: string[];
@@ -36,7 +45,8 @@ export function readerVerifyOptions(
   const pinned = [...(flags.trustKey ?? []).map((k) => parsePin(k, '--trust-key')), ...readPins().map((p) => p.key)];
   const named = flagGiven(command, 'dataDir') || Boolean(process.env.EPHEMERA_DATA_DIR);
   const localKey = context.fromOwnLog || named ? readSimulatedPublicKey(config.dataDir) : null;
-  const composeHashes = flags.trustComposeHash ?? [];
+  const builds = (flags.trustedBuild ?? []).map(trustedBuild);
+  const composeHashes = [...(flags.trustComposeHash ?? []), ...builds.flatMap((b) => (b.compose_hash ? [b.compose_hash] : []))];
   const base = verifyOptionsFor(
     config,
     {
@@ -60,5 +70,21 @@ export function readerVerifyOptions(
     witnesses,
     ...(flags.witnessesRequired === undefined ? {} : { witnessesRequired: flags.witnessesRequired }),
     ...(flags.requireLog ? { requireLog: true } : {}),
+    ...(builds.length > 0 ? { builds } : {}),
   };
+}
+
+/** One --trusted-build: a build-info file when there is such a file, else a commit of the checkout this ephemera runs from. */
+function trustedBuild(value: string): BuildInfo {
+  if (existsSync(value)) {
+    if (statSync(value).size > MAX_BUILD_INFO_BYTES)
+      throw new EphemeraError('BUILD_INFO_MALFORMED', `${value}: larger than a build-info document (${MAX_BUILD_INFO_BYTES} bytes)`);
+    return parseBuildInfo(readInput(value, 'build-info').toString('utf8'));
+  }
+  if (!existsSync(join(PACKAGE_ROOT, '.git')))
+    throw new EphemeraError(
+      'CLI_FILE_NOT_FOUND',
+      `--trusted-build ${value}: no such build-info file (a commit is read only where ephemera runs from a git checkout)`,
+    );
+  return buildInfoOf(atRevision(PACKAGE_ROOT, value), packageVersion());
 }

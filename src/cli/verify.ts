@@ -195,6 +195,15 @@ export function formatVerdict(verdict: Verdict, localKeyFile?: string): string {
   if (verdict.transparency) lines.push(`  log   ${transparencyLine(verdict.transparency)}`);
   if (verdict.transparency?.trust.startsWith('TLOG_LOG_KEY_UNTRUSTED'))
     lines.push(`        to trust the log's key: ephemera trust add ${verdict.transparency.log_key}   (or --log-key ${verdict.transparency.log_key})`);
+  if (verdict.build) lines.push(`  build ${buildLine(verdict.build)}`);
   if (verdict.notice) lines.push(`  note  ${verdict.notice}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** "built from commit X, reproducible: yes (bundle sha256:…), measured by the quote, tools: the build's" (docs/reproducible-builds.md §5). */
+export function buildLine(build: NonNullable<Verdict['build']>): string {
+  const reproducible = build.reproducible ? `yes (bundle ${build.bundle_sha256})` : 'no bundle hash in the build-info';
+  const measured = build.measured ? 'measured by the quote (compose hash)' : 'not measured (no TDX quote)';
+  const tools = build.runtime_matches ? "the build's" : `NOT the build's: ${build.differences.join('; ')}`;
+  return `built from commit ${build.commit}, reproducible: ${reproducible}, ${measured}; sandbox tools ${tools}`;
 }

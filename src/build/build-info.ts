@@ -1,0 +1,135 @@
+/**
+ * What one commit's build measures to (docs/reproducible-builds.md §4): the build-info document that
+ * `ephemera build-info --json` prints and `ephemera verify --trusted-build` reads. Its parts come from the
+ * commit's files (the dstack app compose and the image it pins, the runtime manifest) and, when given, from a
+ * bundle built at that commit (its hash and manifest).
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { getComposeHash } from '@phala/dstack-sdk';
+import { EphemeraError } from '../errors.js';
+import { BUILD_INFO_FORMAT, parseBuildInfo, parseRuntimeManifest, type BuildInfo } from '../verify/index.js';
+import { BUNDLE_INPUTS, MANIFEST_FILE, RUNTIME_FILE, type BundleManifest } from './bundle.js';
+import { readTarMember } from './tar.js';
+
+export const APP_COMPOSE = 'deploy/dstack/app-compose.json';
+const MAX_MANIFEST_BYTES = 1 << 20;
+
+/** Reads the repository's files either from the working tree or, for a revision, from git. */
+export interface SourceFiles {
+  read(path: string): string | null;
+  commit(): string | null;
+}
+
+export function workingTree(root: string): SourceFiles {
+  return {
+    read: (path) => (existsSync(join(root, path)) ? readFileSync(join(root, path), 'utf8') : null),
+    commit: () => (existsSync(join(root, '.git')) ? lastInputCommit(root, 'HEAD') : (installedManifest(root)?.commit ?? null)),
+  };
+}
+
+export function atRevision(root: string, revision: string): SourceFiles {
+  if (!/^[\w./~^-]{1,100}$/.test(revision) || revision.startsWith('-')) throw new EphemeraError('CLI_USAGE', `not a git revision: ${revision}`);
+  return {
+    read: (path) => {
+      try {
+        return execFileSync('git', ['-C', root, 'show', `${revision}:${path}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 22 });
+      } catch {
+        return null;
+      }
+    },
+    commit: () => lastInputCommit(root, revision),
+  };
+}
+
+function lastInputCommit(root: string, revision: string): string {
+  try {
+    return execFileSync('git', ['-C', root, 'log', '-1', '--format=%H', revision, '--', ...BUNDLE_INPUTS], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    throw new EphemeraError('CLI_USAGE', `${revision}: no such commit in ${root}`);
+  }
+}
+
+/** The manifest of the bundle this program was installed from (an image's /app), if it was. */
+export function installedManifest(root: string): BundleManifest | null {
+  const path = join(root, MANIFEST_FILE);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as BundleManifest) : null;
+}
+
+/** The image a docker compose file names for its first service (the dstack compose names one, pinned by digest). */
+function pinnedImage(composeText: string | null): string | null {
+  return composeText === null ? null : (/^\s+image:\s*["']?([^\s"'#]+)/m.exec(composeText)?.[1] ?? null);
+}
+
+/** The dstack compose hash of an app compose whose docker compose file is `@name` beside it (inlined, as dstack measures it); null when there is none. */
+function composeHashOf(files: SourceFiles, appComposePath: string): { hash: string; image: string | null } | null {
+  const text = files.read(appComposePath);
+  if (text === null) return null;
+  let appCompose: Record<string, unknown>;
+  try {
+    appCompose = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new EphemeraError('CLI_USAGE', `the app compose ${appComposePath} is not JSON`);
+  }
+  let image: string | null = null;
+  const file = appCompose.docker_compose_file;
+  if (typeof file === 'string' && file.startsWith('@')) {
+    const composePath = join(appComposePath, '..', file.slice(1));
+    const compose = files.read(composePath);
+    if (compose === null) throw new EphemeraError('CLI_FILE_NOT_FOUND', `${composePath}: the docker compose file the app compose names is missing`);
+    appCompose.docker_compose_file = compose;
+    image = pinnedImage(compose);
+  }
+  return { hash: getComposeHash(appCompose as never), image };
+}
+
+/** A bundle's hash and manifest, read from the tar `npm run bundle` wrote. */
+export function readBundle(path: string): { sha256: `sha256:${string}`; manifest: BundleManifest } {
+  const manifest = readTarMember(path, MANIFEST_FILE, MAX_MANIFEST_BYTES);
+  if (!manifest) throw new EphemeraError('BUILD_INFO_MALFORMED', `${path}: not a bundle (no ${MANIFEST_FILE} in it)`);
+  return { sha256: fileSha256(path), manifest: JSON.parse(manifest.toString('utf8')) as BundleManifest };
+}
+
+/** A file's SHA-256, read a mebibyte at a time (a bundle is hundreds of them). */
+export function fileSha256(path: string): `sha256:${string}` {
+  const hash = createHash('sha256');
+  const chunk = Buffer.alloc(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/** The build-info of `files` (a checkout, or a revision of one), with `bundle` when one was built at its commit. */
+export function buildInfoOf(
+  files: SourceFiles,
+  version: string,
+  appCompose: { files: SourceFiles; path: string } = { files, path: APP_COMPOSE },
+  bundle?: ReturnType<typeof readBundle>,
+): BuildInfo {
+  const commit = bundle?.manifest.commit ?? files.commit();
+  if (!commit) throw new EphemeraError('CLI_USAGE', 'no commit: run build-info in a git checkout, or give it --bundle');
+  const runtimeText = files.read(RUNTIME_FILE);
+  const runtime = bundle ? bundle.manifest.runtime : runtimeText === null ? null : JSON.parse(runtimeText);
+  if (runtime === null) throw new EphemeraError('CLI_FILE_NOT_FOUND', `${RUNTIME_FILE}: missing (ephemera build-info --runtime writes it)`);
+  const compose = composeHashOf(appCompose.files, appCompose.path);
+  const info = {
+    format: BUILD_INFO_FORMAT,
+    version: bundle?.manifest.version ?? version,
+    commit,
+    bundle: bundle ? { sha256: bundle.sha256, source_date_epoch: bundle.manifest.source_date_epoch, build_env: bundle.manifest.build_env } : null,
+    image: compose?.image ?? null,
+    compose_hash: compose?.hash ?? null,
+    runtime: parseRuntimeManifest(runtime),
+  };
+  // Read back as a verifier will: what this prints, `verify --trusted-build` accepts.
+  return parseBuildInfo(JSON.stringify(info));
+}
