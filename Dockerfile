@@ -1,19 +1,50 @@
-# Ephemera service image. The sandbox needs bubblewrap (user, pid, net, ipc,
-# uts and mount namespaces): run the container with
+# Ephemera service image, reproducible (docs/reproducible-builds.md): the same
+# commit gives the same image digest. Build it with
+#   docker buildx build --build-arg SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) \
+#     --output type=oci,dest=ephemera.oci.tar,rewrite-timestamp=true .
+# The base is pinned by digest, Debian's packages by version from one
+# snapshot.debian.org date, and the application is the bundle `npm run bundle`
+# makes (fixed order, owners, modes and times), built here in the pinned base.
+#
+# The sandbox needs bubblewrap (user, pid, net, ipc, uts and mount
+# namespaces): run the container with
 #   --security-opt seccomp=unconfined --security-opt apparmor=unconfined
 # (docker-compose.yml does). Ephemera refuses to run when it cannot sandbox.
-FROM node:20-bookworm-slim
+# Debian as it was at this instant: every package below resolves to one version (deploy/image/runtime.json).
+ARG SNAPSHOT=20261203T000000Z
+
+FROM node:20-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0 AS debian-snapshot
+ARG SNAPSHOT
+RUN rm -f /etc/apt/sources.list.d/debian.sources \
+ && printf 'deb [check-valid-until=no] http://snapshot.debian.org/archive/debian/%s bookworm main\ndeb [check-valid-until=no] http://snapshot.debian.org/archive/debian/%s bookworm-updates main\ndeb [check-valid-until=no] http://snapshot.debian.org/archive/debian-security/%s bookworm-security main\n' "$SNAPSHOT" "$SNAPSHOT" "$SNAPSHOT" > /etc/apt/sources.list
+
+# The bundle, built in the pinned base with pinned compilers (its manifest names them).
+FROM debian-snapshot AS bundle
+ARG SOURCE_DATE_EPOCH
 RUN apt-get update \
- && apt-get install -y --no-install-recommends bubblewrap strace python3 ca-certificates \
+ && apt-get install -y --no-install-recommends git python3 make g++ ca-certificates \
  && rm -rf /var/lib/apt/lists/*
-WORKDIR /app
-COPY package.json package-lock.json ./
-# npm install, not npm ci: chdb lists optional platform packages the registry does not serve (README).
-# (npm install's prepare builds dist/ only where src/ is: not yet, here.)
-RUN npm install --omit=dev --no-audit --no-fund
+WORKDIR /src
+# The whole checkout, .git included: the bundle is built from the commit, never from the working tree.
 COPY . .
-# The compiled JavaScript bin/ephemera.js runs (dist/ is not copied: .dockerignore); esbuild and tsx are runtime dependencies.
-RUN npm run build
+# tsx (to run the bundle script) from the lockfile; the bundle installs its own production dependencies.
+RUN npm install --no-audit --no-fund --ignore-scripts && npm run bundle
+
+FROM debian-snapshot
+# The sandbox's tools at the versions deploy/image/runtime.json declares (test/deploy/deployment.test.ts keeps the two equal).
+# Logs and caches that record the time of installation are removed with the lists.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends --allow-downgrades \
+      bash=5.2.15-2+b8 bubblewrap=0.8.0-2+deb12u1 grep=3.8-5 python3.11-minimal=3.11.2-6+deb12u6 strace=6.1-0.1 \
+      python3 ca-certificates \
+ && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log /var/cache/ldconfig/aux-cache /var/cache/debconf/*-old /var/lib/dpkg/*-old
+COPY --from=bundle /src/build/ephemera-bundle.tar /tmp/ephemera-bundle.tar
+# The bundle as it is (its times, owners and modes); the image build fails if the tools are not the declared ones.
+RUN mkdir /app \
+ && tar -xf /tmp/ephemera-bundle.tar -C /app \
+ && rm /tmp/ephemera-bundle.tar \
+ && node /app/bin/ephemera.js build-info --check-runtime
+WORKDIR /app
 ENV EPHEMERA_DATA_DIR=/var/lib/ephemera EPHEMERA_HOST=0.0.0.0 PORT=8080
 VOLUME /var/lib/ephemera
 EXPOSE 8080

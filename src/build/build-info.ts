@@ -116,7 +116,6 @@ export function buildInfoOf(
   bundle?: ReturnType<typeof readBundle>,
 ): BuildInfo {
   const commit = bundle?.manifest.commit ?? files.commit();
-  if (!commit) throw new EphemeraError('CLI_USAGE', 'no commit: run build-info in a git checkout, or give it --bundle');
   const runtimeText = files.read(RUNTIME_FILE);
   const runtime = bundle ? bundle.manifest.runtime : runtimeText === null ? null : JSON.parse(runtimeText);
   if (runtime === null) throw new EphemeraError('CLI_FILE_NOT_FOUND', `${RUNTIME_FILE}: missing (ephemera build-info --runtime writes it)`);

@@ -49,7 +49,7 @@ function describe(info: BuildInfo): string {
     .map(([name, tool]) => `${name} ${tool.version}`)
     .join(', ');
   return [
-    `ephemera ${info.version}, built from commit ${info.commit}`,
+    `ephemera ${info.version}, ${info.commit ? `built from commit ${info.commit}` : 'of no known commit (not a git checkout, not installed from a bundle)'}`,
     `bundle        ${bundle}`,
     `image         ${info.image ?? 'none pinned'}${placeholder}`,
     `compose hash  ${info.compose_hash ?? 'none (no dstack app compose here)'}`,

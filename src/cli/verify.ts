@@ -205,5 +205,5 @@ export function buildLine(build: NonNullable<Verdict['build']>): string {
   const reproducible = build.reproducible ? `yes (bundle ${build.bundle_sha256})` : 'no bundle hash in the build-info';
   const measured = build.measured ? 'measured by the quote (compose hash)' : 'not measured (no TDX quote)';
   const tools = build.runtime_matches ? "the build's" : `NOT the build's: ${build.differences.join('; ')}`;
-  return `built from commit ${build.commit}, reproducible: ${reproducible}, ${measured}; sandbox tools ${tools}`;
+  return `${build.commit ? `built from commit ${build.commit}` : 'of no known commit'}, reproducible: ${reproducible}, ${measured}; sandbox tools ${tools}`;
 }

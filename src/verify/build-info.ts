@@ -28,8 +28,11 @@ export type RuntimeManifest = Infer<typeof runtimeManifestSchema>;
 export const buildInfoSchema = s.object({
   format: s.literal(BUILD_INFO_FORMAT),
   version: text(64),
-  /** The last commit that changed what the bundle is built from (a later commit that only pins the image builds the same bundle). */
-  commit: s.pattern(/^[0-9a-f]{40}$/, 'a 40-hex git commit'),
+  /**
+   * The last commit that changed what the bundle is built from (a later commit that only pins the image builds
+   * the same bundle); null where build-info ran outside a git checkout and was given no bundle.
+   */
+  commit: s.nullable(s.pattern(/^[0-9a-f]{40}$/, 'a 40-hex git commit')),
   /** The bundle as `npm run bundle` rebuilds it at that commit; null when build-info was given no bundle. */
   bundle: s.nullable(
     s.object({

@@ -60,7 +60,7 @@ export interface Verdict {
 
 /** What the verifier found of a certificate against the reader's build-info documents. */
 export interface BuildVerdict {
-  commit: string;
+  commit: string | null;
   version: string;
   /** The build-info names a reproducible bundle (its hash): anyone can rebuild it at `commit` and compare. */
   reproducible: boolean;

@@ -413,7 +413,7 @@ export class CertificateVerifier {
       runtime_matches: differences.length === 0,
       differences,
     };
-    const what = `commit ${build.commit.slice(0, 12)}${composeHash ? ', measured by the quote' : ', not measured (no TDX quote)'}`;
+    const what = `${build.commit ? `commit ${build.commit.slice(0, 12)}` : 'of no known commit'}${composeHash ? ', measured by the quote' : ', not measured (no TDX quote)'}`;
     if (differences.length > 0) {
       const created = this.createdSeq === null ? 'events' : `events[${this.createdSeq}].data.runtime.tools`;
       return {

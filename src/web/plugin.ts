@@ -57,7 +57,10 @@ export function webBundle(entry: WebEntry = 'main'): Promise<string> {
   return bundle;
 }
 
-/** Builds every browser script into web/dist/ (the bundle script runs it in its scratch copy, never in a checkout). */
+/**
+ * Builds every browser script into web/dist/ (the bundle script runs it in its scratch copy, never in a checkout).
+ * @public (called by name from src/build/bundle.ts, in the scratch copy's dist/)
+ */
 export async function writeWebBundles(): Promise<void> {
   mkdirSync(PREBUILT, { recursive: true });
   for (const entry of WEB_ENTRIES) writeFileSync(join(PREBUILT, `${entry}.js`), await webBundle(entry));

@@ -187,6 +187,31 @@ describe('deploy/dstack (the CVM app)', () => {
   });
 });
 
+describe('the reproducible image (Dockerfile, docs/reproducible-builds.md §3)', () => {
+  const dockerfile = read('Dockerfile');
+  const runtime = JSON.parse(read('deploy/image/runtime.json')) as { packages: Record<string, string> };
+
+  it('pins its base by digest, written out, in every stage', () => {
+    const bases = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
+    expect(bases.length).toBeGreaterThanOrEqual(2);
+    for (const base of bases) expect(base, base).toMatch(/^(node:20-bookworm-slim@sha256:[0-9a-f]{64}|debian-snapshot)$/);
+  });
+
+  it('takes Debian packages from one snapshot date only, and installs the runtime manifest’s packages at exactly its versions', () => {
+    expect(dockerfile).toMatch(/^ARG SNAPSHOT=\d{8}T\d{6}Z$/m);
+    expect(dockerfile).toContain('rm -f /etc/apt/sources.list.d/debian.sources');
+    for (const [name, version] of Object.entries(runtime.packages)) expect(dockerfile, name).toContain(` ${name}=${version} `);
+  });
+
+  it('installs the bundle built inside the image build, checks the sandbox tools against the manifest, and copies no checkout', () => {
+    expect(dockerfile).toContain('npm run bundle');
+    expect(dockerfile).toContain('node /app/bin/ephemera.js build-info --check-runtime');
+    const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(final).not.toMatch(/^COPY \. /m);
+    expect(final).toMatch(/^COPY --from=bundle \/src\/build\/ephemera-bundle\.tar /m);
+  });
+});
+
 describe("the image's entrypoint", () => {
   it('remounts the cgroup mount, then runs the service without CAP_SYS_ADMIN (bounding, permitted, effective, inheritable)', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(read('Dockerfile'))![1]!;

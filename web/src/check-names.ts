@@ -10,6 +10,7 @@ const PLAIN: Readonly<Record<string, string>> = {
   attestation: 'The attestation signs this certificate',
   fields: 'Every field shown matches what the events record',
   transparency: "The transparency log's inclusion proof and signed checkpoint cover this certificate",
+  build: "The sandbox's tools are those of the build you trust",
   'attestation.quote.structure': 'The TDX quote is well-formed',
   'attestation.quote.debug': 'The machine is not a debug TD',
   'attestation.report_data': "The hardware quote carries this certificate's data",

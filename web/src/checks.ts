@@ -6,14 +6,23 @@
  * reader's policy.
  */
 import { transparencyBox } from './transparency.js';
-import { keyFingerprint, verifyCertificate, verifyCertificateChunks, type Verdict, type VerifyCheck, type VerifyOptions } from '../../src/verify/index.js';
+import { buildBox, parseBuildInfos } from './build.js';
+import {
+  keyFingerprint,
+  verifyCertificate,
+  verifyCertificateChunks,
+  type BuildInfo,
+  type Verdict,
+  type VerifyCheck,
+  type VerifyOptions,
+} from '../../src/verify/index.js';
 import type { TdxPolicy } from '../../src/attest/verify-tdx.js';
 import { h } from './dom.js';
 import { plainCheckName } from './check-names.js';
 import { describeOutcome, readOutcome, type RunOutcome } from './outcome.js';
 
-/** The reader's own policy for hardware attestations, kept in this browser only. */
-export type BrowserPolicy = Pick<TdxPolicy, 'trustedComposeHashes' | 'allowedTcbStatuses'>;
+/** The reader's own policy for hardware attestations, kept in this browser only; `builds`: build-info documents, as pasted. */
+export type BrowserPolicy = Pick<TdxPolicy, 'trustedComposeHashes' | 'allowedTcbStatuses'> & { builds?: string };
 const POLICY_KEY = 'ephemera.tdx-policy';
 const PINS_KEY = 'ephemera.trusted-keys';
 const PIN = /^(?:[0-9a-f]{64}|sha256:[0-9a-f]{64})$/;
@@ -21,7 +30,11 @@ const PIN = /^(?:[0-9a-f]{64}|sha256:[0-9a-f]{64})$/;
 export function readPolicy(): BrowserPolicy {
   try {
     const stored = JSON.parse(localStorage.getItem(POLICY_KEY) ?? '{}') as Partial<BrowserPolicy>;
-    return { trustedComposeHashes: stored.trustedComposeHashes ?? [], allowedTcbStatuses: stored.allowedTcbStatuses ?? [] };
+    return {
+      trustedComposeHashes: stored.trustedComposeHashes ?? [],
+      allowedTcbStatuses: stored.allowedTcbStatuses ?? [],
+      builds: typeof stored.builds === 'string' ? stored.builds : '',
+    };
   } catch {
     return { trustedComposeHashes: [], allowedTcbStatuses: [] };
   }
@@ -57,9 +70,16 @@ export function loadTdx(): Promise<TdxModule> {
 
 /** The verifier's options as this page runs it: the reader's pins, `tdx` under the reader's policy. */
 export function browserOptions(policy: BrowserPolicy = readPolicy(), pins: readonly string[] = readPins()): VerifyOptions {
+  let builds: BuildInfo[] = [];
+  try {
+    builds = parseBuildInfos(policy.builds ?? '');
+  } catch {} // the editor refuses to keep a document that does not parse; an edited store counts as none
+  // A trusted build-info trusts its compose hash too: the reader gives the build, not the raw hash.
+  const tdxPolicy = { ...policy, trustedComposeHashes: [...policy.trustedComposeHashes, ...builds.flatMap((b) => (b.compose_hash ? [b.compose_hash] : []))] };
   return {
     trustedKeys: pins,
-    attestationVerifiers: { tdx: async (attestation, reportData, context) => (await loadTdx()).tdxVerifier(policy)(attestation, reportData, context) },
+    ...(builds.length > 0 ? { builds } : {}),
+    attestationVerifiers: { tdx: async (attestation, reportData, context) => (await loadTdx()).tdxVerifier(tdxPolicy)(attestation, reportData, context) },
   };
 }
 
@@ -95,7 +115,18 @@ export function policyEditor(): HTMLElement {
     spellcheck: 'false',
   });
   statuses.value = policy.allowedTcbStatuses.join(' ');
-  const save = () =>
+  const buildInfos = h('textarea', { rows: '4', 'data-testid': 'trusted-build-infos', 'aria-label': 'trusted build-info documents', spellcheck: 'false' });
+  buildInfos.value = policy.builds ?? '';
+  const buildError = h('p', { class: 'error', 'data-testid': 'build-info-error', role: 'alert' });
+  const save = () => {
+    let kept = buildInfos.value;
+    try {
+      parseBuildInfos(kept);
+      buildError.textContent = '';
+    } catch (error) {
+      buildError.textContent = `Not kept: ${(error as Error).message}`;
+      kept = readPolicy().builds ?? '';
+    }
     localStorage.setItem(
       POLICY_KEY,
       JSON.stringify({
@@ -107,10 +138,13 @@ export function policyEditor(): HTMLElement {
           .split(/[\s,]+/)
           .map((x) => x.trim())
           .filter(Boolean),
+        builds: kept,
       } satisfies BrowserPolicy),
     );
+  };
   builds.addEventListener('change', save);
   statuses.addEventListener('change', save);
+  buildInfos.addEventListener('change', save);
   return h(
     'details',
     { class: 'policy' },
@@ -119,6 +153,13 @@ export function policyEditor(): HTMLElement {
     builds,
     h('p', {}, 'TCB status UpToDate passes; any other fails unless you accept it here (space-separated):'),
     statuses,
+    h(
+      'p',
+      {},
+      "Builds you trust by their build-info (what ephemera build-info --json prints at a commit; several as a JSON array): its compose hash is trusted, and a certificate of it must show the build's sandbox tools.",
+    ),
+    buildInfos,
+    buildError,
   );
 }
 
@@ -236,6 +277,7 @@ export async function verifyHere(certificate: unknown, into: HTMLElement, outcom
     ...[
       trustBox(verdict, () => void verifyHere(certificate, into, outcome)),
       transparencyBox(verdict),
+      buildBox(verdict),
       verdict.notice ? h('p', { class: 'notice' }, verdict.notice) : null,
     ].filter((x): x is HTMLElement => x !== null),
   );

@@ -17,7 +17,7 @@ Object.assign(window, {
     options: {
       trustedKeys?: string[];
       limits?: VerifyOptions['limits'];
-      tdx?: { trustedComposeHashes: string[]; allowedTcbStatuses: string[] };
+      tdx?: { trustedComposeHashes: string[]; allowedTcbStatuses: string[]; builds?: string };
       log?: Pick<VerifyOptions, 'logKeys' | 'witnesses' | 'witnessesRequired' | 'requireLog'>;
     },
   ) => {

@@ -1,0 +1,85 @@
+/**
+ * The bundle's tar writer against GNU tar, the reader users extract it with: what it lists and extracts, and
+ * that the same entries give the same bytes whatever the clock, umask or order they were found in.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hashWhileWriting, readTarMember, tarBlocks, type TarEntry } from './tar.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'ephemera-tar-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const LONG_DIR = `node_modules/${'a'.repeat(60)}/${'b'.repeat(60)}`;
+const LONG_FILE = `${LONG_DIR}/${'c'.repeat(40)}.js`;
+const file = (path: string, text: string, executable = false): TarEntry => ({ path, type: 'file', executable, body: () => Buffer.from(text) });
+const ENTRIES: TarEntry[] = [
+  { path: 'bin', type: 'directory' },
+  file('bin/run.js', '#!/usr/bin/env node\n', true),
+  { path: 'node_modules', type: 'directory' },
+  { path: `node_modules/${'a'.repeat(60)}`, type: 'directory' },
+  { path: LONG_DIR, type: 'directory' },
+  file(LONG_FILE, 'long\n'),
+  { path: 'node_modules/.bin', type: 'directory' },
+  { path: 'node_modules/.bin/long', type: 'symlink', target: `../${LONG_FILE.slice('node_modules/'.length)}` },
+  file('naïve.txt', 'not ascii\n'),
+  file('empty', ''),
+  file('block', 'x'.repeat(512)),
+];
+const EPOCH = 1_764_806_400;
+
+function write(name: string, entries = ENTRIES): { path: string; sha256: string } {
+  const path = join(scratch, name);
+  const chunks: Buffer[] = [];
+  const sha256 = hashWhileWriting(tarBlocks(entries, EPOCH), (chunk) => chunks.push(chunk));
+  writeFileSync(path, Buffer.concat(chunks));
+  return { path, sha256 };
+}
+
+describe('the deterministic tar', () => {
+  it('extracts with GNU tar: names past 100 bytes and not ASCII, links, modes and contents as written', () => {
+    const { path } = write('a.tar');
+    const into = join(scratch, 'out');
+    mkdirSync(into);
+    execFileSync('tar', ['-xf', path, '-C', into]);
+    expect(readFileSync(join(into, LONG_FILE), 'utf8')).toBe('long\n');
+    expect(readFileSync(join(into, 'naïve.txt'), 'utf8')).toBe('not ascii\n');
+    expect(readlinkSync(join(into, 'node_modules/.bin/long'))).toBe(`../${LONG_FILE.slice('node_modules/'.length)}`);
+    expect(readFileSync(join(into, 'node_modules/.bin/long'), 'utf8')).toBe('long\n');
+    expect(readFileSync(join(into, 'block'), 'utf8')).toHaveLength(512);
+    expect(statSync(join(into, 'bin/run.js')).mode & 0o777).toBe(0o755);
+    expect(statSync(join(into, 'empty')).size).toBe(0);
+    expect(statSync(join(into, LONG_FILE)).mtimeMs).toBe(EPOCH * 1000);
+  });
+
+  it('lists every entry owned by 0:0 at the one time, with 0755/0644 modes, in the order given', () => {
+    const listing = execFileSync('tar', ['--numeric-owner', '--full-time', '-tvf', write('b.tar').path], {
+      encoding: 'utf8',
+      env: { ...process.env, TZ: 'UTC' },
+    })
+      .trim()
+      .split('\n');
+    expect(listing).toHaveLength(ENTRIES.length);
+    for (const line of listing) expect(line).toMatch(/^(drwxr-xr-x|-rwxr-xr-x|-rw-r--r--|lrwxrwxrwx) 0\/0 +\d+ 2025-12-04 00:00:00 /);
+    expect(listing.map((line) => line.split(/\s+/)[5])).toEqual(ENTRIES.map((e) => (e.type === 'directory' ? `${e.path}/` : e.path)));
+    expect(listing[0]).toMatch(/^drwxr-xr-x/);
+    expect(listing[1]).toMatch(/^-rwxr-xr-x/);
+    expect(listing[5]).toMatch(/^-rw-r--r--/);
+  });
+
+  it('gives the same bytes for the same entries, and other bytes for one byte of content changed', () => {
+    expect(write('c.tar').sha256).toBe(write('d.tar').sha256);
+    const changed = ENTRIES.map((e) => (e.path === 'empty' ? file('empty', ' ') : e));
+    expect(write('e.tar', changed).sha256).not.toBe(write('f.tar').sha256);
+  });
+
+  it('reads a member back by its whole name, long or short, and nothing over the bound', () => {
+    const { path } = write('g.tar');
+    expect(readTarMember(path, LONG_FILE, 100)?.toString()).toBe('long\n');
+    expect(readTarMember(path, 'bin/run.js', 100)?.toString()).toBe('#!/usr/bin/env node\n');
+    expect(readTarMember(path, 'block', 511)).toBeUndefined();
+    expect(readTarMember(path, 'missing', 100)).toBeUndefined();
+  });
+});
