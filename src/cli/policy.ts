@@ -12,7 +12,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { atRevision, buildInfoOf } from '../build/build-info.js';
 import type { Config } from '../config.js';
 import { readSimulatedPublicKey } from '../attest/simulated.js';
 import { verifyOptionsFor } from '../verify-options.js';
@@ -27,7 +26,7 @@ import { parseLogPin, parsePin, readLogTrust, readPins } from './trust-store.js'
 export interface TrustFlags {
   trustKey?: string[];
   trustComposeHash?: string[];
-  /** Builds trusted through their build-info (docs/reproducible-builds.md §5): a file `build-info --json` wrote, or a commit of this checkout. */
+  /** Builds trusted through their build-info (docs/reproducible-builds.md §5): a file `build-info --json` wrote, or a commit of this checkout (read with trustedBuilds). */
   trustedBuild?: string[];
   /** The transparency log's trust (docs/transparency.md §12): pinned log vkeys, witnesses, k of them, and whether a certificate must be logged. */
   logKey?: string[];
@@ -40,12 +39,12 @@ export function readerVerifyOptions(
   command: Command,
   config: Config,
   flags: TrustFlags,
-  context: { fromOwnLog?: boolean; atSeconds?: number } = {},
+  context: { fromOwnLog?: boolean; atSeconds?: number; builds?: readonly BuildInfo[] } = {},
 ): VerifyOptions {
   const pinned = [...(flags.trustKey ?? []).map((k) => parsePin(k, '--trust-key')), ...readPins().map((p) => p.key)];
   const named = flagGiven(command, 'dataDir') || Boolean(process.env.EPHEMERA_DATA_DIR);
   const localKey = context.fromOwnLog || named ? readSimulatedPublicKey(config.dataDir) : null;
-  const builds = (flags.trustedBuild ?? []).map(trustedBuild);
+  const builds = context.builds ?? [];
   const composeHashes = [...(flags.trustComposeHash ?? []), ...builds.flatMap((b) => (b.compose_hash ? [b.compose_hash] : []))];
   const base = verifyOptionsFor(
     config,
@@ -74,17 +73,24 @@ export function readerVerifyOptions(
   };
 }
 
-/** One --trusted-build: a build-info file when there is such a file, else a commit of the checkout this ephemera runs from. */
-function trustedBuild(value: string): BuildInfo {
-  if (existsSync(value)) {
-    if (statSync(value).size > MAX_BUILD_INFO_BYTES)
-      throw new EphemeraError('BUILD_INFO_MALFORMED', `${value}: larger than a build-info document (${MAX_BUILD_INFO_BYTES} bytes)`);
-    return parseBuildInfo(readInput(value, 'build-info').toString('utf8'));
+/** The --trusted-build values: a build-info file where there is such a file, else a commit of the checkout this ephemera runs from. */
+export async function trustedBuilds(values: readonly string[]): Promise<BuildInfo[]> {
+  const builds: BuildInfo[] = [];
+  for (const value of values) {
+    if (existsSync(value)) {
+      if (statSync(value).size > MAX_BUILD_INFO_BYTES)
+        throw new EphemeraError('BUILD_INFO_MALFORMED', `${value}: larger than a build-info document (${MAX_BUILD_INFO_BYTES} bytes)`);
+      builds.push(parseBuildInfo(readInput(value, 'build-info').toString('utf8')));
+      continue;
+    }
+    if (!existsSync(join(PACKAGE_ROOT, '.git')))
+      throw new EphemeraError(
+        'CLI_FILE_NOT_FOUND',
+        `--trusted-build ${value}: no such build-info file (a commit is read only where ephemera runs from a git checkout)`,
+      );
+    // Loaded only for a commit: it reads the dstack SDK, which verifying a file otherwise never loads.
+    const { atRevision, buildInfoOf } = await import('../build/build-info.js');
+    builds.push(buildInfoOf(atRevision(PACKAGE_ROOT, value), packageVersion()));
   }
-  if (!existsSync(join(PACKAGE_ROOT, '.git')))
-    throw new EphemeraError(
-      'CLI_FILE_NOT_FOUND',
-      `--trusted-build ${value}: no such build-info file (a commit is read only where ephemera runs from a git checkout)`,
-    );
-  return buildInfoOf(atRevision(PACKAGE_ROOT, value), packageVersion());
+  return builds;
 }

@@ -23,7 +23,7 @@ import { EphemeraError, isEphemeraError } from '../errors.js';
 import { isTimestamp } from '../events/index.js';
 import { join } from 'node:path';
 import { SIMULATED_KEY_FILE, readSimulatedPublicKey } from '../attest/simulated.js';
-import { readerVerifyOptions, type TrustFlags } from './policy.js';
+import { readerVerifyOptions, trustedBuilds, type TrustFlags } from './policy.js';
 import { findServer } from './discovery.js';
 import { verifyOptionsFor } from '../verify-options.js';
 import { DEFAULT_VERIFY_LIMITS, verifyCertificate, type Verdict, type VerifyOptions } from '../verify/index.js';
@@ -48,7 +48,8 @@ export async function verify(target: string, options: VerifyFlags, command: Comm
   const atSeconds = parseAt(options.at);
   const limits = { maxEvents: options.maxEvents ?? DEFAULT_VERIFY_LIMITS.maxEvents, maxBytes: options.maxBytes ?? DEFAULT_VERIFY_LIMITS.maxBytes };
   const file = isFile(target);
-  const verifyOptions: VerifyOptions = { ...readerVerifyOptions(command, config, options, { fromOwnLog: !file, atSeconds }), limits };
+  const builds = await trustedBuilds(options.trustedBuild ?? []);
+  const verifyOptions: VerifyOptions = { ...readerVerifyOptions(command, config, options, { fromOwnLog: !file, atSeconds, builds }), limits };
   const verdict = file ? await verifyCertificateFile(target, verifyOptions) : await verifyCertificate(await fromLog(target, config), verifyOptions);
   if (options.refresh) await refresh(verdict, options, config);
   if (options.json) printJson(verdict);
@@ -200,10 +201,10 @@ export function formatVerdict(verdict: Verdict, localKeyFile?: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** "built from commit X, reproducible: yes (bundle sha256:…), measured by the quote, tools: the build's" (docs/reproducible-builds.md §5). */
-export function buildLine(build: NonNullable<Verdict['build']>): string {
+/** "from commit X, reproducible: yes (bundle sha256:…), measured by the quote; sandbox tools: the build's" (docs/reproducible-builds.md §5). */
+function buildLine(build: NonNullable<Verdict['build']>): string {
   const reproducible = build.reproducible ? `yes (bundle ${build.bundle_sha256})` : 'no bundle hash in the build-info';
   const measured = build.measured ? 'measured by the quote (compose hash)' : 'not measured (no TDX quote)';
   const tools = build.runtime_matches ? "the build's" : `NOT the build's: ${build.differences.join('; ')}`;
-  return `${build.commit ? `built from commit ${build.commit}` : 'of no known commit'}, reproducible: ${reproducible}, ${measured}; sandbox tools ${tools}`;
+  return `${build.commit ? `from commit ${build.commit}` : 'of no known commit'}, reproducible: ${reproducible}, ${measured}; sandbox tools: ${tools}`;
 }

@@ -336,6 +336,58 @@ describe('web certificate browser (Chromium)', () => {
     });
   });
 
+  describe("when the reader gives a build-info and a certificate's file is dropped on /verify (docs/reproducible-builds.md §5)", () => {
+    it("shows the commit it was built from, that it is reproducible, unmeasured without a quote, and the tools the build's; one tool off fails", async () => {
+      const certificate = (await app.inject({ url: `/certificate/${certificateId}` })).json();
+      const tools = certificate.events.find((e: { type: string }) => e.type === 'sandbox.created').data.runtime.tools;
+      const build = {
+        format: 'ephemera.build-info/1',
+        version: '0.1.0',
+        commit: 'b'.repeat(40),
+        bundle: {
+          sha256: `sha256:${'12'.repeat(32)}`,
+          source_date_epoch: 1_764_806_400,
+          build_env: { node: 'v20.20.2', npm: '11.19.1', cc: null, platform: 'linux-x64' },
+        },
+        image: null,
+        compose_hash: null,
+        runtime: { format: 'ephemera.runtime/1', base: 'Debian GNU/Linux 12 (bookworm)', packages: {}, tools },
+      };
+      await page.goto(`${base}/verify`);
+      await page.getByText('Your policy for TDX certificates').click();
+      const paste = async (text: string) => {
+        await page.getByTestId('trusted-build-infos').fill(text);
+        await page.getByTestId('trusted-build-infos').dispatchEvent('change');
+      };
+      await paste('{"format": "ephemera.build-info/1"}');
+      expect(await page.getByTestId('build-info-error').textContent()).toMatch(/^Not kept: .*missing member/);
+      await paste(JSON.stringify([build]));
+      expect(await page.getByTestId('build-info-error').textContent()).toBe('');
+      const drop = async () => {
+        await page.getByTestId('file').setInputFiles({ name: 'cert.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(certificate)) });
+        await page.locator('[data-check="build"]').waitFor();
+      };
+      await drop();
+      expect(await page.locator('[data-check="build"]').getAttribute('data-status')).toBe('pass');
+      expect(await page.getByTestId('build').getAttribute('data-build')).toBe('match');
+      expect(await page.getByTestId('build-commit').textContent()).toBe('b'.repeat(40));
+      expect(await page.getByTestId('build-reproducible').textContent()).toContain(`yes: rebuild bundle sha256:${'12'.repeat(32)}`);
+      expect(await page.getByTestId('build-tools').textContent()).toBe("the build's, checked by the verifier in this browser");
+      await page.reload();
+      await page.getByText('Your policy for TDX certificates').click();
+      await paste(JSON.stringify({ ...build, runtime: { ...build.runtime, tools: { ...tools, python3: { ...tools.python3, version: 'Python 9' } } } }));
+      await drop();
+      expect(await page.locator('[data-check="build"]').getAttribute('data-status')).toBe('fail');
+      expect(await page.getByTestId('verdict-title').textContent()).toMatch(
+        /^✘ Certificate invalid — first failure: VERIFY_BUILD_RUNTIME_MISMATCH at events\[\d+\]\.data\.runtime\.tools$/,
+      );
+      expect(await page.getByTestId('build-tools').textContent()).toMatch(
+        /^not the build's: python3: version "Python 3\.11\.\d+" where the build has "Python 9"$/,
+      );
+      await page.evaluate(() => localStorage.removeItem('ephemera.tdx-policy'));
+    });
+  });
+
   describe('when a tampered certificate file is dropped on /verify', () => {
     it('fails on the right check, offline', async () => {
       const certificate = (await app.inject({ url: `/certificate/${certificateId}` })).json();
@@ -460,6 +512,7 @@ describe('web certificate browser (Chromium)', () => {
       expect(JSON.parse((await page.evaluate(() => localStorage.getItem('ephemera.tdx-policy'))) ?? '{}')).toEqual({
         trustedComposeHashes: [SIMULATED_COMPOSE_HASH],
         allowedTcbStatuses: ['SWHardeningNeeded'],
+        builds: '',
       });
       const requests: string[] = [];
       page.on('request', (r) => requests.push(r.url()));

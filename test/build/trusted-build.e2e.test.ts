@@ -53,7 +53,7 @@ describe('verify --trusted-build', () => {
       checks: expect.arrayContaining([expect.objectContaining({ name: 'build', status: 'pass' })]),
     });
     const text = ephemera('verify', cert, '--trusted-build', join(dir, 'build.json'));
-    expect(text.stdout).toContain(`build built from commit ${build.commit}, reproducible: no bundle hash in the build-info, not measured (no TDX quote); sandbox tools the build's`);
+    expect(text.stdout).toContain(`  build from commit ${build.commit}, reproducible: no bundle hash in the build-info, not measured (no TDX quote); sandbox tools: the build's\n`);
   });
 
   it('fails it when one tool is not the one that ran, naming the tool', () => {

@@ -132,6 +132,20 @@ export const verdictSchema = {
         prev: { type: ['integer', 'null'] },
       },
     },
+    build: {
+      type: ['object', 'null'],
+      description: 'the build the certificate was checked against (docs/reproducible-builds.md §5): null here, where no reader gave build-info documents',
+      properties: {
+        commit: { type: ['string', 'null'] },
+        version: { type: 'string' },
+        reproducible: { type: 'boolean' },
+        bundle_sha256: { type: ['string', 'null'] },
+        measured: { type: 'boolean' },
+        compose_hash: { type: ['string', 'null'] },
+        runtime_matches: { type: 'boolean' },
+        differences: { type: 'array', items: { type: 'string' } },
+      },
+    },
     failure: {
       type: ['object', 'null'],
       properties: { code: { type: 'string' }, field: { type: ['string', 'null'] }, message: { type: 'string' } },
