@@ -86,7 +86,9 @@ export function buildBundle(root: string, out: string, log: (line: string) => vo
     const lockfile = readFileSync(join(stage, 'package-lock.json'));
 
     log('installing the production dependencies from the lockfile (native modules compile here)');
-    const env = { ...process.env, SOURCE_DATE_EPOCH: String(epoch), npm_config_update_notifier: 'false' };
+    // Not the npm_config_* an outer `npm run` sets (log level, prefixes, …): the install is the same however this starts.
+    const inherited = Object.entries(process.env).filter(([name]) => !/^npm_|^INIT_CWD$/i.test(name));
+    const env = { ...Object.fromEntries(inherited), SOURCE_DATE_EPOCH: String(epoch), npm_config_update_notifier: 'false' };
     const install = spawnSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], {
       cwd: stage,
       env,

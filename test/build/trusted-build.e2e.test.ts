@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleSource } from '../../src/build/bundle.js';
+import type { BuildInfo } from '../../src/verify/index.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'ephemera-trusted-build-'));
@@ -32,16 +33,25 @@ const writeJson = (name: string, value: unknown) => {
 
 describe('verify --trusted-build', () => {
   const cert = join(dir, 'cert.json');
-  let build: Record<string, any>;
+  let build: BuildInfo;
   beforeAll(() => {
-    const run = ephemera('run', '--dataset', 'examples/pii-compliance/patients.csv', '--sandbox', 'examples/pii-compliance/sandbox.json', '--out', cert, '--json');
+    const run = ephemera(
+      'run',
+      '--dataset',
+      'examples/pii-compliance/patients.csv',
+      '--sandbox',
+      'examples/pii-compliance/sandbox.json',
+      '--out',
+      cert,
+      '--json',
+    );
     expect(run.code, run.stderr).toBe(0);
     const info = ephemera('build-info', '--json');
     expect(info.code, info.stderr).toBe(0);
     // The committed runtime manifest is the image's; this test's certificate was made with this machine's tools.
     const runtime = ephemera('build-info', '--runtime');
     expect(runtime.code, runtime.stderr).toBe(0);
-    build = { ...JSON.parse(info.stdout), runtime: JSON.parse(runtime.stdout) };
+    build = { ...(JSON.parse(info.stdout) as BuildInfo), runtime: JSON.parse(runtime.stdout) as BuildInfo['runtime'] };
   }, 180_000);
 
   it("passes a certificate whose sandbox ran the build's tools, and says which commit and that nothing measured it", () => {
@@ -53,12 +63,14 @@ describe('verify --trusted-build', () => {
       checks: expect.arrayContaining([expect.objectContaining({ name: 'build', status: 'pass' })]),
     });
     const text = ephemera('verify', cert, '--trusted-build', join(dir, 'build.json'));
-    expect(text.stdout).toContain(`  build from commit ${build.commit}, reproducible: no bundle hash in the build-info, not measured (no TDX quote); sandbox tools: the build's\n`);
+    expect(text.stdout).toContain(
+      `  build from commit ${build.commit}, reproducible: no bundle hash in the build-info, not measured (no TDX quote); sandbox tools: the build's\n`,
+    );
   });
 
   it('fails it when one tool is not the one that ran, naming the tool', () => {
     const other = structuredClone(build);
-    other.runtime.tools.bash.sha256 = `sha256:${'00'.repeat(32)}`;
+    other.runtime.tools.bash!.sha256 = `sha256:${'00'.repeat(32)}`;
     const verdict = ephemera('verify', cert, '--trusted-build', writeJson('other.json', other), '--json');
     expect(verdict.code).toBe(1);
     const parsed = JSON.parse(verdict.stdout);
