@@ -28,8 +28,22 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { hashWhileWriting, tarBlocks, type TarEntry } from './tar.js';
 
-/** What the bundle is built from. A commit that changes none of these (pinning the image digest, docs) builds the same bundle. */
-export const BUNDLE_INPUTS = ['bin', 'src', 'web', 'migrations', 'deploy/image', 'scripts/build-dist.ts', 'package.json', 'package-lock.json', 'tsconfig.json'];
+/**
+ * What the bundle is built from (git pathspecs). A commit that changes none of these (pinning the image digest,
+ * docs, tests: the build compiles no test) builds the same bundle.
+ */
+export const BUNDLE_INPUTS = [
+  'bin',
+  'src',
+  'web',
+  'migrations',
+  'deploy/image',
+  'scripts/build-dist.ts',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  ':(exclude,glob)**/*.test.ts',
+];
 /** What only the build needs: gone from the bundle (bin/ephemera.js runs dist/ when src/ and the build script are both absent). */
 const BUILD_ONLY = ['src', 'scripts', 'tsconfig.json', 'web/src'];
 export const MANIFEST_FILE = 'BUILD-MANIFEST.json';

@@ -6,9 +6,10 @@
  * reads. `--runtime` prints this machine's runtime manifest (deploy/image/runtime.json is one);
  * `--check-runtime` fails unless this machine's tools are the declared ones (the image build runs it).
  */
+import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { APP_COMPOSE, atRevision, buildInfoOf, readBundle, workingTree } from '../build/build-info.js';
-import { RUNTIME_FILE } from '../build/bundle.js';
+import { RUNTIME_FILE, bundleSource } from '../build/bundle.js';
 import { localRuntimeManifest } from '../build/runtime-manifest.js';
 import { EphemeraError } from '../errors.js';
 import { parseRuntimeManifest, runtimeDifferences, type BuildInfo } from '../verify/index.js';
@@ -35,6 +36,8 @@ export function buildInfo(options: BuildInfoOptions): void {
   const compose = options.compose ? { files: workingTree(dirname(resolve(options.compose))), path: basename(options.compose) } : { files, path: APP_COMPOSE };
   if (options.compose) readInput(resolve(options.compose), 'app compose');
   const info = buildInfoOf(files, packageVersion(), compose, options.bundle ? readBundle(resolve(options.bundle)) : undefined);
+  if (!options.commit && !options.bundle && existsSync(join(ROOT, '.git')) && bundleSource(ROOT).dirty)
+    process.stderr.write(`note: the bundle's inputs have uncommitted changes; this describes commit ${info.commit}, not the working tree\n`);
   if (options.json) printJson(info);
   else process.stdout.write(describe(info));
 }
