@@ -25,19 +25,25 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends git python3 make g++ ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# The whole checkout, .git included: the bundle is built from the commit, never from the working tree.
+# The whole checkout, .git included (a full clone: not shallow, not a worktree, whose .git points outside the
+# context): the bundle is built from the commit, never from the working tree.
 COPY . .
 # tsx (to run the bundle script) from the lockfile; the bundle installs its own production dependencies.
 RUN npm install --no-audit --no-fund --ignore-scripts && npm run bundle
 
 FROM debian-snapshot
-# The sandbox's tools at the versions deploy/image/runtime.json declares (test/deploy/deployment.test.ts keeps the two equal).
-# Logs and caches that record the time of installation are removed with the lists.
+# The sandbox's tools at the versions deploy/image/runtime.json declares (test/deploy/deployment.test.ts keeps the two
+# equal), Python's other parts at the same version. Logs and caches that record the time of installation are removed
+# with the lists, and so is the bytecode Debian compiles at installation (its bytes are not reproducible; Python runs
+# without it, and writes none here).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends --allow-downgrades \
       bash=5.2.15-2+b8 bubblewrap=0.8.0-2+deb12u1 grep=3.8-5 python3.11-minimal=3.11.2-6+deb12u6 strace=6.1-0.1 \
-      python3 ca-certificates \
- && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log /var/cache/ldconfig/aux-cache /var/cache/debconf/*-old /var/lib/dpkg/*-old
+      python3.11=3.11.2-6+deb12u6 libpython3.11-minimal=3.11.2-6+deb12u6 libpython3.11-stdlib=3.11.2-6+deb12u6 \
+      python3=3.11.2-1+b1 python3-minimal=3.11.2-1+b1 ca-certificates \
+ && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log /var/cache/ldconfig/aux-cache /var/cache/debconf/*-old /var/lib/dpkg/*-old \
+ && find /usr/lib/python3 /usr/lib/python3.11 -name __pycache__ -prune -exec rm -rf {} +
+ENV PYTHONDONTWRITEBYTECODE=1
 COPY --from=bundle /src/build/ephemera-bundle.tar /tmp/ephemera-bundle.tar
 # The bundle as it is (its times, owners and modes); the image build fails if the tools are not the declared ones.
 RUN mkdir /app \

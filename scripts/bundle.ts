@@ -2,7 +2,7 @@
  * npm run bundle [-- --out FILE]
  * Builds the reproducible application bundle of this checkout's commit (src/build/bundle.ts) and prints its
  * SHA-256: the same at that commit in any clone, directory or time (docs/reproducible-builds.md).
- * Imports Node built-ins only (through src/build/), so a fresh clone runs it before `npm install`.
+ * Imports Node built-ins only (through src/build/): the checkout's node_modules serve only to run it (tsx).
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';

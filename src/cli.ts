@@ -110,7 +110,7 @@ function declareVerify(program: Command): void {
     .option('--trust-key <key>', 'trust certificates signed by this key or fingerprint (repeatable)', (v: string, all: string[] = []) => [...all, v])
     .option(
       '--trusted-build <build>',
-      'trust this build: a build-info file (ephemera build-info --json) or a commit of this checkout; its sandbox tools must be the ones that ran (repeatable)',
+      'trust this build: a build-info file (ephemera build-info --json), or git:REV for a commit of this checkout; its sandbox tools must be the ones that ran (repeatable)',
       repeatable,
     )
     .option('--at <time>', "verification time for TDX collateral: seconds or RFC 3339 UTC (default: the certificate's sealing time)")

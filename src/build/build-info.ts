@@ -10,8 +10,9 @@ import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs
 import { join } from 'node:path';
 import { getComposeHash } from '@phala/dstack-sdk';
 import { EphemeraError } from '../errors.js';
+import { parseStrictJson, s } from '../events/index.js';
 import { BUILD_INFO_FORMAT, parseBuildInfo, parseRuntimeManifest, type BuildInfo } from '../verify/index.js';
-import { BUNDLE_INPUTS, MANIFEST_FILE, RUNTIME_FILE, type BundleManifest } from './bundle.js';
+import { BUNDLE_FORMAT, MANIFEST_FILE, inputCommit, RUNTIME_FILE, type BundleManifest } from './bundle.js';
 import { readTarMember } from './tar.js';
 
 export const APP_COMPOSE = 'deploy/dstack/app-compose.json';
@@ -46,12 +47,9 @@ export function atRevision(root: string, revision: string): SourceFiles {
 
 function lastInputCommit(root: string, revision: string): string {
   try {
-    return execFileSync('git', ['-C', root, 'log', '-1', '--format=%H', revision, '--', ...BUNDLE_INPUTS], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    throw new EphemeraError('CLI_USAGE', `${revision}: no such commit in ${root}`);
+    return inputCommit(root, revision).commit;
+  } catch (cause) {
+    throw new EphemeraError('CLI_USAGE', `${revision}: no such commit in ${root}, or no history to read it from (${(cause as Error).message.split('\n')[0]})`);
   }
 }
 
@@ -90,9 +88,31 @@ function composeHashOf(files: SourceFiles, appComposePath: string): { hash: stri
 
 /** A bundle's hash and manifest, read from the tar `npm run bundle` wrote. */
 export function readBundle(path: string): { sha256: `sha256:${string}`; manifest: BundleManifest } {
-  const manifest = readTarMember(path, MANIFEST_FILE, MAX_MANIFEST_BYTES);
-  if (!manifest) throw new EphemeraError('BUILD_INFO_MALFORMED', `${path}: not a bundle (no ${MANIFEST_FILE} in it)`);
-  return { sha256: fileSha256(path), manifest: JSON.parse(manifest.toString('utf8')) as BundleManifest };
+  const text = readTarMember(path, MANIFEST_FILE, MAX_MANIFEST_BYTES);
+  if (!text) throw new EphemeraError('BUILD_INFO_MALFORMED', `${path}: not a bundle (no ${MANIFEST_FILE} in it)`);
+  const problem = bundleManifestSchema.check(parseJsonOr(text.toString('utf8'), path), MANIFEST_FILE);
+  if (problem) throw new EphemeraError('BUILD_INFO_MALFORMED', `${path}: not a bundle's manifest: ${problem.path}: ${problem.reason}`);
+  return { sha256: fileSha256(path), manifest: JSON.parse(text.toString('utf8')) as BundleManifest };
+}
+
+/** What build-info takes from a bundle's manifest, checked (the rest it carries is not read). */
+const bundleManifestSchema = s.object({
+  format: s.literal(BUNDLE_FORMAT),
+  name: s.string(214),
+  version: s.string(64),
+  commit: s.pattern(/^[0-9a-f]{40}$/, 'a 40-hex git commit'),
+  source_date_epoch: s.int(),
+  build_env: s.object({ node: s.string(64), npm: s.string(64), cc: s.nullable(s.string(256)), cxx: s.nullable(s.string(256)), platform: s.string(64) }),
+  runtime: s.json(),
+  files: s.object({ count: s.int(), sha256: s.hash() }),
+});
+
+function parseJsonOr(text: string, path: string): unknown {
+  try {
+    return parseStrictJson(text);
+  } catch {
+    throw new EphemeraError('BUILD_INFO_MALFORMED', `${path}: its ${MANIFEST_FILE} is not JSON`);
+  }
 }
 
 /** A file's SHA-256, read a mebibyte at a time (a bundle is hundreds of them). */
@@ -111,18 +131,27 @@ export function fileSha256(path: string): `sha256:${string}` {
 /** The build-info of `files` (a checkout, or a revision of one), with `bundle` when one was built at its commit. */
 export function buildInfoOf(
   files: SourceFiles,
-  version: string,
+  fallbackVersion: string,
   appCompose: { files: SourceFiles; path: string } = { files, path: APP_COMPOSE },
   bundle?: ReturnType<typeof readBundle>,
 ): BuildInfo {
-  const commit = bundle?.manifest.commit ?? files.commit();
+  const own = files.commit();
+  // A bundle beside another commit's compose file would pair one build's hash with another's measurement.
+  if (bundle && own && own !== bundle.manifest.commit)
+    throw new EphemeraError(
+      'CLI_USAGE',
+      `the bundle was built from commit ${bundle.manifest.commit}, but this build-info reads commit ${own}: give --commit ${bundle.manifest.commit.slice(0, 12)}`,
+    );
+  const commit = bundle?.manifest.commit ?? own;
+  const packageJson = files.read('package.json');
+  const version = bundle?.manifest.version ?? (packageJson === null ? fallbackVersion : String(JSON.parse(packageJson).version));
   const runtimeText = files.read(RUNTIME_FILE);
   const runtime = bundle ? bundle.manifest.runtime : runtimeText === null ? null : JSON.parse(runtimeText);
   if (runtime === null) throw new EphemeraError('CLI_FILE_NOT_FOUND', `${RUNTIME_FILE}: missing (ephemera build-info --runtime writes it)`);
   const compose = composeHashOf(appCompose.files, appCompose.path);
   const info = {
     format: BUILD_INFO_FORMAT,
-    version: bundle?.manifest.version ?? version,
+    version,
     commit,
     bundle: bundle ? { sha256: bundle.sha256, source_date_epoch: bundle.manifest.source_date_epoch, build_env: bundle.manifest.build_env } : null,
     image: compose?.image ?? null,

@@ -6,7 +6,7 @@
  * The commit's files are taken from git (never the working tree), the production dependencies installed from
  * the lockfile in a scratch directory (native modules compiled there), the browser scripts built, what only a
  * build needs removed, and the rest written with fixed order, owners, modes and times (tar.ts). Node built-ins
- * only: it runs in a fresh clone, before `npm install`.
+ * only (run through tsx: `npm run bundle`), so what it builds does not depend on the checkout's node_modules.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -42,6 +42,7 @@ export const BUNDLE_INPUTS = [
   'package.json',
   'package-lock.json',
   'tsconfig.json',
+  'LICENSE',
   ':(exclude,glob)**/*.test.ts',
 ];
 /** What only the build needs: gone from the bundle (bin/ephemera.js runs dist/ when src/ and the build script are both absent). */
@@ -57,7 +58,7 @@ export interface BundleManifest {
   version: string;
   commit: string;
   source_date_epoch: number;
-  build_env: { node: string; npm: string; cc: string | null; platform: string };
+  build_env: { node: string; npm: string; cc: string | null; cxx: string | null; platform: string };
   runtime: unknown;
   files: { count: number; sha256: string };
 }
@@ -68,14 +69,28 @@ export interface BuiltBundle {
   manifest: BundleManifest;
 }
 
-const git = (root: string, args: string[]) => execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 }).trim();
+/**
+ * git as a commit is, whoever runs it: no system or user configuration (core.autocrlf, filters and the like
+ * change what `git archive` writes).
+ */
+const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+const GIT_ARGS = ['-c', 'core.autocrlf=false', '-c', 'core.eol=lf'];
+const git = (root: string, args: string[]) =>
+  execFileSync('git', ['-C', root, ...GIT_ARGS, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env: GIT_ENV }).trim();
 
-/** The last commit that changed the bundle's inputs, and its commit time (SOURCE_DATE_EPOCH). */
-export function bundleSource(root: string): { commit: string; epoch: number; dirty: boolean } {
-  const [commit, epoch] = git(root, ['log', '-1', '--format=%H %ct', '--', ...BUNDLE_INPUTS]).split(' ');
+/** The last commit up to `revision` that changed the bundle's inputs, and its commit time (SOURCE_DATE_EPOCH). */
+export function inputCommit(root: string, revision = 'HEAD'): { commit: string; epoch: number } {
+  // A shallow history ends at its boundary commit, which would pass for the last one that changed the inputs.
+  if (git(root, ['rev-parse', '--is-shallow-repository']) === 'true')
+    throw new Error(`${root} is a shallow clone: the bundle's commit and time need the history (git fetch --unshallow)`);
+  const [commit, epoch] = git(root, ['log', '-1', '--format=%H %ct', revision, '--', ...BUNDLE_INPUTS]).split(' ');
   if (!commit || !epoch) throw new Error(`${root}: no commit holds the bundle's inputs`);
-  const dirty = git(root, ['status', '--porcelain', '--', ...BUNDLE_INPUTS]) !== '';
-  return { commit, epoch: Number(epoch), dirty };
+  return { commit, epoch: Number(epoch) };
+}
+
+/** inputCommit of HEAD, and whether the working tree has changed the inputs since. */
+export function bundleSource(root: string): { commit: string; epoch: number; dirty: boolean } {
+  return { ...inputCommit(root), dirty: git(root, ['status', '--porcelain', '--', ...BUNDLE_INPUTS]) !== '' };
 }
 
 const firstLine = (command: string, args: string[]) => {
@@ -94,15 +109,26 @@ export function buildBundle(root: string, out: string, log: (line: string) => vo
   if (dirty) log(`uncommitted changes to the bundle's inputs are not in it: it is built from commit ${commit}`);
   const stage = mkdtempSync(join(tmpdir(), 'ephemera-bundle-'));
   try {
-    const archive = spawnSync('git', ['-C', root, 'archive', '--format=tar', commit, '--', ...BUNDLE_INPUTS], { maxBuffer: 1 << 30 });
+    const archive = spawnSync('git', ['-C', root, ...GIT_ARGS, 'archive', '--format=tar', commit, '--', ...BUNDLE_INPUTS], {
+      maxBuffer: 1 << 30,
+      env: GIT_ENV,
+    });
     if (archive.status !== 0) throw new Error(`git archive failed: ${archive.stderr}`);
     execFileSync('tar', ['-x', '-C', stage], { input: archive.stdout });
     const lockfile = readFileSync(join(stage, 'package-lock.json'));
 
     log('installing the production dependencies from the lockfile (native modules compile here)');
     // Not the npm_config_* an outer `npm run` sets (log level, prefixes, …): the install is the same however this starts.
-    const inherited = Object.entries(process.env).filter(([name]) => !/^npm_|^INIT_CWD$/i.test(name));
-    const env = { ...Object.fromEntries(inherited), SOURCE_DATE_EPOCH: String(epoch), npm_config_update_notifier: 'false' };
+    // Not the npm_config_* an outer `npm run` sets (log level, prefixes, …), nor the compiler's or Node's own settings
+    // (CC, CFLAGS, NODE_OPTIONS, …): the install is the same however and wherever this starts.
+    const inherited = Object.entries(process.env).filter(([name]) => !/^(npm_|INIT_CWD$|NODE_OPTIONS$|(CC|CXX|CPP|LD|AR)$|\w*FLAGS$)/i.test(name));
+    const env = {
+      ...Object.fromEntries(inherited),
+      SOURCE_DATE_EPOCH: String(epoch),
+      npm_config_update_notifier: 'false',
+      // better-sqlite3 would download a prebuilt binary the lockfile does not pin wherever GitHub answers: compile it, always.
+      npm_config_build_from_source: 'true',
+    };
     const install = spawnSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], {
       cwd: stage,
       env,
@@ -136,6 +162,7 @@ export function buildBundle(root: string, out: string, log: (line: string) => vo
         node: process.version,
         npm: firstLine('npm', ['--version']) ?? 'unknown',
         cc: firstLine('cc', ['--version']),
+        cxx: firstLine('c++', ['--version']),
         platform: `${process.platform}-${process.arch}`,
       },
       runtime: JSON.parse(readFileSync(join(stage, RUNTIME_FILE), 'utf8')),

@@ -14,7 +14,7 @@ import { localRuntimeManifest } from '../build/runtime-manifest.js';
 import { EphemeraError } from '../errors.js';
 import { parseRuntimeManifest, runtimeDifferences, type BuildInfo } from '../verify/index.js';
 import { packageVersion, printJson } from './common.js';
-import { readInput } from './files.js';
+import { assertReadable, readInput } from './files.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -30,7 +30,8 @@ export interface BuildInfoOptions {
 export function buildInfo(options: BuildInfoOptions): void {
   if (options.runtime) return printJson(localRuntimeManifest());
   if (options.checkRuntime) return checkRuntime();
-  if (options.bundle) readInput(resolve(options.bundle), 'bundle');
+  // Only whether it is there and readable: the bundle is hundreds of megabytes, hashed as it is read.
+  if (options.bundle) assertReadable(resolve(options.bundle), 'bundle');
   const files = options.commit ? atRevision(ROOT, options.commit) : workingTree(ROOT);
   // --compose names a file of this machine, with its docker compose file beside it; by default the commit's own.
   const compose = options.compose ? { files: workingTree(dirname(resolve(options.compose))), path: basename(options.compose) } : { files, path: APP_COMPOSE };

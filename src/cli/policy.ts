@@ -26,7 +26,7 @@ import { parseLogPin, parsePin, readLogTrust, readPins } from './trust-store.js'
 export interface TrustFlags {
   trustKey?: string[];
   trustComposeHash?: string[];
-  /** Builds trusted through their build-info (docs/reproducible-builds.md §5): a file `build-info --json` wrote, or a commit of this checkout (read with trustedBuilds). */
+  /** Builds trusted through their build-info (docs/reproducible-builds.md §5): a file `build-info --json` wrote, or git:REV, a commit of this checkout (read with trustedBuilds). */
   trustedBuild?: string[];
   /** The transparency log's trust (docs/transparency.md §12): pinned log vkeys, witnesses, k of them, and whether a certificate must be logged. */
   logKey?: string[];
@@ -73,24 +73,24 @@ export function readerVerifyOptions(
   };
 }
 
-/** The --trusted-build values: a build-info file where there is such a file, else a commit of the checkout this ephemera runs from. */
+/**
+ * The --trusted-build values: `git:REV` is a commit of the checkout this ephemera runs from, anything else a
+ * build-info file. Explicit, so a file planted under a revision's name (HEAD, v1.2.0) is never taken for it.
+ */
 export async function trustedBuilds(values: readonly string[]): Promise<BuildInfo[]> {
   const builds: BuildInfo[] = [];
   for (const value of values) {
-    if (existsSync(value)) {
-      if (statSync(value).size > MAX_BUILD_INFO_BYTES)
-        throw new EphemeraError('BUILD_INFO_MALFORMED', `${value}: larger than a build-info document (${MAX_BUILD_INFO_BYTES} bytes)`);
-      builds.push(parseBuildInfo(readInput(value, 'build-info').toString('utf8')));
+    if (value.startsWith('git:')) {
+      if (!existsSync(join(PACKAGE_ROOT, '.git')))
+        throw new EphemeraError('CLI_USAGE', `--trusted-build ${value}: this ephemera does not run from a git checkout, so it has no commits to read`);
+      // Loaded only for a commit: it reads the dstack SDK, which verifying a file otherwise never loads.
+      const { atRevision, buildInfoOf } = await import('../build/build-info.js');
+      builds.push(buildInfoOf(atRevision(PACKAGE_ROOT, value.slice(4)), packageVersion()));
       continue;
     }
-    if (!existsSync(join(PACKAGE_ROOT, '.git')))
-      throw new EphemeraError(
-        'CLI_FILE_NOT_FOUND',
-        `--trusted-build ${value}: no such build-info file (a commit is read only where ephemera runs from a git checkout)`,
-      );
-    // Loaded only for a commit: it reads the dstack SDK, which verifying a file otherwise never loads.
-    const { atRevision, buildInfoOf } = await import('../build/build-info.js');
-    builds.push(buildInfoOf(atRevision(PACKAGE_ROOT, value), packageVersion()));
+    if (existsSync(value) && statSync(value).size > MAX_BUILD_INFO_BYTES)
+      throw new EphemeraError('BUILD_INFO_MALFORMED', `${value}: larger than a build-info document (${MAX_BUILD_INFO_BYTES} bytes)`);
+    builds.push(parseBuildInfo(readInput(value, 'build-info').toString('utf8')));
   }
   return builds;
 }

@@ -28,7 +28,7 @@ import { findServer } from './discovery.js';
 import { verifyOptionsFor } from '../verify-options.js';
 import { DEFAULT_VERIFY_LIMITS, verifyCertificate, type Verdict, type VerifyOptions } from '../verify/index.js';
 import { verifyCertificateFile } from '../verify/node.js';
-import { configOf, EXIT, existingDataDir, note, printJson } from './common.js';
+import { configOf, EXIT, existingDataDir, note, printJson, terminalSafe } from './common.js';
 import { rowsLine } from './summary.js';
 
 export interface VerifyFlags extends TrustFlags {
@@ -196,9 +196,10 @@ export function formatVerdict(verdict: Verdict, localKeyFile?: string): string {
   if (verdict.transparency) lines.push(`  log   ${transparencyLine(verdict.transparency)}`);
   if (verdict.transparency?.trust.startsWith('TLOG_LOG_KEY_UNTRUSTED'))
     lines.push(`        to trust the log's key: ephemera trust add ${verdict.transparency.log_key}   (or --log-key ${verdict.transparency.log_key})`);
-  if (verdict.build) lines.push(`  build ${buildLine(verdict.build)}`);
+  if (verdict.build) lines.push(`  build ${buildLine(verdict.build)}${verdict.trusted ? '' : ' (as recorded by a signer you do not trust)'}`);
   if (verdict.notice) lines.push(`  note  ${verdict.notice}`);
-  return `${lines.join('\n')}\n`;
+  // Names and details come from the certificate (tool names, origins, …): no escape sequence reaches the terminal.
+  return `${terminalSafe(lines.join('\n'))}\n`;
 }
 
 /** "from commit X, reproducible: yes (bundle sha256:…), measured by the quote; sandbox tools: the build's" (docs/reproducible-builds.md §5). */

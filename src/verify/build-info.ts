@@ -38,7 +38,7 @@ export const buildInfoSchema = s.object({
     s.object({
       sha256: s.hash(),
       source_date_epoch: s.int(),
-      build_env: s.object({ node: text(64), npm: text(64), cc: s.nullable(text()), platform: text(64) }),
+      build_env: s.object({ node: text(64), npm: text(64), cc: s.nullable(text()), cxx: s.nullable(text()), platform: text(64) }),
     }),
   ),
   /** The image the dstack compose file pins, by digest. */
@@ -51,12 +51,32 @@ export type BuildInfo = Infer<typeof buildInfoSchema>;
 /** Reads a build-info document's text strictly (size, JSON, closed shape); BUILD_INFO_MALFORMED otherwise. */
 export function parseBuildInfo(input: string): BuildInfo {
   if (input.length > MAX_BUILD_INFO_BYTES) throw new EphemeraError('BUILD_INFO_MALFORMED', `a build-info document is at most ${MAX_BUILD_INFO_BYTES} bytes`);
-  let value: unknown;
+  return checkBuildInfo(strictJson(input));
+}
+
+/** At most this many build-info documents in one list (the web page's policy). */
+export const MAX_BUILD_INFOS = 16;
+
+/** One build-info document, or a JSON array of them, read as strictly as one (duplicate members refused at any depth). */
+export function parseBuildInfos(input: string): BuildInfo[] {
+  if (input.trim() === '') return [];
+  if (input.length > MAX_BUILD_INFO_BYTES * MAX_BUILD_INFOS)
+    throw new EphemeraError('BUILD_INFO_MALFORMED', `at most ${MAX_BUILD_INFOS} build-info documents of ${MAX_BUILD_INFO_BYTES} bytes`);
+  const value = strictJson(input.trim());
+  if (!Array.isArray(value)) return [checkBuildInfo(value)];
+  if (value.length > MAX_BUILD_INFOS) throw new EphemeraError('BUILD_INFO_MALFORMED', `at most ${MAX_BUILD_INFOS} build-info documents`);
+  return value.map((item, i) => checked<BuildInfo>(buildInfoSchema, item, `build-info[${i}]`));
+}
+
+function strictJson(input: string): unknown {
   try {
-    value = parseStrictJson(input);
+    return parseStrictJson(input);
   } catch (cause) {
     throw new EphemeraError('BUILD_INFO_MALFORMED', `not a build-info document: ${(cause as Error).message}`);
   }
+}
+
+function checkBuildInfo(value: unknown): BuildInfo {
   return checked(buildInfoSchema, value, 'build-info');
 }
 

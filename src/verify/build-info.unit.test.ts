@@ -9,6 +9,7 @@ import {
   MAX_BUILD_INFO_BYTES,
   RUNTIME_FORMAT,
   parseBuildInfo,
+  parseBuildInfos,
   runtimeDifferences,
   verifyCertificate,
   verifyCertificateText,
@@ -26,7 +27,7 @@ const build = (tools: BuildInfo['runtime']['tools'] = { python3: PYTHON }, over:
   bundle: {
     sha256: `sha256:${'12'.repeat(32)}`,
     source_date_epoch: 1_764_806_400,
-    build_env: { node: 'v20.20.2', npm: '11.19.1', cc: null, platform: 'linux-x64' },
+    build_env: { node: 'v20.20.2', npm: '11.19.1', cc: null, cxx: null, platform: 'linux-x64' },
   },
   image: `ghcr.io/ephemera/ephemera@sha256:${'34'.repeat(32)}`,
   compose_hash: COMPOSE,
@@ -52,6 +53,19 @@ describe('parseBuildInfo', () => {
       '[]',
     ];
     for (const text of refused) expect(() => parseBuildInfo(text), text.slice(0, 80)).toThrow(expect.objectContaining({ code: 'BUILD_INFO_MALFORMED' }));
+  });
+});
+
+describe('parseBuildInfos (the web policy: one document or an array)', () => {
+  it('reads one or several, and refuses a duplicate member inside the array, or more than 16', () => {
+    expect(parseBuildInfos('')).toEqual([]);
+    expect(parseBuildInfos(JSON.stringify(build()))).toEqual([build()]);
+    expect(parseBuildInfos(JSON.stringify([build(), build(undefined, { commit: 'b'.repeat(40) })]))).toHaveLength(2);
+    const text = JSON.stringify(build());
+    const duplicated = `[${text.slice(0, -1)},"compose_hash":"${'bb'.repeat(32)}"}]`;
+    expect(() => parseBuildInfos(duplicated)).toThrow(expect.objectContaining({ code: 'BUILD_INFO_MALFORMED' }));
+    expect(() => parseBuildInfos(JSON.stringify(Array(17).fill(build())))).toThrow(/at most 16/);
+    expect(() => parseBuildInfos(JSON.stringify([build(), { ...build(), extra: 1 }]))).toThrow(/build-info\[1\]\.extra/);
   });
 });
 
@@ -111,6 +125,16 @@ describe('the build check', () => {
     const wrong = build({ python3: { ...PYTHON, version: 'Python 3.12.0' } }, { commit: 'b'.repeat(40) });
     const verdict = await verifyCertificate(valid(), { trustedKeys: [VECTOR_PUBLIC_KEY], builds: [wrong, build()] });
     expect(verdict).toMatchObject({ valid: true, build: { commit: 'a'.repeat(40), runtime_matches: true } });
+  });
+
+  it.each([
+    ['valid-failed-before-sandbox', 'no sandbox was created'],
+    ['v1-valid', 'format version 1'],
+  ])('is skipped, the certificate still valid, for %s: it records no tools to compare', async (name, why) => {
+    const bytes = conformanceCases().find((c) => c.name === name)!.bytes;
+    const verdict = await verifyCertificateText(bytes, { trustedKeys: [VECTOR_PUBLIC_KEY], builds: [build()] });
+    expect(verdict).toMatchObject({ valid: true, build: null });
+    expect(verdict.checks.at(-1)).toMatchObject({ name: 'build', status: 'skipped', detail: expect.stringContaining(why) });
   });
 
   it('is skipped when the certificate is already invalid', async () => {

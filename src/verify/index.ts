@@ -13,6 +13,8 @@ export {
 } from './verdict.js';
 export {
   parseBuildInfo,
+  parseBuildInfos,
+  MAX_BUILD_INFOS,
   parseRuntimeManifest,
   runtimeDifferences,
   BUILD_INFO_FORMAT,

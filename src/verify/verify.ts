@@ -74,6 +74,7 @@ export class CertificateVerifier {
   /** The tools `sandbox.created` recorded (runtime.tools), for the build check. */
   private recordedTools: RecordedTools = {};
   private createdSeq: number | null = null;
+  private createdVersion: number | null = null;
   private lastLeaf: EventEnvelope | null = null;
   private firstEvent: EventEnvelope | null = null;
   private count = 0;
@@ -143,6 +144,7 @@ export class CertificateVerifier {
     if (event.type === 'sandbox.created') {
       this.recordedTools = recordedToolsOf(event.data);
       this.createdSeq = event.seq;
+      this.createdVersion = event.v;
     }
     if (event.type === 'certificate.sealed') this.sealed = event;
     else {
@@ -393,6 +395,12 @@ export class CertificateVerifier {
    * exactly its tools.
    */
   private checkBuild(verdict: Verdict): VerifyCheck {
+    if (this.createdSeq === null || this.createdVersion !== 2)
+      return {
+        name: 'build',
+        status: 'skipped',
+        detail: this.createdSeq === null ? 'no sandbox was created: there are no tools to compare' : 'format version 1 records no tools in a fixed shape',
+      };
     const composeHash = verdict.tee === 'tdx' ? composeHashOf(this.sealed!.data.attestation) : null;
     const candidates = (this.options.builds ?? []).filter((b) => verdict.tee !== 'tdx' || (composeHash !== null && b.compose_hash === composeHash));
     if (candidates.length === 0)

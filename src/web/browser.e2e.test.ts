@@ -347,7 +347,7 @@ describe('web certificate browser (Chromium)', () => {
         bundle: {
           sha256: `sha256:${'12'.repeat(32)}`,
           source_date_epoch: 1_764_806_400,
-          build_env: { node: 'v20.20.2', npm: '11.19.1', cc: null, platform: 'linux-x64' },
+          build_env: { node: 'v20.20.2', npm: '11.19.1', cc: null, cxx: null, platform: 'linux-x64' },
         },
         image: null,
         compose_hash: null,

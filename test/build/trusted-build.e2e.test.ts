@@ -88,11 +88,13 @@ describe('verify --trusted-build', () => {
   });
 
   it("takes a commit of this checkout for that commit's build-info", () => {
-    const verdict = ephemera('verify', cert, '--trusted-build', 'HEAD', '--json');
+    const verdict = ephemera('verify', cert, '--trusted-build', 'git:HEAD', '--json');
     const parsed = JSON.parse(verdict.stdout);
     expect(parsed.build.commit).toBe(bundleSource(ROOT).commit);
     // The committed manifest is the image's runtime: this machine's tools may or may not be those.
     expect(verdict.code).toBe(parsed.build.runtime_matches ? 0 : 1);
-    expect(ephemera('verify', cert, '--trusted-build', 'no-such-revision', '--json').code).toBe(2);
+    expect(JSON.parse(ephemera('verify', cert, '--trusted-build', 'git:no-such-revision', '--json').stdout).error.code).toBe('CLI_USAGE');
+    // Without git:, a name is a file, never a revision (a file planted as HEAD is not taken for the commit).
+    expect(JSON.parse(ephemera('verify', cert, '--trusted-build', 'HEAD', '--json').stdout).error.code).toBe('CLI_FILE_NOT_FOUND');
   });
 });

@@ -4,18 +4,8 @@
  * rebuild), whether the quote measured it, and whether the sandbox's tools were the build's. Build-info
  * documents are the reader's own, pasted into their policy and kept in this browser.
  */
-import { parseBuildInfo, type BuildInfo, type Verdict } from '../../src/verify/index.js';
+import type { Verdict } from '../../src/verify/index.js';
 import { facts, h } from './dom.js';
-
-/** The reader's build-info documents: one object as `ephemera build-info --json` prints it, or an array of them. */
-export function parseBuildInfos(text: string): BuildInfo[] {
-  const trimmed = text.trim();
-  if (trimmed === '') return [];
-  if (!trimmed.startsWith('[')) return [parseBuildInfo(trimmed)];
-  const items = JSON.parse(trimmed) as unknown;
-  if (!Array.isArray(items)) throw new Error('expected a build-info document or an array of them');
-  return items.map((item) => parseBuildInfo(JSON.stringify(item)));
-}
 
 export function buildBox(verdict: Verdict): HTMLElement | null {
   const check = verdict.checks.find((c) => c.name === 'build');
@@ -42,7 +32,7 @@ export function buildBox(verdict: Verdict): HTMLElement | null {
         h(
           'span',
           { 'data-testid': 'build-tools' },
-          b.runtime_matches ? "the build's, checked by the verifier in this browser" : `not the build's: ${b.differences.join('; ')}`,
+          `${b.runtime_matches ? "the build's, checked by the verifier in this browser" : `not the build's: ${b.differences.join('; ')}`}${verdict.trusted ? '' : ' (as recorded by a signer you do not trust)'}`,
         ),
       ],
     ]),

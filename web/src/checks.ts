@@ -6,9 +6,10 @@
  * reader's policy.
  */
 import { transparencyBox } from './transparency.js';
-import { buildBox, parseBuildInfos } from './build.js';
+import { buildBox } from './build.js';
 import {
   keyFingerprint,
+  parseBuildInfos,
   verifyCertificate,
   verifyCertificateChunks,
   type BuildInfo,
