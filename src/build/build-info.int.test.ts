@@ -49,7 +49,9 @@ describe('build-info', () => {
     const shallow = join(scratch, 'shallow');
     execFileSync('git', ['clone', '--quiet', '--depth', '1', `file://${ROOT}`, shallow]);
     expect(() => bundleSource(shallow)).toThrow(/shallow clone/);
-    expect(() => buildInfoOf(workingTree(shallow), 'unused')).toThrow(expect.objectContaining({ code: 'CLI_USAGE', message: expect.stringMatching(/shallow/) }));
+    expect(() => buildInfoOf(workingTree(shallow), 'unused')).toThrow(
+      expect.objectContaining({ code: 'CLI_USAGE', message: expect.stringMatching(/shallow/) }),
+    );
   });
 
   it('takes a bundle of the same commit, and refuses one of another commit (one document, one build)', () => {
