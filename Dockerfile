@@ -1,6 +1,6 @@
 # Ephemera service image, reproducible (docs/reproducible-builds.md): the same
 # commit gives the same image digest. Build it with
-#   docker buildx build --build-arg SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) \
+#   docker buildx build --build-arg SOURCE_DATE_EPOCH=$(npm run --silent bundle -- --source-date-epoch) \
 #     --output type=oci,dest=ephemera.oci.tar,rewrite-timestamp=true .
 # The base is pinned by digest, Debian's packages by version from one
 # snapshot.debian.org date, and the application is the bundle `npm run bundle`
@@ -20,7 +20,6 @@ RUN rm -f /etc/apt/sources.list.d/debian.sources \
 
 # The bundle, built in the pinned base with pinned compilers (its manifest names them).
 FROM debian-snapshot AS bundle
-ARG SOURCE_DATE_EPOCH
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git python3 make g++ ca-certificates \
  && rm -rf /var/lib/apt/lists/*
@@ -45,9 +44,11 @@ RUN apt-get update \
  && find /usr/lib/python3 /usr/lib/python3.11 -name __pycache__ -prune -exec rm -rf {} +
 ENV PYTHONDONTWRITEBYTECODE=1
 COPY --from=bundle /src/build/ephemera-bundle.tar /tmp/ephemera-bundle.tar
-# The bundle as it is (its times, owners and modes); the image build fails if the tools are not the declared ones.
+# The bundle as it is (its times, owners and modes), and its hash beside it (build-info there prints it); the image
+# build fails if the tools are not the declared ones.
 RUN mkdir /app \
  && tar -xf /tmp/ephemera-bundle.tar -C /app \
+ && echo "sha256:$(sha256sum /tmp/ephemera-bundle.tar | cut -d' ' -f1)" > /app/BUNDLE.sha256 \
  && rm /tmp/ephemera-bundle.tar \
  && node /app/bin/ephemera.js build-info --check-runtime
 WORKDIR /app

@@ -392,6 +392,11 @@ describe('ephemera CLI', () => {
       [['run', '--dataset', 'examples', '--format', 'csv', '--sandbox', sandbox], 'CLI_FILE_UNREADABLE', /cannot read the dataset file examples \(EISDIR\)/],
       [['verify', 'missing/cert.json'], 'CLI_FILE_NOT_FOUND', /no such file/],
       [['build-info', '--compose', 'missing.json'], 'CLI_FILE_NOT_FOUND', /app compose file/],
+      [['build-info', '--bundle', 'missing.tar'], 'CLI_FILE_NOT_FOUND', /bundle file/],
+      [['build-info', '--bundle', 'package.json'], 'BUNDLE_INVALID', /not a whole bundle/],
+      [['build-info', '--runtime', '--bundle', 'x.tar'], 'CLI_USAGE', /--runtime takes no other option \(--bundle given\)/],
+      [['build-info', '--runtime', '--check-runtime'], 'CLI_USAGE', /--runtime takes no other option \(--check-runtime given\)/],
+      [['build-info', '--commit', 'no-such-revision'], 'CLI_USAGE', /no-such-revision: no such commit/],
       [['verify', 'examples'], 'CLI_FILE_UNREADABLE', /examples is a directory, not a certificate file/],
     ])('%j exits 2 with %s', (args, code, why) => {
       const result = ephemera(...args, '--json');

@@ -295,6 +295,7 @@ export const ERROR_REGISTRY = {
   // The CLI and configuration.
   CLI_USAGE: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'an unknown option or a missing argument' },
   CLI_FILE_NOT_FOUND: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'no such file' },
+  BUNDLE_INVALID: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'a bundle tar that is not one npm run bundle wrote, whole' },
   BUILD_RUNTIME_MISMATCH: internal('cli', "this machine's sandbox tools are not the ones the build declares (deploy/image/runtime.json)"),
   CLI_FILE_UNREADABLE: { stage: 'cli', http: null, exit: EXIT.badInput, message: 'an input file that cannot be read (permissions, or not a regular file)' },
   CLI_OUT_UNWRITABLE: {

@@ -3,23 +3,29 @@
  * history refused, and a bundle that is not one, or is another commit's, refused with a stable code.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { atRevision, buildInfoOf, readBundle, workingTree } from './build-info.js';
-import { MANIFEST_FILE, bundleSource, inputCommit } from './bundle.js';
-import { hashWhileWriting, tarBlocks } from './tar.js';
+import { FILES_FILE, MANIFEST_FILE, bundleSource, inputCommit } from './bundle.js';
+import { hashWhileWriting, tarBlocks, type TarEntry } from './tar.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const scratch = mkdtempSync(join(tmpdir(), 'ephemera-build-info-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** A tar holding one BUILD-MANIFEST.json with `text`, as a bundle would. */
+const FILES = 'no entries\n';
+/** A tar with a file list and a BUILD-MANIFEST.json of `text`, as a bundle of no other entries would be. */
 function bundleWith(name: string, text: string): string {
   const path = join(scratch, name);
   const chunks: Buffer[] = [];
-  hashWhileWriting(tarBlocks([{ path: MANIFEST_FILE, type: 'file', executable: false, body: () => Buffer.from(text) }], 0), (c) => chunks.push(c));
+  const entries: TarEntry[] = [
+    { path: FILES_FILE, type: 'file', executable: false, body: () => Buffer.from(FILES) },
+    { path: MANIFEST_FILE, type: 'file', executable: false, body: () => Buffer.from(text) },
+  ];
+  hashWhileWriting(tarBlocks(entries, 0), (c) => chunks.push(c));
   writeFileSync(path, Buffer.concat(chunks));
   return path;
 }
@@ -32,7 +38,7 @@ const manifest = (commit: string) => ({
   source_date_epoch: 1,
   build_env: { node: 'v20.20.2', npm: '11.19.1', cc: null, cxx: null, platform: 'linux-x64' },
   runtime: JSON.parse(workingTree(ROOT).read('deploy/image/runtime.json')!),
-  files: { count: 0, sha256: `sha256:${'00'.repeat(32)}` },
+  files: { count: 0, sha256: `sha256:${createHash('sha256').update(FILES).digest('hex')}` },
 });
 
 describe('build-info', () => {
@@ -69,9 +75,11 @@ describe('build-info', () => {
     ['a manifest that is null', 'null'],
     ['a manifest that is not JSON', '{'],
     ['a manifest of another shape', JSON.stringify({ ...manifest('a'.repeat(40)), commit: 'HEAD' })],
-  ])('refuses a tar with %s as BUILD_INFO_MALFORMED', (_what, text) => {
+    ['a manifest that counts other entries', JSON.stringify({ ...manifest('a'.repeat(40)), files: { ...manifest('a'.repeat(40)).files, count: 1 } })],
+    ['a manifest that hashes another file list', JSON.stringify({ ...manifest('a'.repeat(40)), files: { count: 0, sha256: `sha256:${'00'.repeat(32)}` } })],
+  ])('refuses a tar with %s as BUNDLE_INVALID', (_what, text) => {
     const path = text === null ? join(scratch, 'not-a-tar') : bundleWith('bad.tar', text);
     if (text === null) writeFileSync(path, 'not a tar at all');
-    expect(() => readBundle(path)).toThrow(expect.objectContaining({ code: 'BUILD_INFO_MALFORMED' }));
+    expect(() => readBundle(path)).toThrow(expect.objectContaining({ code: 'BUNDLE_INVALID' }));
   });
 });

@@ -12,28 +12,34 @@ import { getComposeHash } from '@phala/dstack-sdk';
 import { EphemeraError } from '../errors.js';
 import { parseStrictJson, s } from '../events/index.js';
 import { BUILD_INFO_FORMAT, parseBuildInfo, parseRuntimeManifest, type BuildInfo } from '../verify/index.js';
-import { BUNDLE_FORMAT, MANIFEST_FILE, inputCommit, RUNTIME_FILE, type BundleManifest } from './bundle.js';
-import { readTarMember } from './tar.js';
+import { BUNDLE_FORMAT, FILES_FILE, MANIFEST_FILE, inputCommit, RUNTIME_FILE, type BundleManifest } from './bundle.js';
+import { scanTar } from './tar.js';
 
 export const APP_COMPOSE = 'deploy/dstack/app-compose.json';
-const MAX_MANIFEST_BYTES = 1 << 20;
+/** BUILD-FILES.txt is about 1.7 MB for 13,500 entries. */
+const MAX_FILES_LIST_BYTES = 64 << 20;
 
 /** Reads the repository's files either from the working tree or, for a revision, from git. */
 export interface SourceFiles {
   read(path: string): string | null;
   commit(): string | null;
+  /** Where the files are, for messages: "the working tree", "commit 1a2b3c". */
+  where: string;
 }
 
 export function workingTree(root: string): SourceFiles {
   return {
     read: (path) => (existsSync(join(root, path)) ? readFileSync(join(root, path), 'utf8') : null),
     commit: () => (existsSync(join(root, '.git')) ? lastInputCommit(root, 'HEAD') : (installedManifest(root)?.commit ?? null)),
+    where: root,
   };
 }
 
 export function atRevision(root: string, revision: string): SourceFiles {
   if (!/^[\w./~^-]{1,100}$/.test(revision) || revision.startsWith('-')) throw new EphemeraError('CLI_USAGE', `not a git revision: ${revision}`);
+  if (!existsSync(join(root, '.git'))) throw new EphemeraError('CLI_USAGE', `${root} is not a git checkout: it has no commits to read ${revision} from`);
   return {
+    where: `commit ${revision}`,
     read: (path) => {
       try {
         return execFileSync('git', ['-C', root, 'show', `${revision}:${path}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 22 });
@@ -86,13 +92,27 @@ function composeHashOf(files: SourceFiles, appComposePath: string): { hash: stri
   return { hash: getComposeHash(appCompose as never), image };
 }
 
-/** A bundle's hash and manifest, read from the tar `npm run bundle` wrote. */
+/**
+ * A bundle's hash and manifest, read from the tar `npm run bundle` wrote: refused (BUNDLE_INVALID) unless it is
+ * whole (every header, the end, nothing after it), and its entries and file list are the ones its manifest counts
+ * and hashes, so a cut or padded tar is never published under a hash.
+ */
 export function readBundle(path: string): { sha256: `sha256:${string}`; manifest: BundleManifest } {
-  const text = readTarMember(path, MANIFEST_FILE, MAX_MANIFEST_BYTES);
-  if (!text) throw new EphemeraError('BUILD_INFO_MALFORMED', `${path}: not a bundle (no ${MANIFEST_FILE} in it)`);
+  let scan: ReturnType<typeof scanTar>;
+  try {
+    scan = scanTar(path, [MANIFEST_FILE, FILES_FILE], MAX_FILES_LIST_BYTES);
+  } catch (cause) {
+    throw new EphemeraError('BUNDLE_INVALID', `${path}: not a whole bundle (${(cause as Error).message})`);
+  }
+  const text = scan.members.get(MANIFEST_FILE);
+  const files = scan.members.get(FILES_FILE);
+  if (!text || !files) throw new EphemeraError('BUNDLE_INVALID', `${path}: not a bundle (no ${MANIFEST_FILE} and ${FILES_FILE} in it)`);
   const problem = bundleManifestSchema.check(parseJsonOr(text.toString('utf8'), path), MANIFEST_FILE);
-  if (problem) throw new EphemeraError('BUILD_INFO_MALFORMED', `${path}: not a bundle's manifest: ${problem.path}: ${problem.reason}`);
-  return { sha256: fileSha256(path), manifest: JSON.parse(text.toString('utf8')) as BundleManifest };
+  if (problem) throw new EphemeraError('BUNDLE_INVALID', `${path}: not a bundle's manifest: ${problem.path}: ${problem.reason}`);
+  const manifest = JSON.parse(text.toString('utf8')) as BundleManifest;
+  if (scan.entries !== manifest.files.count + 2 || `sha256:${createHash('sha256').update(files).digest('hex')}` !== manifest.files.sha256)
+    throw new EphemeraError('BUNDLE_INVALID', `${path}: its entries are not the ${manifest.files.count} its manifest lists`);
+  return { sha256: fileSha256(path), manifest };
 }
 
 /** What build-info takes from a bundle's manifest, checked (the rest it carries is not read). */
@@ -111,7 +131,7 @@ function parseJsonOr(text: string, path: string): unknown {
   try {
     return parseStrictJson(text);
   } catch {
-    throw new EphemeraError('BUILD_INFO_MALFORMED', `${path}: its ${MANIFEST_FILE} is not JSON`);
+    throw new EphemeraError('BUNDLE_INVALID', `${path}: its ${MANIFEST_FILE} is not JSON`);
   }
 }
 
@@ -147,7 +167,8 @@ export function buildInfoOf(
   const version = bundle?.manifest.version ?? (packageJson === null ? fallbackVersion : String(JSON.parse(packageJson).version));
   const runtimeText = files.read(RUNTIME_FILE);
   const runtime = bundle ? bundle.manifest.runtime : runtimeText === null ? null : JSON.parse(runtimeText);
-  if (runtime === null) throw new EphemeraError('CLI_FILE_NOT_FOUND', `${RUNTIME_FILE}: missing (ephemera build-info --runtime writes it)`);
+  if (runtime === null)
+    throw new EphemeraError('CLI_FILE_NOT_FOUND', `${RUNTIME_FILE} is not in ${files.where}: a commit older than reproducible builds has no build-info`);
   const compose = composeHashOf(appCompose.files, appCompose.path);
   const info = {
     format: BUILD_INFO_FORMAT,

@@ -49,6 +49,8 @@ export const BUNDLE_INPUTS = [
 const BUILD_ONLY = ['src', 'scripts', 'tsconfig.json', 'web/src'];
 export const MANIFEST_FILE = 'BUILD-MANIFEST.json';
 export const FILES_FILE = 'BUILD-FILES.txt';
+/** Beside an installed bundle (the image's /app, not in the tar): the tar's SHA-256, which the image build writes. */
+export const BUNDLE_HASH_FILE = 'BUNDLE.sha256';
 export const BUNDLE_FORMAT = 'ephemera.bundle/1';
 export const RUNTIME_FILE = 'deploy/image/runtime.json';
 

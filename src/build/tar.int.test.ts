@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hashWhileWriting, readTarMember, tarBlocks, type TarEntry } from './tar.js';
+import { hashWhileWriting, scanTar, tarBlocks, type TarEntry } from './tar.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ephemera-tar-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -75,11 +75,30 @@ describe('the deterministic tar', () => {
     expect(write('e.tar', changed).sha256).not.toBe(write('f.tar').sha256);
   });
 
-  it('reads a member back by its whole name, long or short, and nothing over the bound', () => {
+  it('reads members back by their whole names, long or short, and nothing over the bound', () => {
     const { path } = write('g.tar');
-    expect(readTarMember(path, LONG_FILE, 100)?.toString()).toBe('long\n');
-    expect(readTarMember(path, 'bin/run.js', 100)?.toString()).toBe('#!/usr/bin/env node\n');
-    expect(readTarMember(path, 'block', 511)).toBeUndefined();
-    expect(readTarMember(path, 'missing', 100)).toBeUndefined();
+    const scan = scanTar(path, [LONG_FILE, 'bin/run.js', 'block', 'missing'], 511);
+    expect(scan.entries).toBe(ENTRIES.length);
+    expect(scan.members.get(LONG_FILE)?.toString()).toBe('long\n');
+    expect(scan.members.get('bin/run.js')?.toString()).toBe('#!/usr/bin/env node\n');
+    expect(scan.members.has('block')).toBe(false);
+    expect(scan.members.has('missing')).toBe(false);
+  });
+
+  it('refuses an archive cut short, with bytes after its end, or with a header changed', () => {
+    const bytes = readFileSync(write('h.tar').path);
+    const variants: [string, Buffer, RegExp][] = [
+      ['cut in a body', bytes.subarray(0, 512 * 4 + 100), /past the end|cut short/],
+      ['cut before its end blocks', bytes.subarray(0, bytes.length - 1024), /cut short/],
+      ['one end block', bytes.subarray(0, bytes.length - 512), /cut short|one zero block/],
+      ['a byte after it', Buffer.concat([bytes, Buffer.from('x')]), /after the end/],
+      ['a block after it', Buffer.concat([bytes, Buffer.alloc(512)]), /after the end/],
+      ['a header byte changed', Buffer.from(bytes).fill(0x41, 600, 601), /checksum/],
+    ];
+    for (const [what, variant, message] of variants) {
+      const path = join(scratch, 'variant.tar');
+      writeFileSync(path, variant);
+      expect(() => scanTar(path, [], 100), what).toThrow(message);
+    }
   });
 });

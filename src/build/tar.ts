@@ -6,7 +6,7 @@
  * installed, and a tar program's own version would otherwise be part of the hash.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 export type TarEntry =
   | { path: string; type: 'directory' }
@@ -93,37 +93,61 @@ export function hashWhileWriting(blocks: Iterable<Buffer>, write: (chunk: Buffer
   return `sha256:${hash.digest('hex')}`;
 }
 
+/** What scanTar found: how many members (pax records not counted), and the bodies of the ones asked for. */
+export interface TarScan {
+  entries: number;
+  members: Map<string, Buffer>;
+}
+
 /**
- * The body of member `name` of the archive at `path`, or undefined when none is (only regular members and pax
- * `path` records are read; this reads a bundle this program wrote, at most `maxBytes` of it).
+ * Reads the archive at `path` header by header, as this writer writes them, and refuses anything else: a header
+ * whose checksum is wrong, a member cut short, an archive without its two zero blocks, or any byte after them.
+ * The bodies of the members named in `wanted` (regular files, at most `maxBytes` each) are returned; the rest
+ * are skipped unread. Throws a RangeError that says where the archive went wrong.
  */
-export function readTarMember(path: string, name: string, maxBytes: number): Buffer | undefined {
+export function scanTar(path: string, wanted: readonly string[], maxBytes: number): TarScan {
   const fd = openSync(path, 'r');
   try {
+    const size = fstatSync(fd).size;
     const block = Buffer.alloc(BLOCK);
+    const read = (buffer: Buffer, at: number) => {
+      if (readSync(fd, buffer, 0, buffer.length, at) !== buffer.length) throw new RangeError(`tar: cut short at byte ${at}`);
+    };
+    const members = new Map<string, Buffer>();
+    let entries = 0;
     let position = 0;
     let paxPath: string | undefined;
-    while (readSync(fd, block, 0, BLOCK, position) === BLOCK && block.some((byte) => byte !== 0)) {
-      const size = Number.parseInt(block.subarray(124, 136).toString('ascii').replace(/\0.*$/s, '').trim() || '0', 8);
-      if (!Number.isSafeInteger(size) || size < 0) return undefined;
+    for (;;) {
+      read(block, position);
+      if (block.every((byte) => byte === 0)) {
+        read(block, position + BLOCK);
+        if (!block.every((byte) => byte === 0)) throw new RangeError(`tar: one zero block at byte ${position}, not the two that end an archive`);
+        if (position + 2 * BLOCK !== size) throw new RangeError(`tar: ${size - position - 2 * BLOCK} bytes after the end of the archive`);
+        return { entries, members };
+      }
+      let sum = 0;
+      for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : block[i]!;
+      if (Number.parseInt(block.subarray(148, 156).toString('ascii'), 8) !== sum) throw new RangeError(`tar: bad header checksum at byte ${position}`);
+      const bodySize = Number.parseInt(block.subarray(124, 136).toString('ascii'), 8);
+      if (!Number.isSafeInteger(bodySize) || bodySize < 0) throw new RangeError(`tar: bad size at byte ${position}`);
       const type = String.fromCharCode(block[156]!);
       const bodyAt = position + BLOCK;
-      position = bodyAt + size + ((BLOCK - (size % BLOCK)) % BLOCK);
+      position = bodyAt + bodySize + ((BLOCK - (bodySize % BLOCK)) % BLOCK);
+      if (position > size) throw new RangeError(`tar: a member runs past the end of the file (byte ${bodyAt})`);
       if (type === 'x') {
-        const body = Buffer.alloc(Math.min(size, 65_536));
-        readSync(fd, body, 0, body.length, bodyAt);
+        const body = Buffer.alloc(Math.min(bodySize, 65_536));
+        read(body, bodyAt);
         paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1];
         continue;
       }
-      const member = paxPath ?? block.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
+      entries += 1;
+      const name = paxPath ?? block.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
       paxPath = undefined;
-      if (member !== name || type !== '0') continue;
-      if (size > maxBytes) return undefined;
-      const body = Buffer.alloc(size);
-      readSync(fd, body, 0, size, bodyAt);
-      return body;
+      if (type !== '0' || !wanted.includes(name) || bodySize > maxBytes) continue;
+      const body = Buffer.alloc(bodySize);
+      read(body, bodyAt);
+      members.set(name, body);
     }
-    return undefined;
   } finally {
     closeSync(fd);
   }

@@ -6,10 +6,10 @@
  * reads. `--runtime` prints this machine's runtime manifest (deploy/image/runtime.json is one);
  * `--check-runtime` fails unless this machine's tools are the declared ones (the image build runs it).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { APP_COMPOSE, atRevision, buildInfoOf, readBundle, workingTree } from '../build/build-info.js';
-import { RUNTIME_FILE, bundleSource } from '../build/bundle.js';
+import { APP_COMPOSE, atRevision, buildInfoOf, installedManifest, readBundle, workingTree } from '../build/build-info.js';
+import { BUNDLE_HASH_FILE, RUNTIME_FILE, bundleSource } from '../build/bundle.js';
 import { localRuntimeManifest } from '../build/runtime-manifest.js';
 import { EphemeraError } from '../errors.js';
 import { parseRuntimeManifest, runtimeDifferences, type BuildInfo } from '../verify/index.js';
@@ -28,6 +28,11 @@ export interface BuildInfoOptions {
 }
 
 export function buildInfo(options: BuildInfoOptions): void {
+  const modes = [options.runtime && '--runtime', options.checkRuntime && '--check-runtime'].filter(Boolean);
+  // --json is harmless there: both print JSON or plain text as they always do.
+  const others = [options.bundle && '--bundle', options.commit && '--commit', options.compose && '--compose'].filter(Boolean);
+  if (modes.length > 1 || (modes.length === 1 && others.length > 0))
+    throw new EphemeraError('CLI_USAGE', `${modes[0]} takes no other option (${[...modes.slice(1), ...others].join(', ')} given)`);
   if (options.runtime) return printJson(localRuntimeManifest());
   if (options.checkRuntime) return checkRuntime();
   // Only whether it is there and readable: the bundle is hundreds of megabytes, hashed as it is read.
@@ -36,18 +41,27 @@ export function buildInfo(options: BuildInfoOptions): void {
   // --compose names a file of this machine, with its docker compose file beside it; by default the commit's own.
   const compose = options.compose ? { files: workingTree(dirname(resolve(options.compose))), path: basename(options.compose) } : { files, path: APP_COMPOSE };
   if (options.compose) readInput(resolve(options.compose), 'app compose');
-  const info = buildInfoOf(files, packageVersion(), compose, options.bundle ? readBundle(resolve(options.bundle)) : undefined);
+  const info = buildInfoOf(files, packageVersion(), compose, options.bundle ? readBundle(resolve(options.bundle)) : installedBundle());
   if (!options.commit && !options.bundle && existsSync(join(ROOT, '.git')) && bundleSource(ROOT).dirty)
     process.stderr.write(`note: the bundle's inputs have uncommitted changes; this describes commit ${info.commit}, not the working tree\n`);
   if (options.json) printJson(info);
   else process.stdout.write(describe(info));
 }
 
+/** Installed from a bundle (an image's /app): the tar's hash, which the image build wrote beside it, and its manifest. */
+function installedBundle(): ReturnType<typeof readBundle> | undefined {
+  const manifest = installedManifest(ROOT);
+  const hash = existsSync(join(ROOT, BUNDLE_HASH_FILE)) ? readFileSync(join(ROOT, BUNDLE_HASH_FILE), 'utf8').trim() : '';
+  return manifest && /^sha256:[0-9a-f]{64}$/.test(hash) ? { sha256: hash as `sha256:${string}`, manifest } : undefined;
+}
+
 function describe(info: BuildInfo): string {
   const env = info.bundle?.build_env;
   const bundle = info.bundle
     ? `${info.bundle.sha256} (Node ${env!.node}, npm ${env!.npm}, ${env!.platform})`
-    : 'not given: npm run bundle, then build-info --bundle build/ephemera-bundle.tar';
+    : installedManifest(ROOT)
+      ? `this is an installed bundle: its hash is that of the tar it came from (an image keeps it in ${BUNDLE_HASH_FILE})`
+      : 'not given: npm run bundle, then build-info --bundle build/ephemera-bundle.tar';
   const placeholder = info.image && /@sha256:0{64}$/.test(info.image) ? ' (a placeholder that names no image: npm run dstack:pin)' : '';
   const tools = Object.entries(info.runtime.tools)
     .map(([name, tool]) => `${name} ${tool.version}`)

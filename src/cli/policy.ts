@@ -20,7 +20,7 @@ import { flagGiven, packageVersion } from './common.js';
 import { readInput } from './files.js';
 
 const PACKAGE_ROOT = join(import.meta.dirname, '../..');
-import { EphemeraError } from '../errors.js';
+import { EphemeraError, isEphemeraError } from '../errors.js';
 import { parseLogPin, parsePin, readLogTrust, readPins } from './trust-store.js';
 
 export interface TrustFlags {
@@ -90,7 +90,13 @@ export async function trustedBuilds(values: readonly string[]): Promise<BuildInf
     }
     if (existsSync(value) && statSync(value).size > MAX_BUILD_INFO_BYTES)
       throw new EphemeraError('BUILD_INFO_MALFORMED', `${value}: larger than a build-info document (${MAX_BUILD_INFO_BYTES} bytes)`);
-    builds.push(parseBuildInfo(readInput(value, 'build-info').toString('utf8')));
+    const text = readInput(value, 'build-info').toString('utf8');
+    try {
+      builds.push(parseBuildInfo(text));
+    } catch (error) {
+      // Which of the --trusted-build files it is: the flag repeats.
+      throw isEphemeraError(error) ? new EphemeraError(error.code, `${value}: ${error.message}`, { fields: error.fields }) : error;
+    }
   }
   return builds;
 }

@@ -421,18 +421,18 @@ export class CertificateVerifier {
       runtime_matches: differences.length === 0,
       differences,
     };
-    const what = `${build.commit ? `commit ${build.commit.slice(0, 12)}` : 'of no known commit'}${composeHash ? ', measured by the quote' : ', not measured (no TDX quote)'}`;
+    const what = `${build.commit ? `build ${build.commit.slice(0, 12)}` : 'the build of no known commit'} (${composeHash ? 'measured by the quote' : 'not measured: no TDX quote'})`;
     if (differences.length > 0) {
-      const created = this.createdSeq === null ? 'events' : `events[${this.createdSeq}].data.runtime.tools`;
+      const others = compared.length > 1 ? ` (none of your ${compared.length} builds for it matches; the first's differences)` : '';
       return {
         name: 'build',
         status: 'fail',
         code: 'VERIFY_BUILD_RUNTIME_MISMATCH',
-        field: created,
-        detail: `the sandbox's tools are not build ${what}'s: ${differences.slice(0, 3).join('; ')}`,
+        field: `events[${this.createdSeq}].data.runtime.tools`,
+        detail: `the sandbox's tools are not those of ${what}${others}: ${differences.slice(0, 3).join('; ')}`,
       };
     }
-    return { name: 'build', status: 'pass', detail: `build ${what}; the sandbox's tools are the build's` };
+    return { name: 'build', status: 'pass', detail: `the sandbox's tools are those of ${what}` };
   }
 
   /**

@@ -8,7 +8,7 @@
  * checkout's own `npm install`) and compiles better-sqlite3: a minute or two each.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,12 +100,30 @@ describe('the application bundle', () => {
     const info = run('build-info', '--json');
     expect(info.status, info.stderr).toBe(0);
     expect(JSON.parse(info.stdout)).toMatchObject({ commit: bundleSource(ROOT).commit, compose_hash: null, bundle: null });
+    // The image build writes the tar's hash beside it: then build-info there names the bundle too.
+    writeFileSync(join(into, 'BUNDLE.sha256'), `${fileSha256(first.tar)}\n`);
+    const inImage = run('build-info', '--json');
+    expect(JSON.parse(inImage.stdout)).toMatchObject({ bundle: { sha256: fileSha256(first.tar), build_env: { node: process.version } } });
     // better-sqlite3's compiled module loads: the embedded log works from the bundle.
     const sqlite = spawnSync(process.execPath, ['-e', "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"], {
       cwd: into,
       encoding: 'utf8',
     });
     expect(sqlite.status, sqlite.stderr).toBe(0);
+  });
+
+  it('is refused by build-info --bundle when cut short or padded (BUNDLE_INVALID), never published under another hash', () => {
+    const size = statSync(first.tar).size;
+    const cut = join(scratch, 'cut.tar');
+    execFileSync('head', ['-c', String(10 << 20), first.tar], { stdio: ['ignore', openSync(cut, 'w'), 'inherit'] });
+    const padded = join(scratch, 'padded.tar');
+    execFileSync('sh', ['-c', `cat "$0" && printf x`, first.tar], { stdio: ['ignore', openSync(padded, 'w'), 'inherit'] });
+    expect(statSync(padded).size).toBe(size + 1);
+    for (const tar of [cut, padded]) {
+      const info = spawnSync(process.execPath, [join(ROOT, 'bin/ephemera.js'), 'build-info', '--bundle', tar, '--json'], { encoding: 'utf8' });
+      expect(info.status, tar).toBe(2);
+      expect(JSON.parse(info.stdout).error.code).toBe('BUNDLE_INVALID');
+    }
   });
 
   it('is what build-info --bundle reports: its hash, its commit and build environment, beside the compose hash', () => {
