@@ -16,7 +16,7 @@ const ROOT = join(import.meta.dirname, '../..');
 const scratch = mkdtempSync(join(tmpdir(), 'ephemera-build-info-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const FILES = 'no entries\n';
+const FILES = '';
 /** A tar with a file list and a BUILD-MANIFEST.json of `text`, as a bundle of no other entries would be. */
 function bundleWith(name: string, text: string): string {
   const path = join(scratch, name);
@@ -55,7 +55,7 @@ describe('build-info', () => {
     const shallow = join(scratch, 'shallow');
     execFileSync('git', ['clone', '--quiet', '--depth', '1', `file://${ROOT}`, shallow]);
     expect(() => bundleSource(shallow)).toThrow(/shallow clone/);
-    expect(() => buildInfoOf(workingTree(shallow), 'unused')).toThrow(
+    expect(() => buildInfoOf(atRevision(shallow, 'HEAD'), 'unused')).toThrow(
       expect.objectContaining({ code: 'CLI_USAGE', message: expect.stringMatching(/shallow/) }),
     );
   });

@@ -4,7 +4,6 @@
  * commit's files (the dstack app compose and the image it pins, the runtime manifest) and, when given, from a
  * bundle built at that commit (its hash and manifest).
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { getComposeHash } from '@phala/dstack-sdk';
 import { EphemeraError } from '../errors.js';
 import { parseStrictJson, s } from '../events/index.js';
 import { BUILD_INFO_FORMAT, parseBuildInfo, parseRuntimeManifest, type BuildInfo } from '../verify/index.js';
-import { BUNDLE_FORMAT, FILES_FILE, MANIFEST_FILE, inputCommit, RUNTIME_FILE, type BundleManifest } from './bundle.js';
+import { BUNDLE_FORMAT, FILES_FILE, MANIFEST_FILE, gitAt, inputCommit, memberLine, RUNTIME_FILE, type BundleManifest } from './bundle.js';
 import { scanTar } from './tar.js';
 
 export const APP_COMPOSE = 'deploy/dstack/app-compose.json';
@@ -27,42 +26,48 @@ export interface SourceFiles {
   where: string;
 }
 
+/** A directory's files as they are: an installed bundle's (an image's /app), or a --compose file's directory. */
 export function workingTree(root: string): SourceFiles {
   return {
     read: (path) => (existsSync(join(root, path)) ? readFileSync(join(root, path), 'utf8') : null),
-    commit: () => (existsSync(join(root, '.git')) ? lastInputCommit(root, 'HEAD') : (installedManifest(root)?.commit ?? null)),
+    commit: () => installedManifest(root)?.commit ?? null,
     where: root,
   };
 }
 
+/** A commit's files, read from git: the revision is resolved to its commit once, and every file read from that. */
 export function atRevision(root: string, revision: string): SourceFiles {
   if (!/^[\w./~^-]{1,100}$/.test(revision) || revision.startsWith('-')) throw new EphemeraError('CLI_USAGE', `not a git revision: ${revision}`);
   if (!existsSync(join(root, '.git'))) throw new EphemeraError('CLI_USAGE', `${root} is not a git checkout: it has no commits to read ${revision} from`);
+  let commit: string;
+  try {
+    commit = gitAt(root, ['rev-parse', '--verify', '--quiet', `${revision}^{commit}`]);
+  } catch {
+    throw new EphemeraError('CLI_USAGE', `${revision}: no such commit in ${root}`);
+  }
   return {
-    where: `commit ${revision}`,
+    where: `commit ${commit.slice(0, 12)}`,
     read: (path) => {
       try {
-        return execFileSync('git', ['-C', root, 'show', `${revision}:${path}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 22 });
+        return gitAt(root, ['show', `${commit}:${path}`], true);
       } catch {
         return null;
       }
     },
-    commit: () => lastInputCommit(root, revision),
+    commit: () => {
+      try {
+        return inputCommit(root, commit).commit;
+      } catch (cause) {
+        throw new EphemeraError('CLI_USAGE', `${revision}: no history to read its bundle's commit from (${(cause as Error).message.split('\n')[0]})`);
+      }
+    },
   };
-}
-
-function lastInputCommit(root: string, revision: string): string {
-  try {
-    return inputCommit(root, revision).commit;
-  } catch (cause) {
-    throw new EphemeraError('CLI_USAGE', `${revision}: no such commit in ${root}, or no history to read it from (${(cause as Error).message.split('\n')[0]})`);
-  }
 }
 
 /** The manifest of the bundle this program was installed from (an image's /app), if it was. */
 export function installedManifest(root: string): BundleManifest | null {
   const path = join(root, MANIFEST_FILE);
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as BundleManifest) : null;
+  return existsSync(path) ? checkedManifest(readFileSync(path, 'utf8'), root) : null;
 }
 
 /** The image a docker compose file names for its first service (the dstack compose names one, pinned by digest). */
@@ -104,15 +109,34 @@ export function readBundle(path: string): { sha256: `sha256:${string}`; manifest
   } catch (cause) {
     throw new EphemeraError('BUNDLE_INVALID', `${path}: not a whole bundle (${(cause as Error).message})`);
   }
-  const text = scan.members.get(MANIFEST_FILE);
-  const files = scan.members.get(FILES_FILE);
-  if (!text || !files) throw new EphemeraError('BUNDLE_INVALID', `${path}: not a bundle (no ${MANIFEST_FILE} and ${FILES_FILE} in it)`);
-  const problem = bundleManifestSchema.check(parseJsonOr(text.toString('utf8'), path), MANIFEST_FILE);
-  if (problem) throw new EphemeraError('BUNDLE_INVALID', `${path}: not a bundle's manifest: ${problem.path}: ${problem.reason}`);
-  const manifest = JSON.parse(text.toString('utf8')) as BundleManifest;
-  if (scan.entries !== manifest.files.count + 2 || `sha256:${createHash('sha256').update(files).digest('hex')}` !== manifest.files.sha256)
+  const [filesMember, manifestMember, ...entries] = scan.members;
+  const files = scan.bodies.get(FILES_FILE);
+  const text = scan.bodies.get(MANIFEST_FILE);
+  if (filesMember?.path !== FILES_FILE || manifestMember?.path !== MANIFEST_FILE || !files || !text)
+    throw new EphemeraError('BUNDLE_INVALID', `${path}: not a bundle (${FILES_FILE} and ${MANIFEST_FILE} do not open it)`);
+  const manifest = checkedManifest(text.toString('utf8'), path);
+  // Every entry is the one its file list names, in order, and the list is the one the manifest hashes and counts.
+  const listed = entries.length === 0 ? '' : `${entries.map(memberLine).join('\n')}\n`;
+  if (
+    entries.length !== manifest.files.count ||
+    listed !== files.toString('utf8') ||
+    `sha256:${createHash('sha256').update(files).digest('hex')}` !== manifest.files.sha256
+  )
     throw new EphemeraError('BUNDLE_INVALID', `${path}: its entries are not the ${manifest.files.count} its manifest lists`);
-  return { sha256: fileSha256(path), manifest };
+  return { sha256: scan.sha256, manifest };
+}
+
+/** A bundle manifest's text, checked (BUNDLE_INVALID otherwise). */
+function checkedManifest(text: string, where: string): BundleManifest {
+  let value: unknown;
+  try {
+    value = parseStrictJson(text);
+  } catch {
+    throw new EphemeraError('BUNDLE_INVALID', `${where}: its ${MANIFEST_FILE} is not JSON`);
+  }
+  const problem = bundleManifestSchema.check(value, MANIFEST_FILE);
+  if (problem) throw new EphemeraError('BUNDLE_INVALID', `${where}: not a bundle's manifest: ${problem.path}: ${problem.reason}`);
+  return value as BundleManifest;
 }
 
 /** What build-info takes from a bundle's manifest, checked (the rest it carries is not read). */
@@ -126,14 +150,6 @@ const bundleManifestSchema = s.object({
   runtime: s.json(),
   files: s.object({ count: s.int(), sha256: s.hash() }),
 });
-
-function parseJsonOr(text: string, path: string): unknown {
-  try {
-    return parseStrictJson(text);
-  } catch {
-    throw new EphemeraError('BUNDLE_INVALID', `${path}: its ${MANIFEST_FILE} is not JSON`);
-  }
-}
 
 /** A file's SHA-256, read a mebibyte at a time (a bundle is hundreds of them). */
 export function fileSha256(path: string): `sha256:${string}` {
@@ -160,7 +176,7 @@ export function buildInfoOf(
   if (bundle && own && own !== bundle.manifest.commit)
     throw new EphemeraError(
       'CLI_USAGE',
-      `the bundle was built from commit ${bundle.manifest.commit}, but this build-info reads commit ${own}: give --commit ${bundle.manifest.commit.slice(0, 12)}`,
+      `the bundle was built from commit ${bundle.manifest.commit}, but ${files.where} builds commit ${own}'s bundle: give --commit the commit that pins the bundle's image (any commit whose bundle inputs were last changed by ${bundle.manifest.commit.slice(0, 12)})`,
     );
   const commit = bundle?.manifest.commit ?? own;
   const packageJson = files.read('package.json');

@@ -26,7 +26,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { hashWhileWriting, tarBlocks, type TarEntry } from './tar.js';
+import { hashWhileWriting, tarBlocks, type TarEntry, type TarMember } from './tar.js';
 
 /**
  * What the bundle is built from (git pathspecs). A commit that changes none of these (pinning the image digest,
@@ -72,13 +72,30 @@ export interface BuiltBundle {
 }
 
 /**
- * git as a commit is, whoever runs it: no system or user configuration (core.autocrlf, filters and the like
- * change what `git archive` writes).
+ * git as a commit is, whoever runs it: no GIT_* variable of the caller (GIT_DIR, replace refs, configuration
+ * given in the environment), no system or user configuration, and the settings that change what `git archive`
+ * or `git log` write pinned on the command line, which outranks the repository's own. (The repository's
+ * .git/info/attributes still applies: keep it empty in a checkout you build from.)
  */
-const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
-const GIT_ARGS = ['-c', 'core.autocrlf=false', '-c', 'core.eol=lf'];
-const git = (root: string, args: string[]) =>
-  execFileSync('git', ['-C', root, ...GIT_ARGS, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env: GIT_ENV }).trim();
+const GIT_ENV = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GIT_'))),
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_NO_REPLACE_OBJECTS: '1',
+};
+const GIT_ARGS = ['-c', 'core.autocrlf=false', '-c', 'core.eol=lf', '-c', 'core.attributesFile=/dev/null', '-c', 'log.showSignature=false'];
+
+/** Runs git in `root` as above; its stdout (trimmed unless `raw`). */
+export function gitAt(root: string, args: readonly string[], raw = false): string {
+  const out = execFileSync('git', ['-C', root, ...GIT_ARGS, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    env: GIT_ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return raw ? out : out.trim();
+}
+const git = (root: string, args: readonly string[]) => gitAt(root, args);
 
 /** The last commit up to `revision` that changed the bundle's inputs, and its commit time (SOURCE_DATE_EPOCH). */
 export function inputCommit(root: string, revision = 'HEAD'): { commit: string; epoch: number } {
@@ -120,10 +137,13 @@ export function buildBundle(root: string, out: string, log: (line: string) => vo
     const lockfile = readFileSync(join(stage, 'package-lock.json'));
 
     log('installing the production dependencies from the lockfile (native modules compile here)');
-    // Not the npm_config_* an outer `npm run` sets (log level, prefixes, …): the install is the same however this starts.
-    // Not the npm_config_* an outer `npm run` sets (log level, prefixes, …), nor the compiler's or Node's own settings
-    // (CC, CFLAGS, NODE_OPTIONS, …): the install is the same however and wherever this starts.
-    const inherited = Object.entries(process.env).filter(([name]) => !/^(npm_|INIT_CWD$|NODE_OPTIONS$|(CC|CXX|CPP|LD|AR)$|\w*FLAGS$)/i.test(name));
+    // Not the npm_config_* an outer `npm run` sets (log level, prefixes, …) but the few that say how to reach the
+    // registry, nor the compiler's or Node's own settings (CC, CFLAGS, NODE_OPTIONS, …): the install is the same
+    // however and wherever this starts. (npm's configuration files still apply: a registry, nodedir.)
+    const reach = /^npm_config_(registry|cafile|proxy|https_proxy|noproxy|strict_ssl|nodedir|cache)$/;
+    const inherited = Object.entries(process.env).filter(
+      ([name]) => reach.test(name) || !/^(npm_|INIT_CWD$|NODE_OPTIONS$|(CC|CXX|CPP|LD|AR)$|\w*FLAGS$)/i.test(name),
+    );
     const env = {
       ...Object.fromEntries(inherited),
       SOURCE_DATE_EPOCH: String(epoch),
@@ -131,7 +151,9 @@ export function buildBundle(root: string, out: string, log: (line: string) => vo
       // better-sqlite3 would download a prebuilt binary the lockfile does not pin wherever GitHub answers: compile it, always.
       npm_config_build_from_source: 'true',
     };
-    const install = spawnSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], {
+    // Each setting a configuration file could change the tree with, stated.
+    const flags = ['--omit=dev', '--include=optional', '--ignore-scripts=false', '--install-strategy=hoisted', '--no-audit', '--no-fund', '--prefer-offline'];
+    const install = spawnSync('npm', ['install', ...flags], {
       cwd: stage,
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -230,12 +252,24 @@ function collect(root: string): TarEntry[] {
 
 /** One line per entry ("<sha256> <mode> <path>", "-> target" for links): what to diff when two bundles differ. */
 function filesList(entries: readonly TarEntry[]): Buffer {
-  const lines = entries.map((e) => {
-    if (e.type === 'file') return `${createHash('sha256').update(e.body()).digest('hex')} ${e.executable ? '755' : '644'} ${e.path}`;
-    if (e.type === 'symlink') return `${'-'.repeat(64)} 777 ${e.path} -> ${e.target}`;
-    return `${'-'.repeat(64)} 755 ${e.path}/`;
-  });
+  const lines = entries.map((e) =>
+    memberLine(
+      e.type === 'file'
+        ? { path: e.path, type: 'file', mode: e.executable ? 0o755 : 0o644, sha256: createHash('sha256').update(e.body()).digest('hex') }
+        : e.type === 'symlink'
+          ? { path: e.path, type: 'symlink', mode: 0o777, target: e.target }
+          : { path: e.path, type: 'directory', mode: 0o755 },
+    ),
+  );
   return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+/** A member's line in BUILD-FILES.txt, as written and as read back from the tar. */
+export function memberLine(m: TarMember): string {
+  const mode = m.mode.toString(8);
+  if (m.type === 'file') return `${m.sha256} ${mode} ${m.path}`;
+  if (m.type === 'symlink') return `${'-'.repeat(64)} ${mode} ${m.path} -> ${m.target}`;
+  return `${'-'.repeat(64)} ${mode} ${m.path}/`;
 }
 
 /** Where `npm run bundle` writes by default. */

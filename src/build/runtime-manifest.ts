@@ -26,13 +26,22 @@ function osName(): string {
   return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(release)?.[1] ?? 'unknown';
 }
 
+/** The installed version of a Debian package, or null when it is not installed. */
+export function installedVersion(name: string): string | null {
+  try {
+    return execFileSync('dpkg-query', ['-W', `-f=\${Version}`, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
 /** This machine's runtime: the tools the sandbox records, and the exact versions of the packages they come from. */
 export function localRuntimeManifest(): RuntimeManifest {
   const { tools } = runtimeIdentity();
   const packages: Record<string, string> = {};
   for (const tool of Object.values(tools)) {
     const name = debianPackageOf(tool.path);
-    packages[name] = execFileSync('dpkg-query', ['-W', `-f=\${Version}`, name], { encoding: 'utf8' }).trim();
+    packages[name] = installedVersion(name) ?? 'unknown';
   }
   const sorted = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a < b ? -1 : 1)));
   return { format: RUNTIME_FORMAT, base: osName(), packages: sorted, tools };

@@ -3,6 +3,7 @@
  * that the same entries give the same bytes whatever the clock, umask or order they were found in.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,34 @@ function write(name: string, entries = ENTRIES): { path: string; sha256: string 
   const sha256 = hashWhileWriting(tarBlocks(entries, EPOCH), (chunk) => chunks.push(chunk));
   writeFileSync(path, Buffer.concat(chunks));
   return { path, sha256 };
+}
+
+/** The header at `at` with its checksum made right again after an edit (-1: none to fix). */
+function withChecksum(bytes: Buffer, at: number): Buffer {
+  if (at < 0) return bytes;
+  bytes.fill(0x20, at + 148, at + 156);
+  let sum = 0;
+  for (let i = at; i < at + 512; i++) sum += bytes[i]!;
+  bytes.write(`${sum.toString(8).padStart(6, '0')}\0 `, at + 148, 'ascii');
+  return bytes;
+}
+
+/** An archive whose long name's pax record is followed by a record of `key`, as another writer could write. */
+function paxWith(key: string): Buffer {
+  const entries: TarEntry[] = [file(LONG_FILE, 'long\n')];
+  const bytes = Buffer.concat([...tarBlocks(entries, EPOCH)]);
+  const record = (k: string, v: string) => {
+    const rest = ` ${k}=${v}\n`.length;
+    let length = rest + 1;
+    while (String(length).length + rest !== length) length = String(length).length + rest;
+    return `${length} ${k}=${v}\n`;
+  };
+  const body = Buffer.from(record('path', LONG_FILE) + record(key, '1'));
+  const header = Buffer.from(bytes.subarray(0, 512));
+  header.write(body.length.toString(8).padStart(11, '0'), 124, 'ascii');
+  withChecksum(header, 0);
+  const padded = Buffer.concat([body, Buffer.alloc((512 - (body.length % 512)) % 512)]);
+  return Buffer.concat([header, padded, bytes.subarray(1024)]);
 }
 
 describe('the deterministic tar', () => {
@@ -75,14 +104,23 @@ describe('the deterministic tar', () => {
     expect(write('e.tar', changed).sha256).not.toBe(write('f.tar').sha256);
   });
 
-  it('reads members back by their whole names, long or short, and nothing over the bound', () => {
-    const { path } = write('g.tar');
+  it('reads back every member as written, the bodies asked for (nothing over the bound), and the hash of the bytes it read', () => {
+    const { path, sha256 } = write('g.tar');
     const scan = scanTar(path, [LONG_FILE, 'bin/run.js', 'block', 'missing'], 511);
-    expect(scan.entries).toBe(ENTRIES.length);
-    expect(scan.members.get(LONG_FILE)?.toString()).toBe('long\n');
-    expect(scan.members.get('bin/run.js')?.toString()).toBe('#!/usr/bin/env node\n');
-    expect(scan.members.has('block')).toBe(false);
-    expect(scan.members.has('missing')).toBe(false);
+    expect(scan.sha256).toBe(sha256);
+    expect(scan.members.map((m) => [m.path, m.type, m.mode.toString(8), m.target])).toEqual(
+      ENTRIES.map((e) => [
+        e.path,
+        e.type,
+        e.type === 'directory' ? '755' : e.type === 'symlink' ? '777' : e.executable ? '755' : '644',
+        e.type === 'symlink' ? e.target : undefined,
+      ]),
+    );
+    expect(scan.members.find((m) => m.path === 'empty')?.sha256).toBe(createHash('sha256').update('').digest('hex'));
+    expect(scan.bodies.get(LONG_FILE)?.toString()).toBe('long\n');
+    expect(scan.bodies.get('bin/run.js')?.toString()).toBe('#!/usr/bin/env node\n');
+    expect(scan.bodies.has('block')).toBe(false);
+    expect(scan.bodies.has('missing')).toBe(false);
   });
 
   it('refuses an archive cut short, with bytes after its end, or with a header changed', () => {
@@ -94,6 +132,10 @@ describe('the deterministic tar', () => {
       ['a byte after it', Buffer.concat([bytes, Buffer.from('x')]), /after the end/],
       ['a block after it', Buffer.concat([bytes, Buffer.alloc(512)]), /after the end/],
       ['a header byte changed', Buffer.from(bytes).fill(0x41, 600, 601), /checksum/],
+      ['padding that is not zeros', withChecksum(Buffer.from(bytes), -1).fill(0x41, 512 * 2 + 100, 512 * 2 + 101), /padding/],
+      ['a ustar prefix', withChecksum(Buffer.from(bytes).fill(0x41, 512 + 345, 512 + 346), 512), /never writes/],
+      ['a hard link', withChecksum(Buffer.from(bytes).fill(0x31, 512 + 156, 512 + 157), 512), /kind this writer never writes/],
+      ['a pax size record', paxWith('size'), /pax record this writer never writes/],
     ];
     for (const [what, variant, message] of variants) {
       const path = join(scratch, 'variant.tar');

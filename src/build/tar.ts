@@ -6,7 +6,7 @@
  * installed, and a tar program's own version would otherwise be part of the hash.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 export type TarEntry =
   | { path: string; type: 'directory' }
@@ -93,62 +93,160 @@ export function hashWhileWriting(blocks: Iterable<Buffer>, write: (chunk: Buffer
   return `sha256:${hash.digest('hex')}`;
 }
 
-/** What scanTar found: how many members (pax records not counted), and the bodies of the ones asked for. */
-export interface TarScan {
-  entries: number;
-  members: Map<string, Buffer>;
+/** One member as scanTar read it: what tarBlocks was given for it, a file's body by its SHA-256. */
+export interface TarMember {
+  path: string;
+  type: TarEntry['type'];
+  mode: number;
+  /** A link's target. */
+  target?: string;
+  /** A file's body, hex SHA-256. */
+  sha256?: string;
 }
 
+/** What scanTar found: the members in order (pax records not counted), the bodies asked for, and the whole file's SHA-256. */
+export interface TarScan {
+  members: TarMember[];
+  bodies: Map<string, Buffer>;
+  sha256: `sha256:${string}`;
+}
+
+const MAX_PAX_BYTES = 65_536;
+const TYPES: Record<string, TarEntry['type'] | 'pax'> = { '0': 'file', '2': 'symlink', '5': 'directory', x: 'pax' };
+
+/** Reads `path` once, from start to end, as one sequence of bytes: every byte also goes into the file's hash. */
+class SequentialReader {
+  private readonly fd: number;
+  private readonly buffer = Buffer.alloc(1 << 20);
+  private start = 0;
+  private end = 0;
+  readonly hash = createHash('sha256');
+  position = 0;
+
+  constructor(path: string) {
+    this.fd = openSync(path, 'r');
+  }
+
+  /** The next `length` bytes (a copy when `keep`), or a RangeError when the file ends first. */
+  take(length: number, keep: boolean, onChunk?: (chunk: Buffer) => void): Buffer | undefined {
+    const kept = keep ? Buffer.alloc(length) : undefined;
+    let done = 0;
+    while (done < length) {
+      if (this.start === this.end) {
+        this.start = 0;
+        this.end = readSync(this.fd, this.buffer, 0, this.buffer.length, null);
+        if (this.end === 0) throw new RangeError(`tar: cut short at byte ${this.position}`);
+        this.hash.update(this.buffer.subarray(0, this.end));
+      }
+      const n = Math.min(length - done, this.end - this.start);
+      const chunk = this.buffer.subarray(this.start, this.start + n);
+      kept?.set(chunk, done);
+      onChunk?.(chunk);
+      this.start += n;
+      done += n;
+      this.position += n;
+    }
+    return kept;
+  }
+
+  /** Whether any byte is left. */
+  atEnd(): boolean {
+    if (this.start < this.end) return false;
+    this.start = 0;
+    this.end = readSync(this.fd, this.buffer, 0, this.buffer.length, null);
+    this.hash.update(this.buffer.subarray(0, this.end));
+    return this.end === 0;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** A pax body's records, read by their lengths; only `path` and `linkpath`, each at most once. */
+function paxRecords(body: Buffer, at: number): { path?: string; linkpath?: string } {
+  const records: { path?: string; linkpath?: string } = {};
+  let offset = 0;
+  while (offset < body.length) {
+    const space = body.indexOf(0x20, offset);
+    const length = space > offset ? Number(body.subarray(offset, space).toString('ascii')) : Number.NaN;
+    if (!Number.isSafeInteger(length) || length <= space - offset + 1 || offset + length > body.length || body[offset + length - 1] !== 0x0a)
+      throw new RangeError(`tar: a malformed pax record at byte ${at + offset}`);
+    const record = body.subarray(space + 1, offset + length - 1).toString('utf8');
+    const equals = record.indexOf('=');
+    const key = record.slice(0, equals);
+    if ((key !== 'path' && key !== 'linkpath') || Object.hasOwn(records, key))
+      throw new RangeError(`tar: a pax record this writer never writes at byte ${at + offset}`);
+    records[key] = record.slice(equals + 1);
+    offset += length;
+  }
+  return records;
+}
+
+function zeroPadding(reader: SequentialReader, length: number): void {
+  const at = reader.position;
+  if (!reader.take(length, true)!.every((byte) => byte === 0)) throw new RangeError(`tar: padding that is not zeros at byte ${at}`);
+}
+
+const field = (block: Buffer, from: number, to: number) => block.subarray(from, to).toString('utf8').replace(/\0.*$/s, '');
+const octalField = (block: Buffer, from: number, to: number, at: number) => {
+  const text = block.subarray(from, to).toString('ascii');
+  if (!/^[0-7]+\0 ?$|^[0-7]+ ?\0?$/.test(text)) throw new RangeError(`tar: a number field that is not octal at byte ${at + from}`);
+  return Number.parseInt(text, 8);
+};
+
 /**
- * Reads the archive at `path` header by header, as this writer writes them, and refuses anything else: a header
- * whose checksum is wrong, a member cut short, an archive without its two zero blocks, or any byte after them.
- * The bodies of the members named in `wanted` (regular files, at most `maxBytes` each) are returned; the rest
- * are skipped unread. Throws a RangeError that says where the archive went wrong.
+ * Reads the archive at `path` once, start to end, and refuses anything tarBlocks does not write: a header whose
+ * checksum, magic, type or unused fields are not its, a pax record other than one `path` or `linkpath`, a member
+ * cut short, an archive without its two zero blocks, or any byte after them. Returns every member (a file's body
+ * by its SHA-256), the bodies of the files named in `wanted` (at most `maxBytes` each), and the file's SHA-256,
+ * all from the same bytes. Throws a RangeError that says where the archive went wrong.
  */
 export function scanTar(path: string, wanted: readonly string[], maxBytes: number): TarScan {
-  const fd = openSync(path, 'r');
+  const reader = new SequentialReader(path);
   try {
-    const size = fstatSync(fd).size;
-    const block = Buffer.alloc(BLOCK);
-    const read = (buffer: Buffer, at: number) => {
-      if (readSync(fd, buffer, 0, buffer.length, at) !== buffer.length) throw new RangeError(`tar: cut short at byte ${at}`);
-    };
-    const members = new Map<string, Buffer>();
-    let entries = 0;
-    let position = 0;
-    let paxPath: string | undefined;
+    const members: TarMember[] = [];
+    const bodies = new Map<string, Buffer>();
+    let pax: { path?: string; linkpath?: string } | undefined;
     for (;;) {
-      read(block, position);
+      const at = reader.position;
+      const block = reader.take(BLOCK, true)!;
       if (block.every((byte) => byte === 0)) {
-        read(block, position + BLOCK);
-        if (!block.every((byte) => byte === 0)) throw new RangeError(`tar: one zero block at byte ${position}, not the two that end an archive`);
-        if (position + 2 * BLOCK !== size) throw new RangeError(`tar: ${size - position - 2 * BLOCK} bytes after the end of the archive`);
-        return { entries, members };
+        if (!reader.take(BLOCK, true)!.every((byte) => byte === 0)) throw new RangeError(`tar: one zero block at byte ${at}, not the two that end an archive`);
+        if (pax) throw new RangeError('tar: a pax record for no member');
+        if (!reader.atEnd()) throw new RangeError(`tar: bytes after the end of the archive (byte ${reader.position})`);
+        return { members, bodies, sha256: `sha256:${reader.hash.digest('hex')}` };
       }
       let sum = 0;
       for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : block[i]!;
-      if (Number.parseInt(block.subarray(148, 156).toString('ascii'), 8) !== sum) throw new RangeError(`tar: bad header checksum at byte ${position}`);
-      const bodySize = Number.parseInt(block.subarray(124, 136).toString('ascii'), 8);
-      if (!Number.isSafeInteger(bodySize) || bodySize < 0) throw new RangeError(`tar: bad size at byte ${position}`);
-      const type = String.fromCharCode(block[156]!);
-      const bodyAt = position + BLOCK;
-      position = bodyAt + bodySize + ((BLOCK - (bodySize % BLOCK)) % BLOCK);
-      if (position > size) throw new RangeError(`tar: a member runs past the end of the file (byte ${bodyAt})`);
-      if (type === 'x') {
-        const body = Buffer.alloc(Math.min(bodySize, 65_536));
-        read(body, bodyAt);
-        paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1];
+      if (octalField(block, 148, 156, at) !== sum) throw new RangeError(`tar: bad header checksum at byte ${at}`);
+      if (block.subarray(257, 265).toString('latin1') !== 'ustar\u000000' || block.subarray(345).some((byte) => byte !== 0))
+        throw new RangeError(`tar: a header this writer never writes at byte ${at}`);
+      const type = TYPES[String.fromCharCode(block[156]!)];
+      const size = octalField(block, 124, 136, at);
+      if (!type || (size !== 0 && type !== 'file' && type !== 'pax')) throw new RangeError(`tar: a member of a kind this writer never writes at byte ${at}`);
+      const padding = (BLOCK - (size % BLOCK)) % BLOCK;
+      if (type === 'pax') {
+        if (pax || size > MAX_PAX_BYTES) throw new RangeError(`tar: a pax record this writer never writes at byte ${at}`);
+        pax = paxRecords(reader.take(size, true)!, at + BLOCK);
+        zeroPadding(reader, padding);
         continue;
       }
-      entries += 1;
-      const name = paxPath ?? block.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
-      paxPath = undefined;
-      if (type !== '0' || !wanted.includes(name) || bodySize > maxBytes) continue;
-      const body = Buffer.alloc(bodySize);
-      read(body, bodyAt);
-      members.set(name, body);
+      const member: TarMember = { path: pax?.path ?? field(block, 0, 100), type, mode: octalField(block, 100, 108, at) };
+      if (type === 'directory') member.path = member.path.replace(/\/$/, '');
+      if (type === 'symlink') member.target = pax?.linkpath ?? field(block, 157, 257);
+      pax = undefined;
+      if (type === 'file') {
+        const hash = createHash('sha256');
+        const keep = wanted.includes(member.path) && size <= maxBytes;
+        const body = reader.take(size, keep, (chunk) => hash.update(chunk));
+        if (body) bodies.set(member.path, body);
+        member.sha256 = hash.digest('hex');
+      }
+      zeroPadding(reader, padding);
+      members.push(member);
     }
   } finally {
-    closeSync(fd);
+    reader.close();
   }
 }

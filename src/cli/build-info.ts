@@ -9,8 +9,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { APP_COMPOSE, atRevision, buildInfoOf, installedManifest, readBundle, workingTree } from '../build/build-info.js';
-import { BUNDLE_HASH_FILE, RUNTIME_FILE, bundleSource } from '../build/bundle.js';
-import { localRuntimeManifest } from '../build/runtime-manifest.js';
+import { BUNDLE_HASH_FILE, BUNDLE_INPUTS, RUNTIME_FILE, gitAt } from '../build/bundle.js';
+import { installedVersion, localRuntimeManifest } from '../build/runtime-manifest.js';
 import { EphemeraError } from '../errors.js';
 import { parseRuntimeManifest, runtimeDifferences, type BuildInfo } from '../verify/index.js';
 import { packageVersion, printJson } from './common.js';
@@ -37,15 +37,24 @@ export function buildInfo(options: BuildInfoOptions): void {
   if (options.checkRuntime) return checkRuntime();
   // Only whether it is there and readable: the bundle is hundreds of megabytes, hashed as it is read.
   if (options.bundle) assertReadable(resolve(options.bundle), 'bundle');
-  const files = options.commit ? atRevision(ROOT, options.commit) : workingTree(ROOT);
+  // In a checkout, a commit's files as committed (HEAD's by default), never the working tree's under its name.
+  const inCheckout = existsSync(join(ROOT, '.git'));
+  const files = options.commit || inCheckout ? atRevision(ROOT, options.commit ?? 'HEAD') : workingTree(ROOT);
   // --compose names a file of this machine, with its docker compose file beside it; by default the commit's own.
   const compose = options.compose ? { files: workingTree(dirname(resolve(options.compose))), path: basename(options.compose) } : { files, path: APP_COMPOSE };
   if (options.compose) readInput(resolve(options.compose), 'app compose');
   const info = buildInfoOf(files, packageVersion(), compose, options.bundle ? readBundle(resolve(options.bundle)) : installedBundle());
-  if (!options.commit && !options.bundle && existsSync(join(ROOT, '.git')) && bundleSource(ROOT).dirty)
-    process.stderr.write(`note: the bundle's inputs have uncommitted changes; this describes commit ${info.commit}, not the working tree\n`);
+  if (!options.commit && inCheckout && uncommitted(ROOT))
+    process.stderr.write(
+      `note: uncommitted changes to the build's files are not in this: it describes ${info.commit ? `commit ${info.commit}` : 'HEAD'} as committed\n`,
+    );
   if (options.json) printJson(info);
   else process.stdout.write(describe(info));
+}
+
+/** Whether the working tree changed what a build is made of: the bundle's inputs, or the dstack app it pins. */
+function uncommitted(root: string): boolean {
+  return gitAt(root, ['status', '--porcelain', '--', ...BUNDLE_INPUTS, 'deploy/dstack']) !== '';
 }
 
 /** Installed from a bundle (an image's /app): the tar's hash, which the image build wrote beside it, and its manifest. */
@@ -83,9 +92,10 @@ function checkRuntime(): void {
   const manifest = parseRuntimeManifest(JSON.parse(declared));
   const local = localRuntimeManifest();
   const differences = runtimeDifferences(manifest, local.tools);
-  for (const [name, version] of Object.entries(manifest.packages))
-    if (local.packages[name] !== undefined && local.packages[name] !== version)
-      differences.push(`package ${name}: ${local.packages[name]} where the build has ${version}`);
+  for (const [name, version] of Object.entries(manifest.packages)) {
+    const installed = Object.hasOwn(local.packages, name) ? local.packages[name] : installedVersion(name);
+    if (installed !== version) differences.push(`package ${name}: ${installed ?? 'not installed'} where the build has ${version}`);
+  }
   if (differences.length > 0)
     throw new EphemeraError('BUILD_RUNTIME_MISMATCH', `this machine's sandbox tools are not the build's (${RUNTIME_FILE}):\n  ${differences.join('\n  ')}`);
   process.stdout.write(`the sandbox's tools are the build's: ${Object.keys(manifest.tools).join(', ')}\n`);

@@ -22,15 +22,18 @@ const build = (tools: BuildInfo['runtime']['tools']): BuildInfo => ({
 
 describe('formatVerdict', () => {
   it('shows a hostile tool name escaped, never as a terminal control sequence', async () => {
-    const hostile = '\u001b[2A\u001b[2K\rcertificate X: VALID, TRUSTED\u001b[J';
+    const hostile = '\u001b[2A\u001b[2K\rcertificate X: VALID, TRUSTED\u001b[J\ncertificate Y: VALID, TRUSTED\u202e';
     const verdict = await verifyCertificate(sealEvents(richEvents()), {
       trustedKeys: [VECTOR_PUBLIC_KEY],
       builds: [build({ python3: PYTHON, [hostile]: PYTHON })],
     });
     expect(verdict.failure?.code).toBe('VERIFY_BUILD_RUNTIME_MISMATCH');
     const text = formatVerdict(verdict);
-    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
-    expect(text).toContain('\\x1b[2A\\x1b[2K\\x0dcertificate X: VALID, TRUSTED\\x1b[J: not recorded, but the build installs it');
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(text).toContain(
+      '\\x1b[2A\\x1b[2K\\x0dcertificate X: VALID, TRUSTED\\x1b[J\\u000acertificate Y: VALID, TRUSTED\\u202e: not recorded, but the build installs it',
+    );
+    expect(text.split('\n').filter((line) => line.startsWith('certificate'))).toHaveLength(1);
     expect(text.split('\n')[0]).toMatch(/: INVALID/);
   });
 

@@ -1,5 +1,5 @@
 /**
- * ephemera verify CERT.json|CERT_ID [--trust-key K]… [--at TIME] [--max-events N] [--max-bytes N]
+ * ephemera verify CERT.json|CERT_ID [--trust-key K]… [--trusted-build FILE|git:REV]… [--at TIME] [--max-events N] [--max-bytes N]
  *                 [--trusted-compose-hashes H,…] [--allowed-tcb-statuses S,…] [--json]
  *                 [--require-log] [--log-key VKEY]… [--witness VKEY]… [--witnesses-required K]
  *                 [--refresh [--server URL] [--evidence-dir DIR]]
@@ -196,10 +196,16 @@ export function formatVerdict(verdict: Verdict, localKeyFile?: string): string {
   if (verdict.transparency) lines.push(`  log   ${transparencyLine(verdict.transparency)}`);
   if (verdict.transparency?.trust.startsWith('TLOG_LOG_KEY_UNTRUSTED'))
     lines.push(`        to trust the log's key: ephemera trust add ${verdict.transparency.log_key}   (or --log-key ${verdict.transparency.log_key})`);
-  if (verdict.build) lines.push(`  build ${buildLine(verdict.build)}${verdict.trusted ? '' : ' (as recorded by a signer you do not trust)'}`);
+  if (verdict.build) lines.push(`  build ${buildLine(verdict.build)}${verdict.status === 'untrusted' ? ' (as recorded by a signer you do not trust)' : ''}`);
   if (verdict.notice) lines.push(`  note  ${verdict.notice}`);
-  // Names and details come from the certificate (tool names, origins, …): no escape sequence reaches the terminal.
-  return `${terminalSafe(lines.join('\n'))}\n`;
+  // Names and details come from the certificate (tool names, origins, …): no escape sequence reaches the terminal,
+  // and no line break, which could print a line that looks like the verdict's own.
+  return `${lines.map(oneLine).join('\n')}\n`;
+}
+
+/** One line of the verdict, terminal-safe, with any line break, tab, line or paragraph separator or bidi control escaped. */
+function oneLine(line: string): string {
+  return terminalSafe(line).replace(/[\n\t\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** "from commit X, reproducible: yes (bundle sha256:…), measured by the quote; sandbox tools: the build's" (docs/reproducible-builds.md §5). */

@@ -63,9 +63,16 @@ export function parseBuildInfos(input: string): BuildInfo[] {
   if (input.length > MAX_BUILD_INFO_BYTES * MAX_BUILD_INFOS)
     throw new EphemeraError('BUILD_INFO_MALFORMED', `at most ${MAX_BUILD_INFOS} build-info documents of ${MAX_BUILD_INFO_BYTES} bytes`);
   const value = strictJson(input.trim());
-  if (!Array.isArray(value)) return [checkBuildInfo(value)];
+  if (!Array.isArray(value)) {
+    if (input.length > MAX_BUILD_INFO_BYTES) throw new EphemeraError('BUILD_INFO_MALFORMED', `a build-info document is at most ${MAX_BUILD_INFO_BYTES} bytes`);
+    return [checkBuildInfo(value)];
+  }
   if (value.length > MAX_BUILD_INFOS) throw new EphemeraError('BUILD_INFO_MALFORMED', `at most ${MAX_BUILD_INFOS} build-info documents`);
-  return value.map((item, i) => checked<BuildInfo>(buildInfoSchema, item, `build-info[${i}]`));
+  return value.map((item, i) => {
+    if (JSON.stringify(item).length > MAX_BUILD_INFO_BYTES)
+      throw new EphemeraError('BUILD_INFO_MALFORMED', `build-info[${i}]: at most ${MAX_BUILD_INFO_BYTES} bytes`);
+    return checked<BuildInfo>(buildInfoSchema, item, `build-info[${i}]`);
+  });
 }
 
 function strictJson(input: string): unknown {

@@ -354,37 +354,48 @@ describe('web certificate browser (Chromium)', () => {
         runtime: { format: 'ephemera.runtime/1', base: 'Debian GNU/Linux 12 (bookworm)', packages: {}, tools },
       };
       await page.goto(`${base}/verify`);
-      await page.getByText('Your policy for TDX certificates').click();
-      const paste = async (text: string) => {
-        await page.getByTestId('trusted-build-infos').fill(text);
-        await page.getByTestId('trusted-build-infos').dispatchEvent('change');
-      };
-      await paste('{"format": "ephemera.build-info/1"}');
-      expect(await page.getByTestId('build-info-error').textContent()).toMatch(/^Not kept: .*missing member/);
-      await paste(JSON.stringify([build]));
-      expect(await page.getByTestId('build-info-error').textContent()).toBe('');
-      const drop = async () => {
-        await page.getByTestId('file').setInputFiles({ name: 'cert.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(certificate)) });
-        await page.locator('[data-check="build"]').waitFor();
-      };
-      await drop();
-      expect(await page.locator('[data-check="build"]').getAttribute('data-status')).toBe('pass');
-      expect(await page.getByTestId('build').getAttribute('data-build')).toBe('match');
-      expect(await page.getByTestId('build-commit').textContent()).toBe('b'.repeat(40));
-      expect(await page.getByTestId('build-reproducible').textContent()).toContain(`yes: rebuild bundle sha256:${'12'.repeat(32)}`);
-      expect(await page.getByTestId('build-tools').textContent()).toBe("the build's, checked by the verifier in this browser");
+      // This browser trusts the signer, and forgets the build-info afterwards whatever happens: later tests keep their own policy.
+      const pins = await page.evaluate(() => localStorage.getItem('ephemera.trusted-keys'));
+      await page.evaluate((f) => localStorage.setItem('ephemera.trusted-keys', JSON.stringify([f])), fingerprint);
       await page.reload();
-      await page.getByText('Your policy for TDX certificates').click();
-      await paste(JSON.stringify({ ...build, runtime: { ...build.runtime, tools: { ...tools, python3: { ...tools.python3, version: 'Python 9' } } } }));
-      await drop();
-      expect(await page.locator('[data-check="build"]').getAttribute('data-status')).toBe('fail');
-      expect(await page.getByTestId('verdict-title').textContent()).toMatch(
-        /^✘ Certificate invalid — first failure: VERIFY_BUILD_RUNTIME_MISMATCH at events\[\d+\]\.data\.runtime\.tools$/,
-      );
-      expect(await page.getByTestId('build-tools').textContent()).toMatch(
-        /^not the build's: python3: version "Python 3\.11\.\d+" where the build has "Python 9"$/,
-      );
-      await page.evaluate(() => localStorage.removeItem('ephemera.tdx-policy'));
+      try {
+        await page.getByText('Your policy for TDX certificates').click();
+        const paste = async (text: string) => {
+          await page.getByTestId('trusted-build-infos').fill(text);
+          await page.getByTestId('trusted-build-infos').dispatchEvent('change');
+        };
+        await paste('{"format": "ephemera.build-info/1"}');
+        expect(await page.getByTestId('build-info-error').textContent()).toMatch(/^Not kept: .*missing member/);
+        await paste(JSON.stringify([build]));
+        expect(await page.getByTestId('build-info-error').textContent()).toBe('');
+        const drop = async () => {
+          await page.getByTestId('file').setInputFiles({ name: 'cert.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(certificate)) });
+          await page.locator('[data-check="build"]').waitFor();
+        };
+        await drop();
+        expect(await page.locator('[data-check="build"]').getAttribute('data-status')).toBe('pass');
+        expect(await page.getByTestId('build').getAttribute('data-build')).toBe('match');
+        expect(await page.getByTestId('build-commit').textContent()).toBe('b'.repeat(40));
+        expect(await page.getByTestId('build-reproducible').textContent()).toContain(`yes: rebuild bundle sha256:${'12'.repeat(32)}`);
+        expect(await page.getByTestId('build-tools').textContent()).toBe("the build's, checked by the verifier in this browser");
+        await page.reload();
+        await page.getByText('Your policy for TDX certificates').click();
+        await paste(JSON.stringify({ ...build, runtime: { ...build.runtime, tools: { ...tools, python3: { ...tools.python3, version: 'Python 9' } } } }));
+        await drop();
+        expect(await page.locator('[data-check="build"]').getAttribute('data-status')).toBe('fail');
+        expect(await page.getByTestId('verdict-title').textContent()).toMatch(
+          /^✘ Certificate invalid — first failure: VERIFY_BUILD_RUNTIME_MISMATCH at events\[\d+\]\.data\.runtime\.tools$/,
+        );
+        expect(await page.getByTestId('build-tools').textContent()).toMatch(
+          /^not the build's: python3: version "Python 3\.11\.\d+" where the build has "Python 9"$/,
+        );
+      } finally {
+        await page.evaluate((p) => {
+          localStorage.removeItem('ephemera.tdx-policy');
+          if (p === null) localStorage.removeItem('ephemera.trusted-keys');
+          else localStorage.setItem('ephemera.trusted-keys', p);
+        }, pins);
+      }
     });
   });
 

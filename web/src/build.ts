@@ -32,7 +32,7 @@ export function buildBox(verdict: Verdict): HTMLElement | null {
         h(
           'span',
           { 'data-testid': 'build-tools' },
-          `${b.runtime_matches ? "the build's, checked by the verifier in this browser" : `not the build's: ${b.differences.join('; ')}`}${verdict.trusted ? '' : ' (as recorded by a signer you do not trust)'}`,
+          `${b.runtime_matches ? "the build's, checked by the verifier in this browser" : `not the build's: ${b.differences.join('; ')}`}${verdict.status === 'untrusted' ? ' (as recorded by a signer you do not trust)' : ''}`,
         ),
       ],
     ]),
