@@ -5,12 +5,12 @@
  * bundle built at that commit (its hash and manifest).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getComposeHash } from '@phala/dstack-sdk';
 import { EphemeraError } from '../errors.js';
 import { parseStrictJson, s } from '../events/index.js';
-import { BUILD_INFO_FORMAT, parseBuildInfo, parseRuntimeManifest, type BuildInfo } from '../verify/index.js';
+import { BUILD_INFO_FORMAT, buildEnvSchema, parseBuildInfo, parseRuntimeManifest, type BuildInfo } from '../verify/index.js';
 import { BUNDLE_FORMAT, FILES_FILE, MANIFEST_FILE, gitAt, inputCommit, memberLine, RUNTIME_FILE, type BundleManifest } from './bundle.js';
 import { scanTar } from './tar.js';
 
@@ -146,23 +146,10 @@ const bundleManifestSchema = s.object({
   version: s.string(64),
   commit: s.pattern(/^[0-9a-f]{40}$/, 'a 40-hex git commit'),
   source_date_epoch: s.int(),
-  build_env: s.object({ node: s.string(64), npm: s.string(64), cc: s.nullable(s.string(256)), cxx: s.nullable(s.string(256)), platform: s.string(64) }),
+  build_env: buildEnvSchema,
   runtime: s.json(),
   files: s.object({ count: s.int(), sha256: s.hash() }),
 });
-
-/** A file's SHA-256, read a mebibyte at a time (a bundle is hundreds of them). */
-export function fileSha256(path: string): `sha256:${string}` {
-  const hash = createHash('sha256');
-  const chunk = Buffer.alloc(1 << 20);
-  const fd = openSync(path, 'r');
-  try {
-    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return `sha256:${hash.digest('hex')}`;
-}
 
 /** The build-info of `files` (a checkout, or a revision of one), with `bundle` when one was built at its commit. */
 export function buildInfoOf(

@@ -139,10 +139,13 @@ export function buildBundle(root: string, out: string, log: (line: string) => vo
     log('installing the production dependencies from the lockfile (native modules compile here)');
     // Not the npm_config_* an outer `npm run` sets (log level, prefixes, …) but the few that say how to reach the
     // registry, nor the compiler's or Node's own settings (CC, CFLAGS, NODE_OPTIONS, …): the install is the same
-    // however and wherever this starts. (npm's configuration files still apply: a registry, nodedir.)
+    // however and wherever this starts. (npm's configuration files still apply: a registry, nodedir.) Nor a
+    // secret (ANTHROPIC_API_KEY, EPHEMERA_EXECUTE_TOKEN, …): the dependencies' install scripts run with this.
     const reach = /^npm_config_(registry|cafile|proxy|https_proxy|noproxy|strict_ssl|nodedir|cache)$/;
     const inherited = Object.entries(process.env).filter(
-      ([name]) => reach.test(name) || !/^(npm_|INIT_CWD$|NODE_OPTIONS$|(CC|CXX|CPP|LD|AR)$|\w*FLAGS$)/i.test(name),
+      ([name]) =>
+        (reach.test(name) || !/^(npm_|INIT_CWD$|NODE_OPTIONS$|(CC|CXX|CPP|LD|AR)$|\w*FLAGS$)/i.test(name)) &&
+        !/(KEY|TOKEN|SECRET|PASSWORD|CREDENTIALS?)$/i.test(name),
     );
     const env = {
       ...Object.fromEntries(inherited),

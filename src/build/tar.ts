@@ -112,7 +112,8 @@ export interface TarScan {
 }
 
 const MAX_PAX_BYTES = 65_536;
-const TYPES: Record<string, TarEntry['type'] | 'pax'> = { '0': 'file', '2': 'symlink', '5': 'directory', x: 'pax' };
+/** TYPE_FLAG read backwards: the kind of member each flag this writer writes stands for. */
+const TYPES = Object.fromEntries(Object.entries(TYPE_FLAG).map(([kind, flag]) => [flag, kind])) as Record<string, keyof typeof TYPE_FLAG>;
 
 /** Reads `path` once, from start to end, as one sequence of bytes: every byte also goes into the file's hash. */
 class SequentialReader {

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { APP_COMPOSE, atRevision, buildInfoOf, installedManifest, readBundle, workingTree } from '../build/build-info.js';
-import { BUNDLE_HASH_FILE, BUNDLE_INPUTS, RUNTIME_FILE, gitAt } from '../build/bundle.js';
+import { BUNDLE_HASH_FILE, BUNDLE_INPUTS, RUNTIME_FILE, gitAt, type BundleManifest } from '../build/bundle.js';
 import { installedVersion, localRuntimeManifest } from '../build/runtime-manifest.js';
 import { EphemeraError } from '../errors.js';
 import { parseRuntimeManifest, runtimeDifferences, type BuildInfo } from '../verify/index.js';
@@ -43,13 +43,14 @@ export function buildInfo(options: BuildInfoOptions): void {
   // --compose names a file of this machine, with its docker compose file beside it; by default the commit's own.
   const compose = options.compose ? { files: workingTree(dirname(resolve(options.compose))), path: basename(options.compose) } : { files, path: APP_COMPOSE };
   if (options.compose) readInput(resolve(options.compose), 'app compose');
-  const info = buildInfoOf(files, packageVersion(), compose, options.bundle ? readBundle(resolve(options.bundle)) : installedBundle());
+  const installed = inCheckout ? null : installedManifest(ROOT);
+  const info = buildInfoOf(files, packageVersion(), compose, options.bundle ? readBundle(resolve(options.bundle)) : installedBundle(installed));
   if (!options.commit && inCheckout && uncommitted(ROOT))
     process.stderr.write(
       `note: uncommitted changes to the build's files are not in this: it describes ${info.commit ? `commit ${info.commit}` : 'HEAD'} as committed\n`,
     );
   if (options.json) printJson(info);
-  else process.stdout.write(describe(info));
+  else process.stdout.write(describe(info, installed !== null));
 }
 
 /** Whether the working tree changed what a build is made of: the bundle's inputs, or the dstack app it pins. */
@@ -58,17 +59,16 @@ function uncommitted(root: string): boolean {
 }
 
 /** Installed from a bundle (an image's /app): the tar's hash, which the image build wrote beside it, and its manifest. */
-function installedBundle(): ReturnType<typeof readBundle> | undefined {
-  const manifest = installedManifest(ROOT);
+function installedBundle(manifest: BundleManifest | null): ReturnType<typeof readBundle> | undefined {
   const hash = existsSync(join(ROOT, BUNDLE_HASH_FILE)) ? readFileSync(join(ROOT, BUNDLE_HASH_FILE), 'utf8').trim() : '';
   return manifest && /^sha256:[0-9a-f]{64}$/.test(hash) ? { sha256: hash as `sha256:${string}`, manifest } : undefined;
 }
 
-function describe(info: BuildInfo): string {
+function describe(info: BuildInfo, installed: boolean): string {
   const env = info.bundle?.build_env;
   const bundle = info.bundle
     ? `${info.bundle.sha256} (Node ${env!.node}, npm ${env!.npm}, ${env!.platform})`
-    : installedManifest(ROOT)
+    : installed
       ? `this is an installed bundle: its hash is that of the tar it came from (an image keeps it in ${BUNDLE_HASH_FILE})`
       : 'not given: npm run bundle, then build-info --bundle build/ephemera-bundle.tar';
   const placeholder = info.image && /@sha256:0{64}$/.test(info.image) ? ' (a placeholder that names no image: npm run dstack:pin)' : '';

@@ -25,6 +25,9 @@ export const runtimeManifestSchema = s.object({
 });
 export type RuntimeManifest = Infer<typeof runtimeManifestSchema>;
 
+/** What built a bundle (its manifest's `build_env`, which build-info repeats): the bundle's hash holds for these only. */
+export const buildEnvSchema = s.object({ node: text(64), npm: text(64), cc: s.nullable(text()), cxx: s.nullable(text()), platform: text(64) });
+
 export const buildInfoSchema = s.object({
   format: s.literal(BUILD_INFO_FORMAT),
   version: text(64),
@@ -38,7 +41,7 @@ export const buildInfoSchema = s.object({
     s.object({
       sha256: s.hash(),
       source_date_epoch: s.int(),
-      build_env: s.object({ node: text(64), npm: text(64), cc: s.nullable(text()), cxx: s.nullable(text()), platform: text(64) }),
+      build_env: buildEnvSchema,
     }),
   ),
   /** The image the dstack compose file pins, by digest. */

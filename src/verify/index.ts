@@ -13,6 +13,7 @@ export {
 } from './verdict.js';
 export {
   parseBuildInfo,
+  buildEnvSchema,
   parseBuildInfos,
   MAX_BUILD_INFOS,
   parseRuntimeManifest,

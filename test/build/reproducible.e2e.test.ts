@@ -12,13 +12,15 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileSha256 } from '../../src/build/build-info.js';
 import { bundleSource } from '../../src/build/bundle.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 const scratch = mkdtempSync(join(tmpdir(), 'ephemera-repro-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A file's SHA-256 as coreutils computes it: not the code under test. */
+const fileSha256 = (path: string) => `sha256:${execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0]}`;
 
 interface Built {
   code: number | null;
