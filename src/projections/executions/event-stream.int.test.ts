@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ulid } from 'ulid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LiveRuns } from '../../commands/execute/live-runs.js';
 import { sseMessages } from '../../cli/sse.js';
 import { EphemeraError } from '../../errors.js';
@@ -130,26 +130,38 @@ describe('GET /executions/:id/events', () => {
   it('refuses a stream beyond the bound with Retry-After, and a client who leaves frees its slot, its follower and its timers', async () => {
     const id = ulid();
     runs.add(id);
-    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-    const before = timers();
-    const streams = [await open(id), await open(id), await open(id)];
-    // Each stream holds its keep-alive and deadline timers while open.
-    expect(timers()).toBeGreaterThanOrEqual(before + 6);
-    await until(() => runs.followerCount() === 3);
-    const refused = await fetch(`${base}/executions/${id}/events`);
-    expect(refused.status).toBe(503);
-    expect(refused.headers.get('retry-after')).toBe('5');
-    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('EXECUTION_STREAMS_BUSY');
-    // Keep-alive comments flow meanwhile; then every client leaves.
-    await new Promise((r) => setTimeout(r, 120));
-    for (const s of streams) s.leave();
-    await until(() => runs.followerCount() === 0);
-    const again = await open(id);
-    expect(again.response.status).toBe(200);
-    again.leave();
-    await until(() => runs.followerCount() === 0);
-    // The timers of closed streams are gone.
-    expect(timers()).toBeLessThanOrEqual(before);
+    // The streams' own timers, told apart by their delays (keep-alive 50 ms, deadline 60 s): counting every
+    // timer of the process would count fetch's and the server's too, which come and go on their own.
+    const started = [vi.spyOn(globalThis, 'setInterval'), vi.spyOn(globalThis, 'setTimeout')];
+    const cleared = [vi.spyOn(globalThis, 'clearInterval'), vi.spyOn(globalThis, 'clearTimeout')];
+    const streamTimers = () =>
+      started.flatMap((spy, i) => spy.mock.calls.flatMap((call, n) => (call[1] === [50, 60_000][i] ? [spy.mock.results[n]!.value as unknown] : [])));
+    const streams: Awaited<ReturnType<typeof open>>[] = [];
+    try {
+      for (let i = 0; i < 3; i++) streams.push(await open(id));
+      // Each stream holds its keep-alive and deadline timers while open.
+      expect(streamTimers()).toHaveLength(6);
+      await until(() => runs.followerCount() === 3);
+      const refused = await fetch(`${base}/executions/${id}/events`);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('EXECUTION_STREAMS_BUSY');
+      // Keep-alive comments flow meanwhile; then every client leaves.
+      await new Promise((r) => setTimeout(r, 120));
+      for (const s of streams.splice(0)) s.leave();
+      await until(() => runs.followerCount() === 0);
+      const again = await open(id);
+      expect(again.response.status).toBe(200);
+      again.leave();
+      await until(() => runs.followerCount() === 0);
+      // Every timer a stream started was cleared when it closed.
+      const clearedTimers = new Set(cleared.flatMap((spy) => spy.mock.calls.map((call) => call[0] as unknown)));
+      expect(streamTimers()).toHaveLength(8);
+      expect(streamTimers().filter((timer) => !clearedTimers.has(timer))).toEqual([]);
+    } finally {
+      for (const s of streams) s.leave();
+      for (const spy of [...started, ...cleared]) spy.mockRestore();
+    }
   });
 
   it('answers 404, 400 for a malformed id, 400 for a malformed Last-Event-ID', async () => {
