@@ -63,8 +63,9 @@ const pins = new Map<NodeName, { public_key: string; fingerprint: string }>();
 const runs: Run[] = [];
 const fetched: Fetched[] = [];
 const fetchFailures: string[] = [];
-let killedAt: { dispatched: number; processes: number[] } | null = null;
-/** Set the moment the kill begins (it waits for a sandbox first): from then on no request is sent to the victim. */
+/** The kill's own request (the last the victim was sent), and the victim's processes at the kill. */
+let killedAt: { index: number; processes: number[] } | null = null;
+/** Set the moment the kill begins (it waits for its own run's sandbox first): from then on no other request is sent to the victim. */
 let killing = false;
 let restarted = false;
 /** What survivors served for the killed node's unanswered runs: documents of open streams. */
@@ -160,21 +161,36 @@ async function fetchElsewhere(run: Run): Promise<void> {
   fetchFailures.push(`${where(run)}: certificate ${run.certificateId} not served by another node within ${PROJECTED_WITHIN_MS} ms (last: ${last})`);
 }
 
-/** kill -9 the victim's process group, remembering every process it had started (its sandboxes among them). */
-async function killVictim(dispatched: number): Promise<void> {
+/** Request `index` of the workload, to `node`. */
+const runOf = (index: number, node: NodeName): Run => ({
+  index,
+  node,
+  datasetHash: `sha256:${createHash('sha256').update(datasetOf(index)).digest('hex')}`,
+});
+
+/**
+ * kill -9 the victim's process group while a run of its own is mid-stream, remembering every process it had
+ * started (its sandboxes among them). The kill's run is request `index`, sent to the victim here: waiting for
+ * one of the runs already there to be in its sandbox is a race those runs can win (each sandbox lasts 0.2 s).
+ */
+async function killVictim(index: number): Promise<void> {
   // Before the first await: the other workers' next requests go to survivors, so every request the victim leaves
-  // unanswered was sent before the kill began (index < dispatched).
+  // unanswered was sent before the kill (index <= the kill's own).
   killing = true;
   const victim = nodes.get(VICTIM)!;
+  const run = runOf(index, VICTIM);
+  runs.push(run);
+  const answered = execute(run);
   // Mid-run: a sandbox is up, so its execution.requested is acknowledged and its seal not yet written.
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 30_000;
   let processes = descendantsOf(victim.pid);
   while (!processes.some((pid) => commandOf(pid) === 'bwrap') && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 10));
     processes = descendantsOf(victim.pid);
   }
-  killedAt = { dispatched, processes };
+  killedAt = { index, processes };
   await victim.kill9();
+  await answered;
 }
 
 async function runWorkload(): Promise<void> {
@@ -183,9 +199,12 @@ async function runWorkload(): Promise<void> {
   const worker = async () => {
     while (next < TOTAL) {
       const index = next++;
-      if (index === KILL_AT) await killVictim(index);
+      if (index === KILL_AT) {
+        await killVictim(index);
+        continue;
+      }
       const names = live();
-      const run: Run = { index, node: names[index % names.length]!, datasetHash: `sha256:${createHash('sha256').update(datasetOf(index)).digest('hex')}` };
+      const run = runOf(index, names[index % names.length]!);
       runs.push(run);
       await execute(run);
       if (run.outcome === 'certified') fetches.push(fetchElsewhere(run));
@@ -249,9 +268,7 @@ describe(`three nodes on one Kafka topic (${PARTITIONS} partitions), ${TOTAL} ru
     // Before the kill every node answered; after it, only the victim's requests still in flight went unanswered.
     const victimFailures = runs.filter((run) => run.node === VICTIM && run.outcome !== 'certified');
     expect(
-      victimFailures
-        .filter((run) => run.outcome !== 'no_answer' || run.index >= killedAt!.dispatched)
-        .map((run) => `${where(run)}: ${run.outcome} ${run.detail}`),
+      victimFailures.filter((run) => run.outcome !== 'no_answer' || run.index > killedAt!.index).map((run) => `${where(run)}: ${run.outcome} ${run.detail}`),
       `${VICTIM}'s requests that failed otherwise than by its kill`,
     ).toEqual([]);
     expect(victimFailures.length, `${VICTIM} had runs in flight when it was killed`).toBeGreaterThan(0);
@@ -360,7 +377,7 @@ describe(`three nodes on one Kafka topic (${PARTITIONS} partitions), ${TOTAL} ru
     }
     expect(problems).toEqual([]);
     process.stderr.write(
-      `three-nodes: ${VICTIM} killed at request #${killedAt?.dispatched}; ${runs.filter((r) => r.outcome === 'no_answer').length} unanswered, ${open.length} of them with a stream on the topic, ending with ${open.map(({ events }) => events.at(-1)!.type).join(', ')}\n`,
+      `three-nodes: ${VICTIM} killed during request #${killedAt?.index}; ${runs.filter((r) => r.outcome === 'no_answer').length} unanswered, ${open.length} of them with a stream on the topic, ending with ${open.map(({ events }) => events.at(-1)!.type).join(', ')}\n`,
     );
   });
 
