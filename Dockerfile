@@ -1,6 +1,9 @@
 # Ephemera service image, reproducible (docs/reproducible-builds.md): the same
 # commit gives the same image digest. Build it with
-#   docker buildx build --build-arg SOURCE_DATE_EPOCH=$(npm run --silent bundle -- --source-date-epoch) \
+#   export SOURCE_DATE_EPOCH=$(npm run --silent bundle -- --source-date-epoch)
+#   buildah bud --no-cache --layers=false --timestamp "$SOURCE_DATE_EPOCH" --build-arg SOURCE_DATE_EPOCH -t ephemera .
+# (CI builds it twice so and compares: scripts/image/two-builds.sh), or with Docker's BuildKit >= 0.13:
+#   docker buildx build --no-cache --build-arg SOURCE_DATE_EPOCH \
 #     --output type=oci,dest=ephemera.oci.tar,rewrite-timestamp=true .
 # The base is pinned by digest, Debian's packages by version from one
 # snapshot.debian.org date, and the application is the bundle `npm run bundle`
@@ -10,13 +13,22 @@
 # namespaces): run the container with
 #   --security-opt seccomp=unconfined --security-opt apparmor=unconfined
 # (docker-compose.yml does). Ephemera refuses to run when it cannot sandbox.
+# The base, by digest. CI's image two-build (scripts/image/two-builds.sh) passes a stand-in made from Debian's
+# archive, as no registry is reachable there.
+ARG BASE=node:20-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0
 # Debian as it was at this instant: every package below resolves to one version (deploy/image/runtime.json).
+# Empty: deb.debian.org as it is now (CI's two-build, where snapshot.debian.org is not reachable).
 ARG SNAPSHOT=20261203T000000Z
 
-FROM node:20-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0 AS debian-snapshot
+FROM ${BASE} AS debian-snapshot
 ARG SNAPSHOT
 RUN rm -f /etc/apt/sources.list.d/debian.sources \
- && printf 'deb [check-valid-until=no] http://snapshot.debian.org/archive/debian/%s bookworm main\ndeb [check-valid-until=no] http://snapshot.debian.org/archive/debian/%s bookworm-updates main\ndeb [check-valid-until=no] http://snapshot.debian.org/archive/debian-security/%s bookworm-security main\n' "$SNAPSHOT" "$SNAPSHOT" "$SNAPSHOT" > /etc/apt/sources.list
+ && if [ -n "$SNAPSHOT" ]; then \
+      printf 'deb [check-valid-until=no] http://snapshot.debian.org/archive/%s/%s %s main\n' \
+        debian "$SNAPSHOT" bookworm debian "$SNAPSHOT" bookworm-updates debian-security "$SNAPSHOT" bookworm-security; \
+    else \
+      printf 'deb http://deb.debian.org/%s %s main\n' debian bookworm debian bookworm-updates debian-security bookworm-security; \
+    fi > /etc/apt/sources.list
 
 # The bundle, built in the pinned base with pinned compilers (its manifest names them).
 FROM debian-snapshot AS bundle
@@ -24,23 +36,30 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends git python3 make g++ ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# better-sqlite3 compiles against the headers of the Node.js it runs on, which the base carries, rather than
+# headers fetched from nodejs.org at build time.
+ENV npm_config_nodedir=/usr/local
 # The whole checkout, .git included (a full clone: not shallow, not a worktree, whose .git points outside the
 # context): the bundle is built from the commit, never from the working tree.
 COPY . .
-# tsx (to run the bundle script) from the lockfile; the bundle installs its own production dependencies.
-RUN npm install --no-audit --no-fund --ignore-scripts && npm run bundle
+# The npm the lockfile was written with: the base's npm 10 rewrites it (it drops the optional packages' libc
+# fields), and the bundle refuses a lockfile its install changed. Then tsx (to run the bundle script) from the
+# lockfile; the bundle installs its own production dependencies.
+RUN npm install --global --no-audit --no-fund npm@11.19.1 \
+ && npm install --no-audit --no-fund --ignore-scripts && npm run bundle
 
 FROM debian-snapshot
 # The sandbox's tools at the versions deploy/image/runtime.json declares (test/deploy/deployment.test.ts keeps the two
 # equal), Python's other parts at the same version. Logs and caches that record the time of installation are removed
-# with the lists, and so is the bytecode Debian compiles at installation (its bytes are not reproducible; Python runs
+# with the lists (apt's binary caches among them: the image two-build found them differing), and so is the bytecode Debian compiles at installation (its bytes are not reproducible; Python runs
 # without it, and writes none here).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends --allow-downgrades \
-      bash=5.2.15-2+b8 bubblewrap=0.8.0-2+deb12u1 grep=3.8-5 python3.11-minimal=3.11.2-6+deb12u6 strace=6.1-0.1 \
-      python3.11=3.11.2-6+deb12u6 libpython3.11-minimal=3.11.2-6+deb12u6 libpython3.11-stdlib=3.11.2-6+deb12u6 \
+      bash=5.2.15-2+b13 bubblewrap=0.8.0-2+deb12u1 grep=3.8-5 python3.11-minimal=3.11.2-6+deb12u9 strace=6.1-0.1 \
+      python3.11=3.11.2-6+deb12u9 libpython3.11-minimal=3.11.2-6+deb12u9 libpython3.11-stdlib=3.11.2-6+deb12u9 \
       python3=3.11.2-1+b1 python3-minimal=3.11.2-1+b1 ca-certificates \
- && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log /var/cache/ldconfig/aux-cache /var/cache/debconf/*-old /var/lib/dpkg/*-old \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log /var/cache/ldconfig/aux-cache \
+      /var/cache/debconf/*-old /var/lib/dpkg/*-old \
  && find /usr/lib/python3 /usr/lib/python3.11 -name __pycache__ -prune -exec rm -rf {} +
 ENV PYTHONDONTWRITEBYTECODE=1
 COPY --from=bundle /src/build/ephemera-bundle.tar /tmp/ephemera-bundle.tar
