@@ -54,8 +54,8 @@ RUN npm pack --silent npm@11.19.1 \
 FROM debian-snapshot
 # The sandbox's tools at the versions deploy/image/runtime.json declares (test/deploy/deployment.test.ts keeps the two
 # equal), Python's other parts at the same version. Logs and caches that record the time of installation are removed
-# with the lists (apt's binary caches among them: the image two-build found them differing), and so is the bytecode Debian compiles at installation (its bytes are not reproducible; Python runs
-# without it, and writes none here).
+# with the lists (apt's binary caches among them: the image two-build found them differing), and so is the bytecode
+# Debian compiles at installation (its bytes are not reproducible; Python runs without it, and writes none here).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends --allow-downgrades \
       bash=5.2.15-2+b13 bubblewrap=0.8.0-2+deb12u1 grep=3.8-5 python3.11-minimal=3.11.2-6+deb12u9 strace=6.1-0.1 \

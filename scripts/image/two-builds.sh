@@ -25,11 +25,11 @@ NPM_SHA512=c7f0088c520a46596b85c6f8f1da943400199748a0f7ea8cb8df75469668dc26f6fb3
 
 work="$(mktemp -d "$parent/ephemera-image.XXXXXX")"
 # One store per build: the second shares nothing with the first but the stand-in base's tar.
-store() { echo buildah --root "$work/$1/storage" --runroot "$work/$1/run" --storage-driver overlay; }
+in_store() { local side="$1"; shift; buildah --root "$work/$side/storage" --runroot "$work/$side/run" --storage-driver overlay "$@"; }
 cleanup() {
   for side in a b; do
-    $(store "$side") rm --all >/dev/null 2>&1 || true
-    $(store "$side") rmi --all --force >/dev/null 2>&1 || true
+    in_store "$side" rm --all >/dev/null 2>&1 || true
+    in_store "$side" rmi --all --force >/dev/null 2>&1 || true
   done
   rm -rf "$work" || echo "two-builds: could not remove all of $work" >&2
 }
@@ -64,56 +64,49 @@ echo "   base.tar sha256:$(sha256sum "$work/base.tar" | cut -d' ' -f1)" >&2
 
 # The stand-in, in the store of build $1.
 import_base() {
-  local B base
-  read -ra B <<<"$(store "$1")"
-  base="$("${B[@]}" from scratch)"
-  "${B[@]}" add --quiet "$base" "$work/base.tar" /
-  "${B[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd node "$base"
+  local base
+  base="$(in_store "$1" from scratch)"
+  in_store "$1" add --quiet "$base" "$work/base.tar" /
+  in_store "$1" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd node "$base"
   # A machine that reaches npm through a TLS-inspecting proxy names its root in NODE_EXTRA_CA_CERTS (CI's does):
   # the stand-in trusts it too, or the bundle stage's npm install cannot reach the registry. (So the images made
   # here trust it: they are compared, never published.)
   if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
-    "${B[@]}" copy --quiet "$base" "$NODE_EXTRA_CA_CERTS" /usr/local/share/ca-certificates/host-extra.crt
-    "${B[@]}" config --env NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/host-extra.crt "$base"
+    in_store "$1" copy --quiet "$base" "$NODE_EXTRA_CA_CERTS" /usr/local/share/ca-certificates/host-extra.crt
+    in_store "$1" config --env NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/host-extra.crt "$base"
   fi
-  "${B[@]}" commit --quiet --timestamp "$sde" "$base" localhost/ephemera-base:stand-in >/dev/null
-  "${B[@]}" rm "$base" >/dev/null
+  in_store "$1" commit --quiet --timestamp "$sde" "$base" localhost/ephemera-base:stand-in >/dev/null
+  in_store "$1" rm "$base" >/dev/null
 }
 
 # Build $1: a fresh clone of HEAD, checked out under umask $2, built in its own store and written out as an OCI
 # layout. buildah's time zone is $3 (the build's steps do not see it; the image's times are SOURCE_DATE_EPOCH).
 build() {
-  local B dir="$work/$1/context" started=$SECONDS
-  read -ra B <<<"$(store "$1")"
+  local dir="$work/$1/context" started=$SECONDS
   import_base "$1"
   (umask "$2" && git clone --quiet --no-hardlinks "$ROOT" "$dir")
   echo "== build $1 in $dir (checked out under umask $2; TZ=$3)" >&2
-  TZ="$3" "${B[@]}" bud --quiet --isolation chroot --layers=false --no-cache --pull-never \
+  TZ="$3" in_store "$1" bud --quiet --isolation chroot --layers=false --no-cache --pull-never \
     --timestamp "$sde" --build-arg SOURCE_DATE_EPOCH="$sde" \
     --build-arg BASE=localhost/ephemera-base:stand-in --build-arg SNAPSHOT= \
     --tag localhost/ephemera:built "$dir" >/dev/null
-  "${B[@]}" push --quiet localhost/ephemera:built "oci:$work/$1/image.oci" >/dev/null
+  in_store "$1" push --quiet localhost/ephemera:built "oci:$work/$1/image.oci" >/dev/null
   echo "   built in $((SECONDS - started)) s" >&2
 }
 build a 022 UTC
 build b 077 Pacific/Kiritimati
 
-image_id() {
-  local B
-  read -ra B <<<"$(store "$1")"
-  "${B[@]}" inspect --type image --format '{{.FromImageID}}' localhost/ephemera:built
-}
+image_id() { in_store "$1" inspect --type image --format '{{.FromImageID}}' localhost/ephemera:built; }
 manifest_digest() {
   node -e 'const i = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(i.manifests.map((m) => m.digest).join(" "))' \
     "$work/$1/image.oci/index.json"
 }
 # The bundle the image holds (its hash beside it): `npm run bundle` with the same Node.js, npm and compilers makes it too.
 bundle_hash() {
-  local B c
-  read -ra B <<<"$(store "$1")"
-  c="$("${B[@]}" from --pull-never localhost/ephemera:built)"
-  "${B[@]}" run --isolation chroot "$c" -- cat /app/BUNDLE.sha256
-  "${B[@]}" rm "$c" >/dev/null
+  local c
+  c="$(in_store "$1" from --pull-never localhost/ephemera:built)"
+  in_store "$1" run --isolation chroot "$c" -- cat /app/BUNDLE.sha256
+  in_store "$1" rm "$c" >/dev/null
 }
 id_a="$(image_id a)" id_b="$(image_id b)"
 manifest_a="$(manifest_digest a)" manifest_b="$(manifest_digest b)"

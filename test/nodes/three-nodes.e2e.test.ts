@@ -90,11 +90,13 @@ function datasetOf(index: number): Buffer {
 
 /** The kill's own run stays this long in its sandbox: long enough to be found there, well within its timeout. */
 const KILL_RUN_SLEEP_SECONDS = 5;
+/** How long the kill waits for that sandbox before the test fails. */
+const KILL_WAIT_MS = 30_000;
 
 function bodyOf(index: number): string {
   return JSON.stringify({
     dataset: { data: `base64:${datasetOf(index).toString('base64')}`, format: 'txt' },
-    // A short sleep keeps each run in its sandbox long enough for the kill to find some mid-run.
+    // Each run sleeps a moment in its sandbox; the kill's own run sleeps long enough to be found there.
     sandbox: {
       tools: ['bash'],
       scripts: { 'main.sh': `sleep ${index === KILL_AT ? KILL_RUN_SLEEP_SECONDS : 0.2}\nwc -c < "$DATASET_PATH"\n` },
@@ -186,10 +188,10 @@ async function killVictim(index: number): Promise<void> {
   runs.push(run);
   const answered = execute(run);
   // Mid-run: a sandbox is up, so its execution.requested is acknowledged and its seal not yet written.
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + KILL_WAIT_MS;
   let processes = descendantsOf(victim.pid);
   while (!processes.some((pid) => commandOf(pid) === 'bwrap')) {
-    if (Date.now() > deadline) throw new Error(`no sandbox of ${VICTIM} appeared within 30 s of request #${index}`);
+    if (Date.now() > deadline) throw new Error(`no sandbox of ${VICTIM} appeared within ${KILL_WAIT_MS} ms of request #${index}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
     processes = descendantsOf(victim.pid);
   }

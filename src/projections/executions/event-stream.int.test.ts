@@ -21,6 +21,9 @@ import { answerErrorsAsTheApp } from './testing/error-answers.js';
 
 type Message = { id?: string; event?: string; data: string };
 
+/** Short keep-alives and polls, so a test sees them; a deadline no test reaches. */
+const LIMITS = { maxStreams: 3, maxDurationMs: 60_000, keepAliveMs: 50, pollMs: 30 };
+
 describe('GET /executions/:id/events', () => {
   let dir: string;
   let log: SqliteEventLog;
@@ -34,9 +37,7 @@ describe('GET /executions/:id/events', () => {
     runs = new LiveRuns({ max: 100, retentionMs: 60_000 });
     app = Fastify();
     answerErrorsAsTheApp(app);
-    await app.register(
-      executionRoutes({ runs, streams: log, nodeId: 'node-a', limits: { maxStreams: 3, maxDurationMs: 60_000, keepAliveMs: 50, pollMs: 30 } }),
-    );
+    await app.register(executionRoutes({ runs, streams: log, nodeId: 'node-a', limits: LIMITS }));
     base = await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
@@ -130,12 +131,14 @@ describe('GET /executions/:id/events', () => {
   it('refuses a stream beyond the bound with Retry-After, and a client who leaves frees its slot, its follower and its timers', async () => {
     const id = ulid();
     runs.add(id);
-    // The streams' own timers, told apart by their delays (keep-alive 50 ms, deadline 60 s): counting every
+    // The streams' own timers, told apart by their delays (the keep-alive's, the deadline's): counting every
     // timer of the process would count fetch's and the server's too, which come and go on their own.
     const started = [vi.spyOn(globalThis, 'setInterval'), vi.spyOn(globalThis, 'setTimeout')];
     const cleared = [vi.spyOn(globalThis, 'clearInterval'), vi.spyOn(globalThis, 'clearTimeout')];
     const streamTimers = () =>
-      started.flatMap((spy, i) => spy.mock.calls.flatMap((call, n) => (call[1] === [50, 60_000][i] ? [spy.mock.results[n]!.value as unknown] : [])));
+      started.flatMap((spy, i) =>
+        spy.mock.calls.flatMap((call, n) => (call[1] === [LIMITS.keepAliveMs, LIMITS.maxDurationMs][i] ? [spy.mock.results[n]!.value as unknown] : [])),
+      );
     const streams: Awaited<ReturnType<typeof open>>[] = [];
     try {
       for (let i = 0; i < 3; i++) streams.push(await open(id));
@@ -185,9 +188,7 @@ describe('GET /executions/:id/events', () => {
     const id = ulid();
     runs.add(id);
     const separate = Fastify();
-    await separate.register(
-      executionRoutes({ runs, streams: log, nodeId: 'node-a', limits: { maxStreams: 3, maxDurationMs: 60_000, keepAliveMs: 50, pollMs: 30 } }),
-    );
+    await separate.register(executionRoutes({ runs, streams: log, nodeId: 'node-a', limits: LIMITS }));
     const url = await separate.listen({ port: 0, host: '127.0.0.1' });
     const response = await fetch(`${url}/executions/${id}/events`);
     await until(() => runs.followerCount() === 1);
